@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* child.h: placeholder, filled in by its owner */
+#pragma once
