@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus.c: the D-Bus side of the method field tables: vtables and message codec */
+#include <string.h>
+
+#include "bus.h"
+#include "json.h"
+#include "macro.h"
+
+static char *names_block(const VkStructType *in, const VkStructType *out, size_t *ret_len) {
+        GString *s = g_string_new(NULL);
+
+        /* sd-bus wants every in-name, then every out-name, each NUL-terminated */
+        for (const VkField *f = in ? in->fields : NULL; f && f->name; f++)
+                g_string_append_len(s, f->name, (gssize) strlen(f->name) + 1);
+        for (const VkField *f = out ? out->fields : NULL; f && f->name; f++)
+                g_string_append_len(s, f->name, (gssize) strlen(f->name) + 1);
+        *ret_len = s->len;
+        return g_string_free(s, false);
+}
+
+/*
+ * Build the sd-bus vtable of @iface's methods (streaming methods excepted: D-Bus clients get
+ * signals instead), all dispatched to @handler. The strings the vtable points to are added to
+ * @strings, which must outlive the vtable. Every method is marked unprivileged: authorisation
+ * is ours (call.c), decided the same way for both wires.
+ */
+sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handler_t handler,
+                                 GPtrArray *strings) {
+        size_t n = 0, i = 0;
+        sd_bus_vtable *vt;
+
+        for (const VkMethod *const *t = iface->method_tables; t && *t; t++)
+                for (const VkMethod *m = *t; m->name; m++)
+                        n++;
+
+        vt = g_new0(sd_bus_vtable, n + 2);
+        vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_START(0);
+        for (const VkMethod *const *t = iface->method_tables; t && *t; t++)
+                for (const VkMethod *m = *t; m->name; m++) {
+                        char *in_sig, *out_sig, *names;
+                        size_t len;
+
+                        if (m->flags & VK_METHOD_STREAM)
+                                continue;
+                        in_sig = vk_struct_signature(m->in, false);
+                        out_sig = vk_struct_signature(m->out, false);
+                        names = names_block(m->in, m->out, &len);
+                        g_ptr_array_add(strings, in_sig);
+                        g_ptr_array_add(strings, out_sig);
+                        g_ptr_array_add(strings, names);
+                        vt[i++] = (sd_bus_vtable){
+                                .type = _SD_BUS_VTABLE_METHOD,
+                                .flags = SD_BUS_VTABLE_UNPRIVILEGED,
+                                .x.method = { .member = m->name,
+                                              .signature = in_sig,
+                                              .result = out_sig,
+                                              .handler = handler,
+                                              .offset = 0,
+                                              .names = names },
+                        };
+                }
+        vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_END;
+        return vt;
+}
+
+static int invalid_arg(VkError *reterr, const char *name, const char *why) {
+        int r = vk_error_set(reterr, VK_ERROR_INVALID_PARAMETER, -EINVAL,
+                             "invalid parameter '%s': %s", name, why);
+        if (reterr && !reterr->params)
+                vk_error_add_param(reterr, "parameter", name);
+        return r;
+}
+
+static int read_field(sd_bus_message *m, const VkField *f, void *v, VkError *reterr) {
+        int r;
+
+        switch (f->type) {
+        case VK_FIELD_STRING: {
+                const char *s;
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                /* D-Bus has no null: "" stands for an absent optional string */
+                if (*s)
+                        *(char **) v = g_strdup(s);
+                else if (f->flags & VK_FIELD_REQUIRED)
+                        return invalid_arg(reterr, f->name, "must not be empty");
+                return 0;
+        }
+        case VK_FIELD_BOOL: {
+                int b;
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                *(bool *) v = b;
+                return r;
+        }
+        case VK_FIELD_INT:
+                return sd_bus_message_read_basic(m, 'x', v);
+        case VK_FIELD_UINT:
+                return sd_bus_message_read_basic(m, 't', v);
+        case VK_FIELD_DOUBLE:
+                return sd_bus_message_read_basic(m, 'd', v);
+        case VK_FIELD_STRV: {
+                char **strv = NULL;
+                r = sd_bus_message_read_strv(m, &strv);
+                if (r < 0)
+                        return r;
+                /* sd-bus hands out malloc()ed memory; GLib's g_free is free() here */
+                *(char ***) v = strv;
+                return 0;
+        }
+        case VK_FIELD_ARRAY: {
+                g_autofree char *sig = vk_struct_signature(f->sub, true);
+                g_autofree char *contents = vk_struct_signature(f->sub, false);
+                VkArray *arr = v;
+                size_t cap = 0;
+
+                r = sd_bus_message_enter_container(m, 'a', sig);
+                if (r < 0)
+                        return r;
+                for (;;) {
+                        void *item;
+
+                        r = sd_bus_message_enter_container(m, 'r', contents);
+                        if (r < 0)
+                                return r;
+                        if (r == 0)
+                                break;
+                        if (arr->n == cap) {
+                                cap = cap ? cap * 2 : 8;
+                                arr->items = g_realloc_n(arr->items, cap, f->sub->size);
+                        }
+                        item = (uint8_t *) arr->items + arr->n * f->sub->size;
+                        memset(item, 0, f->sub->size);
+                        arr->n++;
+                        r = vk_bus_read_struct(m, f->sub, item, reterr);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return r;
+                }
+                return sd_bus_message_exit_container(m);
+        }
+        case VK_FIELD_STRUCT: {
+                g_autofree char *sig = vk_struct_signature(f->sub, false);
+                r = sd_bus_message_enter_container(m, 'r', sig);
+                if (r < 0)
+                        return r;
+                r = vk_bus_read_struct(m, f->sub, v, reterr);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_exit_container(m);
+        }
+        default:
+                g_assert_not_reached();
+        }
+}
+
+/*
+ * Read the fields of @t from @m (positioned at the first of them) into the zeroed @p. sd-bus has
+ * already checked the signature, so only value rules (required strings) can fail here, with
+ * InvalidParameter naming the parameter. On failure @p may hold partial data.
+ */
+int vk_bus_read_struct(sd_bus_message *m, const VkStructType *t, void *p, VkError *reterr) {
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
+                int r = read_field(m, f, VK_FIELD_PTR(p, f), reterr);
+                if (r < 0)
+                        return vk_error_is_set(reterr)
+                                       ? r
+                                       : invalid_arg(reterr, f->name, "cannot be read");
+        }
+        return 0;
+}
+
+static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
+        int r;
+
+        switch (f->type) {
+        case VK_FIELD_STRING:
+                return sd_bus_message_append_basic(m, 's', vk_strempty(*(char *const *) v));
+        case VK_FIELD_BOOL: {
+                int b = *(const bool *) v;
+                return sd_bus_message_append_basic(m, 'b', &b);
+        }
+        case VK_FIELD_INT:
+                return sd_bus_message_append_basic(m, 'x', v);
+        case VK_FIELD_UINT:
+                return sd_bus_message_append_basic(m, 't', v);
+        case VK_FIELD_DOUBLE:
+                return sd_bus_message_append_basic(m, 'd', v);
+        case VK_FIELD_STRV:
+                return sd_bus_message_append_strv(m, *(char **const *) v);
+        case VK_FIELD_ARRAY: {
+                g_autofree char *sig = vk_struct_signature(f->sub, true);
+                g_autofree char *contents = vk_struct_signature(f->sub, false);
+                const VkArray *arr = v;
+
+                r = sd_bus_message_open_container(m, 'a', sig);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < arr->n; i++) {
+                        r = sd_bus_message_open_container(m, 'r', contents);
+                        if (r < 0)
+                                return r;
+                        r = vk_bus_append_struct(m, f->sub,
+                                                 (const uint8_t *) arr->items + i * f->sub->size);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_close_container(m);
+                        if (r < 0)
+                                return r;
+                }
+                return sd_bus_message_close_container(m);
+        }
+        case VK_FIELD_STRUCT: {
+                g_autofree char *sig = vk_struct_signature(f->sub, false);
+                r = sd_bus_message_open_container(m, 'r', sig);
+                if (r < 0)
+                        return r;
+                r = vk_bus_append_struct(m, f->sub, v);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_close_container(m);
+        }
+        default:
+                g_assert_not_reached();
+        }
+}
+
+/* Append the fields of @t from @p to @m. NULL strings become "", NULL vectors []. */
+int vk_bus_append_struct(sd_bus_message *m, const VkStructType *t, const void *p) {
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
+                int r = append_field(m, f, (const uint8_t *) p + f->offset);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The D-Bus error name for a varlink error: the protocol's own errors map to D-Bus's. */
+const char *vk_bus_error_name(const char *varlink_error) {
+        if (strcmp(varlink_error, VK_ERROR_INVALID_PARAMETER) == 0)
+                return SD_BUS_ERROR_INVALID_ARGS;
+        if (strcmp(varlink_error, "org.varlink.service.MethodNotFound") == 0)
+                return SD_BUS_ERROR_UNKNOWN_METHOD;
+        return varlink_error;
+}

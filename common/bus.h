@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* bus.h: the D-Bus side of the method field tables: vtables and message codec */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "error.h"
+#include "method.h"
+
+sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handler_t handler,
+                                 GPtrArray *strings);
+int vk_bus_read_struct(sd_bus_message *m, const VkStructType *t, void *p, VkError *reterr);
+int vk_bus_append_struct(sd_bus_message *m, const VkStructType *t, const void *p);
+const char *vk_bus_error_name(const char *varlink_error);

@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* call.c: VkService binds one interface declaration to varlink and D-Bus; VkCall is one call */
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "call.h"
+#include "json.h"
+#include "log.h"
+#include "macro.h"
+#include "polkit.h"
+#include "sd-glue.h"
+
+#define VARLINK_SERVICE "org.varlink.service"
+#define UID_CACHE_MAX 1024
+
+struct VkService {
+        sd_event *event;
+        const VkInterface *iface;
+        void *userdata;
+        bool session;
+        uid_t uid;
+        char *product;
+        char *instance;
+        VkVarlinkServer *varlink;
+        sd_bus *bus;
+        sd_bus *polkit_bus;
+        sd_bus_slot *vtable_slot;
+        sd_bus_slot *name_slot;
+        sd_bus_vtable *vtable;
+        GPtrArray *vtable_strings;
+        GHashTable *uid_cache; /* unique bus name → uid + 1 */
+        unsigned n_calls;
+        char *idl;
+        void (*activity_cb)(VkService *s, void *ud);
+        void *activity_ud;
+        void (*released_cb)(VkService *s, void *ud);
+        void *released_ud;
+};
+
+struct VkCall {
+        unsigned n_ref;
+        VkService *service;
+        const VkMethod *method;
+        VkWire wire;
+        VkVarlinkConnection *conn;
+        sd_bus_message *msg;
+        void *params;
+        VkPeer peer;
+        bool more;
+        bool oneway;
+        bool interactive;
+        bool replied;
+        sd_bus_slot *pending; /* a credentials lookup or polkit check */
+        VkError error;
+};
+
+static void service_activity(VkService *s) {
+        if (s->activity_cb)
+                s->activity_cb(s, s->activity_ud);
+}
+
+VkCall *vk_call_ref(VkCall *c) {
+        if (c)
+                c->n_ref++;
+        return c;
+}
+
+VkCall *vk_call_unref(VkCall *c) {
+        VkService *s;
+
+        if (!c)
+                return NULL;
+        g_assert(c->n_ref > 0);
+        if (--c->n_ref > 0)
+                return NULL;
+
+        s = c->service;
+        sd_bus_slot_unref(c->pending);
+        vk_struct_free(c->method ? c->method->in : NULL, c->params);
+        vk_varlink_connection_unref(c->conn);
+        sd_bus_message_unref(c->msg);
+        vk_error_done(&c->error);
+        g_free(c);
+
+        g_assert(s->n_calls > 0);
+        s->n_calls--;
+        service_activity(s);
+        return NULL;
+}
+
+VkError *vk_call_error(VkCall *c) {
+        return &c->error;
+}
+
+const VkPeer *vk_call_peer(VkCall *c) {
+        return &c->peer;
+}
+
+VkWire vk_call_wire(VkCall *c) {
+        return c->wire;
+}
+
+VkService *vk_call_service(VkCall *c) {
+        return c->service;
+}
+
+const VkMethod *vk_call_method(VkCall *c) {
+        return c->method;
+}
+
+bool vk_call_more(VkCall *c) {
+        return c->more;
+}
+
+bool vk_call_replied(VkCall *c) {
+        return c->replied;
+}
+
+static VkCall *call_new(VkService *s, const VkMethod *m, VkWire wire) {
+        VkCall *c = g_new0(VkCall, 1);
+
+        c->n_ref = 1;
+        c->service = s;
+        c->method = m;
+        c->wire = wire;
+        c->peer = (VkPeer) VK_PEER_INIT;
+        s->n_calls++;
+        service_activity(s);
+        return c;
+}
+
+static char *error_full_name(VkService *s, const char *name) {
+        if (strchr(name, '.'))
+                return g_strdup(name);
+        return g_strdup_printf("%s.%s", s->iface->varlink_name, name);
+}
+
+static JsonNode *error_params(const VkError *e) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+
+        json_builder_begin_object(b);
+        if (e->message) {
+                json_builder_set_member_name(b, "message");
+                json_builder_add_string_value(b, e->message);
+        }
+        for (guint i = 0; e->params && i + 1 < e->params->len; i += 2) {
+                json_builder_set_member_name(b, e->params->pdata[i]);
+                json_builder_add_string_value(b, e->params->pdata[i + 1]);
+        }
+        json_builder_end_object(b);
+        return json_builder_get_root(b);
+}
+
+static int varlink_reply_error(VkService *s, VkVarlinkConnection *conn, const VkError *e) {
+        g_autofree char *name = error_full_name(s, e->name ? e->name : VK_ERROR_INTERNAL);
+        g_autoptr(JsonNode) params = error_params(e);
+
+        return vk_varlink_connection_reply_error(conn, name, params);
+}
+
+static int bus_reply_error(VkService *s, sd_bus_message *msg, const VkError *e) {
+        g_autofree char *name = error_full_name(s, e->name ? e->name : VK_ERROR_INTERNAL);
+
+        return sd_bus_reply_method_errorf(msg, vk_bus_error_name(name), "%s",
+                                          e->message ? e->message : "failed");
+}
+
+/*
+ * Answer @c with the error @e (the call's own error when @e is NULL). A call replies once:
+ * later replies are ignored and return -EALREADY.
+ */
+int vk_call_reply_error(VkCall *c, const VkError *e) {
+        g_auto(VkError) fallback = VK_ERROR_INIT;
+
+        if (c->replied)
+                return -EALREADY;
+        c->replied = true;
+
+        if (!e)
+                e = &c->error;
+        if (!e->name) {
+                vk_error_set(&fallback, VK_ERROR_INTERNAL, -EIO, "%s failed",
+                             c->method ? c->method->name : "call");
+                e = &fallback;
+        }
+
+        if (c->wire == VK_WIRE_VARLINK) {
+                if (c->oneway)
+                        return 0;
+                return varlink_reply_error(c->service, c->conn, e);
+        }
+        return bus_reply_error(c->service, c->msg, e);
+}
+
+static int call_send(VkCall *c, const void *result, bool continues) {
+        if (c->wire == VK_WIRE_VARLINK) {
+                g_autoptr(JsonNode) node = NULL;
+
+                if (c->oneway)
+                        return 0;
+                node = c->method && c->method->out ? vk_struct_to_json(c->method->out, result)
+                                                   : NULL;
+                return vk_varlink_connection_reply(c->conn, node, continues);
+        } else {
+                g_autoptr(sd_bus_message) reply = NULL;
+                int r;
+
+                if (!sd_bus_message_get_expect_reply(c->msg))
+                        return 0;
+                r = sd_bus_message_new_method_return(c->msg, &reply);
+                if (r < 0)
+                        return r;
+                if (c->method && c->method->out) {
+                        r = vk_bus_append_struct(reply, c->method->out, result);
+                        if (r < 0)
+                                return r;
+                }
+                return sd_bus_message_send(reply);
+        }
+}
+
+/*
+ * Reply to @c with @result, a struct of the method's output type (NULL for a method without
+ * output). Only the first final reply is sent: later ones return -EALREADY.
+ */
+int vk_call_reply(VkCall *c, const void *result) {
+        if (c->replied)
+                return -EALREADY;
+        c->replied = true;
+        return call_send(c, result, false);
+}
+
+/* Send one reply of a "more" stream; the call stays open. Varlink only (-EOPNOTSUPP otherwise). */
+int vk_call_reply_continue(VkCall *c, const void *result) {
+        if (c->replied)
+                return -EALREADY;
+        if (c->wire != VK_WIRE_VARLINK || !c->more)
+                return -EOPNOTSUPP;
+        return call_send(c, result, true);
+}
+
+static void call_run(VkCall *c) {
+        g_autoptr(VkCall) ref = vk_call_ref(c);
+        int r;
+
+        r = c->method->handler(c, c->params, c->service->userdata);
+        if (r < 0 && !c->replied) {
+                if (!vk_error_is_set(&c->error))
+                        vk_error_set_errno(&c->error, r, "%s failed", c->method->name);
+                (void) vk_call_reply_error(c, NULL);
+        }
+}
+
+static void call_deny(VkCall *c, const char *name, const char *why) {
+        g_autofree char *action = vk_interface_action_id(c->service->iface, c->method->auth);
+
+        vk_error_set(&c->error, name, -EPERM, "%s: %s%s%s", c->method->name, why,
+                     action ? ", action " : "", action ? action : "");
+        (void) vk_call_reply_error(c, NULL);
+}
+
+static void call_on_polkit(VkPolkitResult result, const VkError *error, void *userdata) {
+        VkCall *c = userdata;
+        g_autoptr(VkCall) ref = vk_call_ref(c);
+
+        /* our reference on the slot would cancel the check: drop it without cancelling */
+        c->pending = sd_bus_slot_unref(c->pending);
+
+        if (error) {
+                vk_error_set(&c->error, error->name, error->error, "%s", error->message);
+                (void) vk_call_reply_error(c, NULL);
+        } else if (result == VK_POLKIT_ALLOWED)
+                call_run(c);
+        else if (result == VK_POLKIT_CHALLENGE)
+                call_deny(c, VK_ERROR_INTERACTIVE_AUTH_REQUIRED,
+                          "interactive authentication required");
+        else
+                call_deny(c, VK_ERROR_PERMISSION_DENIED, "not authorised");
+
+        vk_call_unref(c); /* the reference the check held */
+}
+
+static sd_bus *service_polkit_bus(VkService *s) {
+        int r;
+
+        if (s->polkit_bus)
+                return s->polkit_bus;
+        r = sd_bus_open_system(&s->polkit_bus);
+        if (r < 0)
+                return NULL;
+        r = sd_bus_attach_event(s->polkit_bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                s->polkit_bus = sd_bus_flush_close_unref(s->polkit_bus);
+                return NULL;
+        }
+        return s->polkit_bus;
+}
+
+/* The peer is known: decide, then run the handler (now or when polkit answers). */
+static void call_authorize(VkCall *c) {
+        VkService *s = c->service;
+        g_autofree char *action = NULL;
+        VkPolkitSubject subject = {};
+        sd_bus *pk;
+        int r;
+
+        if (s->session) {
+                if (c->peer.uid != s->uid)
+                        return call_deny(c, VK_ERROR_PERMISSION_DENIED,
+                                         "only the owner of this session instance may call it");
+                return call_run(c);
+        }
+
+        if (c->method->auth == VK_AUTH_READ || c->peer.uid == 0)
+                return call_run(c);
+
+        action = vk_interface_action_id(s->iface, c->method->auth);
+        pk = service_polkit_bus(s);
+        if (!pk) {
+                vk_error_set(&c->error, VK_ERROR_PERMISSION_DENIED, -EPERM,
+                             "%s: cannot check authorisation: no system bus for polkit",
+                             c->method->name);
+                (void) vk_call_reply_error(c, NULL);
+                return;
+        }
+
+        if (c->wire == VK_WIRE_BUS)
+                subject.bus_name = sd_bus_message_get_sender(c->msg);
+        else
+                subject.process = c->peer;
+
+        r = vk_polkit_check_async(pk, &subject, action, c->interactive, call_on_polkit, c,
+                                  &c->pending, &c->error);
+        if (r < 0) {
+                (void) vk_call_reply_error(c, NULL);
+                return;
+        }
+        vk_call_ref(c); /* released in call_on_polkit() */
+}
+
+/* --- varlink front door --- */
+
+static const char varlink_service_idl[] =
+        "# The interface every varlink service offers: who it is and what it speaks.\n"
+        "interface org.varlink.service\n"
+        "\n"
+        "# Vendor, product, version, URL and the interfaces this service offers.\n"
+        "method GetInfo() -> (\n"
+        "  vendor: string,\n"
+        "  product: string,\n"
+        "  version: string,\n"
+        "  url: string,\n"
+        "  interfaces: []string\n"
+        ")\n"
+        "\n"
+        "# The description of one interface, in the varlink interface definition syntax.\n"
+        "method GetInterfaceDescription(interface: string) -> (description: string)\n"
+        "\n"
+        "# The interface is not offered here.\n"
+        "error InterfaceNotFound (interface: string)\n"
+        "\n"
+        "# The method does not exist in the interface.\n"
+        "error MethodNotFound (method: string)\n"
+        "\n"
+        "# The method exists but is not implemented.\n"
+        "error MethodNotImplemented (method: string)\n"
+        "\n"
+        "# A parameter is missing, unknown or of the wrong type.\n"
+        "error InvalidParameter (parameter: string)\n"
+        "\n"
+        "# The caller may not call this method.\n"
+        "error PermissionDenied ()\n"
+        "\n"
+        "# The method must be called with \"more\".\n"
+        "error ExpectedMore ()\n";
+
+static void varlink_error_param(VkVarlinkConnection *conn, const char *error, const char *key,
+                                const char *value) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) params = NULL;
+
+        json_builder_begin_object(b);
+        if (key) {
+                json_builder_set_member_name(b, key);
+                json_builder_add_string_value(b, value);
+        }
+        json_builder_end_object(b);
+        params = json_builder_get_root(b);
+        (void) vk_varlink_connection_reply_error(conn, error, params);
+}
+
+static void varlink_service_method(VkService *s, VkVarlinkConnection *conn, const char *member,
+                                   JsonObject *params) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) reply = NULL;
+
+        if (strcmp(member, "GetInfo") == 0) {
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "vendor");
+                json_builder_add_string_value(b, "virtkit");
+                json_builder_set_member_name(b, "product");
+                json_builder_add_string_value(b, s->product);
+                json_builder_set_member_name(b, "version");
+                json_builder_add_string_value(b, VK_VERSION);
+                json_builder_set_member_name(b, "url");
+                json_builder_add_string_value(b, "");
+                json_builder_set_member_name(b, "interfaces");
+                json_builder_begin_array(b);
+                json_builder_add_string_value(b, VARLINK_SERVICE);
+                json_builder_add_string_value(b, s->iface->varlink_name);
+                json_builder_end_array(b);
+                json_builder_end_object(b);
+        } else if (strcmp(member, "GetInterfaceDescription") == 0) {
+                const char *name = vk_json_object_get_string_member_or_null(params, "interface");
+                const char *text;
+
+                if (!name || (params && json_object_get_size(params) != 1))
+                        return varlink_error_param(conn, VK_ERROR_INVALID_PARAMETER, "parameter",
+                                                   "interface");
+                if (strcmp(name, VARLINK_SERVICE) == 0)
+                        text = varlink_service_idl;
+                else if (strcmp(name, s->iface->varlink_name) == 0) {
+                        if (!s->idl)
+                                s->idl = vk_interface_format_idl(s->iface);
+                        text = s->idl;
+                } else
+                        return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound",
+                                                   "interface", name);
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "description");
+                json_builder_add_string_value(b, text);
+                json_builder_end_object(b);
+        } else {
+                g_autofree char *full = g_strdup_printf("%s.%s", VARLINK_SERVICE, member);
+                return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
+                                           full);
+        }
+
+        reply = json_builder_get_root(b);
+        (void) vk_varlink_connection_reply(conn, reply, false);
+}
+
+/* A copy of @params without the member @drop (the members are shared, not copied). */
+static JsonObject *object_without(JsonObject *params, const char *drop) {
+        JsonObject *o = json_object_new();
+        g_autoptr(GList) members = json_object_get_members(params);
+
+        for (GList *l = members; l; l = l->next)
+                if (strcmp(l->data, drop) != 0)
+                        json_object_set_member(o, l->data,
+                                               json_node_ref(json_object_get_member(params,
+                                                                                    l->data)));
+        return o;
+}
+
+static void service_on_varlink_method(VkVarlinkConnection *conn, const char *method,
+                                      JsonObject *params, unsigned flags, void *userdata) {
+        VkService *s = userdata;
+        g_autoptr(VkCall) c = NULL;
+        g_autoptr(JsonObject) filtered = NULL;
+        const char *dot = strrchr(method, '.');
+        g_autofree char *iface = dot ? g_strndup(method, (gsize) (dot - method)) : NULL;
+        const VkMethod *m;
+        JsonNode *inter;
+        int r;
+
+        if (!iface || !dot[1])
+                return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
+                                           method);
+        if (strcmp(iface, VARLINK_SERVICE) == 0)
+                return varlink_service_method(s, conn, dot + 1, params);
+        if (strcmp(iface, s->iface->varlink_name) != 0)
+                return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound",
+                                           "interface", iface);
+        m = vk_interface_find_method(s->iface, dot + 1);
+        if (!m)
+                return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
+                                           method);
+        if ((m->flags & VK_METHOD_STREAM) && !(flags & VK_VARLINK_MORE) &&
+            !(flags & VK_VARLINK_ONEWAY))
+                return varlink_error_param(conn, VARLINK_SERVICE ".ExpectedMore", NULL, NULL);
+
+        c = call_new(s, m, VK_WIRE_VARLINK);
+        c->conn = vk_varlink_connection_ref(conn);
+        c->peer = *vk_varlink_connection_peer(conn);
+        c->more = flags & VK_VARLINK_MORE;
+        c->oneway = flags & VK_VARLINK_ONEWAY;
+
+        inter = params ? json_object_get_member(params, "allowInteractiveAuthentication") : NULL;
+        if (inter && m->auth != VK_AUTH_READ) {
+                if (!JSON_NODE_HOLDS_VALUE(inter) ||
+                    json_node_get_value_type(inter) != G_TYPE_BOOLEAN)
+                        return varlink_error_param(conn, VK_ERROR_INVALID_PARAMETER, "parameter",
+                                                   "allowInteractiveAuthentication");
+                c->interactive = json_node_get_boolean(inter);
+                params = filtered = object_without(params, "allowInteractiveAuthentication");
+        }
+
+        if (m->in) {
+                c->params = g_malloc0(m->in->size);
+                r = vk_struct_from_json(m->in, params, c->params, &c->error);
+        } else
+                r = vk_struct_from_json(NULL, params, NULL, &c->error);
+        if (r < 0) {
+                (void) vk_call_reply_error(c, NULL);
+                return;
+        }
+
+        call_authorize(c);
+}
+
+static void service_on_varlink_connection(VkVarlinkConnection *conn, bool open, void *userdata) {
+        service_activity(userdata);
+}
+
+/* --- D-Bus front door --- */
+
+static int call_on_bus_uid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        VkCall *c = userdata;
+        g_autoptr(VkCall) ref = c; /* the reference the lookup held */
+        uint32_t uid;
+        int r;
+
+        c->pending = sd_bus_slot_unref(c->pending);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                call_deny(c, VK_ERROR_PERMISSION_DENIED, "cannot identify the caller");
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "u", &uid);
+        if (r < 0) {
+                call_deny(c, VK_ERROR_PERMISSION_DENIED, "cannot identify the caller");
+                return 0;
+        }
+        if (g_hash_table_size(c->service->uid_cache) >= UID_CACHE_MAX)
+                g_hash_table_remove_all(c->service->uid_cache);
+        g_hash_table_insert(c->service->uid_cache, g_strdup(sd_bus_message_get_sender(c->msg)),
+                            GUINT_TO_POINTER(uid + 1));
+        c->peer.uid = uid;
+        call_authorize(c);
+        return 0;
+}
+
+static int service_on_bus_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        VkService *s = userdata;
+        g_autoptr(VkCall) c = NULL;
+        const char *sender = sd_bus_message_get_sender(msg);
+        const VkMethod *m;
+        gpointer cached;
+        int r;
+
+        m = vk_interface_find_method(s->iface, sd_bus_message_get_member(msg));
+        if (!m)
+                return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD,
+                                                  "no method %s", sd_bus_message_get_member(msg));
+
+        c = call_new(s, m, VK_WIRE_BUS);
+        c->msg = sd_bus_message_ref(msg);
+        c->interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
+
+        if (m->in) {
+                c->params = g_malloc0(m->in->size);
+                r = vk_bus_read_struct(msg, m->in, c->params, &c->error);
+                if (r < 0) {
+                        (void) vk_call_reply_error(c, NULL);
+                        return 1;
+                }
+        }
+
+        /* the uid matters on the session instance, and for changing calls on the system one */
+        if (!s->session && m->auth == VK_AUTH_READ) {
+                call_run(c);
+                return 1;
+        }
+        cached = sender ? g_hash_table_lookup(s->uid_cache, sender) : NULL;
+        if (cached) {
+                c->peer.uid = GPOINTER_TO_UINT(cached) - 1;
+                call_authorize(c);
+                return 1;
+        }
+        if (!sender) {
+                /* a direct (peer-to-peer) connection: the socket peer is the caller */
+                call_deny(c, VK_ERROR_PERMISSION_DENIED, "cannot identify the caller");
+                return 1;
+        }
+        r = sd_bus_call_method_async(s->bus, &c->pending, "org.freedesktop.DBus",
+                                     "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "GetConnectionUnixUser", call_on_bus_uid, c, "s", sender);
+        if (r < 0) {
+                call_deny(c, VK_ERROR_PERMISSION_DENIED, "cannot identify the caller");
+                return 1;
+        }
+        vk_call_ref(c); /* released in call_on_bus_uid() */
+        return 1;
+}
+
+/* --- the service --- */
+
+/* Create a service for @opts->iface on @event. Attach wires with the functions below. */
+int vk_service_new(sd_event *event, const VkServiceOptions *opts, VkService **ret) {
+        g_autoptr(VkService) s = g_new0(VkService, 1);
+        int r;
+
+        s->event = sd_event_ref(event);
+        s->iface = opts->iface;
+        s->userdata = opts->userdata;
+        s->session = opts->session;
+        s->uid = getuid();
+        s->product = g_strdup(opts->product ? opts->product : "virtkit");
+        s->instance = g_strdup(opts->instance ? opts->instance : "system");
+        s->uid_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        s->vtable_strings = g_ptr_array_new_with_free_func(g_free);
+
+        r = vk_varlink_server_new(event, opts->limits, service_on_varlink_method,
+                                  service_on_varlink_connection, s, &s->varlink);
+        if (r < 0)
+                return r;
+
+        *ret = g_steal_pointer(&s);
+        return 0;
+}
+
+/* Free the service: connections close, the bus objects go away. Takes NULL. */
+VkService *vk_service_free(VkService *s) {
+        if (!s)
+                return NULL;
+        s->activity_cb = NULL;
+        vk_varlink_server_free(s->varlink);
+        sd_bus_slot_unref(s->name_slot);
+        sd_bus_slot_unref(s->vtable_slot);
+        if (s->polkit_bus != s->bus)
+                sd_bus_flush_close_unref(s->polkit_bus);
+        sd_bus_unref(s->bus);
+        g_free(s->vtable);
+        g_ptr_array_unref(s->vtable_strings);
+        g_hash_table_unref(s->uid_cache);
+        g_free(s->idl);
+        g_free(s->product);
+        g_free(s->instance);
+        sd_event_unref(s->event);
+        g_free(s);
+        return NULL;
+}
+
+/* Serve varlink on a listening socket from socket activation. Takes ownership of @fd. */
+int vk_service_add_varlink_fd(VkService *s, int fd) {
+        return vk_varlink_server_add_fd(s->varlink, fd);
+}
+
+/* Bind the varlink socket @path ourselves (started by hand). */
+int vk_service_listen_varlink(VkService *s, const char *path, mode_t mode, VkError *reterr) {
+        return vk_varlink_server_listen(s->varlink, path, mode, reterr);
+}
+
+static int service_on_name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkService *s = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        s->name_slot = sd_bus_slot_unref(s->name_slot);
+        if (e)
+                vk_log_warning("Cannot own the bus name %s, D-Bus clients cannot reach us: %s",
+                               s->iface->bus_name, e->message ? e->message : e->name);
+        else
+                vk_log_debug("Acquired bus name %s", s->iface->bus_name);
+        return 0;
+}
+
+/*
+ * Export the interface on @bus (attached to the service's loop by the caller) at
+ * iface->bus_path and ask for iface->bus_name asynchronously.
+ */
+int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr) {
+        int r;
+
+        s->bus = sd_bus_ref(bus);
+        s->vtable = vk_bus_vtable_new(s->iface, service_on_bus_method, s->vtable_strings);
+        r = sd_bus_add_object_vtable(bus, &s->vtable_slot, s->iface->bus_path,
+                                     s->iface->bus_interface, s->vtable, s);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot export %s on the bus",
+                                          s->iface->bus_interface);
+        if (sd_bus_is_bus_client(bus) <= 0)
+                return 0; /* a direct connection (tests, peer-to-peer): no names there */
+        r = sd_bus_request_name_async(bus, &s->name_slot, s->iface->bus_name, 0,
+                                      service_on_name_acquired, s);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot request the bus name %s",
+                                          s->iface->bus_name);
+        return 0;
+}
+
+/* Use @system_bus for polkit checks instead of opening a connection when first needed. */
+void vk_service_set_polkit_bus(VkService *s, sd_bus *system_bus) {
+        if (s->polkit_bus && s->polkit_bus != s->bus)
+                sd_bus_flush_close_unref(s->polkit_bus);
+        s->polkit_bus = system_bus;
+}
+
+/* @cb runs on every call start and end and every connection open and close. */
+void vk_service_set_activity_callback(VkService *s, void (*cb)(VkService *s, void *ud), void *ud) {
+        s->activity_cb = cb;
+        s->activity_ud = ud;
+}
+
+/* True when no varlink client is connected and no call is in progress. */
+bool vk_service_is_idle(VkService *s) {
+        return s->n_calls == 0 && vk_varlink_server_n_connections(s->varlink) == 0;
+}
+
+/* Leave new varlink connections in the socket's backlog (for the next instance). */
+void vk_service_stop_accepting(VkService *s) {
+        vk_varlink_server_set_accepting(s->varlink, false);
+}
+
+static int service_on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkService *s = userdata;
+
+        s->name_slot = sd_bus_slot_unref(s->name_slot);
+        if (s->released_cb)
+                s->released_cb(s, s->released_ud);
+        return 0;
+}
+
+/*
+ * Give up the bus name before an idle exit, so that the bus activates a new instance for
+ * callers from now on; calls that were queued before the release still reach us and are
+ * answered. Returns 1 when @done will run (from the loop) once the bus confirmed, 0 when there
+ * is no bus and so nothing to wait for, < 0 on failure.
+ */
+int vk_service_release_bus_name(VkService *s, void (*done)(VkService *s, void *ud), void *ud) {
+        int r;
+
+        if (!s->bus || sd_bus_is_bus_client(s->bus) <= 0)
+                return 0;
+        s->released_cb = done;
+        s->released_ud = ud;
+        s->name_slot = sd_bus_slot_unref(s->name_slot);
+        r = sd_bus_release_name_async(s->bus, &s->name_slot, s->iface->bus_name,
+                                      service_on_name_released, s);
+        return r < 0 ? r : 1;
+}
+
+sd_event *vk_service_get_event(VkService *s) {
+        return s->event;
+}
+
+const VkInterface *vk_service_get_interface(VkService *s) {
+        return s->iface;
+}
+
+void *vk_service_get_userdata(VkService *s) {
+        return s->userdata;
+}
+
+const char *vk_service_get_product(VkService *s) {
+        return s->product;
+}
+
+const char *vk_service_get_instance(VkService *s) {
+        return s->instance;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* json.c: json-glib helpers and the JSON side of the method field tables */
+#include <math.h>
+#include <string.h>
+
+#include "json.h"
+#include "macro.h"
+
+/*
+ * Parse @text (not necessarily NUL-terminated when @len >= 0) into a node the caller owns.
+ * Fails with InvalidArgument naming the parser's complaint.
+ */
+int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr) {
+        g_autoptr(JsonParser) parser = json_parser_new_immutable();
+        g_autoptr(GError) error = NULL;
+        JsonNode *root;
+
+        if (!json_parser_load_from_data(parser, text, len, &error))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
+                                    "invalid JSON: %s", error->message);
+        root = json_parser_steal_root(parser);
+        if (!root)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
+                                    "invalid JSON: empty document");
+        *ret = root;
+        return 0;
+}
+
+/* Serialise @node compactly (or indented with 2 spaces). The caller frees the string. */
+char *vk_json_to_string(JsonNode *node, bool pretty) {
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+
+        json_generator_set_pretty(gen, pretty);
+        json_generator_set_indent(gen, 2);
+        json_generator_set_root(gen, node);
+        return json_generator_to_data(gen, NULL);
+}
+
+const char *vk_json_object_get_string_member_or_null(JsonObject *o, const char *name) {
+        JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+                return NULL;
+        return json_node_get_string(n);
+}
+
+static JsonNode *node_take_object(JsonObject *o) {
+        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(n, o);
+        return n;
+}
+
+static JsonNode *node_take_array(JsonArray *a) {
+        JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+        json_node_take_array(n, a);
+        return n;
+}
+
+static int invalid_param(VkError *reterr, const char *path, const char *why) {
+        int r = vk_error_set(reterr, VK_ERROR_INVALID_PARAMETER, -EINVAL,
+                             "invalid parameter '%s': %s", path, why);
+        /* vk_error_set() keeps the first error: attach the name only to our own */
+        if (reterr && reterr->params == NULL)
+                vk_error_add_param(reterr, "parameter", path);
+        return r;
+}
+
+static bool node_is_int(JsonNode *n) {
+        return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
+}
+
+static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *path,
+                           VkError *reterr);
+
+static int struct_from_json(const VkStructType *t, JsonObject *obj, void *p, const char *prefix,
+                            VkError *reterr) {
+        g_autoptr(GList) members = NULL;
+        int r;
+
+        /* unknown members first: nothing a client sends is silently ignored */
+        members = json_object_get_members(obj);
+        for (GList *l = members; l; l = l->next) {
+                const VkField *f;
+                g_autofree char *path = prefix ? g_strdup_printf("%s.%s", prefix,
+                                                                 (char *) l->data)
+                                               : g_strdup(l->data);
+
+                for (f = t ? t->fields : NULL; f && f->name; f++)
+                        if (strcmp(f->name, l->data) == 0)
+                                break;
+                if (!f || !f->name)
+                        return invalid_param(reterr, path, "unknown parameter");
+        }
+
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
+                JsonNode *n = json_object_get_member(obj, f->name);
+                g_autofree char *path = prefix ? g_strdup_printf("%s.%s", prefix, f->name)
+                                               : g_strdup(f->name);
+
+                if (!n || JSON_NODE_HOLDS_NULL(n)) {
+                        if (f->flags & VK_FIELD_REQUIRED)
+                                return invalid_param(reterr, path, "missing");
+                        continue;
+                }
+                r = field_from_json(f, n, VK_FIELD_PTR(p, f), path, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *path,
+                           VkError *reterr) {
+        switch (f->type) {
+        case VK_FIELD_STRING:
+                if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+                        return invalid_param(reterr, path, "expected a string");
+                *(char **) v = g_strdup(json_node_get_string(n));
+                return 0;
+        case VK_FIELD_BOOL:
+                if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+                        return invalid_param(reterr, path, "expected a boolean");
+                *(bool *) v = json_node_get_boolean(n);
+                return 0;
+        case VK_FIELD_INT:
+                if (!node_is_int(n))
+                        return invalid_param(reterr, path, "expected an integer");
+                *(int64_t *) v = json_node_get_int(n);
+                return 0;
+        case VK_FIELD_UINT:
+                if (!node_is_int(n) || json_node_get_int(n) < 0)
+                        return invalid_param(reterr, path, "expected a non-negative integer");
+                *(uint64_t *) v = (uint64_t) json_node_get_int(n);
+                return 0;
+        case VK_FIELD_DOUBLE:
+                if (node_is_int(n))
+                        *(double *) v = (double) json_node_get_int(n);
+                else if (JSON_NODE_HOLDS_VALUE(n) &&
+                         json_node_get_value_type(n) == G_TYPE_DOUBLE)
+                        *(double *) v = json_node_get_double(n);
+                else
+                        return invalid_param(reterr, path, "expected a number");
+                return 0;
+        case VK_FIELD_STRV: {
+                JsonArray *a;
+                guint len;
+                char **strv;
+
+                if (!JSON_NODE_HOLDS_ARRAY(n))
+                        return invalid_param(reterr, path, "expected an array of strings");
+                a = json_node_get_array(n);
+                len = json_array_get_length(a);
+                strv = g_new0(char *, len + 1);
+                for (guint i = 0; i < len; i++) {
+                        JsonNode *e = json_array_get_element(a, i);
+                        if (!JSON_NODE_HOLDS_VALUE(e) ||
+                            json_node_get_value_type(e) != G_TYPE_STRING) {
+                                g_strfreev(strv);
+                                return invalid_param(reterr, path, "expected an array of strings");
+                        }
+                        strv[i] = g_strdup(json_node_get_string(e));
+                }
+                *(char ***) v = strv;
+                return 0;
+        }
+        case VK_FIELD_ARRAY: {
+                VkArray *arr = v;
+                JsonArray *a;
+                guint len;
+
+                if (!JSON_NODE_HOLDS_ARRAY(n))
+                        return invalid_param(reterr, path, "expected an array");
+                a = json_node_get_array(n);
+                len = json_array_get_length(a);
+                arr->items = g_malloc0_n(len ? len : 1, f->sub->size);
+                arr->n = 0;
+                for (guint i = 0; i < len; i++) {
+                        JsonNode *e = json_array_get_element(a, i);
+                        g_autofree char *epath = g_strdup_printf("%s[%u]", path, i);
+                        void *item = (uint8_t *) arr->items + i * f->sub->size;
+                        int r;
+
+                        if (!JSON_NODE_HOLDS_OBJECT(e))
+                                return invalid_param(reterr, epath, "expected an object");
+                        arr->n = i + 1; /* so that a failure frees what was decoded */
+                        r = struct_from_json(f->sub, json_node_get_object(e), item, epath, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        case VK_FIELD_STRUCT:
+                if (!JSON_NODE_HOLDS_OBJECT(n))
+                        return invalid_param(reterr, path, "expected an object");
+                return struct_from_json(f->sub, json_node_get_object(n), v, path, reterr);
+        default:
+                g_assert_not_reached();
+        }
+}
+
+/*
+ * Decode @obj (may be NULL: no parameters) into the zeroed struct @p of type @t. Unknown,
+ * missing required and mistyped members fail with org.varlink.service.InvalidParameter and a
+ * "parameter" error parameter naming the member. On failure @p may hold partial data: free it
+ * with vk_struct_clear().
+ */
+int vk_struct_from_json(const VkStructType *t, JsonObject *obj, void *p, VkError *reterr) {
+        g_autoptr(JsonObject) empty = NULL;
+
+        if (!obj)
+                obj = empty = json_object_new();
+        return struct_from_json(t, obj, p, NULL, reterr);
+}
+
+static JsonNode *field_to_json(const VkField *f, const void *v) {
+        switch (f->type) {
+        case VK_FIELD_STRING:
+                return json_node_init_string(json_node_alloc(), vk_strempty(*(char *const *) v));
+        case VK_FIELD_BOOL:
+                return json_node_init_boolean(json_node_alloc(), *(const bool *) v);
+        case VK_FIELD_INT:
+                return json_node_init_int(json_node_alloc(), *(const int64_t *) v);
+        case VK_FIELD_UINT:
+                return json_node_init_int(json_node_alloc(), (gint64) *(const uint64_t *) v);
+        case VK_FIELD_DOUBLE:
+                return json_node_init_double(json_node_alloc(), *(const double *) v);
+        case VK_FIELD_STRV: {
+                JsonArray *a = json_array_new();
+                for (char *const *s = *(char *const *const *) v; s && *s; s++)
+                        json_array_add_string_element(a, *s);
+                return node_take_array(a);
+        }
+        case VK_FIELD_ARRAY: {
+                const VkArray *arr = v;
+                JsonArray *a = json_array_new();
+                for (size_t i = 0; i < arr->n; i++)
+                        json_array_add_element(
+                                a, vk_struct_to_json(f->sub, (const uint8_t *) arr->items +
+                                                                     i * f->sub->size));
+                return node_take_array(a);
+        }
+        case VK_FIELD_STRUCT:
+                return vk_struct_to_json(f->sub, v);
+        default:
+                g_assert_not_reached();
+        }
+}
+
+static bool field_is_absent(const VkField *f, const void *v) {
+        if (f->flags & VK_FIELD_REQUIRED)
+                return false;
+        switch (f->type) {
+        case VK_FIELD_STRING:
+                return *(char *const *) v == NULL;
+        case VK_FIELD_STRV:
+                return *(char *const *const *) v == NULL;
+        default:
+                return false;
+        }
+}
+
+/*
+ * Encode the struct @p of type @t as a JSON object node (the caller owns it). Optional
+ * strings and vectors that are NULL are left out; required ones become "" and [].
+ */
+JsonNode *vk_struct_to_json(const VkStructType *t, const void *p) {
+        JsonObject *o = json_object_new();
+
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
+                const void *v = (const uint8_t *) p + f->offset;
+
+                if (field_is_absent(f, v))
+                        continue;
+                json_object_set_member(o, f->name, field_to_json(f, v));
+        }
+        return node_take_object(o);
+}

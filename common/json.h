@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* json.h: json-glib helpers and the JSON side of the method field tables */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "error.h"
+#include "method.h"
+
+int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr);
+char *vk_json_to_string(JsonNode *node, bool pretty);
+int vk_struct_from_json(const VkStructType *t, JsonObject *obj, void *p, VkError *reterr);
+JsonNode *vk_struct_to_json(const VkStructType *t, const void *p);
+const char *vk_json_object_get_string_member_or_null(JsonObject *o, const char *name);
+
+/* Error name used while decoding, carrying the parameter name as param "parameter". */
+#define VK_ERROR_INVALID_PARAMETER "org.varlink.service.InvalidParameter"

@@ -1,0 +1,941 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* varlink.c: varlink transport on sd-event: NUL-framed JSON messages over UNIX sockets */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "json.h"
+#include "log.h"
+#include "macro.h"
+#include "sd-glue.h"
+#include "varlink.h"
+
+#define READ_CHUNK (64u * 1024u)
+
+typedef struct Listener {
+        VkVarlinkServer *server;
+        int fd;
+        sd_event_source *source;
+        char *path; /* unlinked on free when we bound it ourselves */
+} Listener;
+
+struct VkVarlinkServer {
+        sd_event *event;
+        VkVarlinkLimits limits;
+        VkVarlinkMethodFunc method_cb;
+        VkVarlinkConnectionFunc conn_cb;
+        void *userdata;
+        GPtrArray *listeners;        /* Listener* */
+        GHashTable *connections;     /* VkVarlinkConnection* set */
+        GHashTable *per_uid;         /* uid → count */
+        bool accepting;
+};
+
+struct VkVarlinkConnection {
+        unsigned n_ref;
+        VkVarlinkServer *server;     /* NULL once closed */
+        int fd;
+        VkPeer peer;
+        sd_event_source *io;
+        sd_event_source *defer;
+        GByteArray *in;
+        GByteArray *out;
+        size_t out_offset;
+        bool pending;                /* a request awaits its final reply */
+        bool hup;                    /* read returned EOF: close once output is flushed */
+        bool rdhup;                  /* peer shut down its side while a request was pending */
+        bool oneway;                 /* the request being dispatched wants no reply at all */
+        void *userdata;
+};
+
+static void connection_close(VkVarlinkConnection *c);
+static int connection_update_events(VkVarlinkConnection *c);
+
+static Listener *listener_free(Listener *l) {
+        if (!l)
+                return NULL;
+        sd_event_source_disable_unref(l->source);
+        vk_close_fdp(&l->fd);
+        if (l->path)
+                (void) unlink(l->path);
+        g_free(l->path);
+        g_free(l);
+        return NULL;
+}
+
+static void listener_free_void(gpointer p) {
+        listener_free(p);
+}
+
+VkVarlinkConnection *vk_varlink_connection_ref(VkVarlinkConnection *c) {
+        if (c)
+                c->n_ref++;
+        return c;
+}
+
+VkVarlinkConnection *vk_varlink_connection_unref(VkVarlinkConnection *c) {
+        if (!c)
+                return NULL;
+        g_assert(c->n_ref > 0);
+        if (--c->n_ref > 0)
+                return NULL;
+        g_assert(!c->server);
+        g_byte_array_unref(c->in);
+        g_byte_array_unref(c->out);
+        g_free(c);
+        return NULL;
+}
+
+const VkPeer *vk_varlink_connection_peer(VkVarlinkConnection *c) {
+        return &c->peer;
+}
+
+bool vk_varlink_connection_is_open(VkVarlinkConnection *c) {
+        return c && c->server;
+}
+
+void vk_varlink_connection_set_userdata(VkVarlinkConnection *c, void *userdata) {
+        c->userdata = userdata;
+}
+
+void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c) {
+        return c->userdata;
+}
+
+/* Write as much of @out (from *@offset) as the socket takes without blocking. */
+static int buffer_flush(int fd, GByteArray *out, size_t *offset) {
+        while (*offset < out->len) {
+                ssize_t n = send(fd, out->data + *offset, out->len - *offset,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return -errno;
+                }
+                *offset += (size_t) n;
+        }
+        if (*offset == out->len) {
+                g_byte_array_set_size(out, 0);
+                *offset = 0;
+        } else if (*offset > (1u << 20)) {
+                g_byte_array_remove_range(out, 0, (guint) *offset);
+                *offset = 0;
+        }
+        return 0;
+}
+
+/* Read what is there into @in. Returns bytes read, 0 on EOF, -EAGAIN when nothing was there. */
+static ssize_t buffer_recv(int fd, GByteArray *in) {
+        guint old = in->len;
+        ssize_t n;
+
+        g_byte_array_set_size(in, old + READ_CHUNK);
+        n = recv(fd, in->data + old, READ_CHUNK, MSG_DONTWAIT);
+        if (n < 0) {
+                g_byte_array_set_size(in, old);
+                return errno == EINTR ? -EAGAIN : -errno;
+        }
+        g_byte_array_set_size(in, old + (guint) n);
+        return n;
+}
+
+/*
+ * Take the first NUL-terminated message off @in and parse it as a JSON object. Returns 1 with
+ * *@ret set, 0 when no complete message is buffered, -EMSGSIZE when @in exceeds @max without a
+ * terminator, -EBADMSG when the message is not a JSON object.
+ */
+static int buffer_take_message(GByteArray *in, size_t max, JsonNode **ret) {
+        g_autoptr(JsonNode) root = NULL;
+        guint8 *nul = memchr(in->data, 0, in->len);
+        size_t len;
+        int r;
+
+        if (!nul)
+                return in->len > max ? -EMSGSIZE : 0;
+        len = (size_t) (nul - in->data);
+        r = len <= max ? vk_json_parse((const char *) in->data, (gssize) len, &root, NULL)
+                       : -EMSGSIZE;
+        g_byte_array_remove_range(in, 0, (guint) len + 1);
+        if (r < 0)
+                return r == -EMSGSIZE ? r : -EBADMSG;
+        if (!JSON_NODE_HOLDS_OBJECT(root))
+                return -EBADMSG;
+        *ret = g_steal_pointer(&root);
+        return 1;
+}
+
+static void buffer_append_message(GByteArray *out, JsonNode *msg) {
+        g_autofree char *text = vk_json_to_string(msg, false);
+
+        g_byte_array_append(out, (const guint8 *) text, (guint) strlen(text) + 1);
+}
+
+static int connection_flush(VkVarlinkConnection *c) {
+        return buffer_flush(c->fd, c->out, &c->out_offset);
+}
+
+static void connection_schedule(VkVarlinkConnection *c) {
+        if (c->server && c->defer)
+                (void) sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
+}
+
+static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
+        int r;
+
+        if (!c->server)
+                return -ENOTCONN;
+
+        buffer_append_message(c->out, msg);
+        if (c->out->len - c->out_offset > c->server->limits.max_output) {
+                vk_log_debug("varlink: client (pid %d) does not read its replies, closing",
+                             (int) c->peer.pid);
+                connection_close(c);
+                return -ENOBUFS;
+        }
+
+        r = connection_flush(c);
+        if (r < 0) {
+                connection_close(c);
+                return r;
+        }
+        return connection_update_events(c);
+}
+
+/*
+ * Send a reply to the current request. @params (may be NULL for {}) must be an object node;
+ * it is not consumed. With @continues the request stays current (a "more" stream).
+ * Replies to a closed connection are dropped and return -ENOTCONN; replies sent while a oneway
+ * request is dispatched are dropped and return 0.
+ */
+int vk_varlink_connection_reply(VkVarlinkConnection *c, JsonNode *params, bool continues) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) msg = NULL;
+
+        if (c->oneway)
+                return 0;
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "parameters");
+        if (params)
+                json_builder_add_value(b, json_node_copy(params));
+        else {
+                json_builder_begin_object(b);
+                json_builder_end_object(b);
+        }
+        if (continues) {
+                json_builder_set_member_name(b, "continues");
+                json_builder_add_boolean_value(b, true);
+        }
+        json_builder_end_object(b);
+        msg = json_builder_get_root(b);
+
+        if (!continues && c->pending) {
+                c->pending = false;
+                connection_schedule(c);
+        }
+        return connection_send(c, msg);
+}
+
+/* Send the error @error (a full varlink error name) with @params (may be NULL) and end the request. */
+int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
+                                      JsonNode *params) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) msg = NULL;
+
+        if (c->oneway)
+                return 0; /* not even an error: the client reads no reply */
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, error);
+        json_builder_set_member_name(b, "parameters");
+        if (params)
+                json_builder_add_value(b, json_node_copy(params));
+        else {
+                json_builder_begin_object(b);
+                json_builder_end_object(b);
+        }
+        json_builder_end_object(b);
+        msg = json_builder_get_root(b);
+
+        if (c->pending) {
+                c->pending = false;
+                connection_schedule(c);
+        }
+        return connection_send(c, msg);
+}
+
+static void connection_close(VkVarlinkConnection *c) {
+        VkVarlinkServer *s = c->server;
+        gpointer count;
+
+        if (!s)
+                return;
+
+        c->io = sd_event_source_disable_unref(c->io);
+        c->defer = sd_event_source_disable_unref(c->defer);
+        vk_close_fdp(&c->fd);
+        c->fd = -1;
+
+        count = g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
+        if (GPOINTER_TO_UINT(count) <= 1)
+                g_hash_table_remove(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
+        else
+                g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid),
+                                    GUINT_TO_POINTER(GPOINTER_TO_UINT(count) - 1));
+
+        c->server = NULL;
+        if (s->conn_cb)
+                s->conn_cb(c, false, s->userdata);
+        /* drops the server's reference, possibly the last one */
+        g_hash_table_remove(s->connections, c);
+}
+
+/* Close the connection now; pending replies are dropped. Safe to call twice. */
+void vk_varlink_connection_close(VkVarlinkConnection *c) {
+        if (c)
+                connection_close(c);
+}
+
+static int connection_update_events(VkVarlinkConnection *c) {
+        uint32_t events = 0;
+
+        if (!c->server)
+                return 0;
+        if (c->hup && c->out->len == c->out_offset && !c->pending &&
+            !memchr(c->in->data, 0, c->in->len)) {
+                connection_close(c);
+                return 0;
+        }
+        if (!c->hup) {
+                if (!c->pending)
+                        events |= EPOLLIN;
+                else if (!c->rdhup)
+                        events |= EPOLLRDHUP; /* notice a client leaving a long call */
+        }
+        if (c->out->len > c->out_offset)
+                events |= EPOLLOUT;
+        return sd_event_source_set_io_events(c->io, events);
+}
+
+static bool json_bool_member(JsonObject *o, const char *name) {
+        JsonNode *n = json_object_get_member(o, name);
+
+        return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+               json_node_get_boolean(n);
+}
+
+/* Take one complete message from the input buffer and dispatch it. 1 if one was, 0 if none. */
+static int connection_dispatch_one(VkVarlinkConnection *c) {
+        VkVarlinkServer *s = c->server;
+        g_autoptr(JsonNode) root = NULL;
+        g_autoptr(VkVarlinkConnection) ref = NULL;
+        JsonObject *o, *params = NULL;
+        JsonNode *pn;
+        const char *method;
+        unsigned flags = 0;
+        int r;
+
+        r = buffer_take_message(c->in, s->limits.max_message, &root);
+        if (r <= 0) {
+                if (r < 0) {
+                        vk_log_debug("varlink: %s from pid %d, closing",
+                                     r == -EMSGSIZE ? "oversized message" : "malformed message",
+                                     (int) c->peer.pid);
+                        connection_close(c);
+                }
+                return r;
+        }
+
+        o = json_node_get_object(root);
+        method = vk_json_object_get_string_member_or_null(o, "method");
+        pn = json_object_get_member(o, "parameters");
+        if (pn && JSON_NODE_HOLDS_OBJECT(pn))
+                params = json_node_get_object(pn);
+        else if (pn && !JSON_NODE_HOLDS_NULL(pn))
+                method = NULL;
+        if (!method) {
+                vk_log_debug("varlink: request without method or with bad parameters from pid "
+                             "%d, closing",
+                             (int) c->peer.pid);
+                connection_close(c);
+                return -EBADMSG;
+        }
+        if (json_bool_member(o, "more"))
+                flags |= VK_VARLINK_MORE;
+        if (json_bool_member(o, "oneway"))
+                flags |= VK_VARLINK_ONEWAY;
+        if (json_bool_member(o, "upgrade"))
+                flags |= VK_VARLINK_UPGRADE;
+
+        if (!(flags & VK_VARLINK_ONEWAY))
+                c->pending = true;
+
+        /* replies sent from within the dispatch of a oneway call are dropped; later ones are
+         * the call's business (a VkCall knows it is oneway) */
+        ref = vk_varlink_connection_ref(c);
+        c->oneway = flags & VK_VARLINK_ONEWAY;
+        s->method_cb(c, method, params, flags, s->userdata);
+        c->oneway = false;
+        return 1;
+}
+
+static void connection_process(VkVarlinkConnection *c) {
+        g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
+
+        while (c->server && !c->pending && c->in->len > 0)
+                if (connection_dispatch_one(c) <= 0)
+                        break;
+        if (c->server)
+                (void) connection_update_events(c);
+}
+
+static int connection_on_defer(sd_event_source *s, void *userdata) {
+        connection_process(userdata);
+        return 0;
+}
+
+static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        VkVarlinkConnection *c = userdata;
+        g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
+
+        if ((revents & (EPOLLHUP | EPOLLERR)) && c->pending) {
+                /* the client is gone while a request runs: nobody will read the reply */
+                connection_close(c);
+                return 0;
+        }
+        if ((revents & EPOLLRDHUP) && !(revents & EPOLLIN))
+                c->rdhup = true; /* half-closed: it may still read the reply */
+
+        if (revents & EPOLLOUT) {
+                if (connection_flush(c) < 0) {
+                        connection_close(c);
+                        return 0;
+                }
+        }
+
+        if (revents & (EPOLLIN | EPOLLHUP)) {
+                ssize_t n = buffer_recv(c->fd, c->in);
+
+                if (n == 0)
+                        c->hup = true;
+                else if (n < 0 && n != -EAGAIN) {
+                        connection_close(c);
+                        return 0;
+                }
+        }
+
+        connection_process(c);
+        return 0;
+}
+
+static int server_add_connection(VkVarlinkServer *s, int fd) {
+        g_autoptr(VkVarlinkConnection) c = g_new0(VkVarlinkConnection, 1);
+        unsigned count;
+        int r;
+
+        c->n_ref = 1;
+        c->fd = fd;
+        c->in = g_byte_array_new();
+        c->out = g_byte_array_new();
+
+        r = vk_peer_from_socket(fd, &c->peer);
+        if (r < 0) {
+                vk_close_fdp(&c->fd);
+                c->fd = -1;
+                return r;
+        }
+
+        count = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid)));
+        if (g_hash_table_size(s->connections) >= s->limits.max_connections ||
+            count >= s->limits.max_per_uid) {
+                vk_log_debug("varlink: connection limit reached, refusing pid %d uid %u",
+                             (int) c->peer.pid, (unsigned) c->peer.uid);
+                vk_close_fdp(&c->fd);
+                c->fd = -1;
+                return -EUSERS;
+        }
+
+        r = sd_event_add_io(s->event, &c->io, fd, EPOLLIN | EPOLLRDHUP, connection_on_io, c);
+        if (r < 0) {
+                vk_close_fdp(&c->fd);
+                c->fd = -1;
+                return r;
+        }
+        r = sd_event_add_defer(s->event, &c->defer, connection_on_defer, c);
+        if (r < 0) {
+                c->io = sd_event_source_disable_unref(c->io);
+                vk_close_fdp(&c->fd);
+                c->fd = -1;
+                return r;
+        }
+        (void) sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
+
+        c->server = s;
+        g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid),
+                            GUINT_TO_POINTER(count + 1));
+        g_hash_table_add(s->connections, vk_varlink_connection_ref(c));
+        if (s->conn_cb)
+                s->conn_cb(c, true, s->userdata);
+        return 0;
+}
+
+static int listener_on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+
+        for (;;) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (cfd < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                vk_log_debug_errno(errno, "varlink: accept failed: %m");
+                        break;
+                }
+                (void) server_add_connection(l->server, cfd);
+        }
+        return 0;
+}
+
+static void connection_unref_void(gpointer p) {
+        vk_varlink_connection_unref(p);
+}
+
+/* Create a server on @event. @limits may be NULL for the defaults. */
+int vk_varlink_server_new(sd_event *event, const VkVarlinkLimits *limits,
+                          VkVarlinkMethodFunc method_cb, VkVarlinkConnectionFunc conn_cb,
+                          void *userdata, VkVarlinkServer **ret) {
+        VkVarlinkServer *s = g_new0(VkVarlinkServer, 1);
+
+        s->event = sd_event_ref(event);
+        s->limits = limits ? *limits : VK_VARLINK_LIMITS_DEFAULT;
+        s->method_cb = method_cb;
+        s->conn_cb = conn_cb;
+        s->userdata = userdata;
+        s->listeners = g_ptr_array_new_with_free_func(listener_free_void);
+        s->connections = g_hash_table_new_full(NULL, NULL, connection_unref_void, NULL);
+        s->per_uid = g_hash_table_new(NULL, NULL);
+        s->accepting = true;
+        *ret = s;
+        return 0;
+}
+
+/* Close every connection and listener (unlinking sockets we bound). Takes NULL. */
+VkVarlinkServer *vk_varlink_server_free(VkVarlinkServer *s) {
+        if (!s)
+                return NULL;
+        s->conn_cb = NULL;
+        for (;;) {
+                GHashTableIter it;
+                gpointer key;
+
+                g_hash_table_iter_init(&it, s->connections);
+                if (!g_hash_table_iter_next(&it, &key, NULL))
+                        break;
+                connection_close(key);
+        }
+        g_hash_table_unref(s->connections);
+        g_hash_table_unref(s->per_uid);
+        g_ptr_array_unref(s->listeners);
+        sd_event_unref(s->event);
+        g_free(s);
+        return NULL;
+}
+
+static int server_add_listener(VkVarlinkServer *s, int fd, const char *path) {
+        Listener *l = g_new0(Listener, 1);
+        int r;
+
+        l->server = s;
+        l->fd = fd;
+        l->path = g_strdup(path);
+        r = sd_event_add_io(s->event, &l->source, fd, EPOLLIN, listener_on_io, l);
+        if (r < 0) {
+                l->path = (g_free(l->path), NULL); /* do not unlink what we could not serve */
+                listener_free(l);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(l->source, s->accepting ? SD_EVENT_ON : SD_EVENT_OFF);
+        g_ptr_array_add(s->listeners, l);
+        return 0;
+}
+
+/* Serve an already listening socket (from socket activation). Takes ownership of @fd. */
+int vk_varlink_server_add_fd(VkVarlinkServer *s, int fd) {
+        int flags = fcntl(fd, F_GETFL);
+
+        /* a passed socket may be blocking, and listener_on_io() accepts until EAGAIN */
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                int r = -errno;
+
+                vk_close_fdp(&fd);
+                return r;
+        }
+        return server_add_listener(s, fd, NULL);
+}
+
+/*
+ * Bind and listen on @path with @mode. A stale socket file nobody listens on is replaced; a
+ * live one is an error (another instance runs). The file is removed when the server is freed.
+ */
+int vk_varlink_server_listen(VkVarlinkServer *s, const char *path, mode_t mode, VkError *reterr) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        vk_autofd fd = -1;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
+                                    "socket path '%s' is longer than %zu bytes", path,
+                                    sizeof(sa.sun_path) - 1);
+        strcpy(sa.sun_path, path);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create socket");
+
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                vk_autofd probe = -1;
+
+                if (errno != EADDRINUSE)
+                        return vk_error_set_errno(reterr, -errno, "cannot bind '%s'", path);
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return vk_error_set(reterr, VK_ERROR_BUSY, -EADDRINUSE,
+                                            "another daemon is already listening on '%s'", path);
+                (void) unlink(path);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        return vk_error_set_errno(reterr, -errno, "cannot bind '%s'", path);
+        }
+        if (chmod(path, mode) < 0) {
+                r = -errno;
+                (void) unlink(path);
+                return vk_error_set_errno(reterr, r, "cannot set the mode of '%s'", path);
+        }
+        if (listen(fd, SOMAXCONN) < 0) {
+                r = -errno;
+                (void) unlink(path);
+                return vk_error_set_errno(reterr, r, "cannot listen on '%s'", path);
+        }
+
+        r = server_add_listener(s, fd, path);
+        if (r < 0) {
+                (void) unlink(path);
+                return vk_error_set_errno(reterr, r, "cannot watch '%s'", path);
+        }
+        fd = -1;
+        return 0;
+}
+
+/*
+ * Stop (or resume) accepting connections. Connections that arrive meanwhile stay in the
+ * listening socket's backlog: under socket activation the next instance accepts them.
+ */
+void vk_varlink_server_set_accepting(VkVarlinkServer *s, bool accepting) {
+        s->accepting = accepting;
+        for (guint i = 0; i < s->listeners->len; i++) {
+                Listener *l = s->listeners->pdata[i];
+                (void) sd_event_source_set_enabled(l->source,
+                                                   accepting ? SD_EVENT_ON : SD_EVENT_OFF);
+        }
+}
+
+unsigned vk_varlink_server_n_connections(VkVarlinkServer *s) {
+        return s ? g_hash_table_size(s->connections) : 0;
+}
+
+/* --- client --- */
+
+typedef struct ClientCall {
+        VkVarlinkReplyFunc cb;
+        void *userdata;
+        bool oneway;
+} ClientCall;
+
+struct VkVarlinkClient {
+        sd_event *event;
+        int fd;
+        sd_event_source *io;
+        GByteArray *in;
+        GByteArray *out;
+        size_t out_offset;
+        GQueue calls; /* ClientCall*, in the order sent: replies come in the same order */
+        bool connected;
+};
+
+static void client_fail_all(VkVarlinkClient *cl) {
+        ClientCall *call;
+
+        cl->connected = false;
+        cl->io = sd_event_source_disable_unref(cl->io);
+        while ((call = g_queue_pop_head(&cl->calls))) {
+                if (call->cb)
+                        call->cb(cl, NULL, VK_VARLINK_ERROR_DISCONNECTED, false, call->userdata);
+                g_free(call);
+        }
+}
+
+static int client_update_events(VkVarlinkClient *cl) {
+        uint32_t events = EPOLLIN;
+
+        if (!cl->io)
+                return 0;
+        if (cl->out->len > cl->out_offset)
+                events |= EPOLLOUT;
+        return sd_event_source_set_io_events(cl->io, events);
+}
+
+static void client_dispatch(VkVarlinkClient *cl, JsonNode *msg) {
+        JsonObject *o = json_node_get_object(msg);
+        JsonNode *pn = json_object_get_member(o, "parameters");
+        JsonObject *params = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
+        const char *error = vk_json_object_get_string_member_or_null(o, "error");
+        bool continues = json_bool_member(o, "continues");
+        ClientCall *call = g_queue_peek_head(&cl->calls);
+
+        if (!call) {
+                vk_log_debug("varlink client: unexpected reply, disconnecting");
+                client_fail_all(cl);
+                return;
+        }
+        if (!continues || error)
+                (void) g_queue_pop_head(&cl->calls);
+        if (call->cb)
+                call->cb(cl, params, error, continues && !error, call->userdata);
+        if (!continues || error)
+                g_free(call);
+}
+
+static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        VkVarlinkClient *cl = userdata;
+
+        if (revents & EPOLLOUT) {
+                if (buffer_flush(cl->fd, cl->out, &cl->out_offset) < 0) {
+                        client_fail_all(cl);
+                        return 0;
+                }
+        }
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                ssize_t n = buffer_recv(cl->fd, cl->in);
+
+                for (;;) {
+                        g_autoptr(JsonNode) msg = NULL;
+                        int r = buffer_take_message(cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output,
+                                                    &msg);
+                        if (r < 0) {
+                                client_fail_all(cl);
+                                return 0;
+                        }
+                        if (r == 0 || !cl->connected)
+                                break;
+                        client_dispatch(cl, msg);
+                }
+                if (n == 0 || (n < 0 && n != -EAGAIN)) {
+                        client_fail_all(cl);
+                        return 0;
+                }
+        }
+        (void) client_update_events(cl);
+        return 0;
+}
+
+/*
+ * Connect to the varlink socket @path. The connect does not block (a UNIX socket connects at
+ * once or fails); replies are read on @event.
+ */
+int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
+                              VkError *reterr) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
+                                    "socket path '%s' is longer than %zu bytes", path,
+                                    sizeof(sa.sun_path) - 1);
+        strcpy(sa.sun_path, path);
+
+        cl = g_new0(VkVarlinkClient, 1);
+        cl->event = sd_event_ref(event);
+        cl->in = g_byte_array_new();
+        cl->out = g_byte_array_new();
+        g_queue_init(&cl->calls);
+        cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (cl->fd < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create socket");
+        if (connect(cl->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -errno,
+                                    "cannot connect to '%s': %s", path, g_strerror(errno));
+        r = sd_event_add_io(event, &cl->io, cl->fd, EPOLLIN, client_on_io, cl);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot watch '%s'", path);
+        cl->connected = true;
+        *ret = g_steal_pointer(&cl);
+        return 0;
+}
+
+/* Disconnect; pending calls are dropped without their callbacks. Takes NULL. */
+VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl) {
+        ClientCall *call;
+
+        if (!cl)
+                return NULL;
+        while ((call = g_queue_pop_head(&cl->calls)))
+                g_free(call);
+        sd_event_source_disable_unref(cl->io);
+        if (cl->fd >= 0)
+                (void) close(cl->fd);
+        g_byte_array_unref(cl->in);
+        g_byte_array_unref(cl->out);
+        sd_event_unref(cl->event);
+        g_free(cl);
+        return NULL;
+}
+
+bool vk_varlink_client_is_connected(VkVarlinkClient *cl) {
+        return cl && cl->connected;
+}
+
+/*
+ * Send a call of @method with @params (an object node, or NULL for {}). @cb (may be NULL for
+ * oneway calls) runs from the loop for each reply. Returns -ENOTCONN after a disconnect.
+ */
+int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                           unsigned flags, VkVarlinkReplyFunc cb, void *userdata) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) msg = NULL;
+        int r;
+
+        if (!cl->connected)
+                return -ENOTCONN;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "method");
+        json_builder_add_string_value(b, method);
+        if (params) {
+                json_builder_set_member_name(b, "parameters");
+                json_builder_add_value(b, json_node_copy(params));
+        }
+        if (flags & VK_VARLINK_MORE) {
+                json_builder_set_member_name(b, "more");
+                json_builder_add_boolean_value(b, true);
+        }
+        if (flags & VK_VARLINK_ONEWAY) {
+                json_builder_set_member_name(b, "oneway");
+                json_builder_add_boolean_value(b, true);
+        }
+        json_builder_end_object(b);
+        msg = json_builder_get_root(b);
+
+        buffer_append_message(cl->out, msg);
+        if (!(flags & VK_VARLINK_ONEWAY)) {
+                ClientCall *call = g_new0(ClientCall, 1);
+                call->cb = cb;
+                call->userdata = userdata;
+                g_queue_push_tail(&cl->calls, call);
+        }
+        r = buffer_flush(cl->fd, cl->out, &cl->out_offset);
+        if (r < 0)
+                return r;
+        return client_update_events(cl);
+}
+
+typedef struct SyncCall {
+        sd_event *event;
+        JsonNode *params;
+        char *error;
+        bool done;
+} SyncCall;
+
+static void sync_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
+                          bool continues, void *userdata) {
+        SyncCall *sc = userdata;
+
+        if (params) {
+                sc->params = json_node_new(JSON_NODE_OBJECT);
+                json_node_set_object(sc->params, params);
+        }
+        sc->error = g_strdup(error);
+        sc->done = true;
+        (void) sd_event_exit(sc->event, 0);
+}
+
+static int sync_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(userdata, -ETIMEDOUT);
+}
+
+/*
+ * Call @method on the socket @path and wait for the reply, on a private loop (for tools and
+ * tests, never for daemons). A varlink error becomes a VkError with the error's full name and
+ * its "message" parameter (or the parameters as JSON). *@ret_params (may be NULL) gets the
+ * reply's parameters.
+ */
+int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
+                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
+        g_autoptr(sd_event) event = NULL;
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        g_autoptr(sd_event_source) timer = NULL;
+        SyncCall sc = {};
+        int r;
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot create event loop");
+        sc.event = event;
+        r = vk_varlink_client_connect(event, path, &cl, reterr);
+        if (r < 0)
+                return r;
+        r = vk_varlink_client_call(cl, method, params, 0, sync_on_reply, &sc);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot send to '%s'", path);
+        if (timeout_usec > 0) {
+                r = sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, timeout_usec, 0,
+                                               sync_on_timeout, event);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "cannot set timer");
+        }
+        r = sd_event_loop(event);
+        if (r == -ETIMEDOUT || !sc.done) {
+                if (sc.params)
+                        json_node_unref(sc.params);
+                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT,
+                                    "no reply to %s from '%s'", method, path);
+        }
+        if (sc.error) {
+                g_autofree char *err = sc.error;
+                g_autoptr(JsonNode) p = sc.params;
+                const char *msg = NULL;
+                g_autofree char *json = NULL;
+
+                if (strcmp(err, VK_VARLINK_ERROR_DISCONNECTED) == 0)
+                        return vk_error_set(reterr, err, -ECONNRESET,
+                                            "'%s' closed the connection", path);
+                msg = p ? vk_json_object_get_string_member_or_null(json_node_get_object(p),
+                                                                   "message")
+                        : NULL;
+                if (!msg && p)
+                        msg = json = vk_json_to_string(p, false);
+                r = vk_error_set(reterr, err, -EREMOTEIO, "%s", msg ? msg : err);
+                if (p && reterr) {
+                        JsonObject *po = json_node_get_object(p);
+                        g_autoptr(GList) members = json_object_get_members(po);
+                        for (GList *l = members; l; l = l->next) {
+                                const char *v = vk_json_object_get_string_member_or_null(po,
+                                                                                         l->data);
+                                if (v && strcmp(l->data, "message") != 0)
+                                        vk_error_add_param(reterr, l->data, v);
+                        }
+                }
+                return r;
+        }
+        if (!sc.params) {
+                sc.params = json_node_new(JSON_NODE_OBJECT);
+                json_node_take_object(sc.params, json_object_new());
+        }
+        if (ret_params)
+                *ret_params = sc.params;
+        else
+                json_node_unref(sc.params);
+        return 0;
+}

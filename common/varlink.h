@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* varlink.h: varlink transport on sd-event: NUL-framed JSON messages over UNIX sockets */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-glib/json-glib.h>
+#include <systemd/sd-event.h>
+
+#include "error.h"
+#include "peer.h"
+
+typedef struct VkVarlinkServer VkVarlinkServer;
+typedef struct VkVarlinkConnection VkVarlinkConnection;
+
+typedef struct VkVarlinkLimits {
+        size_t max_message;         /* bytes of one incoming message */
+        size_t max_output;          /* bytes queued to a client that does not read */
+        unsigned max_connections;   /* in all */
+        unsigned max_per_uid;       /* per peer uid */
+} VkVarlinkLimits;
+
+#define VK_VARLINK_LIMITS_DEFAULT                                                                 \
+        ((VkVarlinkLimits){ .max_message = 8u << 20,                                             \
+                            .max_output = 64u << 20,                                             \
+                            .max_connections = 4096,                                             \
+                            .max_per_uid = 256 })
+
+/* Request flags */
+enum {
+        VK_VARLINK_MORE = 1 << 0,
+        VK_VARLINK_ONEWAY = 1 << 1,
+        VK_VARLINK_UPGRADE = 1 << 2,
+};
+
+/*
+ * Called for each request, on the loop. @params is the "parameters" object (NULL when absent)
+ * and is only valid during the call: keep a reference to retain it. A oneway request must not
+ * be answered. Otherwise the connection reads no further request until a final reply was sent
+ * (vk_varlink_connection_reply() without continues, or _reply_error()).
+ */
+typedef void (*VkVarlinkMethodFunc)(VkVarlinkConnection *c, const char *method, JsonObject *params,
+                                    unsigned flags, void *userdata);
+/* Called when a connection is accepted (@open true) and when it goes away (@open false). */
+typedef void (*VkVarlinkConnectionFunc)(VkVarlinkConnection *c, bool open, void *userdata);
+
+int vk_varlink_server_new(sd_event *event, const VkVarlinkLimits *limits,
+                          VkVarlinkMethodFunc method_cb, VkVarlinkConnectionFunc conn_cb,
+                          void *userdata, VkVarlinkServer **ret);
+VkVarlinkServer *vk_varlink_server_free(VkVarlinkServer *s);
+int vk_varlink_server_add_fd(VkVarlinkServer *s, int fd);
+int vk_varlink_server_listen(VkVarlinkServer *s, const char *path, mode_t mode, VkError *reterr);
+void vk_varlink_server_set_accepting(VkVarlinkServer *s, bool accepting);
+unsigned vk_varlink_server_n_connections(VkVarlinkServer *s);
+
+VkVarlinkConnection *vk_varlink_connection_ref(VkVarlinkConnection *c);
+VkVarlinkConnection *vk_varlink_connection_unref(VkVarlinkConnection *c);
+const VkPeer *vk_varlink_connection_peer(VkVarlinkConnection *c);
+bool vk_varlink_connection_is_open(VkVarlinkConnection *c);
+void vk_varlink_connection_set_userdata(VkVarlinkConnection *c, void *userdata);
+void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c);
+int vk_varlink_connection_reply(VkVarlinkConnection *c, JsonNode *params, bool continues);
+int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
+                                      JsonNode *params);
+void vk_varlink_connection_close(VkVarlinkConnection *c);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkServer, vk_varlink_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkConnection, vk_varlink_connection_unref)
+
+/* --- client --- */
+
+typedef struct VkVarlinkClient VkVarlinkClient;
+
+/*
+ * One reply. @error is NULL for a successful reply, else the full error name (the
+ * "message" parameter, if any, is in @params). @params is only valid during the callback.
+ * With @continues more replies follow. On disconnect, pending calls get the error
+ * "io.virtkit.Disconnected" with @params NULL.
+ */
+typedef void (*VkVarlinkReplyFunc)(VkVarlinkClient *cl, JsonObject *params, const char *error,
+                                   bool continues, void *userdata);
+
+#define VK_VARLINK_ERROR_DISCONNECTED "io.virtkit.Disconnected"
+
+int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
+                              VkError *reterr);
+VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl);
+int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                           unsigned flags, VkVarlinkReplyFunc cb, void *userdata);
+bool vk_varlink_client_is_connected(VkVarlinkClient *cl);
+int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
+                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkClient, vk_varlink_client_free)

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* api.h: the io.virtkit.Secret interface served by virtkit-secretd */
+#pragma once
+
+#include "method.h"
+
+extern const VkInterface vk_secret_interface;

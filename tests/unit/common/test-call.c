@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-call.c: one method declaration served on varlink and D-Bus, with the same results */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <systemd/sd-id128.h>
+
+#include "call.h"
+#include "json.h"
+#include "macro.h"
+#include "sd-glue.h"
+#include "vk-test.h"
+
+/* --- a test interface using every field type --- */
+
+typedef struct Item {
+        char *name;
+        int64_t n;
+} Item;
+
+static const VkStructType item_type = {
+        .name = "Item",
+        .size = sizeof(Item),
+        .fields = (const VkField[]){
+                { "name", VK_FIELD_STRING, offsetof(Item, name), VK_FIELD_REQUIRED },
+                { "n", VK_FIELD_INT, offsetof(Item, n), VK_FIELD_REQUIRED },
+                {} },
+};
+
+typedef struct EchoArgs {
+        char *text;
+        bool flag;
+        uint64_t count;
+        double ratio;
+        char **tags;
+        VkArray items;   /* of Item */
+        Item first;
+} EchoArgs;
+
+static const VkStructType echo_args = {
+        .size = sizeof(EchoArgs),
+        .fields = (const VkField[]){
+                { "text", VK_FIELD_STRING, offsetof(EchoArgs, text), VK_FIELD_REQUIRED },
+                { "flag", VK_FIELD_BOOL, offsetof(EchoArgs, flag), 0 },
+                { "count", VK_FIELD_UINT, offsetof(EchoArgs, count), 0 },
+                { "ratio", VK_FIELD_DOUBLE, offsetof(EchoArgs, ratio), 0 },
+                { "tags", VK_FIELD_STRV, offsetof(EchoArgs, tags), 0 },
+                { "items", VK_FIELD_ARRAY, offsetof(EchoArgs, items), 0, &item_type },
+                { "first", VK_FIELD_STRUCT, offsetof(EchoArgs, first), 0, &item_type },
+                {} },
+};
+
+static int echo(VkCall *call, void *params, void *userdata) {
+        EchoArgs *a = params;
+
+        a->count++; /* prove the handler saw the decoded value */
+        return vk_call_reply(call, a);
+}
+
+static int boom(VkCall *call, void *params, void *userdata) {
+        VkError *e = vk_call_error(call);
+
+        vk_error_set(e, "Boom", -EIO, "it went boom at '%s'", "here");
+        vk_error_add_param(e, "where", "here");
+        return -EIO;
+}
+
+static int later_on_defer(sd_event_source *s, void *userdata) {
+        VkCall *call = userdata;
+
+        (void) vk_call_reply(call, NULL);
+        vk_call_unref(call);
+        return 0;
+}
+
+static int later(VkCall *call, void *params, void *userdata) {
+        sd_event *e = vk_service_get_event(vk_call_service(call));
+
+        assert_int_equal(sd_event_add_defer(e, NULL, later_on_defer, vk_call_ref(call)), 0);
+        return 0;
+}
+
+static int stream(VkCall *call, void *params, void *userdata) {
+        Item it = { .name = (char *) "tick" };
+
+        for (it.n = 0; it.n < 2; it.n++)
+                assert_int_equal(vk_call_reply_continue(call, &it), 0);
+        return vk_call_reply(call, &it);
+}
+
+static const VkMethod test_methods[] = {
+        { "Echo", &echo_args, &echo_args, echo, VK_AUTH_READ, 0, "Echo every type back." },
+        { "Fail", NULL, NULL, boom, VK_AUTH_READ, 0, NULL },
+        { "Later", NULL, NULL, later, VK_AUTH_READ, 0, NULL },
+        { "Change", NULL, NULL, later, VK_AUTH_MANAGE, 0, NULL },
+        { "Stream", NULL, &item_type, stream, VK_AUTH_READ, VK_METHOD_STREAM, NULL },
+        {}
+};
+
+static const VkMethod *const test_tables[] = { test_methods, NULL };
+
+static const VkErrorDecl test_errors[] = {
+        { "Boom", (const char *const[]){ "where", NULL }, "Something exploded." },
+        {}
+};
+
+static const VkInterface test_iface = {
+        VK_INTERFACE_NAMES("Test", "test"),
+        .doc = "A test interface.",
+        .method_tables = test_tables,
+        .errors = test_errors,
+};
+
+typedef struct Fixture {
+        sd_event *event;
+        VkService *service;
+        char *dir;
+        char *path;
+        sd_bus *server_bus;
+        sd_bus *client_bus;
+} Fixture;
+
+static int setup(void **state) {
+        Fixture *f = g_new0(Fixture, 1);
+        VkServiceOptions opts = { .iface = &test_iface, .product = "test-daemon" };
+        VkError error = VK_ERROR_INIT;
+        sd_id128_t id;
+        int fds[2];
+
+        f->dir = g_dir_make_tmp("vk-call-XXXXXX", NULL);
+        f->path = g_build_filename(f->dir, "io.virtkit.Test", NULL);
+        assert_int_equal(sd_event_new(&f->event), 0);
+        assert_int_equal(vk_service_new(f->event, &opts, &f->service), 0);
+        assert_int_equal(vk_service_listen_varlink(f->service, f->path, 0600, &error), 0);
+
+        /* a direct D-Bus connection pair: no bus daemon needed for the codec */
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        assert_int_equal(sd_id128_randomize(&id), 0);
+        assert_int_equal(sd_bus_new(&f->server_bus), 0);
+        assert_int_equal(sd_bus_set_fd(f->server_bus, fds[0], fds[0]), 0);
+        assert_int_equal(sd_bus_set_server(f->server_bus, 1, id), 0);
+        assert_int_equal(sd_bus_attach_event(f->server_bus, f->event, 0), 0);
+        assert_int_equal(sd_bus_start(f->server_bus), 0);
+        assert_int_equal(sd_bus_new(&f->client_bus), 0);
+        assert_int_equal(sd_bus_set_fd(f->client_bus, fds[1], fds[1]), 0);
+        assert_int_equal(sd_bus_attach_event(f->client_bus, f->event, 0), 0);
+        assert_int_equal(sd_bus_start(f->client_bus), 0);
+        assert_int_equal(vk_service_attach_bus(f->service, f->server_bus, &error), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+
+        vk_service_free(f->service);
+        sd_bus_flush_close_unref(f->client_bus);
+        sd_bus_flush_close_unref(f->server_bus);
+        sd_event_unref(f->event);
+        rmdir(f->dir);
+        g_free(f->dir);
+        g_free(f->path);
+        g_free(f);
+        return 0;
+}
+
+/* --- varlink side --- */
+
+typedef struct Reply {
+        char *text;   /* params as JSON */
+        char *error;
+        unsigned n;
+        bool done;
+} Reply;
+
+static void on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
+                     void *userdata) {
+        Reply *r = userdata;
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+
+        json_node_set_object(n, params);
+        g_free(r->text);
+        r->text = vk_json_to_string(n, false);
+        r->error = g_strdup(error);
+        r->n++;
+        r->done = !continues;
+}
+
+static void varlink_call(Fixture *f, const char *method, const char *json, unsigned flags,
+                         Reply *r) {
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        g_autoptr(JsonNode) params = NULL;
+        VkError error = VK_ERROR_INIT;
+
+        if (json)
+                assert_int_equal(vk_json_parse(json, -1, &params, NULL), 0);
+        assert_int_equal(vk_varlink_client_connect(f->event, f->path, &cl, &error), 0);
+        assert_int_equal(vk_varlink_client_call(cl, method, params, flags, on_reply, r), 0);
+        VK_RUN_UNTIL(f->event, r->done, 3000);
+}
+
+static void reply_done(Reply *r) {
+        g_free(r->text);
+        g_free(r->error);
+}
+
+static void test_varlink_echo_all_types(void **state) {
+        Fixture *f = *state;
+        Reply r = {};
+
+        varlink_call(f, "io.virtkit.Test.Echo",
+                     "{\"text\":\"hé\",\"flag\":true,\"count\":41,\"ratio\":0.5,"
+                     "\"tags\":[\"a\",\"b\"],\"items\":[{\"name\":\"x\",\"n\":-3}],"
+                     "\"first\":{\"name\":\"y\",\"n\":9}}",
+                     0, &r);
+        assert_null(r.error);
+        assert_string_equal(r.text, "{\"text\":\"hé\",\"flag\":true,\"count\":42,\"ratio\":0.5,"
+                                    "\"tags\":[\"a\",\"b\"],\"items\":[{\"name\":\"x\",\"n\":-3}],"
+                                    "\"first\":{\"name\":\"y\",\"n\":9}}");
+        reply_done(&r);
+}
+
+static void expect_varlink_error(Fixture *f, const char *method, const char *json,
+                                 const char *error, const char *params) {
+        Reply r = {};
+
+        varlink_call(f, method, json, 0, &r);
+        assert_non_null(r.error);
+        assert_string_equal(r.error, error);
+        assert_string_equal(r.text, params);
+        reply_done(&r);
+}
+
+static void test_varlink_errors(void **state) {
+        Fixture *f = *state;
+
+        expect_varlink_error(f, "io.virtkit.Test.Fail", NULL, "io.virtkit.Test.Boom",
+                             "{\"message\":\"it went boom at 'here'\",\"where\":\"here\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Echo", "{}",
+                             "org.varlink.service.InvalidParameter",
+                             "{\"message\":\"invalid parameter 'text': missing\","
+                             "\"parameter\":\"text\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Echo", "{\"text\":\"a\",\"bogus\":1}",
+                             "org.varlink.service.InvalidParameter",
+                             "{\"message\":\"invalid parameter 'bogus': unknown parameter\","
+                             "\"parameter\":\"bogus\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Echo", "{\"text\":\"a\",\"count\":-1}",
+                             "org.varlink.service.InvalidParameter",
+                             "{\"message\":\"invalid parameter 'count': expected a non-negative "
+                             "integer\",\"parameter\":\"count\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Echo",
+                             "{\"text\":\"a\",\"items\":[{\"name\":\"x\"}]}",
+                             "org.varlink.service.InvalidParameter",
+                             "{\"message\":\"invalid parameter 'items[0].n': missing\","
+                             "\"parameter\":\"items[0].n\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Nope", NULL,
+                             "org.varlink.service.MethodNotFound",
+                             "{\"method\":\"io.virtkit.Test.Nope\"}");
+        expect_varlink_error(f, "io.virtkit.Other.Echo", NULL,
+                             "org.varlink.service.InterfaceNotFound",
+                             "{\"interface\":\"io.virtkit.Other\"}");
+        expect_varlink_error(f, "io.virtkit.Test.Stream", NULL, "org.varlink.service.ExpectedMore",
+                             "{}");
+        /* a changing method takes allowInteractiveAuthentication, a read-only one does not */
+        expect_varlink_error(f, "io.virtkit.Test.Later",
+                             "{\"allowInteractiveAuthentication\":true}",
+                             "org.varlink.service.InvalidParameter",
+                             "{\"message\":\"invalid parameter 'allowInteractiveAuthentication': "
+                             "unknown parameter\",\"parameter\":\"allowInteractiveAuthentication\"}");
+}
+
+static void test_varlink_async_stream_manage(void **state) {
+        Fixture *f = *state;
+        Reply r = {}, s = {}, m = {};
+
+        varlink_call(f, "io.virtkit.Test.Later", NULL, 0, &r);
+        assert_null(r.error);
+        assert_string_equal(r.text, "{}");
+
+        varlink_call(f, "io.virtkit.Test.Stream", NULL, VK_VARLINK_MORE, &s);
+        assert_int_equal(s.n, 3);
+        assert_string_equal(s.text, "{\"name\":\"tick\",\"n\":2}");
+
+        /* root (this test) may call changing methods without asking polkit */
+        assert_int_equal(getuid(), 0);
+        varlink_call(f, "io.virtkit.Test.Change", "{\"allowInteractiveAuthentication\":false}", 0,
+                     &m);
+        assert_null(m.error);
+        reply_done(&r);
+        reply_done(&s);
+        reply_done(&m);
+}
+
+static void test_varlink_service_interface(void **state) {
+        Fixture *f = *state;
+        Reply r = {}, d = {};
+        g_autofree char *idl = vk_interface_format_idl(&test_iface);
+
+        varlink_call(f, "org.varlink.service.GetInfo", NULL, 0, &r);
+        assert_non_null(strstr(r.text, "\"product\":\"test-daemon\""));
+        assert_non_null(strstr(r.text, "\"interfaces\":[\"org.varlink.service\","
+                                       "\"io.virtkit.Test\"]"));
+        varlink_call(f, "org.varlink.service.GetInterfaceDescription",
+                     "{\"interface\":\"io.virtkit.Test\"}", 0, &d);
+        assert_non_null(strstr(idl, "type Item (\n  name: string,\n  n: int\n)\n"));
+        assert_non_null(strstr(idl, "method Echo(text: string, flag: ?bool, count: ?int, "
+                                    "ratio: ?float, tags: ?[]string, items: ?[]Item, "
+                                    "first: ?Item) -> (text: string, flag: ?bool, count: ?int, "
+                                    "ratio: ?float, tags: ?[]string, items: ?[]Item, "
+                                    "first: ?Item)\n"));
+        assert_non_null(strstr(idl, "method Change(allowInteractiveAuthentication: ?bool) -> ()"));
+        assert_non_null(strstr(idl, "# Something exploded.\nerror Boom (message: ?string, "
+                                    "where: ?string)\n"));
+        assert_non_null(strstr(idl, "error PermissionDenied (message: ?string)"));
+        assert_null(strstr(idl, "Stream() -> (name") ? NULL : "Stream missing");
+        reply_done(&r);
+        reply_done(&d);
+        expect_varlink_error(f, "org.varlink.service.GetInterfaceDescription",
+                             "{\"interface\":\"nope\"}", "org.varlink.service.InterfaceNotFound",
+                             "{\"interface\":\"nope\"}");
+}
+
+/* --- D-Bus side --- */
+
+typedef struct BusReply {
+        sd_bus_message *m;
+        bool done;
+} BusReply;
+
+static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        BusReply *r = userdata;
+
+        r->m = sd_bus_message_ref(m);
+        r->done = true;
+        return 0;
+}
+
+static void bus_call(Fixture *f, sd_bus_message *m, BusReply *r) {
+        assert_true(sd_bus_call_async(f->client_bus, NULL, m, on_bus_reply, r, 0) >= 0);
+        VK_RUN_UNTIL(f->event, r->done, 3000);
+}
+
+static void test_bus_echo_all_types(void **state) {
+        Fixture *f = *state;
+        g_autoptr(sd_bus_message) m = NULL;
+        BusReply r = {};
+        const char *text, *name;
+        int flag;
+        uint64_t count;
+        double ratio;
+        char **tags = NULL;
+        int64_t n;
+
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
+                                                        "/io/virtkit/Test1",
+                                                        "io.virtkit.Test1.Manager", "Echo") >= 0);
+        assert_true(sd_bus_message_append(m, "sbtdasa(sx)(sx)", "hé", 1, (uint64_t) 41, 0.5, 2,
+                                          "a", "b", 1, "x", (int64_t) -3, "y", (int64_t) 9) >= 0);
+        bus_call(f, m, &r);
+        assert_null(sd_bus_message_get_error(r.m));
+        assert_string_equal(sd_bus_message_get_signature(r.m, true), "sbtdasa(sx)(sx)");
+        assert_int_equal(sd_bus_message_read(r.m, "sbtd", &text, &flag, &count, &ratio), 1);
+        assert_string_equal(text, "hé");
+        assert_true(flag);
+        assert_int_equal(count, 42);
+        assert_true(ratio == 0.5);
+        assert_int_equal(sd_bus_message_read_strv(r.m, &tags), 1);
+        assert_string_equal(tags[1], "b");
+        g_strfreev(tags);
+        assert_int_equal(sd_bus_message_read(r.m, "a(sx)", 1, &name, &n), 1);
+        assert_string_equal(name, "x");
+        assert_int_equal(n, -3);
+        sd_bus_message_unref(r.m);
+}
+
+static void expect_bus_error(Fixture *f, const char *member, const char *sig, const char *error,
+                             const char *message) {
+        g_autoptr(sd_bus_message) m = NULL;
+        BusReply r = {};
+        const sd_bus_error *e;
+
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
+                                                        "/io/virtkit/Test1",
+                                                        "io.virtkit.Test1.Manager", member) >= 0);
+        if (sig)
+                assert_true(sd_bus_message_append(m, sig, "") >= 0);
+        bus_call(f, m, &r);
+        e = sd_bus_message_get_error(r.m);
+        assert_non_null(e);
+        assert_string_equal(e->name, error);
+        if (message)
+                assert_string_equal(e->message, message);
+        sd_bus_message_unref(r.m);
+}
+
+static void test_bus_errors_same_names(void **state) {
+        Fixture *f = *state;
+
+        expect_bus_error(f, "Fail", NULL, "io.virtkit.Test.Boom", "it went boom at 'here'");
+        /* sd-bus checks the signature: a wrong one never reaches us */
+        expect_bus_error(f, "Echo", "s", SD_BUS_ERROR_INVALID_ARGS, NULL);
+        expect_bus_error(f, "Nope", NULL, SD_BUS_ERROR_UNKNOWN_METHOD, NULL);
+        /* a streaming method is varlink-only */
+        expect_bus_error(f, "Stream", NULL, SD_BUS_ERROR_UNKNOWN_METHOD, NULL);
+}
+
+static void test_bus_introspection_names(void **state) {
+        Fixture *f = *state;
+        g_autoptr(sd_bus_message) m = NULL;
+        BusReply r = {};
+        const char *xml;
+
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
+                                                        "/io/virtkit/Test1",
+                                                        "org.freedesktop.DBus.Introspectable",
+                                                        "Introspect") >= 0);
+        bus_call(f, m, &r);
+        assert_int_equal(sd_bus_message_read(r.m, "s", &xml), 1);
+        assert_non_null(strstr(xml, "<interface name=\"io.virtkit.Test1.Manager\">"));
+        assert_non_null(strstr(xml, "<arg type=\"a(sx)\" name=\"items\" direction=\"in\"/>"));
+        assert_non_null(strstr(xml, "<arg type=\"(sx)\" name=\"first\" direction=\"out\"/>"));
+        sd_bus_message_unref(r.m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_varlink_echo_all_types, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_varlink_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_varlink_async_stream_manage, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_varlink_service_interface, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_echo_all_types, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_errors_same_names, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_introspection_names, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

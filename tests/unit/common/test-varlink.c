@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-varlink.c: varlink framing, limits and the client, over real UNIX sockets */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "macro.h"
+#include "sd-glue.h"
+#include "varlink.h"
+#include "vk-test.h"
+
+typedef struct Fixture {
+        sd_event *event;
+        VkVarlinkServer *server;
+        char *dir;
+        char *path;
+        unsigned n_calls;
+        unsigned n_open;
+        VkVarlinkConnection *held; /* a request left unanswered on purpose */
+} Fixture;
+
+/* Echo: reply with the parameters; "Stream" replies n times; "Hold" replies later. */
+static void on_method(VkVarlinkConnection *c, const char *method, JsonObject *params,
+                      unsigned flags, void *userdata) {
+        Fixture *f = userdata;
+        g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+        f->n_calls++;
+        if (flags & VK_VARLINK_ONEWAY)
+                return; /* the transport leaves it to us not to answer oneway calls */
+        json_node_set_object(node, params ? params : json_object_new());
+        if (!params)
+                json_object_unref(json_node_get_object(node));
+
+        if (strcmp(method, "test.Stream") == 0) {
+                for (int i = 0; i < 3; i++)
+                        vk_varlink_connection_reply(c, node, i < 2);
+        } else if (strcmp(method, "test.Hold") == 0)
+                f->held = vk_varlink_connection_ref(c);
+        else if (strcmp(method, "test.Fail") == 0)
+                vk_varlink_connection_reply_error(c, "test.Failed", node);
+        else
+                vk_varlink_connection_reply(c, node, false);
+}
+
+static void on_conn(VkVarlinkConnection *c, bool open, void *userdata) {
+        Fixture *f = userdata;
+
+        if (open)
+                f->n_open++;
+        else
+                f->n_open--;
+}
+
+static int setup_with(void **state, const VkVarlinkLimits *limits) {
+        Fixture *f = g_new0(Fixture, 1);
+        VkError error = VK_ERROR_INIT;
+
+        f->dir = g_dir_make_tmp("vk-varlink-XXXXXX", NULL);
+        f->path = g_build_filename(f->dir, "sock", NULL);
+        assert_int_equal(sd_event_new(&f->event), 0);
+        assert_int_equal(vk_varlink_server_new(f->event, limits, on_method, on_conn, f, &f->server),
+                         0);
+        assert_int_equal(vk_varlink_server_listen(f->server, f->path, 0600, &error), 0);
+        *state = f;
+        return 0;
+}
+
+static int setup(void **state) {
+        return setup_with(state, NULL);
+}
+
+static int setup_small(void **state) {
+        VkVarlinkLimits l = VK_VARLINK_LIMITS_DEFAULT;
+
+        l.max_message = 1024;
+        l.max_per_uid = 2;
+        return setup_with(state, &l);
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+
+        vk_varlink_connection_unref(f->held);
+        vk_varlink_server_free(f->server);
+        assert_int_equal(access(f->path, F_OK), -1); /* the socket file is removed */
+        sd_event_unref(f->event);
+        rmdir(f->dir);
+        g_free(f->dir);
+        g_free(f->path);
+        g_free(f);
+        return 0;
+}
+
+static int raw_connect(Fixture *f) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        strcpy(sa.sun_path, f->path);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        return fd;
+}
+
+static void raw_send(int fd, const char *data, size_t len) {
+        assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t) len);
+}
+
+/* Read until @n NUL-terminated messages arrived (or EOF); returns them joined by '\n'. */
+static char *raw_read(Fixture *f, int fd, int n, bool *ret_eof) {
+        GString *s = g_string_new(NULL);
+        int seen = 0;
+
+        *ret_eof = false;
+        for (int i = 0; seen < n && i < 5000; i++) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                char buf[4096];
+                ssize_t k;
+
+                (void) sd_event_run(f->event, 1000);
+                if (poll(&p, 1, 0) <= 0)
+                        continue;
+                k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (k == 0) {
+                        *ret_eof = true;
+                        break;
+                }
+                for (ssize_t j = 0; j < k; j++) {
+                        if (buf[j] == 0) {
+                                seen++;
+                                g_string_append_c(s, '\n');
+                        } else
+                                g_string_append_c(s, buf[j]);
+                }
+        }
+        return g_string_free(s, false);
+}
+
+static void test_merged_messages(void **state) {
+        Fixture *f = *state;
+        static const char two[] = "{\"method\":\"test.Echo\",\"parameters\":{\"a\":1}}\0"
+                                  "{\"method\":\"test.Echo\",\"parameters\":{\"b\":2}}";
+        vk_autofd fd = raw_connect(f);
+        g_autofree char *out = NULL;
+        bool eof;
+
+        raw_send(fd, two, sizeof(two)); /* includes the final NUL */
+        out = raw_read(f, fd, 2, &eof);
+        assert_false(eof);
+        assert_string_equal(out, "{\"parameters\":{\"a\":1}}\n{\"parameters\":{\"b\":2}}\n");
+}
+
+static void test_split_message(void **state) {
+        Fixture *f = *state;
+        static const char msg[] = "{\"method\":\"test.Echo\",\"parameters\":{\"x\":\"y\"}}";
+        vk_autofd fd = raw_connect(f);
+        g_autofree char *out = NULL;
+        bool eof;
+
+        for (size_t i = 0; i < sizeof(msg); i++) {
+                raw_send(fd, msg + i, 1);
+                (void) sd_event_run(f->event, 0);
+        }
+        out = raw_read(f, fd, 1, &eof);
+        assert_string_equal(out, "{\"parameters\":{\"x\":\"y\"}}\n");
+        assert_int_equal(f->n_calls, 1);
+}
+
+static void expect_closed(Fixture *f, const char *data, size_t len) {
+        vk_autofd fd = raw_connect(f);
+        g_autofree char *out = NULL;
+        bool eof;
+
+        raw_send(fd, data, len);
+        out = raw_read(f, fd, 1, &eof);
+        assert_true(eof);
+        assert_string_equal(out, "");
+        VK_RUN_UNTIL(f->event, f->n_open == 0, 2000);
+}
+
+static void test_invalid_messages(void **state) {
+        Fixture *f = *state;
+
+        expect_closed(f, "{not json", sizeof("{not json"));
+        expect_closed(f, "[1,2]", sizeof("[1,2]"));
+        expect_closed(f, "{\"parameters\":{}}", sizeof("{\"parameters\":{}}"));
+        expect_closed(f, "{\"method\":\"test.Echo\",\"parameters\":[]}",
+                      sizeof("{\"method\":\"test.Echo\",\"parameters\":[]}"));
+        expect_closed(f, "{\"method\":42}", sizeof("{\"method\":42}"));
+        assert_int_equal(f->n_calls, 0);
+}
+
+static void test_oversized_message(void **state) {
+        Fixture *f = *state;
+        g_autofree char *big = g_malloc(4096);
+
+        memset(big, ' ', 4096); /* no NUL: the server must give up after max_message */
+        expect_closed(f, big, 4096);
+        assert_int_equal(f->n_calls, 0);
+}
+
+static void test_truncated_then_close(void **state) {
+        Fixture *f = *state;
+        int fd = raw_connect(f);
+
+        VK_RUN_UNTIL(f->event, f->n_open == 1, 2000);
+        raw_send(fd, "{\"method\":\"test.Ec", 18);
+        (void) sd_event_run(f->event, 1000);
+        close(fd);
+        VK_RUN_UNTIL(f->event, f->n_open == 0, 2000);
+        assert_int_equal(f->n_calls, 0);
+}
+
+static void test_per_uid_limit(void **state) {
+        Fixture *f = *state;
+        vk_autofd a = raw_connect(f);
+        vk_autofd b = raw_connect(f);
+        vk_autofd c = -1;
+        g_autofree char *out = NULL;
+        bool eof;
+
+        VK_RUN_UNTIL(f->event, f->n_open == 2, 2000);
+        c = raw_connect(f);
+        out = raw_read(f, c, 1, &eof);
+        assert_true(eof); /* the third connection of this uid is refused */
+        assert_int_equal(f->n_open, 2);
+}
+
+typedef struct Replies {
+        GPtrArray *texts;
+        bool last_continues;
+        unsigned n_final;
+} Replies;
+
+static void collect(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
+                    void *userdata) {
+        Replies *r = userdata;
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+        g_autofree char *text = NULL;
+
+        if (params)
+                json_node_set_object(n, params);
+        else
+                json_node_take_object(n, json_object_new());
+        text = vk_json_to_string(n, false);
+        g_ptr_array_add(r->texts, g_strdup_printf("%s%s", error ? error : "", text));
+        r->last_continues = continues;
+        if (!continues)
+                r->n_final++;
+}
+
+static void test_client_stream_oneway_error(void **state) {
+        Fixture *f = *state;
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        g_autoptr(JsonNode) params = NULL;
+        VkError error = VK_ERROR_INIT;
+        Replies r = { .texts = g_ptr_array_new_with_free_func(g_free) };
+
+        assert_int_equal(vk_varlink_client_connect(f->event, f->path, &cl, &error), 0);
+        assert_int_equal(vk_json_parse("{\"n\":7}", -1, &params, NULL), 0);
+
+        assert_int_equal(vk_varlink_client_call(cl, "test.Echo", params, VK_VARLINK_ONEWAY, NULL,
+                                                NULL),
+                         0);
+        assert_int_equal(vk_varlink_client_call(cl, "test.Stream", params, VK_VARLINK_MORE,
+                                                collect, &r),
+                         0);
+        assert_int_equal(vk_varlink_client_call(cl, "test.Fail", params, 0, collect, &r), 0);
+        VK_RUN_UNTIL(f->event, r.n_final == 2, 2000);
+
+        assert_int_equal(f->n_calls, 3); /* the oneway call ran too */
+        assert_int_equal(r.texts->len, 4);
+        assert_string_equal(r.texts->pdata[0], "{\"n\":7}");
+        assert_string_equal(r.texts->pdata[2], "{\"n\":7}");
+        assert_string_equal(r.texts->pdata[3], "test.Failed{\"n\":7}");
+        g_ptr_array_unref(r.texts);
+}
+
+static void test_client_disconnect(void **state) {
+        Fixture *f = *state;
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        VkError error = VK_ERROR_INIT;
+        Replies r = { .texts = g_ptr_array_new_with_free_func(g_free) };
+
+        assert_int_equal(vk_varlink_client_connect(f->event, f->path, &cl, &error), 0);
+        assert_int_equal(vk_varlink_client_call(cl, "test.Hold", NULL, 0, collect, &r), 0);
+        VK_RUN_UNTIL(f->event, f->held != NULL, 2000);
+        vk_varlink_connection_close(f->held);
+        VK_RUN_UNTIL(f->event, r.n_final == 1, 2000);
+        assert_string_equal(r.texts->pdata[0], VK_VARLINK_ERROR_DISCONNECTED "{}");
+        assert_false(vk_varlink_client_is_connected(cl));
+        assert_int_equal(vk_varlink_client_call(cl, "test.Echo", NULL, 0, collect, &r),
+                         -ENOTCONN);
+        g_ptr_array_unref(r.texts);
+}
+
+static void test_listen_refuses_live_socket(void **state) {
+        Fixture *f = *state;
+        g_autoptr(VkVarlinkServer) other = NULL;
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        assert_int_equal(vk_varlink_server_new(f->event, NULL, on_method, NULL, f, &other), 0);
+        assert_int_equal(vk_varlink_server_listen(other, f->path, 0600, &error), -EADDRINUSE);
+        assert_non_null(strstr(error.message, "already listening"));
+}
+
+static void test_sync_call_errors(void **state) {
+        g_auto(VkError) error = VK_ERROR_INIT;
+        JsonNode *out = NULL;
+
+        assert_true(vk_varlink_call_sync("/nonexistent/vk.sock", "test.Echo", NULL, 1000000, &out,
+                                         &error) < 0);
+        assert_null(out);
+        assert_non_null(strstr(error.message, "cannot connect to '/nonexistent/vk.sock'"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_merged_messages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_split_message, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_invalid_messages, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_oversized_message, setup_small, teardown),
+                cmocka_unit_test_setup_teardown(test_truncated_then_close, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_per_uid_limit, setup_small, teardown),
+                cmocka_unit_test_setup_teardown(test_client_stream_oneway_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_listen_refuses_live_socket, setup, teardown),
+                cmocka_unit_test(test_sync_call_errors),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
