@@ -287,10 +287,12 @@ static void connection_close(VkVarlinkConnection *c) {
                                     GUINT_TO_POINTER(GPOINTER_TO_UINT(count) - 1));
 
         c->server = NULL;
+        /* forget the connection before telling: the callback counts the open ones (idle exit) */
+        vk_varlink_connection_ref(c);
+        g_hash_table_remove(s->connections, c); /* drops the server's reference */
         if (s->conn_cb)
                 s->conn_cb(c, false, s->userdata);
-        /* drops the server's reference, possibly the last one */
-        g_hash_table_remove(s->connections, c);
+        vk_varlink_connection_unref(c);
 }
 
 /* Close the connection now; pending replies are dropped. Safe to call twice. */

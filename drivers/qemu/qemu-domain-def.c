@@ -1,0 +1,1342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-domain-def.c: the domain model: enums, lifecycle, parse of the domain-wide elements */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "macro.h"
+#include "qemu-domain-internal.h"
+
+/* ---- enum strings (libvirt's spellings) ------------------------------------------------- */
+
+VK_DOMAIN_ENUM_IMPL(vk_domain_virt, VkDomainVirtType, _VK_DOMAIN_VIRT_MAX, "qemu", "kvm", "hvf")
+VK_DOMAIN_ENUM_IMPL(vk_domain_arch, VkDomainArch, _VK_DOMAIN_ARCH_MAX, NULL, "x86_64", "i686")
+VK_DOMAIN_ENUM_IMPL(vk_machine_kind, VkMachineKind, _VK_MACHINE_MAX, "pc", "q35")
+VK_DOMAIN_ENUM_IMPL(vk_vcpu_placement, VkVcpuPlacement, _VK_VCPU_PLACEMENT_MAX, "static", "auto")
+VK_DOMAIN_ENUM_IMPL(vk_boot_dev, VkBootDev, _VK_BOOT_DEV_MAX, "fd", "hd", "cdrom", "network")
+VK_DOMAIN_ENUM_IMPL(vk_loader_type, VkLoaderType, _VK_LOADER_TYPE_MAX, "default", "rom", "pflash")
+VK_DOMAIN_ENUM_IMPL(vk_feature, VkFeature, _VK_FEATURE_MAX, "acpi", "apic", "pae", "hap", "vmport")
+VK_DOMAIN_ENUM_IMPL(vk_cpu_mode, VkCpuMode, _VK_CPU_MODE_MAX, "custom", "host-model",
+                    "host-passthrough")
+VK_DOMAIN_ENUM_IMPL(vk_cpu_check, VkCpuCheck, _VK_CPU_CHECK_MAX, "default", "none", "partial",
+                    "full")
+VK_DOMAIN_ENUM_IMPL(vk_cpu_match, VkCpuMatch, _VK_CPU_MATCH_MAX, "default", "minimum", "exact",
+                    "strict")
+VK_DOMAIN_ENUM_IMPL(vk_cpu_fallback, VkCpuFallback, _VK_CPU_FALLBACK_MAX, "default", "allow",
+                    "forbid")
+VK_DOMAIN_ENUM_IMPL(vk_cpu_feature_policy, VkCpuFeaturePolicy, _VK_CPU_FEATURE_MAX, "force",
+                    "require", "optional", "disable", "forbid")
+VK_DOMAIN_ENUM_IMPL(vk_clock_offset, VkClockOffset, _VK_CLOCK_OFFSET_MAX, "utc", "localtime",
+                    "variable")
+VK_DOMAIN_ENUM_IMPL(vk_clock_basis, VkClockBasis, _VK_CLOCK_BASIS_MAX, "utc", "localtime")
+VK_DOMAIN_ENUM_IMPL(vk_timer_name, VkTimerName, _VK_TIMER_MAX, "rtc", "pit", "hpet", "kvmclock")
+VK_DOMAIN_ENUM_IMPL(vk_timer_tickpolicy, VkTimerTickpolicy, _VK_TIMER_TICKPOLICY_MAX, "none",
+                    "delay", "catchup", "merge", "discard")
+VK_DOMAIN_ENUM_IMPL(vk_timer_track, VkTimerTrack, _VK_TIMER_TRACK_MAX, "none", "boot", "guest",
+                    "wall", "realtime")
+VK_DOMAIN_ENUM_IMPL(vk_lifecycle_action, VkLifecycleAction, _VK_LIFECYCLE_MAX, "destroy",
+                    "restart", "rename-restart", "preserve", "coredump-destroy",
+                    "coredump-restart")
+VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic", "static",
+                    "none")
+VK_DOMAIN_ENUM_IMPL(vk_seclabel_model, VkSeclabelModel, _VK_SECLABEL_MODEL_MAX, "selinux",
+                    "apparmor", "dac")
+VK_DOMAIN_ENUM_IMPL(vk_address_type, VkAddressType, _VK_ADDRESS_MAX, "none", "pci", "drive",
+                    "virtio-serial", "usb")
+VK_DOMAIN_ENUM_IMPL(vk_disk_type, VkDiskType, _VK_DISK_TYPE_MAX, "file", "block", "volume")
+VK_DOMAIN_ENUM_IMPL(vk_disk_device, VkDiskDevice, _VK_DISK_DEVICE_MAX, "disk", "cdrom", "floppy",
+                    "lun")
+VK_DOMAIN_ENUM_IMPL(vk_disk_bus, VkDiskBus, _VK_DISK_BUS_MAX, "default", "ide", "sata", "scsi",
+                    "virtio", "usb", "fdc")
+VK_DOMAIN_ENUM_IMPL(vk_disk_format, VkDiskFormat, _VK_DISK_FORMAT_MAX, "none", "raw", "qcow2")
+VK_DOMAIN_ENUM_IMPL(vk_disk_cache, VkDiskCache, _VK_DISK_CACHE_MAX, "default", "none",
+                    "writethrough", "writeback", "directsync", "unsafe")
+VK_DOMAIN_ENUM_IMPL(vk_disk_io, VkDiskIo, _VK_DISK_IO_MAX, "default", "native", "threads",
+                    "io_uring")
+VK_DOMAIN_ENUM_IMPL(vk_disk_discard, VkDiskDiscard, _VK_DISK_DISCARD_MAX, "default", "unmap",
+                    "ignore")
+VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "ide", "fdc", "scsi",
+                    "sata", "virtio-serial", "usb", "pci")
+VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
+                    "pci-root", "pcie-root", "pcie-root-port", "pci-bridge",
+                    "pcie-to-pci-bridge", "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci",
+                    "none", "virtio-scsi", "lsilogic")
+VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge")
+VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
+                    "e1000e", "rtl8139")
+VK_DOMAIN_ENUM_IMPL(vk_graphics_type, VkGraphicsType, _VK_GRAPHICS_MAX, "vnc", "spice")
+VK_DOMAIN_ENUM_IMPL(vk_video_model, VkVideoModel, _VK_VIDEO_MODEL_MAX, "default", "vga", "cirrus",
+                    "virtio", "qxl", "bochs", "none")
+VK_DOMAIN_ENUM_IMPL(vk_input_type, VkInputType, _VK_INPUT_MAX, "mouse", "tablet", "keyboard")
+VK_DOMAIN_ENUM_IMPL(vk_input_bus, VkInputBus, _VK_INPUT_BUS_MAX, "default", "ps2", "usb", "virtio")
+VK_DOMAIN_ENUM_IMPL(vk_chr_kind, VkChrKind, _VK_CHR_MAX, "serial", "parallel", "console",
+                    "channel")
+VK_DOMAIN_ENUM_IMPL(vk_chr_type, VkChrType, _VK_CHR_TYPE_MAX, "pty", "file", "unix", "null",
+                    "stdio")
+VK_DOMAIN_ENUM_IMPL(vk_chr_source_mode, VkChrSourceMode, _VK_CHR_SOURCE_MODE_MAX, "default",
+                    "bind", "connect")
+VK_DOMAIN_ENUM_IMPL(vk_chr_target_type, VkChrTargetType, _VK_CHR_TARGET_MAX, "default",
+                    "isa-serial", "usb-serial", "pci-serial", "serial", "virtio")
+VK_DOMAIN_ENUM_IMPL(vk_memballoon_model, VkMemballoonModel, _VK_MEMBALLOON_MAX, "virtio", "none")
+VK_DOMAIN_ENUM_IMPL(vk_watchdog_model, VkWatchdogModel, _VK_WATCHDOG_MAX, "i6300esb", "ib700",
+                    "itco")
+VK_DOMAIN_ENUM_IMPL(vk_watchdog_action, VkWatchdogAction, _VK_WATCHDOG_ACTION_MAX, "default",
+                    "reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi")
+VK_DOMAIN_ENUM_IMPL(vk_tpm_model, VkTpmModel, _VK_TPM_MODEL_MAX, "default", "tpm-tis", "tpm-crb")
+VK_DOMAIN_ENUM_IMPL(vk_tpm_backend, VkTpmBackend, _VK_TPM_BACKEND_MAX, "passthrough", "emulator")
+VK_DOMAIN_ENUM_IMPL(vk_deprecation_behavior, VkDeprecationBehavior, _VK_DEPRECATION_MAX,
+                    "default", "none", "omit", "reject", "crash")
+VK_DOMAIN_ENUM_IMPL(vk_override_type, VkOverrideType, _VK_OVERRIDE_MAX, "string", "signed",
+                    "unsigned", "bool", "remove")
+
+/* ---- random source ---------------------------------------------------------------------- */
+
+static void (*domain_random_source)(void *buf, size_t len);
+
+/* See qemu-domain-def.h: tests only. */
+void vk_domain_def_set_random_source(void (*fill)(void *buf, size_t len)) {
+        domain_random_source = fill;
+}
+
+/*
+ * Fill @buf with random bytes for generated identifiers (UUIDs, MACs). getrandom() without
+ * flags only blocks before the pool is initialised at boot; failure there is not recoverable.
+ */
+void vk_domain_random_bytes(void *buf, size_t len) {
+        size_t done = 0;
+
+        if (domain_random_source) {
+                domain_random_source(buf, len);
+                return;
+        }
+        while (done < len) {
+                ssize_t n = getrandom((uint8_t *) buf + done, len - done, /* flags= */ 0);
+
+                if (n < 0) {
+                        assert(errno == EINTR);
+                        continue;
+                }
+                done += (size_t) n;
+        }
+}
+
+static void domain_uuid_generate(VkUuid *ret_uuid) {
+        VkUuid u;
+
+        vk_domain_random_bytes(u.bytes, sizeof(u.bytes));
+        u.bytes[6] = (u.bytes[6] & 0x0f) | 0x40;
+        u.bytes[8] = (u.bytes[8] & 0x3f) | 0x80;
+        *ret_uuid = u;
+}
+
+/* ---- small value helpers ---------------------------------------------------------------- */
+
+/* Write @mac as "52:54:00:xx:xx:xx" into @ret_str (18 bytes). */
+void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]) {
+        g_snprintf(ret_str, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                   mac[4], mac[5]);
+}
+
+/*
+ * Parse a MAC address "aa:bb:cc:dd:ee:ff" (hex digits, either case). Multicast addresses are
+ * refused (they cannot be a NIC's). Returns 0, or -EINVAL with @ret_mac untouched.
+ */
+int vk_domain_mac_parse(const char *s, uint8_t ret_mac[6]) {
+        uint8_t mac[6];
+
+        if (!s || strlen(s) != 17)
+                return -EINVAL;
+        for (size_t i = 0; i < 6; i++) {
+                const char *p = s + i * 3;
+
+                if (!g_ascii_isxdigit(p[0]) || !g_ascii_isxdigit(p[1]))
+                        return -EINVAL;
+                if (i < 5 && p[2] != ':')
+                        return -EINVAL;
+                mac[i] = (uint8_t) (g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]));
+        }
+        if (mac[0] & 1)
+                return -EINVAL;
+        memcpy(ret_mac, mac, 6);
+        return 0;
+}
+
+/*
+ * Map a machine type name to the chipset it stands for: "pc", "pc-i440fx-*" → VK_MACHINE_PC,
+ * "q35", "pc-q35-*" → VK_MACHINE_Q35. Returns 0, or -EOPNOTSUPP for anything else.
+ */
+int vk_domain_machine_kind_from_name(const char *machine, VkMachineKind *ret_kind) {
+        assert(ret_kind);
+
+        if (!machine)
+                return -EOPNOTSUPP;
+        if (strcmp(machine, "pc") == 0 || g_str_has_prefix(machine, "pc-i440fx-")) {
+                *ret_kind = VK_MACHINE_PC;
+                return 0;
+        }
+        if (strcmp(machine, "q35") == 0 || g_str_has_prefix(machine, "pc-q35-")) {
+                *ret_kind = VK_MACHINE_Q35;
+                return 0;
+        }
+        return -EOPNOTSUPP;
+}
+
+/*
+ * Find the controller of @type with @index in @def; NULL if there is none. The pointer is
+ * owned by @def.
+ */
+const VkDomainController *vk_domain_def_find_controller(const VkDomainDef *def,
+                                                        VkControllerType type, unsigned index) {
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i]->type == type && def->controllers[i]->index == index)
+                        return def->controllers[i];
+        return NULL;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+/* A new, empty definition: id -1, lifecycle actions libvirt's defaults. Free with _free(). */
+VkDomainDef *vk_domain_def_new(void) {
+        VkDomainDef *def = g_new0(VkDomainDef, 1);
+
+        def->id = -1;
+        def->on_poweroff = VK_LIFECYCLE_DESTROY;
+        def->on_reboot = VK_LIFECYCLE_RESTART;
+        def->on_crash = VK_LIFECYCLE_DESTROY;
+        return def;
+}
+
+/* Free @def and everything it owns (half-built definitions too). Takes NULL; returns NULL. */
+VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
+        if (!def)
+                return NULL;
+
+        g_free(def->name);
+        g_free(def->title);
+        g_free(def->description);
+        g_free(def->vcpu_cpuset);
+        g_free(def->os_type);
+        g_free(def->machine);
+        g_free(def->loader_path);
+        g_free(def->nvram_path);
+        g_free(def->nvram_template);
+        g_free(def->kernel);
+        g_free(def->initrd);
+        g_free(def->cmdline);
+        g_free(def->cpu.model);
+        for (size_t i = 0; i < def->cpu.n_features; i++)
+                g_free(def->cpu.features[i].name);
+        g_free(def->cpu.features);
+        g_free(def->timers);
+        for (size_t i = 0; i < def->n_seclabels; i++) {
+                g_free(def->seclabels[i].label);
+                g_free(def->seclabels[i].imagelabel);
+                g_free(def->seclabels[i].baselabel);
+        }
+        g_free(def->seclabels);
+        g_free(def->emulator);
+        vk_domain_devices_free(def);
+        vk_domain_ns_clear(&def->qemu);
+        g_free(def);
+        return NULL;
+}
+
+/* ---- device info: <boot>, <alias>, <address> -------------------------------------------- */
+
+/* Free what @info owns and reset it. */
+void vk_domain_device_info_clear(VkDeviceInfo *info) {
+        g_clear_pointer(&info->alias, g_free);
+        *info = (VkDeviceInfo) {};
+}
+
+/* Whether @child is one of the elements vk_domain_parse_device_info() handles. */
+bool vk_domain_device_info_child(const xmlNode *child) {
+        return vk_xml_node_is(child, NULL, "alias") || vk_xml_node_is(child, NULL, "address") ||
+               vk_xml_node_is(child, NULL, "boot");
+}
+
+static int domain_parse_address(xmlNode *node, VkDeviceAddress *addr, VkError *reterr) {
+        VkDeviceAddress a = {};
+        int r;
+
+        r = vk_xml_prop_enum(node, "type", vk_address_type_from_string,
+                             VK_XML_REQUIRED | VK_XML_NONZERO, &a.type, reterr);
+        if (r < 0)
+                return r;
+
+        switch (a.type) {
+        case VK_ADDRESS_PCI:
+                r = vk_xml_check_node(node,
+                                      VK_STRV("type", "domain", "bus", "slot", "function",
+                                              "multifunction"),
+                                      VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "domain", 0, &a.pci.domain, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "bus", 0, &a.pci.bus, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "slot", 0, &a.pci.slot, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "function", 0, &a.pci.function, reterr) < 0 ||
+                    vk_xml_prop_tristate_switch(node, "multifunction", 0, &a.pci.multifunction,
+                                                reterr) < 0)
+                        return -EINVAL;
+                if (a.pci.domain != 0)
+                        return vk_xml_error(node, "domain", reterr,
+                                            "only PCI domain 0 is supported");
+                if (a.pci.bus > 0xff)
+                        return vk_xml_error(node, "bus", reterr, "value %u out of range (0-255)",
+                                            a.pci.bus);
+                if (a.pci.slot > 0x1f)
+                        return vk_xml_error(node, "slot", reterr, "value %u out of range (0-31)",
+                                            a.pci.slot);
+                if (a.pci.function > 7)
+                        return vk_xml_error(node, "function", reterr,
+                                            "value %u out of range (0-7)", a.pci.function);
+                break;
+        case VK_ADDRESS_DRIVE:
+                r = vk_xml_check_node(node,
+                                      VK_STRV("type", "controller", "bus", "target", "unit"),
+                                      VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "controller", 0, &a.drive.controller, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "bus", 0, &a.drive.bus, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "target", 0, &a.drive.target, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "unit", 0, &a.drive.unit, reterr) < 0)
+                        return -EINVAL;
+                break;
+        case VK_ADDRESS_VIRTIO_SERIAL:
+                r = vk_xml_check_node(node, VK_STRV("type", "controller", "bus", "port"),
+                                      VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "controller", 0, &a.vserial.controller, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "bus", 0, &a.vserial.bus, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "port", 0, &a.vserial.port, reterr) < 0)
+                        return -EINVAL;
+                break;
+        case VK_ADDRESS_USB:
+                r = vk_xml_check_node(node, VK_STRV("type", "bus", "port"), VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "bus", 0, &a.usb.bus, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "port", VK_XML_NONZERO, &a.usb.port, reterr) < 0)
+                        return -EINVAL;
+                break;
+        default:
+                g_assert_not_reached();
+        }
+
+        *addr = a;
+        return 0;
+}
+
+/*
+ * Parse the <boot order=>, <alias name=> and <address> children of a device element into
+ * @info. @allow_boot: the device kind may carry a boot order. Aliases not starting with "ua-"
+ * are runtime aliases: kept only with VK_DOMAIN_DEF_PARSE_LIVE, else ignored (libvirt writes
+ * them into every live XML, so configs copied from a running domain carry them).
+ */
+int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, VkDeviceInfo *info,
+                                VkError *reterr) {
+        int r;
+
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                if (vk_xml_node_is(c, NULL, "alias")) {
+                        g_autofree char *name = NULL;
+
+                        if (info->alias)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "element may appear only once");
+                        r = vk_xml_check_node(c, VK_STRV("name"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_string(c, "name", VK_XML_REQUIRED | VK_XML_NONZERO, &name,
+                                               reterr);
+                        if (r < 0)
+                                return r;
+                        if (g_str_has_prefix(name, "ua-")) {
+                                if (strlen(name) > 128 || strpbrk(name, ",= '\""))
+                                        return vk_xml_error(c, "name", reterr,
+                                                            "invalid alias '%s'", name);
+                                info->alias_is_user = true;
+                        } else if (!(flags & VK_DOMAIN_DEF_PARSE_LIVE))
+                                continue;
+                        info->alias = g_steal_pointer(&name);
+                } else if (vk_xml_node_is(c, NULL, "address")) {
+                        if (info->addr.type != VK_ADDRESS_NONE)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "element may appear only once");
+                        r = domain_parse_address(c, &info->addr, reterr);
+                        if (r < 0)
+                                return r;
+                } else if (vk_xml_node_is(c, NULL, "boot")) {
+                        if (!allow_boot)
+                                return vk_xml_error(c, NULL, reterr, "unsupported element");
+                        if (info->boot_order)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "element may appear only once");
+                        r = vk_xml_check_node(c, VK_STRV("order"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_uint(c, "order", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                             &info->boot_order, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Write <boot>, <alias> (user aliases, or all with VK_DOMAIN_DEF_FORMAT_LIVE), <address>. */
+void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsigned flags) {
+        const VkDeviceAddress *a = &info->addr;
+
+        if (info->boot_order) {
+                vk_xml_writer_start(w, "boot");
+                vk_xml_writer_attrf(w, "order", "%u", info->boot_order);
+                vk_xml_writer_end(w);
+        }
+        if (info->alias && (info->alias_is_user || (flags & VK_DOMAIN_DEF_FORMAT_LIVE))) {
+                vk_xml_writer_start(w, "alias");
+                vk_xml_writer_attr(w, "name", info->alias);
+                vk_xml_writer_end(w);
+        }
+        if (a->type == VK_ADDRESS_NONE)
+                return;
+
+        vk_xml_writer_start(w, "address");
+        vk_xml_writer_attr(w, "type", vk_address_type_to_string(a->type));
+        switch (a->type) {
+        case VK_ADDRESS_PCI:
+                vk_xml_writer_attrf(w, "domain", "0x%04x", a->pci.domain);
+                vk_xml_writer_attrf(w, "bus", "0x%02x", a->pci.bus);
+                vk_xml_writer_attrf(w, "slot", "0x%02x", a->pci.slot);
+                vk_xml_writer_attrf(w, "function", "0x%x", a->pci.function);
+                vk_xml_writer_attr(w, "multifunction",
+                                   vk_tristate_switch_to_string(a->pci.multifunction));
+                break;
+        case VK_ADDRESS_DRIVE:
+                vk_xml_writer_attrf(w, "controller", "%u", a->drive.controller);
+                vk_xml_writer_attrf(w, "bus", "%u", a->drive.bus);
+                vk_xml_writer_attrf(w, "target", "%u", a->drive.target);
+                vk_xml_writer_attrf(w, "unit", "%u", a->drive.unit);
+                break;
+        case VK_ADDRESS_VIRTIO_SERIAL:
+                vk_xml_writer_attrf(w, "controller", "%u", a->vserial.controller);
+                vk_xml_writer_attrf(w, "bus", "%u", a->vserial.bus);
+                vk_xml_writer_attrf(w, "port", "%u", a->vserial.port);
+                break;
+        case VK_ADDRESS_USB:
+                vk_xml_writer_attrf(w, "bus", "%u", a->usb.bus);
+                if (a->usb.port)
+                        vk_xml_writer_attrf(w, "port", "%u", a->usb.port);
+                break;
+        default:
+                break;
+        }
+        vk_xml_writer_end(w);
+}
+
+/* ---- domain-wide elements --------------------------------------------------------------- */
+
+static int domain_parse_text(xmlNode *node, unsigned flags, char **ret, VkError *reterr) {
+        int r;
+
+        r = vk_xml_check_node(node, NULL, NULL, reterr);
+        if (r < 0)
+                return r;
+        return vk_xml_node_text(node, flags, ret, reterr);
+}
+
+static int domain_parse_name(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        g_autofree char *name = NULL;
+        int r;
+
+        r = domain_parse_text(node, VK_XML_REQUIRED, &name, reterr);
+        if (r < 0)
+                return r;
+        if (strchr(name, '/'))
+                return vk_xml_error(node, NULL, reterr, "name '%s' must not contain '/'", name);
+        if (strlen(name) > VK_DOMAIN_NAME_MAX)
+                return vk_xml_error(node, NULL, reterr, "name longer than %d characters",
+                                    VK_DOMAIN_NAME_MAX);
+        for (const char *p = name; *p; p++)
+                if (g_ascii_iscntrl(*p))
+                        return vk_xml_error(node, NULL, reterr,
+                                            "name must not contain control characters");
+        def->name = g_steal_pointer(&name);
+        return 0;
+}
+
+static int domain_parse_uuid_text(xmlNode *node, VkUuid *ret, VkError *reterr) {
+        g_autofree char *text = NULL;
+        int r;
+
+        r = domain_parse_text(node, VK_XML_REQUIRED, &text, reterr);
+        if (r < 0)
+                return r;
+        if (vk_uuid_parse(text, ret) < 0)
+                return vk_xml_error(node, NULL, reterr, "invalid UUID '%s'", text);
+        return 0;
+}
+
+/*
+ * <memory unit='KiB'>N</memory>: scale @unit to KiB, rounding bytes up. Units are libvirt's:
+ * b/bytes, KB (1000), k/KiB (1024), MB, M/MiB, GB, G/GiB, TB, T/TiB.
+ */
+static int domain_parse_memory(xmlNode *node, const char *const *extra_attrs,
+                               unsigned long long *ret_kib, VkError *reterr) {
+        static const struct {
+                const char *name;
+                unsigned long long bytes;
+        } units[] = {
+                { "b", 1ULL },
+                { "bytes", 1ULL },
+                { "KB", 1000ULL },
+                { "k", 1024ULL },
+                { "KiB", 1024ULL },
+                { "MB", 1000ULL * 1000 },
+                { "M", 1024ULL * 1024 },
+                { "MiB", 1024ULL * 1024 },
+                { "GB", 1000ULL * 1000 * 1000 },
+                { "G", 1024ULL * 1024 * 1024 },
+                { "GiB", 1024ULL * 1024 * 1024 },
+                { "TB", 1000ULL * 1000 * 1000 * 1000 },
+                { "T", 1024ULL * 1024 * 1024 * 1024 },
+                { "TiB", 1024ULL * 1024 * 1024 * 1024 },
+        };
+        const char *attrs[4] = { "unit", NULL, NULL, NULL };
+        g_autofree char *unit = NULL;
+        unsigned long long scale = 1024, v, bytes;
+        int r;
+
+        for (size_t i = 0; extra_attrs && extra_attrs[i] && i < 2; i++)
+                attrs[i + 1] = extra_attrs[i];
+        r = vk_xml_check_node(node, attrs, NULL, reterr);
+        if (r < 0)
+                return r;
+
+        r = vk_xml_prop_string(node, "unit", 0, &unit, reterr);
+        if (r < 0)
+                return r;
+        if (unit) {
+                bool found = false;
+
+                for (size_t i = 0; i < VK_ELEMENTSOF(units); i++)
+                        if (strcmp(units[i].name, unit) == 0) {
+                                scale = units[i].bytes;
+                                found = true;
+                                break;
+                        }
+                if (!found)
+                        return vk_xml_error(node, "unit", reterr, "unsupported unit '%s'", unit);
+        }
+
+        r = vk_xml_node_text_ulong(node, VK_XML_REQUIRED, &v, reterr);
+        if (r < 0)
+                return r;
+        if (v > ULLONG_MAX / scale)
+                return vk_xml_error(node, NULL, reterr, "value too large");
+        bytes = v * scale;
+        /* QEMU takes at most 2^63 bytes; 1 PiB of guest RAM is already absurd */
+        if (bytes / 1024 + (bytes % 1024 != 0) > (1ULL << 40))
+                return vk_xml_error(node, NULL, reterr, "value too large");
+
+        *ret_kib = bytes / 1024 + (bytes % 1024 != 0);
+        return 0;
+}
+
+static bool domain_cpuset_valid(const char *s) {
+        /* libvirt's syntax: "0-3,^2,8" */
+        g_auto(GStrv) parts = NULL;
+
+        if (vk_isempty(s))
+                return false;
+        parts = g_strsplit(s, ",", -1);
+        for (size_t i = 0; parts[i]; i++) {
+                const char *p = parts[i];
+                g_auto(GStrv) range = NULL;
+                unsigned long long a, b;
+
+                if (p[0] == '^')
+                        p++;
+                range = g_strsplit(p, "-", 2);
+                if (vk_xml_parse_uint(range[0], 4095, &a) < 0)
+                        return false;
+                if (range[1] && (vk_xml_parse_uint(range[1], 4095, &b) < 0 || b < a ||
+                                 parts[i][0] == '^'))
+                        return false;
+        }
+        return true;
+}
+
+static int domain_parse_vcpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        g_autofree char *cpuset = NULL;
+        unsigned long long v;
+        int r;
+
+        r = vk_xml_check_node(node, VK_STRV("placement", "current", "cpuset"), NULL, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_enum(node, "placement", vk_vcpu_placement_from_string, 0,
+                             &def->vcpu_placement, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_uint(node, "current", VK_XML_NONZERO, &def->vcpus_current, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(node, "cpuset", 0, &cpuset, reterr);
+        if (r < 0)
+                return r;
+        if (cpuset && !domain_cpuset_valid(cpuset))
+                return vk_xml_error(node, "cpuset", reterr, "invalid CPU set '%s'", cpuset);
+        def->vcpu_cpuset = g_steal_pointer(&cpuset);
+
+        r = vk_xml_node_text_ulong(node, VK_XML_REQUIRED, &v, reterr);
+        if (r < 0)
+                return r;
+        if (v == 0)
+                return vk_xml_error(node, NULL, reterr, "value '0' must be at least 1");
+        if (v > 4096)
+                return vk_xml_error(node, NULL, reterr, "value '%llu' exceeds 4096", v);
+        if (def->vcpus_current > v)
+                return vk_xml_error(node, "current", reterr,
+                                    "value %u exceeds the maximum of %llu vCPUs",
+                                    def->vcpus_current, v);
+        def->vcpus = (unsigned) v;
+        return 0;
+}
+
+static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
+        int r;
+
+        r = vk_xml_check_node(os, VK_XML_NONE,
+                              VK_STRV("type", "boot", "bootmenu", "loader", "nvram", "kernel",
+                                      "initrd", "cmdline"),
+                              reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(os,
+                                VK_STRV("type", "bootmenu", "loader", "nvram", "kernel", "initrd",
+                                        "cmdline"),
+                                reterr);
+        if (r < 0)
+                return r;
+
+        for (xmlNode *c = vk_xml_first_element(os); c; c = vk_xml_next_element(c)) {
+                if (vk_xml_node_is(c, NULL, "type")) {
+                        g_autofree char *text = NULL;
+
+                        r = vk_xml_check_node(c, VK_STRV("arch", "machine"), NULL, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &text, reterr);
+                        if (r < 0)
+                                return r;
+                        if (strcmp(text, "hvm") != 0)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "unsupported OS type '%s' (only 'hvm')", text);
+                        def->os_type = g_steal_pointer(&text);
+                        r = vk_xml_prop_enum(c, "arch", vk_domain_arch_from_string,
+                                             VK_XML_NONZERO, &def->arch, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_string(c, "machine", VK_XML_NONZERO, &def->machine,
+                                               reterr);
+                        if (r < 0)
+                                return r;
+                        if (def->machine &&
+                            vk_domain_machine_kind_from_name(def->machine, &def->machine_kind) < 0)
+                                return vk_xml_error(c, "machine", reterr,
+                                                    "unsupported machine type '%s' (supported: "
+                                                    "pc, pc-i440fx-*, q35, pc-q35-*)",
+                                                    def->machine);
+                } else if (vk_xml_node_is(c, NULL, "boot")) {
+                        VkBootDev dev = VK_BOOT_DEV_HD;
+
+                        r = vk_xml_check_node(c, VK_STRV("dev"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        if (def->n_boot >= VK_DOMAIN_BOOT_MAX)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "at most %d boot devices are allowed",
+                                                    VK_DOMAIN_BOOT_MAX);
+                        r = vk_xml_prop_enum(c, "dev", vk_boot_dev_from_string, VK_XML_REQUIRED,
+                                             &dev, reterr);
+                        if (r < 0)
+                                return r;
+                        def->boot[def->n_boot++] = dev;
+                } else if (vk_xml_node_is(c, NULL, "bootmenu")) {
+                        r = vk_xml_check_node(c, VK_STRV("enable", "timeout"), VK_XML_NONE,
+                                              reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_tristate_bool(c, "enable", VK_XML_REQUIRED,
+                                                      &def->bootmenu, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_uint(c, "timeout", 0, &def->bootmenu_timeout, reterr);
+                        if (r < 0)
+                                return r;
+                        def->has_bootmenu_timeout = r > 0;
+                        if (def->bootmenu_timeout > 65535)
+                                return vk_xml_error(c, "timeout", reterr,
+                                                    "value %u out of range (0-65535)",
+                                                    def->bootmenu_timeout);
+                } else if (vk_xml_node_is(c, NULL, "loader")) {
+                        r = vk_xml_check_node(c, VK_STRV("readonly", "type"), NULL, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_tristate_bool(c, "readonly", 0, &def->loader_readonly,
+                                                      reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_enum(c, "type", vk_loader_type_from_string,
+                                             VK_XML_NONZERO, &def->loader_type, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &def->loader_path, reterr);
+                        if (r < 0)
+                                return r;
+                        if (!g_path_is_absolute(def->loader_path))
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "loader path '%s' must be absolute",
+                                                    def->loader_path);
+                } else if (vk_xml_node_is(c, NULL, "nvram")) {
+                        r = vk_xml_check_node(c, VK_STRV("template"), NULL, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_string(c, "template", VK_XML_NONZERO,
+                                               &def->nvram_template, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_node_text(c, 0, &def->nvram_path, reterr);
+                        if (r < 0)
+                                return r;
+                        if (!def->nvram_path && !def->nvram_template)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "needs a path or a template");
+                } else {
+                        char **slot = vk_xml_node_is(c, NULL, "kernel")   ? &def->kernel
+                                      : vk_xml_node_is(c, NULL, "initrd") ? &def->initrd
+                                                                          : &def->cmdline;
+
+                        r = domain_parse_text(c, VK_XML_REQUIRED, slot, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (!def->os_type)
+                return vk_xml_error(os, NULL, reterr, "missing <type> element");
+        if (def->nvram_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
+                return vk_xml_error(os, NULL, reterr,
+                                    "<nvram> needs <loader type='pflash'>");
+        if (def->nvram_template && def->loader_type != VK_LOADER_TYPE_PFLASH)
+                return vk_xml_error(os, NULL, reterr,
+                                    "<nvram> needs <loader type='pflash'>");
+        if ((def->initrd || def->cmdline) && !def->kernel)
+                return vk_xml_error(os, NULL, reterr, "<initrd> and <cmdline> need <kernel>");
+        return 0;
+}
+
+static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        int r;
+
+        r = vk_xml_check_node(node, VK_XML_NONE, VK_STRV("acpi", "apic", "pae", "hap", "vmport"),
+                              reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "vmport"), reterr);
+        if (r < 0)
+                return r;
+
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                VkFeature f = vk_feature_from_string((const char *) c->name);
+                VkTristate state = VK_TRISTATE_YES;
+
+                assert(f >= 0);
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT) {
+                        r = vk_xml_check_node(c, VK_STRV("state"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_tristate_switch(c, "state", 0, &state, reterr);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = vk_xml_check_node(c, VK_XML_NONE, VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                def->features[f] = state;
+        }
+        return 0;
+}
+
+static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        VkDomainCpu *cpu = &def->cpu;
+        int r;
+
+        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check"),
+                              VK_STRV("model", "topology", "feature"), reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(node, VK_STRV("model", "topology"), reterr);
+        if (r < 0)
+                return r;
+
+        cpu->present = true;
+        if (vk_xml_prop_enum(node, "mode", vk_cpu_mode_from_string, 0, &cpu->mode, reterr) < 0 ||
+            vk_xml_prop_enum(node, "match", vk_cpu_match_from_string, VK_XML_NONZERO, &cpu->match,
+                             reterr) < 0 ||
+            vk_xml_prop_enum(node, "check", vk_cpu_check_from_string, VK_XML_NONZERO, &cpu->check,
+                             reterr) < 0)
+                return -EINVAL;
+        if (cpu->match != VK_CPU_MATCH_DEFAULT && cpu->mode != VK_CPU_MODE_CUSTOM)
+                return vk_xml_error(node, "match", reterr, "only allowed with mode='custom'");
+
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                if (vk_xml_node_is(c, NULL, "model")) {
+                        r = vk_xml_check_node(c, VK_STRV("fallback"), NULL, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_enum(c, "fallback", vk_cpu_fallback_from_string,
+                                             VK_XML_NONZERO, &cpu->fallback, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &cpu->model, reterr);
+                        if (r < 0)
+                                return r;
+                        if (cpu->mode == VK_CPU_MODE_HOST_PASSTHROUGH)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "a CPU model is not allowed with "
+                                                    "mode='host-passthrough'");
+                } else if (vk_xml_node_is(c, NULL, "topology")) {
+                        r = vk_xml_check_node(c, VK_STRV("sockets", "dies", "cores", "threads"),
+                                              VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        if (vk_xml_prop_uint(c, "sockets", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                             &cpu->sockets, reterr) < 0 ||
+                            vk_xml_prop_uint(c, "dies", VK_XML_NONZERO, &cpu->dies, reterr) < 0 ||
+                            vk_xml_prop_uint(c, "cores", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                             &cpu->cores, reterr) < 0 ||
+                            vk_xml_prop_uint(c, "threads", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                             &cpu->threads, reterr) < 0)
+                                return -EINVAL;
+                        if ((unsigned long long) cpu->sockets * MAX(cpu->dies, 1) * cpu->cores *
+                                    cpu->threads >
+                            4096)
+                                return vk_xml_error(c, NULL, reterr, "topology too large");
+                } else {
+                        VkCpuFeature f = { .policy = VK_CPU_FEATURE_REQUIRE };
+
+                        if (cpu->n_features >= 256)
+                                return vk_xml_error(c, NULL, reterr, "too many CPU features");
+                        r = vk_xml_check_node(c, VK_STRV("policy", "name"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_enum(c, "policy", vk_cpu_feature_policy_from_string, 0,
+                                             &f.policy, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_prop_string(c, "name", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                               &f.name, reterr);
+                        if (r < 0)
+                                return r;
+                        for (size_t i = 0; i < cpu->n_features; i++)
+                                if (strcmp(cpu->features[i].name, f.name) == 0) {
+                                        g_free(f.name);
+                                        return vk_xml_error(c, "name", reterr,
+                                                            "CPU feature '%s' listed twice",
+                                                            cpu->features[i].name);
+                                }
+                        cpu->features = g_renew(VkCpuFeature, cpu->features, cpu->n_features + 1);
+                        cpu->features[cpu->n_features++] = f;
+                }
+        }
+
+        if (cpu->fallback != VK_CPU_FALLBACK_DEFAULT && cpu->mode == VK_CPU_MODE_HOST_PASSTHROUGH)
+                return vk_xml_error(node, NULL, reterr, "fallback needs a CPU model");
+        return 0;
+}
+
+static int domain_parse_clock(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        g_autofree char *sync = NULL;
+        int r;
+
+        r = vk_xml_check_node(node, VK_STRV("offset", "sync", "adjustment", "basis"),
+                              VK_STRV("timer"), reterr);
+        if (r < 0)
+                return r;
+
+        r = vk_xml_prop_enum(node, "offset", vk_clock_offset_from_string, 0, &def->clock_offset,
+                             reterr);
+        if (r < 0)
+                return r;
+        /* <clock sync='localtime'/>: the pre-0.7 spelling, still in old configs */
+        r = vk_xml_prop_string(node, "sync", 0, &sync, reterr);
+        if (r < 0)
+                return r;
+        if (sync) {
+                VkClockOffset o = vk_clock_offset_from_string(sync);
+
+                if (xmlHasProp(node, (const xmlChar *) "offset"))
+                        return vk_xml_error(node, "sync", reterr,
+                                            "cannot be used together with offset=");
+                if (o != VK_CLOCK_OFFSET_UTC && o != VK_CLOCK_OFFSET_LOCALTIME)
+                        return vk_xml_error(node, "sync", reterr, "unsupported value '%s'", sync);
+                def->clock_offset = o;
+                def->clock_from_sync = true;
+        }
+
+        if (def->clock_offset == VK_CLOCK_OFFSET_VARIABLE) {
+                g_autofree char *adj = NULL;
+                long long v;
+
+                r = vk_xml_prop_string(node, "adjustment", 0, &adj, reterr);
+                if (r < 0)
+                        return r;
+                if (adj) {
+                        if (vk_xml_parse_int(adj, -(1LL << 40), 1LL << 40, &v) < 0)
+                                return vk_xml_error(node, "adjustment", reterr,
+                                                    "invalid value '%s'", adj);
+                        def->clock_adjustment = v;
+                        def->has_clock_adjustment = true;
+                }
+                r = vk_xml_prop_enum(node, "basis", vk_clock_basis_from_string, 0,
+                                     &def->clock_basis, reterr);
+                if (r < 0)
+                        return r;
+        } else if (xmlHasProp(node, (const xmlChar *) "adjustment"))
+                return vk_xml_error(node, "adjustment", reterr,
+                                    "only allowed with offset='variable'");
+        else if (xmlHasProp(node, (const xmlChar *) "basis"))
+                return vk_xml_error(node, "basis", reterr, "only allowed with offset='variable'");
+
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                VkDomainTimer t = {};
+
+                r = vk_xml_check_node(c, VK_STRV("name", "tickpolicy", "present", "track"),
+                                      VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_enum(c, "name", vk_timer_name_from_string, VK_XML_REQUIRED,
+                                     &t.name, reterr) < 0 ||
+                    vk_xml_prop_enum(c, "tickpolicy", vk_timer_tickpolicy_from_string,
+                                     VK_XML_NONZERO, &t.tickpolicy, reterr) < 0 ||
+                    vk_xml_prop_tristate_bool(c, "present", 0, &t.present, reterr) < 0 ||
+                    vk_xml_prop_enum(c, "track", vk_timer_track_from_string, VK_XML_NONZERO,
+                                     &t.track, reterr) < 0)
+                        return -EINVAL;
+                if (t.track != VK_TIMER_TRACK_NONE && t.name != VK_TIMER_RTC)
+                        return vk_xml_error(c, "track", reterr, "only allowed for the rtc timer");
+                for (size_t i = 0; i < def->n_timers; i++)
+                        if (def->timers[i].name == t.name)
+                                return vk_xml_error(c, "name", reterr, "timer '%s' listed twice",
+                                                    vk_timer_name_to_string(t.name));
+                def->timers = g_renew(VkDomainTimer, def->timers, def->n_timers + 1);
+                def->timers[def->n_timers++] = t;
+        }
+        return 0;
+}
+
+static int domain_parse_lifecycle(xmlNode *node, VkLifecycleAction *ret, VkError *reterr) {
+        g_autofree char *text = NULL;
+        VkLifecycleAction a;
+        int r;
+
+        r = domain_parse_text(node, VK_XML_REQUIRED, &text, reterr);
+        if (r < 0)
+                return r;
+        a = vk_lifecycle_action_from_string(text);
+        if (a < 0)
+                return vk_xml_error(node, NULL, reterr, "unsupported value '%s'", text);
+        if (a == VK_LIFECYCLE_RENAME_RESTART && !vk_xml_node_is(node, NULL, "on_reboot") &&
+            !vk_xml_node_is(node, NULL, "on_poweroff"))
+                return vk_xml_error(node, NULL, reterr, "unsupported value '%s'", text);
+        *ret = a;
+        return 0;
+}
+
+static int domain_parse_pm(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        int r;
+
+        r = vk_xml_check_node(node, VK_XML_NONE, VK_STRV("suspend-to-mem", "suspend-to-disk"),
+                              reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(node, VK_STRV("suspend-to-mem", "suspend-to-disk"), reterr);
+        if (r < 0)
+                return r;
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                VkTristate *slot = vk_xml_node_is(c, NULL, "suspend-to-mem")
+                                           ? &def->pm_suspend_to_mem
+                                           : &def->pm_suspend_to_disk;
+
+                r = vk_xml_check_node(c, VK_STRV("enabled"), VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                r = vk_xml_prop_tristate_bool(c, "enabled", VK_XML_REQUIRED, slot, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int domain_parse_seclabel(VkDomainDef *def, xmlNode *node, unsigned flags,
+                                 VkError *reterr) {
+        VkSeclabel s = { .type = VK_SECLABEL_DYNAMIC };
+        int r;
+
+        r = vk_xml_check_node(node, VK_STRV("type", "model", "relabel"),
+                              VK_STRV("label", "imagelabel", "baselabel"), reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(node, VK_STRV("label", "imagelabel", "baselabel"), reterr);
+        if (r < 0)
+                return r;
+        if (def->n_seclabels >= _VK_SECLABEL_MODEL_MAX)
+                return vk_xml_error(node, NULL, reterr, "too many <seclabel> elements");
+
+        if (vk_xml_prop_enum(node, "type", vk_seclabel_type_from_string, 0, &s.type, reterr) < 0 ||
+            vk_xml_prop_tristate_bool(node, "relabel", 0, &s.relabel, reterr) < 0)
+                return -EINVAL;
+        r = vk_xml_prop_enum(node, "model", vk_seclabel_model_from_string, 0, &s.model, reterr);
+        if (r < 0)
+                return r;
+        s.has_model = r > 0;
+
+        if (s.type == VK_SECLABEL_DYNAMIC && s.relabel == VK_TRISTATE_NO)
+                return vk_xml_error(node, "relabel", reterr,
+                                    "relabel='no' is not allowed with type='dynamic'");
+        if (s.type == VK_SECLABEL_NONE && s.relabel == VK_TRISTATE_YES)
+                return vk_xml_error(node, "relabel", reterr,
+                                    "relabel='yes' is not allowed with type='none'");
+
+        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
+                bool live_only = false;
+                char **slot;
+
+                if (vk_xml_node_is(c, NULL, "label")) {
+                        slot = &s.label;
+                        live_only = s.type == VK_SECLABEL_DYNAMIC;
+                } else if (vk_xml_node_is(c, NULL, "imagelabel")) {
+                        slot = &s.imagelabel;
+                        live_only = s.type == VK_SECLABEL_DYNAMIC;
+                } else
+                        slot = &s.baselabel;
+
+                if (s.type == VK_SECLABEL_NONE ||
+                    (slot == &s.baselabel && s.type != VK_SECLABEL_DYNAMIC)) {
+                        g_free(s.label);
+                        g_free(s.imagelabel);
+                        g_free(s.baselabel);
+                        return vk_xml_error(c, NULL, reterr, "not allowed with type='%s'",
+                                            vk_seclabel_type_to_string(s.type));
+                }
+                /* assigned labels of a running domain: kept for status, dropped on define */
+                if (live_only && !(flags & VK_DOMAIN_DEF_PARSE_LIVE))
+                        continue;
+                r = domain_parse_text(c, VK_XML_REQUIRED, slot, reterr);
+                if (r < 0) {
+                        g_free(s.label);
+                        g_free(s.imagelabel);
+                        g_free(s.baselabel);
+                        return r;
+                }
+        }
+
+        if (s.type == VK_SECLABEL_STATIC && !s.label) {
+                g_free(s.imagelabel);
+                return vk_xml_error(node, NULL, reterr, "type='static' needs a <label>");
+        }
+        if (s.type == VK_SECLABEL_DYNAMIC && s.relabel == VK_TRISTATE_ABSENT)
+                s.relabel = VK_TRISTATE_YES;
+        if (s.type == VK_SECLABEL_STATIC && s.relabel == VK_TRISTATE_ABSENT)
+                s.relabel = VK_TRISTATE_NO;
+
+        def->seclabels = g_renew(VkSeclabel, def->seclabels, def->n_seclabels + 1);
+        def->seclabels[def->n_seclabels++] = s;
+        return 0;
+}
+
+static int domain_check_seclabels(VkDomainDef *def, xmlNode *root, VkError *reterr) {
+        for (size_t i = 0; i < def->n_seclabels; i++) {
+                if (!def->seclabels[i].has_model && def->n_seclabels > 1)
+                        return vk_xml_error(root, NULL, reterr,
+                                            "each of several <seclabel> elements needs a model");
+                for (size_t j = 0; j < i; j++)
+                        if (def->seclabels[i].has_model && def->seclabels[j].has_model &&
+                            def->seclabels[i].model == def->seclabels[j].model)
+                                return vk_xml_error(root, NULL, reterr,
+                                                    "more than one <seclabel> for model '%s'",
+                                                    vk_seclabel_model_to_string(
+                                                            def->seclabels[i].model));
+        }
+        return 0;
+}
+
+static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_def,
+                             VkError *reterr) {
+        g_autoptr(VkDomainDef) def = vk_domain_def_new();
+        bool have_uuid = false, have_memory = false, have_vcpu = false, have_current = false;
+        xmlNode *devices = NULL;
+        int r;
+
+        if (!vk_xml_node_is(root, NULL, "domain"))
+                return vk_xml_error(root, NULL, reterr, "unsupported root element, expected "
+                                                        "<domain>");
+
+        r = vk_xml_check_node(root, VK_STRV("type", "id"),
+                              VK_STRV("name", "uuid", "genid", "title", "description",
+                                      "maxMemory", "memory", "currentMemory", "vcpu", "os",
+                                      "features", "cpu", "clock", "on_poweroff", "on_reboot",
+                                      "on_crash", "pm", "devices", "seclabel",
+                                      "{" VK_QEMU_NS_HREF "}commandline",
+                                      "{" VK_QEMU_NS_HREF "}capabilities",
+                                      "{" VK_QEMU_NS_HREF "}deprecation",
+                                      "{" VK_QEMU_NS_HREF "}override"),
+                              reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_check_unique(root,
+                                VK_STRV("name", "uuid", "genid", "title", "description",
+                                        "maxMemory", "memory", "currentMemory", "vcpu", "os",
+                                        "features", "cpu", "clock", "on_poweroff", "on_reboot",
+                                        "on_crash", "pm", "devices"),
+                                reterr);
+        if (r < 0)
+                return r;
+
+        r = vk_xml_prop_enum(root, "type", vk_domain_virt_from_string, VK_XML_REQUIRED,
+                             &def->virt_type, reterr);
+        if (r < 0)
+                return r;
+        if (def->virt_type == VK_DOMAIN_VIRT_HVF)
+                return vk_xml_error(root, "type", reterr,
+                                    "domain type 'hvf' is not supported on Linux "
+                                    "(Hypervisor.framework exists only on macOS); use 'kvm' or "
+                                    "'qemu'");
+        /* id= is runtime state: a config copied from a running domain has it, define drops it */
+        if (flags & VK_DOMAIN_DEF_PARSE_LIVE) {
+                r = vk_xml_prop_int(root, "id", 0, &def->id, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        for (xmlNode *c = vk_xml_first_element(root); c; c = vk_xml_next_element(c)) {
+                if (vk_domain_ns_is_qemu(c))
+                        r = vk_domain_ns_parse(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "name"))
+                        r = domain_parse_name(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "uuid")) {
+                        r = domain_parse_uuid_text(c, &def->uuid, reterr);
+                        have_uuid = true;
+                } else if (vk_xml_node_is(c, NULL, "genid")) {
+                        g_autofree char *text = NULL;
+
+                        def->has_genid = true;
+                        r = vk_xml_check_node(c, VK_XML_NONE, NULL, reterr);
+                        if (r >= 0)
+                                r = vk_xml_node_text(c, 0, &text, reterr);
+                        if (r == 0)
+                                def->genid_generated = true;
+                        else if (r > 0 && vk_uuid_parse(text, &def->genid) < 0)
+                                r = vk_xml_error(c, NULL, reterr, "invalid UUID '%s'", text);
+                } else if (vk_xml_node_is(c, NULL, "title")) {
+                        r = domain_parse_text(c, 0, &def->title, reterr);
+                        if (r >= 0 && def->title && strchr(def->title, '\n'))
+                                r = vk_xml_error(c, NULL, reterr,
+                                                 "title must not contain newlines");
+                } else if (vk_xml_node_is(c, NULL, "description"))
+                        r = domain_parse_text(c, 0, &def->description, reterr);
+                else if (vk_xml_node_is(c, NULL, "maxMemory")) {
+                        r = domain_parse_memory(c, VK_STRV("slots"), &def->max_memory_kib,
+                                                reterr);
+                        if (r >= 0)
+                                r = vk_xml_prop_uint(c, "slots", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                                     &def->max_memory_slots, reterr);
+                        if (r >= 0 && def->max_memory_slots > 255)
+                                r = vk_xml_error(c, "slots", reterr,
+                                                 "value %u out of range (1-255)",
+                                                 def->max_memory_slots);
+                } else if (vk_xml_node_is(c, NULL, "memory")) {
+                        r = domain_parse_memory(c, NULL, &def->memory_kib, reterr);
+                        have_memory = true;
+                } else if (vk_xml_node_is(c, NULL, "currentMemory")) {
+                        r = domain_parse_memory(c, NULL, &def->current_memory_kib, reterr);
+                        have_current = true;
+                } else if (vk_xml_node_is(c, NULL, "vcpu")) {
+                        r = domain_parse_vcpu(def, c, reterr);
+                        have_vcpu = true;
+                } else if (vk_xml_node_is(c, NULL, "os"))
+                        r = domain_parse_os(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "features"))
+                        r = domain_parse_features(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "cpu"))
+                        r = domain_parse_cpu(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "clock"))
+                        r = domain_parse_clock(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "on_poweroff"))
+                        r = domain_parse_lifecycle(c, &def->on_poweroff, reterr);
+                else if (vk_xml_node_is(c, NULL, "on_reboot"))
+                        r = domain_parse_lifecycle(c, &def->on_reboot, reterr);
+                else if (vk_xml_node_is(c, NULL, "on_crash"))
+                        r = domain_parse_lifecycle(c, &def->on_crash, reterr);
+                else if (vk_xml_node_is(c, NULL, "pm"))
+                        r = domain_parse_pm(def, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "seclabel"))
+                        r = domain_parse_seclabel(def, c, flags, reterr);
+                else {
+                        assert(vk_xml_node_is(c, NULL, "devices"));
+                        devices = c;
+                        r = 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        if (!def->name)
+                return vk_xml_error(root, NULL, reterr, "missing <name> element");
+        if (!have_memory)
+                return vk_xml_error(root, NULL, reterr, "missing <memory> element");
+        if (def->memory_kib == 0)
+                return vk_xml_error(root, NULL, reterr, "<memory> must be at least 1 KiB");
+        if (!def->os_type)
+                return vk_xml_error(root, NULL, reterr, "missing <os> element");
+        if (!have_vcpu)
+                def->vcpus = 1;
+        if (!have_current)
+                def->current_memory_kib = def->memory_kib;
+        else if (def->current_memory_kib > def->memory_kib)
+                return vk_xml_error(root, NULL, reterr,
+                                    "<currentMemory> %llu KiB exceeds <memory> %llu KiB",
+                                    def->current_memory_kib, def->memory_kib);
+        if (def->max_memory_kib && def->max_memory_kib < def->memory_kib)
+                return vk_xml_error(root, NULL, reterr,
+                                    "<maxMemory> %llu KiB is less than <memory> %llu KiB",
+                                    def->max_memory_kib, def->memory_kib);
+        if (def->cpu.sockets) {
+                unsigned long long n = (unsigned long long) def->cpu.sockets *
+                                       MAX(def->cpu.dies, 1) * def->cpu.cores * def->cpu.threads;
+
+                if (n != def->vcpus)
+                        return vk_xml_error(root, NULL, reterr,
+                                            "CPU topology (%llu CPUs) does not match <vcpu> %u",
+                                            n, def->vcpus);
+        }
+        r = domain_check_seclabels(def, root, reterr);
+        if (r < 0)
+                return r;
+
+        if (!have_uuid)
+                domain_uuid_generate(&def->uuid);
+        if (def->arch == VK_DOMAIN_ARCH_NONE)
+                def->arch = VK_DOMAIN_ARCH_X86_64;
+        if (!def->machine) {
+                def->machine = g_strdup("pc");
+                def->machine_kind = VK_MACHINE_PC;
+        }
+
+        if (devices) {
+                r = vk_domain_devices_parse(def, devices, flags, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret_def = g_steal_pointer(&def);
+        return 0;
+}
+
+/*
+ * Parse libvirt domain XML from @xml into a new definition and run post-parse (defaults,
+ * implicit devices, addresses) unless VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE is in @flags.
+ *
+ *   <domain type='kvm'>
+ *     <name>demo</name> <memory unit='MiB'>512</memory> <os><type>hvm</type></os>
+ *     <devices>...</devices>
+ *   </domain>
+ *
+ * Anything the model does not support is an InvalidXML error naming its path. On success the
+ * caller owns *ret_def. Pure function of its input (plus the random source for missing UUIDs
+ * and MACs); may run on the loop.
+ */
+int vk_domain_def_parse_string(const char *xml, unsigned flags, VkDomainDef **ret_def,
+                               VkError *reterr) {
+        g_autoptr(xmlDoc) doc = NULL;
+        g_autoptr(VkDomainDef) def = NULL;
+        int r;
+
+        assert(xml);
+        assert(ret_def);
+
+        r = vk_xml_read_string(xml, "domain XML", &doc, reterr);
+        if (r < 0)
+                return r;
+
+        r = domain_parse_root(xmlDocGetRootElement(doc), flags, &def, reterr);
+        if (r < 0)
+                return r;
+
+        if (!(flags & VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE)) {
+                r = vk_domain_def_post_parse(def, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret_def = g_steal_pointer(&def);
+        return 0;
+}
+
+/*
+ * Like vk_domain_def_parse_string() with the document read from @path (a regular file of at
+ * most VK_XML_SIZE_MAX bytes). Reads a file: not for the loop with untrusted slow storage.
+ */
+int vk_domain_def_parse_file(const char *path, unsigned flags, VkDomainDef **ret_def,
+                             VkError *reterr) {
+        g_autoptr(xmlDoc) doc = NULL;
+        g_autoptr(VkDomainDef) def = NULL;
+        int r;
+
+        assert(path);
+        assert(ret_def);
+
+        r = vk_xml_read_file(path, &doc, reterr);
+        if (r < 0)
+                return r;
+
+        r = domain_parse_root(xmlDocGetRootElement(doc), flags, &def, reterr);
+        if (r < 0)
+                return r;
+
+        if (!(flags & VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE)) {
+                r = vk_domain_def_post_parse(def, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret_def = g_steal_pointer(&def);
+        return 0;
+}
+
+/*
+ * Post-parse: fill defaults that depend on more than one element (disk buses, MACs, console
+ * mirroring serial 0, video and memballoon defaults), add the implicit controllers and inputs
+ * of the machine, check cross-device rules (duplicate targets, boot orders), then assign
+ * addresses with vk_domain_def_assign_addresses(). Idempotent: running it on its own output
+ * changes nothing, which is what makes format(parse(format(parse(x)))) stable.
+ */
+int vk_domain_def_post_parse(VkDomainDef *def, VkError *reterr) {
+        int r;
+
+        assert(def);
+
+        r = vk_domain_post_parse_devices(def, reterr);
+        if (r < 0)
+                return r;
+
+        return vk_domain_def_assign_addresses(def, def->machine_kind, reterr);
+}

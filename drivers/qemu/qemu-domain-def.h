@@ -1,0 +1,915 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-domain-def.h: the domain model (VkDomainDef), parse and format of libvirt's domain XML */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "error.h"
+#include "uuid.h"
+#include "xml.h"
+
+/*
+ * The model is plain C: no libxml2 node pointers and no IPC types survive the parse. Each
+ * optional enum attribute has a value 0 meaning "absent / default": the formatter omits it.
+ * Sizes are KiB. Counters named n_* go with the pointer array of the same name; every array
+ * element is owned by the VkDomainDef and freed by vk_domain_def_free().
+ *
+ * Lifetime of a definition:
+ *   vk_domain_def_parse_string()/_file()   parse, then post-parse: defaults (uuid, MACs,
+ *                                          disk buses), implicit devices, addresses
+ *   vk_domain_def_format()                 back to XML, libvirt's element order, 2 spaces
+ */
+
+/* ---- enums ------------------------------------------------------------------------------ */
+
+#define VK_DOMAIN_ENUM_DECL(prefix, Type)                                                        \
+        const char *prefix##_to_string(Type v);                                                  \
+        Type prefix##_from_string(const char *s)
+
+typedef enum VkDomainVirtType {
+        VK_DOMAIN_VIRT_QEMU,
+        VK_DOMAIN_VIRT_KVM,
+        VK_DOMAIN_VIRT_HVF,
+        _VK_DOMAIN_VIRT_MAX,
+        _VK_DOMAIN_VIRT_INVALID = -EINVAL,
+} VkDomainVirtType;
+VK_DOMAIN_ENUM_DECL(vk_domain_virt, VkDomainVirtType);
+
+typedef enum VkDomainArch {
+        VK_DOMAIN_ARCH_NONE, /* absent: the host's, decided by post-parse */
+        VK_DOMAIN_ARCH_X86_64,
+        VK_DOMAIN_ARCH_I686,
+        _VK_DOMAIN_ARCH_MAX,
+        _VK_DOMAIN_ARCH_INVALID = -EINVAL,
+} VkDomainArch;
+VK_DOMAIN_ENUM_DECL(vk_domain_arch, VkDomainArch);
+
+/* Which chipset the machine name stands for; decides implicit devices and addresses. */
+typedef enum VkMachineKind {
+        VK_MACHINE_PC,  /* "pc", "pc-i440fx-*" */
+        VK_MACHINE_Q35, /* "q35", "pc-q35-*" */
+        _VK_MACHINE_MAX,
+        _VK_MACHINE_INVALID = -EINVAL,
+} VkMachineKind;
+VK_DOMAIN_ENUM_DECL(vk_machine_kind, VkMachineKind);
+
+typedef enum VkVcpuPlacement {
+        VK_VCPU_PLACEMENT_STATIC,
+        VK_VCPU_PLACEMENT_AUTO,
+        _VK_VCPU_PLACEMENT_MAX,
+        _VK_VCPU_PLACEMENT_INVALID = -EINVAL,
+} VkVcpuPlacement;
+VK_DOMAIN_ENUM_DECL(vk_vcpu_placement, VkVcpuPlacement);
+
+typedef enum VkBootDev {
+        VK_BOOT_DEV_FD,
+        VK_BOOT_DEV_HD,
+        VK_BOOT_DEV_CDROM,
+        VK_BOOT_DEV_NETWORK,
+        _VK_BOOT_DEV_MAX,
+        _VK_BOOT_DEV_INVALID = -EINVAL,
+} VkBootDev;
+VK_DOMAIN_ENUM_DECL(vk_boot_dev, VkBootDev);
+
+typedef enum VkLoaderType {
+        VK_LOADER_TYPE_NONE,
+        VK_LOADER_TYPE_ROM,
+        VK_LOADER_TYPE_PFLASH,
+        _VK_LOADER_TYPE_MAX,
+        _VK_LOADER_TYPE_INVALID = -EINVAL,
+} VkLoaderType;
+VK_DOMAIN_ENUM_DECL(vk_loader_type, VkLoaderType);
+
+typedef enum VkFeature {
+        VK_FEATURE_ACPI,
+        VK_FEATURE_APIC,
+        VK_FEATURE_PAE,
+        VK_FEATURE_HAP,
+        VK_FEATURE_VMPORT,
+        _VK_FEATURE_MAX,
+        _VK_FEATURE_INVALID = -EINVAL,
+} VkFeature;
+VK_DOMAIN_ENUM_DECL(vk_feature, VkFeature);
+
+typedef enum VkCpuMode {
+        VK_CPU_MODE_CUSTOM,
+        VK_CPU_MODE_HOST_MODEL,
+        VK_CPU_MODE_HOST_PASSTHROUGH,
+        _VK_CPU_MODE_MAX,
+        _VK_CPU_MODE_INVALID = -EINVAL,
+} VkCpuMode;
+VK_DOMAIN_ENUM_DECL(vk_cpu_mode, VkCpuMode);
+
+typedef enum VkCpuCheck {
+        VK_CPU_CHECK_DEFAULT, /* absent */
+        VK_CPU_CHECK_NONE,
+        VK_CPU_CHECK_PARTIAL,
+        VK_CPU_CHECK_FULL,
+        _VK_CPU_CHECK_MAX,
+        _VK_CPU_CHECK_INVALID = -EINVAL,
+} VkCpuCheck;
+VK_DOMAIN_ENUM_DECL(vk_cpu_check, VkCpuCheck);
+
+typedef enum VkCpuMatch {
+        VK_CPU_MATCH_DEFAULT, /* absent */
+        VK_CPU_MATCH_MINIMUM,
+        VK_CPU_MATCH_EXACT,
+        VK_CPU_MATCH_STRICT,
+        _VK_CPU_MATCH_MAX,
+        _VK_CPU_MATCH_INVALID = -EINVAL,
+} VkCpuMatch;
+VK_DOMAIN_ENUM_DECL(vk_cpu_match, VkCpuMatch);
+
+typedef enum VkCpuFallback {
+        VK_CPU_FALLBACK_DEFAULT, /* absent */
+        VK_CPU_FALLBACK_ALLOW,
+        VK_CPU_FALLBACK_FORBID,
+        _VK_CPU_FALLBACK_MAX,
+        _VK_CPU_FALLBACK_INVALID = -EINVAL,
+} VkCpuFallback;
+VK_DOMAIN_ENUM_DECL(vk_cpu_fallback, VkCpuFallback);
+
+typedef enum VkCpuFeaturePolicy {
+        VK_CPU_FEATURE_FORCE,
+        VK_CPU_FEATURE_REQUIRE,
+        VK_CPU_FEATURE_OPTIONAL,
+        VK_CPU_FEATURE_DISABLE,
+        VK_CPU_FEATURE_FORBID,
+        _VK_CPU_FEATURE_MAX,
+        _VK_CPU_FEATURE_INVALID = -EINVAL,
+} VkCpuFeaturePolicy;
+VK_DOMAIN_ENUM_DECL(vk_cpu_feature_policy, VkCpuFeaturePolicy);
+
+typedef enum VkClockOffset {
+        VK_CLOCK_OFFSET_UTC,
+        VK_CLOCK_OFFSET_LOCALTIME,
+        VK_CLOCK_OFFSET_VARIABLE,
+        _VK_CLOCK_OFFSET_MAX,
+        _VK_CLOCK_OFFSET_INVALID = -EINVAL,
+} VkClockOffset;
+VK_DOMAIN_ENUM_DECL(vk_clock_offset, VkClockOffset);
+
+typedef enum VkClockBasis {
+        VK_CLOCK_BASIS_UTC,
+        VK_CLOCK_BASIS_LOCALTIME,
+        _VK_CLOCK_BASIS_MAX,
+        _VK_CLOCK_BASIS_INVALID = -EINVAL,
+} VkClockBasis;
+VK_DOMAIN_ENUM_DECL(vk_clock_basis, VkClockBasis);
+
+typedef enum VkTimerName {
+        VK_TIMER_RTC,
+        VK_TIMER_PIT,
+        VK_TIMER_HPET,
+        VK_TIMER_KVMCLOCK,
+        _VK_TIMER_MAX,
+        _VK_TIMER_INVALID = -EINVAL,
+} VkTimerName;
+VK_DOMAIN_ENUM_DECL(vk_timer_name, VkTimerName);
+
+typedef enum VkTimerTickpolicy {
+        VK_TIMER_TICKPOLICY_NONE, /* absent */
+        VK_TIMER_TICKPOLICY_DELAY,
+        VK_TIMER_TICKPOLICY_CATCHUP,
+        VK_TIMER_TICKPOLICY_MERGE,
+        VK_TIMER_TICKPOLICY_DISCARD,
+        _VK_TIMER_TICKPOLICY_MAX,
+        _VK_TIMER_TICKPOLICY_INVALID = -EINVAL,
+} VkTimerTickpolicy;
+VK_DOMAIN_ENUM_DECL(vk_timer_tickpolicy, VkTimerTickpolicy);
+
+typedef enum VkTimerTrack {
+        VK_TIMER_TRACK_NONE, /* absent */
+        VK_TIMER_TRACK_BOOT,
+        VK_TIMER_TRACK_GUEST,
+        VK_TIMER_TRACK_WALL,
+        VK_TIMER_TRACK_REALTIME,
+        _VK_TIMER_TRACK_MAX,
+        _VK_TIMER_TRACK_INVALID = -EINVAL,
+} VkTimerTrack;
+VK_DOMAIN_ENUM_DECL(vk_timer_track, VkTimerTrack);
+
+typedef enum VkLifecycleAction {
+        VK_LIFECYCLE_DESTROY,
+        VK_LIFECYCLE_RESTART,
+        VK_LIFECYCLE_RENAME_RESTART,
+        VK_LIFECYCLE_PRESERVE,
+        VK_LIFECYCLE_COREDUMP_DESTROY,
+        VK_LIFECYCLE_COREDUMP_RESTART,
+        _VK_LIFECYCLE_MAX,
+        _VK_LIFECYCLE_INVALID = -EINVAL,
+} VkLifecycleAction;
+VK_DOMAIN_ENUM_DECL(vk_lifecycle_action, VkLifecycleAction);
+
+typedef enum VkSeclabelType {
+        VK_SECLABEL_DYNAMIC,
+        VK_SECLABEL_STATIC,
+        VK_SECLABEL_NONE,
+        _VK_SECLABEL_MAX,
+        _VK_SECLABEL_INVALID = -EINVAL,
+} VkSeclabelType;
+VK_DOMAIN_ENUM_DECL(vk_seclabel_type, VkSeclabelType);
+
+typedef enum VkSeclabelModel {
+        VK_SECLABEL_MODEL_SELINUX,
+        VK_SECLABEL_MODEL_APPARMOR,
+        VK_SECLABEL_MODEL_DAC,
+        _VK_SECLABEL_MODEL_MAX,
+        _VK_SECLABEL_MODEL_INVALID = -EINVAL,
+} VkSeclabelModel;
+VK_DOMAIN_ENUM_DECL(vk_seclabel_model, VkSeclabelModel);
+
+typedef enum VkAddressType {
+        VK_ADDRESS_NONE, /* not assigned yet */
+        VK_ADDRESS_PCI,
+        VK_ADDRESS_DRIVE,
+        VK_ADDRESS_VIRTIO_SERIAL,
+        VK_ADDRESS_USB,
+        _VK_ADDRESS_MAX,
+        _VK_ADDRESS_INVALID = -EINVAL,
+} VkAddressType;
+VK_DOMAIN_ENUM_DECL(vk_address_type, VkAddressType);
+
+typedef enum VkDiskType {
+        VK_DISK_TYPE_FILE,
+        VK_DISK_TYPE_BLOCK,
+        VK_DISK_TYPE_VOLUME,
+        _VK_DISK_TYPE_MAX,
+        _VK_DISK_TYPE_INVALID = -EINVAL,
+} VkDiskType;
+VK_DOMAIN_ENUM_DECL(vk_disk_type, VkDiskType);
+
+typedef enum VkDiskDevice {
+        VK_DISK_DEVICE_DISK,
+        VK_DISK_DEVICE_CDROM,
+        VK_DISK_DEVICE_FLOPPY,
+        VK_DISK_DEVICE_LUN,
+        _VK_DISK_DEVICE_MAX,
+        _VK_DISK_DEVICE_INVALID = -EINVAL,
+} VkDiskDevice;
+VK_DOMAIN_ENUM_DECL(vk_disk_device, VkDiskDevice);
+
+typedef enum VkDiskBus {
+        VK_DISK_BUS_NONE, /* absent: derived from the target name by post-parse */
+        VK_DISK_BUS_IDE,
+        VK_DISK_BUS_SATA,
+        VK_DISK_BUS_SCSI,
+        VK_DISK_BUS_VIRTIO,
+        VK_DISK_BUS_USB,
+        VK_DISK_BUS_FDC,
+        _VK_DISK_BUS_MAX,
+        _VK_DISK_BUS_INVALID = -EINVAL,
+} VkDiskBus;
+VK_DOMAIN_ENUM_DECL(vk_disk_bus, VkDiskBus);
+
+typedef enum VkDiskFormat {
+        VK_DISK_FORMAT_NONE, /* absent */
+        VK_DISK_FORMAT_RAW,
+        VK_DISK_FORMAT_QCOW2,
+        _VK_DISK_FORMAT_MAX,
+        _VK_DISK_FORMAT_INVALID = -EINVAL,
+} VkDiskFormat;
+VK_DOMAIN_ENUM_DECL(vk_disk_format, VkDiskFormat);
+
+typedef enum VkDiskCache {
+        VK_DISK_CACHE_DEFAULT, /* absent, or cache='default' */
+        VK_DISK_CACHE_NONE,
+        VK_DISK_CACHE_WRITETHROUGH,
+        VK_DISK_CACHE_WRITEBACK,
+        VK_DISK_CACHE_DIRECTSYNC,
+        VK_DISK_CACHE_UNSAFE,
+        _VK_DISK_CACHE_MAX,
+        _VK_DISK_CACHE_INVALID = -EINVAL,
+} VkDiskCache;
+VK_DOMAIN_ENUM_DECL(vk_disk_cache, VkDiskCache);
+
+typedef enum VkDiskIo {
+        VK_DISK_IO_DEFAULT, /* absent */
+        VK_DISK_IO_NATIVE,
+        VK_DISK_IO_THREADS,
+        VK_DISK_IO_IO_URING,
+        _VK_DISK_IO_MAX,
+        _VK_DISK_IO_INVALID = -EINVAL,
+} VkDiskIo;
+VK_DOMAIN_ENUM_DECL(vk_disk_io, VkDiskIo);
+
+typedef enum VkDiskDiscard {
+        VK_DISK_DISCARD_DEFAULT, /* absent */
+        VK_DISK_DISCARD_UNMAP,
+        VK_DISK_DISCARD_IGNORE,
+        _VK_DISK_DISCARD_MAX,
+        _VK_DISK_DISCARD_INVALID = -EINVAL,
+} VkDiskDiscard;
+VK_DOMAIN_ENUM_DECL(vk_disk_discard, VkDiskDiscard);
+
+typedef enum VkControllerType {
+        VK_CONTROLLER_IDE,
+        VK_CONTROLLER_FDC,
+        VK_CONTROLLER_SCSI,
+        VK_CONTROLLER_SATA,
+        VK_CONTROLLER_VIRTIO_SERIAL,
+        VK_CONTROLLER_USB,
+        VK_CONTROLLER_PCI,
+        _VK_CONTROLLER_MAX,
+        _VK_CONTROLLER_INVALID = -EINVAL,
+} VkControllerType;
+VK_DOMAIN_ENUM_DECL(vk_controller_type, VkControllerType);
+
+/*
+ * Controller models share one enum so that VkDomainController has one model field; post-parse
+ * checks that a model fits the controller type. VK_CONTROLLER_MODEL_DEFAULT: absent.
+ */
+typedef enum VkControllerModel {
+        VK_CONTROLLER_MODEL_DEFAULT,
+        VK_CONTROLLER_MODEL_PCI_ROOT,
+        VK_CONTROLLER_MODEL_PCIE_ROOT,
+        VK_CONTROLLER_MODEL_PCIE_ROOT_PORT,
+        VK_CONTROLLER_MODEL_PCI_BRIDGE,
+        VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
+        VK_CONTROLLER_MODEL_PIIX3_UHCI,
+        VK_CONTROLLER_MODEL_ICH9_EHCI1,
+        VK_CONTROLLER_MODEL_QEMU_XHCI,
+        VK_CONTROLLER_MODEL_NEC_XHCI,
+        VK_CONTROLLER_MODEL_USB_NONE,
+        VK_CONTROLLER_MODEL_VIRTIO_SCSI,
+        VK_CONTROLLER_MODEL_LSILOGIC,
+        _VK_CONTROLLER_MODEL_MAX,
+        _VK_CONTROLLER_MODEL_INVALID = -EINVAL,
+} VkControllerModel;
+/* "none" is the string of VK_CONTROLLER_MODEL_USB_NONE */
+VK_DOMAIN_ENUM_DECL(vk_controller_model, VkControllerModel);
+
+typedef enum VkNetType {
+        VK_NET_TYPE_USER,
+        VK_NET_TYPE_NETWORK,
+        VK_NET_TYPE_BRIDGE,
+        _VK_NET_TYPE_MAX,
+        _VK_NET_TYPE_INVALID = -EINVAL,
+} VkNetType;
+VK_DOMAIN_ENUM_DECL(vk_net_type, VkNetType);
+
+typedef enum VkNetModel {
+        VK_NET_MODEL_DEFAULT, /* absent */
+        VK_NET_MODEL_VIRTIO,
+        VK_NET_MODEL_E1000,
+        VK_NET_MODEL_E1000E,
+        VK_NET_MODEL_RTL8139,
+        _VK_NET_MODEL_MAX,
+        _VK_NET_MODEL_INVALID = -EINVAL,
+} VkNetModel;
+VK_DOMAIN_ENUM_DECL(vk_net_model, VkNetModel);
+
+typedef enum VkGraphicsType {
+        VK_GRAPHICS_VNC,
+        VK_GRAPHICS_SPICE,
+        _VK_GRAPHICS_MAX,
+        _VK_GRAPHICS_INVALID = -EINVAL,
+} VkGraphicsType;
+VK_DOMAIN_ENUM_DECL(vk_graphics_type, VkGraphicsType);
+
+typedef enum VkVideoModel {
+        VK_VIDEO_MODEL_DEFAULT, /* absent: post-parse picks the machine's default */
+        VK_VIDEO_MODEL_VGA,
+        VK_VIDEO_MODEL_CIRRUS,
+        VK_VIDEO_MODEL_VIRTIO,
+        VK_VIDEO_MODEL_QXL,
+        VK_VIDEO_MODEL_BOCHS,
+        VK_VIDEO_MODEL_NONE,
+        _VK_VIDEO_MODEL_MAX,
+        _VK_VIDEO_MODEL_INVALID = -EINVAL,
+} VkVideoModel;
+VK_DOMAIN_ENUM_DECL(vk_video_model, VkVideoModel);
+
+typedef enum VkInputType {
+        VK_INPUT_MOUSE,
+        VK_INPUT_TABLET,
+        VK_INPUT_KEYBOARD,
+        _VK_INPUT_MAX,
+        _VK_INPUT_INVALID = -EINVAL,
+} VkInputType;
+VK_DOMAIN_ENUM_DECL(vk_input_type, VkInputType);
+
+typedef enum VkInputBus {
+        VK_INPUT_BUS_DEFAULT, /* absent: ps2 for mouse/keyboard, usb for tablet */
+        VK_INPUT_BUS_PS2,
+        VK_INPUT_BUS_USB,
+        VK_INPUT_BUS_VIRTIO,
+        _VK_INPUT_BUS_MAX,
+        _VK_INPUT_BUS_INVALID = -EINVAL,
+} VkInputBus;
+VK_DOMAIN_ENUM_DECL(vk_input_bus, VkInputBus);
+
+/* Which list a character device lives in; decides its element name and target types. */
+typedef enum VkChrKind {
+        VK_CHR_SERIAL,
+        VK_CHR_PARALLEL,
+        VK_CHR_CONSOLE,
+        VK_CHR_CHANNEL,
+        _VK_CHR_MAX,
+        _VK_CHR_INVALID = -EINVAL,
+} VkChrKind;
+VK_DOMAIN_ENUM_DECL(vk_chr_kind, VkChrKind);
+
+typedef enum VkChrType {
+        VK_CHR_TYPE_PTY,
+        VK_CHR_TYPE_FILE,
+        VK_CHR_TYPE_UNIX,
+        VK_CHR_TYPE_NULL,
+        VK_CHR_TYPE_STDIO,
+        _VK_CHR_TYPE_MAX,
+        _VK_CHR_TYPE_INVALID = -EINVAL,
+} VkChrType;
+VK_DOMAIN_ENUM_DECL(vk_chr_type, VkChrType);
+
+typedef enum VkChrSourceMode {
+        VK_CHR_SOURCE_MODE_DEFAULT, /* absent */
+        VK_CHR_SOURCE_MODE_BIND,
+        VK_CHR_SOURCE_MODE_CONNECT,
+        _VK_CHR_SOURCE_MODE_MAX,
+        _VK_CHR_SOURCE_MODE_INVALID = -EINVAL,
+} VkChrSourceMode;
+VK_DOMAIN_ENUM_DECL(vk_chr_source_mode, VkChrSourceMode);
+
+/* Target types of all four lists; post-parse checks that one fits its list. */
+typedef enum VkChrTargetType {
+        VK_CHR_TARGET_DEFAULT,     /* absent */
+        VK_CHR_TARGET_ISA_SERIAL,  /* serial */
+        VK_CHR_TARGET_USB_SERIAL,  /* serial */
+        VK_CHR_TARGET_PCI_SERIAL,  /* serial */
+        VK_CHR_TARGET_SERIAL,      /* console */
+        VK_CHR_TARGET_VIRTIO,      /* console, channel */
+        _VK_CHR_TARGET_MAX,
+        _VK_CHR_TARGET_INVALID = -EINVAL,
+} VkChrTargetType;
+VK_DOMAIN_ENUM_DECL(vk_chr_target_type, VkChrTargetType);
+
+typedef enum VkMemballoonModel {
+        VK_MEMBALLOON_VIRTIO,
+        VK_MEMBALLOON_NONE,
+        _VK_MEMBALLOON_MAX,
+        _VK_MEMBALLOON_INVALID = -EINVAL,
+} VkMemballoonModel;
+VK_DOMAIN_ENUM_DECL(vk_memballoon_model, VkMemballoonModel);
+
+typedef enum VkWatchdogModel {
+        VK_WATCHDOG_I6300ESB,
+        VK_WATCHDOG_IB700,
+        VK_WATCHDOG_ITCO,
+        _VK_WATCHDOG_MAX,
+        _VK_WATCHDOG_INVALID = -EINVAL,
+} VkWatchdogModel;
+VK_DOMAIN_ENUM_DECL(vk_watchdog_model, VkWatchdogModel);
+
+typedef enum VkWatchdogAction {
+        VK_WATCHDOG_ACTION_DEFAULT, /* absent: reset */
+        VK_WATCHDOG_ACTION_RESET,
+        VK_WATCHDOG_ACTION_SHUTDOWN,
+        VK_WATCHDOG_ACTION_POWEROFF,
+        VK_WATCHDOG_ACTION_PAUSE,
+        VK_WATCHDOG_ACTION_NONE,
+        VK_WATCHDOG_ACTION_DUMP,
+        VK_WATCHDOG_ACTION_INJECT_NMI,
+        _VK_WATCHDOG_ACTION_MAX,
+        _VK_WATCHDOG_ACTION_INVALID = -EINVAL,
+} VkWatchdogAction;
+VK_DOMAIN_ENUM_DECL(vk_watchdog_action, VkWatchdogAction);
+
+typedef enum VkTpmModel {
+        VK_TPM_MODEL_DEFAULT, /* absent: tpm-tis */
+        VK_TPM_MODEL_TIS,
+        VK_TPM_MODEL_CRB,
+        _VK_TPM_MODEL_MAX,
+        _VK_TPM_MODEL_INVALID = -EINVAL,
+} VkTpmModel;
+VK_DOMAIN_ENUM_DECL(vk_tpm_model, VkTpmModel);
+
+typedef enum VkTpmBackend {
+        VK_TPM_BACKEND_PASSTHROUGH,
+        VK_TPM_BACKEND_EMULATOR,
+        _VK_TPM_BACKEND_MAX,
+        _VK_TPM_BACKEND_INVALID = -EINVAL,
+} VkTpmBackend;
+VK_DOMAIN_ENUM_DECL(vk_tpm_backend, VkTpmBackend);
+
+typedef enum VkDeprecationBehavior {
+        VK_DEPRECATION_DEFAULT, /* no <qemu:deprecation> */
+        VK_DEPRECATION_NONE,
+        VK_DEPRECATION_OMIT,
+        VK_DEPRECATION_REJECT,
+        VK_DEPRECATION_CRASH,
+        _VK_DEPRECATION_MAX,
+        _VK_DEPRECATION_INVALID = -EINVAL,
+} VkDeprecationBehavior;
+VK_DOMAIN_ENUM_DECL(vk_deprecation_behavior, VkDeprecationBehavior);
+
+typedef enum VkOverrideType {
+        VK_OVERRIDE_STRING,
+        VK_OVERRIDE_SIGNED,
+        VK_OVERRIDE_UNSIGNED,
+        VK_OVERRIDE_BOOL,
+        VK_OVERRIDE_REMOVE,
+        _VK_OVERRIDE_MAX,
+        _VK_OVERRIDE_INVALID = -EINVAL,
+} VkOverrideType;
+VK_DOMAIN_ENUM_DECL(vk_override_type, VkOverrideType);
+
+/* ---- shared pieces ---------------------------------------------------------------------- */
+
+typedef struct VkPciAddress {
+        unsigned domain;   /* 0..0xffff */
+        unsigned bus;      /* 0..0xff */
+        unsigned slot;     /* 0..0x1f */
+        unsigned function; /* 0..7 */
+        VkTristate multifunction; /* multifunction='on|off' */
+} VkPciAddress;
+
+typedef struct VkDeviceAddress {
+        VkAddressType type;
+        union {
+                VkPciAddress pci;
+                struct {
+                        unsigned controller, bus, target, unit;
+                } drive;
+                struct {
+                        unsigned controller, bus, port;
+                } vserial;
+                struct {
+                        unsigned bus;
+                        unsigned port; /* 0: absent; libvirt's port is "1" or "1.2": first level */
+                } usb;
+        };
+} VkDeviceAddress;
+
+/* What every device carries: <alias name=>, <address>, <boot order=> where allowed. */
+typedef struct VkDeviceInfo {
+        char *alias;         /* user alias "ua-*" (always formatted), or runtime alias (live) */
+        bool alias_is_user;  /* alias came from the config ("ua-" prefix) */
+        VkDeviceAddress addr;
+        unsigned boot_order; /* 0: absent */
+} VkDeviceInfo;
+
+/* ---- devices ---------------------------------------------------------------------------- */
+
+typedef struct VkDomainDisk {
+        VkDiskType type;
+        VkDiskDevice device;
+        char *driver_name;   /* only "qemu" is accepted; NULL when absent */
+        VkDiskFormat format; /* <driver type=> */
+        VkDiskCache cache;
+        VkDiskIo io;
+        VkDiskDiscard discard;
+        char *src_path;      /* file= (file) or dev= (block); NULL: empty cdrom/floppy */
+        char *src_pool;      /* volume: pool= */
+        char *src_volume;    /* volume: volume= */
+        char *target_dev;    /* "vda", "sda", "hdc" ... */
+        VkDiskBus bus;
+        bool readonly;
+        bool shareable;
+        char *serial;
+        bool encrypted;         /* <encryption format='luks'> */
+        char *secret_uuid;      /* <encryption><secret type='passphrase' uuid=/> */
+        VkDeviceInfo info;
+} VkDomainDisk;
+
+typedef struct VkDomainController {
+        VkControllerType type;
+        unsigned index;
+        VkControllerModel model;
+        unsigned ports;           /* virtio-serial ports=, 0: absent */
+        unsigned vectors;         /* virtio-serial vectors=, 0: absent */
+        unsigned target_chassis;  /* pcie-root-port <target chassis=>, 0: absent */
+        unsigned target_port;     /* pcie-root-port <target port=>, valid if has_target_port */
+        bool has_target_port;
+        bool implicit;            /* added by post-parse, not written by the user */
+        VkDeviceInfo info;
+} VkDomainController;
+
+typedef struct VkDomainNet {
+        VkNetType type;
+        uint8_t mac[6];
+        bool mac_generated;  /* no <mac> in the input; the generated one is formatted */
+        char *source;        /* network= (network) or bridge= (bridge) */
+        VkNetModel model;
+        char *target_dev;    /* <target dev=> */
+        VkDeviceInfo info;
+} VkDomainNet;
+
+typedef struct VkDomainGraphics {
+        VkGraphicsType type;
+        int port;            /* -1: autoport; 0: absent */
+        int tls_port;        /* spice tlsPort; -1/0 as port */
+        VkTristate autoport;
+        int websocket;       /* vnc websocket=, 0: absent, -1: auto */
+        char *listen;        /* listen= address (also from <listen type='address'>) */
+        bool listen_element; /* a <listen type='address'> child was given */
+        char *keymap;
+        char *passwd;        /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+} VkDomainGraphics;
+
+typedef struct VkDomainVideo {
+        VkVideoModel model;
+        unsigned vram;       /* KiB, 0: absent */
+        unsigned heads;      /* 0: absent */
+        bool primary;
+        VkDeviceInfo info;
+} VkDomainVideo;
+
+typedef struct VkDomainInput {
+        VkInputType type;
+        VkInputBus bus;
+        bool implicit;       /* the PS/2 pair every pc/q35 machine has */
+        VkDeviceInfo info;
+} VkDomainInput;
+
+typedef struct VkDomainChr {
+        VkChrKind kind;
+        VkChrType type;
+        char *path;                /* file, unix: <source path=> */
+        VkChrSourceMode mode;      /* unix: <source mode=> */
+        VkChrTargetType target_type;
+        int target_port;           /* -1: absent */
+        char *target_name;         /* channel virtio: org.qemu.guest_agent.0 */
+        bool implicit;             /* console mirrored from serial 0 by post-parse */
+        VkDeviceInfo info;
+} VkDomainChr;
+
+typedef struct VkDomainMemballoon {
+        VkMemballoonModel model;
+        VkTristate autodeflate;    /* on/off */
+        unsigned stats_period;     /* <stats period=>, 0: absent */
+        bool implicit;
+        VkDeviceInfo info;
+} VkDomainMemballoon;
+
+typedef struct VkDomainRng {
+        char *backend_path;        /* <backend model='random'>/dev/urandom</backend> */
+        unsigned rate_bytes;       /* <rate bytes=>, 0: absent */
+        unsigned rate_period;      /* <rate period=>, 0: absent */
+        VkDeviceInfo info;
+} VkDomainRng;
+
+typedef struct VkDomainWatchdog {
+        VkWatchdogModel model;
+        VkWatchdogAction action;
+        VkDeviceInfo info;
+} VkDomainWatchdog;
+
+typedef struct VkDomainTpm {
+        VkTpmModel model;
+        VkTpmBackend backend;
+        char *device_path;         /* passthrough: <device path=> */
+        char *version;             /* emulator: "2.0" (the only one accepted) or NULL */
+        VkDeviceInfo info;
+} VkDomainTpm;
+
+/* ---- domain-wide pieces ----------------------------------------------------------------- */
+
+typedef struct VkDomainTimer {
+        VkTimerName name;
+        VkTimerTickpolicy tickpolicy;
+        VkTristate present;        /* yes/no */
+        VkTimerTrack track;
+} VkDomainTimer;
+
+typedef struct VkCpuFeature {
+        char *name;
+        VkCpuFeaturePolicy policy;
+} VkCpuFeature;
+
+typedef struct VkDomainCpu {
+        bool present;              /* a <cpu> element was given */
+        VkCpuMode mode;
+        VkCpuCheck check;
+        VkCpuMatch match;
+        char *model;
+        VkCpuFallback fallback;
+        unsigned sockets, dies, cores, threads; /* topology; all 0 when absent */
+        VkCpuFeature *features;
+        size_t n_features;
+} VkDomainCpu;
+
+typedef struct VkSeclabel {
+        VkSeclabelModel model;     /* <seclabel model=>; one seclabel per model */
+        bool has_model;            /* model= given (may be absent with type='none') */
+        VkSeclabelType type;
+        VkTristate relabel;        /* yes/no */
+        char *label;               /* static: from config; dynamic: assigned (live only) */
+        char *imagelabel;          /* live only for dynamic */
+        char *baselabel;
+} VkSeclabel;
+
+typedef struct VkQemuArg {
+        char *value;
+} VkQemuArg;
+
+typedef struct VkQemuEnv {
+        char *name;
+        char *value;               /* optional */
+} VkQemuEnv;
+
+typedef struct VkQemuOverrideProperty {
+        char *name;
+        VkOverrideType type;
+        char *value;               /* NULL for remove; validated against type */
+} VkQemuOverrideProperty;
+
+typedef struct VkQemuOverrideDevice {
+        char *alias;
+        VkQemuOverrideProperty *props; /* <qemu:frontend> properties in order */
+        size_t n_props;
+        bool has_frontend;
+} VkQemuOverrideDevice;
+
+/* Everything of the qemu: namespace. Any use taints the domain (see def->tainted_*). */
+typedef struct VkQemuNamespace {
+        char **args;               /* <qemu:commandline><qemu:arg value=/>, NULL-terminated */
+        VkQemuEnv *env;
+        size_t n_env;
+        bool has_commandline;
+        char **caps_add;           /* <qemu:capabilities><qemu:add capability=/> */
+        char **caps_del;
+        bool has_capabilities;
+        VkDeprecationBehavior deprecation;
+        VkQemuOverrideDevice *overrides;
+        size_t n_overrides;
+        bool has_override;
+} VkQemuNamespace;
+
+#define VK_DOMAIN_BOOT_MAX 4
+
+typedef struct VkDomainDef {
+        VkDomainVirtType virt_type;
+        int id;                    /* live only: -1 when not running */
+        char *name;
+        VkUuid uuid;
+        bool has_genid;
+        bool genid_generated;      /* <genid/> without value: generated per start */
+        VkUuid genid;
+        char *title;
+        char *description;
+
+        unsigned long long max_memory_kib;  /* <maxMemory>, 0: absent */
+        unsigned max_memory_slots;
+        unsigned long long memory_kib;      /* <memory> */
+        unsigned long long current_memory_kib; /* <currentMemory>, defaults to memory */
+
+        unsigned vcpus;            /* <vcpu>N</vcpu>, >= 1 */
+        unsigned vcpus_current;    /* current=, 0: absent (== vcpus) */
+        VkVcpuPlacement vcpu_placement;
+        char *vcpu_cpuset;         /* cpuset= as given, validated */
+
+        /* <os> */
+        char *os_type;             /* always "hvm" */
+        VkDomainArch arch;
+        char *machine;             /* as given, "pc" if absent */
+        VkMachineKind machine_kind;
+        VkBootDev boot[VK_DOMAIN_BOOT_MAX];
+        size_t n_boot;
+        VkTristate bootmenu;       /* <bootmenu enable=yes|no> */
+        unsigned bootmenu_timeout; /* ms; valid if has_bootmenu_timeout */
+        bool has_bootmenu_timeout;
+        char *loader_path;
+        VkTristate loader_readonly;
+        VkLoaderType loader_type;
+        char *nvram_path;
+        char *nvram_template;
+        char *kernel;
+        char *initrd;
+        char *cmdline;
+
+        /* <features>: a feature element present means "on" unless its state says otherwise */
+        VkTristate features[_VK_FEATURE_MAX];
+
+        VkDomainCpu cpu;
+
+        VkClockOffset clock_offset;
+        bool clock_from_sync;      /* legacy <clock sync=>: formatted as offset= */
+        long long clock_adjustment;    /* variable: seconds */
+        bool has_clock_adjustment;
+        VkClockBasis clock_basis;  /* variable */
+        VkDomainTimer *timers;
+        size_t n_timers;
+
+        VkLifecycleAction on_poweroff;
+        VkLifecycleAction on_reboot;
+        VkLifecycleAction on_crash;
+
+        VkTristate pm_suspend_to_mem;   /* yes/no */
+        VkTristate pm_suspend_to_disk;
+
+        VkSeclabel *seclabels;
+        size_t n_seclabels;
+
+        /* <devices> */
+        char *emulator;
+        VkDomainDisk **disks;
+        size_t n_disks;
+        VkDomainController **controllers;
+        size_t n_controllers;
+        VkDomainNet **nets;
+        size_t n_nets;
+        VkDomainInput **inputs;
+        size_t n_inputs;
+        VkDomainGraphics **graphics;
+        size_t n_graphics;
+        VkDomainVideo **videos;
+        size_t n_videos;
+        VkDomainChr **serials;
+        size_t n_serials;
+        VkDomainChr **parallels;
+        size_t n_parallels;
+        VkDomainChr **consoles;
+        size_t n_consoles;
+        VkDomainChr **channels;
+        size_t n_channels;
+        VkDomainWatchdog **watchdogs;
+        size_t n_watchdogs;
+        VkDomainRng **rngs;
+        size_t n_rngs;
+        VkDomainTpm **tpms;
+        size_t n_tpms;
+        VkDomainMemballoon *memballoon; /* always set after post-parse (model may be none) */
+
+        VkQemuNamespace qemu;
+        /* Taint flags for the driver: the config uses unsupported pass-through. */
+        bool tainted_custom_argv;   /* qemu:commandline */
+        bool tainted_custom_caps;   /* qemu:capabilities */
+        bool tainted_deprecation;   /* qemu:deprecation */
+        bool tainted_custom_device; /* qemu:override */
+} VkDomainDef;
+
+/* ---- API -------------------------------------------------------------------------------- */
+
+typedef enum VkDomainDefParseFlags {
+        /* Accept live-only data (id=, runtime aliases, assigned labels): status files. */
+        VK_DOMAIN_DEF_PARSE_LIVE = 1 << 0,
+        /* Skip post-parse (defaults, implicit devices, addresses): for tests of the raw model. */
+        VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE = 1 << 1,
+} VkDomainDefParseFlags;
+
+typedef enum VkDomainDefFormatFlags {
+        /* Add live data: id=, runtime aliases, assigned security labels. */
+        VK_DOMAIN_DEF_FORMAT_LIVE = 1 << 0,
+        /* Include secrets (graphics passwd). */
+        VK_DOMAIN_DEF_FORMAT_SECURE = 1 << 1,
+} VkDomainDefFormatFlags;
+
+/* Limits of what a client can make us allocate. */
+#define VK_DOMAIN_NAME_MAX 200
+#define VK_DOMAIN_XML_MAX (10 * 1024 * 1024)
+#define VK_DOMAIN_DEVICES_MAX 1024 /* per device kind */
+
+VkDomainDef *vk_domain_def_new(void);
+VkDomainDef *vk_domain_def_free(VkDomainDef *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainDef, vk_domain_def_free)
+
+int vk_domain_def_parse_string(const char *xml, unsigned flags, VkDomainDef **ret_def,
+                               VkError *reterr);
+int vk_domain_def_parse_file(const char *path, unsigned flags, VkDomainDef **ret_def,
+                             VkError *reterr);
+int vk_domain_def_post_parse(VkDomainDef *def, VkError *reterr);
+int vk_domain_def_assign_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);
+int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
+                         VkError *reterr);
+
+int vk_domain_machine_kind_from_name(const char *machine, VkMachineKind *ret_kind);
+void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]);
+int vk_domain_mac_parse(const char *s, uint8_t ret_mac[6]);
+
+VkDomainDisk *vk_domain_disk_free(VkDomainDisk *disk);
+VkDomainController *vk_domain_controller_free(VkDomainController *c);
+VkDomainNet *vk_domain_net_free(VkDomainNet *net);
+VkDomainInput *vk_domain_input_free(VkDomainInput *input);
+VkDomainGraphics *vk_domain_graphics_free(VkDomainGraphics *g);
+VkDomainVideo *vk_domain_video_free(VkDomainVideo *video);
+VkDomainChr *vk_domain_chr_free(VkDomainChr *chr);
+VkDomainWatchdog *vk_domain_watchdog_free(VkDomainWatchdog *w);
+VkDomainRng *vk_domain_rng_free(VkDomainRng *rng);
+VkDomainTpm *vk_domain_tpm_free(VkDomainTpm *tpm);
+VkDomainMemballoon *vk_domain_memballoon_free(VkDomainMemballoon *mb);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainDisk, vk_domain_disk_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainController, vk_domain_controller_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainNet, vk_domain_net_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainInput, vk_domain_input_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainGraphics, vk_domain_graphics_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainVideo, vk_domain_video_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainChr, vk_domain_chr_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainWatchdog, vk_domain_watchdog_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRng, vk_domain_rng_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainTpm, vk_domain_tpm_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainMemballoon, vk_domain_memballoon_free)
+
+/*
+ * Tests only: replace the random source used for generated UUIDs and MAC addresses (NULL:
+ * getrandom()). Makes goldens of inputs without <uuid>/<mac> deterministic.
+ */
+void vk_domain_def_set_random_source(void (*fill)(void *buf, size_t len));
+
+/* Lookups the argv builder needs. */
+const VkDomainController *vk_domain_def_find_controller(const VkDomainDef *def,
+                                                        VkControllerType type, unsigned index);

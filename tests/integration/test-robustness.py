@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What a raw socket can throw at a daemon's varlink front door: malformed messages, an
+oversized one, truncation, messages batched and split, many clients at once. The daemon
+(virtkit-qemud, binding its own socket) must close bad connections and keep serving others."""
+
+import json
+import os
+import selectors
+import socket
+import stat
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkharness import (Reader, check, check_eq, expect_closed, run_tests,  # noqa: E402
+                       varlink_connect, varlink_encode, varlink_raw_call, wait_until)
+
+S = {}
+GETVERSION = varlink_encode('io.virtkit.Qemu.GetVersion')
+GETINFO = varlink_encode('org.varlink.service.GetInfo')
+
+
+def setup(h):
+    S['proc'] = h.spawn([h.daemon_path('qemu'), '--system', '--root', h.path('root'),
+                         '--bus', 'none', '-v'], 'virtkit-qemud', log='qemud')
+    S['sock'] = h.path('root', 'run', 'io.virtkit.Qemu')
+    wait_until(lambda: os.path.exists(S['sock']) or S['proc'].poll() is not None, 10,
+               'the daemon to bind its socket')
+    check(S['proc'].poll() is None, 'the daemon exited:', h.log_text('qemud'))
+
+
+def healthy(h, what):
+    check(S['proc'].poll() is None, f'the daemon died after {what}:', h.log_text('qemud'))
+    reply = varlink_raw_call(S['sock'], 'io.virtkit.Qemu.GetVersion', timeout=5)
+    check(reply and reply['parameters'].get('product') == 'virtkit-qemud',
+          f'GetVersion on a new connection after {what}:', reply)
+
+
+def is_version(reply):
+    return reply is not None and 'error' not in reply and \
+        reply['parameters'].get('product') == 'virtkit-qemud'
+
+
+def is_info(reply):
+    return reply is not None and 'error' not in reply and \
+        'io.virtkit.Qemu' in reply['parameters'].get('interfaces', [])
+
+
+def test_self_bound_socket(h):
+    st = os.stat(S['sock'])
+    check(stat.S_ISSOCK(st.st_mode), 'a socket')
+    check_eq(stat.S_IMODE(st.st_mode), 0o666, 'mode of a root instance\'s own socket')
+
+
+def test_malformed_messages_close_the_connection(h):
+    cases = [
+        ('malformed JSON', b'{"method": "io.virtkit.Qemu.GetVersion",\0'),
+        ('not JSON at all', b'hello\0'),
+        ('invalid UTF-8', b'{"method": "io.virtkit.Qemu.Get\xff\xfe"}\0'),
+        ('a JSON array', b'[1, 2, 3]\0'),
+        ('no method', b'{"parameters": {}}\0'),
+        ('a method that is no string', b'{"method": 42}\0'),
+        ('parameters that are no object', b'{"method": "io.virtkit.Qemu.GetVersion", '
+                                          b'"parameters": [1]}\0'),
+        ('an empty message', b'\0'),
+    ]
+    for what, data in cases:
+        with varlink_connect(S['sock'], 5) as bad, varlink_connect(S['sock'], 5) as good:
+            # a healthy neighbour opened before the bad message must not be affected
+            bad.sendall(data + GETVERSION)
+            expect_closed(bad, 5)
+            good.sendall(GETVERSION)
+            check(is_version(Reader(good).read()), f'{what}: the neighbour is answered')
+        healthy(h, what)
+
+
+def test_oversized_message_is_refused(h):
+    s = varlink_connect(S['sock'], 10)
+    chunk = b'a' * (1 << 20)
+    err = []
+
+    def send():
+        try:
+            s.sendall(b'{"method": "io.virtkit.Qemu.GetVersion", "parameters": {"x": "')
+            for _ in range(9):
+                s.sendall(chunk)
+        except OSError as e:  # the daemon hung up on us: expected
+            err.append(e)
+
+    t0 = time.monotonic()
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    expect_closed(s, 10)
+    t.join(timeout=10)
+    check(not t.is_alive(), 'the sender is not stuck')
+    s.close()
+    check(time.monotonic() - t0 < 10, 'closed promptly')
+    healthy(h, 'a 9 MiB message without NUL')
+
+
+def test_large_message_under_the_limit_is_answered(h):
+    pad = 'b' * (7 << 20)
+    with varlink_connect(S['sock'], 10) as s:
+        s.sendall(varlink_encode('io.virtkit.Qemu.GetVersion', {'pad': pad}))
+        reply = Reader(s).read()
+    check(reply is not None and reply.get('error') == 'org.varlink.service.InvalidParameter'
+          and reply['parameters'].get('parameter') == 'pad',
+          'a 7 MiB message is parsed and answered (unknown parameter "pad"):',
+          str(reply)[:200])
+    healthy(h, 'a 7 MiB message')
+
+
+def test_truncated_message_then_close(h):
+    half = GETVERSION[:len(GETVERSION) // 2]
+    with varlink_connect(S['sock'], 5) as s:
+        s.sendall(half)
+    # and a half-closed one: the daemon sees EOF inside a message and hangs up, no reply
+    with varlink_connect(S['sock'], 5) as s:
+        s.sendall(half)
+        s.shutdown(socket.SHUT_WR)
+        expect_closed(s, 5)
+    healthy(h, 'truncated messages')
+
+
+def test_batched_messages_are_answered_in_order(h):
+    with varlink_connect(S['sock'], 5) as s:
+        s.sendall(GETVERSION + varlink_encode('io.virtkit.Qemu.NoSuchMethod') + GETINFO)
+        rd = Reader(s)
+        r1, r2, r3 = rd.read(), rd.read(), rd.read()
+    check(is_version(r1), 'first reply is GetVersion\'s:', r1)
+    check(r2 and r2.get('error') == 'org.varlink.service.MethodNotFound',
+          'second reply is the MethodNotFound error:', r2)
+    check(is_info(r3), 'third reply is GetInfo\'s:', r3)
+
+
+def test_byte_by_byte_messages_are_answered_in_order(h):
+    data = GETINFO + GETVERSION
+    with varlink_connect(S['sock'], 5) as s:
+        for i in range(len(data)):
+            s.send(data[i:i + 1])
+            time.sleep(0.001)  # let the daemon read each byte on its own
+        rd = Reader(s)
+        r1, r2 = rd.read(), rd.read()
+    check(is_info(r1), 'first reply is GetInfo\'s:', r1)
+    check(is_version(r2), 'second reply is GetVersion\'s:', r2)
+
+
+def test_200_concurrent_connections(h):
+    n = 200
+    socks = [varlink_connect(S['sock'], 10) for _ in range(n)]
+    try:
+        # every connection is open before the first request goes out
+        for s in socks:
+            s.sendall(GETVERSION)
+        sel = selectors.DefaultSelector()
+        readers = {}
+        for s in socks:
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+            readers[s] = b''
+        answered = 0
+        deadline = time.monotonic() + 20
+        while answered < n and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=1):
+                s = key.fileobj
+                data = s.recv(65536)
+                check(data, 'a connection was closed without a reply')
+                readers[s] += data
+                if b'\0' in readers[s]:
+                    sel.unregister(s)
+                    answered += 1
+        check_eq(answered, n, 'connections answered within 20 s')
+        for s, buf in readers.items():
+            check(is_version(json.loads(buf.split(b'\0', 1)[0])),
+                  'a GetVersion reply:', buf[:200])
+    finally:
+        for s in socks:
+            s.close()
+    healthy(h, f'{n} concurrent connections')
+
+
+def test_sigterm_removes_socket(h):
+    check_eq(h.stop(S['proc']), 0, 'exit status after SIGTERM')
+    check(not os.path.exists(S['sock']), 'the self-bound socket is removed at exit')
+
+
+if __name__ == '__main__':
+    sys.exit(run_tests('robustness', [
+        test_self_bound_socket,
+        test_malformed_messages_close_the_connection,
+        test_oversized_message_is_refused,
+        test_large_message_under_the_limit_is_answered,
+        test_truncated_message_then_close,
+        test_batched_messages_are_answered_in_order,
+        test_byte_by_byte_messages_are_answered_in_order,
+        test_200_concurrent_connections,
+        test_sigterm_removes_socket,
+    ], setup))

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-domain-def.c: golden tests of domain XML parse/format, plus model unit tests */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "qemu-domain-def.h"
+
+/*
+ * Data: tests/data/qemuxml/ (from $VK_TEST_SRCDIR).
+ *
+ *   NAME.xml                  input (no other dot in NAME)
+ *   NAME.x86_64-7.2.xml       expected inactive format of the parsed input
+ *   NAME.x86_64-7.2.err       expected error text instead, exact
+ *   NAME.x86_64-7.2.args      argv golden: owned by the argv test (test-argv), which fails on
+ *                             its own when an .args has no input; here an .args file counts
+ *                             as used when NAME.xml exists
+ *
+ * Stages per case: "parse" (succeeds, or fails with the .err text), "format" (matches the
+ * golden), "reparse" (the golden parses and formats to the same bytes, so the model
+ * round-trips). VK_TEST_REGENERATE=1 rewrites .xml/.err goldens from the current output.
+ * The last test fails if any file of the directory was not used.
+ */
+
+#define GOLDEN_SUFFIX ".x86_64-7.2"
+
+typedef struct Case {
+        char *name;
+        char *input;
+        char *golden_xml;
+        char *golden_err;
+} Case;
+
+static char *data_dir;
+static bool regenerate;
+static GHashTable *used_files;
+static uint64_t rng_state;
+
+/* deterministic "random" bytes: the same UUIDs and MACs every run */
+static void test_random(void *buf, size_t len) {
+        uint8_t *p = buf;
+
+        for (size_t i = 0; i < len; i++) {
+                rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+                p[i] = (uint8_t) (rng_state >> 56);
+        }
+}
+
+static char *read_file(const char *path) {
+        char *contents = NULL;
+
+        if (!g_file_get_contents(path, &contents, NULL, NULL))
+                return NULL;
+        return contents;
+}
+
+static void write_file(const char *path, const char *contents) {
+        assert_true(g_file_set_contents(path, contents, -1, NULL));
+}
+
+static int parse_case(const Case *c, VkDomainDef **ret_def, VkError *err) {
+        g_autofree char *xml = read_file(c->input);
+
+        assert_non_null(xml);
+        rng_state = 42;
+        return vk_domain_def_parse_string(xml, /* flags= */ 0, ret_def, err);
+}
+
+static void test_parse(void **state) {
+        const Case *c = *state;
+        g_autoptr(VkDomainDef) def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *expected = NULL;
+        g_autofree char *got = NULL;
+        int r;
+
+        r = parse_case(c, &def, &err);
+        if (r < 0) {
+                assert_true(vk_error_is_set(&err));
+                assert_string_equal(err.name, VK_ERROR_INVALID_XML);
+                got = g_strdup_printf("%s\n", err.message);
+        }
+
+        if (regenerate) {
+                if (r < 0) {
+                        write_file(c->golden_err, got);
+                        (void) g_unlink(c->golden_xml);
+                } else
+                        (void) g_unlink(c->golden_err);
+                return;
+        }
+
+        expected = read_file(c->golden_err);
+        if (!expected) {
+                if (r < 0)
+                        fail_msg("%s: unexpected error: %s", c->name, err.message);
+                return;
+        }
+        if (r >= 0)
+                fail_msg("%s: parsed, but expected error: %s", c->name, expected);
+        assert_string_equal(got, expected);
+}
+
+static void test_format(void **state) {
+        const Case *c = *state;
+        g_autoptr(VkDomainDef) def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *expected = NULL;
+        g_autofree char *xml = NULL;
+
+        if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
+                skip();
+        if (parse_case(c, &def, &err) < 0) {
+                if (regenerate)
+                        skip();
+                fail_msg("%s: %s", c->name, err.message);
+        }
+        assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
+
+        if (regenerate) {
+                write_file(c->golden_xml, xml);
+                return;
+        }
+        expected = read_file(c->golden_xml);
+        if (!expected)
+                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
+        assert_string_equal(xml, expected);
+}
+
+static void test_reparse(void **state) {
+        const Case *c = *state;
+        g_autoptr(VkDomainDef) def = NULL;
+        g_autoptr(VkDomainDef) def2 = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *golden = NULL;
+        g_autofree char *xml = NULL;
+        g_autofree char *xml2 = NULL;
+        g_autofree char *live = NULL;
+
+        if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
+                skip();
+        golden = read_file(c->golden_xml);
+        if (!golden && regenerate)
+                skip();
+        if (!golden)
+                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
+
+        rng_state = 7; /* a golden needs no random bytes: they would show up as a diff */
+        if (vk_domain_def_parse_string(golden, 0, &def, &err) < 0)
+                fail_msg("%s: golden does not parse: %s", c->name, err.message);
+        assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
+        assert_string_equal(xml, golden);
+
+        /* the post-parse of a formatted definition is a no-op: parse without it, same bytes */
+        if (vk_domain_def_parse_string(golden, VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE, &def2,
+                                       &err) < 0)
+                fail_msg("%s: %s", c->name, err.message);
+        assert_int_equal(vk_domain_def_format(def2, 0, &xml2, &err), 0);
+        assert_string_equal(xml2, golden);
+
+        /* the live and secure forms format too (no golden: they differ by flags only) */
+        assert_int_equal(vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_LIVE |
+                                                           VK_DOMAIN_DEF_FORMAT_SECURE,
+                                              &live, &err),
+                         0);
+        assert_non_null(live);
+}
+
+static void test_unused_files(void **state) {
+        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
+        g_autoptr(GString) unused = g_string_new(NULL);
+        const char *f;
+
+        assert_non_null(dir);
+        while ((f = g_dir_read_name(dir))) {
+                g_autofree char *path = g_build_filename(data_dir, f, NULL);
+
+                if (g_hash_table_contains(used_files, path))
+                        continue;
+                /* argv goldens belong to the argv test; used when their input exists */
+                if (g_str_has_suffix(f, GOLDEN_SUFFIX ".args")) {
+                        g_autofree char *name = g_strndup(f, strlen(f) -
+                                                                     strlen(GOLDEN_SUFFIX ".args"));
+                        g_autofree char *input = g_strdup_printf("%s/%s.xml", data_dir, name);
+
+                        if (g_hash_table_contains(used_files, input))
+                                continue;
+                }
+                g_string_append_printf(unused, " %s", f);
+        }
+        if (unused->len > 0)
+                fail_msg("files no test used:%s", unused->str);
+}
+
+/* ---- model unit tests ------------------------------------------------------------------- */
+
+static VkDomainDef *parse_ok(const char *xml, unsigned flags) {
+        VkDomainDef *def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        rng_state = 1;
+        if (vk_domain_def_parse_string(xml, flags, &def, &err) < 0)
+                fail_msg("parse failed: %s", err.message);
+        return def;
+}
+
+static char *parse_err(const char *xml) {
+        VkDomainDef *def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        rng_state = 1;
+        assert_true(vk_domain_def_parse_string(xml, 0, &def, &err) < 0);
+        assert_null(def);
+        return g_strdup(err.message);
+}
+
+#define MINIMAL_HEAD                                                                             \
+        "<domain type='kvm'><name>t</name><memory>1024</memory><os><type>hvm</type></os>"
+
+static void test_enums(void **state) {
+        assert_string_equal(vk_disk_cache_to_string(VK_DISK_CACHE_WRITEBACK), "writeback");
+        assert_int_equal(vk_disk_cache_from_string("unsafe"), VK_DISK_CACHE_UNSAFE);
+        assert_int_equal(vk_disk_bus_from_string("nope"), _VK_DISK_BUS_INVALID);
+        assert_null(vk_disk_bus_to_string(_VK_DISK_BUS_MAX));
+        assert_null(vk_disk_bus_to_string(_VK_DISK_BUS_INVALID));
+        assert_int_equal(vk_lifecycle_action_from_string("coredump-restart"),
+                         VK_LIFECYCLE_COREDUMP_RESTART);
+        assert_string_equal(vk_controller_model_to_string(VK_CONTROLLER_MODEL_USB_NONE), "none");
+        for (int i = 0; i < _VK_OVERRIDE_MAX; i++)
+                assert_int_equal(vk_override_type_from_string(vk_override_type_to_string(i)), i);
+        assert_null(vk_domain_arch_to_string(VK_DOMAIN_ARCH_NONE));
+}
+
+static void test_machine_kind(void **state) {
+        VkMachineKind k = _VK_MACHINE_INVALID;
+
+        assert_int_equal(vk_domain_machine_kind_from_name("pc-i440fx-7.2", &k), 0);
+        assert_int_equal(k, VK_MACHINE_PC);
+        assert_int_equal(vk_domain_machine_kind_from_name("pc-q35-7.2", &k), 0);
+        assert_int_equal(k, VK_MACHINE_Q35);
+        assert_int_equal(vk_domain_machine_kind_from_name("virt", &k), -EOPNOTSUPP);
+        assert_int_equal(k, VK_MACHINE_Q35); /* untouched on failure */
+        {
+                VkDomainDef d = {};
+
+                assert_int_equal(vk_domain_def_assign_addresses(&d, _VK_MACHINE_MAX, NULL),
+                                 -EOPNOTSUPP);
+        }
+}
+
+static void test_mac(void **state) {
+        uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 };
+        char buf[18];
+
+        assert_int_equal(vk_domain_mac_parse("52:54:00:AB:cd:0f", mac), 0);
+        vk_domain_mac_format(mac, buf);
+        assert_string_equal(buf, "52:54:00:ab:cd:0f");
+        assert_int_equal(vk_domain_mac_parse("01:54:00:ab:cd:0f", mac), -EINVAL); /* multicast */
+        assert_int_equal(vk_domain_mac_parse("52:54:00:ab:cd", mac), -EINVAL);
+        assert_int_equal(vk_domain_mac_parse("52-54-00-ab-cd-0f", mac), -EINVAL);
+        assert_int_equal(mac[0], 0x52);
+}
+
+static void test_memory_units(void **state) {
+        static const struct {
+                const char *unit;
+                const char *value;
+                unsigned long long kib;
+        } t[] = {
+                { "b", "1", 1 },          { "bytes", "2048", 2 },   { "KB", "1024", 1000 },
+                { "k", "7", 7 },          { "KiB", "7", 7 },        { "MB", "1", 977 },
+                { "M", "1", 1024 },       { "MiB", "2", 2048 },     { "GB", "1", 976563 },
+                { "G", "1", 1048576 },    { "GiB", "1", 1048576 },  { "TB", "1", 976562500 },
+                { "T", "1", 1073741824 }, { "TiB", "1", 1073741824 },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+                g_autofree char *xml = g_strdup_printf(
+                        "<domain type='qemu'><name>t</name><memory unit='%s'>%s</memory>"
+                        "<os><type>hvm</type></os></domain>",
+                        t[i].unit, t[i].value);
+                g_autoptr(VkDomainDef) def = parse_ok(xml, 0);
+
+                assert_int_equal(def->memory_kib, t[i].kib);
+                assert_int_equal(def->current_memory_kib, t[i].kib);
+        }
+}
+
+static void test_model_fields(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(
+                "<domain type='kvm'><name>m</name><memory unit='MiB'>512</memory>"
+                "<vcpu current='1'>2</vcpu>"
+                "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                "<devices><disk type='file' device='disk'><source file='/a.img'/>"
+                "<target dev='vda' bus='virtio'/><alias name='ua-disk0'/></disk>"
+                "<interface type='user'/></devices></domain>",
+                0);
+        char uuid[VK_UUID_STRING_MAX];
+
+        assert_string_equal(def->name, "m");
+        assert_int_equal(def->memory_kib, 524288);
+        assert_int_equal(def->vcpus, 2);
+        assert_int_equal(def->vcpus_current, 1);
+        assert_int_equal(def->machine_kind, VK_MACHINE_Q35);
+        assert_int_equal(def->n_disks, 1);
+        assert_string_equal(def->disks[0]->info.alias, "ua-disk0");
+        assert_true(def->disks[0]->info.alias_is_user);
+        assert_int_equal(def->disks[0]->info.addr.type, VK_ADDRESS_PCI);
+        assert_int_equal(def->n_nets, 1);
+        assert_true(def->nets[0]->mac_generated);
+        assert_int_equal(def->nets[0]->mac[0], 0x52);
+        assert_non_null(def->memballoon);
+        assert_false(vk_uuid_is_null(&def->uuid));
+        vk_uuid_format(&def->uuid, uuid);
+        assert_int_equal(uuid[14], '4'); /* version 4 */
+        assert_non_null(vk_domain_def_find_controller(def, VK_CONTROLLER_PCI, 0));
+        assert_null(vk_domain_def_find_controller(def, VK_CONTROLLER_IDE, 0));
+        assert_false(def->tainted_custom_argv);
+}
+
+static void test_skip_post_parse(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(MINIMAL_HEAD "<devices><disk type='file'>"
+                                                           "<source file='/a'/><target dev='hda'/>"
+                                                           "</disk></devices></domain>",
+                                              VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE);
+
+        assert_int_equal(def->n_controllers, 0);
+        assert_int_equal(def->n_inputs, 0);
+        assert_null(def->memballoon);
+        assert_int_equal(def->disks[0]->bus, VK_DISK_BUS_NONE);
+        assert_int_equal(vk_domain_def_post_parse(def, NULL), 0);
+        assert_int_equal(def->disks[0]->bus, VK_DISK_BUS_IDE);
+        assert_int_equal(def->disks[0]->info.addr.type, VK_ADDRESS_DRIVE);
+}
+
+static void test_format_flags(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(
+                "<domain type='kvm' id='7'><name>f</name><memory>1024</memory>"
+                "<os><type>hvm</type></os><devices>"
+                "<graphics type='vnc' passwd='s3cret'/>"
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                "<alias name='virtio-disk0'/></disk>"
+                "</devices>"
+                "<seclabel type='dynamic' model='selinux'><label>system_u:a</label>"
+                "<imagelabel>system_u:b</imagelabel></seclabel></domain>",
+                VK_DOMAIN_DEF_PARSE_LIVE);
+        g_autofree char *inactive = NULL, *live = NULL, *secure = NULL;
+
+        assert_int_equal(def->id, 7);
+        assert_int_equal(vk_domain_def_format(def, 0, &inactive, NULL), 0);
+        assert_int_equal(vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_LIVE, &live, NULL), 0);
+        assert_int_equal(vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_SECURE, &secure, NULL), 0);
+
+        assert_null(strstr(inactive, "id='7'"));
+        assert_null(strstr(inactive, "passwd"));
+        assert_null(strstr(inactive, "virtio-disk0"));
+        assert_null(strstr(inactive, "system_u:a"));
+        assert_non_null(strstr(live, "<domain type='kvm' id='7'>"));
+        assert_non_null(strstr(live, "<alias name='virtio-disk0'/>"));
+        assert_non_null(strstr(live, "<label>system_u:a</label>"));
+        assert_non_null(strstr(live, "<imagelabel>system_u:b</imagelabel>"));
+        assert_null(strstr(live, "passwd"));
+        assert_non_null(strstr(secure, "passwd='s3cret'"));
+
+        /* without the live flag the runtime data is dropped at parse time already */
+        {
+                g_autoptr(VkDomainDef) def2 = NULL;
+                g_autofree char *live2 = NULL;
+
+                def2 = parse_ok("<domain type='kvm' id='7'><name>f</name><memory>1024</memory>"
+                                "<os><type>hvm</type></os><devices><disk type='file'>"
+                                "<source file='/a'/><target dev='vda'/>"
+                                "<alias name='virtio-disk0'/></disk></devices></domain>",
+                                0);
+                assert_int_equal(def2->id, -1);
+                assert_null(def2->disks[0]->info.alias);
+                assert_int_equal(vk_domain_def_format(def2, VK_DOMAIN_DEF_FORMAT_LIVE, &live2,
+                                                      NULL),
+                                 0);
+                assert_null(strstr(live2, "id="));
+        }
+}
+
+static void test_taint(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(
+                "<domain type='kvm' xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'>"
+                "<name>t</name><memory>1024</memory><os><type>hvm</type></os>"
+                "<q:commandline><q:arg value='-a'/><q:env name='X'/></q:commandline>"
+                "<q:deprecation behavior='omit'/></domain>",
+                0);
+        g_autofree char *xml = NULL;
+
+        assert_true(def->tainted_custom_argv);
+        assert_true(def->tainted_deprecation);
+        assert_false(def->tainted_custom_caps);
+        assert_false(def->tainted_custom_device);
+        assert_string_equal(def->qemu.args[0], "-a");
+        assert_null(def->qemu.args[1]);
+        assert_string_equal(def->qemu.env[0].name, "X");
+        assert_null(def->qemu.env[0].value);
+        assert_int_equal(def->qemu.deprecation, VK_DEPRECATION_OMIT);
+        /* any prefix parses; ours is always qemu: */
+        assert_int_equal(vk_domain_def_format(def, 0, &xml, NULL), 0);
+        assert_non_null(strstr(xml, "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"));
+        assert_non_null(strstr(xml, "<qemu:env name='X'/>"));
+}
+
+static void test_errors_misc(void **state) {
+        g_autofree char *e1 = parse_err("<domain");
+        g_autofree char *e2 = parse_err("");
+        g_autofree char *e3 = parse_err("<!DOCTYPE d [<!ENTITY x 'y'>]><domain type='kvm'/>");
+        g_autofree char *e4 = parse_err("<network/>");
+        g_autoptr(VkDomainDef) def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        assert_true(g_str_has_prefix(e1, "domain XML:1: "));
+        assert_string_equal(e2, "domain XML: empty document");
+        assert_string_equal(e3, "domain XML: a document type declaration is not allowed");
+        assert_string_equal(e4, "/network: unsupported root element, expected <domain>");
+
+        assert_true(vk_domain_def_parse_file("/nonexistent/x.xml", 0, &def, &err) < 0);
+        assert_string_equal(err.name, VK_ERROR_SYSTEM);
+}
+
+static void test_parse_file(void **state) {
+        g_autofree char *path = g_build_filename(data_dir, "minimal.xml", NULL);
+        g_autoptr(VkDomainDef) def = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        rng_state = 1;
+        if (vk_domain_def_parse_file(path, 0, &def, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_non_null(def->name);
+}
+
+/* ---- registration ----------------------------------------------------------------------- */
+
+static void case_free(gpointer p) {
+        Case *c = p;
+
+        g_free(c->name);
+        g_free(c->input);
+        g_free(c->golden_xml);
+        g_free(c->golden_err);
+        g_free(c);
+}
+
+static gint strcmp_p(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int main(void) {
+        g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(case_free);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GArray) tests = g_array_new(FALSE, TRUE, sizeof(struct CMUnitTest));
+        g_autoptr(GPtrArray) test_names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GDir) dir = NULL;
+        const char *srcdir = getenv("VK_TEST_SRCDIR");
+        const char *f;
+        int r;
+
+        if (!srcdir) {
+                fprintf(stderr, "VK_TEST_SRCDIR is not set\n");
+                return 1;
+        }
+        data_dir = g_build_filename(srcdir, "data", "qemuxml", NULL);
+        regenerate = g_strcmp0(getenv("VK_TEST_REGENERATE"), "1") == 0;
+        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        vk_domain_def_set_random_source(test_random);
+
+        dir = g_dir_open(data_dir, 0, NULL);
+        if (!dir) {
+                fprintf(stderr, "cannot open %s\n", data_dir);
+                return 1;
+        }
+        while ((f = g_dir_read_name(dir)))
+                if (g_str_has_suffix(f, ".xml") && strchr(f, '.') == strrchr(f, '.'))
+                        g_ptr_array_add(names, g_strndup(f, strlen(f) - 4));
+        g_ptr_array_sort(names, strcmp_p);
+
+        for (guint i = 0; i < names->len; i++) {
+                Case *c = g_new0(Case, 1);
+                const char *n = names->pdata[i];
+
+                c->name = g_strdup(n);
+                c->input = g_strdup_printf("%s/%s.xml", data_dir, n);
+                c->golden_xml = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".xml", data_dir, n);
+                c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".err", data_dir, n);
+                g_hash_table_add(used_files, g_strdup(c->input));
+                if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
+                        g_hash_table_add(used_files, g_strdup(c->golden_err));
+                else
+                        g_hash_table_add(used_files, g_strdup(c->golden_xml));
+                g_ptr_array_add(cases, c);
+        }
+
+#define ADD(fn, label, st)                                                                       \
+        do {                                                                                     \
+                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                         \
+                char *nm = g_strdup(label);                                                      \
+                g_ptr_array_add(test_names, nm);                                                 \
+                t.name = nm;                                                                     \
+                g_array_append_val(tests, t);                                                    \
+        } while (0)
+
+        ADD(test_enums, "enums", NULL);
+        ADD(test_machine_kind, "machine-kind", NULL);
+        ADD(test_mac, "mac", NULL);
+        ADD(test_memory_units, "memory-units", NULL);
+        ADD(test_model_fields, "model-fields", NULL);
+        ADD(test_skip_post_parse, "skip-post-parse", NULL);
+        ADD(test_format_flags, "format-flags", NULL);
+        ADD(test_taint, "taint", NULL);
+        ADD(test_errors_misc, "errors-misc", NULL);
+        ADD(test_parse_file, "parse-file", NULL);
+
+        for (guint i = 0; i < cases->len; i++) {
+                Case *c = cases->pdata[i];
+                g_autofree char *p = g_strdup_printf("%s:parse", c->name);
+                g_autofree char *fm = g_strdup_printf("%s:format", c->name);
+                g_autofree char *rp = g_strdup_printf("%s:reparse", c->name);
+
+                ADD(test_parse, p, c);
+                if (!g_file_test(c->golden_err, G_FILE_TEST_EXISTS)) {
+                        ADD(test_format, fm, c);
+                        ADD(test_reparse, rp, c);
+                }
+        }
+        if (!regenerate)
+                ADD(test_unused_files, "unused-files", NULL);
+
+        r = _cmocka_run_group_tests("domain-def", (struct CMUnitTest *) tests->data, tests->len,
+                                    NULL, NULL);
+
+        g_hash_table_unref(used_files);
+        g_free(data_dir);
+        return r;
+}
