@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-argv-disk.c: -blockdev/-device for disks, firmware pflash, encryption secrets, boot */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "macro.h"
+#include "qemu-argv-internal.h"
+
+/*
+ * A disk with media becomes two -blockdev nodes and a frontend:
+ *
+ *   -blockdev {"driver":"file","filename":PATH,"node-name":"libvirt-1-storage",
+ *              "auto-read-only":true,"discard":"unmap"}
+ *   -blockdev {"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2",
+ *              "file":"libvirt-1-storage"}
+ *   -device {"driver":"virtio-blk-pci",...,"drive":"libvirt-1-format","id":"virtio-disk0"}
+ *
+ * N is the disk's position in <devices> plus one. An empty cdrom or floppy has a frontend
+ * only. A LUN (scsi-block) has no format node: SCSI passthrough needs the host device.
+ */
+
+/* "vdb" -> 1, "sdaa" -> 26: the index libvirt derives from a target name. */
+static unsigned argv_disk_index(const char *dev) {
+        unsigned idx = 0;
+
+        if (!dev || strlen(dev) < 3)
+                return 0;
+        for (const char *p = dev + 2; *p; p++)
+                idx = (idx + (p == dev + 2 ? 0 : 1)) * 26 + (unsigned) (*p - 'a');
+        return idx;
+}
+
+/*
+ * Boot order: <boot order=> on devices if any has one, otherwise <os><boot dev=> in order,
+ * each naming the first disk (hd), cdrom, floppy (fd) or interface (network).
+ */
+int argv_boot_prepare(ArgvBuilder *b) {
+        const VkDomainDef *def = b->def;
+        bool per_device = false;
+        unsigned next = 1;
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                per_device = per_device || def->disks[i]->info.boot_order > 0;
+        for (size_t i = 0; i < def->n_nets; i++)
+                per_device = per_device || def->nets[i]->info.boot_order > 0;
+        if (per_device) {
+                for (size_t i = 0; i < def->n_disks; i++)
+                        b->disk_boot[i] = def->disks[i]->info.boot_order;
+                for (size_t i = 0; i < def->n_nets; i++)
+                        b->net_boot[i] = def->nets[i]->info.boot_order;
+                return 0;
+        }
+
+        for (size_t p = 0; p < def->n_boot; p++) {
+                if (def->boot[p] == VK_BOOT_DEV_NETWORK) {
+                        if (def->n_nets > 0 && b->net_boot[0] == 0)
+                                b->net_boot[0] = next++;
+                        continue;
+                }
+                for (size_t i = 0; i < def->n_disks; i++) {
+                        VkDiskDevice d = def->disks[i]->device;
+                        bool match;
+
+                        if (def->boot[p] == VK_BOOT_DEV_HD)
+                                match = d == VK_DISK_DEVICE_DISK || d == VK_DISK_DEVICE_LUN;
+                        else if (def->boot[p] == VK_BOOT_DEV_CDROM)
+                                match = d == VK_DISK_DEVICE_CDROM;
+                        else
+                                match = d == VK_DISK_DEVICE_FLOPPY;
+                        if (!match)
+                                continue;
+                        if (b->disk_boot[i] == 0)
+                                b->disk_boot[i] = next++;
+                        break;
+                }
+        }
+        return 0;
+}
+
+static JsonObject *argv_storage_node(const char *driver, const char *path, const char *node) {
+        JsonObject *o = json_object_new();
+
+        argv_jset_str(o, "driver", driver);
+        argv_jset_str(o, "filename", path);
+        argv_jset_str(o, "node-name", node);
+        argv_jset_bool(o, "auto-read-only", true);
+        argv_jset_str(o, "discard", "unmap");
+        return o;
+}
+
+/* pflash firmware (<loader type='pflash'>) and its variable store (<nvram>). */
+int argv_build_pflash(ArgvBuilder *b, bool *ret_used) {
+        const VkDomainDef *def = b->def;
+        JsonObject *o;
+
+        if (!def->loader_path || def->loader_type != VK_LOADER_TYPE_PFLASH) {
+                *ret_used = false;
+                return 0;
+        }
+
+        argv_add_json(b, "-blockdev",
+                      argv_storage_node("file", def->loader_path, "libvirt-pflash0-storage"));
+        o = json_object_new();
+        argv_jset_str(o, "node-name", "libvirt-pflash0-format");
+        argv_jset_bool(o, "read-only", def->loader_readonly == VK_TRISTATE_YES);
+        argv_jset_str(o, "driver", "raw");
+        argv_jset_str(o, "file", "libvirt-pflash0-storage");
+        argv_add_json(b, "-blockdev", o);
+
+        if (def->nvram_path) {
+                argv_add_json(
+                        b, "-blockdev",
+                        argv_storage_node("file", def->nvram_path, "libvirt-pflash1-storage"));
+                o = json_object_new();
+                argv_jset_str(o, "node-name", "libvirt-pflash1-format");
+                argv_jset_bool(o, "read-only", false);
+                argv_jset_str(o, "driver", "raw");
+                argv_jset_str(o, "file", "libvirt-pflash1-storage");
+                argv_add_json(b, "-blockdev", o);
+        }
+        *ret_used = true;
+        return 0;
+}
+
+typedef struct DiskCache {
+        bool set;
+        bool direct;
+        bool no_flush;
+        bool write_cache;
+} DiskCache;
+
+static DiskCache argv_disk_cache(VkDiskCache c) {
+        switch (c) {
+        case VK_DISK_CACHE_NONE:
+                return (DiskCache){ true, true, false, true };
+        case VK_DISK_CACHE_WRITETHROUGH:
+                return (DiskCache){ true, false, false, false };
+        case VK_DISK_CACHE_WRITEBACK:
+                return (DiskCache){ true, false, false, true };
+        case VK_DISK_CACHE_DIRECTSYNC:
+                return (DiskCache){ true, true, false, false };
+        case VK_DISK_CACHE_UNSAFE:
+                return (DiskCache){ true, false, true, true };
+        default:
+                return (DiskCache){ false, false, false, false };
+        }
+}
+
+static void argv_set_cache(JsonObject *o, const DiskCache *c) {
+        JsonObject *cache;
+
+        if (!c->set)
+                return;
+        cache = json_object_new();
+        argv_jset_bool(cache, "direct", c->direct);
+        argv_jset_bool(cache, "no-flush", c->no_flush);
+        json_object_set_object_member(o, "cache", cache);
+}
+
+static const VkQemuArgvSecret *argv_find_secret(const ArgvBuilder *b, const char *uuid) {
+        for (size_t i = 0; uuid && i < b->opts->n_secrets; i++)
+                if (g_strcmp0(b->opts->secrets[i].uuid, uuid) == 0)
+                        return &b->opts->secrets[i];
+        return NULL;
+}
+
+/* The path and storage driver of a disk's source; NULL path: no media. */
+static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char **ret_path,
+                            const char **ret_driver) {
+        if (disk->type == VK_DISK_TYPE_VOLUME) {
+                for (size_t i = 0; i < b->opts->n_volumes; i++) {
+                        const VkQemuArgvVolume *v = &b->opts->volumes[i];
+
+                        if (g_strcmp0(v->pool, disk->src_pool) == 0 &&
+                            g_strcmp0(v->volume, disk->src_volume) == 0 && v->path) {
+                                *ret_path = v->path;
+                                *ret_driver = v->is_block ? "host_device" : "file";
+                                return 0;
+                        }
+                }
+                return argv_error(b, VK_ERROR_INVALID_ARGUMENT, -ENOENT,
+                                  "disk '%s': volume '%s' of pool '%s' was not resolved to a "
+                                  "path",
+                                  vk_strempty(disk->target_dev), vk_strempty(disk->src_volume),
+                                  vk_strempty(disk->src_pool));
+        }
+        *ret_path = disk->src_path;
+        *ret_driver = disk->type == VK_DISK_TYPE_BLOCK ? "host_device" : "file";
+        return 0;
+}
+
+/* -object secret and -blockdev nodes of disk @i; *@ret_node: what the frontend's drive is. */
+static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, char **ret_node) {
+        const VkDomainDisk *disk = b->def->disks[i];
+        g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", i + 1);
+        g_autofree char *format = g_strdup_printf("libvirt-%zu-format", i + 1);
+        g_autofree char *secret_id = NULL;
+        bool ro = disk->readonly || disk->device == VK_DISK_DEVICE_CDROM;
+        const char *path = NULL, *driver = NULL;
+        JsonObject *o;
+        int r;
+
+        r = argv_disk_source(b, disk, &path, &driver);
+        if (r < 0)
+                return r;
+        if (!path) {
+                *ret_node = NULL;
+                return 0;
+        }
+
+        if (disk->encrypted) {
+                const VkQemuArgvSecret *s = argv_find_secret(b, disk->secret_uuid);
+
+                if (!s || !s->ciphertext || !s->iv)
+                        return argv_error(b, VK_ERROR_INVALID_ARGUMENT, -ENOKEY,
+                                          "disk '%s': no value for its encryption secret '%s'",
+                                          vk_strempty(disk->target_dev),
+                                          vk_strempty(disk->secret_uuid));
+                secret_id = g_strdup_printf("%s-encryption-secret0", format);
+                o = json_object_new();
+                argv_jset_str(o, "qom-type", "secret");
+                argv_jset_str(o, "id", secret_id);
+                argv_jset_str(o, "data", s->ciphertext);
+                argv_jset_str(o, "keyid", "masterKey0");
+                argv_jset_str(o, "iv", s->iv);
+                argv_jset_str(o, "format", "base64");
+                argv_add_json(b, "-object", o);
+        }
+
+        if (disk->io == VK_DISK_IO_NATIVE && !cache->direct)
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "disk '%s': io='native' needs cache='none' or 'directsync'",
+                                  vk_strempty(disk->target_dev));
+
+        o = argv_storage_node(driver, path, storage);
+        if (disk->io != VK_DISK_IO_DEFAULT)
+                argv_jset_str(o, "aio", vk_disk_io_to_string(disk->io));
+        argv_set_cache(o, cache);
+        if (disk->device == VK_DISK_DEVICE_LUN) {
+                argv_jset_bool(o, "read-only", ro);
+                argv_add_json(b, "-blockdev", o);
+                *ret_node = g_steal_pointer(&storage);
+                return 0;
+        }
+        argv_add_json(b, "-blockdev", o);
+
+        o = json_object_new();
+        argv_jset_str(o, "node-name", format);
+        argv_jset_bool(o, "read-only", ro);
+        if (disk->discard != VK_DISK_DISCARD_DEFAULT)
+                argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
+        argv_set_cache(o, cache);
+        if (disk->format == VK_DISK_FORMAT_QCOW2) {
+                argv_jset_str(o, "driver", "qcow2");
+                if (secret_id) {
+                        JsonObject *enc = json_object_new();
+
+                        argv_jset_str(enc, "format", "luks");
+                        argv_jset_str(enc, "key-secret", secret_id);
+                        json_object_set_object_member(o, "encrypt", enc);
+                }
+        } else if (secret_id) {
+                argv_jset_str(o, "driver", "luks");
+                argv_jset_str(o, "key-secret", secret_id);
+        } else
+                argv_jset_str(o, "driver", "raw"); /* no probing: absent means raw */
+        argv_jset_str(o, "file", storage);
+        argv_add_json(b, "-blockdev", o);
+
+        *ret_node = g_steal_pointer(&format);
+        return 0;
+}
+
+static const char *argv_disk_driver(const VkDomainDisk *disk, VkControllerModel scsi_model) {
+        bool cd = disk->device == VK_DISK_DEVICE_CDROM;
+
+        switch (disk->bus) {
+        case VK_DISK_BUS_VIRTIO:
+                return "virtio-blk-pci";
+        case VK_DISK_BUS_IDE:
+        case VK_DISK_BUS_SATA:
+                return cd ? "ide-cd" : "ide-hd";
+        case VK_DISK_BUS_SCSI:
+                if (disk->device == VK_DISK_DEVICE_LUN)
+                        return "scsi-block";
+                return cd ? "scsi-cd" : "scsi-hd";
+        case VK_DISK_BUS_USB:
+                return "usb-storage";
+        case VK_DISK_BUS_FDC:
+                return "floppy";
+        default:
+                return NULL;
+        }
+}
+
+/* The frontend's bus position and id; drive addresses come from post-parse. */
+static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject *o,
+                           char **ret_alias) {
+        const VkDeviceAddress *a = &disk->info.addr;
+        const VkDomainController *c;
+        g_autofree char *calias = NULL;
+        g_autofree char *bus = NULL;
+        const char *what = vk_strempty(disk->target_dev);
+        int r;
+
+        switch (disk->bus) {
+        case VK_DISK_BUS_VIRTIO:
+                r = argv_set_address(b, o, &disk->info, what);
+                if (r < 0)
+                        return r;
+                *ret_alias =
+                        argv_alias(&disk->info, "virtio-disk%u", argv_disk_index(disk->target_dev));
+                return 0;
+        case VK_DISK_BUS_USB:
+                r = argv_set_address(b, o, &disk->info, what);
+                if (r < 0)
+                        return r;
+                *ret_alias =
+                        argv_alias(&disk->info, "usb-disk%u", argv_disk_index(disk->target_dev));
+                return 0;
+        case VK_DISK_BUS_IDE:
+                bus = g_strdup_printf("ide.%u", a->drive.bus);
+                argv_jset_str(o, "bus", bus);
+                argv_jset_int(o, "unit", a->drive.unit);
+                *ret_alias = argv_alias(&disk->info, "ide%u-%u-%u", a->drive.controller,
+                                        a->drive.bus, a->drive.unit);
+                return 0;
+        case VK_DISK_BUS_SATA:
+                c = vk_domain_def_find_controller(b->def, VK_CONTROLLER_SATA, a->drive.controller);
+                calias = c ? argv_controller_alias(c, b->def->machine_kind)
+                           : g_strdup_printf("sata%u", a->drive.controller);
+                /* an AHCI controller has one bus per port, one unit per bus */
+                bus = g_strdup_printf("%s.%u", calias, a->drive.unit);
+                argv_jset_str(o, "bus", bus);
+                *ret_alias = argv_alias(&disk->info, "sata%u-%u-%u", a->drive.controller,
+                                        a->drive.bus, a->drive.unit);
+                return 0;
+        case VK_DISK_BUS_SCSI:
+                c = vk_domain_def_find_controller(b->def, VK_CONTROLLER_SCSI, a->drive.controller);
+                calias = c ? argv_controller_alias(c, b->def->machine_kind)
+                           : g_strdup_printf("scsi%u", a->drive.controller);
+                bus = g_strdup_printf("%s.0", calias);
+                argv_jset_str(o, "bus", bus);
+                if (c && c->model == VK_CONTROLLER_MODEL_VIRTIO_SCSI) {
+                        argv_jset_int(o, "channel", a->drive.bus);
+                        argv_jset_int(o, "scsi-id", a->drive.target);
+                        argv_jset_int(o, "lun", a->drive.unit);
+                } else
+                        argv_jset_int(o, "scsi-id", a->drive.unit);
+                *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u-%u", a->drive.controller,
+                                        a->drive.bus, a->drive.target, a->drive.unit);
+                return 0;
+        case VK_DISK_BUS_FDC:
+                if (b->def->machine_kind != VK_MACHINE_PC)
+                        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                          "disk '%s': floppy disks need a pc machine "
+                                          "(q35 has no floppy controller)",
+                                          what);
+                argv_jset_int(o, "unit", a->drive.unit);
+                *ret_alias = argv_alias(&disk->info, "fdc0-0-%u", a->drive.unit);
+                return 0;
+        default:
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "disk '%s': bus '%s' is not supported", what,
+                                  vk_strempty(vk_disk_bus_to_string(disk->bus)));
+        }
+}
+
+static int argv_build_disk(ArgvBuilder *b, size_t i) {
+        const VkDomainDisk *disk = b->def->disks[i];
+        const VkDomainController *scsi = NULL;
+        g_autofree char *alias = NULL;
+        g_autofree char *node = NULL;
+        DiskCache cache = argv_disk_cache(disk->cache);
+        const char *driver;
+        JsonObject *o;
+        int r;
+
+        if (disk->bus == VK_DISK_BUS_SCSI)
+                scsi = vk_domain_def_find_controller(b->def, VK_CONTROLLER_SCSI,
+                                                     disk->info.addr.drive.controller);
+        driver = argv_disk_driver(disk, scsi ? scsi->model : VK_CONTROLLER_MODEL_DEFAULT);
+        if (!driver)
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "disk '%s': bus '%s' is not supported",
+                                  vk_strempty(disk->target_dev),
+                                  vk_strempty(vk_disk_bus_to_string(disk->bus)));
+        if (disk->device == VK_DISK_DEVICE_LUN &&
+            (disk->bus != VK_DISK_BUS_SCSI || disk->type != VK_DISK_TYPE_BLOCK))
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "disk '%s': device='lun' needs type='block' on bus='scsi'",
+                                  vk_strempty(disk->target_dev));
+
+        r = argv_disk_backend(b, i, &cache, &node);
+        if (r < 0)
+                return r;
+
+        o = argv_device_new(driver);
+        r = argv_disk_place(b, disk, o, &alias);
+        if (r < 0) {
+                json_object_unref(o);
+                return r;
+        }
+        if (node)
+                argv_jset_str(o, "drive", node);
+        argv_jset_str(o, "id", alias);
+        if (b->disk_boot[i] > 0) {
+                if (disk->bus == VK_DISK_BUS_FDC) {
+                        /* the floppy device has no bootindex; its controller has one per unit */
+                        argv_add(b, "-global");
+                        argv_addf(b, "isa-fdc.bootindex%c=%u",
+                                  disk->info.addr.drive.unit == 0 ? 'A' : 'B', b->disk_boot[i]);
+                } else
+                        argv_jset_int(o, "bootindex", b->disk_boot[i]);
+        }
+        if (disk->serial)
+                argv_jset_str(o, "serial", disk->serial);
+        if (disk->shareable)
+                argv_jset_bool(o, "share-rw", true);
+        if (cache.set && disk->bus != VK_DISK_BUS_FDC && disk->device != VK_DISK_DEVICE_LUN)
+                argv_jset_str(o, "write-cache", cache.write_cache ? "on" : "off");
+        if (disk->bus == VK_DISK_BUS_USB)
+                argv_jset_bool(o, "removable", disk->device == VK_DISK_DEVICE_CDROM);
+        argv_add_device(b, alias, o);
+        return 0;
+}
+
+int argv_build_disks(ArgvBuilder *b) {
+        for (size_t i = 0; i < b->def->n_disks; i++) {
+                int r = argv_build_disk(b, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

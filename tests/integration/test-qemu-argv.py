@@ -1,0 +1,347 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Real QEMU accepts the command lines virtkit builds.
+
+The input is the argv goldens (tests/data/qemuxml/*.args, tests/data/qemuargv/*.args):
+test-argv proves they are byte for byte what vk_qemu_build_command() emits, so starting
+QEMU with them tests the builder. For each case this script:
+
+  - swaps what points at the test host's imaginary resources for real temporary ones: the
+    private dir (monitor socket, master key, channel sockets), disk images (qemu-img create,
+    qcow2 or raw as the format node says; an encrypted disk gets a LUKS image and its secret
+    in plain text instead of the fixed fake ciphertext), chardev files and sockets, pflash
+    firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports (free ones);
+  - replaces each tap netdev (fd passing needs a host bridge and the lifecycle code) by a
+    user-mode netdev with the same id, and host_device storage by a file image;
+  - uses /usr/bin/qemu-system-x86_64 whatever <emulator> says, and -accel tcg when
+    /dev/kvm cannot be opened;
+  - starts QEMU (-S is in every command line), talks QMP on the monitor socket:
+    qmp_capabilities, query-status (must be paused in prelaunch), query-block (every drive
+    a -device names is inserted), qom-list /machine/peripheral (every -device id is there),
+    then quit; QEMU must exit 0. On failure QEMU's stderr is printed.
+
+Cases that need what this host cannot give are skipped with the reason: a real kernel
+(-kernel), a TPM (/dev/tpm0, swtpm), SCSI passthrough (scsi-block on a real LUN),
+host-passthrough CPUs without KVM. The qemu:commandline arguments of the goldens are
+placeholders QEMU rejects ('-newarg') and are dropped. One QEMU at a time. Output: TAP.
+"""
+
+import glob
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
+QEMU = '/usr/bin/qemu-system-x86_64'
+QEMU_IMG = '/usr/bin/qemu-img'
+PRIVATE = '/run/vk-argv-test/domain'
+SEABIOS = '/usr/share/seabios/bios.bin'
+TIMEOUT = 20
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def kvm_usable():
+    try:
+        fd = os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def free_port(lo=5900, hi=6900):
+    for port in range(lo, hi):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(('', port))
+            except OSError:
+                continue
+            return port
+    raise Skip('no free TCP port for graphics')
+
+
+def parse_args_file(path):
+    text = open(path).read().replace('\\\n', ' ')
+    words = shlex.split(text)
+    env, i = {}, 0
+    while '=' in words[i] and not words[i].startswith('/'):
+        k, v = words[i].split('=', 1)
+        env[k] = v
+        i += 1
+    args = words[i + 1:]
+    # qemu:commandline arguments come last, after "-msg timestamp=on"; the goldens' are
+    # placeholders QEMU would reject ('-newarg'), test-argv checks they are appended
+    end = args.index('-msg') + 2
+    return env, words[i], args[:end]
+
+
+class Case:
+    def __init__(self, path, tmp):
+        self.name = os.path.basename(path).split('.')[0]
+        self.tmp = tmp
+        self.env, self.binary, self.args = parse_args_file(path)
+        self.private = os.path.join(tmp, 'private')
+        os.makedirs(self.private)
+        with open(os.path.join(self.private, 'master-key.aes'), 'wb') as f:
+            f.write(os.urandom(32))
+        self.files = {}
+        self.n = 0
+        self.drives = []       # node names a -device uses as drive
+        self.device_ids = []   # ids of every -device
+        self.secret_plain = {}  # secret id -> passphrase
+
+    def tmpfile(self, orig, suffix=''):
+        if orig not in self.files:
+            self.n += 1
+            self.files[orig] = os.path.join(self.tmp, f'f{self.n}{suffix}')
+        return self.files[orig]
+
+    def sub_private(self, s):
+        return s.replace(PRIVATE, self.private)
+
+    def prepare(self):
+        out, args, i = [], self.args, 0
+        formats = {}   # storage node -> (format driver, encrypted secret id)
+        for j in range(len(args) - 1):
+            if args[j] == '-blockdev':
+                o = json.loads(args[j + 1])
+                if 'file' in o and isinstance(o['file'], str):
+                    enc = o.get('key-secret') or (o.get('encrypt') or {}).get('key-secret')
+                    formats[o['file']] = (o['driver'], enc)
+            if args[j] in ('-kernel', '-initrd'):
+                raise Skip('needs a real kernel image for -kernel')
+            if args[j] == '-tpmdev':
+                raise Skip('needs a host TPM (/dev/tpm0) or swtpm')
+            if args[j] == '-cpu' and args[j + 1].startswith('host') and not kvm_usable():
+                raise Skip('-cpu host needs KVM')
+            if args[j] == '-device' and json.loads(args[j + 1])['driver'] == 'scsi-block':
+                raise Skip('scsi-block needs a real SCSI LUN')
+        while i < len(args):
+            a = args[i]
+            v = args[i + 1] if i + 1 < len(args) else None
+            if a == '-accel' and v == 'kvm' and not kvm_usable():
+                v = 'tcg'
+            elif a == '-object':
+                o = json.loads(v)
+                if o.get('qom-type') == 'secret' and o['id'] != 'masterKey0':
+                    pw = 'virtkit-test-passphrase'
+                    self.secret_plain[o['id']] = pw
+                    o = {'qom-type': 'secret', 'id': o['id'], 'data': pw, 'format': 'raw'}
+                elif 'file' in o:
+                    o['file'] = self.sub_private(o['file'])
+                v = json.dumps(o)
+            elif a == '-blockdev':
+                o = json.loads(v)
+                if 'filename' in o:
+                    o = self.make_image(o, formats.get(o['node-name'], ('raw', None)))
+                v = json.dumps(o)
+            elif a == '-netdev':
+                o = json.loads(v)
+                if o['type'] == 'tap':  # needs a bridge and an fd from the lifecycle code
+                    o = {'type': 'user', 'id': o['id']}
+                v = json.dumps(o)
+            elif a == '-device':
+                o = json.loads(v)
+                self.device_ids.append(o['id'])
+                if 'drive' in o:
+                    self.drives.append(o['drive'])
+            elif a == '-chardev':
+                v = self.fix_chardev(v)
+            elif a == '-bios':
+                v = SEABIOS
+            elif a == '-vnc':
+                v = self.fix_vnc(v)
+            elif a == '-spice':
+                parts = [f'port={free_port(6000)}' if p.startswith('port=') else p
+                         for p in v.split(',')]
+                v = ','.join(parts)
+            if v is not None and not v.startswith('-'):
+                out += [a, v]
+                i += 2
+            else:
+                out.append(a)
+                i += 1
+        self.args = out
+        self.env['HOME'] = self.private
+
+    def make_image(self, o, fmt):
+        driver, secret = fmt
+        if driver in ('qcow2', 'luks'):
+            img = self.tmpfile(o['filename'], '.' + driver)
+            if not os.path.exists(img):
+                cmd = [QEMU_IMG, 'create', '-q']
+                if secret:
+                    cmd += ['--object', f'secret,id=sec0,data={self.secret_plain[secret]}']
+                    if driver == 'qcow2':
+                        cmd += ['-f', 'qcow2', '-o', 'encrypt.format=luks,'
+                                'encrypt.key-secret=sec0,encrypt.iter-time=10']
+                    else:
+                        cmd += ['-f', 'luks', '-o', 'key-secret=sec0,iter-time=10']
+                else:
+                    cmd += ['-f', 'qcow2']
+                subprocess.run(cmd + [img, '64M'], check=True)
+        else:
+            img = self.tmpfile(o['filename'], '.raw')
+            if not os.path.exists(img):
+                size = 2 * 1024 * 1024 if 'pflash' in o['node-name'] else 64 * 1024 * 1024
+                with open(img, 'wb') as f:
+                    f.truncate(size)
+        o['filename'] = img
+        if o['driver'] == 'host_device':  # no block device to spare: a file stands in
+            o['driver'] = 'file'
+        return o
+
+    def fix_chardev(self, v):
+        parts = []
+        for p in v.split(','):
+            if p.startswith('path='):
+                path = self.sub_private(p[5:])
+                if not path.startswith(self.private):
+                    path = self.tmpfile(path, '.chr')
+                p = 'path=' + path
+            parts.append(p)
+        if parts[0] == 'socket' and 'server=on' not in parts and 'charmonitor' not in v:
+            # a client socket needs a listener: be one
+            path = [p[5:] for p in parts if p.startswith('path=')][0]
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(path)
+            s.listen(1)
+            self.listeners = getattr(self, 'listeners', []) + [s]
+        return ','.join(parts)
+
+    def fix_vnc(self, v):
+        parts = v.split(',')
+        addr = parts[0]
+        if addr.startswith('unix:'):
+            parts[0] = 'unix:' + self.sub_private(addr[5:])
+        else:
+            host = addr.rsplit(':', 1)[0]
+            parts[0] = f'{host}:{free_port() - 5900}'
+        parts = [f'websocket={free_port(5700, 5800)}' if p.startswith('websocket=') else p
+                 for p in parts]
+        return ','.join(parts)
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(TIMEOUT)
+        self.sock.connect(path)
+        self.buf = b''
+        greeting = self.read()
+        if 'QMP' not in greeting:
+            raise Fail(f'no QMP greeting: {greeting}')
+
+    def read(self):
+        while b'\n' not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise Fail('QMP connection closed')
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {'execute': name}
+        if args:
+            msg['arguments'] = args
+        self.sock.sendall(json.dumps(msg).encode() + b'\n')
+        while True:
+            r = self.read()
+            if 'event' in r:
+                continue
+            if 'error' in r:
+                raise Fail(f'{name}: {r["error"]}')
+            return r['return']
+
+
+def run_case(path):
+    with tempfile.TemporaryDirectory(prefix='vk-argv-') as tmp:
+        c = Case(path, tmp)
+        c.prepare()
+        mon = os.path.join(c.private, 'monitor.sock')
+        errpath = os.path.join(tmp, 'stderr')
+        with open(errpath, 'wb') as err:
+            proc = subprocess.Popen([QEMU] + c.args, env=c.env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err, cwd=tmp)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while not os.path.exists(mon):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise Fail(f'QEMU exited with {proc.returncode} before QMP')
+                time.sleep(0.02)
+            qmp = Qmp(mon)
+            qmp.cmd('qmp_capabilities')
+            st = qmp.cmd('query-status')
+            if st['running'] or st['status'] != 'prelaunch':
+                raise Fail(f'not paused in prelaunch: {st}')
+            blocks = qmp.cmd('query-block')
+            inserted = {b['inserted']['node-name'] for b in blocks if 'inserted' in b}
+            missing = [d for d in c.drives if d not in inserted]
+            if missing:
+                raise Fail(f'drives not in query-block: {missing}')
+            names = {p['name'] for p in qmp.cmd('qom-list', path='/machine/peripheral')}
+            missing = [d for d in c.device_ids if d not in names]
+            if missing:
+                raise Fail(f'devices not in /machine/peripheral: {missing}')
+            qmp.cmd('quit')
+            rc = proc.wait(TIMEOUT)
+            if rc != 0:
+                raise Fail(f'QEMU exited with {rc}')
+        except (Fail, OSError, subprocess.TimeoutExpired) as e:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            stderr = open(errpath, errors='replace').read()
+            raise Fail(f'{e}\n  args: {shlex.join(c.args)}\n  stderr: {stderr.strip()}')
+        for s in getattr(c, 'listeners', []):
+            s.close()
+        return len(c.device_ids), len(c.drives)
+
+
+def main():
+    if not os.access(QEMU, os.X_OK) or not os.access(QEMU_IMG, os.X_OK):
+        print(f'1..0 # SKIP {QEMU} or {QEMU_IMG} not found')
+        return 0
+    files = sorted(glob.glob(os.path.join(SRC, 'tests/data/qemuxml/*.args')) +
+                   glob.glob(os.path.join(SRC, 'tests/data/qemuargv/*.args')))
+    only = sys.argv[1:]
+    if only:
+        files = [f for f in files if os.path.basename(f).split('.')[0] in only]
+    print(f'1..{len(files)}')
+    failed = 0
+    start = time.monotonic()
+    for n, f in enumerate(files, 1):
+        name = os.path.relpath(f, os.path.join(SRC, 'tests/data'))
+        t0 = time.monotonic()
+        try:
+            devs, drives = run_case(f)
+            print(f'ok {n} - {name} ({devs} devices, {drives} drives, '
+                  f'{time.monotonic() - t0:.2f}s)')
+        except Skip as e:
+            print(f'ok {n} - {name} # SKIP {e}')
+        except Fail as e:
+            failed += 1
+            print(f'not ok {n} - {name}')
+            for line in str(e).splitlines():
+                print(f'# {line}')
+        sys.stdout.flush()
+    print(f'# {len(files)} cases, {failed} failed, {time.monotonic() - start:.1f}s')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

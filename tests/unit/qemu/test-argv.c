@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-argv.c: golden tests of the QEMU command line builder, plus its unit tests */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "macro.h"
+#include "qemu-argv.h"
+
+/*
+ * Data ($VK_TEST_SRCDIR/data):
+ *
+ *   qemuxml/NAME.xml                    input shared with test-domain-def
+ *   qemuxml/NAME.x86_64-7.2.args        the command line built from it
+ *   qemuargv/NAME.xml                   argv-only inputs (they must parse)
+ *   qemuargv/NAME.x86_64-7.2.args       ... their command line, or
+ *   qemuargv/NAME.x86_64-7.2.argv-err   the builder's expected error text, exact; NAME may
+ *                                       also be a qemuxml input whose build fails (its
+ *                                       .argv-err lives here so test-domain-def's unused-file
+ *                                       check does not see it)
+ *
+ * An .args file: the environment, one variable a line, then the binary, then one line per
+ * option with its arguments (a word starting with '-' starts a line), lines joined by " \",
+ * words quoted with single quotes where the shell needs it. `sh` can run it as it is.
+ *
+ * Every input that parses gets exactly one of .args/.argv-err; a golden without an input,
+ * or for an input that does not parse, fails the suite. The capabilities are the recorded
+ * QEMU 7.2 ones, the config the system defaults, the per-start options fixed below.
+ * VK_TEST_REGENERATE=1 rewrites the goldens.
+ */
+
+#define GOLDEN_SUFFIX ".x86_64-7.2"
+#define EMULATOR      "/usr/bin/qemu-system-x86_64"
+#define PRIVATE_DIR   "/run/vk-argv-test/domain"
+#define SECRET_UUID   "f52a81b2-424e-490c-823d-6bd4235bc572"
+
+typedef struct Case {
+        char *name;
+        char *input;
+        char *golden_args;
+        char *golden_err;
+} Case;
+
+static char *xml_dir;
+static char *argv_dir;
+static bool regenerate;
+static GHashTable *used_files;
+static VkQemuCaps *caps;
+static VkQemuConfig *config;
+static uint64_t rng_state;
+
+/* the same deterministic "random" bytes as test-domain-def, so UUIDs and MACs agree */
+static void test_random(void *buf, size_t len) {
+        uint8_t *p = buf;
+
+        for (size_t i = 0; i < len; i++) {
+                rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+                p[i] = (uint8_t) (rng_state >> 56);
+        }
+}
+
+static char *read_file(const char *path) {
+        char *contents = NULL;
+
+        if (!g_file_get_contents(path, &contents, NULL, NULL))
+                return NULL;
+        return contents;
+}
+
+static void write_file(const char *path, const char *contents) {
+        assert_true(g_file_set_contents(path, contents, -1, NULL));
+}
+
+static bool shell_safe(const char *s) {
+        if (*s == '\0')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!g_ascii_isalnum(*p) && !strchr("_@%+=:,./-", *p))
+                        return false;
+        return true;
+}
+
+static void append_quoted(GString *out, const char *s) {
+        if (shell_safe(s)) {
+                g_string_append(out, s);
+                return;
+        }
+        g_string_append_c(out, '\'');
+        for (const char *p = s; *p; p++) {
+                if (*p == '\'')
+                        g_string_append(out, "'\\''");
+                else
+                        g_string_append_c(out, *p);
+        }
+        g_string_append_c(out, '\'');
+}
+
+static char *format_args(const VkQemuCommand *cmd) {
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        for (size_t i = 0; cmd->env[i]; i++) {
+                const char *eq = strchr(cmd->env[i], '=');
+
+                g_string_append_len(out, cmd->env[i], eq - cmd->env[i] + 1);
+                if (eq[1])
+                        append_quoted(out, eq + 1);
+                g_string_append(out, " \\\n");
+        }
+        append_quoted(out, cmd->argv[0]);
+        for (size_t i = 1; cmd->argv[i]; i++) {
+                if (cmd->argv[i][0] == '-')
+                        g_string_append(out, " \\\n");
+                else
+                        g_string_append_c(out, ' ');
+                append_quoted(out, cmd->argv[i]);
+        }
+        g_string_append_c(out, '\n');
+        return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
+
+static const VkQemuArgvSecret secrets[] = {
+        { SECRET_UUID, "dmlydGtpdC10ZXN0LWNpcGhlcnRleHQ=", "AAECAwQFBgcICQoLDA0ODw==" },
+};
+
+/* The fixed per-start values; volumes resolve to /var/lib/vk-test/pools/POOL/VOLUME. */
+static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray *keep,
+                      GArray *volumes) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const VkDomainDisk *d = def->disks[i];
+                VkQemuArgvVolume v = {};
+                char *path;
+
+                if (d->type != VK_DISK_TYPE_VOLUME)
+                        continue;
+                path = g_strdup_printf("/var/lib/vk-test/pools/%s/%s", d->src_pool, d->src_volume);
+                g_ptr_array_add(keep, path);
+                v.pool = d->src_pool;
+                v.volume = d->src_volume;
+                v.path = path;
+                g_array_append_val(volumes, v);
+        }
+        *opts = (VkQemuArgvOptions){
+                .private_dir = PRIVATE_DIR,
+                .tap_fds = tap_fds,
+                .n_tap_fds = G_N_ELEMENTS(tap_fds),
+                .secrets = secrets,
+                .n_secrets = G_N_ELEMENTS(secrets),
+                .volumes = (const VkQemuArgvVolume *) volumes->data,
+                .n_volumes = volumes->len,
+                .vnc_port = 5900,
+                .vnc_websocket_port = 5700,
+                .spice_port = 5901,
+                .now = 1700000000,
+                .localtime_offset = 3600,
+                .genid = "7f4b6b8e-2c1d-4a5e-9f3b-0d6c8a1e2b4f",
+        };
+}
+
+static int build(const VkDomainDef *def, VkQemuCommand **ret, VkError *err) {
+        g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GArray) volumes = g_array_new(FALSE, TRUE, sizeof(VkQemuArgvVolume));
+        VkQemuArgvOptions opts;
+
+        fill_opts(def, &opts, keep, volumes);
+        return vk_qemu_build_command(def, caps, config, &opts, ret, err);
+}
+
+static VkDomainDef *parse_input(const char *path) {
+        g_autofree char *xml = read_file(path);
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkDomainDef *def = NULL;
+
+        assert_non_null(xml);
+        rng_state = 42;
+        if (vk_domain_def_parse_string(xml, /* flags= */ 0, &def, &err) < 0)
+                return NULL;
+        return def;
+}
+
+static void test_golden(void **state) {
+        const Case *c = *state;
+        g_autoptr(VkDomainDef) def = parse_input(c->input);
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_autoptr(VkQemuCommand) cmd2 = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *args = NULL;
+        g_autofree char *args2 = NULL;
+        g_autofree char *expected = NULL;
+        g_autofree char *native = NULL;
+        bool expect_err = g_file_test(c->golden_err, G_FILE_TEST_EXISTS);
+
+        if (!def)
+                fail_msg("%s: input does not parse", c->name);
+
+        if (build(def, &cmd, &err) < 0) {
+                g_autofree char *text = g_strdup_printf("%s\n", err.message);
+
+                assert_null(cmd);
+                if (regenerate) {
+                        write_file(c->golden_err, text);
+                        (void) g_unlink(c->golden_args);
+                        return;
+                }
+                expected = read_file(c->golden_err);
+                if (!expected)
+                        fail_msg("%s: unexpected error: %s", c->name, err.message);
+                assert_string_equal(text, expected);
+                return;
+        }
+
+        args = format_args(cmd);
+        if (regenerate) {
+                write_file(c->golden_args, args);
+                (void) g_unlink(c->golden_err);
+                return;
+        }
+        if (expect_err)
+                fail_msg("%s: expected an error, got a command line", c->name);
+        expected = read_file(c->golden_args);
+        if (!expected)
+                fail_msg("%s: missing golden %s", c->name, c->golden_args);
+        assert_string_equal(args, expected);
+
+        /* pure: a second build gives the same bytes */
+        assert_int_equal(build(def, &cmd2, &err), 0);
+        args2 = format_args(cmd2);
+        assert_string_equal(args, args2);
+
+        native = vk_qemu_command_to_native(cmd);
+        assert_true(g_str_has_prefix(native, "LC_ALL=C PATH="));
+        assert_non_null(strstr(native, cmd->binary));
+}
+
+/* Every file of both directories belongs to a case, and every parsed input has a golden. */
+static void test_unused_files(void **state) {
+        const char *dirs[] = { xml_dir, argv_dir };
+        g_autoptr(GString) unused = g_string_new(NULL);
+
+        for (size_t k = 0; k < G_N_ELEMENTS(dirs); k++) {
+                g_autoptr(GDir) dir = g_dir_open(dirs[k], 0, NULL);
+                const char *f;
+
+                assert_non_null(dir);
+                while ((f = g_dir_read_name(dir))) {
+                        g_autofree char *path = g_build_filename(dirs[k], f, NULL);
+
+                        if (g_hash_table_contains(used_files, path))
+                                continue;
+                        /* qemuxml/ holds test-domain-def's files too; only .args are ours */
+                        if (dirs[k] == xml_dir && !g_str_has_suffix(f, ".args"))
+                                continue;
+                        g_string_append_printf(unused, " %s", path);
+                }
+        }
+        if (unused->len > 0)
+                fail_msg("files no test used (a golden without a parsing input?):%s", unused->str);
+}
+
+/* ---- unit tests ------------------------------------------------------------------------- */
+
+static VkDomainDef *parse_ok(const char *xml) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkDomainDef *def = NULL;
+
+        rng_state = 1;
+        if (vk_domain_def_parse_string(xml, 0, &def, &err) < 0)
+                fail_msg("parse failed: %s", err.message);
+        return def;
+}
+
+#define HEAD                                                                                       \
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"             \
+        "<name>t</name><uuid>0f8e2c6a-5d1b-4e7f-8a9c-3b2d1e0f4a5b</uuid>"                          \
+        "<memory>1024</memory><os><type>hvm</type></os>"
+
+static void test_native(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(
+                HEAD "<qemu:commandline><qemu:arg value='-set'/><qemu:arg value=\"it's x\"/>"
+                     "<qemu:env name='A' value='b c'/><qemu:env name='EMPTY'/>"
+                     "</qemu:commandline></domain>");
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *native = NULL;
+
+        assert_int_equal(build(def, &cmd, &err), 0);
+        assert_string_equal(cmd->argv[0], EMULATOR);
+        assert_string_equal(cmd->binary, EMULATOR);
+        assert_string_equal(cmd->env[0], "LC_ALL=C");
+        assert_string_equal(cmd->env[2], "HOME=" PRIVATE_DIR);
+        assert_string_equal(cmd->env[3], "A=b c");
+        assert_string_equal(cmd->env[4], "EMPTY=");
+        assert_null(cmd->env[5]);
+
+        native = vk_qemu_command_to_native(cmd);
+        assert_true(g_str_has_prefix(native, "LC_ALL=C PATH=" VK_QEMU_ARGV_DEFAULT_PATH
+                                             " HOME=" PRIVATE_DIR " A='b c' EMPTY= " EMULATOR
+                                             " -name guest=t,debug-threads=on -S "
+                                             "-object '{\"qom-type\":\"secret\""));
+        assert_true(g_str_has_suffix(native, " -msg timestamp=on -set 'it'\\''s x'"));
+}
+
+static void test_from_native(void **state) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        assert_int_equal(vk_qemu_command_from_native("LC_ALL=C /usr/bin/qemu -S", &err),
+                         -EOPNOTSUPP);
+        assert_string_equal(err.name, VK_ERROR_NOT_SUPPORTED);
+        assert_non_null(strstr(err.message, "removed"));
+}
+
+static void test_missing_inputs(void **state) {
+        g_autoptr(VkDomainDef) def =
+                parse_ok(HEAD "<devices><interface type='network'><source network='default'/>"
+                              "</interface></devices></domain>");
+        g_autoptr(VkDomainDef) vol =
+                parse_ok(HEAD "<devices><disk type='volume'><source pool='p' volume='v'/>"
+                              "<target dev='vda' bus='virtio'/></disk></devices></domain>");
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkQemuArgvOptions opts = { .private_dir = PRIVATE_DIR };
+
+        assert_int_equal(vk_qemu_build_command(def, caps, config, &opts, &cmd, &err), -EBADF);
+        assert_null(cmd);
+        assert_string_equal(err.message,
+                            "interface 'net0' (network 'default'): no tap fd was passed for it");
+        vk_error_done(&err);
+
+        assert_int_equal(vk_qemu_build_command(vol, caps, config, &opts, &cmd, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "volume 'v' of pool 'p'"));
+        vk_error_done(&err);
+
+        opts.private_dir = "relative";
+        assert_int_equal(vk_qemu_build_command(def, caps, config, &opts, &cmd, &err), -EINVAL);
+        assert_null(cmd);
+}
+
+static void test_deprecation_config(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(HEAD "</domain>");
+        g_autoptr(VkDomainDef) dom = parse_ok(HEAD "<qemu:deprecation behavior='omit'/></domain>");
+        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_autoptr(VkQemuCommand) cmd2 = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *native = NULL;
+        g_autofree char *native2 = NULL;
+        VkQemuArgvOptions opts = { .private_dir = PRIVATE_DIR };
+
+        cfg->deprecation_behavior = VK_DEPRECATION_REJECT;
+        assert_int_equal(vk_qemu_build_command(def, caps, cfg, &opts, &cmd, &err), 0);
+        native = vk_qemu_command_to_native(cmd);
+        assert_non_null(strstr(native, " -compat deprecated-input=reject,deprecated-output=hide "));
+
+        /* the domain's qemu:deprecation wins over qemu.conf */
+        assert_int_equal(vk_qemu_build_command(dom, caps, cfg, &opts, &cmd2, &err), 0);
+        native2 = vk_qemu_command_to_native(cmd2);
+        assert_non_null(strstr(native2, " -compat deprecated-output=hide "));
+}
+
+static void test_vnc_unix_socket(void **state) {
+        g_autoptr(VkDomainDef) def =
+                parse_ok(HEAD "<devices><graphics type='vnc'/></devices></domain>");
+        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *native = NULL;
+        VkQemuArgvOptions opts = { .private_dir = PRIVATE_DIR };
+
+        /* no port was given, and none is needed for a UNIX socket */
+        cfg->vnc_auto_unix_socket = true;
+        assert_int_equal(vk_qemu_build_command(def, caps, cfg, &opts, &cmd, &err), 0);
+        native = vk_qemu_command_to_native(cmd);
+        assert_non_null(strstr(native, " -vnc unix:" PRIVATE_DIR "/vnc.sock,audiodev=audio1 "));
+}
+
+/* ---- registration ----------------------------------------------------------------------- */
+
+static void case_free(gpointer p) {
+        Case *c = p;
+
+        g_free(c->name);
+        g_free(c->input);
+        g_free(c->golden_args);
+        g_free(c->golden_err);
+        g_free(c);
+}
+
+static gint case_cmp(gconstpointer a, gconstpointer b) {
+        const Case *x = *(Case *const *) a, *y = *(Case *const *) b;
+        return strcmp(x->input, y->input);
+}
+
+/* Cases of @dir; qemuxml cases keep their .argv-err in qemuargv. */
+static void collect_cases(const char *dir, GPtrArray *cases) {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *f;
+
+        if (!d)
+                return;
+        while ((f = g_dir_read_name(d))) {
+                g_autofree char *name = NULL;
+                g_autoptr(VkDomainDef) def = NULL;
+                Case *c;
+
+                if (!g_str_has_suffix(f, ".xml") || strchr(f, '.') != strrchr(f, '.'))
+                        continue;
+                name = g_strndup(f, strlen(f) - 4);
+                c = g_new0(Case, 1);
+                c->name = g_strdup_printf("%s%s", dir == argv_dir ? "qemuargv/" : "", name);
+                c->input = g_build_filename(dir, f, NULL);
+                c->golden_args = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".args", dir, name);
+                c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".argv-err", argv_dir, name);
+                g_hash_table_add(used_files, g_strdup(c->input));
+
+                def = parse_input(c->input);
+                if (!def && dir == xml_dir) {
+                        /* test-domain-def owns inputs that do not parse */
+                        case_free(c);
+                        continue;
+                }
+                g_hash_table_add(used_files, g_strdup(c->golden_args));
+                g_hash_table_add(used_files, g_strdup(c->golden_err));
+                g_ptr_array_add(cases, c);
+        }
+}
+
+int main(void) {
+        g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(case_free);
+        g_autoptr(GArray) tests = g_array_new(FALSE, TRUE, sizeof(struct CMUnitTest));
+        g_autoptr(GPtrArray) test_names = g_ptr_array_new_with_free_func(g_free);
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *caps_path = NULL;
+        g_autofree char *replies = NULL;
+        const char *srcdir = getenv("VK_TEST_SRCDIR");
+        int r;
+
+        if (!srcdir) {
+                fprintf(stderr, "VK_TEST_SRCDIR is not set\n");
+                return 1;
+        }
+        xml_dir = g_build_filename(srcdir, "data", "qemuxml", NULL);
+        argv_dir = g_build_filename(srcdir, "data", "qemuargv", NULL);
+        regenerate = g_strcmp0(getenv("VK_TEST_REGENERATE"), "1") == 0;
+        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        vk_domain_def_set_random_source(test_random);
+
+        caps_path = g_build_filename(srcdir, "data", "qemucaps", "caps_7.2.0_x86_64.replies", NULL);
+        replies = read_file(caps_path);
+        if (!replies || vk_qemu_caps_new_from_replies(replies, EMULATOR, NULL, &caps, &err) < 0) {
+                fprintf(stderr, "cannot load %s: %s\n", caps_path, vk_strempty(err.message));
+                return 1;
+        }
+        config = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+
+        collect_cases(xml_dir, cases);
+        collect_cases(argv_dir, cases);
+        g_ptr_array_sort(cases, case_cmp);
+
+#define ADD(fn, label, st)                                                                         \
+        do {                                                                                       \
+                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                           \
+                char *nm = g_strdup(label);                                                        \
+                g_ptr_array_add(test_names, nm);                                                   \
+                t.name = nm;                                                                       \
+                g_array_append_val(tests, t);                                                      \
+        } while (0)
+
+        ADD(test_native, "native", NULL);
+        ADD(test_from_native, "from-native", NULL);
+        ADD(test_missing_inputs, "missing-inputs", NULL);
+        ADD(test_deprecation_config, "deprecation-config", NULL);
+        ADD(test_vnc_unix_socket, "vnc-unix-socket", NULL);
+        for (guint i = 0; i < cases->len; i++) {
+                Case *c = cases->pdata[i];
+                g_autofree char *label = g_strdup_printf("%s:argv", c->name);
+
+                ADD(test_golden, label, c);
+        }
+        if (!regenerate)
+                ADD(test_unused_files, "unused-files", NULL);
+
+        r = _cmocka_run_group_tests("argv", (struct CMUnitTest *) tests->data, tests->len, NULL,
+                                    NULL);
+
+        vk_qemu_caps_unref(caps);
+        vk_qemu_config_free(config);
+        g_hash_table_unref(used_files);
+        g_free(xml_dir);
+        g_free(argv_dir);
+        return r;
+}
