@@ -743,14 +743,34 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
 }
 
 /*
+ * Speak varlink over the connected stream @fd (a UNIX socket, or one end of a socketpair whose
+ * other end is, say, an ssh process). Takes ownership of @fd, also on failure.
+ */
+int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkError *reterr) {
+        g_autoptr(VkVarlinkClient) cl = g_new0(VkVarlinkClient, 1);
+        int r;
+
+        cl->event = sd_event_ref(event);
+        cl->in = g_byte_array_new();
+        cl->out = g_byte_array_new();
+        g_queue_init(&cl->calls);
+        cl->fd = fd;
+        r = sd_event_add_io(event, &cl->io, cl->fd, EPOLLIN, client_on_io, cl);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot watch the varlink connection");
+        cl->connected = true;
+        *ret = g_steal_pointer(&cl);
+        return 0;
+}
+
+/*
  * Connect to the varlink socket @path. The connect does not block (a UNIX socket connects at
  * once or fails); replies are read on @event.
  */
 int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
                               VkError *reterr) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        g_autoptr(VkVarlinkClient) cl = NULL;
-        int r;
+        vk_autofd fd = -1;
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
@@ -758,23 +778,13 @@ int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient
                                     sizeof(sa.sun_path) - 1);
         strcpy(sa.sun_path, path);
 
-        cl = g_new0(VkVarlinkClient, 1);
-        cl->event = sd_event_ref(event);
-        cl->in = g_byte_array_new();
-        cl->out = g_byte_array_new();
-        g_queue_init(&cl->calls);
-        cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (cl->fd < 0)
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
                 return vk_error_set_errno(reterr, -errno, "cannot create socket");
-        if (connect(cl->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -errno,
                                     "cannot connect to '%s': %s", path, g_strerror(errno));
-        r = sd_event_add_io(event, &cl->io, cl->fd, EPOLLIN, client_on_io, cl);
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "cannot watch '%s'", path);
-        cl->connected = true;
-        *ret = g_steal_pointer(&cl);
-        return 0;
+        return vk_varlink_client_new_fd(event, vk_steal_fd(&fd), ret, reterr);
 }
 
 /* Disconnect; pending calls are dropped without their callbacks. Takes NULL. */
@@ -848,6 +858,7 @@ typedef struct SyncCall {
         JsonNode *params;
         char *error;
         bool done;
+        bool timed_out;
 } SyncCall;
 
 static void sync_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
@@ -860,49 +871,47 @@ static void sync_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *e
         }
         sc->error = g_strdup(error);
         sc->done = true;
-        (void) sd_event_exit(sc->event, 0);
 }
 
 static int sync_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        return sd_event_exit(userdata, -ETIMEDOUT);
+        SyncCall *sc = userdata;
+
+        sc->timed_out = true;
+        return 0;
 }
 
 /*
- * Call @method on the socket @path and wait for the reply, on a private loop (for tools and
- * tests, never for daemons). A varlink error becomes a VkError with the error's full name and
- * its "message" parameter (or the parameters as JSON). *@ret_params (may be NULL) gets the
- * reply's parameters.
+ * Call @method on @cl and run @cl's loop until the reply (for tools and tests, never for
+ * daemons: it blocks). A varlink error becomes a VkError with the error's full name, its
+ * "message" parameter as message (or the parameters as JSON) and its other string parameters.
+ * *@ret_params (may be NULL) gets the reply's parameters.
  */
-int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
-                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
-        g_autoptr(sd_event) event = NULL;
-        g_autoptr(VkVarlinkClient) cl = NULL;
+int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                                uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
         g_autoptr(sd_event_source) timer = NULL;
-        SyncCall sc = {};
+        SyncCall sc = { .event = cl->event };
         int r;
 
-        r = sd_event_new(&event);
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "cannot create event loop");
-        sc.event = event;
-        r = vk_varlink_client_connect(event, path, &cl, reterr);
-        if (r < 0)
-                return r;
         r = vk_varlink_client_call(cl, method, params, 0, sync_on_reply, &sc);
         if (r < 0)
-                return vk_error_set_errno(reterr, r, "cannot send to '%s'", path);
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r, "cannot send %s: %s",
+                                    method, g_strerror(-r));
         if (timeout_usec > 0) {
-                r = sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, timeout_usec, 0,
-                                               sync_on_timeout, event);
+                r = sd_event_add_time_relative(cl->event, &timer, CLOCK_MONOTONIC, timeout_usec,
+                                               0, sync_on_timeout, &sc);
                 if (r < 0)
                         return vk_error_set_errno(reterr, r, "cannot set timer");
         }
-        r = sd_event_loop(event);
-        if (r == -ETIMEDOUT || !sc.done) {
+        while (!sc.done && !sc.timed_out) {
+                r = sd_event_run(cl->event, UINT64_MAX);
+                if (r < 0 || sd_event_get_state(cl->event) == SD_EVENT_FINISHED)
+                        break;
+        }
+        if (!sc.done) {
                 if (sc.params)
                         json_node_unref(sc.params);
-                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT,
-                                    "no reply to %s from '%s'", method, path);
+                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT, "no reply to %s",
+                                    method);
         }
         if (sc.error) {
                 g_autofree char *err = sc.error;
@@ -912,7 +921,7 @@ int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
 
                 if (strcmp(err, VK_VARLINK_ERROR_DISCONNECTED) == 0)
                         return vk_error_set(reterr, err, -ECONNRESET,
-                                            "'%s' closed the connection", path);
+                                            "the service closed the connection");
                 msg = p ? vk_json_object_get_string_member_or_null(json_node_get_object(p),
                                                                    "message")
                         : NULL;
@@ -940,4 +949,21 @@ int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
         else
                 json_node_unref(sc.params);
         return 0;
+}
+
+/* Connect to @path, call @method, wait for the reply: vk_varlink_client_call_sync() on a
+ * private loop. Errors naming the socket when it cannot be reached. */
+int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
+                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
+        g_autoptr(sd_event) event = NULL;
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        int r;
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot create event loop");
+        r = vk_varlink_client_connect(event, path, &cl, reterr);
+        if (r < 0)
+                return r;
+        return vk_varlink_client_call_sync(cl, method, params, timeout_usec, ret_params, reterr);
 }

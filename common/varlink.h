@@ -85,6 +85,9 @@ typedef void (*VkVarlinkReplyFunc)(VkVarlinkClient *cl, JsonObject *params, cons
 
 int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
                               VkError *reterr);
+int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkError *reterr);
+int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                                uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr);
 VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl);
 int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
                            unsigned flags, VkVarlinkReplyFunc cb, void *userdata);

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cli-connect.c: reach a daemon for a URI: local socket, session autospawn, or ssh */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli-connect.h"
+#include "macro.h"
+#include "sd-glue.h"
+
+#define CALL_TIMEOUT_USEC (300ull * 1000000ull)
+
+static const char *const drivers[] = { "Qemu", "Secret", "Network", "Storage" };
+
+static int driver_index(const char *driver) {
+        for (size_t i = 0; i < VK_ELEMENTSOF(drivers); i++)
+                if (strcmp(drivers[i], driver) == 0)
+                        return (int) i;
+        g_assert_not_reached();
+}
+
+/* The varlink socket of @driver ("Qemu") for a local URI. */
+int vk_cli_socket_path(const VkUri *uri, const char *driver, char **ret, VkError *reterr) {
+        g_auto(VkPathsEnv) env = {};
+        g_autoptr(VkPaths) paths = NULL;
+        g_autofree char *iface = g_strdup_printf("io.virtkit.%s", driver);
+        g_autofree char *lower = g_ascii_strdown(driver, -1);
+        int r;
+
+        if (uri->socket && strcmp(driver, "Qemu") == 0) {
+                *ret = g_strdup(uri->socket);
+                return 0;
+        }
+        vk_paths_env_from_environ(&env);
+        r = vk_paths_new(lower, uri->instance, &env, &paths, reterr);
+        if (r < 0)
+                return r;
+        return vk_paths_socket(paths, iface, ret, reterr);
+}
+
+static const char *daemon_dir(void) {
+        const char *d = getenv("VIRTKIT_DAEMON_DIR"); /* tests: the build tree */
+
+        return vk_isempty(d) ? VK_SBINDIR : d;
+}
+
+/*
+ * The session daemon is not running: start it the way the host offers. With a user service
+ * manager, ask it for the socket unit; otherwise spawn the daemon ourselves, detached, with an
+ * idle timeout so it goes away again. Then wait (bounded) for its socket.
+ */
+static int session_autospawn(VkCli *cli, const char *driver, const char *path,
+                             VkError *reterr) {
+        g_autofree char *lower = g_ascii_strdown(driver, -1);
+        g_autofree char *name = g_strdup_printf("virtkit-%sd", lower);
+        g_autofree char *bin = g_build_filename(daemon_dir(), name, NULL);
+        const char *runtime = getenv("XDG_RUNTIME_DIR");
+        g_autofree char *manager = runtime ? g_build_filename(runtime, "systemd", "private", NULL)
+                                           : NULL;
+        pid_t pid;
+
+        if (manager && access(manager, F_OK) == 0 && !getenv("VIRTKIT_NO_SYSTEMD")) {
+                g_autofree char *unit = g_strdup_printf("%s.socket", name);
+                g_autofree char *cmd = g_strdup_printf("systemctl --user start %s >/dev/null 2>&1",
+                                                       unit);
+                if (system(cmd) == 0)
+                        goto wait;
+        }
+
+        pid = fork();
+        if (pid < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot start %s", name);
+        if (pid == 0) {
+                /* detach twice so the daemon is nobody's child and outlives us */
+                int fd;
+
+                if (setsid() < 0 || fork() != 0)
+                        _exit(0);
+                fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (fd >= 0) {
+                        (void) dup2(fd, STDIN_FILENO);
+                        (void) dup2(fd, STDOUT_FILENO);
+                        (void) dup2(fd, STDERR_FILENO);
+                }
+                execl(bin, bin, "--session", "--timeout", "60", (char *) NULL);
+                _exit(127);
+        }
+        (void) waitpid(pid, NULL, 0);
+
+wait:
+        for (int i = 0; i < 500; i++) {
+                struct stat st;
+                if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                        return 0;
+                if (i == 20 && !cli->quiet_progress && isatty(STDERR_FILENO))
+                        fprintf(stderr, "Starting %s…\r", name);
+                usleep(10000);
+        }
+        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ETIMEDOUT,
+                            "the session daemon %s did not start (no socket at '%s' after 5 s)",
+                            bin, path);
+}
+
+static int connect_ssh(VkCli *cli, VkVarlinkClient **ret, VkError *reterr) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *target = NULL;
+        g_autofree char *remote = vk_uri_bridge_uri(cli->uri);
+        const char *ssh = getenv("VIRTKIT_SSH");
+        int sv[2];
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create socketpair");
+
+        g_ptr_array_add(argv, g_strdup(vk_isempty(ssh) ? "ssh" : ssh));
+        g_ptr_array_add(argv, g_strdup("-T"));
+        g_ptr_array_add(argv, g_strdup("-oBatchMode=yes"));
+        if (cli->uri->port) {
+                g_ptr_array_add(argv, g_strdup("-p"));
+                g_ptr_array_add(argv, g_strdup(cli->uri->port));
+        }
+        target = cli->uri->user ? g_strdup_printf("%s@%s", cli->uri->user, cli->uri->host)
+                                : g_strdup(cli->uri->host);
+        g_ptr_array_add(argv, g_strdup("--"));
+        g_ptr_array_add(argv, g_steal_pointer(&target));
+        g_ptr_array_add(argv, g_strdup("virtkit"));
+        g_ptr_array_add(argv, g_strdup("bridge"));
+        g_ptr_array_add(argv, g_steal_pointer(&remote));
+        g_ptr_array_add(argv, NULL);
+
+        pid = fork();
+        if (pid < 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return vk_error_set_errno(reterr, -errno, "cannot start ssh");
+        }
+        if (pid == 0) {
+                (void) dup2(sv[1], STDIN_FILENO);
+                (void) dup2(sv[1], STDOUT_FILENO);
+                execvp(argv->pdata[0], (char **) argv->pdata);
+                fprintf(stderr, "virtkit: cannot run %s: %m\n", (char *) argv->pdata[0]);
+                _exit(127);
+        }
+        close(sv[1]);
+        cli->ssh_pid = pid;
+        return vk_varlink_client_new_fd(cli->event, sv[0], ret, reterr);
+}
+
+static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkError *reterr) {
+        int idx = driver_index(driver);
+        g_autofree char *path = NULL;
+        int r;
+
+        if (cli->clients[idx]) {
+                *ret = cli->clients[idx];
+                return 0;
+        }
+        if (!cli->event) {
+                r = sd_event_new(&cli->event);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "cannot create event loop");
+        }
+
+        switch (cli->uri->transport) {
+        case VK_URI_SSH:
+                /* the remote qemud forwards calls for secrets, networks and storage */
+                if (idx != 0)
+                        return cli_client(cli, "Qemu", ret, reterr);
+                r = connect_ssh(cli, &cli->clients[idx], reterr);
+                break;
+        case VK_URI_EMBEDDED:
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "URI '%s': the embedded driver is not available in this "
+                                    "build yet; use qemu:///session or qemu:///system",
+                                    cli->uri->text);
+        default:
+                r = vk_cli_socket_path(cli->uri, driver, &path, reterr);
+                if (r < 0)
+                        return r;
+                r = vk_varlink_client_connect(cli->event, path, &cli->clients[idx], NULL);
+                if (r < 0 && cli->uri->instance == VK_INSTANCE_SESSION && !cli->uri->socket) {
+                        r = session_autospawn(cli, driver, path, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_varlink_client_connect(cli->event, path, &cli->clients[idx],
+                                                      reterr);
+                } else if (r < 0) {
+                        g_autofree char *lower = g_ascii_strdown(driver, -1);
+                        r = vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ECONNREFUSED,
+                                         "cannot reach virtkit-%sd at '%s' (URI %s): is it "
+                                         "running?",
+                                         lower, path, cli->uri->text);
+                }
+                break;
+        }
+        if (r < 0)
+                return r;
+        *ret = cli->clients[idx];
+        return 0;
+}
+
+/* Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. */
+int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *params,
+                JsonNode **ret, VkError *reterr) {
+        g_autofree char *full = g_strdup_printf("io.virtkit.%s.%s", driver, method);
+        VkVarlinkClient *cl;
+        int r;
+
+        r = cli_client(cli, driver, &cl, reterr);
+        if (r < 0)
+                return r;
+        return vk_varlink_client_call_sync(cl, full, params, CALL_TIMEOUT_USEC, ret, reterr);
+}
+
+void vk_cli_done(VkCli *cli) {
+        for (size_t i = 0; i < VK_ELEMENTSOF(cli->clients); i++)
+                cli->clients[i] = vk_varlink_client_free(cli->clients[i]);
+        if (cli->ssh_pid > 0) {
+                (void) kill(cli->ssh_pid, SIGTERM);
+                (void) waitpid(cli->ssh_pid, NULL, 0);
+        }
+        cli->event = sd_event_unref(cli->event);
+        cli->uri = vk_uri_free(cli->uri);
+}
