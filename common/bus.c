@@ -20,7 +20,7 @@ static char *names_block(const VkStructType *in, const VkStructType *out, size_t
 
 /*
  * Build the sd-bus vtable of @iface's methods (streaming methods excepted: D-Bus clients get
- * signals instead), all dispatched to @handler. The strings the vtable points to are added to
+ * signals instead), all dispatched to @handler, and of its signals (for introspection). The strings the vtable points to are added to
  * @strings, which must outlive the vtable. Every method is marked unprivileged: authorisation
  * is ours (call.c), decided the same way for both wires.
  */
@@ -32,6 +32,8 @@ sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handle
         for (const VkMethod *const *t = iface->method_tables; t && *t; t++)
                 for (const VkMethod *m = *t; m->name; m++)
                         n++;
+        for (const VkSignal *sig = iface->signals; sig && sig->name; sig++)
+                n++;
 
         vt = g_new0(sd_bus_vtable, n + 2);
         vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_START(0);
@@ -59,6 +61,19 @@ sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handle
                                               .names = names },
                         };
                 }
+        for (const VkSignal *sig = iface->signals; sig && sig->name; sig++) {
+                char *sig_sig = vk_struct_signature(sig->args, false);
+                char *names;
+                size_t len;
+
+                names = names_block(NULL, sig->args, &len);
+                g_ptr_array_add(strings, sig_sig);
+                g_ptr_array_add(strings, names);
+                vt[i++] = (sd_bus_vtable){
+                        .type = _SD_BUS_VTABLE_SIGNAL,
+                        .x.signal = { .member = sig->name, .signature = sig_sig, .names = names },
+                };
+        }
         vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_END;
         return vt;
 }

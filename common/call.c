@@ -117,6 +117,16 @@ bool vk_call_replied(VkCall *c) {
         return c->replied;
 }
 
+/*
+ * False once the caller cannot get a reply any more: its varlink connection closed. D-Bus
+ * calls count as connected (the bus drops replies to peers that left).
+ */
+bool vk_call_is_connected(VkCall *c) {
+        if (c->wire == VK_WIRE_VARLINK)
+                return !c->oneway && vk_varlink_connection_is_open(c->conn);
+        return true;
+}
+
 static VkCall *call_new(VkService *s, const VkMethod *m, VkWire wire) {
         VkCall *c = g_new0(VkCall, 1);
 
@@ -647,6 +657,11 @@ int vk_service_add_varlink_fd(VkService *s, int fd) {
         return vk_varlink_server_add_fd(s->varlink, fd);
 }
 
+/* Serve one connected varlink stream (takes ownership of @fd). */
+int vk_service_add_varlink_connection(VkService *s, int fd) {
+        return vk_varlink_server_add_connection(s->varlink, fd);
+}
+
 /* Bind the varlink socket @path ourselves (started by hand). */
 int vk_service_listen_varlink(VkService *s, const char *path, mode_t mode, VkError *reterr) {
         return vk_varlink_server_listen(s->varlink, path, mode, reterr);
@@ -758,4 +773,34 @@ const char *vk_service_get_product(VkService *s) {
 
 const char *vk_service_get_instance(VkService *s) {
         return s->instance;
+}
+
+/*
+ * Emit the signal @member, declared in the interface's signals, with @args (a struct of the
+ * signal's argument type; NULL for none) from the interface's object on the bus. Returns 0
+ * (also without a bus: there is nobody to tell), -ENOENT for an undeclared signal, or the
+ * sd-bus error.
+ */
+int vk_service_emit_signal(VkService *s, const char *member, const void *args) {
+        g_autoptr(sd_bus_message) m = NULL;
+        const VkSignal *sig = NULL;
+        int r;
+
+        for (const VkSignal *i = s->iface->signals; i && i->name; i++)
+                if (strcmp(i->name, member) == 0)
+                        sig = i;
+        if (!sig)
+                return -ENOENT;
+        if (!s->bus)
+                return 0;
+        r = sd_bus_message_new_signal(s->bus, &m, s->iface->bus_path, s->iface->bus_interface,
+                                      member);
+        if (r < 0)
+                return r;
+        if (sig->args) {
+                r = vk_bus_append_struct(m, sig->args, args);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_send(s->bus, m, NULL);
 }

@@ -33,6 +33,7 @@ typedef struct VkServiceOptions {
 int vk_service_new(sd_event *event, const VkServiceOptions *opts, VkService **ret);
 VkService *vk_service_free(VkService *s);
 int vk_service_add_varlink_fd(VkService *s, int fd);
+int vk_service_add_varlink_connection(VkService *s, int fd);
 int vk_service_listen_varlink(VkService *s, const char *path, mode_t mode, VkError *reterr);
 int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr);
 void vk_service_set_polkit_bus(VkService *s, sd_bus *system_bus);
@@ -45,6 +46,7 @@ const VkInterface *vk_service_get_interface(VkService *s);
 void *vk_service_get_userdata(VkService *s);
 const char *vk_service_get_product(VkService *s);
 const char *vk_service_get_instance(VkService *s);
+int vk_service_emit_signal(VkService *s, const char *member, const void *args);
 
 VkCall *vk_call_ref(VkCall *c);
 VkCall *vk_call_unref(VkCall *c);
@@ -55,6 +57,7 @@ VkService *vk_call_service(VkCall *c);
 const VkMethod *vk_call_method(VkCall *c);
 bool vk_call_more(VkCall *c);
 bool vk_call_replied(VkCall *c);
+bool vk_call_is_connected(VkCall *c);
 int vk_call_reply(VkCall *c, const void *result);
 int vk_call_reply_continue(VkCall *c, const void *result);
 int vk_call_reply_error(VkCall *c, const VkError *e);

@@ -91,6 +91,13 @@ typedef struct VkErrorDecl {
         const char *doc;
 } VkErrorDecl;
 
+/* A D-Bus signal of the interface's object (varlink clients use a streaming method instead). */
+typedef struct VkSignal {
+        const char *name;          /* PascalCase member */
+        const VkStructType *args;  /* the signal's arguments (NULL: none) */
+        const char *doc;
+} VkSignal;
+
 typedef struct VkInterface {
         const char *varlink_name;  /* io.virtkit.Qemu */
         const char *bus_name;      /* io.virtkit.Qemu1 */
@@ -100,6 +107,7 @@ typedef struct VkInterface {
         const char *doc;
         const VkMethod *const *method_tables; /* NULL-terminated list of tables */
         const VkErrorDecl *errors;            /* terminated by name == NULL */
+        const VkSignal *signals;              /* terminated by name == NULL; may be NULL */
 } VkInterface;
 
 const char *vk_field_type_to_string(VkFieldType t);

@@ -579,6 +579,21 @@ int vk_varlink_server_add_fd(VkVarlinkServer *s, int fd) {
 }
 
 /*
+ * Serve one already connected stream socket (an inetd-style activation, or a test feeding
+ * bytes through a socketpair). Takes ownership of @fd; it is made non-blocking.
+ */
+int vk_varlink_server_add_connection(VkVarlinkServer *s, int fd) {
+        int flags = fcntl(fd, F_GETFL);
+
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        return server_add_connection(s, fd);
+}
+
+/*
  * Bind and listen on @path with @mode. A stale socket file nobody listens on is replaced; a
  * live one is an error (another instance runs). The file is removed when the server is freed.
  */

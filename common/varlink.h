@@ -50,6 +50,7 @@ int vk_varlink_server_new(sd_event *event, const VkVarlinkLimits *limits,
                           void *userdata, VkVarlinkServer **ret);
 VkVarlinkServer *vk_varlink_server_free(VkVarlinkServer *s);
 int vk_varlink_server_add_fd(VkVarlinkServer *s, int fd);
+int vk_varlink_server_add_connection(VkVarlinkServer *s, int fd);
 int vk_varlink_server_listen(VkVarlinkServer *s, const char *path, mode_t mode, VkError *reterr);
 void vk_varlink_server_set_accepting(VkVarlinkServer *s, bool accepting);
 unsigned vk_varlink_server_n_connections(VkVarlinkServer *s);
