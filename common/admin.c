@@ -12,25 +12,31 @@ typedef struct VersionResult {
         char *instance;
 } VersionResult;
 
+static const VkField version_result_fields[] = {
+        { "product", VK_FIELD_STRING, offsetof(VersionResult, product), VK_FIELD_REQUIRED },
+        { "version", VK_FIELD_STRING, offsetof(VersionResult, version), VK_FIELD_REQUIRED },
+        { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance),
+          VK_FIELD_REQUIRED },
+        {}
+};
+
 static const VkStructType version_result = {
         .size = sizeof(VersionResult),
-        .fields = (const VkField[]){
-                { "product", VK_FIELD_STRING, offsetof(VersionResult, product), VK_FIELD_REQUIRED },
-                { "version", VK_FIELD_STRING, offsetof(VersionResult, version), VK_FIELD_REQUIRED },
-                { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance),
-                  VK_FIELD_REQUIRED },
-                {} },
+        .fields = version_result_fields,
 };
 
 typedef struct LogLevelParams {
         char *level;
 } LogLevelParams;
 
+static const VkField log_level_params_fields[] = {
+        { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED },
+        {}
+};
+
 static const VkStructType log_level_params = {
         .size = sizeof(LogLevelParams),
-        .fields = (const VkField[]){
-                { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED },
-                {} },
+        .fields = log_level_params_fields,
 };
 
 static int admin_get_version(VkCall *call, void *params, void *userdata) {

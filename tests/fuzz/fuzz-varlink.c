@@ -17,13 +17,16 @@ typedef struct Item {
         int64_t n;
 } Item;
 
+static const VkField item_fields[] = {
+        { "name", VK_FIELD_STRING, offsetof(Item, name), VK_FIELD_REQUIRED },
+        { "n", VK_FIELD_INT, offsetof(Item, n), 0 },
+        {}
+};
+
 static const VkStructType item_type = {
         .name = "Item",
         .size = sizeof(Item),
-        .fields = (const VkField[]){
-                { "name", VK_FIELD_STRING, offsetof(Item, name), VK_FIELD_REQUIRED },
-                { "n", VK_FIELD_INT, offsetof(Item, n), 0 },
-                {} },
+        .fields = item_fields,
 };
 
 typedef struct Args {
@@ -36,17 +39,20 @@ typedef struct Args {
         Item first;
 } Args;
 
+static const VkField args_fields[] = {
+        { "text", VK_FIELD_STRING, offsetof(Args, text), VK_FIELD_REQUIRED },
+        { "flag", VK_FIELD_BOOL, offsetof(Args, flag), 0 },
+        { "count", VK_FIELD_UINT, offsetof(Args, count), 0 },
+        { "ratio", VK_FIELD_DOUBLE, offsetof(Args, ratio), 0 },
+        { "tags", VK_FIELD_STRV, offsetof(Args, tags), 0 },
+        { "items", VK_FIELD_ARRAY, offsetof(Args, items), 0, &item_type },
+        { "first", VK_FIELD_STRUCT, offsetof(Args, first), 0, &item_type },
+        {}
+};
+
 static const VkStructType args_type = {
         .size = sizeof(Args),
-        .fields = (const VkField[]){
-                { "text", VK_FIELD_STRING, offsetof(Args, text), VK_FIELD_REQUIRED },
-                { "flag", VK_FIELD_BOOL, offsetof(Args, flag), 0 },
-                { "count", VK_FIELD_UINT, offsetof(Args, count), 0 },
-                { "ratio", VK_FIELD_DOUBLE, offsetof(Args, ratio), 0 },
-                { "tags", VK_FIELD_STRV, offsetof(Args, tags), 0 },
-                { "items", VK_FIELD_ARRAY, offsetof(Args, items), 0, &item_type },
-                { "first", VK_FIELD_STRUCT, offsetof(Args, first), 0, &item_type },
-                {} },
+        .fields = args_fields,
 };
 
 static int echo(VkCall *call, void *params, void *userdata) {
