@@ -802,5 +802,6 @@ int vk_service_emit_signal(VkService *s, const char *member, const void *args) {
                 if (r < 0)
                         return r;
         }
-        return sd_bus_send(s->bus, m, NULL);
+        r = sd_bus_send(s->bus, m, NULL);
+        return r < 0 ? r : 0;
 }

@@ -4,4 +4,5 @@
 
 #include "method.h"
 
+/* Handlers take the VkSecretDriver as userdata. */
 extern const VkInterface vk_secret_interface;

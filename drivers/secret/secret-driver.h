@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* secret-driver.h: the secret driver's plain C API (vk_secret_driver_*), no IPC types */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <glib.h>
+
+#include "error.h"
+#include "secret-def.h"
+#include "secret-store.h"
+#include "uuid.h"
+#include "xml.h"
+
+/* The driver's own error names (qualified io.virtkit.Secret.<Name> on the wire). */
+#define VK_SECRET_ERROR_NO_SUCH_SECRET "NoSuchSecret"  /* parameter "secret" */
+#define VK_SECRET_ERROR_NO_VALUE       "NoSecretValue" /* parameter "secret" */
+
+/* How many secrets one driver holds at most (each may keep a value in memory). */
+#define VK_SECRET_DRIVER_MAX_SECRETS 4096
+
+typedef struct VkSecretDriver VkSecretDriver;
+
+typedef struct VkSecretDriverConfig {
+        const char *config_dir;      /* definitions, <uuid>.xml */
+        const char *lib_dir;         /* encrypted values, <uuid>.value, and the generated key */
+        const char *credentials_dir; /* $CREDENTIALS_DIRECTORY; NULL: none */
+} VkSecretDriverConfig;
+
+/* What a list or a lookup tells about one secret (never its value). */
+typedef struct VkSecretInfo {
+        VkUuid uuid;
+        VkSecretUsageType usage_type;
+        char *usage_id; /* NULL for VK_SECRET_USAGE_NONE */
+        bool ephemeral;
+        bool is_private;
+        bool has_value;
+} VkSecretInfo;
+
+void vk_secret_info_free(VkSecretInfo *info);
+
+/* ListSecrets filters: VK_TRISTATE_ABSENT matches everything. */
+typedef struct VkSecretFilter {
+        VkTristate ephemeral;
+        VkTristate is_private;
+} VkSecretFilter;
+
+int vk_secret_driver_new(const VkSecretDriverConfig *cfg, VkSecretDriver **ret_drv,
+                         GPtrArray **ret_warnings, VkError *reterr);
+VkSecretDriver *vk_secret_driver_free(VkSecretDriver *drv);
+VkSecretKeySource vk_secret_driver_get_key_source(const VkSecretDriver *drv);
+unsigned vk_secret_driver_count(const VkSecretDriver *drv);
+
+int vk_secret_driver_define(VkSecretDriver *drv, const char *xml, VkUuid *ret_uuid,
+                            VkError *reterr);
+int vk_secret_driver_undefine(VkSecretDriver *drv, const char *uuid, VkError *reterr);
+int vk_secret_driver_list(VkSecretDriver *drv, const VkSecretFilter *filter, GPtrArray **ret_infos,
+                          VkError *reterr);
+int vk_secret_driver_lookup_uuid(VkSecretDriver *drv, const char *uuid, VkSecretInfo **ret_info,
+                                 VkError *reterr);
+int vk_secret_driver_lookup_usage(VkSecretDriver *drv, const char *usage_type, const char *usage_id,
+                                  VkSecretInfo **ret_info, VkError *reterr);
+int vk_secret_driver_get_xml(VkSecretDriver *drv, const char *uuid, char **ret_xml,
+                             VkError *reterr);
+int vk_secret_driver_set_value(VkSecretDriver *drv, const char *uuid, const void *data, size_t len,
+                               VkError *reterr);
+int vk_secret_driver_get_value(VkSecretDriver *drv, const char *uuid, bool for_domain,
+                               VkSecretValue **ret_value, VkError *reterr);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecretDriver, vk_secret_driver_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecretInfo, vk_secret_info_free)
