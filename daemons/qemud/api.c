@@ -1,15 +1,752 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api.c: the io.virtkit.Qemu interface served by virtkit-qemud (one declaration per method) */
+#include <stddef.h>
+#include <string.h>
+
 #include "admin.h"
 #include "api.h"
+#include "call.h"
+#include "log.h"
+#include "macro.h"
+
+#define SUBSCRIBERS_MAX 256
+#define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
+
+/* ---- parameter and result types ---- */
+
+/* Every result made of one string uses this layout (the field name differs per type). */
+typedef struct StringResult {
+        char *value;
+} StringResult;
+
+#define STRING_RESULT(var, field, what)                                                           \
+        static const VkStructType var = {                                                        \
+                .size = sizeof(StringResult),                                                     \
+                .fields = (const VkField[]){ { field, VK_FIELD_STRING,                            \
+                                               offsetof(StringResult, value), VK_FIELD_REQUIRED, \
+                                               NULL, what },                                      \
+                                             {} },                                                \
+        }
+
+STRING_RESULT(xml_result, "xml", "The XML document");
+STRING_RESULT(native_result, "native", "The QEMU command line, one shell line");
+STRING_RESULT(reply_result, "reply", "QEMU's reply: the QMP reply object, or HMP's text");
+
+typedef struct DomainParams {
+        char *domain;
+} DomainParams;
+
+static const VkStructType domain_params = {
+        .size = sizeof(DomainParams),
+        .fields = (const VkField[]){ { "domain", VK_FIELD_STRING, offsetof(DomainParams, domain),
+                                       VK_FIELD_REQUIRED, NULL, "The domain's name or UUID" },
+                                     {} },
+};
+
+typedef struct DomCapsParams {
+        char *emulator;
+        char *arch;
+        char *machine;
+        char *virt_type;
+} DomCapsParams;
+
+static const VkStructType domcaps_params = {
+        .size = sizeof(DomCapsParams),
+        .fields = (const VkField[]){
+                { "emulator", VK_FIELD_STRING, offsetof(DomCapsParams, emulator), 0, NULL,
+                  "Path of the emulator binary" },
+                { "arch", VK_FIELD_STRING, offsetof(DomCapsParams, arch), 0, NULL,
+                  "Guest architecture, e.g. x86_64" },
+                { "machine", VK_FIELD_STRING, offsetof(DomCapsParams, machine), 0, NULL,
+                  "Machine type, e.g. q35" },
+                { "virtType", VK_FIELD_STRING, offsetof(DomCapsParams, virt_type), 0, NULL,
+                  "kvm or qemu" },
+                {} },
+};
+
+typedef struct NativeParams {
+        char *format;
+        char *text;
+} NativeParams;
+
+static const VkStructType to_native_params = {
+        .size = sizeof(NativeParams),
+        .fields = (const VkField[]){
+                { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED,
+                  NULL, "Only qemu-argv" },
+                { "xml", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED, NULL,
+                  "The domain XML" },
+                {} },
+};
+
+static const VkStructType from_native_params = {
+        .size = sizeof(NativeParams),
+        .fields = (const VkField[]){
+                { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED,
+                  NULL, "Only qemu-argv" },
+                { "native", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED,
+                  NULL, "The QEMU command line" },
+                {} },
+};
+
+typedef struct XmlParams {
+        char *xml;
+        bool paused;
+} XmlParams;
+
+static const VkStructType define_params = {
+        .size = sizeof(XmlParams),
+        .fields = (const VkField[]){ { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml),
+                                       VK_FIELD_REQUIRED, NULL, "The domain XML" },
+                                     {} },
+};
+
+static const VkStructType create_params = {
+        .size = sizeof(XmlParams),
+        .fields = (const VkField[]){
+                { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml), VK_FIELD_REQUIRED, NULL,
+                  "The domain XML" },
+                { "paused", VK_FIELD_BOOL, offsetof(XmlParams, paused), 0, NULL,
+                  "Leave the vCPUs stopped" },
+                {} },
+};
+
+typedef struct NameUuidResult {
+        char *name;
+        char *uuid;
+} NameUuidResult;
+
+static const VkStructType name_uuid_result = {
+        .size = sizeof(NameUuidResult),
+        .fields = (const VkField[]){
+                { "name", VK_FIELD_STRING, offsetof(NameUuidResult, name), VK_FIELD_REQUIRED },
+                { "uuid", VK_FIELD_STRING, offsetof(NameUuidResult, uuid), VK_FIELD_REQUIRED },
+                {} },
+};
+
+typedef struct DomainSummary {
+        char *name;
+        char *uuid;
+        int64_t id;
+        char *state;
+        bool persistent;
+        bool autostart;
+} DomainSummary;
+
+static const VkField domain_summary_fields[] = {
+        { "name", VK_FIELD_STRING, offsetof(DomainSummary, name), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(DomainSummary, uuid), VK_FIELD_REQUIRED },
+        { "id", VK_FIELD_INT, offsetof(DomainSummary, id), VK_FIELD_REQUIRED, NULL,
+          "-1 when shut off" },
+        { "state", VK_FIELD_STRING, offsetof(DomainSummary, state), VK_FIELD_REQUIRED, NULL,
+          "running, paused, shutdown, shutoff, crashed, ..." },
+        { "persistent", VK_FIELD_BOOL, offsetof(DomainSummary, persistent), VK_FIELD_REQUIRED },
+        { "autostart", VK_FIELD_BOOL, offsetof(DomainSummary, autostart), VK_FIELD_REQUIRED },
+        {}
+};
+
+static const VkStructType domain_summary_type = {
+        .name = "DomainSummary",
+        .size = sizeof(DomainSummary),
+        .fields = domain_summary_fields,
+        .doc = "One domain in a list",
+};
+
+static const VkStructType lookup_result = {
+        .size = sizeof(DomainSummary),
+        .fields = domain_summary_fields,
+};
+
+typedef struct ListParams {
+        bool active;
+        bool inactive;
+        bool persistent;
+        bool transient;
+        bool autostart;
+} ListParams;
+
+static const VkStructType list_params = {
+        .size = sizeof(ListParams),
+        .fields = (const VkField[]){
+                { "active", VK_FIELD_BOOL, offsetof(ListParams, active), 0, NULL,
+                  "Running domains (with inactive, or neither: both)" },
+                { "inactive", VK_FIELD_BOOL, offsetof(ListParams, inactive), 0 },
+                { "persistent", VK_FIELD_BOOL, offsetof(ListParams, persistent), 0, NULL,
+                  "Defined domains (with transient, or neither: both)" },
+                { "transient", VK_FIELD_BOOL, offsetof(ListParams, transient), 0 },
+                { "autostart", VK_FIELD_BOOL, offsetof(ListParams, autostart), 0, NULL,
+                  "Only domains with autostart" },
+                {} },
+};
+
+typedef struct ListResult {
+        VkArray domains;
+} ListResult;
+
+static const VkStructType list_result = {
+        .size = sizeof(ListResult),
+        .fields = (const VkField[]){ { "domains", VK_FIELD_ARRAY, offsetof(ListResult, domains),
+                                       VK_FIELD_REQUIRED, &domain_summary_type },
+                                     {} },
+};
+
+typedef struct LookupParams {
+        char *name;
+        char *uuid;
+        int64_t id;
+} LookupParams;
+
+static const VkStructType lookup_params = {
+        .size = sizeof(LookupParams),
+        .fields = (const VkField[]){
+                { "name", VK_FIELD_STRING, offsetof(LookupParams, name), 0 },
+                { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0 },
+                { "id", VK_FIELD_INT, offsetof(LookupParams, id), 0, NULL,
+                  "Exactly one of name, uuid and id (> 0) is given" },
+                {} },
+};
+
+typedef struct GetXmlParams {
+        char *domain;
+        bool inactive;
+        bool secure;
+} GetXmlParams;
+
+static const VkStructType get_xml_params = {
+        .size = sizeof(GetXmlParams),
+        .fields = (const VkField[]){
+                { "domain", VK_FIELD_STRING, offsetof(GetXmlParams, domain), VK_FIELD_REQUIRED },
+                { "inactive", VK_FIELD_BOOL, offsetof(GetXmlParams, inactive), 0, NULL,
+                  "The persistent definition even while running" },
+                { "secure", VK_FIELD_BOOL, offsetof(GetXmlParams, secure), 0, NULL,
+                  "Include passwords (root or the session owner only)" },
+                {} },
+};
+
+typedef struct StartParams {
+        char *domain;
+        bool paused;
+} StartParams;
+
+static const VkStructType start_params = {
+        .size = sizeof(StartParams),
+        .fields = (const VkField[]){
+                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+                { "paused", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
+                  "Leave the vCPUs stopped" },
+                {} },
+};
+
+static const VkStructType destroy_params = {
+        .size = sizeof(StartParams),
+        .fields = (const VkField[]){
+                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+                { "graceful", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
+                  "SIGTERM only, never SIGKILL" },
+                {} },
+};
+
+static const VkStructType autostart_params = {
+        .size = sizeof(StartParams),
+        .fields = (const VkField[]){
+                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+                { "enabled", VK_FIELD_BOOL, offsetof(StartParams, paused), VK_FIELD_REQUIRED },
+                {} },
+};
+
+typedef struct InfoResult {
+        char *state;
+        char *reason;
+        uint64_t memory;
+        uint64_t max_memory;
+        uint64_t vcpus;
+        uint64_t cpu_time;
+} InfoResult;
+
+static const VkStructType info_result = {
+        .size = sizeof(InfoResult),
+        .fields = (const VkField[]){
+                { "state", VK_FIELD_STRING, offsetof(InfoResult, state), VK_FIELD_REQUIRED },
+                { "reason", VK_FIELD_STRING, offsetof(InfoResult, reason), VK_FIELD_REQUIRED },
+                { "memory", VK_FIELD_UINT, offsetof(InfoResult, memory), VK_FIELD_REQUIRED, NULL,
+                  "KiB the guest has now (0 when shut off)" },
+                { "maxMemory", VK_FIELD_UINT, offsetof(InfoResult, max_memory),
+                  VK_FIELD_REQUIRED, NULL, "KiB" },
+                { "vcpus", VK_FIELD_UINT, offsetof(InfoResult, vcpus), VK_FIELD_REQUIRED },
+                { "cpuTime", VK_FIELD_UINT, offsetof(InfoResult, cpu_time), VK_FIELD_REQUIRED,
+                  NULL, "Nanoseconds of CPU time QEMU used" },
+                {} },
+};
+
+typedef struct MonitorParams {
+        char *domain;
+        char *command;
+        bool hmp;
+} MonitorParams;
+
+static const VkStructType monitor_params = {
+        .size = sizeof(MonitorParams),
+        .fields = (const VkField[]){
+                { "domain", VK_FIELD_STRING, offsetof(MonitorParams, domain), VK_FIELD_REQUIRED },
+                { "command", VK_FIELD_STRING, offsetof(MonitorParams, command),
+                  VK_FIELD_REQUIRED, NULL, "QMP JSON, or an HMP command line with hmp" },
+                { "hmp", VK_FIELD_BOOL, offsetof(MonitorParams, hmp), 0 },
+                {} },
+};
+
+typedef struct AttachParams {
+        int64_t pid;
+} AttachParams;
+
+static const VkStructType attach_params = {
+        .size = sizeof(AttachParams),
+        .fields = (const VkField[]){
+                { "pid", VK_FIELD_INT, offsetof(AttachParams, pid), VK_FIELD_REQUIRED },
+                {} },
+};
+
+typedef struct EventArgs {
+        char *name;
+        char *uuid;
+        char *event;
+        char *detail;
+} EventArgs;
+
+static const VkStructType event_type = {
+        .size = sizeof(EventArgs),
+        .fields = (const VkField[]){
+                { "name", VK_FIELD_STRING, offsetof(EventArgs, name), VK_FIELD_REQUIRED },
+                { "uuid", VK_FIELD_STRING, offsetof(EventArgs, uuid), VK_FIELD_REQUIRED },
+                { "event", VK_FIELD_STRING, offsetof(EventArgs, event), VK_FIELD_REQUIRED, NULL,
+                  "defined, undefined, started, suspended, resumed, stopped, shutdown, "
+                  "crashed, rebooted" },
+                { "detail", VK_FIELD_STRING, offsetof(EventArgs, detail), VK_FIELD_REQUIRED,
+                  NULL, "booted, destroyed, crashed, shutdown, failed, ..." },
+                {} },
+};
+
+/* ---- helpers ---- */
+
+static VkQemuDriver *api_driver(void *userdata) {
+        return ((VkQemud *) userdata)->driver;
+}
+
+/* The completion of every asynchronous call: reply, log a failure once, drop the call. */
+static void api_on_done(VkQemuDriver *drv, const char *result, const VkError *error,
+                        void *userdata) {
+        VkCall *call = userdata;
+        StringResult res = { .value = (char *) result };
+
+        if (error) {
+                vk_log_debug("%s failed: %s", vk_call_method(call)->name, error->message);
+                (void) vk_call_reply_error(call, error);
+        } else
+                (void) vk_call_reply(call, vk_call_method(call)->out ? &res : NULL);
+        vk_call_unref(call);
+}
+
+/* Hand @call to an asynchronous driver operation that returned @r. */
+static int api_async(VkCall *call, int r) {
+        if (r < 0)
+                return r;
+        vk_call_ref(call); /* api_on_done() replies and unrefs */
+        return 0;
+}
+
+static void summary_fill(DomainSummary *s, const VkDomainObj *obj) {
+        s->name = obj->name;
+        s->uuid = (char *) obj->uuid_str;
+        s->id = obj->id;
+        s->state = (char *) vk_domain_state_to_string(obj->state);
+        s->persistent = obj->persistent;
+        s->autostart = obj->autostart;
+}
+
+/* ---- issue 3: capabilities, native formats ---- */
+
+static int api_get_capabilities(VkCall *call, void *params, void *userdata) {
+        return api_async(call, vk_qemu_driver_get_capabilities(api_driver(userdata), api_on_done,
+                                                               call, vk_call_error(call)));
+}
+
+static int api_get_domain_capabilities(VkCall *call, void *params, void *userdata) {
+        const DomCapsParams *p = params;
+
+        return api_async(call, vk_qemu_driver_get_domain_capabilities(
+                                       api_driver(userdata), p->emulator, p->arch, p->machine,
+                                       p->virt_type, api_on_done, call, vk_call_error(call)));
+}
+
+static int api_xml_to_native(VkCall *call, void *params, void *userdata) {
+        const NativeParams *p = params;
+
+        return api_async(call, vk_qemu_driver_xml_to_native(api_driver(userdata), p->format,
+                                                            p->text, api_on_done, call,
+                                                            vk_call_error(call)));
+}
+
+static int api_xml_from_native(VkCall *call, void *params, void *userdata) {
+        const NativeParams *p = params;
+
+        return vk_qemu_driver_xml_from_native(api_driver(userdata), p->format, p->text,
+                                              vk_call_error(call));
+}
+
+/* ---- issue 4: definitions and queries ---- */
+
+static int api_define(VkCall *call, void *params, void *userdata) {
+        const XmlParams *p = params;
+        VkDomainObj *obj;
+        NameUuidResult res;
+        int r;
+
+        r = vk_qemu_driver_define(api_driver(userdata), p->xml, &obj, vk_call_error(call));
+        if (r < 0)
+                return r;
+        res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };
+        return vk_call_reply(call, &res);
+}
+
+static int api_undefine(VkCall *call, void *params, void *userdata) {
+        const DomainParams *p = params;
+        int r;
+
+        r = vk_qemu_driver_undefine(api_driver(userdata), p->domain, vk_call_error(call));
+        if (r < 0)
+                return r;
+        return vk_call_reply(call, NULL);
+}
+
+static int api_list(VkCall *call, void *params, void *userdata) {
+        const ListParams *p = params;
+        g_autoptr(GPtrArray) objs = NULL;
+        g_autofree DomainSummary *items = NULL;
+        unsigned flags = (p->active ? VK_QEMU_LIST_ACTIVE : 0) |
+                         (p->inactive ? VK_QEMU_LIST_INACTIVE : 0) |
+                         (p->persistent ? VK_QEMU_LIST_PERSISTENT : 0) |
+                         (p->transient ? VK_QEMU_LIST_TRANSIENT : 0) |
+                         (p->autostart ? VK_QEMU_LIST_AUTOSTART : 0);
+        ListResult res = {};
+        int r;
+
+        r = vk_qemu_driver_list(api_driver(userdata), flags, &objs);
+        if (r < 0)
+                return r;
+        items = g_new0(DomainSummary, objs->len + 1);
+        for (guint i = 0; i < objs->len; i++)
+                summary_fill(&items[i], objs->pdata[i]);
+        res.domains = (VkArray){ .items = items, .n = objs->len };
+        return vk_call_reply(call, &res);
+}
+
+static int api_lookup(VkCall *call, void *params, void *userdata) {
+        const LookupParams *p = params;
+        DomainSummary res = {};
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_qemu_driver_lookup_by(api_driver(userdata), p->name, p->uuid, p->id, &obj,
+                                     vk_call_error(call));
+        if (r < 0)
+                return r;
+        summary_fill(&res, obj);
+        return vk_call_reply(call, &res);
+}
+
+static int api_get_xml(VkCall *call, void *params, void *userdata) {
+        const GetXmlParams *p = params;
+        VkQemud *q = userdata;
+        g_autofree char *xml = NULL;
+        StringResult res;
+        int r;
+
+        if (p->secure && !vk_daemon_is_session(q->daemon) && vk_call_peer(call)->uid != 0)
+                return vk_error_set(vk_call_error(call), VK_ERROR_PERMISSION_DENIED, -EPERM,
+                                    "GetDomainXML: secure needs root");
+        r = vk_qemu_driver_get_xml(q->driver, p->domain,
+                                   (p->inactive ? VK_QEMU_XML_INACTIVE : 0) |
+                                           (p->secure ? VK_QEMU_XML_SECURE : 0),
+                                   &xml, vk_call_error(call));
+        if (r < 0)
+                return r;
+        res.value = xml;
+        return vk_call_reply(call, &res);
+}
+
+static int api_get_info(VkCall *call, void *params, void *userdata) {
+        const DomainParams *p = params;
+        VkQemuDomainInfo info;
+        InfoResult res;
+        int r;
+
+        r = vk_qemu_driver_get_info(api_driver(userdata), p->domain, &info, vk_call_error(call));
+        if (r < 0)
+                return r;
+        res = (InfoResult){
+                .state = (char *) vk_domain_state_to_string(info.state),
+                .reason = (char *) vk_domain_reason_to_string(info.reason),
+                .memory = info.memory_kib,
+                .max_memory = info.max_memory_kib,
+                .vcpus = info.vcpus,
+                .cpu_time = info.cpu_time_ns,
+        };
+        return vk_call_reply(call, &res);
+}
+
+static int api_set_autostart(VkCall *call, void *params, void *userdata) {
+        const StartParams *p = params;
+        int r;
+
+        r = vk_qemu_driver_set_autostart(api_driver(userdata), p->domain, p->paused,
+                                         vk_call_error(call));
+        if (r < 0)
+                return r;
+        return vk_call_reply(call, NULL);
+}
+
+/* ---- issue 4: lifecycle ---- */
+
+static int api_start(VkCall *call, void *params, void *userdata) {
+        const StartParams *p = params;
+
+        return api_async(call, vk_qemu_driver_start(api_driver(userdata), p->domain, p->paused,
+                                                    api_on_done, call, vk_call_error(call)));
+}
+
+static void api_on_created(VkQemuDriver *drv, const char *result, const VkError *error,
+                           void *userdata) {
+        VkCall *call = userdata;
+        VkDomainObj *obj = NULL;
+        NameUuidResult res = {};
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (!error && vk_qemu_driver_lookup(drv, result, &obj, &err) < 0)
+                error = &err; /* gone again already (QEMU ended at once) */
+        if (error) {
+                vk_log_debug("CreateDomain failed: %s", error->message);
+                (void) vk_call_reply_error(call, error);
+        } else {
+                res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };
+                (void) vk_call_reply(call, &res);
+        }
+        vk_call_unref(call);
+}
+
+static int api_create(VkCall *call, void *params, void *userdata) {
+        const XmlParams *p = params;
+        int r;
+
+        r = vk_qemu_driver_create(api_driver(userdata), p->xml, p->paused, api_on_created, call,
+                                  vk_call_error(call));
+        return api_async(call, r);
+}
+
+static int api_destroy(VkCall *call, void *params, void *userdata) {
+        const StartParams *p = params;
+
+        return api_async(call, vk_qemu_driver_destroy(api_driver(userdata), p->domain, p->paused,
+                                                      api_on_done, call, vk_call_error(call)));
+}
+
+static int api_domain_op(VkCall *call, void *params, void *userdata, VkQemuDomainOp op) {
+        const DomainParams *p = params;
+
+        return api_async(call, vk_qemu_driver_domain_op(api_driver(userdata), p->domain, op,
+                                                        api_on_done, call, vk_call_error(call)));
+}
+
+static int api_shutdown(VkCall *call, void *params, void *userdata) {
+        return api_domain_op(call, params, userdata, VK_QEMU_OP_SHUTDOWN);
+}
+
+static int api_reboot(VkCall *call, void *params, void *userdata) {
+        return api_domain_op(call, params, userdata, VK_QEMU_OP_REBOOT);
+}
+
+static int api_reset(VkCall *call, void *params, void *userdata) {
+        return api_domain_op(call, params, userdata, VK_QEMU_OP_RESET);
+}
+
+static int api_suspend(VkCall *call, void *params, void *userdata) {
+        return api_domain_op(call, params, userdata, VK_QEMU_OP_SUSPEND);
+}
+
+static int api_resume(VkCall *call, void *params, void *userdata) {
+        return api_domain_op(call, params, userdata, VK_QEMU_OP_RESUME);
+}
+
+static int api_monitor_command(VkCall *call, void *params, void *userdata) {
+        const MonitorParams *p = params;
+
+        return api_async(call, vk_qemu_driver_monitor_command(api_driver(userdata), p->domain,
+                                                              p->command, p->hmp, api_on_done,
+                                                              call, vk_call_error(call)));
+}
+
+static int api_attach(VkCall *call, void *params, void *userdata) {
+        return vk_error_set(vk_call_error(call), VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                            "QemuAttach was removed: attaching to a QEMU started outside "
+                            "virtkit is not supported (libvirt removed it too); define the "
+                            "domain and start it with StartDomain");
+}
+
+/* ---- events ---- */
+
+static void api_prune_subscribers(VkQemud *q) {
+        for (guint i = q->subscribers->len; i > 0; i--) {
+                VkCall *c = q->subscribers->pdata[i - 1];
+
+                if (!vk_call_is_connected(c)) {
+                        g_ptr_array_remove_index(q->subscribers, i - 1);
+                        vk_call_unref(c);
+                }
+        }
+        if (q->subscribers->len == 0)
+                q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
+}
+
+static int api_on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkQemud *q = userdata;
+
+        api_prune_subscribers(q);
+        if (q->prune_timer) {
+                (void) sd_event_source_set_time_relative(s, PRUNE_INTERVAL_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static int api_subscribe(VkCall *call, void *params, void *userdata) {
+        VkQemud *q = userdata;
+        int r;
+
+        if (!vk_call_more(call))
+                return vk_call_reply(call, NULL); /* oneway: nothing to stream to */
+        api_prune_subscribers(q);
+        if (q->subscribers->len >= SUBSCRIBERS_MAX)
+                return vk_error_set(vk_call_error(call), VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
+                                    "SubscribeEvents: more than %d subscribers",
+                                    SUBSCRIBERS_MAX);
+        if (!q->prune_timer) {
+                r = sd_event_add_time_relative(vk_daemon_get_event(q->daemon), &q->prune_timer,
+                                               CLOCK_MONOTONIC, PRUNE_INTERVAL_USEC, 0,
+                                               api_on_prune_timer, q);
+                if (r < 0)
+                        return vk_error_set_errno(vk_call_error(call), r,
+                                                  "Failed to watch the subscription");
+        }
+        g_ptr_array_add(q->subscribers, vk_call_ref(call));
+        return 0;
+}
+
+/*
+ * The driver's lifecycle event: one reply on every SubscribeEvents stream and the
+ * DomainEvent signal on D-Bus.
+ */
+void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata) {
+        VkQemud *q = userdata;
+        EventArgs args = {
+                .name = (char *) ev->name,
+                .uuid = (char *) ev->uuid,
+                .event = (char *) ev->event,
+                .detail = (char *) ev->detail,
+        };
+        VkService *service = vk_daemon_get_service(q->daemon);
+
+        for (guint i = q->subscribers->len; i > 0; i--) {
+                VkCall *c = q->subscribers->pdata[i - 1];
+
+                if (vk_call_reply_continue(c, &args) < 0 || !vk_call_is_connected(c)) {
+                        g_ptr_array_remove_index(q->subscribers, i - 1);
+                        vk_call_unref(c);
+                }
+        }
+        if (service)
+                (void) vk_service_emit_signal(service, "DomainEvent", &args);
+}
+
+/* End every stream (the daemon exits): the clients see their connection close. */
+void vk_qemud_drop_subscribers(VkQemud *q) {
+        q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
+        while (q->subscribers && q->subscribers->len > 0) {
+                VkCall *c = g_ptr_array_steal_index(q->subscribers, q->subscribers->len - 1);
+                vk_call_unref(c);
+        }
+}
+
+/* ---- the interface ---- */
+
+static const VkMethod qemu_methods[] = {
+        { "GetCapabilities", NULL, &xml_result, api_get_capabilities, VK_AUTH_READ, 0,
+          "The host's capabilities XML (emulators probed on first use, then cached)." },
+        { "GetDomainCapabilities", &domcaps_params, &xml_result, api_get_domain_capabilities,
+          VK_AUTH_READ, 0, "What an emulator, machine and virt type support, as XML." },
+        { "DomainXMLToNative", &to_native_params, &native_result, api_xml_to_native,
+          VK_AUTH_READ, 0, "The QEMU command line a domain XML would start (qemu-argv)." },
+        { "DomainXMLFromNative", &from_native_params, &xml_result, api_xml_from_native,
+          VK_AUTH_READ, 0, "Removed: always fails with NotSupported." },
+        { "DefineDomain", &define_params, &name_uuid_result, api_define, VK_AUTH_MANAGE, 0,
+          "Define (or redefine) a persistent domain." },
+        { "UndefineDomain", &domain_params, NULL, api_undefine, VK_AUTH_MANAGE, 0,
+          "Remove a persistent definition; a running domain goes on as transient." },
+        { "ListDomains", &list_params, &list_result, api_list, VK_AUTH_READ, 0,
+          "The domains matching the filters, sorted by name." },
+        { "LookupDomain", &lookup_params, &lookup_result, api_lookup, VK_AUTH_READ, 0,
+          "One domain by name, UUID or id." },
+        { "GetDomainXML", &get_xml_params, &xml_result, api_get_xml, VK_AUTH_READ, 0,
+          "The domain XML: live (id, runtime data) while running unless inactive." },
+        { "GetDomainInfo", &domain_params, &info_result, api_get_info, VK_AUTH_READ, 0,
+          "State, reason, memory, vCPUs and CPU time." },
+        { "StartDomain", &start_params, NULL, api_start, VK_AUTH_MANAGE, 0,
+          "Start a defined domain; replies once QEMU runs (or is paused)." },
+        { "CreateDomain", &create_params, &name_uuid_result, api_create, VK_AUTH_MANAGE, 0,
+          "Create and start a transient domain." },
+        { "DestroyDomain", &destroy_params, NULL, api_destroy, VK_AUTH_MANAGE, 0,
+          "Stop QEMU: SIGTERM, then SIGKILL after a grace period." },
+        { "ShutdownDomain", &domain_params, NULL, api_shutdown, VK_AUTH_MANAGE, 0,
+          "Ask the guest to power off (ACPI)." },
+        { "RebootDomain", &domain_params, NULL, api_reboot, VK_AUTH_MANAGE, 0,
+          "Reset the guest; on_reboot decides what follows." },
+        { "ResetDomain", &domain_params, NULL, api_reset, VK_AUTH_MANAGE, 0,
+          "Hard reset of the guest." },
+        { "SuspendDomain", &domain_params, NULL, api_suspend, VK_AUTH_MANAGE, 0,
+          "Stop the vCPUs." },
+        { "ResumeDomain", &domain_params, NULL, api_resume, VK_AUTH_MANAGE, 0,
+          "Let the vCPUs run again." },
+        { "SetDomainAutostart", &autostart_params, NULL, api_set_autostart, VK_AUTH_MANAGE, 0,
+          "Start the domain when the daemon starts after a host boot." },
+        { "QemuMonitorCommand", &monitor_params, &reply_result, api_monitor_command,
+          VK_AUTH_MONITOR, 0,
+          "Pass a QMP (or HMP) command to QEMU unchecked; taints the domain." },
+        { "QemuAttach", &attach_params, NULL, api_attach, VK_AUTH_MONITOR, 0,
+          "Removed: always fails with NotSupported." },
+        { "SubscribeEvents", NULL, &event_type, api_subscribe, VK_AUTH_READ, VK_METHOD_STREAM,
+          "One reply per lifecycle event (call with more); D-Bus: the DomainEvent signal." },
+        {}
+};
 
 static const VkMethod *const qemu_method_tables[] = {
         vk_admin_methods,
+        qemu_methods,
         NULL,
+};
+
+static const VkErrorDecl qemu_errors[] = {
+        { "NoSuchDomain", VK_STRV("domain"), "No domain has this name, UUID or id" },
+        { "QmpError", VK_STRV("class"), "QEMU answered a monitor command with an error" },
+        { "QmpDisconnected", NULL, "The monitor connection to QEMU is gone" },
+        {}
+};
+
+static const VkSignal qemu_signals[] = {
+        { "DomainEvent", &event_type, "A domain lifecycle event" },
+        {}
 };
 
 const VkInterface vk_qemu_interface = {
         VK_INTERFACE_NAMES("Qemu", "qemu"),
         .doc = "VMs (domains): definitions, lifecycle, QMP, capabilities, security labels.",
         .method_tables = qemu_method_tables,
+        .errors = qemu_errors,
+        .signals = qemu_signals,
 };

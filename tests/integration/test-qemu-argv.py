@@ -192,7 +192,14 @@ class Case:
                         cmd += ['-f', 'luks', '-o', 'key-secret=sec0,iter-time=10']
                 else:
                     cmd += ['-f', 'qcow2']
-                subprocess.run(cmd + [img, '64M'], check=True)
+                # qemu-img times LUKS key derivation by CPU usage and gives up ("Unable to get
+                # accurate CPU usage") when the machine is very busy: retry a few times
+                for attempt in range(5):
+                    if subprocess.run(cmd + [img, '64M']).returncode == 0:
+                        break
+                    time.sleep(0.2 * (attempt + 1))
+                else:
+                    raise RuntimeError(f'qemu-img could not create {img}')
         else:
             img = self.tmpfile(o['filename'], '.raw')
             if not os.path.exists(img):

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-driver.h: the QEMU driver: domains, lifecycle, capabilities (plain C API, no IPC) */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+#include <systemd/sd-event.h>
+
+#include "error.h"
+#include "paths.h"
+#include "qemu-domain-obj.h"
+
+typedef struct VkQemuDriver VkQemuDriver;
+
+/*
+ * Asynchronous operations end with one call of a VkQemuDriverDoneFunc, always from the loop
+ * and never from inside the call that started them: @result (may be NULL; valid during the
+ * call) on success, else @error.
+ */
+typedef void (*VkQemuDriverDoneFunc)(VkQemuDriver *drv, const char *result, const VkError *error,
+                                     void *userdata);
+
+/* A lifecycle event: "defined", "undefined", "started", "suspended", "resumed", "stopped",
+ * "shutdown", "crashed", "rebooted", with a detail (usually the state reason). */
+typedef struct VkQemuDomainEvent {
+        const char *name;
+        const char *uuid;
+        const char *event;
+        const char *detail;
+} VkQemuDomainEvent;
+
+typedef struct VkQemuDriverCallbacks {
+        void (*event)(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
+        /* vk_qemu_driver_is_busy() may have changed */
+        void (*busy_changed)(VkQemuDriver *drv, void *userdata);
+} VkQemuDriverCallbacks;
+
+typedef enum VkQemuListFlags {
+        VK_QEMU_LIST_ACTIVE = 1 << 0,
+        VK_QEMU_LIST_INACTIVE = 1 << 1,
+        VK_QEMU_LIST_PERSISTENT = 1 << 2,
+        VK_QEMU_LIST_TRANSIENT = 1 << 3,
+        VK_QEMU_LIST_AUTOSTART = 1 << 4,
+} VkQemuListFlags;
+
+typedef struct VkQemuDomainInfo {
+        VkDomainState state;
+        VkDomainReason reason;
+        uint64_t memory_kib;
+        uint64_t max_memory_kib;
+        unsigned vcpus;
+        uint64_t cpu_time_ns;
+} VkQemuDomainInfo;
+
+/* GetDomainXML flags */
+typedef enum VkQemuXmlFlags {
+        VK_QEMU_XML_INACTIVE = 1 << 0,
+        VK_QEMU_XML_SECURE = 1 << 1,
+} VkQemuXmlFlags;
+
+int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind,
+                       VkQemuDriver **ret, VkError *reterr);
+VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv);
+void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks *cb,
+                                  void *userdata);
+bool vk_qemu_driver_is_busy(VkQemuDriver *drv);
+
+int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done,
+                                    void *userdata, VkError *reterr);
+int vk_qemu_driver_get_domain_capabilities(VkQemuDriver *drv, const char *emulator,
+                                           const char *arch, const char *machine,
+                                           const char *virttype, VkQemuDriverDoneFunc done,
+                                           void *userdata, VkError *reterr);
+int vk_qemu_driver_xml_to_native(VkQemuDriver *drv, const char *format, const char *xml,
+                                 VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_xml_from_native(VkQemuDriver *drv, const char *format, const char *native,
+                                   VkError *reterr);
+
+int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
+                          VkError *reterr);
+int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, VkError *reterr);
+int vk_qemu_driver_list(VkQemuDriver *drv, unsigned flags, GPtrArray **ret);
+int vk_qemu_driver_lookup(VkQemuDriver *drv, const char *domain, VkDomainObj **ret_obj,
+                          VkError *reterr);
+int vk_qemu_driver_lookup_by(VkQemuDriver *drv, const char *name, const char *uuid, int64_t id,
+                             VkDomainObj **ret_obj, VkError *reterr);
+int vk_qemu_driver_get_xml(VkQemuDriver *drv, const char *domain, unsigned flags, char **ret,
+                           VkError *reterr);
+int vk_qemu_driver_get_info(VkQemuDriver *drv, const char *domain, VkQemuDomainInfo *ret,
+                            VkError *reterr);
+int vk_qemu_driver_set_autostart(VkQemuDriver *drv, const char *domain, bool enabled,
+                                 VkError *reterr);
+
+int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
+                         VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,
+                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
+                           VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+
+/* The simple QMP operations, one job each. */
+typedef enum VkQemuDomainOp {
+        VK_QEMU_OP_SHUTDOWN, /* system_powerdown */
+        VK_QEMU_OP_REBOOT,   /* system_reset, on_reboot honoured */
+        VK_QEMU_OP_RESET,    /* system_reset */
+        VK_QEMU_OP_SUSPEND,  /* stop */
+        VK_QEMU_OP_RESUME,   /* cont */
+        _VK_QEMU_OP_MAX,
+        _VK_QEMU_OP_INVALID = -EINVAL,
+} VkQemuDomainOp;
+
+int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
+                             VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_monitor_command(VkQemuDriver *drv, const char *domain, const char *command,
+                                   bool hmp, VkQemuDriverDoneFunc done, void *userdata,
+                                   VkError *reterr);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuDriver, vk_qemu_driver_free)

@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-process.c: one QEMU process: start, watch, reconnect, stop, status file */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "json.h"
+#include "log.h"
+#include "macro.h"
+#include "qemu-argv.h"
+#include "qemu-process.h"
+#include "sd-glue.h"
+
+/*
+ * Files of a running domain (run dir):
+ *   <name>.json                         status: pid, its start time, binary, monitor path,
+ *                                       start time, id, state, live XML (written atomically)
+ *   domain-<id>-<name, 20 chars>/       private dir (0700): monitor.sock, master-key.aes
+ * and in the log dir <name>.log, QEMU's stdout and stderr (rotated to .log.0 at start once
+ * it is larger than log_max_size). QEMU is started in its own session and process group and
+ * is never waited for: a pidfd says when it ends, so it outlives the daemon.
+ */
+
+#define PROCESS_START_TIMEOUT_USEC (30ULL * 1000 * 1000)
+#define PROCESS_RECONNECT_TIMEOUT_USEC (5ULL * 1000 * 1000)
+#define PROCESS_STATUS_MAX (16U * 1024U * 1024U)
+#define PROCESS_LOG_TAIL_MAX 1024
+#define MASTER_KEY_SIZE 32
+
+static VkQemuProcess *process_ref(VkQemuProcess *p) {
+        p->n_ref++;
+        return p;
+}
+
+static void process_unref(VkQemuProcess *p) {
+        assert(p->n_ref > 0);
+        if (--p->n_ref > 0)
+                return;
+        vk_error_done(&p->error);
+        g_free(p->name);
+        g_free(p->private_dir);
+        g_free(p->monitor_path);
+        g_free(p->status_path);
+        g_free(p->log_path);
+        g_free(p->binary);
+        g_free(p->live_xml);
+        g_free(p);
+}
+
+/* a reference held while callbacks run (they may free the process) */
+typedef VkQemuProcess ProcessRef;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ProcessRef, process_unref)
+
+static void process_stop_sources(VkQemuProcess *p) {
+        p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
+        p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
+        p->kill_timer = sd_event_source_disable_unref(p->kill_timer);
+        p->defer = sd_event_source_disable_unref(p->defer);
+}
+
+/*
+ * Forget the process without touching it (NULL is fine): QEMU keeps running, its files stay,
+ * and no callback runs after this. Used when the daemon exits and when the domain is gone.
+ */
+VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p) {
+        if (!p)
+                return NULL;
+        p->cb = (VkQemuProcessCallbacks){};
+        process_stop_sources(p);
+        p->qmp = vk_qmp_client_free(p->qmp);
+        p->watch = vk_pidfd_watch_free(p->watch);
+        process_unref(p);
+        return NULL;
+}
+
+/* The private directory of domain @name with id @id (names are cut: sockets have 108 bytes). */
+char *vk_qemu_process_private_dir(const char *run_dir, int id, const char *name) {
+        g_autofree char *dir = g_strdup_printf("domain-%d-%.20s", id, name);
+        return g_build_filename(run_dir, dir, NULL);
+}
+
+static void process_remove_tree(const char *dir) {
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *entry;
+
+        if (!d)
+                return;
+        while ((entry = g_dir_read_name(d))) {
+                g_autofree char *path = g_build_filename(dir, entry, NULL);
+                (void) unlink(path);
+        }
+        (void) rmdir(dir);
+}
+
+static void process_remove_files(VkQemuProcess *p) {
+        if (p->status_path)
+                (void) vk_file_remove(p->status_path);
+        if (p->private_dir)
+                process_remove_tree(p->private_dir);
+}
+
+/* ---- /proc ---- */
+
+static int process_read_stat_fields(pid_t pid, unsigned long long *ret_utime,
+                                    unsigned long long *ret_stime,
+                                    unsigned long long *ret_start) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
+        g_autofree char *text = NULL;
+        g_auto(GStrv) fields = NULL;
+        const char *p;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return -ESRCH;
+        /* the command name may hold spaces and parentheses: fields start after the last ')' */
+        p = strrchr(text, ')');
+        if (!p || p[1] != ' ')
+                return -EBADMSG;
+        fields = g_strsplit(p + 2, " ", 0);
+        /* fields[0] is field 3 (state): utime is 14, stime 15, starttime 22 */
+        if (g_strv_length(fields) < 20)
+                return -EBADMSG;
+        if (ret_utime)
+                *ret_utime = g_ascii_strtoull(fields[11], NULL, 10);
+        if (ret_stime)
+                *ret_stime = g_ascii_strtoull(fields[12], NULL, 10);
+        if (ret_start)
+                *ret_start = g_ascii_strtoull(fields[19], NULL, 10);
+        return 0;
+}
+
+/* The start time of @pid (clock ticks after boot, /proc/PID/stat field 22): its identity. */
+int vk_qemu_process_read_pid_start_time(pid_t pid, unsigned long long *ret) {
+        return process_read_stat_fields(pid, NULL, NULL, ret);
+}
+
+/* CPU time QEMU used so far (user + system), in nanoseconds. */
+int vk_qemu_process_cpu_time(const VkQemuProcess *p, uint64_t *ret_nsec) {
+        unsigned long long utime, stime;
+        long hz = sysconf(_SC_CLK_TCK);
+        int r;
+
+        if (p->exited)
+                return -ESRCH;
+        r = process_read_stat_fields(p->pid, &utime, &stime, NULL);
+        if (r < 0)
+                return r;
+        *ret_nsec = (utime + stime) * (1000000000ULL / (unsigned long long) (hz > 0 ? hz : 100));
+        return 0;
+}
+
+static bool process_cmdline_is(pid_t pid, const char *binary) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int) pid);
+        g_autofree char *text = NULL;
+        gsize len = 0;
+
+        if (!g_file_get_contents(path, &text, &len, NULL) || len == 0)
+                return false;
+        return strcmp(text, binary) == 0; /* argv[0] is the binary we exec'd */
+}
+
+/* ---- the end of the process ---- */
+
+static char *process_log_tail(VkQemuProcess *p) {
+        g_autofree char *text = NULL;
+        gsize len = 0;
+        const char *start;
+        char *tail;
+
+        if (!p->log_path || !g_file_get_contents(p->log_path, &text, &len, NULL))
+                return NULL;
+        if ((gsize) p->log_offset >= len)
+                return NULL;
+        start = text + p->log_offset;
+        if (strlen(start) > PROCESS_LOG_TAIL_MAX)
+                start += strlen(start) - PROCESS_LOG_TAIL_MAX;
+        tail = g_strstrip(g_strdup(start));
+        if (!*tail) {
+                g_free(tail);
+                return NULL;
+        }
+        /* one line reads better in an error message */
+        g_strdelimit(tail, "\n", ' ');
+        return tail;
+}
+
+static void process_on_exit(VkPidfdWatch *w, const VkChildExit *exit, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_autoptr(ProcessRef) ref = process_ref(p);
+
+        p->watch = vk_pidfd_watch_free(p->watch);
+        p->exited = true;
+        if (exit) {
+                p->exit_code = exit->code;
+                p->exit_status = exit->status;
+        }
+        process_stop_sources(p);
+        p->qmp = vk_qmp_client_free(p->qmp);
+        process_remove_files(p);
+        vk_log_debug("QEMU of domain '%s' (pid %d) ended", p->name, (int) p->pid);
+
+        if (!p->started) {
+                g_autofree char *tail = process_log_tail(p);
+                g_auto(VkError) error = VK_ERROR_INIT;
+                g_autofree char *why = NULL;
+
+                if (p->exit_code == CLD_EXITED)
+                        why = g_strdup_printf("QEMU exited while starting (status %d)",
+                                              p->exit_status);
+                else
+                        why = g_strdup("QEMU ended while starting");
+                if (vk_error_is_set(&p->error))
+                        vk_error_set(&error, p->error.name, p->error.error, "%s%s%s",
+                                     p->error.message, tail ? ": " : "", tail ? tail : "");
+                else
+                        vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -EIO, "%s%s%s", why,
+                                     tail ? ": " : "", tail ? tail : "");
+                if (p->cb.started)
+                        p->cb.started(p, &error, p->userdata);
+                return;
+        }
+        if (p->cb.exited)
+                p->cb.exited(p, p->userdata);
+}
+
+/* Abort a start: record why, kill QEMU; the started callback runs once it is gone. */
+static void process_fail(VkQemuProcess *p, const VkError *error) {
+        if (p->started || p->exited)
+                return;
+        if (!vk_error_is_set(&p->error))
+                vk_error_set(&p->error, error->name, error->error, "%s", error->message);
+        process_stop_sources(p);
+        p->qmp = vk_qmp_client_free(p->qmp);
+        if (!p->kill_sent) {
+                p->kill_sent = true;
+                (void) kill(p->pid, SIGKILL); /* our unreaped child: the pid cannot be reused */
+        }
+}
+
+static void process_fail_msg(VkQemuProcess *p, const char *name, int err, const char *msg) {
+        g_auto(VkError) e = VK_ERROR_INIT;
+
+        vk_error_set(&e, name, err, "%s", msg);
+        process_fail(p, &e);
+}
+
+static int process_on_started_defer(sd_event_source *s, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_autoptr(ProcessRef) ref = process_ref(p);
+
+        p->defer = sd_event_source_disable_unref(p->defer);
+        if (p->cb.started)
+                p->cb.started(p, NULL, p->userdata);
+        return 0;
+}
+
+/* Success: report from the loop (never from inside a QMP callback's caller chain). */
+static void process_succeed(VkQemuProcess *p) {
+        int r;
+
+        p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
+        p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
+        p->started = true;
+        r = sd_event_add_defer(p->event, &p->defer, process_on_started_defer, p);
+        if (r < 0 && p->cb.started)
+                p->cb.started(p, NULL, p->userdata);
+}
+
+/* ---- QMP ---- */
+
+static void process_on_qmp_event(VkQmpClient *qmp, const char *name, JsonObject *data,
+                                 int64_t timestamp_usec, void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        if (p->started && p->cb.event)
+                p->cb.event(p, name, data, p->userdata);
+}
+
+static void process_on_qmp_disconnect(VkQmpClient *qmp, const VkError *error, void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        vk_log_debug("QMP of domain '%s' closed: %s", p->name,
+                     error && error->message ? error->message : "EOF");
+        p->qmp = vk_qmp_client_free(p->qmp);
+        if (p->reconnected && !p->started) {
+                /* an adopted QEMU whose monitor we cannot use: it still runs */
+                process_succeed(p);
+                return;
+        }
+        /* the pidfd says when QEMU is really gone; a start cannot go on without QMP */
+        if (!p->started)
+                process_fail_msg(p, VK_ERROR_OPERATION_FAILED, -EIO,
+                                 "QEMU closed its monitor connection while starting");
+}
+
+static void process_on_cont(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
+                            void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        if (error) {
+                process_fail(p, error);
+                return;
+        }
+        process_succeed(p);
+}
+
+static void process_on_query_status(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
+                                    void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        if (!error && ret && JSON_NODE_HOLDS_OBJECT(ret)) {
+                JsonObject *o = json_node_get_object(ret);
+                p->paused_at_start = !json_object_get_boolean_member_with_default(o, "running",
+                                                                                  true);
+        }
+        process_succeed(p);
+}
+
+static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+        int r;
+
+        if (p->reconnected)
+                r = vk_qmp_execute(qmp, "query-status", NULL, process_on_query_status, p, NULL,
+                                   &error);
+        else if (p->paused) {
+                process_succeed(p);
+                return;
+        } else
+                r = vk_qmp_execute(qmp, "cont", NULL, process_on_cont, p, NULL, &error);
+        if (r < 0) {
+                if (p->reconnected)
+                        process_succeed(p);
+                else
+                        process_fail(p, &error);
+        }
+}
+
+static const VkQmpCallbacks process_qmp_callbacks = {
+        .ready = process_on_qmp_ready,
+        .event = process_on_qmp_event,
+        .disconnect = process_on_qmp_disconnect,
+};
+
+static int process_on_connect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+        uint64_t delay;
+        int r;
+
+        r = vk_qmp_client_connect(p->event, p->monitor_path, &process_qmp_callbacks, p, &p->qmp,
+                                  &error);
+        if (r >= 0) {
+                p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
+                return 0;
+        }
+        if (r != -ENOENT && r != -ECONNREFUSED && r != -EAGAIN) {
+                if (p->reconnected)
+                        process_succeed(p);
+                else
+                        process_fail(p, &error);
+                return 0;
+        }
+        /* QEMU has not created its monitor yet: try again soon, backing off to 20 ms */
+        p->connect_attempts++;
+        delay = MIN(1000ULL << MIN(p->connect_attempts, 5U), 20000ULL);
+        (void) sd_event_source_set_time_relative(s, delay);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static int process_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_autofree char *msg = NULL;
+
+        p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
+        if (p->reconnected) {
+                /* give up on the monitor, keep watching the process */
+                p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
+                p->qmp = vk_qmp_client_free(p->qmp);
+                process_succeed(p);
+                return 0;
+        }
+        msg = g_strdup_printf("QEMU of domain '%s' did not answer on its monitor '%s' in time",
+                              p->name, p->monitor_path);
+        process_fail_msg(p, VK_ERROR_TIMEOUT, -ETIMEDOUT, msg);
+        return 0;
+}
+
+static int process_arm_timers(VkQemuProcess *p, uint64_t timeout_usec, VkError *reterr) {
+        int r;
+
+        /* accuracy 1 µs: sd-event's default (0) lets a timer slip by up to 250 ms */
+        r = sd_event_add_time_relative(p->event, &p->connect_timer, CLOCK_MONOTONIC, 0, 1,
+                                       process_on_connect_timer, p);
+        if (r >= 0)
+                r = sd_event_add_time_relative(p->event, &p->timeout_timer, CLOCK_MONOTONIC,
+                                               timeout_usec, 0, process_on_timeout, p);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to arm timers");
+        return 0;
+}
+
+/* ---- start ---- */
+
+static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const VkDomainDisk *d = def->disks[i];
+
+                if (!d->src_path || (d->type != VK_DISK_TYPE_FILE && d->type != VK_DISK_TYPE_BLOCK))
+                        continue;
+                if (access(d->src_path, F_OK) < 0)
+                        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED,
+                                            vk_negative_errno(errno),
+                                            "cannot access storage file '%s' of disk '%s' of "
+                                            "domain '%s': %s",
+                                            d->src_path, vk_strempty(d->target_dev), def->name,
+                                            g_strerror(errno));
+        }
+        if (def->kernel && access(def->kernel, R_OK) < 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),
+                                    "cannot access kernel '%s' of domain '%s': %s", def->kernel,
+                                    def->name, g_strerror(errno));
+        if (def->initrd && access(def->initrd, R_OK) < 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),
+                                    "cannot access initrd '%s' of domain '%s': %s", def->initrd,
+                                    def->name, g_strerror(errno));
+        return 0;
+}
+
+static int process_write_master_key(const char *dir, VkError *reterr) {
+        g_autofree char *path = g_build_filename(dir, "master-key.aes", NULL);
+        uint8_t key[MASTER_KEY_SIZE];
+        ssize_t n;
+
+        n = getrandom(key, sizeof(key), /* flags= */ 0);
+        if (n != (ssize_t) sizeof(key))
+                return vk_error_set_errno(reterr, n < 0 ? errno : EIO,
+                                          "Failed to generate the master key");
+        return vk_atomic_file_write(path, key, sizeof(key), 0600, reterr);
+}
+
+static int process_open_log(VkQemuProcess *p, const VkQemuCommand *cmd, uint64_t max_size,
+                            int *ret_fd, VkError *reterr) {
+        g_autofree char *native = vk_qemu_command_to_native(cmd);
+        g_autofree char *header = NULL;
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+        vk_autofd fd = -1;
+        struct stat st;
+
+        if (max_size > 0 && stat(p->log_path, &st) == 0 && (uint64_t) st.st_size >= max_size) {
+                g_autofree char *old = g_strconcat(p->log_path, ".0", NULL);
+                (void) rename(p->log_path, old);
+        }
+        fd = open(p->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to open the log file '%s'",
+                                          p->log_path);
+        header = g_strdup_printf("%s UTC: starting up\n%s\n", stamp, native);
+        if (write(fd, header, strlen(header)) < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to write '%s'", p->log_path);
+        p->log_offset = lseek(fd, 0, SEEK_END);
+        *ret_fd = vk_steal_fd(&fd);
+        return 0;
+}
+
+static void process_on_child(VkChild *child, const VkChildExit *exit, void *userdata) {
+        /* never called: the child is detached at once and watched through its pidfd */
+}
+
+/*
+ * Start QEMU for the running definition @live (its id set): check the disk sources, create the
+ * private dir with a master key, build the command, exec QEMU detached (own session, output
+ * to the log file), then connect QMP (retrying until QEMU created its monitor), run "cont"
+ * unless @opts->paused. @cb->started reports the outcome from the loop, once; on failure QEMU
+ * is gone and its files removed by then. Errors known before the exec fail the call itself
+ * and leave nothing behind. *@ret is owned by the caller. Must run on the loop.
+ */
+int vk_qemu_process_start(sd_event *e, const VkDomainDef *live, const VkQemuProcessOptions *opts,
+                          const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
+                          VkError *reterr) {
+        g_autoptr(VkQemuProcess) p = NULL;
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_autoptr(VkChild) child = NULL;
+        g_autofree char *status_file = NULL;
+        g_autofree char *log_file = NULL;
+        VkQemuArgvOptions aopts = {};
+        VkChildOptions copts = {};
+        vk_autofd log_fd = -1;
+        vk_autofd pidfd = -1;
+        int r;
+
+        assert(e && live && opts && cb && ret);
+
+        p = g_new0(VkQemuProcess, 1);
+        p->n_ref = 1;
+        p->event = e;
+        p->name = g_strdup(live->name);
+        p->id = live->id;
+        p->paused = opts->paused;
+        p->cb = *cb;
+        p->userdata = userdata;
+        p->pid = -1;
+        p->private_dir = vk_qemu_process_private_dir(opts->run_dir, live->id, live->name);
+        p->monitor_path = g_build_filename(p->private_dir, "monitor.sock", NULL);
+        status_file = g_strconcat(live->name, ".json", NULL);
+        log_file = g_strconcat(live->name, ".log", NULL);
+
+        if (strlen(p->monitor_path) > VK_SOCKET_PATH_MAX)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ENAMETOOLONG,
+                                    "the monitor socket path '%s' is longer than %d bytes",
+                                    p->monitor_path, VK_SOCKET_PATH_MAX);
+        r = process_check_sources(live, reterr);
+        if (r < 0)
+                return r;
+
+        aopts.private_dir = p->private_dir;
+        aopts.now = time(NULL);
+        r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &cmd, reterr);
+        if (r < 0)
+                return r;
+
+        process_remove_tree(p->private_dir);
+        if (mkdir(p->private_dir, 0700) < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to create '%s'",
+                                          p->private_dir);
+        /* from here on, a failure removes the private dir */
+        p->status_path = g_build_filename(opts->run_dir, status_file, NULL);
+        p->log_path = g_build_filename(opts->log_dir, log_file, NULL);
+        p->binary = g_strdup(cmd->binary);
+
+        r = process_write_master_key(p->private_dir, reterr);
+        if (r >= 0)
+                r = vk_domain_def_format(live,
+                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                                         &p->live_xml, reterr);
+        /* the timers fire from the loop, after we returned */
+        if (r >= 0)
+                r = process_arm_timers(p, opts->timeout_usec ? opts->timeout_usec
+                                                             : PROCESS_START_TIMEOUT_USEC,
+                                       reterr);
+        if (r >= 0)
+                r = process_open_log(p, cmd, opts->cfg->log_max_size, &log_fd, reterr);
+        if (r < 0) {
+                process_remove_files(p);
+                return r;
+        }
+
+        copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD;
+        copts.env = (const char *const *) cmd->env;
+        copts.stdout_fd = log_fd;
+        copts.stderr_fd = log_fd;
+        copts.working_directory = "/";
+        r = vk_child_spawn(e, (const char *const *) cmd->argv, &copts, process_on_child, NULL,
+                           &child, reterr);
+        if (r < 0) {
+                process_remove_files(p);
+                return r;
+        }
+        p->pid = vk_child_get_pid(child);
+        p->start_time_usec = g_get_real_time();
+        (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
+
+        /* the watch (not the child) reaps it: QEMU must outlive a daemon that goes away */
+        pidfd = fcntl(vk_child_get_pidfd(child), F_DUPFD_CLOEXEC, 3);
+        r = pidfd < 0 ? -errno
+                      : vk_pidfd_watch_fd(e, vk_steal_fd(&pidfd), process_on_exit, p, &p->watch,
+                                          reterr);
+        if (r < 0) {
+                /* cannot watch it: freeing the (not detached) child kills and reaps it */
+                process_remove_files(p);
+                return vk_error_set_errno(reterr, r, "Failed to watch QEMU");
+        }
+        (void) vk_child_detach(child);
+        child = vk_child_free(child);
+
+        vk_log_debug("Started QEMU for domain '%s': pid %d", p->name, (int) p->pid);
+        *ret = g_steal_pointer(&p);
+        return 0;
+}
+
+/* ---- stop ---- */
+
+static int process_on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        p->kill_timer = sd_event_source_disable_unref(p->kill_timer);
+        if (!p->exited && p->watch)
+                (void) kill(p->pid, SIGKILL);
+        return 0;
+}
+
+static int process_signal(VkQemuProcess *p, int sig) {
+        vk_autofd fd = -1;
+
+        /* a pidfd rules out signalling a recycled pid of an adopted QEMU */
+        fd = pidfd_open(p->pid, 0);
+        if (fd < 0)
+                return -errno;
+        if (pidfd_send_signal(fd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+/*
+ * Ask QEMU to end: SIGTERM now, SIGKILL after @grace_usec unless @graceful (then the caller
+ * gives up when it pleases). The exited callback reports the end. Returns -ESRCH when QEMU
+ * is already gone.
+ */
+int vk_qemu_process_terminate(VkQemuProcess *p, bool graceful, uint64_t grace_usec) {
+        int r;
+
+        if (p->exited)
+                return -ESRCH;
+        p->kill_sent = true;
+        r = process_signal(p, SIGTERM);
+        if (r < 0)
+                return r;
+        if (graceful || p->kill_timer)
+                return 0;
+        r = sd_event_add_time_relative(p->event, &p->kill_timer, CLOCK_MONOTONIC, grace_usec, 0,
+                                       process_on_kill_timer, p);
+        return r < 0 ? r : 0;
+}
+
+/* ---- status file ---- */
+
+/*
+ * Write the status file of the running process atomically: what a restarted daemon needs to
+ * find QEMU again. @live is formatted with its live data; @state and @reason are the domain's.
+ */
+int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, const char *state,
+                                 const char *reason, VkError *reterr) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+        int r;
+
+        if (live) {
+                g_free(p->live_xml);
+                p->live_xml = NULL;
+                r = vk_domain_def_format(live,
+                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                                         &p->live_xml, reterr);
+                if (r < 0)
+                        return r;
+        }
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "pid");
+        json_builder_add_int_value(b, p->pid);
+        json_builder_set_member_name(b, "pidStartTime");
+        json_builder_add_int_value(b, (gint64) p->pid_start_time);
+        json_builder_set_member_name(b, "binary");
+        json_builder_add_string_value(b, p->binary);
+        json_builder_set_member_name(b, "monitor");
+        json_builder_add_string_value(b, p->monitor_path);
+        json_builder_set_member_name(b, "privateDir");
+        json_builder_add_string_value(b, p->private_dir);
+        json_builder_set_member_name(b, "log");
+        json_builder_add_string_value(b, vk_strempty(p->log_path));
+        json_builder_set_member_name(b, "startTime");
+        json_builder_add_int_value(b, p->start_time_usec);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, p->id);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, state);
+        json_builder_set_member_name(b, "reason");
+        json_builder_add_string_value(b, reason);
+        json_builder_set_member_name(b, "xml");
+        json_builder_add_string_value(b, vk_strempty(p->live_xml));
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        text = vk_json_to_string(root, true);
+        return vk_atomic_file_write(p->status_path, text, strlen(text), 0600, reterr);
+}
+
+/* Remove the status file @status_path and the private dir it names (a dead QEMU's leftovers). */
+void vk_qemu_process_cleanup_status(const char *status_path) {
+        g_autofree char *text = NULL;
+        g_autoptr(JsonNode) root = NULL;
+        const char *dir;
+
+        if (vk_file_read_all(status_path, PROCESS_STATUS_MAX, &text, NULL, NULL) >= 0 &&
+            vk_json_parse(text, -1, &root, NULL) >= 0 && JSON_NODE_HOLDS_OBJECT(root)) {
+                dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),
+                                                               "privateDir");
+                if (dir && g_path_is_absolute(dir) && !strstr(dir, "/../") &&
+                    strstr(dir, "/domain-"))
+                        process_remove_tree(dir);
+        }
+        (void) vk_file_remove(status_path);
+}
+
+/*
+ * Adopt the QEMU described by @status_path, left by an earlier daemon instance: check that its
+ * pid still is that QEMU (start time and argv[0]), watch it through a pidfd and reconnect QMP
+ * (query-status tells whether it is paused). *@ret_live gets the live definition from the
+ * status file. Fails with -ESRCH when QEMU is gone (the caller cleans up with
+ * vk_qemu_process_cleanup_status()), -EBADMSG when the file is unusable. @cb->started runs
+ * from the loop once QMP works or was given up on (the domain then runs without monitor).
+ */
+int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
+                              const VkQemuProcessCallbacks *cb, void *userdata,
+                              VkQemuProcess **ret, VkDomainDef **ret_live, VkError *reterr) {
+        g_autoptr(VkQemuProcess) p = NULL;
+        g_autoptr(VkDomainDef) live = NULL;
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+        unsigned long long start_time = 0;
+        const char *binary, *monitor, *dir, *xml, *log;
+        JsonObject *o;
+        int r;
+
+        r = vk_file_read_all(status_path, PROCESS_STATUS_MAX, &text, NULL, reterr);
+        if (r < 0)
+                return r;
+        r = vk_json_parse(text, -1, &root, reterr);
+        if (r < 0)
+                return r;
+        if (!JSON_NODE_HOLDS_OBJECT(root))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
+                                    "'%s': not a JSON object", status_path);
+        o = json_node_get_object(root);
+        binary = vk_json_object_get_string_member_or_null(o, "binary");
+        monitor = vk_json_object_get_string_member_or_null(o, "monitor");
+        dir = vk_json_object_get_string_member_or_null(o, "privateDir");
+        xml = vk_json_object_get_string_member_or_null(o, "xml");
+        log = vk_json_object_get_string_member_or_null(o, "log");
+        if (!binary || !monitor || !dir || !xml)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
+                                    "'%s': incomplete status file", status_path);
+
+        p = g_new0(VkQemuProcess, 1);
+        p->n_ref = 1;
+        p->event = e;
+        p->reconnected = true;
+        p->cb = *cb;
+        p->userdata = userdata;
+        p->pid = (pid_t) json_object_get_int_member_with_default(o, "pid", -1);
+        p->pid_start_time = (unsigned long long) json_object_get_int_member_with_default(
+                o, "pidStartTime", 0);
+        p->start_time_usec = json_object_get_int_member_with_default(o, "startTime", 0);
+        p->id = (int) json_object_get_int_member_with_default(o, "id", -1);
+        p->binary = g_strdup(binary);
+        p->monitor_path = g_strdup(monitor);
+        p->private_dir = g_strdup(dir);
+        p->status_path = g_strdup(status_path);
+        p->log_path = log && *log ? g_strdup(log) : NULL;
+        p->live_xml = g_strdup(xml);
+        if (p->pid <= 1 || p->id <= 0)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
+                                    "'%s': bad pid or id", status_path);
+
+        r = vk_domain_def_parse_string(xml, VK_DOMAIN_DEF_PARSE_LIVE, &live, reterr);
+        if (r < 0)
+                return r;
+        p->name = g_strdup(live->name);
+        live->id = p->id;
+
+        /* watch first, then check: the pidfd pins the process we checked */
+        r = vk_pidfd_watch(e, p->pid, process_on_exit, p, &p->watch, NULL);
+        if (r < 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,
+                                    "QEMU of domain '%s' (pid %d) is gone", p->name,
+                                    (int) p->pid);
+        if (vk_qemu_process_read_pid_start_time(p->pid, &start_time) < 0 ||
+            start_time != p->pid_start_time || !process_cmdline_is(p->pid, p->binary))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,
+                                    "QEMU of domain '%s' (pid %d) is gone: the pid now belongs "
+                                    "to another process",
+                                    p->name, (int) p->pid);
+        p->started = false;
+        r = process_arm_timers(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);
+        if (r < 0)
+                return r;
+
+        *ret_live = g_steal_pointer(&live);
+        *ret = g_steal_pointer(&p);
+        return 0;
+}

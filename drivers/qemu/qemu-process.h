@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-process.h: one QEMU process: start, watch, reconnect, stop, status file */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <systemd/sd-event.h>
+
+#include "child.h"
+#include "error.h"
+#include "qemu-caps.h"
+#include "qemu-conf.h"
+#include "qemu-domain-def.h"
+#include "qemu-qmp.h"
+
+typedef struct VkQemuProcess VkQemuProcess;
+
+typedef struct VkQemuProcessCallbacks {
+        /* The start (or reconnect) finished: QEMU runs (or is paused) and QMP works, or
+         * @error says why not; after an error the process is gone and its files removed. */
+        void (*started)(VkQemuProcess *p, const VkError *error, void *userdata);
+        /* A QMP event (SHUTDOWN, RESET, STOP, RESUME, GUEST_PANICKED, ...). */
+        void (*event)(VkQemuProcess *p, const char *name, JsonObject *data, void *userdata);
+        /* QEMU ended after a successful start; runtime files are already removed. */
+        void (*exited)(VkQemuProcess *p, void *userdata);
+} VkQemuProcessCallbacks;
+
+typedef struct VkQemuProcessOptions {
+        const char *run_dir;       /* status files and private dirs */
+        const char *log_dir;       /* <name>.log */
+        const VkQemuCaps *caps;
+        const VkQemuConfig *cfg;
+        bool paused;               /* leave the vCPUs stopped (no "cont") */
+        uint64_t timeout_usec;     /* exec → QMP ready; 0: 30 s */
+} VkQemuProcessOptions;
+
+/* What the driver reads; the process owns every pointer. */
+struct VkQemuProcess {
+        sd_event *event;
+        char *name;
+        int id;
+        char *private_dir;
+        char *monitor_path;
+        char *status_path;
+        char *log_path;
+        char *binary;
+        pid_t pid;
+        unsigned long long pid_start_time; /* /proc/PID/stat field 22 */
+        int64_t start_time_usec;           /* CLOCK_REALTIME */
+        bool reconnected;     /* adopted from an earlier daemon instance */
+        bool started;         /* the started callback reported success */
+        bool exited;
+        bool paused_at_start; /* reconnect: QEMU said it was paused */
+        bool kill_sent;       /* we sent SIGTERM/SIGKILL */
+        int exit_code;        /* CLD_* when known (our own child), else 0 */
+        int exit_status;
+        VkQmpClient *qmp;     /* NULL before the handshake and after EOF */
+
+        /* private */
+        VkQemuProcessCallbacks cb;
+        void *userdata;
+        bool paused;
+        unsigned n_ref;
+        unsigned connect_attempts;
+        uint64_t deadline_usec;
+        VkPidfdWatch *watch;
+        sd_event_source *connect_timer;
+        sd_event_source *timeout_timer;
+        sd_event_source *kill_timer;
+        sd_event_source *defer;
+        off_t log_offset;
+        VkError error;        /* why the start failed, reported once QEMU is gone */
+        char *live_xml;       /* for the status file */
+};
+
+int vk_qemu_process_start(sd_event *e, const VkDomainDef *live, const VkQemuProcessOptions *opts,
+                          const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
+                          VkError *reterr);
+int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
+                              const VkQemuProcessCallbacks *cb, void *userdata,
+                              VkQemuProcess **ret, VkDomainDef **ret_live, VkError *reterr);
+void vk_qemu_process_cleanup_status(const char *status_path);
+VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p);
+int vk_qemu_process_terminate(VkQemuProcess *p, bool graceful, uint64_t grace_usec);
+int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, const char *state,
+                                 const char *reason, VkError *reterr);
+int vk_qemu_process_cpu_time(const VkQemuProcess *p, uint64_t *ret_nsec);
+int vk_qemu_process_read_pid_start_time(pid_t pid, unsigned long long *ret);
+char *vk_qemu_process_private_dir(const char *run_dir, int id, const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuProcess, vk_qemu_process_free)
