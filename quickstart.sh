@@ -13,8 +13,9 @@ PACKAGES=(
     libselinux1-dev libapparmor-dev libcap-ng-dev libpolkit-gobject-1-dev libcmocka-dev
     # run: QEMU, D-Bus, polkit, socket activation
     qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd
-    # tests: an independent varlink client, raw sockets, users
-    golang-go golang-github-varlink-go-dev socat passwd util-linux
+    # tests: an independent varlink client, raw sockets, users, a real systemd in a container
+    golang-go golang-github-varlink-go-dev socat passwd util-linux procps
+    systemd-container debootstrap
 )
 
 as_root() {

@@ -1,0 +1,762 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The units under a real systemd: boot a Debian container with systemd-nspawn, install the
+build tree into it, and check socket activation, D-Bus activation, idle exit, polkit through
+the logind-backed polkitd, a clean stop, and the user units (TEST-ENV.md sections 4a/5, 11).
+
+One container per run: a throwaway overlay over a rootfs cached by rootfs.sh. Every command
+in the container runs through `nsenter -t LEADER -a` and has a timeout; teardown (poweroff,
+cgroups, nspawn's /run leftovers, the overlay) always runs, also on SIGTERM from meson.
+
+Prints one `ok`/`not ok` line per check (TAP-like, for the log) and exits 0, 1 when a check
+failed, or 77 (skip) when the machine cannot run it: not root, no systemd-nspawn, debootstrap
+or overlayfs, or a sanitizer build (the container has no sanitizer runtime).
+
+Environment: VK_TOP_BUILDDIR, VK_VLCALL (set by meson), VK_NSPAWN_CACHE (rootfs cache,
+default /var/cache/virtkit-test), VK_TEST_KEEP=1 (leave the container's files for a look).
+"""
+
+import glob
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP = 77
+DRIVERS = [('qemud', 'Qemu'), ('secretd', 'Secret'), ('networkd', 'Network'),
+           ('storaged', 'Storage')]
+MEMBER, OTHER = 'vkmember', 'vkother'   # users in the container only
+VLCALL = '/opt/virtkit-test/vlcall'     # where the client goes in the container
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, what, *details):
+    if not cond:
+        raise Failure(' '.join([what] + [str(d) for d in details]))
+
+
+def log(msg):
+    for line in str(msg).splitlines():
+        print('# ' + line, flush=True)
+
+
+def skip(reason):
+    print(f'1..0 # SKIP {reason}', flush=True)
+    sys.exit(SKIP)
+
+
+def wait_until(pred, timeout, what, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise Failure(f'timed out after {timeout} s waiting for {what}')
+        time.sleep(interval)
+
+
+class Result:
+    def __init__(self, argv, proc, elapsed):
+        self.argv, self.rc, self.out, self.err = argv, proc.returncode, proc.stdout, proc.stderr
+        self.elapsed = elapsed
+
+    def __str__(self):
+        return (f'`{shlex.join(self.argv)}` (rc {self.rc}, {self.elapsed:.2f} s, '
+                f'stdout {self.out.strip()[-600:]!r}, stderr {self.err.strip()[-600:]!r})')
+
+
+def host(argv, timeout=30, check_rc=True, env=None):
+    t = time.monotonic()
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise Failure(f'`{shlex.join(argv)}` did not finish in {timeout} s')
+    r = Result(argv, p, time.monotonic() - t)
+    if check_rc and r.rc != 0:
+        raise Failure(f'{r} failed')
+    return r
+
+
+# --- build tree ---
+
+def build_options(builddir):
+    with open(os.path.join(builddir, 'meson-info', 'intro-buildoptions.json')) as f:
+        opts = {o['name']: o['value'] for o in json.load(f)}
+    prefix = opts['prefix']
+
+    def under(name):
+        v = opts[name]
+        return v if v.startswith('/') else os.path.join(prefix, v)
+    return {'prefix': prefix, 'sbindir': under('sbindir'), 'datadir': under('datadir'),
+            'sysconfdir': under('sysconfdir'), 'localstatedir': under('localstatedir'),
+            'sanitize': opts.get('b_sanitize', 'none')}
+
+
+# --- the container ---
+
+class Container:
+    def __init__(self, rootfs, workdir):
+        self.lower = rootfs
+        self.work = workdir
+        self.root = os.path.join(workdir, 'root')
+        self.name = f'vkunits-{os.getpid()}'
+        self.log = os.path.join(workdir, 'nspawn.log')
+        self.overlay = False
+        self.nspawn = None
+        self.leader = None
+        self.cgdirs = []
+
+    def prepare(self):
+        """A writable copy of the cached rootfs: an overlay, else a (reflinked) copy."""
+        upper, wdir = os.path.join(self.work, 'upper'), os.path.join(self.work, 'ovl-work')
+        for d in (self.root, upper, wdir):
+            os.makedirs(d)
+        r = host(['mount', '-t', 'overlay', 'overlay', '-o',
+                  f'lowerdir={self.lower},upperdir={upper},workdir={wdir}', self.root],
+                 check_rc=False)
+        if r.rc == 0:
+            self.overlay = True
+            return
+        log(f'overlayfs failed, copying the rootfs instead: {r.err.strip()}')
+        os.rmdir(self.root)
+        host(['cp', '-a', '--reflink=auto', self.lower, self.root], timeout=120)
+
+    def boot(self):
+        cgdirs = [f'/sys/fs/cgroup/{h}/nspawn-{self.name}' for h in ('systemd', 'unified')
+                  if os.path.isdir(f'/sys/fs/cgroup/{h}')]
+        for d in cgdirs:
+            os.makedirs(d, exist_ok=True)
+        self.cgdirs = cgdirs
+
+        def enter_cgroups():
+            # keep nspawn's payload and supervisor cgroups out of the host's root cgroup
+            for d in cgdirs:
+                with open(os.path.join(d, 'cgroup.procs'), 'w') as f:
+                    f.write(str(os.getpid()))
+
+        env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY='1')
+        with open(self.log, 'w') as logf:
+            self.nspawn = subprocess.Popen(
+                ['systemd-nspawn', '-b', '-D', self.root, '-M', self.name, '--register=no',
+                 '--keep-unit', '--console=read-only', '--system-call-filter=bpf',
+                 '--private-network'],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, env=env,
+                preexec_fn=enter_cgroups)
+        t = time.monotonic()
+        my_pidns = os.readlink('/proc/self/ns/pid')
+
+        def leader():
+            """The container's PID 1: the child of nspawn in a new PID namespace (nspawn's
+            short-lived setup child is in ours)."""
+            if self.nspawn.poll() is not None:
+                raise Failure(f'systemd-nspawn exited with {self.nspawn.returncode}: '
+                              + self.log_tail())
+            r = host(['ps', '-o', 'pid=', '--ppid', str(self.nspawn.pid)], check_rc=False)
+            for pid in r.out.split():
+                try:
+                    if os.readlink(f'/proc/{pid}/ns/pid') != my_pidns:
+                        return int(pid)
+                except OSError:
+                    pass
+            return None
+        self.leader = wait_until(leader, 20, 'the container leader', interval=0.05)
+        with open(os.path.join(self.work, 'nspawn'), 'w') as f:
+            f.write(f'{self.name} {self.nspawn.pid} {self.leader} {start_time(self.leader)}\n')
+
+        def running():
+            r = self.run(['systemctl', 'is-system-running'], check_rc=False, timeout=5)
+            return r.out.strip() if r.out.strip() in ('running', 'degraded') else None
+        state = wait_until(running, 30, 'the container to finish booting', interval=0.1)
+        log(f'container {self.name} booted in {time.monotonic() - t:.2f} s ({state}), '
+            f'leader {self.leader}')
+        if state == 'degraded':
+            log(self.run(['systemctl', '--failed', '--no-pager'], check_rc=False).out)
+
+    def live(self, path):
+        """@path in the running container, seen from the host."""
+        return f'/proc/{self.leader}/root{path}'
+
+    def log_tail(self):
+        try:
+            with open(self.log, errors='replace') as f:
+                return ''.join(f.readlines()[-30:])
+        except OSError:
+            return ''
+
+    def run(self, argv, timeout=30, check_rc=True, user=None, session=False):
+        """@argv in the container, as root, as @user without a login session (runuser), or
+        as @user in a logind session (a transient service with PAMName=login)."""
+        if user and session:
+            argv = ['systemd-run', '--quiet', '--wait', '--pipe', f'--uid={user}',
+                    '-p', 'PAMName=login', '--'] + argv
+        elif user:
+            argv = ['runuser', '-u', user, '--'] + argv
+        return host(['nsenter', '-t', str(self.leader), '-a'] + argv, timeout=timeout,
+                    check_rc=check_rc)
+
+    def systemctl(self, *args, **kw):
+        return self.run(['systemctl', '--no-pager'] + list(args), **kw)
+
+    def show(self, unit, *props):
+        r = self.systemctl('show', unit, *[f'-p{p}' for p in props])
+        return dict(line.split('=', 1) for line in r.out.splitlines() if '=' in line)
+
+    def user_env(self, user):
+        uid = int(self.run(['id', '-u', user]).out)
+        return uid, ['env', f'XDG_RUNTIME_DIR=/run/user/{uid}',
+                     f'DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus']
+
+    def user_systemctl(self, user, *args, **kw):
+        """systemctl --user as @user, talking to @user's service manager."""
+        _, env = self.user_env(user)
+        return self.run(env + ['systemctl', '--user', '--no-pager'] + list(args), user=user,
+                        **kw)
+
+    def stop(self):
+        if self.nspawn is None:
+            return
+        t = time.monotonic()
+        if self.leader:
+            r = subprocess.run(['nsenter', '-t', str(self.leader), '-a', 'systemctl',
+                                'poweroff', '--no-block'], capture_output=True, timeout=10)
+            if r.returncode != 0:
+                try:
+                    os.kill(self.leader, signal.SIGRTMIN + 4)
+                except OSError:
+                    pass
+        try:
+            self.nspawn.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            log('the container did not power off in 20 s: killing it')
+            for pid in (self.leader, self.nspawn.pid):
+                try:
+                    if pid:
+                        os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.nspawn.wait(timeout=10)
+        log(f'container stopped in {time.monotonic() - t:.2f} s')
+        self.nspawn = None
+
+    def cleanup(self):
+        for d in self.cgdirs:
+            for top, dirs, _ in os.walk(d, topdown=False):
+                for sub in dirs:
+                    try:
+                        os.rmdir(os.path.join(top, sub))
+                    except OSError:
+                        pass
+            try:
+                os.rmdir(d)
+            except OSError as e:
+                log(f'WARNING: cgroup {d} left behind: {e}')
+        for d in ('propagate', 'unix-export'):
+            shutil.rmtree(f'/run/systemd/nspawn/{d}/{self.name}', ignore_errors=True)
+        # nspawn's image lock, left behind when nspawn was killed
+        try:
+            st = os.stat(self.root)
+            os.unlink(f'/run/systemd/nspawn/locks/inode-{st.st_dev}:{st.st_ino}')
+        except OSError:
+            pass
+        if self.overlay:
+            if subprocess.run(['umount', self.root], capture_output=True).returncode != 0:
+                subprocess.run(['umount', '-l', self.root], capture_output=True)
+
+
+def proc_field(pid, field):
+    """A field of /proc/PID/status ('PPid', 'Name'), or None when @pid is gone."""
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            for line in f:
+                k, _, v = line.partition(':')
+                if k == field:
+                    return v.strip()
+    except OSError:
+        pass
+    return None
+
+
+def start_time(pid):
+    """The start time of @pid (field 22 of /proc/PID/stat), to tell it from a recycled pid."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def sweep_stale(keep):
+    """Tear down what runs killed by SIGKILL left: their container, cgroups, overlay, files.
+    A work directory is stale when the test process that made it ('owner') is gone."""
+    for work in glob.glob('/var/tmp/vk-nspawn-*'):
+        if work == keep:
+            continue
+        try:
+            with open(os.path.join(work, 'owner')) as f:
+                owner = int(f.read())
+        except (OSError, ValueError):
+            continue
+        state = proc_field(owner, 'State')
+        if state and state[0] not in 'ZX':
+            continue
+        log(f'cleaning up after a killed run: {work}')
+        try:
+            with open(os.path.join(work, 'nspawn')) as f:
+                name, nsp, leader, started = f.read().split()
+        except (OSError, ValueError):
+            name = nsp = leader = started = None
+        # the container's PID 1 (killing it ends the whole container), then nspawn
+        if leader and start_time(leader) == started:
+            try:
+                os.kill(int(leader), signal.SIGKILL)
+            except OSError:
+                pass
+            wait_until(lambda: proc_field(leader, 'Name') is None, 10, 'a stale container')
+        # (nspawn is a zombie now if the killed run was its parent: nothing more to do)
+        if nsp and proc_field(nsp, 'Name') == 'systemd-nspawn':
+            try:
+                os.kill(int(nsp), signal.SIGKILL)
+            except OSError:
+                pass
+            wait_until(lambda: proc_field(nsp, 'Name') is None, 10, 'a stale nspawn')
+        ct = Container(None, work)
+        if name:
+            ct.name = name
+            ct.cgdirs = [f'/sys/fs/cgroup/{h}/nspawn-{name}' for h in ('systemd', 'unified')
+                         if os.path.isdir(f'/sys/fs/cgroup/{h}/nspawn-{name}')]
+        ct.overlay = os.path.ismount(ct.root)
+        ct.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- install into the container ---
+
+def install(ct, builddir, opts, vlcall):
+    t = time.monotonic()
+    host(['meson', 'install', '-C', builddir, '--no-rebuild', '--quiet', '--destdir', ct.root],
+         timeout=120)
+    root = ct.root
+
+    def put(src, dst_dir, name=None, mode=0o644):
+        dst = os.path.join(root + dst_dir, name or os.path.basename(src))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+        os.chmod(dst, mode)
+
+    put(vlcall, os.path.dirname(VLCALL), mode=0o755)
+
+    # What an administrator adds when the prefix is not /usr (docs/systemd.md): dbus-daemon
+    # reads bus policy only from /usr/share and /etc, polkitd actions only from /usr/share.
+    # D-Bus service files under /usr/local/share are found (standard directories).
+    datadir = opts['datadir']
+    if datadir != '/usr/share':
+        for n in os.listdir(root + datadir + '/dbus-1/system.d'):
+            put(root + datadir + '/dbus-1/system.d/' + n, '/etc/dbus-1/system.d')
+        put(root + datadir + '/polkit-1/actions/io.virtkit.policy', '/usr/share/polkit-1/actions')
+        if datadir != '/usr/local/share':
+            for n in os.listdir(root + datadir + '/dbus-1/system-services'):
+                put(root + datadir + '/dbus-1/system-services/' + n,
+                    '/usr/share/dbus-1/system-services')
+    # the example rule: group "virtkit" may manage
+    put(root + datadir + '/doc/virtkit/50-virtkit.rules.example', '/etc/polkit-1/rules.d',
+        '50-virtkit.rules')
+    log(f'installed the build tree into the container in {time.monotonic() - t:.2f} s')
+
+
+# --- checks ---
+
+class Suite:
+    def __init__(self, ct, opts):
+        self.ct, self.opts = ct, opts
+        self.sbindir = opts['sbindir']
+        self.unitdir = None
+        self.n = 0
+        self.failed = 0
+
+    def run(self, name, fn):
+        self.n += 1
+        t = time.monotonic()
+        try:
+            fn()
+        except Exception as e:
+            self.failed += 1
+            print(f'not ok {self.n} - {name}', flush=True)
+            log(e if isinstance(e, Failure) else traceback.format_exc())
+            return False
+        print(f'ok {self.n} - {name} ({time.monotonic() - t:.1f} s)', flush=True)
+        return True
+
+    # helpers
+
+    def vlcall(self, iface, method, params=None, user=None, session=False, sock=None,
+               check_rc=True, timeout=10):
+        sock = sock or f'/run/virtkit/io.virtkit.{iface}'
+        argv = [VLCALL, '-timeout', str(timeout), f'unix:{sock}', f'io.virtkit.{iface}.{method}']
+        if params is not None:
+            argv.append(json.dumps(params))
+        return self.ct.run(argv, user=user, session=session, check_rc=check_rc,
+                           timeout=timeout + 10)
+
+    def get_version(self, iface, instance='system', **kw):
+        r = self.vlcall(iface, 'GetVersion', **kw)
+        try:
+            v = json.loads(r.out)
+        except ValueError:
+            raise Failure(f'{r}: no JSON')
+        check(v.get('instance') == instance and v.get('product', '').startswith('virtkit-'),
+              'unexpected GetVersion answer', r)
+        return v
+
+    def state(self, unit):
+        return self.ct.systemctl('is-active', unit, check_rc=False).out.strip()
+
+    def wait_state(self, unit, want, timeout):
+        return wait_until(lambda: self.state(unit) == want, timeout, f'{unit} to be {want}')
+
+    def test_setup(self):
+        ct = self.ct
+        ct.systemctl('daemon-reload')
+        ct.run(['systemd-sysusers'])
+        ct.run(['systemd-tmpfiles', '--create'])
+        pw = ct.run(['getent', 'passwd', 'virtkit-qemu'], check_rc=False)
+        check(pw.rc == 0, 'sysusers did not create virtkit-qemu', pw)
+        check(ct.run(['getent', 'group', 'virtkit'], check_rc=False).rc == 0,
+              'sysusers did not create the group virtkit')
+        groups = ct.run(['id', '-nG', 'virtkit-qemu']).out.split()
+        check('kvm' in groups, 'virtkit-qemu is not in kvm:', groups)
+        lsv = self.opts['localstatedir']
+        for path, mode in [('/run/virtkit/qemu', 0o755), ('/run/virtkit/secret', 0o700),
+                           (f'{lsv}/lib/virtkit/qemu', 0o755),
+                           (f'{lsv}/lib/virtkit/secret', 0o700),
+                           (f'{lsv}/cache/virtkit/storage', 0o755),
+                           (f'{lsv}/log/virtkit/network', 0o700),
+                           (f'{self.opts["sysconfdir"]}/virtkit/secret', 0o700)]:
+            st = ct.run(['stat', '-c', '%a %U', path], check_rc=False)
+            check(st.out.split() == [f'{mode:o}', 'root'], f'tmpfiles: {path}', st)
+        units = [f'virtkit-{d}.socket' for d, _ in DRIVERS]
+        ct.systemctl('enable', '--now', *units)
+        for u in units:
+            check(ct.systemctl('is-enabled', u, check_rc=False).out.strip() == 'enabled',
+                  f'{u} is not enabled')
+        # test users: one in the group "virtkit", one not
+        ct.run(['useradd', '-m', '-G', 'virtkit', MEMBER])
+        ct.run(['useradd', '-m', OTHER])
+
+    def test_verify(self):
+        unitdir = None
+        for d in ['/usr/local/lib/systemd/system', '/usr/lib/systemd/system',
+                  '/lib/systemd/system']:
+            if os.path.exists(self.ct.root + d + '/virtkit-qemud.service'):
+                unitdir = d
+                break
+        check(unitdir, 'virtkit-qemud.service is not installed in a system unit directory')
+        self.unitdir = unitdir
+        files = [f'{unitdir}/virtkit-{d}.{k}' for d, _ in DRIVERS for k in ('service', 'socket')]
+        r = self.ct.run(['systemd-analyze', 'verify', '--man=no'] + files, check_rc=False)
+        check(r.rc == 0 and not r.out.strip() and not r.err.strip(),
+              'systemd-analyze verify (system units) is not clean:', r)
+        userdir = unitdir.rsplit('/', 1)[0] + '/user'
+        files = [f'{userdir}/virtkit-{d}.{k}' for d, _ in DRIVERS for k in ('service', 'socket')]
+        # a user manager's paths need a runtime directory, any will do
+        r = self.ct.run(['env', 'XDG_RUNTIME_DIR=/tmp', 'systemd-analyze', '--user', 'verify',
+                         '--man=no'] + files, check_rc=False)
+        check(r.rc == 0 and not r.out.strip() and not r.err.strip(),
+              'systemd-analyze --user verify (user units) is not clean:', r)
+
+    def test_sockets_listening(self):
+        for d, iface in DRIVERS:
+            sock = f'virtkit-{d}.socket'
+            check(self.state(sock) == 'active', f'{sock} is not active')
+            p = self.ct.show(sock, 'Listen', 'FileDescriptorName')
+            check(p.get('Listen') == f'/run/virtkit/io.virtkit.{iface} (Stream)',
+                  f'{sock} listens on', p)
+            check(p.get('FileDescriptorName') == 'varlink', f'{sock}', p)
+            st = self.ct.run(['stat', '-c', '%F %a', f'/run/virtkit/io.virtkit.{iface}'])
+            check(st.out.strip() == 'socket 666', f'{sock}: the socket file is', st.out)
+            check(self.state(f'virtkit-{d}.service') == 'inactive',
+                  f'virtkit-{d}.service runs before any client came')
+
+    def test_socket_activation(self):
+        for d, iface in DRIVERS:
+            unit = f'virtkit-{d}.service'
+            v = self.get_version(iface)
+            check(v['product'] == f'virtkit-{d}', 'GetVersion answered', v)
+            # Type=notify: "active" only after READY=1; the status text is the daemon's
+            check(self.state(unit) == 'active', f'{unit} is not active after a call')
+            p = self.ct.show(unit, 'StatusText', 'Type', 'NRestarts', 'MainPID')
+            check(p['Type'] == 'notify' and p['StatusText'].startswith('Serving io.virtkit.'),
+                  f'{unit}: no READY/STATUS from the daemon:', p)
+            # the daemon took the socket from systemd instead of binding its own
+            fds = self.ct.run(['ls', '-l', f'/proc/{p["MainPID"]}/fd']).out
+            check('socket:' in fds, f'{unit} has no socket fd', fds)
+        # (the container has no system credential: secretd's LoadCredential= without a path
+        # is skipped, and the unit starts all the same)
+        wants = self.ct.show('virtkit-qemud.service', 'Wants')['Wants'].split()
+        for d in ('secretd', 'networkd', 'storaged'):
+            check(f'virtkit-{d}.socket' in wants, 'virtkit-qemud.service does not want', d)
+
+    def test_idle_exit(self):
+        ct, unit = self.ct, 'virtkit-qemud.service'
+        ct.systemctl('stop', unit)
+        # through the running container's root: its /run is a tmpfs over the overlay's
+        dropin = ct.live(f'/run/systemd/system/{unit}.d/50-test-timeout.conf')
+        os.makedirs(os.path.dirname(dropin), exist_ok=True)
+        with open(dropin, 'w') as f:
+            # more than the default 5 starts in 10 s happen below
+            f.write('[Unit]\nStartLimitBurst=50\n[Service]\nExecStart=\n'
+                    f'ExecStart={self.sbindir}/virtkit-qemud --system --timeout 2\n')
+        ct.systemctl('daemon-reload')
+        self.get_version('Qemu')
+        check(self.state(unit) == 'active', f'{unit} is not active after a call')
+        inv1 = ct.show(unit, 'InvocationID')['InvocationID']
+        t = time.monotonic()
+        self.wait_state(unit, 'inactive', 12)
+        idle = time.monotonic() - t
+        p = ct.show(unit, 'Result', 'ExecMainCode', 'ExecMainStatus')
+        check(p == {'Result': 'success', 'ExecMainCode': '1', 'ExecMainStatus': '0'},
+              f'{unit} did not exit cleanly when idle:', p)
+        check(1.0 < idle < 6, f'idle exit after {idle:.1f} s with --timeout 2')
+        check(self.state('virtkit-qemud.socket') == 'active', 'the socket stopped with the service')
+        self.get_version('Qemu')
+        inv2 = ct.show(unit, 'InvocationID')['InvocationID']
+        check(inv1 != inv2 and self.state(unit) == 'active', 'the next call did not re-activate')
+        # calls that arrive around the moment of the idle exit: each must get its answer
+        # from this instance or the next one, none may hang (vlcall -timeout bounds them)
+        invocations = {inv2}
+        for delay in (1.9, 2.0, 2.1, 3.0):
+            time.sleep(delay)
+            self.get_version('Qemu', timeout=8)
+            invocations.add(ct.show(unit, 'InvocationID')['InvocationID'])
+        check(len(invocations) >= 2, 'no call re-activated the daemon after an idle exit')
+        log(f'idle exit after {idle:.1f} s; 4 calls around later idle exits all answered, '
+            f'by {len(invocations)} instances')
+
+    def test_dbus_activation(self):
+        ct, unit = self.ct, 'virtkit-qemud.service'
+        ct.systemctl('stop', unit)
+        check(self.state(unit) == 'inactive', f'{unit} did not stop')
+
+        def call():
+            r = ct.run(['busctl', '--timeout=10', 'call', 'io.virtkit.Qemu1', '/io/virtkit/Qemu1',
+                        'io.virtkit.Qemu1.Manager', 'GetVersion'], check_rc=False, timeout=20)
+            check(r.rc == 0 and r.out.startswith('sss "virtkit-qemud"')
+                  and r.out.strip().endswith('"system"'), 'busctl GetVersion:', r)
+        call()
+        check(self.state(unit) == 'active', f'{unit} is not active after a D-Bus call')
+        owner = ct.run(['busctl', 'status', '--no-pager', 'io.virtkit.Qemu1'],
+                       check_rc=False).out
+        check(f'Unit={unit}' in owner, 'io.virtkit.Qemu1 is not owned by the unit', owner)
+        # idle exit (still --timeout 2) releases the name; the next call activates again
+        self.wait_state(unit, 'inactive', 12)
+        call()
+        check(self.state(unit) == 'active', f'{unit} was not re-activated through D-Bus')
+
+    def test_polkit(self):
+        ct = self.ct
+        check(MEMBER in ct.run(['getent', 'group', 'virtkit']).out, 'test user not in virtkit')
+        # what polkitd sees of a caller run with PAMName=login: a local, active logind session
+        r = ct.run(['loginctl', 'show-session', 'self', '-p', 'Active', '-p', 'Remote'],
+                   user=OTHER, session=True, check_rc=False)
+        check(r.rc == 0 and r.out.split() == ['Remote=no', 'Active=yes'],
+              'no local active logind session for the test callers:', r)
+        params = {'level': 'info'}
+        # varlink, as a user in a logind session (PAM login) and without one (runuser)
+        for session in (True, False):
+            how = 'in a login session' if session else 'without a session'
+            r = self.vlcall('Qemu', 'SetLogLevel', params, user=MEMBER, session=session,
+                            check_rc=False)
+            check(r.rc == 0, f'{MEMBER} (group virtkit, {how}) may not SetLogLevel:', r)
+            r = self.vlcall('Qemu', 'SetLogLevel', params, user=OTHER, session=session,
+                            check_rc=False)
+            check(r.rc == 3 and ('io.virtkit.Qemu.PermissionDenied' in r.err or
+                                 'io.virtkit.Qemu.InteractiveAuthenticationRequired' in r.err),
+                  f'{OTHER} (not in virtkit, {how}) was not refused:', r)
+            # read-only calls stay open to everyone
+            self.get_version('Qemu', user=OTHER, session=session)
+        # D-Bus, same answers
+        base = ['busctl', '--timeout=10', '--allow-interactive-authorization=no', 'call',
+                'io.virtkit.Qemu1', '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager',
+                'SetLogLevel', 's', 'info']
+        r = ct.run(base, user=MEMBER, session=True, check_rc=False)
+        check(r.rc == 0, f'{MEMBER}: D-Bus SetLogLevel refused:', r)
+        r = ct.run(base, user=OTHER, session=True, check_rc=False)
+        check(r.rc != 0 and 'io.virtkit.qemu.manage' in (r.err + r.out),
+              f'{OTHER}: D-Bus SetLogLevel not refused (or the error names no action):', r)
+
+    def test_clean_stop(self):
+        ct, unit = self.ct, 'virtkit-qemud.service'
+        os.unlink(ct.live(f'/run/systemd/system/{unit}.d/50-test-timeout.conf'))
+        ct.systemctl('daemon-reload')
+        self.get_version('Qemu')
+        check(self.state(unit) == 'active', f'{unit} is not active')
+        inv = ct.show(unit, 'InvocationID')['InvocationID']
+        r = ct.systemctl('stop', unit, timeout=20)
+        check(r.rc == 0, 'systemctl stop failed', r)
+        p = ct.show(unit, 'ActiveState', 'Result', 'ExecMainCode', 'ExecMainStatus')
+        check(p == {'ActiveState': 'inactive', 'Result': 'success', 'ExecMainCode': '1',
+                    'ExecMainStatus': '0'}, f'{unit} did not exit cleanly on SIGTERM:', p)
+        j = ct.run(['journalctl', '--no-pager', '-q', '-o', 'cat', f'_SYSTEMD_INVOCATION_ID={inv}'],
+                   check_rc=False).out
+        check('STOPPING' not in j and 'rror' not in j, 'the journal of the last run shows:', j)
+        j = ct.run(['journalctl', '--no-pager', '-q', '-p', 'err', '-u', 'virtkit-*'],
+                   check_rc=False).out
+        check(not j.strip(), 'errors in the journal of the virtkit units:', j)
+        check(self.state('virtkit-qemud.socket') == 'active', 'the socket went down with stop')
+
+    def test_secretd_credential(self):
+        """The drop-in of docs/systemd.md: the key from a file, as a credential."""
+        ct, unit = self.ct, 'virtkit-secretd.service'
+        keyfile = '/etc/virtkit/secrets-encryption-key'
+        os.makedirs(ct.live('/etc/virtkit'), exist_ok=True)
+        with open(os.open(ct.live(keyfile), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                  'wb') as f:
+            f.write(os.urandom(32))
+        dropin = ct.live(f'/etc/systemd/system/{unit}.d/50-key.conf')
+        os.makedirs(os.path.dirname(dropin), exist_ok=True)
+        with open(dropin, 'w') as f:
+            f.write(f'[Service]\nLoadCredential=secrets-encryption-key:{keyfile}\n')
+        ct.systemctl('daemon-reload')
+        ct.systemctl('stop', unit)
+        r = ct.run(['systemd-analyze', 'verify', '--man=no', unit], check_rc=False)
+        check(r.rc == 0 and not (r.out + r.err).strip(), 'verify with the drop-in:', r)
+        self.get_version('Secret')
+        r = ct.run(['cmp', keyfile,
+                    f'/run/credentials/{unit}/secrets-encryption-key'], check_rc=False)
+        check(r.rc == 0, 'the credential is not the key file:', r)
+        ct.systemctl('stop', unit)
+        check(ct.show(unit, 'Result')['Result'] == 'success', f'{unit} did not stop cleanly')
+
+    def test_user_units(self):
+        ct = self.ct
+        uid, _ = ct.user_env(MEMBER)
+        ct.run(['loginctl', 'enable-linger', MEMBER])
+        self.wait_state(f'user@{uid}.service', 'active', 30)
+        units = [f'virtkit-{d}.socket' for d, _ in DRIVERS]
+        r = ct.user_systemctl(MEMBER, 'enable', '--now', *units, check_rc=False)
+        check(r.rc == 0, 'systemctl --user enable --now failed:', r)
+        rt = f'/run/user/{uid}/virtkit'
+        st = ct.run(['stat', '-c', '%F %a %U', rt, f'{rt}/io.virtkit.Qemu'])
+        check(st.out.split('\n')[:2] == [f'directory 700 {MEMBER}', f'socket 600 {MEMBER}'],
+              'session socket directory and socket:', st.out)
+        for d, iface in DRIVERS:
+            v = self.get_version(iface, instance='session', user=MEMBER,
+                                 sock=f'{rt}/io.virtkit.{iface}')
+            check(v['product'] == f'virtkit-{d}', v)
+            a = ct.user_systemctl(MEMBER, 'is-active', f'virtkit-{d}.service', check_rc=False)
+            check(a.out.strip() == 'active', f'user unit virtkit-{d}.service:', a)
+        # another user cannot even reach the socket
+        r = self.vlcall('Qemu', 'GetVersion', user=OTHER, sock=f'{rt}/io.virtkit.Qemu',
+                        check_rc=False)
+        check(r.rc == 1 and 'permission denied' in r.err, f'{OTHER} reached {MEMBER}\'s socket', r)
+        # D-Bus activation on the user's session bus (dbus-user-session)
+        ct.user_systemctl(MEMBER, 'stop', 'virtkit-qemud.service')
+        _, env = ct.user_env(MEMBER)
+        r = ct.run(env + ['busctl', '--user', '--timeout=10', 'call', 'io.virtkit.Qemu1',
+                          '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager', 'GetVersion'],
+                   user=MEMBER, check_rc=False)
+        check(r.rc == 0 and r.out.strip().endswith('"session"'),
+              'busctl --user GetVersion:', r)
+        a = ct.user_systemctl(MEMBER, 'is-active', 'virtkit-qemud.service', check_rc=False)
+        check(a.out.strip() == 'active', 'user virtkit-qemud.service after a D-Bus call:', a)
+        r = ct.user_systemctl(MEMBER, 'stop', 'virtkit-qemud.service', check_rc=False)
+        check(r.rc == 0, r)
+        j = ct.run(['journalctl', '--no-pager', '-q', '-p', 'err', f'_UID={uid}'],
+                   check_rc=False).out
+        check(not j.strip(), 'errors in the user journal:', j)
+
+
+def main():
+    if os.geteuid() != 0:
+        skip('needs root (systemd-nspawn, overlayfs, cgroups)')
+    for prog in ('systemd-nspawn', 'debootstrap', 'nsenter', 'meson'):
+        if not shutil.which(prog):
+            skip(f'{prog} not found (install systemd-container, debootstrap, util-linux)')
+    builddir = os.environ.get('VK_TOP_BUILDDIR')
+    vlcall = os.environ.get('VK_VLCALL')
+    if not builddir or not vlcall:
+        skip('VK_TOP_BUILDDIR/VK_VLCALL not set: run through meson test')
+    opts = build_options(builddir)
+    if opts['sanitize'] != 'none':
+        skip(f'sanitizer build (b_sanitize={opts["sanitize"]}): the container has no '
+             'sanitizer runtime; the plain build runs this suite')
+
+    t0 = time.monotonic()
+    cache = os.environ.get('VK_NSPAWN_CACHE', '/var/cache/virtkit-test')
+    r = host([os.path.join(HERE, 'rootfs.sh'), cache], timeout=300, check_rc=False)
+    if r.rc != 0:
+        print('not ok 1 - rootfs', flush=True)
+        log(r.err)
+        return 1
+    rootfs = r.out.strip()
+    log(f'rootfs {rootfs} ready in {time.monotonic() - t0:.1f} s')
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, lambda s, f: sys.exit(f'killed by signal {s}'))
+
+    work = tempfile.mkdtemp(prefix='vk-nspawn-', dir='/var/tmp')
+    with open(os.path.join(work, 'owner'), 'w') as f:
+        f.write(f'{os.getpid()}\n')
+    try:
+        sweep_stale(work)
+    except Exception:
+        log('cleaning up after killed runs failed:\n' + traceback.format_exc())
+    ct = Container(rootfs, work)
+    suite = Suite(ct, opts)
+    try:
+        ok = suite.run('prepare the container and install the build tree',
+                       lambda: (ct.prepare(), install(ct, builddir, opts, vlcall), ct.boot()))
+        if ok:
+            ok = suite.run('daemon-reload, sysusers, tmpfiles, enable the sockets',
+                           suite.test_setup)
+        if ok:
+            for name, fn in [
+                    ('systemd-analyze verify: all system and user units', suite.test_verify),
+                    ('the four .socket units listen, no daemon runs yet',
+                     suite.test_sockets_listening),
+                    ('a varlink call activates each daemon (Type=notify, READY)',
+                     suite.test_socket_activation),
+                    ('idle exit (--timeout 2 drop-in) and re-activation, no call lost',
+                     suite.test_idle_exit),
+                    ('D-Bus activation through SystemdService=, also after idle exit',
+                     suite.test_dbus_activation),
+                    ('polkit (logind-backed): group virtkit may SetLogLevel, others are refused',
+                     suite.test_polkit),
+                    ('systemctl stop: clean exit, no error in the journal',
+                     suite.test_clean_stop),
+                    ('secretd: the credential drop-in of docs/systemd.md',
+                     suite.test_secretd_credential),
+                    ('user units: session sockets activate the session daemons',
+                     suite.test_user_units)]:
+                suite.run(name, fn)
+        if suite.failed:
+            log('the end of the container console:\n' + ct.log_tail())
+            if ct.leader and ct.nspawn and ct.nspawn.poll() is None:
+                log(ct.run(['journalctl', '--no-pager', '-q', '-n', '60'], check_rc=False).out)
+    finally:
+        try:
+            ct.stop()
+        finally:
+            ct.cleanup()
+            if os.environ.get('VK_TEST_KEEP') == '1':
+                log(f'kept {work}')
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+    print(f'1..{suite.n}')
+    log(f'{suite.n - suite.failed}/{suite.n} passed in {time.monotonic() - t0:.1f} s')
+    return 1 if suite.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
