@@ -360,6 +360,9 @@ static int daemon_run(VkDaemon *d) {
         if (r < 0)
                 return vk_log_error_errno(r, "Failed to create the service: %m");
 
+        if (d->info->service_ready)
+                d->info->service_ready(d->userdata, d->service);
+
         r = daemon_setup_varlink(d);
         if (r < 0)
                 return r;

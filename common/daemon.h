@@ -23,6 +23,8 @@ typedef struct VkDaemonInfo {
         void (*done)(void *userdata);
         /* True while the driver has work that must keep the daemon alive (running VMs). */
         bool (*busy)(void *userdata);
+        /* Optional: the service now exists (before the loop runs). */
+        void (*service_ready)(void *userdata, VkService *service);
 } VkDaemonInfo;
 
 int vk_daemon_main(int argc, char **argv, const VkDaemonInfo *info);

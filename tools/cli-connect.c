@@ -175,10 +175,18 @@ static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkE
                 r = connect_ssh(cli, &cli->clients[idx], reterr);
                 break;
         case VK_URI_EMBEDDED:
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "URI '%s': the embedded driver is not available in this "
-                                    "build yet; use qemu:///session or qemu:///system",
-                                    cli->uri->text);
+                if (idx != 0)
+                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                            "URI '%s': the embedded instance has no %s driver "
+                                            "yet",
+                                            cli->uri->text, driver);
+                if (!cli->embed) {
+                        r = vk_embed_open(cli->event, cli->uri->root, &cli->embed, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                r = vk_embed_connect(cli->embed, &cli->clients[idx], reterr);
+                break;
         default:
                 r = vk_cli_socket_path(cli->uri, driver, &path, reterr);
                 if (r < 0)
@@ -225,6 +233,7 @@ void vk_cli_done(VkCli *cli) {
                 (void) kill(cli->ssh_pid, SIGTERM);
                 (void) waitpid(cli->ssh_pid, NULL, 0);
         }
+        cli->embed = vk_embed_free(cli->embed);
         cli->event = sd_event_unref(cli->event);
         cli->uri = vk_uri_free(cli->uri);
 }

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <systemd/sd-event.h>
 
+#include "cli-embed.h"
 #include "cli-uri.h"
 #include "error.h"
 #include "varlink.h"
@@ -14,6 +15,7 @@ typedef struct VkCli {
         sd_event *event;
         VkVarlinkClient *clients[4]; /* Qemu, Secret, Network, Storage */
         pid_t ssh_pid;
+        VkEmbed *embed;
         bool json;
         bool quiet_progress;
 } VkCli;

@@ -14,6 +14,7 @@
 #include "cli-connect.h"
 #include "json.h"
 #include "macro.h"
+#include "uuid.h"
 
 #define EXIT_USAGE 2
 #define MAX_XML_FILE (16u << 20)
@@ -57,6 +58,20 @@ static JsonNode *params_domain(const char *domain) {
         JsonObject *o = json_object_new();
 
         json_object_set_string_member(o, "domain", domain);
+        return params_take(o);
+}
+
+/* LookupDomain takes one of name, uuid, id: pick by the look of @domain. */
+static JsonNode *params_lookup(const char *domain) {
+        JsonObject *o = json_object_new();
+        VkUuid u;
+
+        if (vk_uuid_parse(domain, &u) >= 0)
+                json_object_set_string_member(o, "uuid", domain);
+        else if (*domain && strspn(domain, "0123456789") == strlen(domain))
+                json_object_set_int_member(o, "id", g_ascii_strtoll(domain, NULL, 10));
+        else
+                json_object_set_string_member(o, "name", domain);
         return params_take(o);
 }
 
@@ -282,7 +297,7 @@ static int cmd_dominfo(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL, info = NULL;
         int r;
 
-        r = vk_cli_call(cli, "Qemu", "LookupDomain", params_domain(a->pos[0]), &reply, e);
+        r = vk_cli_call(cli, "Qemu", "LookupDomain", params_lookup(a->pos[0]), &reply, e);
         if (r < 0)
                 return r;
         r = vk_cli_call(cli, "Qemu", "GetDomainInfo", params_domain(a->pos[0]), &info, e);
@@ -292,7 +307,10 @@ static int cmd_dominfo(VkCli *cli, const Args *a, VkError *e) {
                 print_json(info);
                 return 0;
         }
-        printf("%-15s %s\n", "Id:", num(reply, "id") > 0 ? str(reply, "idText") : "-");
+        if (num(reply, "id") > 0)
+                printf("%-15s %" G_GINT64_FORMAT "\n", "Id:", num(reply, "id"));
+        else
+                printf("%-15s %s\n", "Id:", "-");
         printf("%-15s %s\n", "Name:", str(reply, "name"));
         printf("%-15s %s\n", "UUID:", str(reply, "uuid"));
         printf("%-15s %s\n", "State:", str(info, "state"));
@@ -322,7 +340,7 @@ static int cmd_lookup(VkCli *cli, const Args *a, VkError *e, const char *field) 
         g_autoptr(JsonNode) reply = NULL;
         int r;
 
-        r = vk_cli_call(cli, "Qemu", "LookupDomain", params_domain(a->pos[0]), &reply, e);
+        r = vk_cli_call(cli, "Qemu", "LookupDomain", params_lookup(a->pos[0]), &reply, e);
         if (r < 0)
                 return r;
         if (cli->json)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api.c: the io.virtkit.Qemu interface served by virtkit-qemud (one declaration per method) */
 #include <stddef.h>
+#include <signal.h>
 #include <string.h>
 
 #include "admin.h"
@@ -460,7 +461,7 @@ static int api_get_xml(VkCall *call, void *params, void *userdata) {
         StringResult res;
         int r;
 
-        if (p->secure && !vk_daemon_is_session(q->daemon) && vk_call_peer(call)->uid != 0)
+        if (p->secure && !q->session && vk_call_peer(call)->uid != 0)
                 return vk_error_set(vk_call_error(call), VK_ERROR_PERMISSION_DENIED, -EPERM,
                                     "GetDomainXML: secure needs root");
         r = vk_qemu_driver_get_xml(q->driver, p->domain,
@@ -628,7 +629,7 @@ static int api_subscribe(VkCall *call, void *params, void *userdata) {
                                     "SubscribeEvents: more than %d subscribers",
                                     SUBSCRIBERS_MAX);
         if (!q->prune_timer) {
-                r = sd_event_add_time_relative(vk_daemon_get_event(q->daemon), &q->prune_timer,
+                r = sd_event_add_time_relative(q->event, &q->prune_timer,
                                                CLOCK_MONOTONIC, PRUNE_INTERVAL_USEC, 0,
                                                api_on_prune_timer, q);
                 if (r < 0)
@@ -651,7 +652,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
                 .event = (char *) ev->event,
                 .detail = (char *) ev->detail,
         };
-        VkService *service = vk_daemon_get_service(q->daemon);
+        VkService *service = q->service;
 
         for (guint i = q->subscribers->len; i > 0; i--) {
                 VkCall *c = q->subscribers->pdata[i - 1];
@@ -750,3 +751,70 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
 };
+
+static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
+        VkQemud *q = userdata;
+
+        if (q->busy_changed)
+                q->busy_changed(q->busy_userdata);
+}
+
+/* Streams end while the service still exists (the owner frees us after the service). */
+static int qemud_on_exit(sd_event_source *s, void *userdata) {
+        vk_qemud_drop_subscribers(userdata);
+        return 0;
+}
+
+/*
+ * The state every handler of vk_qemu_interface gets: the QEMU driver for @paths on @event,
+ * reconnected to the VMs its run dir knows. @session: the callers own the instance (session or
+ * embedded), so no root check applies. @busy_changed (may be NULL) runs when
+ * vk_qemu_driver_is_busy() may have changed. Set q->service once the service exists, so that
+ * events also go out as D-Bus signals. SIGCHLD gets blocked (sd-event watches QEMU).
+ */
+int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, bool session,
+                 void (*busy_changed)(void *userdata), void *userdata, VkQemud **ret,
+                 VkError *reterr) {
+        static const VkQemuDriverCallbacks callbacks = {
+                .event = vk_qemud_on_event,
+                .busy_changed = qemud_on_busy_changed,
+        };
+        g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return vk_error_set_errno(reterr, -errno, "Failed to block SIGCHLD");
+
+        q->event = sd_event_ref(event);
+        q->session = session;
+        q->busy_changed = busy_changed;
+        q->busy_userdata = userdata;
+        q->subscribers = g_ptr_array_new();
+        r = vk_qemu_driver_new(event, paths, kind, &q->driver, reterr);
+        if (r < 0)
+                return r;
+        r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to add an exit source");
+        vk_qemu_driver_set_callbacks(q->driver, &callbacks, q);
+        *ret = g_steal_pointer(&q);
+        return 0;
+}
+
+/* Free the state and the driver; running QEMUs stay (the next instance reconnects). */
+VkQemud *vk_qemud_free(VkQemud *q) {
+        if (!q)
+                return NULL;
+        vk_qemud_drop_subscribers(q);
+        q->exit_source = sd_event_source_disable_unref(q->exit_source);
+        q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
+        if (q->subscribers)
+                g_ptr_array_unref(q->subscribers);
+        vk_qemu_driver_free(q->driver);
+        sd_event_unref(q->event);
+        g_free(q);
+        return NULL;
+}

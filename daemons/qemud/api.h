@@ -4,13 +4,18 @@
 
 #include <systemd/sd-event.h>
 
-#include "daemon.h"
+#include "call.h"
+#include "paths.h"
 #include "method.h"
 #include "qemu-driver.h"
 
 /* What every handler gets as userdata: the driver and the event subscribers. */
 typedef struct VkQemud {
-        VkDaemon *daemon;
+        sd_event *event;
+        VkService *service;           /* set by the owner once it exists: D-Bus signals */
+        bool session;                 /* the callers own the instance (session, embedded) */
+        void (*busy_changed)(void *userdata);
+        void *busy_userdata;
         VkQemuDriver *driver;
         GPtrArray *subscribers;       /* VkCall of SubscribeEvents streams (references) */
         sd_event_source *prune_timer; /* drops subscribers whose connection closed */
@@ -21,3 +26,9 @@ extern const VkInterface vk_qemu_interface;
 
 void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
 void vk_qemud_drop_subscribers(VkQemud *q);
+int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, bool session,
+                 void (*busy_changed)(void *userdata), void *userdata, VkQemud **ret,
+                 VkError *reterr);
+VkQemud *vk_qemud_free(VkQemud *q);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemud, vk_qemud_free)

@@ -666,7 +666,7 @@ static int graphics_parse_port(xmlNode *node, const char *attr, int *ret, VkErro
         return 1;
 }
 
-static int graphics_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+static int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainGraphics) g = g_new0(VkDomainGraphics, 1);
         xmlNode *listen;
         int r;
@@ -731,8 +731,11 @@ static int graphics_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
                 g->listen_element = true;
         }
 
-        /* libvirt's normalisation: no port, port='-1' and autoport='yes' all mean automatic */
-        if (g->autoport == VK_TRISTATE_YES || g->port == -1 ||
+        /* libvirt's normalisation: no port, port='-1' and autoport='yes' all mean automatic;
+         * the live XML of a running domain shows the port that was picked */
+        if (g->autoport == VK_TRISTATE_YES && g->port > 0 && (flags & VK_DOMAIN_DEF_PARSE_LIVE))
+                ;
+        else if (g->autoport == VK_TRISTATE_YES || g->port == -1 ||
             (g->port == 0 && g->autoport == VK_TRISTATE_ABSENT)) {
                 if (g->autoport == VK_TRISTATE_NO)
                         return vk_xml_error(node, "autoport", reterr,
@@ -1332,7 +1335,7 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                 else if (strcmp(name, "input") == 0)
                         r = input_parse(def, c, flags, reterr);
                 else if (strcmp(name, "graphics") == 0)
-                        r = graphics_parse(def, c, reterr);
+                        r = graphics_parse(def, c, flags, reterr);
                 else if (strcmp(name, "video") == 0)
                         r = video_parse(def, c, flags, reterr);
                 else if (strcmp(name, "serial") == 0)

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -36,6 +38,95 @@
 #define PROCESS_LOG_TAIL_MAX 1024
 #define MASTER_KEY_SIZE 32
 
+#define GRAPHICS_PORT_FIRST 5900
+#define WEBSOCKET_PORT_FIRST 5700
+
+/* Ports handed out for autoport graphics in this process, until their QEMU is gone. */
+static GHashTable *reserved_ports;
+
+static bool port_is_free(int port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        vk_autofd fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+
+        if (fd < 0)
+                return false;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        return bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
+
+/*
+ * A free TCP port from @first on, for a graphics server with autoport. Reserved here so that
+ * two domains starting at once do not pick the same one; QEMU binds it soon after, and ports
+ * held by QEMUs of an earlier daemon fail the bind test.
+ */
+static int process_reserve_port(VkQemuProcess *p, int first, VkError *reterr) {
+        size_t slot;
+
+        for (slot = 0; slot < G_N_ELEMENTS(p->ports) && p->ports[slot]; slot++)
+                ;
+        if (slot == G_N_ELEMENTS(p->ports))
+                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -ENOSPC,
+                                    "too many automatic graphics ports for one domain");
+        if (!reserved_ports)
+                reserved_ports = g_hash_table_new(NULL, NULL);
+        for (int port = first; port < 65536; port++) {
+                if (g_hash_table_contains(reserved_ports, GINT_TO_POINTER(port)) ||
+                    !port_is_free(port))
+                        continue;
+                g_hash_table_add(reserved_ports, GINT_TO_POINTER(port));
+                p->ports[slot] = port;
+                return port;
+        }
+        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EADDRINUSE,
+                            "no free TCP port from %d on for graphics", first);
+}
+
+static void process_release_ports(VkQemuProcess *p) {
+        for (size_t i = 0; i < G_N_ELEMENTS(p->ports); i++)
+                if (p->ports[i] && reserved_ports)
+                        g_hash_table_remove(reserved_ports, GINT_TO_POINTER(p->ports[i]));
+        memset(p->ports, 0, sizeof(p->ports));
+}
+
+/*
+ * Fill @aopts with ports for every graphics device that asks for one automatically, and show
+ * them in the live definition @def (as port='5900' with autoport='yes').
+ */
+static int process_pick_graphics_ports(VkQemuProcess *p, VkDomainDef *def,
+                                       VkQemuArgvOptions *aopts, VkError *reterr) {
+        for (size_t i = 0; i < def->n_graphics; i++) {
+                VkDomainGraphics *g = def->graphics[i];
+                bool autoport = g->port <= 0 || g->autoport == VK_TRISTATE_YES;
+                int r;
+
+                if (g->type == VK_GRAPHICS_VNC) {
+                        if (autoport && !aopts->vnc_port) {
+                                r = process_reserve_port(p, GRAPHICS_PORT_FIRST, reterr);
+                                if (r < 0)
+                                        return r;
+                                aopts->vnc_port = r;
+                                g->port = r;
+                                g->autoport = VK_TRISTATE_YES;
+                        }
+                        if (g->websocket < 0 && !aopts->vnc_websocket_port) {
+                                r = process_reserve_port(p, WEBSOCKET_PORT_FIRST, reterr);
+                                if (r < 0)
+                                        return r;
+                                aopts->vnc_websocket_port = r;
+                        }
+                } else if (g->type == VK_GRAPHICS_SPICE && autoport && !aopts->spice_port) {
+                        r = process_reserve_port(p, GRAPHICS_PORT_FIRST, reterr);
+                        if (r < 0)
+                                return r;
+                        aopts->spice_port = r;
+                        g->port = r;
+                        g->autoport = VK_TRISTATE_YES;
+                }
+        }
+        return 0;
+}
+
 static VkQemuProcess *process_ref(VkQemuProcess *p) {
         p->n_ref++;
         return p;
@@ -46,6 +137,7 @@ static void process_unref(VkQemuProcess *p) {
         if (--p->n_ref > 0)
                 return;
         vk_error_done(&p->error);
+        process_release_ports(p);
         g_free(p->name);
         g_free(p->private_dir);
         g_free(p->monitor_path);
@@ -479,14 +571,15 @@ static void process_on_child(VkChild *child, const VkChildExit *exit, void *user
 }
 
 /*
- * Start QEMU for the running definition @live (its id set): check the disk sources, create the
+ * Start QEMU for the running definition @live (its id set; graphics ports picked for autoport
+ * are written into it): check the disk sources, create the
  * private dir with a master key, build the command, exec QEMU detached (own session, output
  * to the log file), then connect QMP (retrying until QEMU created its monitor), run "cont"
  * unless @opts->paused. @cb->started reports the outcome from the loop, once; on failure QEMU
  * is gone and its files removed by then. Errors known before the exec fail the call itself
  * and leave nothing behind. *@ret is owned by the caller. Must run on the loop.
  */
-int vk_qemu_process_start(sd_event *e, const VkDomainDef *live, const VkQemuProcessOptions *opts,
+int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
                           const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                           VkError *reterr) {
         g_autoptr(VkQemuProcess) p = NULL;
@@ -526,6 +619,9 @@ int vk_qemu_process_start(sd_event *e, const VkDomainDef *live, const VkQemuProc
 
         aopts.private_dir = p->private_dir;
         aopts.now = time(NULL);
+        r = process_pick_graphics_ports(p, live, &aopts, reterr);
+        if (r < 0)
+                return r;
         r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &cmd, reterr);
         if (r < 0)
                 return r;

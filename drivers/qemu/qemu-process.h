@@ -59,6 +59,7 @@ struct VkQemuProcess {
         int exit_code;        /* CLD_* when known (our own child), else 0 */
         int exit_status;
         VkQmpClient *qmp;     /* NULL before the handshake and after EOF */
+        int ports[3];         /* graphics ports we picked for autoport (0: none) */
 
         /* private */
         VkQemuProcessCallbacks cb;
@@ -77,7 +78,7 @@ struct VkQemuProcess {
         char *live_xml;       /* for the status file */
 };
 
-int vk_qemu_process_start(sd_event *e, const VkDomainDef *live, const VkQemuProcessOptions *opts,
+int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
                           const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                           VkError *reterr);
 int vk_qemu_process_reconnect(sd_event *e, const char *status_path,

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cli-embed.c: the QEMU driver in-process (qemu:///embed?root=DIR), served over a socketpair */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "call.h"
+#include "cli-embed.h"
+#include "macro.h"
+#include "paths.h"
+
+#define LOCK_WAIT_MS 10000
+
+struct VkEmbed {
+        VkPaths *paths;
+        VkQemud *qemud;
+        VkService *service;
+        int lock_fd;
+};
+
+/*
+ * One process at a time drives a root: the driver's state (status files, definitions) lives
+ * there. Wait a while for another virtkit using the same root, then give up naming the lock.
+ */
+static int embed_lock(VkEmbed *em, VkError *reterr) {
+        g_autofree char *path = g_build_filename(em->paths->run_dir, ".embed-lock", NULL);
+
+        em->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (em->lock_fd < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot open '%s'", path);
+        for (int i = 0; flock(em->lock_fd, LOCK_EX | LOCK_NB) < 0; i++) {
+                if (errno != EWOULDBLOCK)
+                        return vk_error_set_errno(reterr, -errno, "cannot lock '%s'", path);
+                if (i * 10 >= LOCK_WAIT_MS)
+                        return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
+                                            "the root is in use by another process (lock "
+                                            "'%s' held for %d s)",
+                                            path, LOCK_WAIT_MS / 1000);
+                usleep(10000);
+        }
+        return 0;
+}
+
+/*
+ * Run the QEMU driver of the embedded instance rooted at @root on @event: the seed page's
+ * directory tree is created, DIR/etc/qemu.conf read, VMs still running from an earlier
+ * invocation reconnected. The driver is reached through vk_embed_connect(), with the very
+ * method table virtkit-qemud serves. Every caller owns the instance: no authorisation.
+ */
+int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *reterr) {
+        g_autoptr(VkEmbed) em = g_new0(VkEmbed, 1);
+        g_auto(VkPathsEnv) env = {};
+        VkServiceOptions opts = {
+                .iface = &vk_qemu_interface,
+                .session = true,
+                .product = "virtkit (embedded)",
+                .instance = "embedded",
+        };
+        int r;
+
+        em->lock_fd = -1;
+        vk_paths_env_from_environ(&env);
+        g_free(env.root);
+        env.root = g_strdup(root);
+        r = vk_paths_new("qemu", VK_INSTANCE_EMBEDDED, &env, &em->paths, reterr);
+        if (r < 0)
+                return r;
+        r = vk_paths_make_dirs(em->paths, 0755, reterr);
+        if (r < 0)
+                return r;
+        r = embed_lock(em, reterr);
+        if (r < 0)
+                return r;
+        r = vk_qemud_new(event, em->paths, VK_INSTANCE_EMBEDDED, true, NULL, NULL, &em->qemud,
+                         reterr);
+        if (r < 0)
+                return r;
+        opts.userdata = em->qemud;
+        r = vk_service_new(event, &opts, &em->service);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot create the embedded service");
+        em->qemud->service = em->service;
+        *ret = g_steal_pointer(&em);
+        return 0;
+}
+
+/* A varlink client connected to the in-process service (the caller frees it first). */
+int vk_embed_connect(VkEmbed *em, VkVarlinkClient **ret, VkError *reterr) {
+        int sv[2], r;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create socketpair");
+        r = vk_service_add_varlink_connection(em->service, sv[0]);
+        if (r < 0) {
+                (void) close(sv[1]);
+                return vk_error_set_errno(reterr, r, "cannot serve the embedded driver");
+        }
+        return vk_varlink_client_new_fd(vk_service_get_event(em->service), sv[1], ret, reterr);
+}
+
+/* Stop serving; VMs keep running and the next invocation on the root reconnects. */
+VkEmbed *vk_embed_free(VkEmbed *em) {
+        if (!em)
+                return NULL;
+        if (em->qemud)
+                vk_qemud_drop_subscribers(em->qemud);
+        em->service = vk_service_free(em->service);
+        em->qemud = vk_qemud_free(em->qemud);
+        if (em->lock_fd >= 0)
+                (void) close(em->lock_fd);
+        vk_paths_free(em->paths);
+        g_free(em);
+        return NULL;
+}
