@@ -16,6 +16,8 @@ PACKAGES=(
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container
     golang-go golang-github-varlink-go-dev socat passwd util-linux procps
     systemd-container debootstrap
+    # security drivers: offline AppArmor profile compiler for the profile checks
+    apparmor
 )
 
 as_root() {
