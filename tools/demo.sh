@@ -1,63 +1,50 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# demo.sh BUILDDIR: the main job until the VM lifecycle lands: start the four daemons on a
-# throwaway root and a private D-Bus bus, and query each over varlink and over D-Bus.
+# demo.sh BUILDDIR: the main job. Start a real VM with the QEMU driver embedded in the virtkit
+# CLI (qemu:///embed?root=…, no daemon, no root needed), show it running, and stop it.
 set -euo pipefail
 B=$(readlink -f "${1:-build}")
 T=$(mktemp -d /tmp/virtkit-demo.XXXXXX)
-PIDS=()
+URI="qemu:///embed?root=$T/root"
+vk() { "$B/tools/virtkit" -c "$URI" "$@"; }
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    vk destroy demo >/dev/null 2>&1 || true
+    vk undefine demo >/dev/null 2>&1 || true
     rm -rf "$T"
 }
 trap cleanup EXIT
 
-cat > "$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$T/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/bus.log" &
-PIDS+=($!)
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/bus.sock"
-for _ in $(seq 100); do [ -S "$T/bus.sock" ] && break; sleep 0.05; done
+# KVM where this user may use it, else TCG (software emulation)
+type=qemu
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && type=kvm
+cat > "$T/demo.xml" <<XML
+<domain type='$type'>
+  <name>demo</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <devices>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+  </devices>
+</domain>
+XML
 
-varlink() { # SOCKET METHOD [JSON]
-    printf '{"method":"%s","parameters":%s}\0' "$2" "${3:-{\}}" |
-        socat -t 5 - "UNIX-CONNECT:$1" | tr -d '\0'
-    echo
-}
+step() { printf '\n\033[1m$ virtkit %s\033[0m\n' "$*"; vk "$@"; }
 
-for d in qemud:Qemu secretd:Secret networkd:Network storaged:Storage; do
-    daemon=${d%%:*} name=${d##*:}
-    "$B/daemons/virtkit-$daemon" --root "$T/root" --bus session &
-    PIDS+=($!)
-    sock="$T/root/run/io.virtkit.$name"
-    for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-    for _ in $(seq 100); do
-        busctl --user status "io.virtkit.${name}1" >/dev/null 2>&1 && break
-        sleep 0.05
-    done
-
-    echo "== virtkit-$daemon"
-    echo "   varlink  io.virtkit.$name.GetVersion:  $(varlink "$sock" "io.virtkit.$name.GetVersion")"
-    echo "   D-Bus    io.virtkit.${name}1 GetVersion: $(busctl --user call "io.virtkit.${name}1" \
-        "/io/virtkit/${name}1" "io.virtkit.${name}1.Manager" GetVersion)"
-done
+echo "Connection: $URI  (accelerator: $type)"
+step define "$T/demo.xml"
+step start demo
+step list
+step dominfo demo
+step qemu-monitor-command demo --pretty '{"execute":"query-status"}'
+printf '\n\033[1mThe QEMU process\033[0m\n'
+pgrep -a -f 'guest=demo,' | cut -c1-150
+printf '\n\033[1m$ virtkit dumpxml demo   (excerpt: the live XML)\033[0m\n'
+vk dumpxml demo | grep -E "<domain|<graphics" || true
+step destroy demo
+step list --all
+step undefine demo
 echo
-echo "== the io.virtkit.Qemu interface, as varlink describes it"
-varlink "$T/root/run/io.virtkit.Qemu" org.varlink.service.GetInterfaceDescription \
-    '{"interface":"io.virtkit.Qemu"}' |
-    /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["parameters"]["description"])' |
-    sed -n '1,12p'
-echo "== stopping the daemons"
+echo "Done: the VM ran under $T/root with no daemon; everything is removed again."
