@@ -15,9 +15,8 @@ typedef struct VersionResult {
 static const VkField version_result_fields[] = {
         { "product", VK_FIELD_STRING, offsetof(VersionResult, product), VK_FIELD_REQUIRED },
         { "version", VK_FIELD_STRING, offsetof(VersionResult, version), VK_FIELD_REQUIRED },
-        { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance),
-          VK_FIELD_REQUIRED },
-        {}
+        { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType version_result = {
@@ -30,8 +29,7 @@ typedef struct LogLevelParams {
 } LogLevelParams;
 
 static const VkField log_level_params_fields[] = {
-        { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED },
-        {}
+        { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED }, {}
 };
 
 static const VkStructType log_level_params = {
@@ -71,5 +69,5 @@ const VkMethod vk_admin_methods[] = {
           "The daemon's product name, version and instance (system, session or embedded)." },
         { "SetLogLevel", &log_level_params, NULL, admin_set_log_level, VK_AUTH_MANAGE, 0,
           "Change the daemon's log level: err, warning, notice, info or debug." },
-        {}
+        {},
 };

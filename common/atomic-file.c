@@ -97,8 +97,8 @@ int vk_atomic_file_write(const char *path, const void *data, size_t len, mode_t 
         fd = atomic_file_open_tmp(dir, base, &tmp);
         if (fd < 0)
                 return vk_error_set_errno(reterr, fd,
-                                          "Failed to create a temporary file in '%s' for '%s'",
-                                          dir, path);
+                                          "Failed to create a temporary file in '%s' for '%s'", dir,
+                                          path);
 
         step = "write";
         r = atomic_file_write_all(fd, data, len);
@@ -132,15 +132,14 @@ int vk_atomic_file_write(const char *path, const void *data, size_t len, mode_t 
         /* The new content is in place, but the rename may not survive a crash: say so. */
         r = atomic_file_fsync_dir(dir);
         if (r < 0)
-                return vk_error_set_errno(reterr, r,
-                                          "Failed to sync directory '%s' after writing '%s'", dir,
-                                          path);
+                return vk_error_set_errno(
+                        reterr, r, "Failed to sync directory '%s' after writing '%s'", dir, path);
         return 0;
 
 fail:
         (void) unlink(tmp);
-        return vk_error_set_errno(reterr, r, "Failed to %s temporary file '%s' for '%s'", step,
-                                  tmp, path);
+        return vk_error_set_errno(reterr, r, "Failed to %s temporary file '%s' for '%s'", step, tmp,
+                                  path);
 }
 
 /*

@@ -140,7 +140,7 @@ static int conf_parser_error_at(ConfParser *p, unsigned line, unsigned column, i
 }
 
 /* An error at the byte the parser is looking at. */
-#define conf_parser_error(p, error, ...)                                                          \
+#define conf_parser_error(p, error, ...)                                                           \
         conf_parser_error_at((p), (p)->line, conf_parser_column(p), (error), __VA_ARGS__)
 
 static int conf_parser_peek_at(const ConfParser *p, size_t offset) {
@@ -288,8 +288,7 @@ static int conf_parse_string(ConfParser *p, ConfValue *v) {
         }
 
         if (!g_utf8_validate(buf->str, (gssize) buf->len, NULL))
-                return conf_parser_error_at(p, line, column, -EINVAL,
-                                            "string is not valid UTF-8");
+                return conf_parser_error_at(p, line, column, -EINVAL, "string is not valid UTF-8");
 
         v->type = CONF_TYPE_STRING;
         v->str = g_string_free(g_steal_pointer(&buf), FALSE);
@@ -348,8 +347,7 @@ static int conf_parse_int(ConfParser *p, ConfValue *v) {
 
         if (overflow || (negative && magnitude > (uint64_t) INT64_MAX + 1))
                 return conf_parser_error_at(p, line, column, -ERANGE,
-                                            "integer is out of range (%" PRId64 " to %" PRIu64
-                                            ")",
+                                            "integer is out of range (%" PRId64 " to %" PRIu64 ")",
                                             INT64_MIN, UINT64_MAX);
 
         v->type = CONF_TYPE_INT;
@@ -616,8 +614,8 @@ static int conf_entry_error(const VkConf *conf, const ConfEntry *e, VkError *ret
         int r;
 
         va_start(ap, fmt);
-        r = conf_error_va(reterr, VK_ERROR_INVALID_CONFIG, -EINVAL, conf->filename,
-                          e ? e->line : 0, e ? e->column : 0, fmt, ap);
+        r = conf_error_va(reterr, VK_ERROR_INVALID_CONFIG, -EINVAL, conf->filename, e ? e->line : 0,
+                          e ? e->column : 0, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -658,8 +656,7 @@ int vk_conf_get_int(const VkConf *conf, const char *key, int64_t *ret_value, VkE
                                         conf_type_describe(e->value->type));
         if (!e->value->negative && e->value->magnitude > (uint64_t) INT64_MAX)
                 return conf_entry_error(conf, e, reterr,
-                                        "'%s' must be an integer between %" PRId64
-                                        " and %" PRId64,
+                                        "'%s' must be an integer between %" PRId64 " and %" PRId64,
                                         key, INT64_MIN, INT64_MAX);
 
         if (e->value->negative)
@@ -670,8 +667,7 @@ int vk_conf_get_int(const VkConf *conf, const char *key, int64_t *ret_value, VkE
 }
 
 /* An unsigned integer setting (0 .. 2^64-1); negative values are refused. */
-int vk_conf_get_uint(const VkConf *conf, const char *key, uint64_t *ret_value,
-                     VkError *reterr) {
+int vk_conf_get_uint(const VkConf *conf, const char *key, uint64_t *ret_value, VkError *reterr) {
         const ConfEntry *e = conf_lookup(conf, key);
 
         assert(ret_value);
@@ -719,9 +715,8 @@ int vk_conf_get_strv(const VkConf *conf, const char *key, char ***ret_strv, VkEr
         if (!e)
                 return 0;
         if (e->value->type != CONF_TYPE_LIST)
-                return conf_entry_error(conf, e, reterr,
-                                        "'%s' must be a list of strings, not %s", key,
-                                        conf_type_describe(e->value->type));
+                return conf_entry_error(conf, e, reterr, "'%s' must be a list of strings, not %s",
+                                        key, conf_type_describe(e->value->type));
 
         items = e->value->items;
         strv = g_new0(char *, items->len + 1);
@@ -731,8 +726,8 @@ int vk_conf_get_strv(const VkConf *conf, const char *key, char ***ret_strv, VkEr
                 if (item->type != CONF_TYPE_STRING)
                         return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -EINVAL,
                                             "%s:%u:%u: item %u of '%s' must be a string, not %s",
-                                            conf->filename, item->line, item->column, i + 1,
-                                            key, conf_type_describe(item->type));
+                                            conf->filename, item->line, item->column, i + 1, key,
+                                            conf_type_describe(item->type));
                 strv[i] = g_strdup(item->str);
         }
 
@@ -790,8 +785,8 @@ int vk_conf_error(const VkConf *conf, const char *key, VkError *reterr, const ch
 
         e = key ? conf_lookup(conf, key) : NULL;
         va_start(ap, fmt);
-        r = conf_error_va(reterr, VK_ERROR_INVALID_CONFIG, -EINVAL, conf->filename,
-                          e ? e->line : 0, e ? e->column : 0, fmt, ap);
+        r = conf_error_va(reterr, VK_ERROR_INVALID_CONFIG, -EINVAL, conf->filename, e ? e->line : 0,
+                          e ? e->column : 0, fmt, ap);
         va_end(ap);
         return r;
 }

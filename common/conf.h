@@ -11,8 +11,8 @@
 #include "error.h"
 
 /* Limits: every input bigger than these is refused with an error, never truncated. */
-#define VK_CONF_MAX_FILE_SIZE (1024 * 1024)
-#define VK_CONF_MAX_LIST_LEN 4096
+#define VK_CONF_MAX_FILE_SIZE  (1024 * 1024)
+#define VK_CONF_MAX_LIST_LEN   4096
 #define VK_CONF_MAX_STRING_LEN (64 * 1024)
 
 typedef enum VkConfFlags {

@@ -31,7 +31,7 @@ struct VkDaemon {
         VkInstanceKind instance; /* of the paths */
         bool session;            /* authorisation: only our own uid */
         char *root;
-        uint64_t timeout_usec;   /* 0: never exit when idle */
+        uint64_t timeout_usec; /* 0: never exit when idle */
         BusChoice bus_choice;
         sd_bus *bus;
         VkService *service;
@@ -82,17 +82,16 @@ static void help(const VkDaemonInfo *info) {
 
 static int parse_args(VkDaemon *d, int argc, char **argv) {
         enum { ARG_VERSION = 0x100, ARG_SYSTEM, ARG_SESSION, ARG_ROOT, ARG_TIMEOUT, ARG_BUS };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "system", no_argument, NULL, ARG_SYSTEM },
-                { "session", no_argument, NULL, ARG_SESSION },
-                { "root", required_argument, NULL, ARG_ROOT },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT },
-                { "bus", required_argument, NULL, ARG_BUS },
-                { "verbose", no_argument, NULL, 'v' },
-                {}
-        };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "system", no_argument, NULL, ARG_SYSTEM },
+                                                 { "session", no_argument, NULL, ARG_SESSION },
+                                                 { "root", required_argument, NULL, ARG_ROOT },
+                                                 { "timeout", required_argument, NULL,
+                                                   ARG_TIMEOUT },
+                                                 { "bus", required_argument, NULL, ARG_BUS },
+                                                 { "verbose", no_argument, NULL, 'v' },
+                                                 {} };
         int c, kind = -1;
 
         while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0) {
@@ -120,8 +119,9 @@ static int parse_args(VkDaemon *d, int argc, char **argv) {
                         errno = 0;
                         t = strtoull(optarg, &end, 10);
                         if (errno != 0 || !end || *end || optarg[0] == '-' || t > 86400ull * 365) {
-                                fprintf(stderr, "%s: --timeout: invalid value '%s' (expected "
-                                                "seconds)\n",
+                                fprintf(stderr,
+                                        "%s: --timeout: invalid value '%s' (expected "
+                                        "seconds)\n",
                                         d->info->name, optarg);
                                 return -EINVAL;
                         }
@@ -138,8 +138,9 @@ static int parse_args(VkDaemon *d, int argc, char **argv) {
                         else if (strcmp(optarg, "none") == 0)
                                 d->bus_choice = BUS_NONE;
                         else {
-                                fprintf(stderr, "%s: --bus: invalid value '%s' (expected auto, "
-                                                "system, session or none)\n",
+                                fprintf(stderr,
+                                        "%s: --bus: invalid value '%s' (expected auto, "
+                                        "system, session or none)\n",
                                         d->info->name, optarg);
                                 return -EINVAL;
                         }
@@ -157,8 +158,9 @@ static int parse_args(VkDaemon *d, int argc, char **argv) {
         }
 
         d->session = kind < 0 ? getuid() != 0 : kind == 1;
-        d->instance = d->root ? VK_INSTANCE_EMBEDDED
-                              : d->session ? VK_INSTANCE_SESSION : VK_INSTANCE_SYSTEM;
+        d->instance = d->root      ? VK_INSTANCE_EMBEDDED
+                      : d->session ? VK_INSTANCE_SESSION
+                                   : VK_INSTANCE_SYSTEM;
         return 1;
 }
 
@@ -169,8 +171,8 @@ static int daemon_on_idle_timer(sd_event_source *s, uint64_t usec, void *userdat
 
         if (!d->exiting && vk_service_is_idle(d->service) &&
             !(d->info->busy && d->info->busy(d->userdata))) {
-                vk_log_info("Idle for %llu s, exiting", (unsigned long long) (d->timeout_usec /
-                                                                              1000000ull));
+                vk_log_info("Idle for %llu s, exiting",
+                            (unsigned long long) (d->timeout_usec / 1000000ull));
                 daemon_begin_exit(d);
         }
         return 0;
@@ -225,8 +227,7 @@ static void daemon_begin_exit(VkDaemon *d) {
                 vk_daemon_check_idle(d);
 }
 
-static int daemon_on_signal(sd_event_source *s, const struct signalfd_siginfo *si,
-                            void *userdata) {
+static int daemon_on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         VkDaemon *d = userdata;
 
         vk_log_info("Received SIG%s, exiting", sigabbrev_np((int) si->ssi_signo));
@@ -268,8 +269,7 @@ static int daemon_setup_varlink(VkDaemon *d) {
         if (r >= 0)
                 r = vk_mkdir_p(d->paths->socket_dir, d->session ? 0700 : 0755);
         if (r >= 0)
-                r = vk_service_listen_varlink(d->service, path, d->session ? 0600 : 0666,
-                                              &error);
+                r = vk_service_listen_varlink(d->service, path, d->session ? 0600 : 0666, &error);
         if (r < 0)
                 return vk_log_error_errno(r, "Failed to listen on the varlink socket: %s",
                                           error.message ? error.message : g_strerror(-r));
@@ -292,8 +292,9 @@ static int daemon_setup_bus(VkDaemon *d) {
                 if (d->bus_choice != BUS_AUTO)
                         return vk_log_error_errno(r, "Failed to connect to the %s bus: %m",
                                                   choice == BUS_SYSTEM ? "system" : "session");
-                vk_log_warning_errno(r, "Failed to connect to the %s bus, serving varlink only: "
-                                        "%m",
+                vk_log_warning_errno(r,
+                                     "Failed to connect to the %s bus, serving varlink only: "
+                                     "%m",
                                      choice == BUS_SYSTEM ? "system" : "session");
                 return 0;
         }
@@ -347,8 +348,7 @@ static int daemon_run(VkDaemon *d) {
                 if (r < 0)
                         return vk_log_error_errno(r, "Failed to start the %s driver: %s",
                                                   d->info->driver,
-                                                  error.message ? error.message
-                                                                : g_strerror(-r));
+                                                  error.message ? error.message : g_strerror(-r));
         }
 
         opts.iface = d->info->iface;

@@ -15,8 +15,8 @@
 typedef struct VkDaemon VkDaemon;
 
 typedef struct VkDaemonInfo {
-        const char *name;          /* "virtkit-qemud" */
-        const char *driver;        /* "qemu": names the paths and the config file */
+        const char *name;   /* "virtkit-qemud" */
+        const char *driver; /* "qemu": names the paths and the config file */
         const VkInterface *iface;
         /* Set up the driver once paths are known; *ret_userdata goes to every handler. */
         int (*init)(VkDaemon *d, void **ret_userdata, VkError *reterr);

@@ -12,31 +12,31 @@
  * that answers ("io.virtkit.Qemu.NoSuchDomain"); a name with a dot is sent unchanged, so a
  * forwarded sibling error keeps its own interface.
  */
-#define VK_ERROR_INVALID_ARGUMENT "InvalidArgument"
-#define VK_ERROR_INVALID_XML "InvalidXML"
-#define VK_ERROR_INVALID_CONFIG "InvalidConfig"
-#define VK_ERROR_NOT_SUPPORTED "NotSupported"
-#define VK_ERROR_PERMISSION_DENIED "PermissionDenied"
+#define VK_ERROR_INVALID_ARGUMENT          "InvalidArgument"
+#define VK_ERROR_INVALID_XML               "InvalidXML"
+#define VK_ERROR_INVALID_CONFIG            "InvalidConfig"
+#define VK_ERROR_NOT_SUPPORTED             "NotSupported"
+#define VK_ERROR_PERMISSION_DENIED         "PermissionDenied"
 #define VK_ERROR_INTERACTIVE_AUTH_REQUIRED "InteractiveAuthenticationRequired"
-#define VK_ERROR_OPERATION_FAILED "OperationFailed"
-#define VK_ERROR_OPERATION_INVALID "OperationInvalid"
-#define VK_ERROR_TIMEOUT "Timeout"
-#define VK_ERROR_BUSY "Busy"
-#define VK_ERROR_LIMIT_EXCEEDED "LimitExceeded"
-#define VK_ERROR_INTERNAL "InternalError"
-#define VK_ERROR_SYSTEM "SystemError"
+#define VK_ERROR_OPERATION_FAILED          "OperationFailed"
+#define VK_ERROR_OPERATION_INVALID         "OperationInvalid"
+#define VK_ERROR_TIMEOUT                   "Timeout"
+#define VK_ERROR_BUSY                      "Busy"
+#define VK_ERROR_LIMIT_EXCEEDED            "LimitExceeded"
+#define VK_ERROR_INTERNAL                  "InternalError"
+#define VK_ERROR_SYSTEM                    "SystemError"
 
 typedef struct VkError {
-        char *name;      /* short or fully qualified error name; NULL while unset */
-        char *message;   /* human readable, names what is wrong and where */
-        int error;       /* negative errno */
+        char *name;        /* short or fully qualified error name; NULL while unset */
+        char *message;     /* human readable, names what is wrong and where */
+        int error;         /* negative errno */
         GPtrArray *params; /* extra string parameters: key, value, key, value, ... */
 } VkError;
 
-#define VK_ERROR_INIT { 0 }
+#define VK_ERROR_INIT                                                                              \
+        { 0 }
 
-int vk_error_set(VkError *e, const char *name, int error, const char *fmt, ...)
-        G_GNUC_PRINTF(4, 5);
+int vk_error_set(VkError *e, const char *name, int error, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 int vk_error_setv(VkError *e, const char *name, int error, const char *fmt, va_list ap)
         G_GNUC_PRINTF(4, 0);
 int vk_error_set_errno(VkError *e, int error, const char *fmt, ...) G_GNUC_PRINTF(3, 4);

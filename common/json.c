@@ -16,8 +16,8 @@ int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr)
         JsonNode *root;
 
         if (!json_parser_load_from_data(parser, text, len, &error))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
-                                    "invalid JSON: %s", error->message);
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG, "invalid JSON: %s",
+                                    error->message);
         root = json_parser_steal_root(parser);
         if (!root)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
@@ -81,8 +81,7 @@ static int struct_from_json(const VkStructType *t, JsonObject *obj, void *p, con
         members = json_object_get_members(obj);
         for (GList *l = members; l; l = l->next) {
                 const VkField *f;
-                g_autofree char *path = prefix ? g_strdup_printf("%s.%s", prefix,
-                                                                 (char *) l->data)
+                g_autofree char *path = prefix ? g_strdup_printf("%s.%s", prefix, (char *) l->data)
                                                : g_strdup(l->data);
 
                 for (f = t ? t->fields : NULL; f && f->name; f++)
@@ -94,8 +93,8 @@ static int struct_from_json(const VkStructType *t, JsonObject *obj, void *p, con
 
         for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
                 JsonNode *n = json_object_get_member(obj, f->name);
-                g_autofree char *path = prefix ? g_strdup_printf("%s.%s", prefix, f->name)
-                                               : g_strdup(f->name);
+                g_autofree char *path =
+                        prefix ? g_strdup_printf("%s.%s", prefix, f->name) : g_strdup(f->name);
 
                 if (!n || JSON_NODE_HOLDS_NULL(n)) {
                         if (f->flags & VK_FIELD_REQUIRED)
@@ -135,8 +134,7 @@ static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *p
         case VK_FIELD_DOUBLE:
                 if (node_is_int(n))
                         *(double *) v = (double) json_node_get_int(n);
-                else if (JSON_NODE_HOLDS_VALUE(n) &&
-                         json_node_get_value_type(n) == G_TYPE_DOUBLE)
+                else if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_DOUBLE)
                         *(double *) v = json_node_get_double(n);
                 else
                         return invalid_param(reterr, path, "expected a number");
@@ -221,7 +219,7 @@ static JsonNode *field_to_json(const VkField *f, const void *v) {
         case VK_FIELD_INT:
                 return json_node_init_int(json_node_alloc(), *(const int64_t *) v);
         case VK_FIELD_UINT:
-                return json_node_init_int(json_node_alloc(), (gint64) *(const uint64_t *) v);
+                return json_node_init_int(json_node_alloc(), (gint64) * (const uint64_t *) v);
         case VK_FIELD_DOUBLE:
                 return json_node_init_double(json_node_alloc(), *(const double *) v);
         case VK_FIELD_STRV: {

@@ -26,14 +26,14 @@ bool vk_log_to_journal(void);
 int vk_log_internal(int level, int error, const char *const *fields, const char *file, int line,
                     const char *func, const char *fmt, ...) G_GNUC_PRINTF(7, 8);
 
-#define vk_log_full(level, error, fields, ...)                                                    \
+#define vk_log_full(level, error, fields, ...)                                                     \
         vk_log_internal((level), (error), (fields), __FILE__, __LINE__, __func__, __VA_ARGS__)
 
-#define vk_log_debug(...) vk_log_full(LOG_DEBUG, 0, NULL, __VA_ARGS__)
-#define vk_log_info(...) vk_log_full(LOG_INFO, 0, NULL, __VA_ARGS__)
-#define vk_log_notice(...) vk_log_full(LOG_NOTICE, 0, NULL, __VA_ARGS__)
-#define vk_log_warning(...) vk_log_full(LOG_WARNING, 0, NULL, __VA_ARGS__)
-#define vk_log_error(...) vk_log_full(LOG_ERR, 0, NULL, __VA_ARGS__)
-#define vk_log_debug_errno(e, ...) vk_log_full(LOG_DEBUG, (e), NULL, __VA_ARGS__)
+#define vk_log_debug(...)            vk_log_full(LOG_DEBUG, 0, NULL, __VA_ARGS__)
+#define vk_log_info(...)             vk_log_full(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define vk_log_notice(...)           vk_log_full(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define vk_log_warning(...)          vk_log_full(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define vk_log_error(...)            vk_log_full(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define vk_log_debug_errno(e, ...)   vk_log_full(LOG_DEBUG, (e), NULL, __VA_ARGS__)
 #define vk_log_warning_errno(e, ...) vk_log_full(LOG_WARNING, (e), NULL, __VA_ARGS__)
-#define vk_log_error_errno(e, ...) vk_log_full(LOG_ERR, (e), NULL, __VA_ARGS__)
+#define vk_log_error_errno(e, ...)   vk_log_full(LOG_ERR, (e), NULL, __VA_ARGS__)

@@ -172,16 +172,14 @@ static int paths_fill_session(VkPaths *p, const VkPathsEnv *env, VkError *reterr
                                     "it to /run/user/%u)",
                                     (unsigned) env->uid);
 
-        r = paths_xdg_dir(env->xdg_config_home, "XDG_CONFIG_HOME", env, ".config", &config,
-                          reterr);
+        r = paths_xdg_dir(env->xdg_config_home, "XDG_CONFIG_HOME", env, ".config", &config, reterr);
         if (r < 0)
                 return r;
         r = paths_xdg_dir(env->xdg_state_home, "XDG_STATE_HOME", env, ".local/state", &state,
                           reterr);
         if (r < 0)
                 return r;
-        r = paths_xdg_dir(env->xdg_cache_home, "XDG_CACHE_HOME", env, ".cache", &cache,
-                          reterr);
+        r = paths_xdg_dir(env->xdg_cache_home, "XDG_CACHE_HOME", env, ".cache", &cache, reterr);
         if (r < 0)
                 return r;
 
@@ -285,8 +283,7 @@ int vk_paths_new(const char *driver, VkInstanceKind kind, const VkPathsEnv *env,
  * by the caller. Returns 0, -EINVAL for a malformed interface name, or -ENAMETOOLONG (with
  * the path and its length in @reterr) if it does not fit in a UNIX socket address.
  */
-int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path,
-                    VkError *reterr) {
+int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path, VkError *reterr) {
         g_autofree char *path = NULL;
         size_t len;
 
@@ -295,8 +292,7 @@ int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path
 
         if (!paths_interface_name_valid(interface))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "Invalid varlink interface name '%s'",
-                                    vk_strempty(interface));
+                                    "Invalid varlink interface name '%s'", vk_strempty(interface));
 
         path = g_build_filename(paths->socket_dir, interface, NULL);
         len = strlen(path);
@@ -333,8 +329,8 @@ int vk_paths_make_dirs(const VkPaths *paths, mode_t mode, VkError *reterr) {
         g_ptr_array_add(dirs, g_strdup(paths->socket_dir));
 
         if (paths->kind == VK_INSTANCE_EMBEDDED) {
-                g_ptr_array_add(dirs, g_build_filename(paths->root, "etc", "pki", paths->driver,
-                                                       NULL));
+                g_ptr_array_add(dirs,
+                                g_build_filename(paths->root, "etc", "pki", paths->driver, NULL));
                 /* swtpm, the TPM emulator QEMU talks to, keeps its own state beside QEMU's */
                 if (strcmp(paths->driver, "qemu") == 0) {
                         g_ptr_array_add(dirs, g_build_filename(paths->root, "log", "swtpm", NULL));

@@ -60,8 +60,7 @@ typedef struct VkPaths {
 int vk_paths_new(const char *driver, VkInstanceKind kind, const VkPathsEnv *env,
                  VkPaths **ret_paths, VkError *reterr);
 VkPaths *vk_paths_free(VkPaths *paths);
-int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path,
-                    VkError *reterr);
+int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path, VkError *reterr);
 int vk_paths_make_dirs(const VkPaths *paths, mode_t mode, VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkPaths, vk_paths_free)

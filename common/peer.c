@@ -27,8 +27,9 @@ int vk_process_start_time(pid_t pid, uint64_t *ret) {
         if (!p)
                 return -EIO;
         /* after ')' come fields 3..: state(3) ... starttime(22) */
-        if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-                          "%*d %*d %llu",
+        if (sscanf(p + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                   "%*d %*d %llu",
                    &st) != 1)
                 return -EIO;
         *ret = st;

@@ -12,7 +12,8 @@ typedef struct VkPeer {
         uint64_t start_time; /* process start time in clock ticks (for polkit); 0 if unknown */
 } VkPeer;
 
-#define VK_PEER_INIT { .uid = (uid_t) -1, .gid = (gid_t) -1, .pid = 0, .start_time = 0 }
+#define VK_PEER_INIT                                                                               \
+        { .uid = (uid_t) -1, .gid = (gid_t) -1, .pid = 0, .start_time = 0 }
 
 int vk_peer_from_socket(int fd, VkPeer *ret);
 int vk_process_start_time(pid_t pid, uint64_t *ret);

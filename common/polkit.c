@@ -10,8 +10,8 @@
 #include "sd-glue.h"
 
 #define POLKIT_CHECK_FLAG_ALLOW_INTERACTION 1u
-#define POLKIT_TIMEOUT_USEC (25ull * 1000000ull)
-#define POLKIT_INTERACTIVE_TIMEOUT_USEC (300ull * 1000000ull)
+#define POLKIT_TIMEOUT_USEC                 (25ull * 1000000ull)
+#define POLKIT_INTERACTIVE_TIMEOUT_USEC     (300ull * 1000000ull)
 
 typedef struct PolkitCheck {
         VkPolkitFunc cb;
@@ -31,8 +31,8 @@ static int polkit_on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         e = sd_bus_message_get_error(m);
         if (e) {
                 vk_error_set(&error, VK_ERROR_PERMISSION_DENIED, -EPERM,
-                             "cannot check authorisation with polkit: %s", e->message ? e->message
-                                                                                 : e->name);
+                             "cannot check authorisation with polkit: %s",
+                             e->message ? e->message : e->name);
                 chk->cb(VK_POLKIT_DENIED, &error, chk->userdata);
                 return 0;
         }
@@ -47,7 +47,7 @@ static int polkit_on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 return 0;
         }
 
-        chk->cb(authorized    ? VK_POLKIT_ALLOWED
+        chk->cb(authorized  ? VK_POLKIT_ALLOWED
                 : challenge ? VK_POLKIT_CHALLENGE
                             : VK_POLKIT_DENIED,
                 NULL, chk->userdata);

@@ -29,15 +29,15 @@ struct VkVarlinkServer {
         VkVarlinkMethodFunc method_cb;
         VkVarlinkConnectionFunc conn_cb;
         void *userdata;
-        GPtrArray *listeners;        /* Listener* */
-        GHashTable *connections;     /* VkVarlinkConnection* set */
-        GHashTable *per_uid;         /* uid → count */
+        GPtrArray *listeners;    /* Listener* */
+        GHashTable *connections; /* VkVarlinkConnection* set */
+        GHashTable *per_uid;     /* uid → count */
         bool accepting;
 };
 
 struct VkVarlinkConnection {
         unsigned n_ref;
-        VkVarlinkServer *server;     /* NULL once closed */
+        VkVarlinkServer *server; /* NULL once closed */
         int fd;
         VkPeer peer;
         sd_event_source *io;
@@ -45,10 +45,10 @@ struct VkVarlinkConnection {
         GByteArray *in;
         GByteArray *out;
         size_t out_offset;
-        bool pending;                /* a request awaits its final reply */
-        bool hup;                    /* read returned EOF: close once output is flushed */
-        bool rdhup;                  /* peer shut down its side while a request was pending */
-        bool oneway;                 /* the request being dispatched wants no reply at all */
+        bool pending; /* a request awaits its final reply */
+        bool hup;     /* read returned EOF: close once output is flushed */
+        bool rdhup;   /* peer shut down its side while a request was pending */
+        bool oneway;  /* the request being dispatched wants no reply at all */
         void *userdata;
 };
 
@@ -239,9 +239,9 @@ int vk_varlink_connection_reply(VkVarlinkConnection *c, JsonNode *params, bool c
         return connection_send(c, msg);
 }
 
-/* Send the error @error (a full varlink error name) with @params (may be NULL) and end the request. */
-int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
-                                      JsonNode *params) {
+/* Send the error @error (a full varlink error name) with @params (may be NULL) and end the request.
+ */
+int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error, JsonNode *params) {
         g_autoptr(JsonBuilder) b = json_builder_new_immutable();
         g_autoptr(JsonNode) msg = NULL;
 
@@ -476,8 +476,7 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
         (void) sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
 
         c->server = s;
-        g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid),
-                            GUINT_TO_POINTER(count + 1));
+        g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid), GUINT_TO_POINTER(count + 1));
         g_hash_table_add(s->connections, vk_varlink_connection_ref(c));
         if (s->conn_cb)
                 s->conn_cb(c, true, s->userdata);
@@ -912,8 +911,8 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r, "cannot send %s: %s",
                                     method, g_strerror(-r));
         if (timeout_usec > 0) {
-                r = sd_event_add_time_relative(cl->event, &timer, CLOCK_MONOTONIC, timeout_usec,
-                                               0, sync_on_timeout, &sc);
+                r = sd_event_add_time_relative(cl->event, &timer, CLOCK_MONOTONIC, timeout_usec, 0,
+                                               sync_on_timeout, &sc);
                 if (r < 0)
                         return vk_error_set_errno(reterr, r, "cannot set timer");
         }
@@ -925,8 +924,7 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
         if (!sc.done) {
                 if (sc.params)
                         json_node_unref(sc.params);
-                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT, "no reply to %s",
-                                    method);
+                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT, "no reply to %s", method);
         }
         if (sc.error) {
                 g_autofree char *err = sc.error;
@@ -947,8 +945,8 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
                         JsonObject *po = json_node_get_object(p);
                         g_autoptr(GList) members = json_object_get_members(po);
                         for (GList *l = members; l; l = l->next) {
-                                const char *v = vk_json_object_get_string_member_or_null(po,
-                                                                                         l->data);
+                                const char *v =
+                                        vk_json_object_get_string_member_or_null(po, l->data);
                                 if (v && strcmp(l->data, "message") != 0)
                                         vk_error_add_param(reterr, l->data, v);
                         }

@@ -15,16 +15,16 @@ typedef struct VkVarlinkServer VkVarlinkServer;
 typedef struct VkVarlinkConnection VkVarlinkConnection;
 
 typedef struct VkVarlinkLimits {
-        size_t max_message;         /* bytes of one incoming message */
-        size_t max_output;          /* bytes queued to a client that does not read */
-        unsigned max_connections;   /* in all */
-        unsigned max_per_uid;       /* per peer uid */
+        size_t max_message;       /* bytes of one incoming message */
+        size_t max_output;        /* bytes queued to a client that does not read */
+        unsigned max_connections; /* in all */
+        unsigned max_per_uid;     /* per peer uid */
 } VkVarlinkLimits;
 
-#define VK_VARLINK_LIMITS_DEFAULT                                                                 \
-        ((VkVarlinkLimits){ .max_message = 8u << 20,                                             \
-                            .max_output = 64u << 20,                                             \
-                            .max_connections = 4096,                                             \
+#define VK_VARLINK_LIMITS_DEFAULT                                                                  \
+        ((VkVarlinkLimits){ .max_message = 8u << 20,                                               \
+                            .max_output = 64u << 20,                                               \
+                            .max_connections = 4096,                                               \
                             .max_per_uid = 256 })
 
 /* Request flags */
@@ -62,8 +62,7 @@ bool vk_varlink_connection_is_open(VkVarlinkConnection *c);
 void vk_varlink_connection_set_userdata(VkVarlinkConnection *c, void *userdata);
 void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c);
 int vk_varlink_connection_reply(VkVarlinkConnection *c, JsonNode *params, bool continues);
-int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
-                                      JsonNode *params);
+int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error, JsonNode *params);
 void vk_varlink_connection_close(VkVarlinkConnection *c);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkServer, vk_varlink_server_free)

@@ -72,8 +72,8 @@ static int xml_check_doc(xmlDoc *doc, const char *what, VkError *reterr) {
 
         root = xmlDocGetRootElement(doc);
         if (!root)
-                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
-                                    "%s: no root element", what);
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s: no root element",
+                                    what);
         return 0;
 }
 
@@ -98,8 +98,8 @@ int vk_xml_read_string(const char *xml, const char *url, xmlDoc **ret_doc, VkErr
                 return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
                                     "%s: document larger than %d bytes", what, VK_XML_SIZE_MAX);
         if (len == 0)
-                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
-                                    "%s: empty document", what);
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s: empty document",
+                                    what);
 
         ctxt = xmlNewParserCtxt();
         if (!ctxt)
@@ -161,8 +161,8 @@ int vk_xml_read_file(const char *path, xmlDoc **ret_doc, VkError *reterr) {
                                     "%s: document larger than %d bytes", path, VK_XML_SIZE_MAX);
 
         if (!g_file_get_contents(path, &contents, &len, &gerr))
-                return vk_error_set(reterr, VK_ERROR_SYSTEM, -EIO, "Failed to read '%s': %s",
-                                    path, gerr->message);
+                return vk_error_set(reterr, VK_ERROR_SYSTEM, -EIO, "Failed to read '%s': %s", path,
+                                    gerr->message);
         if (strlen(contents) != len)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "%s: document contains a NUL byte", path);
@@ -201,8 +201,8 @@ int vk_xml_error(const xmlNode *node, const char *attr, VkError *reterr, const c
         va_end(ap);
 
         if (attr)
-                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s/@%s: %s", path,
-                                    attr, msg);
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s/@%s: %s", path, attr,
+                                    msg);
         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s: %s", path, msg);
 }
 
@@ -293,8 +293,7 @@ int vk_xml_check_node(const xmlNode *node, const char *const *allowed_attrs,
                 case XML_TEXT_NODE:
                 case XML_CDATA_SECTION_NODE:
                         if (allowed_children && !xmlIsBlankNode((xmlNode *) c))
-                                return vk_xml_error(node, NULL, reterr,
-                                                    "unexpected text content");
+                                return vk_xml_error(node, NULL, reterr, "unexpected text content");
                         break;
                 case XML_COMMENT_NODE:
                 case XML_PI_NODE:
@@ -646,7 +645,7 @@ void vk_xml_escape(GString *out, const char *s, bool attribute) {
 
 /* Start an empty document. Pair with vk_xml_writer_done() (or g_auto(VkXmlWriter)). */
 void vk_xml_writer_init(VkXmlWriter *w) {
-        *w = (VkXmlWriter) {
+        *w = (VkXmlWriter){
                 .buf = g_string_new(NULL),
                 .stack = g_ptr_array_new_with_free_func(g_free),
         };
@@ -658,7 +657,7 @@ void vk_xml_writer_done(VkXmlWriter *w) {
                 g_string_free(w->buf, TRUE);
         if (w->stack)
                 g_ptr_array_unref(w->stack);
-        *w = (VkXmlWriter) {};
+        *w = (VkXmlWriter){};
 }
 
 static void xml_writer_indent(VkXmlWriter *w) {

@@ -30,7 +30,7 @@ typedef enum VkTristate {
         _VK_TRISTATE_INVALID = -EINVAL,
 } VkTristate;
 
-const char *vk_tristate_bool_to_string(VkTristate v);   /* "yes", "no", NULL */
+const char *vk_tristate_bool_to_string(VkTristate v); /* "yes", "no", NULL */
 VkTristate vk_tristate_bool_from_string(const char *s);
 const char *vk_tristate_switch_to_string(VkTristate v); /* "on", "off", NULL */
 VkTristate vk_tristate_switch_from_string(const char *s);
@@ -83,11 +83,11 @@ int vk_xml_prop_tristate_switch(const xmlNode *node, const char *name, unsigned 
  * vk_xml_prop_enum(node, "bus", vk_disk_bus_from_string, VK_XML_REQUIRED, &disk->bus, reterr)
  * Any enum type works as long as it has the size of an int (all of ours do).
  */
-#define vk_xml_prop_enum(node, name, from_string, flags, ret_value, reterr)                      \
-        ({                                                                                       \
-                G_STATIC_ASSERT(sizeof(*(ret_value)) == sizeof(int));                            \
-                vk_xml_prop_enum_full((node), (name), (VkXmlEnumFromString) (from_string),       \
-                                      (flags), (int *) (ret_value), (reterr));                   \
+#define vk_xml_prop_enum(node, name, from_string, flags, ret_value, reterr)                        \
+        ({                                                                                         \
+                G_STATIC_ASSERT(sizeof(*(ret_value)) == sizeof(int));                              \
+                vk_xml_prop_enum_full((node), (name), (VkXmlEnumFromString) (from_string),         \
+                                      (flags), (int *) (ret_value), (reterr));                     \
         })
 
 int vk_xml_parse_uint(const char *s, unsigned long long max, unsigned long long *ret_value);
@@ -99,9 +99,9 @@ int vk_xml_parse_int(const char *s, long long min, long long max, long long *ret
  */
 typedef struct VkXmlWriter {
         GString *buf;
-        GPtrArray *stack;   /* open element names */
-        bool pending;       /* the last start tag is still open ("<disk type='file'") */
-        bool inline_text;   /* the current element holds text */
+        GPtrArray *stack; /* open element names */
+        bool pending;     /* the last start tag is still open ("<disk type='file'") */
+        bool inline_text; /* the current element holds text */
 } VkXmlWriter;
 
 void vk_xml_writer_init(VkXmlWriter *w);

@@ -55,20 +55,19 @@ static const char *daemon_dir(void) {
  * manager, ask it for the socket unit; otherwise spawn the daemon ourselves, detached, with an
  * idle timeout so it goes away again. Then wait (bounded) for its socket.
  */
-static int session_autospawn(VkCli *cli, const char *driver, const char *path,
-                             VkError *reterr) {
+static int session_autospawn(VkCli *cli, const char *driver, const char *path, VkError *reterr) {
         g_autofree char *lower = g_ascii_strdown(driver, -1);
         g_autofree char *name = g_strdup_printf("virtkit-%sd", lower);
         g_autofree char *bin = g_build_filename(daemon_dir(), name, NULL);
         const char *runtime = getenv("XDG_RUNTIME_DIR");
-        g_autofree char *manager = runtime ? g_build_filename(runtime, "systemd", "private", NULL)
-                                           : NULL;
+        g_autofree char *manager =
+                runtime ? g_build_filename(runtime, "systemd", "private", NULL) : NULL;
         pid_t pid;
 
         if (manager && access(manager, F_OK) == 0 && !getenv("VIRTKIT_NO_SYSTEMD")) {
                 g_autofree char *unit = g_strdup_printf("%s.socket", name);
-                g_autofree char *cmd = g_strdup_printf("systemctl --user start %s >/dev/null 2>&1",
-                                                       unit);
+                g_autofree char *cmd =
+                        g_strdup_printf("systemctl --user start %s >/dev/null 2>&1", unit);
                 if (system(cmd) == 0)
                         goto wait;
         }
@@ -196,8 +195,7 @@ static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkE
                         r = session_autospawn(cli, driver, path, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_varlink_client_connect(cli->event, path, &cli->clients[idx],
-                                                      reterr);
+                        r = vk_varlink_client_connect(cli->event, path, &cli->clients[idx], reterr);
                 } else if (r < 0) {
                         g_autofree char *lower = g_ascii_strdown(driver, -1);
                         r = vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ECONNREFUSED,

@@ -53,8 +53,8 @@ static int parse_query(VkUri *u, const char *query, VkError *reterr) {
                 else if (strcmp(key, "root") == 0 && u->transport == VK_URI_EMBEDDED)
                         u->root = g_steal_pointer(&value);
                 else {
-                        g_autofree char *why = g_strdup_printf("unsupported query parameter '%s'",
-                                                               key);
+                        g_autofree char *why =
+                                g_strdup_printf("unsupported query parameter '%s'", key);
                         return uri_error(reterr, u->text, why);
                 }
         }
@@ -76,7 +76,8 @@ int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
         u->text = g_strdup(text);
         rest = strstr(text, "://");
         if (!rest)
-                return uri_error(reterr, text, "expected SCHEME://[HOST]/PATH, e.g. qemu:///system");
+                return uri_error(reterr, text,
+                                 "expected SCHEME://[HOST]/PATH, e.g. qemu:///system");
         scheme = g_strndup(text, (gsize) (rest - text));
         rest += 3;
         slash = strchr(rest, '/');
@@ -116,11 +117,13 @@ int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
                 if (!*u->host || (u->user && !*u->user))
                         return uri_error(reterr, text, "empty host or user");
         } else if (g_str_has_prefix(scheme, "qemu+"))
-                return uri_error(reterr, text, "this transport is not supported (use qemu, "
-                                               "qemu+unix or qemu+ssh)");
+                return uri_error(reterr, text,
+                                 "this transport is not supported (use qemu, "
+                                 "qemu+unix or qemu+ssh)");
         else
-                return uri_error(reterr, text, "only the qemu driver's URIs (qemu:///…) are "
-                                               "supported");
+                return uri_error(reterr, text,
+                                 "only the qemu driver's URIs (qemu:///…) are "
+                                 "supported");
 
         if (strcmp(path, "/system") == 0)
                 u->instance = VK_INSTANCE_SYSTEM;
@@ -158,5 +161,5 @@ int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
 /* The URI the remote side of an ssh connection serves: qemu:///system or qemu:///session. */
 char *vk_uri_bridge_uri(const VkUri *uri) {
         return g_strdup(uri->instance == VK_INSTANCE_SESSION ? "qemu:///session"
-                                                            : "qemu:///system");
+                                                             : "qemu:///system");
 }

@@ -16,7 +16,7 @@ typedef enum VkUriTransport {
 } VkUriTransport;
 
 typedef struct VkUri {
-        char *text;              /* as given */
+        char *text; /* as given */
         VkUriTransport transport;
         VkInstanceKind instance; /* system, session (or embedded) */
         char *socket;            /* qemu+unix ?socket=PATH: overrides the default path */

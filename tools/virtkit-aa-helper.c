@@ -33,9 +33,9 @@
  * policy or LSM files), and sizes are bounded.
  */
 
-#define DEFAULT_DIR      VK_SYSCONFDIR "/apparmor.d/virtkit"
-#define TEMPLATE_NAME    "TEMPLATE.qemu"
-#define PARSER_TIMEOUT   (120ULL * 1000 * 1000)
+#define DEFAULT_DIR    VK_SYSCONFDIR "/apparmor.d/virtkit"
+#define TEMPLATE_NAME  "TEMPLATE.qemu"
+#define PARSER_TIMEOUT (120ULL * 1000 * 1000)
 
 static const char *const parser_candidates[] = {
         "/usr/sbin/apparmor_parser",
@@ -104,7 +104,8 @@ static int run_parser(const Args *a, const char *mode, const char *profile_path)
         g_autofree char *base = g_path_get_dirname(a->dir);
         g_auto(VkError) error = VK_ERROR_INIT;
         VkChildOptions opts = { .flags = VK_CHILD_STDERR_TO_FD | VK_CHILD_STDOUT_TO_FD,
-                                .stdout_fd = STDERR_FILENO, .stderr_fd = STDERR_FILENO,
+                                .stdout_fd = STDERR_FILENO,
+                                .stderr_fd = STDERR_FILENO,
                                 .timeout_usec = PARSER_TIMEOUT };
         const char *parser = a->parser;
         ParserRun run = {};
@@ -155,8 +156,7 @@ static int do_render(const Args *a, const char *name, char **ret_profile, char *
         if (r < 0)
                 return die("%s", error.message);
 
-        template_path = g_strdup(a->template_path ? a->template_path
-                                                  : NULL);
+        template_path = g_strdup(a->template_path ? a->template_path : NULL);
         if (!template_path)
                 template_path = g_build_filename(a->dir, TEMPLATE_NAME, NULL);
         r = vk_file_read_all(template_path, 1024 * 1024, &template_text, NULL, &error);

@@ -20,12 +20,12 @@ typedef struct Run {
         sd_event *event;
         VkVarlinkClient *client;
         VkVarlinkClient *events; /* a stream holds its connection: events get their own */
-        char *name;          /* the domain, once created */
+        char *name;              /* the domain, once created */
         char *uuid;
         unsigned interrupts; /* Ctrl-C presses */
         bool stopped;
-        char *reason;        /* why it stopped */
-        char *error;         /* the event stream failed */
+        char *reason; /* why it stopped */
+        char *error;  /* the event stream failed */
 } Run;
 
 static void on_event(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
@@ -53,8 +53,8 @@ static void on_event(VkVarlinkClient *cl, JsonObject *params, const char *error,
 
 static void on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
                      void *userdata) {
-        const char *msg = params ? vk_json_object_get_string_member_or_null(params, "message")
-                                 : NULL;
+        const char *msg =
+                params ? vk_json_object_get_string_member_or_null(params, "message") : NULL;
 
         if (error)
                 fprintf(stderr, "virtkit-qemu-run: %s: %s\n", error, vk_strempty(msg));
@@ -143,8 +143,9 @@ static int run_domain(Run *run, const char *root, const char *xml_path) {
         o = json_node_get_object(reply);
         run->name = g_strdup(vk_json_object_get_string_member_or_null(o, "name"));
         run->uuid = g_strdup(vk_json_object_get_string_member_or_null(o, "uuid"));
-        fprintf(stderr, "virtkit-qemu-run: domain '%s' (%s) is running under %s; Ctrl-C to shut "
-                        "it down\n",
+        fprintf(stderr,
+                "virtkit-qemu-run: domain '%s' (%s) is running under %s; Ctrl-C to shut "
+                "it down\n",
                 run->name, run->uuid, root);
 
         while (!run->stopped && !run->error) {
@@ -159,17 +160,14 @@ static int run_domain(Run *run, const char *root, const char *xml_path) {
                 return -EIO;
         }
         fprintf(stderr, "virtkit-qemu-run: domain '%s' stopped (%s)\n", run->name, run->reason);
-        return strcmp(run->reason, "crashed") == 0 || strcmp(run->reason, "failed") == 0 ? -EIO
-                                                                                        : 0;
+        return strcmp(run->reason, "crashed") == 0 || strcmp(run->reason, "failed") == 0 ? -EIO : 0;
 }
 
 int main(int argc, char **argv) {
-        static const struct option options[] = {
-                { "root", required_argument, NULL, 'r' },
-                { "secret", required_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option options[] = { { "root", required_argument, NULL, 'r' },
+                                                 { "secret", required_argument, NULL, 's' },
+                                                 { "help", no_argument, NULL, 'h' },
+                                                 {} };
         g_autofree char *root = NULL, *tmp_root = NULL;
         Run run = {};
         sigset_t mask;
@@ -182,8 +180,9 @@ int main(int argc, char **argv) {
                         root = g_strdup(optarg);
                         break;
                 case 's':
-                        fprintf(stderr, "virtkit-qemu-run: --secret %s: the embedded secret "
-                                        "driver is not available in this version\n",
+                        fprintf(stderr,
+                                "virtkit-qemu-run: --secret %s: the embedded secret "
+                                "driver is not available in this version\n",
                                 optarg);
                         return 1;
                 case 'h':

@@ -16,24 +16,24 @@
 #include "macro.h"
 #include "uuid.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 #define MAX_XML_FILE (16u << 20)
 
 typedef struct Args {
-        char **pos;          /* positional arguments after the command */
+        char **pos; /* positional arguments after the command */
         int n_pos;
-        GHashTable *opts;    /* "paused" → "" (flag) or value */
+        GHashTable *opts; /* "paused" → "" (flag) or value */
 } Args;
 
 typedef int (*CmdFunc)(VkCli *cli, const Args *a, VkError *e);
 
 typedef struct Cmd {
         const char *name;
-        const char *usage;   /* after the command name */
+        const char *usage; /* after the command name */
         const char *help;
         int min_args;
-        int max_args;        /* -1: any */
-        const char *opts;    /* space separated; "name=" takes a value */
+        int max_args;     /* -1: any */
+        const char *opts; /* space separated; "name=" takes a value */
         CmdFunc run;
 } Cmd;
 
@@ -159,8 +159,7 @@ static int cmd_list(VkCli *cli, const Args *a, VkError *e) {
         int r;
 
         if (!opt(a, "all")) {
-                json_object_set_boolean_member(o, opt(a, "inactive") ? "inactive" : "active",
-                                               true);
+                json_object_set_boolean_member(o, opt(a, "inactive") ? "inactive" : "active", true);
         }
         r = vk_cli_call(cli, "Qemu", "ListDomains", params_take(o), &reply, e);
         if (r < 0)
@@ -182,8 +181,8 @@ static int cmd_list(VkCli *cli, const Args *a, VkError *e) {
         for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
                 JsonNode *d = json_array_get_element(arr, i);
                 gint64 id = num(d, "id");
-                g_autofree char *ids = id > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id)
-                                              : g_strdup("-");
+                g_autofree char *ids =
+                        id > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id) : g_strdup("-");
                 printf(" %-5s %-30s %s\n", ids, str(d, "name"), state_name(d));
         }
         return 0;
@@ -229,29 +228,26 @@ static int cmd_create(VkCli *cli, const Args *a, VkError *e) {
 typedef struct Simple {
         const char *cmd;
         const char *method;
-        const char *flag;     /* CLI option (without --) … */
-        const char *param;    /* … sent as this boolean parameter */
-        bool flag_value;      /* the value sent when the option is given */
-        bool default_value;   /* the value sent otherwise (only with always) */
-        bool always;          /* send the parameter even without the option */
-        const char *done;     /* "started": printed as "Domain 'x' started" */
+        const char *flag;   /* CLI option (without --) … */
+        const char *param;  /* … sent as this boolean parameter */
+        bool flag_value;    /* the value sent when the option is given */
+        bool default_value; /* the value sent otherwise (only with always) */
+        bool always;        /* send the parameter even without the option */
+        const char *done;   /* "started": printed as "Domain 'x' started" */
 } Simple;
 
 static const Simple simple_cmds[] = {
         { "start", "StartDomain", "paused", "paused", true, false, false, "started" },
-        { "shutdown", "ShutdownDomain", NULL, NULL, false, false, false,
-          "is being shut down" },
-        { "destroy", "DestroyDomain", "graceful", "graceful", true, false, false,
-          "destroyed" },
+        { "shutdown", "ShutdownDomain", NULL, NULL, false, false, false, "is being shut down" },
+        { "destroy", "DestroyDomain", "graceful", "graceful", true, false, false, "destroyed" },
         { "reboot", "RebootDomain", NULL, NULL, false, false, false, "is being rebooted" },
         { "reset", "ResetDomain", NULL, NULL, false, false, false, "was reset" },
         { "suspend", "SuspendDomain", NULL, NULL, false, false, false, "suspended" },
         { "resume", "ResumeDomain", NULL, NULL, false, false, false, "resumed" },
-        { "undefine", "UndefineDomain", NULL, NULL, false, false, false,
-          "has been undefined" },
+        { "undefine", "UndefineDomain", NULL, NULL, false, false, false, "has been undefined" },
         { "autostart", "SetDomainAutostart", "disable", "enabled", false, true, true,
           "autostart updated" },
-        {}
+        {},
 };
 
 static int cmd_simple(VkCli *cli, const Args *a, VkError *e, const char *name) {
@@ -264,8 +260,7 @@ static int cmd_simple(VkCli *cli, const Args *a, VkError *e, const char *name) {
         g_assert(s->cmd);
         if (s->param && (s->always || opt(a, s->flag)))
                 json_object_set_boolean_member(json_node_get_object(p), s->param,
-                                               opt(a, s->flag) ? s->flag_value
-                                                               : s->default_value);
+                                               opt(a, s->flag) ? s->flag_value : s->default_value);
         return call_print(cli, "Qemu", s->method, p, NULL, s->done, a->pos[0], e);
 }
 
@@ -371,8 +366,10 @@ static int cmd_capabilities(VkCli *cli, const Args *a, VkError *e) {
 
 static int cmd_domcapabilities(VkCli *cli, const Args *a, VkError *e) {
         static const char *const keys[][2] = {
-                { "emulator", "emulator" }, { "arch", "arch" },
-                { "machine", "machine" },   { "virttype", "virtType" },
+                { "emulator", "emulator" },
+                { "arch", "arch" },
+                { "machine", "machine" },
+                { "virttype", "virtType" },
         };
         JsonObject *o = json_object_new();
 
@@ -525,8 +522,8 @@ static int cmd_version(VkCli *cli, const Args *a, VkError *e) {
                 return 0;
         }
         printf("Compiled against virtkit %s\n", VK_VERSION);
-        printf("Running daemon: %s %s (%s instance)\n", str(reply, "product"), str(reply, "version"),
-               str(reply, "instance"));
+        printf("Running daemon: %s %s (%s instance)\n", str(reply, "product"),
+               str(reply, "version"), str(reply, "instance"));
         return 0;
 }
 
@@ -556,8 +553,8 @@ static int cmd_bridge(VkCli *cli, const Args *a, VkError *e) {
         g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return vk_error_set(e, VK_ERROR_OPERATION_FAILED, -errno,
-                                    "cannot reach '%s': %s", path, g_strerror(errno));
+                return vk_error_set(e, VK_ERROR_OPERATION_FAILED, -errno, "cannot reach '%s': %s",
+                                    path, g_strerror(errno));
         for (;;) {
                 struct pollfd p[2] = { { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
                                        { .fd = fd, .events = POLLIN } };
@@ -589,8 +586,8 @@ static int cmd_bridge(VkCli *cli, const Args *a, VkError *e) {
 static int cmd_help(VkCli *cli, const Args *a, VkError *e);
 
 static const Cmd commands[] = {
-        { "list", "[--all] [--inactive] [--name] [--uuid]", "List domains (running ones by default)",
-          0, 0, "all inactive name uuid", cmd_list },
+        { "list", "[--all] [--inactive] [--name] [--uuid]",
+          "List domains (running ones by default)", 0, 0, "all inactive name uuid", cmd_list },
         { "define", "FILE", "Define a persistent domain from an XML file (- for stdin)", 1, 1, "",
           cmd_define },
         { "undefine", "DOMAIN", "Remove a domain's persistent definition", 1, 1, "", cmd_undefine },
@@ -632,7 +629,7 @@ static const Cmd commands[] = {
         { "bridge", "[URI]", "Relay stdin/stdout to the local daemon (used by qemu+ssh)", 0, 1, "",
           cmd_bridge },
         { "help", "[COMMAND]", "Show help", 0, 1, "", cmd_help },
-        {}
+        {},
 };
 
 static const Cmd *find_cmd(const char *name) {
@@ -661,8 +658,8 @@ static int cmd_help(VkCli *cli, const Args *a, VkError *e) {
         const Cmd *c = a->n_pos > 0 ? find_cmd(a->pos[0]) : NULL;
 
         if (a->n_pos > 0 && !c)
-                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "unknown command '%s'", a->pos[0]);
+                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "unknown command '%s'",
+                                    a->pos[0]);
         if (!c) {
                 usage(stdout);
                 return 0;
@@ -688,13 +685,11 @@ static bool opt_known(const Cmd *c, const char *name, bool *ret_takes_value) {
 }
 
 int main(int argc, char **argv) {
-        static const struct option options[] = {
-                { "connect", required_argument, NULL, 'c' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                {}
-        };
+        static const struct option options[] = { { "connect", required_argument, NULL, 'c' },
+                                                 { "json", no_argument, NULL, 'j' },
+                                                 { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, 'V' },
+                                                 {} };
         g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_autoptr(GPtrArray) pos = g_ptr_array_new();
         g_autofree char *uri_text = NULL;
@@ -752,8 +747,8 @@ int main(int argc, char **argv) {
                     !(cmd->max_args < 0 && (int) pos->len >= cmd->min_args)) {
                         const char *name = argv[i] + 2;
                         const char *eq = strchr(name, '=');
-                        g_autofree char *key = eq ? g_strndup(name, (gsize) (eq - name))
-                                                  : g_strdup(name);
+                        g_autofree char *key =
+                                eq ? g_strndup(name, (gsize) (eq - name)) : g_strdup(name);
 
                         if (!opt_known(cmd, key, &takes_value)) {
                                 fprintf(stderr, "virtkit %s: unknown option '--%s'\n", cmd->name,
@@ -765,14 +760,15 @@ int main(int argc, char **argv) {
                                         cmd->name, key);
                                 return EXIT_USAGE;
                         }
-                        g_hash_table_replace(opts, g_steal_pointer(&key),
-                                             g_strdup(takes_value ? (eq ? eq + 1 : argv[++i])
-                                                                  : ""));
+                        g_hash_table_replace(
+                                opts, g_steal_pointer(&key),
+                                g_strdup(takes_value ? (eq ? eq + 1 : argv[++i]) : ""));
                         continue;
                 }
                 g_ptr_array_add(pos, argv[i]);
         }
-        if ((int) pos->len < cmd->min_args || (cmd->max_args >= 0 && (int) pos->len > cmd->max_args)) {
+        if ((int) pos->len < cmd->min_args ||
+            (cmd->max_args >= 0 && (int) pos->len > cmd->max_args)) {
                 fprintf(stderr, "Usage: virtkit %s %s\n", cmd->name, cmd->usage);
                 return EXIT_USAGE;
         }

@@ -12,8 +12,8 @@
 /* What every handler gets as userdata: the driver and the event subscribers. */
 typedef struct VkQemud {
         sd_event *event;
-        VkService *service;           /* set by the owner once it exists: D-Bus signals */
-        bool session;                 /* the callers own the instance (session, embedded) */
+        VkService *service; /* set by the owner once it exists: D-Bus signals */
+        bool session;       /* the callers own the instance (session, embedded) */
         void (*busy_changed)(void *userdata);
         void *busy_userdata;
         VkQemuDriver *driver;

@@ -11,9 +11,8 @@ static int qemud_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
         VkQemud *q = NULL;
         int r;
 
-        r = vk_qemud_new(vk_daemon_get_event(d), vk_daemon_get_paths(d),
-                         vk_daemon_get_instance(d), vk_daemon_is_session(d),
-                         qemud_on_busy_changed, d, &q, reterr);
+        r = vk_qemud_new(vk_daemon_get_event(d), vk_daemon_get_paths(d), vk_daemon_get_instance(d),
+                         vk_daemon_is_session(d), qemud_on_busy_changed, d, &q, reterr);
         if (r < 0)
                 return r;
         *ret_userdata = q;

@@ -70,111 +70,140 @@ typedef struct ValueResult {
         char *value;
 } ValueResult;
 
+static const VkField define_params_fields[] = {
+        { "xml", VK_FIELD_STRING, offsetof(DefineParams, xml), VK_FIELD_REQUIRED, NULL,
+          "libvirt's secret XML" },
+        {},
+};
+
 static const VkStructType define_params = {
         .size = sizeof(DefineParams),
-        .fields = (const VkField[]){ { "xml", VK_FIELD_STRING, offsetof(DefineParams, xml),
-                                       VK_FIELD_REQUIRED, NULL, "libvirt's secret XML" },
-                                     {} },
+        .fields = define_params_fields,
+};
+
+static const VkField uuid_result_fields[] = {
+        { "uuid", VK_FIELD_STRING, offsetof(UuidResult, uuid), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType uuid_result = {
         .size = sizeof(UuidResult),
-        .fields = (const VkField[]){ { "uuid", VK_FIELD_STRING, offsetof(UuidResult, uuid),
-                                       VK_FIELD_REQUIRED },
-                                     {} },
+        .fields = uuid_result_fields,
+};
+
+static const VkField secret_params_fields[] = {
+        { "secret", VK_FIELD_STRING, offsetof(SecretParams, secret), VK_FIELD_REQUIRED, NULL,
+          "the secret's UUID" },
+        {},
 };
 
 static const VkStructType secret_params = {
         .size = sizeof(SecretParams),
-        .fields = (const VkField[]){ { "secret", VK_FIELD_STRING, offsetof(SecretParams, secret),
-                                       VK_FIELD_REQUIRED, NULL, "the secret's UUID" },
-                                     {} },
+        .fields = secret_params_fields,
+};
+
+static const VkField list_params_fields[] = {
+        { "ephemeral", VK_FIELD_STRING, offsetof(ListParams, ephemeral), 0, NULL,
+          "\"yes\" or \"no\": only secrets with that ephemeral flag" },
+        { "private", VK_FIELD_STRING, offsetof(ListParams, is_private), 0, NULL,
+          "\"yes\" or \"no\": only secrets with that private flag" },
+        {},
 };
 
 static const VkStructType list_params = {
         .size = sizeof(ListParams),
-        .fields =
-                (const VkField[]){
-                        { "ephemeral", VK_FIELD_STRING, offsetof(ListParams, ephemeral), 0, NULL,
-                          "\"yes\" or \"no\": only secrets with that ephemeral flag" },
-                        { "private", VK_FIELD_STRING, offsetof(ListParams, is_private), 0, NULL,
-                          "\"yes\" or \"no\": only secrets with that private flag" },
-                        {} },
+        .fields = list_params_fields,
+};
+
+static const VkField secret_summary_fields[] = {
+        { "uuid", VK_FIELD_STRING, offsetof(SecretSummary, uuid), VK_FIELD_REQUIRED },
+        { "usageType", VK_FIELD_STRING, offsetof(SecretSummary, usage_type), VK_FIELD_REQUIRED,
+          NULL, "none, volume, ceph, iscsi, tls or vtpm" },
+        { "usageId", VK_FIELD_STRING, offsetof(SecretSummary, usage_id), VK_FIELD_REQUIRED, NULL,
+          "volume path or name; empty for none" },
+        { "ephemeral", VK_FIELD_BOOL, offsetof(SecretSummary, ephemeral), VK_FIELD_REQUIRED },
+        { "private", VK_FIELD_BOOL, offsetof(SecretSummary, is_private), VK_FIELD_REQUIRED },
+        { "hasValue", VK_FIELD_BOOL, offsetof(SecretSummary, has_value), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType secret_summary = {
         .name = "SecretSummary",
         .size = sizeof(SecretSummary),
         .doc = "One secret, without its value.",
-        .fields =
-                (const VkField[]){
-                        { "uuid", VK_FIELD_STRING, offsetof(SecretSummary, uuid),
-                          VK_FIELD_REQUIRED },
-                        { "usageType", VK_FIELD_STRING, offsetof(SecretSummary, usage_type),
-                          VK_FIELD_REQUIRED, NULL, "none, volume, ceph, iscsi, tls or vtpm" },
-                        { "usageId", VK_FIELD_STRING, offsetof(SecretSummary, usage_id),
-                          VK_FIELD_REQUIRED, NULL, "volume path or name; empty for none" },
-                        { "ephemeral", VK_FIELD_BOOL, offsetof(SecretSummary, ephemeral),
-                          VK_FIELD_REQUIRED },
-                        { "private", VK_FIELD_BOOL, offsetof(SecretSummary, is_private),
-                          VK_FIELD_REQUIRED },
-                        { "hasValue", VK_FIELD_BOOL, offsetof(SecretSummary, has_value),
-                          VK_FIELD_REQUIRED },
-                        {} },
+        .fields = secret_summary_fields,
+};
+
+static const VkField list_result_fields[] = {
+        { "secrets", VK_FIELD_ARRAY, offsetof(ListResult, secrets), VK_FIELD_REQUIRED,
+          &secret_summary },
+        {},
 };
 
 static const VkStructType list_result = {
         .size = sizeof(ListResult),
-        .fields = (const VkField[]){ { "secrets", VK_FIELD_ARRAY, offsetof(ListResult, secrets),
-                                       VK_FIELD_REQUIRED, &secret_summary },
-                                     {} },
+        .fields = list_result_fields,
+};
+
+static const VkField lookup_params_fields[] = {
+        { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0, NULL,
+          "look up by UUID, or else:" },
+        { "usageType", VK_FIELD_STRING, offsetof(LookupParams, usage_type), 0, NULL,
+          "by usage: volume, ceph, iscsi, tls or vtpm" },
+        { "usageId", VK_FIELD_STRING, offsetof(LookupParams, usage_id), 0, NULL,
+          "and the volume path or name" },
+        {},
 };
 
 static const VkStructType lookup_params = {
         .size = sizeof(LookupParams),
-        .fields = (const VkField[]){ { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0,
-                                       NULL, "look up by UUID, or else:" },
-                                     { "usageType", VK_FIELD_STRING,
-                                       offsetof(LookupParams, usage_type), 0, NULL,
-                                       "by usage: volume, ceph, iscsi, tls or vtpm" },
-                                     { "usageId", VK_FIELD_STRING, offsetof(LookupParams, usage_id),
-                                       0, NULL, "and the volume path or name" },
-                                     {} },
+        .fields = lookup_params_fields,
+};
+
+static const VkField lookup_result_fields[] = {
+        { "uuid", VK_FIELD_STRING, offsetof(LookupResult, uuid), VK_FIELD_REQUIRED },
+        { "usageType", VK_FIELD_STRING, offsetof(LookupResult, usage_type), VK_FIELD_REQUIRED },
+        { "usageId", VK_FIELD_STRING, offsetof(LookupResult, usage_id), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType lookup_result = {
         .size = sizeof(LookupResult),
-        .fields = (const VkField[]){ { "uuid", VK_FIELD_STRING, offsetof(LookupResult, uuid),
-                                       VK_FIELD_REQUIRED },
-                                     { "usageType", VK_FIELD_STRING,
-                                       offsetof(LookupResult, usage_type), VK_FIELD_REQUIRED },
-                                     { "usageId", VK_FIELD_STRING, offsetof(LookupResult, usage_id),
-                                       VK_FIELD_REQUIRED },
-                                     {} },
+        .fields = lookup_result_fields,
+};
+
+static const VkField xml_result_fields[] = {
+        { "xml", VK_FIELD_STRING, offsetof(XmlResult, xml), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType xml_result = {
         .size = sizeof(XmlResult),
-        .fields = (const VkField[]){ { "xml", VK_FIELD_STRING, offsetof(XmlResult, xml),
-                                       VK_FIELD_REQUIRED },
-                                     {} },
+        .fields = xml_result_fields,
+};
+
+static const VkField set_value_params_fields[] = {
+        { "secret", VK_FIELD_STRING, offsetof(SetValueParams, secret), VK_FIELD_REQUIRED, NULL,
+          "the secret's UUID" },
+        { "value", VK_FIELD_STRING, offsetof(SetValueParams, value), VK_FIELD_REQUIRED, NULL,
+          "the value, base64 (at most 64 KiB decoded)" },
+        {},
 };
 
 static const VkStructType set_value_params = {
         .size = sizeof(SetValueParams),
-        .fields = (const VkField[]){ { "secret", VK_FIELD_STRING, offsetof(SetValueParams, secret),
-                                       VK_FIELD_REQUIRED, NULL, "the secret's UUID" },
-                                     { "value", VK_FIELD_STRING, offsetof(SetValueParams, value),
-                                       VK_FIELD_REQUIRED, NULL,
-                                       "the value, base64 (at most 64 KiB decoded)" },
-                                     {} },
+        .fields = set_value_params_fields,
+};
+
+static const VkField value_result_fields[] = {
+        { "value", VK_FIELD_STRING, offsetof(ValueResult, value), VK_FIELD_REQUIRED, NULL,
+          "base64" },
+        {},
 };
 
 static const VkStructType value_result = {
         .size = sizeof(ValueResult),
-        .fields = (const VkField[]){ { "value", VK_FIELD_STRING, offsetof(ValueResult, value),
-                                       VK_FIELD_REQUIRED, NULL, "base64" },
-                                     {} },
+        .fields = value_result_fields,
 };
 
 /* --- helpers --- */
@@ -402,7 +431,7 @@ static const VkMethod secret_methods[] = {
           "Set a secret's value (base64); persistent values are encrypted at rest." },
         { "GetSecretValue", &secret_params, &value_result, api_get_secret_value, VK_AUTH_MANAGE, 0,
           "A secret's value (base64); refused for private secrets." },
-        {}
+        {},
 };
 
 static const VkMethod *const secret_method_tables[] = {
@@ -416,7 +445,7 @@ static const VkErrorDecl secret_errors[] = {
           "No secret with that UUID or usage." },
         { VK_SECRET_ERROR_NO_VALUE, (const char *const[]){ "secret", NULL },
           "The secret has no value yet." },
-        {}
+        {},
 };
 
 const VkInterface vk_secret_interface = {

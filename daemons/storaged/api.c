@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* api.c: the io.virtkit.Storage interface served by virtkit-storaged (one declaration per method) */
+/* api.c: the io.virtkit.Storage interface served by virtkit-storaged (one declaration per method)
+ */
 #include "admin.h"
 #include "api.h"
 

@@ -1112,7 +1112,8 @@ static VkQemuCapsProbe *probe_new(sd_event *e, const char *binary, VkQemuCapsPro
  * Run the probe conversation on @qmp_fd, a QMP socket of a QEMU that somebody else started
  * (ownership of the fd moves to the probe, also on failure). @binary and @st (may be NULL)
  * give the identity stored for the cache; KVM counts as usable when QEMU says so. Used by
- * tests replaying a recording and by callers that start QEMU themselves. See vk_qemu_caps_probe_async() for the callback.
+ * tests replaying a recording and by callers that start QEMU themselves. See
+ * vk_qemu_caps_probe_async() for the callback.
  */
 int vk_qemu_caps_probe_fd(sd_event *e, int qmp_fd, const char *binary, const struct stat *st,
                           VkQemuCapsProbeFunc callback, void *userdata, VkQemuCapsProbe **ret,

@@ -134,8 +134,8 @@ static const char *const qemu_config_libvirt_keys[] = {
 };
 
 static const char *const qemu_config_default_acl[] = {
-        "/dev/null", "/dev/full", "/dev/zero",        "/dev/random", "/dev/urandom",
-        "/dev/ptmx", "/dev/kvm",  NULL,
+        "/dev/null",    "/dev/full", "/dev/zero", "/dev/random",
+        "/dev/urandom", "/dev/ptmx", "/dev/kvm",  NULL,
 };
 
 static const char *const qemu_config_security_drivers[] = {

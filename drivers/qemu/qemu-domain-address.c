@@ -102,8 +102,9 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                                 d->bus = VK_DISK_BUS_FDC;
                 }
                 if ((d->device == VK_DISK_DEVICE_FLOPPY) != (d->bus == VK_DISK_BUS_FDC))
-                        return addr_error(reterr, "disk '%s': floppies and only floppies use "
-                                                  "the fdc bus",
+                        return addr_error(reterr,
+                                          "disk '%s': floppies and only floppies use "
+                                          "the fdc bus",
                                           d->target_dev);
                 if (d->device == VK_DISK_DEVICE_CDROM && d->bus == VK_DISK_BUS_VIRTIO)
                         return addr_error(reterr, "disk '%s': a cdrom cannot use the virtio bus",
@@ -112,8 +113,9 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                         return addr_error(reterr, "disk '%s': device='lun' needs bus='scsi'",
                                           d->target_dev);
                 if (d->bus == VK_DISK_BUS_IDE && def->machine_kind == VK_MACHINE_Q35)
-                        return addr_error(reterr, "disk '%s': IDE is not available on q35 "
-                                                  "machines, use bus='sata'",
+                        return addr_error(reterr,
+                                          "disk '%s': IDE is not available on q35 "
+                                          "machines, use bus='sata'",
                                           d->target_dev);
 
                 idx = addr_disk_index(d->target_dev);
@@ -121,15 +123,17 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                 case VK_DISK_BUS_VIRTIO:
                         if (d->info.addr.type != VK_ADDRESS_NONE &&
                             d->info.addr.type != VK_ADDRESS_PCI)
-                                return addr_error(reterr, "disk '%s': a virtio disk needs a PCI "
-                                                          "address",
+                                return addr_error(reterr,
+                                                  "disk '%s': a virtio disk needs a PCI "
+                                                  "address",
                                                   d->target_dev);
                         continue;
                 case VK_DISK_BUS_USB:
                         if (d->info.addr.type != VK_ADDRESS_NONE &&
                             d->info.addr.type != VK_ADDRESS_USB)
-                                return addr_error(reterr, "disk '%s': a USB disk needs a USB "
-                                                          "address",
+                                return addr_error(reterr,
+                                                  "disk '%s': a USB disk needs a USB "
+                                                  "address",
                                                   d->target_dev);
                         continue;
                 default:
@@ -208,7 +212,8 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                 addr_add_controller(def, VK_CONTROLLER_PCI, 0,
                                     q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT
                                         : VK_CONTROLLER_MODEL_PCI_ROOT);
-        else if (root->model != (q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT : VK_CONTROLLER_MODEL_PCI_ROOT))
+        else if (root->model !=
+                 (q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT : VK_CONTROLLER_MODEL_PCI_ROOT))
                 return addr_error(reterr, "the PCI root of a %s machine must be model '%s'",
                                   q35 ? "q35" : "pc", q35 ? "pcie-root" : "pci-root");
         for (size_t i = 0; i < def->n_controllers; i++) {
@@ -283,9 +288,8 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                                           vk_controller_type_to_string(c->type), c->index);
         }
 
-        g_qsort_with_data(def->controllers, (gint) def->n_controllers,
-                          sizeof(VkDomainController *), addr_controller_cmp,
-                          NULL);
+        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
+                          addr_controller_cmp, NULL);
         return 0;
 }
 
@@ -399,8 +403,7 @@ static void post_parse_inputs(VkDomainDef *def) {
                 VkDomainInput *in = def->inputs[i];
 
                 if (in->bus == VK_INPUT_BUS_DEFAULT)
-                        in->bus = in->type == VK_INPUT_TABLET ? VK_INPUT_BUS_USB
-                                                              : VK_INPUT_BUS_PS2;
+                        in->bus = in->type == VK_INPUT_TABLET ? VK_INPUT_BUS_USB : VK_INPUT_BUS_PS2;
                 if (in->bus == VK_INPUT_BUS_PS2 && in->type == VK_INPUT_MOUSE)
                         have_mouse = true;
                 if (in->bus == VK_INPUT_BUS_PS2 && in->type == VK_INPUT_KEYBOARD)
@@ -497,8 +500,8 @@ typedef struct AddrBus {
 typedef struct AddrSet {
         VkDomainDef *def;
         VkMachineKind kind;
-        GArray *buses;       /* AddrBus */
-        int agg_slot;        /* bus-0 slot collecting auto-added root ports, -1: none */
+        GArray *buses; /* AddrBus */
+        int agg_slot;  /* bus-0 slot collecting auto-added root ports, -1: none */
 } AddrSet;
 
 static AddrBus *addr_bus(AddrSet *s, unsigned index) {
@@ -536,17 +539,19 @@ static int addr_reserve(AddrSet *s, const VkPciAddress *a, VkError *reterr) {
         AddrBus *b = addr_bus(s, a->bus);
 
         if (!b)
-                return addr_error(reterr, "PCI address %04x:%02x:%02x.%x: no PCI controller "
-                                          "with index %u",
+                return addr_error(reterr,
+                                  "PCI address %04x:%02x:%02x.%x: no PCI controller "
+                                  "with index %u",
                                   a->domain, a->bus, a->slot, a->function, a->bus);
         if (!addr_slot_usable(b, a->slot))
-                return addr_error(reterr, "PCI address %04x:%02x:%02x.%x: slot %u of a %s is "
-                                          "not usable",
+                return addr_error(reterr,
+                                  "PCI address %04x:%02x:%02x.%x: slot %u of a %s is "
+                                  "not usable",
                                   a->domain, a->bus, a->slot, a->function, a->slot,
                                   vk_controller_model_to_string(b->controller->model));
         if (b->used[a->slot] & (1u << a->function))
-                return addr_error(reterr, "PCI address %04x:%02x:%02x.%x is used twice",
-                                  a->domain, a->bus, a->slot, a->function);
+                return addr_error(reterr, "PCI address %04x:%02x:%02x.%x is used twice", a->domain,
+                                  a->bus, a->slot, a->function);
         b->used[a->slot] |= (uint8_t) (1u << a->function);
         return 0;
 }
@@ -606,7 +611,7 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
                 if (!found)
                         return addr_error(reterr, "no free slot on pcie-root for another "
                                                   "pcie-root-port");
-                c->info.addr.pci = (VkPciAddress) { .slot = slot, .function = fn };
+                c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
                 if (fn == 0)
                         c->info.addr.pci.multifunction = VK_TRISTATE_YES;
                 root->used[slot] |= (uint8_t) (1u << fn);
@@ -632,7 +637,7 @@ static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) 
                                 if (!addr_slot_usable(b, slot) || b->used[slot])
                                         continue;
                                 b->used[slot] |= 1;
-                                *ret = (VkPciAddress) { .bus = b->index, .slot = slot };
+                                *ret = (VkPciAddress){ .bus = b->index, .slot = slot };
                                 return 0;
                         }
                 }
@@ -643,9 +648,11 @@ static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) 
                         if (r < 0)
                                 return r;
                 } else {
-                        int r = addr_add_pci_controller(s, pcie ? VK_CONTROLLER_MODEL_PCIE_ROOT_PORT
-                                                                : VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
-                                                        reterr);
+                        int r = addr_add_pci_controller(
+                                s,
+                                pcie ? VK_CONTROLLER_MODEL_PCIE_ROOT_PORT
+                                     : VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
+                                reterr);
                         if (r < 0)
                                 return r;
                 }
@@ -711,21 +718,22 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
                 VkPciAddress want = {};
 
                 if (pc && c->type == VK_CONTROLLER_IDE && c->index == 0)
-                        want = (VkPciAddress) { .slot = 1, .function = 1 };
+                        want = (VkPciAddress){ .slot = 1, .function = 1 };
                 else if (pc && c->type == VK_CONTROLLER_USB && c->index == 0 &&
                          c->model == VK_CONTROLLER_MODEL_PIIX3_UHCI)
-                        want = (VkPciAddress) { .slot = 1, .function = 2 };
+                        want = (VkPciAddress){ .slot = 1, .function = 2 };
                 else if (!pc && c->type == VK_CONTROLLER_SATA && c->index == 0)
-                        want = (VkPciAddress) { .slot = 0x1f, .function = 2 };
+                        want = (VkPciAddress){ .slot = 0x1f, .function = 2 };
                 else
                         continue;
 
                 if (c->info.addr.type == VK_ADDRESS_PCI) {
                         if (memcmp(&c->info.addr.pci, &want, sizeof(want)) != 0)
-                                return addr_error(reterr, "%s controller 0 must be at PCI "
-                                                          "address 0000:00:%02x.%x",
-                                                  vk_controller_type_to_string(c->type),
-                                                  want.slot, want.function);
+                                return addr_error(reterr,
+                                                  "%s controller 0 must be at PCI "
+                                                  "address 0000:00:%02x.%x",
+                                                  vk_controller_type_to_string(c->type), want.slot,
+                                                  want.function);
                         continue; /* collected already */
                 }
                 c->info.addr.type = VK_ADDRESS_PCI;
@@ -751,7 +759,7 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
 
                 if (root->used[slot] == 0) {
                         info->addr.type = VK_ADDRESS_PCI;
-                        info->addr.pci = (VkPciAddress) { .slot = slot };
+                        info->addr.pci = (VkPciAddress){ .slot = slot };
                         root->used[slot] |= 1;
                 }
         }
@@ -817,7 +825,7 @@ static int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr
                                 s.agg_slot = (int) slot;
                         }
                         c->info.addr.type = VK_ADDRESS_PCI;
-                        c->info.addr.pci = (VkPciAddress) { .slot = slot, .function = fn };
+                        c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
                         if (fn == 0)
                                 c->info.addr.pci.multifunction = VK_TRISTATE_YES;
                         root->used[slot] |= (uint8_t) (1u << fn);
@@ -910,9 +918,8 @@ static int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr
                             !def->controllers[i]->target_chassis)
                                 def->controllers[i]->target_chassis = def->controllers[i]->index;
 
-        g_qsort_with_data(def->controllers, (gint) def->n_controllers,
-                          sizeof(VkDomainController *), addr_controller_cmp,
-                          NULL);
+        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
+                          addr_controller_cmp, NULL);
         return 0;
 }
 
@@ -991,8 +998,9 @@ static int addr_assign_vserial(VkDomainDef *def, VkError *reterr) {
                 if (a->vserial.controller != 0)
                         continue;
                 if (a->vserial.bus != 0 || a->vserial.port == 0 || a->vserial.port > max)
-                        return addr_error(reterr, "channel: virtio-serial port %u.%u does not "
-                                                  "exist",
+                        return addr_error(reterr,
+                                          "channel: virtio-serial port %u.%u does not "
+                                          "exist",
                                           a->vserial.bus, a->vserial.port);
                 if (used & (1u << a->vserial.port))
                         return addr_error(reterr, "virtio-serial port %u is used twice",

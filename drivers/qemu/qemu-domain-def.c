@@ -36,11 +36,9 @@ VK_DOMAIN_ENUM_IMPL(vk_timer_tickpolicy, VkTimerTickpolicy, _VK_TIMER_TICKPOLICY
                     "delay", "catchup", "merge", "discard")
 VK_DOMAIN_ENUM_IMPL(vk_timer_track, VkTimerTrack, _VK_TIMER_TRACK_MAX, "none", "boot", "guest",
                     "wall", "realtime")
-VK_DOMAIN_ENUM_IMPL(vk_lifecycle_action, VkLifecycleAction, _VK_LIFECYCLE_MAX, "destroy",
-                    "restart", "rename-restart", "preserve", "coredump-destroy",
-                    "coredump-restart")
-VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic", "static",
-                    "none")
+VK_DOMAIN_ENUM_IMPL(vk_lifecycle_action, VkLifecycleAction, _VK_LIFECYCLE_MAX, "destroy", "restart",
+                    "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
+VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic", "static", "none")
 VK_DOMAIN_ENUM_IMPL(vk_seclabel_model, VkSeclabelModel, _VK_SECLABEL_MODEL_MAX, "selinux",
                     "apparmor", "dac")
 VK_DOMAIN_ENUM_IMPL(vk_address_type, VkAddressType, _VK_ADDRESS_MAX, "none", "pci", "drive",
@@ -60,9 +58,9 @@ VK_DOMAIN_ENUM_IMPL(vk_disk_discard, VkDiskDiscard, _VK_DISK_DISCARD_MAX, "defau
 VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "ide", "fdc", "scsi",
                     "sata", "virtio-serial", "usb", "pci")
 VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
-                    "pci-root", "pcie-root", "pcie-root-port", "pci-bridge",
-                    "pcie-to-pci-bridge", "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci",
-                    "none", "virtio-scsi", "lsilogic")
+                    "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
+                    "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci", "none", "virtio-scsi",
+                    "lsilogic")
 VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge")
 VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
                     "e1000e", "rtl8139")
@@ -71,12 +69,11 @@ VK_DOMAIN_ENUM_IMPL(vk_video_model, VkVideoModel, _VK_VIDEO_MODEL_MAX, "default"
                     "virtio", "qxl", "bochs", "none")
 VK_DOMAIN_ENUM_IMPL(vk_input_type, VkInputType, _VK_INPUT_MAX, "mouse", "tablet", "keyboard")
 VK_DOMAIN_ENUM_IMPL(vk_input_bus, VkInputBus, _VK_INPUT_BUS_MAX, "default", "ps2", "usb", "virtio")
-VK_DOMAIN_ENUM_IMPL(vk_chr_kind, VkChrKind, _VK_CHR_MAX, "serial", "parallel", "console",
-                    "channel")
+VK_DOMAIN_ENUM_IMPL(vk_chr_kind, VkChrKind, _VK_CHR_MAX, "serial", "parallel", "console", "channel")
 VK_DOMAIN_ENUM_IMPL(vk_chr_type, VkChrType, _VK_CHR_TYPE_MAX, "pty", "file", "unix", "null",
                     "stdio")
-VK_DOMAIN_ENUM_IMPL(vk_chr_source_mode, VkChrSourceMode, _VK_CHR_SOURCE_MODE_MAX, "default",
-                    "bind", "connect")
+VK_DOMAIN_ENUM_IMPL(vk_chr_source_mode, VkChrSourceMode, _VK_CHR_SOURCE_MODE_MAX, "default", "bind",
+                    "connect")
 VK_DOMAIN_ENUM_IMPL(vk_chr_target_type, VkChrTargetType, _VK_CHR_TARGET_MAX, "default",
                     "isa-serial", "usb-serial", "pci-serial", "serial", "virtio")
 VK_DOMAIN_ENUM_IMPL(vk_memballoon_model, VkMemballoonModel, _VK_MEMBALLOON_MAX, "virtio", "none")
@@ -86,8 +83,8 @@ VK_DOMAIN_ENUM_IMPL(vk_watchdog_action, VkWatchdogAction, _VK_WATCHDOG_ACTION_MA
                     "reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi")
 VK_DOMAIN_ENUM_IMPL(vk_tpm_model, VkTpmModel, _VK_TPM_MODEL_MAX, "default", "tpm-tis", "tpm-crb")
 VK_DOMAIN_ENUM_IMPL(vk_tpm_backend, VkTpmBackend, _VK_TPM_BACKEND_MAX, "passthrough", "emulator")
-VK_DOMAIN_ENUM_IMPL(vk_deprecation_behavior, VkDeprecationBehavior, _VK_DEPRECATION_MAX,
-                    "default", "none", "omit", "reject", "crash")
+VK_DOMAIN_ENUM_IMPL(vk_deprecation_behavior, VkDeprecationBehavior, _VK_DEPRECATION_MAX, "default",
+                    "none", "omit", "reject", "crash")
 VK_DOMAIN_ENUM_IMPL(vk_override_type, VkOverrideType, _VK_OVERRIDE_MAX, "string", "signed",
                     "unsigned", "bool", "remove")
 
@@ -248,7 +245,7 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
 /* Free what @info owns and reset it. */
 void vk_domain_device_info_clear(VkDeviceInfo *info) {
         g_clear_pointer(&info->alias, g_free);
-        *info = (VkDeviceInfo) {};
+        *info = (VkDeviceInfo){};
 }
 
 /* Whether @child is one of the elements vk_domain_parse_device_info() handles. */
@@ -268,10 +265,9 @@ static int domain_parse_address(xmlNode *node, VkDeviceAddress *addr, VkError *r
 
         switch (a.type) {
         case VK_ADDRESS_PCI:
-                r = vk_xml_check_node(node,
-                                      VK_STRV("type", "domain", "bus", "slot", "function",
-                                              "multifunction"),
-                                      VK_XML_NONE, reterr);
+                r = vk_xml_check_node(
+                        node, VK_STRV("type", "domain", "bus", "slot", "function", "multifunction"),
+                        VK_XML_NONE, reterr);
                 if (r < 0)
                         return r;
                 if (vk_xml_prop_uint(node, "domain", 0, &a.pci.domain, reterr) < 0 ||
@@ -291,12 +287,11 @@ static int domain_parse_address(xmlNode *node, VkDeviceAddress *addr, VkError *r
                         return vk_xml_error(node, "slot", reterr, "value %u out of range (0-31)",
                                             a.pci.slot);
                 if (a.pci.function > 7)
-                        return vk_xml_error(node, "function", reterr,
-                                            "value %u out of range (0-7)", a.pci.function);
+                        return vk_xml_error(node, "function", reterr, "value %u out of range (0-7)",
+                                            a.pci.function);
                 break;
         case VK_ADDRESS_DRIVE:
-                r = vk_xml_check_node(node,
-                                      VK_STRV("type", "controller", "bus", "target", "unit"),
+                r = vk_xml_check_node(node, VK_STRV("type", "controller", "bus", "target", "unit"),
                                       VK_XML_NONE, reterr);
                 if (r < 0)
                         return r;
@@ -358,8 +353,8 @@ int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, 
                                 return r;
                         if (g_str_has_prefix(name, "ua-")) {
                                 if (strlen(name) > 128 || strpbrk(name, ",= '\""))
-                                        return vk_xml_error(c, "name", reterr,
-                                                            "invalid alias '%s'", name);
+                                        return vk_xml_error(c, "name", reterr, "invalid alias '%s'",
+                                                            name);
                                 info->alias_is_user = true;
                         } else if (!(flags & VK_DOMAIN_DEF_PARSE_LIVE))
                                 continue;
@@ -565,8 +560,8 @@ static bool domain_cpuset_valid(const char *s) {
                 range = g_strsplit(p, "-", 2);
                 if (vk_xml_parse_uint(range[0], 4095, &a) < 0)
                         return false;
-                if (range[1] && (vk_xml_parse_uint(range[1], 4095, &b) < 0 || b < a ||
-                                 parts[i][0] == '^'))
+                if (range[1] &&
+                    (vk_xml_parse_uint(range[1], 4095, &b) < 0 || b < a || parts[i][0] == '^'))
                         return false;
         }
         return true;
@@ -618,10 +613,9 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                               reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(os,
-                                VK_STRV("type", "bootmenu", "loader", "nvram", "kernel", "initrd",
-                                        "cmdline"),
-                                reterr);
+        r = vk_xml_check_unique(
+                os, VK_STRV("type", "bootmenu", "loader", "nvram", "kernel", "initrd", "cmdline"),
+                reterr);
         if (r < 0)
                 return r;
 
@@ -639,12 +633,11 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                                 return vk_xml_error(c, NULL, reterr,
                                                     "unsupported OS type '%s' (only 'hvm')", text);
                         def->os_type = g_steal_pointer(&text);
-                        r = vk_xml_prop_enum(c, "arch", vk_domain_arch_from_string,
-                                             VK_XML_NONZERO, &def->arch, reterr);
+                        r = vk_xml_prop_enum(c, "arch", vk_domain_arch_from_string, VK_XML_NONZERO,
+                                             &def->arch, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_string(c, "machine", VK_XML_NONZERO, &def->machine,
-                                               reterr);
+                        r = vk_xml_prop_string(c, "machine", VK_XML_NONZERO, &def->machine, reterr);
                         if (r < 0)
                                 return r;
                         if (def->machine &&
@@ -669,12 +662,11 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                                 return r;
                         def->boot[def->n_boot++] = dev;
                 } else if (vk_xml_node_is(c, NULL, "bootmenu")) {
-                        r = vk_xml_check_node(c, VK_STRV("enable", "timeout"), VK_XML_NONE,
-                                              reterr);
+                        r = vk_xml_check_node(c, VK_STRV("enable", "timeout"), VK_XML_NONE, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_tristate_bool(c, "enable", VK_XML_REQUIRED,
-                                                      &def->bootmenu, reterr);
+                        r = vk_xml_prop_tristate_bool(c, "enable", VK_XML_REQUIRED, &def->bootmenu,
+                                                      reterr);
                         if (r < 0)
                                 return r;
                         r = vk_xml_prop_uint(c, "timeout", 0, &def->bootmenu_timeout, reterr);
@@ -693,8 +685,8 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                                                       reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_enum(c, "type", vk_loader_type_from_string,
-                                             VK_XML_NONZERO, &def->loader_type, reterr);
+                        r = vk_xml_prop_enum(c, "type", vk_loader_type_from_string, VK_XML_NONZERO,
+                                             &def->loader_type, reterr);
                         if (r < 0)
                                 return r;
                         r = vk_xml_node_text(c, VK_XML_REQUIRED, &def->loader_path, reterr);
@@ -708,16 +700,15 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                         r = vk_xml_check_node(c, VK_STRV("template"), NULL, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_string(c, "template", VK_XML_NONZERO,
-                                               &def->nvram_template, reterr);
+                        r = vk_xml_prop_string(c, "template", VK_XML_NONZERO, &def->nvram_template,
+                                               reterr);
                         if (r < 0)
                                 return r;
                         r = vk_xml_node_text(c, 0, &def->nvram_path, reterr);
                         if (r < 0)
                                 return r;
                         if (!def->nvram_path && !def->nvram_template)
-                                return vk_xml_error(c, NULL, reterr,
-                                                    "needs a path or a template");
+                                return vk_xml_error(c, NULL, reterr, "needs a path or a template");
                 } else {
                         char **slot = vk_xml_node_is(c, NULL, "kernel")   ? &def->kernel
                                       : vk_xml_node_is(c, NULL, "initrd") ? &def->initrd
@@ -732,11 +723,9 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
         if (!def->os_type)
                 return vk_xml_error(os, NULL, reterr, "missing <type> element");
         if (def->nvram_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                return vk_xml_error(os, NULL, reterr,
-                                    "<nvram> needs <loader type='pflash'>");
+                return vk_xml_error(os, NULL, reterr, "<nvram> needs <loader type='pflash'>");
         if (def->nvram_template && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                return vk_xml_error(os, NULL, reterr,
-                                    "<nvram> needs <loader type='pflash'>");
+                return vk_xml_error(os, NULL, reterr, "<nvram> needs <loader type='pflash'>");
         if ((def->initrd || def->cmdline) && !def->kernel)
                 return vk_xml_error(os, NULL, reterr, "<initrd> and <cmdline> need <kernel>");
         return 0;
@@ -842,8 +831,8 @@ static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
                                              &f.policy, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_string(c, "name", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                               &f.name, reterr);
+                        r = vk_xml_prop_string(c, "name", VK_XML_REQUIRED | VK_XML_NONZERO, &f.name,
+                                               reterr);
                         if (r < 0)
                                 return r;
                         for (size_t i = 0; i < cpu->n_features; i++)
@@ -923,8 +912,8 @@ static int domain_parse_clock(VkDomainDef *def, xmlNode *node, VkError *reterr) 
                                       VK_XML_NONE, reterr);
                 if (r < 0)
                         return r;
-                if (vk_xml_prop_enum(c, "name", vk_timer_name_from_string, VK_XML_REQUIRED,
-                                     &t.name, reterr) < 0 ||
+                if (vk_xml_prop_enum(c, "name", vk_timer_name_from_string, VK_XML_REQUIRED, &t.name,
+                                     reterr) < 0 ||
                     vk_xml_prop_enum(c, "tickpolicy", vk_timer_tickpolicy_from_string,
                                      VK_XML_NONZERO, &t.tickpolicy, reterr) < 0 ||
                     vk_xml_prop_tristate_bool(c, "present", 0, &t.present, reterr) < 0 ||
@@ -986,8 +975,7 @@ static int domain_parse_pm(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         return 0;
 }
 
-static int domain_parse_seclabel(VkDomainDef *def, xmlNode *node, unsigned flags,
-                                 VkError *reterr) {
+static int domain_parse_seclabel(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         VkSeclabel s = { .type = VK_SECLABEL_DYNAMIC };
         int r;
 
@@ -1071,10 +1059,10 @@ static int domain_check_seclabels(VkDomainDef *def, xmlNode *root, VkError *rete
                 for (size_t j = 0; j < i; j++)
                         if (def->seclabels[i].has_model && def->seclabels[j].has_model &&
                             def->seclabels[i].model == def->seclabels[j].model)
-                                return vk_xml_error(root, NULL, reterr,
-                                                    "more than one <seclabel> for model '%s'",
-                                                    vk_seclabel_model_to_string(
-                                                            def->seclabels[i].model));
+                                return vk_xml_error(
+                                        root, NULL, reterr,
+                                        "more than one <seclabel> for model '%s'",
+                                        vk_seclabel_model_to_string(def->seclabels[i].model));
         }
         return 0;
 }
@@ -1087,19 +1075,18 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
         int r;
 
         if (!vk_xml_node_is(root, NULL, "domain"))
-                return vk_xml_error(root, NULL, reterr, "unsupported root element, expected "
-                                                        "<domain>");
+                return vk_xml_error(root, NULL, reterr,
+                                    "unsupported root element, expected "
+                                    "<domain>");
 
-        r = vk_xml_check_node(root, VK_STRV("type", "id"),
-                              VK_STRV("name", "uuid", "genid", "title", "description",
-                                      "maxMemory", "memory", "currentMemory", "vcpu", "os",
-                                      "features", "cpu", "clock", "on_poweroff", "on_reboot",
-                                      "on_crash", "pm", "devices", "seclabel",
-                                      "{" VK_QEMU_NS_HREF "}commandline",
-                                      "{" VK_QEMU_NS_HREF "}capabilities",
-                                      "{" VK_QEMU_NS_HREF "}deprecation",
-                                      "{" VK_QEMU_NS_HREF "}override"),
-                              reterr);
+        r = vk_xml_check_node(
+                root, VK_STRV("type", "id"),
+                VK_STRV("name", "uuid", "genid", "title", "description", "maxMemory", "memory",
+                        "currentMemory", "vcpu", "os", "features", "cpu", "clock", "on_poweroff",
+                        "on_reboot", "on_crash", "pm", "devices", "seclabel",
+                        "{" VK_QEMU_NS_HREF "}commandline", "{" VK_QEMU_NS_HREF "}capabilities",
+                        "{" VK_QEMU_NS_HREF "}deprecation", "{" VK_QEMU_NS_HREF "}override"),
+                reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(root,
@@ -1154,8 +1141,7 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                 } else if (vk_xml_node_is(c, NULL, "description"))
                         r = domain_parse_text(c, 0, &def->description, reterr);
                 else if (vk_xml_node_is(c, NULL, "maxMemory")) {
-                        r = domain_parse_memory(c, VK_STRV("slots"), &def->max_memory_kib,
-                                                reterr);
+                        r = domain_parse_memory(c, VK_STRV("slots"), &def->max_memory_kib, reterr);
                         if (r >= 0)
                                 r = vk_xml_prop_uint(c, "slots", VK_XML_REQUIRED | VK_XML_NONZERO,
                                                      &def->max_memory_slots, reterr);
@@ -1225,8 +1211,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
 
                 if (n != def->vcpus)
                         return vk_xml_error(root, NULL, reterr,
-                                            "CPU topology (%llu CPUs) does not match <vcpu> %u",
-                                            n, def->vcpus);
+                                            "CPU topology (%llu CPUs) does not match <vcpu> %u", n,
+                                            def->vcpus);
         }
         r = domain_check_seclabels(def, root, reterr);
         if (r < 0)

@@ -26,8 +26,8 @@
 
 /* ---- enums ------------------------------------------------------------------------------ */
 
-#define VK_DOMAIN_ENUM_DECL(prefix, Type)                                                        \
-        const char *prefix##_to_string(Type v);                                                  \
+#define VK_DOMAIN_ENUM_DECL(prefix, Type)                                                          \
+        const char *prefix##_to_string(Type v);                                                    \
         Type prefix##_from_string(const char *s)
 
 typedef enum VkDomainVirtType {
@@ -436,12 +436,12 @@ VK_DOMAIN_ENUM_DECL(vk_chr_source_mode, VkChrSourceMode);
 
 /* Target types of all four lists; post-parse checks that one fits its list. */
 typedef enum VkChrTargetType {
-        VK_CHR_TARGET_DEFAULT,     /* absent */
-        VK_CHR_TARGET_ISA_SERIAL,  /* serial */
-        VK_CHR_TARGET_USB_SERIAL,  /* serial */
-        VK_CHR_TARGET_PCI_SERIAL,  /* serial */
-        VK_CHR_TARGET_SERIAL,      /* console */
-        VK_CHR_TARGET_VIRTIO,      /* console, channel */
+        VK_CHR_TARGET_DEFAULT,    /* absent */
+        VK_CHR_TARGET_ISA_SERIAL, /* serial */
+        VK_CHR_TARGET_USB_SERIAL, /* serial */
+        VK_CHR_TARGET_PCI_SERIAL, /* serial */
+        VK_CHR_TARGET_SERIAL,     /* console */
+        VK_CHR_TARGET_VIRTIO,     /* console, channel */
         _VK_CHR_TARGET_MAX,
         _VK_CHR_TARGET_INVALID = -EINVAL,
 } VkChrTargetType;
@@ -520,10 +520,10 @@ VK_DOMAIN_ENUM_DECL(vk_override_type, VkOverrideType);
 /* ---- shared pieces ---------------------------------------------------------------------- */
 
 typedef struct VkPciAddress {
-        unsigned domain;   /* 0..0xffff */
-        unsigned bus;      /* 0..0xff */
-        unsigned slot;     /* 0..0x1f */
-        unsigned function; /* 0..7 */
+        unsigned domain;          /* 0..0xffff */
+        unsigned bus;             /* 0..0xff */
+        unsigned slot;            /* 0..0x1f */
+        unsigned function;        /* 0..7 */
         VkTristate multifunction; /* multifunction='on|off' */
 } VkPciAddress;
 
@@ -546,8 +546,8 @@ typedef struct VkDeviceAddress {
 
 /* What every device carries: <alias name=>, <address>, <boot order=> where allowed. */
 typedef struct VkDeviceInfo {
-        char *alias;         /* user alias "ua-*" (always formatted), or runtime alias (live) */
-        bool alias_is_user;  /* alias came from the config ("ua-" prefix) */
+        char *alias;        /* user alias "ua-*" (always formatted), or runtime alias (live) */
+        bool alias_is_user; /* alias came from the config ("ua-" prefix) */
         VkDeviceAddress addr;
         unsigned boot_order; /* 0: absent */
 } VkDeviceInfo;
@@ -562,16 +562,16 @@ typedef struct VkDomainDisk {
         VkDiskCache cache;
         VkDiskIo io;
         VkDiskDiscard discard;
-        char *src_path;      /* file= (file) or dev= (block); NULL: empty cdrom/floppy */
-        char *src_pool;      /* volume: pool= */
-        char *src_volume;    /* volume: volume= */
-        char *target_dev;    /* "vda", "sda", "hdc" ... */
+        char *src_path;   /* file= (file) or dev= (block); NULL: empty cdrom/floppy */
+        char *src_pool;   /* volume: pool= */
+        char *src_volume; /* volume: volume= */
+        char *target_dev; /* "vda", "sda", "hdc" ... */
         VkDiskBus bus;
         bool readonly;
         bool shareable;
         char *serial;
-        bool encrypted;         /* <encryption format='luks'> */
-        char *secret_uuid;      /* <encryption><secret type='passphrase' uuid=/> */
+        bool encrypted;    /* <encryption format='luks'> */
+        char *secret_uuid; /* <encryption><secret type='passphrase' uuid=/> */
         VkDeviceInfo info;
 } VkDomainDisk;
 
@@ -579,41 +579,41 @@ typedef struct VkDomainController {
         VkControllerType type;
         unsigned index;
         VkControllerModel model;
-        unsigned ports;           /* virtio-serial ports=, 0: absent */
-        unsigned vectors;         /* virtio-serial vectors=, 0: absent */
-        unsigned target_chassis;  /* pcie-root-port <target chassis=>, 0: absent */
-        unsigned target_port;     /* pcie-root-port <target port=>, valid if has_target_port */
+        unsigned ports;          /* virtio-serial ports=, 0: absent */
+        unsigned vectors;        /* virtio-serial vectors=, 0: absent */
+        unsigned target_chassis; /* pcie-root-port <target chassis=>, 0: absent */
+        unsigned target_port;    /* pcie-root-port <target port=>, valid if has_target_port */
         bool has_target_port;
-        bool implicit;            /* added by post-parse, not written by the user */
+        bool implicit; /* added by post-parse, not written by the user */
         VkDeviceInfo info;
 } VkDomainController;
 
 typedef struct VkDomainNet {
         VkNetType type;
         uint8_t mac[6];
-        bool mac_generated;  /* no <mac> in the input; the generated one is formatted */
-        char *source;        /* network= (network) or bridge= (bridge) */
+        bool mac_generated; /* no <mac> in the input; the generated one is formatted */
+        char *source;       /* network= (network) or bridge= (bridge) */
         VkNetModel model;
-        char *target_dev;    /* <target dev=> */
+        char *target_dev; /* <target dev=> */
         VkDeviceInfo info;
 } VkDomainNet;
 
 typedef struct VkDomainGraphics {
         VkGraphicsType type;
-        int port;            /* -1: autoport; 0: absent */
-        int tls_port;        /* spice tlsPort; -1/0 as port */
+        int port;     /* -1: autoport; 0: absent */
+        int tls_port; /* spice tlsPort; -1/0 as port */
         VkTristate autoport;
         int websocket;       /* vnc websocket=, 0: absent, -1: auto */
         char *listen;        /* listen= address (also from <listen type='address'>) */
         bool listen_element; /* a <listen type='address'> child was given */
         char *keymap;
-        char *passwd;        /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+        char *passwd; /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
 } VkDomainGraphics;
 
 typedef struct VkDomainVideo {
         VkVideoModel model;
-        unsigned vram;       /* KiB, 0: absent */
-        unsigned heads;      /* 0: absent */
+        unsigned vram;  /* KiB, 0: absent */
+        unsigned heads; /* 0: absent */
         bool primary;
         VkDeviceInfo info;
 } VkDomainVideo;
@@ -621,34 +621,34 @@ typedef struct VkDomainVideo {
 typedef struct VkDomainInput {
         VkInputType type;
         VkInputBus bus;
-        bool implicit;       /* the PS/2 pair every pc/q35 machine has */
+        bool implicit; /* the PS/2 pair every pc/q35 machine has */
         VkDeviceInfo info;
 } VkDomainInput;
 
 typedef struct VkDomainChr {
         VkChrKind kind;
         VkChrType type;
-        char *path;                /* file, unix: <source path=> */
-        VkChrSourceMode mode;      /* unix: <source mode=> */
+        char *path;           /* file, unix: <source path=> */
+        VkChrSourceMode mode; /* unix: <source mode=> */
         VkChrTargetType target_type;
-        int target_port;           /* -1: absent */
-        char *target_name;         /* channel virtio: org.qemu.guest_agent.0 */
-        bool implicit;             /* console mirrored from serial 0 by post-parse */
+        int target_port;   /* -1: absent */
+        char *target_name; /* channel virtio: org.qemu.guest_agent.0 */
+        bool implicit;     /* console mirrored from serial 0 by post-parse */
         VkDeviceInfo info;
 } VkDomainChr;
 
 typedef struct VkDomainMemballoon {
         VkMemballoonModel model;
-        VkTristate autodeflate;    /* on/off */
-        unsigned stats_period;     /* <stats period=>, 0: absent */
+        VkTristate autodeflate; /* on/off */
+        unsigned stats_period;  /* <stats period=>, 0: absent */
         bool implicit;
         VkDeviceInfo info;
 } VkDomainMemballoon;
 
 typedef struct VkDomainRng {
-        char *backend_path;        /* <backend model='random'>/dev/urandom</backend> */
-        unsigned rate_bytes;       /* <rate bytes=>, 0: absent */
-        unsigned rate_period;      /* <rate period=>, 0: absent */
+        char *backend_path;   /* <backend model='random'>/dev/urandom</backend> */
+        unsigned rate_bytes;  /* <rate bytes=>, 0: absent */
+        unsigned rate_period; /* <rate period=>, 0: absent */
         VkDeviceInfo info;
 } VkDomainRng;
 
@@ -661,8 +661,8 @@ typedef struct VkDomainWatchdog {
 typedef struct VkDomainTpm {
         VkTpmModel model;
         VkTpmBackend backend;
-        char *device_path;         /* passthrough: <device path=> */
-        char *version;             /* emulator: "2.0" (the only one accepted) or NULL */
+        char *device_path; /* passthrough: <device path=> */
+        char *version;     /* emulator: "2.0" (the only one accepted) or NULL */
         VkDeviceInfo info;
 } VkDomainTpm;
 
@@ -671,7 +671,7 @@ typedef struct VkDomainTpm {
 typedef struct VkDomainTimer {
         VkTimerName name;
         VkTimerTickpolicy tickpolicy;
-        VkTristate present;        /* yes/no */
+        VkTristate present; /* yes/no */
         VkTimerTrack track;
 } VkDomainTimer;
 
@@ -681,7 +681,7 @@ typedef struct VkCpuFeature {
 } VkCpuFeature;
 
 typedef struct VkDomainCpu {
-        bool present;              /* a <cpu> element was given */
+        bool present; /* a <cpu> element was given */
         VkCpuMode mode;
         VkCpuCheck check;
         VkCpuMatch match;
@@ -693,12 +693,12 @@ typedef struct VkDomainCpu {
 } VkDomainCpu;
 
 typedef struct VkSeclabel {
-        VkSeclabelModel model;     /* <seclabel model=>; one seclabel per model */
-        bool has_model;            /* model= given (may be absent with type='none') */
+        VkSeclabelModel model; /* <seclabel model=>; one seclabel per model */
+        bool has_model;        /* model= given (may be absent with type='none') */
         VkSeclabelType type;
-        VkTristate relabel;        /* yes/no */
-        char *label;               /* static: from config; dynamic: assigned (live only) */
-        char *imagelabel;          /* live only for dynamic */
+        VkTristate relabel; /* yes/no */
+        char *label;        /* static: from config; dynamic: assigned (live only) */
+        char *imagelabel;   /* live only for dynamic */
         char *baselabel;
 } VkSeclabel;
 
@@ -708,13 +708,13 @@ typedef struct VkQemuArg {
 
 typedef struct VkQemuEnv {
         char *name;
-        char *value;               /* optional */
+        char *value; /* optional */
 } VkQemuEnv;
 
 typedef struct VkQemuOverrideProperty {
         char *name;
         VkOverrideType type;
-        char *value;               /* NULL for remove; validated against type */
+        char *value; /* NULL for remove; validated against type */
 } VkQemuOverrideProperty;
 
 typedef struct VkQemuOverrideDevice {
@@ -726,11 +726,11 @@ typedef struct VkQemuOverrideDevice {
 
 /* Everything of the qemu: namespace. Any use taints the domain (see def->tainted_*). */
 typedef struct VkQemuNamespace {
-        char **args;               /* <qemu:commandline><qemu:arg value=/>, NULL-terminated */
+        char **args; /* <qemu:commandline><qemu:arg value=/>, NULL-terminated */
         VkQemuEnv *env;
         size_t n_env;
         bool has_commandline;
-        char **caps_add;           /* <qemu:capabilities><qemu:add capability=/> */
+        char **caps_add; /* <qemu:capabilities><qemu:add capability=/> */
         char **caps_del;
         bool has_capabilities;
         VkDeprecationBehavior deprecation;
@@ -743,29 +743,29 @@ typedef struct VkQemuNamespace {
 
 typedef struct VkDomainDef {
         VkDomainVirtType virt_type;
-        int id;                    /* live only: -1 when not running */
+        int id; /* live only: -1 when not running */
         char *name;
         VkUuid uuid;
         bool has_genid;
-        bool genid_generated;      /* <genid/> without value: generated per start */
+        bool genid_generated; /* <genid/> without value: generated per start */
         VkUuid genid;
         char *title;
         char *description;
 
-        unsigned long long max_memory_kib;  /* <maxMemory>, 0: absent */
+        unsigned long long max_memory_kib; /* <maxMemory>, 0: absent */
         unsigned max_memory_slots;
-        unsigned long long memory_kib;      /* <memory> */
+        unsigned long long memory_kib;         /* <memory> */
         unsigned long long current_memory_kib; /* <currentMemory>, defaults to memory */
 
-        unsigned vcpus;            /* <vcpu>N</vcpu>, >= 1 */
-        unsigned vcpus_current;    /* current=, 0: absent (== vcpus) */
+        unsigned vcpus;         /* <vcpu>N</vcpu>, >= 1 */
+        unsigned vcpus_current; /* current=, 0: absent (== vcpus) */
         VkVcpuPlacement vcpu_placement;
-        char *vcpu_cpuset;         /* cpuset= as given, validated */
+        char *vcpu_cpuset; /* cpuset= as given, validated */
 
         /* <os> */
-        char *os_type;             /* always "hvm" */
+        char *os_type; /* always "hvm" */
         VkDomainArch arch;
-        char *machine;             /* as given, "pc" if absent */
+        char *machine; /* as given, "pc" if absent */
         VkMachineKind machine_kind;
         VkBootDev boot[VK_DOMAIN_BOOT_MAX];
         size_t n_boot;
@@ -787,10 +787,10 @@ typedef struct VkDomainDef {
         VkDomainCpu cpu;
 
         VkClockOffset clock_offset;
-        bool clock_from_sync;      /* legacy <clock sync=>: formatted as offset= */
-        long long clock_adjustment;    /* variable: seconds */
+        bool clock_from_sync;       /* legacy <clock sync=>: formatted as offset= */
+        long long clock_adjustment; /* variable: seconds */
         bool has_clock_adjustment;
-        VkClockBasis clock_basis;  /* variable */
+        VkClockBasis clock_basis; /* variable */
         VkDomainTimer *timers;
         size_t n_timers;
 
@@ -798,7 +798,7 @@ typedef struct VkDomainDef {
         VkLifecycleAction on_reboot;
         VkLifecycleAction on_crash;
 
-        VkTristate pm_suspend_to_mem;   /* yes/no */
+        VkTristate pm_suspend_to_mem; /* yes/no */
         VkTristate pm_suspend_to_disk;
 
         VkSeclabel *seclabels;
@@ -859,8 +859,8 @@ typedef enum VkDomainDefFormatFlags {
 } VkDomainDefFormatFlags;
 
 /* Limits of what a client can make us allocate. */
-#define VK_DOMAIN_NAME_MAX 200
-#define VK_DOMAIN_XML_MAX (10 * 1024 * 1024)
+#define VK_DOMAIN_NAME_MAX    200
+#define VK_DOMAIN_XML_MAX     (10 * 1024 * 1024)
 #define VK_DOMAIN_DEVICES_MAX 1024 /* per device kind */
 
 VkDomainDef *vk_domain_def_new(void);
@@ -873,8 +873,7 @@ int vk_domain_def_parse_file(const char *path, unsigned flags, VkDomainDef **ret
                              VkError *reterr);
 int vk_domain_def_post_parse(VkDomainDef *def, VkError *reterr);
 int vk_domain_def_assign_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);
-int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
-                         VkError *reterr);
+int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml, VkError *reterr);
 
 int vk_domain_machine_kind_from_name(const char *machine, VkMachineKind *ret_kind);
 void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]);

@@ -126,12 +126,12 @@ VkDomainMemballoon *vk_domain_memballoon_free(VkDomainMemballoon *mb) {
         return NULL;
 }
 
-#define FREE_ARRAY(array, count, fn)                                                             \
-        do {                                                                                     \
-                for (size_t _i = 0; _i < (count); _i++)                                          \
-                        fn((array)[_i]);                                                         \
-                g_clear_pointer(&(array), g_free);                                               \
-                (count) = 0;                                                                     \
+#define FREE_ARRAY(array, count, fn)                                                               \
+        do {                                                                                       \
+                for (size_t _i = 0; _i < (count); _i++)                                            \
+                        fn((array)[_i]);                                                           \
+                g_clear_pointer(&(array), g_free);                                                 \
+                (count) = 0;                                                                       \
         } while (0)
 
 /* Free every device of @def. */
@@ -240,8 +240,8 @@ static int disk_parse_encryption(VkDomainDisk *disk, xmlNode *node, VkError *ret
         if (r < 0)
                 return r;
         if (strcmp(format, "luks") != 0)
-                return vk_xml_error(node, "format", reterr,
-                                    "unsupported value '%s' (only 'luks')", format);
+                return vk_xml_error(node, "format", reterr, "unsupported value '%s' (only 'luks')",
+                                    format);
 
         secret = vk_xml_child(node, "secret");
         if (!secret)
@@ -263,8 +263,7 @@ static int disk_parse_encryption(VkDomainDisk *disk, xmlNode *node, VkError *ret
         if (r < 0)
                 return r;
         if (vk_uuid_parse(disk->secret_uuid, &u) < 0)
-                return vk_xml_error(secret, "uuid", reterr, "invalid UUID '%s'",
-                                    disk->secret_uuid);
+                return vk_xml_error(secret, "uuid", reterr, "invalid UUID '%s'", disk->secret_uuid);
         /* one spelling, so that format(parse(x)) is stable */
         {
                 char buf[VK_UUID_STRING_MAX];
@@ -314,8 +313,8 @@ static int disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *
 
         if (vk_xml_prop_enum(node, "type", vk_disk_type_from_string, VK_XML_REQUIRED, &disk->type,
                              reterr) < 0 ||
-            vk_xml_prop_enum(node, "device", vk_disk_device_from_string, 0, &disk->device,
-                             reterr) < 0)
+            vk_xml_prop_enum(node, "device", vk_disk_device_from_string, 0, &disk->device, reterr) <
+                    0)
                 return -EINVAL;
 
         for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
@@ -327,8 +326,8 @@ static int disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *
                         target = c;
                         r = vk_xml_check_node(c, VK_STRV("dev", "bus"), VK_XML_NONE, reterr);
                         if (r >= 0)
-                                r = vk_xml_prop_string(c, "dev", VK_XML_REQUIRED,
-                                                       &disk->target_dev, reterr);
+                                r = vk_xml_prop_string(c, "dev", VK_XML_REQUIRED, &disk->target_dev,
+                                                       reterr);
                         if (r >= 0 && !disk_target_valid(disk->target_dev))
                                 r = vk_xml_error(c, "dev", reterr,
                                                  "invalid disk target '%s' (expected hdX, sdX, "
@@ -466,8 +465,8 @@ static int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkE
                     vk_xml_prop_uint(node, "vectors", VK_XML_NONZERO, &c->vectors, reterr) < 0)
                         return -EINVAL;
                 if (c->ports > 31)
-                        return vk_xml_error(node, "ports", reterr,
-                                            "value %u out of range (1-31)", c->ports);
+                        return vk_xml_error(node, "ports", reterr, "value %u out of range (1-31)",
+                                            c->ports);
         } else if (c->type == VK_CONTROLLER_USB) {
                 if (xmlHasProp(node, (const xmlChar *) "vectors"))
                         return vk_xml_error(node, "vectors", reterr, "unsupported attribute");
@@ -475,8 +474,8 @@ static int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkE
                 if (r < 0)
                         return r;
                 if (c->ports > 15)
-                        return vk_xml_error(node, "ports", reterr,
-                                            "value %u out of range (1-15)", c->ports);
+                        return vk_xml_error(node, "ports", reterr, "value %u out of range (1-15)",
+                                            c->ports);
         } else if (xmlHasProp(node, (const xmlChar *) "ports"))
                 return vk_xml_error(node, "ports", reterr, "unsupported attribute");
         else if (xmlHasProp(node, (const xmlChar *) "vectors"))
@@ -502,8 +501,8 @@ static int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkE
                                                       reterr);
                                 if (r < 0)
                                         return r;
-                                if (vk_xml_prop_uint(ch, "chassis", 0, &c->target_chassis,
-                                                     reterr) < 0)
+                                if (vk_xml_prop_uint(ch, "chassis", 0, &c->target_chassis, reterr) <
+                                    0)
                                         return -EINVAL;
                                 r = vk_xml_prop_uint(ch, "port", 0, &c->target_port, reterr);
                                 if (r < 0)
@@ -539,8 +538,9 @@ static int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkE
                                             "a %s controller with index %u is already defined",
                                             vk_controller_type_to_string(c->type), c->index);
         if (c->type == VK_CONTROLLER_PCI &&
-            (c->model == VK_CONTROLLER_MODEL_PCI_ROOT || c->model == VK_CONTROLLER_MODEL_PCIE_ROOT)
-            && c->index != 0)
+            (c->model == VK_CONTROLLER_MODEL_PCI_ROOT ||
+             c->model == VK_CONTROLLER_MODEL_PCIE_ROOT) &&
+            c->index != 0)
                 return vk_xml_error(node, "index", reterr, "a PCI root must have index 0");
         if (c->type == VK_CONTROLLER_PCI && c->index == 0 &&
             c->model != VK_CONTROLLER_MODEL_PCI_ROOT && c->model != VK_CONTROLLER_MODEL_PCIE_ROOT)
@@ -558,10 +558,9 @@ static int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
         bool have_mac = false;
         int r;
 
-        r = vk_xml_check_node(node, VK_STRV("type"),
-                              VK_STRV("mac", "source", "model", "target", "boot", "alias",
-                                      "address"),
-                              reterr);
+        r = vk_xml_check_node(
+                node, VK_STRV("type"),
+                VK_STRV("mac", "source", "model", "target", "boot", "alias", "address"), reterr);
         if (r < 0)
                 return r;
         r = devices_check_once(node, VK_STRV("mac", "source", "model", "target"), reterr);
@@ -605,8 +604,7 @@ static int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
                         if (r < 0)
                                 return r;
                         r = vk_xml_prop_enum(c, "type", vk_net_model_from_string,
-                                             VK_XML_REQUIRED | VK_XML_NONZERO, &net->model,
-                                             reterr);
+                                             VK_XML_REQUIRED | VK_XML_NONZERO, &net->model, reterr);
                         if (r < 0)
                                 return r;
                 } else if (vk_xml_node_is(c, NULL, "target")) {
@@ -621,8 +619,7 @@ static int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
                         if (r < 0)
                                 return r;
                         if (strlen(net->target_dev) > 15 || strpbrk(net->target_dev, "/ \t\n:"))
-                                return vk_xml_error(c, "dev", reterr,
-                                                    "invalid interface name '%s'",
+                                return vk_xml_error(c, "dev", reterr, "invalid interface name '%s'",
                                                     net->target_dev);
                         /* vnet* names are handed out at start; libvirt drops them on define */
                         if (g_str_has_prefix(net->target_dev, "vnet") &&
@@ -736,10 +733,9 @@ static int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErr
         if (g->autoport == VK_TRISTATE_YES && g->port > 0 && (flags & VK_DOMAIN_DEF_PARSE_LIVE))
                 ;
         else if (g->autoport == VK_TRISTATE_YES || g->port == -1 ||
-            (g->port == 0 && g->autoport == VK_TRISTATE_ABSENT)) {
+                 (g->port == 0 && g->autoport == VK_TRISTATE_ABSENT)) {
                 if (g->autoport == VK_TRISTATE_NO)
-                        return vk_xml_error(node, "autoport", reterr,
-                                            "autoport='no' needs a port");
+                        return vk_xml_error(node, "autoport", reterr, "autoport='no' needs a port");
                 g->port = -1;
                 g->autoport = VK_TRISTATE_YES;
                 if (g->tls_port > 0 && g->type == VK_GRAPHICS_SPICE)
@@ -782,8 +778,8 @@ static int video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError 
                     vk_xml_prop_tristate_bool(model, "primary", 0, &primary, reterr) < 0)
                         return -EINVAL;
                 if (v->heads > 16)
-                        return vk_xml_error(model, "heads", reterr,
-                                            "value %u out of range (1-16)", v->heads);
+                        return vk_xml_error(model, "heads", reterr, "value %u out of range (1-16)",
+                                            v->heads);
                 if (v->vram > 1024 * 1024)
                         return vk_xml_error(model, "vram", reterr, "value %u too large", v->vram);
                 if (v->model == VK_VIDEO_MODEL_NONE && (v->vram || v->heads))
@@ -918,8 +914,8 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
                                 return vk_xml_error(node, "port", reterr,
                                                     "value %u out of range (0-3)", port);
                         if (port > 255)
-                                return vk_xml_error(node, "port", reterr,
-                                                    "value %u out of range", port);
+                                return vk_xml_error(node, "port", reterr, "value %u out of range",
+                                                    port);
                         chr->target_port = (int) port;
                 }
         }
@@ -939,8 +935,7 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
                     vk_chr_target_type_from_string(name) > VK_CHR_TARGET_PCI_SERIAL ||
                     (chr->target_type != VK_CHR_TARGET_DEFAULT &&
                      vk_chr_target_type_from_string(name) != chr->target_type))
-                        return vk_xml_error(model, "name", reterr, "unsupported value '%s'",
-                                            name);
+                        return vk_xml_error(model, "name", reterr, "unsupported value '%s'", name);
                 chr->target_type = vk_chr_target_type_from_string(name);
         }
         return 0;
@@ -985,8 +980,7 @@ static int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned f
                         r = vk_xml_check_node(source, VK_STRV("path"), VK_XML_NONE, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_string(source, "path", VK_XML_REQUIRED, &chr->path,
-                                               reterr);
+                        r = vk_xml_prop_string(source, "path", VK_XML_REQUIRED, &chr->path, reterr);
                         if (r < 0)
                                 return r;
                         r = devices_check_path(source, "path", chr->path, reterr);
@@ -994,8 +988,7 @@ static int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned f
                                 return r;
                         break;
                 case VK_CHR_TYPE_UNIX:
-                        r = vk_xml_check_node(source, VK_STRV("path", "mode"), VK_XML_NONE,
-                                              reterr);
+                        r = vk_xml_check_node(source, VK_STRV("path", "mode"), VK_XML_NONE, reterr);
                         if (r < 0)
                                 return r;
                         r = vk_xml_prop_enum(source, "mode", vk_chr_source_mode_from_string,
@@ -1116,8 +1109,8 @@ static int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
         if (r < 0)
                 return r;
         if (strcmp(model, "virtio") != 0)
-                return vk_xml_error(node, "model", reterr,
-                                    "unsupported value '%s' (only 'virtio')", model);
+                return vk_xml_error(node, "model", reterr, "unsupported value '%s' (only 'virtio')",
+                                    model);
 
         backend = vk_xml_child(node, "backend");
         if (!backend)
@@ -1151,8 +1144,7 @@ static int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
                         return r;
                 if (vk_xml_prop_uint(rate, "bytes", VK_XML_REQUIRED | VK_XML_NONZERO,
                                      &rng->rate_bytes, reterr) < 0 ||
-                    vk_xml_prop_uint(rate, "period", VK_XML_NONZERO, &rng->rate_period, reterr) <
-                            0)
+                    vk_xml_prop_uint(rate, "period", VK_XML_NONZERO, &rng->rate_period, reterr) < 0)
                         return -EINVAL;
         }
 
@@ -1304,8 +1296,7 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
         r = vk_xml_check_node(devices, VK_XML_NONE,
                               VK_STRV("emulator", "disk", "controller", "interface", "input",
                                       "graphics", "video", "serial", "parallel", "console",
-                                      "channel", "memballoon", "rng", "watchdog", "tpm",
-                                      "hostdev"),
+                                      "channel", "memballoon", "rng", "watchdog", "tpm", "hostdev"),
                               reterr);
         if (r < 0)
                 return r;

@@ -428,7 +428,8 @@ static void format_cpu(VkXmlWriter *w, const VkDomainCpu *cpu) {
         }
         for (size_t i = 0; i < cpu->n_features; i++) {
                 vk_xml_writer_start(w, "feature");
-                vk_xml_writer_attr(w, "policy", vk_cpu_feature_policy_to_string(cpu->features[i].policy));
+                vk_xml_writer_attr(w, "policy",
+                                   vk_cpu_feature_policy_to_string(cpu->features[i].policy));
                 vk_xml_writer_attr(w, "name", cpu->features[i].name);
                 vk_xml_writer_end(w);
         }
@@ -527,7 +528,8 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
         format_features(&w, def);
         format_cpu(&w, &def->cpu);
         format_clock(&w, def);
-        vk_xml_writer_text_element(&w, "on_poweroff", vk_lifecycle_action_to_string(def->on_poweroff));
+        vk_xml_writer_text_element(&w, "on_poweroff",
+                                   vk_lifecycle_action_to_string(def->on_poweroff));
         vk_xml_writer_text_element(&w, "on_reboot", vk_lifecycle_action_to_string(def->on_reboot));
         vk_xml_writer_text_element(&w, "on_crash", vk_lifecycle_action_to_string(def->on_crash));
 

@@ -13,28 +13,28 @@
  * Define prefix_to_string()/prefix_from_string() of an enum from its string table, in enum
  * order. A NULL entry has no spelling (never parsed, never formatted).
  */
-#define VK_DOMAIN_ENUM_IMPL(prefix, Type, max, ...)                                              \
-        static const char *const prefix##_table[] = { __VA_ARGS__ };                             \
-        G_STATIC_ASSERT(G_N_ELEMENTS(prefix##_table) == (max));                                  \
-        const char *prefix##_to_string(Type v) {                                                 \
-                if ((int) v < 0 || (int) v >= (int) (max))                                       \
-                        return NULL;                                                             \
-                return prefix##_table[v];                                                        \
-        }                                                                                        \
-        Type prefix##_from_string(const char *s) {                                               \
-                if (!s)                                                                          \
-                        return (Type) -EINVAL;                                                   \
-                for (int i = 0; i < (int) (max); i++)                                            \
-                        if (prefix##_table[i] && strcmp(prefix##_table[i], s) == 0)              \
-                                return (Type) i;                                                 \
-                return (Type) -EINVAL;                                                           \
+#define VK_DOMAIN_ENUM_IMPL(prefix, Type, max, ...)                                                \
+        static const char *const prefix##_table[] = { __VA_ARGS__ };                               \
+        G_STATIC_ASSERT(G_N_ELEMENTS(prefix##_table) == (max));                                    \
+        const char *prefix##_to_string(Type v) {                                                   \
+                if ((int) v < 0 || (int) v >= (int) (max))                                         \
+                        return NULL;                                                               \
+                return prefix##_table[v];                                                          \
+        }                                                                                          \
+        Type prefix##_from_string(const char *s) {                                                 \
+                if (!s)                                                                            \
+                        return (Type) -EINVAL;                                                     \
+                for (int i = 0; i < (int) (max); i++)                                              \
+                        if (prefix##_table[i] && strcmp(prefix##_table[i], s) == 0)                \
+                                return (Type) i;                                                   \
+                return (Type) -EINVAL;                                                             \
         }
 
 /* Append @item to a (pointer array, count) pair of a VkDomainDef. */
-#define VK_DOMAIN_APPEND(array, count, item)                                                     \
-        do {                                                                                     \
-                (array) = g_renew(__typeof__(*(array)), (array), (count) + 1);                   \
-                (array)[(count)++] = (item);                                                     \
+#define VK_DOMAIN_APPEND(array, count, item)                                                       \
+        do {                                                                                       \
+                (array) = g_renew(__typeof__(*(array)), (array), (count) + 1);                     \
+                (array)[(count)++] = (item);                                                       \
         } while (0)
 
 /* qemu-domain-def.c */

@@ -43,7 +43,7 @@ void vk_domain_ns_clear(VkQemuNamespace *ns) {
                 g_free(d->props);
         }
         g_free(ns->overrides);
-        *ns = (VkQemuNamespace) {};
+        *ns = (VkQemuNamespace){};
 }
 
 static void ns_strv_append(char ***strv, char *s) {
@@ -137,8 +137,8 @@ static int ns_parse_capabilities(VkDomainDef *def, xmlNode *node, VkError *reter
                 if (r < 0)
                         return r;
                 if (strspn(cap, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(cap)) {
-                        r = vk_xml_error(c, "capability", reterr,
-                                         "invalid capability name '%s'", cap);
+                        r = vk_xml_error(c, "capability", reterr, "invalid capability name '%s'",
+                                         cap);
                         g_free(cap);
                         return r;
                 }
@@ -169,8 +169,7 @@ static int ns_parse_property(VkQemuOverrideDevice *dev, xmlNode *node, VkError *
 
         if (p.type == VK_OVERRIDE_REMOVE) {
                 if (p.value) {
-                        r = vk_xml_error(node, "value", reterr,
-                                         "not allowed with type='remove'");
+                        r = vk_xml_error(node, "value", reterr, "not allowed with type='remove'");
                         goto fail;
                 }
         } else if (!p.value) {
@@ -180,16 +179,16 @@ static int ns_parse_property(VkQemuOverrideDevice *dev, xmlNode *node, VkError *
                 long long v;
 
                 if (vk_xml_parse_int(p.value, LLONG_MIN, LLONG_MAX, &v) < 0) {
-                        r = vk_xml_error(node, "value", reterr,
-                                         "'%s' is not a signed number", p.value);
+                        r = vk_xml_error(node, "value", reterr, "'%s' is not a signed number",
+                                         p.value);
                         goto fail;
                 }
         } else if (p.type == VK_OVERRIDE_UNSIGNED) {
                 unsigned long long v;
 
                 if (vk_xml_parse_uint(p.value, ULLONG_MAX, &v) < 0) {
-                        r = vk_xml_error(node, "value", reterr,
-                                         "'%s' is not an unsigned number", p.value);
+                        r = vk_xml_error(node, "value", reterr, "'%s' is not an unsigned number",
+                                         p.value);
                         goto fail;
                 }
         } else if (p.type == VK_OVERRIDE_BOOL) {
@@ -241,12 +240,12 @@ static int ns_parse_override(VkDomainDef *def, xmlNode *node, VkError *reterr) {
                         return r;
                 for (size_t i = 0; i < ns->n_overrides; i++)
                         if (strcmp(ns->overrides[i].alias, alias) == 0)
-                                return vk_xml_error(c, "alias", reterr,
-                                                    "device '%s' listed twice", alias);
+                                return vk_xml_error(c, "alias", reterr, "device '%s' listed twice",
+                                                    alias);
 
                 ns->overrides = g_renew(VkQemuOverrideDevice, ns->overrides, ns->n_overrides + 1);
                 dev = &ns->overrides[ns->n_overrides++];
-                *dev = (VkQemuOverrideDevice) { .alias = g_steal_pointer(&alias) };
+                *dev = (VkQemuOverrideDevice){ .alias = g_steal_pointer(&alias) };
 
                 for (xmlNode *f = vk_xml_first_element(c); f; f = vk_xml_next_element(f)) {
                         if (dev->has_frontend)
@@ -363,7 +362,8 @@ void vk_domain_ns_format(VkXmlWriter *w, const VkDomainDef *def) {
 
         if (ns->deprecation != VK_DEPRECATION_DEFAULT) {
                 vk_xml_writer_start(w, "qemu:deprecation");
-                vk_xml_writer_attr(w, "behavior", vk_deprecation_behavior_to_string(ns->deprecation));
+                vk_xml_writer_attr(w, "behavior",
+                                   vk_deprecation_behavior_to_string(ns->deprecation));
                 vk_xml_writer_end(w);
         }
 

@@ -35,16 +35,11 @@ static const char *const domain_state_table[_VK_DOMAIN_STATE_MAX] = {
 };
 
 static const char *const domain_reason_table[_VK_DOMAIN_REASON_MAX] = {
-        [VK_DOMAIN_REASON_UNKNOWN] = "unknown",
-        [VK_DOMAIN_REASON_BOOTED] = "booted",
-        [VK_DOMAIN_REASON_UNPAUSED] = "unpaused",
-        [VK_DOMAIN_REASON_USER] = "user",
-        [VK_DOMAIN_REASON_STARTING_UP] = "starting-up",
-        [VK_DOMAIN_REASON_SHUTDOWN] = "shutdown",
-        [VK_DOMAIN_REASON_DESTROYED] = "destroyed",
-        [VK_DOMAIN_REASON_CRASHED] = "crashed",
-        [VK_DOMAIN_REASON_FAILED] = "failed",
-        [VK_DOMAIN_REASON_RESET] = "reset",
+        [VK_DOMAIN_REASON_UNKNOWN] = "unknown",         [VK_DOMAIN_REASON_BOOTED] = "booted",
+        [VK_DOMAIN_REASON_UNPAUSED] = "unpaused",       [VK_DOMAIN_REASON_USER] = "user",
+        [VK_DOMAIN_REASON_STARTING_UP] = "starting-up", [VK_DOMAIN_REASON_SHUTDOWN] = "shutdown",
+        [VK_DOMAIN_REASON_DESTROYED] = "destroyed",     [VK_DOMAIN_REASON_CRASHED] = "crashed",
+        [VK_DOMAIN_REASON_FAILED] = "failed",           [VK_DOMAIN_REASON_RESET] = "reset",
 };
 
 static int table_lookup(const char *const *table, int n, const char *s) {
@@ -148,15 +143,13 @@ int vk_domain_list_new(const char *config_dir, VkDomainList **ret, VkError *rete
 
         list->config_dir = g_strdup(config_dir);
         list->autostart_dir = g_build_filename(config_dir, "autostart", NULL);
-        list->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                              domain_obj_unref_void);
+        list->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, domain_obj_unref_void);
         list->by_uuid = g_hash_table_new(g_str_hash, g_str_equal);
         list->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
 
         r = vk_mkdir_p(list->autostart_dir, 0755);
         if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to create '%s'",
-                                          list->autostart_dir);
+                return vk_error_set_errno(reterr, r, "Failed to create '%s'", list->autostart_dir);
 
         *ret = g_steal_pointer(&list);
         return 0;
@@ -390,8 +383,7 @@ int vk_domain_list_undefine(VkDomainList *list, VkDomainObj *obj, VkError *reter
 
         if (!obj->persistent)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
-                                    "domain '%s' is transient: it cannot be undefined",
-                                    obj->name);
+                                    "domain '%s' is transient: it cannot be undefined", obj->name);
 
         autostart = domain_list_autostart_path(list, obj->name);
         r = vk_file_remove(autostart);
@@ -482,8 +474,7 @@ int vk_domain_list_lookup(VkDomainList *list, const char *domain, VkDomainObj **
         }
         if (!obj) {
                 r = vk_error_set(reterr, "NoSuchDomain", -ENOENT,
-                                 "no domain with matching name or uuid '%s'",
-                                 vk_strempty(domain));
+                                 "no domain with matching name or uuid '%s'", vk_strempty(domain));
                 if (reterr)
                         vk_error_add_param(reterr, "domain", vk_strempty(domain));
                 return r;
@@ -524,8 +515,8 @@ static gint domain_obj_compare(gconstpointer a, gconstpointer b) {
 
 /* Every domain, sorted by name, each with a reference (the array unrefs them). */
 GPtrArray *vk_domain_list_get_all(VkDomainList *list) {
-        GPtrArray *a = g_ptr_array_new_full(g_hash_table_size(list->by_name),
-                                            domain_obj_unref_void);
+        GPtrArray *a =
+                g_ptr_array_new_full(g_hash_table_size(list->by_name), domain_obj_unref_void);
         GHashTableIter it;
         gpointer v;
 

@@ -58,20 +58,20 @@ typedef struct VkDomainList VkDomainList;
  */
 typedef struct VkDomainObj {
         unsigned n_ref;
-        VkDomainList *list;   /* NULL once removed from the list */
-        void *driver;         /* the driver that owns the list (borrowed) */
+        VkDomainList *list; /* NULL once removed from the list */
+        void *driver;       /* the driver that owns the list (borrowed) */
         VkDomainDef *def;
         VkDomainDef *live;
-        char *name;           /* == def->name, kept for the indexes */
+        char *name; /* == def->name, kept for the indexes */
         VkUuid uuid;
         char uuid_str[VK_UUID_STRING_MAX];
-        int id;               /* -1 when shut off */
+        int id; /* -1 when shut off */
         bool persistent;
         bool autostart;
         bool tainted;
-        bool destroying;        /* we asked QEMU to end: its exit is "destroyed" */
-        bool guest_shutdown;    /* QEMU said SHUTDOWN (guest=true): its exit is "shutdown" */
-        bool crashed;           /* GUEST_PANICKED with on_crash=destroy */
+        bool destroying;     /* we asked QEMU to end: its exit is "destroyed" */
+        bool guest_shutdown; /* QEMU said SHUTDOWN (guest=true): its exit is "shutdown" */
+        bool crashed;        /* GUEST_PANICKED with on_crash=destroy */
         VkDomainState state;
         VkDomainReason reason;
         VkQemuProcess *process; /* owned; NULL when shut off */

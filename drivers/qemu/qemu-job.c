@@ -117,8 +117,8 @@ static void job_start(VkQemuJob *job) {
         job->obj->job = job;
         job->running = true;
         job->timer = sd_event_source_disable_unref(job->timer);
-        r = sd_event_add_time_relative(job->event, &job->timer, CLOCK_MONOTONIC,
-                                       job->timeout_usec, 0, job_on_timeout, job);
+        r = sd_event_add_time_relative(job->event, &job->timer, CLOCK_MONOTONIC, job->timeout_usec,
+                                       0, job_on_timeout, job);
         if (r >= 0)
                 r = sd_event_add_defer(job->event, &job->defer, job_on_run, job);
         if (r < 0)

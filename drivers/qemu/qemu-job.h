@@ -29,20 +29,20 @@ typedef void (*VkQemuJobDoneFunc)(VkQemuJob *job, const char *result, const VkEr
 struct VkQemuJob {
         unsigned n_ref;
         sd_event *event;
-        VkDomainObj *obj;        /* a reference */
-        const char *name;        /* "start", "destroy", ... (static) */
+        VkDomainObj *obj; /* a reference */
+        const char *name; /* "start", "destroy", ... (static) */
         VkQemuJobRunFunc run;
         VkQemuJobDoneFunc done;
         void *userdata;
-        void *data;              /* the operation's own state */
+        void *data; /* the operation's own state */
         GDestroyNotify data_free;
         uint64_t timeout_usec;
         bool running;
         bool finished;
         char *result;
         VkError error;
-        sd_event_source *timer;  /* waiting: queue timeout; running: job timeout */
-        sd_event_source *defer;  /* run or done */
+        sd_event_source *timer; /* waiting: queue timeout; running: job timeout */
+        sd_event_source *defer; /* run or done */
 };
 
 int vk_qemu_job_submit(sd_event *e, VkDomainObj *obj, const char *name, uint64_t timeout_usec,

@@ -32,13 +32,13 @@
  * is never waited for: a pidfd says when it ends, so it outlives the daemon.
  */
 
-#define PROCESS_START_TIMEOUT_USEC (30ULL * 1000 * 1000)
+#define PROCESS_START_TIMEOUT_USEC     (30ULL * 1000 * 1000)
 #define PROCESS_RECONNECT_TIMEOUT_USEC (5ULL * 1000 * 1000)
-#define PROCESS_STATUS_MAX (16U * 1024U * 1024U)
-#define PROCESS_LOG_TAIL_MAX 1024
-#define MASTER_KEY_SIZE 32
+#define PROCESS_STATUS_MAX             (16U * 1024U * 1024U)
+#define PROCESS_LOG_TAIL_MAX           1024
+#define MASTER_KEY_SIZE                32
 
-#define GRAPHICS_PORT_FIRST 5900
+#define GRAPHICS_PORT_FIRST  5900
 #define WEBSOCKET_PORT_FIRST 5700
 
 /* Ports handed out for autoport graphics in this process, until their QEMU is gone. */
@@ -93,8 +93,8 @@ static void process_release_ports(VkQemuProcess *p) {
  * Fill @aopts with ports for every graphics device that asks for one automatically, and show
  * them in the live definition @def (as port='5900' with autoport='yes').
  */
-static int process_pick_graphics_ports(VkQemuProcess *p, VkDomainDef *def,
-                                       VkQemuArgvOptions *aopts, VkError *reterr) {
+static int process_pick_graphics_ports(VkQemuProcess *p, VkDomainDef *def, VkQemuArgvOptions *aopts,
+                                       VkError *reterr) {
         for (size_t i = 0; i < def->n_graphics; i++) {
                 VkDomainGraphics *g = def->graphics[i];
                 bool autoport = g->port <= 0 || g->autoport == VK_TRISTATE_YES;
@@ -203,8 +203,7 @@ static void process_remove_files(VkQemuProcess *p) {
 /* ---- /proc ---- */
 
 static int process_read_stat_fields(pid_t pid, unsigned long long *ret_utime,
-                                    unsigned long long *ret_stime,
-                                    unsigned long long *ret_start) {
+                                    unsigned long long *ret_stime, unsigned long long *ret_start) {
         g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
         g_autofree char *text = NULL;
         g_auto(GStrv) fields = NULL;
@@ -393,8 +392,7 @@ static void process_on_qmp_disconnect(VkQmpClient *qmp, const VkError *error, vo
                                  "QEMU closed its monitor connection while starting");
 }
 
-static void process_on_cont(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                            void *userdata) {
+static void process_on_cont(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         VkQemuProcess *p = userdata;
 
         if (error) {
@@ -410,8 +408,8 @@ static void process_on_query_status(VkQmpClient *qmp, JsonNode *ret, const VkErr
 
         if (!error && ret && JSON_NODE_HOLDS_OBJECT(ret)) {
                 JsonObject *o = json_node_get_object(ret);
-                p->paused_at_start = !json_object_get_boolean_member_with_default(o, "running",
-                                                                                  true);
+                p->paused_at_start =
+                        !json_object_get_boolean_member_with_default(o, "running", true);
         }
         process_succeed(p);
 }
@@ -628,8 +626,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
 
         process_remove_tree(p->private_dir);
         if (mkdir(p->private_dir, 0700) < 0)
-                return vk_error_set_errno(reterr, errno, "Failed to create '%s'",
-                                          p->private_dir);
+                return vk_error_set_errno(reterr, errno, "Failed to create '%s'", p->private_dir);
         /* from here on, a failure removes the private dir */
         p->status_path = g_build_filename(opts->run_dir, status_file, NULL);
         p->log_path = g_build_filename(opts->log_dir, log_file, NULL);
@@ -642,9 +639,9 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
                                          &p->live_xml, reterr);
         /* the timers fire from the loop, after we returned */
         if (r >= 0)
-                r = process_arm_timers(p, opts->timeout_usec ? opts->timeout_usec
-                                                             : PROCESS_START_TIMEOUT_USEC,
-                                       reterr);
+                r = process_arm_timers(
+                        p, opts->timeout_usec ? opts->timeout_usec : PROCESS_START_TIMEOUT_USEC,
+                        reterr);
         if (r >= 0)
                 r = process_open_log(p, cmd, opts->cfg->log_max_size, &log_fd, reterr);
         if (r < 0) {
@@ -806,8 +803,8 @@ void vk_qemu_process_cleanup_status(const char *status_path) {
  * from the loop once QMP works or was given up on (the domain then runs without monitor).
  */
 int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
-                              const VkQemuProcessCallbacks *cb, void *userdata,
-                              VkQemuProcess **ret, VkDomainDef **ret_live, VkError *reterr) {
+                              const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
+                              VkDomainDef **ret_live, VkError *reterr) {
         g_autoptr(VkQemuProcess) p = NULL;
         g_autoptr(VkDomainDef) live = NULL;
         g_autoptr(JsonNode) root = NULL;
@@ -843,8 +840,8 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
         p->cb = *cb;
         p->userdata = userdata;
         p->pid = (pid_t) json_object_get_int_member_with_default(o, "pid", -1);
-        p->pid_start_time = (unsigned long long) json_object_get_int_member_with_default(
-                o, "pidStartTime", 0);
+        p->pid_start_time =
+                (unsigned long long) json_object_get_int_member_with_default(o, "pidStartTime", 0);
         p->start_time_usec = json_object_get_int_member_with_default(o, "startTime", 0);
         p->id = (int) json_object_get_int_member_with_default(o, "id", -1);
         p->binary = g_strdup(binary);
@@ -867,8 +864,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
         r = vk_pidfd_watch(e, p->pid, process_on_exit, p, &p->watch, NULL);
         if (r < 0)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,
-                                    "QEMU of domain '%s' (pid %d) is gone", p->name,
-                                    (int) p->pid);
+                                    "QEMU of domain '%s' (pid %d) is gone", p->name, (int) p->pid);
         if (vk_qemu_process_read_pid_start_time(p->pid, &start_time) < 0 ||
             start_time != p->pid_start_time || !process_cmdline_is(p->pid, p->binary))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,

@@ -30,12 +30,12 @@ typedef struct VkQemuProcessCallbacks {
 } VkQemuProcessCallbacks;
 
 typedef struct VkQemuProcessOptions {
-        const char *run_dir;       /* status files and private dirs */
-        const char *log_dir;       /* <name>.log */
+        const char *run_dir; /* status files and private dirs */
+        const char *log_dir; /* <name>.log */
         const VkQemuCaps *caps;
         const VkQemuConfig *cfg;
-        bool paused;               /* leave the vCPUs stopped (no "cont") */
-        uint64_t timeout_usec;     /* exec → QMP ready; 0: 30 s */
+        bool paused;           /* leave the vCPUs stopped (no "cont") */
+        uint64_t timeout_usec; /* exec → QMP ready; 0: 30 s */
 } VkQemuProcessOptions;
 
 /* What the driver reads; the process owns every pointer. */
@@ -51,15 +51,15 @@ struct VkQemuProcess {
         pid_t pid;
         unsigned long long pid_start_time; /* /proc/PID/stat field 22 */
         int64_t start_time_usec;           /* CLOCK_REALTIME */
-        bool reconnected;     /* adopted from an earlier daemon instance */
-        bool started;         /* the started callback reported success */
+        bool reconnected;                  /* adopted from an earlier daemon instance */
+        bool started;                      /* the started callback reported success */
         bool exited;
         bool paused_at_start; /* reconnect: QEMU said it was paused */
         bool kill_sent;       /* we sent SIGTERM/SIGKILL */
         int exit_code;        /* CLD_* when known (our own child), else 0 */
         int exit_status;
-        VkQmpClient *qmp;     /* NULL before the handshake and after EOF */
-        int ports[3];         /* graphics ports we picked for autoport (0: none) */
+        VkQmpClient *qmp; /* NULL before the handshake and after EOF */
+        int ports[3];     /* graphics ports we picked for autoport (0: none) */
 
         /* private */
         VkQemuProcessCallbacks cb;
@@ -74,16 +74,16 @@ struct VkQemuProcess {
         sd_event_source *kill_timer;
         sd_event_source *defer;
         off_t log_offset;
-        VkError error;        /* why the start failed, reported once QEMU is gone */
-        char *live_xml;       /* for the status file */
+        VkError error;  /* why the start failed, reported once QEMU is gone */
+        char *live_xml; /* for the status file */
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
                           const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                           VkError *reterr);
 int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
-                              const VkQemuProcessCallbacks *cb, void *userdata,
-                              VkQemuProcess **ret, VkDomainDef **ret_live, VkError *reterr);
+                              const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
+                              VkDomainDef **ret_live, VkError *reterr);
 void vk_qemu_process_cleanup_status(const char *status_path);
 VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p);
 int vk_qemu_process_terminate(VkQemuProcess *p, bool graceful, uint64_t grace_usec);

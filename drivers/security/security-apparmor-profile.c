@@ -12,11 +12,7 @@
  * the LSM's control files, and process information of other tasks.
  */
 static const char *const forbidden_prefixes[] = {
-        "/etc/apparmor.d",
-        "/etc/apparmor",
-        "/sys/kernel/security",
-        "/proc",
-        "/sys/fs/cgroup",
+        "/etc/apparmor.d", "/etc/apparmor", "/sys/kernel/security", "/proc", "/sys/fs/cgroup",
 };
 
 static const char *const allowed_perms[] = { "r", "rk", "rw", "rwk", "tree", NULL };
@@ -66,7 +62,8 @@ int vk_apparmor_path_check(const char *path, VkError *reterr) {
                 if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                             "AppArmor rule path '%s' holds a character a "
-                                            "profile cannot carry", path);
+                                            "profile cannot carry",
+                                            path);
         }
         if (strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
             g_str_has_suffix(path, "/.") || g_str_has_suffix(path, "/..") || strstr(path, "@{"))
@@ -78,7 +75,8 @@ int vk_apparmor_path_check(const char *path, VkError *reterr) {
                 if (strncmp(path, p, l) == 0 && (path[l] == 0 || path[l] == '/'))
                         return vk_error_set(reterr, VK_ERROR_PERMISSION_DENIED, -EPERM,
                                             "AppArmor rule path '%s' is under '%s', which a "
-                                            "domain may not use", path, p);
+                                            "domain may not use",
+                                            path, p);
         }
         return 0;
 }

@@ -58,7 +58,8 @@ static int apparmor_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDo
                 if (vk_apparmor_profile_name_check(label->label) < 0)
                         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                             "<seclabel model='apparmor'>: invalid profile name "
-                                            "'%s'", label->label);
+                                            "'%s'",
+                                            label->label);
                 s->aa_profile = g_strdup(label->label);
                 return 0;
         }

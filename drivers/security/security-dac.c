@@ -193,8 +193,7 @@ static int remember_read(const char *path, VkSeclabelModel model, unsigned *ret_
         return 0;
 }
 
-static int remember_write(const char *path, VkSeclabelModel model, unsigned ref,
-                          const char *orig) {
+static int remember_write(const char *path, VkSeclabelModel model, unsigned ref, const char *orig) {
         g_autofree char *value = g_strdup_printf("%u %s", ref, orig);
 
         if (strlen(value) > VK_SECURITY_XATTR_MAX)
@@ -335,11 +334,10 @@ static int dac_label(VkSecurityManager *m, VkSecurityState *s, const VkSecurityR
                 g_autofree char *ignored = NULL;
 
                 if (remembered)
-                        (void) security_remember_unref(res->path, VK_SECLABEL_MODEL_DAC,
-                                                       &ignored);
-                return vk_error_set(reterr, VK_ERROR_SYSTEM, e,
-                                    "cannot give '%s' to %u:%u: %s", res->path,
-                                    (unsigned) s->uid, (unsigned) s->gid, g_strerror(-e));
+                        (void) security_remember_unref(res->path, VK_SECLABEL_MODEL_DAC, &ignored);
+                return vk_error_set(reterr, VK_ERROR_SYSTEM, e, "cannot give '%s' to %u:%u: %s",
+                                    res->path, (unsigned) s->uid, (unsigned) s->gid,
+                                    g_strerror(-e));
         }
 
         /* Without a count on the file, a file other domains may share is never given back

@@ -13,7 +13,6 @@
 
 int vk_security_dac_parse_user(const char *user, uid_t *ret_uid, VkError *reterr);
 int vk_security_dac_parse_group(const char *group, gid_t *ret_gid, VkError *reterr);
-int vk_security_dac_parse_label(const char *label, uid_t *ret_uid, gid_t *ret_gid,
-                                VkError *reterr);
+int vk_security_dac_parse_label(const char *label, uid_t *ret_uid, gid_t *ret_gid, VkError *reterr);
 char *vk_security_dac_format_label(uid_t uid, gid_t gid);
 int vk_security_dac_user_groups(uid_t uid, gid_t gid, gid_t **ret_groups, size_t *ret_n);

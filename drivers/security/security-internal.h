@@ -11,8 +11,8 @@
 
 /* A file or device node the domain uses, as the drivers see it. */
 typedef enum VkSecurityResourceKind {
-        VK_SECURITY_RESOURCE_IMAGE,   /* disk, cdrom, floppy */
-        VK_SECURITY_RESOURCE_BOOT,    /* kernel, initrd, loader: read only */
+        VK_SECURITY_RESOURCE_IMAGE, /* disk, cdrom, floppy */
+        VK_SECURITY_RESOURCE_BOOT,  /* kernel, initrd, loader: read only */
         VK_SECURITY_RESOURCE_NVRAM,
         VK_SECURITY_RESOURCE_CHARDEV, /* file or unix socket of a serial/console/channel */
         VK_SECURITY_RESOURCE_DEVICE,  /* rng backend, tpm passthrough: profile only */
@@ -79,25 +79,25 @@ struct VkSecurityState {
         VkSecurityManager *mgr; /* a reference */
         VkUuid uuid;
         bool tcg;
-        char *mac_model;        /* "selinux", "apparmor" or NULL */
+        char *mac_model; /* "selinux", "apparmor" or NULL */
         /* SELinux */
         VkSeclabelType se_type;
         bool se_relabel;
         char *se_label;
         char *se_imagelabel;
-        int mcs[2];             /* -1: none reserved */
+        int mcs[2]; /* -1: none reserved */
         /* AppArmor */
         VkSeclabelType aa_type;
-        char *aa_profile;       /* the profile QEMU runs in */
-        bool aa_generate;       /* dynamic: we write and load it */
+        char *aa_profile; /* the profile QEMU runs in */
+        bool aa_generate; /* dynamic: we write and load it */
         bool aa_loaded;
-        GPtrArray *aa_rules;    /* char *, "path perms" lines of the .files include */
+        GPtrArray *aa_rules; /* char *, "path perms" lines of the .files include */
         /* DAC */
         VkSeclabelType dac_type;
         bool dac_relabel;
         uid_t uid;
         gid_t gid;
-        GPtrArray *records;     /* VkSecurityRecord *, in the order made */
+        GPtrArray *records; /* VkSecurityRecord *, in the order made */
 };
 
 struct VkSecurityDriver {
@@ -120,8 +120,7 @@ extern const VkSecurityDriver vk_security_driver_apparmor;
 void security_record_add(VkSecurityState *s, VkSeclabelModel model, const char *path,
                          const char *orig, bool remembered);
 VkSecurityRecord *security_record_free(VkSecurityRecord *rec);
-bool security_records_contain(const VkSecurityState *s, VkSeclabelModel model,
-                              const char *path);
+bool security_records_contain(const VkSecurityState *s, VkSeclabelModel model, const char *path);
 
 /* The original owner/label in an xattr "trusted.virtkit.<model>" = "REFCOUNT ORIGINAL". */
 int security_remember_ref(const char *path, VkSeclabelModel model, const char *current,

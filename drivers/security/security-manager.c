@@ -61,8 +61,7 @@ static void record_destroy(gpointer p) {
         security_record_free(p);
 }
 
-bool security_records_contain(const VkSecurityState *s, VkSeclabelModel model,
-                              const char *path) {
+bool security_records_contain(const VkSecurityState *s, VkSeclabelModel model, const char *path) {
         for (size_t i = 0; i < s->records->len; i++) {
                 const VkSecurityRecord *rec = s->records->pdata[i];
                 if (rec->model == model && g_str_equal(rec->path, path))
@@ -220,9 +219,8 @@ int vk_security_manager_new(const VkQemuConfig *cfg, bool privileged,
         m->random = opts && opts->random ? opts->random : default_random;
         m->aa_helper = g_strdup(opts && opts->aa_helper ? opts->aa_helper
                                                         : VK_LIBEXECDIR "/virtkit-aa-helper");
-        m->aa_helper_args = g_strdupv(opts && opts->aa_helper_args
-                                              ? (char **) opts->aa_helper_args
-                                              : (char *[]){ NULL });
+        m->aa_helper_args = g_strdupv(opts && opts->aa_helper_args ? (char **) opts->aa_helper_args
+                                                                   : (char *[]){ NULL });
 
         if (privileged) {
                 r = vk_security_dac_parse_user(cfg->user, &m->uid, reterr);
@@ -375,7 +373,8 @@ int vk_security_manager_prepare(VkSecurityManager *mgr, const VkDomainDef *def,
                 if (!found && l->type != VK_SECLABEL_NONE)
                         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                             "<seclabel model='%s'>: this host's security "
-                                            "driver is '%s'", model_name(l->model),
+                                            "driver is '%s'",
+                                            model_name(l->model),
                                             vk_strempty(vk_security_manager_mac_model(mgr)));
         }
 
@@ -391,16 +390,21 @@ int vk_security_manager_prepare(VkSecurityManager *mgr, const VkDomainDef *def,
             (!s->mac_model || (s->se_type == VK_SECLABEL_NONE && s->aa_type == VK_SECLABEL_NONE)))
                 return vk_error_set(reterr, VK_ERROR_PERMISSION_DENIED, -EPERM,
                                     "domain '%s' would run unconfined, which "
-                                    "security_require_confined forbids", def->name);
+                                    "security_require_confined forbids",
+                                    def->name);
         *ret_state = g_steal_pointer(&s);
         return 0;
 }
 
-static void resource_add(GArray *res, const char *path, VkSecurityResourceKind kind,
-                         bool readonly, bool shared, bool optional, bool relabel) {
+static void resource_add(GArray *res, const char *path, VkSecurityResourceKind kind, bool readonly,
+                         bool shared, bool optional, bool relabel) {
         VkSecurityResource r = {
-                .path = path, .kind = kind, .readonly = readonly, .shared = shared,
-                .optional = optional, .relabel = relabel,
+                .path = path,
+                .kind = kind,
+                .readonly = readonly,
+                .shared = shared,
+                .optional = optional,
+                .relabel = relabel,
         };
 
         if (!vk_isempty(path))
@@ -415,8 +419,8 @@ static void resource_add_disk(GArray *res, const VkDomainDisk *d) {
 static void resource_add_chrs(GArray *res, VkDomainChr *const *chrs, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (chrs[i]->type == VK_CHR_TYPE_FILE || chrs[i]->type == VK_CHR_TYPE_UNIX)
-                        resource_add(res, chrs[i]->path, VK_SECURITY_RESOURCE_CHARDEV, false,
-                                     false, true, true);
+                        resource_add(res, chrs[i]->path, VK_SECURITY_RESOURCE_CHARDEV, false, false,
+                                     true, true);
 }
 
 /* Every file of @def the stack handles, in a fixed order (so profiles are deterministic). */
@@ -468,8 +472,7 @@ static const VkSecurityDriver *stack_driver(const VkSecurityManager *m, VkSeclab
 }
 
 /* Undo records from the last down to index @keep, in reverse. Keeps the first error. */
-static int restore_records(VkSecurityManager *m, VkSecurityState *s, size_t keep,
-                           VkError *reterr) {
+static int restore_records(VkSecurityManager *m, VkSecurityState *s, size_t keep, VkError *reterr) {
         int ret = 0;
 
         while (s->records->len > keep) {
@@ -486,8 +489,7 @@ static int restore_records(VkSecurityManager *m, VkSecurityState *s, size_t keep
         return ret;
 }
 
-static int label_resources(VkSecurityManager *m, VkSecurityState *s, GArray *res,
-                           VkError *reterr) {
+static int label_resources(VkSecurityManager *m, VkSecurityState *s, GArray *res, VkError *reterr) {
         size_t keep = s->records->len, keep_rules = s->aa_rules->len;
 
         for (size_t i = 0; i < m->n_stack; i++) {
@@ -588,8 +590,7 @@ int vk_security_manager_restore_disk(VkSecurityManager *mgr, VkSecurityState *st
  * it is), then the MCS pair released. Keeps going past errors and returns the first. The
  * AppArmor profile is removed by vk_security_manager_unload_profile(). Synchronous.
  */
-int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state,
-                                VkError *reterr) {
+int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state, VkError *reterr) {
         int r;
 
         assert(mgr);
@@ -663,8 +664,7 @@ int vk_security_manager_exec_params(VkSecurityManager *mgr, const VkSecurityStat
  * groups pointer is borrowed from @p. Capabilities and LSM labels are not VkChildOptions; see
  * vk_security_exec_params_apply().
  */
-void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p,
-                                              VkChildOptions *opts) {
+void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p, VkChildOptions *opts) {
         assert(p);
         assert(opts);
         if (!p->set_credentials)
@@ -697,8 +697,7 @@ int vk_security_exec_params_apply(const VkSecurityExecParams *p, VkError *reterr
         }
         if (p->set_credentials) {
                 if (setgroups(p->n_groups, p->groups) < 0 ||
-                    setresgid(p->gid, p->gid, p->gid) < 0 ||
-                    setresuid(p->uid, p->uid, p->uid) < 0)
+                    setresgid(p->gid, p->gid, p->gid) < 0 || setresuid(p->uid, p->uid, p->uid) < 0)
                         return vk_error_set(reterr, VK_ERROR_SYSTEM, -errno,
                                             "cannot switch to %u:%u: %s", (unsigned) p->uid,
                                             (unsigned) p->gid, g_strerror(errno));
@@ -777,8 +776,7 @@ int vk_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
                 const char *path = g_array_index(rules, VkSecurityDeviceRule, i).path;
                 if (path[0] != '/') {
                         int r = vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                             "device ACL entry '%s' is not an absolute path",
-                                             path);
+                                             "device ACL entry '%s' is not an absolute path", path);
                         for (size_t j = 0; j < rules->len; j++)
                                 g_free(g_array_index(rules, VkSecurityDeviceRule, j).path);
                         return r;
@@ -930,8 +928,8 @@ static int profile_op(VkSecurityManager *m, VkSecurityState *s, bool load, sd_ev
  * r = 0 or a negative errno and an error; freeing *ret_op first cancels it. Without a
  * generated profile (no AppArmor, static or none label) it completes at once with 0.
  */
-int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state,
-                                     sd_event *e, VkSecurityOpFunc callback, void *userdata,
+int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                     VkSecurityOpFunc callback, void *userdata,
                                      VkSecurityOp **ret_op, VkError *reterr) {
         return profile_op(mgr, state, true, e, callback, userdata, ret_op, reterr);
 }
@@ -940,8 +938,8 @@ int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *st
  * Unload and delete the domain's generated profile (virtkit-aa-helper remove), like
  * vk_security_manager_load_profile(). Completes at once with 0 when none was loaded.
  */
-int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *state,
-                                       sd_event *e, VkSecurityOpFunc callback, void *userdata,
+int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                       VkSecurityOpFunc callback, void *userdata,
                                        VkSecurityOp **ret_op, VkError *reterr) {
         return profile_op(mgr, state, false, e, callback, userdata, ret_op, reterr);
 }

@@ -60,10 +60,10 @@ typedef enum VkSecurityManagerFlags {
 
 /* All-zero options are the defaults of a daemon. */
 typedef struct VkSecurityManagerOptions {
-        unsigned flags;               /* VkSecurityManagerFlags */
-        const char *aa_helper;        /* NULL: $libexecdir/virtkit-aa-helper */
+        unsigned flags;                    /* VkSecurityManagerFlags */
+        const char *aa_helper;             /* NULL: $libexecdir/virtkit-aa-helper */
         const char *const *aa_helper_args; /* extra arguments for the helper (tests) */
-        uint32_t (*random)(void);     /* MCS category source; NULL: g_random_int() */
+        uint32_t (*random)(void);          /* MCS category source; NULL: g_random_int() */
 } VkSecurityManagerOptions;
 
 /* What the process spawner applies to QEMU between fork and execve, in this order. */
@@ -91,8 +91,7 @@ typedef struct VkSecurityExecParams {
 void vk_security_exec_params_done(VkSecurityExecParams *p);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkSecurityExecParams, vk_security_exec_params_done)
 
-void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p,
-                                              VkChildOptions *opts);
+void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p, VkChildOptions *opts);
 int vk_security_exec_params_apply(const VkSecurityExecParams *p, VkError *reterr);
 
 /* One DeviceAllow= entry for the VM's scope: "PATH PERMS". */
@@ -105,8 +104,7 @@ int vk_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
                            VkSecurityDeviceRule **ret_rules, size_t *ret_n, VkError *reterr);
 void vk_security_device_rules_free(VkSecurityDeviceRule *rules, size_t n);
 
-typedef void (*VkSecurityOpFunc)(VkSecurityOp *op, int r, const VkError *error,
-                                 void *userdata);
+typedef void (*VkSecurityOpFunc)(VkSecurityOp *op, int r, const VkError *error, void *userdata);
 
 int vk_security_manager_new(const VkQemuConfig *cfg, bool privileged,
                             const VkSecurityManagerOptions *opts, VkSecurityManager **ret,
@@ -128,16 +126,15 @@ int vk_security_manager_restore_disk(VkSecurityManager *mgr, VkSecurityState *st
                                      const VkDomainDisk *disk, VkError *reterr);
 int vk_security_manager_exec_params(VkSecurityManager *mgr, const VkSecurityState *state,
                                     VkSecurityExecParams *ret_params, VkError *reterr);
-int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state,
-                                VkError *reterr);
+int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state, VkError *reterr);
 
 int vk_security_manager_apparmor_rules(const VkSecurityState *state, char **ret_rules);
 const char *vk_security_state_apparmor_profile(const VkSecurityState *state);
-int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state,
-                                     sd_event *e, VkSecurityOpFunc callback, void *userdata,
+int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                     VkSecurityOpFunc callback, void *userdata,
                                      VkSecurityOp **ret_op, VkError *reterr);
-int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *state,
-                                       sd_event *e, VkSecurityOpFunc callback, void *userdata,
+int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                       VkSecurityOpFunc callback, void *userdata,
                                        VkSecurityOp **ret_op, VkError *reterr);
 VkSecurityOp *vk_security_op_free(VkSecurityOp *op);
 

@@ -209,14 +209,16 @@ static int selinux_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDom
                         if (vk_selinux_context_check(label->imagelabel) < 0)
                                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                                     "<seclabel model='selinux'>: invalid "
-                                                    "<imagelabel> '%s'", label->imagelabel);
+                                                    "<imagelabel> '%s'",
+                                                    label->imagelabel);
                         s->se_imagelabel = g_strdup(label->imagelabel);
                         return 0;
                 }
                 if (vk_selinux_context_get_range(label->label, &range) < 0)
                         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                             "<seclabel model='selinux'>: <label> '%s' has no "
-                                            "range for the image label", label->label);
+                                            "range for the image label",
+                                            label->label);
                 if (vk_selinux_context_set_range(m->se_image, range, &s->se_imagelabel) < 0)
                         return vk_error_set(reterr, VK_ERROR_INTERNAL, -EINVAL,
                                             "cannot build the image label of '%s'", label->label);

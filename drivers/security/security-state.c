@@ -25,7 +25,7 @@
  *     "records": [ { "model": "dac", "path": "…", "orig": "+0:+0", "remembered": true } ] }
  */
 
-#define STATE_JSON_MAX (4 * 1024 * 1024)
+#define STATE_JSON_MAX    (4 * 1024 * 1024)
 #define STATE_RECORDS_MAX (16 * 1024)
 
 static void add_type(JsonBuilder *b, VkSeclabelType t) {
@@ -372,8 +372,8 @@ int vk_security_manager_set_live_seclabels(const VkSecurityState *state, VkDomai
                 labels[i].has_model = true;
                 labels[i].type = l[i].type;
                 labels[i].relabel = l[i].type == VK_SECLABEL_NONE ? VK_TRISTATE_ABSENT
-                                    : l[i].relabel                 ? VK_TRISTATE_YES
-                                                                   : VK_TRISTATE_NO;
+                                    : l[i].relabel                ? VK_TRISTATE_YES
+                                                                  : VK_TRISTATE_NO;
                 labels[i].label = l[i].label;
                 labels[i].imagelabel = l[i].relabel ? l[i].imagelabel : NULL;
                 if (!l[i].relabel)

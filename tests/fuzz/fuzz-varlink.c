@@ -17,11 +17,10 @@ typedef struct Item {
         int64_t n;
 } Item;
 
-static const VkField item_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(Item, name), VK_FIELD_REQUIRED },
-        { "n", VK_FIELD_INT, offsetof(Item, n), 0 },
-        {}
-};
+static const VkField item_fields[] = { { "name", VK_FIELD_STRING, offsetof(Item, name),
+                                         VK_FIELD_REQUIRED },
+                                       { "n", VK_FIELD_INT, offsetof(Item, n), 0 },
+                                       {} };
 
 static const VkStructType item_type = {
         .name = "Item",
@@ -47,7 +46,7 @@ static const VkField args_fields[] = {
         { "tags", VK_FIELD_STRV, offsetof(Args, tags), 0 },
         { "items", VK_FIELD_ARRAY, offsetof(Args, items), 0, &item_type },
         { "first", VK_FIELD_STRUCT, offsetof(Args, first), 0, &item_type },
-        {}
+        {},
 };
 
 static const VkStructType args_type = {
@@ -66,12 +65,11 @@ static int stream(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, &it);
 }
 
-static const VkMethod methods[] = {
-        { "Echo", &args_type, &args_type, echo, VK_AUTH_READ, 0, NULL },
-        { "Change", &args_type, NULL, echo, VK_AUTH_MANAGE, 0, NULL },
-        { "Stream", NULL, &item_type, stream, VK_AUTH_READ, VK_METHOD_STREAM, NULL },
-        {}
-};
+static const VkMethod methods[] = { { "Echo", &args_type, &args_type, echo, VK_AUTH_READ, 0, NULL },
+                                    { "Change", &args_type, NULL, echo, VK_AUTH_MANAGE, 0, NULL },
+                                    { "Stream", NULL, &item_type, stream, VK_AUTH_READ,
+                                      VK_METHOD_STREAM, NULL },
+                                    {} };
 
 static const VkMethod *const tables[] = { methods, NULL };
 

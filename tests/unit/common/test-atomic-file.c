@@ -223,8 +223,8 @@ static void test_write_bad_name(void **state) {
 static void test_read_limits(void **state) {
         Fixture *f = *state;
         g_autofree char *path = g_build_filename(f->dir, "ten", NULL);
-        g_autofree char *expect = g_strdup_printf(
-                "File '%s' is 10 bytes, more than the limit of 9 bytes", path);
+        g_autofree char *expect =
+                g_strdup_printf("File '%s' is 10 bytes, more than the limit of 9 bytes", path);
         g_autofree char *data = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
         size_t len = 0;

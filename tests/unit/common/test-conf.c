@@ -90,18 +90,18 @@ static const BadInput bad_inputs[] = {
         { "user: \"qemu\"", "qemu.conf:1:5: expected '=' after 'user'", -EINVAL },
         { "a-b = 1", "qemu.conf:1:2: expected '=' after 'a'", -EINVAL },
         { "a =", "qemu.conf:1:4: expected a string, an integer or a list after '='", -EINVAL },
-        { "a = \n", "qemu.conf:1:5: expected a string, an integer or a list after '='",
+        { "a = \n", "qemu.conf:1:5: expected a string, an integer or a list after '='", -EINVAL },
+        { "# c\n\n\n\n\n\n\n\n\n\n\nvnc_listen = 0.0.0.0",
+          "qemu.conf:12:15: unexpected '.' "
+          "after the value of 'vnc_listen'",
           -EINVAL },
-        { "# c\n\n\n\n\n\n\n\n\n\n\nvnc_listen = 0.0.0.0", "qemu.conf:12:15: unexpected '.' "
-          "after the value of 'vnc_listen'", -EINVAL },
-        { "# c\n\n\n\n\n\n\n\n\n\n\ngroup = kvm", "qemu.conf:12:9: expected a string, an "
-          "integer or a list after '='", -EINVAL },
-        { "user = ;", "qemu.conf:1:8: expected a string, an integer or a list after '='",
+        { "# c\n\n\n\n\n\n\n\n\n\n\ngroup = kvm",
+          "qemu.conf:12:9: expected a string, an "
+          "integer or a list after '='",
           -EINVAL },
-        { "a = # c", "qemu.conf:1:5: expected a string, an integer or a list after '='",
-          -EINVAL },
-        { "a = yes", "qemu.conf:1:5: expected a string, an integer or a list after '='",
-          -EINVAL },
+        { "user = ;", "qemu.conf:1:8: expected a string, an integer or a list after '='", -EINVAL },
+        { "a = # c", "qemu.conf:1:5: expected a string, an integer or a list after '='", -EINVAL },
+        { "a = yes", "qemu.conf:1:5: expected a string, an integer or a list after '='", -EINVAL },
         { "a = 1 2", "qemu.conf:1:7: unexpected '2' after the value of 'a'", -EINVAL },
         { "a = \"x\" \"y\"", "qemu.conf:1:9: unexpected '\"' after the value of 'a'", -EINVAL },
         { "a = \"x\"y", "qemu.conf:1:8: unexpected 'y' after the value of 'a'", -EINVAL },
@@ -111,31 +111,43 @@ static const BadInput bad_inputs[] = {
         { "a = 1.5", "qemu.conf:1:6: unexpected '.' after the value of 'a'", -EINVAL },
         { "a = 1\x01", "qemu.conf:1:6: unexpected byte 0x01 after the value of 'a'", -EINVAL },
         { "a = [] x", "qemu.conf:1:8: unexpected 'x' after the value of 'a'", -EINVAL },
-        { "\xef\xbb\xbf" "a = 1", "qemu.conf:1:1: expected a setting name", -EINVAL },
+        { "\xef\xbb\xbf"
+          "a = 1",
+          "qemu.conf:1:1: expected a setting name", -EINVAL },
 
         /* duplicates */
         { "user = \"a\"\ngroup = \"b\"\nuser = \"c\"",
           "qemu.conf:3:1: duplicate setting 'user' (first set on line 1)", -EINVAL },
-        { "a = 1\n\n\n  a = [ ]",
-          "qemu.conf:4:3: duplicate setting 'a' (first set on line 1)", -EINVAL },
+        { "a = 1\n\n\n  a = [ ]", "qemu.conf:4:3: duplicate setting 'a' (first set on line 1)",
+          -EINVAL },
 
         /* strings */
         { "a = \"abc", "qemu.conf:1:5: unterminated string (no closing '\"' on this line)",
           -EINVAL },
-        { "a = \"abc\nb = 1", "qemu.conf:1:5: unterminated string (no closing '\"' on this "
-          "line)", -EINVAL },
+        { "a = \"abc\nb = 1",
+          "qemu.conf:1:5: unterminated string (no closing '\"' on this "
+          "line)",
+          -EINVAL },
         { "a = 'abc", "qemu.conf:1:5: unterminated string (no closing \"'\" on this line)",
           -EINVAL },
         { "a = \"abc\\", "qemu.conf:1:5: unterminated string (no closing '\"' on this line)",
           -EINVAL },
-        { "a = \"abc\\\n\"", "qemu.conf:1:5: unterminated string (no closing '\"' on this "
-          "line)", -EINVAL },
-        { "a = \"ab\\q\"", "qemu.conf:1:8: invalid escape sequence '\\q' in string (only \\\" "
-          "\\\\ \\n and \\t are allowed)", -EINVAL },
-        { "a = \"\\'\"", "qemu.conf:1:6: invalid escape sequence '\\'' in string (only \\\" "
-          "\\\\ \\n and \\t are allowed)", -EINVAL },
-        { "a = \"\\ \"", "qemu.conf:1:6: invalid escape sequence: backslash followed by "
-          "byte 0x20", -EINVAL },
+        { "a = \"abc\\\n\"",
+          "qemu.conf:1:5: unterminated string (no closing '\"' on this "
+          "line)",
+          -EINVAL },
+        { "a = \"ab\\q\"",
+          "qemu.conf:1:8: invalid escape sequence '\\q' in string (only \\\" "
+          "\\\\ \\n and \\t are allowed)",
+          -EINVAL },
+        { "a = \"\\'\"",
+          "qemu.conf:1:6: invalid escape sequence '\\'' in string (only \\\" "
+          "\\\\ \\n and \\t are allowed)",
+          -EINVAL },
+        { "a = \"\\ \"",
+          "qemu.conf:1:6: invalid escape sequence: backslash followed by "
+          "byte 0x20",
+          -EINVAL },
         { "a = \"\xff\"", "qemu.conf:1:5: string is not valid UTF-8", -EINVAL },
         { "a = '\xc3'", "qemu.conf:1:5: string is not valid UTF-8", -EINVAL },
 
@@ -145,42 +157,53 @@ static const BadInput bad_inputs[] = {
         { "a = --1", "qemu.conf:1:6: expected a digit after '-'", -EINVAL },
         { "a = 0x", "qemu.conf:1:7: expected a hexadecimal digit after '0x'", -EINVAL },
         { "a = 0xg", "qemu.conf:1:7: expected a hexadecimal digit after '0x'", -EINVAL },
-        { "a = 0755", "qemu.conf:1:5: integer has a leading zero (octal is not supported; "
-          "write it in decimal or as 0x hex)", -EINVAL },
-        { "a = -00", "qemu.conf:1:6: integer has a leading zero (octal is not supported; "
-          "write it in decimal or as 0x hex)", -EINVAL },
-        { "a = 18446744073709551616", "qemu.conf:1:5: integer is out of range "
-          "(-9223372036854775808 to 18446744073709551615)", -ERANGE },
-        { "a = 0x10000000000000000", "qemu.conf:1:5: integer is out of range "
-          "(-9223372036854775808 to 18446744073709551615)", -ERANGE },
-        { "a = -9223372036854775809", "qemu.conf:1:5: integer is out of range "
-          "(-9223372036854775808 to 18446744073709551615)", -ERANGE },
-        { "a = 99999999999999999999999999999999", "qemu.conf:1:5: integer is out of range "
-          "(-9223372036854775808 to 18446744073709551615)", -ERANGE },
+        { "a = 0755",
+          "qemu.conf:1:5: integer has a leading zero (octal is not supported; "
+          "write it in decimal or as 0x hex)",
+          -EINVAL },
+        { "a = -00",
+          "qemu.conf:1:6: integer has a leading zero (octal is not supported; "
+          "write it in decimal or as 0x hex)",
+          -EINVAL },
+        { "a = 18446744073709551616",
+          "qemu.conf:1:5: integer is out of range "
+          "(-9223372036854775808 to 18446744073709551615)",
+          -ERANGE },
+        { "a = 0x10000000000000000",
+          "qemu.conf:1:5: integer is out of range "
+          "(-9223372036854775808 to 18446744073709551615)",
+          -ERANGE },
+        { "a = -9223372036854775809",
+          "qemu.conf:1:5: integer is out of range "
+          "(-9223372036854775808 to 18446744073709551615)",
+          -ERANGE },
+        { "a = 99999999999999999999999999999999",
+          "qemu.conf:1:5: integer is out of range "
+          "(-9223372036854775808 to 18446744073709551615)",
+          -ERANGE },
 
         /* lists */
         { "a = [", "qemu.conf:1:5: unterminated list (no closing ']')", -EINVAL },
-        { "a = [ \"x\",\n \"y\"\n", "qemu.conf:1:5: unterminated list (no closing ']')",
-          -EINVAL },
+        { "a = [ \"x\",\n \"y\"\n", "qemu.conf:1:5: unterminated list (no closing ']')", -EINVAL },
         { "a = [ \"x\",\n", "qemu.conf:1:5: unterminated list (no closing ']')", -EINVAL },
         { "a = [ # ]", "qemu.conf:1:5: unterminated list (no closing ']')", -EINVAL },
-        { "a = [ , ]", "qemu.conf:1:7: expected a string, an integer or ']' in the list",
+        { "a = [ , ]", "qemu.conf:1:7: expected a string, an integer or ']' in the list", -EINVAL },
+        { "a = [ \"x\",, ]",
+          "qemu.conf:1:11: expected a string, an integer or ']' in the "
+          "list",
           -EINVAL },
-        { "a = [ \"x\",, ]", "qemu.conf:1:11: expected a string, an integer or ']' in the "
-          "list", -EINVAL },
-        { "a = [ \"x\" \"y\" ]", "qemu.conf:1:11: expected ',' or ']' after a list item",
+        { "a = [ \"x\" \"y\" ]", "qemu.conf:1:11: expected ',' or ']' after a list item", -EINVAL },
+        { "a = [\n  \"x\"\n  \"y\"\n]",
+          "qemu.conf:3:3: expected ',' or ']' after a list "
+          "item",
           -EINVAL },
-        { "a = [\n  \"x\"\n  \"y\"\n]", "qemu.conf:3:3: expected ',' or ']' after a list "
-          "item", -EINVAL },
         { "a = [ [ ] ]", "qemu.conf:1:7: lists cannot contain lists", -EINVAL },
-        { "a = [ x ]", "qemu.conf:1:7: expected a string, an integer or ']' in the list",
-          -EINVAL },
+        { "a = [ x ]", "qemu.conf:1:7: expected a string, an integer or ']' in the list", -EINVAL },
         { "a = [ \"x ]", "qemu.conf:1:7: unterminated string (no closing '\"' on this line)",
           -EINVAL },
         { "a = [ 1x ]", "qemu.conf:1:8: expected ',' or ']' after a list item", -EINVAL },
         { "a = [ 1 ] ]", "qemu.conf:1:11: unexpected ']' after the value of 'a'", -EINVAL },
-        { "a = ]", "qemu.conf:1:5: expected a string, an integer or a list after '='",
-          -EINVAL },
+        { "a = ]", "qemu.conf:1:5: expected a string, an integer or a list after '='", -EINVAL },
 };
 
 static void test_bad_inputs(void **state) {
@@ -213,18 +236,18 @@ static void test_nul_bytes(void **state) {
         g_autoptr(VkConf) conf = NULL;
         int64_t v = 0;
 
-        assert_int_equal(vk_conf_parse_string(in_string, sizeof(in_string) - 1, "qemu.conf",
-                                              &conf, &err),
-                         -EINVAL);
+        assert_int_equal(
+                vk_conf_parse_string(in_string, sizeof(in_string) - 1, "qemu.conf", &conf, &err),
+                -EINVAL);
         assert_string_equal(err.message, "qemu.conf:1:7: strings cannot contain NUL bytes");
 
         assert_int_equal(vk_conf_parse_string(at_start, 1, "qemu.conf", &conf, &err2), -EINVAL);
         assert_string_equal(err2.message, "qemu.conf:1:1: expected a setting name");
 
         /* comments are skipped whole, whatever they hold */
-        assert_int_equal(vk_conf_parse_string(in_comment, sizeof(in_comment) - 1, "qemu.conf",
-                                              &conf, NULL),
-                         0);
+        assert_int_equal(
+                vk_conf_parse_string(in_comment, sizeof(in_comment) - 1, "qemu.conf", &conf, NULL),
+                0);
         assert_int_equal(vk_conf_get_int(conf, "a", &v, NULL), 1);
         assert_int_equal(v, 1);
 }
@@ -365,16 +388,20 @@ static const GetterCase getter_cases[] = {
         { "dynamic_ownership", 'b', "qemu.conf:3:3: 'dynamic_ownership' must be 0 or 1" },
         { "remember_owner", 'b', "qemu.conf:4:1: 'remember_owner' must be 0 or 1" },
         { "security_driver", 'b', "qemu.conf:5:1: 'security_driver' must be 0 or 1" },
-        { "security_driver", 'i', "qemu.conf:5:1: 'security_driver' must be an integer, not a "
+        { "security_driver", 'i',
+          "qemu.conf:5:1: 'security_driver' must be an integer, not a "
           "string" },
         { "group", 'u', "qemu.conf:2:1: 'group' must be an integer, not a list" },
         { "log_max_size", 'u', "qemu.conf:6:1: 'log_max_size' must not be negative" },
-        { "big", 'i', "qemu.conf:7:1: 'big' must be an integer between -9223372036854775808 "
+        { "big", 'i',
+          "qemu.conf:7:1: 'big' must be an integer between -9223372036854775808 "
           "and 9223372036854775807" },
-        { "cgroup_device_acl", 'l', "qemu.conf:8:1: 'cgroup_device_acl' must be a list of "
+        { "cgroup_device_acl", 'l',
+          "qemu.conf:8:1: 'cgroup_device_acl' must be a list of "
           "strings, not a string" },
         { "user", 'l', "qemu.conf:1:1: 'user' must be a list of strings, not an integer" },
-        { "emulators", 'l', "qemu.conf:10:15: item 2 of 'emulators' must be a string, not an "
+        { "emulators", 'l',
+          "qemu.conf:10:15: item 2 of 'emulators' must be a string, not an "
           "integer" },
         { "list", 'l', "qemu.conf:11:10: item 1 of 'list' must be a string, not an integer" },
 };
@@ -382,9 +409,9 @@ static const GetterCase getter_cases[] = {
 static void test_getter_errors(void **state) {
         g_autoptr(VkConf) conf = NULL;
 
-        assert_int_equal(vk_conf_parse_string(getter_conf, strlen(getter_conf), "qemu.conf",
-                                              &conf, NULL),
-                         0);
+        assert_int_equal(
+                vk_conf_parse_string(getter_conf, strlen(getter_conf), "qemu.conf", &conf, NULL),
+                0);
 
         for (size_t i = 0; i < VK_ELEMENTSOF(getter_cases); i++) {
                 const GetterCase *c = &getter_cases[i];
@@ -469,8 +496,7 @@ static void test_conf_error(void **state) {
         assert_int_equal(vk_conf_error(conf, "security_driver", &err,
                                        "security driver '%s' is not supported", "foo"),
                          -EINVAL);
-        assert_string_equal(err.message,
-                            "qemu.conf:2:3: security driver 'foo' is not supported");
+        assert_string_equal(err.message, "qemu.conf:2:3: security driver 'foo' is not supported");
         assert_int_equal(vk_conf_error(conf, "absent", &err2, "something is missing"), -EINVAL);
         assert_string_equal(err2.message, "qemu.conf: something is missing");
 }
@@ -494,18 +520,17 @@ static void test_limits(void **state) {
         for (int i = 0; i < VK_CONF_MAX_STRING_LEN; i++)
                 g_string_append_c(ok_string, 'x');
         g_string_append_c(ok_string, '\'');
-        assert_int_equal(vk_conf_parse_string(ok_string->str, ok_string->len, "qemu.conf",
-                                              &conf, NULL),
-                         0);
+        assert_int_equal(
+                vk_conf_parse_string(ok_string->str, ok_string->len, "qemu.conf", &conf, NULL), 0);
         assert_int_equal(vk_conf_get_string(conf, "a", &s, NULL), 1);
         assert_int_equal(strlen(s), VK_CONF_MAX_STRING_LEN);
 
         for (int i = 0; i <= VK_CONF_MAX_STRING_LEN; i++)
                 g_string_append(big_string, "\\t");
         g_string_append_c(big_string, '"');
-        assert_int_equal(vk_conf_parse_string(big_string->str, big_string->len, "qemu.conf",
-                                              &conf2, &e1),
-                         -E2BIG);
+        assert_int_equal(
+                vk_conf_parse_string(big_string->str, big_string->len, "qemu.conf", &conf2, &e1),
+                -E2BIG);
         assert_string_equal(e1.message, "qemu.conf:1:5: string is longer than 65536 bytes");
         assert_string_equal(e1.name, VK_ERROR_LIMIT_EXCEEDED);
 
@@ -513,8 +538,7 @@ static void test_limits(void **state) {
                 g_string_append(ok_list, "'',");
         g_string_append(ok_list, "]");
         g_clear_pointer(&conf, vk_conf_free);
-        assert_int_equal(vk_conf_parse_string(ok_list->str, ok_list->len, "qemu.conf", &conf,
-                                              NULL),
+        assert_int_equal(vk_conf_parse_string(ok_list->str, ok_list->len, "qemu.conf", &conf, NULL),
                          0);
         assert_int_equal(vk_conf_get_strv(conf, "a", &strv, NULL), 1);
         assert_int_equal(g_strv_length(strv), VK_CONF_MAX_LIST_LEN);
@@ -522,16 +546,15 @@ static void test_limits(void **state) {
         for (int i = 0; i <= VK_CONF_MAX_LIST_LEN; i++)
                 g_string_append(long_list, "1,\n");
         g_string_append(long_list, "]");
-        assert_int_equal(vk_conf_parse_string(long_list->str, long_list->len, "qemu.conf",
-                                              &conf2, &e2),
-                         -E2BIG);
+        assert_int_equal(
+                vk_conf_parse_string(long_list->str, long_list->len, "qemu.conf", &conf2, &e2),
+                -E2BIG);
         assert_string_equal(e2.message, "qemu.conf:4098:1: list has more than 4096 items");
         assert_string_equal(e2.name, VK_ERROR_LIMIT_EXCEEDED);
 
         huge = g_malloc(huge_len);
         memset(huge, '\n', huge_len);
-        assert_int_equal(vk_conf_parse_string(huge, huge_len, "qemu.conf", &conf2, &e3),
-                         -EFBIG);
+        assert_int_equal(vk_conf_parse_string(huge, huge_len, "qemu.conf", &conf2, &e3), -EFBIG);
         assert_string_equal(e3.message, "qemu.conf: file is larger than 1048576 bytes");
         assert_string_equal(e3.name, VK_ERROR_LIMIT_EXCEEDED);
         assert_null(conf2);
@@ -577,8 +600,7 @@ static void test_parse_file(void **state) {
         assert_string_equal(e2.message, expect);
 
         memset(huge, '#', VK_CONF_MAX_FILE_SIZE + 1);
-        assert_int_equal(vk_atomic_file_write(big, huge, VK_CONF_MAX_FILE_SIZE + 1, 0644, NULL),
-                         0);
+        assert_int_equal(vk_atomic_file_write(big, huge, VK_CONF_MAX_FILE_SIZE + 1, 0644, NULL), 0);
         assert_int_equal(vk_conf_parse_file(big, VK_CONF_ALLOW_MISSING, &conf3, &e3), -EFBIG);
         assert_null(conf3);
         assert_string_equal(e3.name, VK_ERROR_LIMIT_EXCEEDED);
@@ -591,27 +613,26 @@ static void test_parse_file(void **state) {
 
 /* A realistic qemu.conf: every key of conf/qemu.conf, set. */
 static void test_realistic(void **state) {
-        static const char text[] =
-                "# /etc/virtkit/qemu.conf\n"
-                "user = \"qemu\"\n"
-                "group = \"kvm\"\n"
-                "dynamic_ownership = 1\n"
-                "remember_owner = 0\n"
-                "security_driver = [ \"selinux\", \"apparmor\" ]\n"
-                "security_default_confined = 1\n"
-                "security_require_confined = 0\n"
-                "clear_emulator_capabilities = 1\n"
-                "cgroup_device_acl = [\n"
-                "    \"/dev/null\", \"/dev/full\", \"/dev/zero\",\n"
-                "    \"/dev/random\", \"/dev/urandom\",\n"
-                "    \"/dev/ptmx\", \"/dev/kvm\",\n"
-                "]\n"
-                "vnc_listen = \"0.0.0.0\"\n"
-                "vnc_auto_unix_socket = 1\n"
-                "spice_listen = \"::1\"\n"
-                "emulators = [ \"/usr/bin/qemu-system-x86_64\" ]\n"
-                "log_max_size = 2097152\n"
-                "deprecation_behavior = \"none\"\n";
+        static const char text[] = "# /etc/virtkit/qemu.conf\n"
+                                   "user = \"qemu\"\n"
+                                   "group = \"kvm\"\n"
+                                   "dynamic_ownership = 1\n"
+                                   "remember_owner = 0\n"
+                                   "security_driver = [ \"selinux\", \"apparmor\" ]\n"
+                                   "security_default_confined = 1\n"
+                                   "security_require_confined = 0\n"
+                                   "clear_emulator_capabilities = 1\n"
+                                   "cgroup_device_acl = [\n"
+                                   "    \"/dev/null\", \"/dev/full\", \"/dev/zero\",\n"
+                                   "    \"/dev/random\", \"/dev/urandom\",\n"
+                                   "    \"/dev/ptmx\", \"/dev/kvm\",\n"
+                                   "]\n"
+                                   "vnc_listen = \"0.0.0.0\"\n"
+                                   "vnc_auto_unix_socket = 1\n"
+                                   "spice_listen = \"::1\"\n"
+                                   "emulators = [ \"/usr/bin/qemu-system-x86_64\" ]\n"
+                                   "log_max_size = 2097152\n"
+                                   "deprecation_behavior = \"none\"\n";
         g_autoptr(VkConf) conf = parse_ok(text);
         g_auto(GStrv) acl = NULL;
         g_autofree char *listen = NULL;
@@ -644,16 +665,27 @@ static char *srcdir_path(const char *rel) {
  */
 static void test_default_qemu_conf(void **state) {
         static const char *const keys_expected[] = {
-                "user", "group", "dynamic_ownership", "remember_owner", "security_driver",
-                "security_default_confined", "security_require_confined",
-                "clear_emulator_capabilities", "cgroup_device_acl", "vnc_listen",
-                "vnc_auto_unix_socket", "spice_listen", "emulators", "log_max_size",
-                "deprecation_behavior", NULL,
+                "user",
+                "group",
+                "dynamic_ownership",
+                "remember_owner",
+                "security_driver",
+                "security_default_confined",
+                "security_require_confined",
+                "clear_emulator_capabilities",
+                "cgroup_device_acl",
+                "vnc_listen",
+                "vnc_auto_unix_socket",
+                "spice_listen",
+                "emulators",
+                "log_max_size",
+                "deprecation_behavior",
+                NULL,
         };
         static const char *const bools[] = {
-                "dynamic_ownership", "remember_owner", "security_default_confined",
-                "security_require_confined", "clear_emulator_capabilities",
-                "vnc_auto_unix_socket",
+                "dynamic_ownership",           "remember_owner",
+                "security_default_confined",   "security_require_confined",
+                "clear_emulator_capabilities", "vnc_auto_unix_socket",
         };
         static const char *const strings[] = {
                 "user", "group", "vnc_listen", "spice_listen", "deprecation_behavior",
@@ -683,8 +715,8 @@ static void test_default_qemu_conf(void **state) {
                         l++;
                 g_string_append_printf(uncommented, "%s\n", l);
         }
-        if (vk_conf_parse_string(uncommented->str, uncommented->len, "qemu.conf", &active,
-                                 &err) < 0)
+        if (vk_conf_parse_string(uncommented->str, uncommented->len, "qemu.conf", &active, &err) <
+            0)
                 fail_msg("%s", err.message);
 
         assert_int_equal(vk_conf_get_keys(active, &keys), g_strv_length((GStrv) keys_expected));
@@ -735,15 +767,24 @@ static void test_fuzz_corpus(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_good_inputs),  cmocka_unit_test(test_bad_inputs),
-                cmocka_unit_test(test_nul_bytes),    cmocka_unit_test(test_length_bound),
-                cmocka_unit_test(test_strings),      cmocka_unit_test(test_integers),
-                cmocka_unit_test(test_bools),        cmocka_unit_test(test_lists),
-                cmocka_unit_test(test_absent),       cmocka_unit_test(test_getter_errors),
-                cmocka_unit_test(test_keys),         cmocka_unit_test(test_empty_keys),
-                cmocka_unit_test(test_conf_error),   cmocka_unit_test(test_limits),
-                cmocka_unit_test(test_parse_file),   cmocka_unit_test(test_realistic),
-                cmocka_unit_test(test_default_qemu_conf), cmocka_unit_test(test_fuzz_corpus),
+                cmocka_unit_test(test_good_inputs),
+                cmocka_unit_test(test_bad_inputs),
+                cmocka_unit_test(test_nul_bytes),
+                cmocka_unit_test(test_length_bound),
+                cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_integers),
+                cmocka_unit_test(test_bools),
+                cmocka_unit_test(test_lists),
+                cmocka_unit_test(test_absent),
+                cmocka_unit_test(test_getter_errors),
+                cmocka_unit_test(test_keys),
+                cmocka_unit_test(test_empty_keys),
+                cmocka_unit_test(test_conf_error),
+                cmocka_unit_test(test_limits),
+                cmocka_unit_test(test_parse_file),
+                cmocka_unit_test(test_realistic),
+                cmocka_unit_test(test_default_qemu_conf),
+                cmocka_unit_test(test_fuzz_corpus),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

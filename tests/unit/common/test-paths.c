@@ -51,21 +51,20 @@ static void test_system(void **state) {
         assert_int_equal(p->kind, VK_INSTANCE_SYSTEM);
         assert_null(p->root);
         assert_string_equal(p->driver, "qemu");
-        assert_string_equal(p->config_file, s = g_strconcat(VK_SYSCONFDIR,
-                                                            "/virtkit/qemu.conf", NULL));
+        assert_string_equal(p->config_file,
+                            s = g_strconcat(VK_SYSCONFDIR, "/virtkit/qemu.conf", NULL));
         g_clear_pointer(&s, g_free);
-        assert_string_equal(p->config_dir, s = g_strconcat(VK_SYSCONFDIR, "/virtkit/qemu",
-                                                           NULL));
+        assert_string_equal(p->config_dir, s = g_strconcat(VK_SYSCONFDIR, "/virtkit/qemu", NULL));
         g_clear_pointer(&s, g_free);
         assert_string_equal(p->run_dir, VK_RUNSTATEDIR "/virtkit/qemu");
-        assert_string_equal(p->lib_dir, s = g_strconcat(VK_LOCALSTATEDIR, "/lib/virtkit/qemu",
-                                                        NULL));
+        assert_string_equal(p->lib_dir,
+                            s = g_strconcat(VK_LOCALSTATEDIR, "/lib/virtkit/qemu", NULL));
         g_clear_pointer(&s, g_free);
-        assert_string_equal(p->cache_dir, s = g_strconcat(VK_LOCALSTATEDIR,
-                                                          "/cache/virtkit/qemu", NULL));
+        assert_string_equal(p->cache_dir,
+                            s = g_strconcat(VK_LOCALSTATEDIR, "/cache/virtkit/qemu", NULL));
         g_clear_pointer(&s, g_free);
-        assert_string_equal(p->log_dir, s = g_strconcat(VK_LOCALSTATEDIR, "/log/virtkit/qemu",
-                                                        NULL));
+        assert_string_equal(p->log_dir,
+                            s = g_strconcat(VK_LOCALSTATEDIR, "/log/virtkit/qemu", NULL));
         assert_string_equal(p->socket_dir, VK_RUNSTATEDIR "/virtkit");
 
         assert_int_equal(vk_paths_socket(p, "io.virtkit.Qemu", &sock, NULL), 0);
@@ -80,13 +79,11 @@ static void test_system_other_drivers(void **state) {
         for (size_t i = 0; i < VK_ELEMENTSOF(drivers); i++) {
                 g_auto(VkPathsEnv) env = { .uid = 0 };
                 g_autoptr(VkPaths) p = NULL;
-                g_autofree char *conf = g_strdup_printf("%s/virtkit/%s.conf", VK_SYSCONFDIR,
-                                                        drivers[i]);
-                g_autofree char *run = g_strdup_printf("%s/virtkit/%s", VK_RUNSTATEDIR,
-                                                       drivers[i]);
+                g_autofree char *conf =
+                        g_strdup_printf("%s/virtkit/%s.conf", VK_SYSCONFDIR, drivers[i]);
+                g_autofree char *run = g_strdup_printf("%s/virtkit/%s", VK_RUNSTATEDIR, drivers[i]);
 
-                assert_int_equal(vk_paths_new(drivers[i], VK_INSTANCE_SYSTEM, &env, &p, NULL),
-                                 0);
+                assert_int_equal(vk_paths_new(drivers[i], VK_INSTANCE_SYSTEM, &env, &p, NULL), 0);
                 assert_string_equal(p->config_file, conf);
                 assert_string_equal(p->run_dir, run);
         }
@@ -200,12 +197,10 @@ static void test_embedded_errors(void **state) {
         g_autoptr(VkPaths) p = NULL;
 
         assert_int_equal(vk_paths_new("qemu", VK_INSTANCE_EMBEDDED, &env, &p, &e1), -EINVAL);
-        assert_string_equal(e1.message,
-                            "The embedded root path 'relative/dir' must be absolute");
+        assert_string_equal(e1.message, "The embedded root path 'relative/dir' must be absolute");
         assert_string_equal(e1.name, VK_ERROR_INVALID_ARGUMENT);
 
-        assert_int_equal(vk_paths_new("qemu", VK_INSTANCE_EMBEDDED, &no_root, &p, &e2),
-                         -EINVAL);
+        assert_int_equal(vk_paths_new("qemu", VK_INSTANCE_EMBEDDED, &no_root, &p, &e2), -EINVAL);
         assert_string_equal(e2.message, "The embedded instance needs a root directory");
 
         g_free(env.root);
@@ -217,15 +212,15 @@ static void test_embedded_errors(void **state) {
 }
 
 static void test_bad_arguments(void **state) {
-        static const char *const bad_drivers[] = { "", "Qemu", "qe/mu", "..", "q emu", "1qemu", "-qemu", "q_emu" };
+        static const char *const bad_drivers[] = { "",      "Qemu",  "qe/mu", "..",
+                                                   "q emu", "1qemu", "-qemu", "q_emu" };
         g_auto(VkPathsEnv) env = { 0 };
         g_autoptr(VkPaths) p = NULL;
         g_auto(VkError) e1 = VK_ERROR_INIT;
         g_auto(VkError) e2 = VK_ERROR_INIT;
 
         for (size_t i = 0; i < VK_ELEMENTSOF(bad_drivers); i++)
-                assert_int_equal(vk_paths_new(bad_drivers[i], VK_INSTANCE_SYSTEM, &env, &p,
-                                              NULL),
+                assert_int_equal(vk_paths_new(bad_drivers[i], VK_INSTANCE_SYSTEM, &env, &p, NULL),
                                  -EINVAL);
         assert_int_equal(vk_paths_new(NULL, VK_INSTANCE_SYSTEM, &env, &p, &e1), -EINVAL);
         assert_string_equal(e1.message, "Invalid driver name ''");
@@ -339,7 +334,7 @@ static void remove_tree(const char *path) {
 /* The embedded tree of the QEMU driver documentation, made under a temporary root. */
 static void test_make_dirs_embedded(void **state) {
         static const char *const tree[] = {
-                "log/qemu", "log/swtpm", "etc/qemu",  "etc/pki/qemu", "run/qemu",
+                "log/qemu",  "log/swtpm",  "etc/qemu", "etc/pki/qemu", "run/qemu",
                 "run/swtpm", "cache/qemu", "lib/qemu", "lib/swtpm",
         };
         g_autofree char *tmp = g_dir_make_tmp("test-paths-XXXXXX", NULL);
@@ -389,8 +384,8 @@ static void test_make_dirs_session(void **state) {
         assert_true(g_file_set_contents(blocker, "", 0, NULL));
         assert_int_equal(vk_paths_new("secret", VK_INSTANCE_SESSION, &env2, &p2, NULL), 0);
         assert_int_equal(vk_paths_make_dirs(p2, 0700, &err), -ENOTDIR);
-        expect = g_strdup_printf("Failed to create directory '%s/virtkit/lib/secret': %s",
-                                 blocker, g_strerror(ENOTDIR));
+        expect = g_strdup_printf("Failed to create directory '%s/virtkit/lib/secret': %s", blocker,
+                                 g_strerror(ENOTDIR));
         assert_string_equal(err.message, expect);
 
         remove_tree(tmp);

@@ -12,8 +12,8 @@
 #include "macro.h"
 #include "uuid.h"
 
-static const VkUuid sample = { { 0x6b, 0x1f, 0x2a, 0x9c, 0x0d, 0x4e, 0x4f, 0x3a, 0x8b, 0x6c,
-                                 0x11, 0x22, 0x33, 0x44, 0xaa, 0xff } };
+static const VkUuid sample = { { 0x6b, 0x1f, 0x2a, 0x9c, 0x0d, 0x4e, 0x4f, 0x3a, 0x8b, 0x6c, 0x11,
+                                 0x22, 0x33, 0x44, 0xaa, 0xff } };
 
 static void test_format(void **state) {
         char buf[VK_UUID_STRING_MAX];
@@ -27,10 +27,8 @@ static void test_format(void **state) {
 
 static void test_parse_good(void **state) {
         static const char *const forms[] = {
-                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaff",
-                "6B1F2A9C-0D4E-4F3A-8B6C-11223344AAFF",
-                "6b1F2a9C-0d4E-4f3A-8b6C-11223344AaFf",
-                "6b1f2a9c0d4e4f3a8b6c11223344aaff",
+                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaff", "6B1F2A9C-0D4E-4F3A-8B6C-11223344AAFF",
+                "6b1F2a9C-0d4E-4f3A-8b6C-11223344AaFf", "6b1f2a9c0d4e4f3a8b6c11223344aaff",
                 "6B1F2A9C0D4E4F3A8B6C11223344AAFF",
         };
 
@@ -45,19 +43,19 @@ static void test_parse_good(void **state) {
 static void test_parse_bad(void **state) {
         static const char *const bad[] = {
                 "",
-                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf",    /* 35 */
-                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaff0",  /* 37 */
-                "6b1f2a9c0d4e4f3a8b6c11223344aaf",        /* 31 */
-                "6b1f2a9c0d4e4f3a8b6c11223344aaff0",      /* 33 */
-                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aagf",   /* not hex */
-                "6b1f2a9c-0d4e-4f3a-8b6c_11223344aaff",   /* wrong separator */
-                "6b1f2a9c0-d4e-4f3a-8b6c-11223344aaff",   /* dash moved */
-                "6b1f2a9c-0d4e-4f3a-8b6c11223344aaff-",   /* dash moved */
-                "{6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf}",  /* braces */
-                " 6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf",   /* whitespace */
+                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf",   /* 35 */
+                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaff0", /* 37 */
+                "6b1f2a9c0d4e4f3a8b6c11223344aaf",       /* 31 */
+                "6b1f2a9c0d4e4f3a8b6c11223344aaff0",     /* 33 */
+                "6b1f2a9c-0d4e-4f3a-8b6c-11223344aagf",  /* not hex */
+                "6b1f2a9c-0d4e-4f3a-8b6c_11223344aaff",  /* wrong separator */
+                "6b1f2a9c0-d4e-4f3a-8b6c-11223344aaff",  /* dash moved */
+                "6b1f2a9c-0d4e-4f3a-8b6c11223344aaff-",  /* dash moved */
+                "{6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf}", /* braces */
+                " 6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf",  /* whitespace */
                 "6b1f2a9c-0d4e-4f3a-8b6c-11223344aaf ",
-                "6b1f2a9c-0d4e-4f3a-8b6c-1122-3344aaff",  /* extra dash, 37 */
-                "6b1f2a9c00d4e04f3a08b6c011223344aaff",   /* 36 without dashes */
+                "6b1f2a9c-0d4e-4f3a-8b6c-1122-3344aaff", /* extra dash, 37 */
+                "6b1f2a9c00d4e04f3a08b6c011223344aaff",  /* 36 without dashes */
                 "------------------------------------",
                 "0x1f2a9c0d4e4f3a8b6c11223344aaff0",
         };

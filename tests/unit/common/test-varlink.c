@@ -264,12 +264,10 @@ static void test_client_stream_oneway_error(void **state) {
         assert_int_equal(vk_varlink_client_connect(f->event, f->path, &cl, &error), 0);
         assert_int_equal(vk_json_parse("{\"n\":7}", -1, &params, NULL), 0);
 
-        assert_int_equal(vk_varlink_client_call(cl, "test.Echo", params, VK_VARLINK_ONEWAY, NULL,
-                                                NULL),
-                         0);
-        assert_int_equal(vk_varlink_client_call(cl, "test.Stream", params, VK_VARLINK_MORE,
-                                                collect, &r),
-                         0);
+        assert_int_equal(
+                vk_varlink_client_call(cl, "test.Echo", params, VK_VARLINK_ONEWAY, NULL, NULL), 0);
+        assert_int_equal(
+                vk_varlink_client_call(cl, "test.Stream", params, VK_VARLINK_MORE, collect, &r), 0);
         assert_int_equal(vk_varlink_client_call(cl, "test.Fail", params, 0, collect, &r), 0);
         VK_RUN_UNTIL(f->event, r.n_final == 2, 2000);
 
@@ -294,8 +292,7 @@ static void test_client_disconnect(void **state) {
         VK_RUN_UNTIL(f->event, r.n_final == 1, 2000);
         assert_string_equal(r.texts->pdata[0], VK_VARLINK_ERROR_DISCONNECTED "{}");
         assert_false(vk_varlink_client_is_connected(cl));
-        assert_int_equal(vk_varlink_client_call(cl, "test.Echo", NULL, 0, collect, &r),
-                         -ENOTCONN);
+        assert_int_equal(vk_varlink_client_call(cl, "test.Echo", NULL, 0, collect, &r), -ENOTCONN);
         g_ptr_array_unref(r.texts);
 }
 

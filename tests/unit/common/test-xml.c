@@ -77,9 +77,9 @@ static void test_read(void **state) {
         vk_error_done(&err);
 
         /* no DTDs, so no entity games of any kind */
-        assert_int_equal(vk_xml_read_string("<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>", NULL,
-                                            &doc, &err),
-                         -EINVAL);
+        assert_int_equal(
+                vk_xml_read_string("<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>", NULL, &doc, &err),
+                -EINVAL);
         assert_string_equal(err.message, "XML: a document type declaration is not allowed");
         vk_error_done(&err);
         assert_int_equal(vk_xml_read_string("<!DOCTYPE a SYSTEM 'http://example.org/a.dtd'><a/>",
@@ -114,10 +114,10 @@ static void test_read_file(void **state) {
 }
 
 static void test_props(void **state) {
-        g_autoptr(xmlDoc) doc = read_ok(
-                "<domain><devices><disk/><disk bus='virtio' n='42' h='0x1f' neg='-5' z='0' "
-                "big='18446744073709551615' yes='yes' on='off' empty='' bad='1x' oct='010' "
-                "def='default' sign='+1'/></devices></domain>");
+        g_autoptr(xmlDoc) doc =
+                read_ok("<domain><devices><disk/><disk bus='virtio' n='42' h='0x1f' neg='-5' z='0' "
+                        "big='18446744073709551615' yes='yes' on='off' empty='' bad='1x' oct='010' "
+                        "def='default' sign='+1'/></devices></domain>");
         xmlNode *disk = find(doc, "/domain/devices/disk[2]");
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autofree char *s = NULL;
@@ -129,27 +129,25 @@ static void test_props(void **state) {
 
         assert_int_equal(vk_xml_prop_enum(disk, "bus", test_bus_from_string, 0, &bus, &err), 1);
         assert_int_equal(bus, TEST_BUS_VIRTIO);
-        assert_int_equal(vk_xml_prop_enum(disk, "missing", test_bus_from_string, 0, &bus, &err),
-                         0);
+        assert_int_equal(vk_xml_prop_enum(disk, "missing", test_bus_from_string, 0, &bus, &err), 0);
         assert_int_equal(bus, TEST_BUS_VIRTIO);
         assert_int_equal(vk_xml_prop_enum(disk, "def", test_bus_from_string, 0, &bus, &err), 1);
         assert_int_equal(bus, TEST_BUS_DEFAULT);
         bus = TEST_BUS_IDE;
-        assert_int_equal(vk_xml_prop_enum(disk, "def", test_bus_from_string, VK_XML_NONZERO, &bus,
-                                          &err),
-                         -EINVAL);
+        assert_int_equal(
+                vk_xml_prop_enum(disk, "def", test_bus_from_string, VK_XML_NONZERO, &bus, &err),
+                -EINVAL);
         assert_string_equal(err.message,
                             "/domain/devices/disk[2]/@def: unsupported value 'default'");
         assert_int_equal(bus, TEST_BUS_IDE); /* untouched on failure */
         vk_error_done(&err);
 
-        assert_int_equal(vk_xml_prop_enum(disk, "n", test_bus_from_string, 0, &bus, &err),
-                         -EINVAL);
+        assert_int_equal(vk_xml_prop_enum(disk, "n", test_bus_from_string, 0, &bus, &err), -EINVAL);
         assert_string_equal(err.message, "/domain/devices/disk[2]/@n: unsupported value '42'");
         vk_error_done(&err);
-        assert_int_equal(vk_xml_prop_enum(disk, "nope", test_bus_from_string, VK_XML_REQUIRED,
-                                          &bus, &err),
-                         -EINVAL);
+        assert_int_equal(
+                vk_xml_prop_enum(disk, "nope", test_bus_from_string, VK_XML_REQUIRED, &bus, &err),
+                -EINVAL);
         assert_string_equal(err.message, "/domain/devices/disk[2]: missing attribute 'nope'");
         vk_error_done(&err);
 
@@ -203,10 +201,10 @@ static void test_props(void **state) {
 }
 
 static void test_check_node(void **state) {
-        g_autoptr(xmlDoc) doc = read_ok(
-                "<domain xmlns:q='urn:q'><devices><disk type='file'><target dev='a'/>"
-                "<!-- c --><frobnicate/></disk><disk type='x'> text </disk>"
-                "<disk q:attr='1'/></devices><q:ext/><name>n<b/></name></domain>");
+        g_autoptr(xmlDoc) doc =
+                read_ok("<domain xmlns:q='urn:q'><devices><disk type='file'><target dev='a'/>"
+                        "<!-- c --><frobnicate/></disk><disk type='x'> text </disk>"
+                        "<disk q:attr='1'/></devices><q:ext/><name>n<b/></name></domain>");
         xmlNode *root = xmlDocGetRootElement(doc);
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autofree char *text = NULL;
@@ -248,9 +246,9 @@ static void test_check_node(void **state) {
         assert_int_equal(vk_xml_check_node(root, VK_XML_NONE,
                                            VK_STRV("devices", "name", "{urn:q}ext"), &err),
                          0);
-        assert_int_equal(vk_xml_check_node(root, VK_XML_NONE, VK_STRV("devices", "name", "ext"),
-                                           &err),
-                         -EINVAL);
+        assert_int_equal(
+                vk_xml_check_node(root, VK_XML_NONE, VK_STRV("devices", "name", "ext"), &err),
+                -EINVAL);
         assert_string_equal(err.message, "/domain/q:ext: unsupported element");
         vk_error_done(&err);
 
@@ -258,8 +256,7 @@ static void test_check_node(void **state) {
         assert_string_equal(err.message, "/domain/name/b: unsupported element");
         vk_error_done(&err);
 
-        assert_int_equal(vk_xml_node_text(find(doc, "/domain/devices/disk[2]"), 0, &text, &err),
-                         1);
+        assert_int_equal(vk_xml_node_text(find(doc, "/domain/devices/disk[2]"), 0, &text, &err), 1);
         assert_string_equal(text, "text");
         assert_int_equal(vk_xml_node_text_ulong(find(doc, "/domain/devices/disk[2]"), 0, &v, &err),
                          -EINVAL);
@@ -353,8 +350,8 @@ static void test_writer(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_read),         cmocka_unit_test(test_read_file),
-                cmocka_unit_test(test_props),        cmocka_unit_test(test_check_node),
+                cmocka_unit_test(test_read),          cmocka_unit_test(test_read_file),
+                cmocka_unit_test(test_props),         cmocka_unit_test(test_check_node),
                 cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_tristate),
                 cmocka_unit_test(test_writer),
         };

@@ -159,17 +159,17 @@ static void test_reparse(void **state) {
         assert_string_equal(xml, golden);
 
         /* the post-parse of a formatted definition is a no-op: parse without it, same bytes */
-        if (vk_domain_def_parse_string(golden, VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE, &def2,
-                                       &err) < 0)
+        if (vk_domain_def_parse_string(golden, VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE, &def2, &err) <
+            0)
                 fail_msg("%s: %s", c->name, err.message);
         assert_int_equal(vk_domain_def_format(def2, 0, &xml2, &err), 0);
         assert_string_equal(xml2, golden);
 
         /* the live and secure forms format too (no golden: they differ by flags only) */
-        assert_int_equal(vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_LIVE |
-                                                           VK_DOMAIN_DEF_FORMAT_SECURE,
-                                              &live, &err),
-                         0);
+        assert_int_equal(
+                vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                                     &live, &err),
+                0);
         assert_non_null(live);
 }
 
@@ -186,8 +186,8 @@ static void test_unused_files(void **state) {
                         continue;
                 /* argv goldens belong to the argv test; used when their input exists */
                 if (g_str_has_suffix(f, GOLDEN_SUFFIX ".args")) {
-                        g_autofree char *name = g_strndup(f, strlen(f) -
-                                                                     strlen(GOLDEN_SUFFIX ".args"));
+                        g_autofree char *name =
+                                g_strndup(f, strlen(f) - strlen(GOLDEN_SUFFIX ".args"));
                         g_autofree char *input = g_strdup_printf("%s/%s.xml", data_dir, name);
 
                         if (g_hash_table_contains(used_files, input))
@@ -221,7 +221,7 @@ static char *parse_err(const char *xml) {
         return g_strdup(err.message);
 }
 
-#define MINIMAL_HEAD                                                                             \
+#define MINIMAL_HEAD                                                                               \
         "<domain type='kvm'><name>t</name><memory>1024</memory><os><type>hvm</type></os>"
 
 static void test_enums(void **state) {
@@ -274,10 +274,10 @@ static void test_memory_units(void **state) {
                 const char *value;
                 unsigned long long kib;
         } t[] = {
-                { "b", "1", 1 },          { "bytes", "2048", 2 },   { "KB", "1024", 1000 },
-                { "k", "7", 7 },          { "KiB", "7", 7 },        { "MB", "1", 977 },
-                { "M", "1", 1024 },       { "MiB", "2", 2048 },     { "GB", "1", 976563 },
-                { "G", "1", 1048576 },    { "GiB", "1", 1048576 },  { "TB", "1", 976562500 },
+                { "b", "1", 1 },          { "bytes", "2048", 2 },     { "KB", "1024", 1000 },
+                { "k", "7", 7 },          { "KiB", "7", 7 },          { "MB", "1", 977 },
+                { "M", "1", 1024 },       { "MiB", "2", 2048 },       { "GB", "1", 976563 },
+                { "G", "1", 1048576 },    { "GiB", "1", 1048576 },    { "TB", "1", 976562500 },
                 { "T", "1", 1073741824 }, { "TiB", "1", 1073741824 },
         };
 
@@ -294,14 +294,14 @@ static void test_memory_units(void **state) {
 }
 
 static void test_model_fields(void **state) {
-        g_autoptr(VkDomainDef) def = parse_ok(
-                "<domain type='kvm'><name>m</name><memory unit='MiB'>512</memory>"
-                "<vcpu current='1'>2</vcpu>"
-                "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-                "<devices><disk type='file' device='disk'><source file='/a.img'/>"
-                "<target dev='vda' bus='virtio'/><alias name='ua-disk0'/></disk>"
-                "<interface type='user'/></devices></domain>",
-                0);
+        g_autoptr(VkDomainDef) def =
+                parse_ok("<domain type='kvm'><name>m</name><memory unit='MiB'>512</memory>"
+                         "<vcpu current='1'>2</vcpu>"
+                         "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                         "<devices><disk type='file' device='disk'><source file='/a.img'/>"
+                         "<target dev='vda' bus='virtio'/><alias name='ua-disk0'/></disk>"
+                         "<interface type='user'/></devices></domain>",
+                         0);
         char uuid[VK_UUID_STRING_MAX];
 
         assert_string_equal(def->name, "m");
@@ -341,16 +341,16 @@ static void test_skip_post_parse(void **state) {
 }
 
 static void test_format_flags(void **state) {
-        g_autoptr(VkDomainDef) def = parse_ok(
-                "<domain type='kvm' id='7'><name>f</name><memory>1024</memory>"
-                "<os><type>hvm</type></os><devices>"
-                "<graphics type='vnc' passwd='s3cret'/>"
-                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
-                "<alias name='virtio-disk0'/></disk>"
-                "</devices>"
-                "<seclabel type='dynamic' model='selinux'><label>system_u:a</label>"
-                "<imagelabel>system_u:b</imagelabel></seclabel></domain>",
-                VK_DOMAIN_DEF_PARSE_LIVE);
+        g_autoptr(VkDomainDef) def =
+                parse_ok("<domain type='kvm' id='7'><name>f</name><memory>1024</memory>"
+                         "<os><type>hvm</type></os><devices>"
+                         "<graphics type='vnc' passwd='s3cret'/>"
+                         "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                         "<alias name='virtio-disk0'/></disk>"
+                         "</devices>"
+                         "<seclabel type='dynamic' model='selinux'><label>system_u:a</label>"
+                         "<imagelabel>system_u:b</imagelabel></seclabel></domain>",
+                         VK_DOMAIN_DEF_PARSE_LIVE);
         g_autofree char *inactive = NULL, *live = NULL, *secure = NULL;
 
         assert_int_equal(def->id, 7);
@@ -381,20 +381,19 @@ static void test_format_flags(void **state) {
                                 0);
                 assert_int_equal(def2->id, -1);
                 assert_null(def2->disks[0]->info.alias);
-                assert_int_equal(vk_domain_def_format(def2, VK_DOMAIN_DEF_FORMAT_LIVE, &live2,
-                                                      NULL),
-                                 0);
+                assert_int_equal(
+                        vk_domain_def_format(def2, VK_DOMAIN_DEF_FORMAT_LIVE, &live2, NULL), 0);
                 assert_null(strstr(live2, "id="));
         }
 }
 
 static void test_taint(void **state) {
-        g_autoptr(VkDomainDef) def = parse_ok(
-                "<domain type='kvm' xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'>"
-                "<name>t</name><memory>1024</memory><os><type>hvm</type></os>"
-                "<q:commandline><q:arg value='-a'/><q:env name='X'/></q:commandline>"
-                "<q:deprecation behavior='omit'/></domain>",
-                0);
+        g_autoptr(VkDomainDef) def =
+                parse_ok("<domain type='kvm' xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'>"
+                         "<name>t</name><memory>1024</memory><os><type>hvm</type></os>"
+                         "<q:commandline><q:arg value='-a'/><q:env name='X'/></q:commandline>"
+                         "<q:deprecation behavior='omit'/></domain>",
+                         0);
         g_autofree char *xml = NULL;
 
         assert_true(def->tainted_custom_argv);
@@ -501,13 +500,13 @@ int main(void) {
                 g_ptr_array_add(cases, c);
         }
 
-#define ADD(fn, label, st)                                                                       \
-        do {                                                                                     \
-                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                         \
-                char *nm = g_strdup(label);                                                      \
-                g_ptr_array_add(test_names, nm);                                                 \
-                t.name = nm;                                                                     \
-                g_array_append_val(tests, t);                                                    \
+#define ADD(fn, label, st)                                                                         \
+        do {                                                                                       \
+                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                           \
+                char *nm = g_strdup(label);                                                        \
+                g_ptr_array_add(test_names, nm);                                                   \
+                t.name = nm;                                                                       \
+                g_array_append_val(tests, t);                                                      \
         } while (0)
 
         ADD(test_enums, "enums", NULL);

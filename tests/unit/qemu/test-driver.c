@@ -111,8 +111,8 @@ static void test_clashes(void **state) {
                 g_auto(VkError) err = VK_ERROR_INIT;
                 assert_true(vk_domain_list_define(list, same_name, NULL, &err) < 0);
                 assert_string_equal(err.name, VK_ERROR_OPERATION_INVALID);
-                assert_non_null(strstr(err.message, "domain 'vm1' already exists with uuid "
-                                                    UUID1));
+                assert_non_null(
+                        strstr(err.message, "domain 'vm1' already exists with uuid " UUID1));
         }
         {
                 g_auto(VkError) err = VK_ERROR_INIT;

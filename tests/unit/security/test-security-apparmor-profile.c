@@ -12,13 +12,29 @@
 
 static void test_paths(void **state) {
         static const char *const good[] = {
-                "/var/lib/virtkit/images/a.qcow2", "/srv/with space/x", "/srv/[x]*?{}^.img",
-                "/boot/vmlinuz", "/dev/kvm", "/srv/ünïcode",
+                "/var/lib/virtkit/images/a.qcow2",
+                "/srv/with space/x",
+                "/srv/[x]*?{}^.img",
+                "/boot/vmlinuz",
+                "/dev/kvm",
+                "/srv/ünïcode",
         };
         static const char *const bad[] = {
-                "relative", "/", "/srv/dir/", "/srv//x", "/srv/./x", "/srv/../etc/shadow",
-                "/srv/..", "/srv/a\"b", "/srv/a\\b", "/srv/a\nb", "/srv/@{HOME}",
-                "/etc/apparmor.d/x", "/etc/apparmor.d", "/proc/1/mem", "/sys/kernel/security/x",
+                "relative",
+                "/",
+                "/srv/dir/",
+                "/srv//x",
+                "/srv/./x",
+                "/srv/../etc/shadow",
+                "/srv/..",
+                "/srv/a\"b",
+                "/srv/a\\b",
+                "/srv/a\nb",
+                "/srv/@{HOME}",
+                "/etc/apparmor.d/x",
+                "/etc/apparmor.d",
+                "/proc/1/mem",
+                "/sys/kernel/security/x",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
@@ -47,7 +63,8 @@ static void test_render_files(void **state) {
         g_autofree char *out = NULL;
 
         assert_int_equal(vk_apparmor_render_files("rwk /a b\nrk /x*\n\nrwk /a b\ntree /run/d\n",
-                                                  "virtkit-x", &out, &error), 0);
+                                                  "virtkit-x", &out, &error),
+                         0);
         assert_non_null(strstr(out, "  \"/a b\" rwk,\n  \"/x\\*\" rk,\n  \"/run/d/\" r,\n"
                                     "  \"/run/d/**\" rwk,\n"));
         assert_null(strstr(strstr(out, "rwk,") + 1, "\"/a b\""));
@@ -58,8 +75,9 @@ static void test_render_files(void **state) {
         vk_error_done(&error);
         assert_int_equal(vk_apparmor_render_files("rw\n", "virtkit-x", &out, &error), -EINVAL);
         vk_error_done(&error);
-        assert_int_equal(vk_apparmor_render_files("rw /etc/apparmor.d/x\n", "virtkit-x", &out,
-                                                  &error), -EPERM);
+        assert_int_equal(
+                vk_apparmor_render_files("rw /etc/apparmor.d/x\n", "virtkit-x", &out, &error),
+                -EPERM);
         vk_error_done(&error);
         assert_int_equal(vk_apparmor_render_files("", "bad name", &out, &error), -EINVAL);
 }
@@ -70,13 +88,15 @@ static void test_render_profile(void **state) {
 
         assert_int_equal(vk_apparmor_render_profile("profile @PROFILE_NAME@ {\n"
                                                     "  #include <@FILES_INCLUDE@>\n}\n",
-                                                    "virtkit-u", &out, &error), 0);
+                                                    "virtkit-u", &out, &error),
+                         0);
         assert_string_equal(out, "profile virtkit-u {\n  #include <virtkit/virtkit-u.files>\n}\n");
         assert_int_equal(vk_apparmor_render_profile("profile x {}", "virtkit-u", &out, &error),
                          -EINVAL);
         vk_error_done(&error);
         assert_int_equal(vk_apparmor_render_profile("@PROFILE_NAME@ @PROFILE_NAME@ "
-                                                    "@FILES_INCLUDE@", "virtkit-u", &out, &error),
+                                                    "@FILES_INCLUDE@",
+                                                    "virtkit-u", &out, &error),
                          -EINVAL);
 }
 

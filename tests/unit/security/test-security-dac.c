@@ -142,8 +142,8 @@ static void test_label_restore(void **state) {
         make_file("a.img", 1000, 1001);
         assert_int_equal(g_mkdir_with_parents(priv, 0700), 0);
         assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, VK_STRV(priv, missing),
-                                                         &error), 0);
+        assert_int_equal(vk_security_manager_label_files(m, s, def, VK_STRV(priv, missing), &error),
+                         0);
         assert_owner("a.img", 107, 108);
         assert_owner("priv", 107, 108);
         x = get_xattr("a.img");
@@ -354,16 +354,11 @@ static void test_session(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse),
-                cmocka_unit_test(test_label_restore),
-                cmocka_unit_test(test_shared),
-                cmocka_unit_test(test_failure_undo),
-                cmocka_unit_test(test_no_remember),
-                cmocka_unit_test(test_no_dynamic_ownership),
-                cmocka_unit_test(test_static_label),
-                cmocka_unit_test(test_crash),
-                cmocka_unit_test(test_hotplug),
-                cmocka_unit_test(test_session),
+                cmocka_unit_test(test_parse),        cmocka_unit_test(test_label_restore),
+                cmocka_unit_test(test_shared),       cmocka_unit_test(test_failure_undo),
+                cmocka_unit_test(test_no_remember),  cmocka_unit_test(test_no_dynamic_ownership),
+                cmocka_unit_test(test_static_label), cmocka_unit_test(test_crash),
+                cmocka_unit_test(test_hotplug),      cmocka_unit_test(test_session),
         };
 
         if (geteuid() != 0) {

@@ -120,12 +120,12 @@ static bool run_parser(const char *profile_name, const char *profile, const char
         assert_true(g_spawn_sync(NULL,
                                  (char *[]){ "/usr/sbin/apparmor_parser", "-Q", "-K", "-I", tmp,
                                              "-o", out, ppath, NULL },
-                                 NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                                 &status, NULL));
+                                 NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+                                 NULL));
         if (status != 0)
                 print_message("apparmor_parser on %s: %s\n", profile_name, err);
-        (void) g_spawn_sync(NULL, (char *[]){ "rm", "-rf", tmp, NULL }, NULL,
-                            G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+        (void) g_spawn_sync(NULL, (char *[]){ "rm", "-rf", tmp, NULL }, NULL, G_SPAWN_SEARCH_PATH,
+                            NULL, NULL, NULL, NULL, NULL, NULL);
         return status == 0;
 }
 
@@ -157,9 +157,8 @@ static void test_golden(void **state) {
                 g_string_append_printf(errors, "apparmor: %s\n", error.message);
                 vk_error_done(&error);
         } else
-                assert_int_equal(vk_security_manager_label_files(aa, aa_state, def,
-                                                                 VK_STRV(extra_dir, extra_sock),
-                                                                 &error),
+                assert_int_equal(vk_security_manager_label_files(
+                                         aa, aa_state, def, VK_STRV(extra_dir, extra_sock), &error),
                                  0);
         if (aa_state && vk_security_state_apparmor_profile(aa_state) &&
             g_str_has_prefix(vk_security_state_apparmor_profile(aa_state), "virtkit-")) {
@@ -170,8 +169,8 @@ static void test_golden(void **state) {
                 if (vk_apparmor_render_files(rules, pname, &files, &error) < 0)
                         fail_msg("%s", error.message);
                 assert_true(g_file_get_contents(template_path, &template_text, NULL, NULL));
-                assert_int_equal(vk_apparmor_render_profile(template_text, pname, &profile,
-                                                            &error), 0);
+                assert_int_equal(vk_apparmor_render_profile(template_text, pname, &profile, &error),
+                                 0);
                 check_golden(name, "files", files);
                 check_golden(name, "profile", profile);
                 if (access("/usr/sbin/apparmor_parser", X_OK) == 0)
@@ -334,8 +333,8 @@ static void op_done(VkSecurityOp *op, int r, const VkError *error, void *userdat
 
 /* load/unload run virtkit-aa-helper (apparmor_parser replaced by /bin/true) on the loop. */
 static void test_profile_ops(void **state) {
-        g_autofree char *helper = g_build_filename(g_getenv("VK_TOP_BUILDDIR"), "tools",
-                                                   "virtkit-aa-helper", NULL);
+        g_autofree char *helper =
+                g_build_filename(g_getenv("VK_TOP_BUILDDIR"), "tools", "virtkit-aa-helper", NULL);
         g_autofree char *tmp = g_dir_make_tmp("vk-aa-op-XXXXXX", NULL);
         g_autofree char *dir = g_build_filename(tmp, "virtkit", NULL);
         g_autoptr(VkQemuConfig) cfg = config_new("apparmor");
@@ -346,8 +345,8 @@ static void test_profile_ops(void **state) {
         g_autoptr(sd_event) e = NULL;
         g_autofree char *files_path = NULL, *files = NULL, *pfile = NULL;
         g_auto(VkError) error = VK_ERROR_INIT;
-        const char *args[] = { "--dir", dir, "--template", template_path, "--parser", "/bin/true",
-                               NULL };
+        const char *args[] = { "--dir",    dir,         "--template", template_path,
+                               "--parser", "/bin/true", NULL };
         VkSecurityManagerOptions opts = {
                 .flags = VK_SECURITY_MANAGER_NO_PROBE | VK_SECURITY_MANAGER_NO_HOST_POLICY,
                 .aa_helper = helper,
@@ -451,8 +450,8 @@ int main(void) {
         }
         data_dir = g_build_filename(srcdir, "data", "security", NULL);
         template_path = g_build_filename(top, "conf", "apparmor", "TEMPLATE.qemu", NULL);
-        abstraction_dir = g_build_filename(top, "conf", "apparmor", "abstractions", "virtkit-qemu",
-                                           NULL);
+        abstraction_dir =
+                g_build_filename(top, "conf", "apparmor", "abstractions", "virtkit-qemu", NULL);
         regenerate = g_strcmp0(g_getenv("VK_TEST_REGENERATE"), "1") == 0;
         used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 

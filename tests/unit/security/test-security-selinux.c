@@ -67,8 +67,7 @@ static void test_context_strings(void **state) {
         assert_int_equal(vk_selinux_context_check("system_u:system_r:svirt_t:s0"), 0);
         assert_int_equal(vk_selinux_context_check("nocolons"), -EINVAL);
         assert_int_equal(vk_selinux_context_check(""), -EINVAL);
-        assert_int_equal(vk_selinux_context_get_range("system_u:system_r:svirt_t:s0:c1,c2", &r),
-                         0);
+        assert_int_equal(vk_selinux_context_get_range("system_u:system_r:svirt_t:s0:c1,c2", &r), 0);
         assert_string_equal(r, "s0:c1,c2");
         assert_int_equal(vk_selinux_context_set_range(VK_SELINUX_DEFAULT_IMAGE, "s0:c3,c400", &c),
                          0);
@@ -152,7 +151,8 @@ static void test_file_labels(void **state) {
                 "<disk type='file' device='disk'><source file='%s'/><target dev='vdb'/>"
                 "<shareable/></disk>"
                 "<disk type='file' device='cdrom'><source file='%s'/><target dev='sda'/>"
-                "<readonly/></disk>", a, b, c);
+                "<readonly/></disk>",
+                a, b, c);
         g_autofree char *os_kernel = g_strdup_printf("%s", k);
         g_autoptr(VkDomainDef) def = domain(3, devs, NULL);
         g_auto(VkError) error = VK_ERROR_INIT;
@@ -195,10 +195,10 @@ static void test_static_none(void **state) {
         g_autofree char *a = make("static.img", "system_u:object_r:user_tmp_t:s0");
         g_autofree char *devs = g_strdup_printf(
                 "<disk type='file' device='disk'><source file='%s'/><target dev='vda'/></disk>", a);
-        g_autoptr(VkDomainDef) def = domain(
-                4, devs,
-                "<seclabel type='static' model='selinux'>"
-                "<label>system_u:system_r:svirt_t:s0:c1,c2</label></seclabel>");
+        g_autoptr(VkDomainDef) def =
+                domain(4, devs,
+                       "<seclabel type='static' model='selinux'>"
+                       "<label>system_u:system_r:svirt_t:s0:c1,c2</label></seclabel>");
         g_autoptr(VkDomainDef) def2 = domain(5, devs, "<seclabel type='none'/>");
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {}, p2 = {};
@@ -244,12 +244,9 @@ static int teardown(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_context_strings),
-                cmocka_unit_test(test_mcs_unique),
-                cmocka_unit_test(test_mcs_reuse),
-                cmocka_unit_test(test_file_labels),
-                cmocka_unit_test(test_static_none),
-                cmocka_unit_test(test_exec_label_absent),
+                cmocka_unit_test(test_context_strings), cmocka_unit_test(test_mcs_unique),
+                cmocka_unit_test(test_mcs_reuse),       cmocka_unit_test(test_file_labels),
+                cmocka_unit_test(test_static_none),     cmocka_unit_test(test_exec_label_absent),
         };
 
         if (!vk_selinux_supported()) {
