@@ -11,6 +11,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "atomic-file.h"
 #include "child.h"
 #include "log.h"
 #include "macro.h"
@@ -831,36 +832,6 @@ static char *caps_cache_path(const char *cache_dir, const char *binary) {
 }
 
 /*
- * Write @data to @path atomically: temp file in the same directory, fsync, rename.
- * Local helper until common/atomic-file.h provides vk_atomic_file_write().
- */
-static int caps_write_file_atomic(const char *path, const char *data, size_t len) {
-        g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
-        vk_autofd fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
-        int r = 0;
-
-        if (fd < 0)
-                return -errno;
-        for (size_t done = 0; done < len;) {
-                ssize_t n = write(fd, data + done, len - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        break;
-                }
-                done += (size_t) n;
-        }
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
-}
-
-/*
  * Store @caps in @cache_dir (created if missing) as qemu-<hash of binary path>.json,
  * atomically. Blocking file I/O of a few kB: fine on the loop.
  */
@@ -882,10 +853,7 @@ int vk_qemu_caps_save_cache(const VkQemuCaps *caps, const char *cache_dir, VkErr
         if (r < 0)
                 return r;
         path = caps_cache_path(cache_dir, caps->binary);
-        r = caps_write_file_atomic(path, json, strlen(json));
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to write '%s'", path);
-        return 0;
+        return vk_atomic_file_write(path, json, strlen(json), 0644, reterr);
 }
 
 static bool caps_dev_kvm_usable(void) {
