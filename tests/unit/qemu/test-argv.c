@@ -13,6 +13,7 @@
 
 #include "macro.h"
 #include "qemu-argv.h"
+#include "vk-golden.h"
 
 /*
  * Data ($VK_TEST_SRCDIR/data):
@@ -50,34 +51,8 @@ typedef struct Case {
 
 static char *xml_dir;
 static char *argv_dir;
-static bool regenerate;
-static GHashTable *used_files;
 static VkQemuCaps *caps;
 static VkQemuConfig *config;
-static uint64_t rng_state;
-
-/* the same deterministic "random" bytes as test-domain-def, so UUIDs and MACs agree */
-static void test_random(void *buf, size_t len) {
-        uint8_t *p = buf;
-
-        for (size_t i = 0; i < len; i++) {
-                rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-                p[i] = (uint8_t) (rng_state >> 56);
-        }
-}
-
-static char *read_file(const char *path) {
-        char *contents = NULL;
-
-        if (!g_file_get_contents(path, &contents, NULL, NULL))
-                return NULL;
-        return contents;
-}
-
-static void write_file(const char *path, const char *contents) {
-        assert_true(g_file_set_contents(path, contents, -1, NULL));
-}
-
 static bool shell_safe(const char *s) {
         if (*s == '\0')
                 return false;
@@ -175,12 +150,12 @@ static int build(const VkDomainDef *def, VkQemuCommand **ret, VkError *err) {
 }
 
 static VkDomainDef *parse_input(const char *path) {
-        g_autofree char *xml = read_file(path);
+        g_autofree char *xml = vk_golden_read(path);
         g_auto(VkError) err = VK_ERROR_INIT;
         VkDomainDef *def = NULL;
 
         assert_non_null(xml);
-        rng_state = 42;
+        vk_golden_random_seed(42);
         if (vk_domain_def_parse_string(xml, /* flags= */ 0, &def, &err) < 0)
                 return NULL;
         return def;
@@ -205,12 +180,12 @@ static void test_golden(void **state) {
                 g_autofree char *text = g_strdup_printf("%s\n", err.message);
 
                 assert_null(cmd);
-                if (regenerate) {
-                        write_file(c->golden_err, text);
+                if (vk_golden_regenerate()) {
+                        vk_golden_write(c->golden_err, text);
                         (void) g_unlink(c->golden_args);
                         return;
                 }
-                expected = read_file(c->golden_err);
+                expected = vk_golden_read(c->golden_err);
                 if (!expected)
                         fail_msg("%s: unexpected error: %s", c->name, err.message);
                 assert_string_equal(text, expected);
@@ -218,14 +193,14 @@ static void test_golden(void **state) {
         }
 
         args = format_args(cmd);
-        if (regenerate) {
-                write_file(c->golden_args, args);
+        if (vk_golden_regenerate()) {
+                vk_golden_write(c->golden_args, args);
                 (void) g_unlink(c->golden_err);
                 return;
         }
         if (expect_err)
                 fail_msg("%s: expected an error, got a command line", c->name);
-        expected = read_file(c->golden_args);
+        expected = vk_golden_read(c->golden_args);
         if (!expected)
                 fail_msg("%s: missing golden %s", c->name, c->golden_args);
         assert_string_equal(args, expected);
@@ -241,28 +216,14 @@ static void test_golden(void **state) {
 }
 
 /* Every file of both directories belongs to a case, and every parsed input has a golden. */
+/* qemuxml/ holds test-domain-def's files too: only its .args goldens are ours */
+static bool argv_exempt(const char *dir, const char *name) {
+        return strcmp(dir, xml_dir) == 0 && !g_str_has_suffix(name, ".args");
+}
+
 static void test_unused_files(void **state) {
-        const char *dirs[] = { xml_dir, argv_dir };
-        g_autoptr(GString) unused = g_string_new(NULL);
-
-        for (size_t k = 0; k < G_N_ELEMENTS(dirs); k++) {
-                g_autoptr(GDir) dir = g_dir_open(dirs[k], 0, NULL);
-                const char *f;
-
-                assert_non_null(dir);
-                while ((f = g_dir_read_name(dir))) {
-                        g_autofree char *path = g_build_filename(dirs[k], f, NULL);
-
-                        if (g_hash_table_contains(used_files, path))
-                                continue;
-                        /* qemuxml/ holds test-domain-def's files too; only .args are ours */
-                        if (dirs[k] == xml_dir && !g_str_has_suffix(f, ".args"))
-                                continue;
-                        g_string_append_printf(unused, " %s", path);
-                }
-        }
-        if (unused->len > 0)
-                fail_msg("files no test used (a golden without a parsing input?):%s", unused->str);
+        vk_golden_check_unused(xml_dir, argv_exempt);
+        vk_golden_check_unused(argv_dir, NULL);
 }
 
 /* ---- unit tests ------------------------------------------------------------------------- */
@@ -271,7 +232,7 @@ static VkDomainDef *parse_ok(const char *xml) {
         g_auto(VkError) err = VK_ERROR_INIT;
         VkDomainDef *def = NULL;
 
-        rng_state = 1;
+        vk_golden_random_seed(1);
         if (vk_domain_def_parse_string(xml, 0, &def, &err) < 0)
                 fail_msg("parse failed: %s", err.message);
         return def;
@@ -418,7 +379,7 @@ static void collect_cases(const char *dir, GPtrArray *cases) {
                 c->input = g_build_filename(dir, f, NULL);
                 c->golden_args = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".args", dir, name);
                 c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".argv-err", argv_dir, name);
-                g_hash_table_add(used_files, g_strdup(c->input));
+                vk_golden_mark_used(c->input);
 
                 def = parse_input(c->input);
                 if (!def && dir == xml_dir) {
@@ -426,8 +387,8 @@ static void collect_cases(const char *dir, GPtrArray *cases) {
                         case_free(c);
                         continue;
                 }
-                g_hash_table_add(used_files, g_strdup(c->golden_args));
-                g_hash_table_add(used_files, g_strdup(c->golden_err));
+                vk_golden_mark_used(c->golden_args);
+                vk_golden_mark_used(c->golden_err);
                 g_ptr_array_add(cases, c);
         }
 }
@@ -448,12 +409,11 @@ int main(void) {
         }
         xml_dir = g_build_filename(srcdir, "data", "qemuxml", NULL);
         argv_dir = g_build_filename(srcdir, "data", "qemuargv", NULL);
-        regenerate = g_strcmp0(getenv("VK_TEST_REGENERATE"), "1") == 0;
-        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        vk_domain_def_set_random_source(test_random);
+        vk_golden_init();
+        vk_domain_def_set_random_source(vk_golden_random);
 
         caps_path = g_build_filename(srcdir, "data", "qemucaps", "caps_7.2.0_x86_64.replies", NULL);
-        replies = read_file(caps_path);
+        replies = vk_golden_read(caps_path);
         if (!replies || vk_qemu_caps_new_from_replies(replies, EMULATOR, NULL, &caps, &err) < 0) {
                 fprintf(stderr, "cannot load %s: %s\n", caps_path, vk_strempty(err.message));
                 return 1;
@@ -484,7 +444,7 @@ int main(void) {
 
                 ADD(test_golden, label, c);
         }
-        if (!regenerate)
+        if (!vk_golden_regenerate())
                 ADD(test_unused_files, "unused-files", NULL);
 
         r = _cmocka_run_group_tests("argv", (struct CMUnitTest *) tests->data, tests->len, NULL,
@@ -492,7 +452,6 @@ int main(void) {
 
         vk_qemu_caps_unref(caps);
         vk_qemu_config_free(config);
-        g_hash_table_unref(used_files);
         g_free(xml_dir);
         g_free(argv_dir);
         return r;

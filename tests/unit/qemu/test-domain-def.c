@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "qemu-domain-def.h"
+#include "vk-golden.h"
 
 /*
  * Data: tests/data/qemuxml/ (from $VK_TEST_SRCDIR).
@@ -39,37 +40,11 @@ typedef struct Case {
 } Case;
 
 static char *data_dir;
-static bool regenerate;
-static GHashTable *used_files;
-static uint64_t rng_state;
-
-/* deterministic "random" bytes: the same UUIDs and MACs every run */
-static void test_random(void *buf, size_t len) {
-        uint8_t *p = buf;
-
-        for (size_t i = 0; i < len; i++) {
-                rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-                p[i] = (uint8_t) (rng_state >> 56);
-        }
-}
-
-static char *read_file(const char *path) {
-        char *contents = NULL;
-
-        if (!g_file_get_contents(path, &contents, NULL, NULL))
-                return NULL;
-        return contents;
-}
-
-static void write_file(const char *path, const char *contents) {
-        assert_true(g_file_set_contents(path, contents, -1, NULL));
-}
-
 static int parse_case(const Case *c, VkDomainDef **ret_def, VkError *err) {
-        g_autofree char *xml = read_file(c->input);
+        g_autofree char *xml = vk_golden_read(c->input);
 
         assert_non_null(xml);
-        rng_state = 42;
+        vk_golden_random_seed(42);
         return vk_domain_def_parse_string(xml, /* flags= */ 0, ret_def, err);
 }
 
@@ -88,16 +63,16 @@ static void test_parse(void **state) {
                 got = g_strdup_printf("%s\n", err.message);
         }
 
-        if (regenerate) {
+        if (vk_golden_regenerate()) {
                 if (r < 0) {
-                        write_file(c->golden_err, got);
+                        vk_golden_write(c->golden_err, got);
                         (void) g_unlink(c->golden_xml);
                 } else
                         (void) g_unlink(c->golden_err);
                 return;
         }
 
-        expected = read_file(c->golden_err);
+        expected = vk_golden_read(c->golden_err);
         if (!expected) {
                 if (r < 0)
                         fail_msg("%s: unexpected error: %s", c->name, err.message);
@@ -118,17 +93,17 @@ static void test_format(void **state) {
         if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
                 skip();
         if (parse_case(c, &def, &err) < 0) {
-                if (regenerate)
+                if (vk_golden_regenerate())
                         skip();
                 fail_msg("%s: %s", c->name, err.message);
         }
         assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
 
-        if (regenerate) {
-                write_file(c->golden_xml, xml);
+        if (vk_golden_regenerate()) {
+                vk_golden_write(c->golden_xml, xml);
                 return;
         }
-        expected = read_file(c->golden_xml);
+        expected = vk_golden_read(c->golden_xml);
         if (!expected)
                 fail_msg("%s: missing golden %s", c->name, c->golden_xml);
         assert_string_equal(xml, expected);
@@ -146,13 +121,13 @@ static void test_reparse(void **state) {
 
         if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
                 skip();
-        golden = read_file(c->golden_xml);
-        if (!golden && regenerate)
+        golden = vk_golden_read(c->golden_xml);
+        if (!golden && vk_golden_regenerate())
                 skip();
         if (!golden)
                 fail_msg("%s: missing golden %s", c->name, c->golden_xml);
 
-        rng_state = 7; /* a golden needs no random bytes: they would show up as a diff */
+        vk_golden_random_seed(7); /* a golden needs no random bytes: they would show up as a diff */
         if (vk_domain_def_parse_string(golden, 0, &def, &err) < 0)
                 fail_msg("%s: golden does not parse: %s", c->name, err.message);
         assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
@@ -173,30 +148,20 @@ static void test_reparse(void **state) {
         assert_non_null(live);
 }
 
+/* argv goldens belong to test-argv: used when their input exists (test-argv fails for an
+ * .args without input) */
+static bool domain_def_exempt(const char *dir, const char *name) {
+        g_autofree char *stem = NULL, *input = NULL;
+
+        if (!g_str_has_suffix(name, GOLDEN_SUFFIX ".args"))
+                return false;
+        stem = g_strndup(name, strlen(name) - strlen(GOLDEN_SUFFIX ".args"));
+        input = g_strdup_printf("%s/%s.xml", dir, stem);
+        return vk_golden_is_used(input);
+}
+
 static void test_unused_files(void **state) {
-        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
-        g_autoptr(GString) unused = g_string_new(NULL);
-        const char *f;
-
-        assert_non_null(dir);
-        while ((f = g_dir_read_name(dir))) {
-                g_autofree char *path = g_build_filename(data_dir, f, NULL);
-
-                if (g_hash_table_contains(used_files, path))
-                        continue;
-                /* argv goldens belong to the argv test; used when their input exists */
-                if (g_str_has_suffix(f, GOLDEN_SUFFIX ".args")) {
-                        g_autofree char *name =
-                                g_strndup(f, strlen(f) - strlen(GOLDEN_SUFFIX ".args"));
-                        g_autofree char *input = g_strdup_printf("%s/%s.xml", data_dir, name);
-
-                        if (g_hash_table_contains(used_files, input))
-                                continue;
-                }
-                g_string_append_printf(unused, " %s", f);
-        }
-        if (unused->len > 0)
-                fail_msg("files no test used:%s", unused->str);
+        vk_golden_check_unused(data_dir, domain_def_exempt);
 }
 
 /* ---- model unit tests ------------------------------------------------------------------- */
@@ -205,7 +170,7 @@ static VkDomainDef *parse_ok(const char *xml, unsigned flags) {
         VkDomainDef *def = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        rng_state = 1;
+        vk_golden_random_seed(1);
         if (vk_domain_def_parse_string(xml, flags, &def, &err) < 0)
                 fail_msg("parse failed: %s", err.message);
         return def;
@@ -215,7 +180,7 @@ static char *parse_err(const char *xml) {
         VkDomainDef *def = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        rng_state = 1;
+        vk_golden_random_seed(1);
         assert_true(vk_domain_def_parse_string(xml, 0, &def, &err) < 0);
         assert_null(def);
         return g_strdup(err.message);
@@ -433,7 +398,7 @@ static void test_parse_file(void **state) {
         g_autoptr(VkDomainDef) def = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        rng_state = 1;
+        vk_golden_random_seed(1);
         if (vk_domain_def_parse_file(path, 0, &def, &err) < 0)
                 fail_msg("%s", err.message);
         assert_non_null(def->name);
@@ -470,9 +435,8 @@ int main(void) {
                 return 1;
         }
         data_dir = g_build_filename(srcdir, "data", "qemuxml", NULL);
-        regenerate = g_strcmp0(getenv("VK_TEST_REGENERATE"), "1") == 0;
-        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        vk_domain_def_set_random_source(test_random);
+        vk_golden_init();
+        vk_domain_def_set_random_source(vk_golden_random);
 
         dir = g_dir_open(data_dir, 0, NULL);
         if (!dir) {
@@ -492,11 +456,11 @@ int main(void) {
                 c->input = g_strdup_printf("%s/%s.xml", data_dir, n);
                 c->golden_xml = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".xml", data_dir, n);
                 c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".err", data_dir, n);
-                g_hash_table_add(used_files, g_strdup(c->input));
+                vk_golden_mark_used(c->input);
                 if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                        g_hash_table_add(used_files, g_strdup(c->golden_err));
+                        vk_golden_mark_used(c->golden_err);
                 else
-                        g_hash_table_add(used_files, g_strdup(c->golden_xml));
+                        vk_golden_mark_used(c->golden_xml);
                 g_ptr_array_add(cases, c);
         }
 
@@ -532,13 +496,12 @@ int main(void) {
                         ADD(test_reparse, rp, c);
                 }
         }
-        if (!regenerate)
+        if (!vk_golden_regenerate())
                 ADD(test_unused_files, "unused-files", NULL);
 
         r = _cmocka_run_group_tests("domain-def", (struct CMUnitTest *) tests->data, tests->len,
                                     NULL, NULL);
 
-        g_hash_table_unref(used_files);
         g_free(data_dir);
         return r;
 }

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "secret-def.h"
+#include "vk-golden.h"
 
 /*
  * Data: tests/data/secretxml/ (from $VK_TEST_SRCDIR).
@@ -33,37 +34,11 @@ typedef struct Case {
 } Case;
 
 static char *data_dir;
-static bool regenerate;
-static GHashTable *used_files;
-static uint64_t rng_state;
-
-/* deterministic "random" bytes: the same generated UUID every run */
-static void test_random(void *buf, size_t len) {
-        uint8_t *p = buf;
-
-        for (size_t i = 0; i < len; i++) {
-                rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-                p[i] = (uint8_t) (rng_state >> 56);
-        }
-}
-
-static char *read_file(const char *path) {
-        char *contents = NULL;
-
-        if (!g_file_get_contents(path, &contents, NULL, NULL))
-                return NULL;
-        return contents;
-}
-
-static void write_file(const char *path, const char *contents) {
-        assert_true(g_file_set_contents(path, contents, -1, NULL));
-}
-
 static int parse_case(const Case *c, VkSecretDef **ret_def, VkError *err) {
-        g_autofree char *xml = read_file(c->input);
+        g_autofree char *xml = vk_golden_read(c->input);
 
         assert_non_null(xml);
-        rng_state = 42;
+        vk_golden_random_seed(42);
         return vk_secret_def_parse_string(xml, ret_def, err);
 }
 
@@ -83,16 +58,16 @@ static void test_parse(void **state) {
                 got = g_strdup_printf("%s\n", err.message);
         }
 
-        if (regenerate) {
+        if (vk_golden_regenerate()) {
                 if (r < 0) {
-                        write_file(c->golden_err, got);
+                        vk_golden_write(c->golden_err, got);
                         (void) g_unlink(c->golden_xml);
                 } else
                         (void) g_unlink(c->golden_err);
                 return;
         }
 
-        expected = read_file(c->golden_err);
+        expected = vk_golden_read(c->golden_err);
         if (!expected) {
                 if (r < 0)
                         fail_msg("%s: unexpected error: %s", c->name, err.message);
@@ -111,17 +86,17 @@ static void test_format(void **state) {
         g_autofree char *xml = NULL;
 
         if (parse_case(c, &def, &err) < 0) {
-                if (regenerate)
+                if (vk_golden_regenerate())
                         skip();
                 fail_msg("%s: %s", c->name, err.message);
         }
         xml = vk_secret_def_format(def);
 
-        if (regenerate) {
-                write_file(c->golden_xml, xml);
+        if (vk_golden_regenerate()) {
+                vk_golden_write(c->golden_xml, xml);
                 return;
         }
-        expected = read_file(c->golden_xml);
+        expected = vk_golden_read(c->golden_xml);
         if (!expected)
                 fail_msg("%s: missing golden %s", c->name, c->golden_xml);
         assert_string_equal(xml, expected);
@@ -136,13 +111,14 @@ static void test_reparse(void **state) {
         g_autofree char *xml = NULL;
         g_autofree char *xml2 = NULL;
 
-        golden = read_file(c->golden_xml);
-        if (!golden && regenerate)
+        golden = vk_golden_read(c->golden_xml);
+        if (!golden && vk_golden_regenerate())
                 skip();
         if (!golden)
                 fail_msg("%s: missing golden %s", c->name, c->golden_xml);
 
-        rng_state = 7; /* a golden always has its UUID: random bytes would show as a diff */
+        vk_golden_random_seed(
+                7); /* a golden always has its UUID: random bytes would show as a diff */
         if (vk_secret_def_parse_string(golden, &def, &err) < 0)
                 fail_msg("%s: golden does not parse: %s", c->name, err.message);
         xml = vk_secret_def_format(def);
@@ -154,19 +130,7 @@ static void test_reparse(void **state) {
 }
 
 static void test_unused_files(void **state) {
-        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
-        g_autoptr(GString) unused = g_string_new(NULL);
-        const char *f;
-
-        assert_non_null(dir);
-        while ((f = g_dir_read_name(dir))) {
-                g_autofree char *path = g_build_filename(data_dir, f, NULL);
-
-                if (!g_hash_table_contains(used_files, path))
-                        g_string_append_printf(unused, " %s", f);
-        }
-        if (unused->len > 0)
-                fail_msg("files no test used:%s", unused->str);
+        vk_golden_check_unused(data_dir, NULL);
 }
 
 /* ---- model unit tests ------------------------------------------------------------------- */
@@ -214,7 +178,7 @@ static void test_generated_uuid_random(void **state) {
         vk_secret_def_set_random_source(NULL);
         assert_int_equal(vk_secret_def_parse_string("<secret/>", &a, &err), 0);
         assert_int_equal(vk_secret_def_parse_string("<secret/>", &b, &err), 0);
-        vk_secret_def_set_random_source(test_random);
+        vk_secret_def_set_random_source(vk_golden_random);
         assert_false(vk_uuid_is_null(&a->uuid));
         assert_false(vk_uuid_equal(&a->uuid, &b->uuid));
         assert_int_equal(a->uuid.bytes[6] >> 4, 4);
@@ -274,9 +238,8 @@ int main(void) {
                 return 1;
         }
         data_dir = g_build_filename(srcdir, "data", "secretxml", NULL);
-        regenerate = g_strcmp0(getenv("VK_TEST_REGENERATE"), "1") == 0;
-        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        vk_secret_def_set_random_source(test_random);
+        vk_golden_init();
+        vk_secret_def_set_random_source(vk_golden_random);
 
         dir = g_dir_open(data_dir, 0, NULL);
         if (!dir) {
@@ -296,11 +259,11 @@ int main(void) {
                 c->input = g_strdup_printf("%s/%s.xml", data_dir, n);
                 c->golden_xml = g_strdup_printf("%s/%s.out.xml", data_dir, n);
                 c->golden_err = g_strdup_printf("%s/%s.err", data_dir, n);
-                g_hash_table_add(used_files, g_strdup(c->input));
+                vk_golden_mark_used(c->input);
                 if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                        g_hash_table_add(used_files, g_strdup(c->golden_err));
+                        vk_golden_mark_used(c->golden_err);
                 else
-                        g_hash_table_add(used_files, g_strdup(c->golden_xml));
+                        vk_golden_mark_used(c->golden_xml);
                 g_ptr_array_add(cases, c);
         }
 
@@ -328,18 +291,17 @@ int main(void) {
 
                 ADD(test_parse, p, c);
                 /* when regenerating, a case may change sides: run every stage */
-                if (!is_err || regenerate) {
+                if (!is_err || vk_golden_regenerate()) {
                         ADD(test_format, fm, c);
                         ADD(test_reparse, rp, c);
                 }
         }
-        if (!regenerate)
+        if (!vk_golden_regenerate())
                 ADD(test_unused_files, "unused-files", NULL);
 
         r = _cmocka_run_group_tests("secret-def", (struct CMUnitTest *) tests->data, tests->len,
                                     NULL, NULL);
 
-        g_hash_table_unref(used_files);
         g_free(data_dir);
         return r;
 }
