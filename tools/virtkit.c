@@ -583,6 +583,118 @@ static int cmd_bridge(VkCli *cli, const Args *a, VkError *e) {
         }
 }
 
+/* --- secrets (virtkit-secretd) --- */
+
+static JsonNode *params_secret(const char *uuid) {
+        JsonObject *o = json_object_new();
+
+        json_object_set_string_member(o, "secret", uuid);
+        return params_take(o);
+}
+
+static int cmd_secret_define(VkCli *cli, const Args *a, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        g_autofree char *xml = NULL;
+        int r;
+
+        r = read_xml_file(a->pos[0], &xml, e);
+        if (r < 0)
+                return r;
+        r = vk_cli_call(cli, "Secret", "DefineSecret", params_xml(xml, a, NULL), &reply, e);
+        if (r < 0)
+                return r;
+        if (cli->json)
+                print_json(reply);
+        else
+                printf("Secret %s created\n", str(reply, "uuid"));
+        return 0;
+}
+
+static int cmd_secret_undefine(VkCli *cli, const Args *a, VkError *e) {
+        int r = vk_cli_call(cli, "Secret", "UndefineSecret", params_secret(a->pos[0]), NULL, e);
+
+        if (r >= 0 && !cli->json)
+                printf("Secret %s deleted\n", a->pos[0]);
+        return r;
+}
+
+static int cmd_secret_list(VkCli *cli, const Args *a, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        JsonNode *list;
+        JsonArray *arr;
+        int r;
+
+        r = vk_cli_call(cli, "Secret", "ListSecrets", NULL, &reply, e);
+        if (r < 0)
+                return r;
+        if (cli->json) {
+                print_json(reply);
+                return 0;
+        }
+        list = json_object_get_member(json_node_get_object(reply), "secrets");
+        arr = list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
+        printf(" %-36s  %s\n", "UUID", "Usage");
+        printf("%s\n", "--------------------------------------------------------------");
+        for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+                JsonNode *s = json_array_get_element(arr, i);
+                printf(" %-36s  %s %s\n", str(s, "uuid"), str(s, "usageType"), str(s, "usageId"));
+        }
+        return 0;
+}
+
+static int cmd_secret_dumpxml(VkCli *cli, const Args *a, VkError *e) {
+        return call_print(cli, "Secret", "GetSecretXML", params_secret(a->pos[0]), "xml", NULL,
+                          NULL, e);
+}
+
+/* The value comes from a file or standard input, never from the command line (argv is public). */
+static int cmd_secret_set_value(VkCli *cli, const Args *a, VkError *e) {
+        const char *file = opt_value(a, "file");
+        g_autofree char *data = NULL;
+        g_autofree char *b64 = NULL;
+        JsonNode *p;
+        size_t len = 0;
+        int r;
+
+        if (!file || strcmp(file, "-") == 0) {
+                r = read_xml_file("-", &data, e);
+                len = data ? strlen(data) : 0;
+        } else
+                r = vk_file_read_all(file, 64u * 1024u, &data, &len, e);
+        if (r < 0)
+                return r;
+        if (opt(a, "plain") && len > 0 && data[len - 1] == '\n')
+                len--; /* "echo secret |" adds a newline that is not part of the value */
+        b64 = g_base64_encode((const guchar *) data, len);
+        explicit_bzero(data, len);
+        p = params_secret(a->pos[0]);
+        json_object_set_string_member(json_node_get_object(p), "value", b64);
+        r = vk_cli_call(cli, "Secret", "SetSecretValue", p, NULL, e);
+        explicit_bzero(b64, strlen(b64));
+        if (r >= 0 && !cli->json)
+                printf("Secret value set\n");
+        return r;
+}
+
+static int cmd_secret_get_value(VkCli *cli, const Args *a, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        int r;
+
+        r = vk_cli_call(cli, "Secret", "GetSecretValue", params_secret(a->pos[0]), &reply, e);
+        if (r < 0)
+                return r;
+        if (cli->json)
+                print_json(reply);
+        else if (opt(a, "plain")) {
+                gsize n = 0;
+                g_autofree guchar *raw = g_base64_decode(str(reply, "value"), &n);
+                (void) !fwrite(raw, 1, n, stdout);
+                explicit_bzero(raw, n);
+        } else
+                printf("%s\n", str(reply, "value"));
+        return 0;
+}
+
 static int cmd_help(VkCli *cli, const Args *a, VkError *e);
 
 static const Cmd commands[] = {
@@ -624,6 +736,17 @@ static const Cmd commands[] = {
           cmd_qemu_monitor_command },
         { "event", "[--loop] [--timeout SECS]", "Wait for domain lifecycle events", 0, 0,
           "loop timeout=", cmd_event },
+        { "secret-define", "FILE", "Define a secret from libvirt's secret XML", 1, 1, "",
+          cmd_secret_define },
+        { "secret-undefine", "UUID", "Delete a secret and its value", 1, 1, "",
+          cmd_secret_undefine },
+        { "secret-list", "", "List secrets", 0, 0, "", cmd_secret_list },
+        { "secret-dumpxml", "UUID", "Print a secret's XML", 1, 1, "", cmd_secret_dumpxml },
+        { "secret-set-value", "UUID [--file FILE] [--plain]",
+          "Set a secret's value from a file or standard input (never the command line)", 1, 1,
+          "file= plain", cmd_secret_set_value },
+        { "secret-get-value", "UUID [--plain]", "Print a secret's value (base64, or raw)", 1, 1,
+          "plain", cmd_secret_get_value },
         { "version", "", "Show the client's and the daemon's versions", 0, 0, "", cmd_version },
         { "uri", "", "Print the connection URI", 0, 0, "", cmd_uri },
         { "bridge", "[URI]", "Relay stdin/stdout to the local daemon (used by qemu+ssh)", 0, 1, "",
