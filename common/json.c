@@ -26,14 +26,123 @@ int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr)
         return 0;
 }
 
-/* Serialise @node compactly (or indented with 2 spaces). The caller frees the string. */
-char *vk_json_to_string(JsonNode *node, bool pretty) {
-        g_autoptr(JsonGenerator) gen = json_generator_new();
+static void json_write_string(GString *out, const char *str) {
+        g_string_append_c(out, '"');
+        for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
+                switch (*p) {
+                case '"':
+                        g_string_append(out, "\\\"");
+                        break;
+                case '\\':
+                        g_string_append(out, "\\\\");
+                        break;
+                case '\b':
+                        g_string_append(out, "\\b");
+                        break;
+                case '\f':
+                        g_string_append(out, "\\f");
+                        break;
+                case '\n':
+                        g_string_append(out, "\\n");
+                        break;
+                case '\r':
+                        g_string_append(out, "\\r");
+                        break;
+                case '\t':
+                        g_string_append(out, "\\t");
+                        break;
+                default:
+                        if (*p < 0x20)
+                                g_string_append_printf(out, "\\u%04x", *p);
+                        else
+                                g_string_append_c(out, (char) *p);
+                }
+        }
+        g_string_append_c(out, '"');
+}
 
-        json_generator_set_pretty(gen, pretty);
-        json_generator_set_indent(gen, 2);
-        json_generator_set_root(gen, node);
-        return json_generator_to_data(gen, NULL);
+static void json_write_node(GString *out, JsonNode *node);
+
+static void json_write_object_member(JsonObject *o, const char *name, JsonNode *member,
+                                     gpointer userdata) {
+        GString *out = userdata;
+
+        if (out->str[out->len - 1] != '{')
+                g_string_append_c(out, ',');
+        json_write_string(out, name);
+        g_string_append_c(out, ':');
+        json_write_node(out, member);
+}
+
+static void json_write_array_element(JsonArray *a, guint index, JsonNode *element,
+                                     gpointer userdata) {
+        GString *out = userdata;
+
+        if (index > 0)
+                g_string_append_c(out, ',');
+        json_write_node(out, element);
+}
+
+static void json_write_node(GString *out, JsonNode *node) {
+        switch (json_node_get_node_type(node)) {
+        case JSON_NODE_OBJECT:
+                g_string_append_c(out, '{');
+                json_object_foreach_member(json_node_get_object(node), json_write_object_member,
+                                           out);
+                g_string_append_c(out, '}');
+                break;
+        case JSON_NODE_ARRAY:
+                g_string_append_c(out, '[');
+                json_array_foreach_element(json_node_get_array(node), json_write_array_element,
+                                           out);
+                g_string_append_c(out, ']');
+                break;
+        case JSON_NODE_NULL:
+                g_string_append(out, "null");
+                break;
+        case JSON_NODE_VALUE:
+                switch (json_node_get_value_type(node)) {
+                case G_TYPE_STRING:
+                        json_write_string(out, json_node_get_string(node));
+                        break;
+                case G_TYPE_INT64:
+                        g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(node));
+                        break;
+                case G_TYPE_BOOLEAN:
+                        g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
+                        break;
+                case G_TYPE_DOUBLE: {
+                        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+                        g_string_append(out, g_ascii_dtostr(buf, sizeof(buf),
+                                                            json_node_get_double(node)));
+                        break;
+                }
+                default:
+                        g_string_append(out, "null");
+                }
+                break;
+        }
+}
+
+/*
+ * Serialise @node: compact JSON written directly (no generator object: this runs for every
+ * varlink message and every -device argument), or indented with 2 spaces for people. The
+ * caller frees the string.
+ */
+char *vk_json_to_string(JsonNode *node, bool pretty) {
+        GString *out;
+
+        if (pretty) {
+                g_autoptr(JsonGenerator) gen = json_generator_new();
+
+                json_generator_set_pretty(gen, true);
+                json_generator_set_indent(gen, 2);
+                json_generator_set_root(gen, node);
+                return json_generator_to_data(gen, NULL);
+        }
+        out = g_string_sized_new(256);
+        json_write_node(out, node);
+        return g_string_free(out, false);
 }
 
 const char *vk_json_object_get_string_member_or_null(JsonObject *o, const char *name) {

@@ -677,7 +677,8 @@ void vk_xml_writer_start(VkXmlWriter *w, const char *name) {
         assert(!w->inline_text);
         xml_writer_close_pending(w);
         xml_writer_indent(w);
-        g_string_append_printf(w->buf, "<%s", name);
+        g_string_append_c(w->buf, '<');
+        g_string_append(w->buf, name);
         g_ptr_array_add(w->stack, g_strdup(name));
         w->pending = true;
 }
@@ -687,16 +688,27 @@ void vk_xml_writer_attr(VkXmlWriter *w, const char *name, const char *value) {
         assert(w->pending);
         if (!value)
                 return;
-        g_string_append_printf(w->buf, " %s='", name);
+        g_string_append_c(w->buf, ' ');
+        g_string_append(w->buf, name);
+        g_string_append(w->buf, "='");
         vk_xml_escape(w->buf, value, true);
         g_string_append_c(w->buf, '\'');
 }
 
-/* vk_xml_writer_attr() with a printf format. */
+/* vk_xml_writer_attr() with a printf format (short values need no allocation). */
 void vk_xml_writer_attrf(VkXmlWriter *w, const char *name, const char *fmt, ...) {
         g_autofree char *v = NULL;
+        char small[64];
         va_list ap;
+        int n;
 
+        va_start(ap, fmt);
+        n = vsnprintf(small, sizeof(small), fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t) n < sizeof(small)) {
+                vk_xml_writer_attr(w, name, small);
+                return;
+        }
         va_start(ap, fmt);
         v = g_strdup_vprintf(fmt, ap);
         va_end(ap);
@@ -726,7 +738,9 @@ void vk_xml_writer_end(VkXmlWriter *w) {
         if (!w->inline_text)
                 xml_writer_indent(w);
         w->inline_text = false;
-        g_string_append_printf(w->buf, "</%s>\n", name);
+        g_string_append(w->buf, "</");
+        g_string_append(w->buf, name);
+        g_string_append(w->buf, ">\n");
 }
 
 /* <name>text</name> on one line; nothing at all when @text is NULL. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "macro.h"
 #include "qemu-argv-internal.h"
 
@@ -44,12 +45,10 @@ void argv_add_pair(ArgvBuilder *b, const char *opt, const char *value) {
 }
 
 char *argv_json_to_string(JsonObject *o) {
-        g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 
         json_node_set_object(node, o);
-        json_generator_set_root(gen, node);
-        return json_generator_to_data(gen, NULL);
+        return vk_json_to_string(node, false);
 }
 
 /* Add "@opt JSON" and drop the caller's reference on @o. */
