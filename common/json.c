@@ -113,8 +113,8 @@ static void json_write_node(GString *out, JsonNode *node) {
                         break;
                 case G_TYPE_DOUBLE: {
                         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-                        g_string_append(out, g_ascii_dtostr(buf, sizeof(buf),
-                                                            json_node_get_double(node)));
+                        g_string_append(
+                                out, g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(node)));
                         break;
                 }
                 default:
@@ -381,4 +381,87 @@ JsonNode *vk_struct_to_json(const VkStructType *t, const void *p) {
                 json_object_set_member(o, f->name, field_to_json(f, v));
         }
         return node_take_object(o);
+}
+
+static void struct_write_json(GString *out, const VkStructType *t, const void *p);
+
+static void field_write_json(GString *out, const VkField *f, const void *v) {
+        switch (f->type) {
+        case VK_FIELD_STRING:
+                json_write_string(out, vk_strempty(*(char *const *) v));
+                break;
+        case VK_FIELD_BOOL:
+                g_string_append(out, *(const bool *) v ? "true" : "false");
+                break;
+        case VK_FIELD_INT:
+                g_string_append_printf(out, "%" G_GINT64_FORMAT, (gint64) * (const int64_t *) v);
+                break;
+        case VK_FIELD_UINT:
+                g_string_append_printf(out, "%" G_GUINT64_FORMAT, (guint64) * (const uint64_t *) v);
+                break;
+        case VK_FIELD_DOUBLE: {
+                char buf[G_ASCII_DTOSTR_BUF_SIZE];
+                g_string_append(out, g_ascii_dtostr(buf, sizeof(buf), *(const double *) v));
+                break;
+        }
+        case VK_FIELD_STRV: {
+                bool first = true;
+
+                g_string_append_c(out, '[');
+                for (char *const *s = *(char *const *const *) v; s && *s; s++) {
+                        if (!first)
+                                g_string_append_c(out, ',');
+                        json_write_string(out, *s);
+                        first = false;
+                }
+                g_string_append_c(out, ']');
+                break;
+        }
+        case VK_FIELD_ARRAY: {
+                const VkArray *arr = v;
+
+                g_string_append_c(out, '[');
+                for (size_t i = 0; i < arr->n; i++) {
+                        if (i > 0)
+                                g_string_append_c(out, ',');
+                        struct_write_json(out, f->sub,
+                                          (const uint8_t *) arr->items + i * f->sub->size);
+                }
+                g_string_append_c(out, ']');
+                break;
+        }
+        case VK_FIELD_STRUCT:
+                struct_write_json(out, f->sub, v);
+                break;
+        default:
+                g_assert_not_reached();
+        }
+}
+
+static void struct_write_json(GString *out, const VkStructType *t, const void *p) {
+        bool first = true;
+
+        g_string_append_c(out, '{');
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
+                const void *v = (const uint8_t *) p + f->offset;
+
+                if (field_is_absent(f, v))
+                        continue;
+                if (!first)
+                        g_string_append_c(out, ',');
+                json_write_string(out, f->name);
+                g_string_append_c(out, ':');
+                field_write_json(out, f, v);
+                first = false;
+        }
+        g_string_append_c(out, '}');
+}
+
+/*
+ * Append the struct @p of type @t to @out as compact JSON, the same bytes as
+ * vk_json_to_string(vk_struct_to_json()) but without building a tree (a list of 1000
+ * domains is one reply). @p may be NULL only when @t has no fields.
+ */
+void vk_struct_write_json(GString *out, const VkStructType *t, const void *p) {
+        struct_write_json(out, t, p);
 }

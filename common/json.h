@@ -11,6 +11,7 @@ int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr)
 char *vk_json_to_string(JsonNode *node, bool pretty);
 int vk_struct_from_json(const VkStructType *t, JsonObject *obj, void *p, VkError *reterr);
 JsonNode *vk_struct_to_json(const VkStructType *t, const void *p);
+void vk_struct_write_json(GString *out, const VkStructType *t, const void *p);
 const char *vk_json_object_get_string_member_or_null(JsonObject *o, const char *name);
 
 /* Error name used while decoding, carrying the parameter name as param "parameter". */
