@@ -6,16 +6,45 @@
 #include "json.h"
 #include "macro.h"
 
-static char *names_block(const VkStructType *in, const VkStructType *out, size_t *ret_len) {
+static bool field_skipped(const VkField *f, const char *skip) {
+        return skip && strcmp(f->name, skip) == 0;
+}
+
+static char *names_block_skip(const VkStructType *in, const VkStructType *out, const char *skip,
+                              size_t *ret_len) {
         GString *s = g_string_new(NULL);
 
         /* sd-bus wants every in-name, then every out-name, each NUL-terminated */
         for (const VkField *f = in ? in->fields : NULL; f && f->name; f++)
-                g_string_append_len(s, f->name, (gssize) strlen(f->name) + 1);
+                if (!field_skipped(f, skip))
+                        g_string_append_len(s, f->name, (gssize) strlen(f->name) + 1);
         for (const VkField *f = out ? out->fields : NULL; f && f->name; f++)
                 g_string_append_len(s, f->name, (gssize) strlen(f->name) + 1);
         *ret_len = s->len;
         return g_string_free(s, false);
+}
+
+static char *names_block(const VkStructType *in, const VkStructType *out, size_t *ret_len) {
+        return names_block_skip(in, out, NULL, ret_len);
+}
+
+/* The D-Bus signature of @t's fields without the field @skip (NULL: all of them). */
+static char *signature_skip(const VkStructType *t, const char *skip) {
+        VkStructType copy;
+        g_autofree VkField *fields = NULL;
+        size_t n = 0;
+
+        if (!skip || !t)
+                return vk_struct_signature(t, false);
+        for (const VkField *f = t->fields; f && f->name; f++)
+                n++;
+        fields = g_new0(VkField, n + 1);
+        n = 0;
+        for (const VkField *f = t->fields; f && f->name; f++)
+                if (!field_skipped(f, skip))
+                        fields[n++] = *f;
+        copy = (VkStructType){ .size = t->size, .fields = fields };
+        return vk_struct_signature(&copy, false);
 }
 
 /*
@@ -78,6 +107,144 @@ sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handle
         return vt;
 }
 
+/* The field @name of @t, or NULL. */
+static const VkField *struct_find_field(const VkStructType *t, const char *name) {
+        for (const VkField *f = t ? t->fields : NULL; f && f->name; f++)
+                if (strcmp(f->name, name) == 0)
+                        return f;
+        return NULL;
+}
+
+/*
+ * The interface method an object method runs, checked: it exists, is not a stream, and @key
+ * names one of its string parameters. NULL when the declaration is wrong.
+ */
+const VkMethod *vk_bus_object_method_target(const VkInterface *iface, const VkObjectMethod *om) {
+        const VkMethod *m = vk_interface_find_method(iface, om->method);
+        const VkField *key;
+
+        if (!m || (m->flags & VK_METHOD_STREAM))
+                return NULL;
+        key = struct_find_field(m->in, om->key);
+        if (!key || key->type != VK_FIELD_STRING)
+                return NULL;
+        return m;
+}
+
+/*
+ * Build the sd-bus vtable of the object interface @oi of @iface: each object method with the
+ * parameters of the interface method it runs minus the key parameter, and that method's
+ * result, dispatched to @handler; each property (D-Bus reads it through @getter, and it is
+ * announced with PropertiesChanged). The strings the vtable points to go to @strings, which
+ * must outlive the vtable. Returns -EINVAL when a method's declaration is wrong (see
+ * vk_bus_object_method_target()) or a property has an ARRAY or STRUCT type.
+ */
+int vk_bus_object_vtable_new(const VkInterface *iface, const VkObjectInterface *oi,
+                             sd_bus_message_handler_t handler, sd_bus_property_get_t getter,
+                             GPtrArray *strings, sd_bus_vtable **ret) {
+        g_autofree sd_bus_vtable *vt = NULL;
+        size_t n = 0, i = 0;
+
+        for (const VkObjectMethod *om = oi->methods; om && om->name; om++)
+                n++;
+        for (const VkField *f = oi->properties ? oi->properties->fields : NULL; f && f->name; f++)
+                n++;
+
+        vt = g_new0(sd_bus_vtable, n + 2);
+        vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_START(0);
+        for (const VkObjectMethod *om = oi->methods; om && om->name; om++) {
+                const VkMethod *m = vk_bus_object_method_target(iface, om);
+                char *in_sig, *out_sig, *names;
+                size_t len;
+
+                if (!m)
+                        return -EINVAL;
+                in_sig = signature_skip(m->in, om->key);
+                out_sig = vk_struct_signature(m->out, false);
+                names = names_block_skip(m->in, m->out, om->key, &len);
+                g_ptr_array_add(strings, in_sig);
+                g_ptr_array_add(strings, out_sig);
+                g_ptr_array_add(strings, names);
+                vt[i++] = (sd_bus_vtable){
+                        .type = _SD_BUS_VTABLE_METHOD,
+                        .flags = SD_BUS_VTABLE_UNPRIVILEGED,
+                        .x.method = { .member = om->name,
+                                      .signature = in_sig,
+                                      .result = out_sig,
+                                      .handler = handler,
+                                      .offset = 0,
+                                      .names = names },
+                };
+        }
+        for (const VkField *f = oi->properties ? oi->properties->fields : NULL; f && f->name;
+             f++) {
+                VkStructType one = { .size = oi->properties->size,
+                                     .fields = (const VkField[]){ *f, {} } };
+                char *sig;
+
+                if (f->type == VK_FIELD_ARRAY || f->type == VK_FIELD_STRUCT)
+                        return -EINVAL;
+                sig = vk_struct_signature(&one, false);
+                g_ptr_array_add(strings, sig);
+                vt[i++] = (sd_bus_vtable){
+                        .type = _SD_BUS_VTABLE_PROPERTY,
+                        .flags = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE,
+                        .x.property = { .member = f->name,
+                                        .signature = sig,
+                                        .get = getter,
+                                        .offset = 0 },
+                };
+        }
+        vt[i++] = (sd_bus_vtable) SD_BUS_VTABLE_END;
+        *ret = g_steal_pointer(&vt);
+        return 0;
+}
+
+static bool key_char_ok(char c) {
+        return g_ascii_isalnum(c) || c == '-';
+}
+
+/*
+ * The object path of the object @key under @prefix: "<prefix>/_<key>" with every "-" as "_"
+ * (libvirt-dbus's form for UUIDs). -EINVAL when @key is empty or has other characters than
+ * ASCII letters, digits and "-".
+ */
+int vk_bus_object_path(const char *prefix, const char *key, char **ret) {
+        g_autofree char *path = NULL;
+        size_t plen = strlen(prefix);
+
+        if (!*key)
+                return -EINVAL;
+        for (const char *c = key; *c; c++)
+                if (!key_char_ok(*c))
+                        return -EINVAL;
+        path = g_strconcat(prefix, "/_", key, NULL);
+        for (char *c = path + plen + 2; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        *ret = g_steal_pointer(&path);
+        return 0;
+}
+
+/* The key of the object at @path under @prefix (the reverse of vk_bus_object_path()). */
+int vk_bus_object_key(const char *prefix, const char *path, char **ret) {
+        size_t plen = strlen(prefix);
+        g_autofree char *key = NULL;
+
+        if (strncmp(path, prefix, plen) != 0 || path[plen] != '/' || path[plen + 1] != '_' ||
+            !path[plen + 2])
+                return -EINVAL;
+        key = g_strdup(path + plen + 2);
+        for (char *c = key; *c; c++) {
+                if (*c == '_')
+                        *c = '-';
+                else if (!key_char_ok(*c))
+                        return -EINVAL;
+        }
+        *ret = g_steal_pointer(&key);
+        return 0;
+}
+
 static int invalid_arg(VkError *reterr, const char *name, const char *why) {
         int r = vk_error_set(reterr, VK_ERROR_INVALID_PARAMETER, -EINVAL,
                              "invalid parameter '%s': %s", name, why);
@@ -109,6 +276,12 @@ static int read_field(sd_bus_message *m, const VkField *f, void *v, VkError *ret
                 return r;
         }
         case VK_FIELD_INT:
+                if (f->flags & VK_FIELD_INT32) {
+                        int32_t i;
+                        r = sd_bus_message_read_basic(m, 'i', &i);
+                        *(int64_t *) v = i;
+                        return r;
+                }
                 return sd_bus_message_read_basic(m, 'x', v);
         case VK_FIELD_UINT:
                 return sd_bus_message_read_basic(m, 't', v);
@@ -177,8 +350,21 @@ static int read_field(sd_bus_message *m, const VkField *f, void *v, VkError *ret
  * InvalidParameter naming the parameter. On failure @p may hold partial data.
  */
 int vk_bus_read_struct(sd_bus_message *m, const VkStructType *t, void *p, VkError *reterr) {
+        return vk_bus_read_struct_skip(m, t, p, NULL, reterr);
+}
+
+/*
+ * vk_bus_read_struct(), except that the field named @skip (NULL: none) is not in the message
+ * and stays zeroed (an object method's key parameter, filled by the caller).
+ */
+int vk_bus_read_struct_skip(sd_bus_message *m, const VkStructType *t, void *p, const char *skip,
+                            VkError *reterr) {
         for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
-                int r = read_field(m, f, VK_FIELD_PTR(p, f), reterr);
+                int r;
+
+                if (skip && strcmp(f->name, skip) == 0)
+                        continue;
+                r = read_field(m, f, VK_FIELD_PTR(p, f), reterr);
                 if (r < 0)
                         return vk_error_is_set(reterr)
                                        ? r
@@ -198,6 +384,10 @@ static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
                 return sd_bus_message_append_basic(m, 'b', &b);
         }
         case VK_FIELD_INT:
+                if (f->flags & VK_FIELD_INT32) {
+                        int32_t i = (int32_t) CLAMP(*(const int64_t *) v, INT32_MIN, INT32_MAX);
+                        return sd_bus_message_append_basic(m, 'i', &i);
+                }
                 return sd_bus_message_append_basic(m, 'x', v);
         case VK_FIELD_UINT:
                 return sd_bus_message_append_basic(m, 't', v);
@@ -240,6 +430,11 @@ static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
         default:
                 g_assert_not_reached();
         }
+}
+
+/* Append the one field @f of the struct @p to @m (a property value). */
+int vk_bus_append_field(sd_bus_message *m, const VkField *f, const void *p) {
+        return append_field(m, f, (const uint8_t *) p + f->offset);
 }
 
 /* Append the fields of @t from @p to @m. NULL strings become "", NULL vectors []. */

@@ -47,6 +47,7 @@ void *vk_service_get_userdata(VkService *s);
 const char *vk_service_get_product(VkService *s);
 const char *vk_service_get_instance(VkService *s);
 int vk_service_emit_signal(VkService *s, const char *member, const void *args);
+int vk_service_update_object(VkService *s, const VkObjectInterface *oi, const char *key);
 
 VkCall *vk_call_ref(VkCall *c);
 VkCall *vk_call_unref(VkCall *c);

@@ -108,7 +108,7 @@ static void field_signature(GString *s, const VkField *f) {
                 g_string_append_c(s, 'b');
                 break;
         case VK_FIELD_INT:
-                g_string_append_c(s, 'x');
+                g_string_append_c(s, f->flags & VK_FIELD_INT32 ? 'i' : 'x');
                 break;
         case VK_FIELD_UINT:
                 g_string_append_c(s, 't');

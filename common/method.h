@@ -25,6 +25,7 @@ typedef enum VkFieldType {
 /* Field flags */
 enum {
         VK_FIELD_REQUIRED = 1 << 0, /* must be present (input); always present (output) */
+        VK_FIELD_INT32 = 1 << 1,    /* VK_FIELD_INT that is D-Bus i (int32) instead of x */
 };
 
 typedef struct VkStructType VkStructType;
@@ -98,6 +99,45 @@ typedef struct VkSignal {
         const char *doc;
 } VkSignal;
 
+/*
+ * A method of an object interface (below): it runs the interface method @method with its
+ * string parameter @key set to the key of the object it was called on; the caller passes the
+ * other parameters. Decoding, authorisation, handler and result are @method's own, so the
+ * object's method and the interface's method are one declaration and one handler.
+ */
+typedef struct VkObjectMethod {
+        const char *name;          /* member on the object interface: "Start" */
+        const char *method;        /* the interface method it runs: "StartDomain" */
+        const char *key;           /* the parameter the object's key fills: "domain" */
+} VkObjectMethod;
+
+/*
+ * Fill @ret_props, a zeroed struct of the object interface's property type, with the
+ * properties of the object @key (the struct owns what it points to: vk_struct_clear() frees
+ * it). Returns 0, -ENOENT when there is no such object (any more), or another -errno.
+ */
+typedef int (*VkObjectGetFunc)(const char *key, void *ret_props, void *userdata);
+/* The keys of every object now, as a NULL-terminated vector the caller frees. */
+typedef int (*VkObjectListFunc)(char ***ret_keys, void *userdata);
+
+/*
+ * A D-Bus interface served on one object per key, at "<path_prefix>/_<key>" with every "-"
+ * of the key as "_" (keys are made of ASCII letters, digits and "-", like UUIDs), listed by
+ * org.freedesktop.DBus.ObjectManager on the interface's bus_path. D-Bus only: varlink
+ * clients call the interface's methods with the key as a parameter. @list and @get get the
+ * service's userdata.
+ */
+typedef struct VkObjectInterface {
+        const char *bus_interface;       /* io.virtkit.Qemu1.Domain */
+        const char *path_prefix;         /* /io/virtkit/Qemu1/domain */
+        const VkObjectMethod *methods;   /* terminated by name == NULL; may be NULL */
+        const VkStructType *properties;  /* read-only; fields of type STRING, BOOL, INT,
+                                          * UINT, DOUBLE or STRV; may be NULL */
+        VkObjectListFunc list;
+        VkObjectGetFunc get;
+        const char *doc;
+} VkObjectInterface;
+
 typedef struct VkInterface {
         const char *varlink_name;  /* io.virtkit.Qemu */
         const char *bus_name;      /* io.virtkit.Qemu1 */
@@ -108,6 +148,8 @@ typedef struct VkInterface {
         const VkMethod *const *method_tables; /* NULL-terminated list of tables */
         const VkErrorDecl *errors;            /* terminated by name == NULL */
         const VkSignal *signals;              /* terminated by name == NULL; may be NULL */
+        const VkObjectInterface *objects;     /* terminated by bus_interface == NULL; may be
+                                               * NULL */
 } VkInterface;
 
 const char *vk_field_type_to_string(VkFieldType t);

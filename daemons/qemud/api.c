@@ -675,6 +675,111 @@ void vk_qemud_drop_subscribers(VkQemud *q) {
         }
 }
 
+/* ---- D-Bus objects: one per domain (issue 4) ---- */
+
+typedef struct DomainProps {
+        char *name;
+        char *uuid;
+        int64_t id;
+        char *state;
+        bool active;
+        bool persistent;
+        bool autostart;
+} DomainProps;
+
+static const VkStructType domain_props_type = {
+        .size = sizeof(DomainProps),
+        .fields = (const VkField[]){
+                { "Name", VK_FIELD_STRING, offsetof(DomainProps, name), VK_FIELD_REQUIRED },
+                { "UUID", VK_FIELD_STRING, offsetof(DomainProps, uuid), VK_FIELD_REQUIRED },
+                { "Id", VK_FIELD_INT, offsetof(DomainProps, id),
+                  VK_FIELD_REQUIRED | VK_FIELD_INT32, NULL, "-1 when shut off" },
+                { "State", VK_FIELD_STRING, offsetof(DomainProps, state), VK_FIELD_REQUIRED,
+                  NULL, "running, paused, shutdown, shutoff, crashed, ..." },
+                { "Active", VK_FIELD_BOOL, offsetof(DomainProps, active), VK_FIELD_REQUIRED },
+                { "Persistent", VK_FIELD_BOOL, offsetof(DomainProps, persistent),
+                  VK_FIELD_REQUIRED },
+                { "Autostart", VK_FIELD_BOOL, offsetof(DomainProps, autostart),
+                  VK_FIELD_REQUIRED },
+                {} },
+};
+
+/* The objects are keyed by UUID: a name can be reused by another domain, a UUID cannot. */
+static int api_domain_object_keys(char ***ret_keys, void *userdata) {
+        g_autoptr(GPtrArray) objs = NULL;
+        GPtrArray *keys;
+        int r;
+
+        r = vk_qemu_driver_list(api_driver(userdata), /* flags= */ 0, &objs);
+        if (r < 0)
+                return r;
+        keys = g_ptr_array_new();
+        for (guint i = 0; i < objs->len; i++)
+                g_ptr_array_add(keys, g_strdup(((VkDomainObj *) objs->pdata[i])->uuid_str));
+        g_ptr_array_add(keys, NULL);
+        *ret_keys = (char **) g_ptr_array_free(keys, false);
+        return 0;
+}
+
+static int api_domain_object_get(const char *key, void *ret_props, void *userdata) {
+        DomainProps *p = ret_props;
+        VkDomainObj *obj;
+
+        if (vk_qemu_driver_lookup_by(api_driver(userdata), NULL, key, 0, &obj, NULL) < 0)
+                return -ENOENT;
+        *p = (DomainProps){
+                .name = g_strdup(obj->name),
+                .uuid = g_strdup(obj->uuid_str),
+                .id = obj->id,
+                .state = g_strdup(vk_domain_state_to_string(obj->state)),
+                .active = vk_domain_obj_is_active(obj),
+                .persistent = obj->persistent,
+                .autostart = obj->autostart,
+        };
+        return 0;
+}
+
+/* Each method runs the manager's method of the same meaning with the object's UUID as domain. */
+static const VkObjectMethod domain_object_methods[] = {
+        { "Start", "StartDomain", "domain" },
+        { "Shutdown", "ShutdownDomain", "domain" },
+        { "Destroy", "DestroyDomain", "domain" },
+        { "Reboot", "RebootDomain", "domain" },
+        { "Reset", "ResetDomain", "domain" },
+        { "Suspend", "SuspendDomain", "domain" },
+        { "Resume", "ResumeDomain", "domain" },
+        { "Undefine", "UndefineDomain", "domain" },
+        { "GetXML", "GetDomainXML", "domain" },
+        { "SetAutostart", "SetDomainAutostart", "domain" },
+        {}
+};
+
+static const VkObjectInterface qemu_objects[] = {
+        {
+                .bus_interface = "io.virtkit.Qemu1.Domain",
+                .path_prefix = "/io/virtkit/Qemu1/domain",
+                .methods = domain_object_methods,
+                .properties = &domain_props_type,
+                .list = api_domain_object_keys,
+                .get = api_domain_object_get,
+                .doc = "One domain: its lifecycle methods and properties",
+        },
+        {}
+};
+
+/* The driver's hook: announce the domain's object as added, changed or removed. */
+static void api_on_domain_changed(VkQemuDriver *drv, VkDomainObj *obj, void *userdata) {
+        VkQemud *q = userdata;
+        int r;
+
+        if (!q->service)
+                return;
+        r = vk_service_update_object(q->service, &qemu_objects[0], obj->uuid_str);
+        if (r < 0)
+                vk_log_debug("Failed to announce the change of domain '%s' on D-Bus: %s",
+                             obj->name, g_strerror(-r));
+}
+
 /* ---- the interface ---- */
 
 static const VkMethod qemu_methods[] = {
@@ -750,6 +855,7 @@ const VkInterface vk_qemu_interface = {
         .method_tables = qemu_method_tables,
         .errors = qemu_errors,
         .signals = qemu_signals,
+        .objects = qemu_objects,
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -778,6 +884,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         static const VkQemuDriverCallbacks callbacks = {
                 .event = vk_qemud_on_event,
                 .busy_changed = qemud_on_busy_changed,
+                .domain_changed = api_on_domain_changed,
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
         sigset_t ss;

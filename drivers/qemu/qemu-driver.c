@@ -63,6 +63,12 @@ static void driver_busy_changed(VkQemuDriver *drv) {
                 drv->cb.busy_changed(drv, drv->userdata);
 }
 
+/* Tell the owner that @obj may look different now (see VkQemuDriverCallbacks). */
+static void driver_changed(VkQemuDriver *drv, VkDomainObj *obj) {
+        if (drv->cb.domain_changed && !drv->freeing)
+                drv->cb.domain_changed(drv, obj, drv->userdata);
+}
+
 static void driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event,
                         const char *detail) {
         VkQemuDomainEvent ev = {
@@ -75,6 +81,7 @@ static void driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event,
         vk_log_debug("Domain '%s': %s (%s)", obj->name, event, detail);
         if (drv->cb.event && !drv->freeing)
                 drv->cb.event(drv, &ev, drv->userdata);
+        driver_changed(drv, obj);
 }
 
 /* ---- capabilities ---- */
@@ -546,7 +553,11 @@ int vk_qemu_driver_set_autostart(VkQemuDriver *drv, const char *domain, bool ena
         r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        return vk_domain_list_set_autostart(drv->domains, obj, enabled, reterr);
+        r = vk_domain_list_set_autostart(drv->domains, obj, enabled, reterr);
+        if (r < 0)
+                return r;
+        driver_changed(drv, obj);
+        return 0;
 }
 
 /* ---- running domains ---- */
@@ -601,6 +612,7 @@ static void domain_stopped(VkQemuDriver *drv, VkDomainObj *obj, VkDomainReason r
         }
         if (!obj->persistent && !obj->job)
                 vk_domain_list_remove(drv->domains, obj);
+        driver_changed(drv, obj);
         driver_busy_changed(drv);
 }
 
@@ -635,12 +647,21 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                 driver_emit(drv, obj, "shutdown", guest ? "finished" : why);
                 if (!guest || obj->destroying)
                         return;
-                if (strcmp(why, "guest-reset") != 0 && def->on_poweroff == VK_LIFECYCLE_RESTART) {
+                if (strcmp(why, "guest-reset") == 0) {
+                        /* the guest rebooted under -no-reboot (on_reboot=destroy); with
+                         * -no-shutdown (on_poweroff is not destroy) QEMU only stops, so end
+                         * it here: its exit is "shutdown" */
+                        if (def->on_poweroff != VK_LIFECYCLE_DESTROY)
+                                (void) vk_qemu_process_terminate(p, false,
+                                                                 DESTROY_KILL_GRACE_USEC);
+                } else if (def->on_poweroff == VK_LIFECYCLE_RESTART) {
                         obj->guest_shutdown = false;
                         domain_restart_guest(obj);
-                } else if (def->on_poweroff == VK_LIFECYCLE_PRESERVE)
+                } else if (def->on_poweroff == VK_LIFECYCLE_PRESERVE) {
                         vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_SHUTDOWN,
                                                 VK_DOMAIN_REASON_SHUTDOWN);
+                        driver_changed(drv, obj);
+                }
         } else if (strcmp(name, "RESET") == 0) {
                 driver_emit(drv, obj, "rebooted", "reset");
         } else if (strcmp(name, "STOP") == 0) {
@@ -662,6 +683,7 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                         vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_CRASHED,
                                                 VK_DOMAIN_REASON_CRASHED);
                         domain_write_status(obj);
+                        driver_changed(drv, obj);
                         break;
                 default:
                         obj->crashed = true;
@@ -684,9 +706,11 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                         domain_stopped(drv, obj, VK_DOMAIN_REASON_UNKNOWN, true);
                         return;
                 }
-                if (p->paused_at_start)
+                if (p->paused_at_start) {
                         vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED,
                                                 VK_DOMAIN_REASON_USER);
+                        driver_changed(drv, obj);
+                }
                 if (!p->qmp)
                         vk_log_debug("Domain '%s' runs, but its monitor does not answer",
                                      obj->name);
@@ -751,11 +775,14 @@ static void job_on_done(VkQemuJob *job, const char *result, const VkError *error
         JobReply *reply = userdata;
         VkDomainObj *obj = job->obj;
 
-        if (error && reply->created && !obj->persistent && !vk_domain_obj_is_active(obj))
+        if (error && reply->created && !obj->persistent && !vk_domain_obj_is_active(obj)) {
                 vk_domain_list_remove(reply->drv->domains, obj);
-        else if (!vk_domain_obj_is_active(obj) && !obj->persistent && obj->list &&
-                 g_queue_is_empty(&obj->waiting))
+                driver_changed(reply->drv, obj);
+        } else if (!vk_domain_obj_is_active(obj) && !obj->persistent && obj->list &&
+                   g_queue_is_empty(&obj->waiting)) {
                 vk_domain_list_remove(reply->drv->domains, obj); /* stopped during the job */
+                driver_changed(reply->drv, obj);
+        }
         if (reply->done)
                 reply->done(reply->drv, result, error, reply->userdata);
         g_free(reply);
@@ -851,6 +878,7 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
         }
         obj->live = g_steal_pointer(&live);
         vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_STARTING_UP);
+        driver_changed(drv, obj);
         driver_busy_changed(drv);
 }
 

@@ -35,6 +35,9 @@ typedef struct VkQemuDriverCallbacks {
         void (*event)(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
         /* vk_qemu_driver_is_busy() may have changed */
         void (*busy_changed)(VkQemuDriver *drv, void *userdata);
+        /* @obj's state, id, autostart or persistence may have changed, or it joined or left
+         * the domain list (obj->list == NULL: gone); runs after the change */
+        void (*domain_changed)(VkQemuDriver *drv, VkDomainObj *obj, void *userdata);
 } VkQemuDriverCallbacks;
 
 typedef enum VkQemuListFlags {

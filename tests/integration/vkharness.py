@@ -295,7 +295,17 @@ class Harness:
               self.log_text(f'{drv}-{os.path.basename(sock)}'))
         os.chmod(sock, 0o666)
         if trigger:
-            reply = varlink_raw_call(sock, 'org.varlink.service.GetInfo', timeout=10)
+            # the file appears at bind(), before listen(): a connect in between is refused
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    reply = varlink_raw_call(sock, 'org.varlink.service.GetInfo', timeout=10)
+                    break
+                except ConnectionRefusedError:
+                    check(time.monotonic() < deadline and p.poll() is None,
+                          f'{sock} refused connections for 10 s:',
+                          self.log_text(f'{drv}-{os.path.basename(sock)}'))
+                    time.sleep(0.02)
             check('parameters' in reply, f'{drv}: GetInfo after activation failed:', reply)
         return p, sock
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-call.c: one method declaration served on varlink and D-Bus, with the same results */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <systemd/sd-id128.h>
 
+#include "bus.h"
 #include "call.h"
 #include "json.h"
 #include "macro.h"
@@ -95,12 +98,99 @@ static int stream(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, &it);
 }
 
+typedef struct PokeArgs {
+        char *target;
+} PokeArgs;
+
+static const VkStructType poke_args = {
+        .size = sizeof(PokeArgs),
+        .fields = (const VkField[]){
+                { "target", VK_FIELD_STRING, offsetof(PokeArgs, target), VK_FIELD_REQUIRED },
+                {} },
+};
+
 static const VkMethod test_methods[] = {
         { "Echo", &echo_args, &echo_args, echo, VK_AUTH_READ, 0, "Echo every type back." },
         { "Fail", NULL, NULL, boom, VK_AUTH_READ, 0, NULL },
         { "Later", NULL, NULL, later, VK_AUTH_READ, 0, NULL },
         { "Change", NULL, NULL, later, VK_AUTH_MANAGE, 0, NULL },
         { "Stream", NULL, &item_type, stream, VK_AUTH_READ, VK_METHOD_STREAM, NULL },
+        { "Poke", &poke_args, NULL, later, VK_AUTH_MANAGE, 0, NULL },
+        {}
+};
+
+/* --- objects: one per key of thing_table, served by the interface's own methods --- */
+
+typedef struct ThingProps {
+        char *label;
+        int64_t count;
+        bool on;
+        char **tags;
+} ThingProps;
+
+static const VkStructType thing_props = {
+        .size = sizeof(ThingProps),
+        .fields = (const VkField[]){
+                { "Label", VK_FIELD_STRING, offsetof(ThingProps, label), VK_FIELD_REQUIRED },
+                { "Count", VK_FIELD_INT, offsetof(ThingProps, count),
+                  VK_FIELD_REQUIRED | VK_FIELD_INT32 },
+                { "On", VK_FIELD_BOOL, offsetof(ThingProps, on), VK_FIELD_REQUIRED },
+                { "Tags", VK_FIELD_STRV, offsetof(ThingProps, tags), VK_FIELD_REQUIRED },
+                {} },
+};
+
+typedef struct Thing {
+        const char *key;
+        const char *label;
+        int64_t count;
+        bool on;
+} Thing;
+
+/* what exists now; a test edits it and calls vk_service_update_object() */
+static Thing thing_table[4];
+
+static void things_reset(void) {
+        memset(thing_table, 0, sizeof(thing_table));
+        thing_table[0] = (Thing){ "a-1", "first", 1, true };
+        thing_table[1] = (Thing){ "b-2", "second", 2, false };
+}
+
+static int things_list(char ***ret_keys, void *userdata) {
+        GPtrArray *keys = g_ptr_array_new();
+
+        for (size_t i = 0; i < G_N_ELEMENTS(thing_table); i++)
+                if (thing_table[i].key)
+                        g_ptr_array_add(keys, g_strdup(thing_table[i].key));
+        g_ptr_array_add(keys, NULL);
+        *ret_keys = (char **) g_ptr_array_free(keys, false);
+        return 0;
+}
+
+static int things_get(const char *key, void *ret_props, void *userdata) {
+        ThingProps *p = ret_props;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(thing_table); i++)
+                if (thing_table[i].key && strcmp(thing_table[i].key, key) == 0) {
+                        p->label = g_strdup(thing_table[i].label);
+                        p->count = thing_table[i].count;
+                        p->on = thing_table[i].on;
+                        p->tags = g_strsplit("x,y", ",", -1);
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static const VkObjectInterface test_objects[] = {
+        {
+                .bus_interface = "io.virtkit.Test1.Thing",
+                .path_prefix = "/io/virtkit/Test1/thing",
+                .methods = (const VkObjectMethod[]){ { "Echo", "Echo", "text" },
+                                                     { "Poke", "Poke", "target" },
+                                                     {} },
+                .properties = &thing_props,
+                .list = things_list,
+                .get = things_get,
+        },
         {}
 };
 
@@ -122,6 +212,7 @@ static const VkInterface test_iface = {
         .method_tables = test_tables,
         .errors = test_errors,
         .signals = test_signals,
+        .objects = test_objects,
 };
 
 typedef struct Fixture {
@@ -140,6 +231,7 @@ static int setup(void **state) {
         sd_id128_t id;
         int fds[2];
 
+        things_reset();
         f->dir = g_dir_make_tmp("vk-call-XXXXXX", NULL);
         f->path = g_build_filename(f->dir, "io.virtkit.Test", NULL);
         assert_int_equal(sd_event_new(&f->event), 0);
@@ -493,6 +585,207 @@ static void test_bus_signal(void **state) {
         g_free(seen.name);
 }
 
+
+/* --- D-Bus objects --- */
+
+#define THING_A "/io/virtkit/Test1/thing/_a_1"
+
+static void test_bus_object_paths(void **state) {
+        g_autofree char *path = NULL, *key = NULL;
+        char *bad = NULL;
+
+        assert_int_equal(vk_bus_object_path("/p/d", "4a5b-c6", &path), 0);
+        assert_string_equal(path, "/p/d/_4a5b_c6");
+        assert_int_equal(vk_bus_object_key("/p/d", path, &key), 0);
+        assert_string_equal(key, "4a5b-c6");
+        assert_int_equal(vk_bus_object_path("/p/d", "a b", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_path("/p/d", "", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_key("/p/d", "/p/d", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_key("/p/d", "/p/d/x1", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_key("/p/d", "/p/d/_", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_key("/p/d", "/p/d/_a/_b", &bad), -EINVAL);
+        assert_int_equal(vk_bus_object_key("/p/d", "/p/dx/_a", &bad), -EINVAL);
+        assert_null(bad);
+}
+
+static void test_bus_object_bad_declaration(void **state) {
+        g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+        const VkObjectMethod *bad[] = {
+                (const VkObjectMethod[]){ { "X", "Nope", "text" }, {} },   /* no such method */
+                (const VkObjectMethod[]){ { "X", "Echo", "count" }, {} },  /* key not a string */
+                (const VkObjectMethod[]){ { "X", "Echo", "nope" }, {} },   /* no such parameter */
+                (const VkObjectMethod[]){ { "X", "Stream", "name" }, {} }, /* varlink only */
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                VkObjectInterface oi = test_objects[0];
+                sd_bus_vtable *vt = NULL;
+
+                oi.methods = bad[i];
+                assert_int_equal(vk_bus_object_vtable_new(&test_iface, &oi, NULL, NULL, strings,
+                                                          &vt),
+                                 -EINVAL);
+                assert_null(vt);
+        }
+}
+
+static sd_bus_message *object_call(Fixture *f, const char *path, const char *iface,
+                                   const char *member, const char *sig, ...) {
+        g_autoptr(sd_bus_message) m = NULL;
+        BusReply r = {};
+        va_list ap;
+
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, path, iface,
+                                                   member) >= 0);
+        if (sig) {
+                va_start(ap, sig);
+                assert_true(sd_bus_message_appendv(m, sig, ap) >= 0);
+                va_end(ap);
+        }
+        bus_call(f, m, &r);
+        return r.m;
+}
+
+static void test_bus_object_methods(void **state) {
+        Fixture *f = *state;
+        g_autoptr(sd_bus_message) echo = NULL, poke = NULL, gone = NULL, xml = NULL;
+        const char *text, *intro;
+        const sd_bus_error *e;
+        uint64_t count;
+        int flag;
+
+        /* the object's Echo is the interface's Echo, with the key as "text" */
+        echo = object_call(f, THING_A, "io.virtkit.Test1.Thing", "Echo", "btdasa(sx)(sx)", 1,
+                           (uint64_t) 6, 0.25, 0, 0, "z", (int64_t) 1);
+        assert_null(sd_bus_message_get_error(echo));
+        assert_int_equal(sd_bus_message_read(echo, "sbt", &text, &flag, &count), 1);
+        assert_string_equal(text, "a-1");
+        assert_int_equal(count, 7);
+
+        /* a changing method goes through the same authorisation: on a direct connection
+         * the caller cannot be identified */
+        poke = object_call(f, THING_A, "io.virtkit.Test1.Thing", "Poke", NULL);
+        e = sd_bus_message_get_error(poke);
+        assert_non_null(e);
+        assert_string_equal(e->name, "io.virtkit.Test.PermissionDenied");
+        assert_non_null(strstr(e->message, "Poke: cannot identify the caller"));
+
+        gone = object_call(f, "/io/virtkit/Test1/thing/_zz", "io.virtkit.Test1.Thing", "Echo",
+                           "btdasa(sx)(sx)", 1, (uint64_t) 6, 0.25, 0, 0, "z", (int64_t) 1);
+        e = sd_bus_message_get_error(gone);
+        assert_non_null(e);
+        assert_string_equal(e->name, SD_BUS_ERROR_UNKNOWN_OBJECT);
+
+        /* introspection: the parameters without the key, with their names */
+        xml = object_call(f, THING_A, "org.freedesktop.DBus.Introspectable", "Introspect", NULL);
+        assert_int_equal(sd_bus_message_read(xml, "s", &intro), 1);
+        assert_non_null(strstr(intro, "<interface name=\"io.virtkit.Test1.Thing\">"));
+        assert_non_null(strstr(intro, "<method name=\"Echo\">\n"
+                                      "   <arg type=\"b\" name=\"flag\" direction=\"in\"/>"));
+        assert_non_null(strstr(intro, "<arg type=\"s\" name=\"text\" direction=\"out\"/>"));
+        assert_null(strstr(intro, "name=\"text\" direction=\"in\""));
+        assert_non_null(strstr(intro, "<property name=\"Count\" type=\"i\" access=\"read\">"));
+        assert_non_null(strstr(intro, "<property name=\"Tags\" type=\"as\" access=\"read\">"));
+}
+
+static void test_bus_object_properties(void **state) {
+        Fixture *f = *state;
+        g_autoptr(sd_bus_message) get = NULL, all = NULL, managed = NULL;
+        g_autofree char *dump = NULL;
+        size_t dump_len = 0;
+        FILE *out;
+        int32_t count;
+
+        get = object_call(f, THING_A, "org.freedesktop.DBus.Properties", "Get", "ss",
+                          "io.virtkit.Test1.Thing", "Count");
+        assert_null(sd_bus_message_get_error(get));
+        assert_int_equal(sd_bus_message_read(get, "v", "i", &count), 1);
+        assert_int_equal(count, 1);
+
+        all = object_call(f, "/io/virtkit/Test1/thing/_b_2", "org.freedesktop.DBus.Properties",
+                          "GetAll", "s", "io.virtkit.Test1.Thing");
+        assert_null(sd_bus_message_get_error(all));
+        assert_string_equal(sd_bus_message_get_signature(all, true), "a{sv}");
+
+        managed = object_call(f, "/io/virtkit/Test1", "org.freedesktop.DBus.ObjectManager",
+                              "GetManagedObjects", NULL);
+        assert_null(sd_bus_message_get_error(managed));
+        out = open_memstream(&dump, &dump_len);
+        assert_non_null(out);
+        assert_true(sd_bus_message_dump(managed, out, SD_BUS_MESSAGE_DUMP_SUBTREE_ONLY) >= 0);
+        fclose(out);
+        assert_non_null(strstr(dump, "OBJECT_PATH \"/io/virtkit/Test1/thing/_a_1\""));
+        assert_non_null(strstr(dump, "OBJECT_PATH \"/io/virtkit/Test1/thing/_b_2\""));
+        assert_non_null(strstr(dump, "STRING \"second\""));
+        assert_non_null(strstr(dump, "INT32 2"));
+}
+
+typedef struct ObjectSignals {
+        GString *log; /* one line per signal: member path [names] */
+} ObjectSignals;
+
+static int on_object_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ObjectSignals *seen = userdata;
+        const char *member = sd_bus_message_get_member(m);
+        const char *path = sd_bus_message_get_path(m), *s;
+
+        if (!sd_bus_message_is_signal(m, NULL, NULL) || !member)
+                return 0;
+        if (strcmp(member, "PropertiesChanged") == 0) {
+                g_string_append_printf(seen->log, "changed %s", path);
+                assert_int_equal(sd_bus_message_read(m, "s", &s), 1);
+                assert_int_equal(sd_bus_message_enter_container(m, 'a', "{sv}"), 1);
+                while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                        assert_int_equal(sd_bus_message_read(m, "s", &s), 1);
+                        g_string_append_printf(seen->log, " %s", s);
+                        assert_true(sd_bus_message_skip(m, "v") >= 0);
+                        assert_true(sd_bus_message_exit_container(m) >= 0);
+                }
+        } else if (strcmp(member, "InterfacesAdded") == 0 ||
+                   strcmp(member, "InterfacesRemoved") == 0) {
+                assert_int_equal(sd_bus_message_read(m, "o", &s), 1);
+                g_string_append_printf(seen->log, "%s %s",
+                                       member[10] == 'A' ? "added" : "removed", s);
+        } else
+                return 0;
+        g_string_append_c(seen->log, '\n');
+        return 0;
+}
+
+static void test_bus_object_update_signals(void **state) {
+        Fixture *f = *state;
+        g_autoptr(sd_bus_message) intro = NULL;
+        sd_bus_slot *slot = NULL;
+        ObjectSignals seen = { .log = g_string_new(NULL) };
+        const VkObjectInterface *oi = &test_objects[0];
+
+        /* a round trip first: sd-bus loses messages before the handshake on a direct link */
+        intro = object_call(f, THING_A, "org.freedesktop.DBus.Introspectable", "Introspect",
+                            NULL);
+        assert_true(sd_bus_add_filter(f->client_bus, &slot, on_object_signal, &seen) >= 0);
+
+        /* nothing changed: nothing said */
+        assert_int_equal(vk_service_update_object(f->service, oi, "a-1"), 0);
+        /* a new object, a changed one, a removed one, and one that never existed */
+        thing_table[2] = (Thing){ "c-3", "third", 3, false };
+        assert_int_equal(vk_service_update_object(f->service, oi, "c-3"), 0);
+        thing_table[0].count = 10;
+        thing_table[0].on = false;
+        assert_int_equal(vk_service_update_object(f->service, oi, "a-1"), 0);
+        thing_table[1] = (Thing){};
+        assert_int_equal(vk_service_update_object(f->service, oi, "b-2"), 0);
+        assert_int_equal(vk_service_update_object(f->service, oi, "b-2"), 0);
+        assert_int_equal(vk_service_update_object(f->service, oi, "never"), 0);
+        assert_int_equal(vk_service_update_object(f->service, oi, "bad key"), -EINVAL);
+        VK_RUN_UNTIL(f->event, g_strrstr(seen.log->str, "removed"), 3000);
+        assert_string_equal(seen.log->str, "added /io/virtkit/Test1/thing/_c_3\n"
+                                           "changed /io/virtkit/Test1/thing/_a_1 Count On\n"
+                                           "removed /io/virtkit/Test1/thing/_b_2\n");
+
+        sd_bus_slot_unref(slot);
+        g_string_free(seen.log, true);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_varlink_echo_all_types, setup, teardown),
@@ -503,6 +796,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bus_errors_same_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_introspection_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_signal, setup, teardown),
+                cmocka_unit_test(test_bus_object_paths),
+                cmocka_unit_test(test_bus_object_bad_declaration),
+                cmocka_unit_test_setup_teardown(test_bus_object_methods, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_object_properties, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bus_object_update_signals, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,71 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# init.sh: /init of the test guest's busybox initramfs (tests/integration/guest/build-guest.sh).
+#
+# The kernel command line picks what the guest does; each step prints a "VKGUEST:" marker on
+# the serial console so a test can follow it from the console log:
+#   vkguest=poweroff  power off at once ("VKGUEST: powering off")
+#   vkguest=reboot    reboot at once ("VKGUEST: rebooting"); with on_reboot=restart the next
+#                     boot reboots again, so the test ends it
+#   vkguest=wait      power off when the ACPI power button is pressed: the kernel's button
+#                     driver (button.ko) reports it as KEY_POWER on the "Power Button" input
+#                     device; evdev.ko gives it a /dev/input/event node, and one read of an
+#                     event from that node is our cue ("VKGUEST: waiting for the power button",
+#                     then "VKGUEST: power button")
+# PID 1 must never exit (the kernel would panic), so every branch ends in a loop.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+mode=
+for arg in $(cat /proc/cmdline); do
+        case "$arg" in
+        vkguest=*) mode=${arg#vkguest=} ;;
+        esac
+done
+echo "VKGUEST: booted mode=$mode"
+
+power_button_event() {
+        for d in /sys/class/input/input*; do
+                [ "$(cat "$d/name" 2>/dev/null)" = "Power Button" ] || continue
+                for e in "$d"/event*; do
+                        [ -e "$e" ] && { echo "/dev/input/${e##*/}"; return 0; }
+                done
+        done
+        return 1
+}
+
+case "$mode" in
+poweroff)
+        echo "VKGUEST: powering off"
+        poweroff -f
+        ;;
+reboot)
+        echo "VKGUEST: rebooting"
+        reboot -f
+        ;;
+wait)
+        insmod /lib/modules/evdev.ko
+        insmod /lib/modules/button.ko
+        dev=
+        for i in $(seq 50); do
+                dev=$(power_button_event) && break
+                sleep 0.1
+        done
+        if [ -z "$dev" ]; then
+                echo "VKGUEST: no power button input device"
+        else
+                # wait until devtmpfs has the node, then block until one event arrives
+                for i in $(seq 50); do [ -c "$dev" ] && break; sleep 0.1; done
+                echo "VKGUEST: waiting for the power button on $dev"
+                dd if="$dev" of=/dev/null bs=24 count=1 2>/dev/null
+                echo "VKGUEST: power button"
+                poweroff -f
+        fi
+        ;;
+*)
+        echo "VKGUEST: unknown mode '$mode'"
+        ;;
+esac
+while :; do sleep 3600; done
