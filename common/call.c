@@ -217,13 +217,16 @@ int vk_call_reply_error(VkCall *c, const VkError *e) {
 
 static int call_send(VkCall *c, const void *result, bool continues) {
         if (c->wire == VK_WIRE_VARLINK) {
-                g_autoptr(JsonNode) node = NULL;
+                g_autoptr(GString) text = NULL;
 
                 if (c->oneway)
                         return 0;
-                node = c->method && c->method->out ? vk_struct_to_json(c->method->out, result)
-                                                   : NULL;
-                return vk_varlink_connection_reply(c->conn, node, continues);
+                if (!c->method || !c->method->out)
+                        return vk_varlink_connection_reply_text(c->conn, NULL, continues);
+                /* straight from the field table to text: no JSON tree for a 1000-item list */
+                text = g_string_sized_new(256);
+                vk_struct_write_json(text, c->method->out, result);
+                return vk_varlink_connection_reply_text(c->conn, text->str, continues);
         } else {
                 g_autoptr(sd_bus_message) reply = NULL;
                 int r;

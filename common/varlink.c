@@ -183,13 +183,10 @@ static void connection_schedule(VkVarlinkConnection *c) {
                 (void) sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
 }
 
-static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
+/* Send what was appended to c->out: enforce the output limit, write what the socket takes. */
+static int connection_send_queued(VkVarlinkConnection *c) {
         int r;
 
-        if (!c->server)
-                return -ENOTCONN;
-
-        buffer_append_message(c->out, msg);
         if (c->out->len - c->out_offset > c->server->limits.max_output) {
                 vk_log_debug("varlink: client (pid %d) does not read its replies, closing",
                              (int) c->peer.pid);
@@ -203,6 +200,41 @@ static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
                 return r;
         }
         return connection_update_events(c);
+}
+
+static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
+        if (!c->server)
+                return -ENOTCONN;
+        buffer_append_message(c->out, msg);
+        return connection_send_queued(c);
+}
+
+/*
+ * vk_varlink_connection_reply() with the parameters already written as JSON text (an
+ * object; NULL for {}), so a large reply need not be built as a tree first.
+ */
+int vk_varlink_connection_reply_text(VkVarlinkConnection *c, const char *params,
+                                     bool continues) {
+        static const char head[] = "{\"parameters\":";
+        static const char more[] = ",\"continues\":true";
+
+        if (c->oneway)
+                return 0;
+        if (!c->server)
+                return -ENOTCONN;
+        if (!continues && c->pending) {
+                c->pending = false;
+                connection_schedule(c);
+        }
+        g_byte_array_append(c->out, (const guint8 *) head, sizeof(head) - 1);
+        if (params)
+                g_byte_array_append(c->out, (const guint8 *) params, (guint) strlen(params));
+        else
+                g_byte_array_append(c->out, (const guint8 *) "{}", 2);
+        if (continues)
+                g_byte_array_append(c->out, (const guint8 *) more, sizeof(more) - 1);
+        g_byte_array_append(c->out, (const guint8 *) "}", 2); /* with the NUL terminator */
+        return connection_send_queued(c);
 }
 
 /*
