@@ -254,13 +254,18 @@ def test_reboot_destroy_with_no_shutdown(h):
 
 def test_poweroff_restart_starts_again(h):
     ev = run_guest(h, 'g-restart', 'poweroff', on_poweroff='restart')
-    wait_console(h, 'g-restart', 'VKGUEST: booted', 60, count=2)
-    events = ev.wait('g-restart', ('rebooted', 'reset'), 10)
-    check(('shutdown', 'finished') in events, 'the guest powered off first:', events)
-    check(not any(e[0] == 'stopped' for e in events), 'QEMU did not stop:', events)
-    check_eq(info(h, 'g-restart')[0], 'running', 'state after the restart')
-    print(f'# on_poweroff=restart: second boot after {elapsed():.1f} s; events {events}')
-    finish(h, 'g-restart', ev)
+    try:
+        wait_console(h, 'g-restart', 'VKGUEST: booted', 60, count=2)
+        events = ev.wait('g-restart', ('rebooted', 'reset'), 10)
+        check(('shutdown', 'finished') in events, 'the guest powered off first:', events)
+        check(not any(e[0] == 'stopped' for e in events), 'QEMU did not stop:', events)
+        # this guest powers off on every boot, so it cycles: between a power-off and the
+        # restart QEMU is briefly paused; what matters is that the domain never shut off
+        state = info(h, 'g-restart')[0]
+        check(state in ('running', 'paused'), 'still active after the restart:', state)
+        print(f'# on_poweroff=restart: second boot after {elapsed():.1f} s; events {events}')
+    finally:
+        finish(h, 'g-restart', ev)
 
 
 def main():
