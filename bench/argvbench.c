@@ -38,16 +38,19 @@ static char *domain_xml(void) {
                                        "qcow2'/><target dev='vd%c' bus='virtio'/></disk>\n",
                                        i, 'a' + i);
         for (int i = 0; i < 2; i++)
-                g_string_append_printf(s, "    <disk type='file' device='cdrom'><target dev='hd%c' "
-                                          "bus='ide'/><readonly/></disk>\n",
+                g_string_append_printf(s,
+                                       "    <disk type='file' device='cdrom'><target dev='hd%c' "
+                                       "bus='ide'/><readonly/></disk>\n",
                                        'a' + i);
         for (int i = 0; i < 6; i++)
-                g_string_append_printf(s, "    <interface type='user'><mac "
-                                          "address='52:54:00:00:00:%02x'/><model type='%s'/>"
-                                          "</interface>\n",
+                g_string_append_printf(s,
+                                       "    <interface type='user'><mac "
+                                       "address='52:54:00:00:00:%02x'/><model type='%s'/>"
+                                       "</interface>\n",
                                        i, i % 2 ? "e1000" : "virtio");
         for (int i = 0; i < 4; i++)
-                g_string_append_printf(s, "    <serial type='pty'><target port='%d'/></serial>\n", i);
+                g_string_append_printf(s, "    <serial type='pty'><target port='%d'/></serial>\n",
+                                       i);
         g_string_append(s, "    <channel type='unix'><target type='virtio' "
                            "name='org.qemu.guest_agent.0'/></channel>\n"
                            "    <channel type='pty'><target type='virtio' name='org.example.0'/>"

@@ -49,7 +49,8 @@ static char *signature_skip(const VkStructType *t, const char *skip) {
 
 /*
  * Build the sd-bus vtable of @iface's methods (streaming methods excepted: D-Bus clients get
- * signals instead), all dispatched to @handler, and of its signals (for introspection). The strings the vtable points to are added to
+ * signals instead), all dispatched to @handler, and of its signals (for introspection). The strings
+ * the vtable points to are added to
  * @strings, which must outlive the vtable. Every method is marked unprivileged: authorisation
  * is ours (call.c), decided the same way for both wires.
  */
@@ -176,8 +177,7 @@ int vk_bus_object_vtable_new(const VkInterface *iface, const VkObjectInterface *
                                       .names = names },
                 };
         }
-        for (const VkField *f = oi->properties ? oi->properties->fields : NULL; f && f->name;
-             f++) {
+        for (const VkField *f = oi->properties ? oi->properties->fields : NULL; f && f->name; f++) {
                 VkStructType one = { .size = oi->properties->size,
                                      .fields = (const VkField[]){ *f, {} } };
                 char *sig;

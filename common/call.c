@@ -12,7 +12,7 @@
 #include "sd-glue.h"
 
 #define VARLINK_SERVICE "org.varlink.service"
-#define UID_CACHE_MAX 1024
+#define UID_CACHE_MAX   1024
 
 struct VkService {
         sd_event *event;
@@ -458,8 +458,7 @@ static void varlink_service_method(VkService *s, VkVarlinkConnection *conn, cons
                 json_builder_end_object(b);
         } else {
                 g_autofree char *full = g_strdup_printf("%s.%s", VARLINK_SERVICE, member);
-                return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
-                                           full);
+                return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method", full);
         }
 
         reply = json_builder_get_root(b);
@@ -473,9 +472,8 @@ static JsonObject *object_without(JsonObject *params, const char *drop) {
 
         for (GList *l = members; l; l = l->next)
                 if (strcmp(l->data, drop) != 0)
-                        json_object_set_member(o, l->data,
-                                               json_node_ref(json_object_get_member(params,
-                                                                                    l->data)));
+                        json_object_set_member(
+                                o, l->data, json_node_ref(json_object_get_member(params, l->data)));
         return o;
 }
 
@@ -496,8 +494,8 @@ static void service_on_varlink_method(VkVarlinkConnection *conn, const char *met
         if (strcmp(iface, VARLINK_SERVICE) == 0)
                 return varlink_service_method(s, conn, dot + 1, params);
         if (strcmp(iface, s->iface->varlink_name) != 0)
-                return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound",
-                                           "interface", iface);
+                return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound", "interface",
+                                           iface);
         m = vk_interface_find_method(s->iface, dot + 1);
         if (!m)
                 return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
@@ -627,8 +625,8 @@ static int service_on_bus_method(sd_bus_message *msg, void *userdata, sd_bus_err
 
         m = vk_interface_find_method(s->iface, sd_bus_message_get_member(msg));
         if (!m)
-                return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD,
-                                                  "no method %s", sd_bus_message_get_member(msg));
+                return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD, "no method %s",
+                                                  sd_bus_message_get_member(msg));
         return service_bus_dispatch(s, msg, m, NULL, NULL);
 }
 
@@ -670,8 +668,8 @@ static int objects_on_find(sd_bus *bus, const char *path, const char *interface,
         return 1;
 }
 
-static int objects_on_enumerate(sd_bus *bus, const char *prefix, void *userdata,
-                                char ***ret_nodes, sd_bus_error *ret_error) {
+static int objects_on_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
+                                sd_bus_error *ret_error) {
         ServiceObjects *so = userdata;
         g_auto(GStrv) keys = NULL;
         GPtrArray *paths;
@@ -705,8 +703,8 @@ static int objects_on_get_property(sd_bus *bus, const char *path, const char *in
         if (r >= 0)
                 r = objects_get(so, key, &props);
         if (r < 0)
-                return sd_bus_error_setf(ret_error, SD_BUS_ERROR_UNKNOWN_OBJECT,
-                                         "no object %s", path);
+                return sd_bus_error_setf(ret_error, SD_BUS_ERROR_UNKNOWN_OBJECT, "no object %s",
+                                         path);
         r = -ENOENT;
         for (const VkField *f = so->oi->properties->fields; f->name; f++)
                 if (strcmp(f->name, property) == 0) {
@@ -786,8 +784,8 @@ static int service_export_objects(VkService *s, const VkObjectInterface *oi, VkE
                                      s->vtable_strings, &so->vtable);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "bad declaration of %s", oi->bus_interface);
-        r = sd_bus_add_fallback_vtable(s->bus, &so->vtable_slot, oi->path_prefix,
-                                       oi->bus_interface, so->vtable, objects_on_find, so);
+        r = sd_bus_add_fallback_vtable(s->bus, &so->vtable_slot, oi->path_prefix, oi->bus_interface,
+                                       so->vtable, objects_on_find, so);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot export %s on the bus",
                                           oi->bus_interface);
@@ -983,8 +981,7 @@ int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr) {
                 if (r < 0)
                         return vk_error_set_errno(reterr, r, "cannot add an object manager at %s",
                                                   s->iface->bus_path);
-                s->objects = g_ptr_array_new_with_free_func(
-                        (GDestroyNotify) service_objects_free);
+                s->objects = g_ptr_array_new_with_free_func((GDestroyNotify) service_objects_free);
                 for (const VkObjectInterface *oi = s->iface->objects; oi->bus_interface; oi++) {
                         r = service_export_objects(s, oi, reterr);
                         if (r < 0)

@@ -23,10 +23,10 @@ typedef enum VkWire {
 
 typedef struct VkServiceOptions {
         const VkInterface *iface;
-        void *userdata;          /* passed to every handler */
-        bool session;            /* session instance: only our own uid may call */
-        const char *product;     /* for org.varlink.service.GetInfo */
-        const char *instance;    /* "system", "session" or "embedded", for GetVersion */
+        void *userdata;                /* passed to every handler */
+        bool session;                  /* session instance: only our own uid may call */
+        const char *product;           /* for org.varlink.service.GetInfo */
+        const char *instance;          /* "system", "session" or "embedded", for GetVersion */
         const VkVarlinkLimits *limits; /* NULL: defaults */
 } VkServiceOptions;
 

@@ -7,8 +7,8 @@
 #include "method.h"
 
 static const char *const field_type_names[_VK_FIELD_TYPE_MAX] = {
-        [VK_FIELD_STRING] = "string", [VK_FIELD_BOOL] = "bool",   [VK_FIELD_INT] = "int",
-        [VK_FIELD_UINT] = "uint",     [VK_FIELD_DOUBLE] = "float", [VK_FIELD_STRV] = "strv",
+        [VK_FIELD_STRING] = "string", [VK_FIELD_BOOL] = "bool",     [VK_FIELD_INT] = "int",
+        [VK_FIELD_UINT] = "uint",     [VK_FIELD_DOUBLE] = "float",  [VK_FIELD_STRV] = "strv",
         [VK_FIELD_ARRAY] = "array",   [VK_FIELD_STRUCT] = "struct",
 };
 
@@ -54,7 +54,7 @@ const VkErrorDecl vk_common_errors[] = {
         { VK_ERROR_LIMIT_EXCEEDED, NULL, "A resource limit was reached" },
         { VK_ERROR_INTERNAL, NULL, "An internal error occurred" },
         { VK_ERROR_SYSTEM, NULL, "A system call failed" },
-        {}
+        {},
 };
 
 /* Free what a decoded struct owns (strings, vectors, arrays), leaving @p zeroed. */

@@ -31,18 +31,18 @@ enum {
 typedef struct VkStructType VkStructType;
 
 typedef struct VkField {
-        const char *name;          /* camelCase, as on the wire */
+        const char *name; /* camelCase, as on the wire */
         VkFieldType type;
-        size_t offset;             /* offsetof() in the C struct */
+        size_t offset; /* offsetof() in the C struct */
         unsigned flags;
-        const VkStructType *sub;   /* element type of ARRAY and STRUCT */
-        const char *doc;           /* one line, shown in the varlink IDL */
+        const VkStructType *sub; /* element type of ARRAY and STRUCT */
+        const char *doc;         /* one line, shown in the varlink IDL */
 } VkField;
 
 struct VkStructType {
-        const char *name;          /* varlink type name (PascalCase); NULL for parameter lists */
-        size_t size;               /* sizeof() the C struct */
-        const VkField *fields;     /* terminated by an entry with name == NULL */
+        const char *name;      /* varlink type name (PascalCase); NULL for parameter lists */
+        size_t size;           /* sizeof() the C struct */
+        const VkField *fields; /* terminated by an entry with name == NULL */
         const char *doc;
 };
 
@@ -62,8 +62,8 @@ typedef enum VkAuth {
 
 /* Method flags */
 enum {
-        VK_METHOD_STREAM = 1 << 0,      /* varlink: replies with "continues" (needs "more");
-                                         * not exported on D-Bus, which uses signals instead */
+        VK_METHOD_STREAM = 1 << 0, /* varlink: replies with "continues" (needs "more");
+                                    * not exported on D-Bus, which uses signals instead */
 };
 
 typedef struct VkCall VkCall;
@@ -77,9 +77,9 @@ typedef struct VkCall VkCall;
 typedef int (*VkMethodHandler)(VkCall *call, void *params, void *userdata);
 
 typedef struct VkMethod {
-        const char *name;          /* PascalCase */
-        const VkStructType *in;    /* parameters (NULL: none) */
-        const VkStructType *out;   /* result (NULL: empty) */
+        const char *name;        /* PascalCase */
+        const VkStructType *in;  /* parameters (NULL: none) */
+        const VkStructType *out; /* result (NULL: empty) */
         VkMethodHandler handler;
         VkAuth auth;
         unsigned flags;
@@ -94,8 +94,8 @@ typedef struct VkErrorDecl {
 
 /* A D-Bus signal of the interface's object (varlink clients use a streaming method instead). */
 typedef struct VkSignal {
-        const char *name;          /* PascalCase member */
-        const VkStructType *args;  /* the signal's arguments (NULL: none) */
+        const char *name;         /* PascalCase member */
+        const VkStructType *args; /* the signal's arguments (NULL: none) */
         const char *doc;
 } VkSignal;
 
@@ -106,9 +106,9 @@ typedef struct VkSignal {
  * object's method and the interface's method are one declaration and one handler.
  */
 typedef struct VkObjectMethod {
-        const char *name;          /* member on the object interface: "Start" */
-        const char *method;        /* the interface method it runs: "StartDomain" */
-        const char *key;           /* the parameter the object's key fills: "domain" */
+        const char *name;   /* member on the object interface: "Start" */
+        const char *method; /* the interface method it runs: "StartDomain" */
+        const char *key;    /* the parameter the object's key fills: "domain" */
 } VkObjectMethod;
 
 /*
@@ -128,11 +128,11 @@ typedef int (*VkObjectListFunc)(char ***ret_keys, void *userdata);
  * service's userdata.
  */
 typedef struct VkObjectInterface {
-        const char *bus_interface;       /* io.virtkit.Qemu1.Domain */
-        const char *path_prefix;         /* /io/virtkit/Qemu1/domain */
-        const VkObjectMethod *methods;   /* terminated by name == NULL; may be NULL */
-        const VkStructType *properties;  /* read-only; fields of type STRING, BOOL, INT,
-                                          * UINT, DOUBLE or STRV; may be NULL */
+        const char *bus_interface;      /* io.virtkit.Qemu1.Domain */
+        const char *path_prefix;        /* /io/virtkit/Qemu1/domain */
+        const VkObjectMethod *methods;  /* terminated by name == NULL; may be NULL */
+        const VkStructType *properties; /* read-only; fields of type STRING, BOOL, INT,
+                                         * UINT, DOUBLE or STRV; may be NULL */
         VkObjectListFunc list;
         VkObjectGetFunc get;
         const char *doc;
@@ -169,7 +169,7 @@ extern const VkErrorDecl vk_common_errors[];
 #define VK_FIELD_PTR(p, f) ((void *) ((uint8_t *) (p) + (f)->offset))
 
 /* The names of interface @Name ("Qemu") with polkit prefix io.virtkit.@lower ("qemu"). */
-#define VK_INTERFACE_NAMES(Name, lower)                                                           \
-        .varlink_name = "io.virtkit." Name, .bus_name = "io.virtkit." Name "1",                  \
-        .bus_path = "/io/virtkit/" Name "1", .bus_interface = "io.virtkit." Name "1.Manager",    \
+#define VK_INTERFACE_NAMES(Name, lower)                                                            \
+        .varlink_name = "io.virtkit." Name, .bus_name = "io.virtkit." Name "1",                    \
+        .bus_path = "/io/virtkit/" Name "1", .bus_interface = "io.virtkit." Name "1.Manager",      \
         .polkit_prefix = "io.virtkit." lower

@@ -213,8 +213,7 @@ static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
  * vk_varlink_connection_reply() with the parameters already written as JSON text (an
  * object; NULL for {}), so a large reply need not be built as a tree first.
  */
-int vk_varlink_connection_reply_text(VkVarlinkConnection *c, const char *params,
-                                     bool continues) {
+int vk_varlink_connection_reply_text(VkVarlinkConnection *c, const char *params, bool continues) {
         static const char head[] = "{\"parameters\":";
         static const char more[] = ",\"continues\":true";
 

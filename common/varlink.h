@@ -62,8 +62,7 @@ bool vk_varlink_connection_is_open(VkVarlinkConnection *c);
 void vk_varlink_connection_set_userdata(VkVarlinkConnection *c, void *userdata);
 void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c);
 int vk_varlink_connection_reply(VkVarlinkConnection *c, JsonNode *params, bool continues);
-int vk_varlink_connection_reply_text(VkVarlinkConnection *c, const char *params,
-                                     bool continues);
+int vk_varlink_connection_reply_text(VkVarlinkConnection *c, const char *params, bool continues);
 int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error, JsonNode *params);
 void vk_varlink_connection_close(VkVarlinkConnection *c);
 

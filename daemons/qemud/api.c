@@ -10,7 +10,7 @@
 #include "log.h"
 #include "macro.h"
 
-#define SUBSCRIBERS_MAX 256
+#define SUBSCRIBERS_MAX     256
 #define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
 
 /* ---- parameter and result types ---- */
@@ -20,13 +20,13 @@ typedef struct StringResult {
         char *value;
 } StringResult;
 
-#define STRING_RESULT(var, field, what)                                                           \
-        static const VkStructType var = {                                                        \
-                .size = sizeof(StringResult),                                                     \
-                .fields = (const VkField[]){ { field, VK_FIELD_STRING,                            \
-                                               offsetof(StringResult, value), VK_FIELD_REQUIRED, \
-                                               NULL, what },                                      \
-                                             {} },                                                \
+#define STRING_RESULT(var, field, what)                                                            \
+        static const VkStructType var = {                                                          \
+                .size = sizeof(StringResult),                                                      \
+                .fields = (const VkField[]){ { field, VK_FIELD_STRING,                             \
+                                               offsetof(StringResult, value), VK_FIELD_REQUIRED,   \
+                                               NULL, what },                                       \
+                                             {} },                                                 \
         }
 
 STRING_RESULT(xml_result, "xml", "The XML document");
@@ -37,11 +37,15 @@ typedef struct DomainParams {
         char *domain;
 } DomainParams;
 
+static const VkField domain_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(DomainParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
+        {},
+};
+
 static const VkStructType domain_params = {
         .size = sizeof(DomainParams),
-        .fields = (const VkField[]){ { "domain", VK_FIELD_STRING, offsetof(DomainParams, domain),
-                                       VK_FIELD_REQUIRED, NULL, "The domain's name or UUID" },
-                                     {} },
+        .fields = domain_params_fields,
 };
 
 typedef struct DomCapsParams {
@@ -51,18 +55,20 @@ typedef struct DomCapsParams {
         char *virt_type;
 } DomCapsParams;
 
+static const VkField domcaps_params_fields[] = {
+        { "emulator", VK_FIELD_STRING, offsetof(DomCapsParams, emulator), 0, NULL,
+          "Path of the emulator binary" },
+        { "arch", VK_FIELD_STRING, offsetof(DomCapsParams, arch), 0, NULL,
+          "Guest architecture, e.g. x86_64" },
+        { "machine", VK_FIELD_STRING, offsetof(DomCapsParams, machine), 0, NULL,
+          "Machine type, e.g. q35" },
+        { "virtType", VK_FIELD_STRING, offsetof(DomCapsParams, virt_type), 0, NULL, "kvm or qemu" },
+        {},
+};
+
 static const VkStructType domcaps_params = {
         .size = sizeof(DomCapsParams),
-        .fields = (const VkField[]){
-                { "emulator", VK_FIELD_STRING, offsetof(DomCapsParams, emulator), 0, NULL,
-                  "Path of the emulator binary" },
-                { "arch", VK_FIELD_STRING, offsetof(DomCapsParams, arch), 0, NULL,
-                  "Guest architecture, e.g. x86_64" },
-                { "machine", VK_FIELD_STRING, offsetof(DomCapsParams, machine), 0, NULL,
-                  "Machine type, e.g. q35" },
-                { "virtType", VK_FIELD_STRING, offsetof(DomCapsParams, virt_type), 0, NULL,
-                  "kvm or qemu" },
-                {} },
+        .fields = domcaps_params_fields,
 };
 
 typedef struct NativeParams {
@@ -70,24 +76,30 @@ typedef struct NativeParams {
         char *text;
 } NativeParams;
 
+static const VkField to_native_params_fields[] = {
+        { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED, NULL,
+          "Only qemu-argv" },
+        { "xml", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED, NULL,
+          "The domain XML" },
+        {},
+};
+
 static const VkStructType to_native_params = {
         .size = sizeof(NativeParams),
-        .fields = (const VkField[]){
-                { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED,
-                  NULL, "Only qemu-argv" },
-                { "xml", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED, NULL,
-                  "The domain XML" },
-                {} },
+        .fields = to_native_params_fields,
+};
+
+static const VkField from_native_params_fields[] = {
+        { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED, NULL,
+          "Only qemu-argv" },
+        { "native", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED, NULL,
+          "The QEMU command line" },
+        {},
 };
 
 static const VkStructType from_native_params = {
         .size = sizeof(NativeParams),
-        .fields = (const VkField[]){
-                { "format", VK_FIELD_STRING, offsetof(NativeParams, format), VK_FIELD_REQUIRED,
-                  NULL, "Only qemu-argv" },
-                { "native", VK_FIELD_STRING, offsetof(NativeParams, text), VK_FIELD_REQUIRED,
-                  NULL, "The QEMU command line" },
-                {} },
+        .fields = from_native_params_fields,
 };
 
 typedef struct XmlParams {
@@ -95,21 +107,28 @@ typedef struct XmlParams {
         bool paused;
 } XmlParams;
 
+static const VkField define_params_fields[] = {
+        { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml), VK_FIELD_REQUIRED, NULL,
+          "The domain XML" },
+        {},
+};
+
 static const VkStructType define_params = {
         .size = sizeof(XmlParams),
-        .fields = (const VkField[]){ { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml),
-                                       VK_FIELD_REQUIRED, NULL, "The domain XML" },
-                                     {} },
+        .fields = define_params_fields,
+};
+
+static const VkField create_params_fields[] = {
+        { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml), VK_FIELD_REQUIRED, NULL,
+          "The domain XML" },
+        { "paused", VK_FIELD_BOOL, offsetof(XmlParams, paused), 0, NULL,
+          "Leave the vCPUs stopped" },
+        {},
 };
 
 static const VkStructType create_params = {
         .size = sizeof(XmlParams),
-        .fields = (const VkField[]){
-                { "xml", VK_FIELD_STRING, offsetof(XmlParams, xml), VK_FIELD_REQUIRED, NULL,
-                  "The domain XML" },
-                { "paused", VK_FIELD_BOOL, offsetof(XmlParams, paused), 0, NULL,
-                  "Leave the vCPUs stopped" },
-                {} },
+        .fields = create_params_fields,
 };
 
 typedef struct NameUuidResult {
@@ -117,12 +136,15 @@ typedef struct NameUuidResult {
         char *uuid;
 } NameUuidResult;
 
+static const VkField name_uuid_result_fields[] = {
+        { "name", VK_FIELD_STRING, offsetof(NameUuidResult, name), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(NameUuidResult, uuid), VK_FIELD_REQUIRED },
+        {},
+};
+
 static const VkStructType name_uuid_result = {
         .size = sizeof(NameUuidResult),
-        .fields = (const VkField[]){
-                { "name", VK_FIELD_STRING, offsetof(NameUuidResult, name), VK_FIELD_REQUIRED },
-                { "uuid", VK_FIELD_STRING, offsetof(NameUuidResult, uuid), VK_FIELD_REQUIRED },
-                {} },
+        .fields = name_uuid_result_fields,
 };
 
 typedef struct DomainSummary {
@@ -143,7 +165,7 @@ static const VkField domain_summary_fields[] = {
           "running, paused, shutdown, shutoff, crashed, ..." },
         { "persistent", VK_FIELD_BOOL, offsetof(DomainSummary, persistent), VK_FIELD_REQUIRED },
         { "autostart", VK_FIELD_BOOL, offsetof(DomainSummary, autostart), VK_FIELD_REQUIRED },
-        {}
+        {},
 };
 
 static const VkStructType domain_summary_type = {
@@ -166,29 +188,36 @@ typedef struct ListParams {
         bool autostart;
 } ListParams;
 
+static const VkField list_params_fields[] = {
+        { "active", VK_FIELD_BOOL, offsetof(ListParams, active), 0, NULL,
+          "Running domains (with inactive, or neither: both)" },
+        { "inactive", VK_FIELD_BOOL, offsetof(ListParams, inactive), 0 },
+        { "persistent", VK_FIELD_BOOL, offsetof(ListParams, persistent), 0, NULL,
+          "Defined domains (with transient, or neither: both)" },
+        { "transient", VK_FIELD_BOOL, offsetof(ListParams, transient), 0 },
+        { "autostart", VK_FIELD_BOOL, offsetof(ListParams, autostart), 0, NULL,
+          "Only domains with autostart" },
+        {},
+};
+
 static const VkStructType list_params = {
         .size = sizeof(ListParams),
-        .fields = (const VkField[]){
-                { "active", VK_FIELD_BOOL, offsetof(ListParams, active), 0, NULL,
-                  "Running domains (with inactive, or neither: both)" },
-                { "inactive", VK_FIELD_BOOL, offsetof(ListParams, inactive), 0 },
-                { "persistent", VK_FIELD_BOOL, offsetof(ListParams, persistent), 0, NULL,
-                  "Defined domains (with transient, or neither: both)" },
-                { "transient", VK_FIELD_BOOL, offsetof(ListParams, transient), 0 },
-                { "autostart", VK_FIELD_BOOL, offsetof(ListParams, autostart), 0, NULL,
-                  "Only domains with autostart" },
-                {} },
+        .fields = list_params_fields,
 };
 
 typedef struct ListResult {
         VkArray domains;
 } ListResult;
 
+static const VkField list_result_fields[] = {
+        { "domains", VK_FIELD_ARRAY, offsetof(ListResult, domains), VK_FIELD_REQUIRED,
+          &domain_summary_type },
+        {},
+};
+
 static const VkStructType list_result = {
         .size = sizeof(ListResult),
-        .fields = (const VkField[]){ { "domains", VK_FIELD_ARRAY, offsetof(ListResult, domains),
-                                       VK_FIELD_REQUIRED, &domain_summary_type },
-                                     {} },
+        .fields = list_result_fields,
 };
 
 typedef struct LookupParams {
@@ -197,14 +226,17 @@ typedef struct LookupParams {
         int64_t id;
 } LookupParams;
 
+static const VkField lookup_params_fields[] = {
+        { "name", VK_FIELD_STRING, offsetof(LookupParams, name), 0 },
+        { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0 },
+        { "id", VK_FIELD_INT, offsetof(LookupParams, id), 0, NULL,
+          "Exactly one of name, uuid and id (> 0) is given" },
+        {},
+};
+
 static const VkStructType lookup_params = {
         .size = sizeof(LookupParams),
-        .fields = (const VkField[]){
-                { "name", VK_FIELD_STRING, offsetof(LookupParams, name), 0 },
-                { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0 },
-                { "id", VK_FIELD_INT, offsetof(LookupParams, id), 0, NULL,
-                  "Exactly one of name, uuid and id (> 0) is given" },
-                {} },
+        .fields = lookup_params_fields,
 };
 
 typedef struct GetXmlParams {
@@ -213,15 +245,18 @@ typedef struct GetXmlParams {
         bool secure;
 } GetXmlParams;
 
+static const VkField get_xml_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(GetXmlParams, domain), VK_FIELD_REQUIRED },
+        { "inactive", VK_FIELD_BOOL, offsetof(GetXmlParams, inactive), 0, NULL,
+          "The persistent definition even while running" },
+        { "secure", VK_FIELD_BOOL, offsetof(GetXmlParams, secure), 0, NULL,
+          "Include passwords (root or the session owner only)" },
+        {},
+};
+
 static const VkStructType get_xml_params = {
         .size = sizeof(GetXmlParams),
-        .fields = (const VkField[]){
-                { "domain", VK_FIELD_STRING, offsetof(GetXmlParams, domain), VK_FIELD_REQUIRED },
-                { "inactive", VK_FIELD_BOOL, offsetof(GetXmlParams, inactive), 0, NULL,
-                  "The persistent definition even while running" },
-                { "secure", VK_FIELD_BOOL, offsetof(GetXmlParams, secure), 0, NULL,
-                  "Include passwords (root or the session owner only)" },
-                {} },
+        .fields = get_xml_params_fields,
 };
 
 typedef struct StartParams {
@@ -229,30 +264,39 @@ typedef struct StartParams {
         bool paused;
 } StartParams;
 
+static const VkField start_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+        { "paused", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
+          "Leave the vCPUs stopped" },
+        {},
+};
+
 static const VkStructType start_params = {
         .size = sizeof(StartParams),
-        .fields = (const VkField[]){
-                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
-                { "paused", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
-                  "Leave the vCPUs stopped" },
-                {} },
+        .fields = start_params_fields,
+};
+
+static const VkField destroy_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+        { "graceful", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
+          "SIGTERM only, never SIGKILL" },
+        {},
 };
 
 static const VkStructType destroy_params = {
         .size = sizeof(StartParams),
-        .fields = (const VkField[]){
-                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
-                { "graceful", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
-                  "SIGTERM only, never SIGKILL" },
-                {} },
+        .fields = destroy_params_fields,
+};
+
+static const VkField autostart_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+        { "enabled", VK_FIELD_BOOL, offsetof(StartParams, paused), VK_FIELD_REQUIRED },
+        {},
 };
 
 static const VkStructType autostart_params = {
         .size = sizeof(StartParams),
-        .fields = (const VkField[]){
-                { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
-                { "enabled", VK_FIELD_BOOL, offsetof(StartParams, paused), VK_FIELD_REQUIRED },
-                {} },
+        .fields = autostart_params_fields,
 };
 
 typedef struct InfoResult {
@@ -264,19 +308,22 @@ typedef struct InfoResult {
         uint64_t cpu_time;
 } InfoResult;
 
+static const VkField info_result_fields[] = {
+        { "state", VK_FIELD_STRING, offsetof(InfoResult, state), VK_FIELD_REQUIRED },
+        { "reason", VK_FIELD_STRING, offsetof(InfoResult, reason), VK_FIELD_REQUIRED },
+        { "memory", VK_FIELD_UINT, offsetof(InfoResult, memory), VK_FIELD_REQUIRED, NULL,
+          "KiB the guest has now (0 when shut off)" },
+        { "maxMemory", VK_FIELD_UINT, offsetof(InfoResult, max_memory), VK_FIELD_REQUIRED, NULL,
+          "KiB" },
+        { "vcpus", VK_FIELD_UINT, offsetof(InfoResult, vcpus), VK_FIELD_REQUIRED },
+        { "cpuTime", VK_FIELD_UINT, offsetof(InfoResult, cpu_time), VK_FIELD_REQUIRED, NULL,
+          "Nanoseconds of CPU time QEMU used" },
+        {},
+};
+
 static const VkStructType info_result = {
         .size = sizeof(InfoResult),
-        .fields = (const VkField[]){
-                { "state", VK_FIELD_STRING, offsetof(InfoResult, state), VK_FIELD_REQUIRED },
-                { "reason", VK_FIELD_STRING, offsetof(InfoResult, reason), VK_FIELD_REQUIRED },
-                { "memory", VK_FIELD_UINT, offsetof(InfoResult, memory), VK_FIELD_REQUIRED, NULL,
-                  "KiB the guest has now (0 when shut off)" },
-                { "maxMemory", VK_FIELD_UINT, offsetof(InfoResult, max_memory),
-                  VK_FIELD_REQUIRED, NULL, "KiB" },
-                { "vcpus", VK_FIELD_UINT, offsetof(InfoResult, vcpus), VK_FIELD_REQUIRED },
-                { "cpuTime", VK_FIELD_UINT, offsetof(InfoResult, cpu_time), VK_FIELD_REQUIRED,
-                  NULL, "Nanoseconds of CPU time QEMU used" },
-                {} },
+        .fields = info_result_fields,
 };
 
 typedef struct MonitorParams {
@@ -285,25 +332,31 @@ typedef struct MonitorParams {
         bool hmp;
 } MonitorParams;
 
+static const VkField monitor_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(MonitorParams, domain), VK_FIELD_REQUIRED },
+        { "command", VK_FIELD_STRING, offsetof(MonitorParams, command), VK_FIELD_REQUIRED, NULL,
+          "QMP JSON, or an HMP command line with hmp" },
+        { "hmp", VK_FIELD_BOOL, offsetof(MonitorParams, hmp), 0 },
+        {},
+};
+
 static const VkStructType monitor_params = {
         .size = sizeof(MonitorParams),
-        .fields = (const VkField[]){
-                { "domain", VK_FIELD_STRING, offsetof(MonitorParams, domain), VK_FIELD_REQUIRED },
-                { "command", VK_FIELD_STRING, offsetof(MonitorParams, command),
-                  VK_FIELD_REQUIRED, NULL, "QMP JSON, or an HMP command line with hmp" },
-                { "hmp", VK_FIELD_BOOL, offsetof(MonitorParams, hmp), 0 },
-                {} },
+        .fields = monitor_params_fields,
 };
 
 typedef struct AttachParams {
         int64_t pid;
 } AttachParams;
 
+static const VkField attach_params_fields[] = {
+        { "pid", VK_FIELD_INT, offsetof(AttachParams, pid), VK_FIELD_REQUIRED },
+        {},
+};
+
 static const VkStructType attach_params = {
         .size = sizeof(AttachParams),
-        .fields = (const VkField[]){
-                { "pid", VK_FIELD_INT, offsetof(AttachParams, pid), VK_FIELD_REQUIRED },
-                {} },
+        .fields = attach_params_fields,
 };
 
 typedef struct EventArgs {
@@ -313,17 +366,20 @@ typedef struct EventArgs {
         char *detail;
 } EventArgs;
 
+static const VkField event_type_fields[] = {
+        { "name", VK_FIELD_STRING, offsetof(EventArgs, name), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(EventArgs, uuid), VK_FIELD_REQUIRED },
+        { "event", VK_FIELD_STRING, offsetof(EventArgs, event), VK_FIELD_REQUIRED, NULL,
+          "defined, undefined, started, suspended, resumed, stopped, shutdown, "
+          "crashed, rebooted" },
+        { "detail", VK_FIELD_STRING, offsetof(EventArgs, detail), VK_FIELD_REQUIRED, NULL,
+          "booted, destroyed, crashed, shutdown, failed, ..." },
+        {},
+};
+
 static const VkStructType event_type = {
         .size = sizeof(EventArgs),
-        .fields = (const VkField[]){
-                { "name", VK_FIELD_STRING, offsetof(EventArgs, name), VK_FIELD_REQUIRED },
-                { "uuid", VK_FIELD_STRING, offsetof(EventArgs, uuid), VK_FIELD_REQUIRED },
-                { "event", VK_FIELD_STRING, offsetof(EventArgs, event), VK_FIELD_REQUIRED, NULL,
-                  "defined, undefined, started, suspended, resumed, stopped, shutdown, "
-                  "crashed, rebooted" },
-                { "detail", VK_FIELD_STRING, offsetof(EventArgs, detail), VK_FIELD_REQUIRED,
-                  NULL, "booted, destroyed, crashed, shutdown, failed, ..." },
-                {} },
+        .fields = event_type_fields,
 };
 
 /* ---- helpers ---- */
@@ -381,9 +437,9 @@ static int api_get_domain_capabilities(VkCall *call, void *params, void *userdat
 static int api_xml_to_native(VkCall *call, void *params, void *userdata) {
         const NativeParams *p = params;
 
-        return api_async(call, vk_qemu_driver_xml_to_native(api_driver(userdata), p->format,
-                                                            p->text, api_on_done, call,
-                                                            vk_call_error(call)));
+        return api_async(call,
+                         vk_qemu_driver_xml_to_native(api_driver(userdata), p->format, p->text,
+                                                      api_on_done, call, vk_call_error(call)));
 }
 
 static int api_xml_from_native(VkCall *call, void *params, void *userdata) {
@@ -580,8 +636,8 @@ static int api_monitor_command(VkCall *call, void *params, void *userdata) {
         const MonitorParams *p = params;
 
         return api_async(call, vk_qemu_driver_monitor_command(api_driver(userdata), p->domain,
-                                                              p->command, p->hmp, api_on_done,
-                                                              call, vk_call_error(call)));
+                                                              p->command, p->hmp, api_on_done, call,
+                                                              vk_call_error(call)));
 }
 
 static int api_attach(VkCall *call, void *params, void *userdata) {
@@ -626,12 +682,10 @@ static int api_subscribe(VkCall *call, void *params, void *userdata) {
         api_prune_subscribers(q);
         if (q->subscribers->len >= SUBSCRIBERS_MAX)
                 return vk_error_set(vk_call_error(call), VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
-                                    "SubscribeEvents: more than %d subscribers",
-                                    SUBSCRIBERS_MAX);
+                                    "SubscribeEvents: more than %d subscribers", SUBSCRIBERS_MAX);
         if (!q->prune_timer) {
-                r = sd_event_add_time_relative(q->event, &q->prune_timer,
-                                               CLOCK_MONOTONIC, PRUNE_INTERVAL_USEC, 0,
-                                               api_on_prune_timer, q);
+                r = sd_event_add_time_relative(q->event, &q->prune_timer, CLOCK_MONOTONIC,
+                                               PRUNE_INTERVAL_USEC, 0, api_on_prune_timer, q);
                 if (r < 0)
                         return vk_error_set_errno(vk_call_error(call), r,
                                                   "Failed to watch the subscription");
@@ -687,21 +741,22 @@ typedef struct DomainProps {
         bool autostart;
 } DomainProps;
 
+static const VkField domain_props_type_fields[] = {
+        { "Name", VK_FIELD_STRING, offsetof(DomainProps, name), VK_FIELD_REQUIRED },
+        { "UUID", VK_FIELD_STRING, offsetof(DomainProps, uuid), VK_FIELD_REQUIRED },
+        { "Id", VK_FIELD_INT, offsetof(DomainProps, id), VK_FIELD_REQUIRED | VK_FIELD_INT32, NULL,
+          "-1 when shut off" },
+        { "State", VK_FIELD_STRING, offsetof(DomainProps, state), VK_FIELD_REQUIRED, NULL,
+          "running, paused, shutdown, shutoff, crashed, ..." },
+        { "Active", VK_FIELD_BOOL, offsetof(DomainProps, active), VK_FIELD_REQUIRED },
+        { "Persistent", VK_FIELD_BOOL, offsetof(DomainProps, persistent), VK_FIELD_REQUIRED },
+        { "Autostart", VK_FIELD_BOOL, offsetof(DomainProps, autostart), VK_FIELD_REQUIRED },
+        {},
+};
+
 static const VkStructType domain_props_type = {
         .size = sizeof(DomainProps),
-        .fields = (const VkField[]){
-                { "Name", VK_FIELD_STRING, offsetof(DomainProps, name), VK_FIELD_REQUIRED },
-                { "UUID", VK_FIELD_STRING, offsetof(DomainProps, uuid), VK_FIELD_REQUIRED },
-                { "Id", VK_FIELD_INT, offsetof(DomainProps, id),
-                  VK_FIELD_REQUIRED | VK_FIELD_INT32, NULL, "-1 when shut off" },
-                { "State", VK_FIELD_STRING, offsetof(DomainProps, state), VK_FIELD_REQUIRED,
-                  NULL, "running, paused, shutdown, shutoff, crashed, ..." },
-                { "Active", VK_FIELD_BOOL, offsetof(DomainProps, active), VK_FIELD_REQUIRED },
-                { "Persistent", VK_FIELD_BOOL, offsetof(DomainProps, persistent),
-                  VK_FIELD_REQUIRED },
-                { "Autostart", VK_FIELD_BOOL, offsetof(DomainProps, autostart),
-                  VK_FIELD_REQUIRED },
-                {} },
+        .fields = domain_props_type_fields,
 };
 
 /* The objects are keyed by UUID: a name can be reused by another domain, a UUID cannot. */
@@ -751,7 +806,7 @@ static const VkObjectMethod domain_object_methods[] = {
         { "Undefine", "UndefineDomain", "domain" },
         { "GetXML", "GetDomainXML", "domain" },
         { "SetAutostart", "SetDomainAutostart", "domain" },
-        {}
+        {},
 };
 
 static const VkObjectInterface qemu_objects[] = {
@@ -764,7 +819,7 @@ static const VkObjectInterface qemu_objects[] = {
                 .get = api_domain_object_get,
                 .doc = "One domain: its lifecycle methods and properties",
         },
-        {}
+        {},
 };
 
 /* The driver's hook: announce the domain's object as added, changed or removed. */
@@ -776,8 +831,8 @@ static void api_on_domain_changed(VkQemuDriver *drv, VkDomainObj *obj, void *use
                 return;
         r = vk_service_update_object(q->service, &qemu_objects[0], obj->uuid_str);
         if (r < 0)
-                vk_log_debug("Failed to announce the change of domain '%s' on D-Bus: %s",
-                             obj->name, g_strerror(-r));
+                vk_log_debug("Failed to announce the change of domain '%s' on D-Bus: %s", obj->name,
+                             g_strerror(-r));
 }
 
 /* ---- the interface ---- */
@@ -787,8 +842,8 @@ static const VkMethod qemu_methods[] = {
           "The host's capabilities XML (emulators probed on first use, then cached)." },
         { "GetDomainCapabilities", &domcaps_params, &xml_result, api_get_domain_capabilities,
           VK_AUTH_READ, 0, "What an emulator, machine and virt type support, as XML." },
-        { "DomainXMLToNative", &to_native_params, &native_result, api_xml_to_native,
-          VK_AUTH_READ, 0, "The QEMU command line a domain XML would start (qemu-argv)." },
+        { "DomainXMLToNative", &to_native_params, &native_result, api_xml_to_native, VK_AUTH_READ,
+          0, "The QEMU command line a domain XML would start (qemu-argv)." },
         { "DomainXMLFromNative", &from_native_params, &xml_result, api_xml_from_native,
           VK_AUTH_READ, 0, "Removed: always fails with NotSupported." },
         { "DefineDomain", &define_params, &name_uuid_result, api_define, VK_AUTH_MANAGE, 0,
@@ -822,13 +877,12 @@ static const VkMethod qemu_methods[] = {
         { "SetDomainAutostart", &autostart_params, NULL, api_set_autostart, VK_AUTH_MANAGE, 0,
           "Start the domain when the daemon starts after a host boot." },
         { "QemuMonitorCommand", &monitor_params, &reply_result, api_monitor_command,
-          VK_AUTH_MONITOR, 0,
-          "Pass a QMP (or HMP) command to QEMU unchecked; taints the domain." },
+          VK_AUTH_MONITOR, 0, "Pass a QMP (or HMP) command to QEMU unchecked; taints the domain." },
         { "QemuAttach", &attach_params, NULL, api_attach, VK_AUTH_MONITOR, 0,
           "Removed: always fails with NotSupported." },
         { "SubscribeEvents", NULL, &event_type, api_subscribe, VK_AUTH_READ, VK_METHOD_STREAM,
           "One reply per lifecycle event (call with more); D-Bus: the DomainEvent signal." },
-        {}
+        {},
 };
 
 static const VkMethod *const qemu_method_tables[] = {
@@ -841,12 +895,12 @@ static const VkErrorDecl qemu_errors[] = {
         { "NoSuchDomain", VK_STRV("domain"), "No domain has this name, UUID or id" },
         { "QmpError", VK_STRV("class"), "QEMU answered a monitor command with an error" },
         { "QmpDisconnected", NULL, "The monitor connection to QEMU is gone" },
-        {}
+        {},
 };
 
 static const VkSignal qemu_signals[] = {
         { "DomainEvent", &event_type, "A domain lifecycle event" },
-        {}
+        {},
 };
 
 const VkInterface vk_qemu_interface = {

@@ -19,11 +19,11 @@
 #include "qemu-process.h"
 #include "sd-glue.h"
 
-#define START_JOB_TIMEOUT_USEC (90ULL * 1000 * 1000)
-#define DESTROY_JOB_TIMEOUT_USEC (30ULL * 1000 * 1000)
+#define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
+#define DESTROY_JOB_TIMEOUT_USEC      (30ULL * 1000 * 1000)
 #define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
-#define DESTROY_KILL_GRACE_USEC (5ULL * 1000 * 1000)
-#define QMP_JOB_TIMEOUT_USEC (60ULL * 1000 * 1000)
+#define DESTROY_KILL_GRACE_USEC       (5ULL * 1000 * 1000)
+#define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
 
 typedef void (*CapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error, void *ud);
 
@@ -32,7 +32,7 @@ typedef struct CapsWaiter {
         VkQemuDriver *drv;
         CapsFunc fn;
         void *userdata;
-        VkQemuCaps *caps;        /* known already: delivered from a defer source */
+        VkQemuCaps *caps; /* known already: delivered from a defer source */
         sd_event_source *defer;
 } CapsWaiter;
 
@@ -41,7 +41,7 @@ typedef struct CapsProbe {
         VkQemuDriver *drv;
         char *binary;
         VkQemuCapsProbe *probe;
-        GPtrArray *waiters;      /* CapsWaiter */
+        GPtrArray *waiters; /* CapsWaiter */
 } CapsProbe;
 
 struct VkQemuDriver {
@@ -50,9 +50,9 @@ struct VkQemuDriver {
         VkInstanceKind kind;
         VkQemuConfig *cfg;
         VkDomainList *domains;
-        GHashTable *caps;        /* binary → VkQemuCaps */
-        GHashTable *probes;      /* binary → CapsProbe */
-        GHashTable *waiters;     /* CapsWaiter set (deferred deliveries) */
+        GHashTable *caps;    /* binary → VkQemuCaps */
+        GHashTable *probes;  /* binary → CapsProbe */
+        GHashTable *waiters; /* CapsWaiter set (deferred deliveries) */
         VkQemuDriverCallbacks cb;
         void *userdata;
         bool freeing;
@@ -194,13 +194,11 @@ static int driver_get_caps(VkQemuDriver *drv, const char *binary, CapsFunc fn, v
                 if (r < 0) {
                         g_free(w);
                         return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                            "cannot use emulator '%s': %s", binary,
-                                            g_strerror(-r));
+                                            "cannot use emulator '%s': %s", binary, g_strerror(-r));
                 }
                 if (r > 0) {
                         caps = loaded;
-                        g_hash_table_replace(drv->caps, g_strdup(binary),
-                                             vk_qemu_caps_ref(loaded));
+                        g_hash_table_replace(drv->caps, g_strdup(binary), vk_qemu_caps_ref(loaded));
                 }
         }
         if (caps) {
@@ -218,8 +216,8 @@ static int driver_get_caps(VkQemuDriver *drv, const char *binary, CapsFunc fn, v
         cp->drv = drv;
         cp->binary = g_strdup(binary);
         cp->waiters = g_ptr_array_new();
-        r = vk_qemu_caps_probe_async(drv->event, binary, drv->paths->cache_dir, caps_on_probed,
-                                     cp, &cp->probe, reterr);
+        r = vk_qemu_caps_probe_async(drv->event, binary, drv->paths->cache_dir, caps_on_probed, cp,
+                                     &cp->probe, reterr);
         if (r < 0) {
                 caps_probe_free(cp);
                 g_free(w);
@@ -260,8 +258,7 @@ static void on_caps_for_capabilities(VkQemuDriver *drv, VkQemuCaps *caps, const 
         g_autofree char *xml = NULL;
         VkQemuHostInfo host = { .arch = driver_host_arch() };
 
-        if (caps && vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, NULL, 0, &xml,
-                                                         &err) >= 0)
+        if (caps && vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, NULL, 0, &xml, &err) >= 0)
                 op->done(drv, xml, NULL, op->userdata);
         else
                 op->done(drv, NULL, caps ? &err : error, op->userdata);
@@ -272,8 +269,8 @@ static void on_caps_for_capabilities(VkQemuDriver *drv, VkQemuCaps *caps, const 
  * The host's <capabilities> XML, from the capabilities of the default emulator (probed on
  * first use, then cached). @done gets the XML.
  */
-int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done,
-                                    void *userdata, VkError *reterr) {
+int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done, void *userdata,
+                                    VkError *reterr) {
         g_autofree char *binary = driver_default_binary(drv, NULL);
         StringOp *op = string_op_new(done, userdata);
         int r;
@@ -428,11 +425,10 @@ static bool list_match(VkDomainObj *obj, unsigned flags) {
         unsigned state = flags & (VK_QEMU_LIST_ACTIVE | VK_QEMU_LIST_INACTIVE);
         unsigned pers = flags & (VK_QEMU_LIST_PERSISTENT | VK_QEMU_LIST_TRANSIENT);
 
-        if (state && !(state & (vk_domain_obj_is_active(obj) ? VK_QEMU_LIST_ACTIVE
-                                                              : VK_QEMU_LIST_INACTIVE)))
+        if (state &&
+            !(state & (vk_domain_obj_is_active(obj) ? VK_QEMU_LIST_ACTIVE : VK_QEMU_LIST_INACTIVE)))
                 return false;
-        if (pers && !(pers & (obj->persistent ? VK_QEMU_LIST_PERSISTENT
-                                              : VK_QEMU_LIST_TRANSIENT)))
+        if (pers && !(pers & (obj->persistent ? VK_QEMU_LIST_PERSISTENT : VK_QEMU_LIST_TRANSIENT)))
                 return false;
         if ((flags & VK_QEMU_LIST_AUTOSTART) && !obj->autostart)
                 return false;
@@ -491,8 +487,7 @@ int vk_qemu_driver_lookup_by(VkQemuDriver *drv, const char *name, const char *uu
                 r = vk_error_set(reterr, "NoSuchDomain", -ENOENT, "no domain with matching %s",
                                  what);
                 if (reterr)
-                        vk_error_add_param(reterr, "domain",
-                                           name ? name : uuid ? uuid : what);
+                        vk_error_add_param(reterr, "domain", name ? name : uuid ? uuid : what);
                 return r;
         }
         *ret_obj = obj;
@@ -534,9 +529,9 @@ int vk_qemu_driver_get_info(VkQemuDriver *drv, const char *domain, VkQemuDomainI
         info.state = obj->state;
         info.reason = obj->reason;
         info.max_memory_kib = def->memory_kib;
-        info.memory_kib = obj->live ? (def->current_memory_kib ? def->current_memory_kib
-                                                                : def->memory_kib)
-                                    : 0;
+        info.memory_kib =
+                obj->live ? (def->current_memory_kib ? def->current_memory_kib : def->memory_kib)
+                          : 0;
         info.vcpus = def->vcpus_current ? def->vcpus_current : def->vcpus;
         if (obj->process)
                 (void) vk_qemu_process_cpu_time(obj->process, &info.cpu_time_ns);
@@ -589,8 +584,7 @@ static void domain_set_run_state(VkQemuDriver *drv, VkDomainObj *obj, VkDomainSt
 }
 
 /* QEMU is gone (or never came up): forget the runtime state, drop a transient domain. */
-static void domain_stopped(VkQemuDriver *drv, VkDomainObj *obj, VkDomainReason reason,
-                           bool emit) {
+static void domain_stopped(VkQemuDriver *drv, VkDomainObj *obj, VkDomainReason reason, bool emit) {
         g_autoptr(VkDomainObj) ref = vk_domain_obj_ref(obj);
         VkQemuJob *job = obj->job;
 
@@ -630,18 +624,17 @@ static void domain_restart_guest(VkDomainObj *obj) {
         (void) vk_qmp_execute(qmp, "cont", NULL, domain_qmp_ignore, NULL, NULL, NULL);
 }
 
-static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *data,
-                             void *userdata) {
+static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *data, void *userdata) {
         VkDomainObj *obj = userdata;
         VkQemuDriver *drv = obj->driver;
         const VkDomainDef *def = obj->live ? obj->live : obj->def;
 
         if (strcmp(name, "SHUTDOWN") == 0) {
-                bool guest = data && json_object_get_boolean_member_with_default(data, "guest",
-                                                                                 false);
-                const char *why = data ? json_object_get_string_member_with_default(
-                                                 data, "reason", "unknown")
-                                       : "unknown";
+                bool guest =
+                        data && json_object_get_boolean_member_with_default(data, "guest", false);
+                const char *why =
+                        data ? json_object_get_string_member_with_default(data, "reason", "unknown")
+                             : "unknown";
 
                 obj->guest_shutdown = true;
                 driver_emit(drv, obj, "shutdown", guest ? "finished" : why);
@@ -652,8 +645,7 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                          * -no-shutdown (on_poweroff is not destroy) QEMU only stops, so end
                          * it here: its exit is "shutdown" */
                         if (def->on_poweroff != VK_LIFECYCLE_DESTROY)
-                                (void) vk_qemu_process_terminate(p, false,
-                                                                 DESTROY_KILL_GRACE_USEC);
+                                (void) vk_qemu_process_terminate(p, false, DESTROY_KILL_GRACE_USEC);
                 } else if (def->on_poweroff == VK_LIFECYCLE_RESTART) {
                         obj->guest_shutdown = false;
                         domain_restart_guest(obj);
@@ -670,8 +662,7 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                                              obj->guest_shutdown ? VK_DOMAIN_REASON_SHUTDOWN
                                                                  : VK_DOMAIN_REASON_USER);
         } else if (strcmp(name, "RESUME") == 0) {
-                domain_set_run_state(drv, obj, VK_DOMAIN_STATE_RUNNING,
-                                     VK_DOMAIN_REASON_UNPAUSED);
+                domain_set_run_state(drv, obj, VK_DOMAIN_STATE_RUNNING, VK_DOMAIN_REASON_UNPAUSED);
         } else if (strcmp(name, "GUEST_PANICKED") == 0) {
                 driver_emit(drv, obj, "crashed", "panicked");
                 switch (def->on_crash) {
@@ -707,8 +698,7 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                         return;
                 }
                 if (p->paused_at_start) {
-                        vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED,
-                                                VK_DOMAIN_REASON_USER);
+                        vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_USER);
                         driver_changed(drv, obj);
                 }
                 if (!p->qmp)
@@ -770,8 +760,7 @@ typedef struct JobReply {
         bool created; /* CreateDomain: drop the transient domain if the start fails */
 } JobReply;
 
-static void job_on_done(VkQemuJob *job, const char *result, const VkError *error,
-                        void *userdata) {
+static void job_on_done(VkQemuJob *job, const char *result, const VkError *error, void *userdata) {
         JobReply *reply = userdata;
         VkDomainObj *obj = job->obj;
 
@@ -809,8 +798,8 @@ static int driver_submit(VkQemuDriver *drv, VkDomainObj *obj, const char *name,
 static int job_check_active(VkQemuJob *job) {
         if (vk_domain_obj_is_active(job->obj) && job->obj->process)
                 return 0;
-        vk_qemu_job_fail(job, VK_ERROR_OPERATION_INVALID, -EINVAL,
-                         "domain '%s' is not running", job->obj->name);
+        vk_qemu_job_fail(job, VK_ERROR_OPERATION_INVALID, -EINVAL, "domain '%s' is not running",
+                         job->obj->name);
         return -EINVAL;
 }
 
@@ -1008,8 +997,10 @@ static const char *const domain_op_names[_VK_QEMU_OP_MAX] = {
 };
 
 static const char *const domain_op_commands[_VK_QEMU_OP_MAX] = {
-        [VK_QEMU_OP_SHUTDOWN] = "system_powerdown", [VK_QEMU_OP_REBOOT] = "system_reset",
-        [VK_QEMU_OP_RESET] = "system_reset",        [VK_QEMU_OP_SUSPEND] = "stop",
+        [VK_QEMU_OP_SHUTDOWN] = "system_powerdown",
+        [VK_QEMU_OP_REBOOT] = "system_reset",
+        [VK_QEMU_OP_RESET] = "system_reset",
+        [VK_QEMU_OP_SUSPEND] = "stop",
         [VK_QEMU_OP_RESUME] = "cont",
 };
 
@@ -1096,16 +1087,15 @@ static void monitor_data_free(MonitorData *md) {
         g_free(md);
 }
 
-static void monitor_on_hmp(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                           void *userdata) {
+static void monitor_on_hmp(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
 
         if (error)
                 vk_qemu_job_finish(job, NULL, error);
         else
-                vk_qemu_job_finish(job, ret && JSON_NODE_HOLDS_VALUE(ret) ? json_node_get_string(ret)
-                                                                           : "",
-                                   NULL);
+                vk_qemu_job_finish(
+                        job, ret && JSON_NODE_HOLDS_VALUE(ret) ? json_node_get_string(ret) : "",
+                        NULL);
 }
 
 static void monitor_on_raw(VkQmpClient *qmp, const char *reply, const VkError *error,
@@ -1183,10 +1173,9 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 if (!g_str_has_suffix(entry, ".json"))
                         continue;
                 path = g_build_filename(drv->paths->run_dir, entry, NULL);
-                if (vk_qemu_process_reconnect(drv->event, path, &driver_process_callbacks, NULL,
-                                              &p, &live, &err) < 0) {
-                        vk_log_debug("Cleaning up after a domain that is gone: %s",
-                                     err.message);
+                if (vk_qemu_process_reconnect(drv->event, path, &driver_process_callbacks, NULL, &p,
+                                              &live, &err) < 0) {
+                        vk_log_debug("Cleaning up after a domain that is gone: %s", err.message);
                         vk_qemu_process_cleanup_status(path);
                         continue;
                 }
@@ -1196,8 +1185,8 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 if (!obj) {
                         g_autoptr(VkDomainDef) def = driver_copy_def(live, &err);
 
-                        if (!def || vk_domain_list_add_transient(drv->domains, def, &obj,
-                                                                 &err) < 0) {
+                        if (!def ||
+                            vk_domain_list_add_transient(drv->domains, def, &obj, &err) < 0) {
                                 vk_log_debug("Cannot adopt QEMU of '%s': %s", live->name,
                                              err.message);
                                 continue; /* leave it alone: we cannot manage it */
@@ -1232,8 +1221,7 @@ static void driver_autostart(VkQemuDriver *drv) {
                 if (!obj->autostart || vk_domain_obj_is_active(obj))
                         continue;
                 if (vk_qemu_driver_start(drv, obj->name, false, NULL, NULL, &err) < 0)
-                        vk_log_debug("Cannot autostart domain '%s': %s", obj->name,
-                                     err.message);
+                        vk_log_debug("Cannot autostart domain '%s': %s", obj->name, err.message);
         }
 }
 
@@ -1252,8 +1240,7 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         drv->event = sd_event_ref(event);
         drv->paths = (VkPaths *) paths;
         drv->kind = kind;
-        drv->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          caps_unref_notify);
+        drv->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, caps_unref_notify);
         drv->probes = g_hash_table_new(g_str_hash, g_str_equal);
         drv->waiters = g_hash_table_new(g_direct_hash, g_direct_equal);
 

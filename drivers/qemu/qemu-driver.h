@@ -70,8 +70,8 @@ void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks
                                   void *userdata);
 bool vk_qemu_driver_is_busy(VkQemuDriver *drv);
 
-int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done,
-                                    void *userdata, VkError *reterr);
+int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done, void *userdata,
+                                    VkError *reterr);
 int vk_qemu_driver_get_domain_capabilities(VkQemuDriver *drv, const char *emulator,
                                            const char *arch, const char *machine,
                                            const char *virttype, VkQemuDriverDoneFunc done,

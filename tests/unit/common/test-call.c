@@ -25,7 +25,7 @@ typedef struct Item {
 static const VkField item_fields[] = {
         { "name", VK_FIELD_STRING, offsetof(Item, name), VK_FIELD_REQUIRED },
         { "n", VK_FIELD_INT, offsetof(Item, n), VK_FIELD_REQUIRED },
-        {}
+        {},
 };
 
 static const VkStructType item_type = {
@@ -40,7 +40,7 @@ typedef struct EchoArgs {
         uint64_t count;
         double ratio;
         char **tags;
-        VkArray items;   /* of Item */
+        VkArray items; /* of Item */
         Item first;
 } EchoArgs;
 
@@ -52,7 +52,7 @@ static const VkField echo_args_fields[] = {
         { "tags", VK_FIELD_STRV, offsetof(EchoArgs, tags), 0 },
         { "items", VK_FIELD_ARRAY, offsetof(EchoArgs, items), 0, &item_type },
         { "first", VK_FIELD_STRUCT, offsetof(EchoArgs, first), 0, &item_type },
-        {}
+        {},
 };
 
 static const VkStructType echo_args = {
@@ -102,11 +102,14 @@ typedef struct PokeArgs {
         char *target;
 } PokeArgs;
 
+static const VkField poke_args_fields[] = {
+        { "target", VK_FIELD_STRING, offsetof(PokeArgs, target), VK_FIELD_REQUIRED },
+        {},
+};
+
 static const VkStructType poke_args = {
         .size = sizeof(PokeArgs),
-        .fields = (const VkField[]){
-                { "target", VK_FIELD_STRING, offsetof(PokeArgs, target), VK_FIELD_REQUIRED },
-                {} },
+        .fields = poke_args_fields,
 };
 
 static const VkMethod test_methods[] = {
@@ -116,7 +119,7 @@ static const VkMethod test_methods[] = {
         { "Change", NULL, NULL, later, VK_AUTH_MANAGE, 0, NULL },
         { "Stream", NULL, &item_type, stream, VK_AUTH_READ, VK_METHOD_STREAM, NULL },
         { "Poke", &poke_args, NULL, later, VK_AUTH_MANAGE, 0, NULL },
-        {}
+        {},
 };
 
 /* --- objects: one per key of thing_table, served by the interface's own methods --- */
@@ -128,15 +131,17 @@ typedef struct ThingProps {
         char **tags;
 } ThingProps;
 
+static const VkField thing_props_fields[] = {
+        { "Label", VK_FIELD_STRING, offsetof(ThingProps, label), VK_FIELD_REQUIRED },
+        { "Count", VK_FIELD_INT, offsetof(ThingProps, count), VK_FIELD_REQUIRED | VK_FIELD_INT32 },
+        { "On", VK_FIELD_BOOL, offsetof(ThingProps, on), VK_FIELD_REQUIRED },
+        { "Tags", VK_FIELD_STRV, offsetof(ThingProps, tags), VK_FIELD_REQUIRED },
+        {},
+};
+
 static const VkStructType thing_props = {
         .size = sizeof(ThingProps),
-        .fields = (const VkField[]){
-                { "Label", VK_FIELD_STRING, offsetof(ThingProps, label), VK_FIELD_REQUIRED },
-                { "Count", VK_FIELD_INT, offsetof(ThingProps, count),
-                  VK_FIELD_REQUIRED | VK_FIELD_INT32 },
-                { "On", VK_FIELD_BOOL, offsetof(ThingProps, on), VK_FIELD_REQUIRED },
-                { "Tags", VK_FIELD_STRV, offsetof(ThingProps, tags), VK_FIELD_REQUIRED },
-                {} },
+        .fields = thing_props_fields,
 };
 
 typedef struct Thing {
@@ -191,19 +196,19 @@ static const VkObjectInterface test_objects[] = {
                 .list = things_list,
                 .get = things_get,
         },
-        {}
+        {},
 };
 
 static const VkMethod *const test_tables[] = { test_methods, NULL };
 
 static const VkErrorDecl test_errors[] = {
         { "Boom", (const char *const[]){ "where", NULL }, "Something exploded." },
-        {}
+        {},
 };
 
 static const VkSignal test_signals[] = {
         { "Happened", &item_type, "Something happened." },
-        {}
+        {},
 };
 
 static const VkInterface test_iface = {
@@ -272,7 +277,7 @@ static int teardown(void **state) {
 /* --- varlink side --- */
 
 typedef struct Reply {
-        char *text;   /* params as JSON */
+        char *text; /* params as JSON */
         char *error;
         unsigned n;
         bool done;
@@ -358,8 +363,7 @@ static void test_varlink_errors(void **state) {
                              "org.varlink.service.InvalidParameter",
                              "{\"message\":\"invalid parameter 'items[0].n': missing\","
                              "\"parameter\":\"items[0].n\"}");
-        expect_varlink_error(f, "io.virtkit.Test.Nope", NULL,
-                             "org.varlink.service.MethodNotFound",
+        expect_varlink_error(f, "io.virtkit.Test.Nope", NULL, "org.varlink.service.MethodNotFound",
                              "{\"method\":\"io.virtkit.Test.Nope\"}");
         expect_varlink_error(f, "io.virtkit.Other.Echo", NULL,
                              "org.varlink.service.InterfaceNotFound",
@@ -367,11 +371,11 @@ static void test_varlink_errors(void **state) {
         expect_varlink_error(f, "io.virtkit.Test.Stream", NULL, "org.varlink.service.ExpectedMore",
                              "{}");
         /* a changing method takes allowInteractiveAuthentication, a read-only one does not */
-        expect_varlink_error(f, "io.virtkit.Test.Later",
-                             "{\"allowInteractiveAuthentication\":true}",
-                             "org.varlink.service.InvalidParameter",
-                             "{\"message\":\"invalid parameter 'allowInteractiveAuthentication': "
-                             "unknown parameter\",\"parameter\":\"allowInteractiveAuthentication\"}");
+        expect_varlink_error(
+                f, "io.virtkit.Test.Later", "{\"allowInteractiveAuthentication\":true}",
+                "org.varlink.service.InvalidParameter",
+                "{\"message\":\"invalid parameter 'allowInteractiveAuthentication': "
+                "unknown parameter\",\"parameter\":\"allowInteractiveAuthentication\"}");
 }
 
 static void test_varlink_async_stream_manage(void **state) {
@@ -456,11 +460,10 @@ static void test_bus_echo_all_types(void **state) {
         char **tags = NULL;
         int64_t n;
 
-        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
-                                                        "/io/virtkit/Test1",
-                                                        "io.virtkit.Test1.Manager", "Echo") >= 0);
-        assert_true(sd_bus_message_append(m, "sbtdasa(sx)(sx)", "hé", 1, (uint64_t) 41, 0.5, 2,
-                                          "a", "b", 1, "x", (int64_t) -3, "y", (int64_t) 9) >= 0);
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, "/io/virtkit/Test1",
+                                                   "io.virtkit.Test1.Manager", "Echo") >= 0);
+        assert_true(sd_bus_message_append(m, "sbtdasa(sx)(sx)", "hé", 1, (uint64_t) 41, 0.5, 2, "a",
+                                          "b", 1, "x", (int64_t) -3, "y", (int64_t) 9) >= 0);
         bus_call(f, m, &r);
         assert_null(sd_bus_message_get_error(r.m));
         assert_string_equal(sd_bus_message_get_signature(r.m, true), "sbtdasa(sx)(sx)");
@@ -484,9 +487,8 @@ static void expect_bus_error(Fixture *f, const char *member, const char *sig, co
         BusReply r = {};
         const sd_bus_error *e;
 
-        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
-                                                        "/io/virtkit/Test1",
-                                                        "io.virtkit.Test1.Manager", member) >= 0);
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, "/io/virtkit/Test1",
+                                                   "io.virtkit.Test1.Manager", member) >= 0);
         if (sig)
                 assert_true(sd_bus_message_append(m, sig, "") >= 0);
         bus_call(f, m, &r);
@@ -515,10 +517,9 @@ static void test_bus_introspection_names(void **state) {
         BusReply r = {};
         const char *xml;
 
-        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL,
-                                                        "/io/virtkit/Test1",
-                                                        "org.freedesktop.DBus.Introspectable",
-                                                        "Introspect") >= 0);
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, "/io/virtkit/Test1",
+                                                   "org.freedesktop.DBus.Introspectable",
+                                                   "Introspect") >= 0);
         bus_call(f, m, &r);
         assert_int_equal(sd_bus_message_read(r.m, "s", &xml), 1);
         assert_non_null(strstr(xml, "<interface name=\"io.virtkit.Test1.Manager\">"));
@@ -585,7 +586,6 @@ static void test_bus_signal(void **state) {
         g_free(seen.name);
 }
 
-
 /* --- D-Bus objects --- */
 
 #define THING_A "/io/virtkit/Test1/thing/_a_1"
@@ -622,9 +622,9 @@ static void test_bus_object_bad_declaration(void **state) {
                 sd_bus_vtable *vt = NULL;
 
                 oi.methods = bad[i];
-                assert_int_equal(vk_bus_object_vtable_new(&test_iface, &oi, NULL, NULL, strings,
-                                                          &vt),
-                                 -EINVAL);
+                assert_int_equal(
+                        vk_bus_object_vtable_new(&test_iface, &oi, NULL, NULL, strings, &vt),
+                        -EINVAL);
                 assert_null(vt);
         }
 }
@@ -635,8 +635,8 @@ static sd_bus_message *object_call(Fixture *f, const char *path, const char *ifa
         BusReply r = {};
         va_list ap;
 
-        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, path, iface,
-                                                   member) >= 0);
+        assert_true(sd_bus_message_new_method_call(f->client_bus, &m, NULL, path, iface, member) >=
+                    0);
         if (sig) {
                 va_start(ap, sig);
                 assert_true(sd_bus_message_appendv(m, sig, ap) >= 0);
@@ -744,8 +744,8 @@ static int on_object_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret
         } else if (strcmp(member, "InterfacesAdded") == 0 ||
                    strcmp(member, "InterfacesRemoved") == 0) {
                 assert_int_equal(sd_bus_message_read(m, "o", &s), 1);
-                g_string_append_printf(seen->log, "%s %s",
-                                       member[10] == 'A' ? "added" : "removed", s);
+                g_string_append_printf(seen->log, "%s %s", member[10] == 'A' ? "added" : "removed",
+                                       s);
         } else
                 return 0;
         g_string_append_c(seen->log, '\n');
@@ -760,8 +760,7 @@ static void test_bus_object_update_signals(void **state) {
         const VkObjectInterface *oi = &test_objects[0];
 
         /* a round trip first: sd-bus loses messages before the handshake on a direct link */
-        intro = object_call(f, THING_A, "org.freedesktop.DBus.Introspectable", "Introspect",
-                            NULL);
+        intro = object_call(f, THING_A, "org.freedesktop.DBus.Introspectable", "Introspect", NULL);
         assert_true(sd_bus_add_filter(f->client_bus, &slot, on_object_signal, &seen) >= 0);
 
         /* nothing changed: nothing said */

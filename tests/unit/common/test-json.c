@@ -83,9 +83,8 @@ static void test_encoders_agree(void **state) {
         assert_non_null(strstr(t2, "\\u0001"));
         assert_null(strstr(t2, "absent")); /* optional NULL strings are left out */
         assert_string_equal(e2, e1);
-        assert_string_equal(e2,
-                            "{\"text\":\"\",\"flag\":false,\"count\":0,\"delta\":0,\"ratio\":0,"
-                            "\"items\":[],\"first\":{\"name\":\"\",\"n\":0}}");
+        assert_string_equal(e2, "{\"text\":\"\",\"flag\":false,\"count\":0,\"delta\":0,\"ratio\":0,"
+                                "\"items\":[],\"first\":{\"name\":\"\",\"n\":0}}");
 }
 
 static void test_round_trip(void **state) {
