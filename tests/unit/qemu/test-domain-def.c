@@ -32,121 +32,54 @@
 
 #define GOLDEN_SUFFIX ".x86_64-7.2"
 
-typedef struct Case {
-        char *name;
-        char *input;
-        char *golden_xml;
-        char *golden_err;
-} Case;
-
 static char *data_dir;
-static int parse_case(const Case *c, VkDomainDef **ret_def, VkError *err) {
-        g_autofree char *xml = vk_golden_read(c->input);
 
-        assert_non_null(xml);
-        vk_golden_random_seed(42);
-        return vk_domain_def_parse_string(xml, /* flags= */ 0, ret_def, err);
+static int domain_parse(const char *xml, void **ret, VkError *err) {
+        return vk_domain_def_parse_string(xml, /* flags= */ 0, (VkDomainDef **) ret, err);
 }
 
-static void test_parse(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkDomainDef) def = NULL;
+static char *domain_format(void *obj) {
         g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *expected = NULL;
-        g_autofree char *got = NULL;
-        int r;
+        char *xml = NULL;
 
-        r = parse_case(c, &def, &err);
-        if (r < 0) {
-                assert_true(vk_error_is_set(&err));
-                assert_string_equal(err.name, VK_ERROR_INVALID_XML);
-                got = g_strdup_printf("%s\n", err.message);
-        }
-
-        if (vk_golden_regenerate()) {
-                if (r < 0) {
-                        vk_golden_write(c->golden_err, got);
-                        (void) g_unlink(c->golden_xml);
-                } else
-                        (void) g_unlink(c->golden_err);
-                return;
-        }
-
-        expected = vk_golden_read(c->golden_err);
-        if (!expected) {
-                if (r < 0)
-                        fail_msg("%s: unexpected error: %s", c->name, err.message);
-                return;
-        }
-        if (r >= 0)
-                fail_msg("%s: parsed, but expected error: %s", c->name, expected);
-        assert_string_equal(got, expected);
+        assert_int_equal(vk_domain_def_format(obj, /* flags= */ 0, &xml, &err), 0);
+        return xml;
 }
 
-static void test_format(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkDomainDef) def = NULL;
-        g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *expected = NULL;
-        g_autofree char *xml = NULL;
-
-        if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                skip();
-        if (parse_case(c, &def, &err) < 0) {
-                if (vk_golden_regenerate())
-                        skip();
-                fail_msg("%s: %s", c->name, err.message);
-        }
-        assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
-
-        if (vk_golden_regenerate()) {
-                vk_golden_write(c->golden_xml, xml);
-                return;
-        }
-        expected = vk_golden_read(c->golden_xml);
-        if (!expected)
-                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
-        assert_string_equal(xml, expected);
+static void domain_free(void *obj) {
+        vk_domain_def_free(obj);
 }
 
-static void test_reparse(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkDomainDef) def = NULL;
+/*
+ * The post-parse of a formatted definition is a no-op (parse without it: same bytes), and the
+ * live and secure forms format too (no golden: they differ by flags only).
+ */
+static void domain_reparse_more(const char *name, const char *golden, void *obj) {
         g_autoptr(VkDomainDef) def2 = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *golden = NULL;
-        g_autofree char *xml = NULL;
-        g_autofree char *xml2 = NULL;
-        g_autofree char *live = NULL;
+        g_autofree char *xml2 = NULL, *live = NULL;
 
-        if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                skip();
-        golden = vk_golden_read(c->golden_xml);
-        if (!golden && vk_golden_regenerate())
-                skip();
-        if (!golden)
-                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
-
-        vk_golden_random_seed(7); /* a golden needs no random bytes: they would show up as a diff */
-        if (vk_domain_def_parse_string(golden, 0, &def, &err) < 0)
-                fail_msg("%s: golden does not parse: %s", c->name, err.message);
-        assert_int_equal(vk_domain_def_format(def, 0, &xml, &err), 0);
-        assert_string_equal(xml, golden);
-
-        /* the post-parse of a formatted definition is a no-op: parse without it, same bytes */
         if (vk_domain_def_parse_string(golden, VK_DOMAIN_DEF_PARSE_SKIP_POST_PARSE, &def2, &err) <
             0)
-                fail_msg("%s: %s", c->name, err.message);
+                fail_msg("%s: %s", name, err.message);
         assert_int_equal(vk_domain_def_format(def2, 0, &xml2, &err), 0);
         assert_string_equal(xml2, golden);
-
-        /* the live and secure forms format too (no golden: they differ by flags only) */
         assert_int_equal(
-                vk_domain_def_format(def, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                vk_domain_def_format(obj, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
                                      &live, &err),
                 0);
         assert_non_null(live);
 }
+
+static const VkGoldenXml domain_golden = {
+        .subdir = "qemuxml",
+        .out_suffix = GOLDEN_SUFFIX ".xml",
+        .err_suffix = GOLDEN_SUFFIX ".err",
+        .parse = domain_parse,
+        .format = domain_format,
+        .free = domain_free,
+        .reparse_more = domain_reparse_more,
+};
 
 /* argv goldens belong to test-argv: used when their input exists (test-argv fails for an
  * .args without input) */
@@ -158,10 +91,6 @@ static bool domain_def_exempt(const char *dir, const char *name) {
         stem = g_strndup(name, strlen(name) - strlen(GOLDEN_SUFFIX ".args"));
         input = g_strdup_printf("%s/%s.xml", dir, stem);
         return vk_golden_is_used(input);
-}
-
-static void test_unused_files(void **state) {
-        vk_golden_check_unused(data_dir, domain_def_exempt);
 }
 
 /* ---- model unit tests ------------------------------------------------------------------- */
@@ -406,102 +335,24 @@ static void test_parse_file(void **state) {
 
 /* ---- registration ----------------------------------------------------------------------- */
 
-static void case_free(gpointer p) {
-        Case *c = p;
-
-        g_free(c->name);
-        g_free(c->input);
-        g_free(c->golden_xml);
-        g_free(c->golden_err);
-        g_free(c);
-}
-
-static gint strcmp_p(gconstpointer a, gconstpointer b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int main(void) {
-        g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(case_free);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GArray) tests = g_array_new(FALSE, TRUE, sizeof(struct CMUnitTest));
-        g_autoptr(GPtrArray) test_names = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GDir) dir = NULL;
-        const char *srcdir = getenv("VK_TEST_SRCDIR");
-        const char *f;
+        VkGoldenTests *t = vk_golden_tests_new();
         int r;
 
-        if (!srcdir) {
-                fprintf(stderr, "VK_TEST_SRCDIR is not set\n");
-                return 1;
-        }
-        data_dir = g_build_filename(srcdir, "data", "qemuxml", NULL);
-        vk_golden_init();
         vk_domain_def_set_random_source(vk_golden_random);
-
-        dir = g_dir_open(data_dir, 0, NULL);
-        if (!dir) {
-                fprintf(stderr, "cannot open %s\n", data_dir);
+        vk_golden_tests_add(t, test_enums, "enums", NULL);
+        vk_golden_tests_add(t, test_machine_kind, "machine-kind", NULL);
+        vk_golden_tests_add(t, test_mac, "mac", NULL);
+        vk_golden_tests_add(t, test_memory_units, "memory-units", NULL);
+        vk_golden_tests_add(t, test_model_fields, "model-fields", NULL);
+        vk_golden_tests_add(t, test_skip_post_parse, "skip-post-parse", NULL);
+        vk_golden_tests_add(t, test_format_flags, "format-flags", NULL);
+        vk_golden_tests_add(t, test_taint, "taint", NULL);
+        vk_golden_tests_add(t, test_errors_misc, "errors-misc", NULL);
+        vk_golden_tests_add(t, test_parse_file, "parse-file", NULL);
+        if (vk_golden_tests_add_xml(t, &domain_golden, &data_dir) < 0)
                 return 1;
-        }
-        while ((f = g_dir_read_name(dir)))
-                if (g_str_has_suffix(f, ".xml") && strchr(f, '.') == strrchr(f, '.'))
-                        g_ptr_array_add(names, g_strndup(f, strlen(f) - 4));
-        g_ptr_array_sort(names, strcmp_p);
-
-        for (guint i = 0; i < names->len; i++) {
-                Case *c = g_new0(Case, 1);
-                const char *n = names->pdata[i];
-
-                c->name = g_strdup(n);
-                c->input = g_strdup_printf("%s/%s.xml", data_dir, n);
-                c->golden_xml = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".xml", data_dir, n);
-                c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".err", data_dir, n);
-                vk_golden_mark_used(c->input);
-                if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                        vk_golden_mark_used(c->golden_err);
-                else
-                        vk_golden_mark_used(c->golden_xml);
-                g_ptr_array_add(cases, c);
-        }
-
-#define ADD(fn, label, st)                                                                         \
-        do {                                                                                       \
-                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                           \
-                char *nm = g_strdup(label);                                                        \
-                g_ptr_array_add(test_names, nm);                                                   \
-                t.name = nm;                                                                       \
-                g_array_append_val(tests, t);                                                      \
-        } while (0)
-
-        ADD(test_enums, "enums", NULL);
-        ADD(test_machine_kind, "machine-kind", NULL);
-        ADD(test_mac, "mac", NULL);
-        ADD(test_memory_units, "memory-units", NULL);
-        ADD(test_model_fields, "model-fields", NULL);
-        ADD(test_skip_post_parse, "skip-post-parse", NULL);
-        ADD(test_format_flags, "format-flags", NULL);
-        ADD(test_taint, "taint", NULL);
-        ADD(test_errors_misc, "errors-misc", NULL);
-        ADD(test_parse_file, "parse-file", NULL);
-
-        for (guint i = 0; i < cases->len; i++) {
-                Case *c = cases->pdata[i];
-                g_autofree char *p = g_strdup_printf("%s:parse", c->name);
-                g_autofree char *fm = g_strdup_printf("%s:format", c->name);
-                g_autofree char *rp = g_strdup_printf("%s:reparse", c->name);
-
-                ADD(test_parse, p, c);
-                if (!g_file_test(c->golden_err, G_FILE_TEST_EXISTS)) {
-                        ADD(test_format, fm, c);
-                        ADD(test_reparse, rp, c);
-                }
-        }
-        if (!vk_golden_regenerate())
-                ADD(test_unused_files, "unused-files", NULL);
-
-        r = _cmocka_run_group_tests("domain-def", (struct CMUnitTest *) tests->data, tests->len,
-                                    NULL, NULL);
-
+        r = vk_golden_tests_run(t, "domain-def", data_dir, domain_def_exempt);
         g_free(data_dir);
         return r;
 }

@@ -26,112 +26,37 @@
  * rewrites the goldens. The last test fails if any file of the directory was not used.
  */
 
-typedef struct Case {
-        char *name;
-        char *input;
-        char *golden_xml;
-        char *golden_err;
-} Case;
-
 static char *data_dir;
-static int parse_case(const Case *c, VkSecretDef **ret_def, VkError *err) {
-        g_autofree char *xml = vk_golden_read(c->input);
 
-        assert_non_null(xml);
-        vk_golden_random_seed(42);
-        return vk_secret_def_parse_string(xml, ret_def, err);
+static int secret_parse(const char *xml, void **ret, VkError *err) {
+        return vk_secret_def_parse_string(xml, (VkSecretDef **) ret, err);
 }
 
-static void test_parse(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkSecretDef) def = NULL;
-        g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *expected = NULL;
-        g_autofree char *got = NULL;
-        int r;
-
-        r = parse_case(c, &def, &err);
-        if (r < 0) {
-                assert_true(vk_error_is_set(&err));
-                assert_string_equal(err.name, VK_ERROR_INVALID_XML);
-                assert_null(def);
-                got = g_strdup_printf("%s\n", err.message);
-        }
-
-        if (vk_golden_regenerate()) {
-                if (r < 0) {
-                        vk_golden_write(c->golden_err, got);
-                        (void) g_unlink(c->golden_xml);
-                } else
-                        (void) g_unlink(c->golden_err);
-                return;
-        }
-
-        expected = vk_golden_read(c->golden_err);
-        if (!expected) {
-                if (r < 0)
-                        fail_msg("%s: unexpected error: %s", c->name, err.message);
-                return;
-        }
-        if (r >= 0)
-                fail_msg("%s: parsed, but expected error: %s", c->name, expected);
-        assert_string_equal(got, expected);
+static char *secret_format(void *obj) {
+        return vk_secret_def_format(obj);
 }
 
-static void test_format(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkSecretDef) def = NULL;
-        g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *expected = NULL;
-        g_autofree char *xml = NULL;
-
-        if (parse_case(c, &def, &err) < 0) {
-                if (vk_golden_regenerate())
-                        skip();
-                fail_msg("%s: %s", c->name, err.message);
-        }
-        xml = vk_secret_def_format(def);
-
-        if (vk_golden_regenerate()) {
-                vk_golden_write(c->golden_xml, xml);
-                return;
-        }
-        expected = vk_golden_read(c->golden_xml);
-        if (!expected)
-                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
-        assert_string_equal(xml, expected);
+static void secret_free(void *obj) {
+        vk_secret_def_free(obj);
 }
 
-static void test_reparse(void **state) {
-        const Case *c = *state;
-        g_autoptr(VkSecretDef) def = NULL;
-        g_autoptr(VkSecretDef) copy = NULL;
-        g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *golden = NULL;
-        g_autofree char *xml = NULL;
-        g_autofree char *xml2 = NULL;
+/* a copy formats the same */
+static void secret_reparse_more(const char *name, const char *golden, void *obj) {
+        g_autoptr(VkSecretDef) copy = vk_secret_def_copy(obj);
+        g_autofree char *xml = vk_secret_def_format(copy);
 
-        golden = vk_golden_read(c->golden_xml);
-        if (!golden && vk_golden_regenerate())
-                skip();
-        if (!golden)
-                fail_msg("%s: missing golden %s", c->name, c->golden_xml);
-
-        vk_golden_random_seed(
-                7); /* a golden always has its UUID: random bytes would show as a diff */
-        if (vk_secret_def_parse_string(golden, &def, &err) < 0)
-                fail_msg("%s: golden does not parse: %s", c->name, err.message);
-        xml = vk_secret_def_format(def);
         assert_string_equal(xml, golden);
-
-        copy = vk_secret_def_copy(def);
-        xml2 = vk_secret_def_format(copy);
-        assert_string_equal(xml2, golden);
 }
 
-static void test_unused_files(void **state) {
-        vk_golden_check_unused(data_dir, NULL);
-}
+static const VkGoldenXml secret_golden = {
+        .subdir = "secretxml",
+        .out_suffix = ".out.xml",
+        .err_suffix = ".err",
+        .parse = secret_parse,
+        .format = secret_format,
+        .free = secret_free,
+        .reparse_more = secret_reparse_more,
+};
 
 /* ---- model unit tests ------------------------------------------------------------------- */
 
@@ -209,99 +134,19 @@ static void test_parse_file(void **state) {
         assert_int_equal(vk_secret_def_parse_file("/nonexistent/x.xml", &def, &err), -ENOENT);
 }
 
-static void case_free(gpointer p) {
-        Case *c = p;
-
-        g_free(c->name);
-        g_free(c->input);
-        g_free(c->golden_xml);
-        g_free(c->golden_err);
-        g_free(c);
-}
-
-static gint strcmp_p(gconstpointer a, gconstpointer b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int main(void) {
-        g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(case_free);
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GArray) tests = g_array_new(FALSE, TRUE, sizeof(struct CMUnitTest));
-        g_autoptr(GPtrArray) test_names = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GDir) dir = NULL;
-        const char *srcdir = getenv("VK_TEST_SRCDIR");
-        const char *f;
+        VkGoldenTests *t = vk_golden_tests_new();
         int r;
 
-        if (!srcdir) {
-                fprintf(stderr, "VK_TEST_SRCDIR is not set\n");
-                return 1;
-        }
-        data_dir = g_build_filename(srcdir, "data", "secretxml", NULL);
-        vk_golden_init();
         vk_secret_def_set_random_source(vk_golden_random);
-
-        dir = g_dir_open(data_dir, 0, NULL);
-        if (!dir) {
-                fprintf(stderr, "cannot open %s\n", data_dir);
+        vk_golden_tests_add(t, test_usage_type_enum, "usage-type-enum", NULL);
+        vk_golden_tests_add(t, test_model_fields, "model-fields", NULL);
+        vk_golden_tests_add(t, test_generated_uuid_random, "generated-uuid-random", NULL);
+        vk_golden_tests_add(t, test_limits, "limits", NULL);
+        vk_golden_tests_add(t, test_parse_file, "parse-file", NULL);
+        if (vk_golden_tests_add_xml(t, &secret_golden, &data_dir) < 0)
                 return 1;
-        }
-        while ((f = g_dir_read_name(dir)))
-                if (g_str_has_suffix(f, ".xml") && !g_str_has_suffix(f, ".out.xml"))
-                        g_ptr_array_add(names, g_strndup(f, strlen(f) - 4));
-        g_ptr_array_sort(names, strcmp_p);
-
-        for (guint i = 0; i < names->len; i++) {
-                Case *c = g_new0(Case, 1);
-                const char *n = names->pdata[i];
-
-                c->name = g_strdup(n);
-                c->input = g_strdup_printf("%s/%s.xml", data_dir, n);
-                c->golden_xml = g_strdup_printf("%s/%s.out.xml", data_dir, n);
-                c->golden_err = g_strdup_printf("%s/%s.err", data_dir, n);
-                vk_golden_mark_used(c->input);
-                if (g_file_test(c->golden_err, G_FILE_TEST_EXISTS))
-                        vk_golden_mark_used(c->golden_err);
-                else
-                        vk_golden_mark_used(c->golden_xml);
-                g_ptr_array_add(cases, c);
-        }
-
-#define ADD(fn, label, st)                                                                         \
-        do {                                                                                       \
-                struct CMUnitTest t = cmocka_unit_test_prestate(fn, st);                           \
-                char *nm = g_strdup(label);                                                        \
-                g_ptr_array_add(test_names, nm);                                                   \
-                t.name = nm;                                                                       \
-                g_array_append_val(tests, t);                                                      \
-        } while (0)
-
-        ADD(test_usage_type_enum, "usage-type-enum", NULL);
-        ADD(test_model_fields, "model-fields", NULL);
-        ADD(test_generated_uuid_random, "generated-uuid-random", NULL);
-        ADD(test_limits, "limits", NULL);
-        ADD(test_parse_file, "parse-file", NULL);
-
-        for (guint i = 0; i < cases->len; i++) {
-                Case *c = cases->pdata[i];
-                g_autofree char *p = g_strdup_printf("%s:parse", c->name);
-                g_autofree char *fm = g_strdup_printf("%s:format", c->name);
-                g_autofree char *rp = g_strdup_printf("%s:reparse", c->name);
-                bool is_err = g_file_test(c->golden_err, G_FILE_TEST_EXISTS);
-
-                ADD(test_parse, p, c);
-                /* when regenerating, a case may change sides: run every stage */
-                if (!is_err || vk_golden_regenerate()) {
-                        ADD(test_format, fm, c);
-                        ADD(test_reparse, rp, c);
-                }
-        }
-        if (!vk_golden_regenerate())
-                ADD(test_unused_files, "unused-files", NULL);
-
-        r = _cmocka_run_group_tests("secret-def", (struct CMUnitTest *) tests->data, tests->len,
-                                    NULL, NULL);
-
+        r = vk_golden_tests_run(t, "secret-def", data_dir, NULL);
         g_free(data_dir);
         return r;
 }
