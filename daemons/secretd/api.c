@@ -2,6 +2,7 @@
 /* api.c: the io.virtkit.Secret interface served by virtkit-secretd (one declaration per method) */
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "api.h"
@@ -69,6 +70,16 @@ typedef struct SetValueParams {
 typedef struct ValueResult {
         char *value;
 } ValueResult;
+
+typedef struct EncryptParams {
+        char *secret;
+        char *key;
+} EncryptParams;
+
+typedef struct EncryptResult {
+        char *ciphertext;
+        char *iv;
+} EncryptResult;
 
 static const VkField define_params_fields[] = {
         { "xml", VK_FIELD_STRING, offsetof(DefineParams, xml), VK_FIELD_REQUIRED, NULL,
@@ -206,6 +217,32 @@ static const VkStructType value_result = {
         .fields = value_result_fields,
 };
 
+static const VkField encrypt_params_fields[] = {
+        { "secret", VK_FIELD_STRING, offsetof(EncryptParams, secret), VK_FIELD_REQUIRED, NULL,
+          "the secret's UUID" },
+        { "key", VK_FIELD_STRING, offsetof(EncryptParams, key), VK_FIELD_REQUIRED, NULL,
+          "the domain's master key, base64 of 32 bytes" },
+        {},
+};
+
+static const VkStructType encrypt_params = {
+        .size = sizeof(EncryptParams),
+        .fields = encrypt_params_fields,
+};
+
+static const VkField encrypt_result_fields[] = {
+        { "ciphertext", VK_FIELD_STRING, offsetof(EncryptResult, ciphertext), VK_FIELD_REQUIRED,
+          NULL, "the value, AES-256-CBC with PKCS#7 padding under the key, base64" },
+        { "iv", VK_FIELD_STRING, offsetof(EncryptResult, iv), VK_FIELD_REQUIRED, NULL,
+          "the random 16-byte IV, base64" },
+        {},
+};
+
+static const VkStructType encrypt_result = {
+        .size = sizeof(EncryptResult),
+        .fields = encrypt_result_fields,
+};
+
 /* --- helpers --- */
 
 static void api_wipe_string(char *s) {
@@ -222,25 +259,27 @@ static bool api_base64_char(char c) {
  * the end, no white space), at most VK_SECRET_VALUE_MAX bytes. g_base64_decode() would skip
  * what it does not understand; a value silently changed is worse than a clear refusal.
  */
-static int api_base64_decode(const char *s, guchar **ret_data, gsize *ret_len, VkError *reterr) {
+static int api_base64_decode(const char *name, const char *s, guchar **ret_data, gsize *ret_len,
+                             VkError *reterr) {
         size_t len = strnlen(s, API_VALUE_BASE64_MAX + 1), pad = 0;
 
         if (len > API_VALUE_BASE64_MAX)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -E2BIG,
-                                    "value: larger than the limit of %d bytes",
+                                    "%s: larger than the limit of %d bytes", name,
                                     VK_SECRET_VALUE_MAX);
         if (len == 0 || len % 4 != 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "value: not base64 (the length must be a non-zero "
-                                    "multiple of 4)");
+                                    "%s: not base64 (the length must be a non-zero "
+                                    "multiple of 4)",
+                                    name);
         while (pad < 2 && s[len - 1 - pad] == '=')
                 pad++;
         for (size_t i = 0; i < len - pad; i++)
                 if (!api_base64_char(s[i]))
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                            "value: not base64 (invalid character at offset "
+                                            "%s: not base64 (invalid character at offset "
                                             "%zu)",
-                                            i);
+                                            name, i);
         *ret_data = g_base64_decode(s, ret_len);
         return 0;
 }
@@ -381,7 +420,7 @@ static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
         gsize len = 0;
         int r;
 
-        r = api_base64_decode(p->value, &data, &len, vk_call_error(call));
+        r = api_base64_decode("value", p->value, &data, &len, vk_call_error(call));
         api_wipe_string(p->value);
         if (r < 0)
                 return r;
@@ -416,6 +455,49 @@ static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
         return r;
 }
 
+/*
+ * The value of a secret encrypted for a domain's QEMU (qemud asks this when it starts a domain
+ * with an encrypted disk). Private secrets are read too: the value leaves only encrypted under
+ * the caller's key. Reading a value on behalf of a domain is root's business on the system
+ * instance (polkit's manage action is not enough); on a session instance the adapter already
+ * admitted only the owner. Both come down to: the caller runs as our own uid.
+ */
+static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userdata) {
+        EncryptParams *p = params;
+        g_autoptr(VkSecretValue) ct = NULL;
+        g_autofree guchar *key = NULL;
+        g_autofree char *iv_text = NULL;
+        uint8_t iv[VK_SECRET_DOMAIN_IV_SIZE];
+        uid_t uid = vk_call_peer(call)->uid;
+        EncryptResult res;
+        VkError *e = vk_call_error(call);
+        gsize key_len = 0;
+        int r;
+
+        if (uid != geteuid())
+                return vk_error_set(e, VK_ERROR_PERMISSION_DENIED, -EPERM,
+                                    "EncryptSecretForDomain: only uid %u may read secrets for a "
+                                    "domain, not uid %u",
+                                    (unsigned) geteuid(), (unsigned) uid);
+        r = api_base64_decode("key", p->key, &key, &key_len, e);
+        api_wipe_string(p->key);
+        if (r < 0)
+                return r;
+        r = vk_secret_driver_encrypt_for_domain(userdata, p->secret, key, key_len, &ct, iv, e);
+        explicit_bzero(key, key_len);
+        if (r < 0) {
+                if (r == -EBADMSG)
+                        vk_log_warning("%s", e->message);
+                return r;
+        }
+        iv_text = g_base64_encode(iv, sizeof(iv));
+        res = (EncryptResult){ .ciphertext = g_base64_encode(ct->data, ct->len), .iv = iv_text };
+        r = vk_call_reply(call, &res);
+        g_free(res.ciphertext);
+        vk_log_debug("Encrypted secret '%s' for a domain (uid %u)", p->secret, (unsigned) uid);
+        return r;
+}
+
 static const VkMethod secret_methods[] = {
         { "DefineSecret", &define_params, &uuid_result, api_define_secret, VK_AUTH_MANAGE, 0,
           "Define a secret from libvirt's secret XML, or update the one with its UUID." },
@@ -431,6 +513,11 @@ static const VkMethod secret_methods[] = {
           "Set a secret's value (base64); persistent values are encrypted at rest." },
         { "GetSecretValue", &secret_params, &value_result, api_get_secret_value, VK_AUTH_MANAGE, 0,
           "A secret's value (base64); refused for private secrets." },
+        { "EncryptSecretForDomain", &encrypt_params, &encrypt_result, api_encrypt_secret_for_domain,
+          VK_AUTH_MANAGE, 0,
+          "A secret's value encrypted with AES-256-CBC under a domain's master key, for QEMU; "
+          "private secrets too. The caller must run as the daemon's uid (root on the system "
+          "instance)." },
         {},
 };
 

@@ -3,6 +3,9 @@
 #include <assert.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "macro.h"
 #include "secret-driver.h"
 
@@ -478,5 +481,62 @@ int vk_secret_driver_get_value(VkSecretDriver *drv, const char *uuid, bool for_d
                 return r;
         }
         *ret_value = g_steal_pointer(&v);
+        return 0;
+}
+
+/*
+ * Encrypt the value of secret @uuid for a domain's QEMU: AES-256-CBC under the caller's
+ * @key (VK_SECRET_DOMAIN_KEY_SIZE bytes: the domain's master key), a fresh random IV, PKCS#7
+ * padding, which is what QEMU's "secret" object decrypts with keyid= and iv=. Private values
+ * are read too (the value leaves only encrypted, for QEMU). *@ret_ciphertext (wiped on free)
+ * and @ret_iv are the caller's. NoSuchSecret, NoSecretValue (both with the parameter "secret"),
+ * InvalidArgument for a key of the wrong size.
+ */
+int vk_secret_driver_encrypt_for_domain(VkSecretDriver *drv, const char *uuid, const void *key,
+                                        size_t key_len, VkSecretValue **ret_ciphertext,
+                                        uint8_t ret_iv[VK_SECRET_DOMAIN_IV_SIZE], VkError *reterr) {
+        g_autoptr(VkSecretValue) v = NULL;
+        g_autoptr(VkSecretValue) out = NULL;
+        uint8_t iv[VK_SECRET_DOMAIN_IV_SIZE];
+        gnutls_cipher_hd_t h = NULL;
+        gnutls_datum_t dkey = { .data = (void *) key, .size = (unsigned) key_len };
+        gnutls_datum_t div = { .data = iv, .size = sizeof(iv) };
+        size_t pad, len;
+        int r;
+
+        assert(ret_ciphertext);
+        assert(ret_iv);
+
+        if (!key || key_len != VK_SECRET_DOMAIN_KEY_SIZE)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "key: must be %d bytes, not %zu", VK_SECRET_DOMAIN_KEY_SIZE,
+                                    key_len);
+        r = vk_secret_driver_get_value(drv, uuid, /* for_domain= */ true, &v, reterr);
+        if (r < 0)
+                return r;
+
+        /* PKCS#7: always 1..16 bytes of padding, each holding the padding's length */
+        pad = VK_SECRET_DOMAIN_IV_SIZE - v->len % VK_SECRET_DOMAIN_IV_SIZE;
+        len = v->len + pad;
+        out = g_new0(VkSecretValue, 1);
+        out->data = g_malloc(len);
+        out->len = len;
+        memcpy(out->data, v->data, v->len);
+        memset(out->data + v->len, (int) pad, pad);
+
+        r = gnutls_rnd(GNUTLS_RND_NONCE, iv, sizeof(iv));
+        if (r >= 0)
+                r = gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &dkey, &div);
+        if (r >= 0)
+                r = gnutls_cipher_encrypt(h, out->data, out->len);
+        if (h)
+                gnutls_cipher_deinit(h);
+        if (r < 0)
+                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EIO,
+                                    "Failed to encrypt the value of secret '%s': %s", uuid,
+                                    gnutls_strerror(r));
+
+        memcpy(ret_iv, iv, sizeof(iv));
+        *ret_ciphertext = g_steal_pointer(&out);
         return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 
@@ -67,6 +68,14 @@ int vk_secret_driver_set_value(VkSecretDriver *drv, const char *uuid, const void
                                VkError *reterr);
 int vk_secret_driver_get_value(VkSecretDriver *drv, const char *uuid, bool for_domain,
                                VkSecretValue **ret_value, VkError *reterr);
+
+/* EncryptSecretForDomain: AES-256-CBC (QEMU's secret objects with keyid=) */
+#define VK_SECRET_DOMAIN_KEY_SIZE 32
+#define VK_SECRET_DOMAIN_IV_SIZE  16
+
+int vk_secret_driver_encrypt_for_domain(VkSecretDriver *drv, const char *uuid, const void *key,
+                                        size_t key_len, VkSecretValue **ret_ciphertext,
+                                        uint8_t ret_iv[VK_SECRET_DOMAIN_IV_SIZE], VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecretDriver, vk_secret_driver_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecretInfo, vk_secret_info_free)

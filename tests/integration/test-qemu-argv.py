@@ -29,6 +29,7 @@ placeholders QEMU rejects ('-newarg') and are dropped. One QEMU at a time. Outpu
 import glob
 import json
 import os
+import random
 import shlex
 import shutil
 import socket
@@ -63,7 +64,10 @@ def kvm_usable():
 
 
 def free_port(lo=5900, hi=6900):
-    for port in range(lo, hi):
+    # start at a random place: the lowest free port is what every other QEMU on this machine
+    # (other test runs, a demo) takes next, between our check and our QEMU's bind
+    first = random.randrange(lo, hi)
+    for port in list(range(first, hi)) + list(range(lo, first)):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(('', port))

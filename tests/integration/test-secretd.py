@@ -8,6 +8,8 @@ at rest and survive a restart, ephemeral secrets do not; a wrong key fails one r
 import base64
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -171,6 +173,21 @@ def test_private_value_refused(h):
     check(UUID_PRIV in p['message'] and 'private' in p['message'], 'message:', p)
     lst = call(h, 'ListSecrets', {'private': 'yes'})['secrets']
     check_eq([(s['uuid'], s['hasValue']) for s in lst], [(UUID_PRIV, True)], 'private filter')
+    # ... but encrypted for a domain's QEMU (what qemud asks): openssl decrypts it as QEMU does
+    key = bytes(range(1, 33))
+    r = call(h, 'EncryptSecretForDomain', {'secret': UUID_PRIV, 'key': b64(key)})
+    ct, iv = base64.b64decode(r['ciphertext']), base64.b64decode(r['iv'])
+    check(len(iv) == 16 and len(ct) % 16 == 0 and b'private bytes' not in ct, 'ciphertext:', r)
+    if shutil.which('openssl'):
+        d = subprocess.run(['openssl', 'enc', '-d', '-aes-256-cbc', '-K', key.hex(),
+                            '-iv', iv.hex()], input=ct, capture_output=True, timeout=10)
+        check_eq(d.stdout, b'private bytes', 'openssl decrypts EncryptSecretForDomain')
+    name, p = call_error(h, 'EncryptSecretForDomain', {'secret': UUID_PRIV, 'key': b64(b'short')})
+    check_eq(name, f'{IFACE}.InvalidArgument', 'a key that is not 32 bytes')
+    name, p = call_error(h, 'EncryptSecretForDomain', {'secret': UUID_VOL[:-1] + '0',
+                                                       'key': b64(key)})
+    check_eq(name, f'{IFACE}.NoSuchSecret', 'EncryptSecretForDomain of an unknown secret')
+    check_eq(p.get('secret'), UUID_VOL[:-1] + '0', 'the error names the secret')
 
 
 # --- D-Bus ---
@@ -241,6 +258,10 @@ def test_polkit(h):
     call(h, 'SetSecretValue', {'secret': uuid, 'value': b64(b'by user')}, user=u)
     r = call(h, 'GetSecretValue', {'secret': uuid}, user=u)
     check_eq(base64.b64decode(r['value']), b'by user', 'value read by the allowed user')
+    # polkit's manage is not enough to read a value for a domain: root only on the system bus
+    name, p = call_error(h, 'EncryptSecretForDomain',
+                         {'secret': uuid, 'key': b64(bytes(32))}, user=u)
+    check_eq(name, f'{IFACE}.PermissionDenied', 'EncryptSecretForDomain by a polkit-allowed user')
     call(h, 'UndefineSecret', {'secret': uuid}, user=u)
 
 

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "secret-driver.h"
 
@@ -410,6 +412,88 @@ static void test_broken_files_at_start(void **state) {
         check_value(f, UUID_B, false, "repaired");
 }
 
+/* Decrypt what EncryptSecretForDomain made (AES-256-CBC, PKCS#7) the way QEMU does. */
+static void decrypt_cbc(const uint8_t *key, const uint8_t *iv, const VkSecretValue *ct,
+                        char **ret_text) {
+        gnutls_datum_t dkey = { .data = (void *) key, .size = VK_SECRET_DOMAIN_KEY_SIZE };
+        gnutls_datum_t div = { .data = (void *) iv, .size = VK_SECRET_DOMAIN_IV_SIZE };
+        gnutls_cipher_hd_t h;
+        g_autofree uint8_t *buf = g_memdup2(ct->data, ct->len);
+        size_t pad;
+
+        assert_int_equal(ct->len % VK_SECRET_DOMAIN_IV_SIZE, 0);
+        assert_int_equal(gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &dkey, &div), 0);
+        assert_int_equal(gnutls_cipher_decrypt(h, buf, ct->len), 0);
+        gnutls_cipher_deinit(h);
+        pad = buf[ct->len - 1];
+        assert_true(pad >= 1 && pad <= VK_SECRET_DOMAIN_IV_SIZE);
+        for (size_t i = ct->len - pad; i < ct->len; i++)
+                assert_int_equal(buf[i], pad);
+        *ret_text = g_strndup((char *) buf, ct->len - pad);
+}
+
+static void test_encrypt_for_domain(void **state) {
+        static const char *const values[] = { "hidden", "exactly sixteen!", "", NULL };
+        Fixture *f = *state;
+        uint8_t key[VK_SECRET_DOMAIN_KEY_SIZE];
+
+        for (size_t i = 0; i < sizeof(key); i++)
+                key[i] = (uint8_t) (i * 7 + 1);
+        define(f, XML_A);
+        define(f, XML_B); /* private: encrypted for a domain all the same */
+        for (size_t i = 0; values[i]; i++) {
+                g_autoptr(VkSecretValue) ct = NULL;
+                g_autoptr(VkSecretValue) ct2 = NULL;
+                g_auto(VkError) err = VK_ERROR_INIT;
+                g_autofree char *text = NULL;
+                uint8_t iv[VK_SECRET_DOMAIN_IV_SIZE], iv2[VK_SECRET_DOMAIN_IV_SIZE];
+                const char *uuid = i % 2 ? UUID_A : UUID_B;
+
+                if (*values[i])
+                        set_value(f, uuid, values[i]);
+                else if (vk_secret_driver_set_value(f->drv, uuid, "", 0, &err) < 0)
+                        continue; /* empty values are refused: nothing to encrypt */
+                if (vk_secret_driver_encrypt_for_domain(f->drv, uuid, key, sizeof(key), &ct, iv,
+                                                        &err) < 0)
+                        fail_msg("encrypt failed: %s", err.message);
+                /* a whole block of padding after a value of a whole block */
+                assert_int_equal(ct->len, (strlen(values[i]) / 16 + 1) * 16);
+                decrypt_cbc(key, iv, ct, &text);
+                assert_string_equal(text, values[i]);
+                /* a fresh IV each time */
+                assert_int_equal(vk_secret_driver_encrypt_for_domain(f->drv, uuid, key, sizeof(key),
+                                                                     &ct2, iv2, &err),
+                                 0);
+                assert_memory_not_equal(iv, iv2, sizeof(iv));
+        }
+}
+
+static void test_encrypt_for_domain_errors(void **state) {
+        Fixture *f = *state;
+        uint8_t key[VK_SECRET_DOMAIN_KEY_SIZE] = {}, iv[VK_SECRET_DOMAIN_IV_SIZE];
+        g_autoptr(VkSecretValue) ct = NULL;
+        g_auto(VkError) e1 = VK_ERROR_INIT;
+        g_auto(VkError) e2 = VK_ERROR_INIT;
+        g_auto(VkError) e3 = VK_ERROR_INIT;
+
+        assert_int_equal(
+                vk_secret_driver_encrypt_for_domain(f->drv, UUID_A, key, sizeof(key), &ct, iv, &e1),
+                -ENOENT);
+        assert_string_equal(e1.name, VK_SECRET_ERROR_NO_SUCH_SECRET);
+        assert_string_equal(vk_error_get_param(&e1, "secret"), UUID_A);
+        define(f, XML_B);
+        assert_int_equal(
+                vk_secret_driver_encrypt_for_domain(f->drv, UUID_B, key, sizeof(key), &ct, iv, &e2),
+                -ENODATA);
+        assert_string_equal(e2.name, VK_SECRET_ERROR_NO_VALUE);
+        assert_string_equal(vk_error_get_param(&e2, "secret"), UUID_B);
+        set_value(f, UUID_B, "hidden");
+        assert_int_equal(vk_secret_driver_encrypt_for_domain(f->drv, UUID_B, key, 16, &ct, iv, &e3),
+                         -EINVAL);
+        assert_string_equal(e3.message, "key: must be 32 bytes, not 16");
+        assert_null(ct);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_define_redefine, setup, teardown),
@@ -422,6 +506,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_undefine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_value_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broken_files_at_start, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_encrypt_for_domain, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_encrypt_for_domain_errors, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
