@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "qemu-driver.h"
 #include "qemu-job.h"
 #include "qemu-process.h"
+#include "qemu-secrets.h"
 #include "sd-glue.h"
 
 #define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
@@ -24,6 +26,7 @@
 #define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 #define DESTROY_KILL_GRACE_USEC       (5ULL * 1000 * 1000)
 #define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
+#define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
 
 typedef void (*CapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error, void *ud);
 
@@ -49,6 +52,7 @@ struct VkQemuDriver {
         VkPaths *paths;
         VkInstanceKind kind;
         VkQemuConfig *cfg;
+        VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe */
@@ -807,7 +811,24 @@ static int job_check_active(VkQemuJob *job) {
 
 typedef struct StartData {
         bool paused;
+        /* while secretd encrypts the disk secrets: what the start goes on with */
+        VkDomainDef *live;
+        VkQemuCaps *caps;
+        VkQemuSecrets *secrets;
+        bool has_key;
+        uint8_t master_key[VK_QEMU_MASTER_KEY_SIZE];
 } StartData;
+
+static void start_data_free(StartData *sd) {
+        if (!sd)
+                return;
+        vk_qemu_secrets_free(sd->secrets);
+        vk_domain_def_free(sd->live);
+        if (sd->caps)
+                vk_qemu_caps_unref(sd->caps);
+        explicit_bzero(sd->master_key, sizeof(sd->master_key));
+        g_free(sd);
+}
 
 static VkDomainDef *driver_copy_def(const VkDomainDef *def, VkError *reterr) {
         g_autofree char *xml = NULL;
@@ -820,15 +841,97 @@ static VkDomainDef *driver_copy_def(const VkDomainDef *def, VkError *reterr) {
         return copy;
 }
 
+/* Exec QEMU for sd->live, with the secrets (if any) secretd encrypted for it. */
+static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autoptr(VkDomainDef) live = g_steal_pointer(&sd->live);
+        VkQemuProcessOptions opts = {};
+        int id, r;
+
+        id = vk_domain_list_next_id(drv->domains);
+        live->id = id;
+        (void) vk_domain_list_set_id(drv->domains, obj, id);
+
+        opts.run_dir = drv->paths->run_dir;
+        opts.log_dir = drv->paths->log_dir;
+        opts.caps = sd->caps;
+        opts.cfg = drv->cfg;
+        opts.paused = sd->paused;
+        opts.security = drv->security;
+        if (sd->secrets) {
+                opts.master_key = sd->master_key;
+                opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
+        }
+        r = vk_qemu_process_start(drv->event, live, &opts, &driver_process_callbacks, obj,
+                                  &obj->process, &err);
+        /* the command line has them now; nothing of the start needs them again */
+        sd->secrets = vk_qemu_secrets_free(sd->secrets);
+        explicit_bzero(sd->master_key, sizeof(sd->master_key));
+        if (r < 0) {
+                (void) vk_domain_list_set_id(drv->domains, obj, -1);
+                vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_SHUTOFF, VK_DOMAIN_REASON_FAILED);
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
+                return;
+        }
+        obj->live = g_steal_pointer(&live);
+        vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_STARTING_UP);
+        driver_changed(drv, obj);
+        driver_busy_changed(drv);
+}
+
+static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+        VkDomainObj *obj = job->obj;
+        VkQemuDriver *drv = obj->driver;
+
+        if (job->finished || drv->freeing)
+                return;
+        if (error) {
+                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
+                                 obj->name, error->message);
+                return;
+        }
+        if (vk_domain_obj_is_active(obj)) {
+                vk_qemu_job_fail(job, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                 "domain '%s' is already running", obj->name);
+                return;
+        }
+        start_spawn(drv, job);
+}
+
+/*
+ * Encrypted disks: a fresh master key for this start, and secretd encrypts each disk's secret
+ * under it (qemud never sees a value). The key reaches QEMU's private dir in start_spawn().
+ */
+static int start_fetch_secrets(VkQemuDriver *drv, VkQemuJob *job, VkError *reterr) {
+        StartData *sd = job->data;
+        g_autofree char *socket = NULL;
+        ssize_t n;
+        int r;
+
+        n = getrandom(sd->master_key, sizeof(sd->master_key), /* flags= */ 0);
+        if (n != (ssize_t) sizeof(sd->master_key))
+                return vk_error_set_errno(reterr, n < 0 ? errno : EIO,
+                                          "Failed to generate the master key");
+        sd->has_key = true;
+        r = vk_paths_socket(drv->paths, VK_QEMU_SECRETD_INTERFACE, &socket, reterr);
+        if (r < 0)
+                return r;
+        return vk_qemu_secrets_fetch(drv->event, socket, sd->live, sd->master_key,
+                                     SECRETS_TIMEOUT_USEC, start_on_secrets, job, &sd->secrets,
+                                     reterr);
+}
+
 static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
                           void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
         VkDomainObj *obj = job->obj;
         StartData *sd = job->data;
         g_auto(VkError) err = VK_ERROR_INIT;
-        g_autoptr(VkDomainDef) live = NULL;
-        VkQemuProcessOptions opts = {};
-        int id, r;
+        int r;
 
         if (job->finished || drv->freeing)
                 return;
@@ -842,33 +945,20 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
                                  "domain '%s' is already running", obj->name);
                 return;
         }
-        live = driver_copy_def(obj->def, &err);
-        if (!live) {
+        sd->live = driver_copy_def(obj->def, &err);
+        if (!sd->live) {
                 vk_qemu_job_finish(job, NULL, &err);
                 return;
         }
-        id = vk_domain_list_next_id(drv->domains);
-        live->id = id;
-        (void) vk_domain_list_set_id(drv->domains, obj, id);
-
-        opts.run_dir = drv->paths->run_dir;
-        opts.log_dir = drv->paths->log_dir;
-        opts.caps = caps;
-        opts.cfg = drv->cfg;
-        opts.paused = sd->paused;
-        r = vk_qemu_process_start(drv->event, live, &opts, &driver_process_callbacks, obj,
-                                  &obj->process, &err);
-        if (r < 0) {
-                (void) vk_domain_list_set_id(drv->domains, obj, -1);
-                vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_SHUTOFF, VK_DOMAIN_REASON_FAILED);
-                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
-                                 err.message);
+        sd->caps = vk_qemu_caps_ref(caps);
+        if (vk_qemu_secrets_count_disks(sd->live) == 0) {
+                start_spawn(drv, job);
                 return;
         }
-        obj->live = g_steal_pointer(&live);
-        vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_STARTING_UP);
-        driver_changed(drv, obj);
-        driver_busy_changed(drv);
+        r = start_fetch_secrets(drv, job, &err);
+        if (r < 0)
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
 }
 
 static void start_run(VkQemuJob *job) {
@@ -912,8 +1002,8 @@ int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                                     "domain '%s' is already running", obj->name);
         sd = g_new0(StartData, 1);
         sd->paused = paused;
-        return driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd, g_free,
-                             false, done, userdata, reterr);
+        return driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd,
+                             (GDestroyNotify) start_data_free, false, done, userdata, reterr);
 }
 
 /*
@@ -937,8 +1027,8 @@ int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,
         obj->driver = drv;
         sd = g_new0(StartData, 1);
         sd->paused = paused;
-        r = driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd, g_free, true,
-                          done, userdata, reterr);
+        r = driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd,
+                          (GDestroyNotify) start_data_free, true, done, userdata, reterr);
         if (r < 0)
                 vk_domain_list_remove(drv->domains, obj);
         return r;
@@ -1173,10 +1263,12 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 if (!g_str_has_suffix(entry, ".json"))
                         continue;
                 path = g_build_filename(drv->paths->run_dir, entry, NULL);
-                if (vk_qemu_process_reconnect(drv->event, path, &driver_process_callbacks, NULL, &p,
-                                              &live, &err) < 0) {
+                if (vk_qemu_process_reconnect(drv->event, path, drv->security,
+                                              &driver_process_callbacks, NULL, &p, &live,
+                                              &err) < 0) {
                         vk_log_debug("Cleaning up after a domain that is gone: %s", err.message);
-                        vk_qemu_process_cleanup_status(path);
+                        p = vk_qemu_process_free(p);
+                        vk_qemu_process_cleanup_status(path, drv->security);
                         continue;
                 }
                 obj = vk_domain_list_find_by_uuid(drv->domains, &live->uuid);
@@ -1226,6 +1318,17 @@ static void driver_autostart(VkQemuDriver *drv) {
 }
 
 /*
+ * The security stack of the instance: qemu.conf's user/group, dynamic_ownership and
+ * security_driver apply when we run as root outside a session instance (system, or an
+ * embedded instance started by root); otherwise QEMU runs as we do and no file changes owner.
+ */
+static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
+        bool privileged = drv->kind != VK_INSTANCE_SESSION && geteuid() == 0;
+
+        return vk_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
+}
+
+/*
  * Create the driver of an instance of @kind whose files live in @paths (borrowed; must
  * outlive the driver): read qemu.conf, load the persistent domains, reconnect to every QEMU
  * a status file names (cleaning up after dead ones), autostart once per boot. Must run on
@@ -1245,6 +1348,9 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         drv->waiters = g_hash_table_new(g_direct_hash, g_direct_equal);
 
         r = vk_qemu_config_load(paths->config_file, kind, &drv->cfg, reterr);
+        if (r < 0)
+                return r;
+        r = driver_security_new(drv, reterr);
         if (r < 0)
                 return r;
         r = vk_domain_list_new(paths->config_dir, &drv->domains, reterr);
@@ -1277,6 +1383,26 @@ void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks
 /* True while a domain runs or starts: the daemon must not exit when idle then. */
 bool vk_qemu_driver_is_busy(VkQemuDriver *drv) {
         return vk_domain_list_count_active(drv->domains) > 0;
+}
+
+/*
+ * True while a QEMU adopted at start (vk_qemu_driver_new() reconnects to the VMs of the run
+ * dir) has not yet told its state over QMP: until then a paused VM would be reported running.
+ * An embedded driver, asked at once, runs its loop until this is false.
+ */
+bool vk_qemu_driver_is_reconnecting(VkQemuDriver *drv) {
+        g_autoptr(GPtrArray) all = NULL;
+
+        if (vk_qemu_driver_list(drv, VK_QEMU_LIST_ACTIVE, &all) < 0)
+                return false;
+        for (guint i = 0; i < all->len; i++) {
+                VkQemuProcess *p = ((VkDomainObj *) all->pdata[i])->process;
+
+                /* started is set just before the deferred callback that sets the state runs */
+                if (p && p->reconnected && !p->exited && (!p->started || p->defer))
+                        return true;
+        }
+        return false;
 }
 
 /*
@@ -1313,6 +1439,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
                 caps_waiter_free(v);
         g_hash_table_unref(drv->waiters);
         g_hash_table_unref(drv->caps);
+        vk_security_manager_unref(drv->security);
         vk_qemu_config_free(drv->cfg);
         sd_event_unref(drv->event);
         g_free(drv);

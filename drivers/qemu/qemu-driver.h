@@ -69,6 +69,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv);
 void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks *cb,
                                   void *userdata);
 bool vk_qemu_driver_is_busy(VkQemuDriver *drv);
+bool vk_qemu_driver_is_reconnecting(VkQemuDriver *drv);
 
 int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done, void *userdata,
                                     VkError *reterr);

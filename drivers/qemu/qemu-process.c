@@ -145,6 +145,8 @@ static void process_unref(VkQemuProcess *p) {
         g_free(p->log_path);
         g_free(p->binary);
         g_free(p->live_xml);
+        vk_security_state_free(p->security_state);
+        vk_security_manager_unref(p->security);
         g_free(p);
 }
 
@@ -193,7 +195,23 @@ static void process_remove_tree(const char *dir) {
         (void) rmdir(dir);
 }
 
+/*
+ * Give back what the security stack labelled (owners, SELinux labels), once: QEMU is gone or
+ * never ran. Runs before the status file goes, so a crash in between loses nothing.
+ */
+static void process_security_restore(VkQemuProcess *p) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (!p->security || !p->security_state)
+                return;
+        if (vk_security_manager_restore(p->security, p->security_state, &err) < 0)
+                vk_log_debug("Failed to restore the labels of domain '%s', ignoring: %s",
+                             vk_strempty(p->name), err.message);
+        p->security_state = vk_security_state_free(p->security_state);
+}
+
 static void process_remove_files(VkQemuProcess *p) {
+        process_security_restore(p);
         if (p->status_path)
                 (void) vk_file_remove(p->status_path);
         if (p->private_dir)
@@ -527,16 +545,32 @@ static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
         return 0;
 }
 
-static int process_write_master_key(const char *dir, VkError *reterr) {
+/*
+ * The per-start secrets (issue 6): the values secretd encrypted under @opts->master_key, which
+ * goes to master-key.aes; without a key from the caller a fresh one is made there.
+ */
+static void process_use_secrets(const VkQemuProcessOptions *opts, VkQemuArgvOptions *aopts) {
+        aopts->secrets = opts->secrets;
+        aopts->n_secrets = opts->n_secrets;
+}
+
+static int process_write_master_key(const char *dir, const uint8_t *given, VkError *reterr) {
         g_autofree char *path = g_build_filename(dir, "master-key.aes", NULL);
         uint8_t key[MASTER_KEY_SIZE];
         ssize_t n;
+        int r;
 
-        n = getrandom(key, sizeof(key), /* flags= */ 0);
-        if (n != (ssize_t) sizeof(key))
-                return vk_error_set_errno(reterr, n < 0 ? errno : EIO,
-                                          "Failed to generate the master key");
-        return vk_atomic_file_write(path, key, sizeof(key), 0600, reterr);
+        if (given)
+                memcpy(key, given, sizeof(key));
+        else {
+                n = getrandom(key, sizeof(key), /* flags= */ 0);
+                if (n != (ssize_t) sizeof(key))
+                        return vk_error_set_errno(reterr, n < 0 ? errno : EIO,
+                                                  "Failed to generate the master key");
+        }
+        r = vk_atomic_file_write(path, key, sizeof(key), 0600, reterr);
+        explicit_bzero(key, sizeof(key));
+        return r;
 }
 
 static int process_open_log(VkQemuProcess *p, const VkQemuCommand *cmd, uint64_t max_size,
@@ -569,6 +603,69 @@ static void process_on_child(VkChild *child, const VkChildExit *exit, void *user
 }
 
 /*
+ * Run the security stack for a starting QEMU: choose the labels (shown in @live's
+ * <seclabel>s), label its files and the private dir, and compute what the exec applies. On
+ * failure nothing stays labelled; on success process_remove_files() undoes it.
+ */
+static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
+                                  VkSecurityExecParams *ret_params, VkError *reterr) {
+        g_autoptr(VkSecurityState) state = NULL;
+        g_autofree char *dir = g_strconcat(p->private_dir, "/", NULL);
+        g_autofree char *key = g_build_filename(p->private_dir, "master-key.aes", NULL);
+        const char *extra[] = { dir, key, p->monitor_path, NULL };
+        int r;
+
+        if (!p->security)
+                return 0;
+        r = vk_security_manager_prepare(p->security, live, &state, reterr);
+        if (r < 0)
+                return r;
+        r = vk_security_manager_label_files(p->security, state, live, extra, reterr);
+        if (r < 0)
+                return r;
+        /* from here on the state holds labels: process_remove_files() gives them back */
+        p->security_state = g_steal_pointer(&state);
+        r = vk_security_manager_exec_params(p->security, p->security_state, ret_params, reterr);
+        if (r < 0)
+                return r;
+        return vk_security_manager_set_live_seclabels(p->security_state, live);
+}
+
+/*
+ * Spawn QEMU detached with its output on @log_fd. Credentials alone are applied by
+ * vk_child_spawn(); capabilities and LSM labels need virtkit-qemu-exec, which applies them
+ * and execs QEMU under the same pid.
+ */
+static int process_spawn(VkQemuProcess *p, const VkQemuCommand *cmd,
+                         const VkSecurityExecParams *params, int log_fd, VkChild **ret_child,
+                         VkError *reterr) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        VkChildOptions copts = {};
+
+        copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD;
+        copts.env = (const char *const *) cmd->env;
+        copts.stdout_fd = log_fd;
+        copts.stderr_fd = log_fd;
+        copts.working_directory = "/";
+        if (!vk_security_exec_params_need_helper(params)) {
+                vk_security_exec_params_to_child_options(params, &copts);
+                return vk_child_spawn(p->event, (const char *const *) cmd->argv, &copts,
+                                      process_on_child, NULL, ret_child, reterr);
+        }
+        g_ptr_array_add(argv, vk_security_exec_helper_path());
+        vk_security_exec_params_to_args(params, argv);
+        for (size_t i = 0; cmd->argv[i]; i++)
+                g_ptr_array_add(argv, g_strdup(cmd->argv[i]));
+        /* argv[0] of QEMU must be its path: the reconnect check reads /proc/PID/cmdline */
+        if (!g_path_is_absolute(cmd->argv[0]))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EINVAL,
+                                    "the QEMU binary '%s' is not an absolute path", cmd->argv[0]);
+        g_ptr_array_add(argv, NULL);
+        return vk_child_spawn(p->event, (const char *const *) argv->pdata, &copts, process_on_child,
+                              NULL, ret_child, reterr);
+}
+
+/*
  * Start QEMU for the running definition @live (its id set; graphics ports picked for autoport
  * are written into it): check the disk sources, create the
  * private dir with a master key, build the command, exec QEMU detached (own session, output
@@ -586,7 +683,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         g_autofree char *status_file = NULL;
         g_autofree char *log_file = NULL;
         VkQemuArgvOptions aopts = {};
-        VkChildOptions copts = {};
+        g_auto(VkSecurityExecParams) params = {};
         vk_autofd log_fd = -1;
         vk_autofd pidfd = -1;
         int r;
@@ -602,6 +699,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->cb = *cb;
         p->userdata = userdata;
         p->pid = -1;
+        p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
         p->private_dir = vk_qemu_process_private_dir(opts->run_dir, live->id, live->name);
         p->monitor_path = g_build_filename(p->private_dir, "monitor.sock", NULL);
         status_file = g_strconcat(live->name, ".json", NULL);
@@ -617,6 +715,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
 
         aopts.private_dir = p->private_dir;
         aopts.now = time(NULL);
+        process_use_secrets(opts, &aopts);
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
         if (r < 0)
                 return r;
@@ -632,7 +731,9 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->log_path = g_build_filename(opts->log_dir, log_file, NULL);
         p->binary = g_strdup(cmd->binary);
 
-        r = process_write_master_key(p->private_dir, reterr);
+        r = process_write_master_key(p->private_dir, opts->master_key, reterr);
+        if (r >= 0)
+                r = process_security_setup(p, live, &params, reterr);
         if (r >= 0)
                 r = vk_domain_def_format(live,
                                          VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
@@ -649,13 +750,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
                 return r;
         }
 
-        copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD;
-        copts.env = (const char *const *) cmd->env;
-        copts.stdout_fd = log_fd;
-        copts.stderr_fd = log_fd;
-        copts.working_directory = "/";
-        r = vk_child_spawn(e, (const char *const *) cmd->argv, &copts, process_on_child, NULL,
-                           &child, reterr);
+        r = process_spawn(p, cmd, &params, log_fd, &child, reterr);
         if (r < 0) {
                 process_remove_files(p);
                 return r;
@@ -771,20 +866,66 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_add_string_value(b, reason);
         json_builder_set_member_name(b, "xml");
         json_builder_add_string_value(b, vk_strempty(p->live_xml));
+        if (p->security_state) {
+                g_autofree char *json = NULL;
+                JsonNode *node = NULL;
+
+                r = vk_security_manager_state_to_json(p->security_state, &json);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "Failed to save the security state");
+                r = vk_json_parse(json, -1, &node, reterr);
+                if (r < 0)
+                        return r;
+                json_builder_set_member_name(b, "security");
+                json_builder_add_value(b, node);
+        }
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         text = vk_json_to_string(root, true);
         return vk_atomic_file_write(p->status_path, text, strlen(text), 0600, reterr);
 }
 
-/* Remove the status file @status_path and the private dir it names (a dead QEMU's leftovers). */
-void vk_qemu_process_cleanup_status(const char *status_path) {
+/*
+ * The security state a status file saved (its "security" member), rebuilt with @security;
+ * NULL when there is none or it is unusable.
+ */
+static VkSecurityState *process_security_state_load(VkSecurityManager *security, JsonObject *o,
+                                                    const char *status_path) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *json = NULL;
+        VkSecurityState *state = NULL;
+        JsonNode *node;
+
+        if (!security || !json_object_has_member(o, "security"))
+                return NULL;
+        node = json_object_get_member(o, "security");
+        json = vk_json_to_string(node, false);
+        if (vk_security_manager_state_from_json(security, json, &state, &err) < 0) {
+                vk_log_debug("'%s': unusable security state, ignoring: %s", status_path,
+                             err.message);
+                return NULL;
+        }
+        return state;
+}
+
+/*
+ * Clean up after a dead QEMU: give back the labels its status file @status_path records
+ * (with @security; NULL: none), remove the private dir it names and the file itself.
+ */
+void vk_qemu_process_cleanup_status(const char *status_path, VkSecurityManager *security) {
         g_autofree char *text = NULL;
         g_autoptr(JsonNode) root = NULL;
         const char *dir;
 
         if (vk_file_read_all(status_path, PROCESS_STATUS_MAX, &text, NULL, NULL) >= 0 &&
             vk_json_parse(text, -1, &root, NULL) >= 0 && JSON_NODE_HOLDS_OBJECT(root)) {
+                g_autoptr(VkSecurityState) state = process_security_state_load(
+                        security, json_node_get_object(root), status_path);
+                g_auto(VkError) err = VK_ERROR_INIT;
+
+                if (state && vk_security_manager_restore(security, state, &err) < 0)
+                        vk_log_debug("'%s': failed to restore labels, ignoring: %s", status_path,
+                                     err.message);
                 dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),
                                                                "privateDir");
                 if (dir && g_path_is_absolute(dir) && !strstr(dir, "/../") &&
@@ -798,11 +939,12 @@ void vk_qemu_process_cleanup_status(const char *status_path) {
  * Adopt the QEMU described by @status_path, left by an earlier daemon instance: check that its
  * pid still is that QEMU (start time and argv[0]), watch it through a pidfd and reconnect QMP
  * (query-status tells whether it is paused). *@ret_live gets the live definition from the
- * status file. Fails with -ESRCH when QEMU is gone (the caller cleans up with
+ * status file, and with @security (NULL: none) the labels it recorded, to restore them when
+ * QEMU ends. Fails with -ESRCH when QEMU is gone (the caller cleans up with
  * vk_qemu_process_cleanup_status()), -EBADMSG when the file is unusable. @cb->started runs
  * from the loop once QMP works or was given up on (the domain then runs without monitor).
  */
-int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
+int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityManager *security,
                               const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                               VkDomainDef **ret_live, VkError *reterr) {
         g_autoptr(VkQemuProcess) p = NULL;
@@ -850,6 +992,8 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
         p->status_path = g_strdup(status_path);
         p->log_path = log && *log ? g_strdup(log) : NULL;
         p->live_xml = g_strdup(xml);
+        p->security = security ? vk_security_manager_ref(security) : NULL;
+        p->security_state = process_security_state_load(security, o, status_path);
         if (p->pid <= 1 || p->id <= 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
                                     "'%s': bad pid or id", status_path);

@@ -12,10 +12,12 @@
 
 #include "child.h"
 #include "error.h"
+#include "qemu-argv.h"
 #include "qemu-caps.h"
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
 #include "qemu-qmp.h"
+#include "security-manager.h"
 
 typedef struct VkQemuProcess VkQemuProcess;
 
@@ -36,6 +38,12 @@ typedef struct VkQemuProcessOptions {
         const VkQemuConfig *cfg;
         bool paused;           /* leave the vCPUs stopped (no "cont") */
         uint64_t timeout_usec; /* exec → QMP ready; 0: 30 s */
+        /* The domain's master key (32 bytes, written to <private>/master-key.aes) and the
+         * secrets encrypted with it; NULL: a fresh key, no secrets. */
+        const uint8_t *master_key;
+        const VkQemuArgvSecret *secrets;
+        size_t n_secrets;
+        VkSecurityManager *security; /* the stack labelling and confining QEMU; NULL: none */
 } VkQemuProcessOptions;
 
 /* What the driver reads; the process owns every pointer. */
@@ -74,17 +82,19 @@ struct VkQemuProcess {
         sd_event_source *kill_timer;
         sd_event_source *defer;
         off_t log_offset;
-        VkError error;  /* why the start failed, reported once QEMU is gone */
-        char *live_xml; /* for the status file */
+        VkError error;                   /* why the start failed, reported once QEMU is gone */
+        char *live_xml;                  /* for the status file */
+        VkSecurityManager *security;     /* a reference; NULL: no stack */
+        VkSecurityState *security_state; /* labels applied; NULL once restored */
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
                           const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                           VkError *reterr);
-int vk_qemu_process_reconnect(sd_event *e, const char *status_path,
+int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityManager *security,
                               const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                               VkDomainDef **ret_live, VkError *reterr);
-void vk_qemu_process_cleanup_status(const char *status_path);
+void vk_qemu_process_cleanup_status(const char *status_path, VkSecurityManager *security);
 VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p);
 int vk_qemu_process_terminate(VkQemuProcess *p, bool graceful, uint64_t grace_usec);
 int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, const char *state,

@@ -146,3 +146,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityOp, vk_security_op_free)
 
 /* status file and live XML: security-state.c */
 #include "security-state.h"
+/* the exec helper's command line: security-exec.c */
+#include "security-exec.h"
