@@ -14,8 +14,10 @@ PACKAGES=(
     # run: QEMU, D-Bus, polkit, socket activation
     qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container
-    golang-go golang-github-varlink-go-dev socat passwd util-linux procps
+    golang-go golang-github-varlink-go-dev socat passwd util-linux procps openssh-server
     systemd-container debootstrap
+    # a tiny real guest (Debian's kernel + a busybox initramfs), D-Bus clients in python, openssl
+    busybox-static python3-dbus python3-gi openssl
     # security drivers: offline AppArmor profile compiler for the profile checks
     apparmor
 )

@@ -128,9 +128,10 @@ static int connect_ssh(VkCli *cli, VkVarlinkClient **ret, VkError *reterr) {
                                 : g_strdup(cli->uri->host);
         g_ptr_array_add(argv, g_strdup("--"));
         g_ptr_array_add(argv, g_steal_pointer(&target));
+        /* ssh joins these words into one command line for the remote shell: quote the URI */
         g_ptr_array_add(argv, g_strdup("virtkit"));
         g_ptr_array_add(argv, g_strdup("bridge"));
-        g_ptr_array_add(argv, g_steal_pointer(&remote));
+        g_ptr_array_add(argv, g_shell_quote(remote));
         g_ptr_array_add(argv, NULL);
 
         pid = fork();
@@ -211,6 +212,36 @@ static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkE
         return 0;
 }
 
+/*
+ * A call over ssh failed. When ssh itself ended (refused connection, unknown or changed host
+ * key, no virtkit on the remote host), "the service closed the connection" says nothing: say
+ * that ssh failed; its own message is above on standard error.
+ */
+static int ssh_failure(VkCli *cli, int r, VkError *reterr) {
+        int status = 0;
+        pid_t p = 0;
+
+        for (int i = 0; i < 200 && p == 0; i++) { /* it is exiting: the socket just closed */
+                p = waitpid(cli->ssh_pid, &status, WNOHANG);
+                if (p == 0)
+                        usleep(10000);
+        }
+        if (p != cli->ssh_pid)
+                return r;
+        cli->ssh_pid = 0;
+        vk_error_done(reterr);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EHOSTUNREACH,
+                                    "URI '%s': ssh, or virtkit on %s, was not found (exit "
+                                    "status 127)",
+                                    cli->uri->text, cli->uri->host);
+        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EHOSTUNREACH,
+                            "URI '%s': ssh to %s failed (%s %d; its message is above)",
+                            cli->uri->text, cli->uri->host,
+                            WIFEXITED(status) ? "exit status" : "signal",
+                            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
 /* Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. */
 int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *params,
                 JsonNode **ret, VkError *reterr) {
@@ -221,7 +252,11 @@ int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *pa
         r = cli_client(cli, driver, &cl, reterr);
         if (r < 0)
                 return r;
-        return vk_varlink_client_call_sync(cl, full, params, CALL_TIMEOUT_USEC, ret, reterr);
+        r = vk_varlink_client_call_sync(cl, full, params, CALL_TIMEOUT_USEC, ret, reterr);
+        if (r < 0 && cli->uri->transport == VK_URI_SSH && reterr && reterr->name &&
+            strcmp(reterr->name, VK_VARLINK_ERROR_DISCONNECTED) == 0)
+                return ssh_failure(cli, r, reterr);
+        return r;
 }
 
 void vk_cli_done(VkCli *cli) {

@@ -12,7 +12,8 @@
 #include "macro.h"
 #include "paths.h"
 
-#define LOCK_WAIT_MS 10000
+#define LOCK_WAIT_MS      10000
+#define RECONNECT_WAIT_US (15ull * 1000000ull)
 
 struct VkEmbed {
         VkPaths *paths;
@@ -42,6 +43,19 @@ static int embed_lock(VkEmbed *em, VkError *reterr) {
                 usleep(10000);
         }
         return 0;
+}
+
+/*
+ * A daemon answers its first client long after it reconnected to the running QEMUs; an
+ * embedded driver is asked at once. Until query-status answered, a paused VM would be reported
+ * running: run the loop (bounded) until every reconnect settled.
+ */
+static void embed_wait_reconnects(VkEmbed *em, sd_event *event) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) RECONNECT_WAIT_US;
+
+        while (vk_qemu_driver_is_reconnecting(em->qemud->driver))
+                if (g_get_monotonic_time() >= deadline || sd_event_run(event, 100000) < 0)
+                        break;
 }
 
 /*
@@ -83,6 +97,7 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot create the embedded service");
         em->qemud->service = em->service;
+        embed_wait_reconnects(em, event);
         *ret = g_steal_pointer(&em);
         return 0;
 }

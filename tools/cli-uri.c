@@ -48,7 +48,9 @@ static int parse_query(VkUri *u, const char *query, VkError *reterr) {
                 value = g_uri_unescape_string(eq + 1, NULL);
                 if (!value)
                         return uri_error(reterr, u->text, "malformed escape in the query");
-                if (strcmp(key, "socket") == 0 && u->transport == VK_URI_LOCAL)
+                /* with qemu+ssh, the socket on the remote host (the bridge connects to it) */
+                if (strcmp(key, "socket") == 0 &&
+                    (u->transport == VK_URI_LOCAL || u->transport == VK_URI_SSH))
                         u->socket = g_steal_pointer(&value);
                 else if (strcmp(key, "root") == 0 && u->transport == VK_URI_EMBEDDED)
                         u->root = g_steal_pointer(&value);
@@ -61,11 +63,14 @@ static int parse_query(VkUri *u, const char *query, VkError *reterr) {
         return 0;
 }
 
+/* The drivers an embedded instance has sockets for (vk_paths_new checks their length). */
+static const char *const embed_drivers[] = { "qemu", "secret" };
+
 /*
  * Parse a connection URI. Supported: qemu:///system, qemu:///session, qemu+unix:///system
  * and ///session with an optional ?socket=PATH, qemu+ssh://[user@]host[:port]/system (or
- * /session) and qemu:///embed?root=/absolute/dir. Anything else is refused with a message
- * that says what is not supported.
+ * /session, optionally ?socket=PATH on the remote host) and qemu:///embed?root=/absolute/dir.
+ * Anything else is refused with a message that says what is not supported.
  */
 int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
         g_autoptr(VkUri) u = g_new0(VkUri, 1);
@@ -148,6 +153,17 @@ int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                             "URI '%s': the root path '%s' must be absolute", text,
                                             u->root);
+                /* a root too long for the socket paths under it is a bad URI, said up front */
+                for (size_t i = 0; i < G_N_ELEMENTS(embed_drivers); i++) {
+                        g_auto(VkPathsEnv) env = { .root = g_strdup(u->root) };
+                        g_autoptr(VkPaths) paths = NULL;
+                        g_auto(VkError) err = VK_ERROR_INIT;
+
+                        if (vk_paths_new(embed_drivers[i], VK_INSTANCE_EMBEDDED, &env, &paths,
+                                         &err) < 0)
+                                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                                    "URI '%s': %s", text, err.message);
+                }
         }
         if (u->socket && u->socket[0] != '/')
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
@@ -158,8 +174,16 @@ int vk_uri_parse(const char *text, VkUri **ret, VkError *reterr) {
         return 0;
 }
 
-/* The URI the remote side of an ssh connection serves: qemu:///system or qemu:///session. */
+/*
+ * The URI the remote side of an ssh connection serves: qemu:///system or qemu:///session, or
+ * with ?socket=PATH qemu+unix:///system?socket=PATH (escaped: it passes a remote shell).
+ */
 char *vk_uri_bridge_uri(const VkUri *uri) {
-        return g_strdup(uri->instance == VK_INSTANCE_SESSION ? "qemu:///session"
-                                                             : "qemu:///system");
+        const char *instance = uri->instance == VK_INSTANCE_SESSION ? "session" : "system";
+        g_autofree char *escaped = NULL;
+
+        if (!uri->socket)
+                return g_strdup_printf("qemu:///%s", instance);
+        escaped = g_uri_escape_string(uri->socket, "/", false);
+        return g_strdup_printf("qemu+unix:///%s?socket=%s", instance, escaped);
 }

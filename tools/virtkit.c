@@ -146,8 +146,12 @@ static JsonNode *params_xml(const char *xml, const Args *a, const char *flag) {
 
 /* --- commands --- */
 
+/* A state as virsh words it ("shut off"); JSON keeps the API's word ("shutoff"). */
 static const char *state_name(JsonNode *d) {
         const char *s = str(d, "state");
+
+        if (strcmp(s, "shutoff") == 0)
+                return "shut off";
         return *s ? s : "unknown";
 }
 
@@ -308,7 +312,7 @@ static int cmd_dominfo(VkCli *cli, const Args *a, VkError *e) {
                 printf("%-15s %s\n", "Id:", "-");
         printf("%-15s %s\n", "Name:", str(reply, "name"));
         printf("%-15s %s\n", "UUID:", str(reply, "uuid"));
-        printf("%-15s %s\n", "State:", str(info, "state"));
+        printf("%-15s %s\n", "State:", state_name(info));
         printf("%-15s %" G_GINT64_FORMAT "\n", "CPU(s):", num(info, "vcpus"));
         printf("%-15s %" G_GINT64_FORMAT " KiB\n", "Max memory:", num(info, "maxMemory"));
         printf("%-15s %" G_GINT64_FORMAT " KiB\n", "Used memory:", num(info, "memory"));
@@ -325,9 +329,9 @@ static int cmd_domstate(VkCli *cli, const Args *a, VkError *e) {
         if (cli->json)
                 print_json(info);
         else if (opt(a, "reason"))
-                printf("%s (%s)\n", str(info, "state"), str(info, "reason"));
+                printf("%s (%s)\n", state_name(info), str(info, "reason"));
         else
-                printf("%s\n", str(info, "state"));
+                printf("%s\n", state_name(info));
         return 0;
 }
 

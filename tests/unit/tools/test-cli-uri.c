@@ -7,6 +7,9 @@
 #include "cli-uri.h"
 #include "macro.h"
 
+#define LONG10 "xxxxxxxxxx"
+#define LONG90 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10
+
 static void expect_ok(const char *text, VkUriTransport t, VkInstanceKind k, const char *socket,
                       const char *user, const char *host, const char *port, const char *root) {
         g_autoptr(VkUri) u = NULL;
@@ -41,6 +44,9 @@ static void test_accepted(void **state) {
                   "root", "example.com", "2222", NULL);
         expect_ok("qemu+ssh://host/session", VK_URI_SSH, VK_INSTANCE_SESSION, NULL, NULL, "host",
                   NULL, NULL);
+        /* the socket on the remote host, handed to the remote bridge */
+        expect_ok("qemu+ssh://h/system?socket=/tmp/a%26b/q.sock", VK_URI_SSH, VK_INSTANCE_SYSTEM,
+                  "/tmp/a&b/q.sock", NULL, "h", NULL, NULL);
         expect_ok("qemu:///embed?root=/var/tmp/vm", VK_URI_EMBEDDED, VK_INSTANCE_EMBEDDED, NULL,
                   NULL, NULL, NULL, "/var/tmp/vm");
 }
@@ -62,7 +68,31 @@ static void test_refused(void **state) {
                                             "number");
         expect_err("qemu:///system?root=/x", "URI 'qemu:///system?root=/x': unsupported query "
                                              "parameter 'root'");
+        /* /run/io.virtkit.Qemu under the root would not fit in a socket address (107 bytes) */
+        expect_err("qemu:///embed?root=/" LONG90,
+                   "URI 'qemu:///embed?root=/" LONG90 "': Socket path '/" LONG90
+                   "/run/io.virtkit.Qemu' is 111 bytes long, more than the 107 bytes a UNIX "
+                   "socket address can hold");
         expect_err("system", "URI 'system': expected SCHEME://[HOST]/PATH, e.g. qemu:///system");
+}
+
+static void test_bridge_uri(void **state) {
+        static const char *const cases[][2] = {
+                { "qemu+ssh://h/system", "qemu:///system" },
+                { "qemu+ssh://h/session", "qemu:///session" },
+                { "qemu+ssh://h/system?socket=/tmp/a%26b/q.sock",
+                  "qemu+unix:///system?socket=/tmp/a%26b/q.sock" },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(VkUri) u = NULL;
+                g_autofree char *b = NULL;
+                g_auto(VkError) e = VK_ERROR_INIT;
+
+                assert_int_equal(vk_uri_parse(cases[i][0], &u, &e), 0);
+                b = vk_uri_bridge_uri(u);
+                assert_string_equal(b, cases[i][1]);
+        }
 }
 
 static void test_default(void **state) {
@@ -78,6 +108,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_accepted),
                 cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_bridge_uri),
                 cmocka_unit_test(test_default),
         };
 

@@ -1,0 +1,758 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The virtkit CLI and virtkit-qemu-run end to end (issue 5 tests). One group per run:
+
+  embed     qemu:///embed?root=TMP, no daemon: every domain command on a paused VM (KVM when
+            /dev/kvm works, else TCG) that keeps running between invocations (each one a new
+            process that reconnects), exit codes 0/1/2, create (transient), two processes on
+            one root (the second waits for the lock), capabilities, domxml-to/from-native
+  goldens   `list --all`, `dominfo` and `--json list --all` against tests/data/cli/ (ids and
+            UUIDs normalised; VK_TEST_REGENERATE=1 rewrites them; an unused file fails)
+  errors    relative and over-long embed roots, unsupported URIs: exit 2, clear messages
+  session   throwaway user A: `-c qemu:///session` spawns A's daemon (detached, --timeout 60)
+            and a lifecycle round runs on it; user B on A's socket is PermissionDenied
+  ssh       a private sshd on 127.0.0.1 (throwaway host and client keys): qemu+ssh://...
+            ?socket=PATH through the remote `virtkit bridge` to a virtkit-qemud; a changed host
+            key and a closed port fail with exit 1 and ssh's reason
+  qemu-run  virtkit-qemu-run runs the tiny TCG guest (tests/integration/guest/) to completion
+            (vkguest=poweroff), and a waiting guest shuts down on one SIGINT: exit 0, the
+            temporary root removed, no QEMU left
+"""
+
+import fcntl
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+
+QEMU = '/usr/bin/qemu-system-x86_64'
+SSHD = '/usr/sbin/sshd'
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD_GUEST = os.path.join(HERE, 'guest', 'build-guest.sh')
+NO_SUCH = 'error: io.virtkit.Qemu.NoSuchDomain: '
+UUID_RE = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+S = {}
+
+
+def kvm_works():
+    try:
+        os.close(os.open('/dev/kvm', os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
+def domain_xml(name, uuid=None, virt=None, graphics=True):
+    virt = virt or ('kvm' if kvm_works() else 'qemu')
+    return (f"<domain type='{virt}'><name>{name}</name>"
+            + (f"<uuid>{uuid}</uuid>" if uuid else '')
+            + "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+            + ("<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>" if graphics else '')
+            + "</devices></domain>")
+
+
+def write(h, name, text):
+    path = h.path(name)
+    with open(path, 'w') as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def virtkit_path(h):
+    return os.path.join(h.builddir, 'tools', 'virtkit')
+
+
+def vk(h, uri, *args, user=None, env=None, timeout=30):
+    """Run `virtkit -c URI ARGS...` to completion (bounded); returns a Result."""
+    return h.run([virtkit_path(h), '-c', uri] + list(args), user=user, env=env,
+                 timeout=timeout)
+
+
+def ok(h, uri, *args, **kw):
+    r = vk(h, uri, *args, **kw)
+    check(r.rc == 0 and r.err == '', 'virtkit failed:', r)
+    return r
+
+
+def fails(h, uri, rc, *args, **kw):
+    r = vk(h, uri, *args, **kw)
+    check_eq(r.rc, rc, f'exit status of {r}')
+    check(r.out == '', 'nothing on stdout when failing:', r)
+    return r
+
+
+def qemu_pids(h):
+    """QEMUs whose command line mentions the test's temp dir."""
+    pids = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/cmdline', 'rb') as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
+            pids.append(int(d))
+    return sorted(pids)
+
+
+def no_qemu_left(h, what):
+    left = qemu_pids(h)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    check_eq(left, [], f'QEMUs left after {what}')
+
+
+class PidKiller:
+    """Teardown of a process the test did not start itself (a daemon the CLI spawned)."""
+
+    def __init__(self, pid, what):
+        self.pid, self.what = pid, what
+
+    def stop(self):
+        if not pid_alive(self.pid):
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+
+
+# --- embed ---
+
+def embed_uri(h, root='embed'):
+    return f'qemu:///embed?root={h.path(root)}'
+
+
+def test_embed_define_start(h):
+    u = embed_uri(h)
+    xml = write(h, 'cli1.xml', domain_xml('cli1', '6b3c1f2e-0c1a-4c2a-9d3e-00000000c111'))
+    r = ok(h, u, 'define', xml)
+    check_eq(r.out, f"Domain 'cli1' defined from {xml}\n", 'define')
+    t_define = r.elapsed
+    for d in ('log/qemu', 'etc', 'run/qemu', 'cache/qemu', 'lib/qemu'):
+        check(os.path.isdir(h.path('embed', d)), f'the root has {d}')
+    r = ok(h, u, 'start', 'cli1', '--paused')
+    check_eq(r.out, "Domain 'cli1' started\n", 'start')
+    S['qemu'] = qemu_pids(h)
+    check_eq(len(S['qemu']), 1, 'one QEMU runs after the CLI exited')
+    print(f'# embed: define {t_define:.2f} s, start --paused (first, with probe) {r.elapsed:.2f} s')
+
+
+def test_embed_list(h):
+    u = embed_uri(h)
+    r = ok(h, u, 'list')
+    lines = r.out.splitlines()
+    check_eq(lines[0].split(), ['Id', 'Name', 'State'], 'table header')
+    check(set(lines[1]) == {'-'}, 'a rule under the header:', lines)
+    check_eq(len(lines), 3, f'one domain in {lines}')
+    S['id'] = int(lines[2].split()[0])
+    check_eq(lines[2].split()[1:], ['cli1', 'paused'], 'the row')
+    d = ok(h, u, 'list', '--all', '--json').json()
+    check_eq(list(d), ['domains'], 'list --json keys')
+    check_eq(d['domains'], [{'name': 'cli1', 'uuid': '6b3c1f2e-0c1a-4c2a-9d3e-00000000c111',
+                             'id': S['id'], 'state': 'paused', 'persistent': True,
+                             'autostart': False}], 'list --all --json')
+    check_eq(ok(h, u, 'list', '--name').out, 'cli1\n', 'list --name')
+    check_eq(ok(h, u, 'list', '--inactive').out.count('\n'), 2, 'list --inactive: no rows')
+    check_eq(qemu_pids(h), S['qemu'], 'the same QEMU still runs')
+
+
+def test_embed_info_commands(h):
+    u, uuid = embed_uri(h), '6b3c1f2e-0c1a-4c2a-9d3e-00000000c111'
+    info = dict(line.split(':', 1) for line in ok(h, u, 'dominfo', 'cli1').out.splitlines())
+    info = {k: v.strip() for k, v in info.items()}
+    check_eq(info, {'Id': str(S['id']), 'Name': 'cli1', 'UUID': uuid, 'State': 'paused',
+                    'CPU(s)': '1', 'Max memory': '65536 KiB', 'Used memory': '65536 KiB'},
+             'dominfo')
+    check_eq(ok(h, u, 'dominfo', 'cli1', '--json').json()['state'], 'paused', 'dominfo --json')
+    check_eq(ok(h, u, 'domstate', 'cli1').out, 'paused\n', 'domstate')
+    check_eq(ok(h, u, 'domstate', '--reason', 'cli1').out, 'paused (user)\n', 'domstate --reason')
+    check_eq(ok(h, u, 'domid', 'cli1').out, f'{S["id"]}\n', 'domid')
+    check_eq(ok(h, u, 'domuuid', 'cli1').out, f'{uuid}\n', 'domuuid')
+    check_eq(ok(h, u, 'domname', str(S['id'])).out, 'cli1\n', 'domname by id')
+    check_eq(ok(h, u, 'domname', uuid).out, 'cli1\n', 'domname by UUID')
+    live = ok(h, u, 'dumpxml', 'cli1').out
+    check(f"<domain type='{'kvm' if kvm_works() else 'qemu'}' id='{S['id']}'>" in live,
+          'live XML has the id:', live[:200])
+    m = re.search(r"<graphics type='vnc' port='(\d+)'", live)
+    check(m and int(m.group(1)) >= 5900, 'live XML has the VNC port picked:', live)
+    inactive = ok(h, u, 'dumpxml', '--inactive', 'cli1').out
+    check(" id='" not in inactive.split('\n', 1)[0], 'no id in the inactive XML:', inactive[:80])
+    check("port='-1'" in inactive, 'the inactive XML keeps autoport:', inactive)
+    r = ok(h, u, 'qemu-monitor-command', 'cli1', '--pretty', '{"execute":"query-status"}')
+    check(r.out.startswith('{\n'), '--pretty prints indented JSON:', r)
+    check_eq(r.json()['return']['running'], False, 'QEMU says paused')
+    r = ok(h, u, 'qemu-monitor-command', 'cli1', '--hmp', 'info', 'status')
+    check('paused' in r.out, 'HMP info status:', r)
+
+
+def test_embed_suspend_resume(h):
+    u = embed_uri(h)
+    check_eq(ok(h, u, 'resume', 'cli1').out, "Domain 'cli1' resumed\n", 'resume')
+    check_eq(ok(h, u, 'domstate', 'cli1').out, 'running\n', 'after resume')
+    r = ok(h, u, 'qemu-monitor-command', 'cli1', '{"execute":"query-status"}')
+    check_eq(json.loads(r.out)['return']['running'], True, 'QEMU runs')
+    check_eq(ok(h, u, 'suspend', 'cli1').out, "Domain 'cli1' suspended\n", 'suspend')
+    check_eq(ok(h, u, 'domstate', '--reason', 'cli1').out, 'paused (user)\n', 'after suspend')
+    check_eq(qemu_pids(h), S['qemu'], 'the same QEMU throughout')
+
+
+def test_embed_exit_codes(h):
+    u = embed_uri(h)
+    for args in (['domstate', 'nope'], ['start', 'nope'], ['dumpxml', 'nope']):
+        r = fails(h, u, 1, *args)
+        check(r.err.startswith(NO_SUCH) and 'nope' in r.err, 'NoSuchDomain on stderr:', r)
+    for args, msg in ((['bogus'], "unknown command 'bogus'"),
+                      (['list', '--bogus'], "unknown option '--bogus'"),
+                      (['start'], 'Usage: virtkit start DOMAIN'),
+                      (['domid', 'a', 'b'], 'Usage: virtkit domid DOMAIN'),
+                      (['domcapabilities', '--arch'], "option '--arch' needs a value")):
+        r = fails(h, u, 2, *args)
+        check(msg in r.err, f'usage message {msg!r}:', r)
+    r = h.run([virtkit_path(h)])
+    check(r.rc == 2 and r.err.startswith('Usage: virtkit'), 'no command:', r)
+    r = h.run([virtkit_path(h), 'help', 'start'])
+    check(r.rc == 0 and r.out.startswith('Usage: virtkit start DOMAIN [--paused]'), 'help:', r)
+
+
+def test_embed_lock(h):
+    u = embed_uri(h)
+    # `event --timeout 3` keeps the root open (and locked) for 3 s
+    holder = subprocess.Popen([virtkit_path(h), '-c', u, 'event', '--timeout', '3'],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=h.base_env())
+    try:
+        lock = h.path('embed', 'run', 'qemu', '.embed-lock')
+        wait_until(lambda: lock_held(lock), 5, 'the first process to take the lock')
+        t0 = time.monotonic()
+        r = ok(h, u, 'domstate', 'cli1')
+        waited = time.monotonic() - t0
+        out, err = holder.communicate(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    check_eq(holder.returncode, 0, f'the first process (stderr {err!r})')
+    check_eq(out, 'events received: 0\n', 'the first process')
+    check(waited > 1.5, f'the second process waited for the lock ({waited:.2f} s)')
+    check_eq(r.out, 'paused\n', 'the second process then ran')
+    print(f'# embed: the second process waited {waited:.2f} s for the lock')
+
+
+def lock_held(path):
+    """True when someone holds an exclusive flock on @path."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def test_embed_destroy_undefine(h):
+    u = embed_uri(h)
+    check_eq(ok(h, u, 'destroy', 'cli1').out, "Domain 'cli1' destroyed\n", 'destroy')
+    wait_until(lambda: not qemu_pids(h), 10, 'QEMU to be gone')
+    # a later process knows it is shut off, not why (as libvirtd after a restart)
+    check(re.fullmatch(r'shut off \((destroyed|unknown)\)\n',
+                       ok(h, u, 'domstate', '--reason', 'cli1').out), 'shut off after destroy')
+    check_eq(ok(h, u, 'domid', 'cli1').out, '-\n', 'no id when shut off')
+    check_eq(ok(h, u, 'undefine', 'cli1').out, "Domain 'cli1' has been undefined\n", 'undefine')
+    check_eq(ok(h, u, 'list', '--all', '--json').json(), {'domains': []}, 'no domains')
+
+
+def test_embed_create_transient(h):
+    u = embed_uri(h)
+    xml = write(h, 'tr1.xml', domain_xml('tr1'))
+    check_eq(ok(h, u, 'create', xml, '--paused').out, f"Domain 'tr1' created from {xml}\n",
+             'create')
+    d = ok(h, u, '--json', 'list').json()['domains']
+    check_eq([(x['name'], x['state'], x['persistent']) for x in d], [('tr1', 'paused', False)],
+             'a transient domain')
+    ok(h, u, 'destroy', 'tr1')
+    check_eq(ok(h, u, 'list', '--all', '--json').json(), {'domains': []}, 'gone after destroy')
+    r = fails(h, u, 1, 'domstate', 'tr1')
+    check(r.err.startswith(NO_SUCH), 'NoSuchDomain:', r)
+    no_qemu_left(h, 'create/destroy')
+
+
+def test_embed_capabilities_native(h):
+    u = embed_uri(h)
+    r = ok(h, u, 'capabilities')
+    check(r.out.startswith('<capabilities>') and '<host>' in r.out and '<guest>' in r.out,
+          'capabilities XML:', r.out[:200])
+    r = ok(h, u, 'domcapabilities', '--arch', 'x86_64')
+    check(r.out.startswith('<domainCapabilities>') and QEMU in r.out, 'domcapabilities:',
+          r.out[:200])
+    xml = write(h, 'native.xml', domain_xml('native1', graphics=False))
+    r = ok(h, u, 'domxml-to-native', 'qemu-argv', xml)
+    check_eq(r.out.count('\n'), 1, f'one line: {r.out!r}')
+    words = r.out.split()
+    i = words.index(QEMU) if QEMU in words else -1
+    check(i > 0 and all(re.fullmatch(r'[A-Z_][A-Z0-9_]*=.*', w) for w in words[:i]),
+          'environment, then the binary:', r.out[:300])
+    check('-name' in words and '-S' in words, 'QEMU options follow:', r.out[:300])
+    r = fails(h, u, 1, 'domxml-from-native', 'qemu-argv', xml)
+    check(r.err.startswith('error: io.virtkit.Qemu.NotSupported: ') and 'removed' in r.err,
+          'domxml-from-native is refused:', r)
+    no_qemu_left(h, 'the embed group')
+
+
+# --- goldens ---
+
+GOLDEN_DIR = 'tests/data/cli'
+
+
+def normalise(text):
+    text = UUID_RE.sub('UUID', text)
+    text = re.sub(r'^ (\d+)( +)', lambda m: ' ' + 'ID'.ljust(len(m.group(1) + m.group(2))),
+                  text, flags=re.M)
+    text = re.sub(r'^(Id: +)\d+$', r'\1ID', text, flags=re.M)
+    return re.sub(r'"id" : \d+', '"id" : "ID"', text)
+
+
+def golden(h, name, text):
+    path = os.path.join(h.srcdir, GOLDEN_DIR, name)
+    S.setdefault('used', set()).add(name)
+    text = normalise(text)
+    if os.environ.get('VK_TEST_REGENERATE') == '1':
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(text)
+        return
+    try:
+        with open(path) as f:
+            want = f.read()
+    except FileNotFoundError:
+        raise AssertionError(f'{path} is missing (VK_TEST_REGENERATE=1 writes it)')
+    check(text == want, f'{name} differs from {path}:\n--- got ---\n{text}--- want ---\n{want}')
+
+
+def test_goldens(h):
+    u = embed_uri(h, 'gold')
+    ok(h, u, 'define', write(h, 'gold-a.xml',
+                             domain_xml('gold-a', '0f0e0d0c-0b0a-4908-8706-0504030201aa')))
+    ok(h, u, 'define', write(h, 'gold-b.xml',
+                             domain_xml('gold-b', '0f0e0d0c-0b0a-4908-8706-0504030201bb')))
+    ok(h, u, 'start', '--paused', 'gold-a')
+    try:
+        golden(h, 'list-all.txt', ok(h, u, 'list', '--all').out)
+        golden(h, 'list-all.json', ok(h, u, '--json', 'list', '--all').out)
+        golden(h, 'dominfo-paused.txt', ok(h, u, 'dominfo', 'gold-a').out)
+        golden(h, 'dominfo-shutoff.txt', ok(h, u, 'dominfo', 'gold-b').out)
+    finally:
+        vk(h, u, 'destroy', 'gold-a')
+    no_qemu_left(h, 'the goldens')
+
+
+def test_goldens_all_used(h):
+    d = os.path.join(h.srcdir, GOLDEN_DIR)
+    unused = sorted(set(os.listdir(d)) - S.get('used', set()))
+    check_eq(unused, [], f'files in {GOLDEN_DIR} no test used')
+
+
+# --- errors ---
+
+def test_errors_relative_root(h):
+    for root in ('rel/dir', './x', ''):
+        r = fails(h, f'qemu:///embed?root={root}', 2, 'list')
+        if root:
+            check_eq(r.err, f"error: URI 'qemu:///embed?root={root}': the root path '{root}' "
+                     "must be absolute\n", 'the message')
+        else:
+            check('needs ?root=/absolute/dir' in r.err, 'the message:', r)
+    check(not os.path.exists('rel'), 'nothing created')
+
+
+def test_errors_long_root(h):
+    # /tmp/vk-cli-XXXX/ + 100 bytes: the socket paths under it exceed sun_path (108 bytes)
+    root = h.path('r' * 100)
+    r = fails(h, f'qemu:///embed?root={root}', 2, 'list')
+    check(f"Socket path '{root}/run/io.virtkit." in r.err and 'bytes' in r.err,
+          'the message names the path:', r)
+    check(not os.path.exists(root), 'the root is not created')
+    # just short enough for the sockets: accepted
+    root = h.path('s' * (107 - len(h.path('')) - len('/run/io.virtkit.Secret')))
+    r = ok(h, f'qemu:///embed?root={root}', 'list', '--all', '--name')
+    check_eq(r.out, '', 'an empty list')
+
+
+TRANSPORT = 'this transport is not supported (use qemu, qemu+unix or qemu+ssh)'
+
+
+def test_errors_unsupported_uris(h):
+    for uri, msg in (
+            ('qemu://host/system', 'remote access over TLS (qemu://HOST/…) is not supported; '
+             'use qemu+ssh://HOST/system'),
+            ('qemu+tcp://host/system', TRANSPORT),
+            ('qemu+tls://host/system', TRANSPORT),
+            ('xen:///system', "only the qemu driver's URIs (qemu:///…) are supported"),
+            ('qemu:///embed', 'qemu:///embed needs ?root=/absolute/dir'),
+            ('qemu:///system?root=/x', "unsupported query parameter 'root'"),
+            ('qemu:///nowhere', 'the path must be /system, /session or /embed'),
+            ('qemu+unix:///system?socket=rel', "the socket path 'rel' must be absolute"),
+            ('qemu+ssh://host:port/system', 'the port must be a number'),
+            ('nonsense', 'expected SCHEME://[HOST]/PATH, e.g. qemu:///system')):
+        r = fails(h, uri, 2, 'list')
+        check_eq(r.err, f"error: URI '{uri}': {msg}\n", f'the message for {uri}')
+    env = h.base_env(VIRTKIT_DEFAULT_URI='qemu:///embed?root=/nonexistent/x')
+    r = h.run([virtkit_path(h), 'uri'], env=env)
+    check(r.rc == 0 and r.out == 'qemu:///embed?root=/nonexistent/x\n',
+          'VIRTKIT_DEFAULT_URI is the default:', r)
+    r = h.run([virtkit_path(h), 'uri'], env=h.base_env())
+    check(r.rc == 0 and r.out == 'qemu:///system\n', 'root defaults to system:', r)
+    r = fails(h, 'qemu+unix:///system?socket=' + h.path('none.sock'), 1, 'list')
+    check(r.err.startswith('error: OperationFailed: cannot reach virtkit-qemud at '
+                           f"'{h.path('none.sock')}'"), 'an absent daemon:', r)
+
+
+# --- session ---
+
+def session_setup(h):
+    a, b = S['a'], S['b'] = h.add_user(), h.add_user()
+    xdg, home = h.path('xdg-a'), h.path('home-a')
+    for d in (xdg, home):
+        os.makedirs(d, mode=0o700)
+        os.chown(d, a.uid, a.gid)
+    S['xdg'] = xdg
+    S['env_a'] = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home,
+                            VIRTKIT_DAEMON_DIR=os.path.join(h.builddir, 'daemons'),
+                            VIRTKIT_NO_SYSTEMD='1')
+
+
+def user_daemons(uid):
+    pids = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/comm') as f:
+                comm = f.read().strip()
+            st = os.stat(f'/proc/{d}')
+        except OSError:
+            continue
+        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
+            pids.append(int(d))
+    return pids
+
+
+def test_session_autospawn(h):
+    a = S['a']
+    check_eq(user_daemons(a.uid), [], f'no daemon of {a} before')
+    r = vk(h, 'qemu:///session', 'version', user=a, env=S['env_a'])
+    t_first = r.elapsed
+    pids = user_daemons(a.uid)
+    for pid in pids:
+        h.threads.append(PidKiller(pid, f'the session daemon of {a}'))
+    check(r.rc == 0, 'version on the session URI:', r)
+    check(r.out.endswith('(session instance)\n'), 'the session instance answered:', r)
+    check_eq(len(pids), 1, f'one virtkit-qemud of {a} runs')
+    S['daemon'] = pid = pids[0]
+    with open(f'/proc/{pid}/cmdline', 'rb') as f:
+        argv = f.read().split(b'\0')[:-1]
+    check_eq(argv[1:], [b'--session', b'--timeout', b'60'], 'spawned with an idle timeout')
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    check(int(fields[1]) not in (os.getpid(), 0) and int(fields[3]) != os.getsid(0),
+          f'detached: ppid {fields[1]}, session {fields[3]}')
+    check(os.path.exists(os.path.join(S['xdg'], 'virtkit', 'io.virtkit.Qemu')),
+          'the socket in XDG_RUNTIME_DIR')
+    r = vk(h, 'qemu:///session', '--json', 'version', user=a, env=S['env_a'])
+    check(r.rc == 0 and r.json()['instance'] == 'session', 'version --json:', r)
+    check_eq(user_daemons(a.uid), [pid], 'the second call reuses the daemon')
+    print(f'# session: first call (spawning the daemon) {t_first:.2f} s')
+
+
+def test_session_lifecycle(h):
+    a, u, env = S['a'], 'qemu:///session', S['env_a']
+    xml = write(h, 'sess1.xml', domain_xml('sess1', virt='qemu'))  # /dev/kvm is root's here
+    ok(h, u, 'define', xml, user=a, env=env)
+    ok(h, u, 'start', 'sess1', '--paused', user=a, env=env)
+    check_eq(ok(h, u, 'list', '--name', user=a, env=env).out, 'sess1\n', 'list')
+    check_eq(ok(h, u, 'domstate', '--reason', 'sess1', user=a, env=env).out, 'paused (user)\n',
+             'domstate')
+    pids = qemu_pids(h)
+    check(len(pids) == 1 and os.stat(f'/proc/{pids[0]}').st_uid == a.uid,
+          f'QEMU runs as {a}:', pids)
+    ok(h, u, 'destroy', 'sess1', user=a, env=env)
+    ok(h, u, 'undefine', 'sess1', user=a, env=env)
+    check_eq(ok(h, u, 'list', '--all', '--name', user=a, env=env).out, '', 'nothing left')
+    no_qemu_left(h, 'the session round')
+
+
+def test_session_other_user_refused(h):
+    b, sock = S['b'], os.path.join(S['xdg'], 'virtkit', 'io.virtkit.Qemu')
+    # open the way, so that only the daemon's own check stands in it
+    os.chmod(S['xdg'], 0o755)
+    os.chmod(os.path.dirname(sock), 0o755)
+    os.chmod(sock, 0o666)
+    for args in (['version'], ['list', '--all']):
+        r = fails(h, f'qemu+unix:///session?socket={sock}', 1, *args, user=b)
+        check(r.err.startswith('error: io.virtkit.Qemu.PermissionDenied: '),
+              f'{b} is refused:', r)
+    check_eq(user_daemons(b.uid), [], f'nothing started for {b}')
+
+
+# --- ssh ---
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def keygen(h, name):
+    path = h.path(name)
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path],
+                   check=True, timeout=10)
+    with open(path + '.pub') as f:
+        return path, f.read().strip()
+
+
+def ssh_wrapper(h, name, options):
+    path = h.path(name)
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\n'
+                f'exec ssh -i {S["client_key"]} -o ConnectTimeout=5 -o LogLevel=ERROR '
+                f'{options} "$@"\n')
+    os.chmod(path, 0o755)
+    return path
+
+
+def ssh_setup(h):
+    if not os.path.exists('/run/sshd'):  # sshd's privilege separation directory
+        os.makedirs('/run/sshd', mode=0o755)
+    host_key, host_pub = keygen(h, 'ssh_host_ed25519_key')
+    S['client_key'], client_pub = keygen(h, 'client_key')
+    S['other_host_pub'] = keygen(h, 'other_host_key')[1]
+    auth = write(h, 'authorized_keys', client_pub + '\n')
+    S['port'] = port = free_port()
+    path = f'{os.path.join(h.builddir, "tools")}:/usr/local/sbin:/usr/local/bin:' \
+           '/usr/sbin:/usr/bin:/sbin:/bin'
+    conf = write(h, 'sshd_config', f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {host_key}
+PidFile none
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile {auth}
+StrictModes no
+SetEnv PATH={path}
+""")
+    r = h.run([SSHD, '-t', '-f', conf])
+    check(r.rc == 0, 'sshd -t:', r)
+    p = h.spawn([SSHD, '-D', '-e', '-f', conf], 'sshd', log='sshd')
+
+    def listening():
+        check(p.poll() is None, 'sshd exited:', h.log_text('sshd'))
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    wait_until(listening, 10, f'sshd on port {port}', interval=0.05)
+    S['ssh'] = ssh_wrapper(h, 'ssh-ok', '-o StrictHostKeyChecking=no '
+                           '-o UserKnownHostsFile=/dev/null')
+    known = write(h, 'known_hosts_wrong', f'[127.0.0.1]:{port} {S["other_host_pub"]}\n')
+    S['ssh_badkey'] = ssh_wrapper(h, 'ssh-badkey', f'-o StrictHostKeyChecking=yes '
+                                  f'-o UserKnownHostsFile={known}')
+    # the daemon the remote `virtkit bridge` reaches through ?socket=
+    root = h.path('sshroot')
+    os.makedirs(root)
+    S['sock'] = sock = os.path.join(root, 'run', 'io.virtkit.Qemu')
+    d = h.spawn([h.daemon_path('qemu'), '--root', root, '--bus', 'none'], 'virtkit-qemud',
+                log='qemud')
+    wait_until(lambda: os.path.exists(sock) or d.poll() is not None, 10, 'the socket')
+    check(d.poll() is None, 'the daemon exited:', h.log_text('qemud'))
+
+
+def ssh_uri(port=None):
+    return f'qemu+ssh://root@127.0.0.1:{port or S["port"]}/system?socket={S["sock"]}'
+
+
+def test_ssh_lifecycle(h):
+    env = h.base_env(VIRTKIT_SSH=S['ssh'])
+    u = ssh_uri()
+    t = {}
+    r = ok(h, u, 'version', env=env)
+    t['version'] = r.elapsed
+    check(r.out.startswith('Compiled against virtkit ') and 'Running daemon: ' in r.out,
+          'version over ssh:', r)
+    check_eq(ok(h, u, 'list', '--all', '--json', env=env).json(), {'domains': []}, 'list')
+    xml = write(h, 'ssh1.xml', domain_xml('ssh1'))
+    ok(h, u, 'define', xml, env=env)
+    t['start'] = ok(h, u, 'start', '--paused', 'ssh1', env=env).elapsed
+    r = ok(h, u, 'list', env=env)
+    check('ssh1' in r.out and 'paused' in r.out, 'list over ssh:', r)
+    check_eq(ok(h, u, 'domstate', 'ssh1', env=env).out, 'paused\n', 'domstate over ssh')
+    r = fails(h, u, 1, 'domstate', 'nope', env=env)
+    check(r.err.startswith(NO_SUCH), 'errors come through ssh:', r)
+    t['destroy'] = ok(h, u, 'destroy', 'ssh1', env=env).elapsed
+    ok(h, u, 'undefine', 'ssh1', env=env)
+    check_eq(ok(h, u, 'list', '--all', '--name', env=env).out, '', 'nothing left')
+    no_qemu_left(h, 'the ssh round')
+    print('# ssh: ' + ', '.join(f'{k} {v:.2f} s' for k, v in t.items()))
+
+
+def test_ssh_bad_host_key(h):
+    r = fails(h, ssh_uri(), 1, 'list', env=h.base_env(VIRTKIT_SSH=S['ssh_badkey']))
+    check('Host key verification failed' in r.err, "ssh's reason:", r)
+    check(r.err.endswith(f"error: OperationFailed: URI '{r.argv[2]}': ssh to 127.0.0.1 failed "
+                         '(exit status 255; its message is above)\n'), 'then what failed:', r)
+
+
+def test_ssh_closed_port(h):
+    r = fails(h, ssh_uri(free_port()), 1, 'list', env=h.base_env(VIRTKIT_SSH=S['ssh']))
+    check('Connection refused' in r.err, "ssh's reason:", r)
+    check(r.err.endswith(f"error: OperationFailed: URI '{r.argv[2]}': ssh to 127.0.0.1 failed "
+                         '(exit status 255; its message is above)\n'), 'then what failed:', r)
+
+
+# --- qemu-run ---
+
+def guest_xml(h, name, mode):
+    g = S['guest']
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{g}/vmlinuz</kernel>
+    <initrd>{g}/initrd.img</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet vkguest={mode}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='file'>
+      <source path='{h.path(name + ".console")}'/>
+      <target port='0'/>
+    </serial>
+  </devices>
+</domain>"""
+
+
+def console_text(h, name):
+    try:
+        with open(h.path(name + '.console'), errors='replace') as f:
+            return f.read()
+    except FileNotFoundError:
+        return ''
+
+
+def qemu_run_setup(h):
+    if not os.access(QEMU, os.X_OK):
+        raise SystemExit(f'{QEMU} is missing')
+    try:
+        r = subprocess.run([BUILD_GUEST], capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        raise SystemExit('build-guest.sh did not finish within 240 s')
+    check(r.returncode == 0, f'build-guest.sh failed (rc {r.returncode}):', r.stderr)
+    S['guest'] = r.stdout.strip().splitlines()[-1]
+    S['tmpdir'] = h.path('tmpdir')  # TMPDIR: where the temporary roots go
+    os.makedirs(S['tmpdir'])
+
+
+def qemu_run_argv(h, xml):
+    return [os.path.join(h.builddir, 'tools', 'virtkit-qemu-run'), xml]
+
+
+def test_qemu_run_poweroff(h):
+    xml = write(h, 'run-off.xml', guest_xml(h, 'run-off', 'poweroff'))
+    r = h.run(qemu_run_argv(h, xml), env=h.base_env(TMPDIR=S['tmpdir']), timeout=90)
+    check_eq(r.rc, 0, f'exit status of {r}')
+    check('VKGUEST: powering off' in console_text(h, 'run-off'), 'the guest ran:',
+          console_text(h, 'run-off')[-300:])
+    m = re.search(r"is running under (\S+);", r.err)
+    check(m and m.group(1).startswith(S['tmpdir'] + '/virtkit-qemu-run.'),
+          'a temporary root:', r)
+    check(not os.path.exists(m.group(1)), f'{m.group(1)} is removed')
+    check_eq(os.listdir(S['tmpdir']), [], 'nothing left in TMPDIR')
+    check("domain 'run-off' stopped (shutdown)" in r.err, 'it says why it stopped:', r)
+    no_qemu_left(h, 'virtkit-qemu-run')
+    print(f'# qemu-run: guest poweroff, start to exit {r.elapsed:.1f} s')
+
+
+def test_qemu_run_sigint(h):
+    xml = write(h, 'run-wait.xml', guest_xml(h, 'run-wait', 'wait'))
+    log = h.log_path('qemu-run-wait')
+    with open(log, 'wb') as out:
+        p = subprocess.Popen(qemu_run_argv(h, xml), stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT,
+                             env=h.base_env(TMPDIR=S['tmpdir']))
+    h.procs.append((p, 'virtkit-qemu-run'))
+    wait_until(lambda: 'VKGUEST: waiting for the power button' in console_text(h, 'run-wait')
+               or p.poll() is not None, 60, 'the guest to wait for the power button',
+               interval=0.1)
+    check(p.poll() is None, 'virtkit-qemu-run exited early:', h.log_text('qemu-run-wait'))
+    # the guest prints its marker just before it opens the input device: a press in between
+    # is lost (ACPI has no queue), so give it a moment
+    time.sleep(1)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    try:
+        rc = p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError('no exit within 60 s of SIGINT: ' + h.log_text('qemu-run-wait'))
+    text = h.log_text('qemu-run-wait')
+    check_eq(rc, 0, f'exit status after one SIGINT ({text})')
+    check('asking the guest to shut down' in text, 'SIGINT asks the guest:', text)
+    check('VKGUEST: power button' in console_text(h, 'run-wait'), 'the guest saw the button')
+    check_eq(os.listdir(S['tmpdir']), [], 'the temporary root is removed')
+    no_qemu_left(h, 'virtkit-qemu-run after SIGINT')
+    print(f'# qemu-run: SIGINT to exit {time.monotonic() - t0:.1f} s')
+
+
+GROUPS = {
+    'embed': ([test_embed_define_start, test_embed_list, test_embed_info_commands,
+               test_embed_suspend_resume, test_embed_exit_codes, test_embed_lock,
+               test_embed_destroy_undefine, test_embed_create_transient,
+               test_embed_capabilities_native], None),
+    'goldens': ([test_goldens, test_goldens_all_used], None),
+    'errors': ([test_errors_relative_root, test_errors_long_root,
+                test_errors_unsupported_uris], None),
+    'session': ([test_session_autospawn, test_session_lifecycle,
+                 test_session_other_user_refused], session_setup),
+    'ssh': ([test_ssh_lifecycle, test_ssh_bad_host_key, test_ssh_closed_port], ssh_setup),
+    'qemu-run': ([test_qemu_run_poweroff, test_qemu_run_sigint], qemu_run_setup),
+}
+
+
+def main():
+    groups = sys.argv[1:] or list(GROUPS)
+    rc = 0
+    for g in groups:
+        if g not in GROUPS:
+            raise SystemExit(f'unknown group {g!r} (one of {", ".join(GROUPS)})')
+    if 'ssh' in groups and not os.access(SSHD, os.X_OK):
+        print(f'1..0 # SKIP {SSHD} is missing (openssh-server)')
+        return 77 if groups == ['ssh'] else 1
+    for g in groups:
+        tests, setup = GROUPS[g]
+        rc |= run_tests(f'cli-{g}', tests, setup)
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
