@@ -175,17 +175,25 @@ static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkE
                 r = connect_ssh(cli, &cli->clients[idx], reterr);
                 break;
         case VK_URI_EMBEDDED:
-                if (idx != 0)
-                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                            "URI '%s': the embedded instance has no %s driver "
-                                            "yet",
-                                            cli->uri->text, driver);
+                if (idx >= 2) {
+                        /* other secondary drivers: the system daemons, as libvirt does */
+                        g_autoptr(VkUri) sys = NULL;
+
+                        r = vk_uri_parse("qemu:///system", &sys, reterr);
+                        if (r >= 0)
+                                r = vk_cli_socket_path(sys, driver, &path, reterr);
+                        if (r >= 0)
+                                r = vk_varlink_client_connect(cli->event, path, &cli->clients[idx],
+                                                              reterr);
+                        break;
+                }
                 if (!cli->embed) {
                         r = vk_embed_open(cli->event, cli->uri->root, &cli->embed, reterr);
                         if (r < 0)
                                 return r;
                 }
-                r = vk_embed_connect(cli->embed, &cli->clients[idx], reterr);
+                r = idx == 0 ? vk_embed_connect(cli->embed, &cli->clients[idx], reterr)
+                             : vk_embed_connect_secrets(cli->embed, &cli->clients[idx], reterr);
                 break;
         default:
                 r = vk_cli_socket_path(cli->uri, driver, &path, reterr);

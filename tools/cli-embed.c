@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "daemons/secretd/api.h"
+#include "secret-driver.h"
 #include "call.h"
 #include "cli-embed.h"
 #include "macro.h"
@@ -19,8 +21,50 @@ struct VkEmbed {
         VkPaths *paths;
         VkQemud *qemud;
         VkService *service;
+        VkPaths *secret_paths;
+        VkSecretDriver *secret;
+        VkService *secret_service;
         int lock_fd;
 };
+
+/*
+ * The secrets driver runs in-process too (the seed page: the embedded driver embeds its
+ * secrets), with its state under the root. Besides socketpairs for the CLI it listens on
+ * DIR/run/io.virtkit.Secret while this process runs, which is where the QEMU driver asks
+ * for the passphrases of encrypted disks.
+ */
+static int embed_open_secrets(VkEmbed *em, sd_event *event, const VkPathsEnv *env,
+                              VkError *reterr) {
+        g_autoptr(GPtrArray) warnings = NULL;
+        g_autofree char *sock = NULL;
+        VkServiceOptions opts = {
+                .iface = &vk_secret_interface,
+                .session = true,
+                .product = "virtkit (embedded)",
+                .instance = "embedded",
+        };
+        VkSecretDriverConfig cfg = {};
+        int r;
+
+        r = vk_paths_new("secret", VK_INSTANCE_EMBEDDED, env, &em->secret_paths, reterr);
+        if (r >= 0)
+                r = vk_paths_make_dirs(em->secret_paths, 0700, reterr);
+        if (r < 0)
+                return r;
+        cfg.config_dir = em->secret_paths->config_dir;
+        cfg.lib_dir = em->secret_paths->lib_dir;
+        r = vk_secret_driver_new(&cfg, &em->secret, &warnings, reterr);
+        if (r < 0)
+                return r;
+        opts.userdata = em->secret;
+        r = vk_service_new(event, &opts, &em->secret_service);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot create the embedded secrets service");
+        r = vk_paths_socket(em->secret_paths, "io.virtkit.Secret", &sock, reterr);
+        if (r < 0)
+                return r;
+        return vk_service_listen_varlink(em->secret_service, sock, 0600, reterr);
+}
 
 /*
  * One process at a time drives a root: the driver's state (status files, definitions) lives
@@ -97,6 +141,9 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot create the embedded service");
         em->qemud->service = em->service;
+        r = embed_open_secrets(em, event, &env, reterr);
+        if (r < 0)
+                return r;
         embed_wait_reconnects(em, event);
         *ret = g_steal_pointer(&em);
         return 0;
@@ -116,6 +163,21 @@ int vk_embed_connect(VkEmbed *em, VkVarlinkClient **ret, VkError *reterr) {
         return vk_varlink_client_new_fd(vk_service_get_event(em->service), sv[1], ret, reterr);
 }
 
+/* A varlink client connected to the in-process secrets service. */
+int vk_embed_connect_secrets(VkEmbed *em, VkVarlinkClient **ret, VkError *reterr) {
+        int sv[2], r;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create socketpair");
+        r = vk_service_add_varlink_connection(em->secret_service, sv[0]);
+        if (r < 0) {
+                (void) close(sv[1]);
+                return vk_error_set_errno(reterr, r, "cannot serve the embedded secrets");
+        }
+        return vk_varlink_client_new_fd(vk_service_get_event(em->secret_service), sv[1], ret,
+                                        reterr);
+}
+
 /* Stop serving; VMs keep running and the next invocation on the root reconnects. */
 VkEmbed *vk_embed_free(VkEmbed *em) {
         if (!em)
@@ -124,6 +186,9 @@ VkEmbed *vk_embed_free(VkEmbed *em) {
                 vk_qemud_drop_subscribers(em->qemud);
         em->service = vk_service_free(em->service);
         em->qemud = vk_qemud_free(em->qemud);
+        em->secret_service = vk_service_free(em->secret_service);
+        em->secret = vk_secret_driver_free(em->secret);
+        vk_paths_free(em->secret_paths);
         if (em->lock_fd >= 0)
                 (void) close(em->lock_fd);
         vk_paths_free(em->paths);

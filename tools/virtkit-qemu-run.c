@@ -11,8 +11,11 @@
 #include "atomic-file.h"
 #include "cli-embed.h"
 #include "json.h"
+#define VK_LOG_IDENT "virtkit-qemu-run"
+#include "log.h"
 #include "macro.h"
 #include "sd-glue.h"
+#include "uuid.h"
 
 #define MAX_XML (16u << 20)
 
@@ -24,8 +27,9 @@ typedef struct Run {
         char *uuid;
         unsigned interrupts; /* Ctrl-C presses */
         bool stopped;
-        char *reason; /* why it stopped */
-        char *error;  /* the event stream failed */
+        char *reason;       /* why it stopped */
+        char *error;        /* the event stream failed */
+        GPtrArray *secrets; /* "UUID=FILE" from --secret */
 } Run;
 
 static void on_event(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
@@ -66,8 +70,11 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         g_autoptr(JsonNode) params = json_node_new(JSON_NODE_OBJECT);
         bool destroy;
 
-        if (!run->name)
+        if (!run->name) {
+                /* the domain is still being created: destroy it as soon as it exists */
+                run->interrupts = 2;
                 return 0;
+        }
         destroy = ++run->interrupts > 1 || si->ssi_signo == SIGTERM;
         o = json_object_new();
         json_object_set_string_member(o, "domain", run->uuid);
@@ -101,6 +108,56 @@ static int remove_tree(const char *path) {
         return system(cmd) == 0 ? 0 : -EIO;
 }
 
+/*
+ * --secret UUID=FILE: an ephemeral, private secret with that UUID in the embedded secrets
+ * driver (its value never touches the disk), with the file's contents as its value.
+ */
+static int define_secrets(Run *run, VkEmbed *embed, VkError *error) {
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        int r;
+
+        if (run->secrets->len == 0)
+                return 0;
+        r = vk_embed_connect_secrets(embed, &cl, error);
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < run->secrets->len; i++) {
+                const char *spec = run->secrets->pdata[i];
+                const char *file = strchr(spec, '=') + 1;
+                g_autofree char *uuid = g_strndup(spec, (gsize) (file - 1 - spec));
+                g_autofree char *xml = g_strdup_printf(
+                        "<secret ephemeral='yes' private='yes'><uuid>%s</uuid></secret>", uuid);
+                g_autofree char *value = NULL, *b64 = NULL;
+                g_autoptr(JsonNode) p1 = json_node_new(JSON_NODE_OBJECT);
+                g_autoptr(JsonNode) p2 = json_node_new(JSON_NODE_OBJECT);
+                JsonObject *o;
+                size_t len;
+
+                r = vk_file_read_all(file, 64u * 1024u, &value, &len, error);
+                if (r < 0)
+                        return r;
+                b64 = g_base64_encode((const guchar *) value, len);
+                explicit_bzero(value, len);
+                o = json_object_new();
+                json_object_set_string_member(o, "xml", xml);
+                json_node_take_object(p1, o);
+                r = vk_varlink_client_call_sync(cl, "io.virtkit.Secret.DefineSecret", p1,
+                                                10ull * 1000000ull, NULL, error);
+                if (r < 0)
+                        return r;
+                o = json_object_new();
+                json_object_set_string_member(o, "secret", uuid);
+                json_object_set_string_member(o, "value", b64);
+                json_node_take_object(p2, o);
+                r = vk_varlink_client_call_sync(cl, "io.virtkit.Secret.SetSecretValue", p2,
+                                                10ull * 1000000ull, NULL, error);
+                explicit_bzero(b64, strlen(b64));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int run_domain(Run *run, const char *root, const char *xml_path) {
         g_autoptr(VkEmbed) embed = NULL;
         g_autoptr(JsonNode) params = json_node_new(JSON_NODE_OBJECT);
@@ -120,6 +177,13 @@ static int run_domain(Run *run, const char *root, const char *xml_path) {
                 r = vk_embed_connect(embed, &run->events, &error);
         if (r < 0) {
                 fprintf(stderr, "virtkit-qemu-run: %s\n", error.message);
+                return r;
+        }
+        r = define_secrets(run, embed, &error);
+        if (r < 0) {
+                fprintf(stderr, "virtkit-qemu-run: %s\n", error.message);
+                run->client = vk_varlink_client_free(run->client);
+                run->events = vk_varlink_client_free(run->events);
                 return r;
         }
         r = vk_varlink_client_call(run->events, "io.virtkit.Qemu.SubscribeEvents", NULL,
@@ -147,6 +211,12 @@ static int run_domain(Run *run, const char *root, const char *xml_path) {
                 "virtkit-qemu-run: domain '%s' (%s) is running under %s; Ctrl-C to shut "
                 "it down\n",
                 run->name, run->uuid, root);
+        if (run->interrupts > 0) {
+                /* a signal came while the domain was being created */
+                struct signalfd_siginfo si = { .ssi_signo = SIGTERM };
+
+                (void) on_signal(NULL, &si, run);
+        }
 
         while (!run->stopped && !run->error) {
                 r = sd_event_run(run->event, UINT64_MAX);
@@ -169,9 +239,14 @@ int main(int argc, char **argv) {
                                                  { "help", no_argument, NULL, 'h' },
                                                  {} };
         g_autofree char *root = NULL, *tmp_root = NULL;
-        Run run = {};
+        Run run = { .secrets = g_ptr_array_new_with_free_func(g_free) };
         sigset_t mask;
         int c, r;
+
+        /* the in-process drivers' adapters log at info: a command line tool says less */
+        vk_log_open(VK_LOG_IDENT);
+        if (!getenv("VIRTKIT_LOG_LEVEL"))
+                vk_log_set_max_level(LOG_WARNING);
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
@@ -179,12 +254,21 @@ int main(int argc, char **argv) {
                         g_free(root);
                         root = g_strdup(optarg);
                         break;
-                case 's':
-                        fprintf(stderr,
-                                "virtkit-qemu-run: --secret %s: the embedded secret "
-                                "driver is not available in this version\n",
-                                optarg);
-                        return 1;
+                case 's': {
+                        const char *eq = strchr(optarg, '=');
+                        VkUuid u;
+                        g_autofree char *id = eq ? g_strndup(optarg, (gsize) (eq - optarg)) : NULL;
+
+                        if (!eq || !eq[1] || vk_uuid_parse(id, &u) < 0) {
+                                fprintf(stderr,
+                                        "virtkit-qemu-run: --secret %s: expected "
+                                        "UUID=FILE\n",
+                                        optarg);
+                                return 2;
+                        }
+                        g_ptr_array_add(run.secrets, g_strdup(optarg));
+                        break;
+                }
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -227,6 +311,7 @@ int main(int argc, char **argv) {
         g_free(run.uuid);
         g_free(run.reason);
         g_free(run.error);
+        g_ptr_array_unref(run.secrets);
         if (tmp_root)
                 (void) remove_tree(tmp_root);
         return r < 0 ? 1 : 0;

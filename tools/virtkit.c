@@ -13,6 +13,8 @@
 #include "atomic-file.h"
 #include "cli-connect.h"
 #include "json.h"
+#define VK_LOG_IDENT "virtkit"
+#include "log.h"
 #include "macro.h"
 #include "uuid.h"
 
@@ -825,6 +827,11 @@ int main(int argc, char **argv) {
         const Cmd *cmd;
         Args a;
         int c, r;
+
+        /* the in-process drivers' adapters log at info: a command line tool says less */
+        vk_log_open(VK_LOG_IDENT);
+        if (!getenv("VIRTKIT_LOG_LEVEL"))
+                vk_log_set_max_level(LOG_WARNING);
 
         while ((c = getopt_long(argc, argv, "+c:h", options, NULL)) >= 0) {
                 switch (c) {
