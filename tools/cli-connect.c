@@ -250,17 +250,47 @@ static int ssh_failure(VkCli *cli, int r, VkError *reterr) {
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
-/* Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. */
+typedef struct Progress {
+        const char *method;
+        unsigned seconds;
+        bool shown;
+} Progress;
+
+static int progress_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Progress *p = userdata;
+
+        p->seconds++;
+        p->shown = true;
+        fprintf(stderr, "\r%s: waiting for the daemon (%u s)…", p->method, p->seconds);
+        fflush(stderr);
+        (void) sd_event_source_set_time_relative(s, 1000000);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/*
+ * Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. A call
+ * that takes more than a second (a first capabilities probe, a start with a slow disk) shows a
+ * progress line on a terminal, removed when the reply comes; nothing otherwise or with --json.
+ */
 int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *params,
                 JsonNode **ret, VkError *reterr) {
         g_autofree char *full = g_strdup_printf("io.virtkit.%s.%s", driver, method);
+        g_autoptr(sd_event_source) timer = NULL;
+        Progress progress = { .method = method };
         VkVarlinkClient *cl;
         int r;
 
         r = cli_client(cli, driver, &cl, reterr);
         if (r < 0)
                 return r;
+        if (!cli->quiet_progress)
+                (void) sd_event_add_time_relative(cli->event, &timer, CLOCK_MONOTONIC, 1000000, 0,
+                                                  progress_on_timer, &progress);
         r = vk_varlink_client_call_sync(cl, full, params, CALL_TIMEOUT_USEC, ret, reterr);
+        if (progress.shown)
+                fprintf(stderr, "\r\033[K");
+        timer = sd_event_source_disable_unref(timer);
         if (r < 0 && cli->uri->transport == VK_URI_SSH && reterr && reterr->name &&
             strcmp(reterr->name, VK_VARLINK_ERROR_DISCONNECTED) == 0)
                 return ssh_failure(cli, r, reterr);
