@@ -807,6 +807,19 @@ static int job_check_active(VkQemuJob *job) {
         return -EINVAL;
 }
 
+/* job_check_active(), and QEMU's monitor is connected. */
+static int job_check_monitor(VkQemuJob *job) {
+        int r = job_check_active(job);
+
+        if (r < 0)
+                return r;
+        if (job->obj->process->qmp)
+                return 0;
+        vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, -ENOTCONN,
+                         "domain '%s': no monitor connection", job->obj->name);
+        return -ENOTCONN;
+}
+
 /* start */
 
 typedef struct StartData {
@@ -1125,13 +1138,8 @@ static void op_run(VkQemuJob *job) {
         g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
-        if (job_check_active(job) < 0)
+        if (job_check_monitor(job) < 0)
                 return;
-        if (!obj->process->qmp) {
-                vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, -ENOTCONN,
-                                 "domain '%s': no monitor connection", obj->name);
-                return;
-        }
         if (od->op == VK_QEMU_OP_REBOOT && obj->live &&
             obj->live->on_reboot == VK_LIFECYCLE_DESTROY) {
                 /* -no-reboot: the reset ends QEMU, as a guest reboot would */
@@ -1201,13 +1209,8 @@ static void monitor_run(VkQemuJob *job) {
         g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
-        if (job_check_active(job) < 0)
+        if (job_check_monitor(job) < 0)
                 return;
-        if (!obj->process->qmp) {
-                vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, -ENOTCONN,
-                                 "domain '%s': no monitor connection", obj->name);
-                return;
-        }
         if (!obj->tainted)
                 vk_log_debug("Domain '%s' is tainted: custom monitor command", obj->name);
         obj->tainted = true;
