@@ -1068,6 +1068,22 @@ static void destroy_run(VkQemuJob *job) {
         /* domain_stopped() finishes the job when the pidfd says QEMU is gone */
 }
 
+/* The domain @domain (name or UUID), which must be running. */
+static int driver_lookup_active(VkQemuDriver *drv, const char *domain, VkDomainObj **ret,
+                                VkError *reterr) {
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        if (!vk_domain_obj_is_active(obj))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "domain '%s' is not running", obj->name);
+        *ret = obj;
+        return 0;
+}
+
 /*
  * Stop @domain's QEMU: SIGTERM, then SIGKILL after a grace period (with @graceful only
  * SIGTERM, failing with Timeout if QEMU does not end). @done runs once QEMU is gone.
@@ -1078,12 +1094,9 @@ int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
         DestroyData *dd;
         int r;
 
-        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        r = driver_lookup_active(drv, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        if (!vk_domain_obj_is_active(obj))
-                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
-                                    "domain '%s' is not running", obj->name);
         dd = g_new0(DestroyData, 1);
         dd->graceful = graceful;
         return driver_submit(drv, obj, "destroy",
@@ -1161,12 +1174,9 @@ int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomain
         int r;
 
         assert(op >= 0 && op < _VK_QEMU_OP_MAX);
-        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        r = driver_lookup_active(drv, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        if (!vk_domain_obj_is_active(obj))
-                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
-                                    "domain '%s' is not running", obj->name);
         od = g_new0(OpData, 1);
         od->op = op;
         return driver_submit(drv, obj, domain_op_names[op], QMP_JOB_TIMEOUT_USEC, op_run, od,
@@ -1237,12 +1247,9 @@ int vk_qemu_driver_monitor_command(VkQemuDriver *drv, const char *domain, const 
         MonitorData *md;
         int r;
 
-        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        r = driver_lookup_active(drv, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        if (!vk_domain_obj_is_active(obj))
-                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
-                                    "domain '%s' is not running", obj->name);
         md = g_new0(MonitorData, 1);
         md->command = g_strdup(command);
         md->hmp = hmp;
