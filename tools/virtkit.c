@@ -194,40 +194,37 @@ static int cmd_list(VkCli *cli, const Args *a, VkError *e) {
         return 0;
 }
 
-static int cmd_define(VkCli *cli, const Args *a, VkError *e) {
-        g_autoptr(JsonNode) reply = NULL;
+/* Read the XML file a->pos[0] (- for stdin) and call @method with it as "xml" (and @flag). */
+static int call_with_xml_file(VkCli *cli, const Args *a, const char *driver, const char *method,
+                              const char *flag, JsonNode **ret, VkError *e) {
         g_autofree char *xml = NULL;
         int r;
 
         r = read_xml_file(a->pos[0], &xml, e);
         if (r < 0)
                 return r;
-        r = vk_cli_call(cli, "Qemu", "DefineDomain", params_xml(xml, a, NULL), &reply, e);
-        if (r < 0)
-                return r;
-        if (cli->json)
-                print_json(reply);
-        else
+        r = vk_cli_call(cli, driver, method, params_xml(xml, a, flag), ret, e);
+        if (r >= 0 && cli->json)
+                print_json(*ret);
+        return r;
+}
+
+static int cmd_define(VkCli *cli, const Args *a, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        int r = call_with_xml_file(cli, a, "Qemu", "DefineDomain", NULL, &reply, e);
+
+        if (r >= 0 && !cli->json)
                 printf("Domain '%s' defined from %s\n", str(reply, "name"), a->pos[0]);
-        return 0;
+        return r;
 }
 
 static int cmd_create(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
-        g_autofree char *xml = NULL;
-        int r;
+        int r = call_with_xml_file(cli, a, "Qemu", "CreateDomain", "paused", &reply, e);
 
-        r = read_xml_file(a->pos[0], &xml, e);
-        if (r < 0)
-                return r;
-        r = vk_cli_call(cli, "Qemu", "CreateDomain", params_xml(xml, a, "paused"), &reply, e);
-        if (r < 0)
-                return r;
-        if (cli->json)
-                print_json(reply);
-        else
+        if (r >= 0 && !cli->json)
                 printf("Domain '%s' created from %s\n", str(reply, "name"), a->pos[0]);
-        return 0;
+        return r;
 }
 
 /* Commands that take DOMAIN and at most one boolean option, and print a sentence. */
@@ -600,20 +597,11 @@ static JsonNode *params_secret(const char *uuid) {
 
 static int cmd_secret_define(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
-        g_autofree char *xml = NULL;
-        int r;
+        int r = call_with_xml_file(cli, a, "Secret", "DefineSecret", NULL, &reply, e);
 
-        r = read_xml_file(a->pos[0], &xml, e);
-        if (r < 0)
-                return r;
-        r = vk_cli_call(cli, "Secret", "DefineSecret", params_xml(xml, a, NULL), &reply, e);
-        if (r < 0)
-                return r;
-        if (cli->json)
-                print_json(reply);
-        else
+        if (r >= 0 && !cli->json)
                 printf("Secret %s created\n", str(reply, "uuid"));
-        return 0;
+        return r;
 }
 
 static int cmd_secret_undefine(VkCli *cli, const Args *a, VkError *e) {
