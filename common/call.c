@@ -31,7 +31,9 @@ struct VkService {
         GPtrArray *vtable_strings;
         GPtrArray *objects; /* ServiceObjects, one per iface->objects entry (with a bus) */
         sd_bus_slot *object_manager_slot;
-        GHashTable *uid_cache; /* unique bus name → uid + 1 */
+        GPtrArray *forward_slots;   /* sd_bus_slot of each iface->forwards vtable */
+        GPtrArray *forward_vtables; /* their vtables */
+        GHashTable *uid_cache;      /* unique bus name → uid + 1 */
         unsigned n_calls;
         char *idl;
         void (*activity_cb)(VkService *s, void *ud);
@@ -53,6 +55,7 @@ typedef struct ServiceObjects {
 struct VkCall {
         unsigned n_ref;
         VkService *service;
+        const VkInterface *iface; /* the service's interface or one of its forwards */
         const VkMethod *method;
         VkWire wire;
         VkVarlinkConnection *conn;
@@ -139,11 +142,12 @@ bool vk_call_is_connected(VkCall *c) {
         return true;
 }
 
-static VkCall *call_new(VkService *s, const VkMethod *m, VkWire wire) {
+static VkCall *call_new(VkService *s, const VkInterface *iface, const VkMethod *m, VkWire wire) {
         VkCall *c = g_new0(VkCall, 1);
 
         c->n_ref = 1;
         c->service = s;
+        c->iface = iface;
         c->method = m;
         c->wire = wire;
         c->peer = (VkPeer) VK_PEER_INIT;
@@ -152,10 +156,10 @@ static VkCall *call_new(VkService *s, const VkMethod *m, VkWire wire) {
         return c;
 }
 
-static char *error_full_name(VkService *s, const char *name) {
+static char *error_full_name(const VkInterface *iface, const char *name) {
         if (strchr(name, '.'))
                 return g_strdup(name);
-        return g_strdup_printf("%s.%s", s->iface->varlink_name, name);
+        return g_strdup_printf("%s.%s", iface->varlink_name, name);
 }
 
 static JsonNode *error_params(const VkError *e) {
@@ -174,15 +178,16 @@ static JsonNode *error_params(const VkError *e) {
         return json_builder_get_root(b);
 }
 
-static int varlink_reply_error(VkService *s, VkVarlinkConnection *conn, const VkError *e) {
-        g_autofree char *name = error_full_name(s, e->name ? e->name : VK_ERROR_INTERNAL);
+static int varlink_reply_error(const VkInterface *iface, VkVarlinkConnection *conn,
+                               const VkError *e) {
+        g_autofree char *name = error_full_name(iface, e->name ? e->name : VK_ERROR_INTERNAL);
         g_autoptr(JsonNode) params = error_params(e);
 
         return vk_varlink_connection_reply_error(conn, name, params);
 }
 
-static int bus_reply_error(VkService *s, sd_bus_message *msg, const VkError *e) {
-        g_autofree char *name = error_full_name(s, e->name ? e->name : VK_ERROR_INTERNAL);
+static int bus_reply_error(const VkInterface *iface, sd_bus_message *msg, const VkError *e) {
+        g_autofree char *name = error_full_name(iface, e->name ? e->name : VK_ERROR_INTERNAL);
 
         return sd_bus_reply_method_errorf(msg, vk_bus_error_name(name), "%s",
                                           e->message ? e->message : "failed");
@@ -210,9 +215,9 @@ int vk_call_reply_error(VkCall *c, const VkError *e) {
         if (c->wire == VK_WIRE_VARLINK) {
                 if (c->oneway)
                         return 0;
-                return varlink_reply_error(c->service, c->conn, e);
+                return varlink_reply_error(c->iface, c->conn, e);
         }
-        return bus_reply_error(c->service, c->msg, e);
+        return bus_reply_error(c->iface, c->msg, e);
 }
 
 static int call_send(VkCall *c, const void *result, bool continues) {
@@ -278,7 +283,7 @@ static void call_run(VkCall *c) {
 }
 
 static void call_deny(VkCall *c, const char *name, const char *why) {
-        g_autofree char *action = vk_interface_action_id(c->service->iface, c->method->auth);
+        g_autofree char *action = vk_interface_action_id(c->iface, c->method->auth);
 
         vk_error_set(&c->error, name, -EPERM, "%s: %s%s%s", c->method->name, why,
                      action ? ", action " : "", action ? action : "");
@@ -340,7 +345,7 @@ static void call_authorize(VkCall *c) {
         if (c->method->auth == VK_AUTH_READ || c->peer.uid == 0)
                 return call_run(c);
 
-        action = vk_interface_action_id(s->iface, c->method->auth);
+        action = vk_interface_action_id(c->iface, c->method->auth);
         pk = service_polkit_bus(s);
         if (!pk) {
                 vk_error_set(&c->error, VK_ERROR_PERMISSION_DENIED, -EPERM,
@@ -415,10 +420,19 @@ static void varlink_error_param(VkVarlinkConnection *conn, const char *error, co
         (void) vk_varlink_connection_reply_error(conn, error, params);
 }
 
+/* The interface of @s->iface->forwards named @name (varlink, or D-Bus with @bus); NULL if none. */
+static const VkInterface *service_find_forward(VkService *s, const char *name, bool bus) {
+        for (const VkInterface *const *f = s->iface->forwards; name && f && *f; f++)
+                if (strcmp(bus ? (*f)->bus_interface : (*f)->varlink_name, name) == 0)
+                        return *f;
+        return NULL;
+}
+
 static void varlink_service_method(VkService *s, VkVarlinkConnection *conn, const char *member,
                                    JsonObject *params) {
         g_autoptr(JsonBuilder) b = json_builder_new_immutable();
         g_autoptr(JsonNode) reply = NULL;
+        g_autofree char *forward_idl = NULL;
 
         if (strcmp(member, "GetInfo") == 0) {
                 json_builder_begin_object(b);
@@ -434,6 +448,8 @@ static void varlink_service_method(VkService *s, VkVarlinkConnection *conn, cons
                 json_builder_begin_array(b);
                 json_builder_add_string_value(b, VARLINK_SERVICE);
                 json_builder_add_string_value(b, s->iface->varlink_name);
+                for (const VkInterface *const *f = s->iface->forwards; f && *f; f++)
+                        json_builder_add_string_value(b, (*f)->varlink_name);
                 json_builder_end_array(b);
                 json_builder_end_object(b);
         } else if (strcmp(member, "GetInterfaceDescription") == 0) {
@@ -449,7 +465,10 @@ static void varlink_service_method(VkService *s, VkVarlinkConnection *conn, cons
                         if (!s->idl)
                                 s->idl = vk_interface_format_idl(s->iface);
                         text = s->idl;
-                } else
+                } else if (service_find_forward(s, name, false))
+                        text = forward_idl =
+                                vk_interface_format_idl(service_find_forward(s, name, false));
+                else
                         return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound",
                                                    "interface", name);
                 json_builder_begin_object(b);
@@ -484,6 +503,7 @@ static void service_on_varlink_method(VkVarlinkConnection *conn, const char *met
         g_autoptr(JsonObject) filtered = NULL;
         const char *dot = strrchr(method, '.');
         g_autofree char *iface = dot ? g_strndup(method, (gsize) (dot - method)) : NULL;
+        const VkInterface *target = s->iface;
         const VkMethod *m;
         JsonNode *inter;
         int r;
@@ -494,9 +514,11 @@ static void service_on_varlink_method(VkVarlinkConnection *conn, const char *met
         if (strcmp(iface, VARLINK_SERVICE) == 0)
                 return varlink_service_method(s, conn, dot + 1, params);
         if (strcmp(iface, s->iface->varlink_name) != 0)
+                target = service_find_forward(s, iface, false);
+        if (!target)
                 return varlink_error_param(conn, VARLINK_SERVICE ".InterfaceNotFound", "interface",
                                            iface);
-        m = vk_interface_find_method(s->iface, dot + 1);
+        m = vk_interface_find_method(target, dot + 1);
         if (!m)
                 return varlink_error_param(conn, VARLINK_SERVICE ".MethodNotFound", "method",
                                            method);
@@ -504,7 +526,7 @@ static void service_on_varlink_method(VkVarlinkConnection *conn, const char *met
             !(flags & VK_VARLINK_ONEWAY))
                 return varlink_error_param(conn, VARLINK_SERVICE ".ExpectedMore", NULL, NULL);
 
-        c = call_new(s, m, VK_WIRE_VARLINK);
+        c = call_new(s, target, m, VK_WIRE_VARLINK);
         c->conn = vk_varlink_connection_ref(conn);
         c->peer = *vk_varlink_connection_peer(conn);
         c->more = flags & VK_VARLINK_MORE;
@@ -569,14 +591,14 @@ static int call_on_bus_uid(sd_bus_message *reply, void *userdata, sd_bus_error *
  * handler. For an object method, @key_field names the parameter that is not in the message
  * but set to @key, the object's key.
  */
-static int service_bus_dispatch(VkService *s, sd_bus_message *msg, const VkMethod *m,
-                                const char *key_field, const char *key) {
+static int service_bus_dispatch(VkService *s, const VkInterface *iface, sd_bus_message *msg,
+                                const VkMethod *m, const char *key_field, const char *key) {
         g_autoptr(VkCall) c = NULL;
         const char *sender = sd_bus_message_get_sender(msg);
         gpointer cached;
         int r;
 
-        c = call_new(s, m, VK_WIRE_BUS);
+        c = call_new(s, iface, m, VK_WIRE_BUS);
         c->msg = sd_bus_message_ref(msg);
         c->interactive = sd_bus_message_get_allow_interactive_authorization(msg) > 0;
 
@@ -621,13 +643,16 @@ static int service_bus_dispatch(VkService *s, sd_bus_message *msg, const VkMetho
 
 static int service_on_bus_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         VkService *s = userdata;
+        const VkInterface *iface = s->iface;
         const VkMethod *m;
 
-        m = vk_interface_find_method(s->iface, sd_bus_message_get_member(msg));
+        if (g_strcmp0(sd_bus_message_get_interface(msg), s->iface->bus_interface) != 0)
+                iface = service_find_forward(s, sd_bus_message_get_interface(msg), true);
+        m = iface ? vk_interface_find_method(iface, sd_bus_message_get_member(msg)) : NULL;
         if (!m)
                 return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD, "no method %s",
                                                   sd_bus_message_get_member(msg));
-        return service_bus_dispatch(s, msg, m, NULL, NULL);
+        return service_bus_dispatch(s, iface, msg, m, NULL, NULL);
 }
 
 /* --- objects: one D-Bus object per key of an object interface --- */
@@ -730,7 +755,7 @@ static int objects_on_method(sd_bus_message *msg, void *userdata, sd_bus_error *
                         continue;
                 /* checked when the vtable was built: the target exists */
                 m = vk_bus_object_method_target(so->service->iface, om);
-                return service_bus_dispatch(so->service, msg, m, om->key, key);
+                return service_bus_dispatch(so->service, so->service->iface, msg, m, om->key, key);
         }
         return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD, "no method %s", member);
 }
@@ -885,6 +910,10 @@ int vk_service_update_object(VkService *s, const VkObjectInterface *oi, const ch
 
 /* --- the service --- */
 
+static void service_slot_free(gpointer slot) {
+        sd_bus_slot_unref(slot);
+}
+
 /* Create a service for @opts->iface on @event. Attach wires with the functions below. */
 int vk_service_new(sd_event *event, const VkServiceOptions *opts, VkService **ret) {
         g_autoptr(VkService) s = g_new0(VkService, 1);
@@ -920,6 +949,10 @@ VkService *vk_service_free(VkService *s) {
         if (s->objects)
                 g_ptr_array_unref(s->objects);
         sd_bus_slot_unref(s->object_manager_slot);
+        if (s->forward_slots)
+                g_ptr_array_unref(s->forward_slots);
+        if (s->forward_vtables)
+                g_ptr_array_unref(s->forward_vtables);
         if (s->polkit_bus != s->bus)
                 sd_bus_flush_close_unref(s->polkit_bus);
         sd_bus_unref(s->bus);
@@ -976,6 +1009,22 @@ int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr) {
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot export %s on the bus",
                                           s->iface->bus_interface);
+        for (const VkInterface *const *f = s->iface->forwards; f && *f; f++) {
+                sd_bus_vtable *vt = vk_bus_vtable_new(*f, service_on_bus_method, s->vtable_strings);
+                sd_bus_slot *slot = NULL;
+
+                if (!s->forward_slots) {
+                        s->forward_slots = g_ptr_array_new_with_free_func(service_slot_free);
+                        s->forward_vtables = g_ptr_array_new_with_free_func(g_free);
+                }
+                g_ptr_array_add(s->forward_vtables, vt);
+                r = sd_bus_add_object_vtable(bus, &slot, s->iface->bus_path, (*f)->bus_interface,
+                                             vt, s);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "cannot export %s on the bus",
+                                                  (*f)->bus_interface);
+                g_ptr_array_add(s->forward_slots, slot);
+        }
         if (s->iface->objects && s->iface->objects[0].bus_interface) {
                 r = sd_bus_add_object_manager(bus, &s->object_manager_slot, s->iface->bus_path);
                 if (r < 0)

@@ -138,7 +138,9 @@ typedef struct VkObjectInterface {
         const char *doc;
 } VkObjectInterface;
 
-typedef struct VkInterface {
+typedef struct VkInterface VkInterface;
+
+struct VkInterface {
         const char *varlink_name;  /* io.virtkit.Qemu */
         const char *bus_name;      /* io.virtkit.Qemu1 */
         const char *bus_path;      /* /io/virtkit/Qemu1 */
@@ -150,7 +152,12 @@ typedef struct VkInterface {
         const VkSignal *signals;              /* terminated by name == NULL; may be NULL */
         const VkObjectInterface *objects;     /* terminated by bus_interface == NULL; may be
                                                * NULL */
-} VkInterface;
+        const VkInterface *const *forwards;   /* a sibling's interfaces this service answers
+                                               * too (by forwarding): varlink under their own
+                                               * names, D-Bus as their bus_interface on this
+                                               * bus_path; their signals and objects are not
+                                               * served. NULL-terminated; may be NULL */
+};
 
 const char *vk_field_type_to_string(VkFieldType t);
 const char *vk_auth_to_string(VkAuth a);

@@ -22,7 +22,7 @@ struct VkEmbed {
         VkQemud *qemud;
         VkService *service;
         VkPaths *secret_paths;
-        VkSecretDriver *secret;
+        VkSecretd *secret;
         VkService *secret_service;
         int lock_fd;
 };
@@ -53,13 +53,14 @@ static int embed_open_secrets(VkEmbed *em, sd_event *event, const VkPathsEnv *en
                 return r;
         cfg.config_dir = em->secret_paths->config_dir;
         cfg.lib_dir = em->secret_paths->lib_dir;
-        r = vk_secret_driver_new(&cfg, &em->secret, &warnings, reterr);
+        r = vk_secretd_new(event, &cfg, &em->secret, &warnings, reterr);
         if (r < 0)
                 return r;
         opts.userdata = em->secret;
         r = vk_service_new(event, &opts, &em->secret_service);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot create the embedded secrets service");
+        em->secret->service = em->secret_service;
         r = vk_paths_socket(em->secret_paths, "io.virtkit.Secret", &sock, reterr);
         if (r < 0)
                 return r;
@@ -186,8 +187,12 @@ VkEmbed *vk_embed_free(VkEmbed *em) {
                 vk_qemud_drop_subscribers(em->qemud);
         em->service = vk_service_free(em->service);
         em->qemud = vk_qemud_free(em->qemud);
+        if (em->secret) {
+                vk_secretd_drop_subscribers(em->secret);
+                em->secret->service = NULL;
+        }
         em->secret_service = vk_service_free(em->secret_service);
-        em->secret = vk_secret_driver_free(em->secret);
+        em->secret = vk_secretd_free(em->secret);
         vk_paths_free(em->secret_paths);
         if (em->lock_fd >= 0)
                 (void) close(em->lock_fd);

@@ -720,8 +720,12 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
                 (void) vk_service_emit_signal(service, "DomainEvent", &args);
 }
 
-/* End every stream (the daemon exits): the clients see their connection close. */
+/*
+ * End every stream and every call forwarded to a sibling (the daemon exits): the clients see
+ * their connection close.
+ */
 void vk_qemud_drop_subscribers(VkQemud *q) {
+        vk_secret_forward_cancel_all(q->secret_forward);
         q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
         while (q->subscribers && q->subscribers->len > 0) {
                 VkCall *c = g_ptr_array_steal_index(q->subscribers, q->subscribers->len - 1);
@@ -910,6 +914,8 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
         .objects = qemu_objects,
+        /* secrets, passed on to virtkit-secretd (secret-forward.c) */
+        .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface, NULL },
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -941,6 +947,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
                 .domain_changed = api_on_domain_changed,
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
+        g_autofree char *secret_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -955,6 +962,13 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         q->busy_userdata = userdata;
         q->subscribers = g_ptr_array_new();
         r = vk_qemu_driver_new(event, paths, kind, &q->driver, reterr);
+        if (r < 0)
+                return r;
+        /* the sibling of the same instance: DIR/run/io.virtkit.Secret with --root DIR */
+        r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
+        if (r < 0)
+                return r;
+        r = vk_secret_forward_new(event, secret_socket, &q->secret_forward, reterr);
         if (r < 0)
                 return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
@@ -974,6 +988,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
         if (q->subscribers)
                 g_ptr_array_unref(q->subscribers);
+        vk_secret_forward_free(q->secret_forward);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);
         g_free(q);

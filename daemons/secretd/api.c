@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* api.c: the io.virtkit.Secret interface served by virtkit-secretd (one declaration per method) */
+/* api.c: the io.virtkit.Secret interface served by virtkit-secretd: handlers, events, objects */
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,236 +14,14 @@
 /* The longest base64 text of a value of VK_SECRET_VALUE_MAX bytes. */
 #define API_VALUE_BASE64_MAX (4 * ((VK_SECRET_VALUE_MAX + 2) / 3))
 
-/* --- parameter and result types --- */
-
-typedef struct DefineParams {
-        char *xml;
-} DefineParams;
-
-typedef struct UuidResult {
-        char *uuid;
-} UuidResult;
-
-typedef struct SecretParams {
-        char *secret;
-} SecretParams;
-
-typedef struct ListParams {
-        char *ephemeral;
-        char *is_private;
-} ListParams;
-
-typedef struct SecretSummary {
-        char *uuid;
-        char *usage_type;
-        char *usage_id;
-        bool ephemeral;
-        bool is_private;
-        bool has_value;
-} SecretSummary;
-
-typedef struct ListResult {
-        VkArray secrets; /* of SecretSummary */
-} ListResult;
-
-typedef struct LookupParams {
-        char *uuid;
-        char *usage_type;
-        char *usage_id;
-} LookupParams;
-
-typedef struct LookupResult {
-        char *uuid;
-        char *usage_type;
-        char *usage_id;
-} LookupResult;
-
-typedef struct XmlResult {
-        char *xml;
-} XmlResult;
-
-typedef struct SetValueParams {
-        char *secret;
-        char *value;
-} SetValueParams;
-
-typedef struct ValueResult {
-        char *value;
-} ValueResult;
-
-typedef struct EncryptParams {
-        char *secret;
-        char *key;
-} EncryptParams;
-
-typedef struct EncryptResult {
-        char *ciphertext;
-        char *iv;
-} EncryptResult;
-
-static const VkField define_params_fields[] = {
-        { "xml", VK_FIELD_STRING, offsetof(DefineParams, xml), VK_FIELD_REQUIRED, NULL,
-          "libvirt's secret XML" },
-        {},
-};
-
-static const VkStructType define_params = {
-        .size = sizeof(DefineParams),
-        .fields = define_params_fields,
-};
-
-static const VkField uuid_result_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(UuidResult, uuid), VK_FIELD_REQUIRED },
-        {},
-};
-
-static const VkStructType uuid_result = {
-        .size = sizeof(UuidResult),
-        .fields = uuid_result_fields,
-};
-
-static const VkField secret_params_fields[] = {
-        { "secret", VK_FIELD_STRING, offsetof(SecretParams, secret), VK_FIELD_REQUIRED, NULL,
-          "the secret's UUID" },
-        {},
-};
-
-static const VkStructType secret_params = {
-        .size = sizeof(SecretParams),
-        .fields = secret_params_fields,
-};
-
-static const VkField list_params_fields[] = {
-        { "ephemeral", VK_FIELD_STRING, offsetof(ListParams, ephemeral), 0, NULL,
-          "\"yes\" or \"no\": only secrets with that ephemeral flag" },
-        { "private", VK_FIELD_STRING, offsetof(ListParams, is_private), 0, NULL,
-          "\"yes\" or \"no\": only secrets with that private flag" },
-        {},
-};
-
-static const VkStructType list_params = {
-        .size = sizeof(ListParams),
-        .fields = list_params_fields,
-};
-
-static const VkField secret_summary_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(SecretSummary, uuid), VK_FIELD_REQUIRED },
-        { "usageType", VK_FIELD_STRING, offsetof(SecretSummary, usage_type), VK_FIELD_REQUIRED,
-          NULL, "none, volume, ceph, iscsi, tls or vtpm" },
-        { "usageId", VK_FIELD_STRING, offsetof(SecretSummary, usage_id), VK_FIELD_REQUIRED, NULL,
-          "volume path or name; empty for none" },
-        { "ephemeral", VK_FIELD_BOOL, offsetof(SecretSummary, ephemeral), VK_FIELD_REQUIRED },
-        { "private", VK_FIELD_BOOL, offsetof(SecretSummary, is_private), VK_FIELD_REQUIRED },
-        { "hasValue", VK_FIELD_BOOL, offsetof(SecretSummary, has_value), VK_FIELD_REQUIRED },
-        {},
-};
-
-static const VkStructType secret_summary = {
-        .name = "SecretSummary",
-        .size = sizeof(SecretSummary),
-        .doc = "One secret, without its value.",
-        .fields = secret_summary_fields,
-};
-
-static const VkField list_result_fields[] = {
-        { "secrets", VK_FIELD_ARRAY, offsetof(ListResult, secrets), VK_FIELD_REQUIRED,
-          &secret_summary },
-        {},
-};
-
-static const VkStructType list_result = {
-        .size = sizeof(ListResult),
-        .fields = list_result_fields,
-};
-
-static const VkField lookup_params_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0, NULL,
-          "look up by UUID, or else:" },
-        { "usageType", VK_FIELD_STRING, offsetof(LookupParams, usage_type), 0, NULL,
-          "by usage: volume, ceph, iscsi, tls or vtpm" },
-        { "usageId", VK_FIELD_STRING, offsetof(LookupParams, usage_id), 0, NULL,
-          "and the volume path or name" },
-        {},
-};
-
-static const VkStructType lookup_params = {
-        .size = sizeof(LookupParams),
-        .fields = lookup_params_fields,
-};
-
-static const VkField lookup_result_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(LookupResult, uuid), VK_FIELD_REQUIRED },
-        { "usageType", VK_FIELD_STRING, offsetof(LookupResult, usage_type), VK_FIELD_REQUIRED },
-        { "usageId", VK_FIELD_STRING, offsetof(LookupResult, usage_id), VK_FIELD_REQUIRED },
-        {},
-};
-
-static const VkStructType lookup_result = {
-        .size = sizeof(LookupResult),
-        .fields = lookup_result_fields,
-};
-
-static const VkField xml_result_fields[] = {
-        { "xml", VK_FIELD_STRING, offsetof(XmlResult, xml), VK_FIELD_REQUIRED },
-        {},
-};
-
-static const VkStructType xml_result = {
-        .size = sizeof(XmlResult),
-        .fields = xml_result_fields,
-};
-
-static const VkField set_value_params_fields[] = {
-        { "secret", VK_FIELD_STRING, offsetof(SetValueParams, secret), VK_FIELD_REQUIRED, NULL,
-          "the secret's UUID" },
-        { "value", VK_FIELD_STRING, offsetof(SetValueParams, value), VK_FIELD_REQUIRED, NULL,
-          "the value, base64 (at most 64 KiB decoded)" },
-        {},
-};
-
-static const VkStructType set_value_params = {
-        .size = sizeof(SetValueParams),
-        .fields = set_value_params_fields,
-};
-
-static const VkField value_result_fields[] = {
-        { "value", VK_FIELD_STRING, offsetof(ValueResult, value), VK_FIELD_REQUIRED, NULL,
-          "base64" },
-        {},
-};
-
-static const VkStructType value_result = {
-        .size = sizeof(ValueResult),
-        .fields = value_result_fields,
-};
-
-static const VkField encrypt_params_fields[] = {
-        { "secret", VK_FIELD_STRING, offsetof(EncryptParams, secret), VK_FIELD_REQUIRED, NULL,
-          "the secret's UUID" },
-        { "key", VK_FIELD_STRING, offsetof(EncryptParams, key), VK_FIELD_REQUIRED, NULL,
-          "the domain's master key, base64 of 32 bytes" },
-        {},
-};
-
-static const VkStructType encrypt_params = {
-        .size = sizeof(EncryptParams),
-        .fields = encrypt_params_fields,
-};
-
-static const VkField encrypt_result_fields[] = {
-        { "ciphertext", VK_FIELD_STRING, offsetof(EncryptResult, ciphertext), VK_FIELD_REQUIRED,
-          NULL, "the value, AES-256-CBC with PKCS#7 padding under the key, base64" },
-        { "iv", VK_FIELD_STRING, offsetof(EncryptResult, iv), VK_FIELD_REQUIRED, NULL,
-          "the random 16-byte IV, base64" },
-        {},
-};
-
-static const VkStructType encrypt_result = {
-        .size = sizeof(EncryptResult),
-        .fields = encrypt_result_fields,
-};
+#define SUBSCRIBERS_MAX     256
+#define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
 
 /* --- helpers --- */
+
+static VkSecretDriver *api_driver(void *userdata) {
+        return ((VkSecretd *) userdata)->driver;
+}
 
 static void api_wipe_string(char *s) {
         if (s)
@@ -302,10 +80,10 @@ static int api_parse_filter(const char *name, const char *s, VkTristate *ret, Vk
 /* --- handlers --- */
 
 static int api_define_secret(VkCall *call, void *params, void *userdata) {
-        const DefineParams *p = params;
-        VkSecretDriver *drv = userdata;
+        const VkSecretDefineParams *p = params;
+        VkSecretDriver *drv = api_driver(userdata);
         char buf[VK_UUID_STRING_MAX];
-        UuidResult res = { .uuid = buf };
+        VkSecretUuidResult res = { .uuid = buf };
         VkUuid uuid;
         int r;
 
@@ -319,10 +97,10 @@ static int api_define_secret(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_undefine_secret(VkCall *call, void *params, void *userdata) {
-        const SecretParams *p = params;
+        const VkSecretParams *p = params;
         int r;
 
-        r = vk_secret_driver_undefine(userdata, p->secret, vk_call_error(call));
+        r = vk_secret_driver_undefine(api_driver(userdata), p->secret, vk_call_error(call));
         if (r < 0)
                 return r;
         vk_log_info("Undefined secret '%s' (uid %u)", p->secret,
@@ -331,12 +109,12 @@ static int api_undefine_secret(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_list_secrets(VkCall *call, void *params, void *userdata) {
-        const ListParams *p = params;
+        const VkSecretListParams *p = params;
         g_autoptr(GPtrArray) infos = NULL;
-        g_autofree SecretSummary *items = NULL;
+        g_autofree VkSecretSummary *items = NULL;
         g_autofree char *uuids = NULL;
         VkSecretFilter filter;
-        ListResult res = {};
+        VkSecretListResult res = {};
         VkError *e = vk_call_error(call);
         int r;
 
@@ -346,17 +124,17 @@ static int api_list_secrets(VkCall *call, void *params, void *userdata) {
         r = api_parse_filter("private", p->is_private, &filter.is_private, e);
         if (r < 0)
                 return r;
-        r = vk_secret_driver_list(userdata, &filter, &infos, e);
+        r = vk_secret_driver_list(api_driver(userdata), &filter, &infos, e);
         if (r < 0)
                 return r;
 
-        items = g_new0(SecretSummary, MAX(infos->len, 1u));
+        items = g_new0(VkSecretSummary, MAX(infos->len, 1u));
         uuids = g_malloc0((size_t) MAX(infos->len, 1u) * VK_UUID_STRING_MAX);
         for (guint i = 0; i < infos->len; i++) {
                 const VkSecretInfo *info = infos->pdata[i];
                 char *u = uuids + (size_t) i * VK_UUID_STRING_MAX;
 
-                items[i] = (SecretSummary){
+                items[i] = (VkSecretSummary){
                         .uuid = (char *) vk_uuid_format(&info->uuid, u),
                         .usage_type = (char *) vk_secret_usage_type_to_string(info->usage_type),
                         .usage_id = info->usage_id,
@@ -370,10 +148,10 @@ static int api_list_secrets(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_lookup_secret(VkCall *call, void *params, void *userdata) {
-        const LookupParams *p = params;
+        const VkSecretLookupParams *p = params;
         g_autoptr(VkSecretInfo) info = NULL;
         char buf[VK_UUID_STRING_MAX];
-        LookupResult res;
+        VkSecretLookupResult res;
         VkError *e = vk_call_error(call);
         int r;
 
@@ -381,9 +159,10 @@ static int api_lookup_secret(VkCall *call, void *params, void *userdata) {
                 return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "uuid: give either uuid, or usageType and usageId, not both");
         if (p->uuid)
-                r = vk_secret_driver_lookup_uuid(userdata, p->uuid, &info, e);
+                r = vk_secret_driver_lookup_uuid(api_driver(userdata), p->uuid, &info, e);
         else if (p->usage_type && p->usage_id)
-                r = vk_secret_driver_lookup_usage(userdata, p->usage_type, p->usage_id, &info, e);
+                r = vk_secret_driver_lookup_usage(api_driver(userdata), p->usage_type, p->usage_id,
+                                                  &info, e);
         else
                 return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "%s: give either uuid, or usageType and usageId",
@@ -393,7 +172,7 @@ static int api_lookup_secret(VkCall *call, void *params, void *userdata) {
         if (r < 0)
                 return r;
 
-        res = (LookupResult){
+        res = (VkSecretLookupResult){
                 .uuid = (char *) vk_uuid_format(&info->uuid, buf),
                 .usage_type = (char *) vk_secret_usage_type_to_string(info->usage_type),
                 .usage_id = info->usage_id,
@@ -402,12 +181,12 @@ static int api_lookup_secret(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_get_secret_xml(VkCall *call, void *params, void *userdata) {
-        const SecretParams *p = params;
+        const VkSecretParams *p = params;
         g_autofree char *xml = NULL;
-        XmlResult res;
+        VkSecretXmlResult res;
         int r;
 
-        r = vk_secret_driver_get_xml(userdata, p->secret, &xml, vk_call_error(call));
+        r = vk_secret_driver_get_xml(api_driver(userdata), p->secret, &xml, vk_call_error(call));
         if (r < 0)
                 return r;
         res.xml = xml;
@@ -415,7 +194,7 @@ static int api_get_secret_xml(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
-        SetValueParams *p = params;
+        VkSecretSetValueParams *p = params;
         g_autofree guchar *data = NULL;
         gsize len = 0;
         int r;
@@ -424,7 +203,8 @@ static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
         api_wipe_string(p->value);
         if (r < 0)
                 return r;
-        r = vk_secret_driver_set_value(userdata, p->secret, data, len, vk_call_error(call));
+        r = vk_secret_driver_set_value(api_driver(userdata), p->secret, data, len,
+                                       vk_call_error(call));
         explicit_bzero(data, len);
         if (r < 0)
                 return r;
@@ -434,14 +214,15 @@ static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
-        const SecretParams *p = params;
+        const VkSecretParams *p = params;
         g_autoptr(VkSecretValue) v = NULL;
-        ValueResult res;
+        VkSecretValueResult res;
         VkError *e = vk_call_error(call);
         int r;
 
         /* a client never reads on behalf of a domain: private values stay private */
-        r = vk_secret_driver_get_value(userdata, p->secret, /* for_domain= */ false, &v, e);
+        r = vk_secret_driver_get_value(api_driver(userdata), p->secret, /* for_domain= */ false, &v,
+                                       e);
         if (r < 0) {
                 /* a value we stored but cannot read back is our problem, not the caller's */
                 if (r == -EBADMSG)
@@ -463,13 +244,13 @@ static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
  * admitted only the owner. Both come down to: the caller runs as our own uid.
  */
 static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userdata) {
-        EncryptParams *p = params;
+        VkSecretEncryptParams *p = params;
         g_autoptr(VkSecretValue) ct = NULL;
         g_autofree guchar *key = NULL;
         g_autofree char *iv_text = NULL;
         uint8_t iv[VK_SECRET_DOMAIN_IV_SIZE];
         uid_t uid = vk_call_peer(call)->uid;
-        EncryptResult res;
+        VkSecretEncryptResult res;
         VkError *e = vk_call_error(call);
         gsize key_len = 0;
         int r;
@@ -483,7 +264,8 @@ static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userd
         api_wipe_string(p->key);
         if (r < 0)
                 return r;
-        r = vk_secret_driver_encrypt_for_domain(userdata, p->secret, key, key_len, &ct, iv, e);
+        r = vk_secret_driver_encrypt_for_domain(api_driver(userdata), p->secret, key, key_len, &ct,
+                                                iv, e);
         explicit_bzero(key, key_len);
         if (r < 0) {
                 if (r == -EBADMSG)
@@ -491,34 +273,201 @@ static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userd
                 return r;
         }
         iv_text = g_base64_encode(iv, sizeof(iv));
-        res = (EncryptResult){ .ciphertext = g_base64_encode(ct->data, ct->len), .iv = iv_text };
+        res = (VkSecretEncryptResult){ .ciphertext = g_base64_encode(ct->data, ct->len),
+                                       .iv = iv_text };
         r = vk_call_reply(call, &res);
         g_free(res.ciphertext);
         vk_log_debug("Encrypted secret '%s' for a domain (uid %u)", p->secret, (unsigned) uid);
         return r;
 }
 
-static const VkMethod secret_methods[] = {
-        { "DefineSecret", &define_params, &uuid_result, api_define_secret, VK_AUTH_MANAGE, 0,
-          "Define a secret from libvirt's secret XML, or update the one with its UUID." },
-        { "UndefineSecret", &secret_params, NULL, api_undefine_secret, VK_AUTH_MANAGE, 0,
-          "Forget a secret, its definition and its value." },
-        { "ListSecrets", &list_params, &list_result, api_list_secrets, VK_AUTH_READ, 0,
-          "The secrets, sorted by UUID, optionally filtered by their flags." },
-        { "LookupSecret", &lookup_params, &lookup_result, api_lookup_secret, VK_AUTH_READ, 0,
-          "Find a secret by UUID, or by usage type and id." },
-        { "GetSecretXML", &secret_params, &xml_result, api_get_secret_xml, VK_AUTH_READ, 0,
-          "A secret's definition as libvirt's secret XML." },
-        { "SetSecretValue", &set_value_params, NULL, api_set_secret_value, VK_AUTH_MANAGE, 0,
-          "Set a secret's value (base64); persistent values are encrypted at rest." },
-        { "GetSecretValue", &secret_params, &value_result, api_get_secret_value, VK_AUTH_MANAGE, 0,
-          "A secret's value (base64); refused for private secrets." },
-        { "EncryptSecretForDomain", &encrypt_params, &encrypt_result, api_encrypt_secret_for_domain,
-          VK_AUTH_MANAGE, 0,
-          "A secret's value encrypted with AES-256-CBC under a domain's master key, for QEMU; "
-          "private secrets too. The caller must run as the daemon's uid (root on the system "
-          "instance)." },
+/* --- D-Bus objects: one per secret --- */
+
+typedef struct SecretProps {
+        char *uuid;
+        char *usage_type;
+        char *usage_id;
+        bool ephemeral;
+        bool is_private;
+        bool has_value;
+        char *description;
+} SecretProps;
+
+static const VkField secret_props_fields[] = {
+        { "UUID", VK_FIELD_STRING, offsetof(SecretProps, uuid), VK_FIELD_REQUIRED },
+        { "UsageType", VK_FIELD_STRING, offsetof(SecretProps, usage_type), VK_FIELD_REQUIRED, NULL,
+          "none, volume, ceph, iscsi, tls or vtpm" },
+        { "UsageID", VK_FIELD_STRING, offsetof(SecretProps, usage_id), VK_FIELD_REQUIRED, NULL,
+          "volume path or name; empty for none" },
+        { "Ephemeral", VK_FIELD_BOOL, offsetof(SecretProps, ephemeral), VK_FIELD_REQUIRED },
+        { "Private", VK_FIELD_BOOL, offsetof(SecretProps, is_private), VK_FIELD_REQUIRED },
+        { "HasValue", VK_FIELD_BOOL, offsetof(SecretProps, has_value), VK_FIELD_REQUIRED },
+        { "Description", VK_FIELD_STRING, offsetof(SecretProps, description), VK_FIELD_REQUIRED,
+          NULL, "empty for none" },
         {},
+};
+
+static const VkStructType secret_props_type = {
+        .size = sizeof(SecretProps),
+        .fields = secret_props_fields,
+};
+
+static int api_secret_object_keys(char ***ret_keys, void *userdata) {
+        g_autoptr(GPtrArray) infos = NULL;
+        GPtrArray *keys;
+        char buf[VK_UUID_STRING_MAX];
+        int r;
+
+        r = vk_secret_driver_list(api_driver(userdata), NULL, &infos, NULL);
+        if (r < 0)
+                return r;
+        keys = g_ptr_array_new();
+        for (guint i = 0; i < infos->len; i++)
+                g_ptr_array_add(keys, g_strdup(vk_uuid_format(
+                                              &((VkSecretInfo *) infos->pdata[i])->uuid, buf)));
+        g_ptr_array_add(keys, NULL);
+        *ret_keys = (char **) g_ptr_array_free(keys, false);
+        return 0;
+}
+
+static int api_secret_object_get(const char *key, void *ret_props, void *userdata) {
+        g_autoptr(VkSecretInfo) info = NULL;
+        SecretProps *p = ret_props;
+        char buf[VK_UUID_STRING_MAX];
+
+        if (vk_secret_driver_lookup_uuid(api_driver(userdata), key, &info, NULL) < 0)
+                return -ENOENT;
+        *p = (SecretProps){
+                .uuid = g_strdup(vk_uuid_format(&info->uuid, buf)),
+                .usage_type = g_strdup(vk_secret_usage_type_to_string(info->usage_type)),
+                .usage_id = g_strdup(vk_strempty(info->usage_id)),
+                .ephemeral = info->ephemeral,
+                .is_private = info->is_private,
+                .has_value = info->has_value,
+                .description = g_strdup(vk_strempty(info->description)),
+        };
+        return 0;
+}
+
+/* Each method runs the manager's method of the same meaning with the object's UUID as secret. */
+static const VkObjectMethod secret_object_methods[] = {
+        { "GetXML", "GetSecretXML", "secret" },
+        { "SetValue", "SetSecretValue", "secret" },
+        { "GetValue", "GetSecretValue", "secret" },
+        { "Undefine", "UndefineSecret", "secret" },
+        {},
+};
+
+static const VkObjectInterface secret_objects[] = {
+        {
+                .bus_interface = "io.virtkit.Secret1.Secret",
+                .path_prefix = "/io/virtkit/Secret1/secret",
+                .methods = secret_object_methods,
+                .properties = &secret_props_type,
+                .list = api_secret_object_keys,
+                .get = api_secret_object_get,
+                .doc = "One secret: its definition's properties (never its value) and methods",
+        },
+        {},
+};
+
+/* --- events (SubscribeEvents streams, the SecretEvent signal) --- */
+
+static void api_prune_subscribers(VkSecretd *sd) {
+        for (guint i = sd->subscribers->len; i > 0; i--) {
+                VkCall *c = sd->subscribers->pdata[i - 1];
+
+                if (!vk_call_is_connected(c)) {
+                        g_ptr_array_remove_index(sd->subscribers, i - 1);
+                        vk_call_unref(c);
+                }
+        }
+        if (sd->subscribers->len == 0)
+                sd->prune_timer = sd_event_source_disable_unref(sd->prune_timer);
+}
+
+static int api_on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkSecretd *sd = userdata;
+
+        api_prune_subscribers(sd);
+        if (sd->prune_timer) {
+                (void) sd_event_source_set_time_relative(s, PRUNE_INTERVAL_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static int api_subscribe_events(VkCall *call, void *params, void *userdata) {
+        VkSecretd *sd = userdata;
+        int r;
+
+        if (!vk_call_more(call))
+                return vk_call_reply(call, NULL); /* oneway: nothing to stream to */
+        api_prune_subscribers(sd);
+        if (sd->subscribers->len >= SUBSCRIBERS_MAX)
+                return vk_error_set(vk_call_error(call), VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
+                                    "SubscribeEvents: more than %d subscribers", SUBSCRIBERS_MAX);
+        if (!sd->prune_timer) {
+                r = sd_event_add_time_relative(sd->event, &sd->prune_timer, CLOCK_MONOTONIC,
+                                               PRUNE_INTERVAL_USEC, 0, api_on_prune_timer, sd);
+                if (r < 0)
+                        return vk_error_set_errno(vk_call_error(call), r,
+                                                  "Failed to watch the subscription");
+        }
+        g_ptr_array_add(sd->subscribers, vk_call_ref(call));
+        return 0;
+}
+
+/*
+ * The driver's change: one reply on every SubscribeEvents stream, the SecretEvent signal, and
+ * the secret's D-Bus object added, changed or removed.
+ */
+static void api_on_secret_event(VkSecretDriver *drv, const VkSecretEvent *ev, void *userdata) {
+        VkSecretd *sd = userdata;
+        VkSecretEventArgs args = {
+                .uuid = (char *) ev->uuid,
+                .usage_type = (char *) vk_secret_usage_type_to_string(ev->usage_type),
+                .usage_id = (char *) vk_strempty(ev->usage_id),
+                .event = (char *) vk_secret_event_type_to_string(ev->type),
+        };
+        int r;
+
+        for (guint i = sd->subscribers->len; i > 0; i--) {
+                VkCall *c = sd->subscribers->pdata[i - 1];
+
+                if (vk_call_reply_continue(c, &args) < 0 || !vk_call_is_connected(c)) {
+                        g_ptr_array_remove_index(sd->subscribers, i - 1);
+                        vk_call_unref(c);
+                }
+        }
+        if (!sd->service)
+                return;
+        r = vk_service_emit_signal(sd->service, "SecretEvent", &args);
+        if (r < 0)
+                vk_log_debug("Failed to emit SecretEvent for secret '%s': %s", ev->uuid,
+                             g_strerror(-r));
+        r = vk_service_update_object(sd->service, &secret_objects[0], ev->uuid);
+        if (r < 0)
+                vk_log_debug("Failed to announce the change of secret '%s' on D-Bus: %s", ev->uuid,
+                             g_strerror(-r));
+}
+
+/* End every stream (the daemon exits): the clients see their connection close. */
+void vk_secretd_drop_subscribers(VkSecretd *sd) {
+        sd->prune_timer = sd_event_source_disable_unref(sd->prune_timer);
+        while (sd->subscribers && sd->subscribers->len > 0) {
+                VkCall *c = g_ptr_array_steal_index(sd->subscribers, sd->subscribers->len - 1);
+                vk_call_unref(c);
+        }
+}
+
+/* --- the interface --- */
+
+#define API_METHOD(name, handler, in, out, auth, flags, doc)                                       \
+        { name, in, out, api_##handler, auth, flags, doc },
+
+static const VkMethod secret_methods[] = {
+        VK_SECRET_METHODS(API_METHOD) VK_SECRET_LOCAL_METHODS(API_METHOD){},
 };
 
 static const VkMethod *const secret_method_tables[] = {
@@ -527,17 +476,55 @@ static const VkMethod *const secret_method_tables[] = {
         NULL,
 };
 
-static const VkErrorDecl secret_errors[] = {
-        { VK_SECRET_ERROR_NO_SUCH_SECRET, (const char *const[]){ "secret", NULL },
-          "No secret with that UUID or usage." },
-        { VK_SECRET_ERROR_NO_VALUE, (const char *const[]){ "secret", NULL },
-          "The secret has no value yet." },
-        {},
-};
-
 const VkInterface vk_secret_interface = {
         VK_INTERFACE_NAMES("Secret", "secret"),
         .doc = "Secrets: XML definitions and values, encrypted at rest.",
         .method_tables = secret_method_tables,
-        .errors = secret_errors,
+        .errors = vk_secret_errors,
+        .signals = vk_secret_signals,
+        .objects = secret_objects,
 };
+
+/* Streams end while the service still exists (the owner frees us after the service). */
+static int secretd_on_exit(sd_event_source *s, void *userdata) {
+        vk_secretd_drop_subscribers(userdata);
+        return 0;
+}
+
+/*
+ * The state every handler of vk_secret_interface gets: the secret driver for @cfg (loaded
+ * now: see vk_secret_driver_new(), whose warnings go to *@ret_warnings) on @event. Set
+ * sd->service once the service exists, so that changes also go out on D-Bus (the signal and
+ * the per-secret objects).
+ */
+int vk_secretd_new(sd_event *event, const VkSecretDriverConfig *cfg, VkSecretd **ret,
+                   GPtrArray **ret_warnings, VkError *reterr) {
+        g_autoptr(VkSecretd) sd = g_new0(VkSecretd, 1);
+        int r;
+
+        sd->event = sd_event_ref(event);
+        sd->subscribers = g_ptr_array_new();
+        r = vk_secret_driver_new(cfg, &sd->driver, ret_warnings, reterr);
+        if (r < 0)
+                return r;
+        r = sd_event_add_exit(event, &sd->exit_source, secretd_on_exit, sd);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to add an exit source");
+        vk_secret_driver_set_event_callback(sd->driver, api_on_secret_event, sd);
+        *ret = g_steal_pointer(&sd);
+        return 0;
+}
+
+/* Free the state and the driver (ephemeral secrets are gone). Takes NULL. */
+VkSecretd *vk_secretd_free(VkSecretd *sd) {
+        if (!sd)
+                return NULL;
+        vk_secretd_drop_subscribers(sd);
+        sd->exit_source = sd_event_source_disable_unref(sd->exit_source);
+        if (sd->subscribers)
+                g_ptr_array_unref(sd->subscribers);
+        vk_secret_driver_free(sd->driver);
+        sd_event_unref(sd->event);
+        g_free(sd);
+        return NULL;
+}

@@ -21,7 +21,43 @@ struct VkSecretDriver {
         VkSecretStore *store;
         GHashTable *by_uuid;  /* dashed lower-case UUID → SecretObj (owned) */
         GHashTable *by_usage; /* "type\nid" → SecretObj (borrowed from by_uuid) */
+        VkSecretEventFunc event_cb;
+        void *event_userdata;
 };
+
+static const char *const event_type_table[_VK_SECRET_EVENT_MAX] = {
+        [VK_SECRET_EVENT_DEFINED] = "defined",
+        [VK_SECRET_EVENT_UNDEFINED] = "undefined",
+        [VK_SECRET_EVENT_VALUE_CHANGED] = "value-changed",
+};
+
+const char *vk_secret_event_type_to_string(VkSecretEventType t) {
+        if (t < 0 || t >= _VK_SECRET_EVENT_MAX)
+                return NULL;
+        return event_type_table[t];
+}
+
+/* The inverse of vk_secret_event_type_to_string(); _VK_SECRET_EVENT_INVALID otherwise. */
+VkSecretEventType vk_secret_event_type_from_string(const char *s) {
+        for (int i = 0; s && i < _VK_SECRET_EVENT_MAX; i++)
+                if (strcmp(s, event_type_table[i]) == 0)
+                        return (VkSecretEventType) i;
+        return _VK_SECRET_EVENT_INVALID;
+}
+
+/* Tell the owner that @o changed (for UNDEFINED: is about to be freed, already unlinked). */
+static void secret_driver_emit(VkSecretDriver *drv, const SecretObj *o, VkSecretEventType type) {
+        VkSecretEvent ev = {
+                .type = type,
+                .uuid = o->uuid,
+                .usage_type = o->def->usage_type,
+                .usage_id = o->def->usage_id,
+                .ephemeral = o->def->ephemeral,
+        };
+
+        if (drv->event_cb)
+                drv->event_cb(drv, &ev, drv->event_userdata);
+}
 
 static void secret_obj_free(SecretObj *o) {
         if (!o)
@@ -44,6 +80,7 @@ void vk_secret_info_free(VkSecretInfo *info) {
         if (!info)
                 return;
         g_free(info->usage_id);
+        g_free(info->description);
         g_free(info);
 }
 
@@ -56,6 +93,7 @@ static VkSecretInfo *secret_obj_info(const SecretObj *o) {
         info->ephemeral = o->def->ephemeral;
         info->is_private = o->def->is_private;
         info->has_value = o->def->ephemeral ? o->value != NULL : o->has_value;
+        info->description = g_strdup(o->def->description);
         return info;
 }
 
@@ -75,7 +113,10 @@ static SecretObj *secret_driver_add(VkSecretDriver *drv, VkSecretDef *def) {
 static void secret_driver_remove(VkSecretDriver *drv, SecretObj *o) {
         if (o->usage_key)
                 g_hash_table_remove(drv->by_usage, o->usage_key);
-        g_hash_table_remove(drv->by_uuid, o->uuid); /* frees o */
+        /* unlinked, so lookups from the event callback see it gone; freed after the event */
+        g_hash_table_steal(drv->by_uuid, o->uuid);
+        secret_driver_emit(drv, o, VK_SECRET_EVENT_UNDEFINED);
+        secret_obj_free(o);
 }
 
 static int secret_driver_find(VkSecretDriver *drv, const char *uuid, SecretObj **ret_obj,
@@ -187,6 +228,16 @@ VkSecretKeySource vk_secret_driver_get_key_source(const VkSecretDriver *drv) {
         return vk_secret_store_get_key_source(drv->store);
 }
 
+/*
+ * Call @cb (NULL: nobody) with @userdata after every define, undefine and value change, of
+ * persistent and ephemeral secrets alike. Loading the definitions at start is no change.
+ */
+void vk_secret_driver_set_event_callback(VkSecretDriver *drv, VkSecretEventFunc cb,
+                                         void *userdata) {
+        drv->event_cb = cb;
+        drv->event_userdata = userdata;
+}
+
 /* How many secrets are defined. */
 unsigned vk_secret_driver_count(const VkSecretDriver *drv) {
         return g_hash_table_size(drv->by_uuid);
@@ -273,9 +324,11 @@ int vk_secret_driver_define(VkSecretDriver *drv, const char *xml, VkUuid *ret_uu
                 /* only the description may differ: swap the definition in place */
                 vk_secret_def_free(o->def);
                 o->def = g_steal_pointer(&def);
+                secret_driver_emit(drv, o, VK_SECRET_EVENT_DEFINED);
                 return 0;
         }
-        secret_driver_add(drv, g_steal_pointer(&def));
+        o = secret_driver_add(drv, g_steal_pointer(&def));
+        secret_driver_emit(drv, o, VK_SECRET_EVENT_DEFINED);
         return 1;
 }
 
@@ -433,12 +486,14 @@ int vk_secret_driver_set_value(VkSecretDriver *drv, const char *uuid, const void
         if (o->def->ephemeral) {
                 vk_secret_value_free(o->value);
                 o->value = g_steal_pointer(&v);
+                secret_driver_emit(drv, o, VK_SECRET_EVENT_VALUE_CHANGED);
                 return 0;
         }
         r = vk_secret_store_write_value(drv->store, &o->def->uuid, v, reterr);
         if (r < 0)
                 return r;
         o->has_value = true;
+        secret_driver_emit(drv, o, VK_SECRET_EVENT_VALUE_CHANGED);
         return 0;
 }
 

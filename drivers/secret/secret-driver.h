@@ -37,6 +37,7 @@ typedef struct VkSecretInfo {
         bool ephemeral;
         bool is_private;
         bool has_value;
+        char *description; /* NULL: none */
 } VkSecretInfo;
 
 void vk_secret_info_free(VkSecretInfo *info);
@@ -47,11 +48,40 @@ typedef struct VkSecretFilter {
         VkTristate is_private;
 } VkSecretFilter;
 
+/* What changed about a secret (libvirt's VIR_SECRET_EVENT_DEFINED, _UNDEFINED, _VALUE_CHANGED). */
+typedef enum VkSecretEventType {
+        VK_SECRET_EVENT_DEFINED,       /* defined, or redefined (its description changed) */
+        VK_SECRET_EVENT_UNDEFINED,     /* gone, with its value */
+        VK_SECRET_EVENT_VALUE_CHANGED, /* a new value was set */
+        _VK_SECRET_EVENT_MAX,
+        _VK_SECRET_EVENT_INVALID = -EINVAL,
+} VkSecretEventType;
+
+const char *vk_secret_event_type_to_string(VkSecretEventType t);
+VkSecretEventType vk_secret_event_type_from_string(const char *s);
+
+/* One change; the strings are valid during the callback only. */
+typedef struct VkSecretEvent {
+        VkSecretEventType type;
+        const char *uuid; /* dashed, lower case */
+        VkSecretUsageType usage_type;
+        const char *usage_id; /* NULL for VK_SECRET_USAGE_NONE */
+        bool ephemeral;
+} VkSecretEvent;
+
+/*
+ * Runs after a change is done and visible (lookups see the new state; an undefined secret is
+ * gone already), from inside the driver call that made it. It must not call back into the
+ * driver to change secrets.
+ */
+typedef void (*VkSecretEventFunc)(VkSecretDriver *drv, const VkSecretEvent *ev, void *userdata);
+
 int vk_secret_driver_new(const VkSecretDriverConfig *cfg, VkSecretDriver **ret_drv,
                          GPtrArray **ret_warnings, VkError *reterr);
 VkSecretDriver *vk_secret_driver_free(VkSecretDriver *drv);
 VkSecretKeySource vk_secret_driver_get_key_source(const VkSecretDriver *drv);
 unsigned vk_secret_driver_count(const VkSecretDriver *drv);
+void vk_secret_driver_set_event_callback(VkSecretDriver *drv, VkSecretEventFunc cb, void *userdata);
 
 int vk_secret_driver_define(VkSecretDriver *drv, const char *xml, VkUuid *ret_uuid,
                             VkError *reterr);

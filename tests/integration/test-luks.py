@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Encrypted disks end to end (issue 6, item 4): virtkit-secretd and virtkit-qemud with the same
---root (no bus), a LUKS qcow2 and a raw LUKS image made by qemu-img, one secret plain and one
-private='yes'. qemud asks secretd to encrypt each value under the domain's master key
+"""Encrypted disks end to end (issue 6, item 4): virtkit-secretd and virtkit-qemud of one instance
+(no bus), a LUKS qcow2 and a raw LUKS image made by qemu-img, one secret plain and one
+private='yes'. Two groups: 'root' runs both daemons with the same --root; 'session' runs them
+with --session as a throwaway user with XDG directories of its own (QEMU as that user). qemud asks secretd to encrypt each value under the domain's master key
 (EncryptSecretForDomain) and hands QEMU only ciphertext: QEMU (paused, KVM when /dev/kvm
 works, else TCG) opens both images, and the passphrases are nowhere in QEMU's argv or
 environment, the daemons' logs, the domain log, the live XML or any file under the root.
@@ -13,6 +14,7 @@ the daemon and its socket, and leave no QEMU and no runtime file behind.
 import base64
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -45,15 +47,22 @@ def root(h):
 
 
 def qsock(h):
-    return os.path.join(root(h), 'run', QIFACE)
+    return S['qsock']
 
 
 def ssock(h):
-    return os.path.join(root(h), 'run', SIFACE)
+    return S['ssock']
 
 
 def run_dir(h):
-    return os.path.join(root(h), 'run', 'qemu')
+    return S['run_dir']
+
+
+def user_kvm_works(h, user):
+    """Whether @user (None: root) may open /dev/kvm read-write."""
+    if user is None:
+        return kvm_works()
+    return h.run(['sh', '-c', 'exec 3<>/dev/kvm'], user=user).rc == 0
 
 
 def b64(s):
@@ -61,29 +70,36 @@ def b64(s):
 
 
 def start(h, drv, sock, log):
-    p = h.spawn([h.daemon_path(drv), '--root', root(h), '--bus', 'none', '-v'],
-                f'virtkit-{drv}d', log=log)
+    if S.get('user'):
+        argv = [h.daemon_path(drv), '--session', '--bus', 'none', '-v']
+    else:
+        argv = [h.daemon_path(drv), '--root', root(h), '--bus', 'none', '-v']
+    p = h.spawn(argv, f'virtkit-{drv}d', log=log, user=S.get('user'), env=S.get('env'))
     wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, f'{sock}')
     check(p.poll() is None, f'virtkit-{drv}d exited:', h.log_text(log))
     iface = QIFACE if drv == 'qemu' else SIFACE
-    wait_until(lambda: h.vlcall(sock, f'{iface}.GetVersion').rc == 0, 10, 'GetVersion')
+    wait_until(lambda: h.vlcall(sock, f'{iface}.GetVersion', user=S.get('user')).rc == 0, 10,
+               'GetVersion')
     return p
 
 
 def qcall(h, method, params):
-    r = h.vlcall(qsock(h), f'{QIFACE}.{method}', json.dumps(params), timeout=60)
+    r = h.vlcall(qsock(h), f'{QIFACE}.{method}', json.dumps(params), timeout=60,
+                 user=S.get('user'))
     check(r.rc == 0, f'{method} failed:', r)
     return r.json(), r.elapsed
 
 
 def qcall_error(h, method, params):
-    r = h.vlcall(qsock(h), f'{QIFACE}.{method}', json.dumps(params), timeout=60)
+    r = h.vlcall(qsock(h), f'{QIFACE}.{method}', json.dumps(params), timeout=60,
+                 user=S.get('user'))
     check(r.rc == 3, f'{method} should fail with a varlink error:', r)
     return r.varlink_error()
 
 
 def scall(h, method, params):
-    return h.vlcall_ok(ssock(h), f'{SIFACE}.{method}', json.dumps(params)).json()
+    return h.vlcall_ok(ssock(h), f'{SIFACE}.{method}', json.dumps(params),
+                       user=S.get('user')).json()
 
 
 def qemu_img_create(h, path, fmt, passphrase):
@@ -108,7 +124,7 @@ def domain_xml(name, disks):
                  f"<source file='{path}'/><target dev='{dev}' bus='virtio'/>"
                  f"<encryption format='luks'><secret type='passphrase' uuid='{uuid}'/>"
                  "</encryption></disk>")
-    return (f"<domain type='{'kvm' if kvm_works() else 'qemu'}'><name>{name}</name>"
+    return (f"<domain type='{'kvm' if S['kvm'] else 'qemu'}'><name>{name}</name>"
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
             f"<devices>{devs}</devices></domain>")
@@ -124,7 +140,7 @@ def qemu_pids(h):
                 cmd = f.read()
         except OSError:
             continue
-        if cmd.startswith(QEMU.encode()) and root(h).encode() in cmd and pid_alive(int(d)):
+        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
             pids.append(int(d))
     return pids
 
@@ -141,15 +157,53 @@ def leaks(data):
     return found
 
 
+def setup_root(h):
+    os.makedirs(root(h))
+    S['qsock'] = os.path.join(root(h), 'run', QIFACE)
+    S['ssock'] = os.path.join(root(h), 'run', SIFACE)
+    S['run_dir'] = os.path.join(root(h), 'run', 'qemu')
+    S['scan'] = [root(h)]
+    S['domlog'] = os.path.join(root(h), 'log', 'qemu', 'enc.log')
+
+
+def setup_session(h):
+    """A throwaway user with its own XDG dirs; the images are its own, QEMU runs as it."""
+    a = S['user'] = h.add_user()
+    os.chmod(h.tmp, 0o755)
+    xdg, home = h.path('xdg-a'), h.path('home-a')
+    for d in (xdg, home):
+        os.makedirs(d, mode=0o700)
+        os.chown(d, a.uid, a.gid)
+    S['env'] = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home, XDG_CONFIG_HOME=f'{home}/.config',
+                          XDG_CACHE_HOME=f'{home}/.cache', XDG_STATE_HOME=f'{home}/.local/state',
+                          XDG_DATA_HOME=f'{home}/.local/share')
+    S['qsock'] = os.path.join(xdg, 'virtkit', QIFACE)
+    S['ssock'] = os.path.join(xdg, 'virtkit', SIFACE)
+    S['run_dir'] = os.path.join(xdg, 'virtkit', 'qemu')
+    S['scan'] = [xdg, home]
+    S['domlog'] = os.path.join(home, '.local', 'state', 'virtkit', 'log', 'qemu', 'enc.log')
+    S['images'] = h.path('images')
+    os.makedirs(S['images'], mode=0o700)
+    os.chown(S['images'], a.uid, a.gid)
+
+
 def setup(h):
     for prog in (QEMU, QEMU_IMG):
         if not os.access(prog, os.X_OK):
             raise SystemExit(f'{prog} is missing')
-    os.makedirs(root(h))
-    S['qcow'] = h.path('luks.qcow2')
-    S['raw'] = h.path('luks.img')
+    if S['group'] == 'session':
+        setup_session(h)
+    else:
+        setup_root(h)
+    S['kvm'] = user_kvm_works(h, S.get('user'))
+    images = S.get('images', h.tmp)
+    S['qcow'] = os.path.join(images, 'luks.qcow2')
+    S['raw'] = os.path.join(images, 'luks.img')
     qemu_img_create(h, S['qcow'], 'qcow2', PASS_QCOW)
     qemu_img_create(h, S['raw'], 'luks', PASS_RAW)
+    if S.get('user'):
+        for img in (S['qcow'], S['raw']):
+            shutil.chown(img, S['user'].uid, S['user'].gid)
     S['secretd'] = start(h, 'secret', ssock(h), 'secretd')
     S['qemud'] = start(h, 'qemu', qsock(h), 'qemud')
     scall(h, 'DefineSecret', {'xml': f"<secret private='no'><uuid>{UUID_QCOW}</uuid>"
@@ -193,7 +247,9 @@ def test_encrypted_disks_open(h):
           'query-block shows two open encrypted disks:', devs)
     S['t_start'] = t_start
     print(f'# start paused with 2 encrypted disks: {t_start * 1000:.0f} ms '
-          f'({"KVM" if kvm_works() else "TCG"})')
+          f'({"KVM" if S["kvm"] else "TCG"}, {S["group"]} instance)')
+    if S.get('user'):
+        check_eq(os.stat(f'/proc/{pid}').st_uid, S['user'].uid, 'QEMU runs as the session user')
 
 
 def test_passphrase_nowhere(h):
@@ -212,7 +268,7 @@ def test_passphrase_nowhere(h):
     for log in ('secretd', 'qemud'):
         check_eq(leaks(h.log_text(log)), [], f'passphrase in the {log} log')
     n = 0
-    for d, _, files in os.walk(root(h)):
+    for d, _, files in (w for top in S['scan'] for w in os.walk(top)):
         for name in files:
             path = os.path.join(d, name)
             try:
@@ -222,9 +278,9 @@ def test_passphrase_nowhere(h):
                 continue   # sockets
             n += 1
             check_eq(leaks(data), [], f'passphrase in {path}')
-    domlog = os.path.join(root(h), 'log', 'qemu', 'enc.log')
+    domlog = S['domlog']
     check(os.path.exists(domlog), 'the domain log exists:', domlog)
-    print(f'# {n} files under the root, /proc/{pid}/cmdline and environ, 2 daemon logs: clean')
+    print(f'# {n} files of the instance, /proc/{pid}/cmdline and environ, 2 daemon logs: clean')
     qcall(h, 'DestroyDomain', {'domain': 'enc'})
     check(not pid_alive(pid), 'QEMU gone after destroy')
     check_nothing_left(h)
@@ -259,12 +315,14 @@ def test_secretd_stopped(h):
 
 
 def main():
+    S['group'] = sys.argv[1] if len(sys.argv) > 1 else 'root'
+
     def test_no_qemu_left(h):
         left = qemu_pids(h)
         cleanup(h)
         check_eq(left, [], 'QEMUs left behind by the tests')
 
-    return run_tests('luks', [test_encrypted_disks_open, test_passphrase_nowhere,
+    return run_tests(f'luks-{S["group"]}', [test_encrypted_disks_open, test_passphrase_nowhere,
                               test_missing_secret, test_secretd_stopped, test_no_qemu_left],
                      setup=setup)
 

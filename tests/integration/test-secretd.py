@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """virtkit-secretd end to end: the system instance under systemd-socket-activate on a private
 system bus with polkitd; secrets defined, listed, looked up, valued and undefined over varlink
-(vlcall) and D-Bus (busctl, gdbus); polkit decides who may change them; values are encrypted
-at rest and survive a restart, ephemeral secrets do not; a wrong key fails one read, clearly."""
+(vlcall) and D-Bus (busctl, gdbus); change events on a SubscribeEvents stream and as the
+SecretEvent signal; one D-Bus object per secret with properties, InterfacesAdded/Removed and
+PropertiesChanged; polkit decides who may change them; values are encrypted at rest and
+survive a restart, ephemeral secrets do not; a wrong key fails one read, clearly."""
 
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (TestFailure, check, check_eq, run_tests, varlink_raw_call,  # noqa: E402
-                       wait_until)
+from vkharness import (Reader, TestFailure, check, check_eq, run_tests,  # noqa: E402
+                       varlink_connect, varlink_encode, varlink_raw_call, wait_until)
 
 IFACE = 'io.virtkit.Secret'
 BUS_NAME = 'io.virtkit.Secret1'
@@ -23,6 +27,11 @@ BUS_IFACE = 'io.virtkit.Secret1.Manager'
 UUID_VOL = '0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'
 UUID_EPH = 'eeeeeeee-2222-4333-8444-555555555555'
 UUID_PRIV = '11111111-2222-4333-8444-555555555555'
+UUID_EV = '5e5e5e5e-0000-4000-8000-00000000e1e1'
+UUID_EV_EPH = '5e5e5e5e-0000-4000-8000-00000000e2e2'
+OBJ_IFACE = 'io.virtkit.Secret1.Secret'
+OM = 'org.freedesktop.DBus.ObjectManager'
+PROPS = 'org.freedesktop.DBus.Properties'
 PLAINTEXT = b'correct horse battery staple'
 S = {}
 
@@ -221,6 +230,160 @@ def test_dbus(h):
           'NoSuchSecret over D-Bus:', r)
 
 
+# --- events and per-secret D-Bus objects ---
+
+def obj_path(uuid):
+    return f'{BUS_PATH}/secret/_{uuid.replace("-", "_")}'
+
+
+class Monitor:
+    """`gdbus monitor` of the daemon's signals, its output in a log file we poll."""
+
+    def __init__(self, h, dest, log):
+        self.h, self.log, self.seen = h, log, 0
+        h.spawn(['stdbuf', '-oL', 'gdbus', 'monitor', '--address', h.system_bus, '--dest',
+                 dest], 'gdbus monitor', log=log)
+        wait_until(lambda: 'is owned by' in h.log_text(log), 10, 'gdbus monitor to start')
+
+    def wait(self, pattern, what, timeout=10):
+        """Wait for a line matching @pattern after the last match; returns the line."""
+        rx = re.compile(pattern)
+
+        def find():
+            lines = self.h.log_text(self.log).splitlines()
+            for i in range(self.seen, len(lines)):
+                if rx.search(lines[i]):
+                    self.seen = i + 1
+                    return lines[i]
+            return None
+        return wait_until(find, timeout, what, interval=0.05)
+
+
+def subscribe(sock):
+    """A SubscribeEvents stream on its own connection; returns its Reader."""
+    s = varlink_connect(sock)
+    s.sendall(varlink_encode(f'{IFACE}.SubscribeEvents', {}, more=True))
+    time.sleep(0.2)  # no reply comes before the first event: give the daemon a moment
+    return Reader(s)
+
+
+def next_event(reader):
+    msg = reader.read()
+    check(msg is not None and msg.get('continues') is True and 'parameters' in msg,
+          'a streamed event:', msg)
+    return msg['parameters']
+
+
+def signal_re(uuid, usage_type, usage_id, event):
+    return (rf"^{re.escape(BUS_PATH)}: {BUS_IFACE}\.SecretEvent \('{uuid}', '{usage_type}', "
+            rf"'{re.escape(usage_id)}', '{event}'\)")
+
+
+def test_events(h):
+    mon = S['mon'] = Monitor(h, BUS_NAME, 'gdbus-monitor')
+    ev = subscribe(S['sock'])
+    want = []
+
+    def step(method, params, uuid, usage, event):
+        call(h, method, params)
+        want.append({'uuid': uuid, 'usageType': usage[0], 'usageId': usage[1], 'event': event})
+        mon.wait(signal_re(uuid, usage[0], usage[1], event), f'SecretEvent {event} of {uuid}')
+
+    tls = ('tls', 'events-tls')
+    step('DefineSecret', {'xml': secret_xml(UUID_EV, ('tls', 'name', tls[1]), desc='one')},
+         UUID_EV, tls, 'defined')
+    step('SetSecretValue', {'secret': UUID_EV, 'value': b64(b'v1')}, UUID_EV, tls,
+         'value-changed')
+    step('DefineSecret', {'xml': secret_xml(UUID_EV, ('tls', 'name', tls[1]), desc='two')},
+         UUID_EV, tls, 'defined')
+    # ephemeral secrets emit too
+    step('DefineSecret', {'xml': secret_xml(UUID_EV_EPH, ephemeral='yes')}, UUID_EV_EPH,
+         ('none', ''), 'defined')
+    step('SetSecretValue', {'secret': UUID_EV_EPH, 'value': b64(b'v2')}, UUID_EV_EPH,
+         ('none', ''), 'value-changed')
+    step('UndefineSecret', {'secret': UUID_EV_EPH}, UUID_EV_EPH, ('none', ''), 'undefined')
+    # a refused change is no change: no event
+    call_error(h, 'SetSecretValue', {'secret': UUID_EV, 'value': 'not base64'})
+    got = [next_event(ev) for _ in want]
+    check_eq(got, want, 'the SubscribeEvents stream')
+    # the same signal over D-Bus, with named arguments in the introspection
+    r = h.busctl('--xml-interface', 'introspect', BUS_NAME, BUS_PATH)
+    check(r.rc == 0 and '<signal name="SecretEvent">' in r.out and
+          '<arg type="s" name="event"/>' in r.out, 'SecretEvent introspected:', r)
+    S['events'] = ev
+
+
+def managed_objects(h):
+    r = h.busctl('--json=short', 'call', BUS_NAME, BUS_PATH, OM, 'GetManagedObjects')
+    check(r.rc == 0, 'GetManagedObjects:', r)
+    return {path: {k: v['data'] for k, v in ifaces[OBJ_IFACE].items()}
+            for path, ifaces in r.json()['data'][0].items() if OBJ_IFACE in ifaces}
+
+
+def prop(h, uuid, name, user=None):
+    r = h.busctl('--json=short', 'get-property', BUS_NAME, obj_path(uuid), OBJ_IFACE, name,
+                 user=user)
+    check(r.rc == 0, f'get-property {name}:', r)
+    return r.json()['data']
+
+
+def test_secret_objects(h):
+    mon = S['mon']
+    objs = managed_objects(h)
+    check_eq(objs.get(obj_path(UUID_EV)), {
+        'UUID': UUID_EV, 'UsageType': 'tls', 'UsageID': 'events-tls', 'Ephemeral': False,
+        'Private': False, 'HasValue': True, 'Description': 'two'}, 'the properties of a secret')
+    check_eq(objs.get(obj_path(UUID_PRIV), {}).get('Private'), True, 'the private secret')
+    check(obj_path(UUID_EV_EPH) not in objs, 'the undefined ephemeral secret has no object')
+    r = h.busctl('introspect', BUS_NAME, obj_path(UUID_EV), OBJ_IFACE)
+    check(r.rc == 0, 'busctl introspect:', r)
+    for member in ('.GetXML', '.SetValue', '.GetValue', '.Undefine', '.UUID', '.UsageType',
+                   '.UsageID', '.Ephemeral', '.Private', '.HasValue', '.Description'):
+        check(re.search(rf'^{re.escape(member)}\s', r.out, re.M), f'{member} introspected:',
+              r.out)
+    check(re.search(r'^\.Description\s+property\s+s\s+"two"\s+emits-change', r.out, re.M),
+          'Description is a property that emits changes:', r.out)
+    # anyone may read the properties; the value stays behind polkit and private stays private
+    u = S['user']
+    check_eq(prop(h, UUID_EV, 'UsageID', user=u), 'events-tls', 'a property read by a user')
+    r = h.busctl('--json=short', 'call', BUS_NAME, obj_path(UUID_EV), OBJ_IFACE, 'GetXML')
+    check(r.rc == 0 and '<description>two</description>' in r.json()['data'][0],
+          'GetXML on the object:', r)
+    r = h.busctl('call', BUS_NAME, obj_path(UUID_EV), OBJ_IFACE, 'GetValue', user=u)
+    check(r.rc != 0 and 'io.virtkit.secret.manage' in r.err, 'GetValue by a user:', r)
+    r = h.gdbus_call(BUS_NAME, obj_path(UUID_PRIV), f'{OBJ_IFACE}.GetValue')
+    check(r.rc != 0 and f'GDBus.Error:{IFACE}.OperationInvalid:' in r.err,
+          'GetValue of a private secret on its object, as root:', r)
+    # the object's methods are the manager's: changes announce themselves
+    r = h.busctl('call', BUS_NAME, obj_path(UUID_EV), OBJ_IFACE, 'SetValue', 's', b64(b'v3'))
+    check(r.rc == 0, 'SetValue on the object:', r)
+    mon.wait(signal_re(UUID_EV, 'tls', 'events-tls', 'value-changed'), 'value-changed')
+    check_eq(base64.b64decode(call(h, 'GetSecretValue', {'secret': UUID_EV})['value']), b'v3',
+             'the value set on the object')
+    call(h, 'DefineSecret', {'xml': secret_xml(UUID_EV, ('tls', 'name', 'events-tls'),
+                                               desc='three')})
+    mon.wait(rf"^{re.escape(obj_path(UUID_EV))}: {PROPS}\.PropertiesChanged "
+             rf"\('{OBJ_IFACE}', {{'Description': <'three'>}}", 'PropertiesChanged(Description)')
+    # a new secret appears with its properties, an undefined one disappears
+    call(h, 'DefineSecret', {'xml': secret_xml(UUID_EV_EPH, ('vtpm', 'name', 'ev-vtpm'),
+                                               ephemeral='yes')})
+    mon.wait(rf"^{BUS_PATH}: {OM}\.InterfacesAdded \(objectpath '{obj_path(UUID_EV_EPH)}', "
+             rf"{{'{OBJ_IFACE}': {{'UUID': <'{UUID_EV_EPH}'>", 'InterfacesAdded')
+    check_eq(prop(h, UUID_EV_EPH, 'HasValue'), False, 'HasValue of a new secret')
+    r = h.busctl('call', BUS_NAME, obj_path(UUID_EV_EPH), OBJ_IFACE, 'Undefine')
+    check(r.rc == 0, 'Undefine on the object:', r)
+    mon.wait(rf"^{BUS_PATH}: {OM}\.InterfacesRemoved \(objectpath '{obj_path(UUID_EV_EPH)}', "
+             rf"\['{OBJ_IFACE}'\]\)", 'InterfacesRemoved')
+    call(h, 'UndefineSecret', {'secret': UUID_EV})
+    mon.wait(rf"InterfacesRemoved \(objectpath '{obj_path(UUID_EV)}'", 'InterfacesRemoved')
+    r = h.busctl('get-property', BUS_NAME, obj_path(UUID_EV), OBJ_IFACE, 'UUID')
+    check(r.rc != 0, 'an undefined secret has no object:', r)
+    # the stream saw all of it, in order
+    got = [next_event(S['events'])['event'] for _ in range(5)]
+    check_eq(got, ['value-changed', 'defined', 'defined', 'undefined', 'undefined'],
+             'the stream after the object tests')
+
+
 # --- polkit ---
 
 RULE = '''// virtkit integration test: {u} may manage secrets
@@ -318,6 +481,8 @@ if __name__ == '__main__':
         test_varlink_values_encrypted,
         test_private_value_refused,
         test_dbus,
+        test_events,
+        test_secret_objects,
         test_polkit,
         test_restart_keeps_persistent_only,
         test_wrong_credential_key,
