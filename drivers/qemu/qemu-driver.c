@@ -255,14 +255,35 @@ static StringOp *string_op_new(VkQemuDriverDoneFunc done, void *userdata) {
         return op;
 }
 
+/*
+ * The <secmodel> entries of the host capabilities: the security stack's, in its order (MAC,
+ * then DAC), led by libvirt's "none" model when the stack has no MAC driver. Fills at most 3.
+ */
+static size_t driver_secmodels(VkQemuDriver *drv, VkQemuSecModel ret[static 3]) {
+        const VkQemuSecModel *stack = NULL;
+        size_t n = 0, k = 0;
+
+        if (!drv->security)
+                return 0;
+        (void) vk_security_manager_get_secmodels(drv->security, &stack, &n);
+        if (!vk_security_manager_mac_model(drv->security))
+                ret[k++] = (VkQemuSecModel){ .model = "none", .doi = "0" };
+        for (size_t i = 0; i < n && k < 3; i++)
+                ret[k++] = stack[i];
+        return k;
+}
+
 static void on_caps_for_capabilities(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
                                      void *userdata) {
         StringOp *op = userdata;
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autofree char *xml = NULL;
         VkQemuHostInfo host = { .arch = driver_host_arch() };
+        VkQemuSecModel secmodels[3];
+        size_t n_secmodels = driver_secmodels(drv, secmodels);
 
-        if (caps && vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, NULL, 0, &xml, &err) >= 0)
+        if (caps && vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, secmodels, n_secmodels,
+                                                         &xml, &err) >= 0)
                 op->done(drv, xml, NULL, op->userdata);
         else
                 op->done(drv, NULL, caps ? &err : error, op->userdata);

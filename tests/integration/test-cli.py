@@ -5,7 +5,8 @@
   embed     qemu:///embed?root=TMP, no daemon: every domain command on a paused VM (KVM when
             /dev/kvm works, else TCG) that keeps running between invocations (each one a new
             process that reconnects), exit codes 0/1/2, create (transient), two processes on
-            one root (the second waits for the lock), capabilities, domxml-to/from-native
+            one root (the second waits for the lock), capabilities (and their <secmodel>s from
+            qemu.conf), domxml-to/from-native
   goldens   `list --all`, `dominfo` and `--json list --all` against tests/data/cli/ (ids and
             UUIDs normalised; VK_TEST_REGENERATE=1 rewrites them; an unused file fails)
   errors    relative and over-long embed roots, unsupported URIs: exit 2, clear messages
@@ -314,6 +315,27 @@ def test_embed_capabilities_native(h):
     check(r.err.startswith('error: io.virtkit.Qemu.NotSupported: ') and 'removed' in r.err,
           'domxml-from-native is refused:', r)
     no_qemu_left(h, 'the embed group')
+
+
+def test_embed_capabilities_secmodel(h):
+    """<secmodel> in the host capabilities: "none" (no MAC driver: security_driver = "none")
+    then "dac" with qemu.conf's user and group as the base labels of KVM and TCG domains.
+    As root only: an unprivileged instance runs QEMU as its caller, whoever qemu.conf names."""
+    if os.geteuid() != 0:
+        print('# secmodel: not root, the DAC base label is the caller; skipped')
+        return
+    root = h.path('embed-secmodel')
+    os.makedirs(os.path.join(root, 'etc'), exist_ok=True)
+    write(h, 'embed-secmodel/etc/qemu.conf',
+          'user = "+4242"\ngroup = "+4343"\nsecurity_driver = "none"\n')
+    r = ok(h, embed_uri(h, 'embed-secmodel'), 'capabilities')
+    host = r.out.split('<host>', 1)[1].split('</host>', 1)[0]
+    models = re.findall(r'<secmodel>(.*?)</secmodel>', host, re.S)
+    check_eq([re.sub(r'\s+', '', m) for m in models],
+             ['<model>none</model><doi>0</doi>',
+              "<model>dac</model><doi>0</doi><baselabeltype='kvm'>+4242:+4343</baselabel>"
+              "<baselabeltype='qemu'>+4242:+4343</baselabel>"],
+             'the secmodels of the host')
 
 
 # --- goldens ---
@@ -728,7 +750,7 @@ GROUPS = {
     'embed': ([test_embed_define_start, test_embed_list, test_embed_info_commands,
                test_embed_suspend_resume, test_embed_exit_codes, test_embed_lock,
                test_embed_destroy_undefine, test_embed_create_transient,
-               test_embed_capabilities_native], None),
+               test_embed_capabilities_native, test_embed_capabilities_secmodel], None),
     'goldens': ([test_goldens, test_goldens_all_used], None),
     'errors': ([test_errors_relative_root, test_errors_long_root,
                 test_errors_unsupported_uris], None),

@@ -28,6 +28,8 @@ static const char *const data_files[] = {
         "record.py",
         REPLIES,
         "caps_7.2.0_x86_64.xml",
+        "caps_host_selinux.xml",
+        "caps_host_apparmor.xml",
         "domcaps_7.2.0_x86_64-q35-kvm.xml",
         "domcaps_7.2.0_x86_64-pc-qemu.xml",
 };
@@ -377,6 +379,34 @@ static void test_capabilities_xml(void **state) {
         check_golden("caps_7.2.0_x86_64.xml", xml);
 }
 
+/* The <host> of a SELinux and of an AppArmor host: the MAC model first (the security stack's
+ * order), SELinux with the base labels of KVM and TCG domains, AppArmor with none. */
+static void test_capabilities_xml_mac(void **state) {
+        VkQemuHostInfo host = { .arch = "x86_64" };
+        VkQemuSecModel selinux[] = {
+                { "selinux", "0",
+                  VK_STRV("kvm", "system_u:system_r:svirt_t:s0", "qemu",
+                          "system_u:system_r:svirt_tcg_t:s0") },
+                { "dac", "0", VK_STRV("kvm", "+107:+107", "qemu", "+107:+107") },
+        };
+        VkQemuSecModel apparmor[] = {
+                { "apparmor", "0", NULL },
+                { "dac", "0", VK_STRV("kvm", "+64055:+993", "qemu", "+64055:+993") },
+        };
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *se = NULL;
+        g_autofree char *aa = NULL;
+
+        assert_int_equal(vk_qemu_caps_format_capabilities_xml(&host, NULL, 0, selinux,
+                                                              VK_ELEMENTSOF(selinux), &se, &err),
+                         0);
+        check_golden("caps_host_selinux.xml", se);
+        assert_int_equal(vk_qemu_caps_format_capabilities_xml(&host, NULL, 0, apparmor,
+                                                              VK_ELEMENTSOF(apparmor), &aa, &err),
+                         0);
+        check_golden("caps_host_apparmor.xml", aa);
+}
+
 static void test_domain_capabilities_xml(void **state) {
         g_autoptr(VkQemuCaps) caps = load_recorded();
         g_auto(VkError) err = VK_ERROR_INIT;
@@ -424,6 +454,7 @@ int main(void) {
                 cmocka_unit_test(test_replay_probe),
                 cmocka_unit_test(test_cache),
                 cmocka_unit_test(test_capabilities_xml),
+                cmocka_unit_test(test_capabilities_xml_mac),
                 cmocka_unit_test(test_domain_capabilities_xml),
                 cmocka_unit_test(test_no_unused_data),
         };
