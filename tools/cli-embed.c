@@ -91,19 +91,6 @@ static int embed_lock(VkEmbed *em, VkError *reterr) {
 }
 
 /*
- * A daemon answers its first client long after it reconnected to the running QEMUs; an
- * embedded driver is asked at once. Until query-status answered, a paused VM would be reported
- * running: run the loop (bounded) until every reconnect settled.
- */
-static void embed_wait_reconnects(VkEmbed *em, sd_event *event) {
-        gint64 deadline = g_get_monotonic_time() + (gint64) RECONNECT_WAIT_US;
-
-        while (vk_qemu_driver_is_reconnecting(em->qemud->driver))
-                if (g_get_monotonic_time() >= deadline || sd_event_run(event, 100000) < 0)
-                        break;
-}
-
-/*
  * Run the QEMU driver of the embedded instance rooted at @root on @event: the seed page's
  * directory tree is created, DIR/etc/qemu.conf read, VMs still running from an earlier
  * invocation reconnected. The driver is reached through vk_embed_connect(), with the very
@@ -145,7 +132,8 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
         r = embed_open_secrets(em, event, &env, reterr);
         if (r < 0)
                 return r;
-        embed_wait_reconnects(em, event);
+        /* asked at once: a paused VM adopted from the last run must not be reported running */
+        vk_qemu_driver_settle(em->qemud->driver, RECONNECT_WAIT_US);
         *ret = g_steal_pointer(&em);
         return 0;
 }

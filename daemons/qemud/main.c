@@ -15,6 +15,9 @@ static int qemud_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
                          vk_daemon_is_session(d), qemud_on_busy_changed, d, &q, reterr);
         if (r < 0)
                 return r;
+        /* before serving: a paused VM adopted from the last run must not be reported running
+         * to the client whose call activated us (5 s: the reconnect timeout) */
+        vk_qemu_driver_settle(q->driver, 6ULL * 1000 * 1000);
         *ret_userdata = q;
         return 0;
 }

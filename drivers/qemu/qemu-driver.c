@@ -19,6 +19,7 @@
 #include "qemu-job.h"
 #include "qemu-process.h"
 #include "qemu-secrets.h"
+#include "scope.h"
 #include "sd-glue.h"
 
 #define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
@@ -53,6 +54,7 @@ struct VkQemuDriver {
         VkInstanceKind kind;
         VkQemuConfig *cfg;
         VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
+        char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe */
@@ -894,6 +896,7 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         opts.cfg = drv->cfg;
         opts.paused = sd->paused;
         opts.security = drv->security;
+        opts.machine_prefix = drv->machine_prefix;
         if (sd->secrets) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
@@ -1299,7 +1302,7 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                                               &err) < 0) {
                         vk_log_debug("Cleaning up after a domain that is gone: %s", err.message);
                         p = vk_qemu_process_free(p);
-                        vk_qemu_process_cleanup_status(path, drv->security);
+                        vk_qemu_process_cleanup_status(drv->event, path, drv->security);
                         continue;
                 }
                 obj = vk_domain_list_find_by_uuid(drv->domains, &live->uuid);
@@ -1356,6 +1359,9 @@ static void driver_autostart(VkQemuDriver *drv) {
 static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
         bool privileged = drv->kind != VK_INSTANCE_SESSION && geteuid() == 0;
 
+        /* and each QEMU gets a cgroup with its device ACL (a machine scope under systemd) */
+        if (privileged)
+                drv->machine_prefix = vk_qemu_cgroup_machine_prefix(drv->paths->root);
         return vk_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
 }
 
@@ -1437,6 +1443,18 @@ bool vk_qemu_driver_is_reconnecting(VkQemuDriver *drv) {
 }
 
 /*
+ * Run the loop (bounded by @timeout_usec) until every QEMU adopted at start told its state:
+ * a daemon must not answer its first client (often the one that activated it) before.
+ */
+void vk_qemu_driver_settle(VkQemuDriver *drv, uint64_t timeout_usec) {
+        gint64 deadline = g_get_monotonic_time() + (gint64) timeout_usec;
+
+        while (vk_qemu_driver_is_reconnecting(drv))
+                if (g_get_monotonic_time() >= deadline || sd_event_run(drv->event, 100000) < 0)
+                        break;
+}
+
+/*
  * Free the driver (NULL is fine). Running QEMUs are left alone: a restarted daemon
  * reconnects to them. Pending operations are dropped without callbacks.
  */
@@ -1471,6 +1489,9 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         g_hash_table_unref(drv->waiters);
         g_hash_table_unref(drv->caps);
         vk_security_manager_unref(drv->security);
+        g_free(drv->machine_prefix);
+        /* the system bus connection VM scopes were asked for on (attached to our loop) */
+        vk_scope_bus_release();
         vk_qemu_config_free(drv->cfg);
         sd_event_unref(drv->event);
         g_free(drv);

@@ -70,6 +70,7 @@ void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks
                                   void *userdata);
 bool vk_qemu_driver_is_busy(VkQemuDriver *drv);
 bool vk_qemu_driver_is_reconnecting(VkQemuDriver *drv);
+void vk_qemu_driver_settle(VkQemuDriver *drv, uint64_t timeout_usec);
 
 int vk_qemu_driver_get_capabilities(VkQemuDriver *drv, VkQemuDriverDoneFunc done, void *userdata,
                                     VkError *reterr);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "qemu-argv.h"
+#include "qemu-cgroup.h"
 #include "qemu-process.h"
 #include "sd-glue.h"
 
@@ -30,6 +31,15 @@
  * and in the log dir <name>.log, QEMU's stdout and stderr (rotated to .log.0 at start once
  * it is larger than log_max_size). QEMU is started in its own session and process group and
  * is never waited for: a pidfd says when it ends, so it outlives the daemon.
+ *
+ * A start runs in stages, each on the loop:
+ *   1. checks, command line, private dir, master key, labels (errors fail the call itself)
+ *   2. the AppArmor profile loaded by virtkit-aa-helper (when the stack generates one)
+ *   3. QEMU spawned; with a cgroup placement it waits in virtkit-qemu-exec on a pipe while
+ *      it is moved into its scope (qemu-cgroup.c), then is let go
+ *   4. QMP connected, "cont" unless paused
+ * A failure at any stage kills what runs and gives back labels, profile, cgroup and files
+ * before the started callback reports it.
  */
 
 #define PROCESS_START_TIMEOUT_USEC     (30ULL * 1000 * 1000)
@@ -147,6 +157,16 @@ static void process_unref(VkQemuProcess *p) {
         g_free(p->live_xml);
         vk_security_state_free(p->security_state);
         vk_security_manager_unref(p->security);
+        vk_security_op_free(p->aa_op);
+        vk_qemu_cgroup_free(p->cgroup);
+        vk_qemu_command_free(p->cmd);
+        vk_security_exec_params_done(&p->exec_params);
+        vk_close_fdp(&p->log_fd);
+        vk_close_fdp(&p->go_fd);
+        g_free(p->machine_prefix);
+        g_free(p->cgroup_via);
+        g_free(p->cgroup_name);
+        vk_security_device_rules_free(p->acl, p->n_acl);
         g_free(p);
 }
 
@@ -195,23 +215,66 @@ static void process_remove_tree(const char *dir) {
         (void) rmdir(dir);
 }
 
-/*
- * Give back what the security stack labelled (owners, SELinux labels), once: QEMU is gone or
- * never ran. Runs before the status file goes, so a crash in between loses nothing.
- */
-static void process_security_restore(VkQemuProcess *p) {
-        g_auto(VkError) err = VK_ERROR_INIT;
+/* An AppArmor profile being unloaded after its QEMU is gone: owns the state until done. */
+typedef struct ProfileUnload {
+        VkSecurityManager *security;
+        VkSecurityState *state;
+        VkSecurityOp *op;
+} ProfileUnload;
 
-        if (!p->security || !p->security_state)
-                return;
-        if (vk_security_manager_restore(p->security, p->security_state, &err) < 0)
-                vk_log_debug("Failed to restore the labels of domain '%s', ignoring: %s",
-                             vk_strempty(p->name), err.message);
-        p->security_state = vk_security_state_free(p->security_state);
+static void profile_unload_free(ProfileUnload *u) {
+        vk_security_op_free(u->op);
+        vk_security_state_free(u->state);
+        vk_security_manager_unref(u->security);
+        g_free(u);
 }
 
+static void profile_on_unloaded(VkSecurityOp *op, int r, const VkError *error, void *userdata) {
+        ProfileUnload *u = userdata;
+
+        if (r < 0)
+                vk_log_warning("%s", error->message);
+        u->op = NULL;
+        vk_security_op_free(op);
+        profile_unload_free(u);
+}
+
+/*
+ * Give back what the security stack labelled (owners, SELinux labels) and unload the
+ * AppArmor profile (from the loop, in the background), once: QEMU is gone or never ran.
+ * Takes @state. A crash before the unload ends leaves the profile loaded, nothing else.
+ */
+static void process_security_release(sd_event *e, VkSecurityManager *security,
+                                     VkSecurityState *state, const char *name) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        ProfileUnload *u;
+
+        if (vk_security_manager_restore(security, state, &err) < 0)
+                vk_log_debug("Failed to restore the labels of domain '%s', ignoring: %s",
+                             vk_strempty(name), err.message);
+        u = g_new0(ProfileUnload, 1);
+        u->security = vk_security_manager_ref(security);
+        u->state = state;
+        vk_error_done(&err);
+        if (vk_security_manager_unload_profile(security, state, e, profile_on_unloaded, u, &u->op,
+                                               &err) < 0) {
+                vk_log_warning("Failed to unload the AppArmor profile of domain '%s': %s",
+                               vk_strempty(name), err.message);
+                profile_unload_free(u);
+        }
+}
+
+/*
+ * Runs before the status file goes, so a crash in between loses nothing: labels and
+ * profile (process_security_release()), a cgroup we made, the private dir, the status file.
+ */
 static void process_remove_files(VkQemuProcess *p) {
-        process_security_restore(p);
+        if (p->security && p->security_state)
+                process_security_release(p->event, p->security, g_steal_pointer(&p->security_state),
+                                         p->name);
+        vk_qemu_cgroup_remove(p->cgroup_via, p->cgroup_name);
+        g_clear_pointer(&p->cgroup_via, g_free);
+        g_clear_pointer(&p->cgroup_name, g_free);
         if (p->status_path)
                 (void) vk_file_remove(p->status_path);
         if (p->private_dir)
@@ -301,6 +364,36 @@ static char *process_log_tail(VkQemuProcess *p) {
         return tail;
 }
 
+/* Stop every stage of a start in progress (the process itself is left alone). */
+static void process_cancel_stages(VkQemuProcess *p) {
+        process_stop_sources(p);
+        p->qmp = vk_qmp_client_free(p->qmp);
+        p->aa_op = vk_security_op_free(p->aa_op);
+        p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+        vk_close_fdp(&p->go_fd);
+        p->go_fd = -1;
+}
+
+/* Report a start that failed, once QEMU is gone (or never ran) and its files are removed. */
+static void process_report_failure(VkQemuProcess *p) {
+        g_autofree char *tail = p->pid > 0 ? process_log_tail(p) : NULL;
+        g_auto(VkError) error = VK_ERROR_INIT;
+        g_autofree char *why = NULL;
+
+        if (p->exit_code == CLD_EXITED)
+                why = g_strdup_printf("QEMU exited while starting (status %d)", p->exit_status);
+        else
+                why = g_strdup("QEMU ended while starting");
+        if (vk_error_is_set(&p->error))
+                vk_error_set(&error, p->error.name, p->error.error, "%s%s%s", p->error.message,
+                             tail ? ": " : "", tail ? tail : "");
+        else
+                vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -EIO, "%s%s%s", why,
+                             tail ? ": " : "", tail ? tail : "");
+        if (p->cb.started)
+                p->cb.started(p, &error, p->userdata);
+}
+
 static void process_on_exit(VkPidfdWatch *w, const VkChildExit *exit, void *userdata) {
         VkQemuProcess *p = userdata;
         g_autoptr(ProcessRef) ref = process_ref(p);
@@ -311,43 +404,37 @@ static void process_on_exit(VkPidfdWatch *w, const VkChildExit *exit, void *user
                 p->exit_code = exit->code;
                 p->exit_status = exit->status;
         }
-        process_stop_sources(p);
-        p->qmp = vk_qmp_client_free(p->qmp);
+        process_cancel_stages(p);
         process_remove_files(p);
         vk_log_debug("QEMU of domain '%s' (pid %d) ended", p->name, (int) p->pid);
 
         if (!p->started) {
-                g_autofree char *tail = process_log_tail(p);
-                g_auto(VkError) error = VK_ERROR_INIT;
-                g_autofree char *why = NULL;
-
-                if (p->exit_code == CLD_EXITED)
-                        why = g_strdup_printf("QEMU exited while starting (status %d)",
-                                              p->exit_status);
-                else
-                        why = g_strdup("QEMU ended while starting");
-                if (vk_error_is_set(&p->error))
-                        vk_error_set(&error, p->error.name, p->error.error, "%s%s%s",
-                                     p->error.message, tail ? ": " : "", tail ? tail : "");
-                else
-                        vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -EIO, "%s%s%s", why,
-                                     tail ? ": " : "", tail ? tail : "");
-                if (p->cb.started)
-                        p->cb.started(p, &error, p->userdata);
+                process_report_failure(p);
                 return;
         }
         if (p->cb.exited)
                 p->cb.exited(p, p->userdata);
 }
 
-/* Abort a start: record why, kill QEMU; the started callback runs once it is gone. */
+/*
+ * Abort a start: record why, kill QEMU; the started callback runs once it is gone. Before
+ * QEMU was spawned there is nothing to wait for: files go and the callback runs now.
+ */
 static void process_fail(VkQemuProcess *p, const VkError *error) {
+        g_autoptr(ProcessRef) ref = NULL;
+
         if (p->started || p->exited)
                 return;
         if (!vk_error_is_set(&p->error))
                 vk_error_set(&p->error, error->name, error->error, "%s", error->message);
-        process_stop_sources(p);
-        p->qmp = vk_qmp_client_free(p->qmp);
+        process_cancel_stages(p);
+        if (p->pid <= 0) {
+                ref = process_ref(p);
+                p->exited = true;
+                process_remove_files(p);
+                process_report_failure(p);
+                return;
+        }
         if (!p->kill_sent) {
                 p->kill_sent = true;
                 (void) kill(p->pid, SIGKILL); /* our unreaped child: the pid cannot be reused */
@@ -498,23 +585,39 @@ static int process_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                 process_succeed(p);
                 return 0;
         }
-        msg = g_strdup_printf("QEMU of domain '%s' did not answer on its monitor '%s' in time",
-                              p->name, p->monitor_path);
+        if (p->aa_op)
+                msg = g_strdup_printf("the AppArmor profile of domain '%s' was not loaded in time",
+                                      p->name);
+        else if (p->cgroup)
+                msg = g_strdup_printf("the scope of domain '%s' was not ready in time", p->name);
+        else
+                msg = g_strdup_printf(
+                        "QEMU of domain '%s' did not answer on its monitor '%s' in time", p->name,
+                        p->monitor_path);
         process_fail_msg(p, VK_ERROR_TIMEOUT, -ETIMEDOUT, msg);
         return 0;
 }
 
-static int process_arm_timers(VkQemuProcess *p, uint64_t timeout_usec, VkError *reterr) {
+/* Try to connect QMP now, and again until QEMU made its monitor socket. */
+static int process_arm_connect(VkQemuProcess *p, VkError *reterr) {
         int r;
 
         /* accuracy 1 µs: sd-event's default (0) lets a timer slip by up to 250 ms */
         r = sd_event_add_time_relative(p->event, &p->connect_timer, CLOCK_MONOTONIC, 0, 1,
                                        process_on_connect_timer, p);
-        if (r >= 0)
-                r = sd_event_add_time_relative(p->event, &p->timeout_timer, CLOCK_MONOTONIC,
-                                               timeout_usec, 0, process_on_timeout, p);
         if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to arm timers");
+                return vk_error_set_errno(reterr, r, "Failed to arm a timer");
+        return 0;
+}
+
+/* The deadline of the whole start (or reconnect). */
+static int process_arm_timeout(VkQemuProcess *p, uint64_t timeout_usec, VkError *reterr) {
+        int r;
+
+        r = sd_event_add_time_relative(p->event, &p->timeout_timer, CLOCK_MONOTONIC, timeout_usec,
+                                       0, process_on_timeout, p);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to arm a timer");
         return 0;
 }
 
@@ -632,28 +735,33 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
 }
 
 /*
- * Spawn QEMU detached with its output on @log_fd. Credentials alone are applied by
- * vk_child_spawn(); capabilities and LSM labels need virtkit-qemu-exec, which applies them
- * and execs QEMU under the same pid.
+ * Spawn QEMU with its output on p->log_fd. Credentials alone are applied by vk_child_spawn();
+ * capabilities, LSM labels and the wait for the cgroup placement (@wait_fd, -1: none) need
+ * virtkit-qemu-exec, which applies them and execs QEMU under the same pid.
  */
-static int process_spawn(VkQemuProcess *p, const VkQemuCommand *cmd,
-                         const VkSecurityExecParams *params, int log_fd, VkChild **ret_child,
-                         VkError *reterr) {
+static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkError *reterr) {
+        const VkQemuCommand *cmd = p->cmd;
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         VkChildOptions copts = {};
+        VkChildFd fd3 = { .fd = wait_fd, .target = 3 };
 
         copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD;
         copts.env = (const char *const *) cmd->env;
-        copts.stdout_fd = log_fd;
-        copts.stderr_fd = log_fd;
+        copts.stdout_fd = p->log_fd;
+        copts.stderr_fd = p->log_fd;
         copts.working_directory = "/";
-        if (!vk_security_exec_params_need_helper(params)) {
-                vk_security_exec_params_to_child_options(params, &copts);
+        if (wait_fd < 0 && !vk_security_exec_params_need_helper(&p->exec_params)) {
+                vk_security_exec_params_to_child_options(&p->exec_params, &copts);
                 return vk_child_spawn(p->event, (const char *const *) cmd->argv, &copts,
                                       process_on_child, NULL, ret_child, reterr);
         }
         g_ptr_array_add(argv, vk_security_exec_helper_path());
-        vk_security_exec_params_to_args(params, argv);
+        if (wait_fd >= 0) {
+                g_ptr_array_add(argv, g_strdup("--wait-fd=3"));
+                copts.fds = &fd3;
+                copts.n_fds = 1;
+        }
+        vk_security_exec_params_to_args(&p->exec_params, argv);
         for (size_t i = 0; cmd->argv[i]; i++)
                 g_ptr_array_add(argv, g_strdup(cmd->argv[i]));
         /* argv[0] of QEMU must be its path: the reconnect check reads /proc/PID/cmdline */
@@ -665,27 +773,125 @@ static int process_spawn(VkQemuProcess *p, const VkQemuCommand *cmd,
                               NULL, ret_child, reterr);
 }
 
+/* Stage 3 done: QEMU is in its cgroup; let it exec and connect to its monitor. */
+static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        const char *via = vk_qemu_cgroup_get_via(cg);
+        char go = 1;
+
+        if (!error) {
+                p->cgroup_via = g_strdup(via);
+                p->cgroup_name = g_strdup(vk_qemu_cgroup_get_name(cg));
+        }
+        p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+        if (error) {
+                process_fail(p, error);
+                return;
+        }
+        if (write(p->go_fd, &go, 1) != 1) {
+                vk_error_set_errno(&err, errno, "Failed to let QEMU of domain '%s' go", p->name);
+                process_fail(p, &err);
+                return;
+        }
+        vk_close_fdp(&p->go_fd);
+        p->go_fd = -1;
+        if (process_arm_connect(p, &err) < 0)
+                process_fail(p, &err);
+}
+
+/*
+ * Stage 3: spawn QEMU and watch it; with a cgroup placement QEMU waits for it. Errors
+ * leave no QEMU behind (the caller removes the files).
+ */
+static int process_launch(VkQemuProcess *p, VkError *reterr) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autoptr(VkChild) child = NULL;
+        vk_autofd pidfd = -1;
+        vk_autofd wait_fd = -1;
+        int pipefd[2];
+        int r;
+
+        if (p->machine_prefix) {
+                if (pipe2(pipefd, O_CLOEXEC) < 0)
+                        return vk_error_set_errno(reterr, errno, "Failed to create a pipe");
+                wait_fd = pipefd[0];
+                p->go_fd = pipefd[1];
+        }
+        r = process_spawn(p, wait_fd, &child, reterr);
+        if (r < 0)
+                return r;
+        vk_close_fdp(&p->log_fd);
+        p->log_fd = -1;
+        p->pid = vk_child_get_pid(child);
+        p->start_time_usec = g_get_real_time();
+        (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
+
+        if (p->machine_prefix) {
+                VkQemuCgroupSpec spec = {
+                        .machine_prefix = p->machine_prefix,
+                        .id = p->id,
+                        .name = p->name,
+                        .uuid = p->uuid.bytes,
+                        .leader = p->pid,
+                        .rules = p->acl,
+                        .n_rules = p->n_acl,
+                };
+
+                r = vk_qemu_cgroup_place(p->event, &spec, process_on_placed, p, &p->cgroup, reterr);
+                if (r < 0) {
+                        p->pid = -1; /* freeing the (not detached) child kills and reaps it */
+                        return r;
+                }
+        }
+
+        /* the watch (not the child) reaps it: QEMU must outlive a daemon that goes away */
+        pidfd = fcntl(vk_child_get_pidfd(child), F_DUPFD_CLOEXEC, 3);
+        r = pidfd < 0 ? -errno
+                      : vk_pidfd_watch_fd(p->event, vk_steal_fd(&pidfd), process_on_exit, p,
+                                          &p->watch, reterr);
+        if (r < 0) {
+                p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+                p->pid = -1;
+                return vk_error_set_errno(reterr, r, "Failed to watch QEMU");
+        }
+        (void) vk_child_detach(child);
+        vk_log_debug("Started QEMU for domain '%s': pid %d", p->name, (int) p->pid);
+        if (!p->machine_prefix && process_arm_connect(p, &err) < 0)
+                process_fail(p, &err); /* reported once QEMU is gone */
+        return 0;
+}
+
+/* Stage 2 done: the profile is loaded (or there was none to load). */
+static void process_on_profile_loaded(VkSecurityOp *op, int r, const VkError *error,
+                                      void *userdata) {
+        VkQemuProcess *p = userdata;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        p->aa_op = vk_security_op_free(p->aa_op);
+        if (r < 0) {
+                process_fail(p, error);
+                return;
+        }
+        if (process_launch(p, &err) < 0)
+                process_fail(p, &err);
+}
+
 /*
  * Start QEMU for the running definition @live (its id set; graphics ports picked for autoport
- * are written into it): check the disk sources, create the
- * private dir with a master key, build the command, exec QEMU detached (own session, output
- * to the log file), then connect QMP (retrying until QEMU created its monitor), run "cont"
- * unless @opts->paused. @cb->started reports the outcome from the loop, once; on failure QEMU
- * is gone and its files removed by then. Errors known before the exec fail the call itself
- * and leave nothing behind. *@ret is owned by the caller. Must run on the loop.
+ * are written into it), in the stages described at the top of this file. @cb->started
+ * reports the outcome from the loop, once; on failure QEMU is gone and its files, labels,
+ * profile and cgroup removed by then. Errors known before the first asynchronous stage fail
+ * the call itself and leave nothing behind. *@ret is owned by the caller; @live must stay
+ * alive until the started callback ran. Must run on the loop.
  */
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
                           const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                           VkError *reterr) {
         g_autoptr(VkQemuProcess) p = NULL;
-        g_autoptr(VkQemuCommand) cmd = NULL;
-        g_autoptr(VkChild) child = NULL;
         g_autofree char *status_file = NULL;
         g_autofree char *log_file = NULL;
         VkQemuArgvOptions aopts = {};
-        g_auto(VkSecurityExecParams) params = {};
-        vk_autofd log_fd = -1;
-        vk_autofd pidfd = -1;
         int r;
 
         assert(e && live && opts && cb && ret);
@@ -695,10 +901,14 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->event = e;
         p->name = g_strdup(live->name);
         p->id = live->id;
+        p->uuid = live->uuid;
         p->paused = opts->paused;
         p->cb = *cb;
         p->userdata = userdata;
         p->pid = -1;
+        p->log_fd = -1;
+        p->go_fd = -1;
+        p->machine_prefix = g_strdup(opts->machine_prefix);
         p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
         p->private_dir = vk_qemu_process_private_dir(opts->run_dir, live->id, live->name);
         p->monitor_path = g_build_filename(p->private_dir, "monitor.sock", NULL);
@@ -712,6 +922,11 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         r = process_check_sources(live, reterr);
         if (r < 0)
                 return r;
+        if (p->machine_prefix) {
+                r = vk_security_device_acl(opts->cfg, live, &p->acl, &p->n_acl, reterr);
+                if (r < 0)
+                        return r;
+        }
 
         aopts.private_dir = p->private_dir;
         aopts.now = time(NULL);
@@ -719,7 +934,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
         if (r < 0)
                 return r;
-        r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &cmd, reterr);
+        r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &p->cmd, reterr);
         if (r < 0)
                 return r;
 
@@ -729,50 +944,35 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         /* from here on, a failure removes the private dir */
         p->status_path = g_build_filename(opts->run_dir, status_file, NULL);
         p->log_path = g_build_filename(opts->log_dir, log_file, NULL);
-        p->binary = g_strdup(cmd->binary);
+        p->binary = g_strdup(p->cmd->binary);
 
         r = process_write_master_key(p->private_dir, opts->master_key, reterr);
         if (r >= 0)
-                r = process_security_setup(p, live, &params, reterr);
+                r = process_security_setup(p, live, &p->exec_params, reterr);
         if (r >= 0)
                 r = vk_domain_def_format(live,
                                          VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
                                          &p->live_xml, reterr);
-        /* the timers fire from the loop, after we returned */
+        /* the timer fires from the loop, after we returned */
         if (r >= 0)
-                r = process_arm_timers(
+                r = process_arm_timeout(
                         p, opts->timeout_usec ? opts->timeout_usec : PROCESS_START_TIMEOUT_USEC,
                         reterr);
         if (r >= 0)
-                r = process_open_log(p, cmd, opts->cfg->log_max_size, &log_fd, reterr);
+                r = process_open_log(p, p->cmd, opts->cfg->log_max_size, &p->log_fd, reterr);
+        /* stage 2, or straight to 3 without a security stack */
+        if (r >= 0 && p->security_state)
+                r = vk_security_manager_load_profile(p->security, p->security_state, e,
+                                                     process_on_profile_loaded, p, &p->aa_op,
+                                                     reterr);
+        else if (r >= 0)
+                r = process_launch(p, reterr);
         if (r < 0) {
+                process_cancel_stages(p);
                 process_remove_files(p);
                 return r;
         }
 
-        r = process_spawn(p, cmd, &params, log_fd, &child, reterr);
-        if (r < 0) {
-                process_remove_files(p);
-                return r;
-        }
-        p->pid = vk_child_get_pid(child);
-        p->start_time_usec = g_get_real_time();
-        (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
-
-        /* the watch (not the child) reaps it: QEMU must outlive a daemon that goes away */
-        pidfd = fcntl(vk_child_get_pidfd(child), F_DUPFD_CLOEXEC, 3);
-        r = pidfd < 0 ? -errno
-                      : vk_pidfd_watch_fd(e, vk_steal_fd(&pidfd), process_on_exit, p, &p->watch,
-                                          reterr);
-        if (r < 0) {
-                /* cannot watch it: freeing the (not detached) child kills and reaps it */
-                process_remove_files(p);
-                return vk_error_set_errno(reterr, r, "Failed to watch QEMU");
-        }
-        (void) vk_child_detach(child);
-        child = vk_child_free(child);
-
-        vk_log_debug("Started QEMU for domain '%s': pid %d", p->name, (int) p->pid);
         *ret = g_steal_pointer(&p);
         return 0;
 }
@@ -866,6 +1066,15 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_add_string_value(b, reason);
         json_builder_set_member_name(b, "xml");
         json_builder_add_string_value(b, vk_strempty(p->live_xml));
+        if (p->cgroup_via) {
+                json_builder_set_member_name(b, "cgroup");
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "via");
+                json_builder_add_string_value(b, p->cgroup_via);
+                json_builder_set_member_name(b, "name");
+                json_builder_add_string_value(b, p->cgroup_name);
+                json_builder_end_object(b);
+        }
         if (p->security_state) {
                 g_autofree char *json = NULL;
                 JsonNode *node = NULL;
@@ -908,24 +1117,35 @@ static VkSecurityState *process_security_state_load(VkSecurityManager *security,
         return state;
 }
 
+/* The cgroup a status file records: "via" and "name" (borrowed from @o), or NULLs. */
+static void process_status_cgroup(JsonObject *o, const char **ret_via, const char **ret_name) {
+        JsonNode *n = json_object_get_member(o, "cgroup");
+        JsonObject *cg = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+
+        *ret_via = cg ? vk_json_object_get_string_member_or_null(cg, "via") : NULL;
+        *ret_name = cg ? vk_json_object_get_string_member_or_null(cg, "name") : NULL;
+}
+
 /*
- * Clean up after a dead QEMU: give back the labels its status file @status_path records
- * (with @security; NULL: none), remove the private dir it names and the file itself.
+ * Clean up after a dead QEMU: give back the labels and unload the profile its status file
+ * @status_path records (with @security; NULL: none; the unload runs on @e), remove the cgroup
+ * we made for it, the private dir it names and the file itself.
  */
-void vk_qemu_process_cleanup_status(const char *status_path, VkSecurityManager *security) {
+void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
+                                    VkSecurityManager *security) {
         g_autofree char *text = NULL;
         g_autoptr(JsonNode) root = NULL;
-        const char *dir;
+        const char *dir, *via, *name;
 
         if (vk_file_read_all(status_path, PROCESS_STATUS_MAX, &text, NULL, NULL) >= 0 &&
             vk_json_parse(text, -1, &root, NULL) >= 0 && JSON_NODE_HOLDS_OBJECT(root)) {
-                g_autoptr(VkSecurityState) state = process_security_state_load(
+                VkSecurityState *state = process_security_state_load(
                         security, json_node_get_object(root), status_path);
-                g_auto(VkError) err = VK_ERROR_INIT;
 
-                if (state && vk_security_manager_restore(security, state, &err) < 0)
-                        vk_log_debug("'%s': failed to restore labels, ignoring: %s", status_path,
-                                     err.message);
+                if (state)
+                        process_security_release(e, security, state, status_path);
+                process_status_cgroup(json_node_get_object(root), &via, &name);
+                vk_qemu_cgroup_remove(via, name);
                 dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),
                                                                "privateDir");
                 if (dir && g_path_is_absolute(dir) && !strstr(dir, "/../") &&
@@ -952,7 +1172,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
         unsigned long long start_time = 0;
-        const char *binary, *monitor, *dir, *xml, *log;
+        const char *binary, *monitor, *dir, *xml, *log, *via, *name;
         JsonObject *o;
         int r;
 
@@ -979,6 +1199,8 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         p->n_ref = 1;
         p->event = e;
         p->reconnected = true;
+        p->log_fd = -1;
+        p->go_fd = -1;
         p->cb = *cb;
         p->userdata = userdata;
         p->pid = (pid_t) json_object_get_int_member_with_default(o, "pid", -1);
@@ -994,6 +1216,9 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         p->live_xml = g_strdup(xml);
         p->security = security ? vk_security_manager_ref(security) : NULL;
         p->security_state = process_security_state_load(security, o, status_path);
+        process_status_cgroup(o, &via, &name);
+        p->cgroup_via = g_strdup(via);
+        p->cgroup_name = g_strdup(name);
         if (p->pid <= 1 || p->id <= 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
                                     "'%s': bad pid or id", status_path);
@@ -1016,7 +1241,9 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
                                     "to another process",
                                     p->name, (int) p->pid);
         p->started = false;
-        r = process_arm_timers(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);
+        r = process_arm_timeout(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);
+        if (r >= 0)
+                r = process_arm_connect(p, reterr);
         if (r < 0)
                 return r;
 

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "qemu-argv.h"
 #include "qemu-caps.h"
+#include "qemu-cgroup.h"
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
 #include "qemu-qmp.h"
@@ -44,6 +45,9 @@ typedef struct VkQemuProcessOptions {
         const VkQemuArgvSecret *secrets;
         size_t n_secrets;
         VkSecurityManager *security; /* the stack labelling and confining QEMU; NULL: none */
+        /* Put QEMU in a cgroup of its own with the device ACL, named after this machine
+         * prefix (qemu-cgroup.c); NULL: QEMU stays in the daemon's cgroup. */
+        const char *machine_prefix;
 } VkQemuProcessOptions;
 
 /* What the driver reads; the process owns every pointer. */
@@ -86,6 +90,19 @@ struct VkQemuProcess {
         char *live_xml;                  /* for the status file */
         VkSecurityManager *security;     /* a reference; NULL: no stack */
         VkSecurityState *security_state; /* labels applied; NULL once restored */
+        VkUuid uuid;
+        /* the start's stages (see qemu-process.c) */
+        VkQemuCommand *cmd;
+        VkSecurityExecParams exec_params;
+        int log_fd;
+        VkSecurityOp *aa_op;       /* the profile load in progress */
+        char *machine_prefix;      /* NULL: no cgroup of its own */
+        VkSecurityDeviceRule *acl; /* its device ACL */
+        size_t n_acl;
+        VkQemuCgroup *cgroup; /* the placement in progress */
+        int go_fd;            /* virtkit-qemu-exec waits on it until placed */
+        char *cgroup_via;     /* how its cgroup was made; NULL: none */
+        char *cgroup_name;    /* the scope, or the cgroup we made */
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
@@ -94,7 +111,8 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
 int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityManager *security,
                               const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
                               VkDomainDef **ret_live, VkError *reterr);
-void vk_qemu_process_cleanup_status(const char *status_path, VkSecurityManager *security);
+void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
+                                    VkSecurityManager *security);
 VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p);
 int vk_qemu_process_terminate(VkQemuProcess *p, bool graceful, uint64_t grace_usec);
 int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, const char *state,

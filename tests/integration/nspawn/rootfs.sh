@@ -18,11 +18,13 @@ SUITE=bookworm
 MIRROR=${VK_NSPAWN_MIRROR:-http://deb.debian.org/debian}
 # systemd + logind + polkitd, as TEST-ENV.md section 5 (debootstrap cannot resolve the virtual
 # "logind" that polkitd needs without libpam-systemd), the user bus, and the runtime libraries
-# of the daemons.
+# of the daemons; QEMU for VMs in their machine scopes, and AppArmor for the same tree booted as
+# a TCG guest (tests/integration/guest).
 PACKAGES=(
     systemd systemd-sysv systemd-container dbus dbus-user-session libpam-systemd polkitd
     libglib2.0-0 libjson-glib-1.0-0 libsystemd0 libxml2 libgnutls30
     libselinux1 libapparmor1 libcap-ng0
+    qemu-system-x86 apparmor
 )
 
 CACHE=${1:-/var/cache/virtkit-test}

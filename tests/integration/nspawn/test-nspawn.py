@@ -638,6 +638,118 @@ class Suite:
         ct.systemctl('stop', unit)
         check(ct.show(unit, 'Result')['Result'] == 'success', f'{unit} did not stop cleanly')
 
+    def qmp(self, domain, command, check_rc=True):
+        r = self.vlcall('Qemu', 'QemuMonitorCommand',
+                        {'domain': domain, 'command': json.dumps(command)}, check_rc=check_rc)
+        return json.loads(json.loads(r.out)['reply']) if r.rc == 0 else r
+
+    def machines(self):
+        r = self.ct.run(['machinectl', 'list', '--no-legend', '--no-pager'], check_rc=False)
+        return [line.split()[0] for line in r.out.splitlines() if line.strip()]
+
+    def scope_units(self):
+        r = self.ct.systemctl('list-units', '--no-legend', '--plain', '--all',
+                              'machine-qemu*', check_rc=False)
+        return [line.split()[0] for line in r.out.splitlines() if line.strip()]
+
+    def test_vm_scope(self):
+        """Issue 7: the VM in its own machine scope with the device ACL, outliving qemud."""
+        ct, name = self.ct, 'scopevm'
+        machine, scope = f'qemu-1-{name}', 'machine-qemu\\x2d1\\x2dscopevm.scope'
+        # KVM when the host has it: a node of our own in the container's /dev (a bind mount
+        # of the host's would carry the host's owner and mode), group kvm as udev would make it
+        kvm = False
+        if os.path.exists('/dev/kvm'):
+            st = os.stat('/dev/kvm')
+            ct.run(['sh', '-c', f'[ -e /dev/kvm ] || mknod -m 0660 /dev/kvm c '
+                    f'{os.major(st.st_rdev)} {os.minor(st.st_rdev)}; chgrp kvm /dev/kvm'])
+            kvm = ct.run(['sh', '-c', 'exec 3<>/dev/kvm'], user='virtkit-qemu',
+                         check_rc=False).rc == 0
+        log(f'the VM runs with {"KVM" if kvm else "TCG"}')
+        xml = (f"<domain type='{'kvm' if kvm else 'qemu'}'><name>{name}</name>"
+               "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+               "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
+        self.vlcall('Qemu', 'DefineDomain', {'xml': xml})
+        self.vlcall('Qemu', 'StartDomain', {'domain': name, 'paused': True}, timeout=60)
+        with open(ct.live(f'/run/virtkit/qemu/{name}.json')) as f:
+            pid = json.load(f)['pid']
+        check(machine in self.machines(), f'{machine} is not in machinectl list:',
+              self.machines())
+        cg = ct.run(['cat', f'/proc/{pid}/cgroup']).out
+        check(f'/machine.slice/{scope}' in cg,
+              f'QEMU (pid {pid}) is not in {scope}:', cg)
+        props = ct.show(scope, 'DevicePolicy', 'DeviceAllow', 'Slice')
+        check(props['DevicePolicy'] == 'closed' and props['Slice'] == 'machine.slice',
+              f'{scope}: wrong policy or slice:', props)
+        allow = [line.split('=', 1)[1] for line in
+                 ct.systemctl('show', scope, '-pDeviceAllow').out.splitlines()]
+        for dev in ['/dev/null rw', '/dev/urandom rw', 'char-pts rw'] + (['/dev/kvm rw'] if kvm
+                                                                        else []):
+            check(dev in allow, f'{scope}: DeviceAllow lacks {dev}:', allow)
+        # QEMU itself opens what the ACL allows and nothing else (/dev/kvm: it runs on KVM)
+        ok = self.qmp(name, {'execute': 'chardev-add', 'arguments': {
+            'id': 'null0', 'backend': {'type': 'file', 'data': {'out': '/dev/null'}}}})
+        check(ok == {'return': {}}, 'QEMU could not open /dev/null:', ok)
+        if kvm:
+            k = self.qmp(name, {'execute': 'query-kvm'})
+            check(k['return'] == {'enabled': True, 'present': True}, 'QEMU without KVM:', k)
+        # a device outside the ACL that DAC lets virtkit-qemu open (kmsg, 0666, write only):
+        # only the ACL keeps QEMU out
+        ct.run(['sh', '-c', 'rm -f /dev/vk-outside; mknod -m 0666 /dev/vk-outside c 1 11'])
+        ct.run(['sh', '-c', 'exec 3>/dev/vk-outside'], user='virtkit-qemu')
+        bad = self.vlcall('Qemu', 'QemuMonitorCommand', {'domain': name, 'command': json.dumps(
+            {'execute': 'chardev-add', 'arguments': {'id': 'out0', 'backend': {
+                'type': 'file', 'data': {'out': '/dev/vk-outside'}}}})}, check_rc=False)
+        check(bad.rc == 0 and 'Operation not permitted' in bad.out,
+              'QEMU opened /dev/vk-outside (c 1:11) outside its device ACL:', bad)
+        # a stop of the daemon leaves the VM and its scope; a new daemon adopts it
+        r = ct.systemctl('stop', 'virtkit-qemud.service', timeout=30)
+        check(r.rc == 0, r)
+        check(ct.run(['sh', '-c', f'kill -0 {pid}'], check_rc=False).rc == 0,
+              'QEMU died with the daemon')
+        check(self.state(scope) == 'active' and
+              machine in self.machines(), 'the scope went with the daemon')
+        st = json.loads(self.vlcall('Qemu', 'GetDomainInfo', {'domain': name}).out)
+        check(st.get('state') == 'paused', 'the restarted daemon does not see the VM:', st)
+        self.vlcall('Qemu', 'DestroyDomain', {'domain': name}, timeout=30)
+        wait_until(lambda: machine not in self.machines() and not self.scope_units(), 10,
+                   'the machine and its scope to go away')
+        # a start that fails after the scope was made leaves no scope and no machine
+        bad_xml = xml.replace(f'<name>{name}</name>', '<name>failvm</name>').replace(
+            '</domain>', "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+            "<qemu:arg value='-no-such-option'/></qemu:commandline></domain>")
+        self.vlcall('Qemu', 'DefineDomain', {'xml': bad_xml})
+        r = self.vlcall('Qemu', 'StartDomain', {'domain': 'failvm'}, check_rc=False, timeout=60)
+        check(r.rc == 3 and 'no-such-option' in r.err, 'the bad start did not fail:', r)
+        wait_until(lambda: not self.scope_units() and 'qemu-2-failvm' not in self.machines(), 10,
+                   'the failed start\'s scope to go away')
+        # without machined (as if systemd-container were not installed: no D-Bus activation
+        # file), systemd itself makes the scope (same name, same ACL)
+        act = '/usr/share/dbus-1/system-services/org.freedesktop.machine1.service'
+        os.rename(ct.live(act), ct.live(act + '.off'))
+        reload = ['busctl', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                  'org.freedesktop.DBus', 'ReloadConfig']
+        ct.run(reload)
+        ct.systemctl('stop', 'systemd-machined.service')
+        try:
+            self.vlcall('Qemu', 'StartDomain', {'domain': name, 'paused': True}, timeout=60)
+            with open(ct.live(f'/run/virtkit/qemu/{name}.json')) as f:
+                st = json.load(f)
+            scope3 = 'machine-qemu\\x2d3\\x2dscopevm.scope'
+            check(st.get('cgroup') == {'via': 'systemd', 'name': scope3},
+                  'without machined: not a systemd scope:', st.get('cgroup'))
+            cg = ct.run(['cat', f'/proc/{st["pid"]}/cgroup']).out
+            check(f'/machine.slice/{scope3}' in cg, f'QEMU is not in {scope3}:', cg)
+            check(ct.show(scope3, 'DevicePolicy')['DevicePolicy'] == 'closed',
+                  f'{scope3}: no closed device policy')
+            self.vlcall('Qemu', 'DestroyDomain', {'domain': name}, timeout=30)
+            wait_until(lambda: not self.scope_units(), 10, f'{scope3} to go away')
+        finally:
+            os.rename(ct.live(act + '.off'), ct.live(act))
+            ct.run(reload)
+        for d in (name, 'failvm'):
+            self.vlcall('Qemu', 'UndefineDomain', {'domain': d})
+
     def test_user_units(self):
         ct = self.ct
         uid, _ = ct.user_env(MEMBER)
@@ -737,6 +849,8 @@ def main():
                      suite.test_clean_stop),
                     ('secretd: the credential drop-in of docs/systemd.md',
                      suite.test_secretd_credential),
+                    ('a VM in its machine scope: device ACL enforced, outlives qemud',
+                     suite.test_vm_scope),
                     ('user units: session sockets activate the session daemons',
                      suite.test_user_units)]:
                 suite.run(name, fn)

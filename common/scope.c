@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* scope.c: a systemd scope for a process, through machined or systemd1 */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "macro.h"
+#include "scope.h"
+#include "sd-glue.h"
+
+/*
+ * A VM's QEMU goes into its own scope, like libvirt's machine-qemu\x2d1\x2dvm.scope:
+ *
+ *   1. systemd-machined CreateMachineWithNetwork(name, uuid, service, "vm", leader, "", [],
+ *      scope properties): machined asks systemd for machine-<name>.scope with the leader
+ *      in it and answers once that scope is running; the VM is listed by machinectl. A
+ *      registration of the same name left by an earlier run (MachineExists) is terminated
+ *      and the call made once more.
+ *   2. without machined (not installed or not activatable), systemd1 StartTransientUnit of
+ *      the same scope with the leader's pid, done when its job is removed with "done".
+ *
+ * Scope properties: Description, Slice (machine.slice), DevicePolicy=closed with one
+ * DeviceAllow= per device, CollectMode=inactive-or-failed. The scope goes away by itself
+ * when its last process ends: nothing to undo after QEMU is gone.
+ *
+ * Calls go over a system bus connection of our own, opened when first needed and attached
+ * to the caller's loop (the daemon's D-Bus connection may be a private test bus).
+ */
+
+#define MACHINE_NAME_MAX 64
+
+struct VkScopeOp {
+        sd_event *event;
+        char *machine_name;
+        char *unit;
+        char *service;
+        char *description;
+        char *slice;
+        uint8_t uuid[16];
+        bool has_uuid;
+        pid_t leader;
+        bool device_policy_closed;
+        GPtrArray *devices; /* "path", "perms" pairs */
+        bool retried;
+        bool via_systemd1;
+        sd_bus_slot *call;
+        sd_bus_slot *match;
+        VkError error;
+        VkScopeFunc callback;
+        void *userdata;
+};
+
+static sd_bus *scope_bus;
+
+/* True when systemd is the init system (then scopes are how processes get their cgroups). */
+bool vk_scope_systemd_booted(void) {
+        return sd_booted() > 0;
+}
+
+/*
+ * The machine name of domain @name with id @id under @prefix ("qemu", or "qemu-<hash>" for
+ * an embedded root): "<prefix>-<id>-<name>", keeping only [A-Za-z0-9_-] of the name and at
+ * most 64 characters, as machined accepts.
+ */
+char *vk_scope_machine_name(const char *prefix, int id, const char *name) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        g_string_printf(s, "%s-%d-", prefix, id);
+        for (const char *c = name; *c && s->len < MACHINE_NAME_MAX; c++)
+                if (g_ascii_isalnum(*c) || *c == '_' || *c == '-')
+                        g_string_append_c(s, *c);
+        while (s->len > 0 && s->str[s->len - 1] == '-')
+                g_string_truncate(s, s->len - 1);
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+/* "machine-<name>.scope", with the name escaped as systemd does ('-' becomes \x2d). */
+char *vk_scope_unit_name(const char *machine_name) {
+        g_autoptr(GString) s = g_string_new("machine-");
+
+        for (const char *c = machine_name; *c; c++) {
+                if (g_ascii_isalnum(*c) || *c == '_' || *c == ':' ||
+                    (*c == '.' && c != machine_name))
+                        g_string_append_c(s, *c);
+                else
+                        g_string_append_printf(s, "\\x%02x", (unsigned char) *c);
+        }
+        g_string_append(s, ".scope");
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+/* Drop the shared system bus connection (daemon exit; tests). */
+void vk_scope_bus_release(void) {
+        if (!scope_bus)
+                return;
+        (void) sd_bus_detach_event(scope_bus);
+        scope_bus = sd_bus_flush_close_unref(scope_bus);
+}
+
+static int scope_get_bus(sd_event *e, sd_bus **ret, VkError *reterr) {
+        int r;
+
+        if (scope_bus && sd_bus_is_open(scope_bus) > 0 && sd_bus_get_event(scope_bus) == e) {
+                *ret = scope_bus;
+                return 0;
+        }
+        vk_scope_bus_release();
+        r = sd_bus_open_system(&scope_bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(scope_bus, e, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                vk_scope_bus_release();
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
+                                    "cannot reach the system bus for the VM's scope: %s",
+                                    g_strerror(-r));
+        }
+        *ret = scope_bus;
+        return 0;
+}
+
+/* Cancel @op (no callback runs) and free it. Takes NULL. Returns NULL. */
+VkScopeOp *vk_scope_op_free(VkScopeOp *op) {
+        if (!op)
+                return NULL;
+        sd_bus_slot_unref(op->call);
+        sd_bus_slot_unref(op->match);
+        sd_event_unref(op->event);
+        vk_error_done(&op->error);
+        g_free(op->machine_name);
+        g_free(op->unit);
+        g_free(op->service);
+        g_free(op->description);
+        g_free(op->slice);
+        if (op->devices)
+                g_ptr_array_unref(op->devices);
+        g_free(op);
+        return NULL;
+}
+
+static void scope_done(VkScopeOp *op, const VkError *error) {
+        VkScopeFunc cb = op->callback;
+
+        op->call = sd_bus_slot_unref(op->call);
+        op->match = sd_bus_slot_unref(op->match);
+        op->callback = NULL;
+        if (cb)
+                cb(op, error ? NULL : op->unit, op->via_systemd1 ? "systemd" : "systemd-machined",
+                   error, op->userdata);
+}
+
+static void scope_fail(VkScopeOp *op, const char *what, const sd_bus_error *e) {
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -sd_bus_error_get_errno(e),
+                     "%s for scope '%s' failed: %s (%s)", what, op->unit,
+                     e->message ? e->message : "no message", e->name);
+        scope_done(op, &error);
+}
+
+/* Scope properties, shared by both ways: a(sv) contents. */
+static int scope_append_properties(VkScopeOp *op, sd_bus_message *m, bool with_pid) {
+        int r;
+
+        r = sd_bus_message_append(m, "(sv)", "Description", "s", op->description);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "Slice", "s", op->slice);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
+        if (r >= 0 && with_pid)
+                r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->leader);
+        if (r >= 0 && op->device_policy_closed) {
+                r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'r', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "DeviceAllow");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "a(ss)");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(ss)");
+                for (guint i = 0; r >= 0 && i + 1 < op->devices->len; i += 2)
+                        r = sd_bus_message_append(m, "(ss)", op->devices->pdata[i],
+                                                  op->devices->pdata[i + 1]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        return r;
+}
+
+static int scope_call_machined(VkScopeOp *op, VkError *reterr);
+static int scope_call_systemd(VkScopeOp *op, VkError *reterr);
+
+static int scope_on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkScopeOp *op = userdata;
+        const char *job, *unit, *result;
+        uint32_t id;
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0 ||
+            !g_str_equal(unit, op->unit))
+                return 0;
+        if (g_str_equal(result, "done")) {
+                scope_done(op, NULL);
+                return 0;
+        }
+        vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -EIO,
+                     "systemd could not start scope '%s': its job ended with '%s'", op->unit,
+                     result);
+        scope_done(op, &error);
+        return 0;
+}
+
+static int scope_on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkScopeOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        op->call = sd_bus_slot_unref(op->call);
+        if (!e)
+                return 0; /* the job runs: JobRemoved says how it ended */
+        if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && !op->retried) {
+                /* a failed scope of an earlier run that was not collected yet */
+                op->retried = true;
+                vk_log_info("Scope '%s' exists from an earlier run: resetting it", op->unit);
+                (void) sd_bus_call_method(scope_bus, "org.freedesktop.systemd1",
+                                          "/org/freedesktop/systemd1",
+                                          "org.freedesktop.systemd1.Manager", "ResetFailedUnit",
+                                          NULL, NULL, "s", op->unit);
+                if (scope_call_systemd(op, &error) < 0)
+                        scope_done(op, &error);
+                return 0;
+        }
+        scope_fail(op, "systemd StartTransientUnit", e);
+        return 0;
+}
+
+static int scope_call_systemd(VkScopeOp *op, VkError *reterr) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        op->via_systemd1 = true;
+        if (!op->match) {
+                /* before the call: the job may end before its reply is read */
+                r = sd_bus_match_signal_async(scope_bus, &op->match, "org.freedesktop.systemd1",
+                                              "/org/freedesktop/systemd1",
+                                              "org.freedesktop.systemd1.Manager", "JobRemoved",
+                                              scope_on_job_removed, NULL, op);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "Failed to watch systemd jobs");
+        }
+        r = sd_bus_message_new_method_call(
+                scope_bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", op->unit, "fail");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = scope_append_properties(op, m, /* with_pid= */ true);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r >= 0)
+                r = sd_bus_call_async(scope_bus, &op->call, m, scope_on_start_reply, op, 0);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to ask systemd for scope '%s'",
+                                          op->unit);
+        return 0;
+}
+
+static int scope_on_terminated(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkScopeOp *op = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        op->call = sd_bus_slot_unref(op->call);
+        if (scope_call_machined(op, &error) < 0)
+                scope_done(op, &error);
+        return 0;
+}
+
+static bool scope_error_no_machined(const sd_bus_error *e) {
+        return sd_bus_error_has_names(
+                e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                "org.freedesktop.DBus.Error.Spawn.Failed",
+                "org.freedesktop.DBus.Error.Spawn.ChildExited",
+                "org.freedesktop.DBus.Error.Spawn.ServiceNotFound",
+                "org.freedesktop.systemd1.UnitMasked", "org.freedesktop.systemd1.LoadFailed",
+                "org.freedesktop.systemd1.NoSuchUnit");
+}
+
+static int scope_on_machine_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkScopeOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        g_auto(VkError) error = VK_ERROR_INIT;
+        int r;
+
+        op->call = sd_bus_slot_unref(op->call);
+        if (!e) {
+                scope_done(op, NULL);
+                return 0;
+        }
+        if (sd_bus_error_has_name(e, "org.freedesktop.machine1.MachineExists") && !op->retried) {
+                /* a registration of an earlier run under the same name: end it, try again */
+                op->retried = true;
+                vk_log_info("Machine '%s' is registered from an earlier run: terminating it",
+                            op->machine_name);
+                r = sd_bus_call_method_async(scope_bus, &op->call, "org.freedesktop.machine1",
+                                             "/org/freedesktop/machine1",
+                                             "org.freedesktop.machine1.Manager", "TerminateMachine",
+                                             scope_on_terminated, op, "s", op->machine_name);
+                if (r < 0) {
+                        vk_error_set_errno(&error, r, "Failed to terminate machine '%s'",
+                                           op->machine_name);
+                        scope_done(op, &error);
+                }
+                return 0;
+        }
+        if (scope_error_no_machined(e)) {
+                vk_log_debug("systemd-machined is not available (%s): asking systemd for '%s'",
+                             e->name, op->unit);
+                if (scope_call_systemd(op, &error) < 0)
+                        scope_done(op, &error);
+                return 0;
+        }
+        scope_fail(op, "systemd-machined CreateMachine", e);
+        return 0;
+}
+
+static int scope_call_machined(VkScopeOp *op, VkError *reterr) {
+        g_autoptr(sd_bus_message) m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(
+                scope_bus, &m, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                "org.freedesktop.machine1.Manager", "CreateMachineWithNetwork");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", op->machine_name);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', op->uuid, op->has_uuid ? 16 : 0);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssusai", op->service, "vm", (uint32_t) op->leader, "",
+                                          0);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = scope_append_properties(op, m, /* with_pid= */ false);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_call_async(scope_bus, &op->call, m, scope_on_machine_reply, op, 0);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to ask systemd-machined for '%s'",
+                                          op->machine_name);
+        return 0;
+}
+
+/*
+ * Put @spec->leader into a new scope (see the top of this file). @callback runs once from
+ * the loop with the unit name, or an error naming the scope and what systemd said; freeing
+ * *@ret first cancels it (the leader may then still end up in the scope, which goes away
+ * with it). Fails at once only when the system bus cannot be reached.
+ */
+int vk_scope_create(sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback, void *userdata,
+                    VkScopeOp **ret, VkError *reterr) {
+        g_autoptr(VkScopeOp) op = NULL;
+        sd_bus *bus;
+        int r;
+
+        assert(e && spec && spec->machine_name && spec->leader > 0 && callback && ret);
+
+        r = scope_get_bus(e, &bus, reterr);
+        if (r < 0)
+                return r;
+        op = g_new0(VkScopeOp, 1);
+        op->event = sd_event_ref(e);
+        op->machine_name = g_strdup(spec->machine_name);
+        op->unit = vk_scope_unit_name(spec->machine_name);
+        op->service = g_strdup(spec->service ? spec->service : "virtkit");
+        op->description = g_strdup(spec->description ? spec->description : spec->machine_name);
+        op->slice = g_strdup(spec->slice ? spec->slice : "machine.slice");
+        op->has_uuid = spec->uuid != NULL;
+        if (spec->uuid)
+                memcpy(op->uuid, spec->uuid, sizeof(op->uuid));
+        op->leader = spec->leader;
+        op->device_policy_closed = spec->device_policy_closed;
+        op->devices = g_ptr_array_new_with_free_func(g_free);
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                g_ptr_array_add(op->devices, g_strdup(spec->devices[i].path));
+                g_ptr_array_add(op->devices, g_strdup(spec->devices[i].perms));
+        }
+        op->callback = callback;
+        op->userdata = userdata;
+
+        r = scope_call_machined(op, reterr);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&op);
+        return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* scope.h: a systemd scope for a process, through machined or systemd1 */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "error.h"
+
+/* One DeviceAllow= entry: a device node path (or "char-pts"-style class) and "r"/"rw"/"rwm". */
+typedef struct VkScopeDevice {
+        const char *path;
+        const char *perms;
+} VkScopeDevice;
+
+typedef struct VkScopeSpec {
+        const char *machine_name; /* a valid machine name: vk_scope_machine_name() */
+        const uint8_t *uuid;      /* 16 bytes, the machine id machined records; NULL: none */
+        const char *service;      /* who registers it, e.g. "virtkit-qemu" */
+        const char *description;
+        const char *slice; /* NULL: "machine.slice" */
+        pid_t leader;      /* moved into the scope */
+        bool device_policy_closed;
+        const VkScopeDevice *devices;
+        size_t n_devices;
+} VkScopeSpec;
+
+typedef struct VkScopeOp VkScopeOp;
+
+/*
+ * The outcome of vk_scope_create(): @unit is the scope's name and @via "systemd-machined" or
+ * "systemd", or @error says why there is none. Runs once, from the loop.
+ */
+typedef void (*VkScopeFunc)(VkScopeOp *op, const char *unit, const char *via, const VkError *error,
+                            void *userdata);
+
+bool vk_scope_systemd_booted(void);
+char *vk_scope_machine_name(const char *prefix, int id, const char *name);
+char *vk_scope_unit_name(const char *machine_name);
+int vk_scope_create(sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback, void *userdata,
+                    VkScopeOp **ret, VkError *reterr);
+VkScopeOp *vk_scope_op_free(VkScopeOp *op);
+void vk_scope_bus_release(void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkScopeOp, vk_scope_op_free)

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-cgroup.h: the cgroup a QEMU runs in: a machine scope, or a cgroup of our own */
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "error.h"
+#include "security-manager.h"
+
+typedef struct VkQemuCgroup VkQemuCgroup;
+
+/* The placement finished (@error NULL: QEMU's pid is in its cgroup). Runs once, from the loop. */
+typedef void (*VkQemuCgroupFunc)(VkQemuCgroup *cg, const VkError *error, void *userdata);
+
+typedef struct VkQemuCgroupSpec {
+        const char *machine_prefix; /* "qemu", or "qemu-<hash>" for an embedded root */
+        int id;
+        const char *name;
+        const uint8_t *uuid; /* 16 bytes */
+        pid_t leader;
+        const VkSecurityDeviceRule *rules; /* the device ACL: vk_security_device_acl() */
+        size_t n_rules;
+} VkQemuCgroupSpec;
+
+int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroupFunc callback,
+                         void *userdata, VkQemuCgroup **ret, VkError *reterr);
+const char *vk_qemu_cgroup_get_via(const VkQemuCgroup *cg);
+const char *vk_qemu_cgroup_get_name(const VkQemuCgroup *cg);
+VkQemuCgroup *vk_qemu_cgroup_free(VkQemuCgroup *cg);
+void vk_qemu_cgroup_remove(const char *via, const char *name);
+char *vk_qemu_cgroup_machine_prefix(const char *root);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCgroup, vk_qemu_cgroup_free)
