@@ -146,7 +146,8 @@ int vk_qemu_caps_format_capabilities_xml(const VkQemuHostInfo *host, VkQemuCaps 
         xml_printf(out, 2, "</host>");
 
         sorted = g_memdup2(caps, sizeof(VkQemuCaps *) * MAX(n_caps, 1));
-        qsort(sorted, n_caps, sizeof(VkQemuCaps *), caps_compare_arch);
+        if (n_caps > 1) /* qsort(NULL, 0, ...) is undefined */
+                qsort(sorted, n_caps, sizeof(VkQemuCaps *), caps_compare_arch);
         for (size_t i = 0; i < n_caps; i++) {
                 g_string_append_c(out, '\n');
                 format_guest(out, sorted[i]);
