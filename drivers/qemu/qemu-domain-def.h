@@ -570,8 +570,9 @@ typedef struct VkDomainDisk {
         bool readonly;
         bool shareable;
         char *serial;
-        bool encrypted;    /* <encryption format='luks'> */
-        char *secret_uuid; /* <encryption><secret type='passphrase' uuid=/> */
+        bool encrypted;            /* <encryption format='luks'> */
+        char *secret_uuid;         /* <encryption><secret type='passphrase' uuid=/> */
+        bool encryption_in_source; /* given as <source><encryption> (libvirt's newer place) */
         VkDeviceInfo info;
 } VkDomainDisk;
 

@@ -191,45 +191,16 @@ static int disk_parse_driver(VkDomainDisk *disk, xmlNode *node, VkError *reterr)
         return 0;
 }
 
-static int disk_parse_source(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
-        int r;
-
-        switch (disk->type) {
-        case VK_DISK_TYPE_FILE:
-        case VK_DISK_TYPE_BLOCK: {
-                const char *attr = disk->type == VK_DISK_TYPE_FILE ? "file" : "dev";
-
-                r = vk_xml_check_node(node, VK_STRV(attr), VK_XML_NONE, reterr);
-                if (r < 0)
-                        return r;
-                r = vk_xml_prop_string(node, attr, VK_XML_NONZERO, &disk->src_path, reterr);
-                if (r < 0)
-                        return r;
-                if (disk->src_path)
-                        return devices_check_path(node, attr, disk->src_path, reterr);
-                return 0;
-        }
-        case VK_DISK_TYPE_VOLUME:
-                r = vk_xml_check_node(node, VK_STRV("pool", "volume"), VK_XML_NONE, reterr);
-                if (r < 0)
-                        return r;
-                if (vk_xml_prop_string(node, "pool", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                       &disk->src_pool, reterr) < 0 ||
-                    vk_xml_prop_string(node, "volume", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                       &disk->src_volume, reterr) < 0)
-                        return -EINVAL;
-                return 0;
-        default:
-                g_assert_not_reached();
-        }
-}
-
 static int disk_parse_encryption(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
         g_autofree char *format = NULL;
         xmlNode *secret;
         VkUuid u;
         int r;
 
+        if (disk->encrypted)
+                return vk_xml_error(node, NULL, reterr,
+                                    "a second <encryption>: give it in <disk> or in its <source>, "
+                                    "not both");
         r = vk_xml_check_node(node, VK_STRV("format"), VK_STRV("secret"), reterr);
         if (r < 0)
                 return r;
@@ -273,6 +244,58 @@ static int disk_parse_encryption(VkDomainDisk *disk, xmlNode *node, VkError *ret
         }
         disk->encrypted = true;
         return 0;
+}
+
+/* <source><encryption>, libvirt's newer place for it: kept there when formatted. */
+static int disk_parse_source_encryption(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
+        xmlNode *enc = vk_xml_child(node, "encryption");
+        int r;
+
+        r = vk_xml_check_unique(node, VK_STRV("encryption"), reterr);
+        if (r < 0 || !enc)
+                return r;
+        r = disk_parse_encryption(disk, enc, reterr);
+        if (r < 0)
+                return r;
+        disk->encryption_in_source = true;
+        return 0;
+}
+
+static int disk_parse_source(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
+        int r;
+
+        r = disk_parse_source_encryption(disk, node, reterr);
+        if (r < 0)
+                return r;
+        switch (disk->type) {
+        case VK_DISK_TYPE_FILE:
+        case VK_DISK_TYPE_BLOCK: {
+                const char *attr = disk->type == VK_DISK_TYPE_FILE ? "file" : "dev";
+
+                r = vk_xml_check_node(node, VK_STRV(attr), VK_STRV("encryption"), reterr);
+                if (r < 0)
+                        return r;
+                r = vk_xml_prop_string(node, attr, VK_XML_NONZERO, &disk->src_path, reterr);
+                if (r < 0)
+                        return r;
+                if (disk->src_path)
+                        return devices_check_path(node, attr, disk->src_path, reterr);
+                return 0;
+        }
+        case VK_DISK_TYPE_VOLUME:
+                r = vk_xml_check_node(node, VK_STRV("pool", "volume"), VK_STRV("encryption"),
+                                      reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_string(node, "pool", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                       &disk->src_pool, reterr) < 0 ||
+                    vk_xml_prop_string(node, "volume", VK_XML_REQUIRED | VK_XML_NONZERO,
+                                       &disk->src_volume, reterr) < 0)
+                        return -EINVAL;
+                return 0;
+        default:
+                g_assert_not_reached();
+        }
 }
 
 static bool disk_target_valid(const char *dev) {

@@ -19,7 +19,19 @@ static void format_uint_attr(VkXmlWriter *w, const char *name, unsigned v) {
 
 /* ---- devices ---------------------------------------------------------------------------- */
 
+static void format_encryption(VkXmlWriter *w, const VkDomainDisk *d) {
+        vk_xml_writer_start(w, "encryption");
+        vk_xml_writer_attr(w, "format", "luks");
+        vk_xml_writer_start(w, "secret");
+        vk_xml_writer_attr(w, "type", "passphrase");
+        vk_xml_writer_attr(w, "uuid", d->secret_uuid);
+        vk_xml_writer_end(w);
+        vk_xml_writer_end(w);
+}
+
 static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
+        bool in_source = d->encrypted && d->encryption_in_source;
+
         vk_xml_writer_start(w, "disk");
         vk_xml_writer_attr(w, "type", vk_disk_type_to_string(d->type));
         vk_xml_writer_attr(w, "device", vk_disk_device_to_string(d->device));
@@ -38,7 +50,7 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
                 vk_xml_writer_end(w);
         }
 
-        if (d->src_path || d->src_pool) {
+        if (d->src_path || d->src_pool || in_source) {
                 vk_xml_writer_start(w, "source");
                 if (d->type == VK_DISK_TYPE_FILE)
                         vk_xml_writer_attr(w, "file", d->src_path);
@@ -48,6 +60,8 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
                         vk_xml_writer_attr(w, "pool", d->src_pool);
                         vk_xml_writer_attr(w, "volume", d->src_volume);
                 }
+                if (in_source)
+                        format_encryption(w, d);
                 vk_xml_writer_end(w);
         }
 
@@ -62,15 +76,8 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
         if (d->shareable)
                 format_empty(w, "shareable");
         vk_xml_writer_text_element(w, "serial", d->serial);
-        if (d->encrypted) {
-                vk_xml_writer_start(w, "encryption");
-                vk_xml_writer_attr(w, "format", "luks");
-                vk_xml_writer_start(w, "secret");
-                vk_xml_writer_attr(w, "type", "passphrase");
-                vk_xml_writer_attr(w, "uuid", d->secret_uuid);
-                vk_xml_writer_end(w);
-                vk_xml_writer_end(w);
-        }
+        if (d->encrypted && !in_source)
+                format_encryption(w, d);
         vk_domain_format_device_info(w, &d->info, flags);
         vk_xml_writer_end(w);
 }
