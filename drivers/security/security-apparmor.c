@@ -2,6 +2,7 @@
 /* security-apparmor.c: AppArmor sVirt: the host probe, the profile rules, the exec switch */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include <sys/apparmor.h>
@@ -11,6 +12,8 @@
 #include "security-apparmor-profile.h"
 #include "security-apparmor.h"
 #include "security-internal.h"
+
+#define APPARMOR_PROFILES "/sys/kernel/security/apparmor/profiles"
 
 /*
  * AppArmor sVirt: a dynamic domain runs in its own profile "virtkit-<uuid>", made of the
@@ -25,9 +28,21 @@ bool vk_apparmor_supported(void) {
         return true;
 }
 
-/* Whether AppArmor is enabled on the host (aa_is_enabled()). */
+/*
+ * Whether this process can use AppArmor sVirt: the LSM is enabled (aa_is_enabled()) and we may
+ * see its policy, libvirt's test: the kernel lets only root open the list of loaded profiles
+ * (whatever its mode says; managing policy takes root too). A session instance runs as its
+ * user, whose virtkit-aa-helper can neither write /etc/apparmor.d nor load a profile, so each
+ * of its domains would fail to start (seen in the TCG guest of test-apparmor-guest.py);
+ * without this driver they run unconfined, as libvirt's session domains do.
+ */
 bool vk_apparmor_enabled(void) {
-        return aa_is_enabled() > 0;
+        vk_autofd fd = -1;
+
+        if (aa_is_enabled() <= 0)
+                return false;
+        fd = open(APPARMOR_PROFILES, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd >= 0;
 }
 
 /* Make the calling task's next execve() enter @profile. NULL does nothing. */
