@@ -3,11 +3,14 @@
 # build-guest.sh: print the path of a tiny test guest (Debian's kernel + a busybox initramfs
 # whose /init is init.sh beside this file), building it first if no run has cached it yet.
 #
-# The directory holds vmlinuz and initrd.img. Its name carries a hash of everything the guest
-# depends on (this recipe's version, the kernel package and version apt would pick, the busybox
-# version, init.sh), so a new kernel or a changed init builds a new guest and never reuses a
-# stale one. It is built in a temp dir beside the cache and renamed into place (atomic), under
-# a lock so parallel runs wait for one another instead of racing (like nspawn/rootfs.sh).
+# The directory holds vmlinuz and initrd.img, and in modules/ the kernel's virtio and ext4
+# modules, for guests that boot a root file system from a virtio disk (build-lsm-guest.sh
+# builds their initramfs from them; modules/order lists them in load order). Its name carries
+# a hash of everything the guest depends on (this recipe's version, the kernel package and
+# version apt would pick, the busybox version, init.sh), so a new kernel or a changed init
+# builds a new guest and never reuses a stale one. It is built in a temp dir beside the cache
+# and renamed into place (atomic), under a lock so parallel runs wait for one another instead
+# of racing (like nspawn/rootfs.sh).
 # Needs apt-get (download only: nothing is installed), dpkg and busybox-static; the image has
 # no cpio binary, so busybox's own cpio packs the initramfs.
 #
@@ -15,7 +18,7 @@
 # Output: the guest dir on stdout, progress on stderr. Exit 0, or 1 when the build failed.
 set -euo pipefail
 
-RECIPE_VERSION=1
+RECIPE_VERSION=2
 HERE=$(dirname "$(realpath "$0")")
 INIT=$HERE/init.sh
 BUSYBOX=${VK_GUEST_BUSYBOX:-/bin/busybox}
@@ -76,11 +79,25 @@ for m in drivers/input/evdev.ko drivers/acpi/button.ko; do
 done
 
 mkdir "$TMP/out"
+# a root file system on a virtio disk (build-lsm-guest.sh): the modules in load order, which
+# matters (virtio_ring before virtio, or "Unknown symbol virtio_break_device")
+mkdir "$TMP/out/modules"
+for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
+        drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci_modern_dev.ko \
+        drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko lib/crc16.ko fs/mbcache.ko \
+        fs/jbd2/jbd2.ko crypto/crc32c_generic.ko fs/ext4/ext4.ko; do
+        if [ ! -f "$MODS/$m" ]; then
+                echo "build-guest.sh: $PKG has no $m (built in, or compressed?)" >&2
+                exit 1
+        fi
+        cp "$MODS/$m" "$TMP/out/modules/"
+        basename "$m" .ko >> "$TMP/out/modules/order"
+done
 (cd "$I" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1) > "$TMP/out/initrd.img"
 cp "$TMP/kx/boot/vmlinuz-$KVER" "$TMP/out/vmlinuz"
 printf '%s %s\n' "$PKG" "$PKGVER" > "$TMP/out/kernel-package"
-chmod 0644 "$TMP/out"/*
-chmod 0755 "$TMP/out"
+find "$TMP/out" -type f -exec chmod 0644 {} +
+chmod 0755 "$TMP/out" "$TMP/out/modules"
 touch "$TMP/out/.virtkit-guest-complete"
 
 rm -rf "$GUEST"
