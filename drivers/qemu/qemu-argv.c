@@ -869,20 +869,20 @@ static void argv_shell_append(GString *out, const char *s) {
 }
 
 /*
- * The command as one shell line, for DomainXMLToNative (format "qemu-argv"): the
- * environment first (NAME=value), then the binary, then the arguments, separated by single
- * spaces, each word in single quotes only when it needs them. Returns a new string.
+ * The command as shell words: the environment first (NAME=value), then the binary, then the
+ * arguments, each word in single quotes only when it needs them. On one line, or with
+ * @lines one environment entry per line and a line per option ("-name value"), ending in a
+ * newline, as the .args goldens are written. Returns a new string.
  */
-char *vk_qemu_command_to_native(const VkQemuCommand *cmd) {
+static char *argv_format_shell(const VkQemuCommand *cmd, bool lines) {
         GString *out = g_string_new(NULL);
+        bool first = true;
 
-        assert(cmd);
-
-        for (size_t i = 0; cmd->env && cmd->env[i]; i++) {
+        for (size_t i = 0; cmd->env && cmd->env[i]; i++, first = false) {
                 const char *eq = strchr(cmd->env[i], '=');
 
-                if (out->len > 0)
-                        g_string_append_c(out, ' ');
+                if (!first)
+                        g_string_append(out, lines ? " \\\n" : " ");
                 if (!eq) {
                         argv_shell_append(out, cmd->env[i]);
                         continue;
@@ -891,12 +891,27 @@ char *vk_qemu_command_to_native(const VkQemuCommand *cmd) {
                 if (eq[1] != '\0')
                         argv_shell_append(out, eq + 1);
         }
-        for (size_t i = 0; cmd->argv && cmd->argv[i]; i++) {
-                if (out->len > 0)
-                        g_string_append_c(out, ' ');
+        for (size_t i = 0; cmd->argv && cmd->argv[i]; i++, first = false) {
+                if (!first)
+                        g_string_append(out, lines && (i == 0 || cmd->argv[i][0] == '-') ? " \\\n"
+                                                                                         : " ");
                 argv_shell_append(out, cmd->argv[i]);
         }
+        if (lines)
+                g_string_append_c(out, '\n');
         return g_string_free(out, FALSE);
+}
+
+/* The command as one shell line, for DomainXMLToNative (format "qemu-argv"). */
+char *vk_qemu_command_to_native(const VkQemuCommand *cmd) {
+        assert(cmd);
+        return argv_format_shell(cmd, /* lines= */ false);
+}
+
+/* The command as a shell script with a line per option: the form of the .args goldens. */
+char *vk_qemu_command_to_lines(const VkQemuCommand *cmd) {
+        assert(cmd);
+        return argv_format_shell(cmd, /* lines= */ true);
 }
 
 /*

@@ -78,6 +78,7 @@ int vk_qemu_build_command(const VkDomainDef *def, const VkQemuCaps *caps, const 
                           const VkQemuArgvOptions *opts, VkQemuCommand **ret, VkError *reterr);
 VkQemuCommand *vk_qemu_command_free(VkQemuCommand *cmd);
 char *vk_qemu_command_to_native(const VkQemuCommand *cmd);
+char *vk_qemu_command_to_lines(const VkQemuCommand *cmd);
 int vk_qemu_command_from_native(const char *native, VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCommand, vk_qemu_command_free)

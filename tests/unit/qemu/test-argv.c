@@ -53,53 +53,6 @@ static char *xml_dir;
 static char *argv_dir;
 static VkQemuCaps *caps;
 static VkQemuConfig *config;
-static bool shell_safe(const char *s) {
-        if (*s == '\0')
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!g_ascii_isalnum(*p) && !strchr("_@%+=:,./-", *p))
-                        return false;
-        return true;
-}
-
-static void append_quoted(GString *out, const char *s) {
-        if (shell_safe(s)) {
-                g_string_append(out, s);
-                return;
-        }
-        g_string_append_c(out, '\'');
-        for (const char *p = s; *p; p++) {
-                if (*p == '\'')
-                        g_string_append(out, "'\\''");
-                else
-                        g_string_append_c(out, *p);
-        }
-        g_string_append_c(out, '\'');
-}
-
-static char *format_args(const VkQemuCommand *cmd) {
-        g_autoptr(GString) out = g_string_new(NULL);
-
-        for (size_t i = 0; cmd->env[i]; i++) {
-                const char *eq = strchr(cmd->env[i], '=');
-
-                g_string_append_len(out, cmd->env[i], eq - cmd->env[i] + 1);
-                if (eq[1])
-                        append_quoted(out, eq + 1);
-                g_string_append(out, " \\\n");
-        }
-        append_quoted(out, cmd->argv[0]);
-        for (size_t i = 1; cmd->argv[i]; i++) {
-                if (cmd->argv[i][0] == '-')
-                        g_string_append(out, " \\\n");
-                else
-                        g_string_append_c(out, ' ');
-                append_quoted(out, cmd->argv[i]);
-        }
-        g_string_append_c(out, '\n');
-        return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
 static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
 
 static const VkQemuArgvSecret secrets[] = {
@@ -192,7 +145,7 @@ static void test_golden(void **state) {
                 return;
         }
 
-        args = format_args(cmd);
+        args = vk_qemu_command_to_lines(cmd);
         if (vk_golden_regenerate()) {
                 vk_golden_write(c->golden_args, args);
                 (void) g_unlink(c->golden_err);
@@ -207,7 +160,7 @@ static void test_golden(void **state) {
 
         /* pure: a second build gives the same bytes */
         assert_int_equal(build(def, &cmd2, &err), 0);
-        args2 = format_args(cmd2);
+        args2 = vk_qemu_command_to_lines(cmd2);
         assert_string_equal(args, args2);
 
         native = vk_qemu_command_to_native(cmd);
