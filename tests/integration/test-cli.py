@@ -32,11 +32,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+import vkguest  # noqa: E402
+from vkguest import QEMU  # noqa: E402
 
-QEMU = '/usr/bin/qemu-system-x86_64'
 SSHD = '/usr/sbin/sshd'
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD_GUEST = os.path.join(HERE, 'guest', 'build-guest.sh')
 NO_SUCH = 'error: io.virtkit.Qemu.NoSuchDomain: '
 UUID_RE = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 S = {}
@@ -91,24 +90,8 @@ def fails(h, uri, rc, *args, **kw):
     return r
 
 
-def qemu_pids(h):
-    """QEMUs whose command line mentions the test's temp dir."""
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return sorted(pids)
-
-
 def no_qemu_left(h, what):
-    left = qemu_pids(h)
+    left = vkguest.qemu_pids(h)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     check_eq(left, [], f'QEMUs left after {what}')
@@ -146,7 +129,7 @@ def test_embed_define_start(h):
         check(os.path.isdir(h.path('embed', d)), f'the root has {d}')
     r = ok(h, u, 'start', 'cli1', '--paused')
     check_eq(r.out, "Domain 'cli1' started\n", 'start')
-    S['qemu'] = qemu_pids(h)
+    S['qemu'] = vkguest.qemu_pids(h)
     check_eq(len(S['qemu']), 1, 'one QEMU runs after the CLI exited')
     print(f'# embed: define {t_define:.2f} s, start --paused (first, with probe) {r.elapsed:.2f} s')
 
@@ -167,7 +150,7 @@ def test_embed_list(h):
                              'autostart': False}], 'list --all --json')
     check_eq(ok(h, u, 'list', '--name').out, 'cli1\n', 'list --name')
     check_eq(ok(h, u, 'list', '--inactive').out.count('\n'), 2, 'list --inactive: no rows')
-    check_eq(qemu_pids(h), S['qemu'], 'the same QEMU still runs')
+    check_eq(vkguest.qemu_pids(h), S['qemu'], 'the same QEMU still runs')
 
 
 def test_embed_info_commands(h):
@@ -207,7 +190,7 @@ def test_embed_suspend_resume(h):
     check_eq(json.loads(r.out)['return']['running'], True, 'QEMU runs')
     check_eq(ok(h, u, 'suspend', 'cli1').out, "Domain 'cli1' suspended\n", 'suspend')
     check_eq(ok(h, u, 'domstate', '--reason', 'cli1').out, 'paused (user)\n', 'after suspend')
-    check_eq(qemu_pids(h), S['qemu'], 'the same QEMU throughout')
+    check_eq(vkguest.qemu_pids(h), S['qemu'], 'the same QEMU throughout')
 
 
 def test_embed_exit_codes(h):
@@ -271,7 +254,7 @@ def lock_held(path):
 def test_embed_destroy_undefine(h):
     u = embed_uri(h)
     check_eq(ok(h, u, 'destroy', 'cli1').out, "Domain 'cli1' destroyed\n", 'destroy')
-    wait_until(lambda: not qemu_pids(h), 10, 'QEMU to be gone')
+    wait_until(lambda: not vkguest.qemu_pids(h), 10, 'QEMU to be gone')
     # a later process knows it is shut off, not why (as libvirtd after a restart)
     check(re.fullmatch(r'shut off \((destroyed|unknown)\)\n',
                        ok(h, u, 'domstate', '--reason', 'cli1').out), 'shut off after destroy')
@@ -511,7 +494,7 @@ def test_session_lifecycle(h):
     check_eq(ok(h, u, 'list', '--name', user=a, env=env).out, 'sess1\n', 'list')
     check_eq(ok(h, u, 'domstate', '--reason', 'sess1', user=a, env=env).out, 'paused (user)\n',
              'domstate')
-    pids = qemu_pids(h)
+    pids = vkguest.qemu_pids(h)
     check(len(pids) == 1 and os.stat(f'/proc/{pids[0]}').st_uid == a.uid,
           f'QEMU runs as {a}:', pids)
     ok(h, u, 'destroy', 'sess1', user=a, env=env)
@@ -653,45 +636,16 @@ def test_ssh_closed_port(h):
 
 # --- qemu-run ---
 
-def guest_xml(h, name, mode):
-    g = S['guest']
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{g}/vmlinuz</kernel>
-    <initrd>{g}/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet vkguest={mode}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='file'>
-      <source path='{h.path(name + ".console")}'/>
-      <target port='0'/>
-    </serial>
-  </devices>
-</domain>"""
-
-
 def console_text(h, name):
-    try:
-        with open(h.path(name + '.console'), errors='replace') as f:
-            return f.read()
-    except FileNotFoundError:
-        return ''
+    return vkguest.console_text(h.path(name + '.console'))
+
+
+def guest_xml(h, name, mode):
+    return vkguest.domain_xml(S['guest'], name, mode, h.path(name + '.console'))
 
 
 def qemu_run_setup(h):
-    if not os.access(QEMU, os.X_OK):
-        raise SystemExit(f'{QEMU} is missing')
-    try:
-        r = subprocess.run([BUILD_GUEST], capture_output=True, text=True, timeout=240)
-    except subprocess.TimeoutExpired:
-        raise SystemExit('build-guest.sh did not finish within 240 s')
-    check(r.returncode == 0, f'build-guest.sh failed (rc {r.returncode}):', r.stderr)
-    S['guest'] = r.stdout.strip().splitlines()[-1]
+    S['guest'] = vkguest.build()
     S['tmpdir'] = h.path('tmpdir')  # TMPDIR: where the temporary roots go
     os.makedirs(S['tmpdir'])
 

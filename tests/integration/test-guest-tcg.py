@@ -19,43 +19,16 @@ the serial console, a file chardev the test reads. One guest at a time, every wa
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (Reader, check, check_eq, pid_alive, run_tests,  # noqa: E402
+from vkharness import (Reader, check, check_eq, run_tests,  # noqa: E402
                        varlink_connect, varlink_encode, wait_until)
+import vkguest  # noqa: E402
 
-QEMU = '/usr/bin/qemu-system-x86_64'
 IFACE = 'io.virtkit.Qemu'
-BUILD_GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest',
-                           'build-guest.sh')
 S = {}
-
-
-def guest_xml(h, name, mode, on_poweroff='destroy', on_reboot='restart'):
-    g = S['guest']
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{g}/vmlinuz</kernel>
-    <initrd>{g}/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet vkguest={mode}</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>{on_poweroff}</on_poweroff>
-  <on_reboot>{on_reboot}</on_reboot>
-  <devices>
-    <serial type='file'>
-      <source path='{console(h, name)}'/>
-      <target port='0'/>
-    </serial>
-  </devices>
-</domain>"""
 
 
 def console(h, name):
@@ -63,11 +36,11 @@ def console(h, name):
 
 
 def console_text(h, name):
-    try:
-        with open(console(h, name), errors='replace') as f:
-            return f.read()
-    except FileNotFoundError:
-        return ''
+    return vkguest.console_text(console(h, name))
+
+
+def guest_xml(h, name, mode, on_poweroff='destroy', on_reboot='restart'):
+    return vkguest.domain_xml(S['guest'], name, mode, console(h, name), on_poweroff, on_reboot)
 
 
 def root(h):
@@ -87,21 +60,6 @@ def call(h, method, params=None):
 def info(h, name):
     r = call(h, 'GetDomainInfo', {'domain': name})
     return r['state'], r['reason']
-
-
-def qemu_pids(h):
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
 
 
 class Events:
@@ -136,14 +94,7 @@ class Events:
 
 
 def setup(h):
-    if not os.access(QEMU, os.X_OK):
-        raise SystemExit(f'{QEMU} is missing')
-    try:
-        r = subprocess.run([BUILD_GUEST], capture_output=True, text=True, timeout=240)
-    except subprocess.TimeoutExpired:
-        raise SystemExit('build-guest.sh did not finish within 240 s')
-    check(r.returncode == 0, f'build-guest.sh failed (rc {r.returncode}):', r.stderr)
-    S['guest'] = r.stdout.strip().splitlines()[-1]
+    S['guest'] = vkguest.build()
     os.makedirs(root(h))
     p = h.spawn([h.daemon_path('qemu'), '--root', root(h), '--bus', 'none', '-v'],
                 'virtkit-qemud', log='qemud')
@@ -173,7 +124,7 @@ def finish(h, name, ev):
     if info(h, name)[0] != 'shutoff':
         call(h, 'DestroyDomain', {'domain': name})
     call(h, 'UndefineDomain', {'domain': name})
-    check_eq(qemu_pids(h), [], f'no QEMU left after {name}')
+    check_eq(vkguest.qemu_pids(h), [], f'no QEMU left after {name}')
 
 
 def elapsed():
@@ -277,7 +228,7 @@ def main():
         tests = [t for t in tests if any(a in t.__name__ for a in sys.argv[1:])]
 
     def test_no_qemu_left(h):
-        left = qemu_pids(h)
+        left = vkguest.qemu_pids(h)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         check_eq(left, [], 'QEMUs left behind by the tests')
