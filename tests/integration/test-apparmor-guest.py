@@ -26,7 +26,6 @@ later runs leave it alone, and remove the work dirs of killed runs).
 """
 
 import glob
-import json
 import os
 import shutil
 import signal
@@ -36,101 +35,18 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SKIP = 77
+sys.path.insert(0, HERE)
+from vkrootfs import (Overlay, build_options, host, install_build, log, put_file,  # noqa: E402
+                      put_text, skip)
 CHECK = '/usr/local/libexec/virtkit-test/lsm-check.sh'   # where the script goes in the guest
 BOOT_TIMEOUT = 240          # seconds from QEMU's start to the guest's poweroff
 MARK = 'VKAA: '
 
 
-def log(msg):
-    for line in str(msg).splitlines():
-        print('# ' + line, flush=True)
-
-
-def skip(reason):
-    print(f'1..0 # SKIP {reason}', flush=True)
-    sys.exit(SKIP)
-
-
-def host(argv, timeout=60):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    if p.returncode != 0:
-        raise RuntimeError(f'{" ".join(argv)} failed (rc {p.returncode}): '
-                           f'{(p.stderr or p.stdout).strip()[-1500:]}')
-    return p.stdout
-
-
-def build_options(builddir):
-    with open(os.path.join(builddir, 'meson-info', 'intro-buildoptions.json')) as f:
-        opts = {o['name']: o['value'] for o in json.load(f)}
-    prefix = opts['prefix']
-
-    def under(name):
-        v = opts[name]
-        return v if v.startswith('/') else os.path.join(prefix, v)
-    return {'prefix': prefix, 'datadir': under('datadir'), 'sysconfdir': under('sysconfdir'),
-            'bindir': under('bindir'), 'localstatedir': under('localstatedir'),
-            'sanitize': opts.get('b_sanitize', 'none')}
-
-
-def put_text(root, path, text, mode=0o644):
-    dst = root + path
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    with open(dst, 'w') as f:
-        f.write(text)
-    os.chmod(dst, mode)
-
-
-def put_file(root, src, path, mode=0o644):
-    dst = root + path
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    shutil.copyfile(src, dst)
-    os.chmod(dst, mode)
-
-
-class Tree:
-    """A writable copy of the cached rootfs: an overlay, else a (reflinked) copy."""
-
-    def __init__(self, lower, work):
-        self.lower, self.work = lower, work
-        self.root = os.path.join(work, 'root')
-        self.overlay = False
-
-    def prepare(self):
-        upper, wdir = os.path.join(self.work, 'upper'), os.path.join(self.work, 'ovl-work')
-        for d in (self.root, upper, wdir):
-            os.makedirs(d)
-        p = subprocess.run(['mount', '-t', 'overlay', 'overlay', '-o',
-                            f'lowerdir={self.lower},upperdir={upper},workdir={wdir}',
-                            self.root], capture_output=True, text=True)
-        if p.returncode == 0:
-            self.overlay = True
-            return
-        log(f'overlayfs failed, copying the rootfs instead: {p.stderr.strip()}')
-        os.rmdir(self.root)
-        host(['cp', '-a', '--reflink=auto', self.lower, self.root], timeout=180)
-
-    def release(self):
-        if self.overlay:
-            if subprocess.run(['umount', self.root], capture_output=True).returncode != 0:
-                subprocess.run(['umount', '-l', self.root], capture_output=True)
-            self.overlay = False
-
-
 def install(root, builddir, opts):
     """The build tree, the check script, a qcow2 disk for the domain, and what a guest of
     this rootfs needs to boot quietly from a disk (a machine-id, no getty on the console)."""
-    host(['meson', 'install', '-C', builddir, '--no-rebuild', '--quiet', '--destdir', root],
-         timeout=120)
-    # dbus-daemon reads bus policy only from /usr/share and /etc (docs/systemd.md)
-    datadir = opts['datadir']
-    if datadir != '/usr/share':
-        pol = root + datadir + '/dbus-1/system.d'
-        for n in os.listdir(pol):
-            put_file(root, os.path.join(pol, n), '/etc/dbus-1/system.d/' + n)
-        put_file(root, root + datadir + '/polkit-1/actions/io.virtkit.policy',
-                 '/usr/share/polkit-1/actions/io.virtkit.policy')
+    install_build(root, builddir, opts)
     put_file(root, os.path.join(HERE, 'guest', 'lsm-check.sh'), CHECK, 0o755)
     # the paths of this build, for the check script
     put_text(root, '/var/lib/virtkit-test/paths.env',
@@ -138,14 +54,14 @@ def install(root, builddir, opts):
              f'LOGDIR={opts["localstatedir"]}/log/virtkit/qemu\n'
              f'PATH={opts["bindir"]}:/usr/sbin:/usr/bin:/sbin:/bin\n')
     host(['qemu-img', 'create', '-q', '-f', 'qcow2', root + '/var/lib/virtkit-test/disk.qcow2',
-          '16M'])
+          '16M'], timeout=60)
     put_text(root, '/etc/machine-id', os.urandom(16).hex() + '\n', 0o444)
     os.symlink('/dev/null', root + '/etc/systemd/system/serial-getty@ttyS0.service')
     put_text(root, '/etc/hostname', 'vk-aa-guest\n')
 
 
 def make_image(root, image):
-    used = int(host(['du', '-s', '--block-size=1M', root], timeout=120).split()[0])
+    used = int(host(['du', '-s', '--block-size=1M', root], timeout=120).out.split()[0])
     with open(image, 'wb') as f:
         f.truncate((used + 768) * 1024 * 1024)
     host(['mkfs.ext4', '-q', '-F', '-L', 'root', '-d', root, image], timeout=180)
@@ -272,7 +188,7 @@ def main():
     with open(os.path.join(work, 'owner'), 'w') as f:
         f.write(f'{os.getpid()}\n')
     sweep_stale(work)
-    tree = Tree(rootfs, work)
+    tree = Overlay(rootfs, work)
     image = os.path.join(work, 'root.img')
     console = os.path.join(work, 'console.log')
     try:

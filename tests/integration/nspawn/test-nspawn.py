@@ -20,7 +20,6 @@ import base64
 import glob
 import json
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -30,109 +29,30 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SKIP = 77
+sys.path.insert(0, os.path.dirname(HERE))
+from vkrootfs import (Failure, Overlay, build_options, check, host, install_build,  # noqa: E402
+                      log, put_file, skip, wait_until)
 DRIVERS = [('qemud', 'Qemu'), ('secretd', 'Secret'), ('networkd', 'Network'),
            ('storaged', 'Storage')]
 MEMBER, OTHER = 'vkmember', 'vkother'   # users in the container only
 VLCALL = '/opt/virtkit-test/vlcall'     # where the client goes in the container
 
 
-class Failure(AssertionError):
-    pass
-
-
-def check(cond, what, *details):
-    if not cond:
-        raise Failure(' '.join([what] + [str(d) for d in details]))
-
-
-def log(msg):
-    for line in str(msg).splitlines():
-        print('# ' + line, flush=True)
-
-
-def skip(reason):
-    print(f'1..0 # SKIP {reason}', flush=True)
-    sys.exit(SKIP)
-
-
-def wait_until(pred, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            raise Failure(f'timed out after {timeout} s waiting for {what}')
-        time.sleep(interval)
-
-
-class Result:
-    def __init__(self, argv, proc, elapsed):
-        self.argv, self.rc, self.out, self.err = argv, proc.returncode, proc.stdout, proc.stderr
-        self.elapsed = elapsed
-
-    def __str__(self):
-        return (f'`{shlex.join(self.argv)}` (rc {self.rc}, {self.elapsed:.2f} s, '
-                f'stdout {self.out.strip()[-600:]!r}, stderr {self.err.strip()[-600:]!r})')
-
-
-def host(argv, timeout=30, check_rc=True, env=None):
-    t = time.monotonic()
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise Failure(f'`{shlex.join(argv)}` did not finish in {timeout} s')
-    r = Result(argv, p, time.monotonic() - t)
-    if check_rc and r.rc != 0:
-        raise Failure(f'{r} failed')
-    return r
-
-
-# --- build tree ---
-
-def build_options(builddir):
-    with open(os.path.join(builddir, 'meson-info', 'intro-buildoptions.json')) as f:
-        opts = {o['name']: o['value'] for o in json.load(f)}
-    prefix = opts['prefix']
-
-    def under(name):
-        v = opts[name]
-        return v if v.startswith('/') else os.path.join(prefix, v)
-    return {'prefix': prefix, 'sbindir': under('sbindir'), 'datadir': under('datadir'),
-            'sysconfdir': under('sysconfdir'), 'localstatedir': under('localstatedir'),
-            'sanitize': opts.get('b_sanitize', 'none')}
-
-
 # --- the container ---
 
 class Container:
     def __init__(self, rootfs, workdir):
-        self.lower = rootfs
         self.work = workdir
-        self.root = os.path.join(workdir, 'root')
+        self.tree = Overlay(rootfs, workdir)
+        self.root = self.tree.root
         self.name = f'vkunits-{os.getpid()}'
         self.log = os.path.join(workdir, 'nspawn.log')
-        self.overlay = False
         self.nspawn = None
         self.leader = None
         self.cgdirs = []
 
     def prepare(self):
-        """A writable copy of the cached rootfs: an overlay, else a (reflinked) copy."""
-        upper, wdir = os.path.join(self.work, 'upper'), os.path.join(self.work, 'ovl-work')
-        for d in (self.root, upper, wdir):
-            os.makedirs(d)
-        r = host(['mount', '-t', 'overlay', 'overlay', '-o',
-                  f'lowerdir={self.lower},upperdir={upper},workdir={wdir}', self.root],
-                 check_rc=False)
-        if r.rc == 0:
-            self.overlay = True
-            return
-        log(f'overlayfs failed, copying the rootfs instead: {r.err.strip()}')
-        os.rmdir(self.root)
-        host(['cp', '-a', '--reflink=auto', self.lower, self.root], timeout=120)
+        self.tree.prepare()
 
     def boot(self):
         cgdirs = [f'/sys/fs/cgroup/{h}/nspawn-{self.name}' for h in ('systemd', 'unified')
@@ -271,9 +191,7 @@ class Container:
             os.unlink(f'/run/systemd/nspawn/locks/inode-{st.st_dev}:{st.st_ino}')
         except OSError:
             pass
-        if self.overlay:
-            if subprocess.run(['umount', self.root], capture_output=True).returncode != 0:
-                subprocess.run(['umount', '-l', self.root], capture_output=True)
+        self.tree.release()
 
 
 def proc_field(pid, field):
@@ -337,7 +255,7 @@ def sweep_stale(keep):
             ct.name = name
             ct.cgdirs = [f'/sys/fs/cgroup/{h}/nspawn-{name}' for h in ('systemd', 'unified')
                          if os.path.isdir(f'/sys/fs/cgroup/{h}/nspawn-{name}')]
-        ct.overlay = os.path.ismount(ct.root)
+        ct.tree.mounted = os.path.ismount(ct.root)
         ct.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -346,33 +264,17 @@ def sweep_stale(keep):
 
 def install(ct, builddir, opts, vlcall):
     t = time.monotonic()
-    host(['meson', 'install', '-C', builddir, '--no-rebuild', '--quiet', '--destdir', ct.root],
-         timeout=120)
-    root = ct.root
-
-    def put(src, dst_dir, name=None, mode=0o644):
-        dst = os.path.join(root + dst_dir, name or os.path.basename(src))
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copyfile(src, dst)
-        os.chmod(dst, mode)
-
-    put(vlcall, os.path.dirname(VLCALL), mode=0o755)
-
-    # What an administrator adds when the prefix is not /usr (docs/systemd.md): dbus-daemon
-    # reads bus policy only from /usr/share and /etc, polkitd actions only from /usr/share.
-    # D-Bus service files under /usr/local/share are found (standard directories).
-    datadir = opts['datadir']
-    if datadir != '/usr/share':
-        for n in os.listdir(root + datadir + '/dbus-1/system.d'):
-            put(root + datadir + '/dbus-1/system.d/' + n, '/etc/dbus-1/system.d')
-        put(root + datadir + '/polkit-1/actions/io.virtkit.policy', '/usr/share/polkit-1/actions')
-        if datadir != '/usr/local/share':
-            for n in os.listdir(root + datadir + '/dbus-1/system-services'):
-                put(root + datadir + '/dbus-1/system-services/' + n,
-                    '/usr/share/dbus-1/system-services')
+    root, datadir = ct.root, opts['datadir']
+    install_build(root, builddir, opts)
+    put_file(root, vlcall, VLCALL, 0o755)
+    # D-Bus service files under /usr/local/share are found (standard directories), others not
+    if datadir not in ('/usr/share', '/usr/local/share'):
+        for n in os.listdir(root + datadir + '/dbus-1/system-services'):
+            put_file(root, root + datadir + '/dbus-1/system-services/' + n,
+                     '/usr/share/dbus-1/system-services/' + n)
     # the example rule: group "virtkit" may manage
-    put(root + datadir + '/doc/virtkit/50-virtkit.rules.example', '/etc/polkit-1/rules.d',
-        '50-virtkit.rules')
+    put_file(root, root + datadir + '/doc/virtkit/50-virtkit.rules.example',
+             '/etc/polkit-1/rules.d/50-virtkit.rules')
     log(f'installed the build tree into the container in {time.monotonic() - t:.2f} s')
 
 
