@@ -10,9 +10,6 @@
 #include "log.h"
 #include "macro.h"
 
-#define SUBSCRIBERS_MAX     256
-#define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
-
 /* ---- parameter and result types ---- */
 
 /* Every result made of one string uses this layout (the field name differs per type). */
@@ -649,49 +646,10 @@ static int api_attach(VkCall *call, void *params, void *userdata) {
 
 /* ---- events ---- */
 
-static void api_prune_subscribers(VkQemud *q) {
-        for (guint i = q->subscribers->len; i > 0; i--) {
-                VkCall *c = q->subscribers->pdata[i - 1];
-
-                if (!vk_call_is_connected(c)) {
-                        g_ptr_array_remove_index(q->subscribers, i - 1);
-                        vk_call_unref(c);
-                }
-        }
-        if (q->subscribers->len == 0)
-                q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
-}
-
-static int api_on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        VkQemud *q = userdata;
-
-        api_prune_subscribers(q);
-        if (q->prune_timer) {
-                (void) sd_event_source_set_time_relative(s, PRUNE_INTERVAL_USEC);
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
 static int api_subscribe(VkCall *call, void *params, void *userdata) {
         VkQemud *q = userdata;
-        int r;
 
-        if (!vk_call_more(call))
-                return vk_call_reply(call, NULL); /* oneway: nothing to stream to */
-        api_prune_subscribers(q);
-        if (q->subscribers->len >= SUBSCRIBERS_MAX)
-                return vk_error_set(vk_call_error(call), VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
-                                    "SubscribeEvents: more than %d subscribers", SUBSCRIBERS_MAX);
-        if (!q->prune_timer) {
-                r = sd_event_add_time_relative(q->event, &q->prune_timer, CLOCK_MONOTONIC,
-                                               PRUNE_INTERVAL_USEC, 0, api_on_prune_timer, q);
-                if (r < 0)
-                        return vk_error_set_errno(vk_call_error(call), r,
-                                                  "Failed to watch the subscription");
-        }
-        g_ptr_array_add(q->subscribers, vk_call_ref(call));
-        return 0;
+        return vk_subscribers_add(q->subscribers, call);
 }
 
 /*
@@ -708,14 +666,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
         };
         VkService *service = q->service;
 
-        for (guint i = q->subscribers->len; i > 0; i--) {
-                VkCall *c = q->subscribers->pdata[i - 1];
-
-                if (vk_call_reply_continue(c, &args) < 0 || !vk_call_is_connected(c)) {
-                        g_ptr_array_remove_index(q->subscribers, i - 1);
-                        vk_call_unref(c);
-                }
-        }
+        vk_subscribers_send(q->subscribers, &args);
         if (service)
                 (void) vk_service_emit_signal(service, "DomainEvent", &args);
 }
@@ -726,11 +677,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
  */
 void vk_qemud_drop_subscribers(VkQemud *q) {
         vk_secret_forward_cancel_all(q->secret_forward);
-        q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
-        while (q->subscribers && q->subscribers->len > 0) {
-                VkCall *c = g_ptr_array_steal_index(q->subscribers, q->subscribers->len - 1);
-                vk_call_unref(c);
-        }
+        vk_subscribers_drop_all(q->subscribers);
 }
 
 /* ---- D-Bus objects: one per domain (issue 4) ---- */
@@ -960,7 +907,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         q->session = session;
         q->busy_changed = busy_changed;
         q->busy_userdata = userdata;
-        q->subscribers = g_ptr_array_new();
+        q->subscribers = vk_subscribers_new(event);
         r = vk_qemu_driver_new(event, paths, kind, &q->driver, reterr);
         if (r < 0)
                 return r;
@@ -985,9 +932,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
                 return NULL;
         vk_qemud_drop_subscribers(q);
         q->exit_source = sd_event_source_disable_unref(q->exit_source);
-        q->prune_timer = sd_event_source_disable_unref(q->prune_timer);
-        if (q->subscribers)
-                g_ptr_array_unref(q->subscribers);
+        vk_subscribers_free(q->subscribers);
         vk_secret_forward_free(q->secret_forward);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);

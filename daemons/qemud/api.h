@@ -9,6 +9,7 @@
 #include "method.h"
 #include "qemu-driver.h"
 #include "secret-forward.h"
+#include "subscribers.h"
 
 /* What every handler gets as userdata: the driver and the event subscribers. */
 typedef struct VkQemud {
@@ -18,8 +19,7 @@ typedef struct VkQemud {
         void (*busy_changed)(void *userdata);
         void *busy_userdata;
         VkQemuDriver *driver;
-        GPtrArray *subscribers;          /* VkCall of SubscribeEvents streams (references) */
-        sd_event_source *prune_timer;    /* drops subscribers whose connection closed */
+        VkSubscribers *subscribers;      /* the SubscribeEvents streams */
         sd_event_source *exit_source;    /* ends the streams before the service goes away */
         VkSecretForward *secret_forward; /* io.virtkit.Secret calls passed on to secretd */
 } VkQemud;

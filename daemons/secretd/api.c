@@ -14,9 +14,6 @@
 /* The longest base64 text of a value of VK_SECRET_VALUE_MAX bytes. */
 #define API_VALUE_BASE64_MAX (4 * ((VK_SECRET_VALUE_MAX + 2) / 3))
 
-#define SUBSCRIBERS_MAX     256
-#define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
-
 /* --- helpers --- */
 
 static VkSecretDriver *api_driver(void *userdata) {
@@ -373,49 +370,10 @@ static const VkObjectInterface secret_objects[] = {
 
 /* --- events (SubscribeEvents streams, the SecretEvent signal) --- */
 
-static void api_prune_subscribers(VkSecretd *sd) {
-        for (guint i = sd->subscribers->len; i > 0; i--) {
-                VkCall *c = sd->subscribers->pdata[i - 1];
-
-                if (!vk_call_is_connected(c)) {
-                        g_ptr_array_remove_index(sd->subscribers, i - 1);
-                        vk_call_unref(c);
-                }
-        }
-        if (sd->subscribers->len == 0)
-                sd->prune_timer = sd_event_source_disable_unref(sd->prune_timer);
-}
-
-static int api_on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        VkSecretd *sd = userdata;
-
-        api_prune_subscribers(sd);
-        if (sd->prune_timer) {
-                (void) sd_event_source_set_time_relative(s, PRUNE_INTERVAL_USEC);
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        }
-        return 0;
-}
-
 static int api_subscribe_events(VkCall *call, void *params, void *userdata) {
         VkSecretd *sd = userdata;
-        int r;
 
-        if (!vk_call_more(call))
-                return vk_call_reply(call, NULL); /* oneway: nothing to stream to */
-        api_prune_subscribers(sd);
-        if (sd->subscribers->len >= SUBSCRIBERS_MAX)
-                return vk_error_set(vk_call_error(call), VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
-                                    "SubscribeEvents: more than %d subscribers", SUBSCRIBERS_MAX);
-        if (!sd->prune_timer) {
-                r = sd_event_add_time_relative(sd->event, &sd->prune_timer, CLOCK_MONOTONIC,
-                                               PRUNE_INTERVAL_USEC, 0, api_on_prune_timer, sd);
-                if (r < 0)
-                        return vk_error_set_errno(vk_call_error(call), r,
-                                                  "Failed to watch the subscription");
-        }
-        g_ptr_array_add(sd->subscribers, vk_call_ref(call));
-        return 0;
+        return vk_subscribers_add(sd->subscribers, call);
 }
 
 /*
@@ -432,14 +390,7 @@ static void api_on_secret_event(VkSecretDriver *drv, const VkSecretEvent *ev, vo
         };
         int r;
 
-        for (guint i = sd->subscribers->len; i > 0; i--) {
-                VkCall *c = sd->subscribers->pdata[i - 1];
-
-                if (vk_call_reply_continue(c, &args) < 0 || !vk_call_is_connected(c)) {
-                        g_ptr_array_remove_index(sd->subscribers, i - 1);
-                        vk_call_unref(c);
-                }
-        }
+        vk_subscribers_send(sd->subscribers, &args);
         if (!sd->service)
                 return;
         r = vk_service_emit_signal(sd->service, "SecretEvent", &args);
@@ -454,11 +405,7 @@ static void api_on_secret_event(VkSecretDriver *drv, const VkSecretEvent *ev, vo
 
 /* End every stream (the daemon exits): the clients see their connection close. */
 void vk_secretd_drop_subscribers(VkSecretd *sd) {
-        sd->prune_timer = sd_event_source_disable_unref(sd->prune_timer);
-        while (sd->subscribers && sd->subscribers->len > 0) {
-                VkCall *c = g_ptr_array_steal_index(sd->subscribers, sd->subscribers->len - 1);
-                vk_call_unref(c);
-        }
+        vk_subscribers_drop_all(sd->subscribers);
 }
 
 /* --- the interface --- */
@@ -503,7 +450,7 @@ int vk_secretd_new(sd_event *event, const VkSecretDriverConfig *cfg, VkSecretd *
         int r;
 
         sd->event = sd_event_ref(event);
-        sd->subscribers = g_ptr_array_new();
+        sd->subscribers = vk_subscribers_new(event);
         r = vk_secret_driver_new(cfg, &sd->driver, ret_warnings, reterr);
         if (r < 0)
                 return r;
@@ -521,8 +468,7 @@ VkSecretd *vk_secretd_free(VkSecretd *sd) {
                 return NULL;
         vk_secretd_drop_subscribers(sd);
         sd->exit_source = sd_event_source_disable_unref(sd->exit_source);
-        if (sd->subscribers)
-                g_ptr_array_unref(sd->subscribers);
+        vk_subscribers_free(sd->subscribers);
         vk_secret_driver_free(sd->driver);
         sd_event_unref(sd->event);
         g_free(sd);

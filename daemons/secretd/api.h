@@ -8,14 +8,14 @@
 #include "call.h"
 #include "method.h"
 #include "secret-driver.h"
+#include "subscribers.h"
 
 /* What every handler gets as userdata: the driver and the event subscribers. */
 typedef struct VkSecretd {
         sd_event *event;
         VkService *service; /* set by the owner once it exists: D-Bus signals and objects */
         VkSecretDriver *driver;
-        GPtrArray *subscribers;       /* VkCall of SubscribeEvents streams (references) */
-        sd_event_source *prune_timer; /* drops subscribers whose connection closed */
+        VkSubscribers *subscribers;   /* the SubscribeEvents streams */
         sd_event_source *exit_source; /* ends the streams before the service goes away */
 } VkSecretd;
 

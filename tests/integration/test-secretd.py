@@ -29,6 +29,7 @@ UUID_EPH = 'eeeeeeee-2222-4333-8444-555555555555'
 UUID_PRIV = '11111111-2222-4333-8444-555555555555'
 UUID_EV = '5e5e5e5e-0000-4000-8000-00000000e1e1'
 UUID_EV_EPH = '5e5e5e5e-0000-4000-8000-00000000e2e2'
+UUID_LIMIT = '5e5e5e5e-0000-4000-8000-00000000e3e3'
 OBJ_IFACE = 'io.virtkit.Secret1.Secret'
 OM = 'org.freedesktop.DBus.ObjectManager'
 PROPS = 'org.freedesktop.DBus.Properties'
@@ -313,6 +314,46 @@ def test_events(h):
     S['events'] = ev
 
 
+def test_stream_limit(h):
+    """At most 256 SubscribeEvents streams (common/subscribers.c); the 257th is refused by
+    name, and a stream whose client went away frees its place for the next one."""
+    users = [h.add_user(), h.add_user()]  # the daemon also allows 256 connections per uid
+
+    def open_stream(u):
+        os.setegid(u.gid)
+        os.seteuid(u.uid)
+        try:
+            s = varlink_connect(S['sock'])
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+        s.sendall(varlink_encode(f'{IFACE}.SubscribeEvents', {}, more=True))
+        return s
+
+    held = [open_stream(users[i % 2]) for i in range(256 - 1)]  # test_events holds one
+    time.sleep(0.5)  # streams get no reply: let the daemon take them all
+    extra = open_stream(users[0])
+    m = Reader(extra).read()
+    check(m is not None and m.get('error') == f'{IFACE}.LimitExceeded',
+          'the 257th stream was not refused:', m)
+    extra.close()
+    held.pop().close()
+    time.sleep(0.2)
+    late = Reader(open_stream(users[1]))
+    time.sleep(0.2)
+    call(h, 'DefineSecret', {'xml': secret_xml(UUID_LIMIT, ephemeral='yes')})
+    ev = next_event(late)
+    check_eq((ev['uuid'], ev['event']), (UUID_LIMIT, 'defined'),
+             'a stream opened after one was closed gets the events')
+    call(h, 'UndefineSecret', {'secret': UUID_LIMIT})
+    for s in held:
+        s.close()
+    late.s.close()
+    # test_events' stream got both events as well
+    for want in ('defined', 'undefined'):
+        check_eq(next_event(S['events'])['event'], want, 'the first stream still streams')
+
+
 def managed_objects(h):
     r = h.busctl('--json=short', 'call', BUS_NAME, BUS_PATH, OM, 'GetManagedObjects')
     check(r.rc == 0, 'GetManagedObjects:', r)
@@ -482,6 +523,7 @@ if __name__ == '__main__':
         test_private_value_refused,
         test_dbus,
         test_events,
+        test_stream_limit,
         test_secret_objects,
         test_polkit,
         test_restart_keeps_persistent_only,
