@@ -216,24 +216,38 @@ static int scope_on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error 
         return 0;
 }
 
+static int scope_on_reset(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        VkScopeOp *op = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        op->call = sd_bus_slot_unref(op->call);
+        if (scope_call_systemd(op, &error) < 0)
+                scope_done(op, &error);
+        return 0;
+}
+
 static int scope_on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         VkScopeOp *op = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
         g_auto(VkError) error = VK_ERROR_INIT;
+        int r;
 
         op->call = sd_bus_slot_unref(op->call);
         if (!e)
                 return 0; /* the job runs: JobRemoved says how it ended */
         if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && !op->retried) {
-                /* a failed scope of an earlier run that was not collected yet */
+                /* a failed scope of an earlier run that was not collected yet: reset it, then
+                 * try again (whatever the reset answered) */
                 op->retried = true;
                 vk_log_info("Scope '%s' exists from an earlier run: resetting it", op->unit);
-                (void) sd_bus_call_method(scope_bus, "org.freedesktop.systemd1",
-                                          "/org/freedesktop/systemd1",
-                                          "org.freedesktop.systemd1.Manager", "ResetFailedUnit",
-                                          NULL, NULL, "s", op->unit);
-                if (scope_call_systemd(op, &error) < 0)
+                r = sd_bus_call_method_async(scope_bus, &op->call, "org.freedesktop.systemd1",
+                                             "/org/freedesktop/systemd1",
+                                             "org.freedesktop.systemd1.Manager", "ResetFailedUnit",
+                                             scope_on_reset, op, "s", op->unit);
+                if (r < 0) {
+                        vk_error_set_errno(&error, r, "Failed to reset scope '%s'", op->unit);
                         scope_done(op, &error);
+                }
                 return 0;
         }
         scope_fail(op, "systemd StartTransientUnit", e);

@@ -574,12 +574,21 @@ class Suite:
         xml = (f"<domain type='{'kvm' if kvm else 'qemu'}'><name>{name}</name>"
                "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
                "<os><type arch='x86_64' machine='pc'>hvm</type></os></domain>")
+        # a registration of the same name left by an earlier run is terminated first
+        ct.run(['systemd-run', '--unit=vk-stale', '--quiet', 'sleep', '600'])
+        stale = ct.show('vk-stale.service', 'MainPID')['MainPID']
+        ct.run(['busctl', 'call', 'org.freedesktop.machine1', '/org/freedesktop/machine1',
+                'org.freedesktop.machine1.Manager', 'CreateMachine', 'sayssusa(sv)', machine,
+                '0', 'stale-test', 'vm', stale, '', '0'])
+        check(machine in self.machines(), 'the stale registration is not there')
         self.vlcall('Qemu', 'DefineDomain', {'xml': xml})
         self.vlcall('Qemu', 'StartDomain', {'domain': name, 'paused': True}, timeout=60)
         with open(ct.live(f'/run/virtkit/qemu/{name}.json')) as f:
             pid = json.load(f)['pid']
         check(machine in self.machines(), f'{machine} is not in machinectl list:',
               self.machines())
+        check(ct.run(['sh', '-c', f'kill -0 {stale}'], check_rc=False).rc != 0,
+              'the process of the stale registration still runs')
         cg = ct.run(['cat', f'/proc/{pid}/cgroup']).out
         check(f'/machine.slice/{scope}' in cg,
               f'QEMU (pid {pid}) is not in {scope}:', cg)
