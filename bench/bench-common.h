@@ -109,6 +109,31 @@ static inline int bench_coldstart_report(double ms, pid_t pid) {
         return 0;
 }
 
+/*
+ * The cold start: spawn @argv, then ask @probe(@target, @check) every BENCH_POLL_US until it
+ * says yes (at most 120 s), and report as bench_coldstart_report() does. @prog names the
+ * client in messages.
+ */
+static inline int bench_coldstart(const char *prog, int (*probe)(const char *, const char *),
+                                  const char *target, const char *check, char **argv) {
+        uint64_t start = bench_now_ns();
+        pid_t pid = bench_spawn(argv);
+
+        while (!probe(target, check)) {
+                if (waitpid(pid, NULL, WNOHANG) == pid) {
+                        fprintf(stderr, "%s: %s exited before answering\n", prog, argv[0]);
+                        return 1;
+                }
+                if (bench_ms_since(start) > 120000) {
+                        fprintf(stderr, "%s: no answer after 120 s\n", prog);
+                        bench_stop(pid, 5000);
+                        return 1;
+                }
+                usleep(BENCH_POLL_US);
+        }
+        return bench_coldstart_report(bench_ms_since(start), pid);
+}
+
 /* Arguments "-- argv…" after @i; returns the argv or NULL. */
 static inline char **bench_argv_after_dashes(int argc, char **argv, int i) {
         for (; i < argc; i++)

@@ -59,25 +59,6 @@ static int probe(const char *uri, const char *check) {
         return ok;
 }
 
-static int cmd_coldstart(const char *uri, const char *check, char **argv) {
-        uint64_t start = bench_now_ns();
-        pid_t pid = bench_spawn(argv);
-
-        while (!probe(uri, check)) {
-                if (waitpid(pid, NULL, WNOHANG) == pid) {
-                        fprintf(stderr, "lvclient: %s exited before answering\n", argv[0]);
-                        return 1;
-                }
-                if (bench_ms_since(start) > 120000) {
-                        fprintf(stderr, "lvclient: no answer after 120 s\n");
-                        bench_stop(pid, 5000);
-                        return 1;
-                }
-                usleep(BENCH_POLL_US);
-        }
-        return bench_coldstart_report(bench_ms_since(start), pid);
-}
-
 static virConnectPtr open_or_die(const char *uri) {
         virConnectPtr c = virConnectOpen(uri);
 
@@ -310,7 +291,7 @@ int main(int argc, char **argv) {
                 return 1;
         if (argc >= 5 && strcmp(argv[1], "coldstart") == 0 &&
             (child = bench_argv_after_dashes(argc, argv, 4)))
-                return cmd_coldstart(argv[2], argv[3], child);
+                return bench_coldstart("lvclient", probe, argv[2], argv[3], child);
         if ((argc == 5 || argc == 6) && strcmp(argv[1], "rtt") == 0)
                 return cmd_rtt(argv[2], argv[3], atoi(argv[4]), argc == 6 ? argv[5] : NULL);
         if (argc == 6 && strcmp(argv[1], "define") == 0)

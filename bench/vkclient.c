@@ -203,25 +203,6 @@ static int probe(const char *sock, const char *check) {
         return ok;
 }
 
-static int cmd_coldstart(const char *sock, const char *check, char **argv) {
-        uint64_t start = bench_now_ns();
-        pid_t pid = bench_spawn(argv);
-
-        while (!probe(sock, check)) {
-                if (waitpid(pid, NULL, WNOHANG) == pid) {
-                        fprintf(stderr, "vkclient: %s exited before answering\n", argv[0]);
-                        return 1;
-                }
-                if (bench_ms_since(start) > 120000) {
-                        fprintf(stderr, "vkclient: no answer after 120 s\n");
-                        bench_stop(pid, 5000);
-                        return 1;
-                }
-                usleep(BENCH_POLL_US);
-        }
-        return bench_coldstart_report(bench_ms_since(start), pid);
-}
-
 static Conn *open_or_die(const char *sock) {
         Conn *c = conn_open(sock);
 
@@ -592,7 +573,7 @@ int main(int argc, char **argv) {
 
         if (argc >= 5 && strcmp(argv[1], "coldstart") == 0 &&
             (child = bench_argv_after_dashes(argc, argv, 4)))
-                return cmd_coldstart(argv[2], argv[3], child);
+                return bench_coldstart("vkclient", probe, argv[2], argv[3], child);
         if ((argc == 5 || argc == 6) && strcmp(argv[1], "rtt") == 0)
                 return cmd_rtt(argv[2], argv[3], atoi(argv[4]), argc == 6 ? argv[5] : NULL);
         if ((argc == 6 || argc == 7) && strcmp(argv[1], "dbus-rtt") == 0)
