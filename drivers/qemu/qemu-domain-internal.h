@@ -39,8 +39,9 @@
 
 /*
  * The files of the model call in one direction only, top to bottom:
- *   qemu-domain-def.c      vk_domain_def_new/free/parse_*(): the domain-wide elements, and
- *   qemu-domain-format.c   vk_domain_def_format()
+ *   qemu-domain-def.c      vk_domain_def_new/free/parse_*(): the domain-wide elements,
+ *   qemu-domain-format.c   vk_domain_def_format(), and
+ *   qemu-domain-copy.c     vk_domain_def_copy()
  *   qemu-domain-devices.c, <devices> parse and free, qemu: namespace, post-parse defaults
  *   qemu-domain-ns.c,      and addresses (none calls another)
  *   qemu-domain-address.c

@@ -867,6 +867,8 @@ static void start_data_free(StartData *sd) {
         g_free(sd);
 }
 
+/* The persistent form of a live definition: the round trip drops what is live only (the id,
+ * runtime aliases, assigned labels). */
 static VkDomainDef *driver_copy_def(const VkDomainDef *def, VkError *reterr) {
         g_autofree char *xml = NULL;
         VkDomainDef *copy = NULL;
@@ -984,11 +986,7 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
                                  "domain '%s' is already running", obj->name);
                 return;
         }
-        sd->live = driver_copy_def(obj->def, &err);
-        if (!sd->live) {
-                vk_qemu_job_finish(job, NULL, &err);
-                return;
-        }
+        sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
         if (vk_qemu_secrets_count_disks(sd->live) == 0) {
                 start_spawn(drv, job);
