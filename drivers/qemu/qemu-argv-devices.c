@@ -25,47 +25,7 @@ static int argv_need(ArgvBuilder *b, VkQemuCapsFlag flag, const char *what) {
                           vk_strempty(vk_qemu_caps_flag_to_string(flag)));
 }
 
-static char *argv_escape(const char *s) {
-        GString *out = g_string_new(NULL);
-
-        for (const char *p = s; *p; p++) {
-                if (*p == ',')
-                        g_string_append_c(out, ',');
-                g_string_append_c(out, *p);
-        }
-        return g_string_free(out, FALSE);
-}
-
 /* ---- controllers ---- */
-
-/* The id of a controller's device, and so the prefix of its bus names. */
-char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind) {
-        if (c->info.alias)
-                return g_strdup(c->info.alias);
-        switch (c->type) {
-        case VK_CONTROLLER_PCI:
-                if (c->index == 0)
-                        return g_strdup(kind == VK_MACHINE_Q35 ? "pcie.0" : "pci.0");
-                return g_strdup_printf("pci.%u", c->index);
-        case VK_CONTROLLER_USB:
-                return c->index == 0 ? g_strdup("usb") : g_strdup_printf("usb%u", c->index);
-        case VK_CONTROLLER_SATA:
-                /* q35's built-in AHCI is what QEMU calls "ide" */
-                if (kind == VK_MACHINE_Q35 && c->index == 0)
-                        return g_strdup("ide");
-                return g_strdup_printf("sata%u", c->index);
-        case VK_CONTROLLER_IDE:
-                return g_strdup("ide");
-        case VK_CONTROLLER_FDC:
-                return g_strdup_printf("fdc%u", c->index);
-        case VK_CONTROLLER_SCSI:
-                return g_strdup_printf("scsi%u", c->index);
-        case VK_CONTROLLER_VIRTIO_SERIAL:
-                return g_strdup_printf("virtio-serial%u", c->index);
-        default:
-                return g_strdup_printf("controller%u", c->index);
-        }
-}
 
 static int argv_pci_controller(ArgvBuilder *b, const VkDomainController *c, JsonObject **ret) {
         JsonObject *o;
@@ -190,16 +150,9 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
 static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, JsonObject *o) {
         g_autofree char *alias = argv_controller_alias(c, b->def->machine_kind);
         g_autofree char *what = g_strdup_printf("controller '%s'", alias);
-        int r;
 
         argv_jset_str(o, "id", alias);
-        r = argv_set_address(b, o, &c->info, what);
-        if (r < 0) {
-                json_object_unref(o);
-                return r;
-        }
-        argv_add_device(b, alias, o);
-        return 0;
+        return argv_add_device_at(b, alias, o, &c->info, what, 0);
 }
 
 /*
@@ -276,7 +229,6 @@ static int argv_build_net(ArgvBuilder *b, size_t i) {
         char mac[18];
         const char *driver;
         JsonObject *o;
-        int r;
 
         o = json_object_new();
         if (net->type == VK_NET_TYPE_USER)
@@ -318,15 +270,7 @@ static int argv_build_net(ArgvBuilder *b, size_t i) {
         argv_jset_str(o, "netdev", netdev);
         argv_jset_str(o, "id", alias);
         argv_jset_str(o, "mac", mac);
-        r = argv_set_address(b, o, &net->info, alias);
-        if (r < 0) {
-                json_object_unref(o);
-                return r;
-        }
-        if (b->net_boot[i] > 0)
-                argv_jset_int(o, "bootindex", b->net_boot[i]);
-        argv_add_device(b, alias, o);
-        return 0;
+        return argv_add_device_at(b, alias, o, &net->info, alias, b->net_boot[i]);
 }
 
 int argv_build_nets(ArgvBuilder *b) {
@@ -427,13 +371,7 @@ static int argv_build_serial(ArgvBuilder *b, size_t i) {
         if (chr->target_type == VK_CHR_TARGET_ISA_SERIAL ||
             chr->target_type == VK_CHR_TARGET_DEFAULT)
                 argv_jset_int(o, "index", port);
-        r = argv_set_address(b, o, &chr->info, alias);
-        if (r < 0) {
-                json_object_unref(o);
-                return r;
-        }
-        argv_add_device(b, alias, o);
-        return 0;
+        return argv_add_device_at(b, alias, o, &chr->info, alias, 0);
 }
 
 static int argv_build_virtio_chr(ArgvBuilder *b, const VkDomainChr *chr, const char *alias,
@@ -547,12 +485,9 @@ int argv_build_inputs(ArgvBuilder *b) {
                 driver = bus == VK_INPUT_BUS_USB ? usb[in->type] : virtio[in->type];
                 o = argv_device_new(driver);
                 argv_jset_str(o, "id", alias);
-                r = argv_set_address(b, o, &in->info, alias);
-                if (r < 0) {
-                        json_object_unref(o);
+                r = argv_add_device_at(b, alias, o, &in->info, alias, 0);
+                if (r < 0)
                         return r;
-                }
-                argv_add_device(b, alias, o);
         }
         return 0;
 }
@@ -759,12 +694,9 @@ int argv_build_videos(ArgvBuilder *b) {
                                 argv_jset_int(o, "vgamem_mb", v->vram / 1024);
                         break;
                 }
-                r = argv_set_address(b, o, &v->info, alias);
-                if (r < 0) {
-                        json_object_unref(o);
+                r = argv_add_device_at(b, alias, o, &v->info, alias, 0);
+                if (r < 0)
                         return r;
-                }
-                argv_add_device(b, alias, o);
         }
         return 0;
 }
@@ -804,12 +736,9 @@ static int argv_build_watchdogs(ArgvBuilder *b) {
                         break;
                 }
                 argv_jset_str(o, "id", alias);
-                r = argv_set_address(b, o, &w->info, alias);
-                if (r < 0) {
-                        json_object_unref(o);
+                r = argv_add_device_at(b, alias, o, &w->info, alias, 0);
+                if (r < 0)
                         return r;
-                }
-                argv_add_device(b, alias, o);
         }
 
         if (action != VK_WATCHDOG_ACTION_DEFAULT) {
@@ -904,12 +833,9 @@ int argv_build_misc_devices(ArgvBuilder *b) {
                 argv_jset_str(o, "id", alias);
                 if (mb->autodeflate != VK_TRISTATE_ABSENT)
                         argv_jset_bool(o, "deflate-on-oom", mb->autodeflate == VK_TRISTATE_YES);
-                r = argv_set_address(b, o, &mb->info, alias);
-                if (r < 0) {
-                        json_object_unref(o);
+                r = argv_add_device_at(b, alias, o, &mb->info, alias, 0);
+                if (r < 0)
                         return r;
-                }
-                argv_add_device(b, alias, o);
         }
 
         for (size_t i = 0; i < def->n_rngs; i++) {
@@ -937,12 +863,9 @@ int argv_build_misc_devices(ArgvBuilder *b) {
                         argv_jset_int(o, "max-bytes", rng->rate_bytes);
                         argv_jset_int(o, "period", rng->rate_period ? rng->rate_period : 1000);
                 }
-                r = argv_set_address(b, o, &rng->info, alias);
-                if (r < 0) {
-                        json_object_unref(o);
+                r = argv_add_device_at(b, alias, o, &rng->info, alias, 0);
+                if (r < 0)
                         return r;
-                }
-                argv_add_device(b, alias, o);
         }
 
         for (size_t i = 0; i < def->n_tpms; i++) {

@@ -31,13 +31,23 @@ typedef struct ArgvBuilder {
         VkError *reterr;
 } ArgvBuilder;
 
-/* ---- qemu-argv.c: helpers ---- */
+/*
+ * The files of the builder call in one direction only, top to bottom:
+ *   qemu-argv.c           vk_qemu_build_command(): the order of the command line
+ *   qemu-argv-devices.c,  one emitter per kind of device (they do not call each other)
+ *   qemu-argv-disk.c
+ *   qemu-argv-builder.c   the emitters' tools below
+ */
+
+/* ---- qemu-argv-builder.c ---- */
 void argv_add(ArgvBuilder *b, const char *arg);
 void argv_addf(ArgvBuilder *b, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void argv_add_pair(ArgvBuilder *b, const char *opt, const char *value);
 void argv_add_json(ArgvBuilder *b, const char *opt, JsonObject *o);
 JsonObject *argv_device_new(const char *driver);
 void argv_add_device(ArgvBuilder *b, const char *alias, JsonObject *o);
+int argv_add_device_at(ArgvBuilder *b, const char *alias, JsonObject *o, const VkDeviceInfo *info,
+                       const char *what, unsigned bootindex);
 char *argv_json_to_string(JsonObject *o);
 void argv_jset_str(JsonObject *o, const char *key, const char *value);
 void argv_jset_int(JsonObject *o, const char *key, int64_t value);
@@ -48,6 +58,7 @@ char *argv_alias(const VkDeviceInfo *info, const char *fmt, ...) G_GNUC_PRINTF(2
 bool argv_has(const ArgvBuilder *b, VkQemuCapsFlag flag);
 int argv_error(ArgvBuilder *b, const char *name, int error, const char *fmt, ...)
         G_GNUC_PRINTF(4, 5);
+char *argv_escape(const char *s);
 char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind);
 char *argv_usb_bus(const ArgvBuilder *b, unsigned bus);
 

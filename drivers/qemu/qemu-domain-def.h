@@ -866,6 +866,7 @@ typedef enum VkDomainDefFormatFlags {
 
 VkDomainDef *vk_domain_def_new(void);
 VkDomainDef *vk_domain_def_free(VkDomainDef *def);
+VkDomainDef *vk_domain_def_copy(const VkDomainDef *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainDef, vk_domain_def_free)
 
 int vk_domain_def_parse_string(const char *xml, unsigned flags, VkDomainDef **ret_def,

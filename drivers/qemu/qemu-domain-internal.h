@@ -37,7 +37,18 @@
                 (array)[(count)++] = (item);                                                       \
         } while (0)
 
-/* qemu-domain-def.c */
+/*
+ * The files of the model call in one direction only, top to bottom:
+ *   qemu-domain-def.c      vk_domain_def_new/free/parse_*(): the domain-wide elements,
+ *   qemu-domain-format.c   vk_domain_def_format(), and
+ *   qemu-domain-copy.c     vk_domain_def_copy()
+ *   qemu-domain-devices.c, <devices> parse and free, qemu: namespace, post-parse defaults
+ *   qemu-domain-ns.c,      and addresses (none calls another)
+ *   qemu-domain-address.c
+ *   qemu-domain-base.c     enum spellings, random source, value helpers, device info
+ */
+
+/* qemu-domain-base.c */
 void vk_domain_random_bytes(void *buf, size_t len);
 int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, VkDeviceInfo *info,
                                 VkError *reterr);

@@ -55,6 +55,7 @@ struct VkQemuDriver {
         VkQemuConfig *cfg;
         VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
         char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
+        VkQemuPorts *ports;          /* ports its QEMUs got for autoport graphics */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe */
@@ -866,6 +867,8 @@ static void start_data_free(StartData *sd) {
         g_free(sd);
 }
 
+/* The persistent form of a live definition: the round trip drops what is live only (the id,
+ * runtime aliases, assigned labels). */
 static VkDomainDef *driver_copy_def(const VkDomainDef *def, VkError *reterr) {
         g_autofree char *xml = NULL;
         VkDomainDef *copy = NULL;
@@ -897,6 +900,7 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         opts.paused = sd->paused;
         opts.security = drv->security;
         opts.machine_prefix = drv->machine_prefix;
+        opts.ports = drv->ports;
         if (sd->secrets) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
@@ -982,11 +986,7 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
                                  "domain '%s' is already running", obj->name);
                 return;
         }
-        sd->live = driver_copy_def(obj->def, &err);
-        if (!sd->live) {
-                vk_qemu_job_finish(job, NULL, &err);
-                return;
-        }
+        sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
         if (vk_qemu_secrets_count_disks(sd->live) == 0) {
                 start_spawn(drv, job);
@@ -1383,6 +1383,7 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         drv->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, caps_unref_notify);
         drv->probes = g_hash_table_new(g_str_hash, g_str_equal);
         drv->waiters = g_hash_table_new(g_direct_hash, g_direct_equal);
+        drv->ports = vk_qemu_ports_new();
 
         r = vk_qemu_config_load(paths->config_file, kind, &drv->cfg, reterr);
         if (r < 0)
@@ -1490,6 +1491,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         g_hash_table_unref(drv->caps);
         vk_security_manager_unref(drv->security);
         g_free(drv->machine_prefix);
+        vk_qemu_ports_unref(drv->ports);
         /* the system bus connection VM scopes were asked for on (attached to our loop) */
         vk_scope_bus_release();
         vk_qemu_config_free(drv->cfg);

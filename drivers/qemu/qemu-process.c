@@ -6,8 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -51,51 +49,27 @@
 #define GRAPHICS_PORT_FIRST  5900
 #define WEBSOCKET_PORT_FIRST 5700
 
-/* Ports handed out for autoport graphics in this process, until their QEMU is gone. */
-static GHashTable *reserved_ports;
-
-static bool port_is_free(int port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
-        vk_autofd fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-
-        if (fd < 0)
-                return false;
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        return bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
-}
-
-/*
- * A free TCP port from @first on, for a graphics server with autoport. Reserved here so that
- * two domains starting at once do not pick the same one; QEMU binds it soon after, and ports
- * held by QEMUs of an earlier daemon fail the bind test.
- */
+/* A port for a graphics server with autoport, from the driver's set (see qemu-ports.c). */
 static int process_reserve_port(VkQemuProcess *p, int first, VkError *reterr) {
         size_t slot;
+        int port;
 
         for (slot = 0; slot < G_N_ELEMENTS(p->ports) && p->ports[slot]; slot++)
                 ;
         if (slot == G_N_ELEMENTS(p->ports))
                 return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -ENOSPC,
                                     "too many automatic graphics ports for one domain");
-        if (!reserved_ports)
-                reserved_ports = g_hash_table_new(NULL, NULL);
-        for (int port = first; port < 65536; port++) {
-                if (g_hash_table_contains(reserved_ports, GINT_TO_POINTER(port)) ||
-                    !port_is_free(port))
-                        continue;
-                g_hash_table_add(reserved_ports, GINT_TO_POINTER(port));
-                p->ports[slot] = port;
+        port = vk_qemu_ports_reserve(p->port_set, first, reterr);
+        if (port < 0)
                 return port;
-        }
-        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EADDRINUSE,
-                            "no free TCP port from %d on for graphics", first);
+        p->ports[slot] = port;
+        return port;
 }
 
 static void process_release_ports(VkQemuProcess *p) {
         for (size_t i = 0; i < G_N_ELEMENTS(p->ports); i++)
-                if (p->ports[i] && reserved_ports)
-                        g_hash_table_remove(reserved_ports, GINT_TO_POINTER(p->ports[i]));
+                if (p->ports[i] && p->port_set)
+                        vk_qemu_ports_release(p->port_set, p->ports[i]);
         memset(p->ports, 0, sizeof(p->ports));
 }
 
@@ -148,6 +122,7 @@ static void process_unref(VkQemuProcess *p) {
                 return;
         vk_error_done(&p->error);
         process_release_ports(p);
+        vk_qemu_ports_unref(p->port_set);
         g_free(p->name);
         g_free(p->private_dir);
         g_free(p->monitor_path);
@@ -894,11 +869,12 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         VkQemuArgvOptions aopts = {};
         int r;
 
-        assert(e && live && opts && cb && ret);
+        assert(e && live && opts && opts->ports && cb && ret);
 
         p = g_new0(VkQemuProcess, 1);
         p->n_ref = 1;
         p->event = e;
+        p->port_set = vk_qemu_ports_ref(opts->ports);
         p->name = g_strdup(live->name);
         p->id = live->id;
         p->uuid = live->uuid;

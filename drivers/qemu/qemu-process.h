@@ -17,6 +17,7 @@
 #include "qemu-cgroup.h"
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
+#include "qemu-ports.h"
 #include "qemu-qmp.h"
 #include "security-manager.h"
 
@@ -48,6 +49,9 @@ typedef struct VkQemuProcessOptions {
         /* Put QEMU in a cgroup of its own with the device ACL, named after this machine
          * prefix (qemu-cgroup.c); NULL: QEMU stays in the daemon's cgroup. */
         const char *machine_prefix;
+        /* the driver's reserved ports, where autoport graphics get theirs (a reference is
+         * kept until the process is gone); required */
+        VkQemuPorts *ports;
 } VkQemuProcessOptions;
 
 /* What the driver reads; the process owns every pointer. */
@@ -70,8 +74,9 @@ struct VkQemuProcess {
         bool kill_sent;       /* we sent SIGTERM/SIGKILL */
         int exit_code;        /* CLD_* when known (our own child), else 0 */
         int exit_status;
-        VkQmpClient *qmp; /* NULL before the handshake and after EOF */
-        int ports[3];     /* graphics ports we picked for autoport (0: none) */
+        VkQmpClient *qmp;      /* NULL before the handshake and after EOF */
+        int ports[3];          /* graphics ports we picked for autoport (0: none) */
+        VkQemuPorts *port_set; /* where they are reserved; NULL after a reconnect */
 
         /* private */
         VkQemuProcessCallbacks cb;

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Real QEMU accepts the command lines virtkit builds.
 
-The input is the argv goldens (tests/data/qemuxml/*.args, tests/data/qemuargv/*.args):
-test-argv proves they are byte for byte what vk_qemu_build_command() emits, so starting
-QEMU with them tests the builder. For each case this script:
+The input is the argv goldens (tests/data/qemuxml/*.args, tests/data/qemuargv/*.args) of
+one recorded QEMU (tests/data/qemucaps/caps_VERSION_x86_64.replies; its goldens are
+NAME.x86_64-MAJOR.MINOR.args): the host QEMU's version when it is recorded, else the newest
+recorded one older than it. test-argv proves they are byte for byte what
+vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For each case this script:
 
   - swaps what points at the test host's imaginary resources for real temporary ones: the
     private dir (monitor socket, master key, channel sockets), disk images (qemu-img create,
@@ -30,6 +32,7 @@ import glob
 import json
 import os
 import random
+import re
 import shlex
 import shutil
 import socket
@@ -323,12 +326,39 @@ def run_case(path):
         return len(c.device_ids), len(c.drives)
 
 
+def version_key(v):
+    return tuple(int(x) for x in v.split('.'))
+
+
+def golden_suffix():
+    """The suffix of the goldens to run on the host's QEMU, or None; and why."""
+    out = subprocess.run([QEMU, '--version'], capture_output=True, text=True).stdout
+    m = re.search(r'version (\d+)\.(\d+)', out)
+    if not m:
+        return None, f'cannot tell the version of {QEMU}: {out.strip()!r}'
+    host = f'{m.group(1)}.{m.group(2)}'
+    recorded = set()
+    for f in glob.glob(os.path.join(SRC, 'tests/data/qemucaps/caps_*_x86_64.replies')):
+        version = os.path.basename(f)[len('caps_'):].split('_')[0]
+        recorded.add('.'.join(version.split('.')[:2]))
+    older = [v for v in recorded if version_key(v) <= version_key(host)]
+    if not older:
+        return None, f'QEMU {host}: no goldens recorded for it or older ({sorted(recorded)})'
+    use = max(older, key=version_key)
+    return f'.x86_64-{use}', f'QEMU {host}: the goldens recorded for QEMU {use}'
+
+
 def main():
     if not os.access(QEMU, os.X_OK) or not os.access(QEMU_IMG, os.X_OK):
         print(f'1..0 # SKIP {QEMU} or {QEMU_IMG} not found')
         return 0
-    files = sorted(glob.glob(os.path.join(SRC, 'tests/data/qemuxml/*.args')) +
-                   glob.glob(os.path.join(SRC, 'tests/data/qemuargv/*.args')))
+    suffix, why = golden_suffix()
+    if not suffix:
+        print(f'1..0 # SKIP {why}')
+        return 0
+    print(f'# {why}')
+    files = sorted(glob.glob(os.path.join(SRC, f'tests/data/qemuxml/*{suffix}.args')) +
+                   glob.glob(os.path.join(SRC, f'tests/data/qemuargv/*{suffix}.args')))
     only = sys.argv[1:]
     if only:
         files = [f for f in files if os.path.basename(f).split('.')[0] in only]

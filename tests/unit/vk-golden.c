@@ -92,6 +92,72 @@ void vk_golden_random(void *buf, size_t len) {
         }
 }
 
+/* --- the recorded QEMUs --- */
+
+static void golden_qemu_free(gpointer p) {
+        VkGoldenQemu *q = p;
+
+        g_free(q->replies);
+        g_free(q->version);
+        g_free(q->arch);
+        g_free(q->suffix);
+        g_free(q);
+}
+
+static gint golden_qemu_cmp(gconstpointer a, gconstpointer b) {
+        const VkGoldenQemu *x = *(VkGoldenQemu *const *) a, *y = *(VkGoldenQemu *const *) b;
+        int r = strverscmp(x->version, y->version);
+
+        return r != 0 ? r : strcmp(x->arch, y->arch);
+}
+
+/*
+ * Every QEMU recorded in tests/data/qemucaps (a caps_VERSION_ARCH.replies file each), oldest
+ * first: a new QEMU for the golden tests is a new data file, never a code change. NULL with a
+ * message when the directory cannot be read or a name does not follow the pattern.
+ */
+GPtrArray *vk_golden_qemus(void) {
+        g_autofree char *dir = vk_golden_data_dir("qemucaps");
+        g_autoptr(GDir) d = dir ? g_dir_open(dir, 0, NULL) : NULL;
+        g_autoptr(GPtrArray) qemus = g_ptr_array_new_with_free_func(golden_qemu_free);
+        const char *f;
+
+        if (!d) {
+                fprintf(stderr, "cannot open %s\n", dir ? dir : "(unset VK_TEST_SRCDIR)");
+                return NULL;
+        }
+        while ((f = g_dir_read_name(d))) {
+                g_auto(GStrv) parts = NULL;
+                g_autofree char *stem = NULL;
+                VkGoldenQemu *q;
+
+                if (!g_str_has_prefix(f, "caps_") || !g_str_has_suffix(f, ".replies"))
+                        continue;
+                stem = g_strndup(f + strlen("caps_"),
+                                 strlen(f) - strlen("caps_") - strlen(".replies"));
+                parts = g_strsplit(stem, "_", 2); /* the arch may have one: x86_64 */
+                if (g_strv_length(parts) != 2 ||
+                    !g_regex_match_simple("^[0-9]+\\.[0-9]+\\.[0-9]+$", parts[0], 0, 0)) {
+                        fprintf(stderr, "%s: not caps_MAJOR.MINOR.MICRO_ARCH.replies\n", f);
+                        return NULL;
+                }
+                q = g_new0(VkGoldenQemu, 1);
+                q->replies = g_build_filename(dir, f, NULL);
+                q->version = g_strdup(parts[0]);
+                q->arch = g_strdup(parts[1]);
+                q->suffix =
+                        g_strdup_printf(".%s-%.*s", q->arch,
+                                        (int) (strrchr(q->version, '.') - q->version), q->version);
+                g_ptr_array_add(qemus, q);
+        }
+        if (qemus->len == 0) {
+                fprintf(stderr, "%s: no caps_*.replies\n", dir);
+                return NULL;
+        }
+        g_ptr_array_sort(qemus, golden_qemu_cmp);
+        return g_steal_pointer(&qemus);
+}
+
 /* --- the parse / format / reparse stages of an XML model's golden directory --- */
 
 typedef struct XmlCase {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 void vk_golden_init(void);
 bool vk_golden_regenerate(void);
 char *vk_golden_data_dir(const char *subdir);
@@ -16,6 +18,17 @@ bool vk_golden_is_used(const char *path);
 void vk_golden_check_unused(const char *dir, bool (*exempt)(const char *dir, const char *name));
 void vk_golden_random_seed(uint64_t seed);
 void vk_golden_random(void *buf, size_t len);
+
+/* --- the recorded QEMUs: tests/data/qemucaps/caps_VERSION_ARCH.replies --- */
+
+typedef struct VkGoldenQemu {
+        char *replies; /* the file's path */
+        char *version; /* "7.2.0" */
+        char *arch;    /* "x86_64" */
+        char *suffix;  /* of its goldens: ".x86_64-7.2" (ARCH-MAJOR.MINOR) */
+} VkGoldenQemu;
+
+GPtrArray *vk_golden_qemus(void); /* of VkGoldenQemu */
 
 /* --- the parse / format / reparse stages of an XML model's golden directory --- */
 

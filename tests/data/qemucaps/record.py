@@ -8,6 +8,11 @@
 # same order; test-caps replays this file against the real probe and fails on any
 # difference) and writes every line exchanged, without the trailing CR: "<- " for what QEMU
 # sent, "-> " for what we sent. Lines starting with "#" are comments.
+#
+# The golden tests run for every caps_VERSION_ARCH.replies here, so adding a QEMU is data only:
+# record it, run `VK_TEST_REGENERATE=1 meson test -C build argv caps` to write its goldens
+# (NAME.ARCH-MAJOR.MINOR.args/.argv-err, caps_/domcaps_VERSION_ARCH*.xml), review them, and mark
+# a case that cannot have one for it with qemuargv/NAME.ARCH-MAJOR.MINOR.argv-skip (the reason).
 import json
 import os
 import socket

@@ -16,42 +16,52 @@
 #include "vk-golden.h"
 
 /*
- * Data ($VK_TEST_SRCDIR/data):
+ * Data ($VK_TEST_SRCDIR/data), for every recorded QEMU (qemucaps/caps_VERSION_ARCH.replies;
+ * SUFFIX is its ".ARCH-MAJOR.MINOR", e.g. ".x86_64-7.2"):
  *
  *   qemuxml/NAME.xml                    input shared with test-domain-def
- *   qemuxml/NAME.x86_64-7.2.args        the command line built from it
+ *   qemuxml/NAME.SUFFIX.args            the command line built from it
  *   qemuargv/NAME.xml                   argv-only inputs (they must parse)
- *   qemuargv/NAME.x86_64-7.2.args       ... their command line, or
- *   qemuargv/NAME.x86_64-7.2.argv-err   the builder's expected error text, exact; NAME may
+ *   qemuargv/NAME.SUFFIX.args           ... their command line, or
+ *   qemuargv/NAME.SUFFIX.argv-err       the builder's expected error text, exact; NAME may
  *                                       also be a qemuxml input whose build fails (its
  *                                       .argv-err lives here so test-domain-def's unused-file
- *                                       check does not see it)
+ *                                       check does not see it), or
+ *   qemuargv/NAME.SUFFIX.argv-skip      no golden for this QEMU: the case is skipped with
+ *                                       the file's text as the reason
  *
  * An .args file: the environment, one variable a line, then the binary, then one line per
  * option with its arguments (a word starting with '-' starts a line), lines joined by " \",
  * words quoted with single quotes where the shell needs it. `sh` can run it as it is.
  *
- * Every input that parses gets exactly one of .args/.argv-err; a golden without an input,
- * or for an input that does not parse, fails the suite. The capabilities are the recorded
- * QEMU 7.2 ones, the config the system defaults, the per-start options fixed below.
- * VK_TEST_REGENERATE=1 rewrites the goldens.
+ * Every input that parses gets exactly one of .args/.argv-err/.argv-skip per recorded QEMU; a
+ * golden without an input, for an input that does not parse, or for a QEMU that is not
+ * recorded, fails the suite. A second QEMU is a data change: its .replies file and the
+ * goldens (VK_TEST_REGENERATE=1 writes them). The config is the system defaults, the
+ * per-start options fixed below. The unit tests use the oldest recorded QEMU.
  */
 
-#define GOLDEN_SUFFIX ".x86_64-7.2"
-#define EMULATOR      "/usr/bin/qemu-system-x86_64"
-#define PRIVATE_DIR   "/run/vk-argv-test/domain"
-#define SECRET_UUID   "f52a81b2-424e-490c-823d-6bd4235bc572"
+#define EMULATOR    "/usr/bin/qemu-system-x86_64"
+#define PRIVATE_DIR "/run/vk-argv-test/domain"
+#define SECRET_UUID "f52a81b2-424e-490c-823d-6bd4235bc572"
+
+typedef struct Qemu {
+        const VkGoldenQemu *rec;
+        VkQemuCaps *caps;
+} Qemu;
 
 typedef struct Case {
         char *name;
         char *input;
+        const Qemu *qemu;
         char *golden_args;
         char *golden_err;
+        char *golden_skip;
 } Case;
 
 static char *xml_dir;
 static char *argv_dir;
-static VkQemuCaps *caps;
+static VkQemuCaps *caps; /* the oldest recorded QEMU's, for the unit tests */
 static VkQemuConfig *config;
 static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
 
@@ -93,13 +103,18 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
         };
 }
 
-static int build(const VkDomainDef *def, VkQemuCommand **ret, VkError *err) {
+static int build_with(const VkDomainDef *def, const VkQemuCaps *with, VkQemuCommand **ret,
+                      VkError *err) {
         g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GArray) volumes = g_array_new(FALSE, TRUE, sizeof(VkQemuArgvVolume));
         VkQemuArgvOptions opts;
 
         fill_opts(def, &opts, keep, volumes);
-        return vk_qemu_build_command(def, caps, config, &opts, ret, err);
+        return vk_qemu_build_command(def, with, config, &opts, ret, err);
+}
+
+static int build(const VkDomainDef *def, VkQemuCommand **ret, VkError *err) {
+        return build_with(def, caps, ret, err);
 }
 
 static VkDomainDef *parse_input(const char *path) {
@@ -125,11 +140,18 @@ static void test_golden(void **state) {
         g_autofree char *expected = NULL;
         g_autofree char *native = NULL;
         bool expect_err = g_file_test(c->golden_err, G_FILE_TEST_EXISTS);
+        g_autofree char *skip_reason = vk_golden_read(c->golden_skip);
 
         if (!def)
                 fail_msg("%s: input does not parse", c->name);
+        if (skip_reason) {
+                if (expect_err || g_file_test(c->golden_args, G_FILE_TEST_EXISTS))
+                        fail_msg("%s: marked %s, but has a golden too", c->name, c->golden_skip);
+                print_message("%s: skipped for this QEMU: %s", c->name, skip_reason);
+                skip();
+        }
 
-        if (build(def, &cmd, &err) < 0) {
+        if (build_with(def, c->qemu->caps, &cmd, &err) < 0) {
                 g_autofree char *text = g_strdup_printf("%s\n", err.message);
 
                 assert_null(cmd);
@@ -159,7 +181,7 @@ static void test_golden(void **state) {
         assert_string_equal(args, expected);
 
         /* pure: a second build gives the same bytes */
-        assert_int_equal(build(def, &cmd2, &err), 0);
+        assert_int_equal(build_with(def, c->qemu->caps, &cmd2, &err), 0);
         args2 = vk_qemu_command_to_lines(cmd2);
         assert_string_equal(args, args2);
 
@@ -304,16 +326,19 @@ static void case_free(gpointer p) {
         g_free(c->input);
         g_free(c->golden_args);
         g_free(c->golden_err);
+        g_free(c->golden_skip);
         g_free(c);
 }
 
 static gint case_cmp(gconstpointer a, gconstpointer b) {
         const Case *x = *(Case *const *) a, *y = *(Case *const *) b;
-        return strcmp(x->input, y->input);
+        int r = strcmp(x->input, y->input);
+
+        return r != 0 ? r : strverscmp(x->qemu->rec->version, y->qemu->rec->version);
 }
 
-/* Cases of @dir; qemuxml cases keep their .argv-err in qemuargv. */
-static void collect_cases(const char *dir, GPtrArray *cases) {
+/* Cases of @dir, one per recorded QEMU; qemuxml cases keep their .argv-err in qemuargv. */
+static void collect_cases(const char *dir, GPtrArray *cases, const Qemu *qemus, guint n_qemus) {
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
         const char *f;
 
@@ -321,28 +346,35 @@ static void collect_cases(const char *dir, GPtrArray *cases) {
                 return;
         while ((f = g_dir_read_name(d))) {
                 g_autofree char *name = NULL;
+                g_autofree char *input = NULL;
                 g_autoptr(VkDomainDef) def = NULL;
-                Case *c;
 
                 if (!g_str_has_suffix(f, ".xml") || strchr(f, '.') != strrchr(f, '.'))
                         continue;
                 name = g_strndup(f, strlen(f) - 4);
-                c = g_new0(Case, 1);
-                c->name = g_strdup_printf("%s%s", dir == argv_dir ? "qemuargv/" : "", name);
-                c->input = g_build_filename(dir, f, NULL);
-                c->golden_args = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".args", dir, name);
-                c->golden_err = g_strdup_printf("%s/%s" GOLDEN_SUFFIX ".argv-err", argv_dir, name);
-                vk_golden_mark_used(c->input);
+                input = g_build_filename(dir, f, NULL);
+                vk_golden_mark_used(input);
 
-                def = parse_input(c->input);
-                if (!def && dir == xml_dir) {
-                        /* test-domain-def owns inputs that do not parse */
-                        case_free(c);
-                        continue;
+                def = parse_input(input);
+                if (!def && dir == xml_dir)
+                        continue; /* test-domain-def owns inputs that do not parse */
+                for (guint i = 0; i < n_qemus; i++) {
+                        const char *suffix = qemus[i].rec->suffix;
+                        Case *c = g_new0(Case, 1);
+
+                        c->name = g_strdup_printf("%s%s%s", dir == argv_dir ? "qemuargv/" : "",
+                                                  name, suffix);
+                        c->input = g_strdup(input);
+                        c->qemu = &qemus[i];
+                        c->golden_args = g_strdup_printf("%s/%s%s.args", dir, name, suffix);
+                        c->golden_err = g_strdup_printf("%s/%s%s.argv-err", argv_dir, name, suffix);
+                        c->golden_skip =
+                                g_strdup_printf("%s/%s%s.argv-skip", argv_dir, name, suffix);
+                        vk_golden_mark_used(c->golden_args);
+                        vk_golden_mark_used(c->golden_err);
+                        vk_golden_mark_used(c->golden_skip);
+                        g_ptr_array_add(cases, c);
                 }
-                vk_golden_mark_used(c->golden_args);
-                vk_golden_mark_used(c->golden_err);
-                g_ptr_array_add(cases, c);
         }
 }
 
@@ -350,9 +382,9 @@ int main(void) {
         g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func(case_free);
         g_autoptr(GArray) tests = g_array_new(FALSE, TRUE, sizeof(struct CMUnitTest));
         g_autoptr(GPtrArray) test_names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) recorded = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *caps_path = NULL;
-        g_autofree char *replies = NULL;
+        g_autofree Qemu *qemus = NULL;
         const char *srcdir = getenv("VK_TEST_SRCDIR");
         int r;
 
@@ -365,16 +397,27 @@ int main(void) {
         vk_golden_init();
         vk_domain_def_set_random_source(vk_golden_random);
 
-        caps_path = g_build_filename(srcdir, "data", "qemucaps", "caps_7.2.0_x86_64.replies", NULL);
-        replies = vk_golden_read(caps_path);
-        if (!replies || vk_qemu_caps_new_from_replies(replies, EMULATOR, NULL, &caps, &err) < 0) {
-                fprintf(stderr, "cannot load %s: %s\n", caps_path, vk_strempty(err.message));
+        recorded = vk_golden_qemus();
+        if (!recorded)
                 return 1;
+        qemus = g_new0(Qemu, recorded->len);
+        for (guint i = 0; i < recorded->len; i++) {
+                const VkGoldenQemu *rec = recorded->pdata[i];
+                g_autofree char *replies = vk_golden_read(rec->replies);
+
+                qemus[i].rec = rec;
+                if (!replies || vk_qemu_caps_new_from_replies(replies, EMULATOR, NULL,
+                                                              &qemus[i].caps, &err) < 0) {
+                        fprintf(stderr, "cannot load %s: %s\n", rec->replies,
+                                vk_strempty(err.message));
+                        return 1;
+                }
         }
+        caps = qemus[0].caps;
         config = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
 
-        collect_cases(xml_dir, cases);
-        collect_cases(argv_dir, cases);
+        collect_cases(xml_dir, cases, qemus, recorded->len);
+        collect_cases(argv_dir, cases, qemus, recorded->len);
         g_ptr_array_sort(cases, case_cmp);
 
 #define ADD(fn, label, st)                                                                         \
@@ -403,7 +446,8 @@ int main(void) {
         r = _cmocka_run_group_tests("argv", (struct CMUnitTest *) tests->data, tests->len, NULL,
                                     NULL);
 
-        vk_qemu_caps_unref(caps);
+        for (guint i = 0; i < recorded->len; i++)
+                vk_qemu_caps_unref(qemus[i].caps);
         vk_qemu_config_free(config);
         g_free(xml_dir);
         g_free(argv_dir);

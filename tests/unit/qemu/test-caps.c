@@ -19,19 +19,28 @@
 #include "qemu-caps-xml.h"
 #include "qemu-caps.h"
 #include "sd-glue.h"
+#include "vk-golden.h"
 
 #define REPLIES  "caps_7.2.0_x86_64.replies"
 #define EMULATOR "/usr/bin/qemu-system-x86_64"
 
-/* Every file in tests/data/qemucaps must be used by a test below (record.py is the tool). */
+/*
+ * Every file in tests/data/qemucaps must be used by a test below (record.py is the tool):
+ * these, and for every recorded QEMU (caps_VERSION_ARCH.replies, see vk_golden_qemus()) its
+ * capabilities golden caps_VERSION_ARCH.xml and domain capabilities goldens
+ * domcaps_VERSION_ARCH-q35-kvm.xml and -pc-qemu.xml. The unit tests of facts use REPLIES.
+ */
 static const char *const data_files[] = {
         "record.py",
-        REPLIES,
-        "caps_7.2.0_x86_64.xml",
         "caps_host_selinux.xml",
         "caps_host_apparmor.xml",
-        "domcaps_7.2.0_x86_64-q35-kvm.xml",
-        "domcaps_7.2.0_x86_64-pc-qemu.xml",
+};
+static const struct {
+        const char *prefix, *tail; /* around VERSION_ARCH */
+} qemu_goldens[] = {
+        { "caps_", ".xml" },
+        { "domcaps_", "-q35-kvm.xml" },
+        { "domcaps_", "-pc-qemu.xml" },
 };
 
 static char *data_path(const char *name) {
@@ -47,13 +56,30 @@ static char *read_data(const char *name) {
         return text;
 }
 
-static VkQemuCaps *load_recorded(void) {
-        g_autofree char *text = read_data(REPLIES);
+static VkQemuCaps *load_replies(const char *name) {
+        g_autofree char *text = read_data(name);
         g_auto(VkError) err = VK_ERROR_INIT;
         VkQemuCaps *caps = NULL;
 
         assert_int_equal(vk_qemu_caps_new_from_replies(text, EMULATOR, NULL, &caps, &err), 0);
         return caps;
+}
+
+static VkQemuCaps *load_recorded(void) {
+        return load_replies(REPLIES);
+}
+
+static GPtrArray *recorded_qemus(void) {
+        GPtrArray *qemus = vk_golden_qemus();
+
+        assert_non_null(qemus);
+        return qemus;
+}
+
+/* The golden @i of qemu_goldens for @q. */
+static char *qemu_golden(const VkGoldenQemu *q, size_t i) {
+        return g_strdup_printf("%s%s_%s%s", qemu_goldens[i].prefix, q->version, q->arch,
+                               qemu_goldens[i].tail);
 }
 
 /* Compare @got with golden file @name, or rewrite it under VK_TEST_REGENERATE=1. */
@@ -361,22 +387,30 @@ static void test_cache(void **state) {
 /* ---- XML goldens ---- */
 
 static void test_capabilities_xml(void **state) {
-        g_autoptr(VkQemuCaps) caps = load_recorded();
-        g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *xml = NULL;
-        VkQemuHostInfo host = {
-                .arch = "x86_64",
-                .uuid = "00000000-0000-4000-8000-000000000001",
-        };
-        VkQemuSecModel secmodels[] = {
-                { "none", "0", NULL },
-                { "dac", "0", VK_STRV("kvm", "+77:+77", "qemu", "+77:+77") },
-        };
+        g_autoptr(GPtrArray) qemus = recorded_qemus();
 
-        assert_int_equal(vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, secmodels,
-                                                              VK_ELEMENTSOF(secmodels), &xml, &err),
-                         0);
-        check_golden("caps_7.2.0_x86_64.xml", xml);
+        for (guint i = 0; i < qemus->len; i++) {
+                const VkGoldenQemu *q = qemus->pdata[i];
+                g_autofree char *replies = g_path_get_basename(q->replies);
+                g_autofree char *golden = qemu_golden(q, 0);
+                g_autoptr(VkQemuCaps) caps = load_replies(replies);
+                g_auto(VkError) err = VK_ERROR_INIT;
+                g_autofree char *xml = NULL;
+                VkQemuHostInfo host = {
+                        .arch = q->arch,
+                        .uuid = "00000000-0000-4000-8000-000000000001",
+                };
+                VkQemuSecModel secmodels[] = {
+                        { "none", "0", NULL },
+                        { "dac", "0", VK_STRV("kvm", "+77:+77", "qemu", "+77:+77") },
+                };
+
+                assert_int_equal(vk_qemu_caps_format_capabilities_xml(&host, &caps, 1, secmodels,
+                                                                      VK_ELEMENTSOF(secmodels),
+                                                                      &xml, &err),
+                                 0);
+                check_golden(golden, xml);
+        }
 }
 
 /* The <host> of a SELinux and of an AppArmor host: the MAC model first (the security stack's
@@ -409,17 +443,28 @@ static void test_capabilities_xml_mac(void **state) {
 
 static void test_domain_capabilities_xml(void **state) {
         g_autoptr(VkQemuCaps) caps = load_recorded();
+        g_autoptr(GPtrArray) qemus = recorded_qemus();
         g_auto(VkError) err = VK_ERROR_INIT;
-        g_autofree char *q35 = NULL;
-        g_autofree char *pc = NULL;
         char *bad = NULL;
 
-        assert_int_equal(
-                vk_qemu_caps_format_domain_capabilities_xml(caps, "q35", "kvm", &q35, &err), 0);
-        check_golden("domcaps_7.2.0_x86_64-q35-kvm.xml", q35);
-        assert_int_equal(vk_qemu_caps_format_domain_capabilities_xml(caps, "pc", "qemu", &pc, &err),
-                         0);
-        check_golden("domcaps_7.2.0_x86_64-pc-qemu.xml", pc);
+        for (guint i = 0; i < qemus->len; i++) {
+                const VkGoldenQemu *q = qemus->pdata[i];
+                g_autofree char *replies = g_path_get_basename(q->replies);
+                g_autofree char *q35_golden = qemu_golden(q, 1);
+                g_autofree char *pc_golden = qemu_golden(q, 2);
+                g_autoptr(VkQemuCaps) qcaps = load_replies(replies);
+                g_autofree char *q35 = NULL;
+                g_autofree char *pc = NULL;
+
+                assert_int_equal(vk_qemu_caps_format_domain_capabilities_xml(qcaps, "q35", "kvm",
+                                                                             &q35, &err),
+                                 0);
+                check_golden(q35_golden, q35);
+                assert_int_equal(
+                        vk_qemu_caps_format_domain_capabilities_xml(qcaps, "pc", "qemu", &pc, &err),
+                        0);
+                check_golden(pc_golden, pc);
+        }
 
         assert_int_equal(
                 vk_qemu_caps_format_domain_capabilities_xml(caps, "virt", "kvm", &bad, &err),
@@ -434,6 +479,7 @@ static void test_domain_capabilities_xml(void **state) {
 static void test_no_unused_data(void **state) {
         g_autofree char *dir = data_path("");
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        g_autoptr(GPtrArray) qemus = recorded_qemus();
         const char *name;
 
         assert_non_null(d);
@@ -441,6 +487,16 @@ static void test_no_unused_data(void **state) {
                 bool used = false;
                 for (size_t i = 0; i < VK_ELEMENTSOF(data_files); i++)
                         used = used || strcmp(data_files[i], name) == 0;
+                for (guint i = 0; i < qemus->len; i++) {
+                        const VkGoldenQemu *q = qemus->pdata[i];
+                        g_autofree char *replies = g_path_get_basename(q->replies);
+
+                        used = used || strcmp(replies, name) == 0;
+                        for (size_t j = 0; j < VK_ELEMENTSOF(qemu_goldens); j++) {
+                                g_autofree char *golden = qemu_golden(q, j);
+                                used = used || strcmp(golden, name) == 0;
+                        }
+                }
                 if (!used)
                         fail_msg("tests/data/qemucaps/%s is not used by any test", name);
         }
