@@ -22,7 +22,8 @@ typedef enum UserKey {
 
 /*
  * Look up one entry by @key (@name or @id), growing the buffer while the entry does not fit.
- * On success, *@ret_id is the entry's id and *@ret_name (when not NULL) a copy of its name.
+ * On success, *@ret_id (when not NULL) is the entry's id and *@ret_name (when not NULL) a copy
+ * of its name; uid_t and gid_t are both unsigned int, so @ret_id takes either.
  * Returns 0, -ENOENT when there is no such entry (or it has no name), or another -errno.
  */
 static int user_lookup(UserKey key, const char *name, unsigned id, unsigned *ret_id,
@@ -78,14 +79,7 @@ static int user_lookup(UserKey key, const char *name, unsigned id, unsigned *ret
 
 /* The uid of the user @name. Returns 0, -ENOENT (no such user) or another -errno. */
 int vk_user_lookup_name(const char *name, uid_t *ret_uid) {
-        unsigned id;
-        int r;
-
-        r = user_lookup(USER_BY_NAME, name, 0, &id, NULL);
-        if (r < 0)
-                return r;
-        *ret_uid = id;
-        return 0;
+        return user_lookup(USER_BY_NAME, name, 0, ret_uid, NULL);
 }
 
 /* The name of the user @uid (caller frees). Returns 0, -ENOENT (no name) or another -errno. */
@@ -95,14 +89,7 @@ int vk_user_lookup_uid(uid_t uid, char **ret_name) {
 
 /* The gid of the group @name. Returns 0, -ENOENT (no such group) or another -errno. */
 int vk_group_lookup_name(const char *name, gid_t *ret_gid) {
-        unsigned id;
-        int r;
-
-        r = user_lookup(GROUP_BY_NAME, name, 0, &id, NULL);
-        if (r < 0)
-                return r;
-        *ret_gid = id;
-        return 0;
+        return user_lookup(GROUP_BY_NAME, name, 0, ret_gid, NULL);
 }
 
 /* The name of the group @gid (caller frees). Returns 0, -ENOENT (no name) or another -errno. */
