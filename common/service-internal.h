@@ -61,8 +61,8 @@ VkCall *call_new(VkService *s, const VkInterface *iface, const VkMethod *m, VkWi
 void call_run(VkCall *c);
 
 /* call-auth.c */
-void call_deny(VkCall *c, const char *name, const char *why);
 void call_authorize(VkCall *c);
+void call_authorize_bus(VkCall *c);
 
 /* service-varlink.c */
 void service_on_varlink_method(VkVarlinkConnection *conn, const char *method, JsonObject *params,
