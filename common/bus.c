@@ -52,7 +52,7 @@ static char *signature_skip(const VkStructType *t, const char *skip) {
  * signals instead), all dispatched to @handler, and of its signals (for introspection). The strings
  * the vtable points to are added to
  * @strings, which must outlive the vtable. Every method is marked unprivileged: authorisation
- * is ours (call.c), decided the same way for both wires.
+ * is ours (call-auth.c), decided the same way for both wires.
  */
 sd_bus_vtable *vk_bus_vtable_new(const VkInterface *iface, sd_bus_message_handler_t handler,
                                  GPtrArray *strings) {

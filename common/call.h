@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* call.h: VkService binds one interface declaration to varlink and D-Bus; VkCall is one call */
+/* call.h: VkCall is one call of a method, on either wire, and its reply */
 #pragma once
 
 #include <stdbool.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-event.h>
-
 #include "error.h"
 #include "method.h"
 #include "peer.h"
-#include "varlink.h"
-
-typedef struct VkService VkService;
+#include "service.h"
 
 typedef enum VkWire {
         VK_WIRE_VARLINK,
@@ -20,34 +15,6 @@ typedef enum VkWire {
         _VK_WIRE_MAX,
         _VK_WIRE_INVALID = -EINVAL,
 } VkWire;
-
-typedef struct VkServiceOptions {
-        const VkInterface *iface;
-        void *userdata;                /* passed to every handler */
-        bool session;                  /* session instance: only our own uid may call */
-        const char *product;           /* for org.varlink.service.GetInfo */
-        const char *instance;          /* "system", "session" or "embedded", for GetVersion */
-        const VkVarlinkLimits *limits; /* NULL: defaults */
-} VkServiceOptions;
-
-int vk_service_new(sd_event *event, const VkServiceOptions *opts, VkService **ret);
-VkService *vk_service_free(VkService *s);
-int vk_service_add_varlink_fd(VkService *s, int fd);
-int vk_service_add_varlink_connection(VkService *s, int fd);
-int vk_service_listen_varlink(VkService *s, const char *path, mode_t mode, VkError *reterr);
-int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr);
-void vk_service_set_polkit_bus(VkService *s, sd_bus *system_bus);
-void vk_service_set_activity_callback(VkService *s, void (*cb)(VkService *s, void *ud), void *ud);
-bool vk_service_is_idle(VkService *s);
-void vk_service_stop_accepting(VkService *s);
-int vk_service_release_bus_name(VkService *s, void (*done)(VkService *s, void *ud), void *ud);
-sd_event *vk_service_get_event(VkService *s);
-const VkInterface *vk_service_get_interface(VkService *s);
-void *vk_service_get_userdata(VkService *s);
-const char *vk_service_get_product(VkService *s);
-const char *vk_service_get_instance(VkService *s);
-int vk_service_emit_signal(VkService *s, const char *member, const void *args);
-int vk_service_update_object(VkService *s, const VkObjectInterface *oi, const char *key);
 
 VkCall *vk_call_ref(VkCall *c);
 VkCall *vk_call_unref(VkCall *c);
@@ -63,5 +30,4 @@ int vk_call_reply(VkCall *c, const void *result);
 int vk_call_reply_continue(VkCall *c, const void *result);
 int vk_call_reply_error(VkCall *c, const VkError *e);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkService, vk_service_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkCall, vk_call_unref)

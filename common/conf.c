@@ -621,6 +621,23 @@ static int conf_entry_error(const VkConf *conf, const ConfEntry *e, VkError *ret
 }
 
 /*
+ * The entry of @key when it holds a value of @type: 1 with *@ret_entry set, 0 when @key is not
+ * set, -EINVAL naming the key and what it must be (@what: "a string", "an integer", ...).
+ */
+static int conf_get_typed(const VkConf *conf, const char *key, ConfType type, const char *what,
+                          const ConfEntry **ret_entry, VkError *reterr) {
+        const ConfEntry *e = conf_lookup(conf, key);
+
+        if (!e)
+                return 0;
+        if (e->value->type != type)
+                return conf_entry_error(conf, e, reterr, "'%s' must be %s, not %s", key, what,
+                                        conf_type_describe(e->value->type));
+        *ret_entry = e;
+        return 1;
+}
+
+/*
  * The typed getters below share one contract: they return 1 and fill the ret_ parameter if
  * @key is set, 0 (leaving it untouched, so a default stays) if it is not, and -EINVAL with
  * @reterr pointing at the key ("qemu.conf:3:1: 'user' must be a string") if the value has
@@ -629,15 +646,14 @@ static int conf_entry_error(const VkConf *conf, const ConfEntry *e, VkError *ret
 
 /* A string setting. *@ret_value is a new copy the caller frees with g_free(). */
 int vk_conf_get_string(const VkConf *conf, const char *key, char **ret_value, VkError *reterr) {
-        const ConfEntry *e = conf_lookup(conf, key);
+        const ConfEntry *e = NULL;
+        int r;
 
         assert(ret_value);
 
-        if (!e)
-                return 0;
-        if (e->value->type != CONF_TYPE_STRING)
-                return conf_entry_error(conf, e, reterr, "'%s' must be a string, not %s", key,
-                                        conf_type_describe(e->value->type));
+        r = conf_get_typed(conf, key, CONF_TYPE_STRING, "a string", &e, reterr);
+        if (r <= 0)
+                return r;
 
         *ret_value = g_strdup(e->value->str);
         return 1;
@@ -645,15 +661,14 @@ int vk_conf_get_string(const VkConf *conf, const char *key, char **ret_value, Vk
 
 /* A signed integer setting (-2^63 .. 2^63-1). */
 int vk_conf_get_int(const VkConf *conf, const char *key, int64_t *ret_value, VkError *reterr) {
-        const ConfEntry *e = conf_lookup(conf, key);
+        const ConfEntry *e = NULL;
+        int r;
 
         assert(ret_value);
 
-        if (!e)
-                return 0;
-        if (e->value->type != CONF_TYPE_INT)
-                return conf_entry_error(conf, e, reterr, "'%s' must be an integer, not %s", key,
-                                        conf_type_describe(e->value->type));
+        r = conf_get_typed(conf, key, CONF_TYPE_INT, "an integer", &e, reterr);
+        if (r <= 0)
+                return r;
         if (!e->value->negative && e->value->magnitude > (uint64_t) INT64_MAX)
                 return conf_entry_error(conf, e, reterr,
                                         "'%s' must be an integer between %" PRId64 " and %" PRId64,
@@ -668,15 +683,14 @@ int vk_conf_get_int(const VkConf *conf, const char *key, int64_t *ret_value, VkE
 
 /* An unsigned integer setting (0 .. 2^64-1); negative values are refused. */
 int vk_conf_get_uint(const VkConf *conf, const char *key, uint64_t *ret_value, VkError *reterr) {
-        const ConfEntry *e = conf_lookup(conf, key);
+        const ConfEntry *e = NULL;
+        int r;
 
         assert(ret_value);
 
-        if (!e)
-                return 0;
-        if (e->value->type != CONF_TYPE_INT)
-                return conf_entry_error(conf, e, reterr, "'%s' must be an integer, not %s", key,
-                                        conf_type_describe(e->value->type));
+        r = conf_get_typed(conf, key, CONF_TYPE_INT, "an integer", &e, reterr);
+        if (r <= 0)
+                return r;
         if (e->value->negative)
                 return conf_entry_error(conf, e, reterr, "'%s' must not be negative", key);
 
@@ -706,17 +720,16 @@ int vk_conf_get_bool(const VkConf *conf, const char *key, bool *ret_value, VkErr
  * caller frees with g_strfreev().
  */
 int vk_conf_get_strv(const VkConf *conf, const char *key, char ***ret_strv, VkError *reterr) {
-        const ConfEntry *e = conf_lookup(conf, key);
+        const ConfEntry *e = NULL;
         g_auto(GStrv) strv = NULL;
         GPtrArray *items;
+        int r;
 
         assert(ret_strv);
 
-        if (!e)
-                return 0;
-        if (e->value->type != CONF_TYPE_LIST)
-                return conf_entry_error(conf, e, reterr, "'%s' must be a list of strings, not %s",
-                                        key, conf_type_describe(e->value->type));
+        r = conf_get_typed(conf, key, CONF_TYPE_LIST, "a list of strings", &e, reterr);
+        if (r <= 0)
+                return r;
 
         items = e->value->items;
         strv = g_new0(char *, items->len + 1);

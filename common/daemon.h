@@ -7,10 +7,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "call.h"
 #include "error.h"
 #include "method.h"
 #include "paths.h"
+#include "service.h"
 
 typedef struct VkDaemon VkDaemon;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* macro.h: small helpers shared by every file (fd cleanup, string vectors, errno) */
+/* macro.h: small helpers shared by every file (fd cleanup, string vectors, errno, strings) */
 #pragma once
 
 #include <errno.h>

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "sd-glue.h"
+#include "sockaddr.h"
 #include "varlink.h"
 
 #define READ_CHUNK (64u * 1024u)
@@ -628,31 +629,29 @@ int vk_varlink_server_add_connection(VkVarlinkServer *s, int fd) {
  * live one is an error (another instance runs). The file is removed when the server is freed.
  */
 int vk_varlink_server_listen(VkVarlinkServer *s, const char *path, mode_t mode, VkError *reterr) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa;
         vk_autofd fd = -1;
-        int r;
+        int salen, r;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
-                                    "socket path '%s' is longer than %zu bytes", path,
-                                    sizeof(sa.sun_path) - 1);
-        strcpy(sa.sun_path, path);
+        salen = vk_sockaddr_un_set(&sa, path, reterr);
+        if (salen < 0)
+                return salen;
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return vk_error_set_errno(reterr, -errno, "cannot create socket");
 
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+        if (bind(fd, (struct sockaddr *) &sa, salen) < 0) {
                 vk_autofd probe = -1;
 
                 if (errno != EADDRINUSE)
                         return vk_error_set_errno(reterr, -errno, "cannot bind '%s'", path);
                 probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, salen) == 0)
                         return vk_error_set(reterr, VK_ERROR_BUSY, -EADDRINUSE,
                                             "another daemon is already listening on '%s'", path);
                 (void) unlink(path);
-                if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                if (bind(fd, (struct sockaddr *) &sa, salen) < 0)
                         return vk_error_set_errno(reterr, -errno, "cannot bind '%s'", path);
         }
         if (chmod(path, mode) < 0) {
@@ -814,19 +813,18 @@ int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkE
  */
 int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
                               VkError *reterr) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa;
         vk_autofd fd = -1;
+        int salen;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
-                                    "socket path '%s' is longer than %zu bytes", path,
-                                    sizeof(sa.sun_path) - 1);
-        strcpy(sa.sun_path, path);
+        salen = vk_sockaddr_un_set(&sa, path, reterr);
+        if (salen < 0)
+                return salen;
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return vk_error_set_errno(reterr, -errno, "cannot create socket");
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+        if (connect(fd, (struct sockaddr *) &sa, salen) < 0 && errno != EINPROGRESS)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -errno,
                                     "cannot connect to '%s': %s", path, g_strerror(errno));
         return vk_varlink_client_new_fd(event, vk_steal_fd(&fd), ret, reterr);

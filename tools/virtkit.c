@@ -16,6 +16,7 @@
 #define VK_LOG_IDENT "virtkit"
 #include "log.h"
 #include "macro.h"
+#include "sockaddr.h"
 #include "uuid.h"
 
 #define EXIT_USAGE   2
@@ -540,12 +541,12 @@ static int cmd_uri(VkCli *cli, const Args *a, VkError *e) {
 
 /* Copy between stdin/stdout and the local daemon's socket: the far end of qemu+ssh. */
 static int cmd_bridge(VkCli *cli, const Args *a, VkError *e) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa;
         g_autofree char *path = NULL;
         vk_autofd fd = -1;
         bool in_open = true;
         char buf[65536];
-        int r;
+        int salen, r;
 
         if (cli->uri->transport != VK_URI_LOCAL)
                 return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
@@ -553,9 +554,11 @@ static int cmd_bridge(VkCli *cli, const Args *a, VkError *e) {
         r = vk_cli_socket_path(cli->uri, "Qemu", &path, e);
         if (r < 0)
                 return r;
-        g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+        salen = vk_sockaddr_un_set(&sa, path, e);
+        if (salen < 0)
+                return salen;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, salen) < 0)
                 return vk_error_set(e, VK_ERROR_OPERATION_FAILED, -errno, "cannot reach '%s': %s",
                                     path, g_strerror(errno));
         for (;;) {

@@ -416,7 +416,7 @@ static void summary_fill(DomainSummary *s, const VkDomainObj *obj) {
         s->autostart = obj->autostart;
 }
 
-/* ---- issue 3: capabilities, native formats ---- */
+/* ---- capabilities, native formats ---- */
 
 static int api_get_capabilities(VkCall *call, void *params, void *userdata) {
         return api_async(call, vk_qemu_driver_get_capabilities(api_driver(userdata), api_on_done,
@@ -446,7 +446,7 @@ static int api_xml_from_native(VkCall *call, void *params, void *userdata) {
                                               vk_call_error(call));
 }
 
-/* ---- issue 4: definitions and queries ---- */
+/* ---- definitions and queries ---- */
 
 static int api_define(VkCall *call, void *params, void *userdata) {
         const XmlParams *p = params;
@@ -558,7 +558,7 @@ static int api_set_autostart(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, NULL);
 }
 
-/* ---- issue 4: lifecycle ---- */
+/* ---- lifecycle ---- */
 
 static int api_start(VkCall *call, void *params, void *userdata) {
         const StartParams *p = params;
@@ -680,7 +680,7 @@ void vk_qemud_drop_subscribers(VkQemud *q) {
         vk_subscribers_drop_all(q->subscribers);
 }
 
-/* ---- D-Bus objects: one per domain (issue 4) ---- */
+/* ---- D-Bus objects: one per domain ---- */
 
 typedef struct DomainProps {
         char *name;

@@ -3,14 +3,13 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "macro.h"
 #include "qemu-conf.h"
+#include "user.h"
 
 /*
  * What qemu.conf may hold (conf/qemu.conf documents every key and its default):
@@ -144,31 +143,21 @@ static const char *const qemu_config_security_drivers[] = {
 
 /* The calling user's name, or "+UID" when the password database does not know it. */
 static char *qemu_config_current_user(void) {
-        g_autofree char *buf = NULL;
-        struct passwd pw, *res = NULL;
-        long size = sysconf(_SC_GETPW_R_SIZE_MAX);
         uid_t uid = getuid();
+        char *name;
 
-        if (size <= 0)
-                size = 16384;
-        buf = g_malloc((size_t) size);
-        if (getpwuid_r(uid, &pw, buf, (size_t) size, &res) == 0 && res && !vk_isempty(pw.pw_name))
-                return g_strdup(pw.pw_name);
+        if (vk_user_lookup_uid(uid, &name) >= 0)
+                return name;
         return g_strdup_printf("+%u", (unsigned) uid);
 }
 
 /* The calling user's primary group's name, or "+GID". */
 static char *qemu_config_current_group(void) {
-        g_autofree char *buf = NULL;
-        struct group gr, *res = NULL;
-        long size = sysconf(_SC_GETGR_R_SIZE_MAX);
         gid_t gid = getgid();
+        char *name;
 
-        if (size <= 0)
-                size = 16384;
-        buf = g_malloc((size_t) size);
-        if (getgrgid_r(gid, &gr, buf, (size_t) size, &res) == 0 && res && !vk_isempty(gr.gr_name))
-                return g_strdup(gr.gr_name);
+        if (vk_group_lookup_gid(gid, &name) >= 0)
+                return name;
         return g_strdup_printf("+%u", (unsigned) gid);
 }
 

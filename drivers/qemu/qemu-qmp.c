@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "qemu-qmp.h"
 #include "sd-glue.h"
+#include "sockaddr.h"
 
 /*
  * QMP is newline-delimited JSON (docs/interop/qmp-spec). The client goes
@@ -521,23 +522,23 @@ int vk_qmp_client_new_fd(sd_event *e, int fd, const VkQmpCallbacks *callbacks, v
  */
 int vk_qmp_client_connect(sd_event *e, const char *path, const VkQmpCallbacks *callbacks,
                           void *userdata, VkQmpClient **ret, VkError *reterr) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa;
         vk_autofd fd = -1;
         QmpState state = QMP_STATE_GREETING;
+        int salen;
 
         assert(e);
         assert(path);
         assert(ret);
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ENAMETOOLONG,
-                                    "QMP socket path '%s' is too long", path);
-        memcpy(sa.sun_path, path, strlen(path));
+        salen = vk_sockaddr_un_set(&sa, path, reterr);
+        if (salen < 0)
+                return salen;
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return vk_error_set_errno(reterr, errno, "Failed to create socket");
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+        if (connect(fd, (struct sockaddr *) &sa, salen) < 0) {
                 if (errno != EINPROGRESS && errno != EAGAIN)
                         return vk_error_set(reterr, VK_ERROR_QMP_DISCONNECTED, errno,
                                             "Failed to connect to QMP socket '%s': %s", path,

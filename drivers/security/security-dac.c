@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "macro.h"
 #include "security-dac.h"
 #include "security-internal.h"
+#include "user.h"
 
 /*
  * Ownership is remembered in two places. The state (and so the domain's status file) keeps
@@ -53,8 +53,6 @@ static int dac_parse_id(const char *s, uint32_t *ret) {
  * @reterr set.
  */
 int vk_security_dac_parse_user(const char *user, uid_t *ret_uid, VkError *reterr) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
         uint32_t id;
 
         assert(ret_uid);
@@ -68,17 +66,14 @@ int vk_security_dac_parse_user(const char *user, uid_t *ret_uid, VkError *reterr
                 *ret_uid = id;
                 return 0;
         }
-        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res)
+        if (vk_user_lookup_name(user, ret_uid) < 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -ENOENT,
                                     "user '%s' does not exist", user);
-        *ret_uid = res->pw_uid;
         return 0;
 }
 
 /* Resolve @group, a group name or "+GID", like vk_security_dac_parse_user(). */
 int vk_security_dac_parse_group(const char *group, gid_t *ret_gid, VkError *reterr) {
-        struct group gr, *res = NULL;
-        char buf[16384];
         uint32_t id;
 
         assert(ret_gid);
@@ -92,10 +87,9 @@ int vk_security_dac_parse_group(const char *group, gid_t *ret_gid, VkError *rete
                 *ret_gid = id;
                 return 0;
         }
-        if (getgrnam_r(group, &gr, buf, sizeof(buf), &res) != 0 || !res)
+        if (vk_group_lookup_name(group, ret_gid) < 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -ENOENT,
                                     "group '%s' does not exist", group);
-        *ret_gid = res->gr_gid;
         return 0;
 }
 
@@ -142,20 +136,19 @@ char *vk_security_dac_format_label(uid_t uid, gid_t gid) {
  * Returns 0; never fails (an unknown user has only @gid).
  */
 int vk_security_dac_user_groups(uid_t uid, gid_t gid, gid_t **ret_groups, size_t *ret_n) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
+        g_autofree char *name = NULL;
         int n = 64;
         g_autofree gid_t *groups = NULL;
 
         assert(ret_groups);
         assert(ret_n);
 
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res) {
+        if (vk_user_lookup_uid(uid, &name) >= 0) {
                 for (int tries = 0; tries < 4; tries++) {
                         int want = n;
                         g_free(groups);
                         groups = g_new0(gid_t, want);
-                        if (getgrouplist(res->pw_name, gid, groups, &n) >= 0)
+                        if (getgrouplist(name, gid, groups, &n) >= 0)
                                 break;
                         n = MAX(n, want * 2);
                         if (n > 65536)
