@@ -497,6 +497,10 @@ int vk_network_parse_ip(xmlNode *node, VkNetworkIp **ret_ip, VkError *reterr) {
                 if (ip->tftp_root[0] != '/' || !vk_network_text_valid(ip->tftp_root))
                         return vk_xml_error(c, "root", reterr, "'%s' is not an absolute path",
                                             ip->tftp_root);
+                /* dnsmasq reads what follows a comma as an interface name */
+                if (strchr(ip->tftp_root, ','))
+                        return vk_xml_error(c, "root", reterr, "a ',' in '%s' is not supported",
+                                            ip->tftp_root);
         }
         c = vk_xml_child(node, "dhcp");
         if (c) {

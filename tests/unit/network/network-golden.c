@@ -43,6 +43,28 @@ GPtrArray *network_golden_inputs(const char *dir) {
         return names;
 }
 
+/*
+ * Register @fn as the test NAME, with NAME as its state, for every valid input of @dir.
+ * Returns the names: keep them until the tests have run.
+ */
+GPtrArray *network_golden_add_cases(VkGoldenTests *t, const char *dir, void (*fn)(void **state)) {
+        GPtrArray *names = network_golden_inputs(dir);
+
+        for (guint i = 0; i < names->len; i++)
+                vk_golden_tests_add(t, fn, names->pdata[i], names->pdata[i]);
+        return names;
+}
+
+/* @xml parsed, or the test fails with the parser's message. */
+VkNetworkDef *network_test_parse(const char *xml) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkNetworkDef *def = NULL;
+
+        if (vk_network_def_parse_string(xml, &def, &err) < 0)
+                fail_msg("%s", err.message);
+        return def;
+}
+
 /* NAME.xml parsed and defined (defaults filled with the golden random bytes). */
 VkNetworkDef *network_golden_load(const char *dir, const char *name) {
         g_autofree char *path = g_strdup_printf("%s/%s.xml", dir, name);

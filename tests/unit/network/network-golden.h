@@ -8,10 +8,15 @@
 
 #include "network-def.h"
 
-/* The bridge names the golden inputs are defined against (none: every one gets virbr0). */
+/* The seed of the random bytes the golden inputs are defined with. */
 #define NETWORK_GOLDEN_SEED 42
 
+struct VkGoldenTests;
+
 char *network_golden_dir(void);
+GPtrArray *network_golden_add_cases(struct VkGoldenTests *t, const char *dir,
+                                    void (*fn)(void **state));
+VkNetworkDef *network_test_parse(const char *xml);
 GPtrArray *network_golden_inputs(const char *dir);
 VkNetworkDef *network_golden_load(const char *dir, const char *name);
 void network_golden_check(const char *path, const char *got);

@@ -10,17 +10,9 @@
 #include <cmocka.h>
 
 #include "network-def.h"
+#include "network-golden.h"
 
 #define NET(body) "<network><name>n</name><bridge name='b0'/>" body "</network>"
-
-static VkNetworkDef *parse(const char *xml) {
-        g_auto(VkError) err = VK_ERROR_INIT;
-        VkNetworkDef *def = NULL;
-
-        if (vk_network_def_parse_string(xml, &def, &err) < 0)
-                fail_msg("%s", err.message);
-        return def;
-}
 
 static void expect_error(const char *xml, const char *message) {
         g_autoptr(VkNetworkDef) def = NULL;
@@ -35,10 +27,10 @@ static void expect_error(const char *xml, const char *message) {
 /* the three ways of giving a prefix, each kept */
 static void test_prefix_forms(void **state) {
         g_autoptr(VkNetworkDef) def =
-                parse(NET("<ip address='192.168.1.1' netmask='255.255.252.0'/>"
-                          "<ip address='10.0.0.1' prefix='16'/>"
-                          "<ip address='172.16.0.1'/>"
-                          "<ip address='fd00::1'/>"));
+                network_test_parse(NET("<ip address='192.168.1.1' netmask='255.255.252.0'/>"
+                                       "<ip address='10.0.0.1' prefix='16'/>"
+                                       "<ip address='172.16.0.1'/>"
+                                       "<ip address='fd00::1'/>"));
         static const struct {
                 VkNetworkPrefixForm form;
                 unsigned prefix;
@@ -62,12 +54,12 @@ static void test_prefix_forms(void **state) {
 
 static void test_dhcp_model(void **state) {
         g_autoptr(VkNetworkDef) def =
-                parse(NET("<ip address='192.168.1.1' prefix='24'><dhcp>"
-                          "<range start='192.168.1.10' end='192.168.1.20'>"
-                          "<lease expiry='3' unit='hours'/></range>"
-                          "<host mac='52:54:00:00:00:01' name='a' ip='192.168.1.5'/>"
-                          "<host name='b' ip='192.168.1.6'><lease expiry='0'/></host>"
-                          "</dhcp></ip>"));
+                network_test_parse(NET("<ip address='192.168.1.1' prefix='24'><dhcp>"
+                                       "<range start='192.168.1.10' end='192.168.1.20'>"
+                                       "<lease expiry='3' unit='hours'/></range>"
+                                       "<host mac='52:54:00:00:00:01' name='a' ip='192.168.1.5'/>"
+                                       "<host name='b' ip='192.168.1.6'><lease expiry='0'/></host>"
+                                       "</dhcp></ip>"));
         const VkNetworkIp *ip = def->ips->pdata[0];
         const VkNetworkDhcpRange *r = ip->ranges->pdata[0];
         const VkNetworkDhcpHost *h0 = ip->hosts->pdata[0], *h1 = ip->hosts->pdata[1];
@@ -117,14 +109,18 @@ static void test_dhcp_errors(void **state) {
         expect_error(NET("<ip address='192.168.1.1' prefix='24'><dhcp>"
                          "<bootp file='a.img'/></dhcp></ip>"),
                      "/network/ip/dhcp/bootp: needs a DHCP range or host");
+        expect_error(NET("<ip address='192.168.1.1' prefix='24'><tftp root='/srv/a,b'/></ip>"),
+                     "/network/ip/tftp/@root: a ',' in '/srv/a,b' is not supported");
+        expect_error(NET("<ip address='192.168.1.1' prefix='24'><tftp root='srv'/></ip>"),
+                     "/network/ip/tftp/@root: 'srv' is not an absolute path");
 }
 
 static void test_route_dns_model(void **state) {
-        g_autoptr(VkNetworkDef) def =
-                parse(NET("<dns forwardPlainNames='no'><forwarder domain='x.example'/>"
-                          "<srv service='ldap' protocol='tcp' port='389'/></dns>"
-                          "<ip address='192.168.1.1' prefix='24'/>"
-                          "<route address='10.0.0.0' netmask='255.0.0.0' gateway='192.168.1.2'/>"));
+        g_autoptr(VkNetworkDef) def = network_test_parse(
+                NET("<dns forwardPlainNames='no'><forwarder domain='x.example'/>"
+                    "<srv service='ldap' protocol='tcp' port='389'/></dns>"
+                    "<ip address='192.168.1.1' prefix='24'/>"
+                    "<route address='10.0.0.0' netmask='255.0.0.0' gateway='192.168.1.2'/>"));
         const VkNetworkRoute *rt = def->routes->pdata[0];
         const VkNetworkDnsForwarder *f = def->dns.forwarders->pdata[0];
         const VkNetworkDnsSrv *s = def->dns.srvs->pdata[0];

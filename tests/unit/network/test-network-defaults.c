@@ -10,21 +10,13 @@
 
 #include "macro.h"
 #include "network-defaults.h"
+#include "network-golden.h"
 #include "vk-golden.h"
-
-static VkNetworkDef *parse(const char *xml) {
-        g_auto(VkError) err = VK_ERROR_INIT;
-        VkNetworkDef *def = NULL;
-
-        if (vk_network_def_parse_string(xml, &def, &err) < 0)
-                fail_msg("%s", err.message);
-        return def;
-}
 
 /* the lowest virbrN not in use */
 static void test_bridge_name(void **state) {
-        g_autoptr(VkNetworkDef) def = parse("<network><name>n</name></network>");
-        g_autoptr(VkNetworkDef) def2 = parse("<network><name>n</name></network>");
+        g_autoptr(VkNetworkDef) def = network_test_parse("<network><name>n</name></network>");
+        g_autoptr(VkNetworkDef) def2 = network_test_parse("<network><name>n</name></network>");
         g_auto(VkError) err = VK_ERROR_INIT;
 
         assert_int_equal(vk_network_def_fill_defaults(def, NULL, vk_golden_random, &err), 0);
@@ -38,12 +30,15 @@ static void test_bridge_name(void **state) {
 
 /* a template, a fixed name, and a template with no free name */
 static void test_bridge_template(void **state) {
-        g_autoptr(VkNetworkDef) tmpl = parse("<network><name>n</name><bridge name='lab%dbr'/>"
-                                             "</network>");
-        g_autoptr(VkNetworkDef) fixed = parse("<network><name>n</name><bridge name='virbr0'/>"
-                                              "</network>");
-        g_autoptr(VkNetworkDef) full = parse("<network><name>n</name>"
-                                             "<bridge name='abcdefghijklmn%d'/></network>");
+        g_autoptr(VkNetworkDef) tmpl =
+                network_test_parse("<network><name>n</name><bridge name='lab%dbr'/>"
+                                   "</network>");
+        g_autoptr(VkNetworkDef) fixed =
+                network_test_parse("<network><name>n</name><bridge name='virbr0'/>"
+                                   "</network>");
+        g_autoptr(VkNetworkDef) full =
+                network_test_parse("<network><name>n</name>"
+                                   "<bridge name='abcdefghijklmn%d'/></network>");
         g_auto(VkError) err = VK_ERROR_INIT;
 
         assert_int_equal(
@@ -67,12 +62,13 @@ static void test_bridge_template(void **state) {
 }
 
 static void test_mac_uuid(void **state) {
-        g_autoptr(VkNetworkDef) a = parse("<network><name>n</name></network>");
-        g_autoptr(VkNetworkDef) b = parse("<network><name>n</name></network>");
-        g_autoptr(VkNetworkDef) keep = parse("<network><name>n</name>"
-                                             "<uuid>81ff0d90-c91e-6742-64da-4a736edb9a9b</uuid>"
-                                             "<bridge name='b' stp='off' delay='3'/>"
-                                             "<mac address='12:34:56:78:9a:bc'/></network>");
+        g_autoptr(VkNetworkDef) a = network_test_parse("<network><name>n</name></network>");
+        g_autoptr(VkNetworkDef) b = network_test_parse("<network><name>n</name></network>");
+        g_autoptr(VkNetworkDef) keep =
+                network_test_parse("<network><name>n</name>"
+                                   "<uuid>81ff0d90-c91e-6742-64da-4a736edb9a9b</uuid>"
+                                   "<bridge name='b' stp='off' delay='3'/>"
+                                   "<mac address='12:34:56:78:9a:bc'/></network>");
         g_auto(VkError) err = VK_ERROR_INIT;
         char buf[VK_UUID_STRING_MAX];
 
@@ -98,8 +94,9 @@ static void test_mac_uuid(void **state) {
 
 /* host bridges and macvtap networks get a UUID only: their devices are not ours */
 static void test_unmanaged(void **state) {
-        g_autoptr(VkNetworkDef) def = parse("<network><name>n</name><forward mode='bridge'/>"
-                                            "<bridge name='br0'/></network>");
+        g_autoptr(VkNetworkDef) def =
+                network_test_parse("<network><name>n</name><forward mode='bridge'/>"
+                                   "<bridge name='br0'/></network>");
         g_auto(VkError) err = VK_ERROR_INIT;
 
         assert_int_equal(vk_network_def_fill_defaults(def, NULL, vk_golden_random, &err), 0);

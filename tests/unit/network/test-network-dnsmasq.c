@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <glib/gstdio.h>
 
 #include "macro.h"
 #include "network-dnsmasq.h"
@@ -23,7 +25,8 @@
  *   NAME.hosts      the dhcp-hostsfile; absent when empty
  *   NAME.addnhosts  the addn-hosts file; absent when empty
  *
- * with the paths below. VK_TEST_REGENERATE=1 rewrites (or removes) them.
+ * with the paths below. VK_TEST_REGENERATE=1 rewrites (or removes) them. When dnsmasq is
+ * installed, it checks the syntax of every configuration too (dnsmasq --test).
  */
 
 static const VkNetworkDnsmasqPaths paths = {
@@ -33,6 +36,28 @@ static const VkNetworkDnsmasqPaths paths = {
 };
 
 static char *data_dir;
+static char *dnsmasq_path; /* NULL: dnsmasq is not installed, its syntax check is skipped */
+
+/* dnsmasq's own syntax check of @conf (dnsmasq --test), when dnsmasq is installed. */
+static void dnsmasq_check_syntax(const char *name, const char *conf) {
+        g_autofree char *tmp = NULL, *out = NULL, *errout = NULL, *arg = NULL;
+        g_autoptr(GError) gerr = NULL;
+        int fd, status = 0;
+
+        if (!dnsmasq_path)
+                return;
+        fd = g_file_open_tmp("vk-dnsmasq-XXXXXX.conf", &tmp, NULL);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_true(g_file_set_contents(tmp, conf, -1, NULL));
+        arg = g_strdup_printf("--conf-file=%s", tmp);
+        assert_true(g_spawn_sync(NULL, (char **) VK_STRV(dnsmasq_path, "--test", arg), NULL,
+                                 G_SPAWN_DEFAULT, NULL, NULL, &out, &errout, &status, &gerr));
+        (void) g_unlink(tmp);
+        if (!g_spawn_check_wait_status(status, NULL))
+                fail_msg("%s: dnsmasq refuses the configuration: %s%s", name, g_strstrip(out),
+                         g_strstrip(errout));
+}
 
 static void test_case(void **state) {
         const char *name = *state;
@@ -46,6 +71,7 @@ static void test_case(void **state) {
         if (vk_network_dnsmasq_needed(def)) {
                 if (vk_network_dnsmasq_config(def, &paths, &conf, &err) < 0)
                         fail_msg("%s: %s", name, err.message);
+                dnsmasq_check_syntax(name, conf);
                 hosts = vk_network_dnsmasq_hosts(def);
                 addn = vk_network_dnsmasq_addnhosts(def);
                 if (hosts[0] == '\0')
@@ -129,16 +155,17 @@ int main(void) {
         g_autoptr(GPtrArray) names = NULL;
         int r;
 
-        data_dir = network_golden_dir();
-        if (!data_dir)
+        if (!(data_dir = network_golden_dir()))
                 return 1;
+        dnsmasq_path = g_find_program_in_path("dnsmasq");
+        if (!dnsmasq_path)
+                fprintf(stderr, "# dnsmasq is not installed: its syntax check is skipped\n");
         vk_golden_tests_add(t, test_needed, "needed", NULL);
         vk_golden_tests_add(t, test_local_ptr_prefix, "local-ptr-prefix", NULL);
         vk_golden_tests_add(t, test_no_bridge_name, "no-bridge-name", NULL);
-        names = network_golden_inputs(data_dir);
-        for (guint i = 0; i < names->len; i++)
-                vk_golden_tests_add(t, test_case, names->pdata[i], names->pdata[i]);
+        names = network_golden_add_cases(t, data_dir, test_case);
         r = vk_golden_tests_run(t, "network-dnsmasq", data_dir, dnsmasq_exempt);
         g_free(data_dir);
+        g_free(dnsmasq_path);
         return r;
 }

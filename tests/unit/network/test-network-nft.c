@@ -244,16 +244,13 @@ int main(void) {
         g_autoptr(GPtrArray) names = NULL;
         int r;
 
-        data_dir = network_golden_dir();
-        if (!data_dir)
+        if (!(data_dir = network_golden_dir()))
                 return 1;
         vk_golden_tests_add(t, test_open_no_rules, "open-no-rules", NULL);
         vk_golden_tests_add(t, test_delete, "delete", NULL);
         vk_golden_tests_add(t, test_family_enum, "family-enum", NULL);
         vk_golden_tests_add(t, test_kernel_add_delete, "kernel-add-delete", NULL);
-        names = network_golden_inputs(data_dir);
-        for (guint i = 0; i < names->len; i++)
-                vk_golden_tests_add(t, test_case, names->pdata[i], names->pdata[i]);
+        names = network_golden_add_cases(t, data_dir, test_case);
         r = vk_golden_tests_run(t, "network-nft", data_dir, nft_exempt);
         g_free(data_dir);
         return r;

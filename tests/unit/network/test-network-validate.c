@@ -10,15 +10,7 @@
 #include <cmocka.h>
 
 #include "network-def.h"
-
-static VkNetworkDef *parse(const char *xml) {
-        g_auto(VkError) err = VK_ERROR_INIT;
-        VkNetworkDef *def = NULL;
-
-        if (vk_network_def_parse_string(xml, &def, &err) < 0)
-                fail_msg("%s", err.message);
-        return def;
-}
+#include "network-golden.h"
 
 static void expect_invalid(const VkNetworkDef *def, const char *message) {
         g_auto(VkError) err = VK_ERROR_INIT;
@@ -30,10 +22,11 @@ static void expect_invalid(const VkNetworkDef *def, const char *message) {
 
 /* a definition changed by hand is checked again, with the same messages as parsing */
 static void test_changed_by_hand(void **state) {
-        g_autoptr(VkNetworkDef) def = parse("<network><name>n</name><bridge name='virbr0'/>"
-                                            "<ip address='192.168.1.1' prefix='24'/>"
-                                            "<portgroup name='a'/><portgroup name='b'/>"
-                                            "</network>");
+        g_autoptr(VkNetworkDef) def =
+                network_test_parse("<network><name>n</name><bridge name='virbr0'/>"
+                                   "<ip address='192.168.1.1' prefix='24'/>"
+                                   "<portgroup name='a'/><portgroup name='b'/>"
+                                   "</network>");
         g_auto(VkError) err = VK_ERROR_INIT;
         VkNetworkPortgroup *pg;
 
