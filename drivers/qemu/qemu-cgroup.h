@@ -19,7 +19,7 @@ typedef struct VkQemuCgroupSpec {
         const char *name;
         const uint8_t *uuid; /* 16 bytes */
         pid_t leader;
-        const VkSecurityDeviceRule *rules; /* the device ACL: vk_security_device_acl() */
+        const VkSecurityDeviceRule *rules; /* the device ACL: vk_qemu_security_device_acl() */
         size_t n_rules;
 } VkQemuCgroupSpec;
 

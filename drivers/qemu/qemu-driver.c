@@ -262,17 +262,7 @@ static StringOp *string_op_new(VkQemuDriverDoneFunc done, void *userdata) {
  * then DAC), led by libvirt's "none" model when the stack has no MAC driver. Fills at most 3.
  */
 static size_t driver_secmodels(VkQemuDriver *drv, VkQemuSecModel ret[static 3]) {
-        const VkQemuSecModel *stack = NULL;
-        size_t n = 0, k = 0;
-
-        if (!drv->security)
-                return 0;
-        (void) vk_security_manager_get_secmodels(drv->security, &stack, &n);
-        if (!vk_security_manager_mac_model(drv->security))
-                ret[k++] = (VkQemuSecModel){ .model = "none", .doi = "0" };
-        for (size_t i = 0; i < n && k < 3; i++)
-                ret[k++] = stack[i];
-        return k;
+        return drv->security ? vk_qemu_security_secmodels(drv->security, ret) : 0;
 }
 
 static void on_caps_for_capabilities(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
@@ -1362,7 +1352,7 @@ static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
         /* and each QEMU gets a cgroup with its device ACL (a machine scope under systemd) */
         if (privileged)
                 drv->machine_prefix = vk_qemu_cgroup_machine_prefix(drv->paths->root);
-        return vk_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
+        return vk_qemu_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
 }
 
 /*

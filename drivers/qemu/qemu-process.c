@@ -720,10 +720,10 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
 
         if (!p->security)
                 return 0;
-        r = vk_security_manager_prepare(p->security, live, &state, reterr);
+        r = vk_qemu_security_prepare(p->security, live, &state, reterr);
         if (r < 0)
                 return r;
-        r = vk_security_manager_label_files(p->security, state, live, extra, reterr);
+        r = vk_qemu_security_label_domain(p->security, state, live, extra, reterr);
         if (r < 0)
                 return r;
         /* from here on the state holds labels: process_remove_files() gives them back */
@@ -731,7 +731,7 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         r = vk_security_manager_exec_params(p->security, p->security_state, ret_params, reterr);
         if (r < 0)
                 return r;
-        return vk_security_manager_set_live_seclabels(p->security_state, live);
+        return vk_qemu_security_set_live_seclabels(p->security_state, live);
 }
 
 /*
@@ -923,7 +923,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         if (r < 0)
                 return r;
         if (p->machine_prefix) {
-                r = vk_security_device_acl(opts->cfg, live, &p->acl, &p->n_acl, reterr);
+                r = vk_qemu_security_device_acl(opts->cfg, live, &p->acl, &p->n_acl, reterr);
                 if (r < 0)
                         return r;
         }

@@ -18,7 +18,7 @@
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
 #include "qemu-qmp.h"
-#include "security-manager.h"
+#include "qemu-security.h"
 
 typedef struct VkQemuProcess VkQemuProcess;
 

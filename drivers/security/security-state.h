@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-state.h: a domain's security state as JSON (status file) and as live <seclabel> */
+/* security-state.h: a domain's security state as JSON, for the status file */
 #pragma once
 
 #include "error.h"
-#include "qemu-domain-def.h"
 
 typedef struct VkSecurityManager VkSecurityManager;
 typedef struct VkSecurityState VkSecurityState;
@@ -11,5 +10,3 @@ typedef struct VkSecurityState VkSecurityState;
 int vk_security_manager_state_to_json(const VkSecurityState *state, char **ret_json);
 int vk_security_manager_state_from_json(VkSecurityManager *mgr, const char *json,
                                         VkSecurityState **ret_state, VkError *reterr);
-int vk_security_manager_format_live_seclabels(const VkSecurityState *state, char **ret_xml);
-int vk_security_manager_set_live_seclabels(const VkSecurityState *state, VkDomainDef *def);
