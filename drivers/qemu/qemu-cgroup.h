@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "error.h"
+#include "scope.h"
 #include "security-manager.h"
 
 typedef struct VkQemuCgroup VkQemuCgroup;
@@ -15,6 +16,7 @@ typedef void (*VkQemuCgroupFunc)(VkQemuCgroup *cg, const VkError *error, void *u
 
 typedef struct VkQemuCgroupSpec {
         const char *machine_prefix; /* "qemu", or "qemu-<hash>" for an embedded root */
+        VkScopeManager *scopes;     /* the instance's connection to systemd for scopes */
         int id;
         const char *name;
         const uint8_t *uuid; /* 16 bytes */

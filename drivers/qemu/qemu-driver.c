@@ -55,6 +55,7 @@ struct VkQemuDriver {
         VkQemuConfig *cfg;
         VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
         char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
+        VkScopeManager *scopes;      /* asks systemd for QEMU's scopes, with machine_prefix */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe */
@@ -887,6 +888,7 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         opts.paused = sd->paused;
         opts.security = drv->security;
         opts.machine_prefix = drv->machine_prefix;
+        opts.scopes = drv->scopes;
         if (sd->secrets) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
@@ -1350,8 +1352,10 @@ static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
         bool privileged = drv->kind != VK_INSTANCE_SESSION && geteuid() == 0;
 
         /* and each QEMU gets a cgroup with its device ACL (a machine scope under systemd) */
-        if (privileged)
+        if (privileged) {
                 drv->machine_prefix = vk_qemu_cgroup_machine_prefix(drv->paths->root);
+                drv->scopes = vk_scope_manager_new();
+        }
         return vk_qemu_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
 }
 
@@ -1481,7 +1485,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         vk_security_manager_unref(drv->security);
         g_free(drv->machine_prefix);
         /* the system bus connection VM scopes were asked for on (attached to our loop) */
-        vk_scope_bus_release();
+        vk_scope_manager_unref(drv->scopes);
         vk_qemu_config_free(drv->cfg);
         sd_event_unref(drv->event);
         g_free(drv);

@@ -164,6 +164,7 @@ static void process_unref(VkQemuProcess *p) {
         vk_close_fdp(&p->log_fd);
         vk_close_fdp(&p->go_fd);
         g_free(p->machine_prefix);
+        vk_scope_manager_unref(p->scopes);
         g_free(p->cgroup_via);
         g_free(p->cgroup_name);
         vk_security_device_rules_free(p->acl, p->n_acl);
@@ -830,6 +831,7 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         if (p->machine_prefix) {
                 VkQemuCgroupSpec spec = {
                         .machine_prefix = p->machine_prefix,
+                        .scopes = p->scopes,
                         .id = p->id,
                         .name = p->name,
                         .uuid = p->uuid.bytes,
@@ -909,6 +911,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->log_fd = -1;
         p->go_fd = -1;
         p->machine_prefix = g_strdup(opts->machine_prefix);
+        p->scopes = opts->scopes ? vk_scope_manager_ref(opts->scopes) : NULL;
         p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
         p->private_dir = vk_qemu_process_private_dir(opts->run_dir, live->id, live->name);
         p->monitor_path = g_build_filename(p->private_dir, "monitor.sock", NULL);
