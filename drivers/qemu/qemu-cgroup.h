@@ -7,7 +7,7 @@
 
 #include "error.h"
 #include "scope.h"
-#include "security-manager.h"
+#include "security-cgroup.h"
 
 typedef struct VkQemuCgroup VkQemuCgroup;
 

@@ -9,6 +9,7 @@
 #include "qemu-caps-xml.h"
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
+#include "security-cgroup.h"
 #include "security-manager.h"
 
 /*

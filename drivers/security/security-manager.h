@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-manager.h: the security stack that confines a VM process (DAC, caps, SELinux, AppArmor)
- */
+/* security-manager.h: the stack that confines a VM process: DAC, caps, SELinux, AppArmor */
 #pragma once
 
 #include <errno.h>
@@ -12,8 +11,8 @@
 #include <glib.h>
 #include <systemd/sd-event.h>
 
-#include "child.h"
 #include "error.h"
+#include "security-exec.h"
 #include "uuid.h"
 
 /*
@@ -165,45 +164,6 @@ typedef struct VkSecurityManagerOptions {
         uint32_t (*random)(void);          /* MCS category source; NULL: g_random_int() */
 } VkSecurityManagerOptions;
 
-/* What the process spawner applies to QEMU between fork and execve, in this order. */
-typedef enum VkSecurityCaps {
-        VK_SECURITY_CAPS_KEEP,  /* leave them as they are (root QEMU since libvirt 6.0) */
-        VK_SECURITY_CAPS_CLEAR, /* drop all, bounding set included, before the uid switch */
-        _VK_SECURITY_CAPS_MAX,
-        _VK_SECURITY_CAPS_INVALID = -EINVAL,
-} VkSecurityCaps;
-
-const char *vk_security_caps_to_string(VkSecurityCaps c);
-VkSecurityCaps vk_security_caps_from_string(const char *s);
-
-typedef struct VkSecurityExecParams {
-        VkSecurityCaps caps;
-        bool set_credentials; /* false: QEMU keeps our uid/gid (session, or root QEMU) */
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups; /* supplementary groups of the user, owned */
-        size_t n_groups;
-        char *selinux_label;    /* setexeccon() before execve; NULL: none */
-        char *apparmor_profile; /* aa_change_onexec() before execve; NULL: none */
-} VkSecurityExecParams;
-
-void vk_security_exec_params_done(VkSecurityExecParams *p);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkSecurityExecParams, vk_security_exec_params_done)
-
-void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p, VkChildOptions *opts);
-int vk_security_exec_params_apply(const VkSecurityExecParams *p, VkError *reterr);
-
-/* One DeviceAllow= entry for the VM's scope: "PATH PERMS". */
-typedef struct VkSecurityDeviceRule {
-        char *path;
-        const char *perms; /* "rw" or "r" */
-} VkSecurityDeviceRule;
-
-int vk_security_device_acl(const char *const *acl, const VkSecurityResource *devices,
-                           size_t n_devices, VkSecurityDeviceRule **ret_rules, size_t *ret_n,
-                           VkError *reterr);
-void vk_security_device_rules_free(VkSecurityDeviceRule *rules, size_t n);
-
 typedef void (*VkSecurityOpFunc)(VkSecurityOp *op, int r, const VkError *error, void *userdata);
 
 int vk_security_manager_new(const VkSecurityConfig *cfg, bool privileged,
@@ -226,6 +186,7 @@ int vk_security_manager_exec_params(VkSecurityManager *mgr, const VkSecurityStat
                                     VkSecurityExecParams *ret_params, VkError *reterr);
 int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state, VkError *reterr);
 
+/* the generated AppArmor profile: security-apparmor-profile.c */
 int vk_security_manager_apparmor_rules(const VkSecurityState *state, char **ret_rules);
 const char *vk_security_state_apparmor_profile(const VkSecurityState *state);
 int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
@@ -236,16 +197,11 @@ int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *
                                        VkSecurityOp **ret_op, VkError *reterr);
 VkSecurityOp *vk_security_op_free(VkSecurityOp *op);
 
-size_t vk_security_state_live_labels(const VkSecurityState *state,
-                                     VkSecurityLiveLabel ret[static 2]);
-void vk_security_live_labels_done(VkSecurityLiveLabel *labels, size_t n);
 VkSecurityState *vk_security_state_free(VkSecurityState *state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityManager, vk_security_manager_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityState, vk_security_state_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityOp, vk_security_op_free)
 
-/* status file and live XML: security-state.c */
+/* the status file and the assigned labels: security-state.c */
 #include "security-state.h"
-/* the exec helper's command line: security-exec.c */
-#include "security-exec.h"

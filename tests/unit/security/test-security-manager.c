@@ -18,6 +18,7 @@
 #include "sd-glue.h"
 #include "security-apparmor-profile.h"
 #include "security-apparmor.h"
+#include "security-cgroup.h"
 #include "security-manager.h"
 #include "security-selinux.h"
 
