@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "security-apparmor.h"
 #include "security-caps.h"
 #include "security-dac.h"
@@ -27,23 +28,8 @@
  * pid, so the pidfd, the status file and the reconnect check see QEMU itself.
  */
 
-static const char *const caps_table[_VK_SECURITY_CAPS_MAX] = {
-        [VK_SECURITY_CAPS_KEEP] = "keep",
-        [VK_SECURITY_CAPS_CLEAR] = "clear",
-};
-
-/* "keep", "clear"; NULL for a value out of range. */
-const char *vk_security_caps_to_string(VkSecurityCaps c) {
-        return c >= 0 && c < _VK_SECURITY_CAPS_MAX ? caps_table[c] : NULL;
-}
-
-/* The inverse of vk_security_caps_to_string(); _VK_SECURITY_CAPS_INVALID when unknown. */
-VkSecurityCaps vk_security_caps_from_string(const char *s) {
-        for (int i = 0; s && i < _VK_SECURITY_CAPS_MAX; i++)
-                if (g_str_equal(caps_table[i], s))
-                        return i;
-        return _VK_SECURITY_CAPS_INVALID;
-}
+/* "keep", "clear" */
+VK_ENUM_STRING_IMPL(vk_security_caps, VkSecurityCaps, _VK_SECURITY_CAPS_MAX, "keep", "clear")
 
 /* Free what @p owns and zero it. */
 void vk_security_exec_params_done(VkSecurityExecParams *p) {

@@ -3,46 +3,14 @@
 #include <assert.h>
 #include <errno.h>
 
+#include "macro.h"
 #include "security-internal.h"
 #include "security-selinux.h"
 
-static const char *const model_table[_VK_SECURITY_MODEL_MAX] = {
-        [VK_SECURITY_MODEL_SELINUX] = "selinux",
-        [VK_SECURITY_MODEL_APPARMOR] = "apparmor",
-        [VK_SECURITY_MODEL_DAC] = "dac",
-};
-
-/* "selinux", "apparmor", "dac"; NULL for a value out of range. */
-const char *vk_security_model_to_string(VkSecurityModel m) {
-        return m >= 0 && m < _VK_SECURITY_MODEL_MAX ? model_table[m] : NULL;
-}
-
-/* The inverse of vk_security_model_to_string(); _VK_SECURITY_MODEL_INVALID when unknown. */
-VkSecurityModel vk_security_model_from_string(const char *s) {
-        for (int i = 0; s && i < _VK_SECURITY_MODEL_MAX; i++)
-                if (g_str_equal(model_table[i], s))
-                        return i;
-        return _VK_SECURITY_MODEL_INVALID;
-}
-
-static const char *const label_type_table[_VK_SECURITY_LABEL_MAX] = {
-        [VK_SECURITY_LABEL_DYNAMIC] = "dynamic",
-        [VK_SECURITY_LABEL_STATIC] = "static",
-        [VK_SECURITY_LABEL_NONE] = "none",
-};
-
-/* "dynamic", "static", "none"; NULL for a value out of range. */
-const char *vk_security_label_type_to_string(VkSecurityLabelType t) {
-        return t >= 0 && t < _VK_SECURITY_LABEL_MAX ? label_type_table[t] : NULL;
-}
-
-/* The inverse of vk_security_label_type_to_string(); _VK_SECURITY_LABEL_INVALID when unknown. */
-VkSecurityLabelType vk_security_label_type_from_string(const char *s) {
-        for (int i = 0; s && i < _VK_SECURITY_LABEL_MAX; i++)
-                if (g_str_equal(label_type_table[i], s))
-                        return i;
-        return _VK_SECURITY_LABEL_INVALID;
-}
+VK_ENUM_STRING_IMPL(vk_security_model, VkSecurityModel, _VK_SECURITY_MODEL_MAX, "selinux",
+                    "apparmor", "dac")
+VK_ENUM_STRING_IMPL(vk_security_label_type, VkSecurityLabelType, _VK_SECURITY_LABEL_MAX, "dynamic",
+                    "static", "none")
 
 VkSecurityRecord *security_record_free(VkSecurityRecord *rec) {
         if (!rec)

@@ -17,6 +17,7 @@
 #include "security-apparmor-profile.h"
 #include "security-apparmor.h"
 #include "security-selinux.h"
+#include "vk-golden.h"
 
 /*
  * Data ($VK_TEST_SRCDIR/data/qemu-security):
@@ -37,8 +38,6 @@
 static char *data_dir;
 static char *template_path;
 static char *abstraction_dir;
-static bool regenerate;
-static GHashTable *used_files;
 static uint32_t rng_state;
 
 static uint32_t test_random(void) {
@@ -75,12 +74,13 @@ static void check_golden(const char *name, const char *suffix, const char *actua
         g_autofree char *path = g_strdup_printf("%s/%s.%s", data_dir, name, suffix);
         g_autofree char *expected = NULL;
 
-        g_hash_table_add(used_files, g_strdup(path));
-        if (regenerate) {
-                assert_true(g_file_set_contents(path, actual, -1, NULL));
+        vk_golden_mark_used(path);
+        if (vk_golden_regenerate()) {
+                vk_golden_write(path, actual);
                 return;
         }
-        if (!g_file_get_contents(path, &expected, NULL, NULL))
+        expected = vk_golden_read(path);
+        if (!expected)
                 fail_msg("missing golden %s", path);
         if (!g_str_equal(expected, actual))
                 fail_msg("%s differs:\n--- expected\n%s--- actual\n%s", path, expected, actual);
@@ -91,7 +91,7 @@ static VkDomainDef *parse_case(const char *name) {
         g_auto(VkError) error = VK_ERROR_INIT;
         VkDomainDef *def = NULL;
 
-        g_hash_table_add(used_files, g_strdup(path));
+        vk_golden_mark_used(path);
         if (vk_domain_def_parse_file(path, 0, &def, &error) < 0)
                 fail_msg("%s: %s", path, error.message);
         return def;
@@ -185,18 +185,7 @@ static void test_golden(void **state) {
 }
 
 static void test_unused_files(void **state) {
-        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
-        g_autoptr(GString) unused = g_string_new(NULL);
-        const char *f;
-
-        assert_non_null(dir);
-        while ((f = g_dir_read_name(dir))) {
-                g_autofree char *path = g_build_filename(data_dir, f, NULL);
-                if (!g_hash_table_contains(used_files, path))
-                        g_string_append_printf(unused, " %s", f);
-        }
-        if (unused->len > 0)
-                fail_msg("files no test used:%s", unused->str);
+        vk_golden_check_unused(data_dir, NULL);
 }
 
 /* The live labels go into the definition and out through the domain formatter. */
@@ -268,12 +257,11 @@ int main(void) {
                 print_message("built without libselinux or libapparmor: skipped\n");
                 return 77;
         }
-        data_dir = g_build_filename(srcdir, "data", "qemu-security", NULL);
+        vk_golden_init();
+        data_dir = vk_golden_data_dir("qemu-security");
         template_path = g_build_filename(top, "conf", "apparmor", "TEMPLATE.qemu", NULL);
         abstraction_dir =
                 g_build_filename(top, "conf", "apparmor", "abstractions", "virtkit-qemu", NULL);
-        regenerate = g_strcmp0(g_getenv("VK_TEST_REGENERATE"), "1") == 0;
-        used_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
         for (size_t i = 0; i < G_N_ELEMENTS(test_cases); i++)
                 tests[n++] = (struct CMUnitTest){ .name = test_cases[i],
