@@ -45,3 +45,21 @@ static inline const char *vk_strempty(const char *s) {
 static inline bool vk_isempty(const char *s) {
         return !s || !*s;
 }
+
+/*
+ * PREFIX_to_string() and PREFIX_from_string() of an enum whose values 0..max-1 are named by
+ * the strings that follow, in order: to_string() gives NULL out of range, from_string() gives
+ * (Type) -EINVAL (the enum's _INVALID) for an unknown string or NULL.
+ */
+#define VK_ENUM_STRING_IMPL(prefix, Type, max, ...)                                                \
+        static const char *const prefix##_table[] = { __VA_ARGS__ };                               \
+        G_STATIC_ASSERT(G_N_ELEMENTS(prefix##_table) == (max));                                    \
+        const char *prefix##_to_string(Type v) {                                                   \
+                return (int) v >= 0 && (int) v < (int) (max) ? prefix##_table[v] : NULL;           \
+        }                                                                                          \
+        Type prefix##_from_string(const char *s) {                                                 \
+                for (int i = 0; s && i < (int) (max); i++)                                         \
+                        if (g_str_equal(prefix##_table[i], s))                                     \
+                                return (Type) i;                                                   \
+                return (Type) -EINVAL;                                                             \
+        }

@@ -25,14 +25,22 @@
  * DeviceAllow= per device, CollectMode=inactive-or-failed. The scope goes away by itself
  * when its last process ends: nothing to undo after QEMU is gone.
  *
- * Calls go over a system bus connection of our own, opened when first needed and attached
- * to the caller's loop (the daemon's D-Bus connection may be a private test bus).
+ * Calls go over a system bus connection of our own, held by the caller's VkScopeManager
+ * (one per driver instance), opened when first needed and attached to the caller's loop (the
+ * daemon's D-Bus connection may be a private test bus). Each operation holds a reference on
+ * the connection it started on.
  */
 
 #define MACHINE_NAME_MAX 64
 
+struct VkScopeManager {
+        unsigned n_ref;
+        sd_bus *bus; /* opened by the first vk_scope_create(); NULL until then */
+};
+
 struct VkScopeOp {
         sd_event *event;
+        sd_bus *bus; /* a reference */
         char *machine_name;
         char *unit;
         char *service;
@@ -51,8 +59,6 @@ struct VkScopeOp {
         VkScopeFunc callback;
         void *userdata;
 };
-
-static sd_bus *scope_bus;
 
 /* True when systemd is the init system (then scopes are how processes get their cgroups). */
 bool vk_scope_systemd_booted(void) {
@@ -91,32 +97,55 @@ char *vk_scope_unit_name(const char *machine_name) {
         return g_string_free(g_steal_pointer(&s), false);
 }
 
-/* Drop the shared system bus connection (daemon exit; tests). */
-void vk_scope_bus_release(void) {
-        if (!scope_bus)
-                return;
-        (void) sd_bus_detach_event(scope_bus);
-        scope_bus = sd_bus_flush_close_unref(scope_bus);
+/* A manager without a bus connection yet: it opens one when first needed. */
+VkScopeManager *vk_scope_manager_new(void) {
+        VkScopeManager *m = g_new0(VkScopeManager, 1);
+
+        m->n_ref = 1;
+        return m;
 }
 
-static int scope_get_bus(sd_event *e, sd_bus **ret, VkError *reterr) {
+/* Take a reference on @m; returns @m. */
+VkScopeManager *vk_scope_manager_ref(VkScopeManager *m) {
+        assert(m);
+        m->n_ref++;
+        return m;
+}
+
+static void scope_manager_close_bus(VkScopeManager *m) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_detach_event(m->bus);
+        m->bus = sd_bus_flush_close_unref(m->bus);
+}
+
+/* Drop a reference; the last one closes the system bus connection. Takes NULL. Returns NULL. */
+VkScopeManager *vk_scope_manager_unref(VkScopeManager *m) {
+        if (!m || --m->n_ref > 0)
+                return NULL;
+        scope_manager_close_bus(m);
+        g_free(m);
+        return NULL;
+}
+
+static int scope_manager_get_bus(VkScopeManager *m, sd_event *e, sd_bus **ret, VkError *reterr) {
         int r;
 
-        if (scope_bus && sd_bus_is_open(scope_bus) > 0 && sd_bus_get_event(scope_bus) == e) {
-                *ret = scope_bus;
+        if (m->bus && sd_bus_is_open(m->bus) > 0 && sd_bus_get_event(m->bus) == e) {
+                *ret = m->bus;
                 return 0;
         }
-        vk_scope_bus_release();
-        r = sd_bus_open_system(&scope_bus);
+        scope_manager_close_bus(m);
+        r = sd_bus_open_system(&m->bus);
         if (r >= 0)
-                r = sd_bus_attach_event(scope_bus, e, SD_EVENT_PRIORITY_NORMAL);
+                r = sd_bus_attach_event(m->bus, e, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                vk_scope_bus_release();
+                scope_manager_close_bus(m);
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
                                     "cannot reach the system bus for the VM's scope: %s",
                                     g_strerror(-r));
         }
-        *ret = scope_bus;
+        *ret = m->bus;
         return 0;
 }
 
@@ -126,6 +155,7 @@ VkScopeOp *vk_scope_op_free(VkScopeOp *op) {
                 return NULL;
         sd_bus_slot_unref(op->call);
         sd_bus_slot_unref(op->match);
+        sd_bus_unref(op->bus);
         sd_event_unref(op->event);
         vk_error_done(&op->error);
         g_free(op->machine_name);
@@ -240,7 +270,7 @@ static int scope_on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error 
                  * try again (whatever the reset answered) */
                 op->retried = true;
                 vk_log_info("Scope '%s' exists from an earlier run: resetting it", op->unit);
-                r = sd_bus_call_method_async(scope_bus, &op->call, "org.freedesktop.systemd1",
+                r = sd_bus_call_method_async(op->bus, &op->call, "org.freedesktop.systemd1",
                                              "/org/freedesktop/systemd1",
                                              "org.freedesktop.systemd1.Manager", "ResetFailedUnit",
                                              scope_on_reset, op, "s", op->unit);
@@ -261,7 +291,7 @@ static int scope_call_systemd(VkScopeOp *op, VkError *reterr) {
         op->via_systemd1 = true;
         if (!op->match) {
                 /* before the call: the job may end before its reply is read */
-                r = sd_bus_match_signal_async(scope_bus, &op->match, "org.freedesktop.systemd1",
+                r = sd_bus_match_signal_async(op->bus, &op->match, "org.freedesktop.systemd1",
                                               "/org/freedesktop/systemd1",
                                               "org.freedesktop.systemd1.Manager", "JobRemoved",
                                               scope_on_job_removed, NULL, op);
@@ -269,7 +299,7 @@ static int scope_call_systemd(VkScopeOp *op, VkError *reterr) {
                         return vk_error_set_errno(reterr, r, "Failed to watch systemd jobs");
         }
         r = sd_bus_message_new_method_call(
-                scope_bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                op->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                 "org.freedesktop.systemd1.Manager", "StartTransientUnit");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", op->unit, "fail");
@@ -282,7 +312,7 @@ static int scope_call_systemd(VkScopeOp *op, VkError *reterr) {
         if (r >= 0)
                 r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r >= 0)
-                r = sd_bus_call_async(scope_bus, &op->call, m, scope_on_start_reply, op, 0);
+                r = sd_bus_call_async(op->bus, &op->call, m, scope_on_start_reply, op, 0);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to ask systemd for scope '%s'",
                                           op->unit);
@@ -326,7 +356,7 @@ static int scope_on_machine_reply(sd_bus_message *m, void *userdata, sd_bus_erro
                 op->retried = true;
                 vk_log_info("Machine '%s' is registered from an earlier run: terminating it",
                             op->machine_name);
-                r = sd_bus_call_method_async(scope_bus, &op->call, "org.freedesktop.machine1",
+                r = sd_bus_call_method_async(op->bus, &op->call, "org.freedesktop.machine1",
                                              "/org/freedesktop/machine1",
                                              "org.freedesktop.machine1.Manager", "TerminateMachine",
                                              scope_on_terminated, op, "s", op->machine_name);
@@ -353,7 +383,7 @@ static int scope_call_machined(VkScopeOp *op, VkError *reterr) {
         int r;
 
         r = sd_bus_message_new_method_call(
-                scope_bus, &m, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                op->bus, &m, "org.freedesktop.machine1", "/org/freedesktop/machine1",
                 "org.freedesktop.machine1.Manager", "CreateMachineWithNetwork");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", op->machine_name);
@@ -369,7 +399,7 @@ static int scope_call_machined(VkScopeOp *op, VkError *reterr) {
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
-                r = sd_bus_call_async(scope_bus, &op->call, m, scope_on_machine_reply, op, 0);
+                r = sd_bus_call_async(op->bus, &op->call, m, scope_on_machine_reply, op, 0);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to ask systemd-machined for '%s'",
                                           op->machine_name);
@@ -377,24 +407,26 @@ static int scope_call_machined(VkScopeOp *op, VkError *reterr) {
 }
 
 /*
- * Put @spec->leader into a new scope (see the top of this file). @callback runs once from
+ * Put @spec->leader into a new scope (see the top of this file), over @m's system bus
+ * connection on loop @e. @callback runs once from
  * the loop with the unit name, or an error naming the scope and what systemd said; freeing
  * *@ret first cancels it (the leader may then still end up in the scope, which goes away
  * with it). Fails at once only when the system bus cannot be reached.
  */
-int vk_scope_create(sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback, void *userdata,
-                    VkScopeOp **ret, VkError *reterr) {
+int vk_scope_create(VkScopeManager *m, sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback,
+                    void *userdata, VkScopeOp **ret, VkError *reterr) {
         g_autoptr(VkScopeOp) op = NULL;
-        sd_bus *bus;
+        sd_bus *bus = NULL;
         int r;
 
-        assert(e && spec && spec->machine_name && spec->leader > 0 && callback && ret);
+        assert(m && e && spec && spec->machine_name && spec->leader > 0 && callback && ret);
 
-        r = scope_get_bus(e, &bus, reterr);
+        r = scope_manager_get_bus(m, e, &bus, reterr);
         if (r < 0)
                 return r;
         op = g_new0(VkScopeOp, 1);
         op->event = sd_event_ref(e);
+        op->bus = sd_bus_ref(bus);
         op->machine_name = g_strdup(spec->machine_name);
         op->unit = vk_scope_unit_name(spec->machine_name);
         op->service = g_strdup(spec->service ? spec->service : "virtkit");

@@ -29,6 +29,9 @@ typedef struct VkScopeSpec {
 
 typedef struct VkScopeOp VkScopeOp;
 
+/* Owns the system bus connection scopes are asked for on; one per driver instance. */
+typedef struct VkScopeManager VkScopeManager;
+
 /*
  * The outcome of vk_scope_create(): @unit is the scope's name and @via "systemd-machined" or
  * "systemd", or @error says why there is none. Runs once, from the loop.
@@ -39,9 +42,12 @@ typedef void (*VkScopeFunc)(VkScopeOp *op, const char *unit, const char *via, co
 bool vk_scope_systemd_booted(void);
 char *vk_scope_machine_name(const char *prefix, int id, const char *name);
 char *vk_scope_unit_name(const char *machine_name);
-int vk_scope_create(sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback, void *userdata,
-                    VkScopeOp **ret, VkError *reterr);
+VkScopeManager *vk_scope_manager_new(void);
+VkScopeManager *vk_scope_manager_ref(VkScopeManager *m);
+VkScopeManager *vk_scope_manager_unref(VkScopeManager *m);
+int vk_scope_create(VkScopeManager *m, sd_event *e, const VkScopeSpec *spec, VkScopeFunc callback,
+                    void *userdata, VkScopeOp **ret, VkError *reterr);
 VkScopeOp *vk_scope_op_free(VkScopeOp *op);
-void vk_scope_bus_release(void);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkScopeManager, vk_scope_manager_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkScopeOp, vk_scope_op_free)

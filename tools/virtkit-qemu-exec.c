@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "security-manager.h"
+#include "security-exec.h"
 
 /*
  * virtkit-qemud spawns QEMU through this helper when the exec parameters need more than a

@@ -127,7 +127,7 @@ static int cgroup_place_scope(VkQemuCgroup *cg, sd_event *e, const VkQemuCgroupS
                 devices[i] = (VkScopeDevice){ spec->rules[i].path, spec->rules[i].perms };
         /* pty chardevs and the serial console */
         devices[spec->n_rules] = (VkScopeDevice){ "char-pts", "rw" };
-        return vk_scope_create(e, &s, cgroup_on_scope, cg, &cg->op, reterr);
+        return vk_scope_create(spec->scopes, e, &s, cgroup_on_scope, cg, &cg->op, reterr);
 }
 
 static int cgroup_place_direct(VkQemuCgroup *cg, const VkQemuCgroupSpec *spec, const char *machine,
@@ -170,8 +170,8 @@ int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroup
         g_autofree char *machine = NULL;
         int r;
 
-        assert(e && spec && spec->machine_prefix && spec->name && spec->leader > 0 && callback &&
-               ret);
+        assert(e && spec && spec->machine_prefix && spec->scopes && spec->name &&
+               spec->leader > 0 && callback && ret);
 
         cg->callback = callback;
         cg->userdata = userdata;

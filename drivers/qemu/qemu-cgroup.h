@@ -6,7 +6,8 @@
 #include <systemd/sd-event.h>
 
 #include "error.h"
-#include "security-manager.h"
+#include "scope.h"
+#include "security-cgroup.h"
 
 typedef struct VkQemuCgroup VkQemuCgroup;
 
@@ -15,11 +16,12 @@ typedef void (*VkQemuCgroupFunc)(VkQemuCgroup *cg, const VkError *error, void *u
 
 typedef struct VkQemuCgroupSpec {
         const char *machine_prefix; /* "qemu", or "qemu-<hash>" for an embedded root */
+        VkScopeManager *scopes;     /* the instance's connection to systemd for scopes */
         int id;
         const char *name;
         const uint8_t *uuid; /* 16 bytes */
         pid_t leader;
-        const VkSecurityDeviceRule *rules; /* the device ACL: vk_security_device_acl() */
+        const VkSecurityDeviceRule *rules; /* the device ACL: vk_qemu_security_device_acl() */
         size_t n_rules;
 } VkQemuCgroupSpec;
 

@@ -56,6 +56,7 @@ struct VkQemuDriver {
         VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
         char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
         VkQemuPorts *ports;          /* ports its QEMUs got for autoport graphics */
+        VkScopeManager *scopes;      /* asks systemd for QEMU's scopes, with machine_prefix */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe */
@@ -263,17 +264,7 @@ static StringOp *string_op_new(VkQemuDriverDoneFunc done, void *userdata) {
  * then DAC), led by libvirt's "none" model when the stack has no MAC driver. Fills at most 3.
  */
 static size_t driver_secmodels(VkQemuDriver *drv, VkQemuSecModel ret[static 3]) {
-        const VkQemuSecModel *stack = NULL;
-        size_t n = 0, k = 0;
-
-        if (!drv->security)
-                return 0;
-        (void) vk_security_manager_get_secmodels(drv->security, &stack, &n);
-        if (!vk_security_manager_mac_model(drv->security))
-                ret[k++] = (VkQemuSecModel){ .model = "none", .doi = "0" };
-        for (size_t i = 0; i < n && k < 3; i++)
-                ret[k++] = stack[i];
-        return k;
+        return drv->security ? vk_qemu_security_secmodels(drv->security, ret) : 0;
 }
 
 static void on_caps_for_capabilities(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
@@ -901,6 +892,7 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         opts.security = drv->security;
         opts.machine_prefix = drv->machine_prefix;
         opts.ports = drv->ports;
+        opts.scopes = drv->scopes;
         if (sd->secrets) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
@@ -1360,9 +1352,11 @@ static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
         bool privileged = drv->kind != VK_INSTANCE_SESSION && geteuid() == 0;
 
         /* and each QEMU gets a cgroup with its device ACL (a machine scope under systemd) */
-        if (privileged)
+        if (privileged) {
                 drv->machine_prefix = vk_qemu_cgroup_machine_prefix(drv->paths->root);
-        return vk_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
+                drv->scopes = vk_scope_manager_new();
+        }
+        return vk_qemu_security_manager_new(drv->cfg, privileged, NULL, &drv->security, reterr);
 }
 
 /*
@@ -1493,7 +1487,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         g_free(drv->machine_prefix);
         vk_qemu_ports_unref(drv->ports);
         /* the system bus connection VM scopes were asked for on (attached to our loop) */
-        vk_scope_bus_release();
+        vk_scope_manager_unref(drv->scopes);
         vk_qemu_config_free(drv->cfg);
         sd_event_unref(drv->event);
         g_free(drv);

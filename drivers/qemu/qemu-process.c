@@ -139,6 +139,7 @@ static void process_unref(VkQemuProcess *p) {
         vk_close_fdp(&p->log_fd);
         vk_close_fdp(&p->go_fd);
         g_free(p->machine_prefix);
+        vk_scope_manager_unref(p->scopes);
         g_free(p->cgroup_via);
         g_free(p->cgroup_name);
         vk_security_device_rules_free(p->acl, p->n_acl);
@@ -695,10 +696,10 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
 
         if (!p->security)
                 return 0;
-        r = vk_security_manager_prepare(p->security, live, &state, reterr);
+        r = vk_qemu_security_prepare(p->security, live, &state, reterr);
         if (r < 0)
                 return r;
-        r = vk_security_manager_label_files(p->security, state, live, extra, reterr);
+        r = vk_qemu_security_label_domain(p->security, state, live, extra, reterr);
         if (r < 0)
                 return r;
         /* from here on the state holds labels: process_remove_files() gives them back */
@@ -706,7 +707,7 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         r = vk_security_manager_exec_params(p->security, p->security_state, ret_params, reterr);
         if (r < 0)
                 return r;
-        return vk_security_manager_set_live_seclabels(p->security_state, live);
+        return vk_qemu_security_set_live_seclabels(p->security_state, live);
 }
 
 /*
@@ -805,6 +806,7 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         if (p->machine_prefix) {
                 VkQemuCgroupSpec spec = {
                         .machine_prefix = p->machine_prefix,
+                        .scopes = p->scopes,
                         .id = p->id,
                         .name = p->name,
                         .uuid = p->uuid.bytes,
@@ -885,6 +887,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->log_fd = -1;
         p->go_fd = -1;
         p->machine_prefix = g_strdup(opts->machine_prefix);
+        p->scopes = opts->scopes ? vk_scope_manager_ref(opts->scopes) : NULL;
         p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
         p->private_dir = vk_qemu_process_private_dir(opts->run_dir, live->id, live->name);
         p->monitor_path = g_build_filename(p->private_dir, "monitor.sock", NULL);
@@ -899,7 +902,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         if (r < 0)
                 return r;
         if (p->machine_prefix) {
-                r = vk_security_device_acl(opts->cfg, live, &p->acl, &p->n_acl, reterr);
+                r = vk_qemu_security_device_acl(opts->cfg, live, &p->acl, &p->n_acl, reterr);
                 if (r < 0)
                         return r;
         }

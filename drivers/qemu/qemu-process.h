@@ -19,7 +19,7 @@
 #include "qemu-domain-def.h"
 #include "qemu-ports.h"
 #include "qemu-qmp.h"
-#include "security-manager.h"
+#include "qemu-security.h"
 
 typedef struct VkQemuProcess VkQemuProcess;
 
@@ -47,11 +47,13 @@ typedef struct VkQemuProcessOptions {
         size_t n_secrets;
         VkSecurityManager *security; /* the stack labelling and confining QEMU; NULL: none */
         /* Put QEMU in a cgroup of its own with the device ACL, named after this machine
-         * prefix (qemu-cgroup.c); NULL: QEMU stays in the daemon's cgroup. */
+         * prefix (qemu-cgroup.c), asking systemd through @scopes; NULL: QEMU stays in the
+         * daemon's cgroup. */
         const char *machine_prefix;
         /* the driver's reserved ports, where autoport graphics get theirs (a reference is
          * kept until the process is gone); required */
         VkQemuPorts *ports;
+        VkScopeManager *scopes;
 } VkQemuProcessOptions;
 
 /* What the driver reads; the process owns every pointer. */
@@ -102,6 +104,7 @@ struct VkQemuProcess {
         int log_fd;
         VkSecurityOp *aa_op;       /* the profile load in progress */
         char *machine_prefix;      /* NULL: no cgroup of its own */
+        VkScopeManager *scopes;    /* a reference, with machine_prefix */
         VkSecurityDeviceRule *acl; /* its device ACL */
         size_t n_acl;
         VkQemuCgroup *cgroup; /* the placement in progress */

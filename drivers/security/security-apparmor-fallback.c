@@ -20,13 +20,14 @@ int vk_apparmor_change_onexec(const char *profile) {
         return profile ? -EOPNOTSUPP : 0;
 }
 
-static int apparmor_unsupported(VkSecurityManager *m, VkSecurityState *s, const VkDomainDef *def,
-                                const VkSeclabel *label, VkError *reterr) {
+static int apparmor_unsupported(VkSecurityManager *m, VkSecurityState *s,
+                                const VkSecurityDomain *dom, const VkSecurityLabelRequest *label,
+                                VkError *reterr) {
         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                             "virtkit was built without AppArmor support");
 }
 
 const VkSecurityDriver vk_security_driver_apparmor = {
-        .model = VK_SECLABEL_MODEL_APPARMOR,
+        .model = VK_SECURITY_MODEL_APPARMOR,
         .prepare = apparmor_unsupported,
 };

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-apparmor-profile.c: per-VM AppArmor profiles: rules, validation, rendering */
+/* security-apparmor-profile.c: per-VM AppArmor profiles: rules, rendering, load and unload */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "child.h"
 #include "macro.h"
 #include "security-apparmor-profile.h"
+#include "security-internal.h"
 
 /*
  * What a generated profile may never grant, whatever the domain XML says: the policy itself,
@@ -204,4 +208,153 @@ int vk_apparmor_render_profile(const char *template_text, const char *profile_na
         files = g_strconcat("virtkit/", profile_name, ".files", NULL);
         *ret_profile = g_strjoinv(files, b);
         return 0;
+}
+
+/* ---- loading and unloading through virtkit-aa-helper ----------------------------------- */
+
+struct VkSecurityOp {
+        VkSecurityState *state; /* borrowed: the caller keeps it alive while the op runs */
+        bool load;
+        sd_event_source *defer;
+        VkChild *child;
+        VkSecurityOpFunc callback;
+        void *userdata;
+};
+
+/* Cancel @op (its callback is not called) and free it. Takes NULL. Returns NULL. */
+VkSecurityOp *vk_security_op_free(VkSecurityOp *op) {
+        if (!op)
+                return NULL;
+        sd_event_source_disable_unref(op->defer);
+        vk_child_free(op->child);
+        g_free(op);
+        return NULL;
+}
+
+/* The rules of @state's generated profile, one "PERMS PATH" a line. Caller frees. */
+int vk_security_manager_apparmor_rules(const VkSecurityState *state, char **ret_rules) {
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        assert(state);
+        assert(ret_rules);
+        for (size_t i = 0; i < state->aa_rules->len; i++)
+                g_string_append_printf(out, "%s\n", (const char *) state->aa_rules->pdata[i]);
+        *ret_rules = g_string_free(g_steal_pointer(&out), false);
+        return 0;
+}
+
+/* The AppArmor profile QEMU runs in, or NULL (unconfined or no AppArmor). Owned by @state. */
+const char *vk_security_state_apparmor_profile(const VkSecurityState *state) {
+        assert(state);
+        return state->aa_type == VK_SECURITY_LABEL_NONE ? NULL : state->aa_profile;
+}
+
+static int op_defer_done(sd_event_source *s, void *userdata) {
+        VkSecurityOp *op = userdata;
+
+        op->defer = sd_event_source_disable_unref(op->defer);
+        op->callback(op, 0, NULL, op->userdata);
+        return 0;
+}
+
+static void op_child_done(VkChild *child, const VkChildExit *exit, void *userdata) {
+        VkSecurityOp *op = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+        int r = 0;
+
+        if (exit->code != CLD_EXITED || exit->status != 0) {
+                size_t n = 0;
+                const char *err = vk_child_get_output(child, VK_CHILD_STDERR, &n);
+                g_autofree char *text = g_strstrip(g_strndup(err ? err : "", n));
+
+                r = vk_error_set(&error, VK_ERROR_OPERATION_FAILED, -EIO,
+                                 "virtkit-aa-helper failed to %s profile '%s'%s%s",
+                                 op->load ? "load" : "remove", op->state->aa_profile,
+                                 *text ? ": " : "", text);
+        } else
+                op->state->aa_loaded = op->load;
+        op->callback(op, r, r < 0 ? &error : NULL, op->userdata);
+}
+
+static int profile_op(VkSecurityManager *m, VkSecurityState *s, bool load, sd_event *e,
+                      VkSecurityOpFunc callback, void *userdata, VkSecurityOp **ret_op,
+                      VkError *reterr) {
+        g_autoptr(VkSecurityOp) op = NULL;
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *rules = NULL;
+        char uuid[VK_UUID_STRING_MAX];
+        vk_autofd memfd = -1;
+        VkChildOptions opts = { .flags = VK_CHILD_CAPTURE_STDERR,
+                                .timeout_usec = 60ULL * 1000 * 1000 };
+        VkChildFd fd3;
+        int r;
+
+        assert(m && s && e && callback && ret_op);
+
+        op = g_new0(VkSecurityOp, 1);
+        op->state = s;
+        op->load = load;
+        op->callback = callback;
+        op->userdata = userdata;
+
+        if (!s->aa_generate || (!load && !s->aa_loaded)) {
+                /* nothing to run: complete from the loop, never from inside this call */
+                r = sd_event_add_defer(e, &op->defer, op_defer_done, op);
+                if (r < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, r, "cannot queue: %s",
+                                            g_strerror(-r));
+                *ret_op = g_steal_pointer(&op);
+                return 0;
+        }
+
+        g_ptr_array_add(argv, m->aa_helper);
+        g_ptr_array_add(argv, load ? "load" : "remove");
+        g_ptr_array_add(argv, "--uuid");
+        g_ptr_array_add(argv, (char *) vk_uuid_format(&s->uuid, uuid));
+        if (load) {
+                (void) vk_security_manager_apparmor_rules(s, &rules);
+                memfd = memfd_create("virtkit-aa-rules", MFD_CLOEXEC);
+                if (memfd < 0 || write(memfd, rules, strlen(rules)) != (ssize_t) strlen(rules) ||
+                    lseek(memfd, 0, SEEK_SET) < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, -errno,
+                                            "cannot pass the AppArmor rules: %s",
+                                            g_strerror(errno));
+                g_ptr_array_add(argv, "--rules-fd");
+                g_ptr_array_add(argv, "3");
+                fd3 = (VkChildFd){ .fd = memfd, .target = 3 };
+                opts.fds = &fd3;
+                opts.n_fds = 1;
+        }
+        for (size_t i = 0; m->aa_helper_args[i]; i++)
+                g_ptr_array_add(argv, m->aa_helper_args[i]);
+        g_ptr_array_add(argv, NULL);
+
+        r = vk_child_spawn(e, (const char *const *) argv->pdata, &opts, op_child_done, op,
+                           &op->child, reterr);
+        if (r < 0)
+                return r;
+        *ret_op = g_steal_pointer(&op);
+        return 0;
+}
+
+/*
+ * Write and load (or reload, after a disk change) the domain's generated AppArmor profile
+ * through virtkit-aa-helper, a child on loop @e. @callback runs once, from the loop, with
+ * r = 0 or a negative errno and an error; freeing *ret_op first cancels it. Without a
+ * generated profile (no AppArmor, static or none label) it completes at once with 0.
+ */
+int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                     VkSecurityOpFunc callback, void *userdata,
+                                     VkSecurityOp **ret_op, VkError *reterr) {
+        return profile_op(mgr, state, true, e, callback, userdata, ret_op, reterr);
+}
+
+/*
+ * Unload and delete the domain's generated profile (virtkit-aa-helper remove), like
+ * vk_security_manager_load_profile(). Completes at once with 0 when none was loaded.
+ */
+int vk_security_manager_unload_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
+                                       VkSecurityOpFunc callback, void *userdata,
+                                       VkSecurityOp **ret_op, VkError *reterr) {
+        return profile_op(mgr, state, false, e, callback, userdata, ret_op, reterr);
 }

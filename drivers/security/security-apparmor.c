@@ -63,13 +63,14 @@ static void apparmor_add_rule(VkSecurityState *s, const char *perms, const char 
         g_ptr_array_add(s->aa_rules, g_steal_pointer(&line));
 }
 
-static int apparmor_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDomainDef *def,
-                            const VkSeclabel *label, VkError *reterr) {
-        s->aa_type = label ? label->type
-                           : (m->default_confined ? VK_SECLABEL_DYNAMIC : VK_SECLABEL_NONE);
-        if (s->aa_type == VK_SECLABEL_NONE)
+static int apparmor_prepare(VkSecurityManager *m, VkSecurityState *s, const VkSecurityDomain *dom,
+                            const VkSecurityLabelRequest *label, VkError *reterr) {
+        s->aa_type =
+                label ? label->type
+                      : (m->default_confined ? VK_SECURITY_LABEL_DYNAMIC : VK_SECURITY_LABEL_NONE);
+        if (s->aa_type == VK_SECURITY_LABEL_NONE)
                 return 0;
-        if (s->aa_type == VK_SECLABEL_STATIC) {
+        if (s->aa_type == VK_SECURITY_LABEL_STATIC) {
                 if (vk_apparmor_profile_name_check(label->label) < 0)
                         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                             "<seclabel model='apparmor'>: invalid profile name "
@@ -78,7 +79,7 @@ static int apparmor_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDo
                 s->aa_profile = g_strdup(label->label);
                 return 0;
         }
-        s->aa_profile = vk_apparmor_profile_name(&def->uuid);
+        s->aa_profile = vk_apparmor_profile_name(&dom->uuid);
         s->aa_generate = true;
         if (!s->tcg)
                 apparmor_add_rule(s, "rw", "/dev/kvm");
@@ -123,7 +124,7 @@ static int apparmor_label(VkSecurityManager *m, VkSecurityState *s, const VkSecu
 }
 
 const VkSecurityDriver vk_security_driver_apparmor = {
-        .model = VK_SECLABEL_MODEL_APPARMOR,
+        .model = VK_SECURITY_MODEL_APPARMOR,
         .prepare = apparmor_prepare,
         .label = apparmor_label,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-cgroup.c: a VM's device ACL on a cgroup (BPF device program, or v1 "devices") */
+/* security-cgroup.c: a VM's device ACL: its rules, and on a cgroup (BPF program or v1 "devices") */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -628,4 +628,64 @@ VkSecurityCgroup *vk_security_cgroup_free(VkSecurityCgroup *cg) {
         g_free(cg->v1_path);
         g_free(cg);
         return NULL;
+}
+
+/* ---- the device ACL --------------------------------------------------------------------- */
+
+static void acl_add(GArray *rules, const char *path, const char *perms) {
+        for (size_t i = 0; i < rules->len; i++) {
+                VkSecurityDeviceRule *r = &g_array_index(rules, VkSecurityDeviceRule, i);
+                if (g_str_equal(r->path, path)) {
+                        if (g_str_equal(perms, "rw"))
+                                r->perms = "rw";
+                        return;
+                }
+        }
+        g_array_append_val(rules, ((VkSecurityDeviceRule){ g_strdup(path), perms }));
+}
+
+/*
+ * The device ACL of a VM's scope (DeviceAllow= entries, DevicePolicy=closed): the instance's
+ * list @acl (NULL-terminated; may be NULL), then each of @devices with a path, "r" when
+ * readonly, else "rw". A path listed twice gets one entry with the wider access. A pure function of
+ * its inputs. Caller frees with vk_security_device_rules_free(). Returns 0, or -EINVAL for a
+ * relative device path.
+ */
+int vk_security_device_acl(const char *const *acl, const VkSecurityResource *devices,
+                           size_t n_devices, VkSecurityDeviceRule **ret_rules, size_t *ret_n,
+                           VkError *reterr) {
+        g_autoptr(GArray) rules = g_array_new(false, true, sizeof(VkSecurityDeviceRule));
+        size_t n;
+
+        assert(devices || n_devices == 0);
+        assert(ret_rules);
+        assert(ret_n);
+
+        for (size_t i = 0; acl && acl[i]; i++)
+                acl_add(rules, acl[i], "rw");
+        for (size_t i = 0; i < n_devices; i++)
+                if (devices[i].path)
+                        acl_add(rules, devices[i].path, devices[i].readonly ? "r" : "rw");
+
+        for (size_t i = 0; i < rules->len; i++) {
+                const char *path = g_array_index(rules, VkSecurityDeviceRule, i).path;
+                if (path[0] != '/') {
+                        int r = vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                             "device ACL entry '%s' is not an absolute path", path);
+                        for (size_t j = 0; j < rules->len; j++)
+                                g_free(g_array_index(rules, VkSecurityDeviceRule, j).path);
+                        return r;
+                }
+        }
+        n = rules->len;
+        *ret_rules = (VkSecurityDeviceRule *) g_array_free(g_steal_pointer(&rules), false);
+        *ret_n = n;
+        return 0;
+}
+
+/* Free an array from vk_security_device_acl(). */
+void vk_security_device_rules_free(VkSecurityDeviceRule *rules, size_t n) {
+        for (size_t i = 0; rules && i < n; i++)
+                g_free(rules[i].path);
+        g_free(rules);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-cgroup.h: the device ACL of a VM without systemd, on the cgroup directly */
+/* security-cgroup.h: a VM's device ACL, and on the cgroup directly when systemd is absent */
 #pragma once
 
 #include <stddef.h>
@@ -29,6 +29,17 @@
  * so the ACL holds whichever check applies. Every ACL also allows "c 136:* rw" (the pts),
  * as libvirt's does.
  */
+
+/* One DeviceAllow= entry for the VM's scope: "PATH PERMS". */
+typedef struct VkSecurityDeviceRule {
+        char *path;
+        const char *perms; /* "rw" or "r" */
+} VkSecurityDeviceRule;
+
+int vk_security_device_acl(const char *const *acl, const VkSecurityResource *devices,
+                           size_t n_devices, VkSecurityDeviceRule **ret_rules, size_t *ret_n,
+                           VkError *reterr);
+void vk_security_device_rules_free(VkSecurityDeviceRule *rules, size_t n);
 
 typedef struct VkSecurityCgroup VkSecurityCgroup;
 

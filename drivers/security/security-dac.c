@@ -29,8 +29,8 @@
 
 #define DAC_ID_MAX ((uint64_t) UINT32_MAX - 1) /* (uid_t) -1 means "unchanged" to chown() */
 
-static const char *remember_xattr_name(VkSeclabelModel model) {
-        return model == VK_SECLABEL_MODEL_DAC ? "trusted.virtkit.dac" : "trusted.virtkit.selinux";
+static const char *remember_xattr_name(VkSecurityModel model) {
+        return model == VK_SECURITY_MODEL_DAC ? "trusted.virtkit.dac" : "trusted.virtkit.selinux";
 }
 
 static int dac_parse_id(const char *s, uint32_t *ret) {
@@ -166,7 +166,7 @@ int vk_security_dac_user_groups(uid_t uid, gid_t gid, gid_t **ret_groups, size_t
         return 0;
 }
 
-static int remember_read(const char *path, VkSeclabelModel model, unsigned *ret_ref,
+static int remember_read(const char *path, VkSecurityModel model, unsigned *ret_ref,
                          char **ret_orig) {
         char buf[VK_SECURITY_XATTR_MAX + 1];
         unsigned long ref;
@@ -186,7 +186,7 @@ static int remember_read(const char *path, VkSeclabelModel model, unsigned *ret_
         return 0;
 }
 
-static int remember_write(const char *path, VkSeclabelModel model, unsigned ref, const char *orig) {
+static int remember_write(const char *path, VkSecurityModel model, unsigned ref, const char *orig) {
         g_autofree char *value = g_strdup_printf("%u %s", ref, orig);
 
         if (strlen(value) > VK_SECURITY_XATTR_MAX)
@@ -206,7 +206,7 @@ bool security_can_remember(const VkSecurityManager *m) {
  * *ret_orig is the original (caller frees) and the new count is returned (>= 1). -ENOTSUP or
  * -EOPNOTSUPP: the filesystem has no xattrs (the caller keeps the original in the state only).
  */
-int security_remember_ref(const char *path, VkSeclabelModel model, const char *current,
+int security_remember_ref(const char *path, VkSecurityModel model, const char *current,
                           char **ret_orig) {
         g_autofree char *orig = NULL;
         unsigned ref = 0;
@@ -234,7 +234,7 @@ int security_remember_ref(const char *path, VkSeclabelModel model, const char *c
  * the xattr is gone and *ret_orig is the original to restore (caller frees); > 0 means others
  * still use the file (*ret_orig set too). -ENODATA: no xattr (never remembered, or lost).
  */
-int security_remember_unref(const char *path, VkSeclabelModel model, char **ret_orig) {
+int security_remember_unref(const char *path, VkSecurityModel model, char **ret_orig) {
         g_autofree char *orig = NULL;
         unsigned ref;
         int r;
@@ -252,16 +252,16 @@ int security_remember_unref(const char *path, VkSeclabelModel model, char **ret_
         return (int) MIN(ref - 1, (unsigned) INT_MAX);
 }
 
-static int dac_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDomainDef *def,
-                       const VkSeclabel *label, VkError *reterr) {
+static int dac_prepare(VkSecurityManager *m, VkSecurityState *s, const VkSecurityDomain *dom,
+                       const VkSecurityLabelRequest *label, VkError *reterr) {
         int r;
 
-        s->dac_type = label ? label->type : VK_SECLABEL_DYNAMIC;
+        s->dac_type = label ? label->type : VK_SECURITY_LABEL_DYNAMIC;
         s->uid = m->uid;
         s->gid = m->gid;
         s->dac_relabel = m->privileged && m->dynamic_ownership;
 
-        if (label && label->type == VK_SECLABEL_STATIC) {
+        if (label && label->type == VK_SECURITY_LABEL_STATIC) {
                 if (!m->privileged)
                         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                             "<seclabel model='dac' type='static'>: a session "
@@ -269,8 +269,8 @@ static int dac_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDomainD
                 r = vk_security_dac_parse_label(label->label, &s->uid, &s->gid, reterr);
                 if (r < 0)
                         return r;
-                s->dac_relabel = s->dac_relabel && label->relabel == VK_TRISTATE_YES;
-        } else if (label && label->type == VK_SECLABEL_NONE)
+                s->dac_relabel = s->dac_relabel && label->relabel;
+        } else if (label && label->type == VK_SECURITY_LABEL_NONE)
                 s->dac_relabel = false;
         return 0;
 }
@@ -293,7 +293,7 @@ static int dac_label(VkSecurityManager *m, VkSecurityState *s, const VkSecurityR
 
         if (!s->dac_relabel || !res->relabel)
                 return 0;
-        if (security_records_contain(s, VK_SECLABEL_MODEL_DAC, res->path))
+        if (security_records_contain(s, VK_SECURITY_MODEL_DAC, res->path))
                 return 0;
 
         if (stat(res->path, &st) < 0) {
@@ -306,7 +306,7 @@ static int dac_label(VkSecurityManager *m, VkSecurityState *s, const VkSecurityR
         current = vk_security_dac_format_label(st.st_uid, st.st_gid);
 
         if (security_can_remember(m)) {
-                r = security_remember_ref(res->path, VK_SECLABEL_MODEL_DAC, current, &orig);
+                r = security_remember_ref(res->path, VK_SECURITY_MODEL_DAC, current, &orig);
                 if (r >= 0)
                         remembered = true;
                 else if (r != -ENOTSUP && r != -EOPNOTSUPP)
@@ -327,7 +327,7 @@ static int dac_label(VkSecurityManager *m, VkSecurityState *s, const VkSecurityR
                 g_autofree char *ignored = NULL;
 
                 if (remembered)
-                        (void) security_remember_unref(res->path, VK_SECLABEL_MODEL_DAC, &ignored);
+                        (void) security_remember_unref(res->path, VK_SECURITY_MODEL_DAC, &ignored);
                 return vk_error_set(reterr, VK_ERROR_SYSTEM, e, "cannot give '%s' to %u:%u: %s",
                                     res->path, (unsigned) s->uid, (unsigned) s->gid,
                                     g_strerror(-e));
@@ -337,7 +337,7 @@ static int dac_label(VkSecurityManager *m, VkSecurityState *s, const VkSecurityR
          * (libvirt does the same): we cannot know whether they still use it. */
         if (!remembered && (res->readonly || res->shared))
                 return 0;
-        security_record_add(s, VK_SECLABEL_MODEL_DAC, res->path, orig, remembered);
+        security_record_add(s, VK_SECURITY_MODEL_DAC, res->path, orig, remembered);
         return 0;
 }
 
@@ -350,7 +350,7 @@ static int dac_restore(VkSecurityManager *m, VkSecurityState *s, const VkSecurit
         int r;
 
         if (rec->remembered) {
-                r = security_remember_unref(rec->path, VK_SECLABEL_MODEL_DAC, &orig);
+                r = security_remember_unref(rec->path, VK_SECURITY_MODEL_DAC, &orig);
                 if (r > 0)
                         return 0; /* another running domain still uses it */
                 if (r == 0)
@@ -372,7 +372,7 @@ static int dac_restore(VkSecurityManager *m, VkSecurityState *s, const VkSecurit
 }
 
 const VkSecurityDriver vk_security_driver_dac = {
-        .model = VK_SECLABEL_MODEL_DAC,
+        .model = VK_SECURITY_MODEL_DAC,
         .prepare = dac_prepare,
         .label = dac_label,
         .restore = dac_restore,

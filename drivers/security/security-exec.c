@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-exec.c: exec parameters on the command line of virtkit-qemu-exec */
+/* security-exec.c: what is applied to QEMU at exec, and its command line for virtkit-qemu-exec */
 #include <assert.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "macro.h"
+#include "security-apparmor.h"
+#include "security-caps.h"
+#include "security-dac.h"
 #include "security-exec.h"
-#include "security-manager.h"
+#include "security-internal.h"
+#include "security-selinux.h"
 
 /*
  * common/child.c clones with vfork semantics and has no pre-exec hook, so the parts of the
@@ -20,6 +27,130 @@
  * either: those go through the master key), so argv is a safe channel. The helper keeps the
  * pid, so the pidfd, the status file and the reconnect check see QEMU itself.
  */
+
+/* "keep", "clear" */
+VK_ENUM_STRING_IMPL(vk_security_caps, VkSecurityCaps, _VK_SECURITY_CAPS_MAX, "keep", "clear")
+
+/* Free what @p owns and zero it. */
+void vk_security_exec_params_done(VkSecurityExecParams *p) {
+        if (!p)
+                return;
+        g_free(p->groups);
+        g_free(p->selinux_label);
+        g_free(p->apparmor_profile);
+        *p = (VkSecurityExecParams){};
+}
+
+/*
+ * What the spawner applies to QEMU: credentials (privileged instance only), capabilities
+ * (a non-root QEMU gets none; a root one keeps them unless clear_emulator_capabilities), the
+ * SELinux exec context and the AppArmor profile. Plain data; see
+ * vk_security_exec_params_apply(). On success *ret_params is filled (caller calls _done).
+ */
+int vk_security_manager_exec_params(VkSecurityManager *mgr, const VkSecurityState *state,
+                                    VkSecurityExecParams *ret_params, VkError *reterr) {
+        g_auto(VkSecurityExecParams) p = {};
+
+        assert(mgr);
+        assert(state);
+        assert(ret_params);
+
+        if (mgr->privileged) {
+                p.set_credentials = true;
+                p.uid = state->uid;
+                p.gid = state->gid;
+                if (state->uid == mgr->uid && state->gid == mgr->gid) {
+                        p.groups = g_memdup2(mgr->groups, sizeof(gid_t) * mgr->n_groups);
+                        p.n_groups = mgr->n_groups;
+                } else
+                        (void) vk_security_dac_user_groups(state->uid, state->gid, &p.groups,
+                                                           &p.n_groups);
+                p.caps = state->uid != 0 || mgr->clear_emulator_capabilities
+                                 ? VK_SECURITY_CAPS_CLEAR
+                                 : VK_SECURITY_CAPS_KEEP;
+                if (p.caps == VK_SECURITY_CAPS_CLEAR && !vk_security_caps_supported()) {
+                        if (state->uid == 0)
+                                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                                    "clear_emulator_capabilities needs virtkit "
+                                                    "built with libcap-ng");
+                        p.caps = VK_SECURITY_CAPS_KEEP; /* the uid switch clears them */
+                }
+        }
+        if (state->se_type != VK_SECURITY_LABEL_NONE)
+                p.selinux_label = g_strdup(state->se_label);
+        if (state->aa_type != VK_SECURITY_LABEL_NONE)
+                p.apparmor_profile = g_strdup(state->aa_profile);
+
+        *ret_params = p;
+        p = (VkSecurityExecParams){};
+        return 0;
+}
+
+/*
+ * Copy the credentials of @p into @opts for vk_child_spawn() (VK_CHILD_SET_CREDENTIALS). The
+ * groups pointer is borrowed from @p. Capabilities and LSM labels are not VkChildOptions; see
+ * vk_security_exec_params_apply().
+ */
+void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p, VkChildOptions *opts) {
+        assert(p);
+        assert(opts);
+        if (!p->set_credentials)
+                return;
+        opts->flags |= VK_CHILD_SET_CREDENTIALS;
+        opts->uid = p->uid;
+        opts->gid = p->gid;
+        opts->groups = p->groups;
+        opts->n_groups = p->n_groups;
+}
+
+/*
+ * Apply all of @p to the calling process, which is about to execve() QEMU: bounding set
+ * emptied, supplementary groups, gid, uid, remaining capabilities cleared, SELinux exec
+ * context, AppArmor onexec profile. For a forked child or an exec wrapper only, never the
+ * daemon (it changes the process for good). Not async-signal-safe (libcap-ng, libselinux);
+ * not for vk_child's vfork-style child. Returns 0 or -errno with @reterr naming the step.
+ */
+int vk_security_exec_params_apply(const VkSecurityExecParams *p, VkError *reterr) {
+        int r;
+
+        assert(p);
+
+        if (p->caps == VK_SECURITY_CAPS_CLEAR) {
+                r = vk_security_caps_clear_bounding();
+                if (r < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, r,
+                                            "cannot clear the capability bounding set: %s",
+                                            g_strerror(-r));
+        }
+        if (p->set_credentials) {
+                if (setgroups(p->n_groups, p->groups) < 0 ||
+                    setresgid(p->gid, p->gid, p->gid) < 0 || setresuid(p->uid, p->uid, p->uid) < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, -errno,
+                                            "cannot switch to %u:%u: %s", (unsigned) p->uid,
+                                            (unsigned) p->gid, g_strerror(errno));
+        }
+        if (p->caps == VK_SECURITY_CAPS_CLEAR) {
+                r = vk_security_caps_clear();
+                if (r < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, r,
+                                            "cannot clear capabilities: %s", g_strerror(-r));
+        }
+        if (p->selinux_label) {
+                r = vk_selinux_set_exec_label(p->selinux_label);
+                if (r < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, r,
+                                            "cannot set the SELinux exec context '%s': %s",
+                                            p->selinux_label, g_strerror(-r));
+        }
+        if (p->apparmor_profile) {
+                r = vk_apparmor_change_onexec(p->apparmor_profile);
+                if (r < 0)
+                        return vk_error_set(reterr, VK_ERROR_SYSTEM, r,
+                                            "cannot switch to AppArmor profile '%s' on exec: %s",
+                                            p->apparmor_profile, g_strerror(-r));
+        }
+        return 0;
+}
 
 /* True when @p needs the helper; else vk_child_spawn() can apply it (credentials only). */
 bool vk_security_exec_params_need_helper(const VkSecurityExecParams *p) {

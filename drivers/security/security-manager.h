@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-manager.h: the security stack of the QEMU driver (DAC, caps, SELinux, AppArmor) */
+/* security-manager.h: the stack that confines a VM process: DAC, caps, SELinux, AppArmor */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <glib.h>
 #include <systemd/sd-event.h>
 
-#include "child.h"
 #include "error.h"
-#include "qemu-caps-xml.h"
-#include "qemu-conf.h"
-#include "qemu-domain-def.h"
+#include "security-exec.h"
+#include "uuid.h"
 
 /*
  * The stack (DESIGN.md rule 7). One manager per driver instance; one VkSecurityState per
@@ -26,12 +26,16 @@
  *   3. capabilities: only an exec-time parameter (nothing on disk to undo)
  *
  * libvirt orders its stack the same way (the primary LSM first, DAC nested last). The cgroup
- * device ACL is data for the systemd scope code: vk_security_device_acl().
+ * device ACL is data for the systemd scope code: vk_security_device_acl() (security-cgroup.c).
+ *
+ * The library knows no hypervisor and no domain XML: the caller describes a VM with plain
+ * data (VkSecurityConfig, VkSecurityDomain with its label requests, a list of
+ * VkSecurityResource); drivers/qemu/qemu-security.c builds these from a domain definition.
  *
  * A domain's life with the stack, all on the daemon's loop:
  *
  *   vk_security_manager_prepare()          labels chosen, MCS pair reserved, profile named
- *   vk_security_manager_label_files()      chown + setfilecon, original owners remembered,
+ *   vk_security_manager_label_resources()  chown + setfilecon, original owners remembered,
  *                                          AppArmor rules collected; undone itself on failure
  *   vk_security_manager_load_profile()     async: virtkit-aa-helper writes and loads the
  *                                          per-VM profile (completes at once without AppArmor)
@@ -41,7 +45,7 @@
  *   vk_security_manager_restore()          files back, in reverse; MCS pair released
  *   vk_security_manager_unload_profile()   async: the per-VM profile removed
  *
- * A start that fails after label_files() calls restore() (and unload_profile() if the load
+ * A start that fails after label_resources() calls restore() (and unload_profile() if the load
  * completed): nothing stays behind. A restarted daemon rebuilds the state with
  * vk_security_manager_state_from_json(), which reserves the MCS pair again.
  */
@@ -49,6 +53,100 @@
 typedef struct VkSecurityManager VkSecurityManager;
 typedef struct VkSecurityState VkSecurityState;
 typedef struct VkSecurityOp VkSecurityOp;
+
+/* The drivers of the stack; the strings are libvirt's <seclabel model=> values. */
+typedef enum VkSecurityModel {
+        VK_SECURITY_MODEL_SELINUX,
+        VK_SECURITY_MODEL_APPARMOR,
+        VK_SECURITY_MODEL_DAC,
+        _VK_SECURITY_MODEL_MAX,
+        _VK_SECURITY_MODEL_INVALID = -EINVAL,
+} VkSecurityModel;
+
+const char *vk_security_model_to_string(VkSecurityModel m);
+VkSecurityModel vk_security_model_from_string(const char *s);
+
+/* How a driver labels a VM: chosen by us, given by the caller, or not at all. */
+typedef enum VkSecurityLabelType {
+        VK_SECURITY_LABEL_DYNAMIC,
+        VK_SECURITY_LABEL_STATIC,
+        VK_SECURITY_LABEL_NONE,
+        _VK_SECURITY_LABEL_MAX,
+        _VK_SECURITY_LABEL_INVALID = -EINVAL,
+} VkSecurityLabelType;
+
+const char *vk_security_label_type_to_string(VkSecurityLabelType t);
+VkSecurityLabelType vk_security_label_type_from_string(const char *s);
+
+/* The instance's settings (qemu.conf's for the QEMU driver); strings are borrowed. */
+typedef struct VkSecurityConfig {
+        const char *const *drivers; /* MAC drivers to try in order, "none" ends; NULL: none */
+        const char *user;           /* privileged: the VM process runs as this user ("+UID") */
+        const char *group;
+        bool dynamic_ownership;
+        bool remember_owner;
+        bool default_confined;
+        bool require_confined;
+        bool clear_emulator_capabilities;
+} VkSecurityConfig;
+
+/* What the VM's configuration asks of one driver (a <seclabel>); strings are borrowed. */
+typedef struct VkSecurityLabelRequest {
+        VkSecurityModel model;
+        bool has_model; /* false: for the first driver of the stack */
+        VkSecurityLabelType type;
+        bool relabel; /* relabel='yes' was given */
+        const char *label;
+        const char *imagelabel;
+        const char *baselabel;
+} VkSecurityLabelRequest;
+
+/* The VM as the stack sees it; strings and the array are borrowed. */
+typedef struct VkSecurityDomain {
+        const char *name; /* for messages */
+        VkUuid uuid;      /* names the AppArmor profile */
+        bool tcg;         /* no KVM: the TCG SELinux domain, no /dev/kvm rule */
+        const VkSecurityLabelRequest *labels;
+        size_t n_labels;
+} VkSecurityDomain;
+
+/* A file or device node the VM uses. */
+typedef enum VkSecurityResourceKind {
+        VK_SECURITY_RESOURCE_IMAGE, /* disk, cdrom, floppy */
+        VK_SECURITY_RESOURCE_BOOT,  /* kernel, initrd, loader: read only */
+        VK_SECURITY_RESOURCE_NVRAM,
+        VK_SECURITY_RESOURCE_CHARDEV, /* file or unix socket of a serial/console/channel */
+        VK_SECURITY_RESOURCE_DEVICE,  /* rng backend, tpm passthrough: profile only */
+        VK_SECURITY_RESOURCE_PRIVATE, /* the caller's extra paths: private dirs, QMP socket */
+        _VK_SECURITY_RESOURCE_MAX,
+        _VK_SECURITY_RESOURCE_INVALID = -EINVAL,
+} VkSecurityResourceKind;
+
+typedef struct VkSecurityResource {
+        const char *path; /* borrowed */
+        VkSecurityResourceKind kind;
+        bool readonly;
+        bool shared;
+        bool optional; /* the VM may create it: skipped while it does not exist */
+        bool relabel;  /* DAC and SELinux change it; false: only the profile lists it */
+        bool dir;      /* a directory: the profile grants everything below it */
+} VkSecurityResource;
+
+/* One driver's assigned label, for the live configuration; strings owned. */
+typedef struct VkSecurityLiveLabel {
+        VkSecurityModel model;
+        VkSecurityLabelType type;
+        bool relabel;
+        char *label;      /* NULL for type none */
+        char *imagelabel; /* NULL for type none */
+} VkSecurityLiveLabel;
+
+/* One <secmodel> of the host capabilities: @baselabels is NULL or "virttype", "label", ... */
+typedef struct VkSecurityModelInfo {
+        const char *model;
+        const char *doi;
+        const char *const *baselabels;
+} VkSecurityModelInfo;
 
 typedef enum VkSecurityManagerFlags {
         /* Use the listed MAC driver even if the host does not enable it: label and profile
@@ -66,68 +164,29 @@ typedef struct VkSecurityManagerOptions {
         uint32_t (*random)(void);          /* MCS category source; NULL: g_random_int() */
 } VkSecurityManagerOptions;
 
-/* What the process spawner applies to QEMU between fork and execve, in this order. */
-typedef enum VkSecurityCaps {
-        VK_SECURITY_CAPS_KEEP,  /* leave them as they are (root QEMU since libvirt 6.0) */
-        VK_SECURITY_CAPS_CLEAR, /* drop all, bounding set included, before the uid switch */
-        _VK_SECURITY_CAPS_MAX,
-        _VK_SECURITY_CAPS_INVALID = -EINVAL,
-} VkSecurityCaps;
-
-const char *vk_security_caps_to_string(VkSecurityCaps c);
-VkSecurityCaps vk_security_caps_from_string(const char *s);
-
-typedef struct VkSecurityExecParams {
-        VkSecurityCaps caps;
-        bool set_credentials; /* false: QEMU keeps our uid/gid (session, or root QEMU) */
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups; /* supplementary groups of the user, owned */
-        size_t n_groups;
-        char *selinux_label;    /* setexeccon() before execve; NULL: none */
-        char *apparmor_profile; /* aa_change_onexec() before execve; NULL: none */
-} VkSecurityExecParams;
-
-void vk_security_exec_params_done(VkSecurityExecParams *p);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkSecurityExecParams, vk_security_exec_params_done)
-
-void vk_security_exec_params_to_child_options(const VkSecurityExecParams *p, VkChildOptions *opts);
-int vk_security_exec_params_apply(const VkSecurityExecParams *p, VkError *reterr);
-
-/* One DeviceAllow= entry for the VM's scope: "PATH PERMS". */
-typedef struct VkSecurityDeviceRule {
-        char *path;
-        const char *perms; /* "rw" or "r" */
-} VkSecurityDeviceRule;
-
-int vk_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
-                           VkSecurityDeviceRule **ret_rules, size_t *ret_n, VkError *reterr);
-void vk_security_device_rules_free(VkSecurityDeviceRule *rules, size_t n);
-
 typedef void (*VkSecurityOpFunc)(VkSecurityOp *op, int r, const VkError *error, void *userdata);
 
-int vk_security_manager_new(const VkQemuConfig *cfg, bool privileged,
+int vk_security_manager_new(const VkSecurityConfig *cfg, bool privileged,
                             const VkSecurityManagerOptions *opts, VkSecurityManager **ret,
                             VkError *reterr);
 VkSecurityManager *vk_security_manager_ref(VkSecurityManager *mgr);
 VkSecurityManager *vk_security_manager_unref(VkSecurityManager *mgr);
 const char *vk_security_manager_mac_model(const VkSecurityManager *mgr);
-int vk_security_manager_get_secmodels(VkSecurityManager *mgr, const VkQemuSecModel **ret,
+int vk_security_manager_get_secmodels(VkSecurityManager *mgr, const VkSecurityModelInfo **ret,
                                       size_t *ret_n);
 
-int vk_security_manager_prepare(VkSecurityManager *mgr, const VkDomainDef *def,
+int vk_security_manager_prepare(VkSecurityManager *mgr, const VkSecurityDomain *dom,
                                 VkSecurityState **ret_state, VkError *reterr);
-int vk_security_manager_label_files(VkSecurityManager *mgr, VkSecurityState *state,
-                                    const VkDomainDef *def, const char *const *extra_paths,
-                                    VkError *reterr);
-int vk_security_manager_label_disk(VkSecurityManager *mgr, VkSecurityState *state,
-                                   const VkDomainDisk *disk, VkError *reterr);
-int vk_security_manager_restore_disk(VkSecurityManager *mgr, VkSecurityState *state,
-                                     const VkDomainDisk *disk, VkError *reterr);
+int vk_security_manager_label_resources(VkSecurityManager *mgr, VkSecurityState *state,
+                                        const VkSecurityResource *res, size_t n_res,
+                                        VkError *reterr);
+int vk_security_manager_restore_path(VkSecurityManager *mgr, VkSecurityState *state,
+                                     const char *path, VkError *reterr);
 int vk_security_manager_exec_params(VkSecurityManager *mgr, const VkSecurityState *state,
                                     VkSecurityExecParams *ret_params, VkError *reterr);
 int vk_security_manager_restore(VkSecurityManager *mgr, VkSecurityState *state, VkError *reterr);
 
+/* the generated AppArmor profile: security-apparmor-profile.c */
 int vk_security_manager_apparmor_rules(const VkSecurityState *state, char **ret_rules);
 const char *vk_security_state_apparmor_profile(const VkSecurityState *state);
 int vk_security_manager_load_profile(VkSecurityManager *mgr, VkSecurityState *state, sd_event *e,
@@ -144,7 +203,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityManager, vk_security_manager_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityState, vk_security_state_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkSecurityOp, vk_security_op_free)
 
-/* status file and live XML: security-state.c */
+/* the status file and the assigned labels: security-state.c */
 #include "security-state.h"
-/* the exec helper's command line: security-exec.c */
-#include "security-exec.h"

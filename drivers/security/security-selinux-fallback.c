@@ -51,13 +51,14 @@ int vk_selinux_set_exec_label(const char *context) {
         return context ? -EOPNOTSUPP : 0;
 }
 
-static int selinux_unsupported(VkSecurityManager *m, VkSecurityState *s, const VkDomainDef *def,
-                               const VkSeclabel *label, VkError *reterr) {
+static int selinux_unsupported(VkSecurityManager *m, VkSecurityState *s,
+                               const VkSecurityDomain *dom, const VkSecurityLabelRequest *label,
+                               VkError *reterr) {
         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                             "virtkit was built without SELinux support");
 }
 
 const VkSecurityDriver vk_security_driver_selinux = {
-        .model = VK_SECLABEL_MODEL_SELINUX,
+        .model = VK_SECURITY_MODEL_SELINUX,
         .prepare = selinux_unsupported,
 };

@@ -185,24 +185,25 @@ static const char *selinux_base_domain(VkSecurityManager *m, const VkSecuritySta
         return s->tcg ? m->se_domain_tcg : m->se_domain_kvm;
 }
 
-static int selinux_prepare(VkSecurityManager *m, VkSecurityState *s, const VkDomainDef *def,
-                           const VkSeclabel *label, VkError *reterr) {
+static int selinux_prepare(VkSecurityManager *m, VkSecurityState *s, const VkSecurityDomain *dom,
+                           const VkSecurityLabelRequest *label, VkError *reterr) {
         g_autofree char *range = NULL, *sens = NULL;
         const char *base;
         int a, b, r;
 
-        s->se_type = label ? label->type
-                           : (m->default_confined ? VK_SECLABEL_DYNAMIC : VK_SECLABEL_NONE);
-        if (s->se_type == VK_SECLABEL_NONE)
+        s->se_type =
+                label ? label->type
+                      : (m->default_confined ? VK_SECURITY_LABEL_DYNAMIC : VK_SECURITY_LABEL_NONE);
+        if (s->se_type == VK_SECURITY_LABEL_NONE)
                 return 0;
 
-        if (s->se_type == VK_SECLABEL_STATIC) {
+        if (s->se_type == VK_SECURITY_LABEL_STATIC) {
                 if (vk_selinux_context_check(label->label) < 0)
                         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                             "<seclabel model='selinux'>: invalid <label> '%s'",
                                             label->label);
                 s->se_label = g_strdup(label->label);
-                s->se_relabel = label->relabel == VK_TRISTATE_YES;
+                s->se_relabel = label->relabel;
                 if (!s->se_relabel)
                         return 0;
                 if (label->imagelabel) {
@@ -259,9 +260,9 @@ static int selinux_label(VkSecurityManager *m, VkSecurityState *s, const VkSecur
         const char *want;
         int r;
 
-        if (s->se_type == VK_SECLABEL_NONE || !s->se_relabel || !res->relabel)
+        if (s->se_type == VK_SECURITY_LABEL_NONE || !s->se_relabel || !res->relabel)
                 return 0;
-        if (security_records_contain(s, VK_SECLABEL_MODEL_SELINUX, res->path))
+        if (security_records_contain(s, VK_SECURITY_MODEL_SELINUX, res->path))
                 return 0;
 
         if (res->readonly || res->kind == VK_SECURITY_RESOURCE_BOOT)
@@ -279,7 +280,7 @@ static int selinux_label(VkSecurityManager *m, VkSecurityState *s, const VkSecur
                                     res->path, g_strerror(-r));
 
         if (security_can_remember(m)) {
-                r = security_remember_ref(res->path, VK_SECLABEL_MODEL_SELINUX,
+                r = security_remember_ref(res->path, VK_SECURITY_MODEL_SELINUX,
                                           vk_strempty(current), &orig);
                 if (r >= 0)
                         remembered = true;
@@ -300,14 +301,14 @@ static int selinux_label(VkSecurityManager *m, VkSecurityState *s, const VkSecur
                 g_autofree char *ignored = NULL;
 
                 if (remembered)
-                        (void) security_remember_unref(res->path, VK_SECLABEL_MODEL_SELINUX,
+                        (void) security_remember_unref(res->path, VK_SECURITY_MODEL_SELINUX,
                                                        &ignored);
                 return vk_error_set(reterr, VK_ERROR_SYSTEM, r, "cannot label '%s' %s: %s",
                                     res->path, want, g_strerror(-r));
         }
         if (!remembered && (res->readonly || res->shared))
                 return 0;
-        security_record_add(s, VK_SECLABEL_MODEL_SELINUX, res->path, orig, remembered);
+        security_record_add(s, VK_SECURITY_MODEL_SELINUX, res->path, orig, remembered);
         return 0;
 }
 
@@ -318,7 +319,7 @@ static int selinux_restore(VkSecurityManager *m, VkSecurityState *s, const VkSec
         int r;
 
         if (rec->remembered) {
-                r = security_remember_unref(rec->path, VK_SECLABEL_MODEL_SELINUX, &orig);
+                r = security_remember_unref(rec->path, VK_SECURITY_MODEL_SELINUX, &orig);
                 if (r > 0)
                         return 0;
                 if (r == 0)
@@ -336,7 +337,7 @@ static int selinux_restore(VkSecurityManager *m, VkSecurityState *s, const VkSec
 }
 
 const VkSecurityDriver vk_security_driver_selinux = {
-        .model = VK_SECLABEL_MODEL_SELINUX,
+        .model = VK_SECURITY_MODEL_SELINUX,
         .prepare = selinux_prepare,
         .label = selinux_label,
         .restore = selinux_restore,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* security-state.c: a domain's security state as JSON (status file) and as live <seclabel> */
+/* security-state.c: a domain's security state: JSON for the status file, the assigned labels */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -28,9 +28,9 @@
 #define STATE_JSON_MAX    (4 * 1024 * 1024)
 #define STATE_RECORDS_MAX (16 * 1024)
 
-static void add_type(JsonBuilder *b, VkSeclabelType t) {
+static void add_type(JsonBuilder *b, VkSecurityLabelType t) {
         json_builder_set_member_name(b, "type");
-        json_builder_add_string_value(b, vk_seclabel_type_to_string(t));
+        json_builder_add_string_value(b, vk_security_label_type_to_string(t));
 }
 
 static void add_string(JsonBuilder *b, const char *name, const char *value) {
@@ -107,7 +107,7 @@ int vk_security_manager_state_to_json(const VkSecurityState *state, char **ret_j
         for (size_t i = 0; i < state->records->len; i++) {
                 const VkSecurityRecord *rec = state->records->pdata[i];
                 json_builder_begin_object(b);
-                add_string(b, "model", vk_seclabel_model_to_string(rec->model));
+                add_string(b, "model", vk_security_model_to_string(rec->model));
                 add_string(b, "path", rec->path);
                 add_string(b, "orig", rec->orig);
                 add_bool(b, "remembered", rec->remembered);
@@ -154,8 +154,9 @@ static int get_int(JsonObject *o, const char *name, gint64 min, gint64 max, gint
         return 0;
 }
 
-static int get_type(JsonObject *o, VkSeclabelType *ret) {
-        int t = vk_seclabel_type_from_string(vk_json_object_get_string_member_or_null(o, "type"));
+static int get_type(JsonObject *o, VkSecurityLabelType *ret) {
+        int t = vk_security_label_type_from_string(
+                vk_json_object_get_string_member_or_null(o, "type"));
 
         if (t < 0)
                 return -EBADMSG;
@@ -263,10 +264,10 @@ int vk_security_manager_state_from_json(VkSecurityManager *mgr, const char *json
 
                 if (!ro)
                         return bad(reterr, "a record");
-                model = vk_seclabel_model_from_string(
+                model = vk_security_model_from_string(
                         vk_json_object_get_string_member_or_null(ro, "model"));
                 path = vk_json_object_get_string_member_or_null(ro, "path");
-                if ((model != VK_SECLABEL_MODEL_DAC && model != VK_SECLABEL_MODEL_SELINUX) ||
+                if ((model != VK_SECURITY_MODEL_DAC && model != VK_SECURITY_MODEL_SELINUX) ||
                     !path || path[0] != '/')
                         return bad(reterr, "a record");
                 security_record_add(s, model, path,
@@ -278,118 +279,41 @@ int vk_security_manager_state_from_json(VkSecurityManager *mgr, const char *json
         return 0;
 }
 
-typedef struct LiveLabel {
-        VkSeclabelModel model;
-        VkSeclabelType type;
-        bool relabel;
-        char *label;
-        char *imagelabel;
-} LiveLabel;
-
-/* The assigned labels, in stack order (MAC first, DAC last). */
-static size_t live_labels(const VkSecurityState *s, LiveLabel ret[2]) {
+/*
+ * The labels assigned to @state, one per driver in stack order (MAC first, DAC last), for the
+ * live configuration. Fills @ret (the caller frees with vk_security_live_labels_done()) and
+ * returns how many.
+ */
+size_t vk_security_state_live_labels(const VkSecurityState *state,
+                                     VkSecurityLiveLabel ret[static 2]) {
+        const VkSecurityState *s = state;
         size_t n = 0;
 
+        assert(state);
+
         if (g_strcmp0(s->mac_model, "selinux") == 0)
-                ret[n++] = (LiveLabel){ VK_SECLABEL_MODEL_SELINUX, s->se_type, s->se_relabel,
-                                        g_strdup(s->se_label), g_strdup(s->se_imagelabel) };
+                ret[n++] =
+                        (VkSecurityLiveLabel){ VK_SECURITY_MODEL_SELINUX, s->se_type, s->se_relabel,
+                                               g_strdup(s->se_label), g_strdup(s->se_imagelabel) };
         else if (g_strcmp0(s->mac_model, "apparmor") == 0)
-                ret[n++] = (LiveLabel){ VK_SECLABEL_MODEL_APPARMOR, s->aa_type, s->aa_generate,
-                                        g_strdup(s->aa_profile), g_strdup(s->aa_profile) };
-        ret[n++] = (LiveLabel){ VK_SECLABEL_MODEL_DAC, s->dac_type, s->dac_relabel,
-                                vk_security_dac_format_label(s->uid, s->gid),
-                                vk_security_dac_format_label(s->uid, s->gid) };
+                ret[n++] = (VkSecurityLiveLabel){ VK_SECURITY_MODEL_APPARMOR, s->aa_type,
+                                                  s->aa_generate, g_strdup(s->aa_profile),
+                                                  g_strdup(s->aa_profile) };
+        ret[n++] = (VkSecurityLiveLabel){ VK_SECURITY_MODEL_DAC, s->dac_type, s->dac_relabel,
+                                          vk_security_dac_format_label(s->uid, s->gid),
+                                          vk_security_dac_format_label(s->uid, s->gid) };
         for (size_t i = 0; i < n; i++)
-                if (ret[i].type == VK_SECLABEL_NONE) {
+                if (ret[i].type == VK_SECURITY_LABEL_NONE) {
                         g_clear_pointer(&ret[i].label, g_free);
                         g_clear_pointer(&ret[i].imagelabel, g_free);
                 }
         return n;
 }
 
-/*
- * The assigned labels as <seclabel> elements for the live XML (2-space indent, one per
- * driver in stack order), e.g.
- *
- *   <seclabel type='dynamic' model='selinux' relabel='yes'>
- *     <label>system_u:system_r:svirt_t:s0:c12,c345</label>
- *     <imagelabel>system_u:object_r:svirt_image_t:s0:c12,c345</imagelabel>
- *   </seclabel>
- *
- * Caller frees. Returns 0.
- */
-int vk_security_manager_format_live_seclabels(const VkSecurityState *state, char **ret_xml) {
-        g_autoptr(GString) out = g_string_new(NULL);
-        LiveLabel l[2];
-        size_t n;
-
-        assert(state);
-        assert(ret_xml);
-
-        n = live_labels(state, l);
-        for (size_t i = 0; i < n; i++) {
-                g_autofree char *label = l[i].label ? g_markup_escape_text(l[i].label, -1) : NULL;
-                g_autofree char *image =
-                        l[i].imagelabel ? g_markup_escape_text(l[i].imagelabel, -1) : NULL;
-
-                g_clear_pointer(&l[i].label, g_free);
-                g_clear_pointer(&l[i].imagelabel, g_free);
-                g_string_append_printf(out, "<seclabel type='%s' model='%s'",
-                                       vk_seclabel_type_to_string(l[i].type),
-                                       vk_seclabel_model_to_string(l[i].model));
-                if (l[i].type != VK_SECLABEL_NONE)
-                        g_string_append_printf(out, " relabel='%s'", l[i].relabel ? "yes" : "no");
-                if (!label) {
-                        g_string_append(out, "/>\n");
-                        continue;
-                }
-                g_string_append_printf(out, ">\n  <label>%s</label>\n", label);
-                if (image && l[i].relabel)
-                        g_string_append_printf(out, "  <imagelabel>%s</imagelabel>\n", image);
-                g_string_append(out, "</seclabel>\n");
+/* Free the strings of @labels (@n of them) and clear them. */
+void vk_security_live_labels_done(VkSecurityLiveLabel *labels, size_t n) {
+        for (size_t i = 0; labels && i < n; i++) {
+                g_clear_pointer(&labels[i].label, g_free);
+                g_clear_pointer(&labels[i].imagelabel, g_free);
         }
-        *ret_xml = g_string_free(g_steal_pointer(&out), false);
-        return 0;
-}
-
-/*
- * Put the assigned labels into @def's <seclabel> list (one per driver of the stack, replacing
- * the config's), so vk_domain_def_format(..., VK_DOMAIN_DEF_FORMAT_LIVE) shows them. Base
- * labels of the config are kept. Returns 0.
- */
-int vk_security_manager_set_live_seclabels(const VkSecurityState *state, VkDomainDef *def) {
-        VkSeclabel *labels;
-        LiveLabel l[2];
-        size_t n;
-
-        assert(state);
-        assert(def);
-
-        n = live_labels(state, l);
-        labels = g_new0(VkSeclabel, n);
-        for (size_t i = 0; i < n; i++) {
-                labels[i].model = l[i].model;
-                labels[i].has_model = true;
-                labels[i].type = l[i].type;
-                labels[i].relabel = l[i].type == VK_SECLABEL_NONE ? VK_TRISTATE_ABSENT
-                                    : l[i].relabel                ? VK_TRISTATE_YES
-                                                                  : VK_TRISTATE_NO;
-                labels[i].label = l[i].label;
-                labels[i].imagelabel = l[i].relabel ? l[i].imagelabel : NULL;
-                if (!l[i].relabel)
-                        g_free(l[i].imagelabel);
-                for (size_t j = 0; j < def->n_seclabels; j++)
-                        if (def->seclabels[j].has_model && def->seclabels[j].model == l[i].model &&
-                            l[i].type == VK_SECLABEL_DYNAMIC)
-                                labels[i].baselabel = g_strdup(def->seclabels[j].baselabel);
-        }
-        for (size_t i = 0; i < def->n_seclabels; i++) {
-                g_free(def->seclabels[i].label);
-                g_free(def->seclabels[i].imagelabel);
-                g_free(def->seclabels[i].baselabel);
-        }
-        g_free(def->seclabels);
-        def->seclabels = labels;
-        def->n_seclabels = n;
-        return 0;
 }

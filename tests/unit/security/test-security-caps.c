@@ -28,35 +28,28 @@
  */
 
 static VkSecurityManager *manager(const char *user, bool clear, bool privileged) {
-        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+        static const char *const none[] = { "none", NULL };
+        VkSecurityConfig cfg = { .drivers = none,
+                                 .user = user,
+                                 .group = user,
+                                 .dynamic_ownership = true,
+                                 .remember_owner = true,
+                                 .clear_emulator_capabilities = clear };
         g_auto(VkError) error = VK_ERROR_INIT;
         VkSecurityManager *m = NULL;
 
-        g_strfreev(cfg->security_driver);
-        cfg->security_driver = g_strdupv((char *[]){ "none", NULL });
-        g_free(cfg->user);
-        g_free(cfg->group);
-        cfg->user = g_strdup(user);
-        cfg->group = g_strdup(user);
-        cfg->clear_emulator_capabilities = clear;
-        assert_int_equal(vk_security_manager_new(cfg, privileged, NULL, &m, &error), 0);
+        assert_int_equal(vk_security_manager_new(&cfg, privileged, NULL, &m, &error), 0);
         return m;
 }
 
 static VkSecurityExecParams params_for(const char *user, bool clear, bool privileged) {
         g_autoptr(VkSecurityManager) m = manager(user, clear, privileged);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autoptr(VkDomainDef) def = NULL;
+        VkSecurityDomain dom = { .name = "c" };
         g_auto(VkError) error = VK_ERROR_INIT;
         VkSecurityExecParams p = {};
 
-        assert_int_equal(vk_domain_def_parse_string(
-                                 "<domain type='kvm'><name>c</name><memory>1024</memory>"
-                                 "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
-                                 "<devices><emulator>/bin/true</emulator></devices></domain>",
-                                 0, &def, &error),
-                         0);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &dom, &s, &error), 0);
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         return p;
 }

@@ -17,6 +17,7 @@
 #include "security-caps.h"
 #include "security-dac.h"
 #include "security-manager.h"
+#include "uuid.h"
 
 /* Runs as root (chown, trusted.* xattrs); skipped otherwise. */
 
@@ -54,43 +55,52 @@ static char *get_xattr(const char *name) {
         return g_strdup(buf);
 }
 
-static VkDomainDef *domain(const char *uuid_tail, const char *disks_xml, const char *extra) {
-        g_autofree char *xml = g_strdup_printf(
-                "<domain type='kvm'><name>d%s</name>"
-                "<uuid>6a3e9d2c-1f4b-4c8e-9a7d-2b5c8e1f0%s</uuid><memory>1024</memory>"
-                "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
-                "<emulator>/usr/bin/qemu-system-x86_64</emulator>%s</devices>%s</domain>",
-                uuid_tail, uuid_tail, disks_xml, extra ? extra : "");
-        g_auto(VkError) error = VK_ERROR_INIT;
-        VkDomainDef *def = NULL;
+/* Paths of the resources below, freed at teardown. */
+static GPtrArray *paths;
 
-        if (vk_domain_def_parse_string(xml, 0, &def, &error) < 0)
-                fail_msg("%s", error.message);
-        return def;
+static const char *tpath_kept(const char *name) {
+        char *p = tpath(name);
+
+        g_ptr_array_add(paths, p);
+        return p;
 }
 
-static char *disk(const char *name, const char *target, const char *flags) {
-        g_autofree char *p = tpath(name);
+static VkSecurityDomain domain(const char *uuid_tail, const VkSecurityLabelRequest *label) {
+        g_autofree char *uuid = g_strdup_printf("6a3e9d2c-1f4b-4c8e-9a7d-2b5c8e1f0%s", uuid_tail);
+        VkSecurityDomain dom = { .name = "d", .labels = label, .n_labels = label ? 1 : 0 };
 
-        return g_strdup_printf("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                               "<source file='%s'/><target dev='%s' bus='virtio'/>%s</disk>",
-                               p, target, flags);
+        assert_int_equal(vk_uuid_parse(uuid, &dom.uuid), 0);
+        return dom;
+}
+
+/* A disk image; @readonly and @shared as <readonly/> and <shareable/>. */
+static VkSecurityResource image(const char *name, bool readonly, bool shared) {
+        return (VkSecurityResource){ .path = tpath_kept(name),
+                                     .kind = VK_SECURITY_RESOURCE_IMAGE,
+                                     .readonly = readonly,
+                                     .shared = shared,
+                                     .relabel = true };
+}
+
+/* A private file or dir of the VM, which the VM may create later. */
+static VkSecurityResource private_path(const char *name) {
+        return (VkSecurityResource){ .path = tpath_kept(name),
+                                     .kind = VK_SECURITY_RESOURCE_PRIVATE,
+                                     .optional = true,
+                                     .relabel = true };
 }
 
 static VkSecurityManager *manager(bool remember, bool dynamic) {
-        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+        static const char *const none[] = { "none", NULL };
+        VkSecurityConfig cfg = { .drivers = none,
+                                 .user = "+107",
+                                 .group = "+108",
+                                 .remember_owner = remember,
+                                 .dynamic_ownership = dynamic };
         g_auto(VkError) error = VK_ERROR_INIT;
         VkSecurityManager *m = NULL;
 
-        g_strfreev(cfg->security_driver);
-        cfg->security_driver = g_strdupv((char *[]){ "none", NULL });
-        g_free(cfg->user);
-        g_free(cfg->group);
-        cfg->user = g_strdup("+107");
-        cfg->group = g_strdup("+108");
-        cfg->remember_owner = remember;
-        cfg->dynamic_ownership = dynamic;
-        assert_int_equal(vk_security_manager_new(cfg, true, NULL, &m, &error), 0);
+        assert_int_equal(vk_security_manager_new(&cfg, true, NULL, &m, &error), 0);
         return m;
 }
 
@@ -100,6 +110,7 @@ static int setup(void **state) {
                 return -1;
         }
         tmp = g_dir_make_tmp("vk-dac-XXXXXX", NULL);
+        paths = g_ptr_array_new_with_free_func(g_free);
         return tmp ? 0 : -1;
 }
 
@@ -107,6 +118,7 @@ static int teardown(void **state) {
         (void) g_spawn_sync(NULL, (char *[]){ "rm", "-rf", tmp, NULL }, NULL, G_SPAWN_SEARCH_PATH,
                             NULL, NULL, NULL, NULL, NULL, NULL);
         g_free(tmp);
+        g_ptr_array_unref(paths);
         return 0;
 }
 
@@ -133,16 +145,17 @@ static void test_parse(void **state) {
 static void test_label_restore(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d = disk("a.img", "vda", ""), *x = NULL;
-        g_autoptr(VkDomainDef) def = domain("a01", d, NULL);
-        g_autofree char *priv = tpath("priv"), *missing = tpath("not-yet.sock");
+        VkSecurityDomain dom = domain("a01", NULL);
+        VkSecurityResource res[] = { image("a.img", false, false), private_path("priv"),
+                                     private_path("not-yet.sock") };
+        g_autofree char *priv = tpath("priv"), *x = NULL;
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {};
 
         make_file("a.img", 1000, 1001);
         assert_int_equal(g_mkdir_with_parents(priv, 0700), 0);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, VK_STRV(priv, missing), &error),
+        assert_int_equal(vk_security_manager_prepare(m, &dom, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, res, G_N_ELEMENTS(res), &error),
                          0);
         assert_owner("a.img", 107, 108);
         assert_owner("priv", 107, 108);
@@ -169,16 +182,16 @@ static void test_label_restore(void **state) {
 static void test_shared(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityState) s1 = NULL, s2 = NULL;
-        g_autofree char *d = disk("shared.img", "vdb", "<shareable/>"), *x = NULL;
-        g_autoptr(VkDomainDef) def1 = domain("b01", d, NULL);
-        g_autoptr(VkDomainDef) def2 = domain("b02", d, NULL);
+        g_autofree char *x = NULL;
+        VkSecurityDomain def1 = domain("b01", NULL), def2 = domain("b02", NULL);
+        VkSecurityResource d = image("shared.img", false, true);
         g_auto(VkError) error = VK_ERROR_INIT;
 
         make_file("shared.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def1, &s1, &error), 0);
-        assert_int_equal(vk_security_manager_prepare(m, def2, &s2, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s1, def1, NULL, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s2, def2, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def1, &s1, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def2, &s2, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s1, &d, 1, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s2, &d, 1, &error), 0);
         x = get_xattr("shared.img");
         assert_string_equal(x, "2 +1000:+1000");
         assert_int_equal(vk_security_manager_restore(m, s1, &error), 0);
@@ -195,15 +208,15 @@ static void test_shared(void **state) {
 static void test_failure_undo(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d1 = disk("ok.img", "vda", ""), *d2 = disk("missing.img", "vdb", "");
-        g_autofree char *both = g_strconcat(d1, d2, NULL);
-        g_autoptr(VkDomainDef) def = domain("c01", both, NULL);
+        VkSecurityDomain def = domain("c01", NULL);
+        VkSecurityResource both[] = { image("ok.img", false, false),
+                                      image("missing.img", false, false) };
         g_auto(VkError) error = VK_ERROR_INIT;
         g_autofree char *json = NULL;
 
         make_file("ok.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), -ENOENT);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, both, 2, &error), -ENOENT);
         assert_non_null(strstr(error.message, "missing.img"));
         assert_owner("ok.img", 1000, 1000);
         assert_null(get_xattr("ok.img"));
@@ -216,15 +229,14 @@ static void test_failure_undo(void **state) {
 static void test_no_remember(void **state) {
         g_autoptr(VkSecurityManager) m = manager(false, true);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d1 = disk("nr.img", "vda", ""), *d2 = disk("ro.img", "vdb", "<readonly/>");
-        g_autofree char *both = g_strconcat(d1, d2, NULL);
-        g_autoptr(VkDomainDef) def = domain("d01", both, NULL);
+        VkSecurityDomain def = domain("d01", NULL);
+        VkSecurityResource both[] = { image("nr.img", false, false), image("ro.img", true, false) };
         g_auto(VkError) error = VK_ERROR_INIT;
 
         make_file("nr.img", 1000, 1000);
         make_file("ro.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, both, 2, &error), 0);
         assert_null(get_xattr("nr.img"));
         assert_owner("nr.img", 107, 108);
         assert_owner("ro.img", 107, 108);
@@ -237,14 +249,14 @@ static void test_no_remember(void **state) {
 static void test_no_dynamic_ownership(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, false);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d = disk("static.img", "vda", "");
-        g_autoptr(VkDomainDef) def = domain("e01", d, NULL);
+        VkSecurityDomain def = domain("e01", NULL);
+        VkSecurityResource d = image("static.img", false, false);
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {};
 
         make_file("static.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &d, 1, &error), 0);
         assert_owner("static.img", 1000, 1000);
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         assert_int_equal(p.uid, 107);
@@ -254,34 +266,40 @@ static void test_no_dynamic_ownership(void **state) {
 static void test_static_label(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityState) s = NULL, s2 = NULL;
-        g_autofree char *d = disk("st.img", "vda", "");
-        g_autoptr(VkDomainDef) def = domain("f01", d,
-                                            "<seclabel type='static' model='dac' relabel='yes'>"
-                                            "<label>+201:+202</label></seclabel>");
-        g_autoptr(VkDomainDef) def2 = domain("f02", d,
-                                             "<seclabel type='static' model='dac'>"
-                                             "<label>+201:+202</label></seclabel>");
+        VkSecurityLabelRequest relabel = { .model = VK_SECURITY_MODEL_DAC,
+                                           .has_model = true,
+                                           .type = VK_SECURITY_LABEL_STATIC,
+                                           .relabel = true,
+                                           .label = "+201:+202" };
+        VkSecurityLabelRequest keep = { .model = VK_SECURITY_MODEL_DAC,
+                                        .has_model = true,
+                                        .type = VK_SECURITY_LABEL_STATIC,
+                                        .label = "+201:+202" };
+        VkSecurityDomain def = domain("f01", &relabel), def2 = domain("f02", &keep);
+        VkSecurityResource d = image("st.img", false, false);
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {};
-        g_autofree char *live = NULL;
+        VkSecurityLiveLabel live[2];
 
         make_file("st.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &d, 1, &error), 0);
         assert_owner("st.img", 201, 202);
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         assert_int_equal(p.uid, 201);
         assert_int_equal(p.gid, 202);
-        assert_int_equal(vk_security_manager_format_live_seclabels(s, &live), 0);
-        assert_string_equal(live, "<seclabel type='static' model='dac' relabel='yes'>\n"
-                                  "  <label>+201:+202</label>\n"
-                                  "  <imagelabel>+201:+202</imagelabel>\n"
-                                  "</seclabel>\n");
+        assert_int_equal(vk_security_state_live_labels(s, live), 1);
+        assert_int_equal(live[0].model, VK_SECURITY_MODEL_DAC);
+        assert_int_equal(live[0].type, VK_SECURITY_LABEL_STATIC);
+        assert_true(live[0].relabel);
+        assert_string_equal(live[0].label, "+201:+202");
+        assert_string_equal(live[0].imagelabel, "+201:+202");
+        vk_security_live_labels_done(live, 1);
         assert_int_equal(vk_security_manager_restore(m, s, &error), 0);
         assert_owner("st.img", 1000, 1000);
 
-        assert_int_equal(vk_security_manager_prepare(m, def2, &s2, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s2, def2, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def2, &s2, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s2, &d, 1, &error), 0);
         assert_owner("st.img", 1000, 1000);
 }
 
@@ -291,15 +309,16 @@ static void test_crash(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityManager) m2 = manager(true, true);
         g_autoptr(VkSecurityState) s = NULL, back = NULL;
-        g_autofree char *d1 = disk("c1.img", "vda", ""), *d2 = disk("c2.img", "vdb", "");
-        g_autofree char *both = g_strconcat(d1, d2, NULL), *json = NULL, *p2 = tpath("c2.img");
-        g_autoptr(VkDomainDef) def = domain("a99", both, NULL);
+        g_autofree char *json = NULL, *p2 = tpath("c2.img");
+        VkSecurityDomain def = domain("a99", NULL);
+        VkSecurityResource both[] = { image("c1.img", false, false),
+                                      image("c2.img", false, false) };
         g_auto(VkError) error = VK_ERROR_INIT;
 
         make_file("c1.img", 1000, 1000);
         make_file("c2.img", 1002, 1002);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, both, 2, &error), 0);
         assert_int_equal(vk_security_manager_state_to_json(s, &json), 0);
         s = vk_security_state_free(s); /* the daemon dies without restoring */
         assert_int_equal(removexattr(p2, "trusted.virtkit.dac"), 0);
@@ -314,18 +333,17 @@ static void test_crash(void **state) {
 static void test_hotplug(void **state) {
         g_autoptr(VkSecurityManager) m = manager(true, true);
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d1 = disk("h1.img", "vda", ""), *d2 = disk("h2.img", "vdb", "");
-        g_autoptr(VkDomainDef) def = domain("a98", d1, NULL);
-        g_autoptr(VkDomainDef) def2 = domain("a97", d2, NULL);
+        VkSecurityDomain def = domain("a98", NULL);
+        VkSecurityResource d1 = image("h1.img", false, false), d2 = image("h2.img", false, false);
         g_auto(VkError) error = VK_ERROR_INIT;
 
         make_file("h1.img", 1000, 1000);
         make_file("h2.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
-        assert_int_equal(vk_security_manager_label_disk(m, s, def2->disks[0], &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &d1, 1, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &d2, 1, &error), 0);
         assert_owner("h2.img", 107, 108);
-        assert_int_equal(vk_security_manager_restore_disk(m, s, def2->disks[0], &error), 0);
+        assert_int_equal(vk_security_manager_restore_path(m, s, d2.path, &error), 0);
         assert_owner("h2.img", 1000, 1000);
         assert_owner("h1.img", 107, 108);
         assert_int_equal(vk_security_manager_restore(m, s, &error), 0);
@@ -334,18 +352,22 @@ static void test_hotplug(void **state) {
 
 /* Session instance: QEMU runs as we do; nothing changes owner, no credentials to set. */
 static void test_session(void **state) {
-        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SESSION);
+        static const char *const drivers[] = { "selinux", "apparmor", NULL };
+        VkSecurityConfig cfg = { .drivers = drivers,
+                                 .dynamic_ownership = true,
+                                 .remember_owner = true,
+                                 .default_confined = true };
         g_autoptr(VkSecurityManager) m = NULL;
         g_autoptr(VkSecurityState) s = NULL;
-        g_autofree char *d = disk("sess.img", "vda", "");
-        g_autoptr(VkDomainDef) def = domain("a96", d, NULL);
+        VkSecurityDomain def = domain("a96", NULL);
+        VkSecurityResource d = image("sess.img", false, false);
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {};
 
         make_file("sess.img", 1000, 1000);
-        assert_int_equal(vk_security_manager_new(cfg, false, NULL, &m, &error), 0);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_new(&cfg, false, NULL, &m, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &d, 1, &error), 0);
         assert_owner("sess.img", 1000, 1000);
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         assert_false(p.set_credentials);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "security-manager.h"
+#include "security-exec.h"
 
 static char **to_args(const VkSecurityExecParams *p) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);

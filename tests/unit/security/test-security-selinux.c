@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "security-manager.h"
 #include "security-selinux.h"
+#include "uuid.h"
 
 /*
  * The host has SELinux off: labels are generated and written as security.selinux xattrs
@@ -28,7 +29,13 @@ static uint32_t fixed_random(void) {
 }
 
 static VkSecurityManager *manager(uint32_t (*random)(void), bool privileged) {
-        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(VK_INSTANCE_SYSTEM);
+        static const char *const selinux[] = { "selinux", NULL };
+        VkSecurityConfig cfg = { .drivers = selinux,
+                                 .user = "+0",
+                                 .group = "+0",
+                                 .dynamic_ownership = true,
+                                 .remember_owner = true,
+                                 .default_confined = true };
         VkSecurityManagerOptions opts = {
                 .flags = VK_SECURITY_MANAGER_NO_PROBE | VK_SECURITY_MANAGER_NO_HOST_POLICY,
                 .random = random,
@@ -36,29 +43,35 @@ static VkSecurityManager *manager(uint32_t (*random)(void), bool privileged) {
         g_auto(VkError) error = VK_ERROR_INIT;
         VkSecurityManager *m = NULL;
 
-        g_strfreev(cfg->security_driver);
-        cfg->security_driver = g_strdupv((char *[]){ "selinux", NULL });
-        g_free(cfg->user);
-        g_free(cfg->group);
-        cfg->user = g_strdup("+0");
-        cfg->group = g_strdup("+0");
-        assert_int_equal(vk_security_manager_new(cfg, privileged, &opts, &m, &error), 0);
+        assert_int_equal(vk_security_manager_new(&cfg, privileged, &opts, &m, &error), 0);
         return m;
 }
 
-static VkDomainDef *domain(int n, const char *devices, const char *extra) {
-        g_autofree char *xml = g_strdup_printf(
-                "<domain type='kvm'><name>s%d</name>"
-                "<uuid>6a3e9d2c-1f4b-4c8e-9a7d-%012d</uuid><memory>1024</memory>"
-                "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
-                "<emulator>/usr/bin/qemu-system-x86_64</emulator>%s</devices>%s</domain>",
-                n, n, devices ? devices : "", extra ? extra : "");
-        g_auto(VkError) error = VK_ERROR_INIT;
-        VkDomainDef *def = NULL;
+static VkSecurityDomain domain(int n, const VkSecurityLabelRequest *label) {
+        g_autofree char *uuid = g_strdup_printf("6a3e9d2c-1f4b-4c8e-9a7d-%012d", n);
+        VkSecurityDomain dom = { .name = "s", .labels = label, .n_labels = label ? 1 : 0 };
 
-        if (vk_domain_def_parse_string(xml, 0, &def, &error) < 0)
-                fail_msg("%s", error.message);
-        return def;
+        assert_int_equal(vk_uuid_parse(uuid, &dom.uuid), 0);
+        return dom;
+}
+
+/* The live label of the first driver (SELinux), owned by the caller. */
+static char *live_label(const VkSecurityState *s) {
+        VkSecurityLiveLabel l[2];
+        size_t n = vk_security_state_live_labels(s, l);
+        char *label;
+
+        assert_int_equal(l[0].model, VK_SECURITY_MODEL_SELINUX);
+        label = g_strdup(l[0].label);
+        vk_security_live_labels_done(l, n);
+        return label;
+}
+
+static VkSecurityResource res(const char *path, VkSecurityResourceKind kind, bool readonly,
+                              bool shared) {
+        return (VkSecurityResource){
+                .path = path, .kind = kind, .readonly = readonly, .shared = shared, .relabel = true
+        };
 }
 
 static void test_context_strings(void **state) {
@@ -80,7 +93,7 @@ static void test_mcs_unique(void **state) {
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func(
                 (GDestroyNotify) (void (*)(void)) vk_security_state_free);
-        g_autoptr(VkDomainDef) def = domain(1, NULL, NULL);
+        VkSecurityDomain def = domain(1, NULL);
 
         for (int i = 0; i < 1000; i++) {
                 g_auto(VkError) error = VK_ERROR_INIT;
@@ -89,7 +102,7 @@ static void test_mcs_unique(void **state) {
                 const char *range;
                 int a, b;
 
-                assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
+                assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
                 g_ptr_array_add(states, s);
                 assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
                 assert_true(g_str_has_prefix(p.selinux_label, "system_u:system_r:svirt_t:s0:c"));
@@ -105,22 +118,22 @@ static void test_mcs_unique(void **state) {
  * free pair of the scan; after a release, the drawn pair comes back. */
 static void test_mcs_reuse(void **state) {
         g_autoptr(VkSecurityManager) m = manager(fixed_random, false);
-        g_autoptr(VkDomainDef) def = domain(2, NULL, NULL);
+        VkSecurityDomain def = domain(2, NULL);
         g_autoptr(VkSecurityState) s1 = NULL, s2 = NULL, s3 = NULL;
         g_auto(VkError) error = VK_ERROR_INIT;
         g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL;
 
         fixed_value = 7; /* a = b: redrawn forever, then scanned */
-        assert_int_equal(vk_security_manager_prepare(m, def, &s1, &error), 0);
-        assert_int_equal(vk_security_manager_format_live_seclabels(s1, &l1), 0);
-        assert_non_null(strstr(l1, "svirt_t:s0:c0,c1<"));
-        assert_int_equal(vk_security_manager_prepare(m, def, &s2, &error), 0);
-        assert_int_equal(vk_security_manager_format_live_seclabels(s2, &l2), 0);
-        assert_non_null(strstr(l2, "svirt_t:s0:c0,c2<"));
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s1, &error), 0);
+        l1 = live_label(s1);
+        assert_true(g_str_has_suffix(l1, "svirt_t:s0:c0,c1"));
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s2, &error), 0);
+        l2 = live_label(s2);
+        assert_true(g_str_has_suffix(l2, "svirt_t:s0:c0,c2"));
         assert_int_equal(vk_security_manager_restore(m, s1, &error), 0);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s3, &error), 0);
-        assert_int_equal(vk_security_manager_format_live_seclabels(s3, &l3), 0);
-        assert_non_null(strstr(l3, "svirt_t:s0:c0,c1<"));
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s3, &error), 0);
+        l3 = live_label(s3);
+        assert_true(g_str_has_suffix(l3, "svirt_t:s0:c0,c1"));
 }
 
 static char *label_of(const char *path) {
@@ -146,24 +159,22 @@ static void test_file_labels(void **state) {
         g_autofree char *b = make("shared.img", "system_u:object_r:user_tmp_t:s0");
         g_autofree char *c = make("ro.iso", "system_u:object_r:user_tmp_t:s0");
         g_autofree char *k = make("vmlinuz", NULL);
-        g_autofree char *devs = g_strdup_printf(
-                "<disk type='file' device='disk'><source file='%s'/><target dev='vda'/></disk>"
-                "<disk type='file' device='disk'><source file='%s'/><target dev='vdb'/>"
-                "<shareable/></disk>"
-                "<disk type='file' device='cdrom'><source file='%s'/><target dev='sda'/>"
-                "<readonly/></disk>",
-                a, b, c);
-        g_autofree char *os_kernel = g_strdup_printf("%s", k);
-        g_autoptr(VkDomainDef) def = domain(3, devs, NULL);
+        VkSecurityResource devs[] = {
+                res(a, VK_SECURITY_RESOURCE_IMAGE, false, false),
+                res(b, VK_SECURITY_RESOURCE_IMAGE, false, true),
+                res(c, VK_SECURITY_RESOURCE_IMAGE, true, false),
+                res(k, VK_SECURITY_RESOURCE_BOOT, true, false),
+        };
+        VkSecurityDomain def = domain(3, NULL);
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {};
         g_autofree char *la = NULL, *lb = NULL, *lc = NULL, *lk = NULL, *range = NULL;
 
         if (geteuid() != 0)
                 skip();
-        def->kernel = g_strdup(os_kernel);
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(
+                vk_security_manager_label_resources(m, s, devs, G_N_ELEMENTS(devs), &error), 0);
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         range = strdup(strstr(p.selinux_label, ":s0:") + 1);
         la = label_of(a);
@@ -193,31 +204,36 @@ static void test_static_none(void **state) {
         g_autoptr(VkSecurityManager) m = manager(NULL, true);
         g_autoptr(VkSecurityState) s = NULL, s2 = NULL;
         g_autofree char *a = make("static.img", "system_u:object_r:user_tmp_t:s0");
-        g_autofree char *devs = g_strdup_printf(
-                "<disk type='file' device='disk'><source file='%s'/><target dev='vda'/></disk>", a);
-        g_autoptr(VkDomainDef) def =
-                domain(4, devs,
-                       "<seclabel type='static' model='selinux'>"
-                       "<label>system_u:system_r:svirt_t:s0:c1,c2</label></seclabel>");
-        g_autoptr(VkDomainDef) def2 = domain(5, devs, "<seclabel type='none'/>");
+        VkSecurityResource disk = res(a, VK_SECURITY_RESOURCE_IMAGE, false, false);
+        VkSecurityLabelRequest fixed = { .model = VK_SECURITY_MODEL_SELINUX,
+                                         .has_model = true,
+                                         .type = VK_SECURITY_LABEL_STATIC,
+                                         .label = "system_u:system_r:svirt_t:s0:c1,c2" };
+        VkSecurityLabelRequest none = { .type = VK_SECURITY_LABEL_NONE };
+        VkSecurityDomain def = domain(4, &fixed), def2 = domain(5, &none);
         g_auto(VkError) error = VK_ERROR_INIT;
         g_auto(VkSecurityExecParams) p = {}, p2 = {};
-        g_autofree char *la = NULL, *live = NULL;
+        g_autofree char *la = NULL;
+        VkSecurityLiveLabel live[2];
+        size_t n;
 
         if (geteuid() != 0)
                 skip();
-        assert_int_equal(vk_security_manager_prepare(m, def, &s, &error), 0);
-        assert_int_equal(vk_security_manager_label_files(m, s, def, NULL, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def, &s, &error), 0);
+        assert_int_equal(vk_security_manager_label_resources(m, s, &disk, 1, &error), 0);
         la = label_of(a);
         assert_string_equal(la, "system_u:object_r:user_tmp_t:s0");
         assert_int_equal(vk_security_manager_exec_params(m, s, &p, &error), 0);
         assert_string_equal(p.selinux_label, "system_u:system_r:svirt_t:s0:c1,c2");
 
-        assert_int_equal(vk_security_manager_prepare(m, def2, &s2, &error), 0);
+        assert_int_equal(vk_security_manager_prepare(m, &def2, &s2, &error), 0);
         assert_int_equal(vk_security_manager_exec_params(m, s2, &p2, &error), 0);
         assert_null(p2.selinux_label);
-        assert_int_equal(vk_security_manager_format_live_seclabels(s2, &live), 0);
-        assert_true(g_str_has_prefix(live, "<seclabel type='none' model='selinux'/>\n"));
+        n = vk_security_state_live_labels(s2, live);
+        assert_int_equal(live[0].model, VK_SECURITY_MODEL_SELINUX);
+        assert_int_equal(live[0].type, VK_SECURITY_LABEL_NONE);
+        assert_null(live[0].label);
+        vk_security_live_labels_done(live, n);
 }
 
 /* Without the LSM the exec context cannot be set: the error path is clean. */
