@@ -218,7 +218,7 @@ def test_embed_lock(h):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=h.base_env())
     try:
-        lock = h.path('embed', 'run', 'qemu', '.embed-lock')
+        lock = h.path('embed', 'run', 'qemu.lock')
         wait_until(lambda: lock_held(lock), 5, 'the first process to take the lock')
         t0 = time.monotonic()
         r = ok(h, u, 'domstate', 'cli1')
