@@ -18,6 +18,7 @@
 #include "qemu-conf.h"
 #include "qemu-driver.h"
 #include "qemu-job.h"
+#include "qemu-process-recover.h"
 #include "qemu-process.h"
 #include "qemu-secrets.h"
 #include "scope.h"
@@ -1290,6 +1291,7 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
         g_autoptr(GDir) dir = g_dir_open(drv->paths->run_dir, 0, NULL);
         const char *entry;
 
+        vk_qemu_process_sweep_run_dir(drv->paths->run_dir);
         while (dir && (entry = g_dir_read_name(dir))) {
                 g_auto(VkError) err = VK_ERROR_INIT;
                 g_autofree char *path = NULL;

@@ -108,3 +108,29 @@ void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time,
         while (poll(&pfd, 1, RECOVER_KILL_WAIT_MSEC) < 0 && errno == EINTR)
                 ;
 }
+
+/*
+ * What a daemon killed at the wrong moment leaves in @run_dir beside status files: the
+ * temporary file of a status write (".#<name>.json.<random>", common/atomic-file.c) and the
+ * lock of a start that had not written its first record yet. Call it before the status files
+ * are read, holding the driver's lock (no one else writes there).
+ */
+void vk_qemu_process_sweep_run_dir(const char *run_dir) {
+        g_autoptr(GDir) dir = g_dir_open(run_dir, 0, NULL);
+        const char *entry;
+
+        while (dir && (entry = g_dir_read_name(dir))) {
+                g_autofree char *path = g_build_filename(run_dir, entry, NULL);
+
+                if (g_str_has_prefix(entry, ".#") && strstr(entry, ".json.")) {
+                        vk_log_debug("Removing '%s', left by an interrupted write", path);
+                        (void) unlink(path);
+                } else if (g_str_has_suffix(entry, ".lock")) {
+                        g_autofree char *status = g_strdup_printf(
+                                "%.*s.json", (int) (strlen(path) - strlen(".lock")), path);
+
+                        if (access(status, F_OK) < 0 && errno == ENOENT)
+                                vk_qemu_process_remove_lock(path);
+                }
+        }
+}
