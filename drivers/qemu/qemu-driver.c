@@ -1371,17 +1371,17 @@ static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
 }
 
 /*
- * One driver per instance (e.g. root/run/qemu.lock): the status files, private dirs and sockets there are its
- * own. A daemon with --root and an embedded CLI on the same root would otherwise both adopt
- * the same QEMUs and fight over their monitors. An embedded CLI waits a little for another
+ * One driver per instance (e.g. root/run/qemu.lock): the status files, private dirs and sockets
+ * there are its own. A daemon with --root and an embedded CLI on the same root would otherwise both
+ * adopt the same QEMUs and fight over their monitors. An embedded CLI waits a little for another
  * CLI call on the root; any other holder fails at once, named.
  */
 static int driver_lock(VkQemuDriver *drv, VkError *reterr) {
         g_autofree char *file = g_strconcat(drv->paths->driver, ".lock", NULL);
         g_autofree char *path = g_build_filename(drv->paths->socket_dir, file, NULL);
-        g_autofree char *what = drv->paths->root ? g_strdup_printf("root %s", drv->paths->root)
-                                                 : g_strdup_printf("run dir %s",
-                                                                   drv->paths->run_dir);
+        g_autofree char *what = drv->paths->root
+                                        ? g_strdup_printf("root %s", drv->paths->root)
+                                        : g_strdup_printf("run dir %s", drv->paths->run_dir);
         int r;
 
         r = vk_mkdir_p(drv->paths->socket_dir, 0755);

@@ -86,8 +86,7 @@ void vk_qemu_process_remove_lock(const char *lock_path) {
  * Kill the process a status record names, if @pid still is that process (same start time),
  * and wait a while for it to end, so its cgroup can go. Not our child: nothing to reap.
  */
-void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time,
-                                   const char *what) {
+void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time, const char *what) {
         unsigned long long now_start = 0;
         vk_autofd fd = -1;
         struct pollfd pfd;
@@ -98,8 +97,7 @@ void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time,
         if (fd < 0)
                 return;
         /* checked after pidfd_open(): the signal below can only reach the process we checked */
-        if (vk_qemu_process_read_pid_start_time(pid, &now_start) < 0 ||
-            now_start != pid_start_time)
+        if (vk_qemu_process_read_pid_start_time(pid, &now_start) < 0 || now_start != pid_start_time)
                 return;
         vk_log_info("Killing QEMU of %s (pid %d): its start was cut short", what, (int) pid);
         if (pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0)

@@ -10,6 +10,5 @@ char *vk_qemu_process_lock_path(const char *status_path);
 int vk_qemu_process_lock_domain(const char *lock_path, const char *name, int *ret_fd,
                                 VkError *reterr);
 void vk_qemu_process_remove_lock(const char *lock_path);
-void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time,
-                                   const char *what);
+void vk_qemu_process_kill_recorded(pid_t pid, unsigned long long pid_start_time, const char *what);
 void vk_qemu_process_sweep_run_dir(const char *run_dir);
