@@ -1065,12 +1065,9 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
                 r = process_write_master_key(p->private_dir, opts->master_key, reterr);
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
+        /* again, the live XML now with its <seclabel>s */
         if (r >= 0)
-                r = vk_domain_def_format(live,
-                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
-                                         &p->live_xml, reterr);
-        if (r >= 0)
-                r = process_write_start_record(p, reterr); /* with the labels */
+                r = vk_qemu_process_write_status(p, live, "paused", "starting up", reterr);
         /* the timer fires from the loop, after we returned */
         if (r >= 0)
                 r = process_arm_timeout(

@@ -9,7 +9,7 @@
   misc   a full run dir (small tmpfs) fails the start naming the status file and leaves
          nothing; a daemon killed while it probes QEMU leaves no probe QEMU; a root in use by
          a daemon or an embedded CLI is refused naming the holder (both orders); a domain whose
-         name is multi-byte UTF-8 starts
+         name is multi-byte UTF-8 starts; a QEMU the daemon lost track of blocks a second one
 """
 
 import collections
@@ -370,10 +370,40 @@ def test_multibyte_name_starts(h):
     r.stop()
 
 
+def test_no_second_qemu(h):
+    """A QEMU the daemon lost track of (its status file removed by hand) blocks a new start."""
+    r = S['second'] = Root(h, 'second')
+    r.start()
+    r.call('DefineDomain', {'xml': domain_xml('two')})
+    r.call('StartDomain', {'domain': 'two', 'paused': True})
+    pids = r.qemu_pids()
+    r.kill()
+    os.unlink(os.path.join(r.run_dir, 'two.json'))
+    r.start()
+    check_eq(r.states(), {'two': 'shutoff'}, 'the lost VM')
+    name, params = r.call_error('StartDomain', {'domain': 'two', 'paused': True})
+    check(name.endswith('.Busy') and 'two.lock' in params.get('message', ''),
+          'a second start is refused naming the lock:', name, params)
+    check_eq(r.qemu_pids(), pids, 'still the one QEMU')
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not r.qemu_pids(), 5, 'the lost QEMU to end')
+    for d in os.listdir(r.run_dir):  # what the lost VM left: nobody knows it but us
+        if d.startswith('domain-'):
+            subprocess.run(['rm', '-rf', os.path.join(r.run_dir, d)])
+    for cg in r.cgroups():
+        os.rmdir(cg)
+    r.call('StartDomain', {'domain': 'two', 'paused': True})
+    r.call('DestroyDomain', {'domain': 'two'})
+    check_eq(r.leftovers(), {}, 'after destroy')
+    r.stop()
+
+
 GROUPS = {
     'kill': [test_kill_during_start],
     'misc': [test_full_run_dir_fails_the_start, test_killed_daemon_leaves_no_probe,
-             test_root_in_use_by_a_daemon, test_root_in_use_by_a_cli, test_multibyte_name_starts],
+             test_root_in_use_by_a_daemon, test_root_in_use_by_a_cli, test_multibyte_name_starts,
+             test_no_second_qemu],
 }
 
 
