@@ -13,7 +13,6 @@
 """
 
 import collections
-import fcntl
 import hashlib
 import json
 import os
@@ -24,21 +23,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (check, check_eq, pid_alive, run_tests,  # noqa: E402
-                       varlink_connect, varlink_encode, wait_until)
+from vkharness import (check, check_eq, kvm_works, lock_held, pid_alive,  # noqa: E402
+                       proc_cmdlines, run_tests, varlink_connect, varlink_encode, wait_until)
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 IFACE = 'io.virtkit.Qemu'
 S = {}
-
-
-def kvm_works():
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def domain_xml(name, description=None):
@@ -110,19 +100,8 @@ class Root:
 
     def qemu_pids(self):
         """Live QEMUs of this root (their command line names it)."""
-        pids = []
-        for d in os.listdir('/proc'):
-            if not d.isdigit():
-                continue
-            try:
-                with open(f'/proc/{d}/cmdline', 'rb') as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if cmd.startswith(QEMU.encode()) and self.root.encode() in cmd and \
-                    pid_alive(int(d)):
-                pids.append(int(d))
-        return pids
+        return [pid for pid, cmd, _ in proc_cmdlines()
+                if cmd.startswith(QEMU.encode()) and self.root.encode() in cmd]
 
     def cgroups(self):
         """Cgroup dirs made for QEMUs of this root (machine prefix qemu-<sha256(root):8>)."""
@@ -264,20 +243,8 @@ def test_full_run_dir_fails_the_start(h):
 
 def probe_pids(ppid):
     """The capability probes (-machine none) that @ppid spawned."""
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-            with open(f'/proc/{d}/stat') as f:
-                stat_ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if stat_ppid == ppid and b'-machine\0none' in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
+    return [pid for pid, cmd, parent in proc_cmdlines()
+            if parent == ppid and b'-machine\0none' in cmd]
 
 
 def test_killed_daemon_leaves_no_probe(h):
@@ -296,22 +263,6 @@ def test_killed_daemon_leaves_no_probe(h):
         for p in pids:
             if pid_alive(p):
                 os.kill(p, signal.SIGKILL)
-
-
-def lock_held(path):
-    """True when someone holds an exclusive flock on @path."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def test_root_in_use_by_a_daemon(h):
