@@ -748,11 +748,11 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                 return;
         }
 
+        /* the status file says so already (written before success was reported) */
         if (p->paused)
                 vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_USER);
         else
                 vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_RUNNING, VK_DOMAIN_REASON_BOOTED);
-        domain_write_status(obj);
         driver_emit(drv, obj, "started", "booted");
         if (p->paused)
                 driver_emit(drv, obj, "suspended", "paused");

@@ -850,12 +850,15 @@ static int process_write_start_record(VkQemuProcess *p, VkError *reterr) {
         return r;
 }
 
-/* QEMU (still in virtkit-qemu-exec) is placed and recorded: let it exec, connect QMP. */
-static void process_release(VkQemuProcess *p) {
+/*
+ * QEMU (still in virtkit-qemu-exec) is placed: record it unless the record is up to date
+ * (@record false), let it exec, connect QMP.
+ */
+static void process_release(VkQemuProcess *p, bool record) {
         g_auto(VkError) err = VK_ERROR_INIT;
         char go = 1;
 
-        if (process_write_start_record(p, &err) < 0) {
+        if (record && process_write_start_record(p, &err) < 0) {
                 process_fail(p, &err);
                 return;
         }
@@ -873,8 +876,12 @@ static void process_release(VkQemuProcess *p) {
 /* Stage 3 done: QEMU is in its cgroup. */
 static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *userdata) {
         VkQemuProcess *p = userdata;
+        bool changed = false;
 
         if (!error) {
+                /* a cgroup we make is recorded as planned already; a scope is new */
+                changed = g_strcmp0(p->cgroup_via, vk_qemu_cgroup_get_via(cg)) != 0 ||
+                          g_strcmp0(p->cgroup_name, vk_qemu_cgroup_get_name(cg)) != 0;
                 g_free(p->cgroup_via);
                 g_free(p->cgroup_name);
                 p->cgroup_via = g_strdup(vk_qemu_cgroup_get_via(cg));
@@ -885,7 +892,7 @@ static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *user
                 process_fail(p, error);
                 return;
         }
-        process_release(p);
+        process_release(p, changed);
 }
 
 /* Kill our unreleased child now and wait until it is gone (it lets go of the domain lock). */
@@ -962,7 +969,7 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         (void) vk_child_detach(child);
         vk_log_debug("Started QEMU for domain '%s': pid %d", p->name, (int) p->pid);
         if (!p->machine_prefix)
-                process_release(p); /* a failure is reported once QEMU is gone */
+                process_release(p, true); /* a failure is reported once QEMU is gone */
         return 0;
 }
 
@@ -1210,7 +1217,8 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         text = vk_json_to_string(root, true);
-        return vk_atomic_file_write(p->status_path, text, strlen(text), 0600, reterr);
+        return vk_atomic_file_write_full(p->status_path, text, strlen(text), 0600,
+                                         p->starting ? VK_ATOMIC_FILE_NO_SYNC : 0, reterr);
 }
 
 /*

@@ -342,8 +342,15 @@ def test_no_second_qemu(h):
     for d in os.listdir(r.run_dir):  # what the lost VM left: nobody knows it but us
         if d.startswith('domain-'):
             subprocess.run(['rm', '-rf', os.path.join(r.run_dir, d)])
-    for cg in r.cgroups():
-        os.rmdir(cg)
+
+    def rmdir_cgroups():
+        for cg in r.cgroups():
+            try:
+                os.rmdir(cg)
+            except OSError:  # busy until the kernel is done with the killed QEMU
+                pass
+        return not r.cgroups()
+    wait_until(rmdir_cgroups, 5, 'the lost QEMU\'s cgroups to go')
     r.call('StartDomain', {'domain': 'two', 'paused': True})
     r.call('DestroyDomain', {'domain': 'two'})
     check_eq(r.leftovers(), {}, 'after destroy')
