@@ -77,6 +77,12 @@ static int atomic_file_fsync_dir(const char *dir) {
  */
 int vk_atomic_file_write(const char *path, const void *data, size_t len, mode_t mode,
                          VkError *reterr) {
+        return vk_atomic_file_write_full(path, data, len, mode, /* flags= */ 0, reterr);
+}
+
+/* vk_atomic_file_write() with @flags: VK_ATOMIC_FILE_NO_SYNC leaves out both fsync()s. */
+int vk_atomic_file_write_full(const char *path, const void *data, size_t len, mode_t mode,
+                              VkAtomicFileFlags flags, VkError *reterr) {
         g_autofree char *dir = NULL;
         g_autofree char *base = NULL;
         g_autofree char *tmp = NULL;
@@ -112,7 +118,7 @@ int vk_atomic_file_write(const char *path, const void *data, size_t len, mode_t 
         }
 
         step = "sync";
-        if (fsync(fd) < 0) {
+        if (!(flags & VK_ATOMIC_FILE_NO_SYNC) && fsync(fd) < 0) {
                 r = vk_negative_errno(errno);
                 goto fail;
         }
@@ -130,6 +136,8 @@ int vk_atomic_file_write(const char *path, const void *data, size_t len, mode_t 
         }
 
         /* The new content is in place, but the rename may not survive a crash: say so. */
+        if (flags & VK_ATOMIC_FILE_NO_SYNC)
+                return 0;
         r = atomic_file_fsync_dir(dir);
         if (r < 0)
                 return vk_error_set_errno(

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -48,6 +49,8 @@ typedef struct SpawnArgs {
         const char *cwd;
         bool setsid;
         bool set_creds;
+        bool die_with_parent;
+        pid_t parent;
         uid_t uid;
         gid_t gid;
         const gid_t *groups;
@@ -121,6 +124,19 @@ __attribute__((no_sanitize("address", "undefined"))) static int child_main(void 
                         a->stage = "setresuid";
                         goto fail;
                 }
+        }
+
+        /*
+         * After the credential switch, which clears the parent-death signal. If the parent died
+         * before prctl() took effect, no signal comes: the parent pid we see tells.
+         */
+        if (a->die_with_parent) {
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+                        a->stage = "prctl(PR_SET_PDEATHSIG)";
+                        goto fail;
+                }
+                if (getppid() != a->parent)
+                        _exit(127);
         }
 
         if (a->cwd && chdir(a->cwd) < 0) {
@@ -505,6 +521,8 @@ int vk_child_spawn(sd_event *e, const char *const *argv, const VkChildOptions *o
         a.cwd = opts->working_directory;
         a.setsid = opts->flags & VK_CHILD_NEW_SESSION;
         a.set_creds = opts->flags & VK_CHILD_SET_CREDENTIALS;
+        a.die_with_parent = !(opts->flags & VK_CHILD_OUTLIVE_PARENT);
+        a.parent = getpid();
         a.uid = opts->uid;
         a.gid = opts->gid;
         a.groups = opts->groups;

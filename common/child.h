@@ -22,6 +22,9 @@ typedef enum VkChildFlags {
         VK_CHILD_STDERR_TO_FD = 1 << 3,    /* stderr goes to opts->stderr_fd */
         VK_CHILD_NEW_SESSION = 1 << 4,     /* setsid() in the child */
         VK_CHILD_SET_CREDENTIALS = 1 << 5, /* switch to opts->uid/gid/groups */
+        /* the child outlives us; without it, it gets SIGKILL when we die (PR_SET_PDEATHSIG):
+         * only the QEMU of a VM, which a daemon crash must never stop, sets this */
+        VK_CHILD_OUTLIVE_PARENT = 1 << 6,
 } VkChildFlags;
 
 /* One fd handed to the child: @fd in the parent becomes @target in the child. */

@@ -14,7 +14,6 @@
 #include "macro.h"
 #include "paths.h"
 
-#define LOCK_WAIT_MS      10000
 #define RECONNECT_WAIT_US (15ull * 1000000ull)
 
 struct VkEmbed {
@@ -24,7 +23,6 @@ struct VkEmbed {
         VkPaths *secret_paths;
         VkSecretd *secret;
         VkService *secret_service;
-        int lock_fd;
 };
 
 /*
@@ -68,29 +66,6 @@ static int embed_open_secrets(VkEmbed *em, sd_event *event, const VkPathsEnv *en
 }
 
 /*
- * One process at a time drives a root: the driver's state (status files, definitions) lives
- * there. Wait a while for another virtkit using the same root, then give up naming the lock.
- */
-static int embed_lock(VkEmbed *em, VkError *reterr) {
-        g_autofree char *path = g_build_filename(em->paths->run_dir, ".embed-lock", NULL);
-
-        em->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (em->lock_fd < 0)
-                return vk_error_set_errno(reterr, -errno, "cannot open '%s'", path);
-        for (int i = 0; flock(em->lock_fd, LOCK_EX | LOCK_NB) < 0; i++) {
-                if (errno != EWOULDBLOCK)
-                        return vk_error_set_errno(reterr, -errno, "cannot lock '%s'", path);
-                if (i * 10 >= LOCK_WAIT_MS)
-                        return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
-                                            "the root is in use by another process (lock "
-                                            "'%s' held for %d s)",
-                                            path, LOCK_WAIT_MS / 1000);
-                usleep(10000);
-        }
-        return 0;
-}
-
-/*
  * Run the QEMU driver of the embedded instance rooted at @root on @event: the seed page's
  * directory tree is created, DIR/etc/qemu.conf read, VMs still running from an earlier
  * invocation reconnected. The driver is reached through vk_embed_connect(), with the very
@@ -107,7 +82,6 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
         };
         int r;
 
-        em->lock_fd = -1;
         vk_paths_env_from_environ(&env);
         g_free(env.root);
         env.root = g_strdup(root);
@@ -117,9 +91,7 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
         r = vk_paths_make_dirs(em->paths, 0755, reterr);
         if (r < 0)
                 return r;
-        r = embed_lock(em, reterr);
-        if (r < 0)
-                return r;
+        /* the driver locks the root (lock file run/qemu/lock) */
         r = vk_qemud_new(event, em->paths, VK_INSTANCE_EMBEDDED, true, NULL, NULL, &em->qemud,
                          reterr);
         if (r < 0)
@@ -182,8 +154,6 @@ VkEmbed *vk_embed_free(VkEmbed *em) {
         em->secret_service = vk_service_free(em->secret_service);
         em->secret = vk_secretd_free(em->secret);
         vk_paths_free(em->secret_paths);
-        if (em->lock_fd >= 0)
-                (void) close(em->lock_fd);
         vk_paths_free(em->paths);
         g_free(em);
         return NULL;

@@ -385,6 +385,17 @@ static VkQemuDriver *api_driver(void *userdata) {
         return ((VkQemud *) userdata)->driver;
 }
 
+/*
+ * Log a failed call once: a SystemError (the host failed us: a full disk, a file that cannot
+ * be written) as an error, anything the caller can cause at debug level.
+ */
+static void api_log_failure(const char *method, const VkError *error) {
+        if (g_strcmp0(error->name, VK_ERROR_SYSTEM) == 0)
+                vk_log_error("%s failed: %s", method, error->message);
+        else
+                vk_log_debug("%s failed: %s", method, error->message);
+}
+
 /* The completion of every asynchronous call: reply, log a failure once, drop the call. */
 static void api_on_done(VkQemuDriver *drv, const char *result, const VkError *error,
                         void *userdata) {
@@ -392,7 +403,7 @@ static void api_on_done(VkQemuDriver *drv, const char *result, const VkError *er
         StringResult res = { .value = (char *) result };
 
         if (error) {
-                vk_log_debug("%s failed: %s", vk_call_method(call)->name, error->message);
+                api_log_failure(vk_call_method(call)->name, error);
                 (void) vk_call_reply_error(call, error);
         } else
                 (void) vk_call_reply(call, vk_call_method(call)->out ? &res : NULL);
@@ -577,7 +588,7 @@ static void api_on_created(VkQemuDriver *drv, const char *result, const VkError 
         if (!error && vk_qemu_driver_lookup(drv, result, &obj, &err) < 0)
                 error = &err; /* gone again already (QEMU ended at once) */
         if (error) {
-                vk_log_debug("CreateDomain failed: %s", error->message);
+                api_log_failure("CreateDomain", error);
                 (void) vk_call_reply_error(call, error);
         } else {
                 res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };

@@ -75,6 +75,25 @@ char *vk_qemu_cgroup_machine_prefix(const char *root) {
 }
 
 /*
+ * The cgroup a placement of @spec would make itself (without systemd): its "via" and name as
+ * vk_qemu_cgroup_get_via()/get_name() will say, recorded before it exists so that a crash
+ * during the placement leaves nothing unrecorded. NULLs under systemd: a scope needs no
+ * removal.
+ */
+void vk_qemu_cgroup_planned(const VkQemuCgroupSpec *spec, char **ret_via, char **ret_name) {
+        g_autofree char *machine = NULL;
+        g_autofree char *unit = NULL;
+
+        *ret_via = *ret_name = NULL;
+        if (vk_scope_systemd_booted())
+                return;
+        machine = vk_scope_machine_name(spec->machine_prefix, spec->id, spec->name);
+        unit = vk_scope_unit_name(machine);
+        *ret_via = g_strdup(CGROUP_VIA_DIRECT);
+        *ret_name = g_strconcat("machine.slice/", unit, NULL);
+}
+
+/*
  * Remove what a placement left once QEMU is gone: a cgroup we made ourselves. A scope needs
  * nothing: systemd removes it (and machined the machine) when it is empty.
  */

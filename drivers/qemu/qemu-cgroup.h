@@ -30,6 +30,7 @@ int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroup
 const char *vk_qemu_cgroup_get_via(const VkQemuCgroup *cg);
 const char *vk_qemu_cgroup_get_name(const VkQemuCgroup *cg);
 VkQemuCgroup *vk_qemu_cgroup_free(VkQemuCgroup *cg);
+void vk_qemu_cgroup_planned(const VkQemuCgroupSpec *spec, char **ret_via, char **ret_name);
 void vk_qemu_cgroup_remove(const char *via, const char *name);
 char *vk_qemu_cgroup_machine_prefix(const char *root);
 

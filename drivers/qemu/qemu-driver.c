@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "lockfile.h"
 #include "log.h"
 #include "macro.h"
 #include "qemu-argv.h"
@@ -17,6 +18,7 @@
 #include "qemu-conf.h"
 #include "qemu-driver.h"
 #include "qemu-job.h"
+#include "qemu-process-recover.h"
 #include "qemu-process.h"
 #include "qemu-secrets.h"
 #include "scope.h"
@@ -28,6 +30,7 @@
 #define DESTROY_KILL_GRACE_USEC       (5ULL * 1000 * 1000)
 #define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
 #define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
+#define DRIVER_LOCK_WAIT_USEC         (10ULL * 1000 * 1000)
 
 typedef void (*CapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error, void *ud);
 
@@ -63,6 +66,7 @@ struct VkQemuDriver {
         GHashTable *waiters; /* CapsWaiter set (deferred deliveries) */
         VkQemuDriverCallbacks cb;
         void *userdata;
+        int lock_fd; /* flock on <socket dir>/qemu.lock: one driver per instance */
         bool freeing;
 };
 
@@ -583,7 +587,7 @@ static void domain_write_status(VkDomainObj *obj) {
                 return;
         if (vk_qemu_process_write_status(obj->process, NULL, vk_domain_state_to_string(obj->state),
                                          vk_domain_reason_to_string(obj->reason), &err) < 0)
-                vk_log_debug("Failed to update the status of domain '%s': %s", obj->name,
+                vk_log_error("Failed to update the status of domain '%s': %s", obj->name,
                              err.message);
 }
 
@@ -736,11 +740,11 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                 return;
         }
 
+        /* the status file says so already (written before success was reported) */
         if (p->paused)
                 vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_USER);
         else
                 vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_RUNNING, VK_DOMAIN_REASON_BOOTED);
-        domain_write_status(obj);
         driver_emit(drv, obj, "started", "booted");
         if (p->paused)
                 driver_emit(drv, obj, "suspended", "paused");
@@ -1279,6 +1283,7 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
         g_autoptr(GDir) dir = g_dir_open(drv->paths->run_dir, 0, NULL);
         const char *entry;
 
+        vk_qemu_process_sweep_run_dir(drv->paths->run_dir);
         while (dir && (entry = g_dir_read_name(dir))) {
                 g_auto(VkError) err = VK_ERROR_INIT;
                 g_autofree char *path = NULL;
@@ -1360,6 +1365,29 @@ static int driver_security_new(VkQemuDriver *drv, VkError *reterr) {
 }
 
 /*
+ * One driver per instance (e.g. root/run/qemu.lock): the status files, private dirs and sockets
+ * there are its own. A daemon with --root and an embedded CLI on the same root would otherwise both
+ * adopt the same QEMUs and fight over their monitors. An embedded CLI waits a little for another
+ * CLI call on the root; any other holder fails at once, named.
+ */
+static int driver_lock(VkQemuDriver *drv, VkError *reterr) {
+        g_autofree char *file = g_strconcat(drv->paths->driver, ".lock", NULL);
+        g_autofree char *path = g_build_filename(drv->paths->socket_dir, file, NULL);
+        g_autofree char *what = drv->paths->root
+                                        ? g_strdup_printf("root %s", drv->paths->root)
+                                        : g_strdup_printf("run dir %s", drv->paths->run_dir);
+        int r;
+
+        r = vk_mkdir_p(drv->paths->socket_dir, 0755);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to create '%s'",
+                                          drv->paths->socket_dir);
+        return vk_lockfile_acquire(path, what,
+                                   drv->kind == VK_INSTANCE_EMBEDDED ? DRIVER_LOCK_WAIT_USEC : 0,
+                                   &drv->lock_fd, reterr);
+}
+
+/*
  * Create the driver of an instance of @kind whose files live in @paths (borrowed; must
  * outlive the driver): read qemu.conf, load the persistent domains, reconnect to every QEMU
  * a status file names (cleaning up after dead ones), autostart once per boot. Must run on
@@ -1378,7 +1406,11 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         drv->probes = g_hash_table_new(g_str_hash, g_str_equal);
         drv->waiters = g_hash_table_new(g_direct_hash, g_direct_equal);
         drv->ports = vk_qemu_ports_new();
+        drv->lock_fd = -1;
 
+        r = driver_lock(drv, reterr);
+        if (r < 0)
+                return r;
         r = vk_qemu_config_load(paths->config_file, kind, &drv->cfg, reterr);
         if (r < 0)
                 return r;
@@ -1490,6 +1522,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         vk_scope_manager_unref(drv->scopes);
         vk_qemu_config_free(drv->cfg);
         sd_event_unref(drv->event);
+        vk_close_fdp(&drv->lock_fd);
         g_free(drv);
         return NULL;
 }

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "macro.h"
 #include "qemu-argv.h"
 #include "qemu-cgroup.h"
+#include "qemu-process-recover.h"
 #include "qemu-process.h"
 #include "sd-glue.h"
 
@@ -45,6 +47,7 @@
 #define PROCESS_STATUS_MAX             (16U * 1024U * 1024U)
 #define PROCESS_LOG_TAIL_MAX           1024
 #define MASTER_KEY_SIZE                32
+#define PROCESS_DIR_NAME_MAX           20
 
 #define GRAPHICS_PORT_FIRST  5900
 #define WEBSOCKET_PORT_FIRST 5700
@@ -138,6 +141,7 @@ static void process_unref(VkQemuProcess *p) {
         vk_security_exec_params_done(&p->exec_params);
         vk_close_fdp(&p->log_fd);
         vk_close_fdp(&p->go_fd);
+        vk_close_fdp(&p->lock_fd);
         g_free(p->machine_prefix);
         vk_scope_manager_unref(p->scopes);
         g_free(p->cgroup_via);
@@ -172,9 +176,17 @@ VkQemuProcess *vk_qemu_process_free(VkQemuProcess *p) {
         return NULL;
 }
 
-/* The private directory of domain @name with id @id (names are cut: sockets have 108 bytes). */
+/*
+ * The private directory of domain @name with id @id. The name is cut to 20 bytes (sockets have
+ * 108), at a character boundary: a cut UTF-8 sequence is a path QEMU refuses.
+ */
 char *vk_qemu_process_private_dir(const char *run_dir, int id, const char *name) {
-        g_autofree char *dir = g_strdup_printf("domain-%d-%.20s", id, name);
+        const char *end = NULL;
+        g_autofree char *dir = NULL;
+
+        /* the valid prefix of at most that many bytes: a character cut in two is invalid */
+        (void) g_utf8_validate(name, (gssize) MIN(strlen(name), PROCESS_DIR_NAME_MAX), &end);
+        dir = g_strdup_printf("domain-%d-%.*s", id, (int) (end - name), name);
         return g_build_filename(run_dir, dir, NULL);
 }
 
@@ -242,7 +254,8 @@ static void process_security_release(sd_event *e, VkSecurityManager *security,
 
 /*
  * Runs before the status file goes, so a crash in between loses nothing: labels and
- * profile (process_security_release()), a cgroup we made, the private dir, the status file.
+ * profile (process_security_release()), a cgroup we made, the private dir, the domain's lock
+ * file, the status file.
  */
 static void process_remove_files(VkQemuProcess *p) {
         if (p->security && p->security_state)
@@ -251,10 +264,16 @@ static void process_remove_files(VkQemuProcess *p) {
         vk_qemu_cgroup_remove(p->cgroup_via, p->cgroup_name);
         g_clear_pointer(&p->cgroup_via, g_free);
         g_clear_pointer(&p->cgroup_name, g_free);
-        if (p->status_path)
-                (void) vk_file_remove(p->status_path);
         if (p->private_dir)
                 process_remove_tree(p->private_dir);
+        vk_close_fdp(&p->lock_fd);
+        p->lock_fd = -1;
+        if (p->status_path) {
+                g_autofree char *lock = vk_qemu_process_lock_path(p->status_path);
+
+                vk_qemu_process_remove_lock(lock);
+                (void) vk_file_remove(p->status_path);
+        }
 }
 
 /* ---- /proc ---- */
@@ -434,16 +453,55 @@ static int process_on_started_defer(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* Success: report from the loop (never from inside a QMP callback's caller chain). */
+/*
+ * Success: report from the loop (never from inside a QMP callback's caller chain). A fresh
+ * start first replaces its "starting" record: if that fails, the start fails and QEMU goes.
+ */
 static void process_succeed(VkQemuProcess *p) {
+        g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
+        if (p->starting && !p->reconnected) {
+                p->starting = false;
+                r = vk_qemu_process_write_status(p, NULL, p->paused ? "paused" : "running",
+                                                 p->paused ? "user" : "booted", &err);
+                if (r < 0) {
+                        p->starting = true;
+                        vk_log_error("Failed to write the status of domain '%s': %s", p->name,
+                                     err.message);
+                        process_fail(p, &err);
+                        return;
+                }
+        }
+        p->starting = false;
         p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
         p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
         p->started = true;
         r = sd_event_add_defer(p->event, &p->defer, process_on_started_defer, p);
         if (r < 0 && p->cb.started)
                 p->cb.started(p, NULL, p->userdata);
+}
+
+static int process_signal(VkQemuProcess *p, int sig);
+
+/*
+ * An adopted QEMU whose monitor does not answer: a VM keeps running without monitor, but the
+ * QEMU of a start an earlier daemon did not finish goes (qemu-process-recover.c).
+ */
+static void process_reconnect_give_up(VkQemuProcess *p) {
+        if (!p->starting) {
+                process_succeed(p);
+                return;
+        }
+        if (!vk_error_is_set(&p->error))
+                vk_error_set(&p->error, VK_ERROR_OPERATION_FAILED, -EIO,
+                             "QEMU of domain '%s' did not answer after its start was cut short",
+                             p->name);
+        process_cancel_stages(p);
+        if (!p->kill_sent) {
+                p->kill_sent = true;
+                (void) process_signal(p, SIGKILL);
+        }
 }
 
 /* ---- QMP ---- */
@@ -464,7 +522,7 @@ static void process_on_qmp_disconnect(VkQmpClient *qmp, const VkError *error, vo
         p->qmp = vk_qmp_client_free(p->qmp);
         if (p->reconnected && !p->started) {
                 /* an adopted QEMU whose monitor we cannot use: it still runs */
-                process_succeed(p);
+                process_reconnect_give_up(p);
                 return;
         }
         /* the pidfd says when QEMU is really gone; a start cannot go on without QMP */
@@ -492,7 +550,10 @@ static void process_on_query_status(VkQmpClient *qmp, JsonNode *ret, const VkErr
                 p->paused_at_start =
                         !json_object_get_boolean_member_with_default(o, "running", true);
         }
-        process_succeed(p);
+        if (error)
+                process_reconnect_give_up(p);
+        else
+                process_succeed(p);
 }
 
 static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
@@ -510,7 +571,7 @@ static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
                 r = vk_qmp_execute(qmp, "cont", NULL, process_on_cont, p, NULL, &error);
         if (r < 0) {
                 if (p->reconnected)
-                        process_succeed(p);
+                        process_reconnect_give_up(p);
                 else
                         process_fail(p, &error);
         }
@@ -536,7 +597,7 @@ static int process_on_connect_timer(sd_event_source *s, uint64_t usec, void *use
         }
         if (r != -ENOENT && r != -ECONNREFUSED && r != -EAGAIN) {
                 if (p->reconnected)
-                        process_succeed(p);
+                        process_reconnect_give_up(p);
                 else
                         process_fail(p, &error);
                 return 0;
@@ -558,7 +619,7 @@ static int process_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                 /* give up on the monitor, keep watching the process */
                 p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
                 p->qmp = vk_qmp_client_free(p->qmp);
-                process_succeed(p);
+                process_reconnect_give_up(p);
                 return 0;
         }
         if (p->aa_op)
@@ -719,9 +780,13 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         const VkQemuCommand *cmd = p->cmd;
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         VkChildOptions copts = {};
-        VkChildFd fd3 = { .fd = wait_fd, .target = 3 };
+        /* fd 4: the domain's lock, held by QEMU for its lifetime (qemu-process-recover.c) */
+        VkChildFd fds[] = { { .fd = wait_fd, .target = 3 }, { .fd = p->lock_fd, .target = 4 } };
+        VkChildFd *fd3 = fds;
 
-        copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD;
+        /* a daemon crash never stops a VM */
+        copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD |
+                      VK_CHILD_OUTLIVE_PARENT;
         copts.env = (const char *const *) cmd->env;
         copts.stdout_fd = p->log_fd;
         copts.stderr_fd = p->log_fd;
@@ -734,8 +799,8 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         g_ptr_array_add(argv, vk_security_exec_helper_path());
         if (wait_fd >= 0) {
                 g_ptr_array_add(argv, g_strdup("--wait-fd=3"));
-                copts.fds = &fd3;
-                copts.n_fds = 1;
+                copts.fds = fd3;
+                copts.n_fds = p->lock_fd >= 0 ? 2 : 1;
         }
         vk_security_exec_params_to_args(&p->exec_params, argv);
         for (size_t i = 0; cmd->argv[i]; i++)
@@ -749,20 +814,28 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
                               NULL, ret_child, reterr);
 }
 
-/* Stage 3 done: QEMU is in its cgroup; let it exec and connect to its monitor. */
-static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *userdata) {
-        VkQemuProcess *p = userdata;
+/* The "starting" record of the status file (qemu-process-recover.c). */
+static int process_write_start_record(VkQemuProcess *p, VkError *reterr) {
+        int r;
+
+        p->starting = true;
+        r = vk_qemu_process_write_status(p, NULL, "paused", "starting up", reterr);
+        if (r < 0)
+                vk_log_error("Failed to write the status of domain '%s': %s", p->name,
+                             reterr ? reterr->message : "");
+        return r;
+}
+
+/*
+ * QEMU (still in virtkit-qemu-exec) is placed: record it unless the record is up to date
+ * (@record false), let it exec, connect QMP.
+ */
+static void process_release(VkQemuProcess *p, bool record) {
         g_auto(VkError) err = VK_ERROR_INIT;
-        const char *via = vk_qemu_cgroup_get_via(cg);
         char go = 1;
 
-        if (!error) {
-                p->cgroup_via = g_strdup(via);
-                p->cgroup_name = g_strdup(vk_qemu_cgroup_get_name(cg));
-        }
-        p->cgroup = vk_qemu_cgroup_free(p->cgroup);
-        if (error) {
-                process_fail(p, error);
+        if (record && process_write_start_record(p, &err) < 0) {
+                process_fail(p, &err);
                 return;
         }
         if (write(p->go_fd, &go, 1) != 1) {
@@ -774,6 +847,37 @@ static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *user
         p->go_fd = -1;
         if (process_arm_connect(p, &err) < 0)
                 process_fail(p, &err);
+}
+
+/* Stage 3 done: QEMU is in its cgroup. */
+static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *userdata) {
+        VkQemuProcess *p = userdata;
+        bool changed = false;
+
+        if (!error) {
+                /* a cgroup we make is recorded as planned already; a scope is new */
+                changed = g_strcmp0(p->cgroup_via, vk_qemu_cgroup_get_via(cg)) != 0 ||
+                          g_strcmp0(p->cgroup_name, vk_qemu_cgroup_get_name(cg)) != 0;
+                g_free(p->cgroup_via);
+                g_free(p->cgroup_name);
+                p->cgroup_via = g_strdup(vk_qemu_cgroup_get_via(cg));
+                p->cgroup_name = g_strdup(vk_qemu_cgroup_get_name(cg));
+        }
+        p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+        if (error) {
+                process_fail(p, error);
+                return;
+        }
+        process_release(p, changed);
+}
+
+/* Kill our unreleased child now and wait until it is gone (it lets go of the domain lock). */
+static void process_kill_child_now(VkChild *child) {
+        struct pollfd pfd = { .fd = vk_child_get_pidfd(child), .events = POLLIN };
+
+        (void) vk_child_kill(child, SIGKILL);
+        while (poll(&pfd, 1, 1000) < 0 && errno == EINTR)
+                ;
 }
 
 /*
@@ -788,17 +892,18 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         int pipefd[2];
         int r;
 
-        if (p->machine_prefix) {
-                if (pipe2(pipefd, O_CLOEXEC) < 0)
-                        return vk_error_set_errno(reterr, errno, "Failed to create a pipe");
-                wait_fd = pipefd[0];
-                p->go_fd = pipefd[1];
-        }
+        /* QEMU always waits in virtkit-qemu-exec until it is recorded (and placed) */
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to create a pipe");
+        wait_fd = pipefd[0];
+        p->go_fd = pipefd[1];
         r = process_spawn(p, wait_fd, &child, reterr);
         if (r < 0)
                 return r;
         vk_close_fdp(&p->log_fd);
         p->log_fd = -1;
+        vk_close_fdp(&p->lock_fd); /* QEMU holds it now */
+        p->lock_fd = -1;
         p->pid = vk_child_get_pid(child);
         p->start_time_usec = g_get_real_time();
         (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
@@ -815,9 +920,14 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
                         .n_rules = p->n_acl,
                 };
 
-                r = vk_qemu_cgroup_place(p->event, &spec, process_on_placed, p, &p->cgroup, reterr);
+                vk_qemu_cgroup_planned(&spec, &p->cgroup_via, &p->cgroup_name);
+                r = process_write_start_record(p, reterr);
+                if (r >= 0)
+                        r = vk_qemu_cgroup_place(p->event, &spec, process_on_placed, p, &p->cgroup,
+                                                 reterr);
                 if (r < 0) {
-                        p->pid = -1; /* freeing the (not detached) child kills and reaps it */
+                        process_kill_child_now(child);
+                        p->pid = -1; /* freeing the (not detached) child reaps it */
                         return r;
                 }
         }
@@ -829,13 +939,14 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
                                           &p->watch, reterr);
         if (r < 0) {
                 p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+                process_kill_child_now(child);
                 p->pid = -1;
                 return vk_error_set_errno(reterr, r, "Failed to watch QEMU");
         }
         (void) vk_child_detach(child);
         vk_log_debug("Started QEMU for domain '%s': pid %d", p->name, (int) p->pid);
-        if (!p->machine_prefix && process_arm_connect(p, &err) < 0)
-                process_fail(p, &err); /* reported once QEMU is gone */
+        if (!p->machine_prefix)
+                process_release(p, true); /* a failure is reported once QEMU is gone */
         return 0;
 }
 
@@ -868,6 +979,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         g_autoptr(VkQemuProcess) p = NULL;
         g_autofree char *status_file = NULL;
         g_autofree char *log_file = NULL;
+        g_autofree char *lock_path = NULL;
         VkQemuArgvOptions aopts = {};
         int r;
 
@@ -886,6 +998,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->pid = -1;
         p->log_fd = -1;
         p->go_fd = -1;
+        p->lock_fd = -1;
         p->machine_prefix = g_strdup(opts->machine_prefix);
         p->scopes = opts->scopes ? vk_scope_manager_ref(opts->scopes) : NULL;
         p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
@@ -917,21 +1030,30 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         if (r < 0)
                 return r;
 
-        process_remove_tree(p->private_dir);
-        if (mkdir(p->private_dir, 0700) < 0)
-                return vk_error_set_errno(reterr, errno, "Failed to create '%s'", p->private_dir);
-        /* from here on, a failure removes the private dir */
         p->status_path = g_build_filename(opts->run_dir, status_file, NULL);
         p->log_path = g_build_filename(opts->log_dir, log_file, NULL);
         p->binary = g_strdup(p->cmd->binary);
-
-        r = process_write_master_key(p->private_dir, opts->master_key, reterr);
+        lock_path = vk_qemu_process_lock_path(p->status_path);
+        r = vk_qemu_process_lock_domain(lock_path, p->name, &p->lock_fd, reterr);
+        if (r < 0)
+                return r;
+        /* recorded before anything is made: a crash from here on leaves nothing unknown */
+        p->starting = true;
+        r = vk_qemu_process_write_status(p, live, "paused", "starting up", reterr);
+        if (r >= 0) {
+                process_remove_tree(p->private_dir);
+                if (mkdir(p->private_dir, 0700) < 0)
+                        r = vk_error_set_errno(reterr, errno, "Failed to create '%s'",
+                                               p->private_dir);
+        }
+        /* from here on, a failure removes the private dir and the record */
+        if (r >= 0)
+                r = process_write_master_key(p->private_dir, opts->master_key, reterr);
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
+        /* again, the live XML now with its <seclabel>s */
         if (r >= 0)
-                r = vk_domain_def_format(live,
-                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
-                                         &p->live_xml, reterr);
+                r = vk_qemu_process_write_status(p, live, "paused", "starting up", reterr);
         /* the timer fires from the loop, after we returned */
         if (r >= 0)
                 r = process_arm_timeout(
@@ -1043,6 +1165,10 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_add_string_value(b, state);
         json_builder_set_member_name(b, "reason");
         json_builder_add_string_value(b, reason);
+        if (p->starting) {
+                json_builder_set_member_name(b, "starting");
+                json_builder_add_boolean_value(b, true);
+        }
         json_builder_set_member_name(b, "xml");
         json_builder_add_string_value(b, vk_strempty(p->live_xml));
         if (p->cgroup_via) {
@@ -1070,7 +1196,8 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         text = vk_json_to_string(root, true);
-        return vk_atomic_file_write(p->status_path, text, strlen(text), 0600, reterr);
+        return vk_atomic_file_write_full(p->status_path, text, strlen(text), 0600,
+                                         p->starting ? VK_ATOMIC_FILE_NO_SYNC : 0, reterr);
 }
 
 /*
@@ -1114,6 +1241,7 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                                     VkSecurityManager *security) {
         g_autofree char *text = NULL;
         g_autoptr(JsonNode) root = NULL;
+        g_autofree char *lock = NULL;
         const char *dir, *via, *name;
 
         if (vk_file_read_all(status_path, PROCESS_STATUS_MAX, &text, NULL, NULL) >= 0 &&
@@ -1121,6 +1249,15 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                 VkSecurityState *state = process_security_state_load(
                         security, json_node_get_object(root), status_path);
 
+                JsonObject *o = json_node_get_object(root);
+
+                /* a start cut short: its QEMU (or virtkit-qemu-exec) may still be there */
+                if (json_object_get_boolean_member_with_default(o, "starting", false))
+                        vk_qemu_process_kill_recorded(
+                                (pid_t) json_object_get_int_member_with_default(o, "pid", -1),
+                                (unsigned long long) json_object_get_int_member_with_default(
+                                        o, "pidStartTime", 0),
+                                status_path);
                 if (state)
                         process_security_release(e, security, state, status_path);
                 process_status_cgroup(json_node_get_object(root), &via, &name);
@@ -1131,6 +1268,8 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                     strstr(dir, "/domain-"))
                         process_remove_tree(dir);
         }
+        lock = vk_qemu_process_lock_path(status_path);
+        vk_qemu_process_remove_lock(lock);
         (void) vk_file_remove(status_path);
 }
 
@@ -1180,8 +1319,10 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         p->reconnected = true;
         p->log_fd = -1;
         p->go_fd = -1;
+        p->lock_fd = -1;
         p->cb = *cb;
         p->userdata = userdata;
+        p->starting = json_object_get_boolean_member_with_default(o, "starting", false);
         p->pid = (pid_t) json_object_get_int_member_with_default(o, "pid", -1);
         p->pid_start_time =
                 (unsigned long long) json_object_get_int_member_with_default(o, "pidStartTime", 0);

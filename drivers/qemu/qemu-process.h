@@ -74,6 +74,7 @@ struct VkQemuProcess {
         bool exited;
         bool paused_at_start; /* reconnect: QEMU said it was paused */
         bool kill_sent;       /* we sent SIGTERM/SIGKILL */
+        bool starting;        /* the status file says "starting" (qemu-process-recover.c) */
         int exit_code;        /* CLD_* when known (our own child), else 0 */
         int exit_status;
         VkQmpClient *qmp;      /* NULL before the handshake and after EOF */
@@ -111,6 +112,7 @@ struct VkQemuProcess {
         int go_fd;            /* virtkit-qemu-exec waits on it until placed */
         char *cgroup_via;     /* how its cgroup was made; NULL: none */
         char *cgroup_name;    /* the scope, or the cgroup we made */
+        int lock_fd;          /* the domain's lock until QEMU holds it (qemu-process-recover.c) */
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,

@@ -20,7 +20,6 @@
             temporary root removed, no QEMU left
 """
 
-import fcntl
 import json
 import os
 import re
@@ -31,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import check, check_eq, lock_held, pid_alive, run_tests, wait_until  # noqa: E402
 import vkguest  # noqa: E402
 from vkguest import QEMU  # noqa: E402
 
@@ -218,7 +217,7 @@ def test_embed_lock(h):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=h.base_env())
     try:
-        lock = h.path('embed', 'run', 'qemu', '.embed-lock')
+        lock = h.path('embed', 'run', 'qemu.lock')
         wait_until(lambda: lock_held(lock), 5, 'the first process to take the lock')
         t0 = time.monotonic()
         r = ok(h, u, 'domstate', 'cli1')
@@ -233,22 +232,6 @@ def test_embed_lock(h):
     check(waited > 1.5, f'the second process waited for the lock ({waited:.2f} s)')
     check_eq(r.out, 'paused\n', 'the second process then ran')
     print(f'# embed: the second process waited {waited:.2f} s for the lock')
-
-
-def lock_held(path):
-    """True when someone holds an exclusive flock on @path."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def test_embed_destroy_undefine(h):

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (Reader, check, check_eq, pid_alive, run_tests,  # noqa: E402
+from vkharness import (Reader, check, check_eq, kvm_works, pid_alive, run_tests,  # noqa: E402
                        varlink_connect, varlink_encode, wait_until)
 
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -27,15 +27,6 @@ BUS_NAME, BUS_PATH, BUS_IFACE = 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', \
     'io.virtkit.Qemu1.Manager'
 IFACE = 'io.virtkit.Qemu'
 S = {}
-
-
-def kvm_works():
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def domain_xml(name, disk=None):

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import check, check_eq, kvm_works, pid_alive, run_tests, wait_until  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 QEMU_IMG = '/usr/bin/qemu-img'
@@ -31,15 +31,6 @@ UUID_MISSING = 'deadbeef-0000-4000-8000-000000000001'
 PASS_QCOW = 'luks-qcow2-passphrase-Zq7'
 PASS_RAW = 'raw-luks-private-passphrase-Kx9'
 S = {}
-
-
-def kvm_works():
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def root(h):

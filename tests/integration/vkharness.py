@@ -109,6 +109,48 @@ def pid_alive(pid):
         return False
 
 
+def proc_cmdlines():
+    """(pid, argv bytes NUL-separated, parent pid) of every live (not zombie) process."""
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/cmdline', 'rb') as f:
+                cmd = f.read()
+            with open(f'/proc/{d}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields and fields[0] != 'Z':
+            yield int(d), cmd, int(fields[1])
+
+
+def kvm_works():
+    """True when we may open /dev/kvm."""
+    try:
+        fd = os.open('/dev/kvm', os.O_RDWR)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def lock_held(path):
+    """True when someone holds an exclusive flock on @path."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 class Harness:
     def __init__(self, name):
         self.name = name

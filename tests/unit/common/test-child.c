@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -358,6 +359,56 @@ static void test_sigchld_not_blocked(void **state) {
         assert_null(c);
 }
 
+/*
+ * A parent (forked here) spawns `sleep 30` with @flags and dies at once; we are the subreaper
+ * its orphan goes to. Returns the orphan's wait status, or -1 when it still ran after 300 ms
+ * (then it is killed and reaped).
+ */
+static int orphan_fate(VkChildFlags flags) {
+        int pfd[2], status = 0;
+        pid_t mid, pid = 0;
+
+        assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+        assert_int_equal(pipe(pfd), 0);
+        mid = fork();
+        assert_true(mid >= 0);
+        if (mid == 0) {
+                VkChildOptions o = { .flags = flags };
+                sd_event *e = NULL;
+                VkChild *c = NULL;
+
+                if (sd_event_new(&e) < 0 ||
+                    vk_child_spawn(e, VK_STRV("/bin/sleep", "30"), &o, NULL, NULL, &c, NULL) < 0)
+                        _exit(1);
+                pid = vk_child_get_pid(c);
+                _exit(write(pfd[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+        }
+        (void) close(pfd[1]);
+        assert_int_equal(read(pfd[0], &pid, sizeof(pid)), sizeof(pid));
+        (void) close(pfd[0]);
+        assert_int_equal(waitpid(mid, &status, 0), mid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        for (int i = 0; i < 30; i++) {
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        return status;
+                usleep(10 * 1000);
+        }
+        (void) kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return -1;
+}
+
+static void test_dies_with_parent(void **state) {
+        int status = orphan_fate(/* flags= */ 0);
+
+        assert_true(status != -1 && WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static void test_outlive_parent(void **state) {
+        assert_int_equal(orphan_fate(VK_CHILD_OUTLIVE_PARENT), -1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_true),
@@ -375,6 +426,8 @@ int main(void) {
                 cmocka_unit_test(test_detach_and_pidfd_watch),
                 cmocka_unit_test(test_kill),
                 cmocka_unit_test(test_sigchld_not_blocked),
+                cmocka_unit_test(test_dies_with_parent),
+                cmocka_unit_test(test_outlive_parent),
         };
         sigset_t ss;
 
