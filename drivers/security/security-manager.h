@@ -30,7 +30,7 @@
  *
  * The library knows no hypervisor and no domain XML: the caller describes a VM with plain
  * data (VkSecurityConfig, VkSecurityDomain with its label requests, a list of
- * VkSecurityResource); drivers/qemu/qemu-security.c builds these from a domain definition.
+ * VkSecurityResource); drivers/qemu/runtime/qemu-security.c builds these from a domain definition.
  *
  * A domain's life with the stack, all on the daemon's loop:
  *

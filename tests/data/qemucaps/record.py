@@ -4,7 +4,7 @@
 #
 #   tests/data/qemucaps/record.py [/usr/bin/qemu-system-x86_64] > caps_7.2.0_x86_64.replies
 #
-# Runs QEMU the way drivers/qemu/qemu-caps.c does (same arguments, same QMP commands in the
+# Runs QEMU the way drivers/qemu/caps/qemu-caps.c does (same arguments, same QMP commands in the
 # same order; test-caps replays this file against the real probe and fails on any
 # difference) and writes every line exchanged, without the trailing CR: "<- " for what QEMU
 # sent, "-> " for what we sent. Lines starting with "#" are comments.
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-# Keep in sync with probe_devices[] in drivers/qemu/qemu-caps.c.
+# Keep in sync with probe_devices[] in drivers/qemu/caps/qemu-caps.c.
 DEVICES = [
     "virtio-blk-pci", "virtio-net-pci", "virtio-scsi-pci", "scsi-hd", "scsi-cd", "ide-hd",
     "ide-cd", "usb-storage", "e1000", "e1000e", "rtl8139", "qxl-vga", "virtio-vga",
@@ -28,7 +28,7 @@ DEVICES = [
     "pcie-root-port",
 ]
 
-# Keep in sync with probe_commands[] in drivers/qemu/qemu-caps.c.
+# Keep in sync with probe_commands[] in drivers/qemu/caps/qemu-caps.c.
 COMMANDS = [
     ("query-version", None),
     ("query-target", None),

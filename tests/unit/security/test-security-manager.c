@@ -24,8 +24,8 @@
 
 /*
  * This test links the security library alone (no QEMU driver): VMs are described with
- * VkSecurityDomain and VkSecurityResource, as drivers/qemu/qemu-security.c does. The goldens
- * of whole domains are in tests/unit/qemu/test-qemu-security.c.
+ * VkSecurityDomain and VkSecurityResource, as drivers/qemu/runtime/qemu-security.c does. The
+ * goldens of whole domains are in tests/unit/qemu/test-qemu-security.c.
  */
 
 static char *template_path;
