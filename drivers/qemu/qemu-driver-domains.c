@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-driver-domains.c: definitions and queries: define, undefine, list, look up, XML, info,
+ * autostart */
+#include <errno.h>
+
+#include "macro.h"
+#include "qemu-driver-internal.h"
+
+/*
+ * Define a persistent domain from @xml (see vk_domain_list_define()); emits "defined".
+ * *@ret_obj (may be NULL) borrows the domain.
+ */
+int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
+                          VkError *reterr) {
+        VkDomainObj *obj = NULL;
+        size_t before = vk_domain_list_count(drv->domains);
+        bool existed;
+        int r;
+
+        r = vk_domain_list_define(drv->domains, xml, &obj, reterr);
+        if (r < 0)
+                return r;
+        obj->driver = drv;
+        existed = vk_domain_list_count(drv->domains) == before;
+        qemu_driver_emit(drv, obj, "defined", existed ? "updated" : "added");
+        if (ret_obj)
+                *ret_obj = obj;
+        return 0;
+}
+
+/* Remove the persistent config of @domain; a running one goes on as transient. */
+int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, VkError *reterr) {
+        g_autoptr(VkDomainObj) obj = NULL;
+        VkDomainObj *found;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &found, reterr);
+        if (r < 0)
+                return r;
+        obj = vk_domain_obj_ref(found);
+        r = vk_domain_list_undefine(drv->domains, obj, reterr);
+        if (r < 0)
+                return r;
+        qemu_driver_emit(drv, obj, "undefined", "removed");
+        return 0;
+}
+
+static bool list_match(VkDomainObj *obj, unsigned flags) {
+        unsigned state = flags & (VK_QEMU_LIST_ACTIVE | VK_QEMU_LIST_INACTIVE);
+        unsigned pers = flags & (VK_QEMU_LIST_PERSISTENT | VK_QEMU_LIST_TRANSIENT);
+
+        if (state &&
+            !(state & (vk_domain_obj_is_active(obj) ? VK_QEMU_LIST_ACTIVE : VK_QEMU_LIST_INACTIVE)))
+                return false;
+        if (pers && !(pers & (obj->persistent ? VK_QEMU_LIST_PERSISTENT : VK_QEMU_LIST_TRANSIENT)))
+                return false;
+        if ((flags & VK_QEMU_LIST_AUTOSTART) && !obj->autostart)
+                return false;
+        return true;
+}
+
+/*
+ * The domains matching @flags (VkQemuListFlags: within active/inactive and within
+ * persistent/transient no flag means both), sorted by name. *@ret holds a reference on each.
+ */
+int vk_qemu_driver_list(VkQemuDriver *drv, unsigned flags, GPtrArray **ret) {
+        GPtrArray *all = vk_domain_list_get_all(drv->domains);
+
+        for (guint i = all->len; i > 0; i--)
+                if (!list_match(all->pdata[i - 1], flags))
+                        g_ptr_array_remove_index(all, i - 1); /* keeps the order */
+        *ret = all;
+        return 0;
+}
+
+/* The domain named by @domain (name or UUID), borrowed; NoSuchDomain otherwise. */
+int vk_qemu_driver_lookup(VkQemuDriver *drv, const char *domain, VkDomainObj **ret_obj,
+                          VkError *reterr) {
+        return vk_domain_list_lookup(drv->domains, domain, ret_obj, reterr);
+}
+
+/*
+ * The domain with @name, @uuid or @id (> 0), exactly one of them given; borrowed.
+ * InvalidArgument when none or several are given, NoSuchDomain when nothing matches.
+ */
+int vk_qemu_driver_lookup_by(VkQemuDriver *drv, const char *name, const char *uuid, int64_t id,
+                             VkDomainObj **ret_obj, VkError *reterr) {
+        VkDomainObj *obj = NULL;
+        g_autofree char *what = NULL;
+        VkUuid u;
+        int n = !vk_isempty(name) + !vk_isempty(uuid) + (id > 0);
+        int r;
+
+        if (n != 1)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "give exactly one of name, uuid and id");
+        if (!vk_isempty(name)) {
+                obj = vk_domain_list_find_by_name(drv->domains, name);
+                what = g_strdup_printf("name '%s'", name);
+        } else if (!vk_isempty(uuid)) {
+                if (vk_uuid_parse(uuid, &u) < 0)
+                        return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                            "uuid: invalid value '%s'", uuid);
+                obj = vk_domain_list_find_by_uuid(drv->domains, &u);
+                what = g_strdup_printf("uuid '%s'", uuid);
+        } else {
+                obj = id <= G_MAXINT ? vk_domain_list_find_by_id(drv->domains, (int) id) : NULL;
+                what = g_strdup_printf("id %" G_GINT64_FORMAT, id);
+        }
+        if (!obj) {
+                r = vk_error_set(reterr, "NoSuchDomain", -ENOENT, "no domain with matching %s",
+                                 what);
+                if (reterr)
+                        vk_error_add_param(reterr, "domain", name ? name : uuid ? uuid : what);
+                return r;
+        }
+        *ret_obj = obj;
+        return 0;
+}
+
+/*
+ * The XML of @domain: the live definition (id, runtime data) while it runs unless
+ * VK_QEMU_XML_INACTIVE, the persistent (next boot) one otherwise; secrets only with
+ * VK_QEMU_XML_SECURE. *@ret is a new string.
+ */
+int vk_qemu_driver_get_xml(VkQemuDriver *drv, const char *domain, unsigned flags, char **ret,
+                           VkError *reterr) {
+        VkDomainObj *obj;
+        unsigned fmt = (flags & VK_QEMU_XML_SECURE) ? VK_DOMAIN_DEF_FORMAT_SECURE : 0;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        if (obj->live && !(flags & VK_QEMU_XML_INACTIVE))
+                return vk_domain_def_format(obj->live, fmt | VK_DOMAIN_DEF_FORMAT_LIVE, ret,
+                                            reterr);
+        return vk_domain_def_format(obj->def, fmt, ret, reterr);
+}
+
+/* State, reason, memory (KiB), vCPUs and the CPU time QEMU used of @domain. */
+int vk_qemu_driver_get_info(VkQemuDriver *drv, const char *domain, VkQemuDomainInfo *ret,
+                            VkError *reterr) {
+        VkDomainObj *obj;
+        const VkDomainDef *def;
+        VkQemuDomainInfo info = {};
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        def = obj->live ? obj->live : obj->def;
+        info.state = obj->state;
+        info.reason = obj->reason;
+        info.max_memory_kib = def->memory_kib;
+        info.memory_kib =
+                obj->live ? (def->current_memory_kib ? def->current_memory_kib : def->memory_kib)
+                          : 0;
+        info.vcpus = def->vcpus_current ? def->vcpus_current : def->vcpus;
+        if (obj->process)
+                (void) vk_qemu_process_cpu_time(obj->process, &info.cpu_time_ns);
+        *ret = info;
+        return 0;
+}
+
+/* Turn autostart of the persistent @domain on or off. */
+int vk_qemu_driver_set_autostart(VkQemuDriver *drv, const char *domain, bool enabled,
+                                 VkError *reterr) {
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        r = vk_domain_list_set_autostart(drv->domains, obj, enabled, reterr);
+        if (r < 0)
+                return r;
+        qemu_driver_changed(drv, obj);
+        return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-driver-internal.h: the driver object, shared by the files of the driver's entry points
+ * only (qemu-driver.c: the object; -caps.c: capabilities; -domains.c: definitions and queries;
+ * -events.c: what QEMU tells about a running domain; -lifecycle.c: the jobs that change one).
+ */
+#pragma once
+
+#include "qemu-caps.h"
+#include "qemu-conf.h"
+#include "qemu-driver.h"
+#include "qemu-ports.h"
+#include "qemu-process.h"
+#include "scope.h"
+
+#define DESTROY_KILL_GRACE_USEC (5ULL * 1000 * 1000)
+
+struct VkQemuDriver {
+        sd_event *event;
+        VkPaths *paths;
+        VkInstanceKind kind;
+        VkQemuConfig *cfg;
+        VkSecurityManager *security; /* the stack every QEMU of this instance runs under */
+        char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
+        VkQemuPorts *ports;          /* ports its QEMUs got for autoport graphics */
+        VkScopeManager *scopes;      /* asks systemd for QEMU's scopes, with machine_prefix */
+        VkDomainList *domains;
+        GHashTable *caps;    /* binary → VkQemuCaps */
+        GHashTable *probes;  /* binary → CapsProbe (qemu-driver-caps.c) */
+        GHashTable *waiters; /* CapsWaiter set (deferred deliveries) */
+        VkQemuDriverCallbacks cb;
+        void *userdata;
+        int lock_fd; /* flock on <socket dir>/qemu.lock: one driver per instance */
+        bool freeing;
+};
+
+/* qemu-driver.c: tell the owner (VkQemuDriverCallbacks) */
+void qemu_driver_busy_changed(VkQemuDriver *drv);
+void qemu_driver_changed(VkQemuDriver *drv, VkDomainObj *obj);
+void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail);
+
+/* qemu-driver-caps.c */
+typedef void (*QemuDriverCapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
+                                   void *userdata);
+void qemu_driver_caps_init(VkQemuDriver *drv);
+void qemu_driver_caps_done(VkQemuDriver *drv);
+char *qemu_driver_default_binary(VkQemuDriver *drv, const char *arch);
+int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
+                         void *userdata, VkError *reterr);
+
+/* qemu-driver-events.c */
+extern const VkQemuProcessCallbacks qemu_driver_process_callbacks;
+void qemu_driver_set_run_state(VkQemuDriver *drv, VkDomainObj *obj, VkDomainState state,
+                               VkDomainReason reason);

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-driver-lifecycle.c: the jobs that change a domain: start, create, destroy, the QMP
+ * operations (shutdown, reboot, reset, suspend, resume) and monitor pass-through
+ */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "qemu-driver-internal.h"
+#include "qemu-job.h"
+#include "qemu-secrets.h"
+
+#define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
+#define DESTROY_JOB_TIMEOUT_USEC      (30ULL * 1000 * 1000)
+#define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
+#define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
+#define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
+
+/* What a public call waits for: the job's outcome, handed to the caller's done callback. */
+typedef struct JobReply {
+        VkQemuDriver *drv;
+        VkQemuDriverDoneFunc done;
+        void *userdata;
+        bool created; /* CreateDomain: drop the transient domain if the start fails */
+} JobReply;
+
+static void job_on_done(VkQemuJob *job, const char *result, const VkError *error, void *userdata) {
+        JobReply *reply = userdata;
+        VkDomainObj *obj = job->obj;
+
+        if (error && reply->created && !obj->persistent && !vk_domain_obj_is_active(obj)) {
+                vk_domain_list_remove(reply->drv->domains, obj);
+                qemu_driver_changed(reply->drv, obj);
+        } else if (!vk_domain_obj_is_active(obj) && !obj->persistent && obj->list &&
+                   g_queue_is_empty(&obj->waiting)) {
+                vk_domain_list_remove(reply->drv->domains, obj); /* stopped during the job */
+                qemu_driver_changed(reply->drv, obj);
+        }
+        if (reply->done)
+                reply->done(reply->drv, result, error, reply->userdata);
+        g_free(reply);
+}
+
+static int driver_submit(VkQemuDriver *drv, VkDomainObj *obj, const char *name,
+                         uint64_t timeout_usec, VkQemuJobRunFunc run, void *data,
+                         GDestroyNotify data_free, bool created, VkQemuDriverDoneFunc done,
+                         void *userdata, VkError *reterr) {
+        JobReply *reply = g_new0(JobReply, 1);
+        int r;
+
+        reply->drv = drv;
+        reply->done = done;
+        reply->userdata = userdata;
+        reply->created = created;
+        r = vk_qemu_job_submit(drv->event, obj, name, timeout_usec, run, data, data_free,
+                               job_on_done, reply, reterr);
+        if (r < 0)
+                g_free(reply);
+        return r;
+}
+
+static int job_check_active(VkQemuJob *job) {
+        if (vk_domain_obj_is_active(job->obj) && job->obj->process)
+                return 0;
+        vk_qemu_job_fail(job, VK_ERROR_OPERATION_INVALID, -EINVAL, "domain '%s' is not running",
+                         job->obj->name);
+        return -EINVAL;
+}
+
+/* job_check_active(), and QEMU's monitor is connected. */
+static int job_check_monitor(VkQemuJob *job) {
+        int r = job_check_active(job);
+
+        if (r < 0)
+                return r;
+        if (job->obj->process->qmp)
+                return 0;
+        vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, -ENOTCONN,
+                         "domain '%s': no monitor connection", job->obj->name);
+        return -ENOTCONN;
+}
+
+/* start */
+
+typedef struct StartData {
+        bool paused;
+        /* while secretd encrypts the disk secrets: what the start goes on with */
+        VkDomainDef *live;
+        VkQemuCaps *caps;
+        VkQemuSecrets *secrets;
+        bool has_key;
+        uint8_t master_key[VK_QEMU_MASTER_KEY_SIZE];
+} StartData;
+
+static void start_data_free(StartData *sd) {
+        if (!sd)
+                return;
+        vk_qemu_secrets_free(sd->secrets);
+        vk_domain_def_free(sd->live);
+        if (sd->caps)
+                vk_qemu_caps_unref(sd->caps);
+        explicit_bzero(sd->master_key, sizeof(sd->master_key));
+        g_free(sd);
+}
+
+/* Exec QEMU for sd->live, with the secrets (if any) secretd encrypted for it. */
+static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autoptr(VkDomainDef) live = g_steal_pointer(&sd->live);
+        VkQemuProcessOptions opts = {};
+        int id, r;
+
+        id = vk_domain_list_next_id(drv->domains);
+        live->id = id;
+        (void) vk_domain_list_set_id(drv->domains, obj, id);
+
+        opts.run_dir = drv->paths->run_dir;
+        opts.log_dir = drv->paths->log_dir;
+        opts.caps = sd->caps;
+        opts.cfg = drv->cfg;
+        opts.paused = sd->paused;
+        opts.security = drv->security;
+        opts.machine_prefix = drv->machine_prefix;
+        opts.ports = drv->ports;
+        opts.scopes = drv->scopes;
+        if (sd->secrets) {
+                opts.master_key = sd->master_key;
+                opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
+        }
+        r = vk_qemu_process_start(drv->event, live, &opts, &qemu_driver_process_callbacks, obj,
+                                  &obj->process, &err);
+        /* the command line has them now; nothing of the start needs them again */
+        sd->secrets = vk_qemu_secrets_free(sd->secrets);
+        explicit_bzero(sd->master_key, sizeof(sd->master_key));
+        if (r < 0) {
+                (void) vk_domain_list_set_id(drv->domains, obj, -1);
+                vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_SHUTOFF, VK_DOMAIN_REASON_FAILED);
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
+                return;
+        }
+        obj->live = g_steal_pointer(&live);
+        vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_PAUSED, VK_DOMAIN_REASON_STARTING_UP);
+        qemu_driver_changed(drv, obj);
+        qemu_driver_busy_changed(drv);
+}
+
+static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+        VkDomainObj *obj = job->obj;
+        VkQemuDriver *drv = obj->driver;
+
+        if (job->finished || drv->freeing)
+                return;
+        if (error) {
+                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
+                                 obj->name, error->message);
+                return;
+        }
+        start_spawn(drv, job);
+}
+
+/*
+ * Encrypted disks: a fresh master key for this start, and secretd encrypts each disk's secret
+ * under it (qemud never sees a value). The key reaches QEMU's private dir in start_spawn().
+ */
+static int start_fetch_secrets(VkQemuDriver *drv, VkQemuJob *job, VkError *reterr) {
+        StartData *sd = job->data;
+        g_autofree char *socket = NULL;
+        ssize_t n;
+        int r;
+
+        n = getrandom(sd->master_key, sizeof(sd->master_key), /* flags= */ 0);
+        if (n != (ssize_t) sizeof(sd->master_key))
+                return vk_error_set_errno(reterr, n < 0 ? errno : EIO,
+                                          "Failed to generate the master key");
+        sd->has_key = true;
+        r = vk_paths_socket(drv->paths, VK_QEMU_SECRETD_INTERFACE, &socket, reterr);
+        if (r < 0)
+                return r;
+        return vk_qemu_secrets_fetch(drv->event, socket, sd->live, sd->master_key,
+                                     SECRETS_TIMEOUT_USEC, start_on_secrets, job, &sd->secrets,
+                                     reterr);
+}
+
+static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
+                          void *userdata) {
+        g_autoptr(VkQemuJob) job = userdata;
+        VkDomainObj *obj = job->obj;
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (job->finished || drv->freeing)
+                return;
+        if (!caps) {
+                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
+                                 obj->name, error->message);
+                return;
+        }
+        sd->live = vk_domain_def_copy(obj->def);
+        sd->caps = vk_qemu_caps_ref(caps);
+        if (vk_qemu_secrets_count_disks(sd->live) == 0) {
+                start_spawn(drv, job);
+                return;
+        }
+        r = start_fetch_secrets(drv, job, &err);
+        if (r < 0)
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
+}
+
+/*
+ * The start job: the one place a start checks that the domain is not running. Jobs of a domain
+ * run one at a time, so nothing can start it between this check and the spawn.
+ */
+static void start_run(VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        VkQemuDriver *drv = obj->driver;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *binary = NULL;
+        int r;
+
+        if (vk_domain_obj_is_active(obj)) {
+                vk_qemu_job_fail(job, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                 "domain '%s' is already running", obj->name);
+                return;
+        }
+        binary = obj->def->emulator ? g_strdup(obj->def->emulator)
+                                    : qemu_driver_default_binary(drv, NULL);
+        r = qemu_driver_get_caps(drv, binary, start_on_caps, vk_qemu_job_ref(job), &err);
+        if (r < 0) {
+                vk_qemu_job_unref(job);
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
+        }
+}
+
+/*
+ * Start the defined @domain (paused: vCPUs stay stopped). @done runs once QEMU runs (result:
+ * the name) or the start failed; a failed start leaves no process or runtime file behind.
+ * OperationInvalid when the domain already runs.
+ */
+int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
+                         VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+        VkDomainObj *obj;
+        StartData *sd;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        sd = g_new0(StartData, 1);
+        sd->paused = paused;
+        return driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd,
+                             (GDestroyNotify) start_data_free, false, done, userdata, reterr);
+}
+
+/*
+ * Create and start a transient domain from @xml. @done gets the name; if the start fails the
+ * domain is forgotten again.
+ */
+int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,
+                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+        g_autoptr(VkDomainDef) def = NULL;
+        VkDomainObj *obj;
+        StartData *sd;
+        int r;
+
+        r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
+        if (r < 0)
+                return r;
+        r = vk_domain_list_add_transient(drv->domains, def, &obj, reterr);
+        if (r < 0)
+                return r;
+        g_steal_pointer(&def);
+        obj->driver = drv;
+        sd = g_new0(StartData, 1);
+        sd->paused = paused;
+        r = driver_submit(drv, obj, "start", START_JOB_TIMEOUT_USEC, start_run, sd,
+                          (GDestroyNotify) start_data_free, true, done, userdata, reterr);
+        if (r < 0)
+                vk_domain_list_remove(drv->domains, obj);
+        return r;
+}
+
+/* destroy */
+
+typedef struct DestroyData {
+        bool graceful;
+} DestroyData;
+
+static void destroy_run(VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        DestroyData *dd = job->data;
+        int r;
+
+        if (job_check_active(job) < 0)
+                return;
+        obj->destroying = true;
+        r = vk_qemu_process_terminate(obj->process, dd->graceful, DESTROY_KILL_GRACE_USEC);
+        if (r < 0 && r != -ESRCH)
+                vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, r,
+                                 "Failed to stop domain '%s': %s", obj->name, g_strerror(-r));
+        /* domain_stopped() finishes the job when the pidfd says QEMU is gone */
+}
+
+/* The domain @domain (name or UUID), which must be running. */
+static int driver_lookup_active(VkQemuDriver *drv, const char *domain, VkDomainObj **ret,
+                                VkError *reterr) {
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        if (!vk_domain_obj_is_active(obj))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "domain '%s' is not running", obj->name);
+        *ret = obj;
+        return 0;
+}
+
+/*
+ * Stop @domain's QEMU: SIGTERM, then SIGKILL after a grace period (with @graceful only
+ * SIGTERM, failing with Timeout if QEMU does not end). @done runs once QEMU is gone.
+ */
+int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
+                           VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+        VkDomainObj *obj;
+        DestroyData *dd;
+        int r;
+
+        r = driver_lookup_active(drv, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        dd = g_new0(DestroyData, 1);
+        dd->graceful = graceful;
+        return driver_submit(drv, obj, "destroy",
+                             graceful ? GRACEFUL_DESTROY_TIMEOUT_USEC : DESTROY_JOB_TIMEOUT_USEC,
+                             destroy_run, dd, g_free, false, done, userdata, reterr);
+}
+
+/* simple QMP operations */
+
+static const char *const domain_op_names[_VK_QEMU_OP_MAX] = {
+        [VK_QEMU_OP_SHUTDOWN] = "shutdown", [VK_QEMU_OP_REBOOT] = "reboot",
+        [VK_QEMU_OP_RESET] = "reset",       [VK_QEMU_OP_SUSPEND] = "suspend",
+        [VK_QEMU_OP_RESUME] = "resume",
+};
+
+static const char *const domain_op_commands[_VK_QEMU_OP_MAX] = {
+        [VK_QEMU_OP_SHUTDOWN] = "system_powerdown",
+        [VK_QEMU_OP_REBOOT] = "system_reset",
+        [VK_QEMU_OP_RESET] = "system_reset",
+        [VK_QEMU_OP_SUSPEND] = "stop",
+        [VK_QEMU_OP_RESUME] = "cont",
+};
+
+typedef struct OpData {
+        VkQemuDomainOp op;
+} OpData;
+
+static void op_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = userdata;
+        VkDomainObj *obj = job->obj;
+        OpData *od = job->data;
+
+        if (job->finished)
+                return;
+        if (error) {
+                vk_qemu_job_fail(job, error->name, error->error, "domain '%s': %s failed: %s",
+                                 obj->name, domain_op_names[od->op], error->message);
+                return;
+        }
+        if (od->op == VK_QEMU_OP_SUSPEND)
+                qemu_driver_set_run_state(obj->driver, obj, VK_DOMAIN_STATE_PAUSED,
+                                          VK_DOMAIN_REASON_USER);
+        else if (od->op == VK_QEMU_OP_RESUME)
+                qemu_driver_set_run_state(obj->driver, obj, VK_DOMAIN_STATE_RUNNING,
+                                          VK_DOMAIN_REASON_UNPAUSED);
+        vk_qemu_job_finish(job, NULL, NULL);
+}
+
+static void op_run(VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        OpData *od = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (job_check_monitor(job) < 0)
+                return;
+        if (od->op == VK_QEMU_OP_REBOOT && obj->live &&
+            obj->live->on_reboot == VK_LIFECYCLE_DESTROY) {
+                /* -no-reboot: the reset ends QEMU, as a guest reboot would */
+                obj->guest_shutdown = true;
+        }
+        r = vk_qmp_execute(obj->process->qmp, domain_op_commands[od->op], NULL, op_on_reply,
+                           vk_qemu_job_ref(job), NULL, &err);
+        if (r < 0) {
+                vk_qemu_job_unref(job);
+                vk_qemu_job_finish(job, NULL, &err);
+        }
+}
+
+/* Run the QMP operation @op on the running @domain, as a job. @done runs after QEMU answered. */
+int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
+                             VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+        VkDomainObj *obj;
+        OpData *od;
+        int r;
+
+        assert(op >= 0 && op < _VK_QEMU_OP_MAX);
+        r = driver_lookup_active(drv, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        od = g_new0(OpData, 1);
+        od->op = op;
+        return driver_submit(drv, obj, domain_op_names[op], QMP_JOB_TIMEOUT_USEC, op_run, od,
+                             g_free, false, done, userdata, reterr);
+}
+
+/* monitor pass-through */
+
+typedef struct MonitorData {
+        char *command;
+        bool hmp;
+} MonitorData;
+
+static void monitor_data_free(MonitorData *md) {
+        g_free(md->command);
+        g_free(md);
+}
+
+static void monitor_on_hmp(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = userdata;
+
+        if (error)
+                vk_qemu_job_finish(job, NULL, error);
+        else
+                vk_qemu_job_finish(
+                        job, ret && JSON_NODE_HOLDS_VALUE(ret) ? json_node_get_string(ret) : "",
+                        NULL);
+}
+
+static void monitor_on_raw(VkQmpClient *qmp, const char *reply, const VkError *error,
+                           void *userdata) {
+        g_autoptr(VkQemuJob) job = userdata;
+
+        vk_qemu_job_finish(job, error ? NULL : reply, error);
+}
+
+static void monitor_run(VkQemuJob *job) {
+        VkDomainObj *obj = job->obj;
+        MonitorData *md = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (job_check_monitor(job) < 0)
+                return;
+        if (!obj->tainted)
+                vk_log_debug("Domain '%s' is tainted: custom monitor command", obj->name);
+        obj->tainted = true;
+        if (md->hmp)
+                r = vk_qmp_human_monitor_command(obj->process->qmp, md->command, monitor_on_hmp,
+                                                 vk_qemu_job_ref(job), NULL, &err);
+        else
+                r = vk_qmp_execute_raw(obj->process->qmp, md->command, monitor_on_raw,
+                                       vk_qemu_job_ref(job), NULL, &err);
+        if (r < 0) {
+                vk_qemu_job_unref(job);
+                vk_qemu_job_finish(job, NULL, &err);
+        }
+}
+
+/*
+ * Send @command to @domain's QEMU: raw QMP JSON, or an HMP command line with @hmp. @done gets
+ * QEMU's reply (the whole QMP reply object, or HMP's text). Marks the domain tainted.
+ */
+int vk_qemu_driver_monitor_command(VkQemuDriver *drv, const char *domain, const char *command,
+                                   bool hmp, VkQemuDriverDoneFunc done, void *userdata,
+                                   VkError *reterr) {
+        VkDomainObj *obj;
+        MonitorData *md;
+        int r;
+
+        r = driver_lookup_active(drv, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        md = g_new0(MonitorData, 1);
+        md->command = g_strdup(command);
+        md->hmp = hmp;
+        return driver_submit(drv, obj, "monitor", QMP_JOB_TIMEOUT_USEC, monitor_run, md,
+                             (GDestroyNotify) monitor_data_free, false, done, userdata, reterr);
+}
