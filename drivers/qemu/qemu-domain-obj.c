@@ -233,7 +233,9 @@ static int domain_list_save(VkDomainList *list, const VkDomainDef *def, VkError 
         g_autofree char *path = domain_list_config_path(list, def->name);
         int r;
 
-        r = vk_domain_def_format(def, /* flags= */ 0, &xml, reterr);
+        /* with secrets (graphics passwords): the file is 0600, and a restart must keep them */
+        r = vk_domain_def_format_checked(def, VK_DOMAIN_DEF_FORMAT_SECURE, "the config file", &xml,
+                                         reterr);
         if (r < 0)
                 return r;
         return vk_atomic_file_write(path, xml, strlen(xml), 0600, reterr);

@@ -950,9 +950,9 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
         if (r >= 0)
-                r = vk_domain_def_format(live,
-                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
-                                         &p->live_xml, reterr);
+                r = vk_domain_def_format_checked(
+                        live, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                        "the status file", &p->live_xml, reterr);
         /* the timer fires from the loop, after we returned */
         if (r >= 0)
                 r = process_arm_timeout(
@@ -1037,9 +1037,9 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         if (live) {
                 g_free(p->live_xml);
                 p->live_xml = NULL;
-                r = vk_domain_def_format(live,
-                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
-                                         &p->live_xml, reterr);
+                r = vk_domain_def_format_checked(
+                        live, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                        "the status file", &p->live_xml, reterr);
                 if (r < 0)
                         return r;
         }
