@@ -294,6 +294,15 @@ def test_embed_capabilities_native(h):
     check(i > 0 and all(re.fullmatch(r'[A-Z_][A-Z0-9_]*=.*', w) for w in words[:i]),
           'environment, then the binary:', r.out[:300])
     check('-name' in words and '-S' in words, 'QEMU options follow:', r.out[:300])
+    # autoport graphics: libvirt's placeholder ports, VNC 5900 (display :0), SPICE 5901
+    xml = write(h, 'native-graphics.xml', domain_xml('native2', graphics=False).replace(
+        '<devices>', "<devices><graphics type='vnc' port='-1' listen='127.0.0.1'/>"
+        "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>"))
+    r = ok(h, u, 'domxml-to-native', 'qemu-argv', xml)
+    words = r.out.split()
+    check('127.0.0.1:0,audiodev=audio1' in words and
+          'port=5901,addr=127.0.0.1,disable-ticketing=on,seamless-migration=on' in words,
+          'autoport VNC and SPICE get the placeholder ports:', r.out)
     r = fails(h, u, 1, 'domxml-from-native', 'qemu-argv', xml)
     check(r.err.startswith('error: io.virtkit.Qemu.NotSupported: ') and 'removed' in r.err,
           'domxml-from-native is refused:', r)
