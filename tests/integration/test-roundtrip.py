@@ -17,7 +17,8 @@ each security setup a daemon can have:
 
 A golden that cannot start on this host (a block device, a storage volume, a kernel image,
 a host device) is counted with the reason, not failed; most must start. Domains run in
-batches of 8 to bound memory. Needs root (throwaway users).
+batches of 8 to bound memory. Last, tools/demo.sh (`./quickstart.sh demo`) runs as a
+throwaway user. Needs root (throwaway users).
 """
 
 import glob
@@ -225,6 +226,21 @@ def test_apparmor(h):
     lsm_round(h, 'apparmor')
 
 
+def test_demo_non_root(h):
+    """`./quickstart.sh demo` (tools/demo.sh) as a normal user: the VM is listed running
+    by the call after the start, and stopped by destroy."""
+    demo = os.path.join(os.environ.get('VK_TOP_SRCDIR', os.path.join(SRCDIR, '..')), 'tools',
+                        'demo.sh')
+    r = h.run(['bash', demo, h.builddir], user=h.add_user(), timeout=120)
+    out = re.sub(r'\x1b\[[0-9;]*m', '', r.out)
+    check(r.rc == 0, 'demo.sh failed:', r)
+    after_start = out.split('$ virtkit list --all', 1)[-1].split('$ virtkit', 1)[0]
+    check(re.search(r'\s1\s+demo\s+running', after_start), 'running after start:', out)
+    check(re.search(r'-\s+demo\s+shut off', out.rsplit('$ virtkit list --all', 1)[-1]),
+          'shut off after destroy:', out)
+
+
 if __name__ == '__main__':
     sys.exit(run_tests('roundtrip', [test_root_dac, test_no_dynamic_ownership, test_non_root,
-                                     test_selinux, test_apparmor]))
+                                     test_selinux, test_apparmor,
+                                     test_demo_non_root]))
