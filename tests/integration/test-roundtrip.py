@@ -11,6 +11,8 @@ each security setup a daemon can have:
   root-dac             root, qemu.conf defaults (DAC relabels the files)
   no-dynamic-ownership root, qemu.conf dynamic_ownership = 0
   non-root             a throwaway user on its own embedded root (QEMU runs as that user)
+  session              a throwaway user's qemu:///session daemon, stopped after each batch
+                       of starts: the next call spawns a new daemon that must adopt them
   selinux, apparmor    security_driver = "selinux"/"apparmor": started only where the host
                        has the LSM, else skipped with the reason (the unit test
                        domain-roundtrip re-parses their status XML on any host)
@@ -25,10 +27,11 @@ import glob
 import os
 import re
 import shutil
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, run_tests  # noqa: E402
+from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
 import vkguest  # noqa: E402
 
 SRCDIR = os.environ.get('VK_TEST_SRCDIR') or os.path.join(
@@ -79,8 +82,52 @@ def virtkit(h):
 
 
 def vk(h, setup, *args, timeout=60):
-    return h.run([virtkit(h), '-c', f"qemu:///embed?root={setup['root']}"] + list(args),
-                 user=setup.get('user'), timeout=timeout)
+    r = h.run([virtkit(h), '-c', setup['uri']] + list(args), user=setup.get('user'),
+              env=setup.get('env'), timeout=timeout)
+    if setup.get('restart'):
+        for pid in user_daemons(setup['user'].uid):
+            if pid not in setup['killers']:
+                setup['killers'][pid] = PidKiller(pid, 'a session daemon')
+                h.threads.append(setup['killers'][pid])
+    return r
+
+
+def user_daemons(uid):
+    pids = []
+    for d in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{d}/comm') as f:
+                comm = f.read().strip()
+            st = os.stat(f'/proc/{d}')
+        except OSError:
+            continue
+        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
+            pids.append(int(d))
+    return pids
+
+
+class PidKiller:
+    """Teardown of a daemon the CLI spawned."""
+
+    def __init__(self, pid, what):
+        self.pid, self.what = pid, what
+
+    def stop(self):
+        if not pid_alive(self.pid):
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def restart_session(h, setup):
+    """Stop the session daemon (SIGTERM: QEMUs stay); the next call spawns a new one."""
+    for pid in user_daemons(setup['user'].uid):
+        setup['killers'][pid].stop()
+        check(not pid_alive(pid), f'the session daemon {pid} exited')
+        setup['restarts'] = setup.get('restarts', 0) + 1
 
 
 def make_setup(h, name, conf='', user=None):
@@ -97,7 +144,7 @@ def make_setup(h, name, conf='', user=None):
                 os.chown(p, user.uid, user.gid)
         os.chown(image, user.uid, user.gid)
     return {'name': name, 'root': root, 'image': image, 'user': user,
-            'kvm': kvm_works(user)}
+            'kvm': kvm_works(user), 'uri': f'qemu:///embed?root={root}'}
 
 
 def domains(h, setup):
@@ -136,6 +183,8 @@ def round_trip(h, setup):
                 skipped[name] = r.err.strip().splitlines()[-1] if r.err.strip() else str(r)
                 continue
             batch.append(name)
+        if setup.get('restart'):
+            restart_session(h, setup)
         state = domains(h, setup)
         for name in batch:
             check_eq(state.get(name), 'paused',
@@ -186,6 +235,26 @@ def test_non_root(h):
     s = make_setup(h, 'non-root', user=h.add_user())
     started, skipped = round_trip(h, s)
     report(s, started, skipped, 40)
+
+
+def test_session_restart(h):
+    """A session instance (a throwaway user's qemu:///session, spawned by the CLI), its
+    daemon stopped after each batch of starts: the new daemon adopts the running QEMUs."""
+    user = h.add_user()
+    s = make_setup(h, 'session', user=user)
+    home, xdg = h.path('home-session'), h.path('xdg-session')
+    for d in (home, xdg):
+        os.makedirs(d, mode=0o700)
+        os.chown(d, user.uid, user.gid)
+    s.update(uri='qemu:///session', restart=True, killers={},
+             env=h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home,
+                            VIRTKIT_DAEMON_DIR=os.path.join(h.builddir, 'daemons'),
+                            VIRTKIT_NO_SYSTEMD='1'))
+    started, skipped = round_trip(h, s)
+    report(s, started, skipped, 40)
+    check(s.get('restarts', 0) >= len(started) // BATCH, 'the daemon was restarted:', s)
+    print(f"# session: the daemon was stopped {s['restarts']} times")
+    restart_session(h, s)
 
 
 def lsm_round(h, model):
@@ -241,6 +310,8 @@ def test_demo_non_root(h):
 
 
 if __name__ == '__main__':
-    sys.exit(run_tests('roundtrip', [test_root_dac, test_no_dynamic_ownership, test_non_root,
-                                     test_selinux, test_apparmor,
-                                     test_demo_non_root]))
+    TESTS = [test_root_dac, test_no_dynamic_ownership, test_non_root, test_session_restart,
+             test_selinux, test_apparmor, test_demo_non_root]
+    # arguments: run only the tests of these names (e.g. session_restart)
+    sys.exit(run_tests('roundtrip', [t for t in TESTS if not sys.argv[1:] or
+                                     t.__name__.removeprefix('test_') in sys.argv[1:]]))
