@@ -31,7 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import (PidKiller, check, check_eq, pid_alive, run_tests,  # noqa: E402
+                       user_daemons, wait_until)
 import vkguest  # noqa: E402
 from vkguest import QEMU  # noqa: E402
 
@@ -95,22 +96,6 @@ def no_qemu_left(h, what):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     check_eq(left, [], f'QEMUs left after {what}')
-
-
-class PidKiller:
-    """Teardown of a process the test did not start itself (a daemon the CLI spawned)."""
-
-    def __init__(self, pid, what):
-        self.pid, self.what = pid, what
-
-    def stop(self):
-        if not pid_alive(self.pid):
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
-        except AssertionError:
-            os.kill(self.pid, signal.SIGKILL)
 
 
 # --- embed ---
@@ -450,22 +435,6 @@ def session_setup(h):
     S['env_a'] = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home,
                             VIRTKIT_DAEMON_DIR=os.path.join(h.builddir, 'daemons'),
                             VIRTKIT_NO_SYSTEMD='1')
-
-
-def user_daemons(uid):
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/comm') as f:
-                comm = f.read().strip()
-            st = os.stat(f'/proc/{d}')
-        except OSError:
-            continue
-        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
 
 
 def test_session_autospawn(h):

@@ -27,11 +27,11 @@ import glob
 import os
 import re
 import shutil
-import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import (PidKiller, check, check_eq, pid_alive, run_tests,  # noqa: E402
+                       user_daemons)
 import vkguest  # noqa: E402
 
 SRCDIR = os.environ.get('VK_TEST_SRCDIR') or os.path.join(
@@ -90,36 +90,6 @@ def vk(h, setup, *args, timeout=60):
                 setup['killers'][pid] = PidKiller(pid, 'a session daemon')
                 h.threads.append(setup['killers'][pid])
     return r
-
-
-def user_daemons(uid):
-    pids = []
-    for d in os.listdir('/proc'):
-        try:
-            with open(f'/proc/{d}/comm') as f:
-                comm = f.read().strip()
-            st = os.stat(f'/proc/{d}')
-        except OSError:
-            continue
-        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
-
-
-class PidKiller:
-    """Teardown of a daemon the CLI spawned."""
-
-    def __init__(self, pid, what):
-        self.pid, self.what = pid, what
-
-    def stop(self):
-        if not pid_alive(self.pid):
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
-        except AssertionError:
-            os.kill(self.pid, signal.SIGKILL)
 
 
 def restart_session(h, setup):
