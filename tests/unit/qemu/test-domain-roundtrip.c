@@ -190,6 +190,33 @@ static void test_status_form(void **state) {
                       s->name, checked, refused);
 }
 
+/* A model that would not load again is refused, naming the element. */
+static void test_refused(void **state) {
+        g_autoptr(VkDomainDef) def = parse_input("serial-pty.xml");
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *xml = NULL;
+
+        assert_non_null(def);
+        assert_true(def->n_serials > 0);
+        def->serials[0]->target_port = 9; /* ISA: 0-3 */
+        assert_true(vk_domain_def_format_checked(def, 0, "the config file", &xml, &err) < 0);
+        assert_null(xml);
+        assert_string_equal(err.name, VK_ERROR_INTERNAL);
+        print_message("# %s\n", err.message);
+        assert_non_null(strstr(err.message, "the config file of domain 'guest' would not load"));
+        assert_non_null(strstr(err.message, "/domain/devices/serial"));
+        vk_error_done(&err);
+
+        def->serials[0]->target_port = 0;
+        g_free(def->title);
+        def->title = g_strdup(" padded ");
+        /* parses, but to another model: the parser strips the title */
+        assert_true(vk_domain_def_format_checked(def, 0, "the config file", &xml, &err) < 0);
+        print_message("# %s\n", err.message);
+        assert_non_null(strstr(err.message, "would load as a different definition"));
+        assert_non_null(strstr(err.message, "/domain/title (line 4: "));
+}
+
 int main(void) {
         VkGoldenTests *t = vk_golden_tests_new();
         int r;
@@ -199,6 +226,7 @@ int main(void) {
                 return 1;
         vk_domain_def_set_random_source(vk_golden_random);
         vk_golden_tests_add(t, test_config_form, "config-form", NULL);
+        vk_golden_tests_add(t, test_refused, "refused", NULL);
         for (size_t i = 0; i < G_N_ELEMENTS(setups); i++)
                 vk_golden_tests_add(t, test_status_form, setups[i].name, (void *) &setups[i]);
         r = vk_golden_tests_run(t, "domain-roundtrip", NULL, NULL);
