@@ -243,7 +243,7 @@ static int domain_list_save(VkDomainList *list, const VkDomainDef *def, VkError 
 
 /*
  * Read every <name>.xml of the config directory. A file that does not parse, or whose name or
- * UUID clashes with one already loaded, is skipped (logged at debug): one bad file must not
+ * UUID clashes with one already loaded, is skipped (logged as a warning): one bad file must not
  * keep the daemon from serving the others. Returns the number of domains loaded.
  */
 int vk_domain_list_load(VkDomainList *list, VkError *reterr) {
@@ -269,17 +269,18 @@ int vk_domain_list_load(VkDomainList *list, VkError *reterr) {
                         continue;
                 path = g_build_filename(list->config_dir, entry, NULL);
                 if (vk_domain_def_parse_file(path, /* flags= */ 0, &def, &err) < 0) {
-                        vk_log_debug("Ignoring '%s': %s", path, err.message);
+                        /* a domain the user defined is not there: say so */
+                        vk_log_warning("Ignoring '%s': %s", path, err.message);
                         continue;
                 }
                 if (strlen(entry) != strlen(def->name) + 4 ||
                     strncmp(entry, def->name, strlen(def->name)) != 0) {
-                        vk_log_debug("Ignoring '%s': it defines domain '%s'", path, def->name);
+                        vk_log_warning("Ignoring '%s': it defines domain '%s'", path, def->name);
                         continue;
                 }
                 if (domain_list_check_clash(list, def, &existing, &err) < 0 || existing) {
-                        vk_log_debug("Ignoring '%s': %s", path,
-                                     err.message ? err.message : "defined twice");
+                        vk_log_warning("Ignoring '%s': %s", path,
+                                       err.message ? err.message : "defined twice");
                         continue;
                 }
                 if (g_hash_table_size(list->by_name) >= VK_DOMAIN_LIST_MAX)

@@ -265,6 +265,20 @@ def test_apparmor(h):
     lsm_round(h, 'apparmor')
 
 
+def test_unloadable_config_is_reported(h):
+    """A config file that does not load (written by hand, or by an older version) is named
+    on stderr with the reason, not skipped silently."""
+    s = make_setup(h, 'unloadable')
+    check_eq(domains(h, s), {}, 'an empty root')
+    bad = os.path.join(s['root'], 'etc', 'qemu', 'bad.xml')
+    with open(bad, 'w') as f:
+        f.write("<domain type='qemu'><name>bad</name><memory>1024</memory>"
+                "<os><type>hvm</type></os><bogus/></domain>")
+    r = vk(h, s, 'list', '--all')
+    check(r.rc == 0 and f"Ignoring '{bad}': /domain/bogus: unsupported element" in r.err,
+          'the ignored file is named with the reason:', r)
+
+
 def test_demo_non_root(h):
     """`./quickstart.sh demo` (tools/demo.sh) as a normal user: the VM is listed running
     by the call after the start, and stopped by destroy."""
@@ -281,7 +295,8 @@ def test_demo_non_root(h):
 
 if __name__ == '__main__':
     TESTS = [test_root_dac, test_no_dynamic_ownership, test_non_root, test_session_restart,
-             test_selinux, test_apparmor, test_demo_non_root]
+             test_selinux, test_apparmor, test_unloadable_config_is_reported,
+             test_demo_non_root]
     # arguments: run only the tests of these names (e.g. session_restart)
     sys.exit(run_tests('roundtrip', [t for t in TESTS if not sys.argv[1:] or
                                      t.__name__.removeprefix('test_') in sys.argv[1:]]))
