@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import (PidKiller, check, check_eq, pid_alive, run_tests,  # noqa: E402
@@ -119,6 +120,13 @@ def make_setup(h, name, conf='', user=None):
 
 def domains(h, setup):
     r = vk(h, setup, '--json', 'list', '--all')
+    if setup.get('restart') and r.rc != 0 and 'Connection refused' in r.err:
+        # Known, not this test's subject: tools/cli-connect.c session_autospawn() waits for
+        # the socket file to appear, not for a listener, and connects in the window between
+        # the new daemon's bind() and listen() (or before it took over a stale file).
+        setup['refused'] = setup.get('refused', 0) + 1
+        time.sleep(0.5)
+        r = vk(h, setup, '--json', 'list', '--all')
     check(r.rc == 0, 'list --all failed:', r)
     return {d['name']: d['state'] for d in r.json()['domains']}
 
@@ -223,7 +231,8 @@ def test_session_restart(h):
     started, skipped = round_trip(h, s)
     report(s, started, skipped, 40)
     check(s.get('restarts', 0) >= len(started) // BATCH, 'the daemon was restarted:', s)
-    print(f"# session: the daemon was stopped {s['restarts']} times")
+    print(f"# session: the daemon was stopped {s['restarts']} times; the first call after it "
+          f"was refused {s.get('refused', 0)} times (autospawn race, see domains())")
     restart_session(h, s)
 
 
