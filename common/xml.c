@@ -629,9 +629,12 @@ void vk_xml_escape(GString *out, const char *s, bool attribute) {
                 case '"':
                         g_string_append(out, attribute ? "&quot;" : "\"");
                         break;
+                case '\r':
+                        /* a raw CR reads back as LF (end-of-line handling) */
+                        g_string_append(out, "&#13;");
+                        break;
                 case '\n':
                 case '\t':
-                case '\r':
                         if (attribute)
                                 g_string_append_printf(out, "&#%d;", *p);
                         else

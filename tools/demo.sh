@@ -36,7 +36,7 @@ step() { printf '\n\033[1m$ virtkit %s\033[0m\n' "$*"; vk "$@"; }
 echo "Connection: $URI  (accelerator: $type)"
 step define "$T/demo.xml"
 step start demo
-step list
+step list --all
 step dominfo demo
 step qemu-monitor-command demo --pretty '{"execute":"query-status"}'
 printf '\n\033[1mThe QEMU process\033[0m\n'

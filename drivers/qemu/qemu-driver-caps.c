@@ -290,6 +290,10 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
 
         dir = vk_qemu_process_private_dir(drv->paths->run_dir, op->def->id, op->def->name);
         opts.private_dir = dir;
+        /* nothing is allocated for an export: libvirt's placeholders for autoport */
+        opts.vnc_port = VK_QEMU_NATIVE_VNC_PORT;
+        opts.vnc_websocket_port = VK_QEMU_NATIVE_VNC_WEBSOCKET_PORT;
+        opts.spice_port = VK_QEMU_NATIVE_SPICE_PORT;
         r = vk_qemu_build_command(op->def, caps, drv->cfg, &opts, &cmd, reterr);
         if (r < 0)
                 return r;

@@ -133,8 +133,8 @@ int vk_qemu_driver_get_xml(VkQemuDriver *drv, const char *domain, unsigned flags
         if (r < 0)
                 return r;
         if (obj->live && !(flags & VK_QEMU_XML_INACTIVE))
-                return vk_domain_def_format(obj->live, fmt | VK_DOMAIN_DEF_FORMAT_LIVE, ret,
-                                            reterr);
+                return vk_domain_def_format_checked(obj->live, fmt | VK_DOMAIN_DEF_FORMAT_LIVE,
+                                                    "the live XML", ret, reterr);
         return vk_domain_def_format(obj->def, fmt, ret, reterr);
 }
 

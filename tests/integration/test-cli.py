@@ -30,7 +30,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, lock_held, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import (PidKiller, check, check_eq, lock_held, pid_alive,  # noqa: E402
+                       run_tests, user_daemons, wait_until)
 import vkguest  # noqa: E402
 from vkguest import QEMU  # noqa: E402
 
@@ -94,22 +95,6 @@ def no_qemu_left(h, what):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     check_eq(left, [], f'QEMUs left after {what}')
-
-
-class PidKiller:
-    """Teardown of a process the test did not start itself (a daemon the CLI spawned)."""
-
-    def __init__(self, pid, what):
-        self.pid, self.what = pid, what
-
-    def stop(self):
-        if not pid_alive(self.pid):
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
-        except AssertionError:
-            os.kill(self.pid, signal.SIGKILL)
 
 
 # --- embed ---
@@ -277,6 +262,15 @@ def test_embed_capabilities_native(h):
     check(i > 0 and all(re.fullmatch(r'[A-Z_][A-Z0-9_]*=.*', w) for w in words[:i]),
           'environment, then the binary:', r.out[:300])
     check('-name' in words and '-S' in words, 'QEMU options follow:', r.out[:300])
+    # autoport graphics: libvirt's placeholder ports, VNC 5900 (display :0), SPICE 5901
+    xml = write(h, 'native-graphics.xml', domain_xml('native2', graphics=False).replace(
+        '<devices>', "<devices><graphics type='vnc' port='-1' listen='127.0.0.1'/>"
+        "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>"))
+    r = ok(h, u, 'domxml-to-native', 'qemu-argv', xml)
+    words = r.out.split()
+    check('127.0.0.1:0,audiodev=audio1' in words and
+          'port=5901,addr=127.0.0.1,disable-ticketing=on,seamless-migration=on' in words,
+          'autoport VNC and SPICE get the placeholder ports:', r.out)
     r = fails(h, u, 1, 'domxml-from-native', 'qemu-argv', xml)
     check(r.err.startswith('error: io.virtkit.Qemu.NotSupported: ') and 'removed' in r.err,
           'domxml-from-native is refused:', r)
@@ -424,22 +418,6 @@ def session_setup(h):
     S['env_a'] = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home,
                             VIRTKIT_DAEMON_DIR=os.path.join(h.builddir, 'daemons'),
                             VIRTKIT_NO_SYSTEMD='1')
-
-
-def user_daemons(uid):
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/comm') as f:
-                comm = f.read().strip()
-            st = os.stat(f'/proc/{d}')
-        except OSError:
-            continue
-        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
 
 
 def test_session_autospawn(h):

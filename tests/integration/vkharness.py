@@ -88,6 +88,40 @@ class User:
         return f'{self.name}({self.uid})'
 
 
+def user_daemons(uid):
+    """The pids of the virtkit-qemud processes of @uid."""
+    pids = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/comm') as f:
+                comm = f.read().strip()
+            st = os.stat(f'/proc/{d}')
+        except OSError:
+            continue
+        if comm == 'virtkit-qemud' and st.st_uid == uid and pid_alive(int(d)):
+            pids.append(int(d))
+    return pids
+
+
+class PidKiller:
+    """Teardown of a process the test did not start itself (a daemon the CLI spawned),
+    for Harness.threads."""
+
+    def __init__(self, pid, what):
+        self.pid, self.what = pid, what
+
+    def stop(self):
+        if not pid_alive(self.pid):
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not pid_alive(self.pid), 5, f'{self.what} to exit')
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 def wait_until(pred, timeout, what, interval=0.02):
     """Poll @pred until it returns a true value (returned) or fail after @timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -62,6 +62,11 @@ typedef struct VkQemuArgvOptions {
         const char *genid;
 } VkQemuArgvOptions;
 
+/* The ports DomainXMLToNative shows for autoport graphics (what libvirt shows) */
+#define VK_QEMU_NATIVE_VNC_PORT           5900 /* display :0 */
+#define VK_QEMU_NATIVE_VNC_WEBSOCKET_PORT 5700 /* the first of qemu.conf's websocket range */
+#define VK_QEMU_NATIVE_SPICE_PORT         5901
+
 #define VK_QEMU_ARGV_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 
 /* Everything needed to exec QEMU. All strings owned. */

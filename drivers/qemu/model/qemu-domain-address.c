@@ -332,23 +332,10 @@ static int post_parse_chrs(VkDomainDef *def, VkError *reterr) {
 
                 if (s->target_type == VK_CHR_TARGET_DEFAULT)
                         s->target_type = VK_CHR_TARGET_ISA_SERIAL;
-                if (s->target_port < 0)
-                        s->target_port = (int) i;
-                for (size_t j = 0; j < i; j++)
-                        if (def->serials[j]->target_port == s->target_port)
-                                return addr_error(reterr, "two serial ports use port %d",
-                                                  s->target_port);
         }
-        for (size_t i = 0; i < def->n_parallels; i++) {
-                VkDomainChr *p = def->parallels[i];
-
-                if (p->target_port < 0)
-                        p->target_port = (int) i;
-                for (size_t j = 0; j < i; j++)
-                        if (def->parallels[j]->target_port == p->target_port)
-                                return addr_error(reterr, "two parallel ports use port %d",
-                                                  p->target_port);
-        }
+        if (vk_domain_assign_chr_ports(def->serials, def->n_serials, "serial", reterr) < 0 ||
+            vk_domain_assign_chr_ports(def->parallels, def->n_parallels, "parallel", reterr) < 0)
+                return -EINVAL;
         for (size_t i = 1; i < def->n_consoles; i++) {
                 VkDomainChr *c = def->consoles[i];
 
@@ -476,6 +463,9 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr) {
                 return r;
         post_parse_video(def);
         post_parse_inputs(def);
+        r = vk_domain_check_address_kinds(def, reterr);
+        if (r < 0)
+                return r;
 
         if (!def->memballoon) {
                 def->memballoon = g_new0(VkDomainMemballoon, 1);

@@ -40,7 +40,7 @@ VK_DOMAIN_ENUM_IMPL(vk_lifecycle_action, VkLifecycleAction, _VK_LIFECYCLE_MAX, "
                     "rename-restart", "preserve", "coredump-destroy", "coredump-restart")
 VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic", "static", "none")
 VK_DOMAIN_ENUM_IMPL(vk_seclabel_model, VkSeclabelModel, _VK_SECLABEL_MODEL_MAX, "selinux",
-                    "apparmor", "dac")
+                    "apparmor", "dac", "none")
 VK_DOMAIN_ENUM_IMPL(vk_address_type, VkAddressType, _VK_ADDRESS_MAX, "none", "pci", "drive",
                     "virtio-serial", "usb")
 VK_DOMAIN_ENUM_IMPL(vk_disk_type, VkDiskType, _VK_DISK_TYPE_MAX, "file", "block", "volume")

@@ -628,7 +628,22 @@ static int domain_parse_seclabel(VkDomainDef *def, xmlNode *node, unsigned flags
                 return r;
         s.has_model = r > 0;
 
-        if (s.type == VK_SECLABEL_DYNAMIC && s.relabel == VK_TRISTATE_NO)
+        /* model='none' is the null driver: nothing but type='none' fits it (libvirt's rule) */
+        if (s.has_model && s.model == VK_SECLABEL_MODEL_NONE) {
+                if (!xmlHasProp(node, (const xmlChar *) "type"))
+                        s.type = VK_SECLABEL_NONE;
+                if (s.type != VK_SECLABEL_NONE)
+                        return vk_xml_error(node, "type", reterr,
+                                            "type='%s' is not allowed with model='none'",
+                                            vk_seclabel_type_to_string(s.type));
+        }
+        /*
+         * A config asks for relabelling with a dynamic label. The live form also records a
+         * dynamic label that was assigned but not applied to files (QEMU runs as we do, or
+         * dynamic_ownership=0): status files and live XML carry relabel='no' then.
+         */
+        if (s.type == VK_SECLABEL_DYNAMIC && s.relabel == VK_TRISTATE_NO &&
+            !(flags & VK_DOMAIN_DEF_PARSE_LIVE))
                 return vk_xml_error(node, "relabel", reterr,
                                     "relabel='no' is not allowed with type='dynamic'");
         if (s.type == VK_SECLABEL_NONE && s.relabel == VK_TRISTATE_YES)

@@ -218,6 +218,7 @@ typedef enum VkSeclabelModel {
         VK_SECLABEL_MODEL_SELINUX,
         VK_SECLABEL_MODEL_APPARMOR,
         VK_SECLABEL_MODEL_DAC,
+        VK_SECLABEL_MODEL_NONE, /* the null driver: type='none' only */
         _VK_SECLABEL_MODEL_MAX,
         _VK_SECLABEL_MODEL_INVALID = -EINVAL,
 } VkSeclabelModel;
@@ -876,6 +877,9 @@ int vk_domain_def_parse_file(const char *path, unsigned flags, VkDomainDef **ret
 int vk_domain_def_post_parse(VkDomainDef *def, VkError *reterr);
 int vk_domain_def_assign_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);
 int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml, VkError *reterr);
+/* qemu-domain-check.c: format, and refuse a text that would not load to the same model */
+int vk_domain_def_format_checked(const VkDomainDef *def, unsigned flags, const char *what,
+                                 char **ret_xml, VkError *reterr);
 
 int vk_domain_machine_kind_from_name(const char *machine, VkMachineKind *ret_kind);
 void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]);

@@ -933,7 +933,11 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        if (port > 3 && chr->kind != VK_CHR_CONSOLE)
+                        /* ISA serial and parallel ports are 0-3 (libvirt's rule) */
+                        if (port > 3 && (chr->kind == VK_CHR_PARALLEL ||
+                                         (chr->kind == VK_CHR_SERIAL &&
+                                          (chr->target_type == VK_CHR_TARGET_DEFAULT ||
+                                           chr->target_type == VK_CHR_TARGET_ISA_SERIAL))))
                                 return vk_xml_error(node, "port", reterr,
                                                     "value %u out of range (0-3)", port);
                         if (port > 255)

@@ -70,5 +70,9 @@ bool vk_domain_ns_in_use(const VkDomainDef *def);
 void vk_domain_ns_format(VkXmlWriter *w, const VkDomainDef *def);
 void vk_domain_ns_clear(VkQemuNamespace *ns);
 
+/* qemu-domain-placement.c */
+int vk_domain_assign_chr_ports(VkDomainChr **chrs, size_t n, const char *element, VkError *reterr);
+int vk_domain_check_address_kinds(const VkDomainDef *def, VkError *reterr);
+
 /* qemu-domain-address.c */
 int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr);

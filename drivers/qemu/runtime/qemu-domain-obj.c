@@ -233,7 +233,9 @@ static int domain_list_save(VkDomainList *list, const VkDomainDef *def, VkError 
         g_autofree char *path = domain_list_config_path(list, def->name);
         int r;
 
-        r = vk_domain_def_format(def, /* flags= */ 0, &xml, reterr);
+        /* with secrets (graphics passwords): the file is 0600, and a restart must keep them */
+        r = vk_domain_def_format_checked(def, VK_DOMAIN_DEF_FORMAT_SECURE, "the config file", &xml,
+                                         reterr);
         if (r < 0)
                 return r;
         return vk_atomic_file_write(path, xml, strlen(xml), 0600, reterr);
@@ -241,7 +243,7 @@ static int domain_list_save(VkDomainList *list, const VkDomainDef *def, VkError 
 
 /*
  * Read every <name>.xml of the config directory. A file that does not parse, or whose name or
- * UUID clashes with one already loaded, is skipped (logged at debug): one bad file must not
+ * UUID clashes with one already loaded, is skipped (logged as a warning): one bad file must not
  * keep the daemon from serving the others. Returns the number of domains loaded.
  */
 int vk_domain_list_load(VkDomainList *list, VkError *reterr) {
@@ -267,17 +269,18 @@ int vk_domain_list_load(VkDomainList *list, VkError *reterr) {
                         continue;
                 path = g_build_filename(list->config_dir, entry, NULL);
                 if (vk_domain_def_parse_file(path, /* flags= */ 0, &def, &err) < 0) {
-                        vk_log_debug("Ignoring '%s': %s", path, err.message);
+                        /* a domain the user defined is not there: say so */
+                        vk_log_warning("Ignoring '%s': %s", path, err.message);
                         continue;
                 }
                 if (strlen(entry) != strlen(def->name) + 4 ||
                     strncmp(entry, def->name, strlen(def->name)) != 0) {
-                        vk_log_debug("Ignoring '%s': it defines domain '%s'", path, def->name);
+                        vk_log_warning("Ignoring '%s': it defines domain '%s'", path, def->name);
                         continue;
                 }
                 if (domain_list_check_clash(list, def, &existing, &err) < 0 || existing) {
-                        vk_log_debug("Ignoring '%s': %s", path,
-                                     err.message ? err.message : "defined twice");
+                        vk_log_warning("Ignoring '%s': %s", path,
+                                       err.message ? err.message : "defined twice");
                         continue;
                 }
                 if (g_hash_table_size(list->by_name) >= VK_DOMAIN_LIST_MAX)

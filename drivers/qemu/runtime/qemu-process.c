@@ -1138,9 +1138,9 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         if (live) {
                 g_free(p->live_xml);
                 p->live_xml = NULL;
-                r = vk_domain_def_format(live,
-                                         VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
-                                         &p->live_xml, reterr);
+                r = vk_domain_def_format_checked(
+                        live, VK_DOMAIN_DEF_FORMAT_LIVE | VK_DOMAIN_DEF_FORMAT_SECURE,
+                        "the status file", &p->live_xml, reterr);
                 if (r < 0)
                         return r;
         }

@@ -95,6 +95,39 @@ static void test_define_lookup_persist(void **state) {
         assert_int_equal(vk_domain_list_count(again), 0);
 }
 
+/* What DefineDomain accepted loads again at the next start, unchanged: the graphics
+ * password and a CR in text included (issue 12). */
+static void test_define_reload_same(void **state) {
+        const char *dir = *state;
+        g_autoptr(VkDomainList) list = NULL;
+        g_autoptr(VkDomainList) again = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *before = NULL, *after = NULL;
+        const char *xml = "<domain type='qemu'><name>vm1</name><uuid>" UUID1 "</uuid>"
+                          "<description>a&#13;b</description>"
+                          "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                          "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+                          "<graphics type='vnc' autoport='yes' passwd='s3cret'/>"
+                          "</devices></domain>";
+        VkDomainObj *obj = NULL;
+
+        assert_int_equal(vk_domain_list_new(dir, &list, &err), 0);
+        assert_int_equal(vk_domain_list_define(list, xml, &obj, &err), 0);
+        obj = vk_domain_list_find_by_name(list, "vm1");
+        assert_int_equal(vk_domain_def_format(obj->def, VK_DOMAIN_DEF_FORMAT_SECURE, &before, &err),
+                         0);
+        assert_non_null(strstr(before, "passwd='s3cret'"));
+        assert_non_null(strstr(before, "a&#13;b"));
+
+        assert_int_equal(vk_domain_list_new(dir, &again, &err), 0);
+        assert_int_equal(vk_domain_list_load(again, &err), 1);
+        obj = vk_domain_list_find_by_name(again, "vm1");
+        assert_non_null(obj);
+        assert_int_equal(vk_domain_def_format(obj->def, VK_DOMAIN_DEF_FORMAT_SECURE, &after, &err),
+                         0);
+        assert_string_equal(after, before);
+}
+
 static void test_clashes(void **state) {
         const char *dir = *state;
         g_autoptr(VkDomainList) list = NULL;
@@ -243,6 +276,7 @@ static void test_driver_1000(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_define_lookup_persist, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_define_reload_same, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_clashes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_xml, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_load_skips_bad_files, setup, teardown),
