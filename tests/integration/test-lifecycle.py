@@ -21,6 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import (Reader, check, check_eq, pid_alive, run_tests,  # noqa: E402
                        varlink_connect, varlink_encode, wait_until)
+from vkhost import kvm_usable  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 BUS_NAME, BUS_PATH, BUS_IFACE = 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', \
@@ -29,21 +30,12 @@ IFACE = 'io.virtkit.Qemu'
 S = {}
 
 
-def kvm_works():
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
-
-
 def domain_xml(name, disk=None):
     devices = ''
     if disk:
         devices = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                    f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
-    return (f"<domain type='{'kvm' if kvm_works() else 'qemu'}'><name>{name}</name>"
+    return (f"<domain type='{'kvm' if kvm_usable() else 'qemu'}'><name>{name}</name>"
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
             f"<devices>{devices}</devices></domain>")
@@ -162,7 +154,7 @@ def test_varlink_lifecycle(h):
     t0 = time.monotonic()
     qmp = h.path('bare.sock')
     p = h.spawn([QEMU, '-S', '-nodefaults', '-display', 'none', '-machine', 'pc', '-accel',
-                 'kvm' if kvm_works() else 'tcg', '-m', '64', '-qmp',
+                 'kvm' if kvm_usable() else 'tcg', '-m', '64', '-qmp',
                  f'unix:{qmp},server=on,wait=off'], 'bare qemu')
     wait_until(lambda: os.path.exists(qmp), 10, 'the bare QMP socket')
     import socket as pysock

@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkhost import kvm_usable, user_kvm_usable  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 QEMU_IMG = '/usr/bin/qemu-img'
@@ -31,15 +32,6 @@ UUID_MISSING = 'deadbeef-0000-4000-8000-000000000001'
 PASS_QCOW = 'luks-qcow2-passphrase-Zq7'
 PASS_RAW = 'raw-luks-private-passphrase-Kx9'
 S = {}
-
-
-def kvm_works():
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def root(h):
@@ -61,8 +53,8 @@ def run_dir(h):
 def user_kvm_works(h, user):
     """Whether @user (None: root) may open /dev/kvm read-write."""
     if user is None:
-        return kvm_works()
-    return h.run(['sh', '-c', 'exec 3<>/dev/kvm'], user=user).rc == 0
+        return kvm_usable()
+    return user_kvm_usable(lambda argv: h.run(argv, user=user).rc)
 
 
 def b64(s):
