@@ -33,6 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
 import vkguest  # noqa: E402
+from vkhost import kvm_usable  # noqa: E402
 from vkguest import QEMU  # noqa: E402
 
 SSHD = '/usr/sbin/sshd'
@@ -41,16 +42,8 @@ UUID_RE = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 S = {}
 
 
-def kvm_works():
-    try:
-        os.close(os.open('/dev/kvm', os.O_RDWR))
-        return True
-    except OSError:
-        return False
-
-
 def domain_xml(name, uuid=None, virt=None, graphics=True):
-    virt = virt or ('kvm' if kvm_works() else 'qemu')
+    virt = virt or ('kvm' if kvm_usable() else 'qemu')
     return (f"<domain type='{virt}'><name>{name}</name>"
             + (f"<uuid>{uuid}</uuid>" if uuid else '')
             + "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
@@ -168,7 +161,7 @@ def test_embed_info_commands(h):
     check_eq(ok(h, u, 'domname', str(S['id'])).out, 'cli1\n', 'domname by id')
     check_eq(ok(h, u, 'domname', uuid).out, 'cli1\n', 'domname by UUID')
     live = ok(h, u, 'dumpxml', 'cli1').out
-    check(f"<domain type='{'kvm' if kvm_works() else 'qemu'}' id='{S['id']}'>" in live,
+    check(f"<domain type='{'kvm' if kvm_usable() else 'qemu'}' id='{S['id']}'>" in live,
           'live XML has the id:', live[:200])
     m = re.search(r"<graphics type='vnc' port='(\d+)'", live)
     check(m and int(m.group(1)) >= 5900, 'live XML has the VNC port picked:', live)
@@ -516,6 +509,40 @@ def test_session_other_user_refused(h):
     check_eq(user_daemons(b.uid), [], f'nothing started for {b}')
 
 
+def test_session_build_tree_daemons(h):
+    """A virtkit run from the build tree, with no VIRTKIT_DAEMON_DIR, spawns the daemon of
+    that tree (there may be no installed one, or another version)."""
+    c = S['c'] = h.add_user()
+    xdg = h.path('xdg-c')
+    os.makedirs(xdg, mode=0o700)
+    os.chown(xdg, c.uid, c.gid)
+    env = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=xdg, VIRTKIT_NO_SYSTEMD='1')
+    S['env_c'] = env
+    r = vk(h, 'qemu:///session', 'version', user=c, env=env)
+    pids = user_daemons(c.uid)
+    for pid in pids:
+        h.threads.append(PidKiller(pid, f'the session daemon of {c}'))
+    check(r.rc == 0 and r.out.endswith('(session instance)\n'), 'version from the build tree:',
+          r)
+    check_eq(len(pids), 1, f'one virtkit-qemud of {c} runs')
+    check_eq(os.readlink(f'/proc/{pids[0]}/exe'),
+             os.path.join(os.path.realpath(h.builddir), 'daemons', 'virtkit-qemud'),
+             "the build tree's daemon")
+
+
+def test_session_missing_daemon(h):
+    """A daemon binary that is not there: an error naming its path at once, not a 5 s wait."""
+    c, empty = S['c'], h.path('no-daemons')
+    os.makedirs(empty)
+    env = dict(S['env_c'], XDG_RUNTIME_DIR=h.path('xdg-c2'), VIRTKIT_DAEMON_DIR=empty)
+    os.makedirs(env['XDG_RUNTIME_DIR'], mode=0o700)
+    os.chown(env['XDG_RUNTIME_DIR'], c.uid, c.gid)
+    r = fails(h, 'qemu:///session', 1, 'list', user=c, env=env)
+    missing = os.path.join(empty, 'virtkit-qemud')
+    check(f"'{missing}' does not exist" in r.err, 'the error names the missing daemon:', r)
+    check(r.elapsed < 1.5, f'the error comes at once, not after a wait ({r.elapsed:.2f} s)')
+
+
 # --- ssh ---
 
 def free_port():
@@ -709,7 +736,8 @@ GROUPS = {
     'errors': ([test_errors_relative_root, test_errors_long_root,
                 test_errors_unsupported_uris], None),
     'session': ([test_session_autospawn, test_session_lifecycle,
-                 test_session_other_user_refused], session_setup),
+                 test_session_other_user_refused, test_session_build_tree_daemons,
+                 test_session_missing_daemon], session_setup),
     'ssh': ([test_ssh_lifecycle, test_ssh_bad_host_key, test_ssh_closed_port], ssh_setup),
     'qemu-run': ([test_qemu_run_poweroff, test_qemu_run_sigint], qemu_run_setup),
 }
