@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli-connect.h"
+#include "cli-polkit.h"
 #include "macro.h"
 #include "sd-glue.h"
 
@@ -315,6 +316,34 @@ static int progress_on_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 }
 
 /*
+ * polkit wants the caller to authenticate and we have a terminal: start a text agent for this
+ * process and repeat the call allowing interaction (polkitd then asks on the terminal, so no
+ * progress line and no timeout shorter than the daemon's own bound).
+ */
+static int call_with_agent(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                           JsonNode **ret, VkError *reterr) {
+        g_autoptr(JsonNode) again = params ? json_node_copy(params) : NULL;
+        pid_t agent;
+        int r;
+
+        agent = vk_cli_polkit_agent_start();
+        vk_error_done(reterr);
+        if (agent < 0)
+                return vk_error_set_errno(reterr, agent,
+                                          "authentication is required, and no text polkit agent "
+                                          "(pkttyagent) could be started");
+        if (!again) {
+                again = json_node_new(JSON_NODE_OBJECT);
+                json_node_take_object(again, json_object_new());
+        }
+        json_object_set_boolean_member(json_node_get_object(again),
+                                       "allowInteractiveAuthentication", true);
+        r = vk_varlink_client_call_sync(cl, method, again, CALL_TIMEOUT_USEC, ret, reterr);
+        vk_cli_polkit_agent_stop(agent);
+        return r;
+}
+
+/*
  * Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. A call
  * that takes more than a second (a first capabilities probe, a start with a slow disk) shows a
  * progress line on a terminal, removed when the reply comes; nothing otherwise or with --json.
@@ -337,6 +366,10 @@ int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *pa
         if (progress.shown)
                 fprintf(stderr, "\r\033[K");
         timer = sd_event_source_disable_unref(timer);
+        if (r < 0 && cli->uri->transport == VK_URI_LOCAL &&
+            cli->uri->instance == VK_INSTANCE_SYSTEM && reterr &&
+            vk_cli_polkit_agent_wanted(reterr->name))
+                r = call_with_agent(cl, full, params, ret, reterr);
         if (r < 0 && cli->uri->transport == VK_URI_SSH && reterr && reterr->name &&
             strcmp(reterr->name, VK_VARLINK_ERROR_DISCONNECTED) == 0)
                 return ssh_failure(cli, r, reterr);
