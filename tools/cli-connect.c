@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli-connect.h"
+#include "cli-polkit.h"
 #include "macro.h"
 #include "sd-glue.h"
 
@@ -44,10 +45,25 @@ int vk_cli_socket_path(const VkUri *uri, const char *driver, char **ret, VkError
         return vk_paths_socket(paths, iface, ret, reterr);
 }
 
-static const char *daemon_dir(void) {
-        const char *d = getenv("VIRTKIT_DAEMON_DIR"); /* tests: the build tree */
+/* Whether this program runs from its meson build tree (not installed). */
+static bool in_build_tree(void) {
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
 
-        return vk_isempty(d) ? VK_SBINDIR : d;
+        return self && g_str_has_prefix(self, VK_BUILD_ROOT "/");
+}
+
+/*
+ * Where the daemons are: $VIRTKIT_DAEMON_DIR, else the daemons/ of this build tree when this
+ * virtkit runs from one (an installed daemon may be absent, or another version), else sbindir.
+ */
+static char *daemon_dir(void) {
+        const char *d = getenv("VIRTKIT_DAEMON_DIR");
+
+        if (!vk_isempty(d))
+                return g_strdup(d);
+        if (in_build_tree())
+                return g_build_filename(VK_BUILD_ROOT, "daemons", NULL);
+        return g_strdup(VK_SBINDIR);
 }
 
 /*
@@ -58,13 +74,17 @@ static const char *daemon_dir(void) {
 static int session_autospawn(VkCli *cli, const char *driver, const char *path, VkError *reterr) {
         g_autofree char *lower = g_ascii_strdown(driver, -1);
         g_autofree char *name = g_strdup_printf("virtkit-%sd", lower);
-        g_autofree char *bin = g_build_filename(daemon_dir(), name, NULL);
+        g_autofree char *dir = daemon_dir();
+        g_autofree char *bin = g_build_filename(dir, name, NULL);
         const char *runtime = getenv("XDG_RUNTIME_DIR");
         g_autofree char *manager =
                 runtime ? g_build_filename(runtime, "systemd", "private", NULL) : NULL;
+        int errpipe[2], exec_errno = 0;
         pid_t pid;
 
-        if (manager && access(manager, F_OK) == 0 && !getenv("VIRTKIT_NO_SYSTEMD")) {
+        /* the user's service manager starts the installed units, not a build tree's daemons */
+        if (manager && access(manager, F_OK) == 0 && !getenv("VIRTKIT_NO_SYSTEMD") &&
+            !getenv("VIRTKIT_DAEMON_DIR") && !in_build_tree()) {
                 g_autofree char *unit = g_strdup_printf("%s.socket", name);
                 g_autofree char *cmd =
                         g_strdup_printf("systemctl --user start %s >/dev/null 2>&1", unit);
@@ -72,13 +92,31 @@ static int session_autospawn(VkCli *cli, const char *driver, const char *path, V
                         goto wait;
         }
 
+        if (access(bin, X_OK) < 0) {
+                if (errno == ENOENT)
+                        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ENOENT,
+                                            "cannot start the session daemon: '%s' does not "
+                                            "exist (install virtkit, or set VIRTKIT_DAEMON_DIR "
+                                            "to the directory of %s)",
+                                            bin, name);
+                return vk_error_set_errno(reterr, -errno, "cannot start the session daemon '%s'",
+                                          bin);
+        }
+        /* a failed exec writes its errno here; a successful one closes it (O_CLOEXEC) */
+        if (pipe2(errpipe, O_CLOEXEC) < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot create a pipe");
         pid = fork();
-        if (pid < 0)
-                return vk_error_set_errno(reterr, -errno, "cannot start %s", name);
+        if (pid < 0) {
+                int e = errno;
+                close(errpipe[0]);
+                close(errpipe[1]);
+                return vk_error_set_errno(reterr, -e, "cannot start %s", name);
+        }
         if (pid == 0) {
                 /* detach twice so the daemon is nobody's child and outlives us */
                 int fd;
 
+                close(errpipe[0]);
                 if (setsid() < 0 || fork() != 0)
                         _exit(0);
                 fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -88,9 +126,18 @@ static int session_autospawn(VkCli *cli, const char *driver, const char *path, V
                         (void) dup2(fd, STDERR_FILENO);
                 }
                 execl(bin, bin, "--session", "--timeout", "60", (char *) NULL);
+                exec_errno = errno;
+                (void) !write(errpipe[1], &exec_errno, sizeof(exec_errno));
                 _exit(127);
         }
+        close(errpipe[1]);
         (void) waitpid(pid, NULL, 0);
+        if (read(errpipe[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
+                exec_errno = 0;
+        close(errpipe[0]);
+        if (exec_errno != 0)
+                return vk_error_set_errno(reterr, -exec_errno,
+                                          "cannot start the session daemon '%s'", bin);
 
 wait:
         for (int i = 0; i < 500; i++) {
@@ -269,6 +316,34 @@ static int progress_on_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 }
 
 /*
+ * polkit wants the caller to authenticate and we have a terminal: start a text agent for this
+ * process and repeat the call allowing interaction (polkitd then asks on the terminal, so no
+ * progress line and no timeout shorter than the daemon's own bound).
+ */
+static int call_with_agent(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                           JsonNode **ret, VkError *reterr) {
+        g_autoptr(JsonNode) again = params ? json_node_copy(params) : NULL;
+        pid_t agent;
+        int r;
+
+        agent = vk_cli_polkit_agent_start();
+        vk_error_done(reterr);
+        if (agent < 0)
+                return vk_error_set_errno(reterr, agent,
+                                          "authentication is required, and no text polkit agent "
+                                          "(pkttyagent) could be started");
+        if (!again) {
+                again = json_node_new(JSON_NODE_OBJECT);
+                json_node_take_object(again, json_object_new());
+        }
+        json_object_set_boolean_member(json_node_get_object(again),
+                                       "allowInteractiveAuthentication", true);
+        r = vk_varlink_client_call_sync(cl, method, again, CALL_TIMEOUT_USEC, ret, reterr);
+        vk_cli_polkit_agent_stop(agent);
+        return r;
+}
+
+/*
  * Call io.virtkit.@driver.@method with @params (NULL: none) and wait for the reply. A call
  * that takes more than a second (a first capabilities probe, a start with a slow disk) shows a
  * progress line on a terminal, removed when the reply comes; nothing otherwise or with --json.
@@ -291,6 +366,10 @@ int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *pa
         if (progress.shown)
                 fprintf(stderr, "\r\033[K");
         timer = sd_event_source_disable_unref(timer);
+        if (r < 0 && cli->uri->transport == VK_URI_LOCAL &&
+            cli->uri->instance == VK_INSTANCE_SYSTEM && reterr &&
+            vk_cli_polkit_agent_wanted(reterr->name))
+                r = call_with_agent(cl, full, params, ret, reterr);
         if (r < 0 && cli->uri->transport == VK_URI_SSH && reterr && reterr->name &&
             strcmp(reterr->name, VK_VARLINK_ERROR_DISCONNECTED) == 0)
                 return ssh_failure(cli, r, reterr);

@@ -19,8 +19,9 @@
 #include "sockaddr.h"
 #include "uuid.h"
 
-#define EXIT_USAGE   2
-#define MAX_XML_FILE (16u << 20)
+/* every failure, usage errors included, exits 1, as virsh does (scripts test for non-zero) */
+#define EXIT_FAILURE_ANY 1
+#define MAX_XML_FILE     (16u << 20)
 
 typedef struct Args {
         char **pos; /* positional arguments after the command */
@@ -774,6 +775,10 @@ static void usage(FILE *f) {
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
 }
 
+static void cmd_usage(const Cmd *c) {
+        printf("Usage: virtkit %s %s\n\n%s.\n", c->name, c->usage, c->help);
+}
+
 static int cmd_help(VkCli *cli, const Args *a, VkError *e) {
         const Cmd *c = a->n_pos > 0 ? find_cmd(a->pos[0]) : NULL;
 
@@ -784,8 +789,47 @@ static int cmd_help(VkCli *cli, const Args *a, VkError *e) {
                 usage(stdout);
                 return 0;
         }
-        printf("Usage: virtkit %s %s\n\n%s.\n", c->name, c->usage, c->help);
+        cmd_usage(c);
         return 0;
+}
+
+/* Print an error on stderr: "error: NAME: MESSAGE", or with --json one JSON object
+ * {"error": NAME, "message": MESSAGE} (stdout stays empty when a command fails). */
+static void print_error(bool json, const char *name, const char *message) {
+        if (json) {
+                g_autoptr(JsonBuilder) b = json_builder_new();
+                g_autoptr(JsonGenerator) gen = json_generator_new();
+                g_autoptr(JsonNode) root = NULL;
+                g_autofree char *text = NULL;
+
+                json_builder_begin_object(b);
+                json_builder_set_member_name(b, "error");
+                json_builder_add_string_value(b, name);
+                json_builder_set_member_name(b, "message");
+                json_builder_add_string_value(b, message);
+                json_builder_end_object(b);
+                root = json_builder_get_root(b);
+                json_generator_set_root(gen, root);
+                text = json_generator_to_data(gen, NULL);
+                fprintf(stderr, "%s\n", text);
+                return;
+        }
+        fprintf(stderr, "error: %s: %s\n", name, message);
+}
+
+static int usage_error(bool json, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int usage_error(bool json, const char *fmt, ...) {
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        if (json)
+                print_error(true, "io.virtkit.UsageError", msg);
+        else
+                fprintf(stderr, "virtkit: %s\n", msg);
+        return EXIT_FAILURE_ANY;
 }
 
 static bool opt_known(const Cmd *c, const char *name, bool *ret_takes_value) {
@@ -823,6 +867,10 @@ int main(int argc, char **argv) {
         vk_log_open(VK_LOG_IDENT);
         if (!getenv("VIRTKIT_LOG_LEVEL"))
                 vk_log_set_max_level(LOG_WARNING);
+        /* --json anywhere (before "--") makes usage errors JSON too */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        cli.json = true;
 
         while ((c = getopt_long(argc, argv, "+c:h", options, NULL)) >= 0) {
                 switch (c) {
@@ -839,20 +887,20 @@ int main(int argc, char **argv) {
                 case 'V':
                         printf("virtkit %s\n", VK_VERSION);
                         return 0;
-                default:
-                        return EXIT_USAGE;
+                default: /* getopt said what is wrong */
+                        return usage_error(cli.json, "bad option (see 'virtkit --help')");
                 }
         }
         if (optind >= argc) {
+                if (cli.json)
+                        return usage_error(true, "no command (see 'virtkit --help')");
                 usage(stderr);
-                return EXIT_USAGE;
+                return EXIT_FAILURE_ANY;
         }
         cmd = find_cmd(argv[optind]);
-        if (!cmd) {
-                fprintf(stderr, "virtkit: unknown command '%s' (see 'virtkit help')\n",
-                        argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (!cmd)
+                return usage_error(cli.json, "unknown command '%s' (see 'virtkit help')",
+                                   argv[optind]);
 
         /* the command's own options may stand anywhere after it; "--" ends them */
         for (int i = optind + 1; i < argc; i++) {
@@ -867,6 +915,12 @@ int main(int argc, char **argv) {
                         cli.json = true;
                         continue;
                 }
+                /* CMD --help / -h: its usage (not for a variadic command's data words) */
+                if ((strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) &&
+                    (cmd->max_args >= 0 || (int) pos->len < cmd->min_args)) {
+                        cmd_usage(cmd);
+                        return 0;
+                }
                 /* a variadic command's trailing words are data (monitor commands), not options */
                 if (g_str_has_prefix(argv[i], "--") &&
                     !(cmd->max_args < 0 && (int) pos->len >= cmd->min_args)) {
@@ -875,16 +929,14 @@ int main(int argc, char **argv) {
                         g_autofree char *key =
                                 eq ? g_strndup(name, (gsize) (eq - name)) : g_strdup(name);
 
-                        if (!opt_known(cmd, key, &takes_value)) {
-                                fprintf(stderr, "virtkit %s: unknown option '--%s'\n", cmd->name,
-                                        key);
-                                return EXIT_USAGE;
-                        }
-                        if (takes_value && !eq && i + 1 >= argc) {
-                                fprintf(stderr, "virtkit %s: option '--%s' needs a value\n",
-                                        cmd->name, key);
-                                return EXIT_USAGE;
-                        }
+                        if (!opt_known(cmd, key, &takes_value))
+                                return usage_error(cli.json,
+                                                   "%s: unknown option '--%s' (see 'virtkit %s "
+                                                   "--help')",
+                                                   cmd->name, key, cmd->name);
+                        if (takes_value && !eq && i + 1 >= argc)
+                                return usage_error(cli.json, "%s: option '--%s' needs a value",
+                                                   cmd->name, key);
                         g_hash_table_replace(
                                 opts, g_steal_pointer(&key),
                                 g_strdup(takes_value ? (eq ? eq + 1 : argv[++i]) : ""));
@@ -894,8 +946,10 @@ int main(int argc, char **argv) {
         }
         if ((int) pos->len < cmd->min_args ||
             (cmd->max_args >= 0 && (int) pos->len > cmd->max_args)) {
+                if (cli.json)
+                        return usage_error(true, "usage: virtkit %s %s", cmd->name, cmd->usage);
                 fprintf(stderr, "Usage: virtkit %s %s\n", cmd->name, cmd->usage);
-                return EXIT_USAGE;
+                return EXIT_FAILURE_ANY;
         }
         g_ptr_array_add(pos, NULL);
         a = (Args){ .pos = (char **) pos->pdata, .n_pos = (int) pos->len - 1, .opts = opts };
@@ -909,8 +963,12 @@ int main(int argc, char **argv) {
         if (cmd->run != cmd_help) {
                 r = vk_uri_parse(uri_text, &cli.uri, &error);
                 if (r < 0) {
-                        fprintf(stderr, "error: %s\n", error.message);
-                        return EXIT_USAGE;
+                        if (cli.json)
+                                print_error(true, error.name ? error.name : "InvalidArgument",
+                                            error.message);
+                        else
+                                fprintf(stderr, "error: %s\n", error.message);
+                        return EXIT_FAILURE_ANY;
                 }
         }
         cli.quiet_progress = cli.json || !isatty(STDERR_FILENO);
@@ -918,10 +976,9 @@ int main(int argc, char **argv) {
         r = cmd->run(&cli, &a, &error);
         vk_cli_done(&cli);
         if (r < 0) {
-                const char *name = error.name ? error.name : "io.virtkit.Failed";
-                fprintf(stderr, "error: %s: %s\n", name,
-                        error.message ? error.message : g_strerror(-r));
-                return 1;
+                print_error(cli.json, error.name ? error.name : "io.virtkit.Failed",
+                            error.message ? error.message : g_strerror(-r));
+                return EXIT_FAILURE_ANY;
         }
         return 0;
 }

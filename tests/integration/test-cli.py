@@ -4,14 +4,20 @@
 
   embed     qemu:///embed?root=TMP, no daemon: every domain command on a paused VM (KVM when
             /dev/kvm works, else TCG) that keeps running between invocations (each one a new
-            process that reconnects), exit codes 0/1/2, create (transient), two processes on
+            process that reconnects), exit codes 0/1, create (transient), two processes on
             one root (the second waits for the lock), capabilities (and their <secmodel>s from
             qemu.conf), domxml-to/from-native
   goldens   `list --all`, `dominfo` and `--json list --all` against tests/data/cli/ (ids and
             UUIDs normalised; VK_TEST_REGENERATE=1 rewrites them; an unused file fails)
-  errors    relative and over-long embed roots, unsupported URIs: exit 2, clear messages
+  errors    relative and over-long embed roots, unsupported URIs: exit 1, clear messages
   session   throwaway user A: `-c qemu:///session` spawns A's daemon (detached, --timeout 60)
-            and a lifecycle round runs on it; user B on A's socket is PermissionDenied
+            and a lifecycle round runs on it; user B on A's socket is PermissionDenied; with no
+            VIRTKIT_DAEMON_DIR the build tree's daemon is spawned; a missing one is named at once
+  basics    `virtkit CMD --help` for every command, exit status 1 for every failure, --json
+            errors as one JSON object on stderr
+  polkit-agent  a real polkitd (auth_self rule): on a pty virtkit starts pkttyagent for itself
+            and repeats the call; a wrong password fails, the right one defines the domain;
+            on a pipe no agent
   ssh       a private sshd on 127.0.0.1 (throwaway host and client keys): qemu+ssh://...
             ?socket=PATH through the remote `virtkit bridge` to a virtkit-qemud; a changed host
             key and a closed port fail with exit 1 and ssh's reason
@@ -22,17 +28,22 @@
 
 import json
 import os
+import pty
 import re
+import select
+import shlex
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import (PidKiller, check, check_eq, lock_held, pid_alive,  # noqa: E402
                        run_tests, user_daemons, wait_until)
 import vkguest  # noqa: E402
+from vkhost import kvm_usable  # noqa: E402
 from vkguest import QEMU  # noqa: E402
 
 SSHD = '/usr/sbin/sshd'
@@ -41,16 +52,8 @@ UUID_RE = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 S = {}
 
 
-def kvm_works():
-    try:
-        os.close(os.open('/dev/kvm', os.O_RDWR))
-        return True
-    except OSError:
-        return False
-
-
 def domain_xml(name, uuid=None, virt=None, graphics=True):
-    virt = virt or ('kvm' if kvm_works() else 'qemu')
+    virt = virt or ('kvm' if kvm_usable() else 'qemu')
     return (f"<domain type='{virt}'><name>{name}</name>"
             + (f"<uuid>{uuid}</uuid>" if uuid else '')
             + "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
@@ -152,7 +155,7 @@ def test_embed_info_commands(h):
     check_eq(ok(h, u, 'domname', str(S['id'])).out, 'cli1\n', 'domname by id')
     check_eq(ok(h, u, 'domname', uuid).out, 'cli1\n', 'domname by UUID')
     live = ok(h, u, 'dumpxml', 'cli1').out
-    check(f"<domain type='{'kvm' if kvm_works() else 'qemu'}' id='{S['id']}'>" in live,
+    check(f"<domain type='{'kvm' if kvm_usable() else 'qemu'}' id='{S['id']}'>" in live,
           'live XML has the id:', live[:200])
     m = re.search(r"<graphics type='vnc' port='(\d+)'", live)
     check(m and int(m.group(1)) >= 5900, 'live XML has the VNC port picked:', live)
@@ -187,10 +190,10 @@ def test_embed_exit_codes(h):
                       (['start'], 'Usage: virtkit start DOMAIN'),
                       (['domid', 'a', 'b'], 'Usage: virtkit domid DOMAIN'),
                       (['domcapabilities', '--arch'], "option '--arch' needs a value")):
-        r = fails(h, u, 2, *args)
+        r = fails(h, u, 1, *args)
         check(msg in r.err, f'usage message {msg!r}:', r)
     r = h.run([virtkit_path(h)])
-    check(r.rc == 2 and r.err.startswith('Usage: virtkit'), 'no command:', r)
+    check(r.rc == 1 and r.err.startswith('Usage: virtkit'), 'no command:', r)
     r = h.run([virtkit_path(h), 'help', 'start'])
     check(r.rc == 0 and r.out.startswith('Usage: virtkit start DOMAIN [--paused]'), 'help:', r)
 
@@ -355,7 +358,7 @@ def test_goldens_all_used(h):
 
 def test_errors_relative_root(h):
     for root in ('rel/dir', './x', ''):
-        r = fails(h, f'qemu:///embed?root={root}', 2, 'list')
+        r = fails(h, f'qemu:///embed?root={root}', 1, 'list')
         if root:
             check_eq(r.err, f"error: URI 'qemu:///embed?root={root}': the root path '{root}' "
                      "must be absolute\n", 'the message')
@@ -367,7 +370,7 @@ def test_errors_relative_root(h):
 def test_errors_long_root(h):
     # /tmp/vk-cli-XXXX/ + 100 bytes: the socket paths under it exceed sun_path (108 bytes)
     root = h.path('r' * 100)
-    r = fails(h, f'qemu:///embed?root={root}', 2, 'list')
+    r = fails(h, f'qemu:///embed?root={root}', 1, 'list')
     check(f"Socket path '{root}/run/io.virtkit." in r.err and 'bytes' in r.err,
           'the message names the path:', r)
     check(not os.path.exists(root), 'the root is not created')
@@ -393,7 +396,7 @@ def test_errors_unsupported_uris(h):
             ('qemu+unix:///system?socket=rel', "the socket path 'rel' must be absolute"),
             ('qemu+ssh://host:port/system', 'the port must be a number'),
             ('nonsense', 'expected SCHEME://[HOST]/PATH, e.g. qemu:///system')):
-        r = fails(h, uri, 2, 'list')
+        r = fails(h, uri, 1, 'list')
         check_eq(r.err, f"error: URI '{uri}': {msg}\n", f'the message for {uri}')
     env = h.base_env(VIRTKIT_DEFAULT_URI='qemu:///embed?root=/nonexistent/x')
     r = h.run([virtkit_path(h), 'uri'], env=env)
@@ -475,6 +478,221 @@ def test_session_other_user_refused(h):
         check(r.err.startswith('error: io.virtkit.Qemu.PermissionDenied: '),
               f'{b} is refused:', r)
     check_eq(user_daemons(b.uid), [], f'nothing started for {b}')
+
+
+def test_session_build_tree_daemons(h):
+    """A virtkit run from the build tree, with no VIRTKIT_DAEMON_DIR, spawns the daemon of
+    that tree (there may be no installed one, or another version)."""
+    c = S['c'] = h.add_user()
+    xdg = h.path('xdg-c')
+    os.makedirs(xdg, mode=0o700)
+    os.chown(xdg, c.uid, c.gid)
+    env = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=xdg, VIRTKIT_NO_SYSTEMD='1')
+    S['env_c'] = env
+    r = vk(h, 'qemu:///session', 'version', user=c, env=env)
+    pids = user_daemons(c.uid)
+    for pid in pids:
+        h.threads.append(PidKiller(pid, f'the session daemon of {c}'))
+    check(r.rc == 0 and r.out.endswith('(session instance)\n'), 'version from the build tree:',
+          r)
+    check_eq(len(pids), 1, f'one virtkit-qemud of {c} runs')
+    check_eq(os.readlink(f'/proc/{pids[0]}/exe'),
+             os.path.join(os.path.realpath(h.builddir), 'daemons', 'virtkit-qemud'),
+             "the build tree's daemon")
+
+
+def test_session_missing_daemon(h):
+    """A daemon binary that is not there: an error naming its path at once, not a 5 s wait."""
+    c, empty = S['c'], h.path('no-daemons')
+    os.makedirs(empty)
+    env = dict(S['env_c'], XDG_RUNTIME_DIR=h.path('xdg-c2'), VIRTKIT_DAEMON_DIR=empty)
+    os.makedirs(env['XDG_RUNTIME_DIR'], mode=0o700)
+    os.chown(env['XDG_RUNTIME_DIR'], c.uid, c.gid)
+    r = fails(h, 'qemu:///session', 1, 'list', user=c, env=env)
+    missing = os.path.join(empty, 'virtkit-qemud')
+    check(f"'{missing}' does not exist" in r.err, 'the error names the missing daemon:', r)
+    check(r.elapsed < 1.5, f'the error comes at once, not after a wait ({r.elapsed:.2f} s)')
+
+
+# --- basics: help, exit status, JSON errors, the polkit text agent ---
+
+def command_names(h):
+    r = h.run([virtkit_path(h), '--help'])
+    check(r.rc == 0, 'virtkit --help:', r)
+    names = re.findall(r'^  ([a-z][a-z-]*) ', r.out.split('Commands:', 1)[1], re.M)
+    check(len(names) > 20, 'the command list of --help:', r.out)
+    return names
+
+
+def test_basics_help_every_command(h):
+    for name in command_names(h):
+        for flag in ('--help', '-h'):
+            r = h.run([virtkit_path(h), name, flag])
+            check(r.rc == 0 and r.out.startswith(f'Usage: virtkit {name} ') and r.err == '',
+                  f'virtkit {name} {flag}:', r)
+    # a variadic command's data words are data: --help after them is sent, not shown
+    r = h.run([virtkit_path(h), '-c', 'qemu+unix:///system?socket=' + h.path('none.sock'),
+               'qemu-monitor-command', 'dom', 'help', '--help'])
+    check(r.rc == 1 and 'cannot reach' in r.err, 'monitor command words stay data:', r)
+
+
+def test_basics_exit_status(h):
+    # every failure exits 1, as virsh: usage errors, bad URIs, unreachable daemons
+    none = 'qemu+unix:///system?socket=' + h.path('none.sock')
+    for argv in ([], ['bogus'], ['list', '--bogus'], ['start'], ['-c', 'http://x', 'list'],
+                 ['-c', 'qemu:///embed?root=rel', 'list'], ['-c', none, 'list'],
+                 ['--no-such-option', 'list'], ['help', 'bogus']):
+        r = h.run([virtkit_path(h)] + argv)
+        check(r.rc == 1 and r.out == '', f'virtkit {" ".join(argv)} exits 1:', r)
+
+
+def test_basics_json_errors(h):
+    none = 'qemu+unix:///system?socket=' + h.path('none.sock')
+    for argv, name, text in (
+            (['--json', 'list', '--bogus'], 'io.virtkit.UsageError', "unknown option '--bogus'"),
+            (['list', '--bogus', '--json'], 'io.virtkit.UsageError', "unknown option '--bogus'"),
+            (['--json', 'bogus'], 'io.virtkit.UsageError', "unknown command 'bogus'"),
+            (['--json', 'start'], 'io.virtkit.UsageError', 'usage: virtkit start DOMAIN'),
+            (['--json', '-c', 'http://x', 'list'], None, 'http://x'),
+            (['--json', '-c', none, 'list'], 'OperationFailed', 'cannot reach virtkit-qemud')):
+        r = h.run([virtkit_path(h)] + argv)
+        check(r.rc == 1 and r.out == '', f'virtkit {" ".join(argv)} fails:', r)
+        try:
+            o = json.loads(r.err)
+        except ValueError:
+            raise AssertionError(f'virtkit {" ".join(argv)}: stderr is not JSON: {r.err!r}')
+        check(set(o) == {'error', 'message'} and text in o['message'] and
+              (name is None or o['error'] == name), f'virtkit {" ".join(argv)}: the error', o)
+    r = h.run([virtkit_path(h), 'list', '--bogus'])
+    check(r.err.startswith('virtkit: list: unknown option'), 'without --json, text:', r)
+
+
+AGENT_RULE = '''// virtkit integration test: {u} manages VMs after authenticating as itself
+polkit.addRule(function(action, subject) {{
+    if (subject.user == "{u}" && action.id == "io.virtkit.qemu.manage")
+        return polkit.Result.AUTH_SELF;
+}});
+'''
+
+
+def agent_setup(h):
+    h.start_buses()
+    h.install_virtkit_bus_policies()
+    h.start_polkitd()
+    u = S['u'] = h.add_user()
+    os.makedirs(h.path('root-qemu'))
+    _, S['sock'] = h.socket_activate(
+        'qemu', ['--system', '--root', h.path('root-qemu'), '--bus', 'system'],
+        pass_env=['DBUS_SYSTEM_BUS_ADDRESS'])
+    # the agent virtkit starts: a wrapper that records its arguments, then the real pkttyagent
+    S['agent_log'] = h.path('agent.log')
+    S['agent'] = write(h, 'agent.sh', f'#!/bin/sh\necho "$$ $*" >> {S["agent_log"]}\n'
+                       'exec pkttyagent "$@" 2>>' + S['agent_log'] + '.err\n')
+    os.chmod(S['agent'], 0o755)
+    for f in (S['agent_log'], S['agent_log'] + '.err'):
+        with open(f, 'w'):
+            pass
+        os.chmod(f, 0o666)
+    S['xml'] = write(h, 'agent-dom.xml', domain_xml('agent1', virt='qemu', graphics=False))
+    h.add_polkit_rule('60-virtkit-agent.rules', AGENT_RULE.format(u=u.name))
+
+
+def run_on_pty(h, argv, user, env, answer=None, timeout=30):
+    """Run argv as @user with a new pty as its controlling terminal (stdin, stdout, stderr);
+    type @answer after a "Password:" prompt. Returns (rc, everything the terminal showed)."""
+    master, slave = pty.openpty()
+
+    def ctty():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(h.user_argv(argv, user), stdin=slave, stdout=slave, stderr=slave,
+                         env=env, preexec_fn=ctty, close_fds=True)
+    os.close(slave)
+    out, deadline = b'', time.monotonic() + timeout
+    prompt_at = prompt_len = typed_at = None
+    try:
+        while time.monotonic() < deadline:
+            rl, _, _ = select.select([master], [], [], 0.1)
+            if rl:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: every holder of the slave closed it
+                    data = b''
+                if not data and p.poll() is not None:
+                    break
+                out += data
+            elif p.poll() is not None:
+                break
+            # the agent turns echo off with TCSAFLUSH after it printed the prompt, which
+            # drops input typed too early: type a moment after the prompt, and again when
+            # nothing happened for a while (a dropped answer)
+            now = time.monotonic()
+            if answer is not None and out.endswith(b'Password: '):
+                if prompt_at is None or len(out) != prompt_len:
+                    prompt_at, prompt_len, typed_at = now, len(out), None
+                if (typed_at is None and now - prompt_at > 0.3) or \
+                        (typed_at is not None and now - typed_at > 5):
+                    os.write(master, answer.encode() + b'\n')
+                    typed_at = now
+        else:
+            p.kill()
+            raise AssertionError(f'{argv} did not end in {timeout} s; the terminal: {out!r}')
+        return p.wait(5), out.decode(errors='replace')
+    finally:
+        os.close(master)
+
+
+def agent_env(h):
+    return h.base_env(VIRTKIT_PKTTYAGENT=S['agent'])
+
+
+def test_agent_not_on_a_pipe(h):
+    # no terminal: no agent, the refusal as it is
+    uri = f'qemu+unix:///system?socket={S["sock"]}'
+    r = vk(h, uri, 'define', S['xml'], user=S['u'], env=agent_env(h))
+    check(r.rc == 1 and 'InteractiveAuthenticationRequired' in r.err, 'refused:', r)
+    check_eq(open(S['agent_log']).read(), '', 'no agent started without a terminal')
+
+
+def test_agent_wrong_password(h):
+    u = S['u']
+    uri = f'qemu+unix:///system?socket={S["sock"]}'
+    rc, out = run_on_pty(h, [virtkit_path(h), '-c', uri, 'define', S['xml']], u, agent_env(h),
+                         answer='not-the-password')
+    calls = open(S['agent_log']).read().split('\n')
+    check(len(calls) >= 1 and calls[0], 'the agent was started:', calls, out)
+    # no logind session here: polkitd would never use a --fallback agent, so none is asked for
+    m = re.fullmatch(r'\d+ --process (\d+) --notify-fd (\d+)', calls[0])
+    check(m, 'pkttyagent --process PID --notify-fd N:', calls[0])
+    check('io.virtkit.qemu.manage' in out and 'Password:' in out,
+          'polkitd asked on the terminal (the call was repeated allowing interaction):', out)
+    check(rc == 1, f'a wrong password fails (rc {rc}):', out)
+    r = vk(h, uri, 'list', '--all', '--name', user=u)
+    check_eq(r.out, '', 'nothing defined')
+
+
+def test_agent_password(h):
+    u = S['u']
+    pw = 'vk-agent-Pw-7731'
+    subprocess.run(['chpasswd'], input=f'{u.name}:{pw}\n', text=True, check=True)
+    with open(S['agent_log'], 'w'):
+        pass
+    uri = f'qemu+unix:///system?socket={S["sock"]}'
+    # pkttyagent checks the password with the setuid polkit-agent-helper-1, which ignores
+    # DBUS_SYSTEM_BUS_ADDRESS and answers polkitd on /run/dbus/system_bus_socket: in a mount
+    # namespace of its own, the private bus is there
+    bus = h.system_bus.split('unix:path=', 1)[1].split(',')[0]
+    inner = ' '.join(shlex.quote(w) for w in h.user_argv(
+        [virtkit_path(h), '-c', uri, 'define', S['xml']], u))
+    script = ('mount -t tmpfs vk-run-dbus /run/dbus && touch /run/dbus/system_bus_socket && '
+              f'mount --bind {shlex.quote(bus)} /run/dbus/system_bus_socket && exec {inner}')
+    rc, out = run_on_pty(h, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                             script], None, agent_env(h), answer=pw)
+    check(rc == 0 and "Domain 'agent1' defined" in out, f'defined after the password (rc {rc}):',
+          out)
+    check_eq(ok(h, uri, 'list', '--all', '--name', user=u).out, 'agent1\n', 'list')
+    agents = [int(line.split()[0]) for line in open(S['agent_log']).read().split('\n') if line]
+    check(agents and not any(pid_alive(p) for p in agents), 'the agent was stopped:', agents)
 
 
 # --- ssh ---
@@ -670,7 +888,12 @@ GROUPS = {
     'errors': ([test_errors_relative_root, test_errors_long_root,
                 test_errors_unsupported_uris], None),
     'session': ([test_session_autospawn, test_session_lifecycle,
-                 test_session_other_user_refused], session_setup),
+                 test_session_other_user_refused, test_session_build_tree_daemons,
+                 test_session_missing_daemon], session_setup),
+    'basics': ([test_basics_help_every_command, test_basics_exit_status,
+                test_basics_json_errors], None),
+    'polkit-agent': ([test_agent_not_on_a_pipe, test_agent_wrong_password, test_agent_password],
+                     agent_setup),
     'ssh': ([test_ssh_lifecycle, test_ssh_bad_host_key, test_ssh_closed_port], ssh_setup),
     'qemu-run': ([test_qemu_run_poweroff, test_qemu_run_sigint], qemu_run_setup),
 }

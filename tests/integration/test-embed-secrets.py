@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+from vkhost import kvm_usable  # noqa: E402
 
 UUID = '8f3c1a44-9b8e-4d2e-a1c3-5e6f7a8b9c0d'
 PASS = 'embedded-luks-passphrase-42'
@@ -45,7 +46,7 @@ def setup(h):
             break
         time.sleep(0.3)
     check(r.returncode == 0, 'qemu-img:', r.stderr)
-    kind = 'kvm' if os.access('/dev/kvm', os.R_OK | os.W_OK) else 'qemu'
+    kind = 'kvm' if kvm_usable() else 'qemu'
     S['xml'] = h.path('dom.xml')
     with open(S['xml'], 'w') as f:
         f.write(f"""<domain type='{kind}'><name>@NAME@</name><memory unit='MiB'>128</memory>

@@ -20,7 +20,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, kvm_works, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkhost import kvm_usable, user_kvm_usable  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 QEMU_IMG = '/usr/bin/qemu-img'
@@ -52,8 +53,8 @@ def run_dir(h):
 def user_kvm_works(h, user):
     """Whether @user (None: root) may open /dev/kvm read-write."""
     if user is None:
-        return kvm_works()
-    return h.run(['sh', '-c', 'exec 3<>/dev/kvm'], user=user).rc == 0
+        return kvm_usable()
+    return user_kvm_usable(lambda argv: h.run(argv, user=user).rc)
 
 
 def b64(s):

@@ -133,6 +133,7 @@ static void process_unref(VkQemuProcess *p) {
         g_free(p->log_path);
         g_free(p->binary);
         g_free(p->live_xml);
+        g_free(p->status_text);
         vk_security_state_free(p->security_state);
         vk_security_manager_unref(p->security);
         vk_security_op_free(p->aa_op);
@@ -1196,8 +1197,16 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         text = vk_json_to_string(root, true);
-        return vk_atomic_file_write_full(p->status_path, text, strlen(text), 0600,
-                                         p->starting ? VK_ATOMIC_FILE_NO_SYNC : 0, reterr);
+        /* unchanged (a reconnect that found the state it recorded): no write, no fsync */
+        if (p->status_text && strcmp(p->status_text, text) == 0)
+                return 0;
+        r = vk_atomic_file_write_full(p->status_path, text, strlen(text), 0600,
+                                      p->starting ? VK_ATOMIC_FILE_NO_SYNC : 0, reterr);
+        if (r < 0)
+                return r;
+        g_free(p->status_text);
+        p->status_text = g_steal_pointer(&text);
+        return 0;
 }
 
 /*
@@ -1334,6 +1343,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         p->status_path = g_strdup(status_path);
         p->log_path = log && *log ? g_strdup(log) : NULL;
         p->live_xml = g_strdup(xml);
+        p->status_text = g_strdup(text);
         p->security = security ? vk_security_manager_ref(security) : NULL;
         p->security_state = process_security_state_load(security, o, status_path);
         process_status_cgroup(o, &via, &name);

@@ -96,6 +96,7 @@ struct VkQemuProcess {
         off_t log_offset;
         VkError error;                   /* why the start failed, reported once QEMU is gone */
         char *live_xml;                  /* for the status file */
+        char *status_text;               /* what the status file holds (written or read) */
         VkSecurityManager *security;     /* a reference; NULL: no stack */
         VkSecurityState *security_state; /* labels applied; NULL once restored */
         VkUuid uuid;

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""vkhost: what this host can give the tests (python 3 stdlib only, no root needed).
+
+Every integration test asks here instead of assuming: whether /dev/kvm opens (for root or a
+user), whether QEMU can run `-accel kvm -cpu host` (it aborts on some AMD hosts with QEMU 7.2:
+"failed to set MSR 0x10a"), the cgroup layout (v1, hybrid, pure v2), the active LSMs. A test
+then skips with the reason or picks what runs here (TCG instead of KVM); it never fails because
+the host lacks a feature.
+
+To check the skip paths on a host that has everything, pretend it has less:
+  VK_TEST_NO_KVM=1        /dev/kvm counts as unusable (domains are type='qemu', QEMU on TCG)
+  VK_TEST_NO_CPU_HOST=1   `-cpu host` counts as broken, as on the AMD hosts above
+"""
+
+import functools
+import os
+import subprocess
+
+QEMU = '/usr/bin/qemu-system-x86_64'
+
+
+def _forced(var):
+    return os.environ.get(var, '') not in ('', '0')
+
+
+def kvm_usable():
+    """Whether this process may open /dev/kvm read-write (and VK_TEST_NO_KVM is not set)."""
+    if _forced('VK_TEST_NO_KVM'):
+        return False
+    try:
+        os.close(os.open('/dev/kvm', os.O_RDWR | os.O_CLOEXEC))
+    except OSError:
+        return False
+    return True
+
+
+def user_kvm_usable(run_as_user):
+    """Whether a user may open /dev/kvm: @run_as_user(argv) runs argv as that user and returns
+    its exit status (e.g. lambda argv: h.run(argv, user=u).rc)."""
+    if _forced('VK_TEST_NO_KVM'):
+        return False
+    return run_as_user(['sh', '-c', 'exec 3<>/dev/kvm']) == 0
+
+
+def virt_type():
+    """The <domain type=…> a test's VM should have here: 'kvm' or 'qemu' (TCG)."""
+    return 'kvm' if kvm_usable() else 'qemu'
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_host_problem():
+    """None when QEMU runs a paused machine with `-accel kvm -cpu host` here, else why not.
+    Probed once per process (about 0.1 s): QEMU sets the vCPU's MSRs when the machine is
+    created, also with -S, so a host whose KVM refuses them fails here as in the test."""
+    if _forced('VK_TEST_NO_CPU_HOST'):
+        return 'VK_TEST_NO_CPU_HOST is set'
+    if not kvm_usable():
+        return 'no usable /dev/kvm'
+    if not os.access(QEMU, os.X_OK):
+        return f'{QEMU} not found'
+    try:
+        r = subprocess.run([QEMU, '-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-S',
+                            '-nodefaults', '-display', 'none', '-m', '64', '-qmp', 'stdio'],
+                           input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+                           capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return 'QEMU with -accel kvm -cpu host did not quit within 30 s'
+    if r.returncode != 0:
+        err = r.stderr.decode(errors='replace').strip().splitlines()
+        return (f'QEMU with -accel kvm -cpu host exits {r.returncode} on this host: '
+                + (err[-1] if err else 'no message'))
+    return None
+
+
+def cgroup_layout():
+    """'v2' (cgroup2 at /sys/fs/cgroup), 'hybrid' (v1 controllers, cgroup2 at
+    /sys/fs/cgroup/unified), 'v1' or None (no cgroup file system)."""
+    fstypes = {}
+    try:
+        with open('/proc/self/mountinfo') as f:
+            for line in f:
+                fields = line.split()
+                sep = fields.index('-')
+                fstypes[fields[4]] = fields[sep + 1]
+    except OSError:
+        return None
+    if fstypes.get('/sys/fs/cgroup') == 'cgroup2':
+        return 'v2'
+    if fstypes.get('/sys/fs/cgroup/unified') == 'cgroup2':
+        return 'hybrid'
+    if any(t == 'cgroup' for p, t in fstypes.items() if p.startswith('/sys/fs/cgroup/')):
+        return 'v1'
+    return None
+
+
+def lsms():
+    """The active LSMs of the kernel (e.g. ['lockdown', 'capability', 'apparmor'])."""
+    try:
+        with open('/sys/kernel/security/lsm') as f:
+            return [x for x in f.read().strip().split(',') if x]
+    except OSError:
+        return []
