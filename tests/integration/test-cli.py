@@ -26,6 +26,7 @@
             temporary root removed, no QEMU left
 """
 
+import fcntl
 import json
 import os
 import pty
@@ -412,7 +413,8 @@ def test_errors_unsupported_uris(h):
 # --- session ---
 
 def session_setup(h):
-    a, b = S['a'], S['b'] = h.add_user(), h.add_user()
+    a = S['a'] = h.add_user()
+    S['b'] = h.add_user()
     xdg, home = h.path('xdg-a'), h.path('home-a')
     for d in (xdg, home):
         os.makedirs(d, mode=0o700)

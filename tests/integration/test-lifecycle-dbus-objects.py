@@ -20,12 +20,12 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+import vkharness  # noqa: E402
+from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 BUS_NAME, BUS_PATH, BUS_IFACE = 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', \
@@ -49,18 +49,7 @@ def obj_path(uuid):
 
 def qemu_pids(h):
     """QEMUs of this test (their command line names our temp dir)."""
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
+    return vkharness.qemu_pids(h.tmp, QEMU)
 
 
 def cleanup_qemus(h):

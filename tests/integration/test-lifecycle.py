@@ -19,7 +19,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (Reader, check, check_eq, kvm_works, pid_alive, run_tests,  # noqa: E402
+import vkharness  # noqa: E402
+from vkharness import (Reader, check, check_eq, pid_alive, run_tests,  # noqa: E402
                        varlink_connect, varlink_encode, wait_until)
 from vkhost import kvm_usable  # noqa: E402
 
@@ -77,18 +78,7 @@ def call_error(h, method, params):
 
 def qemu_pids(h):
     """QEMUs of this test (their command line names our root dir)."""
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and root(h).encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
+    return vkharness.qemu_pids(root(h), QEMU)
 
 
 def domain_pid(h, name):

@@ -20,8 +20,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vkharness  # noqa: E402
 from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
-from vkhost import kvm_usable, user_kvm_usable  # noqa: E402
+from vkhost import kvm_usable_by  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 QEMU_IMG = '/usr/bin/qemu-img'
@@ -48,13 +49,6 @@ def ssock(h):
 
 def run_dir(h):
     return S['run_dir']
-
-
-def user_kvm_works(h, user):
-    """Whether @user (None: root) may open /dev/kvm read-write."""
-    if user is None:
-        return kvm_usable()
-    return user_kvm_usable(lambda argv: h.run(argv, user=user).rc)
 
 
 def b64(s):
@@ -123,18 +117,7 @@ def domain_xml(name, disks):
 
 
 def qemu_pids(h):
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return pids
+    return vkharness.qemu_pids(h.tmp, QEMU)
 
 
 def leaks(data):
@@ -187,7 +170,7 @@ def setup(h):
         setup_session(h)
     else:
         setup_root(h)
-    S['kvm'] = user_kvm_works(h, S.get('user'))
+    S['kvm'] = kvm_usable_by(h, S.get('user'))
     images = S.get('images', h.tmp)
     S['qcow'] = os.path.join(images, 'luks.qcow2')
     S['raw'] = os.path.join(images, 'luks.img')

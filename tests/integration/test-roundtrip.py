@@ -34,24 +34,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import (PidKiller, check, check_eq, pid_alive, run_tests,  # noqa: E402
                        user_daemons)
 import vkguest  # noqa: E402
+from vkhost import kvm_usable_by  # noqa: E402
 
 SRCDIR = os.environ.get('VK_TEST_SRCDIR') or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), '..')
 BATCH = 8
 S = {}
-
-
-def kvm_works(user=None):
-    if user is None:
-        try:
-            os.close(os.open('/dev/kvm', os.O_RDWR))
-            return True
-        except OSError:
-            return False
-    st = os.stat('/dev/kvm') if os.path.exists('/dev/kvm') else None
-    return bool(st and (st.st_mode & 0o006 == 0o006 or
-                        (st.st_gid in os.getgrouplist(user.name, user.gid) and
-                         st.st_mode & 0o060 == 0o060)))
 
 
 def goldens():
@@ -115,7 +103,7 @@ def make_setup(h, name, conf='', user=None):
                 os.chown(p, user.uid, user.gid)
         os.chown(image, user.uid, user.gid)
     return {'name': name, 'root': root, 'image': image, 'user': user,
-            'kvm': kvm_works(user), 'uri': f'qemu:///embed?root={root}'}
+            'kvm': kvm_usable_by(h, user), 'uri': f'qemu:///embed?root={root}'}
 
 
 def domains(h, setup):

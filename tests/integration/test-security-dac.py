@@ -21,6 +21,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vkharness  # noqa: E402
 from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -185,16 +186,9 @@ def test_restart_then_destroy(h):
 
 def main():
     def test_no_qemu_left(h):
-        left = []
-        for d in os.listdir('/proc'):
-            try:
-                with open(f'/proc/{d}/cmdline', 'rb') as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            if cmd.startswith(QEMU.encode()) and root(h).encode() in cmd:
-                left.append(int(d))
-                os.kill(int(d), signal.SIGKILL)
+        left = vkharness.qemu_pids(root(h), QEMU)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
         check_eq(left, [], 'QEMUs left behind by the tests')
 
     return run_tests('security-dac', [test_running_and_destroyed, test_failed_before_exec,

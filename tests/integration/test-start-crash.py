@@ -23,8 +23,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (check, check_eq, kvm_works, lock_held, pid_alive,  # noqa: E402
+from vkharness import (check, check_eq, lock_held, pid_alive,  # noqa: E402
                        proc_cmdlines, run_tests, varlink_connect, varlink_encode, wait_until)
+from vkhost import virt_type  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 IFACE = 'io.virtkit.Qemu'
@@ -33,7 +34,7 @@ S = {}
 
 def domain_xml(name, description=None):
     desc = f'<description>{description}</description>' if description else ''
-    return (f"<domain type='{'kvm' if kvm_works() else 'qemu'}'><name>{name}</name>{desc}"
+    return (f"<domain type='{virt_type()}'><name>{name}</name>{desc}"
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices/></domain>")
 

@@ -5,7 +5,8 @@ init follows vkguest=MODE) for the tests that run a real guest, and QEMUs of a t
 import os
 import subprocess
 
-from vkharness import check, pid_alive
+import vkharness
+from vkharness import check
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 BUILD_GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest',
@@ -64,15 +65,4 @@ def console_text(path):
 
 def qemu_pids(h):
     """Live QEMUs whose command line mentions the test's temp dir (never other runs')."""
-    pids = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/cmdline', 'rb') as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if cmd.startswith(QEMU.encode()) and h.tmp.encode() in cmd and pid_alive(int(d)):
-            pids.append(int(d))
-    return sorted(pids)
+    return vkharness.qemu_pids(h.tmp, QEMU)

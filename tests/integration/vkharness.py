@@ -143,6 +143,14 @@ def pid_alive(pid):
         return False
 
 
+def qemu_pids(marker, binary='/usr/bin/qemu-system-x86_64'):
+    """Sorted pids of the live QEMUs (@binary) whose command line mentions @marker (a test's
+    temp or root dir, so never another run's QEMUs)."""
+    marker = marker.encode() if isinstance(marker, str) else marker
+    return sorted(pid for pid, cmd, _ in proc_cmdlines()
+                  if cmd.startswith(binary.encode()) and marker in cmd)
+
+
 def proc_cmdlines():
     """(pid, argv bytes NUL-separated, parent pid) of every live (not zombie) process."""
     for d in os.listdir('/proc'):
@@ -157,16 +165,6 @@ def proc_cmdlines():
             continue
         if fields and fields[0] != 'Z':
             yield int(d), cmd, int(fields[1])
-
-
-def kvm_works():
-    """True when we may open /dev/kvm."""
-    try:
-        fd = os.open('/dev/kvm', os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def lock_held(path):

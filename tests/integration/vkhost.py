@@ -42,6 +42,14 @@ def user_kvm_usable(run_as_user):
     return run_as_user(['sh', '-c', 'exec 3<>/dev/kvm']) == 0
 
 
+def kvm_usable_by(h, user):
+    """Whether @user (None: this process) may open /dev/kvm read-write; @h runs a command as
+    a user (vkharness.Harness)."""
+    if user is None:
+        return kvm_usable()
+    return user_kvm_usable(lambda argv: h.run(argv, user=user).rc)
+
+
 def virt_type():
     """The <domain type=…> a test's VM should have here: 'kvm' or 'qemu' (TCG)."""
     return 'kvm' if kvm_usable() else 'qemu'
