@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * qemu-process-internal.h: what the files of one QEMU process share (qemu-process.c: the
+ * object, its end, QMP, stop; -start.c: the start stages; -status.c: the status file and
+ * reconnect); no one else includes it.
+ */
+#pragma once
+
+#include "qemu-process.h"
+
+#define PROCESS_START_TIMEOUT_USEC     (30ULL * 1000 * 1000)
+#define PROCESS_RECONNECT_TIMEOUT_USEC (5ULL * 1000 * 1000)
+#define PROCESS_STATUS_MAX             (16U * 1024U * 1024U)
+#define PROCESS_LOG_TAIL_MAX           1024
+#define MASTER_KEY_SIZE                32
+#define PROCESS_DIR_NAME_MAX           20
+
+#define GRAPHICS_PORT_FIRST  5900
+#define WEBSOCKET_PORT_FIRST 5700
+
+/* qemu-process.c */
+int process_arm_timeout(VkQemuProcess *p, uint64_t timeout_usec, VkError *reterr);
+int process_arm_connect(VkQemuProcess *p, VkError *reterr);
+void process_on_exit(VkPidfdWatch *w, const VkChildExit *exit, void *userdata);
+bool process_cmdline_is(pid_t pid, const char *binary);
+void process_security_release(sd_event *e, VkSecurityManager *security, VkSecurityState *state,
+                              const char *name);
+void process_remove_tree(const char *dir);
+void process_remove_files(VkQemuProcess *p);
+void process_fail(VkQemuProcess *p, const VkError *error);
+void process_cancel_stages(VkQemuProcess *p);
+
+/* qemu-process-start.c: give back the graphics ports the start took */
+void process_release_ports(VkQemuProcess *p);
