@@ -273,26 +273,36 @@ static const VkStructType start_params = {
         .fields = start_params_fields,
 };
 
+typedef struct DestroyParams {
+        char *domain;
+        bool graceful;
+} DestroyParams;
+
 static const VkField destroy_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
-        { "graceful", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
+        { "domain", VK_FIELD_STRING, offsetof(DestroyParams, domain), VK_FIELD_REQUIRED },
+        { "graceful", VK_FIELD_BOOL, offsetof(DestroyParams, graceful), 0, NULL,
           "SIGTERM only, never SIGKILL" },
         {},
 };
 
 static const VkStructType destroy_params = {
-        .size = sizeof(StartParams),
+        .size = sizeof(DestroyParams),
         .fields = destroy_params_fields,
 };
 
+typedef struct AutostartParams {
+        char *domain;
+        bool enabled;
+} AutostartParams;
+
 static const VkField autostart_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
-        { "enabled", VK_FIELD_BOOL, offsetof(StartParams, paused), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(AutostartParams, domain), VK_FIELD_REQUIRED },
+        { "enabled", VK_FIELD_BOOL, offsetof(AutostartParams, enabled), VK_FIELD_REQUIRED },
         {},
 };
 
 static const VkStructType autostart_params = {
-        .size = sizeof(StartParams),
+        .size = sizeof(AutostartParams),
         .fields = autostart_params_fields,
 };
 
@@ -559,10 +569,10 @@ static int api_get_info(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_set_autostart(VkCall *call, void *params, void *userdata) {
-        const StartParams *p = params;
+        const AutostartParams *p = params;
         int r;
 
-        r = vk_qemu_driver_set_autostart(api_driver(userdata), p->domain, p->paused,
+        r = vk_qemu_driver_set_autostart(api_driver(userdata), p->domain, p->enabled,
                                          vk_call_error(call));
         if (r < 0)
                 return r;
@@ -607,9 +617,9 @@ static int api_create(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_destroy(VkCall *call, void *params, void *userdata) {
-        const StartParams *p = params;
+        const DestroyParams *p = params;
 
-        return api_async(call, vk_qemu_driver_destroy(api_driver(userdata), p->domain, p->paused,
+        return api_async(call, vk_qemu_driver_destroy(api_driver(userdata), p->domain, p->graceful,
                                                       api_on_done, call, vk_call_error(call)));
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""AppArmor sVirt end to end (issue 7, item 4): QEMU started by the system virtkit-qemud runs
+"""AppArmor sVirt end to end: QEMU started by the system virtkit-qemud runs
 confined in its generated profile `virtkit-<uuid>`, and is denied a file outside it.
 
 This host's kernel has no AppArmor, so the checks run in a TCG guest whose kernel has it on

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The virtkit CLI and virtkit-qemu-run end to end (issue 5 tests). One group per run:
+"""The virtkit CLI and virtkit-qemu-run end to end. One group per run:
 
   embed     qemu:///embed?root=TMP, no daemon: every domain command on a paused VM (KVM when
             /dev/kvm works, else TCG) that keeps running between invocations (each one a new

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""A real tiny guest under TCG through the real virtkit-qemud, over varlink (issue 4 tests):
+"""A real tiny guest under TCG through the real virtkit-qemud, over varlink:
 Debian's kernel and a busybox initramfs (tests/integration/guest/build-guest.sh, cached under
 /var/cache/virtkit-test/guest-<hash>/) whose /init does what `vkguest=` on the kernel command
 line says (poweroff, reboot, or wait for the ACPI power button) and prints "VKGUEST:" markers on

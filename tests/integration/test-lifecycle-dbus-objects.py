@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Per-domain D-Bus objects of the real virtkit-qemud (issue 4, item 2): one object per domain at
+"""Per-domain D-Bus objects of the real virtkit-qemud: one object per domain at
 /io/virtkit/Qemu1/domain/_<uuid, - as _> with io.virtkit.Qemu1.Domain (methods, properties,
 PropertiesChanged) and org.freedesktop.DBus.ObjectManager on /io/virtkit/Qemu1. QEMU starts
 paused (-S, TCG): no guest runs, so the tests cost no CPU. One group per run:

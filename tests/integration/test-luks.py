@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Encrypted disks end to end (issue 6, item 4): virtkit-secretd and virtkit-qemud of one instance
+"""Encrypted disks end to end: virtkit-secretd and virtkit-qemud of one instance
 (no bus), a LUKS qcow2 and a raw LUKS image made by qemu-img, one secret plain and one
 private='yes'. Two groups: 'root' runs both daemons with the same --root; 'session' runs them
 with --session as a throwaway user with XDG directories of its own (QEMU as that user). qemud asks secretd to encrypt each value under the domain's master key

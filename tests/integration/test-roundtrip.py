@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Everything we write loads again (issue 12, item 1), end to end.
+"""Everything we write loads again, end to end.
 
 Every golden domain of tests/data/qemuxml that parses is defined and started (paused) with
 the virtkit CLI on an embedded root, then read back by later CLI processes: each one loads

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Secrets through virtkit-qemud's front door (issue 6, item 5): qemud and secretd of one system
+"""Secrets through virtkit-qemud's front door: qemud and secretd of one system
 instance (same --root, a private system bus, polkitd). qemud's varlink socket answers
 io.virtkit.Secret and its D-Bus name io.virtkit.Secret1.Manager on /io/virtkit/Qemu1, passing
 each call to secretd's socket and relaying secretd's reply or error unchanged. qemud

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What a start leaves when things go wrong, with the real virtkit-qemud and real paused QEMUs
-(issue 12, items 2, 3, 3b, 8 and 15). One group per run:
+"""What a start leaves when things go wrong, with the real virtkit-qemud and real paused QEMUs.
+One group per run:
 
   kill   kill -9 the daemon at 20 random points of a StartDomain (0-150 ms after sending it),
          restart it: each time the domain either runs and can be destroyed, or nothing at all

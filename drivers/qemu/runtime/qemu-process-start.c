@@ -99,8 +99,9 @@ static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
 }
 
 /*
- * The per-start secrets (issue 6): the values secretd encrypted under @opts->master_key, which
- * goes to master-key.aes; without a key from the caller a fresh one is made there.
+ * The per-start secrets of encrypted disks: the values secretd encrypted under
+ * @opts->master_key, which goes to master-key.aes; without a key from the caller a fresh one
+ * is made there.
  */
 static void process_use_secrets(const VkQemuProcessOptions *opts, VkQemuArgvOptions *aopts) {
         aopts->secrets = opts->secrets;

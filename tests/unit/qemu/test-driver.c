@@ -96,7 +96,7 @@ static void test_define_lookup_persist(void **state) {
 }
 
 /* What DefineDomain accepted loads again at the next start, unchanged: the graphics
- * password and a CR in text included (issue 12). */
+ * password and a CR in text included. */
 static void test_define_reload_same(void **state) {
         const char *dir = *state;
         g_autoptr(VkDomainList) list = NULL;
