@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-domain-base.c: what every domain model file uses: enum spellings, the random source,
- * small value helpers, device info (<boot>, <alias>, <address>); the bottom layer */
+ * small value helpers, device info (<boot>, <alias>, <address>), what the device parsers and
+ * the address code share; the bottom layer */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -375,4 +376,56 @@ void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsi
                 break;
         }
         vk_xml_writer_end(w);
+}
+
+/* ---- helpers of the device parsers ----------------------------------------------------- */
+
+int devices_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr) {
+        if (!g_path_is_absolute(path))
+                return vk_xml_error(node, attr, reterr, "path '%s' must be absolute", path);
+        return 0;
+}
+
+/* Parse the leaf <source>/<target>/... children a device may have only once. */
+int devices_check_once(xmlNode *node, const char *const *names, VkError *reterr) {
+        return vk_xml_check_unique(node, names, reterr);
+}
+
+/* ---- helpers of post-parse and address assignment -------------------------------------- */
+
+int addr_error(VkError *reterr, const char *fmt, ...) {
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "/domain/devices: %s", msg);
+}
+
+VkDomainController *addr_find_controller(VkDomainDef *def, VkControllerType type, unsigned index) {
+        return (VkDomainController *) vk_domain_def_find_controller(def, type, index);
+}
+
+VkDomainController *addr_add_controller(VkDomainDef *def, VkControllerType type, unsigned index,
+                                        VkControllerModel model) {
+        VkDomainController *c = g_new0(VkDomainController, 1);
+
+        c->type = type;
+        c->index = index;
+        c->model = model;
+        c->implicit = true;
+        VK_DOMAIN_APPEND(def->controllers, def->n_controllers, c);
+        return c;
+}
+
+gint addr_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
+        const VkDomainController *x = *(VkDomainController *const *) a;
+        const VkDomainController *y = *(VkDomainController *const *) b;
+
+        if (x->type != y->type)
+                return x->type < y->type ? -1 : 1;
+        if (x->index != y->index)
+                return x->index < y->index ? -1 : 1;
+        return 0;
 }
