@@ -24,7 +24,7 @@ static unsigned addr_usb_ports(const VkDomainController *c) {
 /* ---- USB and virtio-serial ports -------------------------------------------------------- */
 
 static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
-        VkDomainController *usb = addr_find_controller(def, VK_CONTROLLER_USB, 0);
+        const VkDomainController *usb = vk_domain_def_find_controller(def, VK_CONTROLLER_USB, 0);
         unsigned max = usb ? addr_usb_ports(usb) : 0;
         uint32_t used = 0;
         g_autoptr(GPtrArray) infos = g_ptr_array_new();
@@ -43,7 +43,8 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
         if (n == 0)
                 return 0;
         if (max == 0)
-                return addr_error(reterr, "USB devices need a USB controller (model is 'none')");
+                return vk_domain_devices_error(
+                        reterr, "USB devices need a USB controller (model is 'none')");
 
         for (size_t i = 0; i < n; i++) {
                 const VkDeviceAddress *a = &((VkDeviceInfo *) infos->pdata[i])->addr;
@@ -51,12 +52,13 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
                 if (a->type == VK_ADDRESS_NONE)
                         continue;
                 if (a->type != VK_ADDRESS_USB)
-                        return addr_error(reterr, "a USB device needs a USB address");
+                        return vk_domain_devices_error(reterr, "a USB device needs a USB address");
                 if (a->usb.bus != 0 || a->usb.port > max || a->usb.port == 0)
-                        return addr_error(reterr, "USB address %u.%u does not exist", a->usb.bus,
-                                          a->usb.port);
+                        return vk_domain_devices_error(reterr, "USB address %u.%u does not exist",
+                                                       a->usb.bus, a->usb.port);
                 if (used & (1u << a->usb.port))
-                        return addr_error(reterr, "USB port %u is used twice", a->usb.port);
+                        return vk_domain_devices_error(reterr, "USB port %u is used twice",
+                                                       a->usb.port);
                 used |= 1u << a->usb.port;
         }
         for (size_t i = 0; i < n; i++) {
@@ -68,8 +70,8 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
                 for (port = 1; port <= max && (used & (1u << port)); port++)
                         ;
                 if (port > max)
-                        return addr_error(reterr, "no free USB port left (the controller has %u)",
-                                          max);
+                        return vk_domain_devices_error(
+                                reterr, "no free USB port left (the controller has %u)", max);
                 used |= 1u << port;
                 a->type = VK_ADDRESS_USB;
                 a->usb.bus = 0;
@@ -79,7 +81,8 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
 }
 
 static int addr_assign_vserial(VkDomainDef *def, VkError *reterr) {
-        const VkDomainController *vs = addr_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0);
+        const VkDomainController *vs =
+                vk_domain_def_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0);
         unsigned max = vs && vs->ports ? vs->ports : 31;
         uint32_t used = 1; /* port 0 is the virtio console's */
 
@@ -89,20 +92,23 @@ static int addr_assign_vserial(VkDomainDef *def, VkError *reterr) {
                 if (a->type == VK_ADDRESS_NONE)
                         continue;
                 if (a->type != VK_ADDRESS_VIRTIO_SERIAL)
-                        return addr_error(reterr, "a channel needs a virtio-serial address");
-                if (!addr_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, a->vserial.controller))
-                        return addr_error(reterr, "channel: no virtio-serial controller %u",
-                                          a->vserial.controller);
+                        return vk_domain_devices_error(reterr,
+                                                       "a channel needs a virtio-serial address");
+                if (!vk_domain_def_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL,
+                                                   a->vserial.controller))
+                        return vk_domain_devices_error(reterr,
+                                                       "channel: no virtio-serial controller %u",
+                                                       a->vserial.controller);
                 if (a->vserial.controller != 0)
                         continue;
                 if (a->vserial.bus != 0 || a->vserial.port == 0 || a->vserial.port > max)
-                        return addr_error(reterr,
-                                          "channel: virtio-serial port %u.%u does not "
-                                          "exist",
-                                          a->vserial.bus, a->vserial.port);
+                        return vk_domain_devices_error(reterr,
+                                                       "channel: virtio-serial port %u.%u does not "
+                                                       "exist",
+                                                       a->vserial.bus, a->vserial.port);
                 if (used & (1u << a->vserial.port))
-                        return addr_error(reterr, "virtio-serial port %u is used twice",
-                                          a->vserial.port);
+                        return vk_domain_devices_error(
+                                reterr, "virtio-serial port %u is used twice", a->vserial.port);
                 used |= 1u << a->vserial.port;
         }
         for (size_t i = 0; i < def->n_channels; i++) {
@@ -114,7 +120,7 @@ static int addr_assign_vserial(VkDomainDef *def, VkError *reterr) {
                 for (port = 1; port <= max && (used & (1u << port)); port++)
                         ;
                 if (port > max)
-                        return addr_error(reterr, "no free virtio-serial port left");
+                        return vk_domain_devices_error(reterr, "no free virtio-serial port left");
                 used |= 1u << port;
                 a->type = VK_ADDRESS_VIRTIO_SERIAL;
                 a->vserial.port = port;
@@ -140,7 +146,7 @@ int vk_domain_def_assign_addresses(VkDomainDef *def, VkMachineKind kind, VkError
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                     "address assignment supports pc and q35 machines only");
 
-        r = addr_assign_pci(def, kind, reterr);
+        r = vk_domain_assign_pci_addresses(def, kind, reterr);
         if (r < 0)
                 return r;
         r = addr_assign_usb(def, reterr);

@@ -378,22 +378,17 @@ void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsi
         vk_xml_writer_end(w);
 }
 
-/* ---- helpers of the device parsers ----------------------------------------------------- */
+/* ---- helpers of the device parsers and of post-parse ------------------------------------ */
 
-int devices_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr) {
+/* Refuse a relative @path, the value of @node's @attr (its text if @attr is NULL). */
+int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr) {
         if (!g_path_is_absolute(path))
                 return vk_xml_error(node, attr, reterr, "path '%s' must be absolute", path);
         return 0;
 }
 
-/* Parse the leaf <source>/<target>/... children a device may have only once. */
-int devices_check_once(xmlNode *node, const char *const *names, VkError *reterr) {
-        return vk_xml_check_unique(node, names, reterr);
-}
-
-/* ---- helpers of post-parse and address assignment -------------------------------------- */
-
-int addr_error(VkError *reterr, const char *fmt, ...) {
+/* An error of the devices as a whole (no single element to name): "/domain/devices: ...". */
+int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) {
         g_autofree char *msg = NULL;
         va_list ap;
 
@@ -403,12 +398,9 @@ int addr_error(VkError *reterr, const char *fmt, ...) {
         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "/domain/devices: %s", msg);
 }
 
-VkDomainController *addr_find_controller(VkDomainDef *def, VkControllerType type, unsigned index) {
-        return (VkDomainController *) vk_domain_def_find_controller(def, type, index);
-}
-
-VkDomainController *addr_add_controller(VkDomainDef *def, VkControllerType type, unsigned index,
-                                        VkControllerModel model) {
+/* Append a controller that post-parse adds (marked implicit); @def owns it. */
+VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
+                                                      unsigned index, VkControllerModel model) {
         VkDomainController *c = g_new0(VkDomainController, 1);
 
         c->type = type;
@@ -419,7 +411,7 @@ VkDomainController *addr_add_controller(VkDomainDef *def, VkControllerType type,
         return c;
 }
 
-gint addr_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
+static gint domain_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
         const VkDomainController *x = *(VkDomainController *const *) a;
         const VkDomainController *y = *(VkDomainController *const *) b;
 
@@ -428,4 +420,10 @@ gint addr_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
         if (x->index != y->index)
                 return x->index < y->index ? -1 : 1;
         return 0;
+}
+
+/* Sort the controllers of @def by type, then index, the order libvirt formats them in. */
+void vk_domain_sort_controllers(VkDomainDef *def) {
+        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
+                          domain_controller_cmp, NULL);
 }

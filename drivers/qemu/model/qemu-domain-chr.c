@@ -41,7 +41,7 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
         }
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("model"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("model"), reterr);
         if (r < 0)
                 return r;
 
@@ -127,7 +127,8 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
         return 0;
 }
 
-int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags,
+                        VkError *reterr) {
         g_autoptr(VkDomainChr) chr = g_new0(VkDomainChr, 1);
         xmlNode *source, *target;
         int r;
@@ -139,7 +140,7 @@ int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags, V
                               VK_STRV("source", "target", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("source", "target"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("source", "target"), reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_enum(node, "type", vk_chr_type_from_string, VK_XML_REQUIRED, &chr->type,
@@ -168,7 +169,7 @@ int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags, V
                         r = vk_xml_prop_string(source, "path", VK_XML_REQUIRED, &chr->path, reterr);
                         if (r < 0)
                                 return r;
-                        r = devices_check_path(source, "path", chr->path, reterr);
+                        r = vk_domain_check_path(source, "path", chr->path, reterr);
                         if (r < 0)
                                 return r;
                         break;
@@ -184,7 +185,7 @@ int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags, V
                         if (r < 0)
                                 return r;
                         if (chr->path) {
-                                r = devices_check_path(source, "path", chr->path, reterr);
+                                r = vk_domain_check_path(source, "path", chr->path, reterr);
                                 if (r < 0)
                                         return r;
                                 if (strlen(chr->path) >= 108)

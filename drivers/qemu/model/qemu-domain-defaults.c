@@ -6,7 +6,7 @@
 #include "qemu-domain-internal.h"
 
 /* "hdc" → 2, "sdaa" → 26: libvirt's disk name to index. */
-static unsigned addr_disk_index(const char *dev) {
+static unsigned post_parse_disk_index(const char *dev) {
         unsigned idx = 0;
 
         for (const char *p = dev + 2; *p; p++)
@@ -32,39 +32,41 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                                 d->bus = VK_DISK_BUS_FDC;
                 }
                 if ((d->device == VK_DISK_DEVICE_FLOPPY) != (d->bus == VK_DISK_BUS_FDC))
-                        return addr_error(reterr,
-                                          "disk '%s': floppies and only floppies use "
-                                          "the fdc bus",
-                                          d->target_dev);
+                        return vk_domain_devices_error(reterr,
+                                                       "disk '%s': floppies and only floppies use "
+                                                       "the fdc bus",
+                                                       d->target_dev);
                 if (d->device == VK_DISK_DEVICE_CDROM && d->bus == VK_DISK_BUS_VIRTIO)
-                        return addr_error(reterr, "disk '%s': a cdrom cannot use the virtio bus",
-                                          d->target_dev);
+                        return vk_domain_devices_error(
+                                reterr, "disk '%s': a cdrom cannot use the virtio bus",
+                                d->target_dev);
                 if (d->device == VK_DISK_DEVICE_LUN && d->bus != VK_DISK_BUS_SCSI)
-                        return addr_error(reterr, "disk '%s': device='lun' needs bus='scsi'",
-                                          d->target_dev);
+                        return vk_domain_devices_error(
+                                reterr, "disk '%s': device='lun' needs bus='scsi'", d->target_dev);
                 if (d->bus == VK_DISK_BUS_IDE && def->machine_kind == VK_MACHINE_Q35)
-                        return addr_error(reterr,
-                                          "disk '%s': IDE is not available on q35 "
-                                          "machines, use bus='sata'",
-                                          d->target_dev);
+                        return vk_domain_devices_error(reterr,
+                                                       "disk '%s': IDE is not available on q35 "
+                                                       "machines, use bus='sata'",
+                                                       d->target_dev);
 
-                idx = addr_disk_index(d->target_dev);
+                idx = post_parse_disk_index(d->target_dev);
                 switch (d->bus) {
                 case VK_DISK_BUS_VIRTIO:
                         if (d->info.addr.type != VK_ADDRESS_NONE &&
                             d->info.addr.type != VK_ADDRESS_PCI)
-                                return addr_error(reterr,
-                                                  "disk '%s': a virtio disk needs a PCI "
-                                                  "address",
-                                                  d->target_dev);
+                                return vk_domain_devices_error(
+                                        reterr,
+                                        "disk '%s': a virtio disk needs a PCI "
+                                        "address",
+                                        d->target_dev);
                         continue;
                 case VK_DISK_BUS_USB:
                         if (d->info.addr.type != VK_ADDRESS_NONE &&
                             d->info.addr.type != VK_ADDRESS_USB)
-                                return addr_error(reterr,
-                                                  "disk '%s': a USB disk needs a USB "
-                                                  "address",
-                                                  d->target_dev);
+                                return vk_domain_devices_error(reterr,
+                                                               "disk '%s': a USB disk needs a USB "
+                                                               "address",
+                                                               d->target_dev);
                         continue;
                 default:
                         break;
@@ -95,27 +97,28 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                                 g_assert_not_reached();
                         }
                 } else if (d->info.addr.type != VK_ADDRESS_DRIVE)
-                        return addr_error(reterr, "disk '%s': needs a drive address",
-                                          d->target_dev);
+                        return vk_domain_devices_error(reterr, "disk '%s': needs a drive address",
+                                                       d->target_dev);
 
                 if (d->bus == VK_DISK_BUS_IDE &&
                     (d->info.addr.drive.bus > 1 || d->info.addr.drive.unit > 1 ||
                      d->info.addr.drive.target != 0))
-                        return addr_error(reterr, "disk '%s': IDE has 2 buses of 2 units",
-                                          d->target_dev);
+                        return vk_domain_devices_error(
+                                reterr, "disk '%s': IDE has 2 buses of 2 units", d->target_dev);
                 if (d->bus == VK_DISK_BUS_SATA &&
                     (d->info.addr.drive.bus != 0 || d->info.addr.drive.unit > 5 ||
                      d->info.addr.drive.target != 0))
-                        return addr_error(reterr, "disk '%s': SATA has one bus of 6 units",
-                                          d->target_dev);
+                        return vk_domain_devices_error(
+                                reterr, "disk '%s': SATA has one bus of 6 units", d->target_dev);
                 if (d->bus == VK_DISK_BUS_FDC &&
                     (d->info.addr.drive.controller != 0 || d->info.addr.drive.bus != 0 ||
                      d->info.addr.drive.unit > 1))
-                        return addr_error(reterr, "disk '%s': the floppy controller has 2 units",
-                                          d->target_dev);
+                        return vk_domain_devices_error(
+                                reterr, "disk '%s': the floppy controller has 2 units",
+                                d->target_dev);
                 if (d->bus == VK_DISK_BUS_SCSI && d->info.addr.drive.unit > 16383)
-                        return addr_error(reterr, "disk '%s': SCSI unit out of range",
-                                          d->target_dev);
+                        return vk_domain_devices_error(reterr, "disk '%s': SCSI unit out of range",
+                                                       d->target_dev);
 
                 for (size_t j = 0; j < i; j++) {
                         const VkDomainDisk *o = def->disks[j];
@@ -123,10 +126,11 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                         if (o->bus == d->bus && o->info.addr.type == VK_ADDRESS_DRIVE &&
                             memcmp(&o->info.addr.drive, &d->info.addr.drive,
                                    sizeof(d->info.addr.drive)) == 0)
-                                return addr_error(reterr,
-                                                  "disks '%s' and '%s' have the same drive "
-                                                  "address",
-                                                  o->target_dev, d->target_dev);
+                                return vk_domain_devices_error(
+                                        reterr,
+                                        "disks '%s' and '%s' have the same drive "
+                                        "address",
+                                        o->target_dev, d->target_dev);
                 }
         }
         return 0;
@@ -134,18 +138,19 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
 
 static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
         bool q35 = def->machine_kind == VK_MACHINE_Q35;
-        VkDomainController *root;
+        const VkDomainController *root;
 
         /* the PCI root of the machine */
-        root = addr_find_controller(def, VK_CONTROLLER_PCI, 0);
+        root = vk_domain_def_find_controller(def, VK_CONTROLLER_PCI, 0);
         if (!root)
-                addr_add_controller(def, VK_CONTROLLER_PCI, 0,
-                                    q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT
-                                        : VK_CONTROLLER_MODEL_PCI_ROOT);
+                vk_domain_add_implicit_controller(def, VK_CONTROLLER_PCI, 0,
+                                                  q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT
+                                                      : VK_CONTROLLER_MODEL_PCI_ROOT);
         else if (root->model !=
                  (q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT : VK_CONTROLLER_MODEL_PCI_ROOT))
-                return addr_error(reterr, "the PCI root of a %s machine must be model '%s'",
-                                  q35 ? "q35" : "pc", q35 ? "pcie-root" : "pci-root");
+                return vk_domain_devices_error(reterr,
+                                               "the PCI root of a %s machine must be model '%s'",
+                                               q35 ? "q35" : "pc", q35 ? "pcie-root" : "pci-root");
         for (size_t i = 0; i < def->n_controllers; i++) {
                 VkDomainController *c = def->controllers[i];
 
@@ -153,20 +158,22 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                         continue;
                 if (!q35 && (c->model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT ||
                              c->model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE))
-                        return addr_error(reterr, "controller model '%s' needs a q35 machine",
-                                          vk_controller_model_to_string(c->model));
+                        return vk_domain_devices_error(reterr,
+                                                       "controller model '%s' needs a q35 machine",
+                                                       vk_controller_model_to_string(c->model));
                 if (c->info.addr.type != VK_ADDRESS_NONE && c->info.addr.type != VK_ADDRESS_PCI)
-                        return addr_error(reterr, "PCI controller %u needs a PCI address",
-                                          c->index);
+                        return vk_domain_devices_error(
+                                reterr, "PCI controller %u needs a PCI address", c->index);
         }
 
         /* the chipset's own controllers */
-        if (!addr_find_controller(def, VK_CONTROLLER_USB, 0))
-                addr_add_controller(def, VK_CONTROLLER_USB, 0,
-                                    q35 ? VK_CONTROLLER_MODEL_QEMU_XHCI
-                                        : VK_CONTROLLER_MODEL_PIIX3_UHCI);
-        if (q35 && !addr_find_controller(def, VK_CONTROLLER_SATA, 0))
-                addr_add_controller(def, VK_CONTROLLER_SATA, 0, VK_CONTROLLER_MODEL_DEFAULT);
+        if (!vk_domain_def_find_controller(def, VK_CONTROLLER_USB, 0))
+                vk_domain_add_implicit_controller(def, VK_CONTROLLER_USB, 0,
+                                                  q35 ? VK_CONTROLLER_MODEL_QEMU_XHCI
+                                                      : VK_CONTROLLER_MODEL_PIIX3_UHCI);
+        if (q35 && !vk_domain_def_find_controller(def, VK_CONTROLLER_SATA, 0))
+                vk_domain_add_implicit_controller(def, VK_CONTROLLER_SATA, 0,
+                                                  VK_CONTROLLER_MODEL_DEFAULT);
 
         /* controllers the disks' drive addresses refer to */
         for (size_t i = 0; i < def->n_disks; i++) {
@@ -179,9 +186,9 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                        : d->bus == VK_DISK_BUS_SATA ? VK_CONTROLLER_SATA
                        : d->bus == VK_DISK_BUS_SCSI ? VK_CONTROLLER_SCSI
                                                     : VK_CONTROLLER_FDC;
-                if (!addr_find_controller(def, type, d->info.addr.drive.controller))
-                        addr_add_controller(def, type, d->info.addr.drive.controller,
-                                            VK_CONTROLLER_MODEL_DEFAULT);
+                if (!vk_domain_def_find_controller(def, type, d->info.addr.drive.controller))
+                        vk_domain_add_implicit_controller(def, type, d->info.addr.drive.controller,
+                                                          VK_CONTROLLER_MODEL_DEFAULT);
         }
 
         /* virtio channels and consoles hang off virtio-serial 0 */
@@ -193,9 +200,10 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                 for (size_t i = 0; i < def->n_consoles; i++)
                         if (def->consoles[i]->target_type == VK_CHR_TARGET_VIRTIO)
                                 need_vserial = true;
-                if (need_vserial && !addr_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0))
-                        addr_add_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0,
-                                            VK_CONTROLLER_MODEL_DEFAULT);
+                if (need_vserial &&
+                    !vk_domain_def_find_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0))
+                        vk_domain_add_implicit_controller(def, VK_CONTROLLER_VIRTIO_SERIAL, 0,
+                                                          VK_CONTROLLER_MODEL_DEFAULT);
         }
 
         for (size_t i = 0; i < def->n_controllers; i++) {
@@ -207,23 +215,25 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                 if (c->type == VK_CONTROLLER_SCSI && c->model == VK_CONTROLLER_MODEL_DEFAULT)
                         c->model = VK_CONTROLLER_MODEL_LSILOGIC;
                 if (c->type == VK_CONTROLLER_IDE && (q35 || c->index > 0))
-                        return addr_error(reterr, "IDE controller %u: %s", c->index,
-                                          q35 ? "q35 machines have no IDE controller"
-                                              : "pc machines have a single IDE controller");
+                        return vk_domain_devices_error(
+                                reterr, "IDE controller %u: %s", c->index,
+                                q35 ? "q35 machines have no IDE controller"
+                                    : "pc machines have a single IDE controller");
                 if (c->type == VK_CONTROLLER_FDC && c->index > 0)
-                        return addr_error(reterr, "only one floppy controller is supported");
+                        return vk_domain_devices_error(reterr,
+                                                       "only one floppy controller is supported");
                 if ((c->type == VK_CONTROLLER_IDE || c->type == VK_CONTROLLER_FDC) &&
                     c->info.addr.type != VK_ADDRESS_NONE && c->info.addr.type != VK_ADDRESS_PCI)
-                        return addr_error(reterr, "controller %s %u: unsupported address type",
-                                          vk_controller_type_to_string(c->type), c->index);
+                        return vk_domain_devices_error(
+                                reterr, "controller %s %u: unsupported address type",
+                                vk_controller_type_to_string(c->type), c->index);
         }
 
-        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
-                          addr_controller_cmp, NULL);
+        vk_domain_sort_controllers(def);
         return 0;
 }
 
-static VkDomainChr *addr_chr_copy(const VkDomainChr *src, VkChrKind kind) {
+static VkDomainChr *post_parse_chr_copy(const VkDomainChr *src, VkChrKind kind) {
         VkDomainChr *c = g_new0(VkDomainChr, 1);
 
         c->kind = kind;
@@ -241,17 +251,18 @@ static int post_parse_chrs(VkDomainDef *def, VkError *reterr) {
                 VkDomainChr *con = def->consoles[0];
 
                 if (def->n_serials == 0) {
-                        VkDomainChr *s = addr_chr_copy(con, VK_CHR_SERIAL);
+                        VkDomainChr *s = post_parse_chr_copy(con, VK_CHR_SERIAL);
 
                         VK_DOMAIN_APPEND(def->serials, def->n_serials, s);
                 } else if (con->type != def->serials[0]->type ||
                            g_strcmp0(con->path, def->serials[0]->path) != 0)
-                        return addr_error(reterr, "console 0 of target type serial must match "
-                                                  "serial 0");
+                        return vk_domain_devices_error(reterr,
+                                                       "console 0 of target type serial must match "
+                                                       "serial 0");
                 con->target_type = VK_CHR_TARGET_SERIAL;
                 con->target_port = 0;
         } else if (def->n_serials > 0 && def->n_consoles == 0) {
-                VkDomainChr *con = addr_chr_copy(def->serials[0], VK_CHR_CONSOLE);
+                VkDomainChr *con = post_parse_chr_copy(def->serials[0], VK_CHR_CONSOLE);
 
                 con->target_type = VK_CHR_TARGET_SERIAL;
                 VK_DOMAIN_APPEND(def->consoles, def->n_consoles, con);
@@ -272,8 +283,9 @@ static int post_parse_chrs(VkDomainDef *def, VkError *reterr) {
                 if (c->target_type == VK_CHR_TARGET_DEFAULT)
                         c->target_type = VK_CHR_TARGET_VIRTIO;
                 if (c->target_type != VK_CHR_TARGET_VIRTIO)
-                        return addr_error(reterr, "only the first console can be a serial "
-                                                  "console");
+                        return vk_domain_devices_error(reterr,
+                                                       "only the first console can be a serial "
+                                                       "console");
                 if (c->target_port < 0)
                         c->target_port = (int) i;
         }
@@ -285,8 +297,9 @@ static int post_parse_chrs(VkDomainDef *def, VkError *reterr) {
                         if (def->channels[i]->target_name && def->channels[j]->target_name &&
                             strcmp(def->channels[i]->target_name, def->channels[j]->target_name) ==
                                     0)
-                                return addr_error(reterr, "channel name '%s' used twice",
-                                                  def->channels[i]->target_name);
+                                return vk_domain_devices_error(reterr,
+                                                               "channel name '%s' used twice",
+                                                               def->channels[i]->target_name);
         }
         return 0;
 }
@@ -360,10 +373,11 @@ static int post_parse_boot(VkDomainDef *def, VkError *reterr) {
                 if (!o)
                         continue;
                 if (def->n_boot > 0)
-                        return addr_error(reterr, "per-device <boot order=> cannot be combined "
-                                                  "with <os><boot dev=>");
+                        return vk_domain_devices_error(
+                                reterr, "per-device <boot order=> cannot be combined "
+                                        "with <os><boot dev=>");
                 if (g_hash_table_contains(orders, GUINT_TO_POINTER(o)))
-                        return addr_error(reterr, "boot order %u is used twice", o);
+                        return vk_domain_devices_error(reterr, "boot order %u is used twice", o);
                 g_hash_table_add(orders, GUINT_TO_POINTER(o));
         }
         /* libvirt: no boot order at all means the first hard disk */
@@ -405,6 +419,7 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr) {
         for (size_t i = 0; i < def->n_watchdogs; i++)
                 if (def->watchdogs[i]->model == VK_WATCHDOG_ITCO &&
                     def->machine_kind != VK_MACHINE_Q35)
-                        return addr_error(reterr, "watchdog model 'itco' needs a q35 machine");
+                        return vk_domain_devices_error(reterr,
+                                                       "watchdog model 'itco' needs a q35 machine");
         return 0;
 }

@@ -93,35 +93,35 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                         if (r >= 0)
                                 r = vk_xml_node_text(c, VK_XML_REQUIRED, &def->emulator, reterr);
                         if (r >= 0)
-                                r = devices_check_path(c, NULL, def->emulator, reterr);
+                                r = vk_domain_check_path(c, NULL, def->emulator, reterr);
                 } else if (strcmp(name, "disk") == 0)
-                        r = disk_parse(def, c, flags, reterr);
+                        r = vk_domain_disk_parse(def, c, flags, reterr);
                 else if (strcmp(name, "controller") == 0)
-                        r = controller_parse(def, c, flags, reterr);
+                        r = vk_domain_controller_parse(def, c, flags, reterr);
                 else if (strcmp(name, "interface") == 0)
-                        r = net_parse(def, c, flags, reterr);
+                        r = vk_domain_net_parse(def, c, flags, reterr);
                 else if (strcmp(name, "input") == 0)
-                        r = input_parse(def, c, flags, reterr);
+                        r = vk_domain_input_parse(def, c, flags, reterr);
                 else if (strcmp(name, "graphics") == 0)
-                        r = graphics_parse(def, c, flags, reterr);
+                        r = vk_domain_graphics_parse(def, c, flags, reterr);
                 else if (strcmp(name, "video") == 0)
-                        r = video_parse(def, c, flags, reterr);
+                        r = vk_domain_video_parse(def, c, flags, reterr);
                 else if (strcmp(name, "serial") == 0)
-                        r = chr_parse(def, VK_CHR_SERIAL, c, flags, reterr);
+                        r = vk_domain_chr_parse(def, VK_CHR_SERIAL, c, flags, reterr);
                 else if (strcmp(name, "parallel") == 0)
-                        r = chr_parse(def, VK_CHR_PARALLEL, c, flags, reterr);
+                        r = vk_domain_chr_parse(def, VK_CHR_PARALLEL, c, flags, reterr);
                 else if (strcmp(name, "console") == 0)
-                        r = chr_parse(def, VK_CHR_CONSOLE, c, flags, reterr);
+                        r = vk_domain_chr_parse(def, VK_CHR_CONSOLE, c, flags, reterr);
                 else if (strcmp(name, "channel") == 0)
-                        r = chr_parse(def, VK_CHR_CHANNEL, c, flags, reterr);
+                        r = vk_domain_chr_parse(def, VK_CHR_CHANNEL, c, flags, reterr);
                 else if (strcmp(name, "memballoon") == 0)
-                        r = memballoon_parse(def, c, flags, reterr);
+                        r = vk_domain_memballoon_parse(def, c, flags, reterr);
                 else if (strcmp(name, "rng") == 0)
-                        r = rng_parse(def, c, flags, reterr);
+                        r = vk_domain_rng_parse(def, c, flags, reterr);
                 else if (strcmp(name, "watchdog") == 0)
-                        r = watchdog_parse(def, c, flags, reterr);
+                        r = vk_domain_watchdog_parse(def, c, flags, reterr);
                 else if (strcmp(name, "tpm") == 0)
-                        r = tpm_parse(def, c, flags, reterr);
+                        r = vk_domain_tpm_parse(def, c, flags, reterr);
                 else
                         r = vk_xml_error(c, NULL, reterr,
                                          "host device assignment (<hostdev>) is not supported "

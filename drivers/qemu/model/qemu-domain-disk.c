@@ -145,7 +145,7 @@ static int disk_parse_source(VkDomainDisk *disk, xmlNode *node, VkError *reterr)
                 if (r < 0)
                         return r;
                 if (disk->src_path)
-                        return devices_check_path(node, attr, disk->src_path, reterr);
+                        return vk_domain_check_path(node, attr, disk->src_path, reterr);
                 return 0;
         }
         case VK_DISK_TYPE_VOLUME:
@@ -182,7 +182,7 @@ static bool disk_target_valid(const char *dev) {
         return false;
 }
 
-int disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainDisk) disk = g_new0(VkDomainDisk, 1);
         xmlNode *target = NULL;
         int r;
@@ -193,10 +193,10 @@ int disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr)
                               reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node,
-                               VK_STRV("driver", "source", "target", "readonly", "shareable",
-                                       "serial", "encryption"),
-                               reterr);
+        r = vk_xml_check_unique(node,
+                                VK_STRV("driver", "source", "target", "readonly", "shareable",
+                                        "serial", "encryption"),
+                                reterr);
         if (r < 0)
                 return r;
 
@@ -308,7 +308,7 @@ static bool controller_model_fits(VkControllerType type, VkControllerModel m) {
         }
 }
 
-int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainController) c = g_new0(VkDomainController, 1);
         int r;
 
@@ -316,7 +316,7 @@ int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
                               VK_STRV("model", "target", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("model", "target"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("model", "target"), reterr);
         if (r < 0)
                 return r;
 

@@ -51,7 +51,7 @@ static int graphics_parse_port(xmlNode *node, const char *attr, int *ret, VkErro
         return 1;
 }
 
-int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainGraphics) g = g_new0(VkDomainGraphics, 1);
         xmlNode *listen;
         int r;
@@ -72,7 +72,7 @@ int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *ret
                                       VK_STRV("listen"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("listen"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("listen"), reterr);
         if (r < 0)
                 return r;
 
@@ -139,7 +139,7 @@ int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *ret
 
 /* ---- <video> ---------------------------------------------------------------------------- */
 
-int video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainVideo) v = g_new0(VkDomainVideo, 1);
         xmlNode *model;
         int r;
@@ -147,7 +147,7 @@ int video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr
         r = vk_xml_check_node(node, VK_XML_NONE, VK_STRV("model", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("model"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("model"), reterr);
         if (r < 0)
                 return r;
 
@@ -201,7 +201,7 @@ int video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr
 
 /* ---- <input> ---------------------------------------------------------------------------- */
 
-int input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainInput) in = g_new0(VkDomainInput, 1);
         int r;
 

@@ -66,38 +66,37 @@ int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, 
 bool vk_domain_device_info_child(const xmlNode *child);
 void vk_domain_device_info_clear(VkDeviceInfo *info);
 void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsigned flags);
-int devices_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr);
-int devices_check_once(xmlNode *node, const char *const *names, VkError *reterr);
-int addr_error(VkError *reterr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-VkDomainController *addr_find_controller(VkDomainDef *def, VkControllerType type, unsigned index);
-VkDomainController *addr_add_controller(VkDomainDef *def, VkControllerType type, unsigned index,
-                                        VkControllerModel model);
-gint addr_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata);
+int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr);
+int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
+                                                      unsigned index, VkControllerModel model);
+void vk_domain_sort_controllers(VkDomainDef *def);
 
 /* qemu-domain-devices.c */
 int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, VkError *reterr);
 void vk_domain_devices_free(VkDomainDef *def);
 
 /* qemu-domain-disk.c */
-int disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-net.c */
-int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-display.c */
-int graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-chr.c */
-int chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags,
+                        VkError *reterr);
 
 /* qemu-domain-sysdev.c */
-int memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
-int tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-format.c */
 void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned flags);
@@ -117,4 +116,4 @@ int vk_domain_check_address_kinds(const VkDomainDef *def, VkError *reterr);
 int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr);
 
 /* qemu-domain-pci.c */
-int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr);
+int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);

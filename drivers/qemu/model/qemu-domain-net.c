@@ -18,7 +18,7 @@ VkDomainNet *vk_domain_net_free(VkDomainNet *net) {
 
 /* ---- <interface> ------------------------------------------------------------------------ */
 
-int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainNet) net = g_new0(VkDomainNet, 1);
         bool have_mac = false;
         int r;
@@ -28,7 +28,7 @@ int net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                 VK_STRV("mac", "source", "model", "target", "boot", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("mac", "source", "model", "target"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("mac", "source", "model", "target"), reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_enum(node, "type", vk_net_type_from_string, VK_XML_REQUIRED, &net->type,

@@ -64,19 +64,20 @@ static int addr_reserve(AddrSet *s, const VkPciAddress *a, VkError *reterr) {
         AddrBus *b = addr_bus(s, a->bus);
 
         if (!b)
-                return addr_error(reterr,
-                                  "PCI address %04x:%02x:%02x.%x: no PCI controller "
-                                  "with index %u",
-                                  a->domain, a->bus, a->slot, a->function, a->bus);
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x: no PCI controller "
+                                               "with index %u",
+                                               a->domain, a->bus, a->slot, a->function, a->bus);
         if (!addr_slot_usable(b, a->slot))
-                return addr_error(reterr,
-                                  "PCI address %04x:%02x:%02x.%x: slot %u of a %s is "
-                                  "not usable",
-                                  a->domain, a->bus, a->slot, a->function, a->slot,
-                                  vk_controller_model_to_string(b->controller->model));
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x: slot %u of a %s is "
+                                               "not usable",
+                                               a->domain, a->bus, a->slot, a->function, a->slot,
+                                               vk_controller_model_to_string(b->controller->model));
         if (b->used[a->slot] & (1u << a->function))
-                return addr_error(reterr, "PCI address %04x:%02x:%02x.%x is used twice", a->domain,
-                                  a->bus, a->slot, a->function);
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x is used twice",
+                                               a->domain, a->bus, a->slot, a->function);
         b->used[a->slot] |= (uint8_t) (1u << a->function);
         return 0;
 }
@@ -110,8 +111,8 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
         int r;
 
         if (index > 255)
-                return addr_error(reterr, "no free PCI bus index left");
-        c = addr_add_controller(s->def, VK_CONTROLLER_PCI, index, model);
+                return vk_domain_devices_error(reterr, "no free PCI bus index left");
+        c = vk_domain_add_implicit_controller(s->def, VK_CONTROLLER_PCI, index, model);
         c->info.addr.type = VK_ADDRESS_PCI;
 
         if (model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
@@ -134,8 +135,9 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
                                 s->agg_slot = (int) sl;
                         }
                 if (!found)
-                        return addr_error(reterr, "no free slot on pcie-root for another "
-                                                  "pcie-root-port");
+                        return vk_domain_devices_error(reterr,
+                                                       "no free slot on pcie-root for another "
+                                                       "pcie-root-port");
                 c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
                 if (fn == 0)
                         c->info.addr.pci.multifunction = VK_TRISTATE_YES;
@@ -182,7 +184,7 @@ static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) 
                                 return r;
                 }
         }
-        return addr_error(reterr, "no free PCI slot left");
+        return vk_domain_devices_error(reterr, "no free PCI slot left");
 }
 
 static int addr_assign(AddrSet *s, VkDeviceInfo *info, bool pcie, VkError *reterr) {
@@ -254,11 +256,12 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
 
                 if (c->info.addr.type == VK_ADDRESS_PCI) {
                         if (memcmp(&c->info.addr.pci, &want, sizeof(want)) != 0)
-                                return addr_error(reterr,
-                                                  "%s controller 0 must be at PCI "
-                                                  "address 0000:00:%02x.%x",
-                                                  vk_controller_type_to_string(c->type), want.slot,
-                                                  want.function);
+                                return vk_domain_devices_error(
+                                        reterr,
+                                        "%s controller 0 must be at PCI "
+                                        "address 0000:00:%02x.%x",
+                                        vk_controller_type_to_string(c->type), want.slot,
+                                        want.function);
                         continue; /* collected already */
                 }
                 c->info.addr.type = VK_ADDRESS_PCI;
@@ -291,7 +294,7 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
         return 0;
 }
 
-int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
+int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
         g_autoptr(GArray) buses = g_array_new(FALSE, TRUE, sizeof(AddrBus));
         g_autoptr(GPtrArray) infos = g_ptr_array_new();
         AddrSet s = { .def = def, .kind = kind, .buses = buses, .agg_slot = -1 };
@@ -345,7 +348,8 @@ int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
                                 for (slot = 1; slot < 32 && root->used[slot]; slot++)
                                         ;
                                 if (slot >= 32)
-                                        return addr_error(reterr, "no free slot on pcie-root");
+                                        return vk_domain_devices_error(reterr,
+                                                                       "no free slot on pcie-root");
                                 fn = 0;
                                 s.agg_slot = (int) slot;
                         }
@@ -443,7 +447,6 @@ int addr_assign_pci(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
                             !def->controllers[i]->target_chassis)
                                 def->controllers[i]->target_chassis = def->controllers[i]->index;
 
-        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
-                          addr_controller_cmp, NULL);
+        vk_domain_sort_controllers(def);
         return 0;
 }

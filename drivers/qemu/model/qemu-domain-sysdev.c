@@ -47,7 +47,7 @@ VkDomainTpm *vk_domain_tpm_free(VkDomainTpm *tpm) {
 
 /* ---- <memballoon>, <rng>, <watchdog>, <tpm> --------------------------------------------- */
 
-int memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainMemballoon) mb = g_new0(VkDomainMemballoon, 1);
         xmlNode *stats;
         int r;
@@ -58,7 +58,7 @@ int memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
                               VK_STRV("stats", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("stats"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("stats"), reterr);
         if (r < 0)
                 return r;
         if (vk_xml_prop_enum(node, "model", vk_memballoon_model_from_string, VK_XML_REQUIRED,
@@ -87,7 +87,7 @@ int memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *r
         return 0;
 }
 
-int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainRng) rng = g_new0(VkDomainRng, 1);
         g_autofree char *model = NULL;
         xmlNode *backend, *rate;
@@ -97,7 +97,7 @@ int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                               VK_STRV("backend", "rate", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("backend", "rate"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("backend", "rate"), reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_string(node, "model", VK_XML_REQUIRED, &model, reterr);
@@ -128,7 +128,7 @@ int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                 return r;
         if (!rng->backend_path)
                 rng->backend_path = g_strdup("/dev/urandom");
-        r = devices_check_path(backend, NULL, rng->backend_path, reterr);
+        r = vk_domain_check_path(backend, NULL, rng->backend_path, reterr);
         if (r < 0)
                 return r;
 
@@ -150,7 +150,7 @@ int rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
         return 0;
 }
 
-int watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainWatchdog) w = g_new0(VkDomainWatchdog, 1);
         int r;
 
@@ -177,7 +177,7 @@ int watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *ret
         return 0;
 }
 
-int tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
+int vk_domain_tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainTpm) tpm = g_new0(VkDomainTpm, 1);
         xmlNode *backend;
         int r;
@@ -188,7 +188,7 @@ int tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                               reterr);
         if (r < 0)
                 return r;
-        r = devices_check_once(node, VK_STRV("backend"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("backend"), reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_enum(node, "model", vk_tpm_model_from_string, VK_XML_NONZERO, &tpm->model,
@@ -221,7 +221,7 @@ int tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                 r = vk_xml_check_node(backend, VK_STRV("type"), VK_STRV("device"), reterr);
                 if (r < 0)
                         return r;
-                r = devices_check_once(backend, VK_STRV("device"), reterr);
+                r = vk_xml_check_unique(backend, VK_STRV("device"), reterr);
                 if (r < 0)
                         return r;
                 dev = vk_xml_child(backend, "device");
@@ -233,7 +233,7 @@ int tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) 
                                                reterr);
                         if (r < 0)
                                 return r;
-                        r = devices_check_path(dev, "path", tpm->device_path, reterr);
+                        r = vk_domain_check_path(dev, "path", tpm->device_path, reterr);
                         if (r < 0)
                                 return r;
                 } else
