@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-domain-pci.c: PCI addresses: the slots of each bus; bridges and root ports on demand */
+#include <errno.h>
 #include <string.h>
 
 #include "qemu-domain-internal.h"
@@ -102,6 +103,36 @@ static bool addr_bus_accepts(const AddrSet *s, const AddrBus *b, bool pcie) {
         }
 }
 
+/*
+ * Put the pcie-root-port @c on pcie-root the way libvirt does, eight to a slot: the next free
+ * function of the slot that collects root ports, else function 0 (multifunction) of the first
+ * empty slot, which collects the next ones. -ENOSPC when pcie-root has no room left.
+ */
+static int addr_place_root_port(AddrSet *s, VkDomainController *c) {
+        AddrBus *root = addr_bus(s, 0);
+        unsigned slot = 0, fn = 8;
+
+        if (s->agg_slot >= 0)
+                for (fn = 0; fn < 8 && (root->used[s->agg_slot] & (1u << fn)); fn++)
+                        ;
+        if (fn < 8)
+                slot = (unsigned) s->agg_slot;
+        else {
+                for (slot = 1; slot < 32 && root->used[slot]; slot++)
+                        ;
+                if (slot >= 32)
+                        return -ENOSPC;
+                fn = 0;
+                s->agg_slot = (int) slot;
+        }
+        c->info.addr.type = VK_ADDRESS_PCI;
+        c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
+        if (fn == 0)
+                c->info.addr.pci.multifunction = VK_TRISTATE_YES;
+        root->used[slot] |= (uint8_t) (1u << fn);
+        return 0;
+}
+
 static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr);
 
 /* A new pcie-root-port (q35) or pci-bridge (pc) to put more devices behind. */
@@ -116,32 +147,10 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
         c->info.addr.type = VK_ADDRESS_PCI;
 
         if (model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
-                AddrBus *root = addr_bus(s, 0);
-                unsigned slot = 0, fn = 0;
-                bool found = false;
-
-                /* libvirt aggregates root ports eight to a slot of pcie-root */
-                if (s->agg_slot >= 0 && root->used[s->agg_slot] != 0xff) {
-                        slot = (unsigned) s->agg_slot;
-                        for (fn = 0; fn < 8 && (root->used[slot] & (1u << fn)); fn++)
-                                ;
-                        found = fn < 8;
-                }
-                for (unsigned sl = 1; !found && sl < 32; sl++)
-                        if (root->used[sl] == 0) {
-                                slot = sl;
-                                fn = 0;
-                                found = true;
-                                s->agg_slot = (int) sl;
-                        }
-                if (!found)
+                if (addr_place_root_port(s, c) < 0)
                         return vk_domain_devices_error(reterr,
                                                        "no free slot on pcie-root for another "
                                                        "pcie-root-port");
-                c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
-                if (fn == 0)
-                        c->info.addr.pci.multifunction = VK_TRISTATE_YES;
-                root->used[slot] |= (uint8_t) (1u << fn);
         } else {
                 r = addr_next(s, model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, &c->info.addr.pci,
                               reterr);
@@ -336,28 +345,8 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
                         continue;
                 if (c->model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
                         /* user-written root ports go on pcie-root, aggregated like ours */
-                        AddrBus *root = addr_bus(&s, 0);
-                        unsigned slot = 0, fn = 8;
-
-                        if (s.agg_slot >= 0)
-                                for (fn = 0; fn < 8 && (root->used[s.agg_slot] & (1u << fn)); fn++)
-                                        ;
-                        if (fn < 8)
-                                slot = (unsigned) s.agg_slot;
-                        else {
-                                for (slot = 1; slot < 32 && root->used[slot]; slot++)
-                                        ;
-                                if (slot >= 32)
-                                        return vk_domain_devices_error(reterr,
-                                                                       "no free slot on pcie-root");
-                                fn = 0;
-                                s.agg_slot = (int) slot;
-                        }
-                        c->info.addr.type = VK_ADDRESS_PCI;
-                        c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
-                        if (fn == 0)
-                                c->info.addr.pci.multifunction = VK_TRISTATE_YES;
-                        root->used[slot] |= (uint8_t) (1u << fn);
+                        if (addr_place_root_port(&s, c) < 0)
+                                return vk_domain_devices_error(reterr, "no free slot on pcie-root");
                         continue;
                 }
                 r = addr_assign(&s, &c->info, c->model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
