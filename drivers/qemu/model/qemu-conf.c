@@ -409,6 +409,20 @@ static int qemu_config_apply(const VkConf *conf, VkQemuConfig *cfg, VkError *ret
         return 0;
 }
 
+/* A new config for @kind with the settings of @conf; on success *@ret owns it. */
+static int qemu_config_new_from_conf(const VkConf *conf, VkInstanceKind kind, VkQemuConfig **ret,
+                                     VkError *reterr) {
+        g_autoptr(VkQemuConfig) cfg = vk_qemu_config_new(kind);
+        int r;
+
+        r = qemu_config_apply(conf, cfg, reterr);
+        if (r < 0)
+                return r;
+
+        *ret = g_steal_pointer(&cfg);
+        return 0;
+}
+
 /*
  * Read qemu.conf at @path for an instance of @kind: the defaults of vk_qemu_config_new(),
  * overridden by the file. A missing file means all defaults. Unknown keys, keys of libvirt's
@@ -418,7 +432,6 @@ static int qemu_config_apply(const VkConf *conf, VkQemuConfig *cfg, VkError *ret
  */
 int vk_qemu_config_load(const char *path, VkInstanceKind kind, VkQemuConfig **ret,
                         VkError *reterr) {
-        g_autoptr(VkQemuConfig) cfg = NULL;
         g_autoptr(VkConf) conf = NULL;
         int r;
 
@@ -429,13 +442,7 @@ int vk_qemu_config_load(const char *path, VkInstanceKind kind, VkQemuConfig **re
         if (r < 0)
                 return r;
 
-        cfg = vk_qemu_config_new(kind);
-        r = qemu_config_apply(conf, cfg, reterr);
-        if (r < 0)
-                return r;
-
-        *ret = g_steal_pointer(&cfg);
-        return 0;
+        return qemu_config_new_from_conf(conf, kind, ret, reterr);
 }
 
 /*
@@ -444,7 +451,6 @@ int vk_qemu_config_load(const char *path, VkInstanceKind kind, VkQemuConfig **re
  */
 int vk_qemu_config_load_string(const char *text, const char *filename, VkInstanceKind kind,
                                VkQemuConfig **ret, VkError *reterr) {
-        g_autoptr(VkQemuConfig) cfg = NULL;
         g_autoptr(VkConf) conf = NULL;
         int r;
 
@@ -456,11 +462,5 @@ int vk_qemu_config_load_string(const char *text, const char *filename, VkInstanc
         if (r < 0)
                 return r;
 
-        cfg = vk_qemu_config_new(kind);
-        r = qemu_config_apply(conf, cfg, reterr);
-        if (r < 0)
-                return r;
-
-        *ret = g_steal_pointer(&cfg);
-        return 0;
+        return qemu_config_new_from_conf(conf, kind, ret, reterr);
 }

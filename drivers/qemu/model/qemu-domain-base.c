@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-domain-base.c: what every domain model file uses: enum spellings, the random source,
- * small value helpers, device info (<boot>, <alias>, <address>); the bottom layer */
+ * small value helpers, device info (<boot>, <alias>, <address>), what the device parsers and
+ * the address code share; the bottom layer */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -375,4 +376,54 @@ void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsi
                 break;
         }
         vk_xml_writer_end(w);
+}
+
+/* ---- helpers of the device parsers and of post-parse ------------------------------------ */
+
+/* Refuse a relative @path, the value of @node's @attr (its text if @attr is NULL). */
+int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr) {
+        if (!g_path_is_absolute(path))
+                return vk_xml_error(node, attr, reterr, "path '%s' must be absolute", path);
+        return 0;
+}
+
+/* An error of the devices as a whole (no single element to name): "/domain/devices: ...". */
+int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) {
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "/domain/devices: %s", msg);
+}
+
+/* Append a controller that post-parse adds (marked implicit); @def owns it. */
+VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
+                                                      unsigned index, VkControllerModel model) {
+        VkDomainController *c = g_new0(VkDomainController, 1);
+
+        c->type = type;
+        c->index = index;
+        c->model = model;
+        c->implicit = true;
+        VK_DOMAIN_APPEND(def->controllers, def->n_controllers, c);
+        return c;
+}
+
+static gint domain_controller_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
+        const VkDomainController *x = *(VkDomainController *const *) a;
+        const VkDomainController *y = *(VkDomainController *const *) b;
+
+        if (x->type != y->type)
+                return x->type < y->type ? -1 : 1;
+        if (x->index != y->index)
+                return x->index < y->index ? -1 : 1;
+        return 0;
+}
+
+/* Sort the controllers of @def by type, then index, the order libvirt formats them in. */
+void vk_domain_sort_controllers(VkDomainDef *def) {
+        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
+                          domain_controller_cmp, NULL);
 }

@@ -38,14 +38,25 @@
         } while (0)
 
 /*
- * The files of the model call in one direction only, top to bottom:
- *   qemu-domain-def.c      vk_domain_def_new/free/parse_*(): the domain-wide elements,
- *   qemu-domain-format.c   vk_domain_def_format(), and
- *   qemu-domain-copy.c     vk_domain_def_copy()
- *   qemu-domain-devices.c, <devices> parse and free, qemu: namespace, post-parse defaults
- *   qemu-domain-ns.c,      and addresses (none calls another)
- *   qemu-domain-address.c
- *   qemu-domain-base.c     enum spellings, random source, value helpers, device info
+ * The files of the model call in one direction only: a file calls the files of the tiers
+ * below its own, never one of its own tier or above.
+ *   1  qemu-domain-def.c        vk_domain_def_new/free/parse_*(): the domain-wide elements,
+ *      qemu-domain-format.c     vk_domain_def_format(), and
+ *      qemu-domain-copy.c       vk_domain_def_copy()
+ *   2  qemu-domain-devices.c    <devices>: each child to the parser of its kind; freeing them
+ *      qemu-domain-ns.c         the qemu: namespace
+ *      qemu-domain-defaults.c   post-parse: device defaults, implicit devices, drive addresses
+ *      qemu-domain-address.c    vk_domain_def_assign_addresses(): PCI, USB, virtio-serial
+ *   3  qemu-domain-disk.c       <disk>, <controller>
+ *      qemu-domain-net.c        <interface>
+ *      qemu-domain-display.c    <graphics>, <video>, <input>
+ *      qemu-domain-chr.c        <serial>, <parallel>, <console>, <channel>
+ *      qemu-domain-sysdev.c     <memballoon>, <rng>, <watchdog>, <tpm>
+ *      qemu-domain-pci.c        PCI addresses: slots, bridges, root ports
+ *      qemu-domain-placement.c  address kinds; serial and parallel port numbers
+ *   4  qemu-domain-base.c       enum spellings, random source, value helpers, device info,
+ *                               what the device parsers and the address code share
+ * qemu-domain-check.c calls the public API (qemu-domain-def.h) only.
  */
 
 /* qemu-domain-base.c */
@@ -55,10 +66,37 @@ int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, 
 bool vk_domain_device_info_child(const xmlNode *child);
 void vk_domain_device_info_clear(VkDeviceInfo *info);
 void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsigned flags);
+int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr);
+int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
+                                                      unsigned index, VkControllerModel model);
+void vk_domain_sort_controllers(VkDomainDef *def);
 
 /* qemu-domain-devices.c */
 int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, VkError *reterr);
 void vk_domain_devices_free(VkDomainDef *def);
+
+/* qemu-domain-disk.c */
+int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+
+/* qemu-domain-net.c */
+int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+
+/* qemu-domain-display.c */
+int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+
+/* qemu-domain-chr.c */
+int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags,
+                        VkError *reterr);
+
+/* qemu-domain-sysdev.c */
+int vk_domain_memballoon_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_watchdog_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_tpm_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-format.c */
 void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned flags);
@@ -74,5 +112,8 @@ void vk_domain_ns_clear(VkQemuNamespace *ns);
 int vk_domain_assign_chr_ports(VkDomainChr **chrs, size_t n, const char *element, VkError *reterr);
 int vk_domain_check_address_kinds(const VkDomainDef *def, VkError *reterr);
 
-/* qemu-domain-address.c */
+/* qemu-domain-defaults.c */
 int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr);
+
+/* qemu-domain-pci.c */
+int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);

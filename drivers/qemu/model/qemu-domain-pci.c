@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-domain-pci.c: PCI addresses: the slots of each bus; bridges and root ports on demand */
+#include <errno.h>
+#include <string.h>
+
+#include "qemu-domain-internal.h"
+
+static unsigned addr_pci_next_index(const VkDomainDef *def) {
+        unsigned next = 1;
+
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i]->type == VK_CONTROLLER_PCI &&
+                    def->controllers[i]->index >= next)
+                        next = def->controllers[i]->index + 1;
+        return next;
+}
+
+/* ---- PCI address set -------------------------------------------------------------------- */
+
+typedef struct AddrBus {
+        unsigned index;
+        VkDomainController *controller;
+        uint8_t used[32]; /* function bitmap per slot */
+} AddrBus;
+
+typedef struct AddrSet {
+        VkDomainDef *def;
+        VkMachineKind kind;
+        GArray *buses; /* AddrBus */
+        int agg_slot;  /* bus-0 slot collecting auto-added root ports, -1: none */
+} AddrSet;
+
+static AddrBus *addr_bus(AddrSet *s, unsigned index) {
+        for (guint i = 0; i < s->buses->len; i++) {
+                AddrBus *b = &g_array_index(s->buses, AddrBus, i);
+
+                if (b->index == index)
+                        return b;
+        }
+        return NULL;
+}
+
+static void addr_add_bus(AddrSet *s, VkDomainController *c) {
+        AddrBus b = { .index = c->index, .controller = c };
+
+        g_array_append_val(s->buses, b);
+}
+
+/* Which slots of a bus may take devices at all. */
+static bool addr_slot_usable(const AddrBus *b, unsigned slot) {
+        switch (b->controller->model) {
+        case VK_CONTROLLER_MODEL_PCI_ROOT:
+        case VK_CONTROLLER_MODEL_PCIE_ROOT:
+        case VK_CONTROLLER_MODEL_PCI_BRIDGE:
+        case VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE:
+                return slot >= 1 && slot <= 31;
+        case VK_CONTROLLER_MODEL_PCIE_ROOT_PORT:
+                return slot == 0;
+        default:
+                return false;
+        }
+}
+
+static int addr_reserve(AddrSet *s, const VkPciAddress *a, VkError *reterr) {
+        AddrBus *b = addr_bus(s, a->bus);
+
+        if (!b)
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x: no PCI controller "
+                                               "with index %u",
+                                               a->domain, a->bus, a->slot, a->function, a->bus);
+        if (!addr_slot_usable(b, a->slot))
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x: slot %u of a %s is "
+                                               "not usable",
+                                               a->domain, a->bus, a->slot, a->function, a->slot,
+                                               vk_controller_model_to_string(b->controller->model));
+        if (b->used[a->slot] & (1u << a->function))
+                return vk_domain_devices_error(reterr,
+                                               "PCI address %04x:%02x:%02x.%x is used twice",
+                                               a->domain, a->bus, a->slot, a->function);
+        b->used[a->slot] |= (uint8_t) (1u << a->function);
+        return 0;
+}
+
+static void addr_mark(AddrSet *s, unsigned bus, unsigned slot, unsigned function) {
+        AddrBus *b = addr_bus(s, bus);
+
+        if (b)
+                b->used[slot] |= (uint8_t) (1u << function);
+}
+
+static bool addr_bus_accepts(const AddrSet *s, const AddrBus *b, bool pcie) {
+        switch (b->controller->model) {
+        case VK_CONTROLLER_MODEL_PCI_ROOT:
+        case VK_CONTROLLER_MODEL_PCI_BRIDGE:
+        case VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE:
+                return s->kind == VK_MACHINE_PC || !pcie;
+        case VK_CONTROLLER_MODEL_PCIE_ROOT_PORT:
+                return pcie;
+        default:
+                return false;
+        }
+}
+
+/*
+ * Put the pcie-root-port @c on pcie-root the way libvirt does, eight to a slot: the next free
+ * function of the slot that collects root ports, else function 0 (multifunction) of the first
+ * empty slot, which collects the next ones. -ENOSPC when pcie-root has no room left.
+ */
+static int addr_place_root_port(AddrSet *s, VkDomainController *c) {
+        AddrBus *root = addr_bus(s, 0);
+        unsigned slot = 0, fn = 8;
+
+        if (s->agg_slot >= 0)
+                for (fn = 0; fn < 8 && (root->used[s->agg_slot] & (1u << fn)); fn++)
+                        ;
+        if (fn < 8)
+                slot = (unsigned) s->agg_slot;
+        else {
+                for (slot = 1; slot < 32 && root->used[slot]; slot++)
+                        ;
+                if (slot >= 32)
+                        return -ENOSPC;
+                fn = 0;
+                s->agg_slot = (int) slot;
+        }
+        c->info.addr.type = VK_ADDRESS_PCI;
+        c->info.addr.pci = (VkPciAddress){ .slot = slot, .function = fn };
+        if (fn == 0)
+                c->info.addr.pci.multifunction = VK_TRISTATE_YES;
+        root->used[slot] |= (uint8_t) (1u << fn);
+        return 0;
+}
+
+static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr);
+
+/* A new pcie-root-port (q35) or pci-bridge (pc) to put more devices behind. */
+static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError *reterr) {
+        VkDomainController *c;
+        unsigned index = addr_pci_next_index(s->def);
+        int r;
+
+        if (index > 255)
+                return vk_domain_devices_error(reterr, "no free PCI bus index left");
+        c = vk_domain_add_implicit_controller(s->def, VK_CONTROLLER_PCI, index, model);
+        c->info.addr.type = VK_ADDRESS_PCI;
+
+        if (model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
+                if (addr_place_root_port(s, c) < 0)
+                        return vk_domain_devices_error(reterr,
+                                                       "no free slot on pcie-root for another "
+                                                       "pcie-root-port");
+        } else {
+                r = addr_next(s, model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, &c->info.addr.pci,
+                              reterr);
+                if (r < 0)
+                        return r;
+        }
+        addr_add_bus(s, c);
+        return 0;
+}
+
+/* Reserve the first free slot (function 0) that fits a PCIe (@pcie) or conventional device. */
+static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) {
+        for (unsigned attempt = 0; attempt < 3; attempt++) {
+                for (guint i = 0; i < s->buses->len; i++) {
+                        AddrBus *b = &g_array_index(s->buses, AddrBus, i);
+
+                        if (!addr_bus_accepts(s, b, pcie))
+                                continue;
+                        for (unsigned slot = 0; slot < 32; slot++) {
+                                if (!addr_slot_usable(b, slot) || b->used[slot])
+                                        continue;
+                                b->used[slot] |= 1;
+                                *ret = (VkPciAddress){ .bus = b->index, .slot = slot };
+                                return 0;
+                        }
+                }
+
+                /* nothing free: add a bus, as libvirt does, and try again */
+                if (s->kind == VK_MACHINE_PC) {
+                        int r = addr_add_pci_controller(s, VK_CONTROLLER_MODEL_PCI_BRIDGE, reterr);
+                        if (r < 0)
+                                return r;
+                } else {
+                        int r = addr_add_pci_controller(
+                                s,
+                                pcie ? VK_CONTROLLER_MODEL_PCIE_ROOT_PORT
+                                     : VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
+                                reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return vk_domain_devices_error(reterr, "no free PCI slot left");
+}
+
+static int addr_assign(AddrSet *s, VkDeviceInfo *info, bool pcie, VkError *reterr) {
+        if (info->addr.type != VK_ADDRESS_NONE)
+                return 0;
+        info->addr.type = VK_ADDRESS_PCI;
+        return addr_next(s, pcie, &info->addr.pci, reterr);
+}
+
+/* Every VkDeviceInfo of @def that can hold a PCI address, for collecting the used ones. */
+static void addr_collect_infos(VkDomainDef *def, GPtrArray *out) {
+        for (size_t i = 0; i < def->n_controllers; i++)
+                g_ptr_array_add(out, &def->controllers[i]->info);
+        for (size_t i = 0; i < def->n_disks; i++)
+                g_ptr_array_add(out, &def->disks[i]->info);
+        for (size_t i = 0; i < def->n_nets; i++)
+                g_ptr_array_add(out, &def->nets[i]->info);
+        for (size_t i = 0; i < def->n_inputs; i++)
+                g_ptr_array_add(out, &def->inputs[i]->info);
+        for (size_t i = 0; i < def->n_videos; i++)
+                g_ptr_array_add(out, &def->videos[i]->info);
+        for (size_t i = 0; i < def->n_serials; i++)
+                g_ptr_array_add(out, &def->serials[i]->info);
+        for (size_t i = 0; i < def->n_watchdogs; i++)
+                g_ptr_array_add(out, &def->watchdogs[i]->info);
+        for (size_t i = 0; i < def->n_rngs; i++)
+                g_ptr_array_add(out, &def->rngs[i]->info);
+        if (def->memballoon)
+                g_ptr_array_add(out, &def->memballoon->info);
+}
+
+static bool addr_net_is_pcie(const VkDomainNet *n) {
+        return n->model == VK_NET_MODEL_VIRTIO || n->model == VK_NET_MODEL_E1000E;
+}
+
+static bool addr_controller_is_pcie(const VkDomainController *c) {
+        switch (c->type) {
+        case VK_CONTROLLER_USB:
+                return c->model == VK_CONTROLLER_MODEL_QEMU_XHCI ||
+                       c->model == VK_CONTROLLER_MODEL_NEC_XHCI;
+        case VK_CONTROLLER_SCSI:
+                return c->model == VK_CONTROLLER_MODEL_VIRTIO_SCSI;
+        case VK_CONTROLLER_VIRTIO_SERIAL:
+        case VK_CONTROLLER_SATA:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The integrated devices of the chipset, at the addresses real hardware has them. */
+static int addr_chipset(AddrSet *s, VkError *reterr) {
+        VkDomainDef *def = s->def;
+        bool pc = s->kind == VK_MACHINE_PC;
+
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+                VkPciAddress want = {};
+
+                if (pc && c->type == VK_CONTROLLER_IDE && c->index == 0)
+                        want = (VkPciAddress){ .slot = 1, .function = 1 };
+                else if (pc && c->type == VK_CONTROLLER_USB && c->index == 0 &&
+                         c->model == VK_CONTROLLER_MODEL_PIIX3_UHCI)
+                        want = (VkPciAddress){ .slot = 1, .function = 2 };
+                else if (!pc && c->type == VK_CONTROLLER_SATA && c->index == 0)
+                        want = (VkPciAddress){ .slot = 0x1f, .function = 2 };
+                else
+                        continue;
+
+                if (c->info.addr.type == VK_ADDRESS_PCI) {
+                        if (memcmp(&c->info.addr.pci, &want, sizeof(want)) != 0)
+                                return vk_domain_devices_error(
+                                        reterr,
+                                        "%s controller 0 must be at PCI "
+                                        "address 0000:00:%02x.%x",
+                                        vk_controller_type_to_string(c->type), want.slot,
+                                        want.function);
+                        continue; /* collected already */
+                }
+                c->info.addr.type = VK_ADDRESS_PCI;
+                c->info.addr.pci = want;
+                addr_mark(s, 0, want.slot, want.function);
+        }
+
+        /* host bridge, ISA bridge and the power management function */
+        if (pc) {
+                addr_mark(s, 0, 1, 0);
+                addr_mark(s, 0, 1, 3);
+        } else {
+                addr_mark(s, 0, 0x1f, 0);
+                addr_mark(s, 0, 0x1f, 3);
+        }
+
+        /* the primary VGA lands in the first free slot after the integrated devices */
+        if (def->n_videos > 0 && def->videos[0]->model != VK_VIDEO_MODEL_NONE &&
+            def->videos[0]->info.addr.type == VK_ADDRESS_NONE) {
+                VkDeviceInfo *info = &def->videos[0]->info;
+                unsigned slot = pc ? 2 : 1;
+                AddrBus *root = addr_bus(s, 0);
+
+                if (root->used[slot] == 0) {
+                        info->addr.type = VK_ADDRESS_PCI;
+                        info->addr.pci = (VkPciAddress){ .slot = slot };
+                        root->used[slot] |= 1;
+                }
+        }
+        return 0;
+}
+
+int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
+        g_autoptr(GArray) buses = g_array_new(FALSE, TRUE, sizeof(AddrBus));
+        g_autoptr(GPtrArray) infos = g_ptr_array_new();
+        AddrSet s = { .def = def, .kind = kind, .buses = buses, .agg_slot = -1 };
+        size_t n_controllers;
+        int r;
+
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i]->type == VK_CONTROLLER_PCI)
+                        addr_add_bus(&s, def->controllers[i]);
+
+        /* 1. what the config already says */
+        addr_collect_infos(def, infos);
+        for (guint i = 0; i < infos->len; i++) {
+                const VkDeviceInfo *info = infos->pdata[i];
+
+                if (info->addr.type != VK_ADDRESS_PCI)
+                        continue;
+                r = addr_reserve(&s, &info->addr.pci, reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* slot 0 of the root is the host bridge */
+        addr_mark(&s, 0, 0, 0);
+
+        /* 2. integrated chipset devices and the primary video */
+        r = addr_chipset(&s, reterr);
+        if (r < 0)
+                return r;
+
+        /* 3. the rest in libvirt's order: PCI controllers, NICs, controllers, virtio disks,
+         *    balloon, RNGs, watchdogs, videos, virtio inputs, PCI serials */
+        n_controllers = def->n_controllers;
+        for (size_t i = 0; i < n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+
+                if (c->type != VK_CONTROLLER_PCI || c->info.addr.type != VK_ADDRESS_NONE ||
+                    c->model == VK_CONTROLLER_MODEL_PCI_ROOT ||
+                    c->model == VK_CONTROLLER_MODEL_PCIE_ROOT)
+                        continue;
+                if (c->model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
+                        /* user-written root ports go on pcie-root, aggregated like ours */
+                        if (addr_place_root_port(&s, c) < 0)
+                                return vk_domain_devices_error(reterr, "no free slot on pcie-root");
+                        continue;
+                }
+                r = addr_assign(&s, &c->info, c->model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
+                                reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < def->n_nets; i++) {
+                r = addr_assign(&s, &def->nets[i]->info, addr_net_is_pcie(def->nets[i]), reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        n_controllers = def->n_controllers;
+        for (size_t i = 0; i < n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+
+                if (c->type == VK_CONTROLLER_PCI || c->type == VK_CONTROLLER_FDC ||
+                    c->type == VK_CONTROLLER_IDE ||
+                    (c->type == VK_CONTROLLER_USB && c->model == VK_CONTROLLER_MODEL_USB_NONE))
+                        continue;
+                r = addr_assign(&s, &c->info, addr_controller_is_pcie(c), reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i]->bus == VK_DISK_BUS_VIRTIO) {
+                        r = addr_assign(&s, &def->disks[i]->info, true, reterr);
+                        if (r < 0)
+                                return r;
+                }
+
+        if (def->memballoon && def->memballoon->model == VK_MEMBALLOON_VIRTIO) {
+                r = addr_assign(&s, &def->memballoon->info, true, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_rngs; i++) {
+                r = addr_assign(&s, &def->rngs[i]->info, true, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_watchdogs; i++)
+                if (def->watchdogs[i]->model == VK_WATCHDOG_I6300ESB) {
+                        r = addr_assign(&s, &def->watchdogs[i]->info, false, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < def->n_videos; i++)
+                if (def->videos[i]->model != VK_VIDEO_MODEL_NONE) {
+                        r = addr_assign(&s, &def->videos[i]->info,
+                                        def->videos[i]->model == VK_VIDEO_MODEL_VIRTIO, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i]->bus == VK_INPUT_BUS_VIRTIO) {
+                        r = addr_assign(&s, &def->inputs[i]->info, true, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < def->n_serials; i++)
+                if (def->serials[i]->target_type == VK_CHR_TARGET_PCI_SERIAL) {
+                        r = addr_assign(&s, &def->serials[i]->info, false, reterr);
+                        if (r < 0)
+                                return r;
+                }
+
+        /* root ports get chassis/port from their place, as libvirt writes them */
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+
+                if (c->model != VK_CONTROLLER_MODEL_PCIE_ROOT_PORT)
+                        continue;
+                if (!c->target_chassis)
+                        c->target_chassis = c->index;
+                if (!c->has_target_port && c->info.addr.pci.bus == 0) {
+                        c->target_port = c->info.addr.pci.slot * 8 + c->info.addr.pci.function;
+                        c->has_target_port = true;
+                }
+        }
+        if (kind == VK_MACHINE_PC)
+                for (size_t i = 0; i < def->n_controllers; i++)
+                        if (def->controllers[i]->model == VK_CONTROLLER_MODEL_PCI_BRIDGE &&
+                            !def->controllers[i]->target_chassis)
+                                def->controllers[i]->target_chassis = def->controllers[i]->index;
+
+        vk_domain_sort_controllers(def);
+        return 0;
+}
