@@ -30,14 +30,20 @@ struct VkVarlinkClient {
         bool connected;
 };
 
-static void client_fail_all(VkVarlinkClient *cl) {
+/* Fail every pending call with Disconnected; @why (may be NULL) becomes its "message". */
+static void client_fail_all(VkVarlinkClient *cl, const char *why) {
+        g_autoptr(JsonObject) params = NULL;
         ClientCall *call;
 
+        if (why) {
+                params = json_object_new();
+                json_object_set_string_member(params, "message", why);
+        }
         cl->connected = false;
         cl->io = sd_event_source_disable_unref(cl->io);
         while ((call = g_queue_pop_head(&cl->calls))) {
                 if (call->cb)
-                        call->cb(cl, NULL, VK_VARLINK_ERROR_DISCONNECTED, false, call->userdata);
+                        call->cb(cl, params, VK_VARLINK_ERROR_DISCONNECTED, false, call->userdata);
                 g_free(call);
         }
 }
@@ -62,7 +68,7 @@ static void client_dispatch(VkVarlinkClient *cl, JsonNode *msg) {
 
         if (!call) {
                 vk_log_debug("varlink client: unexpected reply, disconnecting");
-                client_fail_all(cl);
+                client_fail_all(cl, "the service sent a reply to no call");
                 return;
         }
         if (!continues || error)
@@ -78,7 +84,7 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
 
         if (revents & EPOLLOUT) {
                 if (vk_varlink_buffer_flush(cl->fd, cl->out, &cl->out_offset) < 0) {
-                        client_fail_all(cl);
+                        client_fail_all(cl, NULL);
                         return 0;
                 }
         }
@@ -86,11 +92,16 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 ssize_t n = vk_varlink_buffer_recv(cl->fd, cl->in);
 
                 for (;;) {
+                        g_auto(VkError) error = VK_ERROR_INIT;
                         g_autoptr(JsonNode) msg = NULL;
-                        int r = vk_varlink_buffer_take_message(cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output,
-                                                    &msg);
+                        int r = vk_varlink_buffer_take_message(
+                                cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output, &msg, &error);
                         if (r < 0) {
-                                client_fail_all(cl);
+                                g_autofree char *why = g_strdup_printf(
+                                        "invalid reply from the service: %s", error.message);
+
+                                vk_log_debug("varlink client: %s, disconnecting", why);
+                                client_fail_all(cl, why);
                                 return 0;
                         }
                         if (r == 0 || !cl->connected)
@@ -98,7 +109,7 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
                         client_dispatch(cl, msg);
                 }
                 if (n == 0 || (n < 0 && n != -EAGAIN)) {
-                        client_fail_all(cl);
+                        client_fail_all(cl, NULL);
                         return 0;
                 }
         }
@@ -282,12 +293,12 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
                 const char *msg = NULL;
                 g_autofree char *json = NULL;
 
-                if (strcmp(err, VK_VARLINK_ERROR_DISCONNECTED) == 0)
-                        return vk_error_set(reterr, err, -ECONNRESET,
-                                            "the service closed the connection");
                 msg = p ? vk_json_object_get_string_member_or_null(json_node_get_object(p),
                                                                    "message")
                         : NULL;
+                if (strcmp(err, VK_VARLINK_ERROR_DISCONNECTED) == 0)
+                        return vk_error_set(reterr, err, -ECONNRESET, "%s",
+                                            msg ? msg : "the service closed the connection");
                 if (!msg && p)
                         msg = json = vk_json_to_string(p, false);
                 r = vk_error_set(reterr, err, -EREMOTEIO, "%s", msg ? msg : err);

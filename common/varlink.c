@@ -48,6 +48,7 @@ struct VkVarlinkConnection {
         bool hup;     /* read returned EOF: close once output is flushed */
         bool rdhup;   /* peer shut down its side while a request was pending */
         bool oneway;  /* the request being dispatched wants no reply at all */
+        bool closing; /* a protocol error was sent: read nothing more, close once flushed */
         void *userdata;
 };
 
@@ -268,6 +269,13 @@ static int connection_update_events(VkVarlinkConnection *c) {
 
         if (!c->server)
                 return 0;
+        if (c->closing) {
+                if (c->out->len == c->out_offset)
+                        connection_close(c);
+                else
+                        (void) sd_event_source_set_io_events(c->io, EPOLLOUT);
+                return 0;
+        }
         if (c->hup && c->out->len == c->out_offset && !c->pending &&
             !memchr(c->in->data, 0, c->in->len)) {
                 connection_close(c);
@@ -284,6 +292,37 @@ static int connection_update_events(VkVarlinkConnection *c) {
         return sd_event_source_set_io_events(c->io, events);
 }
 
+/*
+ * The client sent something we cannot take (too big, too deep, not JSON, no method): tell it
+ * why with io.virtkit.InvalidMessage, read nothing more, and close once the error is out.
+ */
+static int connection_reject(VkVarlinkConnection *c, const char *why) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) msg = NULL;
+
+        vk_log_debug("varlink: invalid message from pid %d (%s), closing", (int) c->peer.pid, why);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, VK_VARLINK_ERROR_INVALID_MESSAGE);
+        json_builder_set_member_name(b, "parameters");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, why);
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+        msg = json_builder_get_root(b);
+
+        c->closing = true;
+        c->pending = false;
+        g_byte_array_set_size(c->in, 0);
+        vk_varlink_buffer_append_message(c->out, msg);
+        if (connection_flush(c) < 0 || c->out->len == c->out_offset)
+                connection_close(c);
+        else
+                (void) connection_update_events(c);
+        return -EBADMSG;
+}
+
 /* Take one complete message from the input buffer and dispatch it. 1 if one was, 0 if none. */
 static int connection_dispatch_one(VkVarlinkConnection *c) {
         VkVarlinkServer *s = c->server;
@@ -292,34 +331,25 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
         JsonObject *o, *params = NULL;
         JsonNode *pn;
         const char *method;
+        g_auto(VkError) error = VK_ERROR_INIT;
         unsigned flags = 0;
         int r;
 
-        r = vk_varlink_buffer_take_message(c->in, s->limits.max_message, &root);
-        if (r <= 0) {
-                if (r < 0) {
-                        vk_log_debug("varlink: %s from pid %d, closing",
-                                     r == -EMSGSIZE ? "oversized message" : "malformed message",
-                                     (int) c->peer.pid);
-                        connection_close(c);
-                }
-                return r;
-        }
+        r = vk_varlink_buffer_take_message(c->in, s->limits.max_message, &root, &error);
+        if (r < 0)
+                return connection_reject(c, error.message);
+        if (r == 0)
+                return 0;
 
         o = json_node_get_object(root);
         method = vk_json_object_get_string_member_or_null(o, "method");
         pn = json_object_get_member(o, "parameters");
+        if (!method)
+                return connection_reject(c, "request has no \"method\" string");
         if (pn && JSON_NODE_HOLDS_OBJECT(pn))
                 params = json_node_get_object(pn);
         else if (pn && !JSON_NODE_HOLDS_NULL(pn))
-                method = NULL;
-        if (!method) {
-                vk_log_debug("varlink: request without method or with bad parameters from pid "
-                             "%d, closing",
-                             (int) c->peer.pid);
-                connection_close(c);
-                return -EBADMSG;
-        }
+                return connection_reject(c, "\"parameters\" is not an object");
         if (vk_varlink_json_bool_member(o, "more"))
                 flags |= VK_VARLINK_MORE;
         if (vk_varlink_json_bool_member(o, "oneway"))
@@ -358,7 +388,7 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
         VkVarlinkConnection *c = userdata;
         g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
 
-        if ((revents & (EPOLLHUP | EPOLLERR)) && c->pending) {
+        if ((revents & (EPOLLHUP | EPOLLERR)) && (c->pending || c->closing)) {
                 /* the client is gone while a request runs: nobody will read the reply */
                 connection_close(c);
                 return 0;
@@ -373,7 +403,7 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
                 }
         }
 
-        if (revents & (EPOLLIN | EPOLLHUP)) {
+        if ((revents & (EPOLLIN | EPOLLHUP)) && !c->closing) {
                 ssize_t n = vk_varlink_buffer_recv(c->fd, c->in);
 
                 if (n == 0)

@@ -27,6 +27,12 @@ typedef struct VkVarlinkLimits {
                             .max_connections = 4096,                                               \
                             .max_per_uid = 256 })
 
+/*
+ * Sent (with a "message" parameter naming the limit or the fault) before the server closes a
+ * connection whose message it cannot take: over max_message, nested too deep, not JSON.
+ */
+#define VK_VARLINK_ERROR_INVALID_MESSAGE "io.virtkit.InvalidMessage"
+
 /* Request flags */
 enum {
         VK_VARLINK_MORE = 1 << 0,
