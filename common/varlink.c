@@ -30,9 +30,15 @@ struct VkVarlinkServer {
         void *userdata;
         GPtrArray *listeners;    /* Listener* */
         GHashTable *connections; /* VkVarlinkConnection* set */
-        GHashTable *per_uid;     /* uid → count */
+        GHashTable *per_uid;     /* uid → UidUsage* */
         bool accepting;
 };
+
+/* What the connections of one uid hold: counted against max_per_uid and max_output_per_uid */
+typedef struct UidUsage {
+        unsigned connections;
+        size_t output; /* bytes of replies queued, not yet taken by the clients */
+} UidUsage;
 
 struct VkVarlinkConnection {
         unsigned n_ref;
@@ -44,11 +50,13 @@ struct VkVarlinkConnection {
         GByteArray *in;
         GByteArray *out;
         size_t out_offset;
-        bool pending; /* a request awaits its final reply */
-        bool hup;     /* read returned EOF: close once output is flushed */
-        bool rdhup;   /* peer shut down its side while a request was pending */
-        bool oneway;  /* the request being dispatched wants no reply at all */
-        bool closing; /* a protocol error was sent: read nothing more, close once flushed */
+        size_t out_counted; /* the part of out counted in the uid's UidUsage.output */
+        UidUsage *usage;    /* the uid's, while open */
+        bool pending;       /* a request awaits its final reply */
+        bool hup;           /* read returned EOF: close once output is flushed */
+        bool rdhup;         /* peer shut down its side while a request was pending */
+        bool oneway;        /* the request being dispatched wants no reply at all */
+        bool closing;       /* a protocol error was sent: read nothing more, close once flushed */
         void *userdata;
 };
 
@@ -106,8 +114,33 @@ void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c) {
         return c->userdata;
 }
 
+static size_t connection_queued(VkVarlinkConnection *c) {
+        return c->out->len - c->out_offset;
+}
+
+/* Bring the uid's count of queued output up to date with c->out */
+static void connection_count_output(VkVarlinkConnection *c) {
+        size_t now = connection_queued(c);
+
+        if (!c->usage)
+                return;
+        c->usage->output = c->usage->output - c->out_counted + now;
+        c->out_counted = now;
+}
+
 static int connection_flush(VkVarlinkConnection *c) {
-        return vk_varlink_buffer_flush(c->fd, c->out, &c->out_offset);
+        int r = vk_varlink_buffer_flush(c->fd, c->out, &c->out_offset);
+
+        connection_count_output(c);
+        return r;
+}
+
+/*
+ * Back-pressure: a client that does not read its replies gets no further request read or
+ * dispatched until it took them down to the threshold.
+ */
+static bool connection_throttled(VkVarlinkConnection *c) {
+        return connection_queued(c) > c->server->limits.output_threshold;
 }
 
 static void connection_schedule(VkVarlinkConnection *c) {
@@ -119,14 +152,16 @@ static void connection_schedule(VkVarlinkConnection *c) {
 static int connection_send_queued(VkVarlinkConnection *c) {
         int r;
 
-        if (c->out->len - c->out_offset > c->server->limits.max_output) {
-                vk_log_debug("varlink: client (pid %d) does not read its replies, closing",
-                             (int) c->peer.pid);
+        r = connection_flush(c);
+        if (r >= 0 && (connection_queued(c) > c->server->limits.max_output ||
+                       c->usage->output > c->server->limits.max_output_per_uid)) {
+                vk_log_debug("varlink: client (pid %d, uid %u) does not read its replies "
+                             "(%zu bytes queued, %zu for the uid), closing",
+                             (int) c->peer.pid, (unsigned) c->peer.uid, connection_queued(c),
+                             c->usage->output);
                 connection_close(c);
                 return -ENOBUFS;
         }
-
-        r = connection_flush(c);
         if (r < 0) {
                 connection_close(c);
                 return r;
@@ -232,7 +267,6 @@ int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
 
 static void connection_close(VkVarlinkConnection *c) {
         VkVarlinkServer *s = c->server;
-        gpointer count;
 
         if (!s)
                 return;
@@ -242,12 +276,12 @@ static void connection_close(VkVarlinkConnection *c) {
         vk_close_fdp(&c->fd);
         c->fd = -1;
 
-        count = g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
-        if (GPOINTER_TO_UINT(count) <= 1)
+        g_byte_array_set_size(c->out, 0);
+        c->out_offset = 0;
+        connection_count_output(c);
+        if (--c->usage->connections == 0)
                 g_hash_table_remove(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
-        else
-                g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid),
-                                    GUINT_TO_POINTER(GPOINTER_TO_UINT(count) - 1));
+        c->usage = NULL;
 
         c->server = NULL;
         /* forget the connection before telling: the callback counts the open ones (idle exit) */
@@ -282,7 +316,7 @@ static int connection_update_events(VkVarlinkConnection *c) {
                 return 0;
         }
         if (!c->hup) {
-                if (!c->pending)
+                if (!c->pending && !connection_throttled(c))
                         events |= EPOLLIN;
                 else if (!c->rdhup)
                         events |= EPOLLRDHUP; /* notice a client leaving a long call */
@@ -372,7 +406,7 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
 static void connection_process(VkVarlinkConnection *c) {
         g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
 
-        while (c->server && !c->pending && c->in->len > 0)
+        while (c->server && !c->pending && c->in->len > 0 && !connection_throttled(c))
                 if (connection_dispatch_one(c) <= 0)
                         break;
         if (c->server)
@@ -420,7 +454,7 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
 
 static int server_add_connection(VkVarlinkServer *s, int fd) {
         g_autoptr(VkVarlinkConnection) c = g_new0(VkVarlinkConnection, 1);
-        unsigned count;
+        UidUsage *usage;
         int r;
 
         c->n_ref = 1;
@@ -435,9 +469,9 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
                 return r;
         }
 
-        count = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid)));
+        usage = g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
         if (g_hash_table_size(s->connections) >= s->limits.max_connections ||
-            count >= s->limits.max_per_uid) {
+            (usage && usage->connections >= s->limits.max_per_uid)) {
                 vk_log_debug("varlink: connection limit reached, refusing pid %d uid %u",
                              (int) c->peer.pid, (unsigned) c->peer.uid);
                 vk_close_fdp(&c->fd);
@@ -461,7 +495,12 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
         (void) sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
 
         c->server = s;
-        g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid), GUINT_TO_POINTER(count + 1));
+        if (!usage) {
+                usage = g_new0(UidUsage, 1);
+                g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid), usage);
+        }
+        usage->connections++;
+        c->usage = usage;
         g_hash_table_add(s->connections, vk_varlink_connection_ref(c));
         if (s->conn_cb)
                 s->conn_cb(c, true, s->userdata);
@@ -502,7 +541,7 @@ int vk_varlink_server_new(sd_event *event, const VkVarlinkLimits *limits,
         s->userdata = userdata;
         s->listeners = g_ptr_array_new_with_free_func(listener_free_void);
         s->connections = g_hash_table_new_full(NULL, NULL, connection_unref_void, NULL);
-        s->per_uid = g_hash_table_new(NULL, NULL);
+        s->per_uid = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         s->accepting = true;
         *ret = s;
         return 0;

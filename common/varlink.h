@@ -15,15 +15,19 @@ typedef struct VkVarlinkServer VkVarlinkServer;
 typedef struct VkVarlinkConnection VkVarlinkConnection;
 
 typedef struct VkVarlinkLimits {
-        size_t max_message;       /* bytes of one incoming message */
-        size_t max_output;        /* bytes queued to a client that does not read */
-        unsigned max_connections; /* in all */
-        unsigned max_per_uid;     /* per peer uid */
+        size_t max_message;        /* bytes of one incoming message */
+        size_t max_output;         /* bytes queued to a client that does not read: closed */
+        size_t max_output_per_uid; /* ... to all connections of one uid together: closed */
+        size_t output_threshold;   /* no request is read while more than this is queued */
+        unsigned max_connections;  /* in all */
+        unsigned max_per_uid;      /* per peer uid */
 } VkVarlinkLimits;
 
 #define VK_VARLINK_LIMITS_DEFAULT                                                                  \
         ((VkVarlinkLimits){ .max_message = 8u << 20,                                               \
                             .max_output = 64u << 20,                                               \
+                            .max_output_per_uid = 128u << 20,                                      \
+                            .output_threshold = 256u << 10,                                        \
                             .max_connections = 4096,                                               \
                             .max_per_uid = 256 })
 

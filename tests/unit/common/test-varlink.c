@@ -89,6 +89,13 @@ static int setup_small(void **state) {
         return setup_with(state, &l);
 }
 
+static int setup_pressure(void **state) {
+        VkVarlinkLimits l = VK_VARLINK_LIMITS_DEFAULT;
+
+        l.output_threshold = 64u << 10;
+        return setup_with(state, &l);
+}
+
 static int teardown(void **state) {
         Fixture *f = *state;
 
@@ -266,6 +273,57 @@ static void test_reply_invalid_utf8(void **state) {
         assert_true(g_utf8_validate(out, -1, NULL));
 }
 
+/*
+ * A client that sends many requests and reads no reply: the server stops reading its requests
+ * once the queued replies pass output_threshold, and answers the rest, in order, once the
+ * client reads.
+ */
+static void test_back_pressure(void **state) {
+        Fixture *f = *state;
+        g_autofree char *pad = g_strnfill(10000, 'p');
+        g_autofree char *req =
+                g_strdup_printf("{\"method\":\"test.Echo\",\"parameters\":{\"pad\":\"%s\"}}", pad);
+        size_t req_len = strlen(req) + 1, sent = 0, got = 0;
+        const unsigned n = 1000;
+        vk_autofd fd = raw_connect(f);
+        char buf[65536];
+
+        /* send all n requests (10 MB) as far as the socket takes them, never reading */
+        for (int i = 0; i < 2000 && sent < n * req_len; i++) {
+                ssize_t k = send(fd, req + sent % req_len, req_len - sent % req_len,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (k > 0)
+                        sent += (size_t) k;
+                (void) sd_event_run(f->event, 1000);
+        }
+        while (sd_event_run(f->event, 10000) > 0)
+                ;
+        /* replies queued in the server: threshold (64 KiB) + one reply; the rest is in the
+         * socket buffers */
+        if (f->n_calls >= n / 2)
+                fail_msg("%u of %u requests dispatched to a client that reads nothing", f->n_calls,
+                         n);
+
+        while (got < n * (strlen(pad) + 20)) {
+                ssize_t k;
+
+                if (sent < n * req_len) {
+                        k = send(fd, req + sent % req_len, req_len - sent % req_len,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                        if (k > 0)
+                                sent += (size_t) k;
+                }
+                (void) sd_event_run(f->event, 1000);
+                k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (k > 0)
+                        got += (size_t) k;
+                if (k == 0)
+                        fail_msg("closed after %zu bytes", got);
+        }
+        assert_int_equal(f->n_calls, n);
+        assert_int_equal(f->n_open, 1);
+}
+
 static void test_truncated_then_close(void **state) {
         Fixture *f = *state;
         int fd = raw_connect(f);
@@ -412,6 +470,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_too_many_values, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reply_invalid_utf8, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_back_pressure, setup_pressure, teardown),
                 cmocka_unit_test_setup_teardown(test_truncated_then_close, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_per_uid_limit, setup_small, teardown),
                 cmocka_unit_test_setup_teardown(test_client_stream_oneway_error, setup, teardown),
