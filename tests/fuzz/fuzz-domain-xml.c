@@ -15,8 +15,8 @@ static void fuzz_random(void *buf, size_t len) {
 }
 
 /*
- * Parse; on failure there must be an InvalidXML-style error (valid UTF-8) and no output. On success the
- * contract is stability: format → parse → format yields the same bytes.
+ * Parse; on failure there must be an InvalidXML-style error (valid UTF-8) and no output. On success
+ * the contract is stability: format → parse → format yields the same bytes.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_autofree char *xml = NULL;

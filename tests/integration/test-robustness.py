@@ -16,7 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import (Reader, TestFailure, check, check_eq, expect_closed,  # noqa: E402
-                       run_tests, varlink_connect, varlink_encode, varlink_raw_call, wait_until)
+                       read_until_closed, run_tests, varlink_connect, varlink_encode,
+                       varlink_raw_call, wait_until)
 
 S = {}
 GETVERSION = varlink_encode('io.virtkit.Qemu.GetVersion')
@@ -57,18 +58,7 @@ def test_self_bound_socket(h):
 
 def expect_refused(s, what, why, timeout=10):
     """Read io.virtkit.InvalidMessage naming @why (valid UTF-8 JSON), then EOF."""
-    s.settimeout(timeout)
-    data = b''
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (ConnectionResetError, BrokenPipeError):
-        pass
-    except socket.timeout:
-        raise TestFailure(f'{what}: connection not closed within {timeout} s; got {data[:200]}')
+    data = read_until_closed(s, timeout)
     msgs = data.split(b'\0')
     check(len(msgs) == 2 and msgs[1] == b'', f'{what}: one message, then the close:', data[:300])
     reply = json.loads(msgs[0].decode('utf-8'))  # strict: invalid UTF-8 raises
