@@ -203,6 +203,44 @@ def test_clients_that_never_read_stay_bounded(h):
     healthy(h, '64 clients that never read')
 
 
+def test_dbus_clients_that_never_read_stay_bounded(h):
+    # On D-Bus the daemon writes to dbus-daemon, which queues replies for a client that does
+    # not read (bounded by its max_outgoing_bytes and max_replies_per_connection): the
+    # daemon's memory must not grow, and it must keep answering on both wires.
+    try:
+        import dbus
+        import dbus.lowlevel
+    except ImportError:
+        print('# SKIP: no dbus-python (python3-dbus) for raw D-Bus clients')
+        return
+    h.start_buses()
+    h.install_virtkit_bus_policies(['qemu'])
+    os.makedirs(h.path('root-dbus'))
+    p = h.spawn([h.daemon_path('qemu'), '--system', '--root', h.path('root-dbus'),
+                 '--bus', 'system'], 'virtkit-qemud (D-Bus)', log='qemud-dbus')
+    h.wait_bus_name('io.virtkit.Qemu1')
+    conns = [dbus.bus.BusConnection(h.system_bus) for _ in range(8)]
+    peak = rss_mb(p.pid)
+    for _ in range(20):
+        for c in conns:
+            for _ in range(100):
+                m = dbus.lowlevel.MethodCallMessage('io.virtkit.Qemu1', '/io/virtkit/Qemu1',
+                                                    'org.freedesktop.DBus.Introspectable',
+                                                    'Introspect')
+                c.send_message(m)  # queued; the replies are never read
+            c.flush()
+        peak = max(peak, rss_mb(p.pid))
+        check(p.poll() is None, 'the D-Bus daemon died:', h.log_text('qemud-dbus'))
+    print(f'# qemud RSS peak {peak:.0f} MB after 16,000 unread Introspect replies')
+    check(peak < 100, f'daemon RSS {peak:.0f} MB with 8 D-Bus clients that never read')
+    r = h.busctl('call', 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager',
+                 'GetVersion', timeout=5)
+    check(r.rc == 0, 'GetVersion on D-Bus while the slow clients are connected:', r)
+    for c in conns:
+        c.close()
+    check_eq(h.stop(p), 0, 'exit status of the D-Bus daemon after SIGTERM')
+
+
 def test_large_message_under_the_limit_is_answered(h):
     pad = 'b' * (7 << 20)
     with varlink_connect(S['sock'], 10) as s:
@@ -298,6 +336,7 @@ if __name__ == '__main__':
         test_many_values_are_refused,
         test_many_xml_attributes_do_not_stall,
         test_clients_that_never_read_stay_bounded,
+        test_dbus_clients_that_never_read_stay_bounded,
         test_large_message_under_the_limit_is_answered,
         test_truncated_message_then_close,
         test_batched_messages_are_answered_in_order,
