@@ -373,12 +373,30 @@ int vk_bus_read_struct_skip(sd_bus_message *m, const VkStructType *t, void *p, c
         return 0;
 }
 
+/* sd-bus refuses a string that is not UTF-8: send U+FFFD for what is invalid instead. */
+static int append_string(sd_bus_message *m, const char *s) {
+        g_autofree char *valid = NULL;
+
+        if (!g_utf8_validate(s, -1, NULL))
+                s = valid = g_utf8_make_valid(s, -1);
+        return sd_bus_message_append_basic(m, 's', s);
+}
+
+static int append_strv(sd_bus_message *m, const char *const *strv) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "s");
+        for (; r >= 0 && strv && *strv; strv++)
+                r = append_string(m, *strv);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
         int r;
 
         switch (f->type) {
         case VK_FIELD_STRING:
-                return sd_bus_message_append_basic(m, 's', vk_strempty(*(char *const *) v));
+                return append_string(m, vk_strempty(*(char *const *) v));
         case VK_FIELD_BOOL: {
                 int b = *(const bool *) v;
                 return sd_bus_message_append_basic(m, 'b', &b);
@@ -394,7 +412,7 @@ static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
         case VK_FIELD_DOUBLE:
                 return sd_bus_message_append_basic(m, 'd', v);
         case VK_FIELD_STRV:
-                return sd_bus_message_append_strv(m, *(char **const *) v);
+                return append_strv(m, *(const char *const *const *) v);
         case VK_FIELD_ARRAY: {
                 g_autofree char *sig = vk_struct_signature(f->sub, true);
                 g_autofree char *contents = vk_struct_signature(f->sub, false);

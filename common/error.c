@@ -6,10 +6,23 @@
 #include "error.h"
 #include "macro.h"
 
+/* Own @s as valid UTF-8: a message may quote input cut mid-character (libxml2 does), and
+ * it leaves the daemon on wires (JSON, D-Bus) that refuse anything else. */
+static char *utf8_take_valid(char *s) {
+        char *valid;
+
+        if (!s || g_utf8_validate(s, -1, NULL))
+                return s;
+        valid = g_utf8_make_valid(s, -1);
+        g_free(s);
+        return valid;
+}
+
 /*
  * Fill @e unless it already holds an error: the first failure is the root cause and the one
  * the user needs to see. @e may be NULL (the caller does not care). Returns @error as a
- * negative errno so an error site is a single line.
+ * negative errno so an error site is a single line. Invalid UTF-8 in the message becomes
+ * U+FFFD.
  */
 int vk_error_setv(VkError *e, const char *name, int error, const char *fmt, va_list ap) {
         error = vk_negative_errno(error);
@@ -17,7 +30,7 @@ int vk_error_setv(VkError *e, const char *name, int error, const char *fmt, va_l
                 return error;
 
         e->name = g_strdup(name ? name : VK_ERROR_INTERNAL);
-        e->message = g_strdup_vprintf(fmt, ap);
+        e->message = utf8_take_valid(g_strdup_vprintf(fmt, ap));
         e->error = error;
         return error;
 }
@@ -54,7 +67,7 @@ void vk_error_add_param(VkError *e, const char *key, const char *value) {
         if (!e->params)
                 e->params = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(e->params, g_strdup(key));
-        g_ptr_array_add(e->params, g_strdup(vk_strempty(value)));
+        g_ptr_array_add(e->params, utf8_take_valid(g_strdup(vk_strempty(value))));
 }
 
 const char *vk_error_get_param(const VkError *e, const char *key) {

@@ -7,14 +7,72 @@
 #include "macro.h"
 
 /*
+ * Check @text (@len bytes) against the nesting and size limits in one linear pass that skips
+ * strings (and their escapes), before a recursive parser sees it: json-glib recurses once per
+ * level, so a few hundred KB of "[" would exhaust the stack. Counts every value start; does
+ * not validate the syntax (the parser does).
+ */
+int vk_json_check_limits(const char *text, size_t len, VkError *reterr) {
+        unsigned depth = 0;
+        size_t elements = 1;
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+
+                if (in_string) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"')
+                                in_string = false;
+                        continue;
+                }
+                switch (ch) {
+                case '"':
+                        in_string = true;
+                        break;
+                case '[':
+                case '{':
+                        if (++depth > VK_JSON_MAX_DEPTH)
+                                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                                    "invalid JSON: nested deeper than %u levels "
+                                                    "(at byte %zu)",
+                                                    VK_JSON_MAX_DEPTH, i);
+                        elements++;
+                        break;
+                case ']':
+                case '}':
+                        if (depth > 0)
+                                depth--;
+                        break;
+                case ',':
+                        if (++elements > VK_JSON_MAX_ELEMENTS)
+                                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                                    "invalid JSON: more than %u values (at byte "
+                                                    "%zu)",
+                                                    VK_JSON_MAX_ELEMENTS, i);
+                        break;
+                default:
+                        break;
+                }
+        }
+        return 0;
+}
+
+/*
  * Parse @text (not necessarily NUL-terminated when @len >= 0) into a node the caller owns.
- * Fails with InvalidArgument naming the parser's complaint.
+ * Fails with InvalidArgument naming the parser's complaint, or LimitExceeded when the text is
+ * nested deeper than VK_JSON_MAX_DEPTH or holds more than VK_JSON_MAX_ELEMENTS values.
  */
 int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr) {
         g_autoptr(JsonParser) parser = json_parser_new_immutable();
         g_autoptr(GError) error = NULL;
         JsonNode *root;
+        int r;
 
+        r = vk_json_check_limits(text, len < 0 ? strlen(text) : (size_t) len, reterr);
+        if (r < 0)
+                return r;
         if (!json_parser_load_from_data(parser, text, len, &error))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG, "invalid JSON: %s",
                                     error->message);
@@ -26,7 +84,13 @@ int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr)
         return 0;
 }
 
+/* Write @str as a JSON string. Invalid UTF-8 becomes U+FFFD: nothing we send may break a
+ * strict client, whatever bytes a parser's message or a file name carried. */
 static void json_write_string(GString *out, const char *str) {
+        g_autofree char *valid = NULL;
+
+        if (!g_utf8_validate(str, -1, NULL))
+                str = valid = g_utf8_make_valid(str, -1);
         g_string_append_c(out, '"');
         for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
                 switch (*p) {

@@ -7,6 +7,11 @@
 #include "error.h"
 #include "method.h"
 
+/* Limits of vk_json_parse(), checked before parsing (any JSON we read: varlink, QMP) */
+#define VK_JSON_MAX_DEPTH    64u
+#define VK_JSON_MAX_ELEMENTS (256u * 1024u)
+
+int vk_json_check_limits(const char *text, size_t len, VkError *reterr);
 int vk_json_parse(const char *text, gssize len, JsonNode **ret, VkError *reterr);
 char *vk_json_to_string(JsonNode *node, bool pretty);
 int vk_struct_from_json(const VkStructType *t, JsonObject *obj, void *p, VkError *reterr);

@@ -13,9 +13,8 @@
 #include "macro.h"
 #include "sd-glue.h"
 #include "sockaddr.h"
+#include "varlink-wire.h"
 #include "varlink.h"
-
-#define READ_CHUNK (64u * 1024u)
 
 typedef struct Listener {
         VkVarlinkServer *server;
@@ -32,9 +31,15 @@ struct VkVarlinkServer {
         void *userdata;
         GPtrArray *listeners;    /* Listener* */
         GHashTable *connections; /* VkVarlinkConnection* set */
-        GHashTable *per_uid;     /* uid → count */
+        GHashTable *per_uid;     /* uid → UidUsage* */
         bool accepting;
 };
+
+/* What the connections of one uid hold: counted against max_per_uid and max_output_per_uid */
+typedef struct UidUsage {
+        unsigned connections;
+        size_t output; /* bytes of replies queued, not yet taken by the clients */
+} UidUsage;
 
 struct VkVarlinkConnection {
         unsigned n_ref;
@@ -46,10 +51,13 @@ struct VkVarlinkConnection {
         GByteArray *in;
         GByteArray *out;
         size_t out_offset;
-        bool pending; /* a request awaits its final reply */
-        bool hup;     /* read returned EOF: close once output is flushed */
-        bool rdhup;   /* peer shut down its side while a request was pending */
-        bool oneway;  /* the request being dispatched wants no reply at all */
+        size_t out_counted; /* the part of out counted in the uid's UidUsage.output */
+        UidUsage *usage;    /* the uid's, while open */
+        bool pending;       /* a request awaits its final reply */
+        bool hup;           /* read returned EOF: close once output is flushed */
+        bool rdhup;         /* peer shut down its side while a request was pending */
+        bool oneway;        /* the request being dispatched wants no reply at all */
+        bool closing;       /* a protocol error was sent: read nothing more, close once flushed */
         void *userdata;
 };
 
@@ -107,76 +115,33 @@ void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c) {
         return c->userdata;
 }
 
-/* Write as much of @out (from *@offset) as the socket takes without blocking. */
-static int buffer_flush(int fd, GByteArray *out, size_t *offset) {
-        while (*offset < out->len) {
-                ssize_t n = send(fd, out->data + *offset, out->len - *offset,
-                                 MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        return -errno;
-                }
-                *offset += (size_t) n;
-        }
-        if (*offset == out->len) {
-                g_byte_array_set_size(out, 0);
-                *offset = 0;
-        } else if (*offset > (1u << 20)) {
-                g_byte_array_remove_range(out, 0, (guint) *offset);
-                *offset = 0;
-        }
-        return 0;
+static size_t connection_queued(VkVarlinkConnection *c) {
+        return c->out->len - c->out_offset;
 }
 
-/* Read what is there into @in. Returns bytes read, 0 on EOF, -EAGAIN when nothing was there. */
-static ssize_t buffer_recv(int fd, GByteArray *in) {
-        guint old = in->len;
-        ssize_t n;
+/* Bring the uid's count of queued output up to date with c->out */
+static void connection_count_output(VkVarlinkConnection *c) {
+        size_t now = connection_queued(c);
 
-        g_byte_array_set_size(in, old + READ_CHUNK);
-        n = recv(fd, in->data + old, READ_CHUNK, MSG_DONTWAIT);
-        if (n < 0) {
-                g_byte_array_set_size(in, old);
-                return errno == EINTR ? -EAGAIN : -errno;
-        }
-        g_byte_array_set_size(in, old + (guint) n);
-        return n;
-}
-
-/*
- * Take the first NUL-terminated message off @in and parse it as a JSON object. Returns 1 with
- * *@ret set, 0 when no complete message is buffered, -EMSGSIZE when @in exceeds @max without a
- * terminator, -EBADMSG when the message is not a JSON object.
- */
-static int buffer_take_message(GByteArray *in, size_t max, JsonNode **ret) {
-        g_autoptr(JsonNode) root = NULL;
-        guint8 *nul = memchr(in->data, 0, in->len);
-        size_t len;
-        int r;
-
-        if (!nul)
-                return in->len > max ? -EMSGSIZE : 0;
-        len = (size_t) (nul - in->data);
-        r = len <= max ? vk_json_parse((const char *) in->data, (gssize) len, &root, NULL)
-                       : -EMSGSIZE;
-        g_byte_array_remove_range(in, 0, (guint) len + 1);
-        if (r < 0)
-                return r == -EMSGSIZE ? r : -EBADMSG;
-        if (!JSON_NODE_HOLDS_OBJECT(root))
-                return -EBADMSG;
-        *ret = g_steal_pointer(&root);
-        return 1;
-}
-
-static void buffer_append_message(GByteArray *out, JsonNode *msg) {
-        g_autofree char *text = vk_json_to_string(msg, false);
-
-        g_byte_array_append(out, (const guint8 *) text, (guint) strlen(text) + 1);
+        if (!c->usage)
+                return;
+        c->usage->output = c->usage->output - c->out_counted + now;
+        c->out_counted = now;
 }
 
 static int connection_flush(VkVarlinkConnection *c) {
-        return buffer_flush(c->fd, c->out, &c->out_offset);
+        int r = vk_varlink_buffer_flush(c->fd, c->out, &c->out_offset);
+
+        connection_count_output(c);
+        return r;
+}
+
+/*
+ * Back-pressure: a client that does not read its replies gets no further request read or
+ * dispatched until it took them down to the threshold.
+ */
+static bool connection_throttled(VkVarlinkConnection *c) {
+        return connection_queued(c) > c->server->limits.output_threshold;
 }
 
 static void connection_schedule(VkVarlinkConnection *c) {
@@ -188,14 +153,16 @@ static void connection_schedule(VkVarlinkConnection *c) {
 static int connection_send_queued(VkVarlinkConnection *c) {
         int r;
 
-        if (c->out->len - c->out_offset > c->server->limits.max_output) {
-                vk_log_debug("varlink: client (pid %d) does not read its replies, closing",
-                             (int) c->peer.pid);
+        r = connection_flush(c);
+        if (r >= 0 && (connection_queued(c) > c->server->limits.max_output ||
+                       c->usage->output > c->server->limits.max_output_per_uid)) {
+                vk_log_debug("varlink: client (pid %d, uid %u) does not read its replies "
+                             "(%zu bytes queued, %zu for the uid), closing",
+                             (int) c->peer.pid, (unsigned) c->peer.uid, connection_queued(c),
+                             c->usage->output);
                 connection_close(c);
                 return -ENOBUFS;
         }
-
-        r = connection_flush(c);
         if (r < 0) {
                 connection_close(c);
                 return r;
@@ -206,7 +173,7 @@ static int connection_send_queued(VkVarlinkConnection *c) {
 static int connection_send(VkVarlinkConnection *c, JsonNode *msg) {
         if (!c->server)
                 return -ENOTCONN;
-        buffer_append_message(c->out, msg);
+        vk_varlink_buffer_append_message(c->out, msg);
         return connection_send_queued(c);
 }
 
@@ -301,7 +268,6 @@ int vk_varlink_connection_reply_error(VkVarlinkConnection *c, const char *error,
 
 static void connection_close(VkVarlinkConnection *c) {
         VkVarlinkServer *s = c->server;
-        gpointer count;
 
         if (!s)
                 return;
@@ -311,12 +277,12 @@ static void connection_close(VkVarlinkConnection *c) {
         vk_close_fdp(&c->fd);
         c->fd = -1;
 
-        count = g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
-        if (GPOINTER_TO_UINT(count) <= 1)
+        g_byte_array_set_size(c->out, 0);
+        c->out_offset = 0;
+        connection_count_output(c);
+        if (--c->usage->connections == 0)
                 g_hash_table_remove(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
-        else
-                g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid),
-                                    GUINT_TO_POINTER(GPOINTER_TO_UINT(count) - 1));
+        c->usage = NULL;
 
         c->server = NULL;
         /* forget the connection before telling: the callback counts the open ones (idle exit) */
@@ -338,13 +304,20 @@ static int connection_update_events(VkVarlinkConnection *c) {
 
         if (!c->server)
                 return 0;
+        if (c->closing) {
+                if (c->out->len == c->out_offset)
+                        connection_close(c);
+                else
+                        (void) sd_event_source_set_io_events(c->io, EPOLLOUT);
+                return 0;
+        }
         if (c->hup && c->out->len == c->out_offset && !c->pending &&
             !memchr(c->in->data, 0, c->in->len)) {
                 connection_close(c);
                 return 0;
         }
         if (!c->hup) {
-                if (!c->pending)
+                if (!c->pending && !connection_throttled(c))
                         events |= EPOLLIN;
                 else if (!c->rdhup)
                         events |= EPOLLRDHUP; /* notice a client leaving a long call */
@@ -354,11 +327,35 @@ static int connection_update_events(VkVarlinkConnection *c) {
         return sd_event_source_set_io_events(c->io, events);
 }
 
-static bool json_bool_member(JsonObject *o, const char *name) {
-        JsonNode *n = json_object_get_member(o, name);
+/*
+ * The client sent something we cannot take (too big, too deep, not JSON, no method): tell it
+ * why with io.virtkit.InvalidMessage, read nothing more, and close once the error is out.
+ */
+static int connection_reject(VkVarlinkConnection *c, const char *why) {
+        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+        g_autoptr(JsonNode) msg = NULL;
 
-        return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-               json_node_get_boolean(n);
+        vk_log_debug("varlink: invalid message from pid %d (%s), closing", (int) c->peer.pid, why);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, VK_VARLINK_ERROR_INVALID_MESSAGE);
+        json_builder_set_member_name(b, "parameters");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, why);
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+        msg = json_builder_get_root(b);
+
+        c->closing = true;
+        c->pending = false;
+        g_byte_array_set_size(c->in, 0);
+        vk_varlink_buffer_append_message(c->out, msg);
+        if (connection_flush(c) < 0 || c->out->len == c->out_offset)
+                connection_close(c);
+        else
+                (void) connection_update_events(c);
+        return -EBADMSG;
 }
 
 /* Take one complete message from the input buffer and dispatch it. 1 if one was, 0 if none. */
@@ -369,39 +366,30 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
         JsonObject *o, *params = NULL;
         JsonNode *pn;
         const char *method;
+        g_auto(VkError) error = VK_ERROR_INIT;
         unsigned flags = 0;
         int r;
 
-        r = buffer_take_message(c->in, s->limits.max_message, &root);
-        if (r <= 0) {
-                if (r < 0) {
-                        vk_log_debug("varlink: %s from pid %d, closing",
-                                     r == -EMSGSIZE ? "oversized message" : "malformed message",
-                                     (int) c->peer.pid);
-                        connection_close(c);
-                }
-                return r;
-        }
+        r = vk_varlink_buffer_take_message(c->in, s->limits.max_message, &root, &error);
+        if (r < 0)
+                return connection_reject(c, error.message);
+        if (r == 0)
+                return 0;
 
         o = json_node_get_object(root);
         method = vk_json_object_get_string_member_or_null(o, "method");
         pn = json_object_get_member(o, "parameters");
+        if (!method)
+                return connection_reject(c, "request has no \"method\" string");
         if (pn && JSON_NODE_HOLDS_OBJECT(pn))
                 params = json_node_get_object(pn);
         else if (pn && !JSON_NODE_HOLDS_NULL(pn))
-                method = NULL;
-        if (!method) {
-                vk_log_debug("varlink: request without method or with bad parameters from pid "
-                             "%d, closing",
-                             (int) c->peer.pid);
-                connection_close(c);
-                return -EBADMSG;
-        }
-        if (json_bool_member(o, "more"))
+                return connection_reject(c, "\"parameters\" is not an object");
+        if (vk_varlink_json_bool_member(o, "more"))
                 flags |= VK_VARLINK_MORE;
-        if (json_bool_member(o, "oneway"))
+        if (vk_varlink_json_bool_member(o, "oneway"))
                 flags |= VK_VARLINK_ONEWAY;
-        if (json_bool_member(o, "upgrade"))
+        if (vk_varlink_json_bool_member(o, "upgrade"))
                 flags |= VK_VARLINK_UPGRADE;
 
         if (!(flags & VK_VARLINK_ONEWAY))
@@ -419,7 +407,7 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
 static void connection_process(VkVarlinkConnection *c) {
         g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
 
-        while (c->server && !c->pending && c->in->len > 0)
+        while (c->server && !c->pending && c->in->len > 0 && !connection_throttled(c))
                 if (connection_dispatch_one(c) <= 0)
                         break;
         if (c->server)
@@ -435,7 +423,7 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
         VkVarlinkConnection *c = userdata;
         g_autoptr(VkVarlinkConnection) ref = vk_varlink_connection_ref(c);
 
-        if ((revents & (EPOLLHUP | EPOLLERR)) && c->pending) {
+        if ((revents & (EPOLLHUP | EPOLLERR)) && (c->pending || c->closing)) {
                 /* the client is gone while a request runs: nobody will read the reply */
                 connection_close(c);
                 return 0;
@@ -450,8 +438,8 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
                 }
         }
 
-        if (revents & (EPOLLIN | EPOLLHUP)) {
-                ssize_t n = buffer_recv(c->fd, c->in);
+        if ((revents & (EPOLLIN | EPOLLHUP)) && !c->closing) {
+                ssize_t n = vk_varlink_buffer_recv(c->fd, c->in);
 
                 if (n == 0)
                         c->hup = true;
@@ -467,7 +455,7 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
 
 static int server_add_connection(VkVarlinkServer *s, int fd) {
         g_autoptr(VkVarlinkConnection) c = g_new0(VkVarlinkConnection, 1);
-        unsigned count;
+        UidUsage *usage;
         int r;
 
         c->n_ref = 1;
@@ -482,9 +470,9 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
                 return r;
         }
 
-        count = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid)));
+        usage = g_hash_table_lookup(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
         if (g_hash_table_size(s->connections) >= s->limits.max_connections ||
-            count >= s->limits.max_per_uid) {
+            (usage && usage->connections >= s->limits.max_per_uid)) {
                 vk_log_debug("varlink: connection limit reached, refusing pid %d uid %u",
                              (int) c->peer.pid, (unsigned) c->peer.uid);
                 vk_close_fdp(&c->fd);
@@ -508,7 +496,12 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
         (void) sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
 
         c->server = s;
-        g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid), GUINT_TO_POINTER(count + 1));
+        if (!usage) {
+                usage = g_new0(UidUsage, 1);
+                g_hash_table_insert(s->per_uid, GUINT_TO_POINTER(c->peer.uid), usage);
+        }
+        usage->connections++;
+        c->usage = usage;
         g_hash_table_add(s->connections, vk_varlink_connection_ref(c));
         if (s->conn_cb)
                 s->conn_cb(c, true, s->userdata);
@@ -549,7 +542,7 @@ int vk_varlink_server_new(sd_event *event, const VkVarlinkLimits *limits,
         s->userdata = userdata;
         s->listeners = g_ptr_array_new_with_free_func(listener_free_void);
         s->connections = g_hash_table_new_full(NULL, NULL, connection_unref_void, NULL);
-        s->per_uid = g_hash_table_new(NULL, NULL);
+        s->per_uid = g_hash_table_new_full(NULL, NULL, NULL, g_free);
         s->accepting = true;
         *ret = s;
         return 0;
@@ -689,323 +682,4 @@ void vk_varlink_server_set_accepting(VkVarlinkServer *s, bool accepting) {
 
 unsigned vk_varlink_server_n_connections(VkVarlinkServer *s) {
         return s ? g_hash_table_size(s->connections) : 0;
-}
-
-/* --- client --- */
-
-typedef struct ClientCall {
-        VkVarlinkReplyFunc cb;
-        void *userdata;
-        bool oneway;
-} ClientCall;
-
-struct VkVarlinkClient {
-        sd_event *event;
-        int fd;
-        sd_event_source *io;
-        GByteArray *in;
-        GByteArray *out;
-        size_t out_offset;
-        GQueue calls; /* ClientCall*, in the order sent: replies come in the same order */
-        bool connected;
-};
-
-static void client_fail_all(VkVarlinkClient *cl) {
-        ClientCall *call;
-
-        cl->connected = false;
-        cl->io = sd_event_source_disable_unref(cl->io);
-        while ((call = g_queue_pop_head(&cl->calls))) {
-                if (call->cb)
-                        call->cb(cl, NULL, VK_VARLINK_ERROR_DISCONNECTED, false, call->userdata);
-                g_free(call);
-        }
-}
-
-static int client_update_events(VkVarlinkClient *cl) {
-        uint32_t events = EPOLLIN;
-
-        if (!cl->io)
-                return 0;
-        if (cl->out->len > cl->out_offset)
-                events |= EPOLLOUT;
-        return sd_event_source_set_io_events(cl->io, events);
-}
-
-static void client_dispatch(VkVarlinkClient *cl, JsonNode *msg) {
-        JsonObject *o = json_node_get_object(msg);
-        JsonNode *pn = json_object_get_member(o, "parameters");
-        JsonObject *params = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
-        const char *error = vk_json_object_get_string_member_or_null(o, "error");
-        bool continues = json_bool_member(o, "continues");
-        ClientCall *call = g_queue_peek_head(&cl->calls);
-
-        if (!call) {
-                vk_log_debug("varlink client: unexpected reply, disconnecting");
-                client_fail_all(cl);
-                return;
-        }
-        if (!continues || error)
-                (void) g_queue_pop_head(&cl->calls);
-        if (call->cb)
-                call->cb(cl, params, error, continues && !error, call->userdata);
-        if (!continues || error)
-                g_free(call);
-}
-
-static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        VkVarlinkClient *cl = userdata;
-
-        if (revents & EPOLLOUT) {
-                if (buffer_flush(cl->fd, cl->out, &cl->out_offset) < 0) {
-                        client_fail_all(cl);
-                        return 0;
-                }
-        }
-        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                ssize_t n = buffer_recv(cl->fd, cl->in);
-
-                for (;;) {
-                        g_autoptr(JsonNode) msg = NULL;
-                        int r = buffer_take_message(cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output,
-                                                    &msg);
-                        if (r < 0) {
-                                client_fail_all(cl);
-                                return 0;
-                        }
-                        if (r == 0 || !cl->connected)
-                                break;
-                        client_dispatch(cl, msg);
-                }
-                if (n == 0 || (n < 0 && n != -EAGAIN)) {
-                        client_fail_all(cl);
-                        return 0;
-                }
-        }
-        (void) client_update_events(cl);
-        return 0;
-}
-
-/*
- * Speak varlink over the connected stream @fd (a UNIX socket, or one end of a socketpair whose
- * other end is, say, an ssh process). Takes ownership of @fd, also on failure.
- */
-int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkError *reterr) {
-        g_autoptr(VkVarlinkClient) cl = g_new0(VkVarlinkClient, 1);
-        int r;
-
-        cl->event = sd_event_ref(event);
-        cl->in = g_byte_array_new();
-        cl->out = g_byte_array_new();
-        g_queue_init(&cl->calls);
-        cl->fd = fd;
-        r = sd_event_add_io(event, &cl->io, cl->fd, EPOLLIN, client_on_io, cl);
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "cannot watch the varlink connection");
-        cl->connected = true;
-        *ret = g_steal_pointer(&cl);
-        return 0;
-}
-
-/*
- * Connect to the varlink socket @path. The connect does not block (a UNIX socket connects at
- * once or fails); replies are read on @event.
- */
-int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
-                              VkError *reterr) {
-        struct sockaddr_un sa;
-        vk_autofd fd = -1;
-        int salen;
-
-        salen = vk_sockaddr_un_set(&sa, path, reterr);
-        if (salen < 0)
-                return salen;
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return vk_error_set_errno(reterr, -errno, "cannot create socket");
-        if (connect(fd, (struct sockaddr *) &sa, salen) < 0 && errno != EINPROGRESS)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -errno,
-                                    "cannot connect to '%s': %s", path, g_strerror(errno));
-        return vk_varlink_client_new_fd(event, vk_steal_fd(&fd), ret, reterr);
-}
-
-/* Disconnect; pending calls are dropped without their callbacks. Takes NULL. */
-VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl) {
-        ClientCall *call;
-
-        if (!cl)
-                return NULL;
-        while ((call = g_queue_pop_head(&cl->calls)))
-                g_free(call);
-        sd_event_source_disable_unref(cl->io);
-        if (cl->fd >= 0)
-                (void) close(cl->fd);
-        g_byte_array_unref(cl->in);
-        g_byte_array_unref(cl->out);
-        sd_event_unref(cl->event);
-        g_free(cl);
-        return NULL;
-}
-
-bool vk_varlink_client_is_connected(VkVarlinkClient *cl) {
-        return cl && cl->connected;
-}
-
-/*
- * Send a call of @method with @params (an object node, or NULL for {}). @cb (may be NULL for
- * oneway calls) runs from the loop for each reply. Returns -ENOTCONN after a disconnect.
- */
-int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
-                           unsigned flags, VkVarlinkReplyFunc cb, void *userdata) {
-        g_autoptr(JsonBuilder) b = json_builder_new_immutable();
-        g_autoptr(JsonNode) msg = NULL;
-        int r;
-
-        if (!cl->connected)
-                return -ENOTCONN;
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "method");
-        json_builder_add_string_value(b, method);
-        if (params) {
-                json_builder_set_member_name(b, "parameters");
-                json_builder_add_value(b, json_node_copy(params));
-        }
-        if (flags & VK_VARLINK_MORE) {
-                json_builder_set_member_name(b, "more");
-                json_builder_add_boolean_value(b, true);
-        }
-        if (flags & VK_VARLINK_ONEWAY) {
-                json_builder_set_member_name(b, "oneway");
-                json_builder_add_boolean_value(b, true);
-        }
-        json_builder_end_object(b);
-        msg = json_builder_get_root(b);
-
-        buffer_append_message(cl->out, msg);
-        if (!(flags & VK_VARLINK_ONEWAY)) {
-                ClientCall *call = g_new0(ClientCall, 1);
-                call->cb = cb;
-                call->userdata = userdata;
-                g_queue_push_tail(&cl->calls, call);
-        }
-        r = buffer_flush(cl->fd, cl->out, &cl->out_offset);
-        if (r < 0)
-                return r;
-        return client_update_events(cl);
-}
-
-typedef struct SyncCall {
-        sd_event *event;
-        JsonNode *params;
-        char *error;
-        bool done;
-        bool timed_out;
-} SyncCall;
-
-static void sync_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
-                          bool continues, void *userdata) {
-        SyncCall *sc = userdata;
-
-        if (params) {
-                sc->params = json_node_new(JSON_NODE_OBJECT);
-                json_node_set_object(sc->params, params);
-        }
-        sc->error = g_strdup(error);
-        sc->done = true;
-}
-
-static int sync_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        SyncCall *sc = userdata;
-
-        sc->timed_out = true;
-        return 0;
-}
-
-/*
- * Call @method on @cl and run @cl's loop until the reply (for tools and tests, never for
- * daemons: it blocks). A varlink error becomes a VkError with the error's full name, its
- * "message" parameter as message (or the parameters as JSON) and its other string parameters.
- * *@ret_params (may be NULL) gets the reply's parameters.
- */
-int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNode *params,
-                                uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
-        g_autoptr(sd_event_source) timer = NULL;
-        SyncCall sc = { .event = cl->event };
-        int r;
-
-        r = vk_varlink_client_call(cl, method, params, 0, sync_on_reply, &sc);
-        if (r < 0)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r, "cannot send %s: %s",
-                                    method, g_strerror(-r));
-        if (timeout_usec > 0) {
-                r = sd_event_add_time_relative(cl->event, &timer, CLOCK_MONOTONIC, timeout_usec, 0,
-                                               sync_on_timeout, &sc);
-                if (r < 0)
-                        return vk_error_set_errno(reterr, r, "cannot set timer");
-        }
-        while (!sc.done && !sc.timed_out) {
-                r = sd_event_run(cl->event, UINT64_MAX);
-                if (r < 0 || sd_event_get_state(cl->event) == SD_EVENT_FINISHED)
-                        break;
-        }
-        if (!sc.done) {
-                if (sc.params)
-                        json_node_unref(sc.params);
-                return vk_error_set(reterr, VK_ERROR_TIMEOUT, -ETIMEDOUT, "no reply to %s", method);
-        }
-        if (sc.error) {
-                g_autofree char *err = sc.error;
-                g_autoptr(JsonNode) p = sc.params;
-                const char *msg = NULL;
-                g_autofree char *json = NULL;
-
-                if (strcmp(err, VK_VARLINK_ERROR_DISCONNECTED) == 0)
-                        return vk_error_set(reterr, err, -ECONNRESET,
-                                            "the service closed the connection");
-                msg = p ? vk_json_object_get_string_member_or_null(json_node_get_object(p),
-                                                                   "message")
-                        : NULL;
-                if (!msg && p)
-                        msg = json = vk_json_to_string(p, false);
-                r = vk_error_set(reterr, err, -EREMOTEIO, "%s", msg ? msg : err);
-                if (p && reterr) {
-                        JsonObject *po = json_node_get_object(p);
-                        g_autoptr(GList) members = json_object_get_members(po);
-                        for (GList *l = members; l; l = l->next) {
-                                const char *v =
-                                        vk_json_object_get_string_member_or_null(po, l->data);
-                                if (v && strcmp(l->data, "message") != 0)
-                                        vk_error_add_param(reterr, l->data, v);
-                        }
-                }
-                return r;
-        }
-        if (!sc.params) {
-                sc.params = json_node_new(JSON_NODE_OBJECT);
-                json_node_take_object(sc.params, json_object_new());
-        }
-        if (ret_params)
-                *ret_params = sc.params;
-        else
-                json_node_unref(sc.params);
-        return 0;
-}
-
-/* Connect to @path, call @method, wait for the reply: vk_varlink_client_call_sync() on a
- * private loop. Errors naming the socket when it cannot be reached. */
-int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
-                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
-        g_autoptr(sd_event) event = NULL;
-        g_autoptr(VkVarlinkClient) cl = NULL;
-        int r;
-
-        r = sd_event_new(&event);
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "cannot create event loop");
-        r = vk_varlink_client_connect(event, path, &cl, reterr);
-        if (r < 0)
-                return r;
-        return vk_varlink_client_call_sync(cl, method, params, timeout_usec, ret_params, reterr);
 }

@@ -15,17 +15,27 @@ typedef struct VkVarlinkServer VkVarlinkServer;
 typedef struct VkVarlinkConnection VkVarlinkConnection;
 
 typedef struct VkVarlinkLimits {
-        size_t max_message;       /* bytes of one incoming message */
-        size_t max_output;        /* bytes queued to a client that does not read */
-        unsigned max_connections; /* in all */
-        unsigned max_per_uid;     /* per peer uid */
+        size_t max_message;        /* bytes of one incoming message */
+        size_t max_output;         /* bytes queued to a client that does not read: closed */
+        size_t max_output_per_uid; /* ... to all connections of one uid together: closed */
+        size_t output_threshold;   /* no request is read while more than this is queued */
+        unsigned max_connections;  /* in all */
+        unsigned max_per_uid;      /* per peer uid */
 } VkVarlinkLimits;
 
 #define VK_VARLINK_LIMITS_DEFAULT                                                                  \
         ((VkVarlinkLimits){ .max_message = 8u << 20,                                               \
                             .max_output = 64u << 20,                                               \
+                            .max_output_per_uid = 128u << 20,                                      \
+                            .output_threshold = 256u << 10,                                        \
                             .max_connections = 4096,                                               \
                             .max_per_uid = 256 })
+
+/*
+ * Sent (with a "message" parameter naming the limit or the fault) before the server closes a
+ * connection whose message it cannot take: over max_message, nested too deep, not JSON.
+ */
+#define VK_VARLINK_ERROR_INVALID_MESSAGE "io.virtkit.InvalidMessage"
 
 /* Request flags */
 enum {
@@ -69,31 +79,4 @@ void vk_varlink_connection_close(VkVarlinkConnection *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkServer, vk_varlink_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkConnection, vk_varlink_connection_unref)
 
-/* --- client --- */
-
-typedef struct VkVarlinkClient VkVarlinkClient;
-
-/*
- * One reply. @error is NULL for a successful reply, else the full error name (the
- * "message" parameter, if any, is in @params). @params is only valid during the callback.
- * With @continues more replies follow. On disconnect, pending calls get the error
- * "io.virtkit.Disconnected" with @params NULL.
- */
-typedef void (*VkVarlinkReplyFunc)(VkVarlinkClient *cl, JsonObject *params, const char *error,
-                                   bool continues, void *userdata);
-
-#define VK_VARLINK_ERROR_DISCONNECTED "io.virtkit.Disconnected"
-
-int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
-                              VkError *reterr);
-int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkError *reterr);
-int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNode *params,
-                                uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr);
-VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl);
-int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
-                           unsigned flags, VkVarlinkReplyFunc cb, void *userdata);
-bool vk_varlink_client_is_connected(VkVarlinkClient *cl);
-int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
-                         uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkVarlinkClient, vk_varlink_client_free)
+#include "varlink-client.h"

@@ -77,9 +77,106 @@ static int xml_check_doc(xmlDoc *doc, const char *what, VkError *reterr) {
         return 0;
 }
 
+/* Skip from @p past the first @end; NULL when the text ends first. */
+static const char *xml_scan_past(const char *p, const char *end, unsigned *line) {
+        size_t n = strlen(end);
+
+        for (; *p; p++) {
+                if (*p == '\n')
+                        (*line)++;
+                if (strncmp(p, end, n) == 0)
+                        return p + n;
+        }
+        return NULL;
+}
+
+static int xml_too_many_nodes(const char *what, unsigned line, VkError *reterr) {
+        return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                            "%s:%u: more than %d nodes (elements and attributes)", what, line,
+                            VK_XML_NODES_MAX);
+}
+
+/*
+ * Check @xml against the attribute, node and depth limits in one linear pass, before
+ * libxml2 sees it: libxml2 checks attribute names for duplicates in quadratic time (100,000
+ * attributes on one element took 40 s). The pass only counts (tags, quoted values, comments,
+ * processing instructions, CDATA); what it skips over loosely, libxml2 rejects afterwards.
+ */
+static int xml_check_limits(const char *xml, const char *what, VkError *reterr) {
+        unsigned line = 1, depth = 0, nodes = 0;
+
+        for (const char *p = xml; p && *p;) {
+                const char *name;
+                unsigned attrs = 0;
+                int name_len;
+
+                if (*p != '<') {
+                        if (*p == '\n')
+                                line++;
+                        p++;
+                        continue;
+                }
+                if (strncmp(p, "<!--", 4) == 0) {
+                        p = xml_scan_past(p + 4, "-->", &line);
+                        continue;
+                }
+                if (strncmp(p, "<![CDATA[", 9) == 0) {
+                        p = xml_scan_past(p + 9, "]]>", &line);
+                        continue;
+                }
+                if (p[1] == '?') {
+                        p = xml_scan_past(p + 2, "?>", &line);
+                        continue;
+                }
+                if (p[1] == '!') /* the rest of "<!": DOCTYPE and its declarations */
+                        return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                            "%s: a document type declaration is not allowed", what);
+                if (p[1] == '/') {
+                        if (depth > 0)
+                                depth--;
+                        p = xml_scan_past(p + 2, ">", &line);
+                        continue;
+                }
+
+                /* a start tag: its name, then attributes (name="value" or name='value') */
+                name = ++p;
+                while (*p && !strchr(" \t\r\n/>", *p))
+                        p++;
+                name_len = (int) MIN(p - name, 64);
+                if (++nodes > VK_XML_NODES_MAX)
+                        return xml_too_many_nodes(what, line, reterr);
+                if (++depth > VK_XML_DEPTH_MAX)
+                        return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                            "%s:%u: element <%.*s> nested deeper than %d levels",
+                                            what, line, name_len, name, VK_XML_DEPTH_MAX);
+                for (; *p && *p != '>'; p++) {
+                        if (*p == '\n')
+                                line++;
+                        else if (*p == '"' || *p == '\'') {
+                                const char *q = strchr(p + 1, *p);
+
+                                for (const char *n = p; q && (n = memchr(n + 1, '\n', q - n));)
+                                        line++;
+                                p = q ? q : p + strlen(p) - 1;
+                        } else if (*p == '=' && ++nodes > VK_XML_NODES_MAX)
+                                return xml_too_many_nodes(what, line, reterr);
+                        else if (*p == '=' && ++attrs > VK_XML_ATTRS_MAX)
+                                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                                    "%s:%u: element <%.*s> has more than %d "
+                                                    "attributes",
+                                                    what, line, name_len, name, VK_XML_ATTRS_MAX);
+                        else if (*p == '/' && p[1] == '>')
+                                depth--; /* an empty element */
+                }
+        }
+        return 0;
+}
+
 /*
  * Parse @xml (NUL-terminated, at most VK_XML_SIZE_MAX bytes) into a document. @url names the
- * document in messages (NULL: "XML"). No network, no DTD loading, no entity substitution.
+ * document in messages (NULL: "XML"). No network, no DTD loading, no entity substitution; at
+ * most VK_XML_ATTRS_MAX attributes per element, VK_XML_NODES_MAX elements and attributes, and
+ * VK_XML_DEPTH_MAX levels (LimitExceeded, naming the limit and the line).
  * A syntax error becomes InvalidXML "<url>:<line>: <libxml2 message>". On success the caller
  * owns *ret_doc (free with xmlFreeDoc, or g_autoptr(xmlDoc)).
  */
@@ -100,6 +197,10 @@ int vk_xml_read_string(const char *xml, const char *url, xmlDoc **ret_doc, VkErr
         if (len == 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "%s: empty document",
                                     what);
+
+        r = xml_check_limits(xml, what, reterr);
+        if (r < 0)
+                return r;
 
         ctxt = xmlNewParserCtxt();
         if (!ctxt)

@@ -20,6 +20,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
 
 /* Documents larger than this are refused before libxml2 sees them. */
 #define VK_XML_SIZE_MAX (10 * 1024 * 1024)
+/* ... and so are documents with more attributes on one element, nodes (elements and
+ * attributes), or levels */
+#define VK_XML_ATTRS_MAX 64
+#define VK_XML_NODES_MAX 200000
+#define VK_XML_DEPTH_MAX 64
 
 /* An attribute that is absent, yes/on or no/off. */
 typedef enum VkTristate {

@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "qemu-domain-def.h"
+#include "xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,8 +15,8 @@ static void fuzz_random(void *buf, size_t len) {
 }
 
 /*
- * Parse; on failure there must be an InvalidXML-style error and no output. On success the
- * contract is stability: format → parse → format yields the same bytes.
+ * Parse; on failure there must be an InvalidXML-style error (valid UTF-8) and no output. On success
+ * the contract is stability: format → parse → format yields the same bytes.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_autofree char *xml = NULL;
@@ -25,13 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_autoptr(VkDomainDef) def2 = NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        if (size > 64 * 1024)
+        if (size > VK_XML_SIZE_MAX + 1) /* the real limits: 10 MiB, 64 attributes, 64 levels */
                 return 0;
         vk_domain_def_set_random_source(fuzz_random);
         xml = g_strndup((const char *) data, size);
 
         if (vk_domain_def_parse_string(xml, /* flags= */ 0, &def, &err) < 0) {
-                if (def || !vk_error_is_set(&err) || vk_isempty(err.message))
+                if (def || !vk_error_is_set(&err) || vk_isempty(err.message) ||
+                    !g_utf8_validate(err.message, -1, NULL))
                         __builtin_trap();
                 return 0;
         }

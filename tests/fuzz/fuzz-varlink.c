@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-varlink.c: bytes from a client through varlink framing, JSON and parameter decoding */
-#include <stddef.h>
+#include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -80,18 +81,53 @@ static const VkInterface iface = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Everything the server sent: each NUL-terminated message must be valid UTF-8 */
+static void fuzz_read_replies(int fd, GByteArray *replies) {
+        char buf[65536];
+        ssize_t n;
+
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+                if (replies->len < (64u << 20))
+                        g_byte_array_append(replies, (const guint8 *) buf, (guint) n);
+}
+
+/* Write @data as far as the server takes it, running its loop in between (one thread) */
+static void fuzz_feed(sd_event *event, int fd, const uint8_t *data, size_t size,
+                      GByteArray *replies) {
+        unsigned stalled = 0;
+
+        while (size > 0 && stalled < 1000) {
+                ssize_t n = write(fd, data, size);
+
+                if (n > 0) {
+                        data += n;
+                        size -= (size_t) n;
+                        stalled = 0;
+                } else if (n < 0 && errno != EAGAIN)
+                        return; /* the server closed the connection */
+                else
+                        stalled++;
+                (void) sd_event_run(event, 0);
+                fuzz_read_replies(fd, replies);
+        }
+}
+
+/*
+ * The input is what a client sends, with the daemons' real limits (8 MiB messages, 64 levels,
+ * 262,144 values): run with -max_len=9000000 to reach the oversize path. It goes in two writes,
+ * each split as the socket takes it, so that framing across reads is exercised.
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_autoptr(sd_event) event = NULL;
         g_autoptr(VkService) service = NULL;
+        g_autoptr(GByteArray) replies = g_byte_array_new();
         VkVarlinkLimits limits = VK_VARLINK_LIMITS_DEFAULT;
         VkServiceOptions opts = { .iface = &iface, .limits = &limits, .session = true };
         vk_autofd client = -1;
         int sv[2];
-        char buf[65536];
 
         (void) signal(SIGPIPE, SIG_IGN); /* the server may close before we stop writing */
         vk_log_set_max_level(LOG_CRIT);
-        limits.max_message = 4096; /* reach the oversize path with small inputs */
         if (sd_event_new(&event) < 0 || vk_service_new(event, &opts, &service) < 0)
                 return 0;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
@@ -100,19 +136,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (vk_service_add_varlink_connection(service, sv[0]) < 0)
                 return 0;
 
-        /* feed the input in two writes so that framing across reads is exercised */
-        if (size > 0)
-                (void) !write(client, data, size / 2);
+        fuzz_feed(event, client, data, size / 2, replies);
         for (int i = 0; i < 4; i++)
                 (void) sd_event_run(event, 0);
-        if (size > size / 2)
-                (void) !write(client, data + size / 2, size - size / 2);
+        fuzz_feed(event, client, data + size / 2, size - size / 2, replies);
         (void) shutdown(client, SHUT_WR);
         for (int i = 0; i < 64; i++) {
                 if (sd_event_run(event, 0) <= 0 && vk_service_is_idle(service))
                         break;
-                while (read(client, buf, sizeof(buf)) > 0)
-                        ;
+                fuzz_read_replies(client, replies);
         }
+        fuzz_read_replies(client, replies);
+
+        for (guint start = 0, i = 0; i < replies->len; i++)
+                if (replies->data[i] == 0) {
+                        if (!g_utf8_validate((const char *) replies->data + start,
+                                             (gssize) (i - start), NULL))
+                                __builtin_trap();
+                        start = i + 1;
+                }
         return 0;
 }

@@ -629,8 +629,8 @@ def varlink_raw_call(sock, method, params=None, timeout=10, **flags):
         return Reader(s).read()
 
 
-def expect_closed(s, timeout=10):
-    """Wait until the peer closes @s (EOF or reset) without sending a message; bounded."""
+def read_until_closed(s, timeout=10):
+    """All the peer sends on @s until it closes it (EOF or reset); bounded."""
     s.settimeout(timeout)
     data = b''
     try:
@@ -642,7 +642,13 @@ def expect_closed(s, timeout=10):
     except (ConnectionResetError, BrokenPipeError):
         pass
     except socket.timeout:
-        raise TestFailure(f'connection not closed within {timeout} s')
+        raise TestFailure(f'connection not closed within {timeout} s; got {data[:200]}')
+    return data
+
+
+def expect_closed(s, timeout=10):
+    """Wait until the peer closes @s (EOF or reset) without sending a message; bounded."""
+    data = read_until_closed(s, timeout)
     check(data == b'', 'the daemon replied before closing:', data[:200])
 
 

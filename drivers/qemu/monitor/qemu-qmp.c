@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "macro.h"
 #include "qemu-qmp.h"
@@ -305,18 +306,17 @@ static void qmp_client_handle_reply(VkQmpClient *qmp, JsonObject *msg) {
 }
 
 static void qmp_client_handle_line(VkQmpClient *qmp, const char *line, size_t len) {
-        g_autoptr(JsonParser) parser = json_parser_new();
-        g_autoptr(GError) gerr = NULL;
+        g_auto(VkError) error = VK_ERROR_INIT;
         g_autoptr(JsonNode) root = NULL;
         JsonObject *msg;
 
         if (len == 0)
                 return;
-        if (!json_parser_load_from_data(parser, line, (gssize) len, &gerr))
+        /* vk_json_parse() bounds nesting and size before json-glib's recursive parser */
+        if (vk_json_parse(line, (gssize) len, &root, &error) < 0)
                 return qmp_client_fail(qmp, VK_ERROR_QMP_PROTOCOL, -EPROTO,
-                                       "Invalid JSON from QEMU: %s", gerr->message);
-        root = json_parser_steal_root(parser);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+                                       "Invalid message from QEMU: %s", error.message);
+        if (!JSON_NODE_HOLDS_OBJECT(root))
                 return qmp_client_fail(qmp, VK_ERROR_QMP_PROTOCOL, -EPROTO,
                                        "QMP message is not an object");
         msg = json_node_get_object(root);
@@ -695,8 +695,7 @@ int vk_qmp_execute(VkQmpClient *qmp, const char *command, JsonObject *args, VkQm
  */
 int vk_qmp_execute_raw(VkQmpClient *qmp, const char *json_text, VkQmpRawReplyFunc callback,
                        void *userdata, VkQmpCommand **ret_cmd, VkError *reterr) {
-        g_autoptr(JsonParser) parser = json_parser_new();
-        g_autoptr(GError) gerr = NULL;
+        g_auto(VkError) error = VK_ERROR_INIT;
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
         JsonObject *obj;
@@ -706,11 +705,10 @@ int vk_qmp_execute_raw(VkQmpClient *qmp, const char *json_text, VkQmpRawReplyFun
         assert(qmp);
         assert(json_text);
 
-        if (!json_parser_load_from_data(parser, json_text, -1, &gerr))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "Invalid JSON in monitor command: %s", gerr->message);
-        root = json_parser_steal_root(parser);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+        if (vk_json_parse(json_text, -1, &root, &error) < 0)
+                return vk_error_set(reterr, error.name, -EINVAL, "Invalid monitor command: %s",
+                                    error.message);
+        if (!JSON_NODE_HOLDS_OBJECT(root))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "Monitor command must be a JSON object");
         obj = json_node_get_object(root);

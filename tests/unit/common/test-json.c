@@ -136,11 +136,52 @@ static void test_decode_errors(void **state) {
                        "invalid parameter 'first.z': unknown parameter");
 }
 
+/* Nesting and size are bounded before json-glib (which recurses per level) sees the text */
+static void test_parse_limits(void **state) {
+        g_autofree char *deep = g_malloc0(200001);
+        g_autoptr(GString) many = g_string_new("[");
+        g_autoptr(JsonNode) n = NULL;
+        g_auto(VkError) error = VK_ERROR_INIT;
+        char ok[2 * 64 + 1] = "";
+
+        memset(deep, '[', 100000);
+        memset(deep + 100000, ']', 100000);
+        assert_int_equal(vk_json_parse(deep, -1, &n, &error), -E2BIG);
+        assert_string_equal(error.name, VK_ERROR_LIMIT_EXCEEDED);
+        assert_string_equal(error.message,
+                            "invalid JSON: nested deeper than 64 levels (at byte 64)");
+        vk_error_done(&error);
+
+        /* brackets inside strings do not count, escaped quotes do not end them */
+        assert_int_equal(vk_json_parse("{\"a\":\"[[[[\\\"{{{{\"}", -1, &n, NULL), 0);
+        g_clear_pointer(&n, json_node_unref);
+        memset(ok, '[', 64);
+        memset(ok + 64, ']', 64);
+        assert_int_equal(vk_json_parse(ok, -1, &n, NULL), 0); /* exactly the limit */
+        g_clear_pointer(&n, json_node_unref);
+
+        for (unsigned i = 0; i < VK_JSON_MAX_ELEMENTS; i++)
+                g_string_append(many, "0,");
+        g_string_append(many, "0]");
+        assert_int_equal(vk_json_parse(many->str, (gssize) many->len, &n, &error), -E2BIG);
+        assert_non_null(strstr(error.message, "more than 262144 values"));
+}
+
+/* Whatever bytes a string holds, what we write is valid UTF-8 */
+static void test_write_invalid_utf8(void **state) {
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_VALUE);
+        g_autofree char *text = NULL;
+
+        json_node_set_string(n, "cut \xc3 here \xff");
+        text = vk_json_to_string(n, false);
+        assert_string_equal(text, "\"cut \xef\xbf\xbd here \xef\xbf\xbd\"");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_encoders_agree),
-                cmocka_unit_test(test_round_trip),
-                cmocka_unit_test(test_decode_errors),
+                cmocka_unit_test(test_encoders_agree),     cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_decode_errors),      cmocka_unit_test(test_parse_limits),
+                cmocka_unit_test(test_write_invalid_utf8),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

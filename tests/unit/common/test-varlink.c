@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-varlink.c: varlink framing, limits and the client, over real UNIX sockets */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,12 @@ static void on_method(VkVarlinkConnection *c, const char *method, JsonObject *pa
                         vk_varlink_connection_reply(c, node, i < 2);
         } else if (strcmp(method, "test.Hold") == 0)
                 f->held = vk_varlink_connection_ref(c);
-        else if (strcmp(method, "test.Fail") == 0)
+        else if (strcmp(method, "test.BadUtf8") == 0) {
+                /* "é" cut after its first byte, as libxml2 quotes input */
+                json_object_set_string_member(json_node_get_object(node), "message",
+                                              "cut \xc3 here");
+                vk_varlink_connection_reply_error(c, "test.Failed", node);
+        } else if (strcmp(method, "test.Fail") == 0)
                 vk_varlink_connection_reply_error(c, "test.Failed", node);
         else
                 vk_varlink_connection_reply(c, node, false);
@@ -80,6 +86,13 @@ static int setup_small(void **state) {
 
         l.max_message = 1024;
         l.max_per_uid = 2;
+        return setup_with(state, &l);
+}
+
+static int setup_pressure(void **state) {
+        VkVarlinkLimits l = VK_VARLINK_LIMITS_DEFAULT;
+
+        l.output_threshold = 64u << 10;
         return setup_with(state, &l);
 }
 
@@ -171,27 +184,39 @@ static void test_split_message(void **state) {
         assert_int_equal(f->n_calls, 1);
 }
 
-static void expect_closed(Fixture *f, const char *data, size_t len) {
+/* Send @data; expect an io.virtkit.InvalidMessage error whose text holds @why, then EOF. */
+static void expect_rejected(Fixture *f, const char *data, size_t len, const char *why) {
         vk_autofd fd = raw_connect(f);
         g_autofree char *out = NULL;
         bool eof;
 
-        raw_send(fd, data, len);
-        out = raw_read(f, fd, 1, &eof);
+        /* interleave with the server's loop (same thread); it may close before reading all */
+        for (size_t done = 0; done < len;) {
+                ssize_t k = send(fd, data + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (k < 0 && errno != EAGAIN)
+                        break;
+                done += k > 0 ? (size_t) k : 0;
+                (void) sd_event_run(f->event, k > 0 ? 0 : 100 * 1000);
+        }
+        out = raw_read(f, fd, 2, &eof);
         assert_true(eof);
-        assert_string_equal(out, "");
+        assert_non_null(strstr(out, "{\"error\":\"io.virtkit.InvalidMessage\""));
+        if (!strstr(out, why))
+                fail_msg("'%s' does not name '%s'", out, why);
         VK_RUN_UNTIL(f->event, f->n_open == 0, 2000);
 }
 
 static void test_invalid_messages(void **state) {
         Fixture *f = *state;
 
-        expect_closed(f, "{not json", sizeof("{not json"));
-        expect_closed(f, "[1,2]", sizeof("[1,2]"));
-        expect_closed(f, "{\"parameters\":{}}", sizeof("{\"parameters\":{}}"));
-        expect_closed(f, "{\"method\":\"test.Echo\",\"parameters\":[]}",
-                      sizeof("{\"method\":\"test.Echo\",\"parameters\":[]}"));
-        expect_closed(f, "{\"method\":42}", sizeof("{\"method\":42}"));
+        expect_rejected(f, "{not json", sizeof("{not json"), "invalid JSON");
+        expect_rejected(f, "[1,2]", sizeof("[1,2]"), "not a JSON object");
+        expect_rejected(f, "{\"parameters\":{}}", sizeof("{\"parameters\":{}}"),
+                        "no \\\"method\\\"");
+        expect_rejected(f, "{\"method\":\"test.Echo\",\"parameters\":[]}",
+                        sizeof("{\"method\":\"test.Echo\",\"parameters\":[]}"), "is not an object");
+        expect_rejected(f, "{\"method\":42}", sizeof("{\"method\":42}"), "no \\\"method\\\"");
         assert_int_equal(f->n_calls, 0);
 }
 
@@ -200,8 +225,103 @@ static void test_oversized_message(void **state) {
         g_autofree char *big = g_malloc(4096);
 
         memset(big, ' ', 4096); /* no NUL: the server must give up after max_message */
-        expect_closed(f, big, 4096);
+        expect_rejected(f, big, 4096, "exceeds the limit of 1024 bytes");
+        big[2000] = 0; /* complete, but too long */
+        expect_rejected(f, big, 2001, "message of 2000 bytes exceeds the limit of 1024 bytes");
         assert_int_equal(f->n_calls, 0);
+}
+
+/* 100,000 levels of nesting (the json-glib parser recursed once per level: SIGSEGV) */
+static void test_deep_nesting(void **state) {
+        Fixture *f = *state;
+        const size_t n = 100000;
+        g_autofree char *deep = g_malloc(n + 64);
+        size_t len;
+
+        len = (size_t) g_snprintf(deep, 64, "{\"method\":\"test.Echo\",\"parameters\":{\"a\":");
+        memset(deep + len, '[', n);
+        deep[len + n] = 0;
+        expect_rejected(f, deep, len + n + 1, "nested deeper than 64 levels");
+        memset(deep + len, '{', n);
+        expect_rejected(f, deep, len + n + 1, "nested deeper than 64 levels");
+        assert_int_equal(f->n_calls, 0);
+}
+
+static void test_too_many_values(void **state) {
+        Fixture *f = *state;
+        g_autoptr(GString) msg = g_string_new("{\"method\":\"test.Echo\",\"parameters\":{\"a\":[");
+
+        for (unsigned i = 0; i < VK_JSON_MAX_ELEMENTS; i++)
+                g_string_append(msg, "0,");
+        g_string_append(msg, "0]}}");
+        expect_rejected(f, msg->str, msg->len + 1, "more than 262144 values");
+        assert_int_equal(f->n_calls, 0);
+}
+
+/* Invalid UTF-8 in what a method replies (an error message quoting input) goes out as U+FFFD */
+static void test_reply_invalid_utf8(void **state) {
+        Fixture *f = *state;
+        static const char msg[] = "{\"method\":\"test.BadUtf8\"}";
+        vk_autofd fd = raw_connect(f);
+        g_autofree char *out = NULL;
+        bool eof;
+
+        raw_send(fd, msg, sizeof(msg));
+        out = raw_read(f, fd, 1, &eof);
+        assert_string_equal(out, "{\"error\":\"test.Failed\",\"parameters\":{\"message\":"
+                                 "\"cut \xef\xbf\xbd here\"}}\n");
+        assert_true(g_utf8_validate(out, -1, NULL));
+}
+
+/*
+ * A client that sends many requests and reads no reply: the server stops reading its requests
+ * once the queued replies pass output_threshold, and answers the rest, in order, once the
+ * client reads.
+ */
+static void test_back_pressure(void **state) {
+        Fixture *f = *state;
+        g_autofree char *pad = g_strnfill(10000, 'p');
+        g_autofree char *req =
+                g_strdup_printf("{\"method\":\"test.Echo\",\"parameters\":{\"pad\":\"%s\"}}", pad);
+        size_t req_len = strlen(req) + 1, sent = 0, got = 0;
+        const unsigned n = 1000;
+        vk_autofd fd = raw_connect(f);
+        char buf[65536];
+
+        /* send all n requests (10 MB) as far as the socket takes them, never reading */
+        for (int i = 0; i < 2000 && sent < n * req_len; i++) {
+                ssize_t k = send(fd, req + sent % req_len, req_len - sent % req_len,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (k > 0)
+                        sent += (size_t) k;
+                (void) sd_event_run(f->event, 1000);
+        }
+        while (sd_event_run(f->event, 10000) > 0)
+                ;
+        /* replies queued in the server: threshold (64 KiB) + one reply; the rest is in the
+         * socket buffers */
+        if (f->n_calls >= n / 2)
+                fail_msg("%u of %u requests dispatched to a client that reads nothing", f->n_calls,
+                         n);
+
+        while (got < n * (strlen(pad) + 20)) {
+                ssize_t k;
+
+                if (sent < n * req_len) {
+                        k = send(fd, req + sent % req_len, req_len - sent % req_len,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+                        if (k > 0)
+                                sent += (size_t) k;
+                }
+                (void) sd_event_run(f->event, 1000);
+                k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (k > 0)
+                        got += (size_t) k;
+                if (k == 0)
+                        fail_msg("closed after %zu bytes", got);
+        }
+        assert_int_equal(f->n_calls, n);
+        assert_int_equal(f->n_open, 1);
 }
 
 static void test_truncated_then_close(void **state) {
@@ -316,18 +436,48 @@ static void test_sync_call_errors(void **state) {
         assert_non_null(strstr(error.message, "cannot connect to '/nonexistent/vk.sock'"));
 }
 
+/* A reply nested 100,000 deep fails the call with a message naming the limit, no crash */
+static void test_client_deep_reply(void **state) {
+        g_auto(VkError) error = VK_ERROR_INIT;
+        g_autoptr(sd_event) event = NULL;
+        g_autoptr(VkVarlinkClient) cl = NULL;
+        g_autofree char *deep = g_malloc0(100000 + 32);
+        JsonNode *out = NULL;
+        int sp[2];
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+        assert_int_equal(sd_event_new(&event), 0);
+        assert_int_equal(vk_varlink_client_new_fd(event, sp[0], &cl, &error), 0);
+        strcpy(deep, "{\"parameters\":");
+        memset(deep + strlen(deep), '[', 100000);
+        /* written whole before the call: the client reads it as the reply */
+        assert_int_equal(send(sp[1], deep, strlen(deep) + 1, MSG_NOSIGNAL),
+                         (ssize_t) strlen(deep) + 1);
+        assert_true(vk_varlink_client_call_sync(cl, "test.Echo", NULL, 2000000, &out, &error) < 0);
+        assert_null(out);
+        assert_string_equal(error.name, VK_VARLINK_ERROR_DISCONNECTED);
+        if (!strstr(error.message, "nested deeper than 64 levels"))
+                fail_msg("unexpected: %s", error.message);
+        close(sp[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_merged_messages, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_split_message, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_invalid_messages, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_oversized_message, setup_small, teardown),
+                cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_too_many_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reply_invalid_utf8, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_back_pressure, setup_pressure, teardown),
                 cmocka_unit_test_setup_teardown(test_truncated_then_close, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_per_uid_limit, setup_small, teardown),
                 cmocka_unit_test_setup_teardown(test_client_stream_oneway_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_listen_refuses_live_socket, setup, teardown),
                 cmocka_unit_test(test_sync_call_errors),
+                cmocka_unit_test(test_client_deep_reply),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,72 @@ static void test_read(void **state) {
         assert_null(doc);
 }
 
+static void expect_limit(const char *xml, const char *message) {
+        xmlDoc *doc = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        gint64 t0 = g_get_monotonic_time();
+
+        assert_int_equal(vk_xml_read_string(xml, "x.xml", &doc, &err), -E2BIG);
+        assert_null(doc);
+        assert_string_equal(err.name, VK_ERROR_LIMIT_EXCEEDED);
+        assert_string_equal(err.message, message);
+        /* refused in a linear pass: libxml2 took 40 s for 100,000 attributes */
+        assert_true(g_get_monotonic_time() - t0 < 500000);
+}
+
+/* Attributes per element, elements and depth are bounded before libxml2 parses */
+static void test_read_limits(void **state) {
+        g_autoptr(GString) xml = g_string_new("<domain>\n<devices>\n<disk");
+        g_autoptr(xmlDoc) ok = NULL;
+
+        for (unsigned i = 0; i < 100000; i++)
+                g_string_append_printf(xml, " a%u='x'", i);
+        g_string_append(xml, "/></devices></domain>");
+        expect_limit(xml->str, "x.xml:3: element <disk> has more than 64 attributes");
+
+        g_string_assign(xml, "");
+        for (unsigned i = 0; i < 100000; i++)
+                g_string_append(xml, "<a>");
+        expect_limit(xml->str, "x.xml:1: element <a> nested deeper than 64 levels");
+
+        g_string_assign(xml, "<r>");
+        for (unsigned i = 0; i < 200000; i++)
+                g_string_append(xml, "<e/>");
+        g_string_append(xml, "</r>");
+        expect_limit(xml->str, "x.xml:1: more than 200000 nodes (elements and attributes)");
+        g_string_assign(xml, "<r>");
+        for (unsigned i = 0; i < 100000; i++)
+                g_string_append(xml, "<e a='1' b='2'/>");
+        g_string_append(xml, "</r>");
+        expect_limit(xml->str, "x.xml:1: more than 200000 nodes (elements and attributes)");
+
+        /* at the limits, and what only looks like markup inside values, comments and CDATA */
+        g_string_assign(xml,
+                        "<?xml version='1.0'?><!-- <a b='1' c='2'> --><r><![CDATA[<x y='1'>]]>");
+        for (unsigned i = 0; i < 63; i++)
+                g_string_append(xml, "<e>");
+        for (unsigned i = 0; i < 63; i++)
+                g_string_append(xml, "</e>");
+        g_string_append(xml, "<f");
+        for (unsigned i = 0; i < 64; i++)
+                g_string_append_printf(xml, " a%u=\"x=y/>'\"", i);
+        g_string_append(xml, "/></r>");
+        ok = read_ok(xml->str);
+}
+
+/* libxml2 quotes input cut mid-character in its messages: what we pass on is valid UTF-8 */
+static void test_read_error_utf8(void **state) {
+        xmlDoc *doc = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        assert_int_equal(vk_xml_read_string("<a>&\xc3\xa9\xc3;</a>", NULL, &doc, &err), -EINVAL);
+        assert_string_equal(err.message, "XML:1: Entity '\xc3\xa9\xef\xbf\xbd' not defined");
+        vk_error_done(&err);
+        assert_int_equal(vk_xml_read_string("<a xmlns:e='\xc3\xa9\xc3'/>", NULL, &doc, &err),
+                         -EINVAL);
+        assert_true(g_utf8_validate(err.message, -1, NULL));
+}
+
 static void test_read_file(void **state) {
         g_autofree char *path = g_build_filename(g_get_tmp_dir(), "vk-test-xml-XXXXXX", NULL);
         g_autoptr(xmlDoc) doc = NULL;
@@ -350,9 +416,14 @@ static void test_writer(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_read),          cmocka_unit_test(test_read_file),
-                cmocka_unit_test(test_props),         cmocka_unit_test(test_check_node),
-                cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_tristate),
+                cmocka_unit_test(test_read),
+                cmocka_unit_test(test_read_limits),
+                cmocka_unit_test(test_read_error_utf8),
+                cmocka_unit_test(test_read_file),
+                cmocka_unit_test(test_props),
+                cmocka_unit_test(test_check_node),
+                cmocka_unit_test(test_parse_numbers),
+                cmocka_unit_test(test_tristate),
                 cmocka_unit_test(test_writer),
         };
 

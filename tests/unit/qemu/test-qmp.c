@@ -352,6 +352,26 @@ static void test_garbage(void **state) {
         assert_string_equal(f->disconnect_name, VK_ERROR_QMP_PROTOCOL);
 }
 
+/* A reply nested 100,000 deep (json-glib recursed per level: SIGSEGV) drops the monitor */
+static void test_deep_reply(void **state) {
+        Fixture *f = *state;
+        g_autofree char *deep = g_strnfill(100000, '[');
+        Reply r = {};
+
+        handshake(f);
+        assert_int_equal(vk_qmp_execute(f->qmp, "query-status", NULL, on_reply, &r, NULL, NULL), 0);
+        peer_expect(f, "query-status", NULL);
+        peer_write(f, "{\"return\": ");
+        peer_write(f, deep);
+        peer_write(f, "\r\n");
+        run_until(f, &r.done);
+        assert_string_equal(r.err_name, VK_ERROR_QMP_PROTOCOL);
+        if (!strstr(r.err_message, "nested deeper than 64 levels"))
+                fail_msg("unexpected: %s", r.err_message);
+        assert_int_equal(f->n_disconnect, 1);
+        reply_done(&r);
+}
+
 static void test_timeout_and_late_reply(void **state) {
         Fixture *f = *state;
         g_autofree char *id1 = NULL, *id2 = NULL, *text = NULL;
@@ -518,6 +538,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_eof_mid_command, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_oversize_line, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_deep_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timeout_and_late_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_raw_and_hmp, setup, teardown),
