@@ -20,6 +20,8 @@ PACKAGES=(
     busybox-static python3-dbus python3-gi openssl
     # security drivers: offline AppArmor profile compiler for the profile checks
     apparmor
+    # the style check: C formatting and Python lint
+    clang-format pyflakes3
 )
 
 as_root() {
