@@ -67,13 +67,21 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 g_autoptr(VkDomainDef) live = NULL;
                 g_autoptr(VkQemuProcess) p = NULL;
                 VkDomainObj *obj;
+                int r;
 
                 if (!g_str_has_suffix(entry, ".json"))
                         continue;
                 path = g_build_filename(drv->paths->run_dir, entry, NULL);
-                if (vk_qemu_process_reconnect(drv->event, path, drv->security,
+                r = vk_qemu_process_reconnect(drv->event, path, drv->security,
                                               &qemu_driver_process_callbacks, NULL, &p, &live,
-                                              &err) < 0) {
+                                              &err);
+                if (r == -EUCLEAN) {
+                        /* its QEMU runs: keep every file of it for whoever can mend it */
+                        vk_log_error("Not managing a running VM, its files are left in place: %s",
+                                     err.message);
+                        continue;
+                }
+                if (r < 0) {
                         vk_log_debug("Cleaning up after a domain that is gone: %s", err.message);
                         p = vk_qemu_process_free(p);
                         vk_qemu_process_cleanup_status(drv->event, path, drv->security);

@@ -252,6 +252,30 @@ def test_killed_qemu_is_crashed(h):
     check(not os.path.exists(os.path.join(run_dir(h), 'r1.json')), 'status file removed')
 
 
+def test_unloadable_status_keeps_vm(h):
+    """A status file whose live XML no longer loads (written by another version, edited by
+    hand): its QEMU runs on and no file of it is removed; the daemon says so in its log."""
+    call(h, 'StartDomain', {'domain': 'r2', 'paused': True})
+    pid = domain_pid(h, 'r2')
+    path = os.path.join(run_dir(h), 'r2.json')
+    with open(path) as f:
+        status = json.load(f)
+    private_dir = status['privateDir']
+    status['xml'] = status['xml'].replace('</domain>', '<frobnicate/></domain>')
+    with open(path, 'w') as f:
+        json.dump(status, f)
+    os.kill(S['daemon'].pid, signal.SIGKILL)
+    S['daemon'].wait(timeout=10)
+    start_daemon(h)
+    check(pid_alive(pid), 'the QEMU of the unloadable status still runs')
+    check(os.path.exists(path) and os.path.isdir(private_dir),
+          'its status file and private dir are left in place')
+    check('does not load' in h.log_text('qemud'), 'the daemon log says why:',
+          h.log_text('qemud')[-2000:])
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not pid_alive(pid), 10, 'the QEMU to end')
+
+
 # --- errors ---
 
 def test_bad_input(h):
@@ -315,7 +339,8 @@ def test_qemu_fails_early(h):
 GROUPS = {
     'varlink': [test_varlink_lifecycle],
     'dbus': [test_dbus_lifecycle],
-    'restart': [test_restart_keeps_vms, test_killed_qemu_is_crashed],
+    'restart': [test_restart_keeps_vms, test_killed_qemu_is_crashed,
+                test_unloadable_status_keeps_vm],
     'errors': [test_bad_input, test_start_running_domain, test_missing_disk,
                test_qemu_fails_early],
 }

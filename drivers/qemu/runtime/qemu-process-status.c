@@ -181,6 +181,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         g_autoptr(VkDomainDef) live = NULL;
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
+        g_auto(VkError) parse_err = VK_ERROR_INIT;
         unsigned long long start_time = 0;
         const char *binary, *monitor, *dir, *xml, *log, *via, *name;
         JsonObject *o;
@@ -236,23 +237,27 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
                                     "'%s': bad pid or id", status_path);
 
-        r = vk_domain_def_parse_string(xml, VK_DOMAIN_DEF_PARSE_LIVE, &live, reterr);
-        if (r < 0)
-                return r;
-        p->name = g_strdup(live->name);
-        live->id = p->id;
-
         /* watch first, then check: the pidfd pins the process we checked */
         r = vk_pidfd_watch(e, p->pid, process_on_exit, p, &p->watch, NULL);
         if (r < 0)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,
-                                    "QEMU of domain '%s' (pid %d) is gone", p->name, (int) p->pid);
+                                    "QEMU of '%s' (pid %d) is gone", status_path, (int) p->pid);
         if (vk_qemu_process_read_pid_start_time(p->pid, &start_time) < 0 ||
             start_time != p->pid_start_time || !process_cmdline_is(p->pid, p->binary))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ESRCH,
-                                    "QEMU of domain '%s' (pid %d) is gone: the pid now belongs "
-                                    "to another process",
-                                    p->name, (int) p->pid);
+                                    "QEMU of '%s' (pid %d) is gone: the pid now belongs to "
+                                    "another process",
+                                    status_path, (int) p->pid);
+
+        /* QEMU runs: a definition we cannot read must not cost the user that VM's files */
+        r = vk_domain_def_parse_string(xml, VK_DOMAIN_DEF_PARSE_LIVE, &live, &parse_err);
+        if (r < 0)
+                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EUCLEAN,
+                                    "the status file '%s' of a running QEMU (pid %d) does not "
+                                    "load: %s",
+                                    status_path, (int) p->pid, parse_err.message);
+        p->name = g_strdup(live->name);
+        live->id = p->id;
         p->started = false;
         r = process_arm_timeout(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);
         if (r >= 0)
