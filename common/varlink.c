@@ -35,10 +35,12 @@ struct VkVarlinkServer {
         bool accepting;
 };
 
-/* What the connections of one uid hold: counted against max_per_uid and max_output_per_uid */
+/* What the connections of one uid hold: counted against max_per_uid, max_output_per_uid and
+ * max_input_per_uid */
 typedef struct UidUsage {
         unsigned connections;
         size_t output; /* bytes of replies queued, not yet taken by the clients */
+        size_t input;  /* bytes received, not yet parsed (partial or waiting requests) */
 } UidUsage;
 
 struct VkVarlinkConnection {
@@ -52,6 +54,7 @@ struct VkVarlinkConnection {
         GByteArray *out;
         size_t out_offset;
         size_t out_counted; /* the part of out counted in the uid's UidUsage.output */
+        size_t in_counted;  /* the part of in counted in the uid's UidUsage.input */
         UidUsage *usage;    /* the uid's, while open */
         bool pending;       /* a request awaits its final reply */
         bool hup;           /* read returned EOF: close once output is flushed */
@@ -127,6 +130,14 @@ static void connection_count_output(VkVarlinkConnection *c) {
                 return;
         c->usage->output = c->usage->output - c->out_counted + now;
         c->out_counted = now;
+}
+
+/* Bring the uid's count of unparsed input up to date with c->in */
+static void connection_count_input(VkVarlinkConnection *c) {
+        if (!c->usage)
+                return;
+        c->usage->input = c->usage->input - c->in_counted + c->in->len;
+        c->in_counted = c->in->len;
 }
 
 static int connection_flush(VkVarlinkConnection *c) {
@@ -280,6 +291,8 @@ static void connection_close(VkVarlinkConnection *c) {
         g_byte_array_set_size(c->out, 0);
         c->out_offset = 0;
         connection_count_output(c);
+        g_byte_array_set_size(c->in, 0);
+        connection_count_input(c);
         if (--c->usage->connections == 0)
                 g_hash_table_remove(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
         c->usage = NULL;
@@ -350,6 +363,7 @@ static int connection_reject(VkVarlinkConnection *c, const char *why) {
         c->closing = true;
         c->pending = false;
         g_byte_array_set_size(c->in, 0);
+        connection_count_input(c);
         vk_varlink_buffer_append_message(c->out, msg);
         if (connection_flush(c) < 0 || c->out->len == c->out_offset)
                 connection_close(c);
@@ -410,6 +424,7 @@ static void connection_process(VkVarlinkConnection *c) {
         while (c->server && !c->pending && c->in->len > 0 && !connection_throttled(c))
                 if (connection_dispatch_one(c) <= 0)
                         break;
+        connection_count_input(c);
         if (c->server)
                 (void) connection_update_events(c);
 }
@@ -445,6 +460,15 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
                         c->hup = true;
                 else if (n < 0 && n != -EAGAIN) {
                         connection_close(c);
+                        return 0;
+                }
+                connection_count_input(c);
+                if (c->usage->input > c->server->limits.max_input_per_uid) {
+                        g_autofree char *why = g_strdup_printf(
+                                "requests not yet complete from uid %u exceed the limit of %zu "
+                                "bytes",
+                                (unsigned) c->peer.uid, c->server->limits.max_input_per_uid);
+                        (void) connection_reject(c, why);
                         return 0;
                 }
         }

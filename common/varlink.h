@@ -18,6 +18,8 @@ typedef struct VkVarlinkLimits {
         size_t max_message;        /* bytes of one incoming message */
         size_t max_output;         /* bytes queued to a client that does not read: closed */
         size_t max_output_per_uid; /* ... to all connections of one uid together: closed */
+        size_t max_input_per_uid;  /* bytes of requests not yet parsed, all of one uid's
+                                    * connections together: the one going past is refused */
         size_t output_threshold;   /* no request is read while more than this is queued */
         unsigned max_connections;  /* in all */
         unsigned max_per_uid;      /* per peer uid */
@@ -27,6 +29,7 @@ typedef struct VkVarlinkLimits {
         ((VkVarlinkLimits){ .max_message = 8u << 20,                                               \
                             .max_output = 64u << 20,                                               \
                             .max_output_per_uid = 128u << 20,                                      \
+                            .max_input_per_uid = 32u << 20,                                        \
                             .output_threshold = 256u << 10,                                        \
                             .max_connections = 4096,                                               \
                             .max_per_uid = 256 })

@@ -96,6 +96,13 @@ static int setup_pressure(void **state) {
         return setup_with(state, &l);
 }
 
+static int setup_input(void **state) {
+        VkVarlinkLimits l = VK_VARLINK_LIMITS_DEFAULT;
+
+        l.max_input_per_uid = 16u << 10;
+        return setup_with(state, &l);
+}
+
 static int teardown(void **state) {
         Fixture *f = *state;
 
@@ -229,6 +236,36 @@ static void test_oversized_message(void **state) {
         big[2000] = 0; /* complete, but too long */
         expect_rejected(f, big, 2001, "message of 2000 bytes exceeds the limit of 1024 bytes");
         assert_int_equal(f->n_calls, 0);
+}
+
+/*
+ * Partial requests on many connections of one uid (each below max_message) are bounded
+ * together: the connection that takes the uid past max_input_per_uid is refused, the others
+ * go on.
+ */
+static void test_input_per_uid(void **state) {
+        Fixture *f = *state;
+        g_autofree char *part = g_malloc(10u << 10);
+        g_autofree char *got = NULL;
+        int first = raw_connect(f), second = raw_connect(f);
+        bool eof;
+
+        memset(part, ' ', 10u << 10);
+        raw_send(first, part, 10u << 10);
+        for (int i = 0; i < 20; i++)
+                (void) sd_event_run(f->event, 1000);
+        raw_send(second, part, 10u << 10);
+        got = raw_read(f, second, 1, &eof);
+        assert_non_null(strstr(got, "io.virtkit.InvalidMessage"));
+        assert_non_null(strstr(got, "exceed the limit of 16384 bytes"));
+        /* the first one still completes its request */
+        raw_send(first, "{\"method\":\"org.example.Echo\"}", 30);
+        g_free(got);
+        got = raw_read(f, first, 1, &eof);
+        assert_false(eof);
+        assert_int_equal(f->n_calls, 1);
+        close(first);
+        close(second);
 }
 
 /* 100,000 levels of nesting (the json-glib parser recursed once per level: SIGSEGV) */
@@ -473,6 +510,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_back_pressure, setup_pressure, teardown),
                 cmocka_unit_test_setup_teardown(test_truncated_then_close, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_per_uid_limit, setup_small, teardown),
+                cmocka_unit_test_setup_teardown(test_input_per_uid, setup_input, teardown),
                 cmocka_unit_test_setup_teardown(test_client_stream_oneway_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_disconnect, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_listen_refuses_live_socket, setup, teardown),
