@@ -128,6 +128,16 @@ static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
                                     "/volume/backingStore: format '%s' cannot have a backing "
                                     "store",
                                     fmt);
+        if (vol->format != VK_STORAGE_FORMAT_RAW && vol->format != VK_STORAGE_FORMAT_QCOW2 &&
+            vol->allocation > 0)
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/allocation: volumes of format '%s' are created "
+                                    "sparse: give allocation 0",
+                                    fmt);
+        if (vol->backing_path && vol->allocation > 0 && vol->allocation >= vol->capacity)
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/allocation: a volume with a backing store cannot "
+                                    "be fully allocated");
         if (vol->format == VK_STORAGE_FORMAT_RAW && vol->has_allocation && vol->allocation > 0 &&
             vol->allocation < vol->capacity)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
