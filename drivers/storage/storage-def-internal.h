@@ -13,4 +13,3 @@ void vk_storage_perms_done(VkStoragePerms *perms);
 void vk_storage_format_size(VkXmlWriter *w, const char *name, uint64_t bytes);
 void vk_storage_format_perms(VkXmlWriter *w, const VkStoragePerms *perms);
 char *vk_storage_path_normalize(const char *path);
-bool vk_storage_name_valid(const char *name);

@@ -181,6 +181,8 @@ int vk_storage_vol_def_fill_defaults(VkStorageVolDef *vol, const VkStoragePoolDe
 int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePoolDef *pool,
                                  VkError *reterr);
 
+bool vk_storage_name_valid(const char *name);
+
 /* units of <capacity unit=> and friends */
 int vk_storage_unit_scale(const char *unit, uint64_t *ret_scale);
 

@@ -24,6 +24,7 @@ VkStoragePoolDef *storage_golden_pool(bool logical) {
         VkStoragePoolDef *pool = NULL;
         const char *xml = logical ? logical_pool_xml : default_pool_xml;
 
+        vk_golden_random_seed(42); /* the same UUID whatever ran before */
         if (vk_storage_pool_def_parse_string(xml, &pool, &err) < 0 ||
             vk_storage_pool_def_fill_defaults(pool, vk_golden_random, &err) < 0)
                 fail_msg("%s", err.message);
