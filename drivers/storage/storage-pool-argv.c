@@ -69,9 +69,10 @@ char **vk_storage_fs_umount_argv(const VkStorageTools *tools, const VkStoragePoo
 }
 
 /*
- * mkfs.TYPE [force] DEVICE for ext2/3/4, xfs and vfat. Without @overwrite no force flag is
- * given: mke2fs (its question answered by /dev/null) and mkfs.xfs then refuse a device that
- * already holds a filesystem. auto, iso9660 and udf cannot be made.
+ * mkfs.TYPE [force] DEVICE for ext2/3/4, xfs and vfat. The force flag only with @overwrite.
+ * Without it mkfs.xfs refuses a device holding a filesystem, but mke2fs asks only on a
+ * terminal and mkfs.vfat never does: the caller checks the device with
+ * vk_storage_signature_path() first. auto, iso9660 and udf cannot be made.
  */
 int vk_storage_fs_mkfs_argv(const VkStorageTools *tools, const VkStoragePoolDef *pool,
                             bool overwrite, char ***ret_argv, VkError *reterr) {
@@ -119,8 +120,9 @@ int vk_storage_fs_mkfs_argv(const VkStorageTools *tools, const VkStoragePoolDef 
  *   lvm pvcreate [--force --force --yes] DEVICE      for each device
  *   lvm vgcreate VG DEVICE...
  *
- * Without @overwrite, pvcreate refuses a device holding another signature (its question is
- * answered by /dev/null). *@ret_cmds holds char ** commands (g_strfreev each).
+ * --force --force --yes only with @overwrite; without it the caller checks each device with
+ * vk_storage_signature_path() first (pvcreate's question would be answered by whatever its
+ * stdin holds). *@ret_cmds holds char ** commands (g_strfreev each).
  */
 int vk_storage_lvm_build_argv(const VkStorageTools *tools, const VkStoragePoolDef *pool,
                               bool overwrite, GPtrArray **ret_cmds, VkError *reterr) {
