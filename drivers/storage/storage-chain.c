@@ -12,6 +12,7 @@
 #include "storage-chain.h"
 #include "storage-probe.h"
 
+/* Free one layer of vk_storage_chain_walk()'s result; takes NULL. */
 void vk_storage_chain_layer_free(VkStorageChainLayer *l) {
         if (!l)
                 return;
@@ -19,19 +20,6 @@ void vk_storage_chain_layer_free(VkStorageChainLayer *l) {
         g_free(l->data_file);
         g_free(l->warning);
         g_free(l);
-}
-
-/* A backing name qemu would not open as a local file: "nbd://..", "json:{..}", "rbd:..". */
-static bool chain_name_is_remote(const char *name) {
-        const char *colon = strchr(name, ':');
-
-        if (name[0] == '/' || !colon)
-                return false;
-        /* a protocol prefix is letters, digits, '+', '-' and '.' before the colon */
-        for (const char *p = name; p < colon; p++)
-                if (!g_ascii_isalnum(*p) && !strchr("+-.", *p))
-                        return false;
-        return true;
 }
 
 /* @name (from @child's header) as a path: relative names live in @child's directory. */
@@ -161,7 +149,7 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
                                             "guess (record it with qemu-img rebase -F)",
                                             cur, vk_storage_format_to_string(probe.format),
                                             probe.backing);
-                if (chain_name_is_remote(probe.backing))
+                if (vk_storage_backing_is_remote(probe.backing))
                         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                             "image '%s': the backing store '%s' is not a local "
                                             "file",

@@ -58,22 +58,27 @@ const char *vk_storage_pool_type_to_string(VkStoragePoolType t) {
         return table_name(pool_type_table, _VK_STORAGE_POOL_TYPE_MAX, t);
 }
 
+/* The pool type named @s; _VK_STORAGE_POOL_TYPE_INVALID for any other (or NULL). */
 VkStoragePoolType vk_storage_pool_type_from_string(const char *s) {
         return table_lookup(pool_type_table, _VK_STORAGE_POOL_TYPE_MAX, s);
 }
 
+/* A fs pool's <source><format type=>: "auto", "ext4", ...; NULL when out of range. */
 const char *vk_storage_fs_format_to_string(VkStorageFsFormat f) {
         return table_name(fs_format_table, _VK_STORAGE_FS_FORMAT_MAX, f);
 }
 
+/* The filesystem named @s; _VK_STORAGE_FS_FORMAT_INVALID for any other (or NULL). */
 VkStorageFsFormat vk_storage_fs_format_from_string(const char *s) {
         return table_lookup(fs_format_table, _VK_STORAGE_FS_FORMAT_MAX, s);
 }
 
+/* A logical pool's <source><format type=>: "auto" or "lvm2"; NULL when out of range. */
 const char *vk_storage_lvm_format_to_string(VkStorageLvmFormat f) {
         return table_name(lvm_format_table, _VK_STORAGE_LVM_FORMAT_MAX, f);
 }
 
+/* "auto" or "lvm2"; _VK_STORAGE_LVM_FORMAT_INVALID for any other (or NULL). */
 VkStorageLvmFormat vk_storage_lvm_format_from_string(const char *s) {
         return table_lookup(lvm_format_table, _VK_STORAGE_LVM_FORMAT_MAX, s);
 }
@@ -83,14 +88,17 @@ const char *vk_storage_format_to_string(VkStorageFormat f) {
         return table_name(format_table, _VK_STORAGE_FORMAT_MAX, f);
 }
 
+/* The volume format named @s; _VK_STORAGE_FORMAT_INVALID for any other (or NULL). */
 VkStorageFormat vk_storage_format_from_string(const char *s) {
         return table_lookup(format_table, _VK_STORAGE_FORMAT_MAX, s);
 }
 
+/* <volume type=>: "file", "block", "dir"; NULL when out of range. */
 const char *vk_storage_vol_type_to_string(VkStorageVolType t) {
         return table_name(vol_type_table, _VK_STORAGE_VOL_TYPE_MAX, t);
 }
 
+/* The volume type named @s; _VK_STORAGE_VOL_TYPE_INVALID for any other (or NULL). */
 VkStorageVolType vk_storage_vol_type_from_string(const char *s) {
         return table_lookup(vol_type_table, _VK_STORAGE_VOL_TYPE_MAX, s);
 }
@@ -123,6 +131,22 @@ int vk_storage_unit_scale(const char *unit, uint64_t *ret_scale) {
                 scale *= base;
         *ret_scale = scale;
         return 0;
+}
+
+/*
+ * Whether the backing name @name is one QEMU would not open as a local file: a protocol
+ * ("nbd://..", "rbd:..") or a JSON description ("json:{..}").
+ */
+bool vk_storage_backing_is_remote(const char *name) {
+        const char *colon = strchr(name, ':');
+
+        if (name[0] == '/' || !colon)
+                return false;
+        /* a protocol prefix is letters, digits, '+', '-' and '.' before the colon */
+        for (const char *p = name; p < colon; p++)
+                if (!g_ascii_isalnum(*p) && !strchr("+-.", *p))
+                        return false;
+        return true;
 }
 
 /* The text of a leaf element with no attributes. */
@@ -301,6 +325,7 @@ int vk_storage_parse_perms(xmlNode *node, VkStoragePerms *perms, VkError *reterr
         return 0;
 }
 
+/* Free what @perms holds and zero it (it is embedded in its owner). */
 void vk_storage_perms_done(VkStoragePerms *perms) {
         g_free(perms->label);
         *perms = (VkStoragePerms){};
@@ -317,6 +342,7 @@ void vk_storage_format_size(VkXmlWriter *w, const char *name, uint64_t bytes) {
         vk_xml_writer_end(w);
 }
 
+/* <permissions> with the parts that are set (mode in octal); nothing when absent. */
 void vk_storage_format_perms(VkXmlWriter *w, const VkStoragePerms *perms) {
         char buf[32];
 

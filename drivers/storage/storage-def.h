@@ -182,6 +182,7 @@ int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePool
                                  VkError *reterr);
 
 bool vk_storage_name_valid(const char *name);
+bool vk_storage_backing_is_remote(const char *name);
 
 /* units of <capacity unit=> and friends */
 int vk_storage_unit_scale(const char *unit, uint64_t *ret_scale);

@@ -179,9 +179,12 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
         if (probe.has_capacity)
                 vol->capacity = probe.capacity;
         if (probe.backing) {
-                vol->backing_path = probe.backing[0] == '/' ? g_strdup(probe.backing)
-                                                            : g_build_filename(pool->target_path,
-                                                                               probe.backing, NULL);
+                /* a relative name is relative to the image, i.e. to the pool's directory */
+                if (probe.backing[0] == '/' || vk_storage_backing_is_remote(probe.backing))
+                        vol->backing_path = g_strdup(probe.backing);
+                else
+                        vol->backing_path =
+                                g_build_filename(pool->target_path, probe.backing, NULL);
                 vol->has_backing_format = probe.has_backing_format;
                 vol->backing_format = probe.backing_format;
         }

@@ -7,6 +7,7 @@
 #include "macro.h"
 #include "storage-def-internal.h"
 
+/* An empty pool definition (type dir, no source format); free with _free(). */
 VkStoragePoolDef *vk_storage_pool_def_new(void) {
         VkStoragePoolDef *def = g_new0(VkStoragePoolDef, 1);
 

@@ -122,6 +122,10 @@ static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target/encryption/secret: a new volume names its "
                                     "secret by uuid");
+        if (vol->backing_path && vk_storage_backing_is_remote(vol->backing_path))
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/backingStore/path: '%s' is not a local file",
+                                    vol->backing_path);
         if (vol->backing_path && vol->format != VK_STORAGE_FORMAT_QCOW2 &&
             vol->format != VK_STORAGE_FORMAT_QED && vol->format != VK_STORAGE_FORMAT_VMDK)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,

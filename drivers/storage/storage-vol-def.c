@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "storage-def-internal.h"
 
+/* An empty volume definition (format raw until given); free with _free(). */
 VkStorageVolDef *vk_storage_vol_def_new(void) {
         VkStorageVolDef *def = g_new0(VkStorageVolDef, 1);
 
@@ -182,7 +183,8 @@ static int vol_parse_target(VkStorageVolDef *def, xmlNode *node, VkError *reterr
 
 /*
  * <backingStore><path>/var/lib/virtkit/images/base.qcow2</path><format type='qcow2'/>
- * </backingStore>; <permissions> there is output only (the backing file's), not kept.
+ * </backingStore>; <permissions> there is output only (the backing file's), not kept. The
+ * path is absolute, or a network store ("nbd://..") as an existing image may name one.
  */
 static int vol_parse_backing(VkStorageVolDef *def, xmlNode *node, VkError *reterr) {
         VkStoragePerms ignored = {};
@@ -198,9 +200,16 @@ static int vol_parse_backing(VkStorageVolDef *def, xmlNode *node, VkError *reter
         c = vk_xml_child(node, "path");
         if (!c)
                 return vk_xml_error(node, NULL, reterr, "missing element <path>");
-        r = vk_storage_parse_path(c, NULL, &def->backing_path, reterr);
+        r = vk_storage_parse_text(c, VK_XML_REQUIRED, &def->backing_path, reterr);
         if (r < 0)
                 return r;
+        /* what a refresh found in an image's header may name a network store, kept as is */
+        if (!vk_storage_backing_is_remote(def->backing_path)) {
+                g_clear_pointer(&def->backing_path, g_free);
+                r = vk_storage_parse_path(c, NULL, &def->backing_path, reterr);
+                if (r < 0)
+                        return r;
+        }
         c = vk_xml_child(node, "format");
         if (c) {
                 r = vol_parse_format(c, &def->backing_format, reterr);

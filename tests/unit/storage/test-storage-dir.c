@@ -96,6 +96,7 @@ static void test_refresh(void **state) {
         g_autoptr(GPtrArray) vols = NULL;
         g_autofree char *base = NULL, *top = NULL, *trunc = NULL, *garbage = NULL;
         g_autofree char *fifo = NULL, *sub = NULL, *hidden = NULL, *link = NULL, *data = NULL;
+        g_autofree char *remote = NULL;
         const VkStorageVolDef *v;
         size_t len;
 
@@ -107,6 +108,9 @@ static void test_refresh(void **state) {
         storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", "raw", base, "2M"));
         storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", "qcow2", "-b",
                                  "base.raw", "-F", "raw", "-o", "lazy_refcounts=on", top, "3M"));
+        remote = g_build_filename(target, "remote.qcow2", NULL);
+        storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", "qcow2", "-u", "-b",
+                                 "nbd://localhost:10809/x", "-F", "raw", remote, "1M"));
         /* dropped in by hand: a truncated qcow2, garbage, and what is not a volume */
         data = storage_test_read(top, &len);
         trunc = g_build_filename(target, "truncated.qcow2", NULL);
@@ -123,9 +127,10 @@ static void test_refresh(void **state) {
         assert_int_equal(symlink("/nonexistent/x", link), 0);
 
         assert_int_equal(vk_storage_dir_refresh(pool, &vols, &err), 0);
-        assert_int_equal(vols->len, 5); /* base.raw dangling garbage top.qcow2 truncated.qcow2 */
+        /* base.raw dangling garbage remote.qcow2 top.qcow2 truncated.qcow2 */
+        assert_int_equal(vols->len, 6);
         assert_string_equal(((VkStorageVolDef *) vols->pdata[0])->name, "base.raw");
-        assert_string_equal(((VkStorageVolDef *) vols->pdata[4])->name, "truncated.qcow2");
+        assert_string_equal(((VkStorageVolDef *) vols->pdata[5])->name, "truncated.qcow2");
 
         v = find(vols, "base.raw");
         assert_int_equal(v->format, VK_STORAGE_FORMAT_RAW);
@@ -145,6 +150,10 @@ static void test_refresh(void **state) {
         assert_true(v->lazy_refcounts);
         assert_true(v->cluster_size == 65536);
         assert_null(v->warning);
+
+        /* a backing store on the network is named as written, not as a file of the pool */
+        v = find(vols, "remote.qcow2");
+        assert_string_equal(v->backing_path, "nbd://localhost:10809/x");
 
         v = find(vols, "truncated.qcow2");
         assert_int_equal(v->format, VK_STORAGE_FORMAT_QCOW2);
