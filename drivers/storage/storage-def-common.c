@@ -149,6 +149,14 @@ bool vk_storage_backing_is_remote(const char *name) {
         return true;
 }
 
+/* Read a pool or volume document (@what names it in errors), at most VK_STORAGE_XML_MAX. */
+int vk_storage_read_string(const char *xml, const char *what, xmlDoc **ret_doc, VkError *reterr) {
+        if (strnlen(xml, VK_STORAGE_XML_MAX + 1) > VK_STORAGE_XML_MAX)
+                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                    "%s: document larger than %d bytes", what, VK_STORAGE_XML_MAX);
+        return vk_xml_read_string(xml, what, ret_doc, reterr);
+}
+
 /* The text of a leaf element with no attributes. */
 int vk_storage_parse_text(xmlNode *node, unsigned flags, char **ret_text, VkError *reterr) {
         int r;

@@ -4,6 +4,7 @@
 
 #include "storage-def.h"
 
+int vk_storage_read_string(const char *xml, const char *what, xmlDoc **ret_doc, VkError *reterr);
 int vk_storage_parse_text(xmlNode *node, unsigned flags, char **ret_text, VkError *reterr);
 int vk_storage_parse_name(xmlNode *node, char **ret_name, VkError *reterr);
 int vk_storage_parse_path(xmlNode *node, const char *attr, char **ret_path, VkError *reterr);

@@ -2,7 +2,6 @@
 /* storage-pool-def.c: libvirt's storage pool XML: parse, check, defaults and format */
 #include <assert.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "macro.h"
 #include "storage-def-internal.h"
@@ -317,10 +316,7 @@ int vk_storage_pool_def_parse_string(const char *xml, VkStoragePoolDef **ret_def
         assert(xml);
         assert(ret_def);
 
-        if (strnlen(xml, VK_STORAGE_XML_MAX + 1) > VK_STORAGE_XML_MAX)
-                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
-                                    "pool XML: document larger than %d bytes", VK_STORAGE_XML_MAX);
-        r = vk_xml_read_string(xml, "pool XML", &doc, reterr);
+        r = vk_storage_read_string(xml, "pool XML", &doc, reterr);
         if (r < 0)
                 return r;
         return pool_def_parse_root(xmlDocGetRootElement(doc), ret_def, reterr);
@@ -348,31 +344,11 @@ int vk_storage_pool_def_copy(const VkStoragePoolDef *def, VkStoragePoolDef **ret
         return vk_storage_pool_def_parse_string(xml, ret_copy, reterr);
 }
 
-static int pool_random(VkStorageRandomFn random_fn, void *buf, size_t len) {
-        uint8_t *p = buf;
-        size_t done = 0;
-
-        if (random_fn) {
-                random_fn(buf, len);
-                return 0;
-        }
-        while (done < len) {
-                ssize_t n = getrandom(p + done, len - done, /* flags= */ 0);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return vk_negative_errno(errno);
-                }
-                done += (size_t) n;
-        }
-        return 0;
-}
-
 /*
  * What a pool gets when it is defined: a random (version 4) UUID when it has none; dir and
  * fs pools a target mode of 0711 when none is given (libvirt's); a logical pool its volume
- * group's device directory as target path. Uses @random_fn (NULL: getrandom()).
+ * group's device directory as target path. The UUID's bytes come from @random_fn (NULL: the
+ * kernel's random numbers).
  */
 int vk_storage_pool_def_fill_defaults(VkStoragePoolDef *def, VkStorageRandomFn random_fn,
                                       VkError *reterr) {
@@ -380,12 +356,16 @@ int vk_storage_pool_def_fill_defaults(VkStoragePoolDef *def, VkStorageRandomFn r
 
         assert(def);
 
-        if (!def->has_uuid) {
-                r = pool_random(random_fn, def->uuid.bytes, sizeof(def->uuid.bytes));
-                if (r < 0)
-                        return vk_error_set_errno(reterr, r, "Failed to get random bytes");
+        if (!def->has_uuid && random_fn) {
+                /* a version 4 UUID from the caller's bytes (the tests': deterministic) */
+                random_fn(def->uuid.bytes, sizeof(def->uuid.bytes));
                 def->uuid.bytes[6] = (def->uuid.bytes[6] & 0x0f) | 0x40;
                 def->uuid.bytes[8] = (def->uuid.bytes[8] & 0x3f) | 0x80;
+                def->has_uuid = true;
+        } else if (!def->has_uuid) {
+                r = vk_uuid_generate(&def->uuid);
+                if (r < 0)
+                        return vk_error_set_errno(reterr, r, "Failed to generate a UUID");
                 def->has_uuid = true;
         }
         switch (def->type) {

@@ -300,11 +300,7 @@ int vk_storage_vol_def_parse_string(const char *xml, VkStorageVolDef **ret_def, 
         assert(xml);
         assert(ret_def);
 
-        if (strnlen(xml, VK_STORAGE_XML_MAX + 1) > VK_STORAGE_XML_MAX)
-                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
-                                    "volume XML: document larger than %d bytes",
-                                    VK_STORAGE_XML_MAX);
-        r = vk_xml_read_string(xml, "volume XML", &doc, reterr);
+        r = vk_storage_read_string(xml, "volume XML", &doc, reterr);
         if (r < 0)
                 return r;
         return vol_def_parse_root(xmlDocGetRootElement(doc), ret_def, reterr);

@@ -13,6 +13,7 @@
 #include "storage-test-util.h"
 
 char *storage_test_qemu_img;
+char *storage_test_dir;
 
 void storage_test_init(void) {
         storage_test_qemu_img = g_find_program_in_path("qemu-img");
@@ -32,6 +33,19 @@ void storage_test_rm_rf(const char *dir) {
         assert_true(
                 g_spawn_sync(NULL, (char **) (const char *const[]){ "rm", "-rf", "--", dir, NULL },
                              NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &gerr));
+}
+
+/* cmocka group setup and teardown: a temporary directory for the group, removed after */
+int storage_test_setup(void **state) {
+        storage_test_dir = storage_test_tmpdir();
+        return 0;
+}
+
+int storage_test_teardown(void **state) {
+        if (storage_test_dir)
+                storage_test_rm_rf(storage_test_dir);
+        g_clear_pointer(&storage_test_dir, g_free);
+        return 0;
 }
 
 /*

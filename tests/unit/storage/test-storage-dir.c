@@ -16,8 +16,6 @@
 #include "storage-dir.h"
 #include "storage-test-util.h"
 
-static char *tmp;
-
 static VkStoragePoolDef *pool_at(const char *target, const char *perms) {
         g_autofree char *xml = g_strdup_printf("<pool type='dir'><name>p</name><target>"
                                                "<path>%s</path>%s</target></pool>",
@@ -32,7 +30,7 @@ static VkStoragePoolDef *pool_at(const char *target, const char *perms) {
 }
 
 static void test_build(void **state) {
-        g_autofree char *target = g_build_filename(tmp, "a", "b", "images", NULL);
+        g_autofree char *target = g_build_filename(storage_test_dir, "a", "b", "images", NULL);
         g_autofree char *perms = g_strdup_printf("<permissions><mode>0750</mode><owner>%u</owner>"
                                                  "<group>%u</group></permissions>",
                                                  getuid(), getgid());
@@ -62,7 +60,7 @@ static void test_build(void **state) {
 
 /* a target path that exists as a file: refused, and the file is untouched */
 static void test_build_on_file(void **state) {
-        g_autofree char *target = g_build_filename(tmp, "file", NULL);
+        g_autofree char *target = g_build_filename(storage_test_dir, "file", NULL);
         g_autoptr(VkStoragePoolDef) pool = pool_at(target, "");
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autofree char *msg = NULL;
@@ -90,7 +88,7 @@ static const VkStorageVolDef *find(GPtrArray *vols, const char *name) {
 }
 
 static void test_refresh(void **state) {
-        g_autofree char *target = g_build_filename(tmp, "pool", NULL);
+        g_autofree char *target = g_build_filename(storage_test_dir, "pool", NULL);
         g_autoptr(VkStoragePoolDef) pool = pool_at(target, "");
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autoptr(GPtrArray) vols = NULL;
@@ -184,17 +182,6 @@ static void test_refresh(void **state) {
         assert_int_equal(vk_storage_dir_delete(pool, &err), -ENOTEMPTY);
 }
 
-static int setup(void **state) {
-        tmp = storage_test_tmpdir();
-        return 0;
-}
-
-static int teardown(void **state) {
-        storage_test_rm_rf(tmp);
-        g_free(tmp);
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build),
@@ -203,5 +190,5 @@ int main(void) {
         };
 
         storage_test_init();
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, storage_test_setup, storage_test_teardown);
 }

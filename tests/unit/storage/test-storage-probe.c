@@ -15,8 +15,6 @@
 #include "storage-test-util.h"
 #include "vk-golden.h"
 
-static char *tmp;
-
 #define SECRET_OBJECT "secret,id=s0,data=hunter2"
 
 /* qemu-img info's virtual size of @path: what the probe must find */
@@ -37,7 +35,7 @@ static uint64_t qemu_img_virtual_size(const char *path) {
 /* @name in the temporary directory, made with "qemu-img create -q ARGS... PATH SIZE" */
 static char *make_image(const char *name, const char *size, const char *const *args) {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        char *path = g_build_filename(tmp, name, NULL);
+        char *path = g_build_filename(storage_test_dir, name, NULL);
 
         g_ptr_array_add(argv, storage_test_qemu_img);
         g_ptr_array_add(argv, (char *) "create");
@@ -282,17 +280,6 @@ static void test_read_error(void **state) {
         assert_null(p.warning);
 }
 
-static int setup(void **state) {
-        tmp = storage_test_tmpdir();
-        return 0;
-}
-
-static int teardown(void **state) {
-        storage_test_rm_rf(tmp);
-        g_free(tmp);
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_formats), cmocka_unit_test(test_qcow2_details),
@@ -303,5 +290,5 @@ int main(void) {
         storage_test_init();
         if (!storage_test_qemu_img)
                 fprintf(stderr, "# qemu-img is not installed: images are not made\n");
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, storage_test_setup, storage_test_teardown);
 }
