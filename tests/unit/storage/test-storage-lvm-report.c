@@ -44,7 +44,7 @@ static void test_case(void **state) {
         g_autoptr(GString) out = g_string_new(NULL);
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autoptr(GPtrArray) vols = NULL;
-        g_autofree char *msg = NULL;
+        g_autofree char *msg = NULL, *pool_xml = NULL;
         int r;
 
         r = vk_storage_lvm_parse_vgs(vgs, pool, &err);
@@ -57,7 +57,7 @@ static void test_case(void **state) {
                 storage_golden_check(out_path, NULL);
                 return;
         }
-        g_string_append(out, vk_storage_pool_def_format(pool));
+        g_string_append(out, pool_xml = vk_storage_pool_def_format(pool));
         for (guint i = 0; i < vols->len; i++) {
                 const VkStorageVolDef *v = vols->pdata[i];
                 g_autofree char *xml = vk_storage_vol_def_format(v);
