@@ -307,6 +307,49 @@ static int probe_qed(Probe *p) {
         return r < 0 ? r : 0;
 }
 
+/*
+ * A VMDK descriptor (text): the parent is named by parentFileNameHint="..", a vmdk like its
+ * child; with @sizes, the capacity is the sum of the extent lines' sectors
+ * ("RW 20480 FLAT "d-flat.vmdk" 0").
+ */
+static void probe_vmdk_descriptor(Probe *p, const char *desc, bool sizes) {
+        g_auto(GStrv) lines = g_strsplit(desc, "\n", 1024);
+        uint64_t sectors = 0;
+        bool extents = false;
+
+        for (char **l = lines; *l; l++) {
+                const char *line = *l;
+
+                if (g_str_has_prefix(line, "parentFileNameHint=\"") && !p->out->backing) {
+                        const char *start = line + strlen("parentFileNameHint=\"");
+                        const char *end = strchr(start, '"');
+
+                        if (end && end > start && end - start <= VK_STORAGE_PROBE_NAME_MAX) {
+                                p->out->backing = g_strndup(start, end - start);
+                                p->out->has_backing_format = true;
+                                p->out->backing_format = VK_STORAGE_FORMAT_VMDK;
+                        }
+                } else if (sizes &&
+                           (g_str_has_prefix(line, "RW ") || g_str_has_prefix(line, "RDONLY ") ||
+                            g_str_has_prefix(line, "NOACCESS "))) {
+                        const char *n = strchr(line, ' ') + 1;
+                        char *end = NULL;
+                        guint64 v = g_ascii_strtoull(n, &end, 10);
+
+                        if (end == n || *end != ' ' || v > (UINT64_MAX / 512) - sectors) {
+                                probe_warn(p, "invalid vmdk extent line");
+                                return;
+                        }
+                        sectors += v;
+                        extents = true;
+                }
+        }
+        if (sizes && extents)
+                probe_set_capacity(p, sectors * 512);
+        else if (sizes)
+                probe_warn(p, "vmdk descriptor without extents");
+}
+
 /* VMDK sparse extent ("KDMV"): capacity in sectors at 12, little endian. A parent (backing)
  * is named by parentFileNameHint= in the embedded descriptor (offset and size in sectors at
  * 28 and 36). */
@@ -314,7 +357,6 @@ static int probe_vmdk(Probe *p) {
         const uint8_t *h = p->head;
         uint64_t desc_off, desc_len;
         g_autofree char *desc = NULL;
-        const char *hint;
         int r;
 
         p->out->format = VK_STORAGE_FORMAT_VMDK;
@@ -339,14 +381,7 @@ static int probe_vmdk(Probe *p) {
                 probe_warn(p, "vmdk descriptor past the end of the image");
                 return 0;
         }
-        hint = strstr(desc, "parentFileNameHint=\"");
-        if (hint) {
-                const char *start = hint + strlen("parentFileNameHint=\"");
-                const char *end = strchr(start, '"');
-
-                if (end && end > start && end - start <= VK_STORAGE_PROBE_NAME_MAX)
-                        p->out->backing = g_strndup(start, end - start);
-        }
+        probe_vmdk_descriptor(p, desc, false);
         return 0;
 }
 
@@ -487,9 +522,13 @@ int vk_storage_probe(VkStorageReadFn read_fn, void *userdata, uint64_t file_size
                 r = probe_qed(p);
         else if (p->head_len >= 4 && memcmp(p->head, VMDK_MAGIC, 4) == 0)
                 r = probe_vmdk(p);
-        else if (p->head_len >= 21 && memcmp(p->head, "# Disk DescriptorFile", 21) == 0)
-                p->out->format = VK_STORAGE_FORMAT_VMDK; /* a descriptor: sizes in its extents */
-        else if (p->head_len >= 68 && le32(p->head + 64) == VDI_SIGNATURE)
+        else if (p->head_len >= 21 && memcmp(p->head, "# Disk DescriptorFile", 21) == 0) {
+                /* a descriptor file of at most the bytes read (qemu's limit is smaller) */
+                g_autofree char *desc = g_strndup((const char *) p->head, p->head_len);
+
+                p->out->format = VK_STORAGE_FORMAT_VMDK;
+                probe_vmdk_descriptor(p, desc, true);
+        } else if (p->head_len >= 68 && le32(p->head + 64) == VDI_SIGNATURE)
                 probe_vdi(p);
         else if (p->head_len >= 8 && memcmp(p->head, "vhdxfile", 8) == 0) {
                 uint64_t cap = 0;

@@ -175,6 +175,21 @@ static void test_unrecorded_backing_format(void **state) {
         walk_fails(top2, VK_STORAGE_FORMAT_QCOW2, 0, -EINVAL, msg);
 }
 
+/* vmdk names its parent by a hint, always a vmdk: followed without guessing */
+static void test_vmdk(void **state) {
+        g_autofree char *base = image("v-base.vmdk", "vmdk", NULL, NULL);
+        g_autofree char *child = path_of("v-child.vmdk");
+        g_autoptr(GPtrArray) layers = NULL;
+
+        storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", "vmdk", "-b",
+                                 "v-base.vmdk", "-F", "vmdk", child, "1M"));
+        layers = walk_ok(child, VK_STORAGE_FORMAT_VMDK, 0);
+        assert_int_equal(layers->len, 2);
+        assert_string_equal(layer(layers, 1)->path, base);
+        assert_int_equal(layer(layers, 1)->format, VK_STORAGE_FORMAT_VMDK);
+        assert_false(layer(layers, 1)->format_probed);
+}
+
 static int setup(void **state) {
         if (!storage_test_qemu_img)
                 return 0;
@@ -195,6 +210,7 @@ int main(void) {
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_loop_and_depth),
                 cmocka_unit_test(test_unrecorded_backing_format),
+                cmocka_unit_test(test_vmdk),
         };
 
         storage_test_init();

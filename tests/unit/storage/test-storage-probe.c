@@ -57,7 +57,7 @@ static void probe_path(const char *path, VkStorageProbe *ret) {
 }
 
 /* every prefix of the image probes without a crash, and says nothing it cannot back up */
-static void probe_prefixes(const char *path, VkStorageFormat format) {
+static void probe_prefixes(const char *path, VkStorageFormat format, size_t magic_end) {
         size_t len;
         g_autofree char *data = storage_test_read(path, &len);
 
@@ -65,8 +65,8 @@ static void probe_prefixes(const char *path, VkStorageFormat format) {
                 g_auto(VkStorageProbe) p = {};
 
                 assert_int_equal(vk_storage_probe_buffer(data, n, &p), 0);
-                /* the magic number is whole (VDI's is at 64) */
-                if (n >= (format == VK_STORAGE_FORMAT_VDI ? 68u : 8u))
+                /* from where the magic number is whole */
+                if (n >= magic_end)
                         assert_int_equal(p.format, format);
                 if (!p.has_capacity && format != VK_STORAGE_FORMAT_VHDX)
                         assert_non_null(p.warning);
@@ -96,7 +96,7 @@ static void test_formats(void **state) {
         if (!storage_test_qemu_img)
                 skip();
         for (size_t i = 0; i < VK_ELEMENTSOF(cases); i++) {
-                g_autofree char *path = make_image(cases[i].name, "33M", cases[i].args);
+                g_autofree char *path = make_image(cases[i].name, "3M", cases[i].args);
                 g_auto(VkStorageProbe) p = {};
 
                 probe_path(path, &p);
@@ -113,13 +113,14 @@ static void test_formats(void **state) {
                 assert_int_equal(p.crypt, cases[i].format == VK_STORAGE_FORMAT_LUKS
                                                   ? VK_STORAGE_PROBE_CRYPT_LUKS
                                                   : VK_STORAGE_PROBE_CRYPT_NONE);
-                probe_prefixes(path, cases[i].format);
+                probe_prefixes(path, cases[i].format,
+                               cases[i].format == VK_STORAGE_FORMAT_VDI ? 68 : 8);
         }
 }
 
 static void test_qcow2_details(void **state) {
-        g_autofree char *base = NULL, *top = NULL, *old = NULL, *enc = NULL, *qed = NULL;
-        g_auto(VkStorageProbe) p = {}, p2 = {}, p3 = {}, p4 = {};
+        g_autofree char *base = NULL, *top = NULL, *old = NULL, *qed = NULL;
+        g_auto(VkStorageProbe) p = {}, p2 = {}, p4 = {};
 
         if (!storage_test_qemu_img)
                 skip();
@@ -137,22 +138,14 @@ static void test_qcow2_details(void **state) {
         assert_true(p.has_backing_format);
         assert_int_equal(p.backing_format, VK_STORAGE_FORMAT_RAW);
         assert_null(p.warning);
-        probe_prefixes(top, VK_STORAGE_FORMAT_QCOW2);
+        probe_prefixes(top, VK_STORAGE_FORMAT_QCOW2, 8);
 
         old = make_image("old.qcow2", "16M", VK_STRV("-f", "qcow2", "-o", "compat=0.10"));
         probe_path(old, &p2);
         assert_int_equal(p2.version, 2);
         assert_false(p2.lazy_refcounts);
         assert_true(p2.capacity == 16 << 20);
-        probe_prefixes(old, VK_STORAGE_FORMAT_QCOW2);
-
-        enc = make_image("enc.qcow2", "16M",
-                         VK_STRV("-f", "qcow2", "--object", SECRET_OBJECT, "-o",
-                                 "encrypt.format=luks,encrypt.key-secret=s0,"
-                                 "encrypt.iter-time=10"));
-        probe_path(enc, &p3);
-        assert_int_equal(p3.crypt, VK_STORAGE_PROBE_CRYPT_LUKS);
-        assert_null(p3.warning);
+        probe_prefixes(old, VK_STORAGE_FORMAT_QCOW2, 8);
 
         qed = make_image("b.qed", "8M", VK_STRV("-f", "qed", "-b", base, "-F", "raw"));
         probe_path(qed, &p4);
@@ -160,7 +153,31 @@ static void test_qcow2_details(void **state) {
         assert_string_equal(p4.backing, base);
         assert_true(p4.has_backing_format);
         assert_int_equal(p4.backing_format, VK_STORAGE_FORMAT_RAW);
-        probe_prefixes(qed, VK_STORAGE_FORMAT_QED);
+        probe_prefixes(qed, VK_STORAGE_FORMAT_QED, 8);
+}
+
+/* vmdk: a descriptor file with a flat extent, and a child naming its parent */
+static void test_vmdk(void **state) {
+        g_autofree char *flat = NULL, *base = NULL, *child = NULL;
+        g_auto(VkStorageProbe) p = {}, p2 = {};
+
+        if (!storage_test_qemu_img)
+                skip();
+        flat = make_image("d.vmdk", "10M", VK_STRV("-f", "vmdk", "-o", "subformat=monolithicFlat"));
+        probe_path(flat, &p);
+        assert_int_equal(p.format, VK_STORAGE_FORMAT_VMDK);
+        assert_true(p.has_capacity);
+        assert_true(p.capacity == qemu_img_virtual_size(flat));
+        assert_null(p.warning);
+        probe_prefixes(flat, VK_STORAGE_FORMAT_VMDK, 21);
+
+        base = make_image("p.vmdk", "10M", VK_STRV("-f", "vmdk"));
+        child = make_image("c.vmdk", "10M", VK_STRV("-f", "vmdk", "-b", "p.vmdk", "-F", "vmdk"));
+        probe_path(child, &p2);
+        assert_string_equal(p2.backing, "p.vmdk");
+        assert_true(p2.has_backing_format);
+        assert_int_equal(p2.backing_format, VK_STORAGE_FORMAT_VMDK);
+        assert_true(p2.capacity == 10 << 20);
 }
 
 /* a filesystem image: ISO 9660's "CD001" in its first volume descriptor */
@@ -238,9 +255,25 @@ static void test_bad_headers(void **state) {
         put_be64(h + 72, 2); /* corrupt */
         expect_warning(h, 8192, "the qcow2 image is marked corrupt");
         put_be64(h + 72, 0);
+        put_be32(h + 32, 7); /* encryption method */
+        expect_warning(h, 8192, "unknown qcow2 encryption method 7");
         put_be32(h + 4, 9);
         expect_warning(h, 8192, "unknown qcow2 version 9");
         expect_warning(h, 5, "truncated qcow2 header (5 bytes)");
+}
+
+/* qcow2's encryption method: 1 AES (legacy), 2 LUKS (a LUKS qcow2 takes seconds to make) */
+static void test_qcow2_crypt(void **state) {
+        g_autofree uint8_t *h = qcow2_header(8192);
+        g_auto(VkStorageProbe) p = {}, p2 = {};
+
+        put_be32(h + 32, 2);
+        assert_int_equal(vk_storage_probe_buffer(h, 8192, &p), 0);
+        assert_int_equal(p.crypt, VK_STORAGE_PROBE_CRYPT_LUKS);
+        assert_null(p.warning);
+        put_be32(h + 32, 1);
+        assert_int_equal(vk_storage_probe_buffer(h, 8192, &p2), 0);
+        assert_int_equal(p2.crypt, VK_STORAGE_PROBE_CRYPT_AES);
 }
 
 /* random bytes behind each magic number: no crash, no read outside the buffer (ASan) */
@@ -282,9 +315,10 @@ static void test_read_error(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_formats), cmocka_unit_test(test_qcow2_details),
-                cmocka_unit_test(test_iso),     cmocka_unit_test(test_bad_headers),
-                cmocka_unit_test(test_garbage), cmocka_unit_test(test_read_error),
+                cmocka_unit_test(test_formats),     cmocka_unit_test(test_qcow2_details),
+                cmocka_unit_test(test_iso),         cmocka_unit_test(test_vmdk),
+                cmocka_unit_test(test_bad_headers), cmocka_unit_test(test_qcow2_crypt),
+                cmocka_unit_test(test_garbage),     cmocka_unit_test(test_read_error),
         };
 
         storage_test_init();
