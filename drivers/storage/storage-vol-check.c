@@ -189,10 +189,21 @@ static int vol_check_lv(const VkStorageVolDef *vol, const VkStoragePoolDef *pool
         return 0;
 }
 
+/* The bytes creating @vol takes from @pool now: a logical volume's whole capacity (a thin
+ * snapshot's none), a fully allocated file's capacity, nothing for a sparse file. */
+static uint64_t vol_allocates(const VkStorageVolDef *vol, const VkStoragePoolDef *pool) {
+        if (vol_is_lv(pool))
+                return vol->backing_path ? 0 : vol->capacity;
+        if (vol->has_allocation && vol->allocation > 0 && vol->allocation >= vol->capacity)
+                return vol->capacity;
+        return 0;
+}
+
 /*
  * Whether @vol (defaults filled) can be created in @pool: a capacity above 0; a format the
  * pool can make, with only the options that format has; a backing store only where the
- * format has one. Errors name the element. Returns 0 or -EINVAL (InvalidXML).
+ * format has one; what it allocates at once within the pool's available bytes (when known). Errors
+ * name the element. Returns 0 or -EINVAL / -ENOSPC (InvalidXML).
  */
 int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePoolDef *pool,
                                  VkError *reterr) {
@@ -211,6 +222,13 @@ int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePool
                                     "/volume/allocation: %" G_GUINT64_FORMAT
                                     " bytes is more than the capacity",
                                     vol->allocation);
+        /* what is allocated at creation must fit; sparse volumes may overcommit, as in libvirt */
+        if (pool->has_available && vol_allocates(vol, pool) > pool->available)
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -ENOSPC,
+                                    "/volume/allocation: volume '%s' needs %" G_GUINT64_FORMAT
+                                    " bytes, pool '%s' has %" G_GUINT64_FORMAT " available",
+                                    vol->name, vol_allocates(vol, pool), pool->name,
+                                    pool->available);
         if (vol_is_lv(pool))
                 return vol_check_lv(vol, pool, reterr);
         return vol_check_file(vol, reterr);

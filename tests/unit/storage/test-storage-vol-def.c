@@ -98,12 +98,35 @@ static void test_unused_logical(void **state) {
         vk_golden_check_unused(logical_dir, NULL);
 }
 
+/* what is allocated at creation must fit in the pool's available bytes; sparse may not */
+static void test_free_space(void **state) {
+        g_autoptr(VkStoragePoolDef) pool = storage_golden_pool(false);
+        g_auto(VkError) err = VK_ERROR_INIT;
+        const char *full = "<volume><name>f.img</name><capacity unit='G'>2</capacity></volume>";
+        const char *sparse = "<volume><name>s.qcow2</name><capacity unit='T'>2</capacity>"
+                             "<target><format type='qcow2'/></target></volume>";
+        g_autoptr(VkStorageVolDef) a = NULL, b = NULL;
+
+        pool->has_available = true;
+        pool->available = 1ULL << 30;
+        assert_int_equal(vk_storage_vol_def_parse_string(full, &a, &err), 0);
+        assert_int_equal(vk_storage_vol_def_fill_defaults(a, pool, &err), 0);
+        assert_int_equal(vk_storage_vol_def_check_new(a, pool, &err), -ENOSPC);
+        assert_string_equal(err.message, "/volume/allocation: volume 'f.img' needs 2147483648 "
+                                         "bytes, pool 'default' has 1073741824 available");
+        vk_error_done(&err);
+        assert_int_equal(vk_storage_vol_def_parse_string(sparse, &b, &err), 0);
+        assert_int_equal(vk_storage_vol_def_fill_defaults(b, pool, &err), 0);
+        assert_int_equal(vk_storage_vol_def_check_new(b, pool, &err), 0);
+}
+
 int main(void) {
         VkGoldenTests *t = vk_golden_tests_new();
         int r;
 
         vk_golden_tests_add(t, test_enums, "enums", NULL);
         vk_golden_tests_add(t, test_live_roundtrip, "live-roundtrip", NULL);
+        vk_golden_tests_add(t, test_free_space, "free-space", NULL);
         if (vk_golden_tests_add_xml(t, &vol_golden, &data_dir) < 0 ||
             vk_golden_tests_add_xml(t, &lv_golden, &logical_dir) < 0)
                 return 1;
