@@ -59,6 +59,55 @@ bool vk_golden_is_used(const char *path) {
         return g_hash_table_contains(used_files, path);
 }
 
+static gint strcmp_p(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Compare @got with the golden @path: @got NULL means the file must not exist. Marks @path
+ * used; with VK_TEST_REGENERATE=1 writes (or removes) it instead.
+ */
+void vk_golden_check(const char *path, const char *got) {
+        g_autofree char *expected = NULL;
+
+        if (vk_golden_regenerate()) {
+                if (got)
+                        vk_golden_write(path, got);
+                else
+                        (void) g_unlink(path);
+                return;
+        }
+        expected = vk_golden_read(path);
+        if (got) {
+                vk_golden_mark_used(path);
+                if (!expected)
+                        fail_msg("missing golden %s", path);
+                assert_string_equal(got, expected);
+        } else if (expected)
+                fail_msg("%s exists, but nothing is generated for it", path);
+}
+
+/* The NAMEs of the valid inputs (NAME.xml without a NAME.err), sorted. */
+GPtrArray *vk_golden_inputs(const char *dir) {
+        GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        const char *f;
+
+        assert_non_null(d);
+        while ((f = g_dir_read_name(d))) {
+                g_autofree char *name = NULL, *err = NULL;
+
+                if (!g_str_has_suffix(f, ".xml") || g_str_has_suffix(f, ".out.xml"))
+                        continue;
+                name = g_strndup(f, strlen(f) - 4);
+                err = g_strdup_printf("%s/%s.err", dir, name);
+                if (!g_file_test(err, G_FILE_TEST_EXISTS))
+                        g_ptr_array_add(names, g_steal_pointer(&name));
+        }
+        g_ptr_array_sort(names, strcmp_p);
+        return names;
+}
+
 /* Fail naming every file of @dir no test used (STYLE.md: unused data fails the suite), except
  * those @exempt (may be NULL) says another test owns. */
 void vk_golden_check_unused(const char *dir, bool (*exempt)(const char *dir, const char *name)) {
@@ -283,10 +332,6 @@ static void xml_stage_reparse(void **state) {
         if (c->spec->reparse_more)
                 c->spec->reparse_more(c->name, golden, obj);
         c->spec->free(obj);
-}
-
-static gint strcmp_p(gconstpointer a, gconstpointer b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 /*

@@ -15,6 +15,8 @@ char *vk_golden_read(const char *path);
 void vk_golden_write(const char *path, const char *contents);
 void vk_golden_mark_used(const char *path);
 bool vk_golden_is_used(const char *path);
+void vk_golden_check(const char *path, const char *got);
+GPtrArray *vk_golden_inputs(const char *dir);
 void vk_golden_check_unused(const char *dir, bool (*exempt)(const char *dir, const char *name));
 void vk_golden_random_seed(uint64_t seed);
 void vk_golden_random(void *buf, size_t len);

@@ -18,29 +18,9 @@ char *network_golden_dir(void) {
         return vk_golden_data_dir("networkxml");
 }
 
-static gint strcmp_p(gconstpointer a, gconstpointer b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* The NAMEs of the valid inputs (NAME.xml without a NAME.err), sorted. */
 GPtrArray *network_golden_inputs(const char *dir) {
-        GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-        const char *f;
-
-        assert_non_null(d);
-        while ((f = g_dir_read_name(d))) {
-                g_autofree char *name = NULL, *err = NULL;
-
-                if (!g_str_has_suffix(f, ".xml") || g_str_has_suffix(f, ".out.xml"))
-                        continue;
-                name = g_strndup(f, strlen(f) - 4);
-                err = g_strdup_printf("%s/%s.err", dir, name);
-                if (!g_file_test(err, G_FILE_TEST_EXISTS))
-                        g_ptr_array_add(names, g_steal_pointer(&name));
-        }
-        g_ptr_array_sort(names, strcmp_p);
-        return names;
+        return vk_golden_inputs(dir);
 }
 
 /*
@@ -81,28 +61,9 @@ VkNetworkDef *network_golden_load(const char *dir, const char *name) {
         return def;
 }
 
-/*
- * Compare @got with the golden @path: @got NULL means the file must not exist. Marks @path
- * used; with VK_TEST_REGENERATE=1 writes (or removes) it instead.
- */
+/* Compare @got with the golden @path (see vk_golden_check()). */
 void network_golden_check(const char *path, const char *got) {
-        g_autofree char *expected = NULL;
-
-        if (vk_golden_regenerate()) {
-                if (got)
-                        vk_golden_write(path, got);
-                else
-                        (void) g_unlink(path);
-                return;
-        }
-        expected = vk_golden_read(path);
-        if (got) {
-                vk_golden_mark_used(path);
-                if (!expected)
-                        fail_msg("missing golden %s", path);
-                assert_string_equal(got, expected);
-        } else if (expected)
-                fail_msg("%s exists, but nothing is generated for it", path);
+        vk_golden_check(path, got);
 }
 
 bool network_golden_has_suffix(const char *name, const char *const *suffixes) {

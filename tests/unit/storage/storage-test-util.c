@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* storage-test-util.c: temporary directories and real images made with qemu-img */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "storage-test-util.h"
+
+char *storage_test_qemu_img;
+char *storage_test_dir;
+
+void storage_test_init(void) {
+        storage_test_qemu_img = g_find_program_in_path("qemu-img");
+}
+
+char *storage_test_tmpdir(void) {
+        char *dir = g_dir_make_tmp("vk-storage-XXXXXX", NULL);
+
+        assert_non_null(dir);
+        return dir;
+}
+
+void storage_test_rm_rf(const char *dir) {
+        g_autoptr(GError) gerr = NULL;
+        int status;
+
+        assert_true(
+                g_spawn_sync(NULL, (char **) (const char *const[]){ "rm", "-rf", "--", dir, NULL },
+                             NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &gerr));
+}
+
+/* cmocka group setup and teardown: a temporary directory for the group, removed after */
+int storage_test_setup(void **state) {
+        storage_test_dir = storage_test_tmpdir();
+        return 0;
+}
+
+int storage_test_teardown(void **state) {
+        if (storage_test_dir)
+                storage_test_rm_rf(storage_test_dir);
+        g_clear_pointer(&storage_test_dir, g_free);
+        return 0;
+}
+
+/*
+ * Run @argv (searched in PATH); it must succeed. LUKS times the host to pick its iteration
+ * count, and on a busy machine that measure can come out empty ("Unable to get accurate CPU
+ * usage"): such a run is tried again.
+ */
+void storage_test_run(const char *const *argv) {
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        for (int i = 0; i < 20; i++) {
+                g_autoptr(GError) gerr = NULL;
+
+                g_free(out);
+                g_free(err);
+                assert_true(g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL,
+                                         NULL, &out, &err, &status, &gerr));
+                if (g_spawn_check_wait_status(status, NULL) ||
+                    !strstr(err, "Unable to get accurate CPU usage"))
+                        break;
+        }
+        if (!g_spawn_check_wait_status(status, NULL)) {
+                g_autofree char *cmd = g_strjoinv(" ", (char **) argv);
+
+                fail_msg("'%s' failed: %s%s", cmd, out, err);
+        }
+}
+
+char *storage_test_read(const char *path, size_t *ret_len) {
+        char *data = NULL;
+        gsize len = 0;
+
+        assert_true(g_file_get_contents(path, &data, &len, NULL));
+        *ret_len = len;
+        return data;
+}
+
+void storage_test_write(const char *path, const void *data, size_t len) {
+        assert_true(g_file_set_contents(path, data, (gssize) len, NULL));
+}
