@@ -447,6 +447,7 @@ int vk_network_driver_undefine(VkNetworkDriver *drv, const char *name, VkError *
         r = driver_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
+        name = o->name; /* @name may have been the UUID */
         if (!o->def)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Network '%s' is transient: there is no definition to "
@@ -536,6 +537,7 @@ int vk_network_driver_destroy(VkNetworkDriver *drv, const char *name, VkError *r
         r = driver_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
+        name = o->name; /* @name may have been the UUID */
         if (!o->live)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Network '%s' is not active", name);
@@ -630,6 +632,7 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
         r = driver_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
+        name = o->name; /* @name may have been the UUID */
         if (!o->def)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Network '%s' is transient: it cannot autostart", name);
@@ -659,6 +662,7 @@ int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, co
         r = driver_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
+        name = o->name; /* @name may have been the UUID */
         if (!o->live)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Network '%s' is not active", name);

@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtkit-networkd runs real networks, inside network namespaces the test makes.
+
+Three namespaces: "host" runs networkd (private --root) and its bridge, dnsmasq and nftables
+rules; "guest" holds the far end of a veth enslaved to the bridge and asks for a lease with
+busybox udhcpc; "uplink" holds the far end of the host's uplink veth and a TCP listener,
+which must see the guest's connection come from the host's uplink address (masquerade).
+Then: kill -9 networkd and restart it (network still active, dnsmasq adopted), bad input
+(overlapping subnet, bridge name in use, starting an active network: clear errors, nothing
+left), destroy (no bridge, dnsmasq, rule or file left). Nothing touches the namespaces of the
+machine: everything is created, used and deleted in namespaces of our own.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+
+TAG = f'{os.getpid() % 100000}'
+NS = {k: f'vkt-{k}-{TAG}' for k in ('host', 'guest', 'uplink')}
+X = 20 + os.getpid() % 200           # 10.213.X.0/24: the network's subnet
+BRIDGE = f'vkbr{TAG}'[:15]
+SUBNET = f'10.213.{X}'
+UPLINK_HOST = f'172.31.{X}.2'         # the host's address on its uplink
+UPLINK_PEER = f'172.31.{X}.1'         # the "internet" in the uplink namespace
+GUEST_MAC = '52:54:00:4e:7a:01'
+PORT = 18000 + X
+S = {}
+
+NET_XML = f"""<network>
+  <name>testnet</name>
+  <forward mode='nat'/>
+  <bridge name='{BRIDGE}'/>
+  <ip address='{SUBNET}.1' prefix='24'>
+    <dhcp>
+      <range start='{SUBNET}.10' end='{SUBNET}.50'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+UDHCPC_SCRIPT = """#!/bin/sh
+# busybox udhcpc's event script: configure the lease given
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    ;;
+esac
+exit 0
+"""
+
+
+def ns_argv(ns, *argv):
+    return ['ip', 'netns', 'exec', NS[ns]] + list(argv)
+
+
+def ns_run(h, ns, *argv, timeout=15):
+    return h.run(ns_argv(ns, *argv), timeout=timeout)
+
+
+def ns_ok(h, ns, *argv, timeout=15):
+    r = ns_run(h, ns, *argv, timeout=timeout)
+    check(r.rc == 0, f'{" ".join(argv)} in {ns}:', r)
+    return r
+
+
+def call(h, method, params=None):
+    return h.vlcall(S['sock'], f'io.virtkit.Network.{method}', json.dumps(params or {}))
+
+
+def call_ok(h, method, params=None):
+    r = call(h, method, params)
+    check(r.rc == 0, f'{method} failed:', r)
+    return json.loads(r.out) if r.out.strip() else {}
+
+
+def call_error(h, method, params=None):
+    r = call(h, method, params)
+    check(r.rc == 3, f'{method}: expected a varlink error:', r)
+    return r.varlink_error()
+
+
+def start_networkd(h):
+    p = h.spawn(ns_argv('host', h.daemon_path('network'), '--root', S['root'], '--bus', 'none'),
+                'virtkit-networkd', log='networkd')
+    wait_until(lambda: os.path.exists(S['sock']) or p.poll() is not None, 10, S['sock'])
+    check(p.poll() is None, 'networkd exited:', h.log_text('networkd'))
+    S['networkd'] = p
+    return p
+
+
+def links(h):
+    r = ns_ok(h, 'host', 'ip', '-j', 'addr', 'show')
+    return {link['ifname']: link for link in json.loads(r.out)}
+
+
+def our_rules(h, uuid):
+    """The nft rules carrying the network's UUID as comment, in both tables."""
+    rules = []
+    for fam in ('ip', 'ip6'):
+        r = ns_run(h, 'host', 'nft', '-j', 'list', 'table', fam, 'virtkit_network')
+        if r.rc != 0:
+            continue
+        for item in json.loads(r.out)['nftables']:
+            rule = item.get('rule')
+            if rule and rule.get('comment') == uuid:
+                rules.append(rule)
+    return rules
+
+
+def status(h):
+    with open(os.path.join(S['root'], 'run', 'network', 'testnet.status')) as f:
+        return json.load(f)
+
+
+def live_dnsmasq(pid):
+    """Whether @pid is a running (not zombie) dnsmasq."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+        return state != 'Z' and os.readlink(f'/proc/{pid}/exe').endswith('/dnsmasq')
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def setup(h):
+    for ns in NS.values():
+        subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    for ns in NS:
+        ns_ok(h, ns, 'ip', 'link', 'set', 'lo', 'up')
+    # uplink: host up0 (UPLINK_HOST) <-> uplink up1 (UPLINK_PEER); the host's default route
+    ns_ok(h, 'host', 'ip', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1',
+          'netns', NS['uplink'])
+    ns_ok(h, 'host', 'ip', 'addr', 'add', f'{UPLINK_HOST}/24', 'dev', 'up0')
+    ns_ok(h, 'host', 'ip', 'link', 'set', 'up0', 'up')
+    ns_ok(h, 'host', 'ip', 'route', 'add', 'default', 'via', UPLINK_PEER)
+    ns_ok(h, 'uplink', 'ip', 'addr', 'add', f'{UPLINK_PEER}/24', 'dev', 'up1')
+    ns_ok(h, 'uplink', 'ip', 'link', 'set', 'up1', 'up')
+    # the guest's NIC: g1 in the guest namespace, g0 enslaved to the bridge once it exists
+    ns_ok(h, 'host', 'ip', 'link', 'add', 'g0', 'type', 'veth', 'peer', 'name', 'g1',
+          'netns', NS['guest'])
+    ns_ok(h, 'guest', 'ip', 'link', 'set', 'g1', 'address', GUEST_MAC)
+    ns_ok(h, 'guest', 'ip', 'link', 'set', 'g1', 'up')
+    script = h.path('udhcpc.sh')
+    with open(script, 'w') as f:
+        f.write(UDHCPC_SCRIPT)
+    os.chmod(script, 0o755)
+    S['udhcpc_script'] = script
+    S['root'] = h.path('root')
+    S['sock'] = os.path.join(S['root'], 'run', 'io.virtkit.Network')
+    start_networkd(h)
+
+
+def test_start(h):
+    res = call_ok(h, 'DefineNetwork', {'xml': NET_XML})
+    S['uuid'] = res['uuid']
+    call_ok(h, 'CreateNetwork', {'network': 'testnet'})
+    ls = links(h)
+    check(BRIDGE in ls, f'no bridge {BRIDGE}:', ls.keys())
+    br = ls[BRIDGE]
+    check('UP' in br['flags'], 'bridge not up:', br['flags'])
+    addrs = [(a['local'], a['prefixlen']) for a in br['addr_info'] if a['family'] == 'inet']
+    check_eq(addrs, [(f'{SUBNET}.1', 24)], 'bridge addresses')
+    check_eq(ns_ok(h, 'host', 'cat', '/proc/sys/net/ipv4/ip_forward').out.strip(), '1',
+             'ip_forward')
+    st = status(h)
+    check(live_dnsmasq(st['dnsmasqPid']), 'dnsmasq not running:', st)
+    rules = our_rules(h, S['uuid'])
+    check(len(rules) == len(st['nftRules']) and rules, 'nft rules differ from the status:',
+          rules, st['nftRules'])
+    chains = {r['chain'] for r in rules}
+    check({'guest_nat', 'guest_output', 'guest_input'} <= chains, 'missing chains:', chains)
+    lst = call_ok(h, 'ListNetworks', {'active': 'yes'})['networks']
+    check_eq([(n['name'], n['bridge']) for n in lst], [('testnet', BRIDGE)], 'active networks')
+
+
+def test_dhcp_lease(h):
+    ns_ok(h, 'host', 'ip', 'link', 'set', 'g0', 'master', BRIDGE)
+    ns_ok(h, 'host', 'ip', 'link', 'set', 'g0', 'up')
+    ns_ok(h, 'guest', 'busybox', 'udhcpc', '-i', 'g1', '-n', '-q', '-f', '-t', '10', '-T', '1',
+          '-s', S['udhcpc_script'], timeout=40)
+    r = ns_ok(h, 'guest', 'ip', '-j', 'addr', 'show', 'g1')
+    got = [a['local'] for a in json.loads(r.out)[0]['addr_info'] if a['family'] == 'inet']
+    check(len(got) == 1 and got[0].startswith(f'{SUBNET}.'), 'guest address:', got)
+    S['guest_ip'] = got[0]
+
+    def lease():
+        return call_ok(h, 'GetDHCPLeases', {'network': 'testnet', 'mac': GUEST_MAC})['leases']
+    wait_until(lambda: lease(), 10, 'the lease in GetDHCPLeases')
+    leases = lease()
+    check_eq([(x['mac'], x['ip'], x['interface']) for x in leases],
+             [(GUEST_MAC, S['guest_ip'], BRIDGE)], 'leases')
+    check(leases[0]['expiryTime'] > time.time(), 'expiry in the past:', leases)
+    other = call_ok(h, 'GetDHCPLeases', {'network': 'testnet', 'mac': '52:54:00:00:00:99'})
+    check_eq(other['leases'], [], 'leases of another MAC')
+    ns_ok(h, 'guest', 'busybox', 'ping', '-c', '1', '-W', '5', f'{SUBNET}.1')
+
+
+def test_masquerade(h):
+    out = h.path('peer.txt')
+    listener = h.spawn(ns_argv('uplink', 'python3', '-c', f'''
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("{UPLINK_PEER}", {PORT}))
+s.listen(1)
+s.settimeout(20)
+c, peer = s.accept()
+open("{out}", "w").write(peer[0])
+'''), 'listener')
+    wait_until(lambda: ns_run(h, 'uplink', 'ss', '-ltn').out.find(f':{PORT}') >= 0, 10,
+               'the listener')
+    ns_ok(h, 'guest', 'python3', '-c',
+          f'import socket; socket.create_connection(("{UPLINK_PEER}", {PORT}), 10).close()')
+    check_eq(listener.wait(timeout=20), 0, 'listener exit')
+    with open(out) as f:
+        check_eq(f.read(), UPLINK_HOST, 'the source address the uplink saw')
+
+
+def test_restart_adopts(h):
+    before = status(h)
+    S['networkd'].send_signal(signal.SIGKILL)
+    S['networkd'].wait(timeout=5)
+    os.unlink(S['sock'])
+    check(live_dnsmasq(before['dnsmasqPid']), 'dnsmasq died with networkd')
+    start_networkd(h)
+    after = status(h)
+    check_eq(after['dnsmasqPid'], before['dnsmasqPid'], 'adopted dnsmasq pid')
+    info = call_ok(h, 'LookupNetwork', {'name': 'testnet'})
+    check(info['active'], 'network not active after restart:', info)
+    leases = call_ok(h, 'GetDHCPLeases', {'network': S['uuid']})['leases']
+    check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after restart')
+
+
+def test_bad_input(h):
+    n_links = len(links(h))
+    n_rules = len(our_rules(h, S['uuid']))
+    e = call_error(h, 'CreateNetwork', {'network': 'testnet'})
+    check('already active' in json.dumps(e), 'active network:', e)
+    overlap = NET_XML.replace('testnet', 'overlap').replace(BRIDGE, 'vkov' + TAG).replace(
+        f"{SUBNET}.1' prefix='24'", f"{SUBNET}.129' prefix='25'").replace(
+        f'{SUBNET}.10', f'{SUBNET}.140').replace(f'{SUBNET}.50', f'{SUBNET}.150')
+    call_ok(h, 'DefineNetwork', {'xml': overlap})
+    e = call_error(h, 'CreateNetwork', {'network': 'overlap'})
+    check('overlaps the host route' in json.dumps(e) and BRIDGE in json.dumps(e),
+          'overlap error:', e)
+    ns_ok(h, 'host', 'ip', 'link', 'add', 'vkdummy', 'type', 'veth', 'peer', 'name',
+          'vkdummy1')
+    inuse = NET_XML.replace('testnet', 'inuse').replace(BRIDGE, 'vkdummy').replace(
+        f'10.213.{X}.', f'10.214.{X}.')
+    call_ok(h, 'DefineNetwork', {'xml': inuse})
+    e = call_error(h, 'CreateNetwork', {'network': 'inuse'})
+    check("bridge name 'vkdummy' is already used" in json.dumps(e), 'bridge in use:', e)
+    ns_ok(h, 'host', 'ip', 'link', 'del', 'vkdummy')
+    check_eq(len(links(h)), n_links, 'interfaces after the failed starts')
+    check_eq(len(our_rules(h, S['uuid'])), n_rules, 'our rules after the failed starts')
+    for name in ('overlap', 'inuse'):
+        check(not os.path.exists(os.path.join(S['root'], 'run', 'network', f'{name}.status')),
+              f'status of {name} left behind')
+        call_ok(h, 'UndefineNetwork', {'network': name})
+    e = call_error(h, 'CreateNetwork', {'network': 'nosuch'})
+    check_eq(e[0], 'io.virtkit.Network.NoSuchNetwork', 'unknown network error')
+
+
+def test_destroy(h):
+    st = status(h)
+    call_ok(h, 'DestroyNetwork', {'network': 'testnet'})
+    check(BRIDGE not in links(h), 'bridge left behind')
+    wait_until(lambda: not live_dnsmasq(st['dnsmasqPid']), 10, 'dnsmasq to end')
+    check_eq(our_rules(h, S['uuid']), [], 'rules left behind')
+    run = os.path.join(S['root'], 'run', 'network')
+    check_eq(sorted(os.listdir(run)), [], 'files left in the run dir')
+    check_eq(os.listdir(os.path.join(S['root'], 'lib', 'network', 'dnsmasq')), [],
+             'dnsmasq files left')
+    info = call_ok(h, 'LookupNetwork', {'uuid': S['uuid']})
+    check(not info['active'] and info['persistent'], 'after destroy:', info)
+    e = call_error(h, 'DestroyNetwork', {'network': 'testnet'})
+    check('not active' in json.dumps(e), 'destroy inactive:', e)
+
+
+def cleanup():
+    """Kill what still runs in our namespaces (dnsmasq), then delete them."""
+    for ns in NS.values():
+        r = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+
+
+def probe():
+    """Why this test cannot run here, or None."""
+    if os.geteuid() != 0:
+        return 'needs root'
+    for tool in ('ip', 'nft', 'busybox'):
+        if not shutil.which(tool):
+            return f'{tool} is not installed'
+    if not os.path.exists('/usr/sbin/dnsmasq'):
+        return 'dnsmasq is not installed'
+    probe_ns = f'vkt-probe-{TAG}'
+    r = subprocess.run(['ip', 'netns', 'add', probe_ns], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f'cannot create a network namespace: {r.stderr.strip()}'
+    r = subprocess.run(['ip', 'netns', 'exec', probe_ns, 'nft', 'list', 'ruleset'],
+                       capture_output=True, text=True)
+    subprocess.run(['ip', 'netns', 'del', probe_ns], capture_output=True)
+    if r.returncode != 0:
+        return f'nftables does not work in a network namespace: {r.stderr.strip()}'
+    return None
+
+
+if __name__ == '__main__':
+    why = probe()
+    if why:
+        print(f'1..0 # SKIP {why}')
+        sys.exit(0)
+    try:
+        rc = run_tests('networkd', [test_start, test_dhcp_lease, test_masquerade,
+                                    test_restart_adopts, test_bad_input, test_destroy],
+                       setup=setup)
+    finally:
+        cleanup()
+    sys.exit(rc)
