@@ -7,17 +7,27 @@
 /* conf/networks/default.xml, installed: defined on a system or session instance's first start */
 #define NETWORKD_DEFAULT_XML VK_DATADIR "/virtkit/networks/default.xml"
 
+/* The installed default network, or the build tree's copy when we run from the build tree. */
+static char *networkd_default_xml(void) {
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+        if (self && g_str_has_prefix(self, VK_BUILD_ROOT "/"))
+                return g_strdup(VK_BUILD_ROOT "/conf/default-network.xml");
+        return g_strdup(NETWORKD_DEFAULT_XML);
+}
+
 static int networkd_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
         const VkPaths *paths = vk_daemon_get_paths(d);
         VkInstanceKind kind = vk_daemon_get_instance(d);
         g_autoptr(GPtrArray) warnings = NULL;
+        g_autofree char *default_xml = networkd_default_xml();
         VkNetworkd *nd = NULL;
         VkNetworkDriverConfig cfg = {
                 .event = vk_daemon_get_event(d),
                 .config_dir = paths->config_dir,
                 .run_dir = paths->run_dir,
                 .lib_dir = paths->lib_dir,
-                .default_xml = kind == VK_INSTANCE_EMBEDDED ? NULL : NETWORKD_DEFAULT_XML,
+                .default_xml = kind == VK_INSTANCE_EMBEDDED ? NULL : default_xml,
         };
         int r;
 

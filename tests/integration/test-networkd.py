@@ -287,6 +287,41 @@ def test_destroy(h):
     check('not active' in json.dumps(e), 'destroy inactive:', e)
 
 
+def test_default_network(h):
+    """A session instance's first start defines "default"; undefined, it does not return."""
+    xdg = h.path('xdg')
+    env = h.base_env(XDG_CONFIG_HOME=f'{xdg}/config', XDG_RUNTIME_DIR=f'{xdg}/run',
+                     XDG_STATE_HOME=f'{xdg}/state', XDG_CACHE_HOME=f'{xdg}/cache', HOME=xdg)
+    os.makedirs(f'{xdg}/run', mode=0o700)
+    sock = f'{xdg}/run/virtkit/io.virtkit.Network'
+
+    def session():
+        p = h.spawn(ns_argv('host', h.daemon_path('network'), '--session', '--bus', 'none'),
+                    'virtkit-networkd (session)', env=env, log='networkd-session')
+        wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, sock)
+        check(p.poll() is None, 'session networkd exited:', h.log_text('networkd-session'))
+        return p
+
+    p = session()
+    r = h.vlcall(sock, 'io.virtkit.Network.LookupNetwork', '{"name": "default"}')
+    check(r.rc == 0, 'no default network on first start:', r, h.log_text('networkd-session'))
+    info = json.loads(r.out)
+    check(not info['active'] and info['persistent'] and info['bridge'] == 'virbr0',
+          'default network:', info)
+    r = h.vlcall(sock, 'io.virtkit.Network.GetNetworkXML', '{"network": "default"}')
+    check("192.168.122.1" in r.out and "<mac address='52:54:00:" in r.out,
+          'default network XML:', r)
+    r = h.vlcall(sock, 'io.virtkit.Network.UndefineNetwork', '{"network": "default"}')
+    check(r.rc == 0, 'undefine default:', r)
+    h.stop(p)
+    if os.path.exists(sock):
+        os.unlink(sock)
+    p = session()
+    r = h.vlcall(sock, 'io.virtkit.Network.ListNetworks', '{}')
+    check_eq(json.loads(r.out)['networks'], [], 'networks after undefine and restart')
+    h.stop(p)
+
+
 def cleanup():
     """Kill what still runs in our namespaces (dnsmasq), then delete them."""
     for ns in NS.values():
@@ -327,7 +362,8 @@ if __name__ == '__main__':
         sys.exit(0)
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_masquerade,
-                                    test_restart_adopts, test_bad_input, test_destroy],
+                                    test_restart_adopts, test_bad_input, test_destroy,
+                                    test_default_network],
                        setup=setup)
     finally:
         cleanup()
