@@ -37,7 +37,7 @@ S = {}
 NET_XML = f"""<network>
   <name>testnet</name>
   <forward mode='nat'/>
-  <bridge name='{BRIDGE}'/>
+  <bridge name='{BRIDGE}' stp='off'/>
   <ip address='{SUBNET}.1' prefix='24'>
     <dhcp>
       <range start='{SUBNET}.10' end='{SUBNET}.50'/>
@@ -163,11 +163,18 @@ def setup(h):
 def test_start(h):
     res = call_ok(h, 'DefineNetwork', {'xml': NET_XML})
     S['uuid'] = res['uuid']
+    xml = call_ok(h, 'GetNetworkXML', {'network': 'testnet'})['xml']
+    S['mac'] = xml.split("<mac address='")[1].split("'")[0]
     call_ok(h, 'CreateNetwork', {'network': 'testnet'})
     ls = links(h)
     check(BRIDGE in ls, f'no bridge {BRIDGE}:', ls.keys())
     br = ls[BRIDGE]
     check('UP' in br['flags'], 'bridge not up:', br['flags'])
+    detail = json.loads(ns_ok(h, 'host', 'ip', '-d', '-j', 'link', 'show', BRIDGE).out)[0]
+    info = detail['linkinfo']
+    check(info['info_kind'] == 'bridge' and info['info_data']['stp_state'] == 0,
+          'bridge kind and STP:', info)
+    check_eq(detail['address'], S['mac'], 'bridge MAC')
     addrs = [(a['local'], a['prefixlen']) for a in br['addr_info'] if a['family'] == 'inet']
     check_eq(addrs, [(f'{SUBNET}.1', 24)], 'bridge addresses')
     check_eq(ns_ok(h, 'host', 'cat', '/proc/sys/net/ipv4/ip_forward').out.strip(), '1',
