@@ -213,77 +213,78 @@ static int driver_save_def(VkNetworkDriver *drv, const VkNetworkDef *def, VkErro
         return vk_atomic_file_write(path, xml, strlen(xml), 0600, reterr);
 }
 
-/* Load networks/<name>.xml (and its autostart link); problems are warnings. */
-static void driver_load_defs(VkNetworkDriver *drv, GPtrArray *warnings) {
-        g_autoptr(GDir) dir = g_dir_open(drv->networks_dir, 0, NULL);
-        const char *f;
+typedef void (*DriverScanFunc)(VkNetworkDriver *drv, const char *name, const char *path,
+                               GPtrArray *warnings);
 
-        while (dir && (f = g_dir_read_name(dir))) {
-                g_autofree char *path = NULL, *name = NULL, *link = NULL;
-                g_autoptr(VkNetworkDef) def = NULL;
-                VkError e = VK_ERROR_INIT;
-                NetworkObj *o;
-
-                if (!g_str_has_suffix(f, ".xml"))
-                        continue;
-                path = g_build_filename(drv->networks_dir, f, NULL);
-                name = g_strndup(f, strlen(f) - 4);
-                if (vk_network_def_parse_file(path, &def, &e) < 0) {
-                        g_ptr_array_add(warnings, g_strdup_printf("%s: %s", path, e.message));
-                        vk_error_done(&e);
-                        continue;
-                }
-                if (strcmp(def->name, name) != 0 || !def->has_uuid) {
-                        g_ptr_array_add(warnings,
-                                        g_strdup_printf("%s: the file of network '%s' must be "
-                                                        "named '%s.xml' and have a UUID; not "
-                                                        "loaded",
-                                                        path, def->name, def->name));
-                        continue;
-                }
-                if (driver_find_uuid(drv, &def->uuid) ||
-                    g_hash_table_size(drv->by_name) >= VK_NETWORK_DRIVER_MAX_NETWORKS) {
-                        g_ptr_array_add(warnings,
-                                        g_strdup_printf("%s: UUID in use or too many networks; "
-                                                        "not loaded",
-                                                        path));
-                        continue;
-                }
-                o = driver_add(drv, name, &def->uuid);
-                o->def = g_steal_pointer(&def);
-                link = driver_autostart_path(drv, name);
-                o->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
-        }
-}
-
-/* Take over the networks an earlier instance left running (run/<name>.status). */
-static void driver_load_status(VkNetworkDriver *drv, GPtrArray *warnings) {
-        g_autoptr(GDir) dir = g_dir_open(drv->run_dir, 0, NULL);
+/* Call @fn for each file NAME@suffix in @dir (none when @dir cannot be read). */
+static void driver_scan(VkNetworkDriver *drv, const char *dir_path, const char *suffix,
+                        DriverScanFunc fn, GPtrArray *warnings) {
+        g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
         const char *f;
 
         while (dir && (f = g_dir_read_name(dir))) {
                 g_autofree char *path = NULL, *name = NULL;
-                g_autoptr(VkNetworkDef) live = NULL;
-                VkNetworkStatus *st = NULL;
-                VkError e = VK_ERROR_INIT;
-                NetworkObj *o;
 
-                if (!g_str_has_suffix(f, ".status"))
+                if (!g_str_has_suffix(f, suffix) || strlen(f) == strlen(suffix))
                         continue;
-                path = g_build_filename(drv->run_dir, f, NULL);
-                name = g_strndup(f, strlen(f) - 7);
-                if (vk_network_status_load(path, &st, &e) < 0) {
-                        g_ptr_array_add(warnings, g_strdup_printf("%s: %s", path, e.message));
-                        vk_error_done(&e);
-                        continue;
-                }
-                (void) vk_network_def_parse_string(st->xml, &live, NULL);
-                o = g_hash_table_lookup(drv->by_name, name);
-                if (!o)
-                        o = driver_add(drv, name, &live->uuid);
-                if (network_adopt(drv, o, st, warnings) <= 0 && !o->def)
-                        driver_remove(drv, o, VK_NETWORK_EVENT_STOPPED);
+                path = g_build_filename(dir_path, f, NULL);
+                name = g_strndup(f, strlen(f) - strlen(suffix));
+                fn(drv, name, path, warnings);
         }
+}
+
+/* Load networks/<name>.xml (and its autostart link); problems are warnings. */
+static void driver_load_def(VkNetworkDriver *drv, const char *name, const char *path,
+                            GPtrArray *warnings) {
+        g_autofree char *link = NULL;
+        g_autoptr(VkNetworkDef) def = NULL;
+        VkError e = VK_ERROR_INIT;
+        NetworkObj *o;
+
+        if (vk_network_def_parse_file(path, &def, &e) < 0) {
+                g_ptr_array_add(warnings, g_strdup_printf("%s: %s", path, e.message));
+                vk_error_done(&e);
+                return;
+        }
+        if (strcmp(def->name, name) != 0 || !def->has_uuid) {
+                g_ptr_array_add(warnings, g_strdup_printf("%s: the file of network '%s' must be "
+                                                          "named '%s.xml' and have a UUID; not "
+                                                          "loaded",
+                                                          path, def->name, def->name));
+                return;
+        }
+        if (driver_find_uuid(drv, &def->uuid) ||
+            g_hash_table_size(drv->by_name) >= VK_NETWORK_DRIVER_MAX_NETWORKS) {
+                g_ptr_array_add(warnings, g_strdup_printf("%s: UUID in use or too many networks; "
+                                                          "not loaded",
+                                                          path));
+                return;
+        }
+        o = driver_add(drv, name, &def->uuid);
+        o->def = g_steal_pointer(&def);
+        link = driver_autostart_path(drv, name);
+        o->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
+}
+
+/* Take over a network an earlier instance left running (run/<name>.status). */
+static void driver_load_status(VkNetworkDriver *drv, const char *name, const char *path,
+                               GPtrArray *warnings) {
+        g_autoptr(VkNetworkDef) live = NULL;
+        VkNetworkStatus *st = NULL;
+        VkError e = VK_ERROR_INIT;
+        NetworkObj *o;
+
+        if (vk_network_status_load(path, &st, &e) < 0) {
+                g_ptr_array_add(warnings, g_strdup_printf("%s: %s", path, e.message));
+                vk_error_done(&e);
+                return;
+        }
+        (void) vk_network_def_parse_string(st->xml, &live, NULL); /* checked by the load */
+        o = g_hash_table_lookup(drv->by_name, name);
+        if (!o)
+                o = driver_add(drv, name, &live->uuid);
+        if (network_adopt(drv, o, st, warnings) <= 0 && !o->def)
+                driver_remove(drv, o, VK_NETWORK_EVENT_STOPPED);
 }
 
 /* The first start of an instance (no networks/ yet): define @xml_path's network. */
@@ -346,8 +347,8 @@ int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **re
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s' or '%s'",
                                           drv->autostart_dir, drv->run_dir);
-        driver_load_defs(drv, warnings);
-        driver_load_status(drv, warnings);
+        driver_scan(drv, drv->networks_dir, ".xml", driver_load_def, warnings);
+        driver_scan(drv, drv->run_dir, ".status", driver_load_status, warnings);
         if (first && cfg->default_xml && g_hash_table_size(drv->by_name) == 0)
                 driver_define_default(drv, cfg->default_xml, warnings);
 

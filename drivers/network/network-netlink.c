@@ -148,6 +148,12 @@ int vk_netlink_bridge_add(VkNetlink *nl, const VkNetlinkBridge *br, VkError *ret
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EEXIST,
                                     "Bridge name '%s' is already used by a host interface",
                                     br->name);
+        if (r == -NLE_PERM)
+                return vk_error_set(reterr, VK_ERROR_PERMISSION_DENIED, -EPERM,
+                                    "Cannot create bridge '%s': virtkit-networkd lacks "
+                                    "CAP_NET_ADMIN (a session instance cannot create bridges: "
+                                    "use the system instance)",
+                                    br->name);
         if (r < 0)
                 return netlink_error(reterr, r, "Failed to create bridge '%s'", br->name);
         return 0;

@@ -329,6 +329,35 @@ def test_default_network(h):
     h.stop(p)
 
 
+def test_session_without_cap_net_admin(h):
+    """A session instance (no CAP_NET_ADMIN) says so, and leaves nothing behind."""
+    u = h.add_user()
+    xdg = h.path('xdg-user')
+    os.makedirs(f'{xdg}/run', mode=0o700)
+    shutil.chown(xdg, u.uid, u.gid)
+    shutil.chown(f'{xdg}/run', u.uid, u.gid)
+    env = h.base_env(XDG_CONFIG_HOME=f'{xdg}/config', XDG_RUNTIME_DIR=f'{xdg}/run',
+                     XDG_STATE_HOME=f'{xdg}/state', XDG_CACHE_HOME=f'{xdg}/cache', HOME=xdg)
+    sock = f'{xdg}/run/virtkit/io.virtkit.Network'
+    p = h.spawn(ns_argv('host', 'setpriv', f'--reuid={u.uid}', f'--regid={u.gid}',
+                        '--clear-groups', '--', h.daemon_path('network'), '--session',
+                        '--bus', 'none'),
+                'virtkit-networkd (user session)', env=env, log='networkd-user')
+    wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, sock)
+    check(p.poll() is None, 'user networkd exited:', h.log_text('networkd-user'))
+    n_links = len(links(h))
+    xml = NET_XML.replace('testnet', 'usernet').replace(BRIDGE, 'vkuser' + TAG)
+    r = h.vlcall(sock, 'io.virtkit.Network.CreateNetworkXML', json.dumps({'xml': xml}),
+                 user=u)
+    check(r.rc == 3 and 'CAP_NET_ADMIN' in r.out + r.err, 'expected a CAP_NET_ADMIN error:', r)
+    check_eq(r.varlink_error()[0], 'io.virtkit.Network.PermissionDenied', 'error name')
+    check_eq(len(links(h)), n_links, 'interfaces after the refused start')
+    r = h.vlcall(sock, 'io.virtkit.Network.ListNetworks', '{}', user=u)
+    check_eq(json.loads(r.out)['networks'][0]['name'], 'default', 'only the default network')
+    check_eq(os.listdir(f'{xdg}/run/virtkit/network'), [], 'files left in the run dir')
+    h.stop(p)
+
+
 def cleanup():
     """Kill what still runs in our namespaces (dnsmasq), then delete them."""
     for ns in NS.values():
@@ -370,7 +399,7 @@ if __name__ == '__main__':
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
-                                    test_default_network],
+                                    test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
         cleanup()
