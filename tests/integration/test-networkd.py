@@ -212,8 +212,9 @@ def test_dhcp_lease(h):
     ns_ok(h, 'guest', 'busybox', 'ping', '-c', '1', '-W', '5', f'{SUBNET}.1')
 
 
-def test_masquerade(h):
-    out = h.path('peer.txt')
+def connect_from_guest(h, name):
+    """Connect from the guest to the uplink's listener: the source it saw, or None."""
+    out = h.path(f'peer-{name}.txt')
     listener = h.spawn(ns_argv('uplink', 'python3', '-c', f'''
 import socket
 s = socket.socket()
@@ -223,14 +224,21 @@ s.listen(1)
 s.settimeout(20)
 c, peer = s.accept()
 open("{out}", "w").write(peer[0])
-'''), 'listener')
+'''), f'listener-{name}')
     wait_until(lambda: ns_run(h, 'uplink', 'ss', '-ltn').out.find(f':{PORT}') >= 0, 10,
                'the listener')
-    ns_ok(h, 'guest', 'python3', '-c',
-          f'import socket; socket.create_connection(("{UPLINK_PEER}", {PORT}), 10).close()')
+    r = ns_run(h, 'guest', 'python3', '-c',
+               f'import socket; socket.create_connection(("{UPLINK_PEER}", {PORT}), 5).close()')
+    if r.rc != 0:
+        h.stop(listener)
+        return None
     check_eq(listener.wait(timeout=20), 0, 'listener exit')
     with open(out) as f:
-        check_eq(f.read(), UPLINK_HOST, 'the source address the uplink saw')
+        return f.read()
+
+
+def test_masquerade(h):
+    check_eq(connect_from_guest(h, 'nat'), UPLINK_HOST, 'the source address the uplink saw')
 
 
 def test_restart_adopts(h):
@@ -292,6 +300,39 @@ def test_destroy(h):
     check(not info['active'] and info['persistent'], 'after destroy:', info)
     e = call_error(h, 'DestroyNetwork', {'network': 'testnet'})
     check('not active' in json.dumps(e), 'destroy inactive:', e)
+
+
+def restart_as(h, mode):
+    """Start testnet again with forward @mode (None: isolated) and renew the guest's lease."""
+    fwd = f"<forward mode='{mode}'/>" if mode else ''
+    xml = NET_XML.replace("<forward mode='nat'/>", fwd).replace(
+        '<name>testnet</name>', f"<name>testnet</name><uuid>{S['uuid']}</uuid>")
+    call_ok(h, 'DefineNetwork', {'xml': xml})
+    call_ok(h, 'CreateNetwork', {'network': 'testnet'})
+    ns_ok(h, 'host', 'ip', 'link', 'set', 'g0', 'master', BRIDGE)
+    ns_ok(h, 'guest', 'busybox', 'udhcpc', '-i', 'g1', '-n', '-q', '-f', '-t', '10', '-T', '1',
+          '-s', S['udhcpc_script'], timeout=40)
+    # isolated networks announce no router: give the guest one anyway, the firewall must hold
+    ns_ok(h, 'guest', 'ip', 'route', 'replace', 'default', 'via', f'{SUBNET}.1')
+    r = ns_ok(h, 'guest', 'ip', '-j', 'addr', 'show', 'g1')
+    return [a['local'] for a in json.loads(r.out)[0]['addr_info'] if a['family'] == 'inet'][0]
+
+
+def test_isolated(h):
+    # the uplink can answer the guest: only the firewall stands between them
+    ns_ok(h, 'uplink', 'ip', 'route', 'replace', f'{SUBNET}.0/24', 'via', UPLINK_HOST)
+    restart_as(h, None)
+    check_eq(connect_from_guest(h, 'isolated'), None, 'a connection out of an isolated network')
+    ns_ok(h, 'guest', 'busybox', 'ping', '-c', '1', '-W', '5', f'{SUBNET}.1')
+    call_ok(h, 'DestroyNetwork', {'network': 'testnet'})
+
+
+def test_route(h):
+    guest_ip = restart_as(h, 'route')
+    check_eq(connect_from_guest(h, 'route'), guest_ip, 'the source address (no NAT)')
+    call_ok(h, 'DestroyNetwork', {'network': 'testnet'})
+    check(BRIDGE not in links(h), 'bridge left behind')
+    check_eq(our_rules(h, S['uuid']), [], 'rules left behind')
 
 
 def test_default_network(h):
@@ -399,6 +440,7 @@ if __name__ == '__main__':
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
+                                    test_isolated, test_route,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
