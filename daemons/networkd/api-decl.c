@@ -7,6 +7,7 @@
 
 /* The driver's error name (drivers/network/network-driver.h), which this file does not link. */
 #define NETWORK_ERROR_NO_SUCH_NETWORK "NoSuchNetwork"
+#define NETWORK_ERROR_NO_SUCH_PORT    "NoSuchPort"
 
 #define STRUCT(var, ctype, ...)                                                                    \
         static const VkField var##_fields[] = { __VA_ARGS__, {} };                                 \
@@ -120,6 +121,46 @@ const VkStructType vk_network_event_type = {
         .size = sizeof(VkNetworkEventArgs),
         .fields = event_fields,
 };
+
+STRUCT(port_params, VkNetworkPortParams,
+       { "network", VK_FIELD_STRING, offsetof(VkNetworkPortParams, network), VK_FIELD_REQUIRED,
+         NULL, "the network's name or UUID" },
+       { "xml", VK_FIELD_STRING, offsetof(VkNetworkPortParams, xml), VK_FIELD_REQUIRED, NULL,
+         "libvirt's network port XML (<networkport>)" })
+
+STRUCT(port_ref, VkNetworkPortRef,
+       { "port", VK_FIELD_STRING, offsetof(VkNetworkPortRef, port), VK_FIELD_REQUIRED, NULL,
+         "the port's UUID" })
+
+static const VkField port_summary_fields[] = {
+        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, uuid), VK_FIELD_REQUIRED },
+        { "network", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, network), VK_FIELD_REQUIRED },
+        { "mac", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, mac), VK_FIELD_REQUIRED },
+        { "ownerName", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, owner_name),
+          VK_FIELD_REQUIRED, NULL, "the VM; empty for none" },
+        { "plugType", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, plug_type), VK_FIELD_REQUIRED,
+          NULL, "network, bridge (a tap on the bridge) or direct (macvtap)" },
+        { "bridge", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, bridge), VK_FIELD_REQUIRED,
+          NULL, "network, bridge: the bridge; empty otherwise" },
+        { "mtu", VK_FIELD_INT, offsetof(VkNetworkPortSummary, mtu), VK_FIELD_REQUIRED, NULL,
+          "network, bridge: the MTU; 0 for the kernel's default" },
+        { "dev", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, dev), VK_FIELD_REQUIRED, NULL,
+          "direct: the host interface; empty otherwise" },
+        { "mode", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, mode), VK_FIELD_REQUIRED, NULL,
+          "direct: bridge, vepa, private or passthrough; empty otherwise" },
+        {},
+};
+
+const VkStructType vk_network_port_summary_type = {
+        .name = "NetworkPort",
+        .size = sizeof(VkNetworkPortSummary),
+        .doc = "One port: where a VM's NIC plugs in.",
+        .fields = port_summary_fields,
+};
+
+STRUCT(port_list_result, VkNetworkPortListResult,
+       { "ports", VK_FIELD_ARRAY, offsetof(VkNetworkPortListResult, ports), VK_FIELD_REQUIRED,
+         &vk_network_port_summary_type })
 
 const VkErrorDecl vk_network_errors[] = {
         { NETWORK_ERROR_NO_SUCH_NETWORK, VK_STRV("network"), "No network with that name or UUID." },

@@ -82,6 +82,31 @@ typedef struct VkNetworkLeasesResult {
         VkArray leases; /* of VkNetworkLeaseArgs */
 } VkNetworkLeasesResult;
 
+typedef struct VkNetworkPortParams {
+        char *network;
+        char *xml;
+} VkNetworkPortParams;
+
+typedef struct VkNetworkPortRef {
+        char *port;
+} VkNetworkPortRef;
+
+typedef struct VkNetworkPortSummary {
+        char *uuid;
+        char *network;
+        char *mac;
+        char *owner_name;
+        char *plug_type;
+        char *bridge;
+        int64_t mtu;
+        char *dev;
+        char *mode;
+} VkNetworkPortSummary;
+
+typedef struct VkNetworkPortListResult {
+        VkArray ports; /* of VkNetworkPortSummary */
+} VkNetworkPortListResult;
+
 /* One change of a network: a SubscribeEvents reply and the NetworkEvent signal. */
 typedef struct VkNetworkEventArgs {
         char *name;
@@ -102,6 +127,10 @@ extern const VkStructType vk_network_autostart_params_type;
 extern const VkStructType vk_network_leases_params_type;
 extern const VkStructType vk_network_leases_result_type;
 extern const VkStructType vk_network_event_type;
+extern const VkStructType vk_network_port_params_type;
+extern const VkStructType vk_network_port_ref_type;
+extern const VkStructType vk_network_port_summary_type;
+extern const VkStructType vk_network_port_list_result_type;
 
 extern const VkErrorDecl vk_network_errors[];
 extern const VkSignal vk_network_signals[];
@@ -132,6 +161,15 @@ extern const VkSignal vk_network_signals[];
         M("GetDHCPLeases", get_dhcp_leases, &vk_network_leases_params_type,                        \
           &vk_network_leases_result_type, VK_AUTH_READ, 0,                                         \
           "The DHCP leases of an active network, optionally of one MAC address.")                  \
+        M("CreatePort", create_port, &vk_network_port_params_type, &vk_network_port_summary_type,  \
+          VK_AUTH_MANAGE, 0,                                                                       \
+          "Make a port for a VM's NIC on an active network: its UUID and where it plugs in.")      \
+        M("DeletePort", delete_port, &vk_network_port_ref_type, NULL, VK_AUTH_MANAGE, 0,           \
+          "Delete a port.")                                                                        \
+        M("ListPorts", list_ports, &vk_network_params_type, &vk_network_port_list_result_type,     \
+          VK_AUTH_READ, 0, "The ports of a network, sorted by UUID.")                              \
+        M("GetPortXML", get_port_xml, &vk_network_port_ref_type, &vk_network_xml_result_type,      \
+          VK_AUTH_READ, 0, "A port as libvirt's network port XML, with its plug.")                 \
         M("SubscribeEvents", subscribe_events, NULL, &vk_network_event_type, VK_AUTH_READ,         \
           VK_METHOD_STREAM,                                                                        \
           "One reply per change of a network (call with more); D-Bus: the NetworkEvent signal.")

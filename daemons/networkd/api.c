@@ -209,6 +209,87 @@ static int api_get_dhcp_leases(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, &res);
 }
 
+/* --- ports --- */
+
+static VkNetworkPortSummary api_port_summary(const VkNetworkPortInfo *info,
+                                             char uuid[VK_UUID_STRING_MAX],
+                                             char mac[VK_MAC_STRING_MAX]) {
+        return (VkNetworkPortSummary){
+                .uuid = (char *) vk_uuid_format(&info->uuid, uuid),
+                .network = info->network,
+                .mac = (char *) vk_mac_format(&info->mac, mac),
+                .owner_name = (char *) vk_strempty(info->owner_name),
+                .plug_type = (char *) vk_network_plug_type_to_string(info->plug_type),
+                .bridge = (char *) vk_strempty(info->bridge),
+                .mtu = info->mtu,
+                .dev = (char *) vk_strempty(info->dev),
+                .mode = (char *) vk_strempty(info->mode),
+        };
+}
+
+static int api_create_port(VkCall *call, void *params, void *userdata) {
+        const VkNetworkPortParams *p = params;
+        g_autoptr(VkNetworkPortInfo) info = NULL;
+        char uuid[VK_UUID_STRING_MAX], mac[VK_MAC_STRING_MAX];
+        VkNetworkPortSummary res;
+        int r;
+
+        r = vk_network_driver_create_port(api_driver(userdata), p->network, p->xml, &info,
+                                          vk_call_error(call));
+        if (r < 0)
+                return r;
+        res = api_port_summary(info, uuid, mac);
+        vk_log_debug("Port '%s' on network '%s' for MAC %s", uuid, info->network, mac);
+        return vk_call_reply(call, &res);
+}
+
+static int api_delete_port(VkCall *call, void *params, void *userdata) {
+        const VkNetworkPortRef *p = params;
+        int r;
+
+        r = vk_network_driver_delete_port(api_driver(userdata), p->port, vk_call_error(call));
+        if (r < 0)
+                return r;
+        return vk_call_reply(call, NULL);
+}
+
+static int api_list_ports(VkCall *call, void *params, void *userdata) {
+        const VkNetworkParams *p = params;
+        g_autoptr(GPtrArray) infos = NULL;
+        g_autofree VkNetworkPortSummary *items = NULL;
+        g_autofree char *uuids = NULL, *macs = NULL;
+        VkNetworkPortListResult res;
+        int r;
+
+        r = vk_network_driver_list_ports(api_driver(userdata), p->network, &infos,
+                                         vk_call_error(call));
+        if (r < 0)
+                return r;
+        items = g_new0(VkNetworkPortSummary, MAX(infos->len, 1u));
+        uuids = g_malloc0((size_t) MAX(infos->len, 1u) * VK_UUID_STRING_MAX);
+        macs = g_malloc0((size_t) MAX(infos->len, 1u) * VK_MAC_STRING_MAX);
+        for (guint i = 0; i < infos->len; i++)
+                items[i] =
+                        api_port_summary(infos->pdata[i], uuids + (size_t) i * VK_UUID_STRING_MAX,
+                                         macs + (size_t) i * VK_MAC_STRING_MAX);
+        res.ports = (VkArray){ .items = items, .n = infos->len };
+        return vk_call_reply(call, &res);
+}
+
+static int api_get_port_xml(VkCall *call, void *params, void *userdata) {
+        const VkNetworkPortRef *p = params;
+        g_autofree char *xml = NULL;
+        VkNetworkXmlResult res;
+        int r;
+
+        r = vk_network_driver_get_port_xml(api_driver(userdata), p->port, &xml,
+                                           vk_call_error(call));
+        if (r < 0)
+                return r;
+        res.xml = xml;
+        return vk_call_reply(call, &res);
+}
+
 /* --- D-Bus objects: one per network, keyed by UUID --- */
 
 typedef struct NetworkProps {
@@ -279,6 +360,7 @@ static const VkObjectMethod network_object_methods[] = {
         { "Undefine", "UndefineNetwork", "network" },
         { "SetAutostart", "SetNetworkAutostart", "network" },
         { "GetDHCPLeases", "GetDHCPLeases", "network" },
+        { "ListPorts", "ListPorts", "network" },
         {},
 };
 

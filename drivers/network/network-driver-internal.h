@@ -14,6 +14,7 @@ typedef struct NetworkObj {
         VkNetworkStatus *status; /* what the running network created; NULL: inactive */
         bool autostart;
         VkPidfdWatch *dnsmasq_watch;
+        GHashTable *ports; /* port UUID → VkNetworkPortDef (owned); NULL: none yet */
 } NetworkObj;
 
 struct VkNetworkDriver {
@@ -30,10 +31,13 @@ struct VkNetworkDriver {
         void *event_userdata;
 };
 
+int network_find(VkNetworkDriver *drv, const char *name, NetworkObj **ret, VkError *reterr);
 char *network_status_path(VkNetworkDriver *drv, const char *name);
 char *network_leases_path(VkNetworkDriver *drv, const char *name);
 int network_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDef *def, bool persistent,
                   VkError *reterr);
 int network_stop(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr);
 int network_adopt(VkNetworkDriver *drv, NetworkObj *o, VkNetworkStatus *st, GPtrArray *warnings);
+void network_ports_load(VkNetworkDriver *drv, NetworkObj *o, GPtrArray *warnings);
+void network_ports_drop(VkNetworkDriver *drv, NetworkObj *o);
 const char *const *network_bridges_in_use(VkNetworkDriver *drv, GPtrArray *names);

@@ -65,6 +65,8 @@ static void obj_free(NetworkObj *o) {
         vk_network_def_free(o->live);
         vk_network_status_free(o->status);
         vk_pidfd_watch_free(o->dnsmasq_watch);
+        if (o->ports)
+                g_hash_table_unref(o->ports);
         g_free(o);
 }
 
@@ -99,7 +101,7 @@ static void driver_remove(VkNetworkDriver *drv, NetworkObj *o, VkNetworkEventTyp
 static NetworkObj *driver_find_uuid(VkNetworkDriver *drv, const VkUuid *uuid);
 
 /* The network called @name, or else whose UUID is @name. */
-static int driver_find(VkNetworkDriver *drv, const char *name, NetworkObj **ret, VkError *reterr) {
+int network_find(VkNetworkDriver *drv, const char *name, NetworkObj **ret, VkError *reterr) {
         NetworkObj *o = name ? g_hash_table_lookup(drv->by_name, name) : NULL;
         VkUuid u;
         int r;
@@ -445,7 +447,7 @@ int vk_network_driver_undefine(VkNetworkDriver *drv, const char *name, VkError *
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         name = o->name; /* @name may have been the UUID */
@@ -486,7 +488,7 @@ int vk_network_driver_create(VkNetworkDriver *drv, const char *name, VkError *re
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         r = driver_check_inactive(o, reterr);
@@ -535,7 +537,7 @@ int vk_network_driver_destroy(VkNetworkDriver *drv, const char *name, VkError *r
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         name = o->name; /* @name may have been the UUID */
@@ -558,7 +560,7 @@ int vk_network_driver_get_xml(VkNetworkDriver *drv, const char *name, bool inact
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         *ret_xml = vk_network_def_format(inactive && o->def ? o->def : obj_def(o));
@@ -573,7 +575,7 @@ int vk_network_driver_lookup(VkNetworkDriver *drv, const char *name, const char 
         int r;
 
         if (name) {
-                r = driver_find(drv, name, &o, reterr);
+                r = network_find(drv, name, &o, reterr);
                 if (r < 0)
                         return r;
         } else {
@@ -630,7 +632,7 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         name = o->name; /* @name may have been the UUID */
@@ -660,7 +662,7 @@ int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, co
         NetworkObj *o;
         int r;
 
-        r = driver_find(drv, name, &o, reterr);
+        r = network_find(drv, name, &o, reterr);
         if (r < 0)
                 return r;
         name = o->name; /* @name may have been the UUID */

@@ -11,14 +11,17 @@
 #include "error.h"
 #include "network-def.h"
 #include "network-leases.h"
+#include "network-port-def.h"
 #include "uuid.h"
 #include "xml.h"
 
 /* The driver's own error names (qualified io.virtkit.Network.<Name> on the wire). */
 #define VK_NETWORK_ERROR_NO_SUCH_NETWORK "NoSuchNetwork" /* parameter "network" */
+#define VK_NETWORK_ERROR_NO_SUCH_PORT    "NoSuchPort"    /* parameter "port" */
 
-/* How many networks one driver holds at most. */
+/* How many networks one driver holds at most, and ports one network. */
 #define VK_NETWORK_DRIVER_MAX_NETWORKS 4096
+#define VK_NETWORK_DRIVER_MAX_PORTS    4096
 
 typedef struct VkNetworkDriver VkNetworkDriver;
 
@@ -100,5 +103,29 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
 int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, const char *mac,
                                       VkNetworkLeases **ret_leases, VkError *reterr);
 
+/* A port: where a VM's NIC plugs in (libvirt's virNetworkPort). */
+typedef struct VkNetworkPortInfo {
+        VkUuid uuid;
+        char *network;
+        VkMac mac;
+        char *owner_name; /* NULL: none */
+        VkNetworkPlugType plug_type;
+        char *bridge; /* NETWORK, BRIDGE */
+        unsigned mtu; /* 0: the kernel's default */
+        char *dev;    /* DIRECT */
+        char *mode;   /* DIRECT */
+} VkNetworkPortInfo;
+
+void vk_network_port_info_free(VkNetworkPortInfo *info);
+
+int vk_network_driver_create_port(VkNetworkDriver *drv, const char *network, const char *xml,
+                                  VkNetworkPortInfo **ret_info, VkError *reterr);
+int vk_network_driver_delete_port(VkNetworkDriver *drv, const char *port, VkError *reterr);
+int vk_network_driver_list_ports(VkNetworkDriver *drv, const char *network, GPtrArray **ret_infos,
+                                 VkError *reterr);
+int vk_network_driver_get_port_xml(VkNetworkDriver *drv, const char *port, char **ret_xml,
+                                   VkError *reterr);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkDriver, vk_network_driver_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkPortInfo, vk_network_port_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkInfo, vk_network_info_free)

@@ -159,6 +159,7 @@ static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr
                 if (r < 0 && ret == 0)
                         ret = r;
         }
+        network_ports_drop(drv, o);
         (void) vk_file_remove(pid);
         (void) vk_file_remove(leases);
         (void) vk_file_remove(conf);
@@ -466,6 +467,7 @@ int network_adopt(VkNetworkDriver *drv, NetworkObj *o, VkNetworkStatus *st, GPtr
                 }
                 if (r >= 0) {
                         o->live = g_steal_pointer(&live);
+                        network_ports_load(drv, o, warnings);
                         return 1;
                 }
         }

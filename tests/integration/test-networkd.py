@@ -212,6 +212,48 @@ def test_dhcp_lease(h):
     ns_ok(h, 'guest', 'busybox', 'ping', '-c', '1', '-W', '5', f'{SUBNET}.1')
 
 
+def port_xml(mac, uuid=None, group=None):
+    u = f'<uuid>{uuid}</uuid>' if uuid else ''
+    g = f'<group>{group}</group>' if group else ''
+    return (f"<networkport>{u}<owner><name>vm1</name>"
+            f"<uuid>11111111-2222-4333-8444-555555555555</uuid></owner>{g}"
+            f"<mac address='{mac}'/></networkport>")
+
+
+def test_ports(h):
+    port = call_ok(h, 'CreatePort', {'network': 'testnet', 'xml': port_xml(GUEST_MAC)})
+    check_eq((port['plugType'], port['bridge'], port['mac'], port['ownerName'], port['network']),
+             ('network', BRIDGE, GUEST_MAC, 'vm1', 'testnet'), 'port')
+    S['port'] = port['uuid']
+    xml = call_ok(h, 'GetPortXML', {'port': port['uuid']})['xml']
+    check(f"<plug type='network' bridge='{BRIDGE}'/>" in xml and port['uuid'] in xml,
+          'port XML:', xml)
+    check(os.path.exists(os.path.join(S['root'], 'run', 'network', 'ports', 'testnet',
+                                      port['uuid'] + '.xml')), 'no port file')
+    # the same port again (a restarted qemud reclaiming it): the same answer
+    again = call_ok(h, 'CreatePort', {'network': 'testnet',
+                                      'xml': port_xml(GUEST_MAC, port['uuid'])})
+    check_eq(again, port, 'reclaimed port')
+    e = call_error(h, 'CreatePort', {'network': 'testnet', 'xml': port_xml(GUEST_MAC)})
+    check('already has a port' in json.dumps(e), 'duplicate MAC:', e)
+    e = call_error(h, 'CreatePort', {'network': 'testnet',
+                                     'xml': port_xml('52:54:00:00:00:77', group='nosuch')})
+    check("no portgroup 'nosuch'" in json.dumps(e), 'unknown portgroup:', e)
+    e = call_error(h, 'CreatePort', {'network': 'testnet',
+                                     'xml': "<networkport><mac address='01:00:5e:00:00:01'/>"
+                                            "</networkport>"})
+    check(e[0] == 'io.virtkit.Network.InvalidXML' and 'unicast' in json.dumps(e), 'mac:', e)
+    other = call_ok(h, 'CreatePort', {'network': S['uuid'],
+                                      'xml': port_xml('52:54:00:00:00:78')})
+    ports = call_ok(h, 'ListPorts', {'network': 'testnet'})['ports']
+    check_eq(sorted(p['uuid'] for p in ports), sorted([port['uuid'], other['uuid']]), 'ports')
+    call_ok(h, 'DeletePort', {'port': other['uuid']})
+    e = call_error(h, 'DeletePort', {'port': other['uuid']})
+    check_eq(e[0], 'io.virtkit.Network.NoSuchPort', 'deleted port')
+    check_eq([p['uuid'] for p in call_ok(h, 'ListPorts', {'network': 'testnet'})['ports']],
+             [port['uuid']], 'ports after delete')
+
+
 def connect_from_guest(h, name):
     """Connect from the guest to the uplink's listener: the source it saw, or None."""
     out = h.path(f'peer-{name}.txt')
@@ -254,6 +296,8 @@ def test_restart_adopts(h):
     check(info['active'], 'network not active after restart:', info)
     leases = call_ok(h, 'GetDHCPLeases', {'network': S['uuid']})['leases']
     check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after restart')
+    ports = call_ok(h, 'ListPorts', {'network': 'testnet'})['ports']
+    check_eq([p['uuid'] for p in ports], [S['port']], 'ports after restart')
 
 
 def test_bad_input(h):
@@ -293,7 +337,11 @@ def test_destroy(h):
     wait_until(lambda: not live_dnsmasq(st['dnsmasqPid']), 10, 'dnsmasq to end')
     check_eq(our_rules(h, S['uuid']), [], 'rules left behind')
     run = os.path.join(S['root'], 'run', 'network')
-    check_eq(sorted(os.listdir(run)), [], 'files left in the run dir')
+    check_eq(sorted(os.listdir(run)), ['ports'], 'files left in the run dir')
+    check_eq(os.listdir(os.path.join(run, 'ports')), [], 'ports left')
+    check_eq(call_ok(h, 'ListPorts', {'network': 'testnet'})['ports'], [], 'ports after destroy')
+    e = call_error(h, 'CreatePort', {'network': 'testnet', 'xml': port_xml(GUEST_MAC)})
+    check('not active' in json.dumps(e), 'port on an inactive network:', e)
     check_eq(os.listdir(os.path.join(S['root'], 'lib', 'network', 'dnsmasq')), [],
              'dnsmasq files left')
     info = call_ok(h, 'LookupNetwork', {'uuid': S['uuid']})
@@ -438,7 +486,7 @@ if __name__ == '__main__':
         print(f'1..0 # SKIP {why}')
         sys.exit(0)
     try:
-        rc = run_tests('networkd', [test_start, test_dhcp_lease, test_masquerade,
+        rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
                                     test_isolated, test_route,
                                     test_default_network, test_session_without_cap_net_admin],
