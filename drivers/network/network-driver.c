@@ -388,11 +388,22 @@ unsigned vk_network_driver_count(const VkNetworkDriver *drv) {
         return g_hash_table_size(drv->by_name);
 }
 
-/* Start every inactive network marked autostart; failures are added to @warnings. */
+/*
+ * Start every inactive network marked autostart, once per boot: <run>/autostarted (the run
+ * dir is a tmpfs) marks it done, so a daemon started again on demand (socket activation,
+ * idle exit) does not start networks destroyed since. Failures are added to @warnings.
+ */
 void vk_network_driver_autostart(VkNetworkDriver *drv, GPtrArray *warnings) {
+        g_autofree char *marker = g_build_filename(drv->run_dir, "autostarted", NULL);
         g_autofree gpointer *names = NULL;
+        VkError me = VK_ERROR_INIT;
         guint n = 0;
 
+        if (g_file_test(marker, G_FILE_TEST_EXISTS))
+                return;
+        if (vk_atomic_file_write(marker, "", 0, 0644, &me) < 0)
+                g_ptr_array_add(warnings, g_strdup_printf("%s", me.message));
+        vk_error_done(&me);
         names = g_hash_table_get_keys_as_array(drv->by_name, &n);
         for (guint i = 0; i < n; i++) {
                 NetworkObj *o = g_hash_table_lookup(drv->by_name, names[i]);

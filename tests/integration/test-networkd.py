@@ -337,7 +337,7 @@ def test_destroy(h):
     wait_until(lambda: not live_dnsmasq(st['dnsmasqPid']), 10, 'dnsmasq to end')
     check_eq(our_rules(h, S['uuid']), [], 'rules left behind')
     run = os.path.join(S['root'], 'run', 'network')
-    check_eq(sorted(os.listdir(run)), ['ports'], 'files left in the run dir')
+    check_eq(sorted(os.listdir(run)), ['autostarted', 'ports'], 'files left in the run dir')
     check_eq(os.listdir(os.path.join(run, 'ports')), [], 'ports left')
     check_eq(call_ok(h, 'ListPorts', {'network': 'testnet'})['ports'], [], 'ports after destroy')
     e = call_error(h, 'CreatePort', {'network': 'testnet', 'xml': port_xml(GUEST_MAC)})
@@ -381,6 +381,32 @@ def test_route(h):
     call_ok(h, 'DestroyNetwork', {'network': 'testnet'})
     check(BRIDGE not in links(h), 'bridge left behind')
     check_eq(our_rules(h, S['uuid']), [], 'rules left behind')
+
+
+def restart_networkd(h):
+    h.stop(S['networkd'])
+    if os.path.exists(S['sock']):
+        os.unlink(S['sock'])
+    start_networkd(h)
+
+
+def test_autostart(h):
+    call_ok(h, 'SetNetworkAutostart', {'network': 'testnet', 'autostart': True})
+    link = os.path.join(S['root'], 'etc', 'network', 'networks', 'autostart', 'testnet.xml')
+    check_eq(os.readlink(link), '../testnet.xml', 'autostart link')
+    # started again on demand (the same boot): what was destroyed stays down
+    restart_networkd(h)
+    check(not call_ok(h, 'LookupNetwork', {'name': 'testnet'})['active'],
+          'autostarted twice in one boot')
+    # a new boot (the run dir is empty again): autostart
+    os.unlink(os.path.join(S['root'], 'run', 'network', 'autostarted'))
+    restart_networkd(h)
+    lst = call_ok(h, 'ListNetworks', {'autostart': 'yes', 'active': 'yes'})['networks']
+    check_eq([n['name'] for n in lst], ['testnet'], 'autostarted networks')
+    check(BRIDGE in links(h), 'no bridge after autostart')
+    call_ok(h, 'DestroyNetwork', {'network': 'testnet'})
+    call_ok(h, 'SetNetworkAutostart', {'network': 'testnet', 'autostart': False})
+    check(not os.path.lexists(link), 'autostart link left')
 
 
 def test_default_network(h):
@@ -443,7 +469,8 @@ def test_session_without_cap_net_admin(h):
     check_eq(len(links(h)), n_links, 'interfaces after the refused start')
     r = h.vlcall(sock, 'io.virtkit.Network.ListNetworks', '{}', user=u)
     check_eq(json.loads(r.out)['networks'][0]['name'], 'default', 'only the default network')
-    check_eq(os.listdir(f'{xdg}/run/virtkit/network'), [], 'files left in the run dir')
+    check_eq(os.listdir(f'{xdg}/run/virtkit/network'), ['autostarted'],
+             'files left in the run dir')
     h.stop(p)
 
 
@@ -488,7 +515,7 @@ if __name__ == '__main__':
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
-                                    test_isolated, test_route,
+                                    test_isolated, test_route, test_autostart,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
