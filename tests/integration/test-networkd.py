@@ -409,6 +409,48 @@ def test_autostart(h):
     check(not os.path.lexists(link), 'autostart link left')
 
 
+def test_dbus_objects(h):
+    """Each network is a D-Bus object with properties that follow its state."""
+    h.start_buses()
+    root = h.path('root-dbus')
+    sock = os.path.join(root, 'run', 'io.virtkit.Network')
+    p = h.spawn(ns_argv('host', h.daemon_path('network'), '--root', root, '--bus', 'session'),
+                'virtkit-networkd (D-Bus)', log='networkd-dbus')
+    wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, sock)
+    h.wait_bus_name('io.virtkit.Network1', session=True)
+
+    def bus(*args):
+        r = h.busctl('--json=short', *args, session=True)
+        check(r.rc == 0, f'busctl {args}:', r)
+        return r.json()['data'] if r.out.strip() else None
+
+    bridge = f'vkdb{TAG}'[:15]
+    xml = (f"<network><name>dbusnet</name><bridge name='{bridge}' stp='off'/>"
+           f"<ip address='10.215.{X}.1' prefix='24'/></network>")
+    name, uuid = bus('call', 'io.virtkit.Network1', '/io/virtkit/Network1',
+                     'io.virtkit.Network1.Manager', 'DefineNetwork', 's', xml)
+    path = f'/io/virtkit/Network1/network/_{uuid.replace("-", "_")}'
+    iface = 'io.virtkit.Network1.Network'
+
+    def prop(name):
+        return bus('get-property', 'io.virtkit.Network1', path, iface, name)
+
+    check_eq((prop('Name'), prop('UUID'), prop('Active'), prop('Persistent'),
+              prop('BridgeName')), ('dbusnet', uuid, False, True, bridge), 'properties')
+    bus('call', 'io.virtkit.Network1', path, iface, 'Create')
+    check_eq(prop('Active'), True, 'Active after Create')
+    check(bridge in links(h), 'no bridge after Create')
+    objs = bus('call', 'io.virtkit.Network1', '/io/virtkit/Network1',
+               'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')[0]
+    check(path in objs, 'object not managed:', objs)
+    bus('call', 'io.virtkit.Network1', path, iface, 'Destroy')
+    check_eq(prop('Active'), False, 'Active after Destroy')
+    bus('call', 'io.virtkit.Network1', path, iface, 'Undefine')
+    r = h.busctl('get-property', 'io.virtkit.Network1', path, iface, 'Name', session=True)
+    check(r.rc != 0, 'object left after Undefine:', r)
+    h.stop(p)
+
+
 def test_default_network(h):
     """A session instance's first start defines "default"; undefined, it does not return."""
     xdg = h.path('xdg')
@@ -516,6 +558,7 @@ if __name__ == '__main__':
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
+                                    test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
