@@ -446,6 +446,13 @@ int vk_network_driver_define(VkNetworkDriver *drv, const char *xml, VkNetworkInf
                 o = driver_add(drv, def->name, &def->uuid);
         vk_network_def_free(o->def);
         o->def = g_steal_pointer(&def);
+        if (o->status && !o->status->persistent) {
+                /* a running transient network becomes persistent */
+                g_autofree char *status = network_status_path(drv, o->name);
+
+                o->status->persistent = true;
+                (void) vk_network_status_save(status, o->status, NULL);
+        }
         if (ret_info)
                 *ret_info = obj_info(o);
         driver_emit(drv, o, VK_NETWORK_EVENT_DEFINED, false);

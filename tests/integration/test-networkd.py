@@ -409,6 +409,32 @@ def test_autostart(h):
     check(not os.path.lexists(link), 'autostart link left')
 
 
+def test_transient(h):
+    bridge = f'vktr{TAG}'[:15]
+    xml = (f"<network><name>trans</name><bridge name='{bridge}' stp='off'/>"
+           f"<ip address='10.216.{X}.1' prefix='24'/></network>")
+    res = call_ok(h, 'CreateNetworkXML', {'xml': xml})
+    info = call_ok(h, 'LookupNetwork', {'name': 'trans'})
+    check(info['active'] and not info['persistent'], 'transient network:', info)
+    e = call_error(h, 'CreateNetworkXML', {'xml': xml})
+    check('already exists' in json.dumps(e), 'second transient of that name:', e)
+    # defined while running: persistent from now on, also after a restart
+    xml_uuid = xml.replace('<name>trans</name>', f"<name>trans</name><uuid>{res['uuid']}</uuid>")
+    call_ok(h, 'DefineNetwork', {'xml': xml_uuid})
+    restart_networkd(h)
+    info = call_ok(h, 'LookupNetwork', {'name': 'trans'})
+    check(info['active'] and info['persistent'], 'defined transient after restart:', info)
+    # undefined while running: transient again, gone when destroyed
+    call_ok(h, 'UndefineNetwork', {'network': 'trans'})
+    restart_networkd(h)
+    info = call_ok(h, 'LookupNetwork', {'name': 'trans'})
+    check(info['active'] and not info['persistent'], 'undefined running network:', info)
+    call_ok(h, 'DestroyNetwork', {'network': res['uuid']})
+    e = call_error(h, 'LookupNetwork', {'name': 'trans'})
+    check_eq(e[0], 'io.virtkit.Network.NoSuchNetwork', 'destroyed transient network')
+    check(bridge not in links(h), 'transient bridge left')
+
+
 def test_dbus_objects(h):
     """Each network is a D-Bus object with properties that follow its state."""
     h.start_buses()
@@ -558,7 +584,7 @@ if __name__ == '__main__':
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_restart_adopts, test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
-                                    test_dbus_objects,
+                                    test_transient, test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
