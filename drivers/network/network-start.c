@@ -104,11 +104,24 @@ static int dnsmasq_open(const VkNetworkStatus *st) {
 
 static void dnsmasq_on_exit(VkPidfdWatch *w, const VkChildExit *exit_or_null, void *userdata) {
         VkNetworkDriver *drv = userdata;
+        GHashTableIter it;
+        gpointer v;
 
-        /* a stopped dnsmasq was reaped: drop its watch (the network's is cleared by stop) */
+        /* a stopped dnsmasq was reaped: drop its watch */
         if (g_ptr_array_remove_fast(drv->reapers, w))
                 return;
-        vk_log_debug("dnsmasq %d of a network ended", (int) vk_pidfd_watch_get_pid(w));
+        /* the dnsmasq of a running network ended by itself: a restart starts it again */
+        g_hash_table_iter_init(&it, drv->by_name);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                NetworkObj *o = v;
+
+                if (o->dnsmasq_watch != w)
+                        continue;
+                vk_log_debug("dnsmasq %d of network '%s' ended", (int) vk_pidfd_watch_get_pid(w),
+                             o->name);
+                o->dnsmasq_watch = vk_pidfd_watch_free(w);
+                return;
+        }
 }
 
 static void dnsmasq_stop(VkNetworkDriver *drv, NetworkObj *o) {

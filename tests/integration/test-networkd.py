@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, pid_alive, run_tests, wait_until  # noqa: E402
+from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
 
 TAG = f'{os.getpid() % 100000}'
 NS = {k: f'vkt-{k}-{TAG}' for k in ('host', 'guest', 'uplink')}
@@ -298,6 +298,20 @@ def test_restart_adopts(h):
     check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after restart')
     ports = call_ok(h, 'ListPorts', {'network': 'testnet'})['ports']
     check_eq([p['uuid'] for p in ports], [S['port']], 'ports after restart')
+
+
+def test_dnsmasq_restarted(h):
+    """A dnsmasq that died is started again by the next networkd, with the known leases."""
+    old = status(h)['dnsmasqPid']
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: not live_dnsmasq(old), 10, 'dnsmasq to die')
+    time.sleep(0.2)  # networkd notices (its watch), and must not trip over it
+    restart_networkd(h)
+    new = status(h)['dnsmasqPid']
+    check(new != old and live_dnsmasq(new), 'dnsmasq not started again:', old, new)
+    check('starting it again' in h.log_text('networkd'), 'no warning about dnsmasq')
+    leases = call_ok(h, 'GetDHCPLeases', {'network': 'testnet'})['leases']
+    check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after dnsmasq restart')
 
 
 def test_bad_input(h):
@@ -582,7 +596,8 @@ if __name__ == '__main__':
         sys.exit(0)
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
-                                    test_restart_adopts, test_bad_input, test_destroy,
+                                    test_restart_adopts, test_dnsmasq_restarted,
+                                    test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
                                     test_transient, test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
