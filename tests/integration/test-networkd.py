@@ -342,6 +342,15 @@ def test_bad_input(h):
         call_ok(h, 'UndefineNetwork', {'network': name})
     e = call_error(h, 'CreateNetwork', {'network': 'nosuch'})
     check_eq(e[0], 'io.virtkit.Network.NoSuchNetwork', 'unknown network error')
+    # refused at define: nothing is written
+    outside = NET_XML.replace('testnet', 'outside').replace(f'{SUBNET}.50', '10.9.9.9')
+    e = call_error(h, 'DefineNetwork', {'xml': outside})
+    check(e[0] == 'io.virtkit.Network.InvalidXML' and '/network/ip/dhcp/range' in json.dumps(e),
+          'range outside the subnet:', e)
+    e = call_error(h, 'CreateNetworkXML', {'xml': NET_XML.replace("mode='nat'", "mode='warp'")})
+    check("unsupported forward mode 'warp'" in json.dumps(e), 'unknown forward mode:', e)
+    defs = os.listdir(os.path.join(S['root'], 'etc', 'network', 'networks'))
+    check_eq(sorted(defs), ['autostart', 'testnet.xml'], 'definitions after bad input')
 
 
 def test_destroy(h):
