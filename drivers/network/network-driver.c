@@ -168,16 +168,39 @@ const char *const *network_bridges_in_use(VkNetworkDriver *drv, GPtrArray *names
         return (const char *const *) names->pdata;
 }
 
-/* Parse @xml and fill the define-time defaults (bridge names of other networks avoided). */
+/*
+ * Parse @xml and fill the define-time defaults (bridge names of other networks avoided). A
+ * network of the same name lends what the new definition leaves out and it generated: its
+ * UUID, bridge name and MAC, so defining the same XML twice changes nothing (as libvirt).
+ */
 static int driver_parse(VkNetworkDriver *drv, const char *xml, VkNetworkDef **ret,
                         VkError *reterr) {
         g_autoptr(VkNetworkDef) def = NULL;
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const NetworkObj *same;
         int r;
 
         r = vk_network_def_parse_string(xml, &def, reterr);
         if (r < 0)
                 return r;
+        same = g_hash_table_lookup(drv->by_name, def->name);
+        if (same) {
+                const VkNetworkDef *old = obj_def(same);
+
+                if (!def->has_uuid) {
+                        def->uuid = old->uuid;
+                        def->has_uuid = true;
+                }
+                if (vk_network_forward_mode_has_bridge(def->forward_mode) &&
+                    vk_network_forward_mode_has_bridge(old->forward_mode)) {
+                        if (!def->bridge_name)
+                                def->bridge_name = g_strdup(old->bridge_name);
+                        if (!def->has_mac && old->has_mac) {
+                                def->mac = old->mac;
+                                def->has_mac = true;
+                        }
+                }
+        }
         r = vk_network_def_fill_defaults(def, network_bridges_in_use(drv, names), NULL, reterr);
         if (r < 0)
                 return r;

@@ -458,6 +458,19 @@ def test_transient(h):
     check(bridge not in links(h), 'transient bridge left')
 
 
+def test_redefine_same_xml(h):
+    """The same XML defined twice (no UUID, bridge or MAC): nothing is generated again."""
+    plain = f"<network><name>plain</name><ip address='10.217.{X}.1' prefix='24'/></network>"
+    first = call_ok(h, 'DefineNetwork', {'xml': plain})
+    xml1 = call_ok(h, 'GetNetworkXML', {'network': 'plain'})['xml']
+    second = call_ok(h, 'DefineNetwork', {'xml': plain})
+    xml2 = call_ok(h, 'GetNetworkXML', {'network': 'plain'})['xml']
+    check_eq(second, first, 'name and UUID')
+    check_eq(xml2, xml1, 'the definition (bridge, MAC)')
+    check("<bridge name='virbr" in xml1, 'generated bridge name:', xml1)
+    call_ok(h, 'UndefineNetwork', {'network': 'plain'})
+
+
 def test_dbus_objects(h):
     """Each network is a D-Bus object with properties that follow its state."""
     h.start_buses()
@@ -608,7 +621,7 @@ if __name__ == '__main__':
                                     test_restart_adopts, test_dnsmasq_restarted,
                                     test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
-                                    test_transient, test_dbus_objects,
+                                    test_transient, test_redefine_same_xml, test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
     finally:
