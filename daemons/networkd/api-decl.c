@@ -122,6 +122,20 @@ const VkStructType vk_network_event_type = {
         .fields = event_fields,
 };
 
+STRUCT(update_params, VkNetworkUpdateParams,
+       { "network", VK_FIELD_STRING, offsetof(VkNetworkUpdateParams, network), VK_FIELD_REQUIRED,
+         NULL, "the network's name or UUID" },
+       { "command", VK_FIELD_STRING, offsetof(VkNetworkUpdateParams, command), VK_FIELD_REQUIRED,
+         NULL, "add-last, add-first, delete or modify" },
+       { "section", VK_FIELD_STRING, offsetof(VkNetworkUpdateParams, section), VK_FIELD_REQUIRED,
+         NULL, "ip-dhcp-host" },
+       { "xml", VK_FIELD_STRING, offsetof(VkNetworkUpdateParams, xml), VK_FIELD_REQUIRED, NULL,
+         "the element: <host mac= name= ip=/>" },
+       { "live", VK_FIELD_BOOL, offsetof(VkNetworkUpdateParams, live), 0, NULL,
+         "change the running network" },
+       { "config", VK_FIELD_BOOL, offsetof(VkNetworkUpdateParams, config), 0, NULL,
+         "change the persistent definition (neither: the running network if active)" })
+
 STRUCT(port_params, VkNetworkPortParams,
        { "network", VK_FIELD_STRING, offsetof(VkNetworkPortParams, network), VK_FIELD_REQUIRED,
          NULL, "the network's name or UUID" },

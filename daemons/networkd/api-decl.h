@@ -82,6 +82,15 @@ typedef struct VkNetworkLeasesResult {
         VkArray leases; /* of VkNetworkLeaseArgs */
 } VkNetworkLeasesResult;
 
+typedef struct VkNetworkUpdateParams {
+        char *network;
+        char *command;
+        char *section;
+        char *xml;
+        bool live;
+        bool config;
+} VkNetworkUpdateParams;
+
 typedef struct VkNetworkPortParams {
         char *network;
         char *xml;
@@ -127,6 +136,7 @@ extern const VkStructType vk_network_autostart_params_type;
 extern const VkStructType vk_network_leases_params_type;
 extern const VkStructType vk_network_leases_result_type;
 extern const VkStructType vk_network_event_type;
+extern const VkStructType vk_network_update_params_type;
 extern const VkStructType vk_network_port_params_type;
 extern const VkStructType vk_network_port_ref_type;
 extern const VkStructType vk_network_port_summary_type;
@@ -161,6 +171,8 @@ extern const VkSignal vk_network_signals[];
         M("GetDHCPLeases", get_dhcp_leases, &vk_network_leases_params_type,                        \
           &vk_network_leases_result_type, VK_AUTH_READ, 0,                                         \
           "The DHCP leases of an active network, optionally of one MAC address.")                  \
+        M("UpdateNetwork", update_network, &vk_network_update_params_type, NULL, VK_AUTH_MANAGE,   \
+          0, "Add, delete or modify a DHCP host of a network, live and/or in its definition.")     \
         M("CreatePort", create_port, &vk_network_port_params_type, &vk_network_port_summary_type,  \
           VK_AUTH_MANAGE, 0,                                                                       \
           "Make a port for a VM's NIC on an active network: its UUID and where it plugs in.")      \

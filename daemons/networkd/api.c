@@ -209,6 +209,19 @@ static int api_get_dhcp_leases(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, &res);
 }
 
+static int api_update_network(VkCall *call, void *params, void *userdata) {
+        const VkNetworkUpdateParams *p = params;
+        int r;
+
+        r = vk_network_driver_update(api_driver(userdata), p->network, p->command, p->section,
+                                     p->xml, p->live, p->config, vk_call_error(call));
+        if (r < 0)
+                return r;
+        vk_log_info("Updated network '%s': %s %s (uid %u)", p->network, p->command, p->section,
+                    (unsigned) vk_call_peer(call)->uid);
+        return vk_call_reply(call, NULL);
+}
+
 /* --- ports --- */
 
 static VkNetworkPortSummary api_port_summary(const VkNetworkPortInfo *info,

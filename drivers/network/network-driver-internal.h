@@ -37,6 +37,7 @@ char *network_leases_path(VkNetworkDriver *drv, const char *name);
 int network_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDef *def, bool persistent,
                   VkError *reterr);
 int network_stop(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr);
+int network_update_live(VkNetworkDriver *drv, NetworkObj *o, VkNetworkDef *live, VkError *reterr);
 int network_adopt(VkNetworkDriver *drv, NetworkObj *o, VkNetworkStatus *st, GPtrArray *warnings);
 void network_ports_load(VkNetworkDriver *drv, NetworkObj *o, GPtrArray *warnings);
 void network_ports_drop(VkNetworkDriver *drv, NetworkObj *o);

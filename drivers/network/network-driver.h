@@ -103,6 +103,23 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
 int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, const char *mac,
                                       VkNetworkLeases **ret_leases, VkError *reterr);
 
+/* UpdateNetwork's commands (libvirt's VIR_NETWORK_UPDATE_COMMAND_*). */
+typedef enum VkNetworkUpdateCommand {
+        VK_NETWORK_UPDATE_ADD_LAST,
+        VK_NETWORK_UPDATE_ADD_FIRST,
+        VK_NETWORK_UPDATE_DELETE,
+        VK_NETWORK_UPDATE_MODIFY,
+        _VK_NETWORK_UPDATE_MAX,
+        _VK_NETWORK_UPDATE_INVALID = -EINVAL,
+} VkNetworkUpdateCommand;
+
+const char *vk_network_update_command_to_string(VkNetworkUpdateCommand c);
+VkNetworkUpdateCommand vk_network_update_command_from_string(const char *s);
+
+int vk_network_driver_update(VkNetworkDriver *drv, const char *network, const char *command,
+                             const char *section, const char *xml, bool live, bool config,
+                             VkError *reterr);
+
 /* A port: where a VM's NIC plugs in (libvirt's virNetworkPort). */
 typedef struct VkNetworkPortInfo {
         VkUuid uuid;

@@ -446,6 +446,46 @@ int network_stop(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
 }
 
 /*
+ * Make @live (owned now) the running definition of active @o after a change of its DHCP
+ * hosts: the status records it, dnsmasq's hosts files are written again and dnsmasq told
+ * (SIGHUP) to read them.
+ */
+int network_update_live(VkNetworkDriver *drv, NetworkObj *o, VkNetworkDef *live, VkError *reterr) {
+        g_autoptr(VkNetworkDef) def = live;
+        g_autofree char *hosts = network_file(drv, drv->dnsmasq_dir, o->name, ".hostsfile");
+        g_autofree char *addn = network_file(drv, drv->dnsmasq_dir, o->name, ".addnhosts");
+        g_autofree char *hosts_text = vk_network_dnsmasq_hosts(def);
+        g_autofree char *addn_text = vk_network_dnsmasq_addnhosts(def);
+        g_autofree char *xml = vk_network_def_format(def);
+        g_autofree char *old_xml = NULL;
+        int fd, r;
+
+        old_xml = g_steal_pointer(&o->status->xml);
+        o->status->xml = g_steal_pointer(&xml);
+        r = network_save_status(drv, o, reterr);
+        if (r < 0) {
+                g_free(o->status->xml);
+                o->status->xml = g_steal_pointer(&old_xml);
+                return r;
+        }
+        vk_network_def_free(o->live);
+        o->live = g_steal_pointer(&def);
+        if (o->status->dnsmasq_pid <= 0)
+                return 0;
+        r = network_write(drv, hosts, vk_strempty(hosts_text), reterr);
+        if (r >= 0)
+                r = network_write(drv, addn, vk_strempty(addn_text), reterr);
+        if (r < 0)
+                return r;
+        fd = dnsmasq_open(o->status);
+        if (fd >= 0) {
+                (void) syscall(SYS_pidfd_send_signal, fd, SIGHUP, NULL, 0);
+                close(fd);
+        }
+        return 0;
+}
+
+/*
  * Take over a network started by an earlier networkd, from its status @st (owned now): its
  * bridge must still exist; dnsmasq is adopted when /proc/PID/exe and its start time match,
  * else started again. A network whose bridge is gone is torn down (rules, files). Returns 1

@@ -283,6 +283,39 @@ def test_masquerade(h):
     check_eq(connect_from_guest(h, 'nat'), UPLINK_HOST, 'the source address the uplink saw')
 
 
+def test_update_dhcp_host(h):
+    host = f"<host mac='{GUEST_MAC}' name='guest1' ip='{SUBNET}.77'/>"
+    upd = {'network': 'testnet', 'command': 'add-last', 'section': 'ip-dhcp-host', 'xml': host,
+           'live': True, 'config': True}
+    call_ok(h, 'UpdateNetwork', upd)
+    for inactive in (False, True):
+        xml = call_ok(h, 'GetNetworkXML', {'network': 'testnet', 'inactive': inactive})['xml']
+        check(f"ip='{SUBNET}.77'" in xml, f'host not in the XML (inactive={inactive}):', xml)
+    hosts = os.path.join(S['root'], 'lib', 'network', 'dnsmasq', 'testnet.hostsfile')
+    with open(hosts) as f:
+        check(f'{SUBNET}.77' in f.read(), 'host not in the hosts file')
+    e = call_error(h, 'UpdateNetwork', upd)
+    check('already has this DHCP host' in json.dumps(e), 'added twice:', e)
+    e = call_error(h, 'UpdateNetwork', dict(upd, command='delete',
+                                            xml="<host mac='52:54:00:00:00:66'/>"))
+    check('no such DHCP host' in json.dumps(e), 'delete unknown:', e)
+    e = call_error(h, 'UpdateNetwork', dict(upd, section='dns-host'))
+    check_eq(e[0], 'io.virtkit.Network.NotSupported', 'other section')
+    e = call_error(h, 'UpdateNetwork', dict(upd, command='modify',
+                                            xml=f"<host mac='{GUEST_MAC}' ip='10.9.9.9'/>"))
+    check(e[0] == 'io.virtkit.Network.InvalidXML' and '10.9.9.9' in json.dumps(e),
+          'host outside the subnet:', e)
+    # dnsmasq read the new hosts file (SIGHUP): the guest gets its fixed address
+    ns_ok(h, 'guest', 'busybox', 'udhcpc', '-i', 'g1', '-n', '-q', '-f', '-t', '10', '-T', '1',
+          '-s', S['udhcpc_script'], timeout=40)
+    r = ns_ok(h, 'guest', 'ip', '-j', 'addr', 'show', 'g1')
+    got = [a['local'] for a in json.loads(r.out)[0]['addr_info'] if a['family'] == 'inet']
+    check_eq(got, [f'{SUBNET}.77'], 'guest address after the update')
+    S['guest_ip'] = got[0]
+    wait_until(lambda: [x['ip'] for x in call_ok(h, 'GetDHCPLeases', {'network': 'testnet'})[
+        'leases']] == [S['guest_ip']], 10, 'the new lease alone')
+
+
 def test_restart_adopts(h):
     before = status(h)
     S['networkd'].send_signal(signal.SIGKILL)
@@ -618,6 +651,7 @@ if __name__ == '__main__':
         sys.exit(0)
     try:
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
+                                    test_update_dhcp_host,
                                     test_restart_adopts, test_dnsmasq_restarted,
                                     test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
