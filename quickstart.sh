@@ -11,8 +11,11 @@ PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev
     libsystemd-dev libxml2-dev libglib2.0-dev libjson-glib-dev libgnutls28-dev
     libselinux1-dev libapparmor-dev libcap-ng-dev libpolkit-gobject-1-dev libcmocka-dev
+    libnl-3-dev libnl-route-3-dev libnftables-dev
     # run: QEMU, D-Bus, polkit, socket activation
     qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd
+    # networkd: DHCP/DNS for virtual networks, the nft tool for checks
+    dnsmasq-base nftables
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container
     golang-go golang-github-varlink-go-dev socat passwd util-linux procps openssh-server
     systemd-container debootstrap

@@ -23,7 +23,8 @@ typedef enum VkChildFlags {
         VK_CHILD_NEW_SESSION = 1 << 4,     /* setsid() in the child */
         VK_CHILD_SET_CREDENTIALS = 1 << 5, /* switch to opts->uid/gid/groups */
         /* the child outlives us; without it, it gets SIGKILL when we die (PR_SET_PDEATHSIG):
-         * only the QEMU of a VM, which a daemon crash must never stop, sets this */
+         * only what serves guests (the QEMU of a VM, the dnsmasq of a network), which a daemon
+         * crash must never stop, sets this */
         VK_CHILD_OUTLIVE_PARENT = 1 << 6,
 } VkChildFlags;
 

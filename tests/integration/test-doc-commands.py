@@ -10,8 +10,8 @@ a marker the reader does not see:
                                     instance, systemd as PID 1, clang, ...); the visible text
                                     around the block says so too
 
-A `run` block runs with bash -e in a fresh directory holding `build` (this build tree) and
-`quickstart.sh` (the source's), with a private PATH-only environment; `/tmp/` in it is
+A `run` block runs with bash -e in a fresh directory holding `build` (this build tree), and
+`tests` and `quickstart.sh` (the source's), with a private PATH-only environment; `/tmp/` in it is
 replaced by a directory of this test (so parallel runs and the host's /tmp stay apart).
 Whatever it leaves running is stopped (the process group). A `needs` block is checked: every
 program it calls that this machine lacks (e.g. `varlinkctl`, systemd 255+, not in Debian 12)
@@ -62,14 +62,21 @@ def blocks(path):
     return out
 
 
+SHELL_WORDS = {'for', 'do', 'done', 'if', 'then', 'else', 'elif', 'fi', 'while', 'until',
+               'case', 'esac', '{', '}', '(', ')', '!'}
+
+
 def commands(code):
-    """The programs a block calls at the start of its lines (continuations skipped)."""
+    """The programs a block calls at the start of its lines (continuations and the shell's
+    own words skipped)."""
     progs, cont = [], False
     for line in code.split('\n'):
         s = line.strip()
         if not cont and s and not s.startswith('#'):
             word = s.split()[0]
-            if '=' not in word:
+            if word in SHELL_WORDS:
+                pass
+            elif '=' not in word:
                 progs.append(word)
             elif len(s.split()) > 1:  # VAR=value prog ...
                 progs.append(s.split()[1])
@@ -81,6 +88,7 @@ def run_block(code, tmp):
     work = os.path.join(tmp, 'cwd')
     os.makedirs(work)
     os.symlink(os.path.abspath(BUILD), os.path.join(work, 'build'))
+    os.symlink(os.path.join(os.path.abspath(SRC), 'tests'), os.path.join(work, 'tests'))
     os.symlink(os.path.join(os.path.abspath(SRC), 'quickstart.sh'),
                os.path.join(work, 'quickstart.sh'))
     code = code.replace('/tmp/', tmp + '/')

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* network-status.h: what a started network created, in the run dir (survives a restart) */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "error.h"
+#include "method.h"
+
+/* One nftables rule as recorded: family "ip"/"ip6", chain, handle. */
+typedef struct VkNetworkStatusRule {
+        char *family;
+        char *chain;
+        uint64_t handle;
+} VkNetworkStatusRule;
+
+/* The status file's content; every string is owned. */
+typedef struct VkNetworkStatus {
+        char *xml;                   /* the live definition (transient networks have no other) */
+        bool persistent;             /* a definition file exists */
+        char *bridge;                /* the bridge we created; NULL: none */
+        VkArray rules;               /* VkNetworkStatusRule, in the order they were added */
+        bool ip_forward;             /* we switched on IPv4 forwarding */
+        int64_t dnsmasq_pid;         /* 0: no dnsmasq */
+        uint64_t dnsmasq_start_time; /* /proc/PID/stat field 22, clock ticks since boot */
+        char *dnsmasq_exe;           /* /proc/PID/exe when it started */
+} VkNetworkStatus;
+
+/* Status files larger than this are refused. */
+#define VK_NETWORK_STATUS_MAX (2 * 1024 * 1024)
+
+VkNetworkStatus *vk_network_status_new(void);
+VkNetworkStatus *vk_network_status_free(VkNetworkStatus *st);
+void vk_network_status_add_rule(VkNetworkStatus *st, const char *family, const char *chain,
+                                uint64_t handle);
+int vk_network_status_format(const VkNetworkStatus *st, char **ret_text, VkError *reterr);
+int vk_network_status_parse(const char *text, VkNetworkStatus **ret, VkError *reterr);
+int vk_network_status_save(const char *path, const VkNetworkStatus *st, VkError *reterr);
+int vk_network_status_load(const char *path, VkNetworkStatus **ret, VkError *reterr);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkStatus, vk_network_status_free)
