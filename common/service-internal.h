@@ -48,7 +48,8 @@ struct VkCall {
         bool oneway;
         bool interactive;
         bool replied;
-        sd_bus_slot *pending; /* a credentials lookup or polkit check */
+        sd_bus_slot *pending;       /* a credentials lookup or polkit check */
+        const char *bus_error_name; /* every D-Bus error reply has this name (NULL: usual) */
         VkError error;
 };
 
