@@ -8,8 +8,9 @@
            package), the object paths, GetAll/GetStats values as a variant in a variant,
            per-caller authorisation (read-only for any user, changes need root or polkit),
            Create/Destroy and GetState, DomainEvent signals, bad input
-  taken    org.libvirt already owned by another program: qemud goes on without it, and
-           qemu.conf libvirt_dbus = 0 serves nothing of it
+  names    a call to org.libvirt activates qemud (the built activation file); org.libvirt
+           already owned by another program: qemud goes on without it; qemu.conf
+           libvirt_dbus = 0 serves nothing of it
   session  the session instance of a normal user on a private session bus
 """
 
@@ -302,7 +303,38 @@ def test_bad_input(h):
     check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0)[0], [], 'no domains left')
 
 
-# --- taken: someone else owns org.libvirt; the qemu.conf key ---
+# --- names: activation by org.libvirt; someone else owns it; the qemu.conf key ---
+
+def setup_names(h):
+    h.start_buses()
+    h.install_virtkit_bus_policies(['qemu'])
+    h.install_bus_policies([os.path.join(h.srcdir, 'conf', 'dbus', 'virtkit-org.libvirt.conf')])
+
+
+def test_activation_by_org_libvirt(h):
+    # the activation file the build installs, its Exec pointed at our root (and a 1 s idle exit)
+    built = os.path.join(os.environ['VK_TOP_BUILDDIR'], 'conf', 'system-org.libvirt.service')
+    with open(built) as f:
+        text = f.read()
+    check('Name=org.libvirt\n' in text and 'User=root\n' in text, 'the built file:', text)
+    root = h.path('root-act')
+    os.makedirs(root)
+    text = re.sub(r'(?m)^Exec=.*$', f'Exec={h.daemon_path("qemu")} --system --timeout 1 '
+                  f'--root {root} -v', text)
+    service = h.path('dbus', 'system-services', 'org.libvirt.service')
+    with open(service, 'w') as f:
+        f.write(text)
+    h.bus_reload()
+    check(h.name_owner_pid(NAME) is None, 'nobody owns org.libvirt before the call')
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0)[0], [],
+             'the first call activates qemud')
+    pid = h.name_owner_pid(NAME)
+    check(pid and h.name_owner_pid('io.virtkit.Qemu1') == pid,
+          'one qemud owns org.libvirt and io.virtkit.Qemu1:', pid)
+    os.unlink(service)
+    h.bus_reload()
+    wait_until(lambda: h.name_owner_pid(NAME) is None, 15, 'the idle qemud to exit')
+
 
 OWNER = r'''
 import sys
@@ -317,9 +349,6 @@ GLib.MainLoop().run()
 
 
 def test_name_taken_goes_on_without_it(h):
-    h.start_buses()
-    h.install_virtkit_bus_policies(['qemu'])
-    h.install_bus_policies([os.path.join(h.srcdir, 'conf', 'dbus', 'virtkit-org.libvirt.conf')])
     tool = h.path('owner.py')
     with open(tool, 'w') as f:
         f.write(OWNER)
@@ -392,7 +421,8 @@ GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
                               test_lifecycle_and_events, test_bad_input]),
-    'taken': (None, [test_name_taken_goes_on_without_it, test_conf_key_turns_it_off]),
+    'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
+                            test_conf_key_turns_it_off]),
     'session': (None, [test_session_instance]),
 }
 
