@@ -61,28 +61,38 @@ int vk_libvirt_fail(VkCall *call, const VkError *error) {
         return 0;
 }
 
-/* The completion of an asynchronous driver call: its string result ("s") or nothing. */
+/* The completion of an asynchronous driver call whose reply is empty (Create, Destroy, ...). */
 void vk_libvirt_on_done(VkQemuDriver *drv, const char *result, const VkError *error,
                         void *userdata) {
         VkCall *call = userdata;
         g_autoptr(sd_bus_message) reply = NULL;
-        const char *sig = NULL;
 
         if (error)
                 (void) vk_libvirt_fail(call, error);
-        else {
-                sig = ((const VkRawMethod *) vk_call_method(call))->result;
-                if (sd_bus_message_new_method_return(vk_call_get_bus_message(call), &reply) >= 0 &&
-                    (!sig || !*sig || sd_bus_message_append(reply, "s", result ? result : "") >= 0))
-                        (void) vk_call_reply_message(call, reply);
-        }
+        else if (sd_bus_message_new_method_return(vk_call_get_bus_message(call), &reply) >= 0)
+                (void) vk_call_reply_message(call, reply);
         vk_call_unref(call);
 }
 
-static int connect_async(VkCall *call, int r) {
+/* The completion of an asynchronous driver call that replies with its string result. */
+static void connect_on_string(VkQemuDriver *drv, const char *result, const VkError *error,
+                              void *userdata) {
+        VkCall *call = userdata;
+        g_autoptr(sd_bus_message) reply = NULL;
+
+        if (error)
+                (void) vk_libvirt_fail(call, error);
+        else if (sd_bus_message_new_method_return(vk_call_get_bus_message(call), &reply) >= 0 &&
+                 sd_bus_message_append(reply, "s", result ? result : "") >= 0)
+                (void) vk_call_reply_message(call, reply);
+        vk_call_unref(call);
+}
+
+/* Hand @call to an asynchronous driver operation that returned @r. */
+int vk_libvirt_async(VkCall *call, int r) {
         if (r < 0)
                 return vk_libvirt_fail(call, vk_call_error(call));
-        vk_call_ref(call); /* vk_libvirt_on_done() replies and unrefs */
+        vk_call_ref(call); /* the completion replies and unrefs */
         return 0;
 }
 
@@ -117,7 +127,8 @@ int vk_libvirt_reply_strv(VkCall *call, const char *const *paths) {
         return vk_call_reply_message(call, reply);
 }
 
-static int connect_read(VkCall *call, const char *types, ...) {
+/* Read the call's arguments (sd_bus_message_read() types). */
+int vk_libvirt_read(VkCall *call, const char *types, ...) {
         va_list ap;
         int r;
 
@@ -159,7 +170,7 @@ static int connect_list_domains(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
         int r;
 
-        r = connect_read(call, "u", &flags);
+        r = vk_libvirt_read(call, "u", &flags);
         if (r < 0)
                 return r;
         r = vk_qemu_driver_list(q->driver, /* flags= */ 0, &objs);
@@ -189,7 +200,7 @@ static int connect_lookup_by_name(VkCall *call, void *params, void *userdata) {
         const char *name;
         int r;
 
-        r = connect_read(call, "s", &name);
+        r = vk_libvirt_read(call, "s", &name);
         if (r < 0)
                 return r;
         return connect_lookup(call, userdata, name, NULL);
@@ -200,7 +211,7 @@ static int connect_lookup_by_uuid(VkCall *call, void *params, void *userdata) {
         VkUuid u;
         int r;
 
-        r = connect_read(call, "s", &uuid);
+        r = vk_libvirt_read(call, "s", &uuid);
         if (r < 0)
                 return r;
         if (vk_uuid_parse(uuid, &u) < 0) {
@@ -218,7 +229,7 @@ static int connect_define_xml(VkCall *call, void *params, void *userdata) {
         VkDomainObj *obj;
         int r;
 
-        r = connect_read(call, "s", &xml);
+        r = vk_libvirt_read(call, "s", &xml);
         if (r < 0)
                 return r;
         r = vk_qemu_driver_define(q->driver, xml, &obj, vk_call_error(call));
@@ -248,20 +259,20 @@ static int connect_create_xml(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
         int r;
 
-        r = connect_read(call, "su", &xml, &flags);
+        r = vk_libvirt_read(call, "su", &xml, &flags);
         if (r < 0)
                 return r;
         /* VIR_DOMAIN_START_PAUSED */
         r = vk_qemu_driver_create(q->driver, xml, flags & 1, connect_on_created, call,
                                   vk_call_error(call));
-        return connect_async(call, r);
+        return vk_libvirt_async(call, r);
 }
 
 static int connect_get_capabilities(VkCall *call, void *params, void *userdata) {
         VkQemud *q = userdata;
 
-        return connect_async(call, vk_qemu_driver_get_capabilities(q->driver, vk_libvirt_on_done,
-                                                                   call, vk_call_error(call)));
+        return vk_libvirt_async(call, vk_qemu_driver_get_capabilities(q->driver, connect_on_string,
+                                                                      call, vk_call_error(call)));
 }
 
 static int connect_get_domain_capabilities(VkCall *call, void *params, void *userdata) {
@@ -270,15 +281,15 @@ static int connect_get_domain_capabilities(VkCall *call, void *params, void *use
         uint32_t flags;
         int r;
 
-        r = connect_read(call, "ssssu", &emulator, &arch, &machine, &virttype, &flags);
+        r = vk_libvirt_read(call, "ssssu", &emulator, &arch, &machine, &virttype, &flags);
         if (r < 0)
                 return r;
         /* libvirt-dbus passes "" on as NULL: the default */
         r = vk_qemu_driver_get_domain_capabilities(q->driver, *emulator ? emulator : NULL,
                                                    *arch ? arch : NULL, *machine ? machine : NULL,
-                                                   *virttype ? virttype : NULL, vk_libvirt_on_done,
+                                                   *virttype ? virttype : NULL, connect_on_string,
                                                    call, vk_call_error(call));
-        return connect_async(call, r);
+        return vk_libvirt_async(call, r);
 }
 
 /* virNodeGetMemoryStats for all cells: "total", "free", "buffers", "cached" in KiB. */
@@ -296,7 +307,7 @@ static int connect_node_memory_stats(VkCall *call, void *params, void *userdata)
         uint32_t flags;
         int r;
 
-        r = connect_read(call, "iu", &cell, &flags);
+        r = vk_libvirt_read(call, "iu", &cell, &flags);
         if (r < 0)
                 return r;
         if (cell != -1) {
@@ -333,7 +344,7 @@ static int connect_list_empty(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
         int r;
 
-        r = connect_read(call, "u", &flags);
+        r = vk_libvirt_read(call, "u", &flags);
         if (r < 0)
                 return r;
         return vk_libvirt_reply_strv(call, NULL);

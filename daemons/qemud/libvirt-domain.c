@@ -68,16 +68,6 @@ static int domain_of_call(VkCall *call, VkQemud *q, VkDomainObj **ret) {
         return -ENOENT;
 }
 
-static int domain_read(VkCall *call, const char *types, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, types);
-        r = sd_bus_message_readv(vk_call_get_bus_message(call), types, ap);
-        va_end(ap);
-        return r;
-}
-
 static int domain_reply(VkCall *call, const char *types, ...) {
         g_autoptr(sd_bus_message) reply = NULL;
         va_list ap;
@@ -99,7 +89,7 @@ static int domain_with_flags(VkCall *call, VkQemud *q, uint32_t *ret_flags, VkDo
         int r;
 
         if (ret_flags) {
-                r = domain_read(call, "u", ret_flags);
+                r = vk_libvirt_read(call, "u", ret_flags);
                 if (r < 0)
                         return r;
         }
@@ -112,13 +102,6 @@ static int domain_with_flags(VkCall *call, VkQemud *q, uint32_t *ret_flags, VkDo
         int r = domain_with_flags(call, q, flagsp, &obj);                                          \
         if (r != 0)                                                                                \
         return r > 0 ? 0 : r
-
-static int domain_async(VkCall *call, int r) {
-        if (r < 0)
-                return vk_libvirt_fail(call, vk_call_error(call));
-        vk_call_ref(call); /* vk_libvirt_on_done() replies and unrefs */
-        return 0;
-}
 
 static int domain_get_xml_desc(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
@@ -147,9 +130,9 @@ static int domain_create(VkCall *call, void *params, void *userdata) {
         DOMAIN_PREAMBLE(&flags);
 
         /* VIR_DOMAIN_START_PAUSED */
-        return domain_async(call,
-                            vk_qemu_driver_start(q->driver, obj->uuid_str, flags & 1,
-                                                 vk_libvirt_on_done, call, vk_call_error(call)));
+        return vk_libvirt_async(call, vk_qemu_driver_start(q->driver, obj->uuid_str, flags & 1,
+                                                           vk_libvirt_on_done, call,
+                                                           vk_call_error(call)));
 }
 
 static int domain_destroy(VkCall *call, void *params, void *userdata) {
@@ -157,15 +140,15 @@ static int domain_destroy(VkCall *call, void *params, void *userdata) {
         DOMAIN_PREAMBLE(&flags);
 
         /* VIR_DOMAIN_DESTROY_GRACEFUL */
-        return domain_async(call,
-                            vk_qemu_driver_destroy(q->driver, obj->uuid_str, flags & 1,
-                                                   vk_libvirt_on_done, call, vk_call_error(call)));
+        return vk_libvirt_async(call, vk_qemu_driver_destroy(q->driver, obj->uuid_str, flags & 1,
+                                                             vk_libvirt_on_done, call,
+                                                             vk_call_error(call)));
 }
 
 static int domain_op(VkCall *call, VkQemud *q, VkDomainObj *obj, VkQemuDomainOp op) {
-        return domain_async(call, vk_qemu_driver_domain_op(q->driver, obj->uuid_str, op,
-                                                           vk_libvirt_on_done, call,
-                                                           vk_call_error(call)));
+        return vk_libvirt_async(call, vk_qemu_driver_domain_op(q->driver, obj->uuid_str, op,
+                                                               vk_libvirt_on_done, call,
+                                                               vk_call_error(call)));
 }
 
 static int domain_shutdown(VkCall *call, void *params, void *userdata) {
@@ -239,7 +222,7 @@ static int domain_get_stats(VkCall *call, void *params, void *userdata) {
         VkDomainObj *obj;
         int r;
 
-        r = domain_read(call, "uu", &stats, &flags);
+        r = vk_libvirt_read(call, "uu", &stats, &flags);
         if (r < 0)
                 return r;
         if (domain_of_call(call, q, &obj) < 0)
@@ -288,7 +271,7 @@ static int domain_interface_addresses(VkCall *call, void *params, void *userdata
         VkDomainObj *obj;
         int r;
 
-        r = domain_read(call, "uu", &source, &flags);
+        r = vk_libvirt_read(call, "uu", &source, &flags);
         if (r < 0)
                 return r;
         if (domain_of_call(call, q, &obj) < 0)

@@ -26,6 +26,8 @@ struct VkLibvirt {
 extern const VkInterface vk_libvirt_auth_interface;
 extern const VkRawInterface vk_libvirt_connect_interface;
 int vk_libvirt_fail(VkCall *call, const VkError *error);
+int vk_libvirt_read(VkCall *call, const char *types, ...);
+int vk_libvirt_async(VkCall *call, int r);
 void vk_libvirt_on_done(VkQemuDriver *drv, const char *result, const VkError *error,
                         void *userdata);
 int vk_libvirt_reply_path(VkCall *call, const char *uuid);

@@ -226,7 +226,8 @@ polkit.addRule(function(action, subject) {{
 ''')
     wait_until(lambda: call(h, path, DOMAIN, 'Create', 'u', 1, user=a, ok=False).rc == 0, 15,
                'Create allowed by the polkit rule')
-    check_eq(state(h, S['uuid']), [3, 1], 'paused (VIR_DOMAIN_START_PAUSED: libvirt says PAUSED_USER)')
+    check_eq(state(h, S['uuid']), [3, 1],
+             'paused (VIR_DOMAIN_START_PAUSED: libvirt says PAUSED_USER)')
     call(h, path, DOMAIN, 'Destroy', 'u', 0, user=a)
     check_eq(state(h, S['uuid']), [5, 2], 'shut off, destroyed')
     r = h.busctl('set-property', NAME, path, DOMAIN, 'Autostart', 'b', 'true', user=a)
@@ -393,13 +394,7 @@ def test_conf_key_turns_it_off(h):
 def test_session_instance(h):
     h.start_buses(session_any_user=True)
     a = h.add_user()
-    xdg, home = h.path('xdg-a'), h.path('home-a')
-    for d in (xdg, home):
-        os.makedirs(d, mode=0o700)
-        os.chown(d, a.uid, a.gid)
-    env = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home, XDG_CONFIG_HOME=f'{home}/.config',
-                     XDG_CACHE_HOME=f'{home}/.cache', XDG_STATE_HOME=f'{home}/.local/state',
-                     XDG_DATA_HOME=f'{home}/.local/share')
+    env = h.session_env(a, 'a')
     h.spawn([h.daemon_path('qemu'), '--session', '--bus', 'session', '-v'],
             'virtkit-qemud (session)', user=a, env=env, log='qemud-session')
     h.wait_bus_name(NAME, session=True)
