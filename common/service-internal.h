@@ -24,6 +24,7 @@ struct VkService {
         GPtrArray *forward_slots;   /* sd_bus_slot of each iface->forwards vtable */
         GPtrArray *forward_vtables; /* their vtables */
         GHashTable *uid_cache;      /* unique bus name → uid + 1 */
+        GPtrArray *extra_names;     /* more bus names (borrowed strings), released with ours */
         unsigned n_calls;
         char *idl;
         void (*activity_cb)(VkService *s, void *ud);

@@ -19,7 +19,6 @@ struct VkLibvirt {
         sd_bus_slot *enumerator_slot;
         sd_bus_slot *properties_slot;
         sd_bus_slot *domain_properties_slot;
-        sd_bus_slot *name_slot;
 };
 
 /* libvirt-connect.c */

@@ -169,27 +169,11 @@ void vk_libvirt_on_event(VkLibvirt *lv, const VkQemuDomainEvent *ev) {
                              g_strerror(-r));
 }
 
-static int libvirt_on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        VkLibvirt *lv = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        uint32_t result = 0;
-
-        lv->name_slot = sd_bus_slot_unref(lv->name_slot);
-        /* RequestName's answer: 1 primary owner, 3 exists (we do not queue), 4 already ours */
-        if (!e && sd_bus_message_read(m, "u", &result) >= 0 && (result == 1 || result == 4)) {
-                vk_log_debug("Acquired bus name " VK_LIBVIRT_BUS_NAME);
-                return 0;
-        }
-        vk_log_info("The bus name " VK_LIBVIRT_BUS_NAME " is taken (libvirt-dbus?), going on "
-                    "without it: org.libvirt is served at our own bus names only%s%s",
-                    e ? ": " : "", e ? (e->message ? e->message : e->name) : "");
-        return 0;
-}
-
 /*
  * Serve org.libvirt.Connect on /org/libvirt/QEMU and org.libvirt.Domain on every domain's
  * object on @bus, the bus connection of @service, with @q's driver, and ask for the name
- * org.libvirt unless someone owns it (never replacing it, never queueing for it). Set
+ * org.libvirt unless someone owns it (vk_service_add_bus_name(): never replacing it, never
+ * queueing for it, given up with the service's own name before an idle exit). Set
  * q->libvirt to the result so the handlers find it. Runs on the loop.
  */
 int vk_libvirt_new(VkQemud *q, VkService *service, sd_bus *bus, VkLibvirt **ret, VkError *reterr) {
@@ -223,13 +207,10 @@ int vk_libvirt_new(VkQemud *q, VkService *service, sd_bus *bus, VkLibvirt **ret,
                                                vk_libvirt_domain_enumerate, lv);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot export org.libvirt on the bus");
-        if (sd_bus_is_bus_client(bus) > 0) {
-                r = sd_bus_request_name_async(bus, &lv->name_slot, VK_LIBVIRT_BUS_NAME,
-                                              /* flags= */ 0, libvirt_on_name, lv);
-                if (r < 0)
-                        return vk_error_set_errno(reterr, r, "cannot request the bus name %s",
-                                                  VK_LIBVIRT_BUS_NAME);
-        }
+        r = vk_service_add_bus_name(service, VK_LIBVIRT_BUS_NAME);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "cannot request the bus name %s",
+                                          VK_LIBVIRT_BUS_NAME);
         q->libvirt = lv;
         *ret = g_steal_pointer(&lv);
         return 0;
@@ -241,7 +222,6 @@ VkLibvirt *vk_libvirt_free(VkLibvirt *lv) {
                 return NULL;
         if (lv->q && lv->q->libvirt == lv)
                 lv->q->libvirt = NULL;
-        sd_bus_slot_unref(lv->name_slot);
         sd_bus_slot_unref(lv->enumerator_slot);
         sd_bus_slot_unref(lv->domain_slot);
         sd_bus_slot_unref(lv->connect_slot);
