@@ -339,6 +339,50 @@ static int connect_node_memory_stats(VkCall *call, void *params, void *userdata)
         return vk_call_reply_message(call, reply);
 }
 
+/*
+ * Lookups of objects this façade does not serve (yet): libvirt's answer for an object that
+ * does not exist, since none does here.
+ */
+static int connect_lookup_none(VkCall *call, void *params, void *userdata) {
+        static const char *const answers[][2] = {
+                { "NetworkLookupByName", "Network not found: no network with matching name" },
+                { "NetworkLookupByUUID", "Network not found: no network with matching uuid" },
+                { "StoragePoolLookupByName",
+                  "Storage pool not found: no storage pool with matching name" },
+                { "StoragePoolLookupByUUID",
+                  "Storage pool not found: no storage pool with matching uuid" },
+                { "StorageVolLookupByPath",
+                  "Storage volume not found: no storage vol with matching path" },
+                { "SecretLookupByUUID", "Secret not found: no secret with matching uuid" },
+        };
+        const char *member = vk_call_method(call)->name, *key;
+        g_auto(VkError) e = VK_ERROR_INIT;
+        int r;
+
+        r = vk_libvirt_read(call, "s", &key);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < G_N_ELEMENTS(answers); i++)
+                if (strcmp(answers[i][0], member) == 0)
+                        vk_error_set(&e, VK_LIBVIRT_ERROR, -ENOENT, "%s '%s'", answers[i][1], key);
+        return vk_libvirt_fail(call, &e);
+}
+
+/*
+ * A member of libvirt-dbus's API this façade has no implementation for: libvirt's answer for
+ * a function its driver lacks, naming the libvirt function (virDomainSendKey, ...).
+ */
+int vk_libvirt_unsupported(VkCall *call, void *params, void *userdata) {
+        const char *iface = sd_bus_message_get_interface(vk_call_get_bus_message(call));
+        g_auto(VkError) e = VK_ERROR_INIT;
+
+        vk_error_set(&e, VK_LIBVIRT_ERROR, -EOPNOTSUPP,
+                     "this function is not supported by the connection driver: vir%s%s",
+                     g_strcmp0(iface, "org.libvirt.Domain") == 0 ? "Domain" : "",
+                     vk_call_method(call)->name);
+        return vk_libvirt_fail(call, &e);
+}
+
 /* Networks, pools, interfaces, devices, secrets: not served here (yet), an empty list. */
 static int connect_list_empty(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
@@ -407,6 +451,22 @@ static const VkRawMethod connect_methods[] = {
                        "flags\0devs\0"),
         CONNECT_METHOD("ListSecrets", connect_list_empty, VK_AUTH_READ, "u", "ao",
                        "flags\0secrets\0"),
+        CONNECT_METHOD("NetworkLookupByName", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "name\0network\0"),
+        CONNECT_METHOD("NetworkLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "uuid\0network\0"),
+        CONNECT_METHOD("StoragePoolLookupByName", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "name\0storagePool\0"),
+        CONNECT_METHOD("StoragePoolLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "uuid\0storagePool\0"),
+        CONNECT_METHOD("StorageVolLookupByPath", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "path\0storageVol\0"),
+        CONNECT_METHOD("SecretLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
+                       "uuid\0secret\0"),
+        CONNECT_METHOD("NetworkDefineXML", vk_libvirt_unsupported, VK_AUTH_READ, "s", "o",
+                       "xml\0network\0"),
+        CONNECT_METHOD("StoragePoolDefineXML", vk_libvirt_unsupported, VK_AUTH_READ, "su", "o",
+                       "xml\0flags\0storagePool\0"),
         {},
 };
 
@@ -418,6 +478,11 @@ static const VkRawProperty connect_properties[] = {
 
 static const VkRawSignal connect_signals[] = {
         { "DomainEvent", "oii", "domain\0event\0detail\0" },
+        /* declared for clients that introspect; not sent until networks, pools and secrets
+         * are served here */
+        { "NetworkEvent", "oi", "network\0event\0" },
+        { "SecretEvent", "oii", "secret\0event\0detail\0" },
+        { "StoragePoolEvent", "oii", "storagePool\0event\0detail\0" },
         {},
 };
 

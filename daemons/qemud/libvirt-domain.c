@@ -417,6 +417,12 @@ static const VkRawMethod domain_methods[] = {
         DOMAIN_METHOD("Suspend", domain_suspend, VK_AUTH_MANAGE, "", "", ""),
         DOMAIN_METHOD("Resume", domain_resume, VK_AUTH_MANAGE, "", "", ""),
         DOMAIN_METHOD("Undefine", domain_undefine, VK_AUTH_MANAGE, "u", "", "flags\0"),
+        DOMAIN_METHOD("InjectNMI", vk_libvirt_unsupported, VK_AUTH_READ, "u", "", "flags\0"),
+        DOMAIN_METHOD("SendKey", vk_libvirt_unsupported, VK_AUTH_READ, "uuauu", "",
+                      "codeset\0holdtime\0keycodes\0flags\0"),
+        DOMAIN_METHOD("SetMemory", vk_libvirt_unsupported, VK_AUTH_READ, "tu", "",
+                      "memory\0flags\0"),
+        DOMAIN_METHOD("Rename", vk_libvirt_unsupported, VK_AUTH_READ, "su", "", "name\0flags\0"),
         {},
 };
 
@@ -438,11 +444,37 @@ static const VkRawProperty domain_properties[] = {
         {},
 };
 
+/* the domain signals clients subscribe to; only Reboot is sent (the others need device,
+ * media and balloon events from QEMU that are not passed on yet) */
+static const VkRawSignal domain_signals[] = {
+        { "BalloonChange", "t", "actual\0" },
+        { "ControlError", "", "" },
+        { "DeviceAdded", "s", "device\0" },
+        { "DeviceRemoved", "s", "device\0" },
+        { "DiskChange", "sssi", "oldSrcPath\0newSrcPath\0device\0reason\0" },
+        { "MetadataChange", "is", "type\0nsuri\0" },
+        { "Reboot", "", "" },
+        { "TrayChange", "si", "device\0reason\0" },
+        {},
+};
+
 const VkRawInterface vk_libvirt_domain_interface = {
         .bus_interface = "org.libvirt.Domain",
         .methods = domain_methods,
         .properties = domain_properties,
+        .signals = domain_signals,
 };
+
+/* The domain @uuid was reset (our "rebooted" event): its object's Reboot signal. */
+void vk_libvirt_domain_emit_reboot(VkLibvirt *lv, const char *uuid) {
+        g_autofree char *path = vk_libvirt_domain_path(uuid);
+        int r;
+
+        r = sd_bus_emit_signal(lv->bus, path, vk_libvirt_domain_interface.bus_interface, "Reboot",
+                               NULL);
+        if (r < 0)
+                vk_log_debug("Failed to send org.libvirt Reboot of %s: %s", uuid, g_strerror(-r));
+}
 
 int vk_libvirt_domain_on_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         VkLibvirt *lv = userdata;

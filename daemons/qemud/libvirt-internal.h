@@ -27,6 +27,7 @@ extern const VkRawInterface vk_libvirt_connect_interface;
 int vk_libvirt_fail(VkCall *call, const VkError *error);
 int vk_libvirt_read(VkCall *call, const char *types, ...);
 int vk_libvirt_async(VkCall *call, int r);
+int vk_libvirt_unsupported(VkCall *call, void *params, void *userdata);
 void vk_libvirt_on_done(VkQemuDriver *drv, const char *result, const VkError *error,
                         void *userdata);
 int vk_libvirt_reply_path(VkCall *call, const char *uuid);
@@ -41,5 +42,6 @@ int vk_libvirt_domain_find(sd_bus *bus, const char *path, const char *interface,
 int vk_libvirt_domain_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                                 sd_bus_error *ret_error);
 int vk_libvirt_domain_set_autostart(VkLibvirt *lv, sd_bus_message *msg);
+void vk_libvirt_domain_emit_reboot(VkLibvirt *lv, const char *uuid);
 int vk_libvirt_state_number(VkDomainState state);
 int vk_libvirt_reason_number(VkDomainState state, VkDomainReason reason);

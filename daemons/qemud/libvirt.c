@@ -158,9 +158,11 @@ void vk_libvirt_on_event(VkLibvirt *lv, const VkQemuDomainEvent *ev) {
 
         if (!lv)
                 return;
+        if (g_strcmp0(ev->event, "rebooted") == 0)
+                vk_libvirt_domain_emit_reboot(lv, ev->uuid);
         libvirt_event_numbers(ev->event, ev->detail, &event, &detail);
         if (event < 0)
-                return; /* "rebooted": libvirt has no lifecycle event for it */
+                return; /* "rebooted": no lifecycle event in libvirt, the Reboot signal */
         path = vk_libvirt_domain_path(ev->uuid);
         r = sd_bus_emit_signal(lv->bus, VK_LIBVIRT_PATH, "org.libvirt.Connect", "DomainEvent",
                                "oii", path, event, detail);

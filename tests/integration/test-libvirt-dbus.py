@@ -35,11 +35,17 @@ MEMBERS = {
               'DomainLookupByName', 'DomainLookupByUUID', 'DomainDefineXML', 'DomainCreateXML',
               'GetCapabilities', 'GetDomainCapabilities', 'NodeGetMemoryStats', 'ListNetworks',
               'ListStoragePools', 'ListInterfaces', 'ListNodeDevices', 'ListSecrets',
-              'signal DomainEvent'],
+              'signal DomainEvent', 'NetworkLookupByName', 'NetworkLookupByUUID',
+              'NetworkDefineXML', 'StoragePoolLookupByName', 'StoragePoolLookupByUUID',
+              'StoragePoolDefineXML', 'StorageVolLookupByPath', 'SecretLookupByUUID',
+              'signal NetworkEvent', 'signal StoragePoolEvent', 'signal SecretEvent'],
     DOMAIN: ['Name', 'UUID', 'Id', 'Active', 'Persistent', 'Autostart', 'OSType', 'Updated',
              'SchedulerType', 'GetXMLDesc', 'GetState', 'Create', 'Shutdown', 'Destroy',
              'Reboot', 'Reset', 'Suspend', 'Resume', 'Undefine', 'GetStats',
-             'InterfaceAddresses', 'ListDomainSnapshots'],
+             'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
+             'Rename', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
+             'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
+             'signal Reboot', 'signal TrayChange'],
 }
 S = {}
 
@@ -190,6 +196,14 @@ def test_connect_answers(h):
         check_eq(call(h, ROOT, CONNECT, m, 'u', 0)[0], [], f'{m} answers an empty list')
     stats = call(h, ROOT, CONNECT, 'NodeGetMemoryStats', 'iu', -1, 0)[0]
     check(stats.get('total', 0) > 0, 'NodeGetMemoryStats has total:', stats)
+    for m, arg, want in (('NetworkLookupByName', 'default',
+                          "Network not found: no network with matching name 'default'"),
+                         ('StoragePoolLookupByName', 'default', 'Storage pool not found: '),
+                         ('StorageVolLookupByPath', '/x', 'Storage volume not found: '),
+                         ('NetworkDefineXML', '<network/>', 'not supported by the connection '
+                          'driver: virNetworkDefineXML')):
+        r = call(h, ROOT, CONNECT, m, 's', arg, ok=False)
+        check(r.rc != 0 and want in r.err, f'{m} answers like libvirt without the object:', r)
     caps = call(h, ROOT, CONNECT, 'GetCapabilities')[0]
     check('<capabilities>' in caps, 'GetCapabilities:', caps[:200])
     dc = call(h, ROOT, CONNECT, 'GetDomainCapabilities', 'ssssu', '', 'x86_64', '', 'qemu', 0)[0]
@@ -256,6 +270,10 @@ def test_lifecycle_and_events(h):
     check_eq(call(h, path, DOMAIN, 'ListDomainSnapshots', 'u', 0)[0], [], 'no snapshots')
     xml = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0]
     check(re.search(r"<domain type='qemu' id='\d+'", xml), 'live XML with an id:', xml[:200])
+    call(h, path, DOMAIN, 'Reboot', 'u', 0)
+    mon.wait(re.escape(f'{path}: {DOMAIN}.Reboot ()'), 'the domain\'s Reboot signal')
+    r = call(h, path, DOMAIN, 'SendKey', 'uuauu', 0, 0, 1, 28, 0, ok=False)
+    check(r.rc != 0 and 'virDomainSendKey' in r.err, 'SendKey is not supported (yet):', r)
     call(h, path, DOMAIN, 'Resume')
     mon.wait(rx + r', 4, 0\)', 'DomainEvent resumed/unpaused')
     call(h, path, DOMAIN, 'Suspend')
