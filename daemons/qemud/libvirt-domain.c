@@ -4,6 +4,7 @@
 
 #include "libvirt-internal.h"
 #include "log.h"
+#include "qemu-process.h"
 #include "sd-glue.h"
 
 /* virDomainGetXMLFlags */
@@ -213,6 +214,18 @@ static int stats_append(sd_bus_message *m, const char *key, char type, const voi
         return r;
 }
 
+/* The resident memory of QEMU @pid in KiB (VmRSS), or 0 when unknown. */
+static uint64_t domain_rss_kib(pid_t pid) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid);
+        g_autofree char *text = NULL;
+        const char *line;
+
+        if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
+                return 0;
+        line = strstr(text, "\nVmRSS:");
+        return line ? g_ascii_strtoull(line + strlen("\nVmRSS:"), NULL, 10) : 0;
+}
+
 /* virDomainListGetStats of one domain: the state, cpu, balloon and vcpu groups we know. */
 static int domain_get_stats(VkCall *call, void *params, void *userdata) {
         g_autoptr(sd_bus_message) reply = NULL;
@@ -246,9 +259,14 @@ static int domain_get_stats(VkCall *call, void *params, void *userdata) {
         if (r >= 0 && (stats & STATS_CPU_TOTAL) && vk_domain_obj_is_active(obj))
                 r = stats_append(reply, "cpu.time", 't', &info.cpu_time_ns);
         if (r >= 0 && (stats & STATS_BALLOON)) {
+                uint64_t rss = obj->process ? domain_rss_kib(obj->process->pid) : 0;
+
                 r = stats_append(reply, "balloon.current", 't', &info.memory_kib);
                 if (r >= 0)
                         r = stats_append(reply, "balloon.maximum", 't', &info.max_memory_kib);
+                /* what Cockpit shows as the memory a VM uses */
+                if (r >= 0 && rss > 0)
+                        r = stats_append(reply, "balloon.rss", 't', &rss);
         }
         if (r >= 0 && (stats & STATS_VCPU)) {
                 uint32_t n = info.vcpus;

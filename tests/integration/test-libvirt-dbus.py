@@ -208,6 +208,9 @@ def test_connect_answers(h):
     check('<capabilities>' in caps, 'GetCapabilities:', caps[:200])
     dc = call(h, ROOT, CONNECT, 'GetDomainCapabilities', 'ssssu', '', 'x86_64', '', 'qemu', 0)[0]
     check('<domainCapabilities>' in dc, 'GetDomainCapabilities:', dc[:200])
+    # Cockpit's call: no emulator, no virt type, the machine of the VM
+    dc = call(h, ROOT, CONNECT, 'GetDomainCapabilities', 'ssssu', '', 'x86_64', 'pc', '', 0)[0]
+    check('<domainCapabilities>' in dc, 'GetDomainCapabilities as Cockpit calls it:', dc[:200])
 
 
 def test_read_only_for_users_changes_need_polkit(h):
@@ -265,6 +268,7 @@ def test_lifecycle_and_events(h):
     check_eq(unwrap2(stats['state.state'], 'state.state'), 3, 'GetStats state.state')
     check_eq(unwrap2(stats['balloon.maximum'], 'balloon.maximum'), 65536, 'balloon.maximum')
     check_eq(unwrap2(stats['vcpu.current'], 'vcpu.current'), 1, 'vcpu.current')
+    check(unwrap2(stats['balloon.rss'], 'balloon.rss') > 1024, 'balloon.rss: QEMU\'s RSS:', stats)
     check_eq(call(h, path, DOMAIN, 'InterfaceAddresses', 'uu', 0, 0)[0], [],
              'InterfaceAddresses (none known)')
     check_eq(call(h, path, DOMAIN, 'ListDomainSnapshots', 'u', 0)[0], [], 'no snapshots')
