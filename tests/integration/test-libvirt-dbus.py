@@ -162,6 +162,8 @@ def test_conformance_with_libvirt_dbus_xml(h):
         for m in MEMBERS[iface]:
             check(m in want, f'{iface}.{m} is in libvirt-dbus 1.4\'s XML')
             check_eq(got.get(m), want[m], f'{iface}.{m} as libvirt-dbus declares it')
+        # and nothing of our own invention on libvirt-dbus's interfaces
+        check_eq(sorted(got), sorted(MEMBERS[iface]), f'the members of {iface} we serve')
 
 
 def test_paths_round_trip(h):
