@@ -4,23 +4,12 @@
 
 #include "libvirt-internal.h"
 #include "log.h"
-#include "qemu-process.h"
 #include "sd-glue.h"
 
 /* virDomainGetXMLFlags */
 enum {
         XML_SECURE = 1 << 0,
         XML_INACTIVE = 1 << 1,
-};
-
-/* virDomainStatsTypes */
-enum {
-        STATS_STATE = 1 << 0,
-        STATS_CPU_TOTAL = 1 << 1,
-        STATS_BALLOON = 1 << 2,
-        STATS_VCPU = 1 << 3,
-        STATS_INTERFACE = 1 << 4,
-        STATS_BLOCK = 1 << 5,
 };
 
 /* libvirt's virDomainState: our enum has the same numbers. */
@@ -55,7 +44,7 @@ int vk_libvirt_reason_number(VkDomainState state, VkDomainReason reason) {
 }
 
 /* The domain the call's object path names; else the call is answered "Domain not found". */
-static int domain_of_call(VkCall *call, VkQemud *q, VkDomainObj **ret) {
+int vk_libvirt_domain_of_call(VkCall *call, VkQemud *q, VkDomainObj **ret) {
         const char *path = sd_bus_message_get_path(vk_call_get_bus_message(call));
         g_autofree char *uuid = NULL;
         g_auto(VkError) e = VK_ERROR_INIT;
@@ -94,7 +83,7 @@ static int domain_with_flags(VkCall *call, VkQemud *q, uint32_t *ret_flags, VkDo
                 if (r < 0)
                         return r;
         }
-        return domain_of_call(call, q, ret) < 0 ? 1 : 0;
+        return vk_libvirt_domain_of_call(call, q, ret) < 0 ? 1 : 0;
 }
 
 #define DOMAIN_PREAMBLE(flagsp)                                                                    \
@@ -195,93 +184,6 @@ static int domain_undefine(VkCall *call, void *params, void *userdata) {
         return domain_reply(call, "");
 }
 
-static int stats_append(sd_bus_message *m, const char *key, char type, const void *value) {
-        char sig[2] = { type, 0 };
-        int r;
-
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", key);
-        /* libvirt-dbus wraps each value in a second variant */
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "v");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', sig);
-        if (r >= 0)
-                r = sd_bus_message_append_basic(m, type, value);
-        for (int i = 0; r >= 0 && i < 3; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-/* The resident memory of QEMU @pid in KiB (VmRSS), or 0 when unknown. */
-static uint64_t domain_rss_kib(pid_t pid) {
-        g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid);
-        g_autofree char *text = NULL;
-        const char *line;
-
-        if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
-                return 0;
-        line = strstr(text, "\nVmRSS:");
-        return line ? g_ascii_strtoull(line + strlen("\nVmRSS:"), NULL, 10) : 0;
-}
-
-/* virDomainListGetStats of one domain: the state, cpu, balloon and vcpu groups we know. */
-static int domain_get_stats(VkCall *call, void *params, void *userdata) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        VkQemuDomainInfo info;
-        uint32_t stats, flags;
-        VkQemud *q = userdata;
-        VkDomainObj *obj;
-        int r;
-
-        r = vk_libvirt_read(call, "uu", &stats, &flags);
-        if (r < 0)
-                return r;
-        if (domain_of_call(call, q, &obj) < 0)
-                return 0;
-        r = vk_qemu_driver_get_info(q->driver, obj->uuid_str, &info, vk_call_error(call));
-        if (r < 0)
-                return vk_libvirt_fail(call, vk_call_error(call));
-        if (stats == 0)
-                stats = UINT32_MAX;
-        r = sd_bus_message_new_method_return(vk_call_get_bus_message(call), &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0 && (stats & STATS_STATE)) {
-                int32_t state = vk_libvirt_state_number(info.state);
-                int32_t reason = vk_libvirt_reason_number(info.state, info.reason);
-
-                r = stats_append(reply, "state.state", 'i', &state);
-                if (r >= 0)
-                        r = stats_append(reply, "state.reason", 'i', &reason);
-        }
-        if (r >= 0 && (stats & STATS_CPU_TOTAL) && vk_domain_obj_is_active(obj))
-                r = stats_append(reply, "cpu.time", 't', &info.cpu_time_ns);
-        if (r >= 0 && (stats & STATS_BALLOON)) {
-                uint64_t rss = obj->process ? domain_rss_kib(obj->process->pid) : 0;
-
-                r = stats_append(reply, "balloon.current", 't', &info.memory_kib);
-                if (r >= 0)
-                        r = stats_append(reply, "balloon.maximum", 't', &info.max_memory_kib);
-                /* what Cockpit shows as the memory a VM uses */
-                if (r >= 0 && rss > 0)
-                        r = stats_append(reply, "balloon.rss", 't', &rss);
-        }
-        if (r >= 0 && (stats & STATS_VCPU)) {
-                uint32_t n = info.vcpus;
-
-                r = stats_append(reply, "vcpu.current", 'u', &n);
-                if (r >= 0)
-                        r = stats_append(reply, "vcpu.maximum", 'u', &n);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return vk_call_reply_message(call, reply);
-}
-
 /* The guest's addresses: we have no agent or lease source yet, so none (running only). */
 static int domain_interface_addresses(VkCall *call, void *params, void *userdata) {
         uint32_t source, flags;
@@ -292,7 +194,7 @@ static int domain_interface_addresses(VkCall *call, void *params, void *userdata
         r = vk_libvirt_read(call, "uu", &source, &flags);
         if (r < 0)
                 return r;
-        if (domain_of_call(call, q, &obj) < 0)
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0)
                 return 0;
         if (!vk_domain_obj_is_active(obj)) {
                 g_auto(VkError) e = VK_ERROR_INIT;
@@ -331,7 +233,7 @@ static int domain_set_autostart(VkCall *call, void *params, void *userdata) {
                              "Autostart: the value must be a boolean");
                 return vk_libvirt_fail(call, &e);
         }
-        if (domain_of_call(call, q, &obj) < 0)
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0)
                 return 0;
         r = vk_qemu_driver_set_autostart(q->driver, obj->uuid_str, enabled, vk_call_error(call));
         if (r < 0)
@@ -421,7 +323,7 @@ static int domain_set_property(sd_bus *bus, const char *path, const char *interf
 static const VkRawMethod domain_methods[] = {
         DOMAIN_METHOD("GetXMLDesc", domain_get_xml_desc, VK_AUTH_READ, "u", "s", "flags\0xml\0"),
         DOMAIN_METHOD("GetState", domain_get_state, VK_AUTH_READ, "u", "(ii)", "flags\0state\0"),
-        DOMAIN_METHOD("GetStats", domain_get_stats, VK_AUTH_READ, "uu", "a{sv}",
+        DOMAIN_METHOD("GetStats", vk_libvirt_domain_get_stats, VK_AUTH_READ, "uu", "a{sv}",
                       "stats\0flags\0records\0"),
         DOMAIN_METHOD("InterfaceAddresses", domain_interface_addresses, VK_AUTH_READ, "uu",
                       "a(ssa(isu))", "source\0flags\0ifaces\0"),

@@ -34,6 +34,9 @@ int vk_libvirt_reply_path(VkCall *call, const char *uuid);
 int vk_libvirt_reply_strv(VkCall *call, const char *const *paths);
 int vk_libvirt_connect_on_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error);
 
+/* libvirt-stats.c */
+int vk_libvirt_domain_get_stats(VkCall *call, void *params, void *userdata);
+
 /* libvirt-domain.c */
 extern const VkRawInterface vk_libvirt_domain_interface;
 int vk_libvirt_domain_on_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error);
@@ -43,5 +46,6 @@ int vk_libvirt_domain_enumerate(sd_bus *bus, const char *prefix, void *userdata,
                                 sd_bus_error *ret_error);
 int vk_libvirt_domain_set_autostart(VkLibvirt *lv, sd_bus_message *msg);
 void vk_libvirt_domain_emit_reboot(VkLibvirt *lv, const char *uuid);
+int vk_libvirt_domain_of_call(VkCall *call, VkQemud *q, VkDomainObj **ret);
 int vk_libvirt_state_number(VkDomainState state);
 int vk_libvirt_reason_number(VkDomainState state, VkDomainReason reason);

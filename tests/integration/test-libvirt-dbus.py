@@ -271,6 +271,9 @@ def test_lifecycle_and_events(h):
     check_eq(unwrap2(stats['balloon.maximum'], 'balloon.maximum'), 65536, 'balloon.maximum')
     check_eq(unwrap2(stats['vcpu.current'], 'vcpu.current'), 1, 'vcpu.current')
     check(unwrap2(stats['balloon.rss'], 'balloon.rss') > 1024, 'balloon.rss: QEMU\'s RSS:', stats)
+    check_eq(unwrap2(stats['vcpu.0.state'], 'vcpu.0.state'), 1, 'vcpu.0.state')
+    check(unwrap2(stats['vcpu.0.time'], 'vcpu.0.time') >= 0 and 'vcpu.1.time' not in stats,
+          'vcpu.0.time, of the one vCPU thread:', stats)
     check_eq(call(h, path, DOMAIN, 'InterfaceAddresses', 'uu', 0, 0)[0], [],
              'InterfaceAddresses (none known)')
     check_eq(call(h, path, DOMAIN, 'ListDomainSnapshots', 'u', 0)[0], [], 'no snapshots')
