@@ -301,6 +301,31 @@ def test_lifecycle_and_events(h):
     cleanup_qemus(h)
 
 
+def test_block_stats(h):
+    raw, qcow = h.path('disk.raw'), h.path('disk.qcow2')
+    with open(raw, 'wb') as f:
+        f.truncate(8 << 20)    # sparse: allocation < physical
+    r = h.run(['qemu-img', 'create', '-q', '-f', 'qcow2', qcow, '1G'])
+    check(r.rc == 0, 'qemu-img create:', r)
+    disks = ''.join(f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/>"
+                    f"<source file='{path}'/><target dev='{dev}' bus='virtio'/></disk>"
+                    for fmt, path, dev in (('raw', raw, 'vda'), ('qcow2', qcow, 'vdb')))
+    xml = domain_xml('disks1').replace('<devices/>', f'<devices>{disks}</devices>')
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
+    stats = {k: unwrap2(v, k) for k, v in
+             call(h, path, DOMAIN, 'GetStats', 'uu', 32, 0)[0].items()}
+    check_eq(stats.get('block.count'), 2, 'block.count')
+    check_eq([stats.get('block.0.name'), stats.get('block.1.name')], ['vda', 'vdb'], 'names')
+    check_eq(stats.get('block.0.path'), raw, 'block.0.path')
+    check_eq(stats.get('block.0.capacity'), 8 << 20, 'raw: capacity is the file size')
+    check_eq(stats.get('block.0.physical'), 8 << 20, 'raw: physical')
+    check(stats.get('block.0.allocation', 1 << 30) < 8 << 20, 'sparse raw: allocation:', stats)
+    check_eq(stats.get('block.1.capacity'), 1 << 30, 'qcow2: capacity from its header')
+    check(0 < stats.get('block.1.physical', 0) < 1 << 20, 'qcow2: physical:', stats)
+    check('state.state' not in stats, 'only the block group was asked for:', stats)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
 def test_bad_input(h):
     path = dom_path(S['uuid'])
     r = call(h, f'{ROOT}/domain/_00000000_0000_0000_0000_000000000000', DOMAIN, 'GetState',
@@ -450,7 +475,7 @@ def test_session_instance(h):
 GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
-                              test_lifecycle_and_events, test_bad_input]),
+                              test_lifecycle_and_events, test_block_stats, test_bad_input]),
     'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
                             test_conf_key_turns_it_off]),
     'session': (None, [test_session_instance]),
