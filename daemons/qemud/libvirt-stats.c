@@ -132,7 +132,8 @@ static int stats_block(sd_bus_message *reply, const VkDomainDef *def) {
                 static const char *const size_keys[] = { "allocation", "physical", "capacity" };
 
                 r = stats_append(reply, name, 's', disk->target_dev ? disk->target_dev : "");
-                if (r >= 0 && disk->src_path)
+                /* D-Bus strings are UTF-8: a path that is not has no block.N.path */
+                if (r >= 0 && disk->src_path && g_utf8_validate(disk->src_path, -1, NULL))
                         r = stats_append(reply, path, 's', disk->src_path);
                 if (r < 0 || !disk->src_path || disk->type != VK_DISK_TYPE_FILE ||
                     !stats_disk_sizes(disk->src_path, disk->format, &sizes[0], &sizes[1],
