@@ -149,7 +149,7 @@ static int stats_block(sd_bus_message *reply, const VkDomainDef *def) {
         return r;
 }
 
-/* virDomainListGetStats of one domain: the state, cpu, balloon and vcpu groups we know. */
+/* virDomainListGetStats of one domain: the state, cpu, balloon, vcpu and block groups. */
 int vk_libvirt_domain_get_stats(VkCall *call, void *params, void *userdata) {
         g_autoptr(sd_bus_message) reply = NULL;
         VkQemuDomainInfo info;
