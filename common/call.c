@@ -118,11 +118,12 @@ static int varlink_reply_error(const VkInterface *iface, VkVarlinkConnection *co
         return vk_varlink_connection_reply_error(conn, name, params);
 }
 
-static int bus_reply_error(const VkInterface *iface, sd_bus_message *msg, const VkError *e) {
+static int bus_reply_error(const VkInterface *iface, sd_bus_message *msg, const VkError *e,
+                           const char *fixed_name) {
         g_autofree char *name = error_full_name(iface, e->name ? e->name : VK_ERROR_INTERNAL);
 
-        return sd_bus_reply_method_errorf(msg, vk_bus_error_name(name), "%s",
-                                          e->message ? e->message : "failed");
+        return sd_bus_reply_method_errorf(msg, fixed_name ? fixed_name : vk_bus_error_name(name),
+                                          "%s", e->message ? e->message : "failed");
 }
 
 /*
@@ -149,7 +150,7 @@ int vk_call_reply_error(VkCall *c, const VkError *e) {
                         return 0;
                 return varlink_reply_error(c->iface, c->conn, e);
         }
-        return bus_reply_error(c->iface, c->msg, e);
+        return bus_reply_error(c->iface, c->msg, e, c->bus_error_name);
 }
 
 static int call_send(VkCall *c, const void *result, bool continues) {

@@ -307,6 +307,8 @@ static int daemon_setup_bus(VkDaemon *d) {
                 return vk_log_error_errno(r, "%s", error.message);
         if (choice == BUS_SYSTEM)
                 vk_service_set_polkit_bus(d->service, d->bus);
+        if (d->info->bus_ready)
+                d->info->bus_ready(d->userdata, d->service, d->bus);
         return 0;
 }
 

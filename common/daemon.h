@@ -25,6 +25,9 @@ typedef struct VkDaemonInfo {
         bool (*busy)(void *userdata);
         /* Optional: the service now exists (before the loop runs). */
         void (*service_ready)(void *userdata, VkService *service);
+        /* Optional: the service is on @bus (attached to the loop), before the loop runs:
+         * serve more there. Not called without a bus. */
+        void (*bus_ready)(void *userdata, VkService *service, sd_bus *bus);
 } VkDaemonInfo;
 
 int vk_daemon_main(int argc, char **argv, const VkDaemonInfo *info);

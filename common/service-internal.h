@@ -24,6 +24,7 @@ struct VkService {
         GPtrArray *forward_slots;   /* sd_bus_slot of each iface->forwards vtable */
         GPtrArray *forward_vtables; /* their vtables */
         GHashTable *uid_cache;      /* unique bus name → uid + 1 */
+        GPtrArray *extra_names;     /* more bus names (borrowed strings), released with ours */
         unsigned n_calls;
         char *idl;
         void (*activity_cb)(VkService *s, void *ud);
@@ -48,7 +49,8 @@ struct VkCall {
         bool oneway;
         bool interactive;
         bool replied;
-        sd_bus_slot *pending; /* a credentials lookup or polkit check */
+        sd_bus_slot *pending;       /* a credentials lookup or polkit check */
+        const char *bus_error_name; /* every D-Bus error reply has this name (NULL: usual) */
         VkError error;
 };
 

@@ -64,6 +64,8 @@ VkService *vk_service_free(VkService *s) {
                 g_ptr_array_unref(s->forward_slots);
         if (s->forward_vtables)
                 g_ptr_array_unref(s->forward_vtables);
+        if (s->extra_names)
+                g_ptr_array_unref(s->extra_names);
         if (s->polkit_bus != s->bus)
                 sd_bus_flush_close_unref(s->polkit_bus);
         sd_bus_unref(s->bus);
@@ -158,6 +160,42 @@ int vk_service_attach_bus(VkService *s, sd_bus *bus, VkError *reterr) {
         return 0;
 }
 
+static int service_on_extra_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *name = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        uint32_t result = 0;
+
+        /* RequestName's answer: 1 primary owner, 3 exists (we do not queue), 4 already ours */
+        if (!e && sd_bus_message_read(m, "u", &result) >= 0 && (result == 1 || result == 4))
+                vk_log_debug("Acquired bus name %s", name);
+        else
+                vk_log_info("The bus name %s is taken, going on without it%s%s", name,
+                            e ? ": " : "", e ? (e->message ? e->message : e->name) : "");
+        return 0;
+}
+
+/*
+ * Ask for one more bus name @name (a string that outlives the service) on the service's bus,
+ * for another interface served on the same connection: only when nobody owns it (never
+ * replacing the owner, never queueing for it); when it is taken, an info line says so and the
+ * service goes on without it. vk_service_release_bus_name() gives it up too. Returns 0 (also
+ * without a bus or on a direct connection: no names there), or the sd-bus error.
+ */
+int vk_service_add_bus_name(VkService *s, const char *name) {
+        int r;
+
+        if (!s->bus || sd_bus_is_bus_client(s->bus) <= 0)
+                return 0;
+        r = sd_bus_request_name_async(s->bus, NULL, name, /* flags= */ 0, service_on_extra_name,
+                                      (void *) name);
+        if (r < 0)
+                return r;
+        if (!s->extra_names)
+                s->extra_names = g_ptr_array_new();
+        g_ptr_array_add(s->extra_names, (void *) name);
+        return 0;
+}
+
 /* Use @system_bus for polkit checks instead of opening a connection when first needed. */
 void vk_service_set_polkit_bus(VkService *s, sd_bus *system_bus) {
         if (s->polkit_bus && s->polkit_bus != s->bus)
@@ -203,6 +241,10 @@ int vk_service_release_bus_name(VkService *s, void (*done)(VkService *s, void *u
                 return 0;
         s->released_cb = done;
         s->released_ud = ud;
+        /* first: the bus answers in order, so once ours is released these are too */
+        for (guint i = 0; s->extra_names && i < s->extra_names->len; i++)
+                (void) sd_bus_release_name_async(s->bus, NULL, s->extra_names->pdata[i], NULL,
+                                                 NULL);
         s->name_slot = sd_bus_slot_unref(s->name_slot);
         r = sd_bus_release_name_async(s->bus, &s->name_slot, s->iface->bus_name,
                                       service_on_name_released, s);

@@ -32,6 +32,7 @@ void vk_service_set_polkit_bus(VkService *s, sd_bus *system_bus);
 void vk_service_set_activity_callback(VkService *s, void (*cb)(VkService *s, void *ud), void *ud);
 bool vk_service_is_idle(VkService *s);
 void vk_service_stop_accepting(VkService *s);
+int vk_service_add_bus_name(VkService *s, const char *name);
 int vk_service_release_bus_name(VkService *s, void (*done)(VkService *s, void *ud), void *ud);
 sd_event *vk_service_get_event(VkService *s);
 const VkInterface *vk_service_get_interface(VkService *s);

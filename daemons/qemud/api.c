@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "api.h"
+#include "libvirt.h"
 #include "call.h"
 #include "log.h"
 #include "macro.h"
@@ -690,6 +691,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
         vk_subscribers_send(q->subscribers, &args);
         if (service)
                 (void) vk_service_emit_signal(service, "DomainEvent", &args);
+        vk_libvirt_on_event(q->libvirt, ev);
 }
 
 /*
@@ -952,6 +954,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         if (!q)
                 return NULL;
         vk_qemud_drop_subscribers(q);
+        vk_libvirt_free(q->libvirt);
         q->exit_source = sd_event_source_disable_unref(q->exit_source);
         vk_subscribers_free(q->subscribers);
         vk_secret_forward_free(q->secret_forward);

@@ -22,6 +22,7 @@ typedef struct VkQemud {
         VkSubscribers *subscribers;      /* the SubscribeEvents streams */
         sd_event_source *exit_source;    /* ends the streams before the service goes away */
         VkSecretForward *secret_forward; /* io.virtkit.Secret calls passed on to secretd */
+        struct VkLibvirt *libvirt;       /* org.libvirt on the bus (libvirt.c), or NULL */
 } VkQemud;
 
 extern const VkInterface vk_qemu_interface;

@@ -317,16 +317,10 @@ GLib.MainLoop().run()
 def test_desktop_tool_live_list(h):
     h.start_buses(session_any_user=True)
     a = h.add_user()
-    xdg, home = h.path('xdg-a'), h.path('home-a')
-    for d in (xdg, home):
-        os.makedirs(d, mode=0o700)
-        os.chown(d, a.uid, a.gid)
-    env = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home, XDG_CONFIG_HOME=f'{home}/.config',
-                     XDG_CACHE_HOME=f'{home}/.cache', XDG_STATE_HOME=f'{home}/.local/state',
-                     XDG_DATA_HOME=f'{home}/.local/share')
+    env = h.session_env(a, 'a')
     h.spawn([h.daemon_path('qemu'), '--session', '--bus', 'session', '-v'],
             'virtkit-qemud (session)', user=a, env=env, log='qemud-session')
-    sock = os.path.join(xdg, 'virtkit', 'io.virtkit.Qemu')
+    sock = os.path.join(env['XDG_RUNTIME_DIR'], 'virtkit', 'io.virtkit.Qemu')
     wait_until(lambda: os.path.exists(sock), 10, 'the session socket')
     h.wait_bus_name(BUS_NAME, session=True)
 

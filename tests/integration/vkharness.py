@@ -585,6 +585,17 @@ class Harness:
         self.users.append(u)
         return u
 
+    def session_env(self, user, tag):
+        """The environment of @user's session: XDG_RUNTIME_DIR and HOME made under the test dir
+        (xdg-@tag, home-@tag, 0700, owned by @user) and the XDG directories below HOME."""
+        xdg, home = self.path(f'xdg-{tag}'), self.path(f'home-{tag}')
+        for d in (xdg, home):
+            os.makedirs(d, mode=0o700)
+            os.chown(d, user.uid, user.gid)
+        return self.base_env(XDG_RUNTIME_DIR=xdg, HOME=home, XDG_CONFIG_HOME=f'{home}/.config',
+                             XDG_CACHE_HOME=f'{home}/.cache', XDG_STATE_HOME=f'{home}/.local/state',
+                             XDG_DATA_HOME=f'{home}/.local/share')
+
 
 # --- raw varlink over a python socket ---
 

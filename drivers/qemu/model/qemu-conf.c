@@ -40,6 +40,7 @@ static const char *const qemu_config_keys[] = {
         "emulators",
         "log_max_size",
         "deprecation_behavior",
+        "libvirt_dbus", /* read by virtkit-qemud (daemons/qemud/libvirt.c) */
         NULL,
 };
 

@@ -680,12 +680,17 @@ static void test_default_qemu_conf(void **state) {
                 "emulators",
                 "log_max_size",
                 "deprecation_behavior",
+                "libvirt_dbus",
                 NULL,
         };
         static const char *const bools[] = {
-                "dynamic_ownership",           "remember_owner",
-                "security_default_confined",   "security_require_confined",
-                "clear_emulator_capabilities", "vnc_auto_unix_socket",
+                "dynamic_ownership",
+                "remember_owner",
+                "security_default_confined",
+                "security_require_confined",
+                "clear_emulator_capabilities",
+                "vnc_auto_unix_socket",
+                "libvirt_dbus",
         };
         static const char *const strings[] = {
                 "user", "group", "vnc_listen", "spice_listen", "deprecation_behavior",

@@ -1,0 +1,486 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""libvirt-dbus's org.libvirt API served by the real virtkit-qemud on its own bus connection
+(docs/libvirt-dbus.md). QEMU starts paused (-S, TCG): no guest runs. One group per run:
+
+  system   private system bus with polkitd: conformance of every member cockpit-machines uses
+           with libvirt-dbus 1.4's interface XML (tests/data/libvirt-dbus, from Debian's
+           package), the object paths, GetAll/GetStats values as a variant in a variant,
+           per-caller authorisation (read-only for any user, changes need root or polkit),
+           Create/Destroy and GetState, DomainEvent signals, bad input
+  names    a call to org.libvirt activates qemud (the built activation file); org.libvirt
+           already owned by another program: qemud goes on without it; qemu.conf
+           libvirt_dbus = 0 serves nothing of it
+  session  the session instance of a normal user on a private session bus
+"""
+
+import os
+import re
+import signal
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vkharness  # noqa: E402
+from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+
+QEMU = '/usr/bin/qemu-system-x86_64'
+NAME, ROOT = 'org.libvirt', '/org/libvirt/QEMU'
+CONNECT, DOMAIN = 'org.libvirt.Connect', 'org.libvirt.Domain'
+PROPS = 'org.freedesktop.DBus.Properties'
+DATA = os.path.join(os.environ.get('VK_TOP_SRCDIR', '.'), 'tests', 'data', 'libvirt-dbus')
+# what cockpit-machines 288 uses of the two interfaces, and what we serve of them
+MEMBERS = {
+    CONNECT: ['LibVersion', 'Version', 'Hostname', 'Encrypted', 'Secure', 'ListDomains',
+              'DomainLookupByName', 'DomainLookupByUUID', 'DomainDefineXML', 'DomainCreateXML',
+              'GetCapabilities', 'GetDomainCapabilities', 'NodeGetMemoryStats', 'ListNetworks',
+              'ListStoragePools', 'ListInterfaces', 'ListNodeDevices', 'ListSecrets',
+              'signal DomainEvent', 'NetworkLookupByName', 'NetworkLookupByUUID',
+              'NetworkDefineXML', 'StoragePoolLookupByName', 'StoragePoolLookupByUUID',
+              'StoragePoolDefineXML', 'StorageVolLookupByPath', 'SecretLookupByUUID',
+              'signal NetworkEvent', 'signal StoragePoolEvent', 'signal SecretEvent'],
+    DOMAIN: ['Name', 'UUID', 'Id', 'Active', 'Persistent', 'Autostart', 'OSType', 'Updated',
+             'SchedulerType', 'GetXMLDesc', 'GetState', 'Create', 'Shutdown', 'Destroy',
+             'Reboot', 'Reset', 'Suspend', 'Resume', 'Undefine', 'GetStats',
+             'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
+             'Rename', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
+             'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
+             'signal Reboot', 'signal TrayChange'],
+}
+S = {}
+
+
+def domain_xml(name):
+    return (f"<domain type='qemu'><name>{name}</name>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices/></domain>")
+
+
+def dom_path(uuid):
+    return f'{ROOT}/domain/_{uuid.replace("-", "_")}'
+
+
+def cleanup_qemus(h):
+    for pid in vkharness.qemu_pids(h.tmp, QEMU):
+        os.kill(pid, signal.SIGKILL)
+
+
+def call(h, path, iface, method, sig=None, *args, user=None, session=False, ok=True):
+    # "--": arguments such as -1 are no options
+    r = h.busctl('--json=short', '--', 'call', NAME, path, iface, method,
+                 *([sig] + [str(a) for a in args] if sig else []), user=user, session=session,
+                 timeout=30)
+    if not ok:
+        return r
+    check(r.rc == 0, f'{iface}.{method} failed:', r)
+    return r.json()['data'] if r.out.strip() else None
+
+
+def get_all(h, path, iface, user=None, session=False):
+    r = h.busctl('--json=short', 'call', NAME, path, PROPS, 'GetAll', 's', iface, user=user,
+                 session=session)
+    check(r.rc == 0, f'GetAll {iface}:', r)
+    return r.json()['data'][0]
+
+
+def unwrap2(v, what):
+    """A value libvirt-dbus sends as a variant inside a variant: its inner value."""
+    check(isinstance(v, dict) and v.get('type') == 'v', f'{what} is a variant in a variant:', v)
+    return v['data']['data']
+
+
+def state(h, uuid):
+    return call(h, dom_path(uuid), DOMAIN, 'GetState', 'u', 0)[0]
+
+
+def start_daemon(h, extra_conf=None):
+    h.start_buses()
+    h.install_virtkit_bus_policies(['qemu'])
+    h.install_bus_policies([os.path.join(h.srcdir, 'conf', 'dbus', 'virtkit-org.libvirt.conf')])
+    h.start_polkitd()
+    root = h.path('root')
+    os.makedirs(os.path.join(root, 'etc'))
+    if extra_conf:
+        with open(os.path.join(root, 'etc', 'qemu.conf'), 'w') as f:
+            f.write(extra_conf)
+    return h.spawn([h.daemon_path('qemu'), '--root', root, '--bus', 'system', '-v'],
+                   'virtkit-qemud', log='qemud')
+
+
+class Monitor:
+    def __init__(self, h):
+        self.h = h
+        h.spawn(['stdbuf', '-oL', 'gdbus', 'monitor', '--address', h.system_bus, '--dest',
+                 NAME], 'gdbus monitor', log='gdbus-monitor')
+        wait_until(lambda: 'is owned by' in h.log_text('gdbus-monitor'), 10,
+                   'gdbus monitor to start')
+
+    def wait(self, pattern, what):
+        rx = re.compile(pattern)
+        return wait_until(lambda: any(rx.search(ln) for ln in
+                                      self.h.log_text('gdbus-monitor').splitlines()),
+                          15, what, interval=0.05)
+
+
+# --- system ---
+
+def setup_system(h):
+    S['daemon'] = start_daemon(h)
+    h.wait_bus_name(NAME)
+    h.wait_bus_name('io.virtkit.Qemu1')
+
+
+def introspected(h, path):
+    r = h.busctl('--xml-interface', 'introspect', NAME, path)
+    check(r.rc == 0, f'introspect {path}:', r)
+    return ET.fromstring(r.out)
+
+
+def members(node, iface):
+    """{name: (kind, signature)} of @iface in an introspection tree."""
+    out = {}
+    for i in node.iter('interface'):
+        if i.get('name') != iface:
+            continue
+        for m in i:
+            if m.tag == 'property':
+                out[m.get('name')] = ('property', m.get('type'), m.get('access'))
+            elif m.tag in ('method', 'signal'):
+                key = m.get('name') if m.tag == 'method' else f'signal {m.get("name")}'
+                out[key] = (m.tag, tuple((a.get('type'), a.get('direction', 'out'))
+                                                   for a in m.findall('arg')))
+    return out
+
+
+def test_conformance_with_libvirt_dbus_xml(h):
+    _, uuid = call(h, '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager', 'DefineDomain', 's',
+                   domain_xml('conf1'))
+    S['uuid'] = uuid
+    for iface, path in ((CONNECT, ROOT), (DOMAIN, dom_path(uuid))):
+        want = members(ET.parse(os.path.join(DATA, f'{iface}.xml')).getroot(), iface)
+        got = members(introspected(h, path), iface)
+        for m in MEMBERS[iface]:
+            check(m in want, f'{iface}.{m} is in libvirt-dbus 1.4\'s XML')
+            check_eq(got.get(m), want[m], f'{iface}.{m} as libvirt-dbus declares it')
+        # and nothing of our own invention on libvirt-dbus's interfaces
+        check_eq(sorted(got), sorted(MEMBERS[iface]), f'the members of {iface} we serve')
+
+
+def test_paths_round_trip(h):
+    uuid = S['uuid']
+    path = call(h, ROOT, CONNECT, 'DomainLookupByName', 's', 'conf1')[0]
+    check_eq(path, dom_path(uuid), 'DomainLookupByName: _<uuid with - as _>')
+    check_eq(call(h, ROOT, CONNECT, 'DomainLookupByUUID', 's', uuid)[0], path,
+             'DomainLookupByUUID gives the same path')
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0)[0], [path], 'ListDomains')
+    props = get_all(h, path, DOMAIN)
+    check_eq(unwrap2(props['UUID'], 'UUID'), uuid, 'the UUID behind the path')
+    check_eq(unwrap2(props['Name'], 'Name'), 'conf1', 'Name')
+    check_eq(unwrap2(props['Id'], 'Id'), 0, 'Id of a shut off domain (libvirt-dbus: 0)')
+    check('SchedulerType' not in props, 'GetAll leaves out what fails (shut off):', props)
+    r = h.busctl('tree', NAME)
+    check(r.rc == 0 and path in r.out, 'busctl tree shows the domain:', r)
+    # the plain Get: one variant, like libvirt-dbus
+    r = h.busctl('--json=short', 'get-property', NAME, path, DOMAIN, 'Name')
+    check(r.rc == 0 and r.json()['data'] == 'conf1', 'Get Name:', r)
+    for flags, want in ((1, []), (2, [path]), (4, [path]), (8, []), (64, [path]), (16, [])):
+        check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', flags)[0], want,
+                 f'ListDomains({flags})')
+
+
+def test_connect_answers(h):
+    c = get_all(h, ROOT, CONNECT)
+    check(unwrap2(c['LibVersion'], 'LibVersion') >= 9000000, 'LibVersion:', c)
+    check_eq(unwrap2(c['Encrypted'], 'Encrypted'), False, 'Encrypted')
+    check_eq(unwrap2(c['Secure'], 'Secure'), True, 'Secure')
+    for m in ('ListNetworks', 'ListStoragePools', 'ListInterfaces', 'ListNodeDevices',
+              'ListSecrets'):
+        check_eq(call(h, ROOT, CONNECT, m, 'u', 0)[0], [], f'{m} answers an empty list')
+    stats = call(h, ROOT, CONNECT, 'NodeGetMemoryStats', 'iu', -1, 0)[0]
+    check(stats.get('total', 0) > 0, 'NodeGetMemoryStats has total:', stats)
+    for m, arg, want in (('NetworkLookupByName', 'default',
+                          "Network not found: no network with matching name 'default'"),
+                         ('StoragePoolLookupByName', 'default', 'Storage pool not found: '),
+                         ('StorageVolLookupByPath', '/x', 'Storage volume not found: '),
+                         ('NetworkDefineXML', '<network/>', 'not supported by the connection '
+                          'driver: virNetworkDefineXML')):
+        r = call(h, ROOT, CONNECT, m, 's', arg, ok=False)
+        check(r.rc != 0 and want in r.err, f'{m} answers like libvirt without the object:', r)
+    caps = call(h, ROOT, CONNECT, 'GetCapabilities')[0]
+    check('<capabilities>' in caps, 'GetCapabilities:', caps[:200])
+    dc = call(h, ROOT, CONNECT, 'GetDomainCapabilities', 'ssssu', '', 'x86_64', '', 'qemu', 0)[0]
+    check('<domainCapabilities>' in dc, 'GetDomainCapabilities:', dc[:200])
+    # Cockpit's call: no emulator, no virt type, the machine of the VM
+    dc = call(h, ROOT, CONNECT, 'GetDomainCapabilities', 'ssssu', '', 'x86_64', 'pc', '', 0)[0]
+    check('<domainCapabilities>' in dc, 'GetDomainCapabilities as Cockpit calls it:', dc[:200])
+
+
+def test_read_only_for_users_changes_need_polkit(h):
+    a = h.add_user()
+    S['user'] = a
+    path = dom_path(S['uuid'])
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0, user=a)[0], [path],
+             'ListDomains by a normal user')
+    check_eq(call(h, path, DOMAIN, 'GetState', 'u', 0, user=a)[0], [5, 0],
+             'GetState by a normal user: shut off')
+    xml = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0, user=a)[0]
+    check('<name>conf1</name>' in xml, 'GetXMLDesc by a normal user:', xml[:200])
+    r = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 1, user=a, ok=False)
+    check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'GetXMLDesc(SECURE) needs manage:', r)
+    r = call(h, path, DOMAIN, 'Create', 'u', 1, user=a, ok=False)
+    refused = re.compile(r'(not authorised|interactive authentication required), '
+                         r'action io\.virtkit\.qemu\.manage')
+    check(r.rc != 0 and refused.search(r.err), 'Create by a normal user is refused:', r)
+    r = h.busctl('set-property', NAME, path, DOMAIN, 'Autostart', 'b', 'true', user=a)
+    check(r.rc != 0 and refused.search(r.err), 'Autostart by a normal user is refused:', r)
+    r = h.dbus_send(NAME, path, 'org.freedesktop.DBus.Properties.Set', f'string:{DOMAIN}',
+                    'string:Autostart', 'variant:boolean:true', user=a)
+    check(r.rc != 0 and 'org.libvirt.Error' in r.err, 'the refusal is org.libvirt.Error:', r)
+    check_eq(state(h, S['uuid']), [5, 0], 'still shut off')
+    h.add_polkit_rule('50-libvirt-dbus.rules', f'''
+polkit.addRule(function(action, subject) {{
+    if (action.id == "io.virtkit.qemu.manage" && subject.user == "{a.name}")
+        return polkit.Result.YES;
+}});
+''')
+    wait_until(lambda: call(h, path, DOMAIN, 'Create', 'u', 1, user=a, ok=False).rc == 0, 15,
+               'Create allowed by the polkit rule')
+    check_eq(state(h, S['uuid']), [3, 1],
+             'paused (VIR_DOMAIN_START_PAUSED: libvirt says PAUSED_USER)')
+    call(h, path, DOMAIN, 'Destroy', 'u', 0, user=a)
+    check_eq(state(h, S['uuid']), [5, 2], 'shut off, destroyed')
+    r = h.busctl('set-property', NAME, path, DOMAIN, 'Autostart', 'b', 'true', user=a)
+    check(r.rc == 0, 'Autostart set with the rule:', r)
+    check_eq(unwrap2(get_all(h, path, DOMAIN)['Autostart'], 'Autostart'), True, 'Autostart')
+
+
+def test_lifecycle_and_events(h):
+    mon = Monitor(h)
+    uuid = S['uuid']
+    path = dom_path(uuid)
+    rx = re.escape(f"{ROOT}: {CONNECT}.DomainEvent (objectpath '{path}'")
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    mon.wait(rx + r', 2, 0\)', 'DomainEvent started/booted')
+    mon.wait(rx + r', 3, 0\)', 'DomainEvent suspended/paused')
+    props = get_all(h, path, DOMAIN)
+    check(unwrap2(props['Active'], 'Active') and unwrap2(props['Id'], 'Id') > 0,
+          'Active with an id:', props)
+    check_eq(unwrap2(props['SchedulerType'], 'SchedulerType'), ['posix', 0], 'SchedulerType')
+    stats = call(h, path, DOMAIN, 'GetStats', 'uu', 0, 0)[0]
+    check_eq(unwrap2(stats['state.state'], 'state.state'), 3, 'GetStats state.state')
+    check_eq(unwrap2(stats['balloon.maximum'], 'balloon.maximum'), 65536, 'balloon.maximum')
+    check_eq(unwrap2(stats['vcpu.current'], 'vcpu.current'), 1, 'vcpu.current')
+    check(unwrap2(stats['balloon.rss'], 'balloon.rss') > 1024, 'balloon.rss: QEMU\'s RSS:', stats)
+    check_eq(unwrap2(stats['vcpu.0.state'], 'vcpu.0.state'), 1, 'vcpu.0.state')
+    check(unwrap2(stats['vcpu.0.time'], 'vcpu.0.time') >= 0 and 'vcpu.1.time' not in stats,
+          'vcpu.0.time, of the one vCPU thread:', stats)
+    check_eq(call(h, path, DOMAIN, 'InterfaceAddresses', 'uu', 0, 0)[0], [],
+             'InterfaceAddresses (none known)')
+    check_eq(call(h, path, DOMAIN, 'ListDomainSnapshots', 'u', 0)[0], [], 'no snapshots')
+    xml = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0]
+    check(re.search(r"<domain type='qemu' id='\d+'", xml), 'live XML with an id:', xml[:200])
+    call(h, path, DOMAIN, 'Reboot', 'u', 0)
+    mon.wait(re.escape(f'{path}: {DOMAIN}.Reboot ()'), 'the domain\'s Reboot signal')
+    r = call(h, path, DOMAIN, 'SendKey', 'uuauu', 0, 0, 1, 28, 0, ok=False)
+    check(r.rc != 0 and 'virDomainSendKey' in r.err, 'SendKey is not supported (yet):', r)
+    call(h, path, DOMAIN, 'Resume')
+    mon.wait(rx + r', 4, 0\)', 'DomainEvent resumed/unpaused')
+    call(h, path, DOMAIN, 'Suspend')
+    check_eq(state(h, uuid), [3, 1], 'paused by the user')
+    call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    mon.wait(rx + r', 5, 1\)', 'DomainEvent stopped/destroyed')
+    check_eq(state(h, uuid), [5, 2], 'shut off, destroyed')
+    tpath = call(h, ROOT, CONNECT, 'DomainCreateXML', 'su', domain_xml('trans1'), 1)[0]
+    check_eq(call(h, tpath, DOMAIN, 'GetState', 'u', 0)[0], [3, 1],
+             'DomainCreateXML(paused) made a paused transient domain')
+    check_eq(unwrap2(get_all(h, tpath, DOMAIN)['Persistent'], 'Persistent'), False,
+             'a transient domain')
+    call(h, tpath, DOMAIN, 'Destroy', 'u', 0)
+    r = call(h, tpath, DOMAIN, 'GetState', 'u', 0, ok=False)
+    check(r.rc != 0, 'a stopped transient domain is gone:', r)
+    cleanup_qemus(h)
+
+
+def test_block_stats(h):
+    raw, qcow = h.path('disk.raw'), h.path('disk.qcow2')
+    with open(raw, 'wb') as f:
+        f.truncate(8 << 20)    # sparse: allocation < physical
+    r = h.run(['qemu-img', 'create', '-q', '-f', 'qcow2', qcow, '1G'])
+    check(r.rc == 0, 'qemu-img create:', r)
+    disks = ''.join(f"<disk type='file' device='disk'><driver name='qemu' type='{fmt}'/>"
+                    f"<source file='{path}'/><target dev='{dev}' bus='virtio'/></disk>"
+                    for fmt, path, dev in (('raw', raw, 'vda'), ('qcow2', qcow, 'vdb')))
+    xml = domain_xml('disks1').replace('<devices/>', f'<devices>{disks}</devices>')
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
+    stats = {k: unwrap2(v, k) for k, v in
+             call(h, path, DOMAIN, 'GetStats', 'uu', 32, 0)[0].items()}
+    check_eq(stats.get('block.count'), 2, 'block.count')
+    check_eq([stats.get('block.0.name'), stats.get('block.1.name')], ['vda', 'vdb'], 'names')
+    check_eq(stats.get('block.0.path'), raw, 'block.0.path')
+    check_eq(stats.get('block.0.capacity'), 8 << 20, 'raw: capacity is the file size')
+    check_eq(stats.get('block.0.physical'), 8 << 20, 'raw: physical')
+    check(stats.get('block.0.allocation', 1 << 30) < 8 << 20, 'sparse raw: allocation:', stats)
+    check_eq(stats.get('block.1.capacity'), 1 << 30, 'qcow2: capacity from its header')
+    check(0 < stats.get('block.1.physical', 0) < 1 << 20, 'qcow2: physical:', stats)
+    check('state.state' not in stats, 'only the block group was asked for:', stats)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
+def test_bad_input(h):
+    path = dom_path(S['uuid'])
+    r = call(h, f'{ROOT}/domain/_00000000_0000_0000_0000_000000000000', DOMAIN, 'GetState',
+             'u', 0, ok=False)
+    check(r.rc != 0 and 'Unknown' in r.err, 'unknown domain path:', r)
+    r = call(h, f'{ROOT}/domain/nonsense', DOMAIN, 'GetState', 'u', 0, ok=False)
+    check(r.rc != 0, 'a path that is no UUID:', r)
+    r = call(h, path, DOMAIN, 'Create', 's', 'x', ok=False)
+    check(r.rc != 0 and 'nvalid' in r.err, 'wrong signature:', r)
+    r = h.busctl('call', NAME, path, PROPS, 'GetAll')
+    check(r.rc != 0, 'GetAll without an interface:', r)
+    r = h.busctl('call', NAME, path, PROPS, 'Set', 'ssv', DOMAIN, 'Autostart', 's', 'yes')
+    check(r.rc != 0 and 'must be a boolean' in r.err, 'Autostart set to a string:', r)
+    r = h.busctl('call', NAME, path, PROPS, 'Set', 'ssv', DOMAIN, 'Name', 's', 'other')
+    check(r.rc != 0, 'Name is read-only:', r)
+    r = h.busctl('call', NAME, ROOT, PROPS, 'GetAll', 's', 'org.libvirt.Nothing')
+    check(r.rc != 0 and 'Unknown interface' in r.err, 'GetAll of an interface not there:', r)
+    r = call(h, ROOT, CONNECT, 'DomainLookupByName', 's', 'nosuch', ok=False)
+    check(r.rc != 0 and "Domain not found: no domain with matching name 'nosuch'" in r.err,
+          'libvirt\'s message for an unknown name:', r)
+    r = h.dbus_send(NAME, ROOT, f'{CONNECT}.DomainLookupByName', 'string:nosuch')
+    check('org.libvirt.Error' in r.err, 'the error name is org.libvirt.Error:', r)
+    r = call(h, ROOT, CONNECT, 'DomainLookupByUUID', 's', 'not-a-uuid', ok=False)
+    check(r.rc != 0 and 'invalid' in r.err, 'a bad UUID:', r)
+    r = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', '<domain>', ok=False)
+    check(r.rc != 0 and 'XML error' in r.err, 'bad XML:', r)
+    # undefined while a client holds the path
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+    for m, sig, args in (('GetState', 'u', [0]), ('Create', 'u', [0]), ('GetStats', 'uu', [0, 0]),
+                         ('GetXMLDesc', 'u', [0])):
+        r = call(h, path, DOMAIN, m, sig, *args, ok=False)
+        check(r.rc != 0, f'{m} on an undefined domain fails:', r)
+    r = h.busctl('call', NAME, path, PROPS, 'GetAll', 's', DOMAIN)
+    check(r.rc != 0, 'GetAll on an undefined domain fails:', r)
+    check(S['daemon'].poll() is None, 'qemud still runs')
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0)[0], [], 'no domains left')
+
+
+# --- names: activation by org.libvirt; someone else owns it; the qemu.conf key ---
+
+def setup_names(h):
+    h.start_buses()
+    h.install_virtkit_bus_policies(['qemu'])
+    h.install_bus_policies([os.path.join(h.srcdir, 'conf', 'dbus', 'virtkit-org.libvirt.conf')])
+
+
+def test_activation_by_org_libvirt(h):
+    # the activation file the build installs, its Exec pointed at our root (and a 1 s idle exit)
+    built = os.path.join(os.environ['VK_TOP_BUILDDIR'], 'conf', 'system-org.libvirt.service')
+    with open(built) as f:
+        text = f.read()
+    check('Name=org.libvirt\n' in text and 'User=root\n' in text, 'the built file:', text)
+    root = h.path('root-act')
+    os.makedirs(root)
+    text = re.sub(r'(?m)^Exec=.*$', f'Exec={h.daemon_path("qemu")} --system --timeout 1 '
+                  f'--root {root} -v', text)
+    service = h.path('dbus', 'system-services', 'org.libvirt.service')
+    with open(service, 'w') as f:
+        f.write(text)
+    h.bus_reload()
+    check(h.name_owner_pid(NAME) is None, 'nobody owns org.libvirt before the call')
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0)[0], [],
+             'the first call activates qemud')
+    pid = h.name_owner_pid(NAME)
+    check(pid and h.name_owner_pid('io.virtkit.Qemu1') == pid,
+          'one qemud owns org.libvirt and io.virtkit.Qemu1:', pid)
+    os.unlink(service)
+    h.bus_reload()
+    wait_until(lambda: h.name_owner_pid(NAME) is None, 15, 'the idle qemud to exit')
+
+
+OWNER = r'''
+import sys
+import dbus, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.bus.BusConnection(sys.argv[1])
+r = bus.request_name('org.libvirt', dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
+print('OWNED' if r == 1 else f'FAILED {r}', flush=True)
+GLib.MainLoop().run()
+'''
+
+
+def test_name_taken_goes_on_without_it(h):
+    tool = h.path('owner.py')
+    with open(tool, 'w') as f:
+        f.write(OWNER)
+    h.spawn(['/usr/bin/python3', tool, h.system_bus], 'org.libvirt owner', log='owner')
+    wait_until(lambda: 'OWNED' in h.log_text('owner'), 10, 'the other owner of org.libvirt')
+    other = h.name_owner_pid(NAME)
+    root = h.path('root')
+    os.makedirs(root)
+    h.spawn([h.daemon_path('qemu'), '--root', root, '--bus', 'system', '-v'], 'virtkit-qemud',
+            log='qemud')
+    h.wait_bus_name('io.virtkit.Qemu1')
+    wait_until(lambda: 'org.libvirt is taken' in h.log_text('qemud'), 10,
+               'qemud to log that the name is taken')
+    check_eq(h.name_owner_pid(NAME), other, 'the other program keeps org.libvirt')
+    r = h.busctl('call', 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager',
+                 'ListDomains', 'bbbbb', 'false', 'false', 'false', 'false', 'false')
+    check(r.rc == 0, 'our own API works:', r)
+
+
+def test_conf_key_turns_it_off(h):
+    # the same buses, the name free again; a second qemud (its own root) with the key off:
+    # the driver's qemu.conf parser accepts the key, and the name stays free
+    for p, what in list(h.procs):
+        if what in ('org.libvirt owner', 'virtkit-qemud'):
+            h.stop(p)
+    wait_until(lambda: h.name_owner_pid(NAME) is None, 10, 'org.libvirt to be free')
+    root = h.path('root-off')
+    os.makedirs(os.path.join(root, 'etc'))
+    with open(os.path.join(root, 'etc', 'qemu.conf'), 'w') as f:
+        f.write('libvirt_dbus = 0\n')
+    p = h.spawn([h.daemon_path('qemu'), '--root', root, '--bus', 'system', '-v'],
+                'virtkit-qemud (off)', log='qemud-off')
+    h.wait_bus_name('io.virtkit.Qemu1')
+    check(p.poll() is None, 'qemud runs with libvirt_dbus = 0:', h.log_text('qemud-off'))
+    r = h.busctl('introspect', 'io.virtkit.Qemu1', ROOT)
+    check(CONNECT not in r.out, 'no org.libvirt objects on its connection:', r)
+    check(h.name_owner_pid(NAME) is None, 'libvirt_dbus = 0: nobody claims org.libvirt')
+
+
+# --- session ---
+
+def test_session_instance(h):
+    h.start_buses(session_any_user=True)
+    a = h.add_user()
+    env = h.session_env(a, 'a')
+    h.spawn([h.daemon_path('qemu'), '--session', '--bus', 'session', '-v'],
+            'virtkit-qemud (session)', user=a, env=env, log='qemud-session')
+    h.wait_bus_name(NAME, session=True)
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', domain_xml('sess1'), user=a,
+                session=True)[0]
+    check_eq(call(h, ROOT, CONNECT, 'ListDomains', 'u', 0, user=a, session=True)[0], [path],
+             'the owner lists its domain')
+    call(h, path, DOMAIN, 'Create', 'u', 1, user=a, session=True)
+    check_eq(call(h, path, DOMAIN, 'GetState', 'u', 0, user=a, session=True)[0], [3, 1],
+             'the owner started it paused')
+    call(h, path, DOMAIN, 'Destroy', 'u', 0, user=a, session=True)
+    b = h.add_user()
+    r = call(h, ROOT, CONNECT, 'ListDomains', 'u', 0, user=b, session=True, ok=False)
+    check(r.rc != 0 and 'only the owner' in r.err, 'another user is refused:', r)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0, user=a, session=True)
+
+
+GROUPS = {
+    'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
+                              test_connect_answers, test_read_only_for_users_changes_need_polkit,
+                              test_lifecycle_and_events, test_block_stats, test_bad_input]),
+    'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
+                            test_conf_key_turns_it_off]),
+    'session': (None, [test_session_instance]),
+}
+
+if __name__ == '__main__':
+    setup, tests = GROUPS[sys.argv[1]]
+    sys.exit(run_tests(f'libvirt-dbus-{sys.argv[1]}', tests, setup))
