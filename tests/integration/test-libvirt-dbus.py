@@ -427,6 +427,21 @@ def test_name_taken_goes_on_without_it(h):
     r = h.busctl('call', 'io.virtkit.Qemu1', '/io/virtkit/Qemu1', 'io.virtkit.Qemu1.Manager',
                  'ListDomains', 'bbbbb', 'false', 'false', 'false', 'false', 'false')
     check(r.rc == 0, 'our own API works:', r)
+    # the other owner stands for libvirt-dbus, which relies on the bus policy alone (root and
+    # group libvirt): our policy file must not let anyone else reach it
+    outsider, member = h.add_user(), h.add_user()
+    r = h.busctl('call', NAME, ROOT, CONNECT, 'ListDomains', 'u', '0', user=outsider)
+    check(r.rc != 0 and 'Access denied' in r.err, 'a user outside group libvirt cannot reach '
+          'the other owner of org.libvirt:', r)
+    with open(os.path.join(h.srcdir, 'conf', 'dbus', 'virtkit-org.libvirt.conf')) as f:
+        text = f.read()
+    check('<policy group="libvirt">' in text, 'the policy opens org.libvirt to group libvirt')
+    policy = h.path('virtkit-org.libvirt.conf')
+    with open(policy, 'w') as f:  # the member's own group stands for libvirt's
+        f.write(text.replace('<policy group="libvirt">', f'<policy group="{member.name}">'))
+    h.install_bus_policies([policy])
+    r = h.busctl('call', NAME, ROOT, CONNECT, 'ListDomains', 'u', '0', user=member)
+    check('Access denied' not in r.err, 'a member of the group reaches it:', r)
 
 
 def test_conf_key_turns_it_off(h):

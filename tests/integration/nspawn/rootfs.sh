@@ -23,7 +23,7 @@ MIRROR=${VK_NSPAWN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=(
     systemd systemd-sysv systemd-container dbus dbus-user-session libpam-systemd polkitd
     libglib2.0-0 libjson-glib-1.0-0 libsystemd0 libxml2 libgnutls30
-    libselinux1 libapparmor1 libcap-ng0
+    libselinux1 libapparmor1 libcap-ng0 libnl-3-200 libnl-route-3-200 libnftables1
     qemu-system-x86 apparmor
 )
 
