@@ -378,9 +378,13 @@ def strip_refused(tree, err):
         return bool(nodes)
     m = re.search(r"unsupported value '([^']*)'", err)
     if m:
-        hit = [n for n in nodes if n.get(attr) == m.group(1)]
-        for n in hit:
-            parents[n].remove(n)
+        # the element with the value goes; under <devices>, the whole device it belongs to
+        depth = 2 if steps[0] == 'devices' else len(steps)
+        tops, top_parents = find(tree, steps[:depth])
+        hit = [t for t in tops if any(n.get(attr) == m.group(1) for n in
+                                      ([t] if depth == len(steps) else t.iter(steps[-1])))]
+        for t in hit:
+            top_parents[t].remove(t)
         return bool(hit)
     if 'unsupported attribute' in err:
         hit = [n for n in nodes if attr in n.attrib]
@@ -516,15 +520,15 @@ def summarise(results, diffs_by_key):
                         prop[pk] += 1
                         examples.setdefault(pk, d)
 
-    def top(counter, form, n=TOP):
+    def top(counter, form):
         return [{'what': k[1], 'domains': c, 'example': examples.get(k)}
                 for k, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0][1]))
-                if k[0] == form][:n]
+                if k[0] == form]
     return {
         'forms': by_form,
         'refusals_first': {f: [{'what': k[1], 'domains': c} for k, c in
                                sorted(first.items(), key=lambda kv: (-kv[1], kv[0][1]))
-                               if k[0] == f][:TOP] for f in FORMS},
+                               if k[0] == f] for f in FORMS},
         'refusals_all': {f: [{'what': k[1], 'domains': c} for k, c in
                              sorted(every.items(), key=lambda kv: (-kv[1], kv[0][1]))
                              if k[0] == f] for f in FORMS},
@@ -649,10 +653,10 @@ def main():
             print(f'#   {r["domains"]:3d}  {r["what"]}')
     for form in FORMS:
         print(f'# option differences ({form} form; domains, accepted or stripped):')
-        for r in summary['option_differences'][form]:
+        for r in summary['option_differences'][form][:TOP]:
             print(f'#   {r["domains"]:3d}  {r["what"]}')
         print(f'# property differences ({form} form):')
-        for r in summary['property_differences'][form]:
+        for r in summary['property_differences'][form][:TOP]:
             print(f'#   {r["domains"]:3d}  {r["what"]}  ({r["example"]})')
     for i in improved:
         print(f'# improvement: {i}')
