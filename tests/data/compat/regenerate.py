@@ -91,7 +91,8 @@ CASES.update({
     "sound-ich9": ("fedora37", ["--sound", "ich9"]),
     "sound-ich6": ("debian11", ["--sound", "ich6"]),
     "sound-ac97": ("debian11", ["--machine", "pc", "--sound", "ac97"]),
-    "input-virtio": ("debian11", ["--input", "keyboard,bus=virtio", "--input", "tablet,bus=virtio"]),
+    "input-virtio": ("debian11", ["--input", "keyboard,bus=virtio", "--input",
+                                  "tablet,bus=virtio"]),
     # networks
     "net-bridge": ("debian11", ["--network", "bridge=br0,model=virtio"]),
     "net-user": ("debian11", ["--network", "user"]),
