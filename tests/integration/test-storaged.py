@@ -15,6 +15,7 @@ throwaway user gets the `default` pool in its data dir.
 
 import json
 import os
+import re
 import signal
 import stat
 import sys
@@ -279,7 +280,16 @@ def test_dbus_objects(h):
     names = [o[VOL_IFACE]['Name']['data'] for o in r.json()['data'][0].values()
              if VOL_IFACE in o]
     check('bus.raw' in names, 'new volume object:', names)
+    # PropertiesChanged: a resize changes the volume's Capacity (and the pool's figures)
+    h.spawn(['stdbuf', '-oL', 'gdbus', 'monitor', '--address', h.system_bus, '--dest',
+             BUS_NAME], 'gdbus monitor', log='monitor')
+    wait_until(lambda: 'is owned by' in h.log_text('monitor'), 10, 'gdbus monitor to start')
+    call_ok(h, 'ResizeVolume', {'pool': 'p1', 'volume': 'bus.raw', 'capacity': 2 * MiB})
+    wait_until(lambda: re.search(r"PropertiesChanged \('io.virtkit.Storage1.Volume', "
+                                 r"\{'Capacity': <uint64 2097152>",
+                                 h.log_text('monitor')), 10, 'Capacity PropertiesChanged')
     call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'bus.raw'})
+    wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
 
 
 def test_kill9_restart(h):
