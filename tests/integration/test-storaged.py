@@ -8,9 +8,10 @@ volume), cloned, resized and deleted, each result checked with `qemu-img info --
 a refresh finds a file dropped in by hand and lists a garbage file with a warning; bad input
 (unknown pool type, a target that is a file, a volume that exists, a capacity past the free
 space, a missing backing store, a qemu-img that fails) gives clear errors and leaves nothing
-half made; after kill -9 and a restart the pool is still active. Over D-Bus: the pool and
-volume objects, their properties, PropertiesChanged. Last, the session instance as a
-throwaway user gets the `default` pool in its data dir.
+half made; an unprivileged user may read but not change anything; after kill -9 and a
+restart the pool is still active. Over D-Bus: the pool and volume objects, their properties,
+PropertiesChanged. Last, the session instance as a throwaway user gets the `default` pool in
+its data dir.
 """
 
 import json
@@ -254,6 +255,22 @@ def test_bad_input(h):
     check('broken.qcow2' not in vol_names(h), 'a failed volume listed')
 
 
+def test_unprivileged_user(h):
+    """Reading is open to local users; changing needs root or polkit (none runs here)."""
+    u = h.add_user()
+    r = call(h, 'ListStoragePools', user=u)
+    check(r.rc == 0 and 'p1' in r.out, 'ListStoragePools by a user:', r)
+    for method, params in (('DefineStoragePool', {'xml': pool_xml('mine', h.path('mine'))}),
+                           ('DeleteVolume', {'pool': 'p1', 'volume': 'base.img'}),
+                           ('CreateVolume', {'pool': 'p1', 'xml': vol_xml('u.raw', MiB)})):
+        r = call(h, method, params, user=u)
+        check(r.rc == 3 and r.varlink_error()[0] in (
+            'io.virtkit.Storage.PermissionDenied',
+            'io.virtkit.Storage.InteractiveAuthenticationRequired'),
+            f'{method} by a user is refused:', r)
+    check('base.img' in vol_names(h) and 'u.raw' not in vol_names(h), 'nothing changed')
+
+
 def test_dbus_objects(h):
     pool_path = f'{BUS_PATH}/pool/_{S["uuid"].replace("-", "_")}'
     r = h.busctl('--json=short', 'get-property', BUS_NAME, pool_path, POOL_IFACE, 'Active')
@@ -350,6 +367,7 @@ if __name__ == '__main__':
         test_clone_resize_delete,
         test_refresh_finds_files,
         test_bad_input,
+        test_unprivileged_user,
         test_dbus_objects,
         test_kill9_restart,
         test_session_default_pool,
