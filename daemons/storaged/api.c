@@ -9,6 +9,7 @@
 #include "call.h"
 #include "log.h"
 #include "macro.h"
+#include "objdir.h"
 
 static VkStorageDriver *api_driver(void *userdata) {
         return ((VkStoraged *) userdata)->driver;
@@ -182,21 +183,6 @@ static int api_lookup_pool(VkCall *call, void *params, void *userdata) {
         return api_reply_pool(call, info);
 }
 
-static int api_parse_filter(const char *name, const char *s, VkTristate *ret, VkError *reterr) {
-        VkTristate t;
-
-        if (!s) {
-                *ret = VK_TRISTATE_ABSENT;
-                return 0;
-        }
-        t = vk_tristate_bool_from_string(s);
-        if (t < 0)
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "%s: unsupported value '%s' (expected yes or no)", name, s);
-        *ret = t;
-        return 0;
-}
-
 static int api_list_pools(VkCall *call, void *params, void *userdata) {
         const VkStorageListParams *p = params;
         g_autoptr(GPtrArray) infos = NULL;
@@ -207,11 +193,11 @@ static int api_list_pools(VkCall *call, void *params, void *userdata) {
         VkError *e = vk_call_error(call);
         int r;
 
-        r = api_parse_filter("active", p->active, &filter.active, e);
+        r = vk_tristate_filter_parse("active", p->active, &filter.active, e);
         if (r >= 0)
-                r = api_parse_filter("persistent", p->persistent, &filter.persistent, e);
+                r = vk_tristate_filter_parse("persistent", p->persistent, &filter.persistent, e);
         if (r >= 0)
-                r = api_parse_filter("autostart", p->autostart, &filter.autostart, e);
+                r = vk_tristate_filter_parse("autostart", p->autostart, &filter.autostart, e);
         if (r >= 0 && p->type) {
                 filter.type = vk_storage_pool_type_from_string(p->type);
                 if (filter.type < 0)

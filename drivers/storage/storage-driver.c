@@ -7,6 +7,7 @@
 
 #include "atomic-file.h"
 #include "macro.h"
+#include "objdir.h"
 #include "storage-dir.h"
 #include "storage-driver-internal.h"
 #include "storage-status.h"
@@ -150,21 +151,11 @@ int storage_pool_find_active(VkStorageDriver *drv, const char *name, PoolObj **r
 }
 
 static char *driver_def_path(VkStorageDriver *drv, const char *name) {
-        g_autofree char *base = g_strconcat(name, ".xml", NULL);
-
-        return g_build_filename(drv->pools_dir, base, NULL);
-}
-
-static char *driver_autostart_path(VkStorageDriver *drv, const char *name) {
-        g_autofree char *base = g_strconcat(name, ".xml", NULL);
-
-        return g_build_filename(drv->autostart_dir, base, NULL);
+        return vk_objdir_path(drv->pools_dir, name, ".xml");
 }
 
 static char *driver_status_path(VkStorageDriver *drv, const char *name) {
-        g_autofree char *base = g_strconcat(name, ".status", NULL);
-
-        return g_build_filename(drv->run_dir, base, NULL);
+        return vk_objdir_path(drv->run_dir, name, ".status");
 }
 
 static int driver_save_status(VkStorageDriver *drv, const PoolObj *o, VkError *reterr) {
@@ -281,36 +272,16 @@ static int driver_save_def(VkStorageDriver *drv, const VkStoragePoolDef *def, Vk
         return vk_atomic_file_write(path, xml, strlen(xml), 0600, reterr);
 }
 
-static gint driver_name_cmp(gconstpointer a, gconstpointer b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-typedef void (*DriverScanFunc)(VkStorageDriver *drv, const char *name, const char *path,
-                               GPtrArray *warnings);
-
-/* Call @fn for each file NAME@suffix in @dir (none when @dir cannot be read), sorted. */
-static void driver_scan(VkStorageDriver *drv, const char *dir_path, const char *suffix,
-                        DriverScanFunc fn, GPtrArray *warnings) {
-        g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
-        g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
-        const char *f;
-
-        while (dir && (f = g_dir_read_name(dir)))
-                if (g_str_has_suffix(f, suffix) && strlen(f) > strlen(suffix))
-                        g_ptr_array_add(files, g_strdup(f));
-        g_ptr_array_sort(files, driver_name_cmp);
-        for (guint i = 0; i < files->len; i++) {
-                const char *file = files->pdata[i];
-                g_autofree char *path = g_build_filename(dir_path, file, NULL);
-                g_autofree char *name = g_strndup(file, strlen(file) - strlen(suffix));
-
-                fn(drv, name, path, warnings);
-        }
-}
+/* What the loaders of vk_objdir_scan() get. */
+typedef struct DriverLoad {
+        VkStorageDriver *drv;
+        GPtrArray *warnings;
+} DriverLoad;
 
 /* Load storage/<name>.xml (and its autostart link); problems are warnings. */
-static void driver_load_def(VkStorageDriver *drv, const char *name, const char *path,
-                            GPtrArray *warnings) {
+static void driver_load_def(const char *name, const char *path, void *userdata) {
+        VkStorageDriver *drv = ((DriverLoad *) userdata)->drv;
+        GPtrArray *warnings = ((DriverLoad *) userdata)->warnings;
         g_autofree char *link = NULL;
         g_autoptr(VkStoragePoolDef) def = NULL;
         VkError e = VK_ERROR_INIT;
@@ -337,7 +308,7 @@ static void driver_load_def(VkStorageDriver *drv, const char *name, const char *
         }
         o = driver_add(drv, name, &def->uuid);
         o->def = g_steal_pointer(&def);
-        link = driver_autostart_path(drv, name);
+        link = vk_objdir_path(drv->autostart_dir, name, ".xml");
         o->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
 }
 
@@ -345,8 +316,9 @@ static void driver_load_def(VkStorageDriver *drv, const char *name, const char *
  * Take over a pool an earlier instance left active (run/<name>.status): it is active again
  * when its target is still there (a dir pool holds no resources of its own to adopt).
  */
-static void driver_load_status(VkStorageDriver *drv, const char *name, const char *path,
-                               GPtrArray *warnings) {
+static void driver_load_status(const char *name, const char *path, void *userdata) {
+        VkStorageDriver *drv = ((DriverLoad *) userdata)->drv;
+        GPtrArray *warnings = ((DriverLoad *) userdata)->warnings;
         g_autoptr(VkStoragePoolStatus) st = NULL;
         g_autoptr(VkStoragePoolDef) live = NULL;
         VkError e = VK_ERROR_INIT;
@@ -432,8 +404,10 @@ int vk_storage_driver_new(const VkStorageDriverConfig *cfg, VkStorageDriver **re
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s' or '%s'",
                                           drv->autostart_dir, drv->run_dir);
-        driver_scan(drv, drv->pools_dir, ".xml", driver_load_def, warnings);
-        driver_scan(drv, drv->run_dir, ".status", driver_load_status, warnings);
+        vk_objdir_scan(drv->pools_dir, ".xml", driver_load_def,
+                       &(DriverLoad){ .drv = drv, .warnings = warnings });
+        vk_objdir_scan(drv->run_dir, ".status", driver_load_status,
+                       &(DriverLoad){ .drv = drv, .warnings = warnings });
         if (first && cfg->default_target && g_hash_table_size(drv->by_name) == 0)
                 driver_define_default(drv, cfg->default_target, warnings);
 
@@ -486,16 +460,11 @@ unsigned vk_storage_driver_jobs(const VkStorageDriver *drv) {
  * destroyed since. Failures are added to @warnings.
  */
 void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings) {
-        g_autofree char *marker = g_build_filename(drv->run_dir, "autostarted", NULL);
         g_autofree gpointer *names = NULL;
-        VkError me = VK_ERROR_INIT;
         guint n = 0;
 
-        if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        if (!vk_objdir_autostart_once(drv->run_dir, warnings))
                 return;
-        if (vk_atomic_file_write(marker, "", 0, 0644, &me) < 0)
-                g_ptr_array_add(warnings, g_strdup_printf("%s", me.message));
-        vk_error_done(&me);
         names = g_hash_table_get_keys_as_array(drv->by_name, &n);
         for (guint i = 0; i < n; i++) {
                 PoolObj *o = g_hash_table_lookup(drv->by_name, names[i]);
@@ -556,7 +525,7 @@ static int driver_check_no_jobs(const PoolObj *o, VkError *reterr) {
 
 /* Forget the definition of @pool; an active pool goes on, transient. */
 int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkError *reterr) {
-        g_autofree char *path = NULL, *link = NULL;
+        g_autofree char *path = NULL;
         PoolObj *o;
         int r;
 
@@ -569,8 +538,7 @@ int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkEr
                                     "remove (destroy it)",
                                     o->name);
         path = driver_def_path(drv, o->name);
-        link = driver_autostart_path(drv, o->name);
-        (void) vk_file_remove(link);
+        (void) vk_objdir_set_autostart(drv->autostart_dir, o->name, false, NULL);
         r = vk_file_remove(path);
         if (r < 0 && r != -ENOENT)
                 return vk_error_set_errno(reterr, r, "Failed to remove '%s'", path);
@@ -585,19 +553,28 @@ int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkEr
         return 0;
 }
 
+/* The inactive pool @pool, of a type that can @verb ("build", "delete"). */
+static int driver_find_inactive(VkStorageDriver *drv, const char *pool, const char *verb,
+                                PoolObj **ret, VkError *reterr) {
+        int r;
+
+        r = storage_pool_find(drv, pool, ret, reterr);
+        if (r < 0)
+                return r;
+        if ((*ret)->live)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                    "Storage pool '%s' is active: %s it while inactive (destroy "
+                                    "it first)",
+                                    (*ret)->name, verb);
+        return driver_check_runnable((*ret)->def, verb, reterr);
+}
+
 /* Build the inactive pool @pool: a dir pool's target directory with its permissions. */
 int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, VkError *reterr) {
         PoolObj *o;
         int r;
 
-        r = storage_pool_find(drv, pool, &o, reterr);
-        if (r < 0)
-                return r;
-        if (o->live)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
-                                    "Storage pool '%s' is active: build it while inactive",
-                                    o->name);
-        r = driver_check_runnable(o->def, "build", reterr);
+        r = driver_find_inactive(drv, pool, "build", &o, reterr);
         if (r < 0)
                 return r;
         r = vk_storage_dir_build(o->def, reterr);
@@ -719,13 +696,7 @@ int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool, VkErro
         PoolObj *o;
         int r;
 
-        r = storage_pool_find(drv, pool, &o, reterr);
-        if (r < 0)
-                return r;
-        if (o->live)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
-                                    "Storage pool '%s' is active: destroy it first", o->name);
-        r = driver_check_runnable(o->def, "delete", reterr);
+        r = driver_find_inactive(drv, pool, "delete", &o, reterr);
         if (r < 0)
                 return r;
         r = vk_storage_dir_delete(o->def, reterr);
@@ -790,10 +761,6 @@ int vk_storage_driver_pool_lookup(VkStorageDriver *drv, const char *name, const 
         return 0;
 }
 
-static bool filter_match(VkTristate t, bool v) {
-        return t == VK_TRISTATE_ABSENT || (t == VK_TRISTATE_YES) == v;
-}
-
 static gint info_cmp(gconstpointer a, gconstpointer b) {
         return strcmp((*(VkStoragePoolInfo *const *) a)->name,
                       (*(VkStoragePoolInfo *const *) b)->name);
@@ -811,9 +778,9 @@ int vk_storage_driver_pool_list(VkStorageDriver *drv, const VkStoragePoolFilter 
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 const PoolObj *o = v;
 
-                if (filter && (!filter_match(filter->active, o->live != NULL) ||
-                               !filter_match(filter->persistent, o->def != NULL) ||
-                               !filter_match(filter->autostart, o->autostart) ||
+                if (filter && (!vk_tristate_matches(filter->active, o->live != NULL) ||
+                               !vk_tristate_matches(filter->persistent, o->def != NULL) ||
+                               !vk_tristate_matches(filter->autostart, o->autostart) ||
                                (filter->type >= 0 && (int) obj_def(o)->type != filter->type)))
                         continue;
                 g_ptr_array_add(infos, obj_info(o));
@@ -826,7 +793,6 @@ int vk_storage_driver_pool_list(VkStorageDriver *drv, const VkStoragePoolFilter 
 /* Mark @pool to start with the daemon (a link in storage/autostart/), or not. */
 int vk_storage_driver_pool_set_autostart(VkStorageDriver *drv, const char *pool, bool autostart,
                                          VkError *reterr) {
-        g_autofree char *link = NULL, *target = NULL;
         PoolObj *o;
         int r;
 
@@ -836,16 +802,9 @@ int vk_storage_driver_pool_set_autostart(VkStorageDriver *drv, const char *pool,
         if (!o->def)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Storage pool '%s' is transient: it cannot autostart", o->name);
-        link = driver_autostart_path(drv, o->name);
-        if (autostart && !o->autostart) {
-                target = g_strconcat("../", o->name, ".xml", NULL);
-                if (symlink(target, link) < 0 && errno != EEXIST)
-                        return vk_error_set_errno(reterr, -errno, "Failed to create '%s'", link);
-        } else if (!autostart) {
-                r = vk_file_remove(link);
-                if (r < 0 && r != -ENOENT)
-                        return vk_error_set_errno(reterr, r, "Failed to remove '%s'", link);
-        }
+        r = vk_objdir_set_autostart(drv->autostart_dir, o->name, autostart, reterr);
+        if (r < 0)
+                return r;
         o->autostart = autostart;
         return 0;
 }
