@@ -87,7 +87,7 @@ static int no_such_volume(const char *pool, const char *what, const char *value,
         return r;
 }
 
-/* The volume @name of the active pool @pool; with @use, it must not be in a job's hands. */
+/* The volume @name of the active pool @pool; with @check_busy, no job may hold it. */
 static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bool check_busy,
                     PoolObj **ret_pool, VkStorageVolDef **ret_vol, VkError *reterr) {
         const char *use;
@@ -436,20 +436,15 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         int r;
 
         assert(xml);
+        /* a source is held by one job at a time: a second clone waits for the first */
         r = storage_pool_find_active(drv, pool, &o, reterr);
         if (r >= 0)
                 r = job_check_limit(drv, reterr);
         if (r >= 0)
-                r = vol_find(drv, source_pool ? source_pool : pool, source, false, &so, &src,
+                r = vol_find(drv, source_pool ? source_pool : pool, source, true, &so, &src,
                              reterr);
-        if (r < 0)
-                return r;
-        if (g_hash_table_lookup(so->busy, source) &&
-            strcmp(g_hash_table_lookup(so->busy, source), STORAGE_USE_READ) != 0)
-                return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
-                                    "Storage volume '%s' of pool '%s' is %s", source, so->name,
-                                    (const char *) g_hash_table_lookup(so->busy, source));
-        r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
         if (r < 0)
                 return r;
         if (!vol->has_format) {

@@ -184,6 +184,41 @@ static void test_job_holds_volume(void **state) {
         done_clear(&d);
 }
 
+/* A clone holds its source: no second clone, no delete or resize of it until it ends. */
+static void test_clone_holds_source(void **state) {
+        Env *env = *state;
+        g_autoptr(VkStorageDriver) drv = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        Done d = {}, d2 = {};
+
+        if (!env)
+                skip();
+        drv = driver_with_pool(env);
+        assert_int_equal(
+                vk_storage_driver_vol_create(drv, "p", QCOW2_XML("src.qcow2"), on_done, &d, &err),
+                0);
+        run_until(env, &d);
+        assert_int_equal(d.error, 0);
+        done_clear(&d);
+        assert_int_equal(vk_storage_driver_vol_create_from(drv, "p", QCOW2_XML("c1.qcow2"), NULL,
+                                                           "src.qcow2", on_done, &d, &err),
+                         0);
+        assert_int_equal(vk_storage_driver_vol_create_from(drv, "p", QCOW2_XML("c2.qcow2"), NULL,
+                                                           "src.qcow2", on_done, &d2, &err),
+                         -EBUSY);
+        assert_string_equal(err.message, "Storage volume 'src.qcow2' of pool 'p' is being cloned");
+        vk_error_done(&err);
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", &err), -EBUSY);
+        vk_error_done(&err);
+        run_until(env, &d);
+        assert_int_equal(d.error, 0);
+        assert_false(d2.called);
+        assert_int_equal(n_vols(drv), 2);
+        /* free again: now the delete goes through */
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", &err), 0);
+        done_clear(&d);
+}
+
 /* qemu-img fails (the backing file is no qcow2): the file made for it is removed. */
 static void test_failed_create_leaves_nothing(void **state) {
         Env *env = *state;
@@ -294,6 +329,7 @@ static void test_default_pool(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_job_holds_volume, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_clone_holds_source, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, env_setup,
                                                 env_teardown),
                 cmocka_unit_test_setup_teardown(test_free_cancels_jobs, env_setup, env_teardown),
