@@ -695,10 +695,12 @@ const VkInterface vk_storage_interface = {
         .objects = storage_objects,
 };
 
+/* The loop ends: answer every call still waiting, while the service can (it goes first). */
 static int storaged_on_exit(sd_event_source *s, void *userdata) {
         VkStoraged *sd = userdata;
 
         vk_subscribers_drop_all(sd->subscribers);
+        vk_storage_driver_cancel_jobs(sd->driver);
         return 0;
 }
 

@@ -41,4 +41,3 @@ int storage_pool_find_active(VkStorageDriver *drv, const char *name, PoolObj **r
 int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr);
 void storage_emit(VkStorageDriver *drv, const PoolObj *o, VkStorageEventType type,
                   const char *volume, bool gone);
-void storage_jobs_cancel(VkStorageDriver *drv);

@@ -247,8 +247,12 @@ static int job_check_limit(VkStorageDriver *drv, VkError *reterr) {
         return 0;
 }
 
-/* Cancel every job (the driver is being freed): kill qemu-img, remove half-made volumes. */
-void storage_jobs_cancel(VkStorageDriver *drv) {
+/*
+ * Cancel every volume job: qemu-img is killed, a half-made volume removed, and each job's
+ * callback called (from here) with a Cancelled error. A daemon calls it when its loop exits,
+ * while the calls waiting for the jobs can still be answered.
+ */
+void vk_storage_driver_cancel_jobs(VkStorageDriver *drv) {
         while (drv->jobs->len > 0) {
                 StorageJob *j = drv->jobs->pdata[drv->jobs->len - 1];
                 VkError e = VK_ERROR_INIT;
@@ -257,7 +261,6 @@ void storage_jobs_cancel(VkStorageDriver *drv) {
                 (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ECANCELED,
                                     "Storage volume '%s': cancelled, the daemon is stopping",
                                     j->name);
-                j->drv->event_cb = NULL; /* no events from a driver going away */
                 job_finish(j, &e);
                 vk_error_done(&e);
         }

@@ -425,7 +425,8 @@ VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv) {
         if (!drv)
                 return NULL;
         if (drv->jobs) {
-                storage_jobs_cancel(drv);
+                drv->event_cb = NULL; /* no events from a driver going away */
+                vk_storage_driver_cancel_jobs(drv);
                 g_ptr_array_unref(drv->jobs);
         }
         if (drv->by_name)

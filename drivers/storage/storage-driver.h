@@ -115,6 +115,7 @@ void vk_storage_driver_set_event_callback(VkStorageDriver *drv, VkStorageEventFu
                                           void *userdata);
 unsigned vk_storage_driver_count(const VkStorageDriver *drv);
 unsigned vk_storage_driver_jobs(const VkStorageDriver *drv);
+void vk_storage_driver_cancel_jobs(VkStorageDriver *drv);
 void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings);
 
 /* pools: @pool takes a pool's name or UUID */

@@ -8,7 +8,7 @@ volume), cloned, resized and deleted, each result checked with `qemu-img info --
 a refresh finds a file dropped in by hand and lists a garbage file with a warning; bad input
 (unknown pool type, a target that is a file, a volume that exists, a capacity past the free
 space, a missing backing store, a qemu-img that fails) gives clear errors and leaves nothing
-half made; an unprivileged user may read but not change anything; after kill -9 and a
+half made, as does a storaged stopped (SIGTERM) while qemu-img runs; an unprivileged user may read but not change anything; after kill -9 and a
 restart the pool is still active. Over D-Bus: the pool and volume objects, their properties,
 PropertiesChanged. Last, the session instance as a throwaway user gets the `default` pool in
 its data dir.
@@ -309,6 +309,46 @@ def test_dbus_objects(h):
     wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
 
 
+def qemu_img_running(path):
+    for pid in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().split(b'\0')
+        except (FileNotFoundError, ProcessLookupError, PermissionError, NotADirectoryError):
+            continue
+        if argv[0].endswith(b'qemu-img') and path.encode() in argv:
+            return True
+    return False
+
+
+def test_sigterm_mid_job(h):
+    """storaged stopped while qemu-img runs: the call gets an error, no half-made file stays."""
+    src = os.path.join(S['pool'], 'random.raw')
+    with open(src, 'wb') as f:
+        for _ in range(256):
+            f.write(os.urandom(MiB))
+    call_ok(h, 'RefreshStoragePool', {'pool': 'p1'})
+    dst = os.path.join(S['pool'], 'copy.qcow2')
+    p = h.spawn([h.vlcall_path, '-timeout', '60', f'unix:{S["sock"]}',
+                 'io.virtkit.Storage.CreateVolumeFrom',
+                 json.dumps({'pool': 'p1', 'source': 'random.raw',
+                             'xml': vol_xml('copy.qcow2', 256 * MiB, 'qcow2')})],
+                'vlcall CreateVolumeFrom', log='clone-call')
+    wait_until(lambda: qemu_img_running(dst) or p.poll() is not None, 10, 'qemu-img')
+    if p.poll() is not None:
+        print('# the clone ended before storaged could be stopped: nothing to check')
+        return
+    h.stop(S['storaged'])
+    p.wait(timeout=10)
+    text = h.log_text('clone-call')
+    check('cancelled' in text and 'copy.qcow2' in text, 'the call is answered:', text)
+    check(not os.path.exists(dst), 'the half-made clone is gone')
+    wait_until(lambda: not qemu_img_running(dst), 10, 'qemu-img killed')
+    os.unlink(src)
+    check(not os.path.exists(S['sock']), 'a clean exit removes the socket')
+    start_storaged(h)
+
+
 def test_kill9_restart(h):
     p = S['storaged']
     p.send_signal(signal.SIGKILL)
@@ -369,6 +409,7 @@ if __name__ == '__main__':
         test_bad_input,
         test_unprivileged_user,
         test_dbus_objects,
+        test_sigterm_mid_job,
         test_kill9_restart,
         test_session_default_pool,
     ], setup=setup)
