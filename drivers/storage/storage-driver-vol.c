@@ -36,6 +36,7 @@ struct StorageJob {
         void *userdata;
 };
 
+/* Free @info (takes NULL). */
 void vk_storage_vol_info_free(VkStorageVolInfo *info) {
         if (!info)
                 return;

@@ -25,12 +25,14 @@ static const char *const event_type_table[_VK_STORAGE_EVENT_MAX] = {
         [VK_STORAGE_EVENT_VOLUME_CHANGED] = "volume-changed",
 };
 
+/* "defined", "volume-created", ...; NULL for anything else. */
 const char *vk_storage_event_type_to_string(VkStorageEventType t) {
         if (t < 0 || t >= _VK_STORAGE_EVENT_MAX)
                 return NULL;
         return event_type_table[t];
 }
 
+/* The inverse of vk_storage_event_type_to_string(); _VK_STORAGE_EVENT_INVALID if unknown. */
 VkStorageEventType vk_storage_event_type_from_string(const char *s) {
         for (int i = 0; s && i < _VK_STORAGE_EVENT_MAX; i++)
                 if (strcmp(s, event_type_table[i]) == 0)
@@ -38,6 +40,7 @@ VkStorageEventType vk_storage_event_type_from_string(const char *s) {
         return _VK_STORAGE_EVENT_INVALID;
 }
 
+/* Free @info (takes NULL). */
 void vk_storage_pool_info_free(VkStoragePoolInfo *info) {
         if (!info)
                 return;
@@ -90,6 +93,7 @@ static PoolObj *driver_add(VkStorageDriver *drv, const char *name, const VkUuid 
         return o;
 }
 
+/* Tell the event callback about @o (and its volume @volume, or NULL). */
 void storage_emit(VkStorageDriver *drv, const PoolObj *o, VkStorageEventType type,
                   const char *volume, bool gone) {
         VkStorageEvent ev = {
@@ -137,6 +141,7 @@ int storage_pool_find(VkStorageDriver *drv, const char *name, PoolObj **ret, VkE
         return 0;
 }
 
+/* storage_pool_find(), and the pool must be active (OperationInvalid otherwise). */
 int storage_pool_find_active(VkStorageDriver *drv, const char *name, PoolObj **ret,
                              VkError *reterr) {
         int r;
@@ -440,12 +445,14 @@ VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv) {
         return NULL;
 }
 
+/* Who hears about changes (one callback; NULL: nobody). */
 void vk_storage_driver_set_event_callback(VkStorageDriver *drv, VkStorageEventFunc cb,
                                           void *userdata) {
         drv->event_cb = cb;
         drv->event_userdata = userdata;
 }
 
+/* How many pools the driver holds (defined or active). */
 unsigned vk_storage_driver_count(const VkStorageDriver *drv) {
         return g_hash_table_size(drv->by_name);
 }

@@ -23,6 +23,7 @@ static const VkStructType status_type = {
         .fields = status_fields,
 };
 
+/* Free @st (takes NULL); returns NULL. */
 VkStoragePoolStatus *vk_storage_pool_status_free(VkStoragePoolStatus *st) {
         if (!st)
                 return NULL;
