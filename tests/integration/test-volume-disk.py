@@ -4,10 +4,12 @@
 pool='default' volume='myos'/> with myos a qcow2 whose backing file is another volume.
 
 Real virtkit-storaged and virtkit-qemud share a private --root (so the same socket dir); QEMU
-runs paused (-S, TCG or KVM: no guest code runs). At start qemud asks storaged where the
-volume is: QEMU gets the volume's path with the format storaged reported (query-named-block-
-nodes shows the file and its backing file opened), the live XML still names the pool and the
-volume. A missing volume, a missing pool and an inactive pool each fail the start with an
+runs paused (-S, TCG: no guest code runs) as a throwaway user (qemu.conf user/group).
+At start qemud asks storaged where the volume is: QEMU gets the volume's path with the format
+storaged reported (query-named-block-nodes shows the file and its backing file opened), the
+volume file belongs to QEMU's user while it runs and to root again after destroy (DAC through
+the resolved path; the backing volume is made world-readable, as backing layers are not
+labelled yet), the live XML still names the pool and the volume. A missing volume, a missing pool and an inactive pool each fail the start with an
 error naming both, and leave no QEMU behind.
 """
 
@@ -19,7 +21,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vkharness  # noqa: E402
 from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
-from vkhost import kvm_usable  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 MiB = 1024 * 1024
@@ -27,7 +28,8 @@ S = {}
 
 
 def domain_xml(name, pool, volume):
-    return (f"<domain type='{'kvm' if kvm_usable() else 'qemu'}'><name>{name}</name>"
+    # TCG: the qemu user may not open /dev/kvm
+    return (f"<domain type='qemu'><name>{name}</name>"
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
             f"<disk type='volume' device='disk'><source pool='{pool}' volume='{volume}'/>"
@@ -74,6 +76,14 @@ def setup(h):
         raise SystemExit(f'{QEMU} is missing')
     S['root'] = h.path('root')
     S['images'] = h.path('images')
+    S['qemu'] = h.add_user()
+    # QEMU runs as the qemu user: it must reach its private dir and the images
+    os.chmod(h.tmp, 0o711)
+    for d in ('', 'etc', 'run', 'run/qemu'):
+        os.makedirs(os.path.join(S['root'], d), exist_ok=True)
+        os.chmod(os.path.join(S['root'], d), 0o711)
+    with open(os.path.join(S['root'], 'etc', 'qemu.conf'), 'w') as f:
+        f.write(f'user = "{S["qemu"].name}"\ngroup = "{S["qemu"].name}"\n')
     spawn(h, 'storage', 'io.virtkit.Storage')
     spawn(h, 'qemu', 'io.virtkit.Qemu')
     storage(h, 'DefineStoragePool', {'xml': "<pool type='dir'><name>default</name><target>"
@@ -81,7 +91,8 @@ def setup(h):
     storage(h, 'CreateStoragePool', {'pool': 'default', 'build': True})
     base = storage(h, 'CreateVolume', {'pool': 'default', 'xml': (
         "<volume><name>base.qcow2</name><capacity unit='MiB'>16</capacity>"
-        "<target><format type='qcow2'/></target></volume>")})
+        "<target><format type='qcow2'/><permissions><mode>0644</mode></permissions></target>"
+        "</volume>")})
     S['myos'] = storage(h, 'CreateVolume', {'pool': 'default', 'xml': (
         "<volume><name>myos</name><capacity unit='MiB'>32</capacity>"
         "<target><format type='qcow2'/></target>"
@@ -99,6 +110,12 @@ def test_volume_disk_starts(h):
     qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
     pids = qemu_pids(h)
     check_eq(len(pids), 1, 'QEMUs running')
+    with open(f'/proc/{pids[0]}/status') as f:
+        uid = [line.split()[1:3] for line in f if line.startswith('Uid:')][0]
+    check_eq([int(u) for u in uid], [S['qemu'].uid] * 2, 'QEMU runs as the qemu user')
+    st = os.stat(S['myos']['path'])
+    check_eq((st.st_uid, st.st_gid), (S['qemu'].uid, S['qemu'].gid),
+             'the volume belongs to QEMU while it runs')
     with open(f'/proc/{pids[0]}/cmdline') as f:
         argv = f.read().split('\0')
     blockdevs = [json.loads(a) for a in argv if a.startswith('{') and '"node-name"' in a]
@@ -117,6 +134,8 @@ def test_volume_disk_starts(h):
           'the live XML keeps the volume source:', xml)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
+    st = os.stat(S['myos']['path'])
+    check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after destroy')
 
 
 def check_start_fails(h, name, pool, volume, words):
