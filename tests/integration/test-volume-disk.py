@@ -61,10 +61,13 @@ def qemu(h, method, params=None):
 
 
 def spawn(h, drv, iface):
+    if os.path.exists(sock(h, iface)):
+        os.unlink(sock(h, iface))  # left by a daemon killed with SIGKILL
     p = h.spawn([h.daemon_path(drv), '--root', S['root'], '--bus', 'none', '-v'],
                 f'virtkit-{drv}d', log=drv)
     wait_until(lambda: os.path.exists(sock(h, iface)) or p.poll() is not None, 10, iface)
     check(p.poll() is None, f'{drv} daemon exited:', h.log_text(drv))
+    S[drv + 'd'] = p
 
 
 def qemu_pids(h):
@@ -138,6 +141,23 @@ def test_volume_disk_starts(h):
     check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after destroy')
 
 
+def test_restart_restores_owner(h):
+    """qemud killed while the domain runs: the new one restores the volume's owner."""
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    st = os.stat(S['myos']['path'])
+    check_eq(st.st_uid, S['qemu'].uid, 'the volume belongs to QEMU while it runs')
+    S['qemud'].send_signal(signal.SIGKILL)
+    S['qemud'].wait(timeout=10)
+    spawn(h, 'qemu', 'io.virtkit.Qemu')
+    wait_until(lambda: h.vlcall(sock(h, 'io.virtkit.Qemu'),
+                                'io.virtkit.Qemu.GetVersion').rc == 0, 10, 'qemud again')
+    check_eq(qemu(h, 'LookupDomain', {'name': 'vm1'})['state'], 'paused', 'reconnected')
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
+    st = os.stat(S['myos']['path'])
+    check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after the restart')
+
+
 def check_start_fails(h, name, pool, volume, words):
     qemu(h, 'DefineDomain', {'xml': domain_xml(name, pool, volume)})
     err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': name, 'paused': True})
@@ -174,6 +194,7 @@ def test_cleanup(h):
 if __name__ == '__main__':
     run_tests('volume-disk', [
         test_volume_disk_starts,
+        test_restart_restores_owner,
         test_missing_volume,
         test_missing_pool,
         test_inactive_pool,
