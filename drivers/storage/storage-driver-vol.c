@@ -65,12 +65,22 @@ static VkStorageVolInfo *vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         return info;
 }
 
+/* The volume @name of @o's last scan: a binary search, the scan is sorted by name (and stays
+ * so: a delete removes in place), so D-Bus objects of many volumes are cheap to look up. */
 static VkStorageVolDef *pool_vol(const PoolObj *o, const char *name) {
-        for (guint i = 0; o->vols && i < o->vols->len; i++) {
-                VkStorageVolDef *v = o->vols->pdata[i];
+        guint lo = 0, hi = o->vols ? o->vols->len : 0;
 
-                if (strcmp(v->name, name) == 0)
+        while (lo < hi) {
+                guint mid = lo + (hi - lo) / 2;
+                VkStorageVolDef *v = o->vols->pdata[mid];
+                int c = strcmp(v->name, name);
+
+                if (c == 0)
                         return v;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
         return NULL;
 }
