@@ -9,6 +9,7 @@
 #include "call.h"
 #include "log.h"
 #include "macro.h"
+#include "objdir.h"
 
 static VkNetworkDriver *api_driver(void *userdata) {
         return ((VkNetworkd *) userdata)->driver;
@@ -129,21 +130,6 @@ static int api_lookup_network(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, &res);
 }
 
-static int api_parse_filter(const char *name, const char *s, VkTristate *ret, VkError *reterr) {
-        VkTristate t;
-
-        if (!s) {
-                *ret = VK_TRISTATE_ABSENT;
-                return 0;
-        }
-        t = vk_tristate_bool_from_string(s);
-        if (t < 0)
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "%s: unsupported value '%s' (expected yes or no)", name, s);
-        *ret = t;
-        return 0;
-}
-
 static int api_list_networks(VkCall *call, void *params, void *userdata) {
         const VkNetworkListParams *p = params;
         g_autoptr(GPtrArray) infos = NULL;
@@ -154,11 +140,11 @@ static int api_list_networks(VkCall *call, void *params, void *userdata) {
         VkError *e = vk_call_error(call);
         int r;
 
-        r = api_parse_filter("active", p->active, &filter.active, e);
+        r = vk_tristate_filter_parse("active", p->active, &filter.active, e);
         if (r >= 0)
-                r = api_parse_filter("persistent", p->persistent, &filter.persistent, e);
+                r = vk_tristate_filter_parse("persistent", p->persistent, &filter.persistent, e);
         if (r >= 0)
-                r = api_parse_filter("autostart", p->autostart, &filter.autostart, e);
+                r = vk_tristate_filter_parse("autostart", p->autostart, &filter.autostart, e);
         if (r >= 0)
                 r = vk_network_driver_list(api_driver(userdata), &filter, &infos, e);
         if (r < 0)

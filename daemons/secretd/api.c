@@ -9,6 +9,7 @@
 #include "call.h"
 #include "log.h"
 #include "macro.h"
+#include "objdir.h"
 #include "secret-driver.h"
 
 /* The longest base64 text of a value of VK_SECRET_VALUE_MAX bytes. */
@@ -59,21 +60,6 @@ static int api_base64_decode(const char *name, const char *s, guchar **ret_data,
         return 0;
 }
 
-static int api_parse_filter(const char *name, const char *s, VkTristate *ret, VkError *reterr) {
-        VkTristate t;
-
-        if (!s) {
-                *ret = VK_TRISTATE_ABSENT;
-                return 0;
-        }
-        t = vk_tristate_bool_from_string(s);
-        if (t < 0)
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "%s: unsupported value '%s' (expected yes or no)", name, s);
-        *ret = t;
-        return 0;
-}
-
 /* --- handlers --- */
 
 static int api_define_secret(VkCall *call, void *params, void *userdata) {
@@ -115,10 +101,10 @@ static int api_list_secrets(VkCall *call, void *params, void *userdata) {
         VkError *e = vk_call_error(call);
         int r;
 
-        r = api_parse_filter("ephemeral", p->ephemeral, &filter.ephemeral, e);
+        r = vk_tristate_filter_parse("ephemeral", p->ephemeral, &filter.ephemeral, e);
         if (r < 0)
                 return r;
-        r = api_parse_filter("private", p->is_private, &filter.is_private, e);
+        r = vk_tristate_filter_parse("private", p->is_private, &filter.is_private, e);
         if (r < 0)
                 return r;
         r = vk_secret_driver_list(api_driver(userdata), &filter, &infos, e);

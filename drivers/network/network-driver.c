@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "network-defaults.h"
 #include "network-driver-internal.h"
+#include "objdir.h"
 
 static const char *const event_type_table[_VK_NETWORK_EVENT_MAX] = {
         [VK_NETWORK_EVENT_DEFINED] = "defined",
@@ -131,15 +132,7 @@ static NetworkObj *driver_find_uuid(VkNetworkDriver *drv, const VkUuid *uuid) {
 }
 
 static char *driver_def_path(VkNetworkDriver *drv, const char *name) {
-        g_autofree char *base = g_strconcat(name, ".xml", NULL);
-
-        return g_build_filename(drv->networks_dir, base, NULL);
-}
-
-static char *driver_autostart_path(VkNetworkDriver *drv, const char *name) {
-        g_autofree char *base = g_strconcat(name, ".xml", NULL);
-
-        return g_build_filename(drv->autostart_dir, base, NULL);
+        return vk_objdir_path(drv->networks_dir, name, ".xml");
 }
 
 /*
@@ -238,29 +231,16 @@ static int driver_save_def(VkNetworkDriver *drv, const VkNetworkDef *def, VkErro
         return vk_atomic_file_write(path, xml, strlen(xml), 0600, reterr);
 }
 
-typedef void (*DriverScanFunc)(VkNetworkDriver *drv, const char *name, const char *path,
-                               GPtrArray *warnings);
-
-/* Call @fn for each file NAME@suffix in @dir (none when @dir cannot be read). */
-static void driver_scan(VkNetworkDriver *drv, const char *dir_path, const char *suffix,
-                        DriverScanFunc fn, GPtrArray *warnings) {
-        g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
-        const char *f;
-
-        while (dir && (f = g_dir_read_name(dir))) {
-                g_autofree char *path = NULL, *name = NULL;
-
-                if (!g_str_has_suffix(f, suffix) || strlen(f) == strlen(suffix))
-                        continue;
-                path = g_build_filename(dir_path, f, NULL);
-                name = g_strndup(f, strlen(f) - strlen(suffix));
-                fn(drv, name, path, warnings);
-        }
-}
+/* What the loaders of vk_objdir_scan() get. */
+typedef struct DriverLoad {
+        VkNetworkDriver *drv;
+        GPtrArray *warnings;
+} DriverLoad;
 
 /* Load networks/<name>.xml (and its autostart link); problems are warnings. */
-static void driver_load_def(VkNetworkDriver *drv, const char *name, const char *path,
-                            GPtrArray *warnings) {
+static void driver_load_def(const char *name, const char *path, void *userdata) {
+        VkNetworkDriver *drv = ((DriverLoad *) userdata)->drv;
+        GPtrArray *warnings = ((DriverLoad *) userdata)->warnings;
         g_autofree char *link = NULL;
         g_autoptr(VkNetworkDef) def = NULL;
         VkError e = VK_ERROR_INIT;
@@ -287,13 +267,14 @@ static void driver_load_def(VkNetworkDriver *drv, const char *name, const char *
         }
         o = driver_add(drv, name, &def->uuid);
         o->def = g_steal_pointer(&def);
-        link = driver_autostart_path(drv, name);
+        link = vk_objdir_path(drv->autostart_dir, name, ".xml");
         o->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
 }
 
 /* Take over a network an earlier instance left running (run/<name>.status). */
-static void driver_load_status(VkNetworkDriver *drv, const char *name, const char *path,
-                               GPtrArray *warnings) {
+static void driver_load_status(const char *name, const char *path, void *userdata) {
+        VkNetworkDriver *drv = ((DriverLoad *) userdata)->drv;
+        GPtrArray *warnings = ((DriverLoad *) userdata)->warnings;
         g_autoptr(VkNetworkDef) live = NULL;
         VkNetworkStatus *st = NULL;
         VkError e = VK_ERROR_INIT;
@@ -372,8 +353,10 @@ int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **re
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s' or '%s'",
                                           drv->autostart_dir, drv->run_dir);
-        driver_scan(drv, drv->networks_dir, ".xml", driver_load_def, warnings);
-        driver_scan(drv, drv->run_dir, ".status", driver_load_status, warnings);
+        vk_objdir_scan(drv->networks_dir, ".xml", driver_load_def,
+                       &(DriverLoad){ .drv = drv, .warnings = warnings });
+        vk_objdir_scan(drv->run_dir, ".status", driver_load_status,
+                       &(DriverLoad){ .drv = drv, .warnings = warnings });
         if (first && cfg->default_xml && g_hash_table_size(drv->by_name) == 0)
                 driver_define_default(drv, cfg->default_xml, warnings);
 
@@ -417,16 +400,11 @@ unsigned vk_network_driver_count(const VkNetworkDriver *drv) {
  * idle exit) does not start networks destroyed since. Failures are added to @warnings.
  */
 void vk_network_driver_autostart(VkNetworkDriver *drv, GPtrArray *warnings) {
-        g_autofree char *marker = g_build_filename(drv->run_dir, "autostarted", NULL);
         g_autofree gpointer *names = NULL;
-        VkError me = VK_ERROR_INIT;
         guint n = 0;
 
-        if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        if (!vk_objdir_autostart_once(drv->run_dir, warnings))
                 return;
-        if (vk_atomic_file_write(marker, "", 0, 0644, &me) < 0)
-                g_ptr_array_add(warnings, g_strdup_printf("%s", me.message));
-        vk_error_done(&me);
         names = g_hash_table_get_keys_as_array(drv->by_name, &n);
         for (guint i = 0; i < n; i++) {
                 NetworkObj *o = g_hash_table_lookup(drv->by_name, names[i]);
@@ -484,7 +462,7 @@ int vk_network_driver_define(VkNetworkDriver *drv, const char *xml, VkNetworkInf
 
 /* Forget the definition of @name; a running network goes on, transient. */
 int vk_network_driver_undefine(VkNetworkDriver *drv, const char *name, VkError *reterr) {
-        g_autofree char *path = NULL, *link = NULL;
+        g_autofree char *path = NULL;
         NetworkObj *o;
         int r;
 
@@ -498,8 +476,7 @@ int vk_network_driver_undefine(VkNetworkDriver *drv, const char *name, VkError *
                                     "remove (destroy it)",
                                     name);
         path = driver_def_path(drv, name);
-        link = driver_autostart_path(drv, name);
-        (void) vk_file_remove(link);
+        (void) vk_objdir_set_autostart(drv->autostart_dir, name, false, NULL);
         r = vk_file_remove(path);
         if (r < 0 && r != -ENOENT)
                 return vk_error_set_errno(reterr, r, "Failed to remove '%s'", path);
@@ -635,10 +612,6 @@ int vk_network_driver_lookup(VkNetworkDriver *drv, const char *name, const char 
         return 0;
 }
 
-static bool filter_match(VkTristate t, bool v) {
-        return t == VK_TRISTATE_ABSENT || (t == VK_TRISTATE_YES) == v;
-}
-
 static gint info_cmp(gconstpointer a, gconstpointer b) {
         return strcmp((*(VkNetworkInfo *const *) a)->name, (*(VkNetworkInfo *const *) b)->name);
 }
@@ -655,9 +628,9 @@ int vk_network_driver_list(VkNetworkDriver *drv, const VkNetworkFilter *filter,
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 const NetworkObj *o = v;
 
-                if (filter && (!filter_match(filter->active, o->live != NULL) ||
-                               !filter_match(filter->persistent, o->def != NULL) ||
-                               !filter_match(filter->autostart, o->autostart)))
+                if (filter && (!vk_tristate_matches(filter->active, o->live != NULL) ||
+                               !vk_tristate_matches(filter->persistent, o->def != NULL) ||
+                               !vk_tristate_matches(filter->autostart, o->autostart)))
                         continue;
                 g_ptr_array_add(infos, obj_info(o));
         }
@@ -669,7 +642,6 @@ int vk_network_driver_list(VkNetworkDriver *drv, const VkNetworkFilter *filter,
 /* Mark @name to start with the daemon (a link in networks/autostart/), or not. */
 int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool autostart,
                                     VkError *reterr) {
-        g_autofree char *link = NULL, *target = NULL;
         NetworkObj *o;
         int r;
 
@@ -680,16 +652,9 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
         if (!o->def)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Network '%s' is transient: it cannot autostart", name);
-        link = driver_autostart_path(drv, name);
-        if (autostart && !o->autostart) {
-                target = g_strconcat("../", name, ".xml", NULL);
-                if (symlink(target, link) < 0 && errno != EEXIST)
-                        return vk_error_set_errno(reterr, -errno, "Failed to create '%s'", link);
-        } else if (!autostart) {
-                r = vk_file_remove(link);
-                if (r < 0 && r != -ENOENT)
-                        return vk_error_set_errno(reterr, r, "Failed to remove '%s'", link);
-        }
+        r = vk_objdir_set_autostart(drv->autostart_dir, name, autostart, reterr);
+        if (r < 0)
+                return r;
         o->autostart = autostart;
         return 0;
 }

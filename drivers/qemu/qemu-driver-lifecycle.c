@@ -12,12 +12,14 @@
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
 #include "qemu-secrets.h"
+#include "qemu-volumes.h"
 
 #define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
 #define DESTROY_JOB_TIMEOUT_USEC      (30ULL * 1000 * 1000)
 #define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 #define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
 #define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
+#define VOLUMES_TIMEOUT_USEC          (30ULL * 1000 * 1000)
 
 /* What a public call waits for: the job's outcome, handed to the caller's done callback. */
 typedef struct JobReply {
@@ -91,6 +93,7 @@ typedef struct StartData {
         VkDomainDef *live;
         VkQemuCaps *caps;
         VkQemuSecrets *secrets;
+        VkQemuVolumes *volumes; /* storaged's answers for the volume disks */
         bool has_key;
         uint8_t master_key[VK_QEMU_MASTER_KEY_SIZE];
 } StartData;
@@ -99,6 +102,7 @@ static void start_data_free(StartData *sd) {
         if (!sd)
                 return;
         vk_qemu_secrets_free(sd->secrets);
+        vk_qemu_volumes_free(sd->volumes);
         vk_domain_def_free(sd->live);
         if (sd->caps)
                 vk_qemu_caps_unref(sd->caps);
@@ -132,6 +136,8 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
         }
+        if (sd->volumes)
+                opts.volumes = vk_qemu_volumes_get(sd->volumes, &opts.n_volumes);
         r = vk_qemu_process_start(drv->event, live, &opts, &qemu_driver_process_callbacks, obj,
                                   &obj->process, &err);
         /* the command line has them now; nothing of the start needs them again */
@@ -188,6 +194,50 @@ static int start_fetch_secrets(VkQemuDriver *drv, VkQemuJob *job, VkError *reter
                                      reterr);
 }
 
+/* The live definition is complete (volumes resolved): the secrets, if any, then QEMU. */
+static void start_secrets_then_spawn(VkQemuDriver *drv, VkQemuJob *job) {
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (vk_qemu_secrets_count_disks(sd->live) == 0) {
+                start_spawn(drv, job);
+                return;
+        }
+        r = start_fetch_secrets(drv, job, &err);
+        if (r < 0)
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s",
+                                 job->obj->name, err.message);
+}
+
+static void start_on_volumes(VkQemuVolumes *volumes, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+        VkDomainObj *obj = job->obj;
+        VkQemuDriver *drv = obj->driver;
+
+        if (job->finished || drv->freeing)
+                return;
+        if (error) {
+                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
+                                 obj->name, error->message);
+                return;
+        }
+        start_secrets_then_spawn(drv, job);
+}
+
+/* Volume disks: storaged says where each volume is (qemu-volumes.c); the live copy gets it. */
+static int start_resolve_volumes(VkQemuDriver *drv, VkQemuJob *job, VkError *reterr) {
+        StartData *sd = job->data;
+        g_autofree char *socket = NULL;
+        int r;
+
+        r = vk_paths_socket(drv->paths, VK_QEMU_STORAGED_INTERFACE, &socket, reterr);
+        if (r < 0)
+                return r;
+        return vk_qemu_volumes_resolve(drv->event, socket, sd->live, VOLUMES_TIMEOUT_USEC,
+                                       start_on_volumes, job, &sd->volumes, reterr);
+}
+
 static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
                           void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
@@ -205,11 +255,11 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
         }
         sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
-        if (vk_qemu_secrets_count_disks(sd->live) == 0) {
-                start_spawn(drv, job);
+        if (vk_qemu_volumes_count_disks(sd->live) == 0) {
+                start_secrets_then_spawn(drv, job);
                 return;
         }
-        r = start_fetch_secrets(drv, job, &err);
+        r = start_resolve_volumes(drv, job, &err);
         if (r < 0)
                 vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
                                  err.message);

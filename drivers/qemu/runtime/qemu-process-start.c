@@ -106,6 +106,8 @@ static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
 static void process_use_secrets(const VkQemuProcessOptions *opts, VkQemuArgvOptions *aopts) {
         aopts->secrets = opts->secrets;
         aopts->n_secrets = opts->n_secrets;
+        aopts->volumes = opts->volumes; /* where storaged said the volume disks are */
+        aopts->n_volumes = opts->n_volumes;
 }
 
 static int process_write_master_key(const char *dir, const uint8_t *given, VkError *reterr) {

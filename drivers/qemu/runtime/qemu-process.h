@@ -45,6 +45,9 @@ typedef struct VkQemuProcessOptions {
         const uint8_t *master_key;
         const VkQemuArgvSecret *secrets;
         size_t n_secrets;
+        /* The <disk type='volume'> paths storaged gave (qemu-volumes.c); NULL: none. */
+        const VkQemuArgvVolume *volumes;
+        size_t n_volumes;
         VkSecurityManager *security; /* the stack labelling and confining QEMU; NULL: none */
         /* Put QEMU in a cgroup of its own with the device ACL, named after this machine
          * prefix (qemu-cgroup.c), asking systemd through @scopes; NULL: QEMU stays in the

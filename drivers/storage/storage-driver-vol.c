@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* storage-driver-vol.c: the storage driver's volumes: lookups, and qemu-img jobs on the loop */
+#include <assert.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+#include "macro.h"
+#include "storage-argv.h"
+#include "storage-dir.h"
+#include "storage-driver-internal.h"
+#include "storage-probe.h"
+
+/* qemu-img gets this long before it is killed (a fully allocated volume of terabytes). */
+#define STORAGE_JOB_TIMEOUT_USEC (6ULL * 3600 * 1000 * 1000)
+
+typedef enum StorageJobKind {
+        STORAGE_JOB_CREATE,
+        STORAGE_JOB_CLONE,
+        STORAGE_JOB_RESIZE,
+} StorageJobKind;
+
+/* One qemu-img run on a volume; it holds its volumes busy in their pools until it ends. */
+struct StorageJob {
+        VkStorageDriver *drv;
+        StorageJobKind kind;
+        PoolObj *pool; /* active, and cannot stop while n_jobs > 0 */
+        char *name;
+        PoolObj *source_pool; /* clone: where the source is; NULL otherwise */
+        char *source;
+        char *remove_path; /* create, clone: the file we made, removed when the job fails */
+        VkChild *child;
+        VkStorageVolDoneFunc done;
+        void *userdata;
+};
+
+/* Free @info (takes NULL). */
+void vk_storage_vol_info_free(VkStorageVolInfo *info) {
+        if (!info)
+                return;
+        g_free(info->pool);
+        g_free(info->name);
+        g_free(info->key);
+        g_free(info->path);
+        g_free(info->backing_path);
+        g_free(info->warning);
+        g_free(info);
+}
+
+static VkStorageVolInfo *vol_info(const PoolObj *o, const VkStorageVolDef *v) {
+        VkStorageVolInfo *info = g_new0(VkStorageVolInfo, 1);
+
+        info->pool = g_strdup(o->name);
+        info->name = g_strdup(v->name);
+        info->key = g_strdup(v->key);
+        info->path = g_strdup(v->path);
+        info->type = v->type;
+        info->format = v->format;
+        info->capacity = v->capacity;
+        info->allocation = v->allocation;
+        info->backing_path = g_strdup(v->backing_path);
+        info->warning = g_strdup(v->warning);
+        return info;
+}
+
+/* The volume @name of @o's last scan: a binary search, the scan is sorted by name (and stays
+ * so: a delete removes in place), so D-Bus objects of many volumes are cheap to look up. */
+static VkStorageVolDef *pool_vol(const PoolObj *o, const char *name) {
+        guint lo = 0, hi = o->vols ? o->vols->len : 0;
+
+        while (lo < hi) {
+                guint mid = lo + (hi - lo) / 2;
+                VkStorageVolDef *v = o->vols->pdata[mid];
+                int c = strcmp(v->name, name);
+
+                if (c == 0)
+                        return v;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+static int no_such_volume(const char *pool, const char *what, const char *value, VkError *reterr) {
+        int r;
+
+        if (pool)
+                r = vk_error_set(reterr, VK_STORAGE_ERROR_NO_SUCH_VOLUME, -ENOENT,
+                                 "Storage pool '%s' has no volume %s '%s'", pool, what, value);
+        else
+                r = vk_error_set(reterr, VK_STORAGE_ERROR_NO_SUCH_VOLUME, -ENOENT,
+                                 "No storage volume with %s '%s' in an active pool", what, value);
+        vk_error_add_param(reterr, "volume", value);
+        return r;
+}
+
+/* The volume @name of the active pool @pool; with @check_busy, no job may hold it. */
+static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bool check_busy,
+                    PoolObj **ret_pool, VkStorageVolDef **ret_vol, VkError *reterr) {
+        const char *use;
+        VkStorageVolDef *v;
+        PoolObj *o;
+        int r;
+
+        r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r < 0)
+                return r;
+        if (vk_isempty(name))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "volume: a volume name is needed");
+        use = g_hash_table_lookup(o->busy, name);
+        if (check_busy && use)
+                return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
+                                    "Storage volume '%s' of pool '%s' is %s", name, o->name, use);
+        v = pool_vol(o, name);
+        if (!v)
+                return no_such_volume(o->name, "named", name, reterr);
+        *ret_pool = o;
+        *ret_vol = v;
+        return 0;
+}
+
+/* --- jobs --- */
+
+static StorageJob *job_free(StorageJob *j) {
+        if (!j)
+                return NULL;
+        vk_child_free(j->child);
+        g_free(j->name);
+        g_free(j->source);
+        g_free(j->remove_path);
+        g_free(j);
+        return NULL;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorageJob, job_free)
+
+static void job_hold(PoolObj *o, const char *name, const char *use) {
+        g_hash_table_replace(o->busy, g_strdup(name), (gpointer) use);
+        o->n_jobs++;
+}
+
+static void job_release(StorageJob *j) {
+        g_hash_table_remove(j->pool->busy, j->name);
+        j->pool->n_jobs--;
+        if (j->source_pool) {
+                g_hash_table_remove(j->source_pool->busy, j->source);
+                j->source_pool->n_jobs--;
+        }
+        g_ptr_array_remove(j->drv->jobs, j);
+}
+
+/* End @j: release its volumes; on success scan the pool and report the volume; on failure
+ * remove what it made. Calls the job's callback, then frees @j. */
+static void job_finish(StorageJob *j, VkError *error) {
+        g_autoptr(StorageJob) job = j;
+        g_autoptr(VkStorageVolInfo) info = NULL;
+        VkStorageDriver *drv = j->drv;
+        VkError e = VK_ERROR_INIT;
+        VkStorageVolDef *v;
+
+        job_release(j);
+        if (!error) {
+                if (storage_pool_rescan(drv, j->pool, &e) < 0)
+                        error = &e;
+                else if (!(v = pool_vol(j->pool, j->name))) {
+                        (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ENOENT,
+                                            "Storage volume '%s' vanished from pool '%s'", j->name,
+                                            j->pool->name);
+                        error = &e;
+                } else
+                        info = vol_info(j->pool, v);
+        }
+        if (error && j->remove_path)
+                (void) unlink(j->remove_path);
+        if (!error)
+                storage_emit(drv, j->pool,
+                             j->kind == STORAGE_JOB_RESIZE ? VK_STORAGE_EVENT_VOLUME_CHANGED
+                                                           : VK_STORAGE_EVENT_VOLUME_CREATED,
+                             j->name, false);
+        if (j->done)
+                j->done(drv, info, error, j->userdata);
+        vk_error_done(&e);
+}
+
+static void job_on_exit(VkChild *child, const VkChildExit *ex, void *userdata) {
+        StorageJob *j = userdata;
+        g_autofree char *out = NULL;
+        VkError e = VK_ERROR_INIT;
+        const char *err;
+
+        if (ex->code == CLD_EXITED && ex->status == 0) {
+                job_finish(j, NULL);
+                return;
+        }
+        err = vk_child_get_output(child, VK_CHILD_STDERR, NULL);
+        out = g_strstrip(g_strdup(vk_strempty(err)));
+        if (ex->timed_out)
+                (void) vk_error_set(&e, VK_ERROR_TIMEOUT, -ETIMEDOUT,
+                                    "Storage volume '%s': qemu-img took too long and was killed",
+                                    j->name);
+        else if (ex->code == CLD_EXITED)
+                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -EIO,
+                                    "Storage volume '%s': qemu-img failed (exit status %d)%s%s",
+                                    j->name, ex->status, *out ? ": " : "", out);
+        else
+                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -EIO,
+                                    "Storage volume '%s': qemu-img was killed by signal %d",
+                                    j->name, ex->status);
+        job_finish(j, &e);
+        vk_error_done(&e);
+}
+
+/* Run @argv for the job @j (its volumes already held); on failure release them. */
+static int job_start(StorageJob *j, char **argv, VkError *reterr) {
+        VkChildOptions opts = {
+                .flags = VK_CHILD_CAPTURE_STDERR,
+                .capture_max = 16 * 1024,
+                .timeout_usec = STORAGE_JOB_TIMEOUT_USEC,
+        };
+        int r;
+
+        g_ptr_array_add(j->drv->jobs, j);
+        r = vk_child_spawn(j->drv->event, (const char *const *) argv, &opts, job_on_exit, j,
+                           &j->child, reterr);
+        if (r < 0) {
+                job_release(j);
+                if (j->remove_path)
+                        (void) unlink(j->remove_path);
+                job_free(j);
+                return r;
+        }
+        return 0;
+}
+
+static StorageJob *job_new(VkStorageDriver *drv, StorageJobKind kind, PoolObj *o, const char *name,
+                           VkStorageVolDoneFunc done, void *userdata) {
+        StorageJob *j = g_new0(StorageJob, 1);
+
+        j->drv = drv;
+        j->kind = kind;
+        j->pool = o;
+        j->name = g_strdup(name);
+        j->done = done;
+        j->userdata = userdata;
+        return j;
+}
+
+static int job_check_limit(VkStorageDriver *drv, VkError *reterr) {
+        if (drv->jobs->len >= VK_STORAGE_DRIVER_MAX_JOBS)
+                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -EAGAIN,
+                                    "%d volume jobs are running already: try again later",
+                                    VK_STORAGE_DRIVER_MAX_JOBS);
+        return 0;
+}
+
+/*
+ * Cancel every volume job: qemu-img is killed, a half-made volume removed, and each job's
+ * callback called (from here) with a Cancelled error. A daemon calls it when its loop exits,
+ * while the calls waiting for the jobs can still be answered.
+ */
+void vk_storage_driver_cancel_jobs(VkStorageDriver *drv) {
+        while (drv->jobs->len > 0) {
+                StorageJob *j = drv->jobs->pdata[drv->jobs->len - 1];
+                VkError e = VK_ERROR_INIT;
+
+                j->child = vk_child_free(j->child);
+                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ECANCELED,
+                                    "Storage volume '%s': cancelled, the daemon is stopping",
+                                    j->name);
+                job_finish(j, &e);
+                vk_error_done(&e);
+        }
+}
+
+/* --- create --- */
+
+/*
+ * Check and complete @vol's backing store: an absolute path that exists (not a volume being
+ * created), its format probed when not given; a missing capacity becomes the backing's.
+ */
+static int vol_check_backing(VkStorageDriver *drv, VkStorageVolDef *vol, VkError *reterr) {
+        g_auto(VkStorageProbe) probe = {};
+        vk_autofd fd = -1;
+        GHashTableIter it;
+        gpointer v;
+        struct stat st;
+        int r;
+
+        if (!vol->backing_path || vk_storage_backing_is_remote(vol->backing_path))
+                return 0;
+        if (!g_path_is_absolute(vol->backing_path))
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/backingStore/path: '%s' is not an absolute path",
+                                    vol->backing_path);
+        g_hash_table_iter_init(&it, drv->by_name);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+                const PoolObj *o = v;
+                g_autofree char *dir = g_path_get_dirname(vol->backing_path);
+                g_autofree char *base = g_path_get_basename(vol->backing_path);
+                const char *use;
+
+                if (!o->live || strcmp(o->live->target_path, dir) != 0)
+                        continue;
+                use = g_hash_table_lookup(o->busy, base);
+                if (use && strcmp(use, STORAGE_USE_CREATE) == 0)
+                        return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
+                                            "/volume/backingStore/path: '%s' is %s",
+                                            vol->backing_path, use);
+        }
+        fd = open(vol->backing_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -ENOENT,
+                                    "/volume/backingStore/path: '%s' does not exist",
+                                    vol->backing_path);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to open the backing store '%s'",
+                                          vol->backing_path);
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/backingStore/path: '%s' is not a file or a block "
+                                    "device",
+                                    vol->backing_path);
+        r = vk_storage_probe_fd(fd, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0, &probe);
+        if (r < 0)
+                return vk_error_set_errno(reterr, r, "Failed to read the backing store '%s'",
+                                          vol->backing_path);
+        if (!vol->has_backing_format) {
+                vol->has_backing_format = true;
+                vol->backing_format = probe.format;
+        }
+        if (!vol->has_capacity && probe.has_capacity) {
+                vol->has_capacity = true;
+                vol->capacity = probe.capacity;
+        }
+        return 0;
+}
+
+/*
+ * Make the new volume's file, exclusively (a file of that name, scanned or not, is an
+ * error), with its mode and owner: qemu-img then writes its image into it. Returns the path.
+ */
+static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr) {
+        const VkStoragePerms *p = &vol->perms;
+        vk_autofd fd = -1;
+
+        fd = open(vol->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  p->has_mode ? p->mode : VK_STORAGE_VOL_FILE_MODE);
+        if (fd < 0 && errno == EEXIST)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EEXIST,
+                                    "Storage volume '%s' already exists in pool '%s' ('%s')",
+                                    vol->name, o->name, vol->path);
+        if (fd < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to create '%s'", vol->path);
+        if (((p->has_owner || p->has_group) && fchown(fd, p->has_owner ? p->owner : (uid_t) -1,
+                                                      p->has_group ? p->group : (gid_t) -1) < 0) ||
+            (p->has_mode && fchmod(fd, p->mode) < 0)) {
+                int r = vk_error_set_errno(reterr, errno, "Failed to set the owner or mode of '%s'",
+                                           vol->path);
+
+                (void) unlink(vol->path);
+                return r;
+        }
+        return 0;
+}
+
+/* The checks every new volume @vol of @o passes before anything is made. */
+static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol, VkError *reterr) {
+        const char *use;
+        int r;
+
+        use = g_hash_table_lookup(o->busy, vol->name);
+        if (use || pool_vol(o, vol->name))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EEXIST,
+                                    "Storage volume '%s' already exists in pool '%s'%s%s",
+                                    vol->name, o->name, use ? " and is " : "", use ? use : "");
+        if (vol->encryption.present)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "/volume/target/encryption: encrypted volumes are not "
+                                    "supported yet (their passphrase comes from secretd)");
+        r = vk_storage_vol_def_fill_defaults(vol, o->live, reterr);
+        if (r >= 0)
+                r = vk_storage_dir_statvfs(o->live, reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_check_new(vol, o->live, reterr);
+        return r;
+}
+
+static VkStorageTools driver_tools(VkStorageDriver *drv) {
+        return (VkStorageTools){ .qemu_img = drv->qemu_img };
+}
+
+/*
+ * Create a volume in the active pool @pool from libvirt's volume XML: qemu-img create runs as
+ * a child. Returns 0 once it runs, with @done called from the loop when it ends; or < 0 with
+ * @reterr (@done is never called then). Until it ends the volume is held: no other job,
+ * delete or resize touches it, and a refresh does not list it. A failed create leaves no
+ * file behind.
+ */
+int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const char *xml,
+                                 VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
+        g_autoptr(VkStorageVolDef) vol = NULL;
+        g_auto(GStrv) argv = NULL;
+        VkStorageTools tools = driver_tools(drv);
+        StorageJob *j;
+        PoolObj *o;
+        int r;
+
+        assert(xml);
+        r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r >= 0)
+                r = job_check_limit(drv, reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
+        if (r >= 0)
+                r = vol_check_backing(drv, vol, reterr);
+        if (r >= 0)
+                r = vol_check_new(drv, o, vol, reterr);
+        if (r >= 0)
+                r = vk_storage_qemu_img_create_argv(&tools, vol, NULL, &argv, reterr);
+        if (r >= 0)
+                r = vol_make_file(o, vol, reterr);
+        if (r < 0)
+                return r;
+        j = job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
+        j->remove_path = g_strdup(vol->path);
+        job_hold(o, vol->name, STORAGE_USE_CREATE);
+        return job_start(j, argv, reterr);
+}
+
+/*
+ * Create a volume in @pool as a full copy of volume @source of @source_pool (NULL: @pool):
+ * qemu-img convert, as a child. The new volume's format defaults to the source's, its
+ * capacity is the source's, and it is sparse unless <allocation> says otherwise; its backing
+ * chain is flattened. Both volumes are held until it ends. As vk_storage_driver_vol_create().
+ */
+int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, const char *xml,
+                                      const char *source_pool, const char *source,
+                                      VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
+        g_autoptr(VkStorageVolDef) vol = NULL;
+        g_auto(GStrv) argv = NULL;
+        VkStorageTools tools = driver_tools(drv);
+        VkStorageVolDef *src;
+        PoolObj *o, *so;
+        StorageJob *j;
+        int r;
+
+        assert(xml);
+        /* a source is held by one job at a time: a second clone waits for the first */
+        r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r >= 0)
+                r = job_check_limit(drv, reterr);
+        if (r >= 0)
+                r = vol_find(drv, source_pool ? source_pool : pool, source, true, &so, &src,
+                             reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
+        if (r < 0)
+                return r;
+        if (!vol->has_format) {
+                vol->has_format = true;
+                vol->format = src->format;
+        }
+        if (vol->has_capacity && vol->capacity != src->capacity)
+                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                    "/volume/capacity: a clone has the capacity of its source "
+                                    "'%s' (%" G_GUINT64_FORMAT " bytes): resize it afterwards",
+                                    src->name, src->capacity);
+        vol->has_capacity = true;
+        vol->capacity = src->capacity;
+        if (!vol->has_allocation) {
+                vol->has_allocation = true;
+                vol->allocation = 0;
+        }
+        r = vol_check_new(drv, o, vol, reterr);
+        if (r >= 0)
+                r = vk_storage_qemu_img_convert_argv(&tools, src, vol, NULL, &argv, reterr);
+        if (r >= 0)
+                r = vol_make_file(o, vol, reterr);
+        if (r < 0)
+                return r;
+        j = job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);
+        j->remove_path = g_strdup(vol->path);
+        j->source_pool = so;
+        j->source = g_strdup(source);
+        job_hold(o, vol->name, STORAGE_USE_CREATE);
+        job_hold(so, source, STORAGE_USE_READ);
+        return job_start(j, argv, reterr);
+}
+
+/*
+ * Change the capacity of volume @name of @pool to @capacity bytes (VkStorageResizeFlags:
+ * shrinking must be asked for): qemu-img resize, as a child. As vk_storage_driver_vol_create().
+ */
+int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const char *name,
+                                 uint64_t capacity, unsigned flags, VkStorageVolDoneFunc done,
+                                 void *userdata, VkError *reterr) {
+        g_auto(GStrv) argv = NULL;
+        VkStorageTools tools = driver_tools(drv);
+        VkStorageVolDef *v;
+        StorageJob *j;
+        PoolObj *o;
+        int r;
+
+        r = job_check_limit(drv, reterr);
+        if (r >= 0)
+                r = vol_find(drv, pool, name, true, &o, &v, reterr);
+        if (r < 0)
+                return r;
+        if (v->warning)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "Storage volume '%s' cannot be resized: %s", name, v->warning);
+        if (v->format == VK_STORAGE_FORMAT_LUKS ||
+            (v->format == VK_STORAGE_FORMAT_QCOW2 && v->encryption.present))
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "Storage volume '%s' is encrypted: resizing it is not "
+                                    "supported yet",
+                                    name);
+        r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags, NULL, &argv, reterr);
+        if (r < 0)
+                return r;
+        j = job_new(drv, STORAGE_JOB_RESIZE, o, name, done, userdata);
+        job_hold(o, name, STORAGE_USE_RESIZE);
+        return job_start(j, argv, reterr);
+}
+
+/*
+ * Delete volume @name of @pool (its file), unless a job holds it. Whether a running domain
+ * uses it is not checked yet.
+ */
+int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const char *name,
+                                 VkError *reterr) {
+        g_autofree char *vol_name = NULL;
+        VkStorageVolDef *v;
+        PoolObj *o;
+        int r;
+
+        r = vol_find(drv, pool, name, true, &o, &v, reterr);
+        if (r < 0)
+                return r;
+        if (unlink(v->path) < 0 && errno != ENOENT)
+                return vk_error_set_errno(reterr, errno, "Failed to remove '%s'", v->path);
+        vol_name = g_strdup(v->name);
+        g_ptr_array_remove(o->vols, v);
+        (void) vk_storage_dir_statvfs(o->live, NULL);
+        storage_emit(drv, o, VK_STORAGE_EVENT_VOLUME_DELETED, vol_name, false);
+        return 0;
+}
+
+/* --- queries --- */
+
+/*
+ * A volume of an active pool: by @pool and @name, or else by @key, or else by @path (as
+ * given, or with "." and ".." resolved lexically).
+ */
+int vk_storage_driver_vol_lookup(VkStorageDriver *drv, const char *pool, const char *name,
+                                 const char *key, const char *path, VkStorageVolInfo **ret_info,
+                                 VkError *reterr) {
+        g_autofree char *canon = NULL;
+        GHashTableIter it;
+        gpointer p;
+        VkStorageVolDef *v;
+        PoolObj *o;
+        int r;
+
+        if (name) {
+                r = vol_find(drv, pool, name, false, &o, &v, reterr);
+                if (r < 0)
+                        return r;
+                *ret_info = vol_info(o, v);
+                return 0;
+        }
+        if (vk_isempty(key) && vk_isempty(path))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "name: give a pool and a name, a key or a path");
+        if (path && g_path_is_absolute(path))
+                canon = g_canonicalize_filename(path, "/");
+        g_hash_table_iter_init(&it, drv->by_name);
+        while (g_hash_table_iter_next(&it, NULL, &p)) {
+                o = p;
+                for (guint i = 0; o->vols && i < o->vols->len; i++) {
+                        v = o->vols->pdata[i];
+                        if ((key && strcmp(v->key, key) == 0) ||
+                            (!key && path &&
+                             (strcmp(v->path, path) == 0 ||
+                              (canon && strcmp(v->path, canon) == 0)))) {
+                                *ret_info = vol_info(o, v);
+                                return 0;
+                        }
+                }
+        }
+        return no_such_volume(NULL, key ? "key" : "path", key ? key : path, reterr);
+}
+
+/* Volume @name of @pool as libvirt's volume XML, as the last scan saw it. */
+int vk_storage_driver_vol_get_xml(VkStorageDriver *drv, const char *pool, const char *name,
+                                  char **ret_xml, VkError *reterr) {
+        VkStorageVolDef *v;
+        PoolObj *o;
+        int r;
+
+        r = vol_find(drv, pool, name, false, &o, &v, reterr);
+        if (r < 0)
+                return r;
+        *ret_xml = vk_storage_vol_def_format(v);
+        return 0;
+}
+
+/* The volumes of the active pool @pool, sorted by name, as the last scan saw them. */
+int vk_storage_driver_vol_list(VkStorageDriver *drv, const char *pool, GPtrArray **ret_infos,
+                               VkError *reterr) {
+        g_autoptr(GPtrArray) infos =
+                g_ptr_array_new_with_free_func((GDestroyNotify) vk_storage_vol_info_free);
+        PoolObj *o;
+        int r;
+
+        r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r < 0)
+                return r;
+        for (guint i = 0; o->vols && i < o->vols->len; i++)
+                g_ptr_array_add(infos, vol_info(o, o->vols->pdata[i]));
+        *ret_infos = g_steal_pointer(&infos);
+        return 0;
+}

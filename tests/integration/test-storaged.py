@@ -1,0 +1,415 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtkit-storaged runs real dir pools with real qemu-img.
+
+A private --root instance (embedded layout: no default pool) on a private system bus: a dir
+pool is defined, built and started; raw and qcow2 volumes are created (one on a backing
+volume), cloned, resized and deleted, each result checked with `qemu-img info --output=json`;
+a refresh finds a file dropped in by hand and lists a garbage file with a warning; bad input
+(unknown pool type, a target that is a file, a volume that exists, a capacity past the free
+space, a missing backing store, a qemu-img that fails) gives clear errors and leaves nothing
+half made, as does a storaged stopped (SIGTERM) while qemu-img runs; an unprivileged user may read but not change anything; after kill -9 and a
+restart the pool is still active. Over D-Bus: the pool and volume objects, their properties,
+PropertiesChanged. Last, the session instance as a throwaway user gets the `default` pool in
+its data dir.
+"""
+
+import json
+import os
+import re
+import signal
+import stat
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+
+MiB = 1024 * 1024
+BUS_NAME, BUS_PATH = 'io.virtkit.Storage1', '/io/virtkit/Storage1'
+POOL_IFACE, VOL_IFACE = 'io.virtkit.Storage1.Pool', 'io.virtkit.Storage1.Volume'
+S = {}
+
+
+def call(h, method, params=None, sock=None, user=None):
+    return h.vlcall(sock or S['sock'], f'io.virtkit.Storage.{method}',
+                    json.dumps(params or {}), user=user, timeout=60)
+
+
+def call_ok(h, method, params=None, **kw):
+    r = call(h, method, params, **kw)
+    check(r.rc == 0, f'{method} failed:', r)
+    return json.loads(r.out) if r.out.strip() else {}
+
+
+def call_error(h, method, params=None):
+    r = call(h, method, params)
+    check(r.rc == 3, f'{method}: expected a varlink error:', r)
+    return r.varlink_error()
+
+
+def qemu_img_info(h, path):
+    r = h.run(['qemu-img', 'info', '--output=json', '-U', path])
+    check(r.rc == 0, f'qemu-img info {path}:', r)
+    return json.loads(r.out)
+
+
+def start_storaged(h):
+    p = h.spawn([h.daemon_path('storage'), '--root', S['root'], '--bus', 'system', '-v'],
+                'virtkit-storaged', log='storaged')
+    wait_until(lambda: os.path.exists(S['sock']) or p.poll() is not None, 10, S['sock'])
+    check(p.poll() is None, 'storaged exited:', h.log_text('storaged'))
+    h.wait_bus_name(BUS_NAME)
+    S['storaged'] = p
+    return p
+
+
+def pool_xml(name, target, ptype='dir'):
+    return (f"<pool type='{ptype}'><name>{name}</name>"
+            f"<target><path>{target}</path></target></pool>")
+
+
+def vol_xml(name, capacity, fmt=None, allocation=None, backing=None, backing_fmt=None):
+    x = f"<volume><name>{name}</name><capacity unit='bytes'>{capacity}</capacity>"
+    if allocation is not None:
+        x += f"<allocation unit='bytes'>{allocation}</allocation>"
+    if fmt:
+        x += f"<target><format type='{fmt}'/></target>"
+    if backing:
+        x += f"<backingStore><path>{backing}</path>"
+        if backing_fmt:
+            x += f"<format type='{backing_fmt}'/>"
+        x += "</backingStore>"
+    return x + "</volume>"
+
+
+def vol_names(h, pool='p1'):
+    return [v['name'] for v in call_ok(h, 'ListVolumes', {'pool': pool})['volumes']]
+
+
+def pool_files(pool_dir):
+    return sorted(os.listdir(pool_dir))
+
+
+def setup(h):
+    h.start_buses()
+    h.install_virtkit_bus_policies(['storage'])
+    S['root'] = h.path('root')
+    S['sock'] = os.path.join(S['root'], 'run', 'io.virtkit.Storage')
+    S['pool'] = h.path('pool1')
+    start_storaged(h)
+
+
+def test_embedded_has_no_default_pool(h):
+    check_eq(call_ok(h, 'ListStoragePools')['pools'], [], 'pools of a fresh --root instance')
+
+
+def test_define_build_start(h):
+    res = call_ok(h, 'DefineStoragePool', {'xml': pool_xml('p1', S['pool'])})
+    S['uuid'] = res['uuid']
+    check(not os.path.exists(S['pool']), 'define made the target')
+    info = call_ok(h, 'GetStoragePoolInfo', {'pool': 'p1'})
+    check(not info['active'] and info['persistent'] and info['type'] == 'dir', 'inactive:', info)
+    err = call_error(h, 'CreateStoragePool', {'pool': 'p1'})
+    check('build the pool first' in err[1]['message'], 'start before build:', err)
+    call_ok(h, 'BuildStoragePool', {'pool': 'p1'})
+    st = os.stat(S['pool'])
+    check(stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o711, 'target mode', st)
+    call_ok(h, 'CreateStoragePool', {'pool': 'p1'})
+    info = call_ok(h, 'GetStoragePoolInfo', {'pool': S['uuid']})
+    check(info['active'] and info['capacity'] > 0 and info['available'] > 0, 'active:', info)
+    check_eq(info['volumes'], 0, 'volumes of a new pool')
+    xml = call_ok(h, 'GetStoragePoolXML', {'pool': 'p1'})['xml']
+    check("<capacity unit='bytes'>" in xml, 'live XML has the figures:', xml)
+    st = json.load(open(os.path.join(S['root'], 'run', 'storage', 'p1.status')))
+    check(st['persistent'] and '<name>p1</name>' in st['xml'], 'status file:', st)
+    lst = call_ok(h, 'ListStoragePools', {'active': 'yes', 'type': 'dir'})['pools']
+    check_eq([p['name'] for p in lst], ['p1'], 'active dir pools')
+    call_ok(h, 'SetStoragePoolAutostart', {'pool': 'p1', 'autostart': True})
+    # <config>/storage/: the embedded config dir is <root>/etc/storage
+    confdir = os.path.join(S['root'], 'etc', 'storage', 'storage')
+    check(os.path.isfile(os.path.join(confdir, 'p1.xml')), 'definition file')
+    check(os.path.islink(os.path.join(confdir, 'autostart', 'p1.xml')), 'autostart link')
+
+
+def test_create_volumes(h):
+    base = os.path.join(S['pool'], 'base.img')
+    v = call_ok(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('base.img', 16 * MiB,
+                                                                  allocation=0)})
+    check_eq((v['name'], v['format'], v['capacity'], v['path']),
+             ('base.img', 'raw', 16 * MiB, base), 'raw volume')
+    info = qemu_img_info(h, base)
+    check_eq((info['format'], info['virtual-size']), ('raw', 16 * MiB), 'qemu-img: raw')
+    check(info['actual-size'] < MiB, 'a sparse raw volume:', info)
+    check_eq(stat.S_IMODE(os.stat(base).st_mode), 0o600, 'volume mode')
+
+    full = os.path.join(S['pool'], 'full.raw')
+    call_ok(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('full.raw', 4 * MiB)})
+    info = qemu_img_info(h, full)
+    check(info['virtual-size'] == 4 * MiB and info['actual-size'] >= 4 * MiB,
+          'a fully allocated raw volume:', info)
+
+    top = os.path.join(S['pool'], 'top.qcow2')
+    v = call_ok(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('top.qcow2', 32 * MiB, 'qcow2',
+                                                                  backing=base)})
+    check_eq((v['format'], v['backingStore']), ('qcow2', base), 'qcow2 on a backing volume')
+    info = qemu_img_info(h, top)
+    check_eq((info['format'], info['virtual-size'], info['backing-filename'],
+              info['backing-filename-format']), ('qcow2', 32 * MiB, base, 'raw'),
+             'qemu-img: qcow2 with backing store')
+    xml = call_ok(h, 'GetVolumeXML', {'pool': 'p1', 'volume': 'top.qcow2'})['xml']
+    check('<backingStore>' in xml and base in xml and "type='qcow2'" in xml,
+          'volume XML:', xml)
+    check_eq(vol_names(h), ['base.img', 'full.raw', 'top.qcow2'], 'volumes')
+    v = call_ok(h, 'LookupVolume', {'path': top})
+    check_eq((v['pool'], v['name'], v['key']), ('p1', 'top.qcow2', top), 'lookup by path')
+    v = call_ok(h, 'LookupVolume', {'key': base})
+    check_eq(v['name'], 'base.img', 'lookup by key')
+    p = call_ok(h, 'LookupStoragePool', {'volume': top})
+    check_eq(p['name'], 'p1', 'the pool of a volume')
+
+
+def test_clone_resize_delete(h):
+    clone = os.path.join(S['pool'], 'clone.qcow2')
+    v = call_ok(h, 'CreateVolumeFrom', {'pool': 'p1', 'source': 'top.qcow2',
+                                        'xml': vol_xml('clone.qcow2', 32 * MiB)})
+    check_eq((v['format'], v['capacity'], v['backingStore']), ('qcow2', 32 * MiB, ''),
+             'clone (flattened)')
+    info = qemu_img_info(h, clone)
+    check(info['format'] == 'qcow2' and info['virtual-size'] == 32 * MiB and
+          'backing-filename' not in info, 'qemu-img: the clone stands alone:', info)
+
+    v = call_ok(h, 'ResizeVolume', {'pool': 'p1', 'volume': 'clone.qcow2',
+                                    'capacity': 64 * MiB})
+    check_eq(v['capacity'], 64 * MiB, 'grown')
+    check_eq(qemu_img_info(h, clone)['virtual-size'], 64 * MiB, 'qemu-img: grown')
+    err = call_error(h, 'ResizeVolume', {'pool': 'p1', 'volume': 'clone.qcow2',
+                                         'capacity': 8 * MiB})
+    check('shrinking' in err[1]['message'], 'shrink refused without the flag:', err)
+    check_eq(qemu_img_info(h, clone)['virtual-size'], 64 * MiB, 'not shrunk')
+    call_ok(h, 'ResizeVolume', {'pool': 'p1', 'volume': 'clone.qcow2', 'capacity': 48 * MiB,
+                                'shrink': True})
+    check_eq(qemu_img_info(h, clone)['virtual-size'], 48 * MiB, 'qemu-img: shrunk')
+
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'full.raw'})
+    check(not os.path.exists(os.path.join(S['pool'], 'full.raw')), 'deleted file still there')
+    check('full.raw' not in vol_names(h), 'deleted volume still listed')
+    name, p = call_error(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'full.raw'})
+    check_eq((name, p.get('volume')), ('io.virtkit.Storage.NoSuchVolume', 'full.raw'),
+             'deleting it again')
+
+
+def test_refresh_finds_files(h):
+    hand = os.path.join(S['pool'], 'byhand.qcow2')
+    r = h.run(['qemu-img', 'create', '-f', 'qcow2', hand, str(8 * MiB)])
+    check(r.rc == 0, 'qemu-img create by hand:', r)
+    with open(os.path.join(S['pool'], 'garbage.qcow2'), 'wb') as f:
+        f.write(b'QFI\xfb\x00\x00\x00\x03\x00')     # a qcow2 header cut short
+    check('byhand.qcow2' not in vol_names(h), 'listed before a refresh')
+    call_ok(h, 'RefreshStoragePool', {'pool': 'p1'})
+    vols = {v['name']: v for v in call_ok(h, 'ListVolumes', {'pool': 'p1'})['volumes']}
+    check(vols['byhand.qcow2']['format'] == 'qcow2' and
+          vols['byhand.qcow2']['capacity'] == 8 * MiB and not vols['byhand.qcow2']['warning'],
+          'the file dropped in:', vols.get('byhand.qcow2'))
+    g = vols.get('garbage.qcow2')
+    check(g and g['warning'] and 'garbage.qcow2' in g['warning'], 'garbage listed with a '
+          'warning:', g)
+
+
+def test_bad_input(h):
+    files = pool_files(S['pool'])
+    name, p = call_error(h, 'DefineStoragePool', {'xml': pool_xml('bad', '/tmp/x', 'iscsi')})
+    check(name == 'io.virtkit.Storage.InvalidXML' and "'iscsi'" in p['message'] and
+          '/pool/@type' in p['message'], 'unknown pool type:', name, p)
+
+    afile = h.path('afile')
+    open(afile, 'w').write('data')
+    call_ok(h, 'DefineStoragePool', {'xml': pool_xml('onfile', afile)})
+    name, p = call_error(h, 'BuildStoragePool', {'pool': 'onfile'})
+    check('not a directory' in p['message'] and afile in p['message'], 'target a file:', p)
+    check_eq(open(afile).read(), 'data', 'the file is untouched')
+    name, p = call_error(h, 'CreateStoragePool', {'pool': 'onfile'})
+    check('not a directory' in p['message'], 'start on a file:', p)
+    call_ok(h, 'UndefineStoragePool', {'pool': 'onfile'})
+
+    name, p = call_error(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('base.img', MiB)})
+    check('already exists' in p['message'] and 'base.img' in p['message'], 'exists:', p)
+    name, p = call_error(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('huge.raw',
+                                                                           1 << 60)})
+    check('available' in p['message'] and 'huge.raw' in p['message'], 'past free space:', p)
+    missing = os.path.join(S['pool'], 'nothere.img')
+    name, p = call_error(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml(
+        'orphan.qcow2', MiB, 'qcow2', backing=missing)})
+    check('backingStore' in p['message'] and 'does not exist' in p['message'] and
+          missing in p['message'], 'missing backing store:', p)
+    name, p = call_error(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('zero.raw', 0)})
+    check('capacity' in p['message'], 'capacity 0:', p)
+    # qemu-img itself fails (the backing file is no qcow2): the half-made file is removed
+    garbage = os.path.join(S['pool'], 'garbage.qcow2')
+    name, p = call_error(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml(
+        'broken.qcow2', MiB, 'qcow2', backing=garbage, backing_fmt='qcow2')})
+    check(name == 'io.virtkit.Storage.OperationFailed' and 'qemu-img' in p['message'],
+          'qemu-img failure:', name, p)
+    name, p = call_error(h, 'CreateVolume', {'pool': 'nopool', 'xml': vol_xml('x', MiB)})
+    check_eq((name, p.get('pool')), ('io.virtkit.Storage.NoSuchPool', 'nopool'), 'no pool')
+    check_eq(pool_files(S['pool']), files, 'files after the failed calls')
+    check('broken.qcow2' not in vol_names(h), 'a failed volume listed')
+
+
+def test_unprivileged_user(h):
+    """Reading is open to local users; changing needs root or polkit (none runs here)."""
+    u = h.add_user()
+    r = call(h, 'ListStoragePools', user=u)
+    check(r.rc == 0 and 'p1' in r.out, 'ListStoragePools by a user:', r)
+    for method, params in (('DefineStoragePool', {'xml': pool_xml('mine', h.path('mine'))}),
+                           ('DeleteVolume', {'pool': 'p1', 'volume': 'base.img'}),
+                           ('CreateVolume', {'pool': 'p1', 'xml': vol_xml('u.raw', MiB)})):
+        r = call(h, method, params, user=u)
+        check(r.rc == 3 and r.varlink_error()[0] in (
+            'io.virtkit.Storage.PermissionDenied',
+            'io.virtkit.Storage.InteractiveAuthenticationRequired'),
+            f'{method} by a user is refused:', r)
+    check('base.img' in vol_names(h) and 'u.raw' not in vol_names(h), 'nothing changed')
+
+
+def test_dbus_objects(h):
+    pool_path = f'{BUS_PATH}/pool/_{S["uuid"].replace("-", "_")}'
+    r = h.busctl('--json=short', 'get-property', BUS_NAME, pool_path, POOL_IFACE, 'Active')
+    check(r.rc == 0 and r.json()['data'] is True, 'pool Active:', r)
+    r = h.busctl('--json=short', 'call', BUS_NAME, BUS_PATH,
+                 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')
+    check(r.rc == 0, 'GetManagedObjects:', r)
+    objs = r.json()['data'][0]
+    vols = {o[VOL_IFACE]['Name']['data']: (path, o[VOL_IFACE]) for path, o in objs.items()
+            if VOL_IFACE in o}
+    check('top.qcow2' in vols and 'base.img' in vols, 'volume objects:', vols.keys())
+    top = vols['top.qcow2'][1]
+    check_eq((top['Format']['data'], top['Capacity']['data'], top['Pool']['data']),
+             ('qcow2', 32 * MiB, 'p1'), 'volume properties')
+    check(objs[pool_path][POOL_IFACE]['Name']['data'] == 'p1', 'pool object:', objs[pool_path])
+    # a change: a volume object appears (over the manager's method), then the pool's method
+    r = h.busctl('--json=short', 'call', BUS_NAME, BUS_PATH, 'io.virtkit.Storage1.Manager',
+                 'CreateVolume', 'ss', 'p1', vol_xml('bus.raw', MiB, allocation=0), timeout=60)
+    check(r.rc == 0, 'CreateVolume over D-Bus:', r)
+    r = h.busctl('--json=short', 'call', BUS_NAME, pool_path, POOL_IFACE, 'ListVolumes')
+    check(r.rc == 0 and 'bus.raw' in r.out, 'the pool object lists the new volume:', r)
+    r = h.busctl('--json=short', 'call', BUS_NAME, BUS_PATH,
+                 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')
+    names = [o[VOL_IFACE]['Name']['data'] for o in r.json()['data'][0].values()
+             if VOL_IFACE in o]
+    check('bus.raw' in names, 'new volume object:', names)
+    # PropertiesChanged: a resize changes the volume's Capacity (and the pool's figures)
+    h.spawn(['stdbuf', '-oL', 'gdbus', 'monitor', '--address', h.system_bus, '--dest',
+             BUS_NAME], 'gdbus monitor', log='monitor')
+    wait_until(lambda: 'is owned by' in h.log_text('monitor'), 10, 'gdbus monitor to start')
+    call_ok(h, 'ResizeVolume', {'pool': 'p1', 'volume': 'bus.raw', 'capacity': 2 * MiB})
+    wait_until(lambda: re.search(r"PropertiesChanged \('io.virtkit.Storage1.Volume', "
+                                 r"\{'Capacity': <uint64 2097152>",
+                                 h.log_text('monitor')), 10, 'Capacity PropertiesChanged')
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'bus.raw'})
+    wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
+
+
+def qemu_img_running(path):
+    for pid in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().split(b'\0')
+        except (FileNotFoundError, ProcessLookupError, PermissionError, NotADirectoryError):
+            continue
+        if argv[0].endswith(b'qemu-img') and path.encode() in argv:
+            return True
+    return False
+
+
+def test_sigterm_mid_job(h):
+    """storaged stopped while qemu-img runs: the call gets an error, no half-made file stays."""
+    src = os.path.join(S['pool'], 'random.raw')
+    with open(src, 'wb') as f:
+        for _ in range(256):
+            f.write(os.urandom(MiB))
+    call_ok(h, 'RefreshStoragePool', {'pool': 'p1'})
+    dst = os.path.join(S['pool'], 'copy.qcow2')
+    p = h.spawn([h.vlcall_path, '-timeout', '60', f'unix:{S["sock"]}',
+                 'io.virtkit.Storage.CreateVolumeFrom',
+                 json.dumps({'pool': 'p1', 'source': 'random.raw',
+                             'xml': vol_xml('copy.qcow2', 256 * MiB, 'qcow2')})],
+                'vlcall CreateVolumeFrom', log='clone-call')
+    wait_until(lambda: qemu_img_running(dst) or p.poll() is not None, 10, 'qemu-img')
+    if p.poll() is not None:
+        print('# the clone ended before storaged could be stopped: nothing to check')
+        return
+    h.stop(S['storaged'])
+    p.wait(timeout=10)
+    text = h.log_text('clone-call')
+    check('cancelled' in text and 'copy.qcow2' in text, 'the call is answered:', text)
+    check(not os.path.exists(dst), 'the half-made clone is gone')
+    wait_until(lambda: not qemu_img_running(dst), 10, 'qemu-img killed')
+    os.unlink(src)
+    check(not os.path.exists(S['sock']), 'a clean exit removes the socket')
+    start_storaged(h)
+
+
+def test_kill9_restart(h):
+    p = S['storaged']
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+    os.unlink(S['sock'])
+    start_storaged(h)
+    info = call_ok(h, 'GetStoragePoolInfo', {'pool': 'p1'})
+    check(info['active'] and info['autostart'], 'still active after kill -9:', info)
+    names = vol_names(h)
+    check({'base.img', 'top.qcow2', 'clone.qcow2'} <= set(names), 'volumes after restart:',
+          names)
+    # destroy, delete refused while it holds files, undefine
+    call_ok(h, 'DestroyStoragePool', {'pool': 'p1'})
+    check(not os.path.exists(os.path.join(S['root'], 'run', 'storage', 'p1.status')),
+          'status file after destroy')
+    name, p = call_error(h, 'ListVolumes', {'pool': 'p1'})
+    check('not active' in p['message'], 'volumes of an inactive pool:', p)
+    name, p = call_error(h, 'DeleteStoragePool', {'pool': 'p1'})
+    check('still holds files' in p['message'], 'delete of a full pool:', p)
+    check(os.path.isdir(S['pool']), 'the pool dir is still there')
+
+
+def test_session_default_pool(h):
+    a = h.add_user()
+    xdg, home = h.path('xdg-a'), h.path('home-a')
+    for d in (xdg, home):
+        os.makedirs(d, mode=0o700)
+        os.chown(d, a.uid, a.gid)
+    env = h.base_env(XDG_RUNTIME_DIR=xdg, HOME=home, XDG_CONFIG_HOME=f'{home}/.config',
+                     XDG_CACHE_HOME=f'{home}/.cache', XDG_STATE_HOME=f'{home}/.local/state',
+                     XDG_DATA_HOME=f'{home}/.local/share')
+    p = h.spawn([h.daemon_path('storage'), '--session', '--bus', 'none', '-v'],
+                'virtkit-storaged (session)', user=a, env=env, log='storaged-session')
+    sock = os.path.join(xdg, 'virtkit', 'io.virtkit.Storage')
+    wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, sock)
+    check(p.poll() is None, 'the session daemon exited:', h.log_text('storaged-session'))
+    images = f'{home}/.local/share/virtkit/images'
+    info = call_ok(h, 'GetStoragePoolInfo', {'pool': 'default'}, sock=sock, user=a)
+    check(info['active'] and info['autostart'], 'the default pool:', info)
+    xml = call_ok(h, 'GetStoragePoolXML', {'pool': 'default'}, sock=sock, user=a)['xml']
+    check(f'<path>{images}</path>' in xml, 'default pool target:', xml)
+    st = os.stat(images)
+    check_eq(st.st_uid, a.uid, 'images dir owner')
+    v = call_ok(h, 'CreateVolume', {'pool': 'default', 'xml': vol_xml('mine.qcow2', MiB,
+                                                                       'qcow2')},
+                sock=sock, user=a)
+    check_eq(os.stat(v['path']).st_uid, a.uid, 'a session volume belongs to the user')
+    check_eq(qemu_img_info(h, v['path'])['format'], 'qcow2', 'session volume format')
+
+
+if __name__ == '__main__':
+    run_tests('storaged', [
+        test_embedded_has_no_default_pool,
+        test_define_build_start,
+        test_create_volumes,
+        test_clone_resize_delete,
+        test_refresh_finds_files,
+        test_bad_input,
+        test_unprivileged_user,
+        test_dbus_objects,
+        test_sigterm_mid_job,
+        test_kill9_restart,
+        test_session_default_pool,
+    ], setup=setup)
