@@ -916,6 +916,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
         g_autofree char *secret_socket = NULL;
+        g_autofree char *network_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -939,6 +940,11 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         r = vk_secret_forward_new(event, secret_socket, &q->secret_forward, reterr);
         if (r < 0)
                 return r;
+        /* <interface type='network'>: ports from DIR/run/io.virtkit.Network likewise */
+        r = vk_paths_socket(paths, "io.virtkit.Network", &network_socket, reterr);
+        if (r < 0)
+                return r;
+        vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to add an exit source");

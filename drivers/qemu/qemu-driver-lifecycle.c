@@ -11,6 +11,7 @@
 #include "log.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
+#include "qemu-netports.h"
 #include "qemu-secrets.h"
 
 #define START_JOB_TIMEOUT_USEC        (90ULL * 1000 * 1000)
@@ -18,6 +19,7 @@
 #define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 #define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
 #define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
+#define NETPORTS_TIMEOUT_USEC         (30ULL * 1000 * 1000)
 
 /* What a public call waits for: the job's outcome, handed to the caller's done callback. */
 typedef struct JobReply {
@@ -91,6 +93,7 @@ typedef struct StartData {
         VkDomainDef *live;
         VkQemuCaps *caps;
         VkQemuSecrets *secrets;
+        VkQemuNetPorts *netports; /* networkd's ports for <interface type='network'> */
         bool has_key;
         uint8_t master_key[VK_QEMU_MASTER_KEY_SIZE];
 } StartData;
@@ -99,6 +102,7 @@ static void start_data_free(StartData *sd) {
         if (!sd)
                 return;
         vk_qemu_secrets_free(sd->secrets);
+        vk_qemu_netports_free(sd->netports); /* deletes ports QEMU did not get */
         vk_domain_def_free(sd->live);
         if (sd->caps)
                 vk_qemu_caps_unref(sd->caps);
@@ -132,8 +136,14 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);
         }
+        if (sd->netports) {
+                opts.plugs = vk_qemu_netports_get(sd->netports, &opts.n_plugs);
+                opts.networkd_socket = drv->networkd_socket;
+                vk_qemu_netports_disown(sd->netports); /* the process deletes them now */
+        }
         r = vk_qemu_process_start(drv->event, live, &opts, &qemu_driver_process_callbacks, obj,
                                   &obj->process, &err);
+        sd->netports = vk_qemu_netports_free(sd->netports);
         /* the command line has them now; nothing of the start needs them again */
         sd->secrets = vk_qemu_secrets_free(sd->secrets);
         explicit_bzero(sd->master_key, sizeof(sd->master_key));
@@ -150,7 +160,7 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         qemu_driver_busy_changed(drv);
 }
 
-static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
+static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *userdata) {
         g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
         VkDomainObj *obj = job->obj;
         VkQemuDriver *drv = obj->driver;
@@ -163,6 +173,54 @@ static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void 
                 return;
         }
         start_spawn(drv, job);
+}
+
+/* A port from virtkit-networkd for each <interface type='network'>, then QEMU. */
+static void start_get_ports(VkQemuDriver *drv, VkQemuJob *job) {
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (vk_qemu_netports_count(sd->live) == 0) {
+                start_spawn(drv, job);
+                return;
+        }
+        r = vk_qemu_netports_create(drv->event, drv->networkd_socket, sd->live,
+                                    NETPORTS_TIMEOUT_USEC, start_on_netports, job, &sd->netports,
+                                    &err);
+        if (r < 0)
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s",
+                                 job->obj->name, err.message);
+}
+
+/*
+ * The embedded driver (qemu:///embed) has no network daemon: like libvirt's, it refuses
+ * type='network' rather than start a guest without its network.
+ */
+static int start_check_networks(VkQemuDriver *drv, const VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; drv->networkd_socket == NULL && i < def->n_nets; i++)
+                if (def->nets[i]->type == VK_NET_TYPE_NETWORK)
+                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                            "interface of network '%s': the embedded driver has "
+                                            "no virtual networks: use <interface type='user'>, "
+                                            "or the system instance (qemu:///system)",
+                                            def->nets[i]->source);
+        return 0;
+}
+
+static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+        VkDomainObj *obj = job->obj;
+        VkQemuDriver *drv = obj->driver;
+
+        if (job->finished || drv->freeing)
+                return;
+        if (error) {
+                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
+                                 obj->name, error->message);
+                return;
+        }
+        start_get_ports(drv, job);
 }
 
 /*
@@ -205,8 +263,14 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
         }
         sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
+        r = start_check_networks(drv, sd->live, &err);
+        if (r < 0) {
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
+                                 err.message);
+                return;
+        }
         if (vk_qemu_secrets_count_disks(sd->live) == 0) {
-                start_spawn(drv, job);
+                start_get_ports(drv, job);
                 return;
         }
         r = start_fetch_secrets(drv, job, &err);

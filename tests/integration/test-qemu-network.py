@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""VMs on virtual networks: virtkit-qemud asks virtkit-networkd for ports and makes the taps.
+
+Both daemons run on one private --root inside a network namespace the test makes (nothing
+touches the machine's own namespaces). A TCG VM with <interface type='network'> (e1000)
+boots iPXE from the NIC's ROM and gets a DHCP lease that networkd's GetDHCPLeases reports;
+its tap (vnetN, 0xFE MAC, on the network's bridge, up) and port are in the live XML and the
+status file, and go at destroy. A start that fails (a missing disk, a missing bridge after a
+tap was made) leaves no tap and no port; a VM on an inactive network fails naming it;
+type='bridge' and type='ethernet' (<target dev> honoured) get their taps; a restarted qemud
+still removes them at destroy, and removes those of a QEMU it finds dead. The embedded driver
+(qemu:///embed) refuses type='network', saying to use type='user'.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+
+TAG = f'{os.getpid() % 100000}'
+NS = f'vkt-qnet-{TAG}'
+X = 20 + os.getpid() % 200
+BRIDGE = f'vkqbr{TAG}'[:15]
+SUBNET = f'10.214.{X}'
+QEMU = '/usr/bin/qemu-system-x86_64'
+MAC = '52:54:00:6b:3c:01'
+S = {}
+
+NET_XML = f"""<network>
+  <name>testnet</name>
+  <bridge name='{BRIDGE}' stp='off'/>
+  <ip address='{SUBNET}.1' prefix='24'>
+    <dhcp>
+      <range start='{SUBNET}.10' end='{SUBNET}.50'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+
+
+def domain_xml(name, nets, disks='', boot='hd'):
+    # TCG always: iPXE under nested KVM crashed on the test host
+    return (f"<domain type='qemu'><name>{name}</name>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            f"<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='{boot}'/></os>"
+            f"<devices>{nets}{disks}</devices></domain>")
+
+
+def net_iface(mac, network='testnet', model='e1000'):
+    return (f"<interface type='network'><mac address='{mac}'/>"
+            f"<source network='{network}'/><model type='{model}'/></interface>")
+
+
+def ns_argv(*argv):
+    return ['ip', 'netns', 'exec', NS] + list(argv)
+
+
+def ns_ok(h, *argv, timeout=15):
+    r = h.run(ns_argv(*argv), timeout=timeout)
+    check(r.rc == 0, f'{" ".join(argv)}:', r)
+    return r
+
+
+def links(h):
+    """Interfaces of the namespace: name → ip -d -j link entry."""
+    r = ns_ok(h, 'ip', '-d', '-j', 'link', 'show')
+    return {link['ifname']: link for link in json.loads(r.out)}
+
+
+def taps(h):
+    return {n: link for n, link in links(h).items()
+            if link.get('linkinfo', {}).get('info_kind') == 'tun'}
+
+
+def net(h, method, params=None):
+    r = h.vlcall(S['net_sock'], f'io.virtkit.Network.{method}', json.dumps(params or {}))
+    check(r.rc == 0, f'{method} failed:', r)
+    return json.loads(r.out) if r.out.strip() else {}
+
+
+def qemu(h, method, params=None, timeout=60):
+    r = h.vlcall(S['qemu_sock'], f'io.virtkit.Qemu.{method}', json.dumps(params or {}),
+                 timeout=timeout)
+    check(r.rc == 0, f'{method} failed:', r)
+    return json.loads(r.out) if r.out.strip() else {}
+
+
+def qemu_error(h, method, params):
+    r = h.vlcall(S['qemu_sock'], f'io.virtkit.Qemu.{method}', json.dumps(params), timeout=60)
+    check(r.rc == 3, f'{method} should fail with a varlink error:', r)
+    return r.varlink_error()
+
+
+def ports(h, network='testnet'):
+    return net(h, 'ListPorts', {'network': network})['ports']
+
+
+def start_qemud(h):
+    if os.path.exists(S['qemu_sock']):
+        os.unlink(S['qemu_sock'])
+    p = h.spawn(ns_argv(h.daemon_path('qemu'), '--root', S['root'], '--bus', 'none', '-v'),
+                'virtkit-qemud', log='qemud')
+    wait_until(lambda: os.path.exists(S['qemu_sock']) or p.poll() is not None, 10, 'qemud')
+    check(p.poll() is None, 'qemud exited:', h.log_text('qemud'))
+    wait_until(lambda: h.vlcall(S['qemu_sock'], 'io.virtkit.Qemu.GetVersion').rc == 0, 10,
+               'GetVersion')
+    S['qemud'] = p
+
+
+def setup(h):
+    subprocess.run(['ip', 'netns', 'add', NS], check=True)
+    ns_ok(h, 'ip', 'link', 'set', 'lo', 'up')
+    S['root'] = h.path('root')
+    S['net_sock'] = os.path.join(S['root'], 'run', 'io.virtkit.Network')
+    S['qemu_sock'] = os.path.join(S['root'], 'run', 'io.virtkit.Qemu')
+    p = h.spawn(ns_argv(h.daemon_path('network'), '--root', S['root'], '--bus', 'none'),
+                'virtkit-networkd', log='networkd')
+    wait_until(lambda: os.path.exists(S['net_sock']) or p.poll() is not None, 10, 'networkd')
+    check(p.poll() is None, 'networkd exited:', h.log_text('networkd'))
+    net(h, 'DefineNetwork', {'xml': NET_XML})
+    net(h, 'CreateNetwork', {'network': 'testnet'})
+    net(h, 'DefineNetwork', {'xml': NET_XML.replace('testnet', 'offnet')
+                             .replace(BRIDGE, BRIDGE[:-1] + 'x')
+                             .replace(f'10.214.{X}.', f'10.215.{X}.')})
+    start_qemud(h)
+
+
+def check_no_leftovers(h, what):
+    wait_until(lambda: not taps(h), 10, f'{what}: taps gone')
+    wait_until(lambda: not ports(h), 10, f'{what}: ports gone')
+
+
+def test_pxe_lease(h):
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm1', net_iface(MAC), boot='network')})
+    t0 = time.monotonic()
+    qemu(h, 'StartDomain', {'domain': 'vm1'})
+    S['t_start'] = time.monotonic() - t0
+    tp = taps(h)
+    check_eq(list(tp), ['vnet0'], 'taps')
+    tap = tp['vnet0']
+    check_eq(tap.get('master'), BRIDGE, 'the tap\'s bridge')
+    check_eq(tap['address'], 'fe' + MAC[2:], 'the tap\'s MAC')
+    check('UP' in tap['flags'], 'tap not up:', tap['flags'])
+    check_eq(tap['mtu'], links(h)[BRIDGE]['mtu'], 'MTU')
+    pts = ports(h)
+    check_eq([(p['mac'], p['ownerName'], p['bridge']) for p in pts], [(MAC, 'vm1', BRIDGE)],
+             'ports')
+    xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
+    check(f"<source network='testnet' portid='{pts[0]['uuid']}' bridge='{BRIDGE}'/>" in xml and
+          "<target dev='vnet0'/>" in xml, 'live XML:', xml)
+    inactive = qemu(h, 'GetDomainXML', {'domain': 'vm1', 'inactive': True})['xml']
+    check('portid' not in inactive and 'vnet0' not in inactive, 'inactive XML:', inactive)
+    with open(os.path.join(S['root'], 'run', 'qemu', 'vm1.json')) as f:
+        st = json.load(f)
+    check_eq([(n['tap'], n['port']) for n in st['nets']], [('vnet0', pts[0]['uuid'])],
+             'status nets')
+    check_eq(st['networkd'], S['net_sock'], 'status: networkd socket')
+
+    def lease():
+        return net(h, 'GetDHCPLeases', {'network': 'testnet', 'mac': MAC})['leases']
+    wait_until(lease, 45, 'iPXE\'s DHCP lease in GetDHCPLeases')
+    got = lease()
+    check(got[0]['ip'].startswith(f'{SUBNET}.'), 'lease:', got)
+    S['t_lease'] = time.monotonic() - t0
+    print(f'# start {S["t_start"] * 1000:.0f} ms, lease after {S["t_lease"]:.1f} s')
+
+
+def test_destroy(h):
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    check_no_leftovers(h, 'destroy')
+    check(not os.path.exists(os.path.join(S['root'], 'run', 'qemu', 'vm1.json')),
+          'status file left')
+
+
+def test_failed_start_missing_disk(h):
+    disk = ("<disk type='file' device='disk'><source file='/nonexistent/disk.img'/>"
+            "<target dev='vda' bus='virtio'/></disk>")
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm2', net_iface('52:54:00:6b:3c:02'), disk)})
+    e = qemu_error(h, 'StartDomain', {'domain': 'vm2', 'paused': True})
+    check('/nonexistent/disk.img' in json.dumps(e), 'error:', e)
+    check_no_leftovers(h, 'failed start (disk)')
+
+
+def test_failed_start_after_tap(h):
+    nets = (net_iface('52:54:00:6b:3c:03') +
+            "<interface type='bridge'><source bridge='vknosuchbr0'/></interface>")
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm3', nets)})
+    e = qemu_error(h, 'StartDomain', {'domain': 'vm3', 'paused': True})
+    check("bridge 'vknosuchbr0' does not exist" in json.dumps(e), 'error:', e)
+    check_no_leftovers(h, 'failed start (bridge)')
+
+
+def test_inactive_network(h):
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm4', net_iface('52:54:00:6b:3c:04',
+                                                                network='offnet'))})
+    e = qemu_error(h, 'StartDomain', {'domain': 'vm4', 'paused': True})
+    check("network 'offnet'" in json.dumps(e) and 'not active' in json.dumps(e), 'error:', e)
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm5', net_iface('52:54:00:6b:3c:05',
+                                                                network='nosuchnet'))})
+    e = qemu_error(h, 'StartDomain', {'domain': 'vm5', 'paused': True})
+    check("network 'nosuchnet'" in json.dumps(e), 'error:', e)
+    check_no_leftovers(h, 'inactive network')
+
+
+def test_bridge_and_ethernet(h):
+    nets = (f"<interface type='bridge'><mac address='52:54:00:6b:3c:06'/>"
+            f"<source bridge='{BRIDGE}'/><model type='virtio'/></interface>"
+            "<interface type='ethernet'><mac address='52:54:00:6b:3c:07'/>"
+            f"<target dev='vkt{TAG}'/></interface>")
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm6', nets)})
+    qemu(h, 'StartDomain', {'domain': 'vm6', 'paused': True})
+    tp = taps(h)
+    check_eq(sorted(tp), sorted(['vnet0', f'vkt{TAG}']), 'taps')
+    check_eq(tp['vnet0'].get('master'), BRIDGE, 'bridge tap master')
+    check(tp[f'vkt{TAG}'].get('master') is None, 'ethernet tap on a bridge:', tp)
+    check_eq(tp[f'vkt{TAG}']['address'], 'fe:54:00:6b:3c:07', 'ethernet tap MAC')
+    check_eq(ports(h), [], 'ports (type=bridge takes none)')
+    xml = qemu(h, 'GetDomainXML', {'domain': 'vm6'})['xml']
+    check(f"<source bridge='{BRIDGE}'/>" in xml and f"<target dev='vkt{TAG}'/>" in xml,
+          'live XML:', xml)
+    qemu(h, 'DestroyDomain', {'domain': 'vm6'})
+    check_no_leftovers(h, 'destroy vm6')
+
+
+def kill_qemud(h):
+    os.kill(S['qemud'].pid, signal.SIGKILL)
+    S['qemud'].wait()
+
+
+def test_reconnect_then_destroy(h):
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    port = ports(h)[0]['uuid']
+    kill_qemud(h)
+    start_qemud(h)
+    xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
+    check(f"portid='{port}'" in xml and "<target dev='vnet0'/>" in xml, 'live XML:', xml)
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    check_no_leftovers(h, 'destroy after a qemud restart')
+
+
+def test_dead_at_reconnect(h):
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    check_eq(list(taps(h)), ['vnet0'], 'taps')
+    check_eq(len(ports(h)), 1, 'ports')
+    with open(os.path.join(S['root'], 'run', 'qemu', 'vm1.json')) as f:
+        pid = json.load(f)['pid']
+    kill_qemud(h)
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not os.path.exists(f'/proc/{pid}/stat') or
+               open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[0] == 'Z', 10,
+               'QEMU gone')
+    start_qemud(h)
+    check_no_leftovers(h, 'QEMU dead at reconnect')
+    states = {d['name']: d['state'] for d in qemu(h, 'ListDomains')['domains']}
+    check_eq(states['vm1'], 'shutoff', 'vm1 state')
+
+
+def test_embed_refuses_network(h):
+    """qemu:///embed has no network daemon: type='network' is refused, naming what to use."""
+    uri = f"qemu:///embed?root={h.path('embed')}"
+    xml = h.path('embed-vm.xml')
+    with open(xml, 'w') as f:
+        f.write(domain_xml('evm', net_iface('52:54:00:6b:3c:08')))
+    cli = os.path.join(h.builddir, 'tools', 'virtkit')
+    r = h.run([cli, '-c', uri, 'define', xml], timeout=30)
+    check(r.rc == 0, 'define:', r)
+    r = h.run([cli, '-c', uri, 'start', 'evm', '--paused'], timeout=30)
+    check(r.rc != 0 and "network 'testnet'" in r.err and "type='user'" in r.err,
+          'embedded start:', r)
+
+
+def cleanup():
+    subprocess.run(['ip', 'netns', 'del', NS], capture_output=True)
+
+
+def probe():
+    for tool in ('dnsmasq', 'nft'):
+        if not any(os.access(os.path.join(d, tool), os.X_OK)
+                   for d in ('/usr/sbin', '/usr/bin', '/sbin')):
+            return f'{tool} is not installed'
+    if not os.access(QEMU, os.X_OK):
+        return f'{QEMU} is not installed'
+    if not os.path.exists('/dev/net/tun'):
+        return 'no /dev/net/tun'
+    if not any(os.path.exists(p) for p in ('/usr/share/qemu/efi-e1000.rom',
+                                           '/usr/lib/ipxe/qemu/efi-e1000.rom')):
+        return 'no iPXE ROM for e1000 (ipxe-qemu)'
+    probe_ns = f'vkt-qprobe-{TAG}'
+    r = subprocess.run(['ip', 'netns', 'add', probe_ns], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f'cannot create a network namespace: {r.stderr.strip()}'
+    r = subprocess.run(['ip', 'netns', 'exec', probe_ns, 'nft', 'list', 'ruleset'],
+                       capture_output=True, text=True)
+    subprocess.run(['ip', 'netns', 'del', probe_ns], capture_output=True)
+    if r.returncode != 0:
+        return f'nftables does not work in a network namespace: {r.stderr.strip()}'
+    return None
+
+
+if __name__ == '__main__':
+    why = probe() if os.geteuid() == 0 else None
+    if why:
+        print(f'1..0 # SKIP {why}')
+        sys.exit(0)
+    try:
+        rc = run_tests('qemu-network', [test_pxe_lease, test_destroy,
+                                        test_failed_start_missing_disk,
+                                        test_failed_start_after_tap, test_inactive_network,
+                                        test_bridge_and_ethernet,
+                                        test_reconnect_then_destroy, test_dead_at_reconnect,
+                                        test_embed_refuses_network],
+                       setup=setup)
+    finally:
+        cleanup()
+    sys.exit(rc)
