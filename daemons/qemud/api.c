@@ -697,7 +697,8 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
  * their connection close.
  */
 void vk_qemud_drop_subscribers(VkQemud *q) {
-        vk_secret_forward_cancel_all(q->secret_forward);
+        vk_forward_cancel_all(q->secret_forward);
+        vk_forward_cancel_all(q->network_forward);
         vk_subscribers_drop_all(q->subscribers);
 }
 
@@ -882,8 +883,9 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
         .objects = qemu_objects,
-        /* secrets, passed on to virtkit-secretd (secret-forward.c) */
-        .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface, NULL },
+        /* secrets and networks, passed on to virtkit-secretd and virtkit-networkd (forward.c) */
+        .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface,
+                                                  &vk_qemud_network_interface, NULL },
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -937,7 +939,8 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
         if (r < 0)
                 return r;
-        r = vk_secret_forward_new(event, secret_socket, &q->secret_forward, reterr);
+        r = vk_forward_new(event, "virtkit-secretd", "io.virtkit.Secret", secret_socket,
+                           &q->secret_forward, reterr);
         if (r < 0)
                 return r;
         /* <interface type='network'>: ports from DIR/run/io.virtkit.Network likewise */
@@ -945,6 +948,10 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         if (r < 0)
                 return r;
         vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
+        r = vk_forward_new(event, "virtkit-networkd", "io.virtkit.Network", network_socket,
+                           &q->network_forward, reterr);
+        if (r < 0)
+                return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to add an exit source");
@@ -960,7 +967,8 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         vk_qemud_drop_subscribers(q);
         q->exit_source = sd_event_source_disable_unref(q->exit_source);
         vk_subscribers_free(q->subscribers);
-        vk_secret_forward_free(q->secret_forward);
+        vk_forward_free(q->secret_forward);
+        vk_forward_free(q->network_forward);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);
         g_free(q);

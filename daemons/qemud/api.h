@@ -8,7 +8,7 @@
 #include "paths.h"
 #include "method.h"
 #include "qemu-driver.h"
-#include "secret-forward.h"
+#include "forward.h"
 #include "subscribers.h"
 
 /* What every handler gets as userdata: the driver and the event subscribers. */
@@ -19,9 +19,10 @@ typedef struct VkQemud {
         void (*busy_changed)(void *userdata);
         void *busy_userdata;
         VkQemuDriver *driver;
-        VkSubscribers *subscribers;      /* the SubscribeEvents streams */
-        sd_event_source *exit_source;    /* ends the streams before the service goes away */
-        VkSecretForward *secret_forward; /* io.virtkit.Secret calls passed on to secretd */
+        VkSubscribers *subscribers;   /* the SubscribeEvents streams */
+        sd_event_source *exit_source; /* ends the streams before the service goes away */
+        VkForward *secret_forward;    /* io.virtkit.Secret calls passed on to secretd */
+        VkForward *network_forward;   /* io.virtkit.Network calls passed on to networkd */
 } VkQemud;
 
 extern const VkInterface vk_qemu_interface;

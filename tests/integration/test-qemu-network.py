@@ -10,7 +10,8 @@ status file, and go at destroy. A start that fails (a missing disk, a missing br
 tap was made) leaves no tap and no port; a VM on an inactive network fails naming it;
 type='bridge' and type='ethernet' (<target dev> honoured) get their taps; a restarted qemud
 still removes them at destroy, and removes those of a QEMU it finds dead. The embedded driver
-(qemu:///embed) refuses type='network', saying to use type='user'.
+(qemu:///embed) refuses type='network', saying to use type='user'. qemud forwards
+io.virtkit.Network to networkd.
 """
 
 import json
@@ -123,6 +124,7 @@ def setup(h):
                 'virtkit-networkd', log='networkd')
     wait_until(lambda: os.path.exists(S['net_sock']) or p.poll() is not None, 10, 'networkd')
     check(p.poll() is None, 'networkd exited:', h.log_text('networkd'))
+    S['networkd'] = p
     net(h, 'DefineNetwork', {'xml': NET_XML})
     net(h, 'CreateNetwork', {'network': 'testnet'})
     net(h, 'DefineNetwork', {'xml': NET_XML.replace('testnet', 'offnet')
@@ -275,6 +277,19 @@ def test_embed_refuses_network(h):
           'embedded start:', r)
 
 
+def test_forwarded_by_qemud(h):
+    """io.virtkit.Network on qemud's socket reaches networkd; without it the error says so."""
+    r = h.vlcall(S['qemu_sock'], 'io.virtkit.Network.ListNetworks', '{"active": "yes"}')
+    check(r.rc == 0, 'ListNetworks through qemud:', r)
+    check_eq([n['name'] for n in r.json()['networks']], ['testnet'], 'active networks')
+    r = h.vlcall(S['qemu_sock'], 'io.virtkit.Network.GetNetworkXML', '{"network": "nosuch"}')
+    check(r.rc == 3 and r.varlink_error()[0] == 'io.virtkit.Network.NoSuchNetwork',
+          'networkd\'s error relayed:', r)
+    h.stop(S['networkd'])
+    r = h.vlcall(S['qemu_sock'], 'io.virtkit.Network.ListNetworks', '{}')
+    check(r.rc == 3 and 'virtkit-networkd' in r.out + r.err, 'networkd down:', r)
+
+
 def cleanup():
     subprocess.run(['ip', 'netns', 'del', NS], capture_output=True)
 
@@ -314,7 +329,7 @@ if __name__ == '__main__':
                                         test_failed_start_after_tap, test_inactive_network,
                                         test_bridge_and_ethernet,
                                         test_reconnect_then_destroy, test_dead_at_reconnect,
-                                        test_embed_refuses_network],
+                                        test_embed_refuses_network, test_forwarded_by_qemud],
                        setup=setup)
     finally:
         cleanup()
