@@ -861,6 +861,7 @@ static const VkMethod qemu_methods[] = {
 static const VkMethod *const qemu_method_tables[] = {
         vk_admin_methods,
         qemu_methods,
+        vk_qemud_ifaddr_methods,
         NULL,
 };
 
@@ -948,6 +949,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         if (r < 0)
                 return r;
         vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
+        q->network_socket = g_strdup(network_socket);
         r = vk_forward_new(event, "virtkit-networkd", "io.virtkit.Network", network_socket,
                            &q->network_forward, reterr);
         if (r < 0)
@@ -969,6 +971,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         vk_subscribers_free(q->subscribers);
         vk_forward_free(q->secret_forward);
         vk_forward_free(q->network_forward);
+        g_free(q->network_socket);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);
         g_free(q);

@@ -23,9 +23,12 @@ typedef struct VkQemud {
         sd_event_source *exit_source; /* ends the streams before the service goes away */
         VkForward *secret_forward;    /* io.virtkit.Secret calls passed on to secretd */
         VkForward *network_forward;   /* io.virtkit.Network calls passed on to networkd */
+        char *network_socket;         /* networkd's socket (DomainInterfaceAddresses) */
 } VkQemud;
 
 extern const VkInterface vk_qemu_interface;
+/* api-ifaddr.c: DomainInterfaceAddresses */
+extern const VkMethod vk_qemud_ifaddr_methods[];
 
 void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
 void vk_qemud_drop_subscribers(VkQemud *q);

@@ -173,6 +173,77 @@ def test_pxe_lease(h):
     print(f'# start {S["t_start"] * 1000:.0f} ms, lease after {S["t_lease"]:.1f} s')
 
 
+def vk(h, *args):
+    cli = os.path.join(h.builddir, 'tools', 'virtkit')
+    return h.run([cli, '-c', f"qemu+unix:///system?socket={S['qemu_sock']}"] + list(args),
+                 timeout=30)
+
+
+def vk_ok(h, *args):
+    r = vk(h, *args)
+    check(r.rc == 0, f'virtkit {" ".join(args)}:', r)
+    return r.out
+
+
+def test_cli_domain_interfaces(h):
+    """domifaddr and domiflist in virsh's formats, through qemud."""
+    ip = net(h, 'GetDHCPLeases', {'network': 'testnet', 'mac': MAC})['leases'][0]['ip']
+    check_eq(vk_ok(h, 'domifaddr', 'vm1'),
+             ' Name       MAC address          Protocol     Address\n'
+             + '-' * 79 + '\n'
+             f' vnet0      {MAC}    ipv4         {ip}/24\n', 'domifaddr')
+    check_eq(vk_ok(h, 'domiflist', 'vm1'),
+             ' Interface   Type      Source    Model   MAC\n' + '-' * 60 + '\n'
+             f' vnet0       network   testnet   e1000   {MAC}\n', 'domiflist')
+    out = vk_ok(h, 'domiflist', 'vm1', '--inactive')
+    check(f' -           network   testnet   e1000   {MAC}\n' in out, 'domiflist --inactive:',
+          out)
+    r = vk(h, 'domifaddr', 'vm1', '--source', 'agent')
+    check(r.rc != 0 and "source 'agent'" in r.err, 'domifaddr --source agent:', r)
+
+
+def test_cli_networks(h):
+    """net-* in virsh's formats, through qemud's forwarding."""
+    check_eq(vk_ok(h, 'net-list'),
+             ' Name      State    Autostart   Persistent\n' + '-' * 44 + '\n'
+             ' testnet   active   no          yes\n', 'net-list')
+    check_eq(vk_ok(h, 'net-list', '--all'),
+             ' Name      State      Autostart   Persistent\n' + '-' * 46 + '\n'
+             ' offnet    inactive   no          yes\n'
+             ' testnet   active     no          yes\n', 'net-list --all')
+    check_eq(vk_ok(h, 'net-list', '--all', '--name'), 'offnet\ntestnet\n', '--name')
+    info = vk_ok(h, 'net-info', 'testnet')
+    check(info.startswith('Name:           testnet\nUUID:           ') and
+          'Active:         yes\nPersistent:     yes\nAutostart:      no\n'
+          f'Bridge:         {BRIDGE}\n' in info, 'net-info:', info)
+    leases = vk_ok(h, 'net-dhcp-leases', 'testnet', '--mac', MAC).splitlines()
+    check(leases[0].startswith(' Expiry Time ') and 'Client ID or DUID' in leases[0] and
+          MAC in leases[2] and ' ipv4 ' in leases[2] and f'{SUBNET}.' in leases[2] and
+          '/24 ' in leases[2], 'net-dhcp-leases:', leases)
+    host = f"<host mac='52:54:00:6b:3c:77' name='h77' ip='{SUBNET}.77'/>"
+    check_eq(vk_ok(h, 'net-update', 'testnet', 'add', 'ip-dhcp-host', host, '--live',
+                   '--config'),
+             'Updated network testnet persistent config and live state\n', 'net-update')
+    check("name='h77'" in vk_ok(h, 'net-dumpxml', 'testnet', '--inactive'), 'updated XML')
+    vk_ok(h, 'net-update', 'testnet', 'delete', 'ip-dhcp-host', host, '--live', '--config')
+    check("h77" not in vk_ok(h, 'net-dumpxml', 'testnet'), 'host deleted')
+    check_eq(vk_ok(h, 'net-autostart', 'offnet'), 'Network offnet marked as autostarted\n',
+             'net-autostart')
+    check_eq(vk_ok(h, 'net-autostart', 'offnet', '--disable'),
+             'Network offnet unmarked as autostarted\n', 'net-autostart --disable')
+    path = h.path('clinet.xml')
+    with open(path, 'w') as f:
+        f.write(f"<network><name>clinet</name><bridge name='{BRIDGE[:-1]}c'/></network>")
+    check_eq(vk_ok(h, 'net-define', path), f'Network clinet defined from {path}\n', 'define')
+    check_eq(vk_ok(h, 'net-start', 'clinet'), 'Network clinet started\n', 'net-start')
+    check(BRIDGE[:-1] + 'c' in links(h), 'no bridge for clinet')
+    check_eq(vk_ok(h, 'net-destroy', 'clinet'), 'Network clinet destroyed\n', 'net-destroy')
+    check_eq(vk_ok(h, 'net-undefine', 'clinet'), 'Network clinet has been undefined\n',
+             'net-undefine')
+    r = vk(h, 'net-info', 'clinet')
+    check(r.rc != 0 and 'clinet' in r.err, 'net-info of an undefined network:', r)
+
+
 def test_destroy(h):
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     check_no_leftovers(h, 'destroy')
@@ -324,7 +395,8 @@ if __name__ == '__main__':
         print(f'1..0 # SKIP {why}')
         sys.exit(0)
     try:
-        rc = run_tests('qemu-network', [test_pxe_lease, test_destroy,
+        rc = run_tests('qemu-network', [test_pxe_lease, test_cli_domain_interfaces,
+                                        test_cli_networks, test_destroy,
                                         test_failed_start_missing_disk,
                                         test_failed_start_after_tap, test_inactive_network,
                                         test_bridge_and_ethernet,
