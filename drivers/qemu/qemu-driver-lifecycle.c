@@ -160,8 +160,11 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         qemu_driver_busy_changed(drv);
 }
 
-static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *userdata) {
-        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+typedef void (*StartStage)(VkQemuDriver *drv, VkQemuJob *job);
+
+/* An asynchronous stage of the start (secrets, ports) ended: fail the job, or go on with @next. */
+static void start_stage_done(VkQemuJob *userdata_job, const VkError *error, StartStage next) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata_job);
         VkDomainObj *obj = job->obj;
         VkQemuDriver *drv = obj->driver;
 
@@ -172,7 +175,11 @@ static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *us
                                  obj->name, error->message);
                 return;
         }
-        start_spawn(drv, job);
+        next(drv, job);
+}
+
+static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *userdata) {
+        start_stage_done(userdata, error, start_spawn);
 }
 
 /* A port from virtkit-networkd for each <interface type='network'>, then QEMU. */
@@ -209,18 +216,7 @@ static int start_check_networks(VkQemuDriver *drv, const VkDomainDef *def, VkErr
 }
 
 static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
-        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
-        VkDomainObj *obj = job->obj;
-        VkQemuDriver *drv = obj->driver;
-
-        if (job->finished || drv->freeing)
-                return;
-        if (error) {
-                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
-                                 obj->name, error->message);
-                return;
-        }
-        start_get_ports(drv, job);
+        start_stage_done(userdata, error, start_get_ports);
 }
 
 /*
