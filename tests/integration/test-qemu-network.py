@@ -9,7 +9,8 @@ its tap (vnetN, 0xFE MAC, on the network's bridge, up) and port are in the live 
 status file, and go at destroy. A start that fails (a missing disk, a missing bridge after a
 tap was made) leaves no tap and no port; a VM on an inactive network fails naming it;
 type='bridge' and type='ethernet' (<target dev> honoured) get their taps; a restarted qemud
-still removes them at destroy, and removes those of a QEMU it finds dead. The embedded driver
+reclaims its ports, still removes taps and ports at destroy, and removes those of a QEMU it
+finds dead. The embedded driver
 (qemu:///embed) refuses type='network', saying to use type='user'. qemud forwards
 io.virtkit.Network to networkd.
 """
@@ -311,7 +312,10 @@ def test_reconnect_then_destroy(h):
     qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
     port = ports(h)[0]['uuid']
     kill_qemud(h)
+    # networkd lost the port meanwhile: the restarted qemud claims it again (same UUID)
+    net(h, 'DeletePort', {'port': port})
     start_qemud(h)
+    wait_until(lambda: [p['uuid'] for p in ports(h)] == [port], 10, 'the port reclaimed')
     xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
     check(f"portid='{port}'" in xml and "<target dev='vnet0'/>" in xml, 'live XML:', xml)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})

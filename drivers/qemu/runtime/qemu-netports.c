@@ -328,57 +328,86 @@ VkQemuNetPorts *vk_qemu_netports_free(VkQemuNetPorts *np) {
         return NULL;
 }
 
-/* ---- deleting ports, in the background ---- */
+/* ---- calls in the background: deleting and reclaiming ports ---- */
 
-typedef struct PortDelete {
+typedef struct Background {
         sd_event *event;
         VkVarlinkClient *client;
+        char *method; /* "DeletePort", "CreatePort" */
         unsigned n_pending;
         sd_event_source *timer;
         sd_event_source *defer;
-} PortDelete;
+} Background;
 
-static void port_delete_free(PortDelete *pd) {
-        vk_varlink_client_free(pd->client);
-        sd_event_source_disable_unref(pd->timer);
-        sd_event_source_disable_unref(pd->defer);
-        sd_event_unref(pd->event);
-        g_free(pd);
+static void background_free(Background *bg) {
+        vk_varlink_client_free(bg->client);
+        sd_event_source_disable_unref(bg->timer);
+        sd_event_source_disable_unref(bg->defer);
+        sd_event_unref(bg->event);
+        g_free(bg->method);
+        g_free(bg);
 }
 
-static int port_delete_on_defer(sd_event_source *src, void *userdata) {
-        port_delete_free(userdata);
+static int background_on_defer(sd_event_source *src, void *userdata) {
+        background_free(userdata);
         return 0;
 }
 
-static void port_delete_end(PortDelete *pd) {
-        if (pd->defer)
-                return;
-        if (sd_event_add_defer(pd->event, &pd->defer, port_delete_on_defer, pd) < 0)
-                pd->defer = NULL; /* the timer frees it */
+static void background_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
+                                bool continues, void *userdata) {
+        Background *bg = userdata;
+        const char *msg =
+                params ? vk_json_object_get_string_member_or_null(params, "message") : NULL;
+
+        /* deleting: a port networkd does not know (any more) is what we wanted */
+        if (error &&
+            !(strcmp(bg->method, "DeletePort") == 0 && (g_str_has_suffix(error, ".NoSuchPort") ||
+                                                        g_str_has_suffix(error, ".NoSuchNetwork"))))
+                vk_log_warning(VK_QEMU_NETWORKD_NAME ": %s failed: %s%s%s", bg->method, error,
+                               msg ? ": " : "", msg ? msg : "");
+        if (--bg->n_pending == 0 && !bg->defer &&
+            sd_event_add_defer(bg->event, &bg->defer, background_on_defer, bg) < 0)
+                bg->defer = NULL; /* the timer frees it */
 }
 
-static void port_delete_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
-                                 bool continues, void *userdata) {
-        PortDelete *pd = userdata;
+static int background_on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        Background *bg = userdata;
 
-        /* a port networkd does not know (any more) is what we wanted */
-        if (error && !g_str_has_suffix(error, ".NoSuchPort") &&
-            !g_str_has_suffix(error, ".NoSuchNetwork"))
-                vk_log_warning("Failed to delete a network port: %s", error);
-        if (--pd->n_pending == 0)
-                port_delete_end(pd);
-}
-
-static int port_delete_on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
-        PortDelete *pd = userdata;
-
-        vk_log_warning(VK_QEMU_NETWORKD_NAME " did not answer DeletePort in time");
-        if (pd->defer)
+        vk_log_warning(VK_QEMU_NETWORKD_NAME " did not answer %s in time", bg->method);
+        if (bg->defer)
                 return 0;
-        pd->timer = sd_event_source_disable_unref(pd->timer);
-        port_delete_free(pd);
+        bg->timer = sd_event_source_disable_unref(bg->timer);
+        background_free(bg);
         return 0;
+}
+
+/* Call @method once per parameter object of @calls at networkd; nothing waits, failures are
+ * logged. */
+static void netports_background(sd_event *e, const char *socket_path, const char *method,
+                                GPtrArray *calls) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *full = g_strdup_printf(VK_QEMU_NETWORKD_INTERFACE ".%s", method);
+        Background *bg;
+
+        if (calls->len == 0 || !socket_path)
+                return;
+        bg = g_new0(Background, 1);
+        bg->event = sd_event_ref(e);
+        bg->method = g_strdup(method);
+        if (vk_varlink_client_connect(e, socket_path, &bg->client, &err) < 0) {
+                vk_log_warning("Cannot call %s for %u network port(s): %s", method, calls->len,
+                               err.message);
+                background_free(bg);
+                return;
+        }
+        for (guint i = 0; i < calls->len; i++)
+                if (vk_varlink_client_call(bg->client, full, calls->pdata[i], 0,
+                                           background_on_reply, bg) >= 0)
+                        bg->n_pending++;
+        if (bg->n_pending == 0 ||
+            sd_event_add_time_relative(e, &bg->timer, CLOCK_MONOTONIC, NETPORTS_DELETE_TIMEOUT_USEC,
+                                       0, background_on_timeout, bg) < 0)
+                background_free(bg);
 }
 
 /*
@@ -387,35 +416,35 @@ static int port_delete_on_timeout(sd_event_source *src, uint64_t usec, void *use
  */
 void vk_qemu_netports_delete(sd_event *e, const char *socket_path, const char *const *ports,
                              size_t n) {
-        g_auto(VkError) err = VK_ERROR_INIT;
-        PortDelete *pd;
+        g_autoptr(GPtrArray) calls =
+                g_ptr_array_new_with_free_func((GDestroyNotify) json_node_unref);
 
-        if (n == 0 || !socket_path)
-                return;
-        pd = g_new0(PortDelete, 1);
-        pd->event = sd_event_ref(e);
-        if (vk_varlink_client_connect(e, socket_path, &pd->client, &err) < 0) {
-                vk_log_warning("Cannot delete %zu network port(s): %s", n, err.message);
-                port_delete_free(pd);
-                return;
-        }
         for (size_t i = 0; i < n; i++) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
-                g_autoptr(JsonNode) params = NULL;
 
                 json_builder_begin_object(b);
                 json_builder_set_member_name(b, "port");
                 json_builder_add_string_value(b, ports[i]);
                 json_builder_end_object(b);
-                params = json_builder_get_root(b);
-                if (vk_varlink_client_call(pd->client, VK_QEMU_NETWORKD_INTERFACE ".DeletePort",
-                                           params, 0, port_delete_on_reply, pd) >= 0)
-                        pd->n_pending++;
+                g_ptr_array_add(calls, json_builder_get_root(b));
         }
-        if (pd->n_pending == 0 ||
-            sd_event_add_time_relative(e, &pd->timer, CLOCK_MONOTONIC, NETPORTS_DELETE_TIMEOUT_USEC,
-                                       0, port_delete_on_timeout, pd) < 0) {
-                port_delete_free(pd);
-                return;
+        netports_background(e, socket_path, "DeletePort", calls);
+}
+
+/*
+ * A restarted qemud found the running @live: claim its ports again (libvirt's RECLAIM), in the
+ * background. networkd answers a CreatePort of a port it has (same UUID, network and MAC)
+ * with that port, and makes it again when it lost it (a network restarted meanwhile).
+ */
+void vk_qemu_netports_reclaim(sd_event *e, const char *socket_path, const VkDomainDef *live) {
+        g_autoptr(GPtrArray) calls =
+                g_ptr_array_new_with_free_func((GDestroyNotify) json_node_unref);
+
+        for (size_t i = 0; i < live->n_nets; i++) {
+                const VkDomainNet *net = live->nets[i];
+
+                if (net->type == VK_NET_TYPE_NETWORK && net->port_id && net->source)
+                        g_ptr_array_add(calls, netports_create_params(live, net, net->port_id));
         }
+        netports_background(e, socket_path, "CreatePort", calls);
 }

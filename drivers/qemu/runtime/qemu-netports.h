@@ -37,5 +37,6 @@ void vk_qemu_netports_disown(VkQemuNetPorts *np);
 VkQemuNetPorts *vk_qemu_netports_free(VkQemuNetPorts *np);
 void vk_qemu_netports_delete(sd_event *e, const char *socket_path, const char *const *ports,
                              size_t n);
+void vk_qemu_netports_reclaim(sd_event *e, const char *socket_path, const VkDomainDef *live);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuNetPorts, vk_qemu_netports_free)
