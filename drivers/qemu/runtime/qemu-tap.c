@@ -159,10 +159,14 @@ int vk_qemu_tap_create(const VkQemuTapSpec *spec, VkQemuTap *ret, VkError *reter
         ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (spec->vnet_hdr ? IFF_VNET_HDR : 0);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
                 r = -errno;
-                return vk_error_set(reterr,
-                                    r == -EPERM ? VK_ERROR_PERMISSION_DENIED
-                                                : VK_ERROR_OPERATION_FAILED,
-                                    r, "Failed to create tap '%s': %s",
+                if (r == -EPERM)
+                        return vk_error_set(reterr, VK_ERROR_PERMISSION_DENIED, r,
+                                            "Cannot create tap '%s': the daemon lacks "
+                                            "CAP_NET_ADMIN (a session instance cannot make "
+                                            "taps: use the system instance)",
+                                            spec->name ? spec->name : "vnet%d");
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
+                                    "Failed to create tap '%s': %s",
                                     spec->name ? spec->name : "vnet%d", g_strerror(-r));
         }
         g_strlcpy(tap.name, ifr.ifr_name, sizeof(tap.name));
