@@ -353,6 +353,22 @@ def test_embed_refuses_network(h):
           'embedded start:', r)
 
 
+def test_start_time(h):
+    """Figures only: StartDomain (paused) with one type='network' NIC and without, best of 3."""
+    qemu(h, 'DefineDomain', {'xml': domain_xml('tnic', net_iface('52:54:00:6b:3c:09'))})
+    qemu(h, 'DefineDomain', {'xml': domain_xml('tbare', '')})
+    best = {}
+    for name in ('tbare', 'tnic') * 3:
+        t0 = time.monotonic()
+        qemu(h, 'StartDomain', {'domain': name, 'paused': True})
+        dt = time.monotonic() - t0
+        qemu(h, 'DestroyDomain', {'domain': name})
+        best[name] = min(best.get(name, dt), dt)
+    check_no_leftovers(h, 'start-time runs')
+    print(f'# StartDomain paused, best of 3: no NIC {best["tbare"] * 1000:.1f} ms, '
+          f'one type=network NIC {best["tnic"] * 1000:.1f} ms')
+
+
 def test_forwarded_by_qemud(h):
     """io.virtkit.Network on qemud's socket reaches networkd; without it the error says so."""
     r = h.vlcall(S['qemu_sock'], 'io.virtkit.Network.ListNetworks', '{"active": "yes"}')
@@ -397,7 +413,8 @@ if __name__ == '__main__':
                                         test_failed_start_after_tap, test_inactive_network,
                                         test_bridge_and_ethernet,
                                         test_reconnect_then_destroy, test_dead_at_reconnect,
-                                        test_embed_refuses_network, test_forwarded_by_qemud],
+                                        test_embed_refuses_network, test_start_time,
+                                        test_forwarded_by_qemud],
                        setup=setup)
     finally:
         cleanup()
