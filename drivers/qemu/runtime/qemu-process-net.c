@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-process-net.c: the taps and network ports of one QEMU process */
+#include <fcntl.h>
 #include <string.h>
 
 #include "json.h"
@@ -12,7 +13,8 @@
 /*
  * Each <interface> other than type='user' gets a tap made here (qemu-tap.c), on the bridge
  * networkd's port names (type='network'), on the host bridge (type='bridge') or on none
- * (type='ethernet'). QEMU gets the fds at TAP_FD_FIRST + i. The taps and ports are recorded
+ * (type='ethernet'). QEMU gets the tap fds at TAP_FD_FIRST + 2i, a /dev/vhost-net fd for a
+ * virtio NIC at the next number. The taps and ports are recorded
  * in the status file ("nets", "networkd") so whoever finds QEMU gone removes them: the process
  * (process_remove_files()) or a restarted daemon (vk_qemu_process_cleanup_status()).
  */
@@ -50,13 +52,28 @@ static void nets_release(sd_event *e, const char *socket, GPtrArray *nets) {
         vk_qemu_netports_delete(e, socket, (const char *const *) ports->pdata, ports->len);
 }
 
-/* Close the tap fds QEMU has its copies of now (or never got). */
+/* Close the tap (and vhost-net) fds QEMU has its copies of now (or never got). */
 void process_close_tap_fds(VkQemuProcess *p) {
-        for (size_t i = 0; i < p->n_tap_fds; i++)
+        for (size_t i = 0; i < p->n_tap_fds; i++) {
                 vk_close_fdp(&p->tap_fds[i]);
+                if (p->vhost_fds)
+                        vk_close_fdp(&p->vhost_fds[i]);
+        }
         g_clear_pointer(&p->tap_fds, g_free);
         g_clear_pointer(&p->tap_targets, g_free);
+        g_clear_pointer(&p->vhost_fds, g_free);
+        g_clear_pointer(&p->vhost_targets, g_free);
         p->n_tap_fds = 0;
+}
+
+/*
+ * An fd on /dev/vhost-net for a virtio NIC's tap when the host has it (the kernel then moves
+ * the packets, as libvirt arranges by default), else -1: QEMU's userspace backend serves it.
+ */
+static int process_open_vhost(const VkDomainNet *net) {
+        if (net->model != VK_NET_MODEL_VIRTIO)
+                return -1;
+        return open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 }
 
 /* Give back what process_create_nets() made: fds, taps, ports. Idempotent. */
@@ -102,6 +119,8 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                 return 0;
         p->tap_fds = g_new(int, n_taps);
         p->tap_targets = g_new(int, n_taps);
+        p->vhost_fds = g_new(int, n_taps);
+        p->vhost_targets = g_new(int, n_taps);
         for (size_t i = 0; i < live->n_nets; i++) {
                 VkDomainNet *net = live->nets[i];
                 const VkQemuNetPlug *plug = i < opts->n_plugs ? &opts->plugs[i] : NULL;
@@ -140,7 +159,10 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                 rec->tap = g_strdup(tap.name);
                 rec->ifindex = tap.ifindex;
                 p->tap_fds[p->n_tap_fds] = tap.fd;
-                p->tap_targets[p->n_tap_fds] = TAP_FD_FIRST + (int) p->n_tap_fds;
+                p->tap_targets[p->n_tap_fds] = TAP_FD_FIRST + 2 * (int) p->n_tap_fds;
+                p->vhost_fds[p->n_tap_fds] = process_open_vhost(net);
+                p->vhost_targets[p->n_tap_fds] =
+                        p->vhost_fds[p->n_tap_fds] >= 0 ? p->tap_targets[p->n_tap_fds] + 1 : -1;
                 p->n_tap_fds++;
                 g_free(net->target_dev);
                 net->target_dev = g_strdup(tap.name);
@@ -153,6 +175,7 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
         }
         aopts->tap_fds = p->tap_targets;
         aopts->n_tap_fds = p->n_tap_fds;
+        aopts->vhost_fds = p->vhost_targets;
         return 0;
 }
 

@@ -225,6 +225,10 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         for (size_t i = 0; i < p->n_tap_fds; i++) {
                 fd = (VkChildFd){ .fd = p->tap_fds[i], .target = p->tap_targets[i] };
                 g_array_append_val(fds, fd);
+                if (p->vhost_fds[i] >= 0) {
+                        fd = (VkChildFd){ .fd = p->vhost_fds[i], .target = p->vhost_targets[i] };
+                        g_array_append_val(fds, fd);
+                }
         }
         copts.fds = (const VkChildFd *) (void *) fds->data;
         copts.n_fds = fds->len;

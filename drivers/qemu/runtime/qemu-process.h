@@ -132,6 +132,8 @@ struct VkQemuProcess {
         char *networkd_socket; /* where its ports are deleted */
         int *tap_fds;          /* until QEMU has them */
         int *tap_targets;      /* the fd numbers QEMU sees */
+        int *vhost_fds;        /* per tap: /dev/vhost-net, or -1 */
+        int *vhost_targets;    /* the fd numbers QEMU sees, or -1 */
         size_t n_tap_fds;
 };
 
