@@ -96,6 +96,8 @@ int vk_embed_open(sd_event *event, const char *root, VkEmbed **ret, VkError *ret
                          reterr);
         if (r < 0)
                 return r;
+        /* no network daemon here: type='network' is refused (use type='user') */
+        vk_qemu_driver_set_networkd_socket(em->qemud->driver, NULL);
         opts.userdata = em->qemud;
         r = vk_service_new(event, &opts, &em->service);
         if (r < 0)

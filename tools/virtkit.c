@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "cli-cmd.h"
 #include "cli-connect.h"
 #include "json.h"
 #define VK_LOG_IDENT "virtkit"
@@ -22,24 +23,6 @@
 /* every failure, usage errors included, exits 1, as virsh does (scripts test for non-zero) */
 #define EXIT_FAILURE_ANY 1
 #define MAX_XML_FILE     (16u << 20)
-
-typedef struct Args {
-        char **pos; /* positional arguments after the command */
-        int n_pos;
-        GHashTable *opts; /* "paused" → "" (flag) or value */
-} Args;
-
-typedef int (*CmdFunc)(VkCli *cli, const Args *a, VkError *e);
-
-typedef struct Cmd {
-        const char *name;
-        const char *usage; /* after the command name */
-        const char *help;
-        int min_args;
-        int max_args;     /* -1: any */
-        const char *opts; /* space separated; "name=" takes a value */
-        CmdFunc run;
-} Cmd;
 
 static bool opt(const Args *a, const char *name) {
         return g_hash_table_contains(a->opts, name);
@@ -757,6 +740,9 @@ static const Cmd *find_cmd(const char *name) {
         for (const Cmd *c = commands; c->name; c++)
                 if (strcmp(c->name, name) == 0)
                         return c;
+        for (const Cmd *c = vk_cli_net_commands; c->name; c++)
+                if (strcmp(c->name, name) == 0)
+                        return c;
         return NULL;
 }
 
@@ -772,6 +758,8 @@ static void usage(FILE *f) {
                    "      --json          Print results as JSON\n\n"
                    "Commands:\n");
         for (const Cmd *c = commands; c->name; c++)
+                fprintf(f, "  %-22s %s\n", c->name, c->help);
+        for (const Cmd *c = vk_cli_net_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
 }
 

@@ -95,6 +95,8 @@ static const VkField lease_fields[] = {
           NULL, "empty for none" },
         { "interface", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, iface), VK_FIELD_REQUIRED,
           NULL, "the network's bridge" },
+        { "prefix", VK_FIELD_INT, offsetof(VkNetworkLeaseArgs, prefix), VK_FIELD_REQUIRED, NULL,
+          "the prefix length of the network's subnet holding ip" },
         {},
 };
 

@@ -76,6 +76,7 @@ typedef struct VkNetworkLeaseArgs {
         char *hostname;
         char *client_id;
         char *iface;
+        int64_t prefix;
 } VkNetworkLeaseArgs;
 
 typedef struct VkNetworkLeasesResult {

@@ -190,6 +190,7 @@ static int api_get_dhcp_leases(VkCall *call, void *params, void *userdata) {
                         .hostname = (char *) vk_strempty(in[i].hostname),
                         .client_id = (char *) vk_strempty(in[i].client_id),
                         .iface = in[i].iface,
+                        .prefix = in[i].prefix,
                 };
         res.leases = (VkArray){ .items = items, .n = l->leases.n };
         return vk_call_reply(call, &res);

@@ -699,7 +699,8 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
  * their connection close.
  */
 void vk_qemud_drop_subscribers(VkQemud *q) {
-        vk_secret_forward_cancel_all(q->secret_forward);
+        vk_forward_cancel_all(q->secret_forward);
+        vk_forward_cancel_all(q->network_forward);
         vk_subscribers_drop_all(q->subscribers);
 }
 
@@ -862,6 +863,7 @@ static const VkMethod qemu_methods[] = {
 static const VkMethod *const qemu_method_tables[] = {
         vk_admin_methods,
         qemu_methods,
+        vk_qemud_ifaddr_methods,
         NULL,
 };
 
@@ -884,8 +886,9 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
         .objects = qemu_objects,
-        /* secrets, passed on to virtkit-secretd (secret-forward.c) */
-        .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface, NULL },
+        /* secrets and networks, passed on to virtkit-secretd and virtkit-networkd (forward.c) */
+        .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface,
+                                                  &vk_qemud_network_interface, NULL },
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -918,6 +921,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
         g_autofree char *secret_socket = NULL;
+        g_autofree char *network_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -938,7 +942,18 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
         if (r < 0)
                 return r;
-        r = vk_secret_forward_new(event, secret_socket, &q->secret_forward, reterr);
+        r = vk_forward_new(event, "virtkit-secretd", "io.virtkit.Secret", secret_socket,
+                           &q->secret_forward, reterr);
+        if (r < 0)
+                return r;
+        /* <interface type='network'>: ports from DIR/run/io.virtkit.Network likewise */
+        r = vk_paths_socket(paths, "io.virtkit.Network", &network_socket, reterr);
+        if (r < 0)
+                return r;
+        vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
+        q->network_socket = g_strdup(network_socket);
+        r = vk_forward_new(event, "virtkit-networkd", "io.virtkit.Network", network_socket,
+                           &q->network_forward, reterr);
         if (r < 0)
                 return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
@@ -957,7 +972,9 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         vk_libvirt_free(q->libvirt);
         q->exit_source = sd_event_source_disable_unref(q->exit_source);
         vk_subscribers_free(q->subscribers);
-        vk_secret_forward_free(q->secret_forward);
+        vk_forward_free(q->secret_forward);
+        vk_forward_free(q->network_forward);
+        g_free(q->network_socket);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);
         g_free(q);

@@ -8,7 +8,7 @@
 #include "paths.h"
 #include "method.h"
 #include "qemu-driver.h"
-#include "secret-forward.h"
+#include "forward.h"
 #include "subscribers.h"
 
 /* What every handler gets as userdata: the driver and the event subscribers. */
@@ -19,13 +19,17 @@ typedef struct VkQemud {
         void (*busy_changed)(void *userdata);
         void *busy_userdata;
         VkQemuDriver *driver;
-        VkSubscribers *subscribers;      /* the SubscribeEvents streams */
-        sd_event_source *exit_source;    /* ends the streams before the service goes away */
-        VkSecretForward *secret_forward; /* io.virtkit.Secret calls passed on to secretd */
-        struct VkLibvirt *libvirt;       /* org.libvirt on the bus (libvirt.c), or NULL */
+        VkSubscribers *subscribers;   /* the SubscribeEvents streams */
+        sd_event_source *exit_source; /* ends the streams before the service goes away */
+        VkForward *secret_forward;    /* io.virtkit.Secret calls passed on to secretd */
+        VkForward *network_forward;   /* io.virtkit.Network calls passed on to networkd */
+        char *network_socket;         /* networkd's socket (DomainInterfaceAddresses) */
+        struct VkLibvirt *libvirt;    /* org.libvirt on the bus (libvirt.c), or NULL */
 } VkQemud;
 
 extern const VkInterface vk_qemu_interface;
+/* api-ifaddr.c: DomainInterfaceAddresses */
+extern const VkMethod vk_qemud_ifaddr_methods[];
 
 void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
 void vk_qemud_drop_subscribers(VkQemud *q);

@@ -660,6 +660,21 @@ int vk_network_driver_set_autostart(VkNetworkDriver *drv, const char *name, bool
 }
 
 /* The current DHCP leases of @name (of @mac only, when given), from the leases helper's file. */
+/* The prefix of the subnet of @def that holds @ip (a lease's address); 0: none does. */
+static unsigned network_lease_prefix(const VkNetworkDef *def, const char *ip) {
+        VkNetAddr addr;
+
+        if (!ip || vk_net_addr_parse(ip, AF_UNSPEC, &addr) < 0)
+                return 0;
+        for (guint i = 0; i < def->ips->len; i++) {
+                const VkNetworkIp *nip = def->ips->pdata[i];
+
+                if (vk_net_addr_in_subnet(&addr, &nip->address, nip->prefix))
+                        return nip->prefix;
+        }
+        return 0;
+}
+
 int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, const char *mac,
                                       VkNetworkLeases **ret_leases, VkError *reterr) {
         g_autoptr(VkNetworkLeases) l = NULL;
@@ -684,6 +699,9 @@ int vk_network_driver_get_dhcp_leases(VkNetworkDriver *drv, const char *name, co
         for (size_t i = l->leases.n; mac && i > 0; i--)
                 if (g_ascii_strcasecmp(items[i - 1].mac, mac) != 0)
                         vk_network_leases_remove(l, items[i - 1].ip);
+        items = l->leases.items;
+        for (size_t i = 0; i < l->leases.n; i++)
+                items[i].prefix = network_lease_prefix(o->live, items[i].ip);
         *ret_leases = g_steal_pointer(&l);
         return 0;
 }

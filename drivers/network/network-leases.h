@@ -24,6 +24,7 @@ typedef struct VkNetworkLeaseEntry {
         char *hostname;  /* NULL: none */
         char *client_id; /* NULL: none */
         char *iface;     /* the bridge */
+        unsigned prefix; /* of the network's subnet holding ip (not stored: filled on reading) */
 } VkNetworkLeaseEntry;
 
 typedef struct VkNetworkLeases {

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
+#include "qemu-netports.h"
 
 static void domain_write_status(VkDomainObj *obj) {
         g_auto(VkError) err = VK_ERROR_INIT;
@@ -158,6 +159,11 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                 if (!p->qmp)
                         vk_log_debug("Domain '%s' runs, but its monitor does not answer",
                                      obj->name);
+                if (obj->live)
+                        vk_qemu_netports_reclaim(drv->event,
+                                                 p->networkd_socket ? p->networkd_socket
+                                                                    : drv->networkd_socket,
+                                                 obj->live);
                 domain_write_status(obj);
                 return;
         }

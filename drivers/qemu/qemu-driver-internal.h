@@ -24,6 +24,7 @@ struct VkQemuDriver {
         char *machine_prefix;        /* QEMU's cgroup names (qemu-cgroup.c); NULL: none */
         VkQemuPorts *ports;          /* ports its QEMUs got for autoport graphics */
         VkScopeManager *scopes;      /* asks systemd for QEMU's scopes, with machine_prefix */
+        char *networkd_socket;       /* virtkit-networkd's socket; NULL: no networks (embedded) */
         VkDomainList *domains;
         GHashTable *caps;    /* binary → VkQemuCaps */
         GHashTable *probes;  /* binary → CapsProbe (qemu-driver-caps.c) */

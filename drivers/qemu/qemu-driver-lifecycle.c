@@ -11,6 +11,7 @@
 #include "log.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
+#include "qemu-netports.h"
 #include "qemu-secrets.h"
 #include "qemu-volumes.h"
 
@@ -19,6 +20,7 @@
 #define GRACEFUL_DESTROY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 #define QMP_JOB_TIMEOUT_USEC          (60ULL * 1000 * 1000)
 #define SECRETS_TIMEOUT_USEC          (30ULL * 1000 * 1000)
+#define NETPORTS_TIMEOUT_USEC         (30ULL * 1000 * 1000)
 #define VOLUMES_TIMEOUT_USEC          (30ULL * 1000 * 1000)
 
 /* What a public call waits for: the job's outcome, handed to the caller's done callback. */
@@ -93,7 +95,8 @@ typedef struct StartData {
         VkDomainDef *live;
         VkQemuCaps *caps;
         VkQemuSecrets *secrets;
-        VkQemuVolumes *volumes; /* storaged's answers for the volume disks */
+        VkQemuVolumes *volumes;   /* storaged's answers for the volume disks */
+        VkQemuNetPorts *netports; /* networkd's ports for <interface type='network'> */
         bool has_key;
         uint8_t master_key[VK_QEMU_MASTER_KEY_SIZE];
 } StartData;
@@ -103,6 +106,7 @@ static void start_data_free(StartData *sd) {
                 return;
         vk_qemu_secrets_free(sd->secrets);
         vk_qemu_volumes_free(sd->volumes);
+        vk_qemu_netports_free(sd->netports); /* deletes ports QEMU did not get */
         vk_domain_def_free(sd->live);
         if (sd->caps)
                 vk_qemu_caps_unref(sd->caps);
@@ -138,8 +142,14 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         }
         if (sd->volumes)
                 opts.volumes = vk_qemu_volumes_get(sd->volumes, &opts.n_volumes);
+        if (sd->netports) {
+                opts.plugs = vk_qemu_netports_get(sd->netports, &opts.n_plugs);
+                opts.networkd_socket = drv->networkd_socket;
+                vk_qemu_netports_disown(sd->netports); /* the process deletes them now */
+        }
         r = vk_qemu_process_start(drv->event, live, &opts, &qemu_driver_process_callbacks, obj,
                                   &obj->process, &err);
+        sd->netports = vk_qemu_netports_free(sd->netports);
         /* the command line has them now; nothing of the start needs them again */
         sd->secrets = vk_qemu_secrets_free(sd->secrets);
         explicit_bzero(sd->master_key, sizeof(sd->master_key));
@@ -156,8 +166,12 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         qemu_driver_busy_changed(drv);
 }
 
-static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
-        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+typedef void (*StartStage)(VkQemuDriver *drv, VkQemuJob *job);
+
+/* An asynchronous stage of the start (volumes, secrets, ports) ended: fail the job, or go on with
+ * @next. */
+static void start_stage_done(VkQemuJob *userdata_job, const VkError *error, StartStage next) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata_job);
         VkDomainObj *obj = job->obj;
         VkQemuDriver *drv = obj->driver;
 
@@ -168,7 +182,48 @@ static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void 
                                  obj->name, error->message);
                 return;
         }
-        start_spawn(drv, job);
+        next(drv, job);
+}
+
+static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *userdata) {
+        start_stage_done(userdata, error, start_spawn);
+}
+
+/* A port from virtkit-networkd for each <interface type='network'>, then QEMU. */
+static void start_get_ports(VkQemuDriver *drv, VkQemuJob *job) {
+        StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        if (vk_qemu_netports_count(sd->live) == 0) {
+                start_spawn(drv, job);
+                return;
+        }
+        r = vk_qemu_netports_create(drv->event, drv->networkd_socket, sd->live,
+                                    NETPORTS_TIMEOUT_USEC, start_on_netports, job, &sd->netports,
+                                    &err);
+        if (r < 0)
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s",
+                                 job->obj->name, err.message);
+}
+
+/*
+ * The embedded driver (qemu:///embed) has no network daemon: like libvirt's, it refuses
+ * type='network' rather than start a guest without its network.
+ */
+static int start_check_networks(VkQemuDriver *drv, const VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; drv->networkd_socket == NULL && i < def->n_nets; i++)
+                if (def->nets[i]->type == VK_NET_TYPE_NETWORK)
+                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                            "interface of network '%s': the embedded driver has "
+                                            "no virtual networks: use <interface type='user'>, "
+                                            "or the system instance (qemu:///system)",
+                                            def->nets[i]->source);
+        return 0;
+}
+
+static void start_on_secrets(VkQemuSecrets *secrets, const VkError *error, void *userdata) {
+        start_stage_done(userdata, error, start_get_ports);
 }
 
 /*
@@ -194,14 +249,14 @@ static int start_fetch_secrets(VkQemuDriver *drv, VkQemuJob *job, VkError *reter
                                      reterr);
 }
 
-/* The live definition is complete (volumes resolved): the secrets, if any, then QEMU. */
-static void start_secrets_then_spawn(VkQemuDriver *drv, VkQemuJob *job) {
+/* The disk secrets, if any, then the ports. */
+static void start_get_secrets(VkQemuDriver *drv, VkQemuJob *job) {
         StartData *sd = job->data;
         g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
         if (vk_qemu_secrets_count_disks(sd->live) == 0) {
-                start_spawn(drv, job);
+                start_get_ports(drv, job);
                 return;
         }
         r = start_fetch_secrets(drv, job, &err);
@@ -211,31 +266,30 @@ static void start_secrets_then_spawn(VkQemuDriver *drv, VkQemuJob *job) {
 }
 
 static void start_on_volumes(VkQemuVolumes *volumes, const VkError *error, void *userdata) {
-        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
-        VkDomainObj *obj = job->obj;
-        VkQemuDriver *drv = obj->driver;
-
-        if (job->finished || drv->freeing)
-                return;
-        if (error) {
-                vk_qemu_job_fail(job, error->name, error->error, "Failed to start domain '%s': %s",
-                                 obj->name, error->message);
-                return;
-        }
-        start_secrets_then_spawn(drv, job);
+        start_stage_done(userdata, error, start_get_secrets);
 }
 
-/* Volume disks: storaged says where each volume is (qemu-volumes.c); the live copy gets it. */
-static int start_resolve_volumes(VkQemuDriver *drv, VkQemuJob *job, VkError *reterr) {
+/*
+ * Volume disks: storaged says where each volume is (qemu-volumes.c) and the live copy gets
+ * it, before the secrets (an encrypted volume's secret is found by its path), then the rest.
+ */
+static void start_get_volumes(VkQemuDriver *drv, VkQemuJob *job) {
         StartData *sd = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
         g_autofree char *socket = NULL;
         int r;
 
-        r = vk_paths_socket(drv->paths, VK_QEMU_STORAGED_INTERFACE, &socket, reterr);
+        if (vk_qemu_volumes_count_disks(sd->live) == 0) {
+                start_get_secrets(drv, job);
+                return;
+        }
+        r = vk_paths_socket(drv->paths, VK_QEMU_STORAGED_INTERFACE, &socket, &err);
+        if (r >= 0)
+                r = vk_qemu_volumes_resolve(drv->event, socket, sd->live, VOLUMES_TIMEOUT_USEC,
+                                            start_on_volumes, job, &sd->volumes, &err);
         if (r < 0)
-                return r;
-        return vk_qemu_volumes_resolve(drv->event, socket, sd->live, VOLUMES_TIMEOUT_USEC,
-                                       start_on_volumes, job, &sd->volumes, reterr);
+                vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s",
+                                 job->obj->name, err.message);
 }
 
 static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
@@ -255,14 +309,13 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
         }
         sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
-        if (vk_qemu_volumes_count_disks(sd->live) == 0) {
-                start_secrets_then_spawn(drv, job);
-                return;
-        }
-        r = start_resolve_volumes(drv, job, &err);
-        if (r < 0)
+        r = start_check_networks(drv, sd->live, &err);
+        if (r < 0) {
                 vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
                                  err.message);
+                return;
+        }
+        start_get_volumes(drv, job);
 }
 
 /*

@@ -286,6 +286,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         qemu_driver_caps_done(drv);
         vk_security_manager_unref(drv->security);
         g_free(drv->machine_prefix);
+        g_free(drv->networkd_socket);
         vk_qemu_ports_unref(drv->ports);
         /* the system bus connection VM scopes were asked for on (attached to our loop) */
         vk_scope_manager_unref(drv->scopes);
@@ -294,4 +295,13 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
         vk_close_fdp(&drv->lock_fd);
         g_free(drv);
         return NULL;
+}
+
+/*
+ * Where <interface type='network'> gets its ports: virtkit-networkd's varlink socket. NULL
+ * (the default, the embedded driver): type='network' is refused.
+ */
+void vk_qemu_driver_set_networkd_socket(VkQemuDriver *drv, const char *path) {
+        g_free(drv->networkd_socket);
+        drv->networkd_socket = g_strdup(path);
 }

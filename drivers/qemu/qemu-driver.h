@@ -68,6 +68,7 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
 VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv);
 void vk_qemu_driver_set_callbacks(VkQemuDriver *drv, const VkQemuDriverCallbacks *cb,
                                   void *userdata);
+void vk_qemu_driver_set_networkd_socket(VkQemuDriver *drv, const char *path);
 bool vk_qemu_driver_is_busy(VkQemuDriver *drv);
 bool vk_qemu_driver_is_reconnecting(VkQemuDriver *drv);
 void vk_qemu_driver_settle(VkQemuDriver *drv, uint64_t timeout_usec);

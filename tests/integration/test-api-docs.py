@@ -5,9 +5,9 @@
 For each daemon: the varlink interface description (org.varlink.service.GetInterfaceDescription)
 and the D-Bus introspection of its manager object (busctl introspect --xml-interface on a
 private session bus) must equal docs/api/io.virtkit.<Drv>.varlink and
-docs/api/io.virtkit.<Drv>1.xml; qemud's forwarded io.virtkit.Secret must equal
-docs/api/io.virtkit.Secret.via-qemud.varlink. VK_TEST_REGENERATE=1 rewrites them; a file in docs/api/ that no
-daemon produced fails the test.
+docs/api/io.virtkit.<Drv>1.xml; qemud's forwarded io.virtkit.Secret and io.virtkit.Network
+must equal docs/api/io.virtkit.{Secret,Network}.via-qemud.varlink. VK_TEST_REGENERATE=1
+rewrites them; a file in docs/api/ that no daemon produced fails the test.
 """
 
 import os
@@ -61,11 +61,15 @@ def test_varlink_descriptions(h):
                                  {'interface': f'io.virtkit.{stem}'})
         check(reply and 'parameters' in reply, f'{drv}: no description:', reply)
         compare(h, f'io.virtkit.{stem}.varlink', reply['parameters']['description'])
-    # what qemud's front door forwards to secretd (without the local and admin methods)
-    reply = varlink_raw_call(S['daemons']['qemu'], 'org.varlink.service.GetInterfaceDescription',
-                             {'interface': 'io.virtkit.Secret'})
-    check(reply and 'parameters' in reply, 'qemu: no description of io.virtkit.Secret:', reply)
-    compare(h, 'io.virtkit.Secret.via-qemud.varlink', reply['parameters']['description'])
+    # what qemud's front door forwards to secretd and networkd (without the local and admin
+    # methods)
+    for stem in ('Secret', 'Network'):
+        reply = varlink_raw_call(S['daemons']['qemu'],
+                                 'org.varlink.service.GetInterfaceDescription',
+                                 {'interface': f'io.virtkit.{stem}'})
+        check(reply and 'parameters' in reply, f'qemu: no description of io.virtkit.{stem}:',
+              reply)
+        compare(h, f'io.virtkit.{stem}.via-qemud.varlink', reply['parameters']['description'])
 
 
 def test_dbus_introspection(h):

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+from vkhost import netns_nft_problem  # noqa: E402
 
 TAG = f'{os.getpid() % 100000}'
 NS = {k: f'vkt-{k}-{TAG}' for k in ('host', 'guest', 'uplink')}
@@ -625,23 +626,7 @@ def cleanup():
 
 def probe():
     """Why this test cannot run here, or None."""
-    if os.geteuid() != 0:
-        return 'needs root'
-    for tool in ('ip', 'nft', 'busybox'):
-        if not shutil.which(tool):
-            return f'{tool} is not installed'
-    if not os.path.exists('/usr/sbin/dnsmasq'):
-        return 'dnsmasq is not installed'
-    probe_ns = f'vkt-probe-{TAG}'
-    r = subprocess.run(['ip', 'netns', 'add', probe_ns], capture_output=True, text=True)
-    if r.returncode != 0:
-        return f'cannot create a network namespace: {r.stderr.strip()}'
-    r = subprocess.run(['ip', 'netns', 'exec', probe_ns, 'nft', 'list', 'ruleset'],
-                       capture_output=True, text=True)
-    subprocess.run(['ip', 'netns', 'del', probe_ns], capture_output=True)
-    if r.returncode != 0:
-        return f'nftables does not work in a network namespace: {r.stderr.strip()}'
-    return None
+    return netns_nft_problem(TAG)
 
 
 if __name__ == '__main__':

@@ -108,3 +108,26 @@ def lsms():
             return [x for x in f.read().strip().split(',') if x]
     except OSError:
         return []
+
+
+def netns_nft_problem(tag):
+    """None when this host runs networkd's tests (root, ip, nft, busybox, dnsmasq, nftables in
+    a network namespace of our own), else why not."""
+    import shutil
+    if os.geteuid() != 0:
+        return 'needs root'
+    for tool in ('ip', 'nft', 'busybox'):
+        if not shutil.which(tool):
+            return f'{tool} is not installed'
+    if not os.path.exists('/usr/sbin/dnsmasq'):
+        return 'dnsmasq is not installed'
+    probe_ns = f'vkt-probe-{tag}'
+    r = subprocess.run(['ip', 'netns', 'add', probe_ns], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f'cannot create a network namespace: {r.stderr.strip()}'
+    r = subprocess.run(['ip', 'netns', 'exec', probe_ns, 'nft', 'list', 'ruleset'],
+                       capture_output=True, text=True)
+    subprocess.run(['ip', 'netns', 'del', probe_ns], capture_output=True)
+    if r.returncode != 0:
+        return f'nftables does not work in a network namespace: {r.stderr.strip()}'
+    return None

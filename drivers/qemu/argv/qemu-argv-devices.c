@@ -235,6 +235,7 @@ static int argv_build_net(ArgvBuilder *b, size_t i) {
                 argv_jset_str(o, "type", "user");
         else {
                 g_autofree char *fd = NULL;
+                int vhost;
 
                 if (b->n_taps >= b->opts->n_tap_fds || !b->opts->tap_fds) {
                         json_object_unref(o);
@@ -244,9 +245,16 @@ static int argv_build_net(ArgvBuilder *b, size_t i) {
                                           alias, vk_strempty(vk_net_type_to_string(net->type)),
                                           vk_strempty(net->source));
                 }
+                vhost = b->opts->vhost_fds ? b->opts->vhost_fds[b->n_taps] : -1;
                 fd = g_strdup_printf("%d", b->opts->tap_fds[b->n_taps++]);
                 argv_jset_str(o, "type", "tap");
                 argv_jset_str(o, "fd", fd);
+                if (vhost >= 0) {
+                        g_autofree char *vfd = g_strdup_printf("%d", vhost);
+
+                        argv_jset_bool(o, "vhost", true);
+                        argv_jset_str(o, "vhostfd", vfd);
+                }
         }
         argv_jset_str(o, "id", netdev);
         argv_add_json(b, "-netdev", o);

@@ -41,9 +41,12 @@ typedef struct VkQemuArgvOptions {
         const char *private_dir;
         /* PATH= of QEMU's environment; NULL: VK_QEMU_ARGV_DEFAULT_PATH */
         const char *path_env;
-        /* One open tap fd per <interface type='network'|'bridge'>, in <devices> order. */
+        /* One open tap fd per <interface> other than type='user', in <devices> order. */
         const int *tap_fds;
         size_t n_tap_fds;
+        /* Parallel to tap_fds: an open /dev/vhost-net fd for that tap, or -1 (no vhost);
+         * NULL: none at all */
+        const int *vhost_fds;
         /* swtpm's socket for <tpm><backend type='emulator'>; NULL: <private_dir>/swtpm.sock */
         const char *tpm_emulator_socket;
         const VkQemuArgvSecret *secrets;

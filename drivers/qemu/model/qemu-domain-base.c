@@ -62,7 +62,8 @@ VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL
                     "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
                     "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci", "none", "virtio-scsi",
                     "lsilogic")
-VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge")
+VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge",
+                    "ethernet")
 VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
                     "e1000e", "rtl8139")
 VK_DOMAIN_ENUM_IMPL(vk_graphics_type, VkGraphicsType, _VK_GRAPHICS_MAX, "vnc", "spice")

@@ -51,6 +51,8 @@ static VkDomainNet *copy_net(const VkDomainNet *src) {
 
         n->source = g_strdup(src->source);
         n->target_dev = g_strdup(src->target_dev);
+        n->port_id = g_strdup(src->port_id);
+        n->live_bridge = g_strdup(src->live_bridge);
         copy_info(&n->info);
         return n;
 }

@@ -348,6 +348,7 @@ typedef enum VkNetType {
         VK_NET_TYPE_USER,
         VK_NET_TYPE_NETWORK,
         VK_NET_TYPE_BRIDGE,
+        VK_NET_TYPE_ETHERNET, /* a tap on no bridge */
         _VK_NET_TYPE_MAX,
         _VK_NET_TYPE_INVALID = -EINVAL,
 } VkNetType;
@@ -597,6 +598,10 @@ typedef struct VkDomainNet {
         char *source;       /* network= (network) or bridge= (bridge) */
         VkNetModel model;
         char *target_dev; /* <target dev=> */
+        /* live only: the networkd port (<source portid=>) and the bridge its tap is on
+         * (<source bridge=> of type='network') */
+        char *port_id;
+        char *live_bridge;
         VkDeviceInfo info;
 } VkDomainNet;
 

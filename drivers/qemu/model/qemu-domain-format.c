@@ -142,6 +142,11 @@ static void format_net(VkXmlWriter *w, const VkDomainNet *n, unsigned flags) {
                 vk_xml_writer_start(w, "source");
                 vk_xml_writer_attr(w, n->type == VK_NET_TYPE_NETWORK ? "network" : "bridge",
                                    n->source);
+                if ((flags & VK_DOMAIN_DEF_FORMAT_LIVE) && n->port_id)
+                        vk_xml_writer_attr(w, "portid", n->port_id);
+                if ((flags & VK_DOMAIN_DEF_FORMAT_LIVE) && n->live_bridge &&
+                    n->type == VK_NET_TYPE_NETWORK)
+                        vk_xml_writer_attr(w, "bridge", n->live_bridge);
                 vk_xml_writer_end(w);
         }
         if (n->target_dev) {

@@ -11,12 +11,43 @@ VkDomainNet *vk_domain_net_free(VkDomainNet *net) {
                 return NULL;
         g_free(net->source);
         g_free(net->target_dev);
+        g_free(net->port_id);
+        g_free(net->live_bridge);
         vk_domain_device_info_clear(&net->info);
         g_free(net);
         return NULL;
 }
 
 /* ---- <interface> ------------------------------------------------------------------------ */
+
+/*
+ * <source network=|bridge=>. A live definition also has the networkd port (portid=) and, for
+ * type='network', the bridge the tap is on (bridge=); elsewhere they are runtime data and
+ * dropped, as libvirt does.
+ */
+static int net_parse_source(xmlNode *c, VkDomainNet *net, unsigned flags, VkError *reterr) {
+        const char *attr = net->type == VK_NET_TYPE_NETWORK ? "network" : "bridge";
+        int r;
+
+        if (net->type == VK_NET_TYPE_NETWORK)
+                r = vk_xml_check_node(c, VK_STRV("network", "portid", "bridge"), VK_XML_NONE,
+                                      reterr);
+        else
+                r = vk_xml_check_node(c, VK_STRV("bridge", "portid"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(c, attr, VK_XML_REQUIRED | VK_XML_NONZERO, &net->source, reterr);
+        if (r < 0)
+                return r;
+        if (!(flags & VK_DOMAIN_DEF_PARSE_LIVE))
+                return 0;
+        r = vk_xml_prop_string(c, "portid", VK_XML_NONZERO, &net->port_id, reterr);
+        if (r < 0)
+                return r;
+        if (net->type == VK_NET_TYPE_NETWORK)
+                r = vk_xml_prop_string(c, "bridge", VK_XML_NONZERO, &net->live_bridge, reterr);
+        return r;
+}
 
 int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainNet) net = g_new0(VkDomainNet, 1);
@@ -51,17 +82,11 @@ int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
                                                     "invalid MAC address '%s'", mac);
                         have_mac = true;
                 } else if (vk_xml_node_is(c, NULL, "source")) {
-                        const char *attr;
-
-                        if (net->type == VK_NET_TYPE_USER)
+                        if (net->type == VK_NET_TYPE_USER || net->type == VK_NET_TYPE_ETHERNET)
                                 return vk_xml_error(c, NULL, reterr,
-                                                    "unsupported element for type='user'");
-                        attr = net->type == VK_NET_TYPE_NETWORK ? "network" : "bridge";
-                        r = vk_xml_check_node(c, VK_STRV(attr), VK_XML_NONE, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_prop_string(c, attr, VK_XML_REQUIRED | VK_XML_NONZERO,
-                                               &net->source, reterr);
+                                                    "unsupported element for type='%s'",
+                                                    vk_net_type_to_string(net->type));
+                        r = net_parse_source(c, net, flags, reterr);
                         if (r < 0)
                                 return r;
                 } else if (vk_xml_node_is(c, NULL, "model")) {
@@ -93,7 +118,7 @@ int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
                 }
         }
 
-        if (net->type != VK_NET_TYPE_USER && !net->source)
+        if ((net->type == VK_NET_TYPE_NETWORK || net->type == VK_NET_TYPE_BRIDGE) && !net->source)
                 return vk_xml_error(node, NULL, reterr, "type='%s' needs <source %s=...>",
                                     vk_net_type_to_string(net->type),
                                     net->type == VK_NET_TYPE_NETWORK ? "network" : "bridge");

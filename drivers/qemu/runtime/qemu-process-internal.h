@@ -32,3 +32,13 @@ void process_cancel_stages(VkQemuProcess *p);
 
 /* qemu-process-start.c: give back the graphics ports the start took */
 void process_release_ports(VkQemuProcess *p);
+
+/* qemu-process-net.c: taps and networkd ports */
+void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts);
+int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
+                        VkQemuArgvOptions *aopts, VkError *reterr);
+void process_close_tap_fds(VkQemuProcess *p);
+void process_release_nets(VkQemuProcess *p);
+void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
+void process_nets_from_json(VkQemuProcess *p, JsonObject *o);
+void process_nets_cleanup_json(sd_event *e, JsonObject *o);

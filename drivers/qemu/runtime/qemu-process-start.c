@@ -196,9 +196,8 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         const VkQemuCommand *cmd = p->cmd;
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         VkChildOptions copts = {};
-        /* fd 4: the domain's lock, held by QEMU for its lifetime (qemu-process-recover.c) */
-        VkChildFd fds[] = { { .fd = wait_fd, .target = 3 }, { .fd = p->lock_fd, .target = 4 } };
-        VkChildFd *fd3 = fds;
+        g_autoptr(GArray) fds = g_array_new(FALSE, TRUE, sizeof(VkChildFd));
+        VkChildFd fd;
 
         /* a daemon crash never stops a VM */
         copts.flags = VK_CHILD_NEW_SESSION | VK_CHILD_STDOUT_TO_FD | VK_CHILD_STDERR_TO_FD |
@@ -215,9 +214,26 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         g_ptr_array_add(argv, vk_security_exec_helper_path());
         if (wait_fd >= 0) {
                 g_ptr_array_add(argv, g_strdup("--wait-fd=3"));
-                copts.fds = fd3;
-                copts.n_fds = p->lock_fd >= 0 ? 2 : 1;
+                fd = (VkChildFd){ .fd = wait_fd, .target = 3 };
+                g_array_append_val(fds, fd);
+                /* fd 4: the domain's lock, held by QEMU for its lifetime
+                 * (qemu-process-recover.c) */
+                if (p->lock_fd >= 0) {
+                        fd = (VkChildFd){ .fd = p->lock_fd, .target = 4 };
+                        g_array_append_val(fds, fd);
+                }
         }
+        /* the taps, at the numbers the command line names (qemu-process-net.c) */
+        for (size_t i = 0; i < p->n_tap_fds; i++) {
+                fd = (VkChildFd){ .fd = p->tap_fds[i], .target = p->tap_targets[i] };
+                g_array_append_val(fds, fd);
+                if (p->vhost_fds[i] >= 0) {
+                        fd = (VkChildFd){ .fd = p->vhost_fds[i], .target = p->vhost_targets[i] };
+                        g_array_append_val(fds, fd);
+                }
+        }
+        copts.fds = (const VkChildFd *) (void *) fds->data;
+        copts.n_fds = fds->len;
         vk_security_exec_params_to_args(&p->exec_params, argv);
         for (size_t i = 0; cmd->argv[i]; i++)
                 g_ptr_array_add(argv, g_strdup(cmd->argv[i]));
@@ -320,6 +336,7 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         p->log_fd = -1;
         vk_close_fdp(&p->lock_fd); /* QEMU holds it now */
         p->lock_fd = -1;
+        process_close_tap_fds(p); /* and its taps */
         p->pid = vk_child_get_pid(child);
         p->start_time_usec = g_get_real_time();
         (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
@@ -381,40 +398,16 @@ static void process_on_profile_loaded(VkSecurityOp *op, int r, const VkError *er
                 process_fail(p, &err);
 }
 
-/*
- * Start QEMU for the running definition @live (its id set; graphics ports picked for autoport
- * are written into it), in the stages described at the top of this file. @cb->started
- * reports the outcome from the loop, once; on failure QEMU is gone and its files, labels,
- * profile and cgroup removed by then. Errors known before the first asynchronous stage fail
- * the call itself and leave nothing behind. *@ret is owned by the caller; @live must stay
- * alive until the started callback ran. Must run on the loop.
- */
-int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
-                          const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
-                          VkError *reterr) {
-        g_autoptr(VkQemuProcess) p = NULL;
+/* The synchronous part of vk_qemu_process_start(), up to the first asynchronous stage. */
+static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
+                                const VkQemuProcessOptions *opts, VkError *reterr) {
+        sd_event *e = p->event;
         g_autofree char *status_file = NULL;
         g_autofree char *log_file = NULL;
         g_autofree char *lock_path = NULL;
         VkQemuArgvOptions aopts = {};
         int r;
 
-        assert(e && live && opts && opts->ports && cb && ret);
-
-        p = g_new0(VkQemuProcess, 1);
-        p->n_ref = 1;
-        p->event = e;
-        p->port_set = vk_qemu_ports_ref(opts->ports);
-        p->name = g_strdup(live->name);
-        p->id = live->id;
-        p->uuid = live->uuid;
-        p->paused = opts->paused;
-        p->cb = *cb;
-        p->userdata = userdata;
-        p->pid = -1;
-        p->log_fd = -1;
-        p->go_fd = -1;
-        p->lock_fd = -1;
         p->machine_prefix = g_strdup(opts->machine_prefix);
         p->scopes = opts->scopes ? vk_scope_manager_ref(opts->scopes) : NULL;
         p->security = opts->security ? vk_security_manager_ref(opts->security) : NULL;
@@ -440,6 +433,10 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         aopts.now = time(NULL);
         process_use_secrets(opts, &aopts);
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
+        if (r < 0)
+                return r;
+        /* the taps (and ports: from here on ours, given back on any failure) */
+        r = process_create_nets(p, live, opts, &aopts, reterr);
         if (r < 0)
                 return r;
         r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &p->cmd, reterr);
@@ -489,7 +486,45 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
                 process_remove_files(p);
                 return r;
         }
+        return 0;
+}
 
+/*
+ * Start QEMU for the running definition @live (its id set; graphics ports picked for autoport
+ * and the taps are written into it), in the stages described at the top of qemu-process.c.
+ * @cb->started reports the outcome from the loop, once; on failure QEMU is gone and its files,
+ * labels, profile, cgroup, taps and ports removed by then. Errors known before the first
+ * asynchronous stage fail the call itself and leave nothing behind (the ports of
+ * @opts->plugs are deleted too). *@ret is owned by the caller; @live must stay alive until the
+ * started callback ran. Must run on the loop.
+ */
+int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
+                          const VkQemuProcessCallbacks *cb, void *userdata, VkQemuProcess **ret,
+                          VkError *reterr) {
+        g_autoptr(VkQemuProcess) p = NULL;
+        int r;
+
+        assert(e && live && opts && opts->ports && cb && ret);
+        p = g_new0(VkQemuProcess, 1);
+        p->n_ref = 1;
+        p->event = e;
+        p->port_set = vk_qemu_ports_ref(opts->ports);
+        p->name = g_strdup(live->name);
+        p->id = live->id;
+        p->uuid = live->uuid;
+        p->paused = opts->paused;
+        p->cb = *cb;
+        p->userdata = userdata;
+        p->pid = -1;
+        p->log_fd = -1;
+        p->go_fd = -1;
+        p->lock_fd = -1;
+        process_adopt_ports(p, opts);
+        r = process_start_stages(p, live, opts, reterr);
+        if (r < 0) {
+                process_release_nets(p);
+                return r;
+        }
         *ret = g_steal_pointer(&p);
         return 0;
 }

@@ -64,6 +64,7 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
                 json_builder_add_string_value(b, p->cgroup_name);
                 json_builder_end_object(b);
         }
+        process_nets_to_json(p, b);
         if (p->security_state) {
                 g_autofree char *json = NULL;
                 JsonNode *node = NULL;
@@ -154,6 +155,7 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                         process_security_release(e, security, state, status_path);
                 process_status_cgroup(json_node_get_object(root), &via, &name);
                 vk_qemu_cgroup_remove(via, name);
+                process_nets_cleanup_json(e, o);
                 dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),
                                                                "privateDir");
                 if (dir && g_path_is_absolute(dir) && !strstr(dir, "/../") &&
@@ -233,6 +235,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
         process_status_cgroup(o, &via, &name);
         p->cgroup_via = g_strdup(via);
         p->cgroup_name = g_strdup(name);
+        process_nets_from_json(p, o);
         if (p->pid <= 1 || p->id <= 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADMSG,
                                     "'%s': bad pid or id", status_path);

@@ -62,6 +62,10 @@ static void process_unref(VkQemuProcess *p) {
         g_free(p->cgroup_via);
         g_free(p->cgroup_name);
         vk_security_device_rules_free(p->acl, p->n_acl);
+        process_close_tap_fds(p);
+        if (p->nets)
+                g_ptr_array_unref(p->nets);
+        g_free(p->networkd_socket);
         g_free(p);
 }
 
@@ -169,8 +173,8 @@ void process_security_release(sd_event *e, VkSecurityManager *security, VkSecuri
 
 /*
  * Runs before the status file goes, so a crash in between loses nothing: labels and
- * profile (process_security_release()), a cgroup we made, the private dir, the domain's lock
- * file, the status file.
+ * profile (process_security_release()), a cgroup we made, the private dir, the taps and
+ * network ports, the domain's lock file, the status file.
  */
 void process_remove_files(VkQemuProcess *p) {
         if (p->security && p->security_state)
@@ -181,6 +185,7 @@ void process_remove_files(VkQemuProcess *p) {
         g_clear_pointer(&p->cgroup_name, g_free);
         if (p->private_dir)
                 process_remove_tree(p->private_dir);
+        process_release_nets(p);
         vk_close_fdp(&p->lock_fd);
         p->lock_fd = -1;
         if (p->status_path) {

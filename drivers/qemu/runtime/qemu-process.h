@@ -17,6 +17,7 @@
 #include "qemu-cgroup.h"
 #include "qemu-conf.h"
 #include "qemu-domain-def.h"
+#include "qemu-netports.h"
 #include "qemu-ports.h"
 #include "qemu-qmp.h"
 #include "qemu-security.h"
@@ -57,7 +58,20 @@ typedef struct VkQemuProcessOptions {
          * kept until the process is gone); required */
         VkQemuPorts *ports;
         VkScopeManager *scopes;
+        /* per <interface> (index in live->nets): networkd's port for type='network', zeroed
+         * for the other types; the process owns these ports from the call on (it deletes them
+         * when QEMU is gone or the start fails). NULL: no type='network' interface. */
+        const VkQemuNetPlug *plugs;
+        size_t n_plugs;
+        const char *networkd_socket; /* where the ports get deleted */
 } VkQemuProcessOptions;
+
+/* A tap and/or a networkd port of one interface, removed when QEMU is gone. */
+typedef struct VkQemuProcessNet {
+        char *tap; /* NULL: none made (yet) */
+        int ifindex;
+        char *port; /* networkd's port UUID; NULL: none */
+} VkQemuProcessNet;
 
 /* What the driver reads; the process owns every pointer. */
 struct VkQemuProcess {
@@ -112,11 +126,18 @@ struct VkQemuProcess {
         VkScopeManager *scopes;    /* a reference, with machine_prefix */
         VkSecurityDeviceRule *acl; /* its device ACL */
         size_t n_acl;
-        VkQemuCgroup *cgroup; /* the placement in progress */
-        int go_fd;            /* virtkit-qemu-exec waits on it until placed */
-        char *cgroup_via;     /* how its cgroup was made; NULL: none */
-        char *cgroup_name;    /* the scope, or the cgroup we made */
-        int lock_fd;          /* the domain's lock until QEMU holds it (qemu-process-recover.c) */
+        VkQemuCgroup *cgroup;  /* the placement in progress */
+        int go_fd;             /* virtkit-qemu-exec waits on it until placed */
+        char *cgroup_via;      /* how its cgroup was made; NULL: none */
+        char *cgroup_name;     /* the scope, or the cgroup we made */
+        int lock_fd;           /* the domain's lock until QEMU holds it (qemu-process-recover.c) */
+        GPtrArray *nets;       /* VkQemuProcessNet: taps and ports (qemu-process-net.c) */
+        char *networkd_socket; /* where its ports are deleted */
+        int *tap_fds;          /* until QEMU has them */
+        int *tap_targets;      /* the fd numbers QEMU sees */
+        int *vhost_fds;        /* per tap: /dev/vhost-net, or -1 */
+        int *vhost_targets;    /* the fd numbers QEMU sees, or -1 */
+        size_t n_tap_fds;
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,

@@ -64,6 +64,8 @@ static char *argv_dir;
 static VkQemuCaps *caps; /* the oldest recorded QEMU's, for the unit tests */
 static VkQemuConfig *config;
 static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
+/* for domains named *vhost*: /dev/vhost-net fds for some taps (-1: none) */
+static const int vhost_fds[] = { 200, -1, 202, -1, 204, -1, 206, -1 };
 
 static const VkQemuArgvSecret secrets[] = {
         { SECRET_UUID, "dmlydGtpdC10ZXN0LWNpcGhlcnRleHQ=", "AAECAwQFBgcICQoLDA0ODw==" },
@@ -90,6 +92,7 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
                 .private_dir = PRIVATE_DIR,
                 .tap_fds = tap_fds,
                 .n_tap_fds = G_N_ELEMENTS(tap_fds),
+                .vhost_fds = strstr(def->name, "vhost") ? vhost_fds : NULL,
                 .secrets = secrets,
                 .n_secrets = G_N_ELEMENTS(secrets),
                 .volumes = (const VkQemuArgvVolume *) volumes->data,
