@@ -182,6 +182,7 @@ VkDomainDef *vk_domain_def_copy(const VkDomainDef *src) {
         def->name = g_strdup(src->name);
         def->title = g_strdup(src->title);
         def->description = g_strdup(src->description);
+        def->metadata = g_strdupv(src->metadata);
         def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
         def->os_type = g_strdup(src->os_type);
         def->machine = g_strdup(src->machine);

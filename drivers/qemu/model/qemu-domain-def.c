@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "qemu-domain-internal.h"
+#include "xml-metadata.h"
 
 static void domain_uuid_generate(VkUuid *ret_uuid) {
         VkUuid u;
@@ -38,6 +39,7 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
         g_free(def->name);
         g_free(def->title);
         g_free(def->description);
+        g_strfreev(def->metadata);
         g_free(def->vcpu_cpuset);
         g_free(def->os_type);
         g_free(def->machine);
@@ -727,16 +729,16 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
 
         r = vk_xml_check_node(
                 root, VK_STRV("type", "id"),
-                VK_STRV("name", "uuid", "genid", "title", "description", "maxMemory", "memory",
-                        "currentMemory", "vcpu", "os", "features", "cpu", "clock", "on_poweroff",
-                        "on_reboot", "on_crash", "pm", "devices", "seclabel",
+                VK_STRV("name", "uuid", "genid", "title", "description", "metadata", "maxMemory",
+                        "memory", "currentMemory", "vcpu", "os", "features", "cpu", "clock",
+                        "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabel",
                         "{" VK_QEMU_NS_HREF "}commandline", "{" VK_QEMU_NS_HREF "}capabilities",
                         "{" VK_QEMU_NS_HREF "}deprecation", "{" VK_QEMU_NS_HREF "}override"),
                 reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(root,
-                                VK_STRV("name", "uuid", "genid", "title", "description",
+                                VK_STRV("name", "uuid", "genid", "title", "description", "metadata",
                                         "maxMemory", "memory", "currentMemory", "vcpu", "os",
                                         "features", "cpu", "clock", "on_poweroff", "on_reboot",
                                         "on_crash", "pm", "devices"),
@@ -786,6 +788,9 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                                                  "title must not contain newlines");
                 } else if (vk_xml_node_is(c, NULL, "description"))
                         r = domain_parse_text(c, 0, &def->description, reterr);
+                else if (vk_xml_node_is(c, NULL, "metadata"))
+                        r = vk_xml_metadata_parse(c, VK_DOMAIN_METADATA_MAX, &def->metadata,
+                                                  reterr);
                 else if (vk_xml_node_is(c, NULL, "maxMemory")) {
                         r = domain_parse_memory(c, VK_STRV("slots"), &def->max_memory_kib, reterr);
                         if (r >= 0)

@@ -741,7 +741,8 @@ typedef struct VkQemuNamespace {
         bool has_override;
 } VkQemuNamespace;
 
-#define VK_DOMAIN_BOOT_MAX 4
+#define VK_DOMAIN_BOOT_MAX     4
+#define VK_DOMAIN_METADATA_MAX 256 /* elements (applications) in <metadata> */
 
 typedef struct VkDomainDef {
         VkDomainVirtType virt_type;
@@ -753,6 +754,7 @@ typedef struct VkDomainDef {
         VkUuid genid;
         char *title;
         char *description;
+        char **metadata; /* <metadata>: its elements verbatim (xml-metadata.c), NULL: none */
 
         unsigned long long max_memory_kib; /* <maxMemory>, 0: absent */
         unsigned max_memory_slots;

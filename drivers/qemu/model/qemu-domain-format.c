@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "qemu-domain-internal.h"
+#include "xml-metadata.h"
 
 static void format_empty(VkXmlWriter *w, const char *name) {
         vk_xml_writer_start(w, name);
@@ -514,6 +515,7 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
         }
         vk_xml_writer_text_element(&w, "title", def->title);
         vk_xml_writer_text_element(&w, "description", def->description);
+        vk_xml_writer_metadata(&w, def->metadata);
 
         if (def->max_memory_kib)
                 format_memory(&w, "maxMemory", def->max_memory_kib, def->max_memory_slots);
