@@ -14,7 +14,7 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
     in plain text instead of the fixed fake ciphertext), chardev files and sockets, pflash
     firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports (free ones);
   - replaces each tap netdev (fd passing needs a host bridge and the lifecycle code) by a
-    user-mode netdev with the same id, and host_device storage by a file image;
+    user-mode netdev with the same id, and host_device/host_cdrom storage by a file image;
   - uses /usr/bin/qemu-system-x86_64 whatever <emulator> says, and -accel tcg when
     /dev/kvm cannot be opened;
   - starts QEMU (-S is in every command line), talks QMP on the monitor socket:
@@ -210,7 +210,8 @@ class Case:
                 with open(img, 'wb') as f:
                     f.truncate(size)
         o['filename'] = img
-        if o['driver'] == 'host_device':  # no block device to spare: a file stands in
+        # no block device or CD-ROM drive to spare: a file stands in
+        if o['driver'] in ('host_device', 'host_cdrom'):
             o['driver'] = 'file'
         return o
 

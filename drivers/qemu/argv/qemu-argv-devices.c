@@ -115,9 +115,10 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
         case VK_CONTROLLER_SATA:
                 if (kind == VK_MACHINE_Q35 && c->index == 0)
                         return 0; /* built into the machine */
-                if (argv_need(b, VK_QEMU_CAPS_ICH9_AHCI, "SATA controller 'ich9-ahci'") < 0)
+                /* libvirt's choice on every machine: QEMU's generic AHCI device */
+                if (argv_need(b, VK_QEMU_CAPS_ICH9_AHCI, "SATA controller 'ahci'") < 0)
                         return -EOPNOTSUPP;
-                o = argv_device_new("ich9-ahci");
+                o = argv_device_new("ahci");
                 break;
         case VK_CONTROLLER_IDE:
                 if (kind != VK_MACHINE_PC || c->index != 0)
@@ -159,6 +160,13 @@ static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, Jso
  * PCI controllers first, each after the controller of the bus it plugs into (a bridge may
  * sit behind a root port with a higher index), lowest index first among the ready ones.
  */
+/* Controllers other than PCI, in the order libvirt 9.0 puts them on the command line */
+static const VkControllerType controller_order[] = {
+        VK_CONTROLLER_USB,  VK_CONTROLLER_SCSI,          VK_CONTROLLER_IDE,
+        VK_CONTROLLER_SATA, VK_CONTROLLER_VIRTIO_SERIAL, VK_CONTROLLER_FDC,
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(controller_order) == _VK_CONTROLLER_MAX - 1);
+
 int argv_build_controllers(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         bool done[256] = { [0] = true };
@@ -202,21 +210,23 @@ int argv_build_controllers(ArgvBuilder *b) {
                                           "(a loop or a missing controller)",
                                           c->index);
         }
-        for (size_t i = 0; i < def->n_controllers; i++) {
-                const VkDomainController *c = def->controllers[i];
-                JsonObject *o = NULL;
+        /* the other types in libvirt's order, each in <devices> order */
+        for (size_t t = 0; t < G_N_ELEMENTS(controller_order); t++)
+                for (size_t i = 0; i < def->n_controllers; i++) {
+                        const VkDomainController *c = def->controllers[i];
+                        JsonObject *o = NULL;
 
-                if (c->type == VK_CONTROLLER_PCI)
-                        continue;
-                r = argv_other_controller(b, c, &o);
-                if (r < 0)
-                        return r;
-                if (o) {
-                        r = argv_emit_controller(b, c, o);
+                        if (c->type != controller_order[t])
+                                continue;
+                        r = argv_other_controller(b, c, &o);
                         if (r < 0)
                                 return r;
+                        if (o) {
+                                r = argv_emit_controller(b, c, o);
+                                if (r < 0)
+                                        return r;
+                        }
                 }
-        }
         return 0;
 }
 
@@ -591,8 +601,6 @@ int argv_build_graphics(ArgvBuilder *b) {
         JsonObject *o;
         int r;
 
-        if (def->n_graphics == 0)
-                return 0;
         for (size_t i = 0; i < def->n_graphics; i++) {
                 if (have[def->graphics[i]->type])
                         return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
@@ -601,7 +609,8 @@ int argv_build_graphics(ArgvBuilder *b) {
                 have[def->graphics[i]->type] = true;
         }
 
-        /* QEMU wants an audio backend for the displays; SPICE can carry sound itself */
+        /* Always an audio backend, as libvirt 9.0: "none" unless SPICE carries the sound (it
+         * keeps QEMU from picking one from the host's environment) */
         o = json_object_new();
         argv_jset_str(o, "id", "audio1");
         argv_jset_str(o, "driver", have[VK_GRAPHICS_SPICE] ? "spice" : "none");
@@ -741,10 +750,14 @@ static int argv_build_watchdogs(ArgvBuilder *b) {
                         return r;
         }
 
-        if (action != VK_WATCHDOG_ACTION_DEFAULT) {
+        /* libvirt 9.0 always names the action (reset when absent), with the old option */
+        if (def->n_watchdogs > 0) {
                 const char *a;
 
                 switch (action) {
+                case VK_WATCHDOG_ACTION_DEFAULT:
+                        a = "reset";
+                        break;
                 case VK_WATCHDOG_ACTION_DUMP:
                         a = "pause"; /* the driver dumps the paused guest itself */
                         break;
@@ -752,8 +765,7 @@ static int argv_build_watchdogs(ArgvBuilder *b) {
                         a = vk_watchdog_action_to_string(action);
                         break;
                 }
-                argv_add(b, "-action");
-                argv_addf(b, "watchdog=%s", a);
+                argv_add_pair(b, "-watchdog-action", a);
         }
         return 0;
 }

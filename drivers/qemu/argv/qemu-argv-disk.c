@@ -16,8 +16,8 @@
  *              "file":"libvirt-1-storage"}
  *   -device {"driver":"virtio-blk-pci",...,"drive":"libvirt-1-format","id":"virtio-disk0"}
  *
- * N is the disk's position in <devices> plus one. An empty cdrom or floppy has a frontend
- * only. A LUN (scsi-block) has no format node: SCSI passthrough needs the host device.
+ * N counts the disks from the last one (the last is 1), as libvirt. An empty cdrom or floppy has a
+ * frontend only. A LUN (scsi-block) has no format node: SCSI passthrough needs the host device.
  */
 
 /* "vdb" -> 1, "sdaa" -> 26: the index libvirt derives from a target name. */
@@ -187,14 +187,21 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
         }
         *ret_path = disk->src_path;
         *ret_driver = disk->type == VK_DISK_TYPE_BLOCK ? "host_device" : "file";
+        if (disk->type == VK_DISK_TYPE_BLOCK && disk->device == VK_DISK_DEVICE_CDROM &&
+            disk->format != VK_DISK_FORMAT_QCOW2 && disk->src_path && b->opts->host_cdroms &&
+            g_strv_contains(b->opts->host_cdroms, disk->src_path))
+                *ret_driver = "host_cdrom";
         return 0;
 }
 
 /* -object secret and -blockdev nodes of disk @i; *@ret_node: what the frontend's drive is. */
 static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, char **ret_node) {
         const VkDomainDisk *disk = b->def->disks[i];
-        g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", i + 1);
-        g_autofree char *format = g_strdup_printf("libvirt-%zu-format", i + 1);
+        /* libvirt numbers the nodes from the last disk up (it prepares them in reverse): the
+         * first disk of three is libvirt-3-*, an empty drive uses its number too */
+        size_t node = b->def->n_disks - i;
+        g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", node);
+        g_autofree char *format = g_strdup_printf("libvirt-%zu-format", node);
         g_autofree char *secret_id = NULL;
         bool ro = disk->readonly || disk->device == VK_DISK_DEVICE_CDROM;
         const char *path = NULL, *driver = NULL;

@@ -6,6 +6,9 @@
 
 #include "qemu-argv.h"
 
+/* The id of the guest RAM's memory backend: QEMU's own name for the pc machines' RAM block */
+#define ARGV_RAM_ID "pc.ram"
+
 /*
  * One build. Arguments accumulate in @args; a -device argument is a NULL placeholder whose
  * JSON object waits in @devices until the qemu:override properties are applied, then all

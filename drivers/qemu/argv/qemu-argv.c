@@ -15,10 +15,12 @@
 /*
  * The order of the command line, always the same so goldens diff well:
  *
- *   -name -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu -m -overcommit -smp
- *   -uuid [-display none] -no-user-config -nodefaults -chardev charmonitor -mon -rtc [-global]
- *   [-no-shutdown] [-no-reboot] -boot [-kernel -initrd -append | -bios]
- *   controllers, disks, interfaces, character devices, inputs, audio + graphics, video,
+ *   -name -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu -m -object pc.ram
+ *   -overcommit -smp
+ *   -uuid [-display none] -no-user-config -nodefaults -chardev charmonitor -mon -rtc
+ *   [-global kvm-pit] [-no-hpet] -no-shutdown [-no-acpi] [-global PM] -boot
+ *   [-kernel -initrd -append | -bios]
+ *   controllers, disks, interfaces, character devices, inputs, -audiodev, graphics, video,
  *   watchdog, balloon, rng, tpm, vmgenid, [-compat] -sandbox -msg, qemu:commandline
  *
  * Frontends use -device JSON, backends -blockdev/-object/-netdev JSON where QEMU 7.2 takes
@@ -76,19 +78,14 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
                                   vk_strempty(vk_qemu_caps_get_binary(b->caps)));
 
         g_string_append_printf(m, "%s,usb=off", canonical);
-        if (def->features[VK_FEATURE_ACPI] != VK_TRISTATE_YES)
-                g_string_append(m, ",acpi=off");
         if (def->features[VK_FEATURE_VMPORT] != VK_TRISTATE_ABSENT)
                 g_string_append_printf(
                         m, ",vmport=%s",
                         vk_tristate_switch_to_string(def->features[VK_FEATURE_VMPORT]));
-        for (size_t i = 0; i < def->n_timers; i++)
-                if (def->timers[i].name == VK_TIMER_HPET &&
-                    def->timers[i].present != VK_TRISTATE_ABSENT)
-                        g_string_append_printf(
-                                m, ",hpet=%s",
-                                vk_tristate_switch_to_string(def->timers[i].present));
         g_string_append(m, ",dump-guest-core=off");
+        /* guest RAM is an object of its own, named as QEMU's built-in block (pc.ram), so the
+         * migration stream is the same as without one */
+        g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
         if (pflash) {
                 g_string_append(m, ",pflash0=libvirt-pflash0-format");
                 if (def->nvram_path)
@@ -165,18 +162,30 @@ static int argv_build_cpu(ArgvBuilder *b) {
         return 0;
 }
 
+/* x86 guest RAM comes in whole MiB: libvirt rounds <memory> and <maxMemory> up. */
+static unsigned long long argv_round_mib(unsigned long long kib) {
+        return (kib + 1023) / 1024;
+}
+
 static void argv_build_memory_smp(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
         g_autoptr(GString) smp = g_string_new(NULL);
+        unsigned long long mib = argv_round_mib(def->memory_kib);
         unsigned sockets, cores, threads;
+        JsonObject *o;
 
         argv_add(b, "-m");
         if (def->max_memory_kib > 0)
-                argv_addf(b, "size=%lluk,slots=%u,maxmem=%lluk", def->memory_kib,
-                          def->max_memory_slots, def->max_memory_kib);
+                argv_addf(b, "size=%lluk,slots=%u,maxmem=%lluk", mib * 1024, def->max_memory_slots,
+                          argv_round_mib(def->max_memory_kib) * 1024);
         else
-                argv_addf(b, "size=%lluk", def->memory_kib);
+                argv_addf(b, "%llu", mib);
+        o = json_object_new();
+        argv_jset_str(o, "qom-type", "memory-backend-ram");
+        argv_jset_str(o, "id", ARGV_RAM_ID);
+        argv_jset_int(o, "size", (int64_t) (mib * 1024 * 1024));
+        argv_add_json(b, "-object", o);
         argv_add_pair(b, "-overcommit", "mem-lock=off");
 
         sockets = cpu->sockets ? cpu->sockets : def->vcpus;
@@ -307,12 +316,23 @@ static int argv_build_clock(ArgvBuilder *b) {
                 argv_add(b, "-global");
                 argv_addf(b, "kvm-pit.lost_tick_policy=%s", policy);
         }
+        for (size_t i = 0; i < def->n_timers; i++)
+                if (def->timers[i].name == VK_TIMER_HPET &&
+                    def->timers[i].present == VK_TRISTATE_NO)
+                        argv_add(b, "-no-hpet");
         return 0;
 }
 
 static void argv_build_pm(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const char *dev = def->machine_kind == VK_MACHINE_Q35 ? "ICH9-LPC" : "PIIX4_PM";
+
+        /* As libvirt 9.0 with a QEMU that has set-action: QEMU always stays (paused) after a
+         * guest poweroff, the driver applies on_poweroff/on_crash itself, and on_reboot=destroy
+         * is QMP set-action reboot=shutdown after the start (runtime/qemu-process.c) */
+        argv_add(b, "-no-shutdown");
+        if (def->features[VK_FEATURE_ACPI] != VK_TRISTATE_YES)
+                argv_add(b, "-no-acpi");
 
         if (def->pm_suspend_to_mem != VK_TRISTATE_ABSENT) {
                 argv_add(b, "-global");
@@ -329,12 +349,6 @@ static void argv_build_pm(ArgvBuilder *b) {
 static void argv_build_lifecycle_boot(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         g_autoptr(GString) boot = g_string_new(NULL);
-
-        /* QEMU stays (paused) after a guest poweroff unless we destroy on poweroff anyway */
-        if (def->on_poweroff != VK_LIFECYCLE_DESTROY)
-                argv_add(b, "-no-shutdown");
-        if (def->on_reboot == VK_LIFECYCLE_DESTROY)
-                argv_add(b, "-no-reboot");
 
         if (def->bootmenu == VK_TRISTATE_YES)
                 g_string_append(boot, "menu=on,");

@@ -65,6 +65,9 @@ static VkQemuCaps *caps; /* the oldest recorded QEMU's, for the unit tests */
 static VkQemuConfig *config;
 static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
 
+/* the CD-ROM drives of the test host, as libvirt's tests mock them */
+static const char *const host_cdroms[] = { "/dev/cdrom", NULL };
+
 static const VkQemuArgvSecret secrets[] = {
         { SECRET_UUID, "dmlydGtpdC10ZXN0LWNpcGhlcnRleHQ=", "AAECAwQFBgcICQoLDA0ODw==" },
 };
@@ -100,6 +103,7 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
                 .now = 1700000000,
                 .localtime_offset = 3600,
                 .genid = "7f4b6b8e-2c1d-4a5e-9f3b-0d6c8a1e2b4f",
+                .host_cdroms = host_cdroms,
         };
 }
 
