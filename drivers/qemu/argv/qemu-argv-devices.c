@@ -681,12 +681,13 @@ int argv_build_videos(ArgvBuilder *b) {
                 argv_jset_str(o, "id", alias);
                 switch (v->model) {
                 case VK_VIDEO_MODEL_QXL:
-                        if (v->vram) {
-                                argv_jset_int(o, "ram_size", (int64_t) v->vram * 1024);
-                                argv_jset_int(o, "vram_size", (int64_t) v->vram * 1024);
-                        }
+                        /* libvirt's properties and order; vram64 0: no 64-bit bar */
                         if (v->heads)
                                 argv_jset_int(o, "max_outputs", v->heads);
+                        argv_jset_int(o, "ram_size", (int64_t) (v->ram ? v->ram : v->vram) * 1024);
+                        argv_jset_int(o, "vram_size", (int64_t) v->vram * 1024);
+                        argv_jset_int(o, "vram64_size_mb", v->vram64 / 1024);
+                        argv_jset_int(o, "vgamem_mb", v->vgamem ? v->vgamem / 1024 : 16);
                         break;
                 case VK_VIDEO_MODEL_VIRTIO:
                         if (v->heads)

@@ -614,8 +614,11 @@ typedef struct VkDomainGraphics {
 
 typedef struct VkDomainVideo {
         VkVideoModel model;
-        unsigned vram;  /* KiB, 0: absent */
-        unsigned heads; /* 0: absent */
+        unsigned vram;   /* KiB, 0: absent */
+        unsigned ram;    /* qxl: KiB, 0: absent */
+        unsigned vram64; /* qxl: KiB, 0: absent */
+        unsigned vgamem; /* qxl: KiB, 0: absent */
+        unsigned heads;  /* 0: absent */
         bool primary;
         VkDeviceInfo info;
 } VkDomainVideo;

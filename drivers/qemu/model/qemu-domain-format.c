@@ -247,7 +247,10 @@ static void format_video(VkXmlWriter *w, const VkDomainVideo *v, unsigned flags)
         if (v->model) {
                 vk_xml_writer_start(w, "model");
                 vk_xml_writer_attr(w, "type", vk_video_model_to_string(v->model));
+                format_uint_attr(w, "ram", v->ram);
                 format_uint_attr(w, "vram", v->vram);
+                format_uint_attr(w, "vram64", v->vram64);
+                format_uint_attr(w, "vgamem", v->vgamem);
                 format_uint_attr(w, "heads", v->heads);
                 if (v->primary)
                         vk_xml_writer_attr(w, "primary", "yes");
