@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkhost import cpu_host_problem, kvm_usable  # noqa: E402
@@ -85,10 +86,24 @@ def parse_args_file(path):
         env[k] = v
         i += 1
     args = words[i + 1:]
-    # qemu:commandline arguments come last, after "-msg timestamp=on"; the goldens' are
-    # placeholders QEMU would reject ('-newarg'), test-argv checks they are appended
-    end = args.index('-msg') + 2
-    return env, words[i], args[:end]
+    # qemu:commandline arguments come right before "-sandbox … -msg timestamp=on" (libvirt's
+    # place); the goldens' are placeholders QEMU would reject ('-newarg'), test-argv checks
+    # where they go: drop them here
+    extra = qemu_commandline_args(re.sub(r'\.[^.]+-[0-9.]+\.args$', '.xml', path))
+    sandbox = args.index('-sandbox')
+    if extra and args[sandbox - len(extra):sandbox] == extra:
+        args = args[:sandbox - len(extra)] + args[sandbox:]
+    return env, words[i], args
+
+
+def qemu_commandline_args(xml_path):
+    """The values of <qemu:commandline><qemu:arg value=…/> of the golden's input, in order."""
+    if not os.path.exists(xml_path):
+        return []
+    root = ET.parse(xml_path).getroot()
+    ns = '{http://libvirt.org/schemas/domain/qemu/1.0}'
+    return [a.get('value') for c in root.findall(f'{ns}commandline')
+            for a in c.findall(f'{ns}arg')]
 
 
 class Case:

@@ -129,13 +129,18 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
                 return 0;
         case VK_CONTROLLER_FDC:
                 return 0; /* the pc machine's built-in floppy controller */
-        case VK_CONTROLLER_VIRTIO_SERIAL:
+        case VK_CONTROLLER_VIRTIO_SERIAL: {
+                g_autofree char *alias = argv_controller_alias(c, b->def->machine_kind);
+
+                /* the id first (argv_emit_controller keeps its place), as libvirt */
                 o = argv_device_new("virtio-serial-pci");
+                argv_jset_str(o, "id", alias);
                 if (c->ports)
                         argv_jset_int(o, "max_ports", c->ports);
                 if (c->vectors)
                         argv_jset_int(o, "vectors", c->vectors);
                 break;
+        }
         default:
                 break;
         }
@@ -402,7 +407,9 @@ static int argv_build_virtio_chr(ArgvBuilder *b, const VkDomainChr *chr, const c
 
         bus = argv_vserial_bus(b, chr);
         o = argv_device_new(console ? "virtconsole" : "virtserialport");
-        argv_jset_str(o, "bus", bus);
+        /* libvirt gives a console no port address: QEMU puts it on the first bus */
+        if (!console || chr->info.addr.type == VK_ADDRESS_VIRTIO_SERIAL)
+                argv_jset_str(o, "bus", bus);
         if (chr->info.addr.type == VK_ADDRESS_VIRTIO_SERIAL)
                 argv_jset_int(o, "nr", chr->info.addr.vserial.port);
         argv_jset_str(o, "chardev", chardev);
@@ -865,8 +872,7 @@ int argv_build_misc_devices(ArgvBuilder *b) {
                 o = json_object_new();
                 argv_jset_str(o, "qom-type", "rng-random");
                 argv_jset_str(o, "id", obj);
-                argv_jset_str(o, "filename",
-                              rng->backend_path ? rng->backend_path : "/dev/urandom");
+                argv_jset_str(o, "filename", rng->backend_path ? rng->backend_path : "/dev/random");
                 argv_add_json(b, "-object", o);
 
                 o = argv_device_new("virtio-rng-pci");

@@ -15,13 +15,13 @@
 /*
  * The order of the command line, always the same so goldens diff well:
  *
- *   -name -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu -m -object pc.ram
- *   -overcommit -smp
- *   -uuid [-display none] -no-user-config -nodefaults -chardev charmonitor -mon -rtc
+ *   -name [-compat] -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu [-bios] -m
+ * -object pc.ram -overcommit -smp -uuid [-display none] -no-user-config -nodefaults -chardev
+ * charmonitor -mon -rtc
  *   [-global kvm-pit] [-no-hpet] -no-shutdown [-no-acpi] [-global PM] -boot
- *   [-kernel -initrd -append | -bios]
+ *   [-kernel -initrd -append]
  *   controllers, disks, interfaces, character devices, inputs, -audiodev, graphics, video,
- *   watchdog, balloon, rng, tpm, vmgenid, [-compat] -sandbox -msg, qemu:commandline
+ *   watchdog, balloon, rng, tpm, vmgenid, qemu:commandline, -sandbox -msg
  *
  * Frontends use -device JSON, backends -blockdev/-object/-netdev JSON where QEMU 7.2 takes
  * it; -chardev, -vnc, -spice, -tpmdev keep the key=value syntax (no JSON form in 7.2).
@@ -131,7 +131,8 @@ static int argv_build_cpu(ArgvBuilder *b) {
                         return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                           "<cpu mode='host-passthrough'> needs domain type "
                                           "'kvm'");
-                g_string_append(s, "host");
+                /* libvirt's default: migratable (no host-only features) */
+                g_string_append(s, "host,migratable=on");
         } else if (cpu->present && cpu->mode == VK_CPU_MODE_HOST_MODEL)
                 /* TCG has no host to model; "max" is every feature TCG emulates */
                 g_string_append(s, kvm ? "host" : "max");
@@ -159,6 +160,9 @@ static int argv_build_cpu(ArgvBuilder *b) {
                                 vk_tristate_switch_to_string(def->timers[i].present));
 
         argv_add_pair(b, "-cpu", s->str);
+        /* a ROM BIOS comes right after the CPU, as libvirt puts it */
+        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
+                argv_add_pair(b, "-bios", def->loader_path);
         return 0;
 }
 
@@ -194,9 +198,10 @@ static void argv_build_memory_smp(ArgvBuilder *b) {
         g_string_append_printf(smp, "%u", def->vcpus_current ? def->vcpus_current : def->vcpus);
         if (def->vcpus_current && def->vcpus_current != def->vcpus)
                 g_string_append_printf(smp, ",maxcpus=%u", def->vcpus);
+        /* with a <topology>, libvirt 9.0 names the dies too */
         g_string_append_printf(smp, ",sockets=%u", sockets);
-        if (cpu->dies)
-                g_string_append_printf(smp, ",dies=%u", cpu->dies);
+        if (cpu->sockets)
+                g_string_append_printf(smp, ",dies=%u", cpu->dies ? cpu->dies : 1);
         g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
         argv_add_pair(b, "-smp", smp->str);
 }
@@ -365,8 +370,6 @@ static void argv_build_lifecycle_boot(ArgvBuilder *b) {
                 argv_add_pair(b, "-initrd", def->initrd);
         if (def->cmdline)
                 argv_add_pair(b, "-append", def->cmdline);
-        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                argv_add_pair(b, "-bios", def->loader_path);
 }
 
 static void argv_build_monitor(ArgvBuilder *b) {
@@ -377,28 +380,33 @@ static void argv_build_monitor(ArgvBuilder *b) {
         argv_add_pair(b, "-mon", "chardev=charmonitor,id=monitor,mode=control");
 }
 
-static void argv_build_tail(ArgvBuilder *b) {
+/* -compat right after -name, in JSON, deprecated-output first, as libvirt writes it */
+static void argv_build_compat(ArgvBuilder *b) {
         VkDeprecationBehavior dep = b->def->qemu.deprecation;
+        JsonObject *o;
 
         if (dep == VK_DEPRECATION_DEFAULT)
                 dep = b->cfg->deprecation_behavior;
         /* as documented: silently ignored by a QEMU that cannot configure it */
-        if (argv_has(b, VK_QEMU_CAPS_COMPAT_DEPRECATED)) {
-                if (dep == VK_DEPRECATION_OMIT)
-                        argv_add_pair(b, "-compat", "deprecated-output=hide");
-                else if (dep == VK_DEPRECATION_REJECT)
-                        argv_add_pair(b, "-compat",
-                                      "deprecated-input=reject,deprecated-output=hide");
-                else if (dep == VK_DEPRECATION_CRASH)
-                        argv_add_pair(b, "-compat",
-                                      "deprecated-input=crash,deprecated-output=hide");
-        }
+        if (!argv_has(b, VK_QEMU_CAPS_COMPAT_DEPRECATED) || dep == VK_DEPRECATION_DEFAULT ||
+            dep == VK_DEPRECATION_NONE)
+                return;
+        o = json_object_new();
+        argv_jset_str(o, "deprecated-output", "hide");
+        if (dep == VK_DEPRECATION_REJECT)
+                argv_jset_str(o, "deprecated-input", "reject");
+        else if (dep == VK_DEPRECATION_CRASH)
+                argv_jset_str(o, "deprecated-input", "crash");
+        argv_add_json(b, "-compat", o);
+}
+
+/* qemu:commandline's arguments, then -sandbox and -msg last, as libvirt orders them */
+static void argv_build_tail(ArgvBuilder *b) {
+        for (size_t i = 0; b->def->qemu.args && b->def->qemu.args[i]; i++)
+                argv_add(b, b->def->qemu.args[i]);
         argv_add_pair(b, "-sandbox",
                       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
         argv_add_pair(b, "-msg", "timestamp=on");
-
-        for (size_t i = 0; b->def->qemu.args && b->def->qemu.args[i]; i++)
-                argv_add(b, b->def->qemu.args[i]);
 }
 
 /* ---- qemu:override ---- */
@@ -537,6 +545,7 @@ static int argv_build_all(ArgvBuilder *b) {
         name = argv_escape(def->name);
         argv_add(b, "-name");
         argv_addf(b, "guest=%s,debug-threads=on", name);
+        argv_build_compat(b);
         argv_add(b, "-S");
 
         /* secrets reach QEMU encrypted with this key, never on the command line */
