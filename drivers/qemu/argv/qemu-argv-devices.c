@@ -300,6 +300,13 @@ int argv_build_nets(ArgvBuilder *b) {
 /* ---- character devices ---- */
 
 /* -chardev for @chr with id "char" + @alias. @default_name: socket name without a path. */
+static bool argv_has_spice(const ArgvBuilder *b) {
+        for (size_t i = 0; i < b->def->n_graphics; i++)
+                if (b->def->graphics[i]->type == VK_GRAPHICS_SPICE)
+                        return true;
+        return false;
+}
+
 static int argv_chardev(ArgvBuilder *b, const VkDomainChr *chr, const char *alias,
                         const char *default_name) {
         g_autofree char *id = g_strdup_printf("char%s", alias);
@@ -315,6 +322,13 @@ static int argv_chardev(ArgvBuilder *b, const VkDomainChr *chr, const char *alia
                 return 0;
         case VK_CHR_TYPE_STDIO:
                 argv_addf(b, "stdio,id=%s", id);
+                return 0;
+        case VK_CHR_TYPE_SPICEVMC:
+                if (!argv_has_spice(b))
+                        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                          "%s: a spicevmc channel needs <graphics type='spice'>",
+                                          alias);
+                argv_addf(b, "spicevmc,id=%s,name=vdagent", id);
                 return 0;
         case VK_CHR_TYPE_FILE:
                 if (!chr->path)
@@ -584,7 +598,9 @@ static int argv_build_spice(ArgvBuilder *b, const VkDomainGraphics *g) {
         r = argv_need(b, VK_QEMU_CAPS_SPICE, "SPICE graphics");
         if (r < 0)
                 return r;
-        if (g->tls_port != 0)
+        /* tlsPort='-1' (automatic) asks for TLS only where it is configured: nowhere here,
+         * so no TLS port, as libvirt without spice_tls */
+        if (g->tls_port > 0)
                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                   "SPICE graphics: tlsPort is not supported (virtkit has no "
                                   "SPICE TLS configuration)");
@@ -595,6 +611,8 @@ static int argv_build_spice(ArgvBuilder *b, const VkDomainGraphics *g) {
         g_string_append_printf(s, "port=%d,addr=%s", port, listen);
         if (!g->passwd)
                 g_string_append(s, ",disable-ticketing=on");
+        if (g->image_compression)
+                g_string_append_printf(s, ",image-compression=%s", g->image_compression);
         g_string_append(s, ",seamless-migration=on");
         argv_add_pair(b, "-spice", s->str);
         if (g->keymap)
@@ -842,6 +860,9 @@ int argv_build_misc_devices(ArgvBuilder *b) {
         int r;
 
         r = argv_build_watchdogs(b);
+        if (r < 0)
+                return r;
+        r = argv_build_redirdevs(b);
         if (r < 0)
                 return r;
 

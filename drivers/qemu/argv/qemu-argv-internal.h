@@ -65,6 +65,10 @@ char *argv_escape(const char *s);
 char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind);
 char *argv_usb_bus(const ArgvBuilder *b, unsigned bus);
 
+/* ---- qemu-argv-sound.c ---- */
+int argv_build_sounds(ArgvBuilder *b);
+int argv_build_redirdevs(ArgvBuilder *b);
+
 /* ---- qemu-argv-disk.c ---- */
 int argv_build_pflash(ArgvBuilder *b, bool *ret_used);
 int argv_build_disks(ArgvBuilder *b);

@@ -21,7 +21,7 @@
  *   [-global kvm-pit] [-no-hpet] -no-shutdown [-no-acpi] [-global PM] -boot
  *   [-kernel -initrd -append]
  *   controllers, disks, interfaces, character devices, inputs, -audiodev, graphics, video,
- *   watchdog, balloon, rng, tpm, vmgenid, qemu:commandline, -sandbox -msg
+ *   sound, watchdog, redirdev, balloon, rng, tpm, vmgenid, qemu:commandline, -sandbox -msg
  *
  * Frontends use -device JSON, backends -blockdev/-object/-netdev JSON where QEMU 7.2 takes
  * it; -chardev, -vnc, -spice, -tpmdev keep the key=value syntax (no JSON form in 7.2).
@@ -601,6 +601,9 @@ static int argv_build_all(ArgvBuilder *b) {
         if (r < 0)
                 return r;
         r = argv_build_videos(b);
+        if (r < 0)
+                return r;
+        r = argv_build_sounds(b);
         if (r < 0)
                 return r;
         r = argv_build_misc_devices(b);

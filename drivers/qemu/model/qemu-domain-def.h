@@ -421,6 +421,7 @@ typedef enum VkChrType {
         VK_CHR_TYPE_UNIX,
         VK_CHR_TYPE_NULL,
         VK_CHR_TYPE_STDIO,
+        VK_CHR_TYPE_SPICEVMC, /* a channel through the SPICE connection (the vdagent) */
         _VK_CHR_TYPE_MAX,
         _VK_CHR_TYPE_INVALID = -EINVAL,
 } VkChrType;
@@ -609,8 +610,30 @@ typedef struct VkDomainGraphics {
         char *listen;        /* listen= address (also from <listen type='address'>) */
         bool listen_element; /* a <listen type='address'> child was given */
         char *keymap;
-        char *passwd; /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+        char *passwd;            /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+        char *image_compression; /* spice <image compression=>, validated; NULL: absent */
 } VkDomainGraphics;
+
+typedef enum VkSoundModel {
+        VK_SOUND_ICH6,
+        VK_SOUND_ICH9,
+        VK_SOUND_AC97,
+        VK_SOUND_USB,
+        _VK_SOUND_MODEL_MAX,
+        _VK_SOUND_MODEL_INVALID = -EINVAL,
+} VkSoundModel;
+VK_DOMAIN_ENUM_DECL(vk_sound_model, VkSoundModel);
+
+/* <sound model=…>: its sound goes through the domain's one audio backend (audio1) */
+typedef struct VkDomainSound {
+        VkSoundModel model;
+        VkDeviceInfo info;
+} VkDomainSound;
+
+/* <redirdev bus='usb' type='spicevmc'>: a USB device of the SPICE client */
+typedef struct VkDomainRedirdev {
+        VkDeviceInfo info;
+} VkDomainRedirdev;
 
 typedef struct VkDomainVideo {
         VkVideoModel model;
@@ -825,6 +848,10 @@ typedef struct VkDomainDef {
         size_t n_graphics;
         VkDomainVideo **videos;
         size_t n_videos;
+        VkDomainSound **sounds;
+        size_t n_sounds;
+        VkDomainRedirdev **redirdevs;
+        size_t n_redirdevs;
         VkDomainChr **serials;
         size_t n_serials;
         VkDomainChr **parallels;
@@ -901,6 +928,8 @@ VkDomainWatchdog *vk_domain_watchdog_free(VkDomainWatchdog *w);
 VkDomainRng *vk_domain_rng_free(VkDomainRng *rng);
 VkDomainTpm *vk_domain_tpm_free(VkDomainTpm *tpm);
 VkDomainMemballoon *vk_domain_memballoon_free(VkDomainMemballoon *mb);
+VkDomainSound *vk_domain_sound_free(VkDomainSound *s);
+VkDomainRedirdev *vk_domain_redirdev_free(VkDomainRedirdev *r);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainDisk, vk_domain_disk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainController, vk_domain_controller_free)
@@ -913,6 +942,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainWatchdog, vk_domain_watchdog_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRng, vk_domain_rng_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainTpm, vk_domain_tpm_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainMemballoon, vk_domain_memballoon_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainSound, vk_domain_sound_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRedirdev, vk_domain_redirdev_free)
 
 /*
  * Tests only: replace the random source used for generated UUIDs and MAC addresses (NULL:

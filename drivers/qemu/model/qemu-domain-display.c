@@ -21,6 +21,7 @@ VkDomainGraphics *vk_domain_graphics_free(VkDomainGraphics *g) {
                 return NULL;
         g_free(g->listen);
         g_free(g->keymap);
+        g_free(g->image_compression);
         if (g->passwd)
                 memset(g->passwd, 0, strlen(g->passwd));
         g_free(g->passwd);
@@ -51,6 +52,30 @@ static int graphics_parse_port(xmlNode *node, const char *attr, int *ret, VkErro
         return 1;
 }
 
+/* SPICE's <image compression='auto_glz|auto_lz|quic|glz|lz|off'/> */
+static int graphics_parse_image(xmlNode *node, VkDomainGraphics *g, VkError *reterr) {
+        static const char *const modes[] = { "auto_glz", "auto_lz", "quic", "glz", "lz", "off" };
+        xmlNode *image = vk_xml_child(node, "image");
+        g_autofree char *mode = NULL;
+        int r;
+
+        if (!image)
+                return 0;
+        r = vk_xml_check_node(image, VK_STRV("compression"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(image, "compression", VK_XML_REQUIRED, &mode, reterr);
+        if (r < 0)
+                return r;
+        if (!g_strv_contains(modes, mode))
+                return vk_xml_error(image, "compression", reterr,
+                                    "unsupported value '%s' (auto_glz, auto_lz, quic, glz, lz "
+                                    "or off)",
+                                    mode);
+        g->image_compression = g_steal_pointer(&mode);
+        return 0;
+}
+
 int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainGraphics) g = g_new0(VkDomainGraphics, 1);
         xmlNode *listen;
@@ -69,10 +94,10 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
                 r = vk_xml_check_node(node,
                                       VK_STRV("type", "port", "tlsPort", "autoport", "listen",
                                               "keymap", "passwd"),
-                                      VK_STRV("listen"), reterr);
+                                      VK_STRV("listen", "image"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("listen"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("listen", "image"), reterr);
         if (r < 0)
                 return r;
 
@@ -90,6 +115,10 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
             vk_xml_prop_string(node, "keymap", VK_XML_NONZERO, &g->keymap, reterr) < 0 ||
             vk_xml_prop_string(node, "passwd", 0, &g->passwd, reterr) < 0)
                 return -EINVAL;
+
+        r = graphics_parse_image(node, g, reterr);
+        if (r < 0)
+                return r;
 
         listen = vk_xml_child(node, "listen");
         if (listen) {

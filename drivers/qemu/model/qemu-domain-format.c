@@ -239,6 +239,11 @@ static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned 
                 vk_xml_writer_attr(w, "address", g->listen);
                 vk_xml_writer_end(w);
         }
+        if (g->image_compression) {
+                vk_xml_writer_start(w, "image");
+                vk_xml_writer_attr(w, "compression", g->image_compression);
+                vk_xml_writer_end(w);
+        }
         vk_xml_writer_end(w);
 }
 
@@ -323,8 +328,12 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_tpm(w, def->tpms[i], flags);
         for (size_t i = 0; i < def->n_graphics; i++)
                 format_graphics(w, def->graphics[i], flags);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                vk_domain_sound_format(w, def->sounds[i], flags);
         for (size_t i = 0; i < def->n_videos; i++)
                 format_video(w, def->videos[i], flags);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                vk_domain_redirdev_format(w, def->redirdevs[i], flags);
         for (size_t i = 0; i < def->n_watchdogs; i++)
                 format_watchdog(w, def->watchdogs[i], flags);
         if (def->memballoon)

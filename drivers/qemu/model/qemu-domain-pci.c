@@ -228,6 +228,9 @@ static void addr_collect_infos(VkDomainDef *def, GPtrArray *out) {
                 g_ptr_array_add(out, &def->watchdogs[i]->info);
         for (size_t i = 0; i < def->n_rngs; i++)
                 g_ptr_array_add(out, &def->rngs[i]->info);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i]->model != VK_SOUND_USB)
+                        g_ptr_array_add(out, &def->sounds[i]->info);
         if (def->memballoon)
                 g_ptr_array_add(out, &def->memballoon->info);
 }
@@ -306,6 +309,19 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
                         root->used[slot] |= 1;
                 }
         }
+
+        /* q35's integrated HD audio sits where the ICH9 has it: 00:1b.0 */
+        for (size_t i = 0; !pc && i < def->n_sounds; i++) {
+                VkDeviceInfo *info = &def->sounds[i]->info;
+                AddrBus *root = addr_bus(s, 0);
+
+                if (def->sounds[i]->model != VK_SOUND_ICH9 || info->addr.type != VK_ADDRESS_NONE ||
+                    root->used[0x1b])
+                        continue;
+                info->addr.type = VK_ADDRESS_PCI;
+                info->addr.pci = (VkPciAddress){ .slot = 0x1b };
+                root->used[0x1b] |= 1;
+        }
         return 0;
 }
 
@@ -345,8 +361,8 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
         if (r < 0)
                 return r;
 
-        /* 3. the rest in libvirt's order: PCI controllers, NICs, controllers, virtio disks,
-         *    balloon, RNGs, watchdogs, videos, virtio inputs, PCI serials */
+        /* 3. the rest in libvirt's order: PCI controllers, NICs, sound cards, controllers,
+         *    virtio disks, balloon, RNGs, watchdogs, videos, virtio inputs, PCI serials */
         n_controllers = def->n_controllers;
         for (size_t i = 0; i < n_controllers; i++) {
                 VkDomainController *c = def->controllers[i];
@@ -372,6 +388,13 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                 if (r < 0)
                         return r;
         }
+        /* sound cards right after the NICs, as libvirt */
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i]->model != VK_SOUND_USB) {
+                        r = addr_assign(&s, &def->sounds[i]->info, false, reterr);
+                        if (r < 0)
+                                return r;
+                }
 
         /* libvirt's order: the controllers the user wrote, then the implicit USB controller
          * (its default devices come first), then the other implicit ones */
