@@ -45,7 +45,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkhost import cpu_host_problem, kvm_usable  # noqa: E402
+from vkhost import cpu_host_problem, cpu_hyperv_problem, kvm_usable  # noqa: E402
 
 SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -145,6 +145,11 @@ class Case:
                 raise Skip('needs a host TPM (/dev/tpm0) or swtpm')
             if args[j] == '-cpu' and args[j + 1].split(',')[0] == 'host' and cpu_host_problem():
                 raise Skip(f'-cpu host: {cpu_host_problem()}')
+            if args[j] == '-cpu' and ',hv-' in args[j + 1]:
+                accel = args[args.index('-accel') + 1] if '-accel' in args else 'tcg'
+                problem = cpu_hyperv_problem(args[j + 1], accel)
+                if problem:
+                    raise Skip(f'Hyper-V enlightenments: {problem}')
             if args[j] == '-device' and json.loads(args[j + 1])['driver'] == 'scsi-block':
                 raise Skip('scsi-block needs a real SCSI LUN')
         while i < len(args):

@@ -120,6 +120,31 @@ static bool argv_cpu_model_known(const ArgvBuilder *b, const char *model) {
         return n == 0; /* caps without a CPU list cannot judge */
 }
 
+/* The Hyper-V enlightenments turned on, as libvirt 9.0 writes them (off ones are left out) */
+static void argv_cpu_hyperv(const VkDomainHyperv *hv, GString *s) {
+        if (!hv->present)
+                return;
+        if (hv->mode == VK_HYPERV_MODE_PASSTHROUGH) {
+                g_string_append(s, ",hv-passthrough=on");
+                return;
+        }
+        for (int f = 0; f < _VK_HYPERV_FEATURE_MAX; f++) {
+                g_autofree char *name = NULL;
+
+                if (hv->features[f] != VK_TRISTATE_YES)
+                        continue;
+                name = g_strdelimit(g_strdup(vk_hyperv_feature_to_string(f)), "_", '-');
+                if (f == VK_HYPERV_SPINLOCKS)
+                        g_string_append_printf(s, ",hv-spinlocks=0x%x", hv->spinlocks);
+                else if (f == VK_HYPERV_VENDOR_ID)
+                        g_string_append_printf(s, ",hv-vendor-id=%s", hv->vendor_id);
+                else
+                        g_string_append_printf(s, ",hv-%s=on", name);
+                if (f == VK_HYPERV_STIMER && hv->stimer_direct == VK_TRISTATE_YES)
+                        g_string_append(s, ",hv-stimer-direct=on");
+        }
+}
+
 static int argv_build_cpu(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
@@ -158,6 +183,12 @@ static int argv_build_cpu(ArgvBuilder *b) {
                         g_string_append_printf(
                                 s, ",kvmclock=%s",
                                 vk_tristate_switch_to_string(def->timers[i].present));
+                else if (def->timers[i].name == VK_TIMER_HYPERVCLOCK &&
+                         def->timers[i].present != VK_TRISTATE_ABSENT)
+                        g_string_append_printf(
+                                s, ",hv-time=%s",
+                                vk_tristate_switch_to_string(def->timers[i].present));
+        argv_cpu_hyperv(&def->hyperv, s);
 
         argv_add_pair(b, "-cpu", s->str);
         /* a ROM BIOS comes right after the CPU, as libvirt puts it */
@@ -272,6 +303,7 @@ static int argv_build_clock(ArgvBuilder *b) {
                 case VK_TIMER_PIT:
                 case VK_TIMER_HPET:
                 case VK_TIMER_KVMCLOCK:
+                case VK_TIMER_HYPERVCLOCK:
                         if (t->track != VK_TIMER_TRACK_NONE)
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='%s' track=> is supported for "
@@ -281,6 +313,10 @@ static int argv_build_clock(ArgvBuilder *b) {
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='pit' present='no'> is not "
                                                   "supported");
+                        if (t->name == VK_TIMER_HYPERVCLOCK && t->present == VK_TRISTATE_ABSENT)
+                                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                                  "<timer name='hypervclock'> needs present='yes' "
+                                                  "or 'no'");
                         if (t->name != VK_TIMER_PIT && t->tickpolicy != VK_TIMER_TICKPOLICY_NONE)
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='%s' tickpolicy=> is supported "

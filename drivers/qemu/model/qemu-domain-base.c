@@ -32,7 +32,8 @@ VK_DOMAIN_ENUM_IMPL(vk_cpu_feature_policy, VkCpuFeaturePolicy, _VK_CPU_FEATURE_M
 VK_DOMAIN_ENUM_IMPL(vk_clock_offset, VkClockOffset, _VK_CLOCK_OFFSET_MAX, "utc", "localtime",
                     "variable")
 VK_DOMAIN_ENUM_IMPL(vk_clock_basis, VkClockBasis, _VK_CLOCK_BASIS_MAX, "utc", "localtime")
-VK_DOMAIN_ENUM_IMPL(vk_timer_name, VkTimerName, _VK_TIMER_MAX, "rtc", "pit", "hpet", "kvmclock")
+VK_DOMAIN_ENUM_IMPL(vk_timer_name, VkTimerName, _VK_TIMER_MAX, "rtc", "pit", "hpet", "kvmclock",
+                    "hypervclock")
 VK_DOMAIN_ENUM_IMPL(vk_timer_tickpolicy, VkTimerTickpolicy, _VK_TIMER_TICKPOLICY_MAX, "none",
                     "delay", "catchup", "merge", "discard")
 VK_DOMAIN_ENUM_IMPL(vk_timer_track, VkTimerTrack, _VK_TIMER_TRACK_MAX, "none", "boot", "guest",

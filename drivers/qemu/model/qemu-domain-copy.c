@@ -200,6 +200,7 @@ VkDomainDef *vk_domain_def_copy(const VkDomainDef *src) {
         def->title = g_strdup(src->title);
         def->description = g_strdup(src->description);
         def->metadata = g_strdupv(src->metadata);
+        def->hyperv.vendor_id = g_strdup(src->hyperv.vendor_id);
         def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
         def->os_type = g_strdup(src->os_type);
         def->machine = g_strdup(src->machine);

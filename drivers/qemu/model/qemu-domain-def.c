@@ -40,6 +40,7 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
         g_free(def->title);
         g_free(def->description);
         g_strfreev(def->metadata);
+        g_free(def->hyperv.vendor_id);
         g_free(def->vcpu_cpuset);
         g_free(def->os_type);
         g_free(def->machine);
@@ -367,11 +368,12 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
 static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(node, VK_XML_NONE, VK_STRV("acpi", "apic", "pae", "hap", "vmport"),
-                              reterr);
+        r = vk_xml_check_node(node, VK_XML_NONE,
+                              VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "vmport"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"),
+                                reterr);
         if (r < 0)
                 return r;
 
@@ -379,6 +381,12 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
                 VkFeature f = vk_feature_from_string((const char *) c->name);
                 VkTristate state = VK_TRISTATE_YES;
 
+                if (vk_xml_node_is(c, NULL, "hyperv")) {
+                        r = vk_domain_hyperv_parse(&def->hyperv, c, reterr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 assert(f >= 0);
                 if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT) {
                         r = vk_xml_check_node(c, VK_STRV("state"), VK_XML_NONE, reterr);

@@ -166,6 +166,7 @@ typedef enum VkTimerName {
         VK_TIMER_PIT,
         VK_TIMER_HPET,
         VK_TIMER_KVMCLOCK,
+        VK_TIMER_HYPERVCLOCK,
         _VK_TIMER_MAX,
         _VK_TIMER_INVALID = -EINVAL,
 } VkTimerName;
@@ -614,6 +615,45 @@ typedef struct VkDomainGraphics {
         char *image_compression; /* spice <image compression=>, validated; NULL: absent */
 } VkDomainGraphics;
 
+/* <features><hyperv>: Hyper-V enlightenments, in libvirt's (and the command line's) order */
+typedef enum VkHypervFeature {
+        VK_HYPERV_RELAXED,
+        VK_HYPERV_VAPIC,
+        VK_HYPERV_SPINLOCKS,
+        VK_HYPERV_VPINDEX,
+        VK_HYPERV_RUNTIME,
+        VK_HYPERV_SYNIC,
+        VK_HYPERV_STIMER,
+        VK_HYPERV_RESET,
+        VK_HYPERV_VENDOR_ID,
+        VK_HYPERV_FREQUENCIES,
+        VK_HYPERV_REENLIGHTENMENT,
+        VK_HYPERV_TLBFLUSH,
+        VK_HYPERV_IPI,
+        VK_HYPERV_EVMCS,
+        VK_HYPERV_AVIC,
+        _VK_HYPERV_FEATURE_MAX,
+        _VK_HYPERV_FEATURE_INVALID = -EINVAL,
+} VkHypervFeature;
+VK_DOMAIN_ENUM_DECL(vk_hyperv_feature, VkHypervFeature);
+
+typedef enum VkHypervMode {
+        VK_HYPERV_MODE_CUSTOM,
+        VK_HYPERV_MODE_PASSTHROUGH,
+        _VK_HYPERV_MODE_MAX,
+        _VK_HYPERV_MODE_INVALID = -EINVAL,
+} VkHypervMode;
+VK_DOMAIN_ENUM_DECL(vk_hyperv_mode, VkHypervMode);
+
+typedef struct VkDomainHyperv {
+        bool present;
+        VkHypervMode mode;
+        VkTristate features[_VK_HYPERV_FEATURE_MAX]; /* state='on|off', ABSENT: not given */
+        unsigned spinlocks;                          /* retries, with spinlocks on */
+        char *vendor_id;                             /* value, with vendor_id on */
+        VkTristate stimer_direct;                    /* <stimer><direct state=> */
+} VkDomainHyperv;
+
 typedef enum VkSoundModel {
         VK_SOUND_ICH6,
         VK_SOUND_ICH9,
@@ -813,6 +853,7 @@ typedef struct VkDomainDef {
 
         /* <features>: a feature element present means "on" unless its state says otherwise */
         VkTristate features[_VK_FEATURE_MAX];
+        VkDomainHyperv hyperv; /* <features><hyperv> */
 
         VkDomainCpu cpu;
 

@@ -405,11 +405,14 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
 
         for (int f = 0; f < _VK_FEATURE_MAX; f++)
                 any = any || def->features[f] != VK_TRISTATE_ABSENT;
-        if (!any)
+        if (!any && !def->hyperv.present)
                 return;
 
         vk_xml_writer_start(w, "features");
         for (int f = 0; f < _VK_FEATURE_MAX; f++) {
+                /* libvirt's order: acpi, apic, pae, hap, hyperv, vmport */
+                if (f == VK_FEATURE_VMPORT)
+                        vk_domain_hyperv_format(w, &def->hyperv);
                 if (def->features[f] == VK_TRISTATE_ABSENT)
                         continue;
                 vk_xml_writer_start(w, vk_feature_to_string(f));

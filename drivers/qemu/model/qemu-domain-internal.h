@@ -86,6 +86,8 @@ int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
 /* qemu-domain-display.c */
 int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_hyperv_parse(VkDomainHyperv *hv, xmlNode *node, VkError *reterr);
+void vk_domain_hyperv_format(VkXmlWriter *w, const VkDomainHyperv *hv);
 int vk_domain_sound_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 int vk_domain_redirdev_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_sound_format(VkXmlWriter *w, const VkDomainSound *s, unsigned flags);
