@@ -178,7 +178,8 @@ class Case:
                 v = json.dumps(o)
             elif a == '-device':
                 o = json.loads(v)
-                self.device_ids.append(o['id'])
+                if 'id' in o:  # a USB companion controller has none, as under libvirt
+                    self.device_ids.append(o['id'])
                 if 'drive' in o:
                     self.drives.append(o['drive'])
             elif a == '-chardev':

@@ -83,6 +83,20 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
                 case VK_CONTROLLER_MODEL_ICH9_EHCI1:
                         o = argv_device_new("ich9-usb-ehci1");
                         break;
+                case VK_CONTROLLER_MODEL_ICH9_UHCI1:
+                case VK_CONTROLLER_MODEL_ICH9_UHCI2:
+                case VK_CONTROLLER_MODEL_ICH9_UHCI3: {
+                        g_autofree char *driver = g_strdup_printf(
+                                "ich9-usb-%s", vk_controller_model_to_string(model) + 5);
+                        g_autofree char *master = argv_usb_bus(b, c->index);
+
+                        /* a companion has no id of its own: it serves the master's bus */
+                        o = argv_device_new(driver);
+                        argv_jset_str(o, "masterbus", master);
+                        argv_jset_int(o, "firstport", c->master_startport);
+                        *ret = o;
+                        return 0;
+                }
                 case VK_CONTROLLER_MODEL_QEMU_XHCI:
                         if (argv_need(b, VK_QEMU_CAPS_QEMU_XHCI, "USB model 'qemu-xhci'") < 0)
                                 return -EOPNOTSUPP;
@@ -157,6 +171,13 @@ static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, Jso
         g_autofree char *alias = argv_controller_alias(c, b->def->machine_kind);
         g_autofree char *what = g_strdup_printf("controller '%s'", alias);
 
+        if (c->has_master) {
+                /* a USB companion: no id (the alias only names it for qemu:override) */
+                g_autofree char *name =
+                        g_strdup_printf("%s-%s", alias, vk_controller_model_to_string(c->model));
+
+                return argv_add_device_at(b, name, o, &c->info, what, 0);
+        }
         argv_jset_str(o, "id", alias);
         return argv_add_device_at(b, alias, o, &c->info, what, 0);
 }

@@ -61,8 +61,8 @@ VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "i
                     "sata", "virtio-serial", "usb", "pci")
 VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
                     "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
-                    "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci", "none", "virtio-scsi",
-                    "lsilogic")
+                    "piix3-uhci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
+                    "qemu-xhci", "nec-xhci", "none", "virtio-scsi", "lsilogic")
 VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge")
 VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
                     "e1000e", "rtl8139")
@@ -420,6 +420,11 @@ static gint domain_controller_cmp(gconstpointer a, gconstpointer b, gpointer use
                 return x->type < y->type ? -1 : 1;
         if (x->index != y->index)
                 return x->index < y->index ? -1 : 1;
+        /* a USB2 set: the master first, then its companions by model */
+        if (x->has_master != y->has_master)
+                return x->has_master ? 1 : -1;
+        if (x->model != y->model)
+                return x->model < y->model ? -1 : 1;
         return 0;
 }
 

@@ -334,6 +334,9 @@ typedef enum VkControllerModel {
         VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
         VK_CONTROLLER_MODEL_PIIX3_UHCI,
         VK_CONTROLLER_MODEL_ICH9_EHCI1,
+        VK_CONTROLLER_MODEL_ICH9_UHCI1, /* ehci1's USB1 companions (<master startport=>) */
+        VK_CONTROLLER_MODEL_ICH9_UHCI2,
+        VK_CONTROLLER_MODEL_ICH9_UHCI3,
         VK_CONTROLLER_MODEL_QEMU_XHCI,
         VK_CONTROLLER_MODEL_NEC_XHCI,
         VK_CONTROLLER_MODEL_USB_NONE,
@@ -588,7 +591,9 @@ typedef struct VkDomainController {
         unsigned target_chassis; /* pcie-root-port <target chassis=>, 0: absent */
         unsigned target_port;    /* pcie-root-port <target port=>, valid if has_target_port */
         bool has_target_port;
-        bool implicit; /* added by post-parse, not written by the user */
+        bool implicit;             /* added by post-parse, not written by the user */
+        bool has_master;           /* a USB companion: <master startport=> */
+        unsigned master_startport; /* its first port on the master's bus */
         VkDeviceInfo info;
 } VkDomainController;
 

@@ -124,6 +124,11 @@ static void format_controller(VkXmlWriter *w, const VkDomainController *c, unsig
                 vk_xml_writer_attrf(w, "chassisNr", "%u", c->target_chassis);
                 vk_xml_writer_end(w);
         }
+        if (c->has_master) {
+                vk_xml_writer_start(w, "master");
+                vk_xml_writer_attrf(w, "startport", "%u", c->master_startport);
+                vk_xml_writer_end(w);
+        }
         vk_domain_format_device_info(w, &c->info, flags);
         vk_xml_writer_end(w);
 }

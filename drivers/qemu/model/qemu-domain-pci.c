@@ -326,6 +326,35 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
 }
 
 /*
+ * USB1 companions share their ich9-ehci1 master's slot, as libvirt lays out a USB2 set:
+ * ich9-uhci1 at function 0 (multifunction), uhci2 at 1, uhci3 at 2, the master at 7.
+ */
+static int addr_assign_companions(AddrSet *s, VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+                const VkDomainController *m;
+                unsigned fn;
+
+                if (!c->has_master || c->info.addr.type != VK_ADDRESS_NONE)
+                        continue;
+                m = vk_domain_def_find_controller(def, VK_CONTROLLER_USB, c->index);
+                if (!m || m->info.addr.type != VK_ADDRESS_PCI)
+                        return vk_domain_devices_error(reterr,
+                                                       "USB companion '%s' %u: its master has "
+                                                       "no PCI address",
+                                                       vk_controller_model_to_string(c->model),
+                                                       c->index);
+                fn = (unsigned) (c->model - VK_CONTROLLER_MODEL_ICH9_UHCI1);
+                c->info.addr.type = VK_ADDRESS_PCI;
+                c->info.addr.pci = m->info.addr.pci;
+                c->info.addr.pci.function = fn;
+                c->info.addr.pci.multifunction = fn == 0 ? VK_TRISTATE_YES : VK_TRISTATE_ABSENT;
+                addr_mark(s, m->info.addr.pci.bus, m->info.addr.pci.slot, fn);
+        }
+        return 0;
+}
+
+/*
  * Give every device without an address one, adding root ports and bridges where the buses are
  * full. @hotplug: then, if buses were added, keep one more PCIe slot free (a root port of its
  * own when none is left), as libvirt does for new q35 domains.
@@ -404,7 +433,7 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         VkDomainController *c = def->controllers[i];
                         unsigned want = !c->implicit ? 0 : c->type == VK_CONTROLLER_USB ? 1 : 2;
 
-                        if (want != round || c->type == VK_CONTROLLER_PCI ||
+                        if (want != round || c->type == VK_CONTROLLER_PCI || c->has_master ||
                             c->type == VK_CONTROLLER_FDC || c->type == VK_CONTROLLER_IDE ||
                             (c->type == VK_CONTROLLER_USB &&
                              c->model == VK_CONTROLLER_MODEL_USB_NONE))
@@ -425,6 +454,10 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         if (r < 0)
                                 return r;
                 }
+
+        r = addr_assign_companions(&s, def, reterr);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i]->bus == VK_DISK_BUS_VIRTIO) {
