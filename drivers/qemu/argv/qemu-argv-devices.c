@@ -657,9 +657,15 @@ int argv_build_graphics(ArgvBuilder *b) {
 
         /* Always an audio backend, as libvirt 9.0: "none" unless SPICE carries the sound (it
          * keeps QEMU from picking one from the host's environment) */
+        if (def->has_audio && def->audio_type == VK_AUDIO_SPICE && !have[VK_GRAPHICS_SPICE])
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "<audio type='spice'> needs <graphics type='spice'>");
         o = json_object_new();
         argv_jset_str(o, "id", "audio1");
-        argv_jset_str(o, "driver", have[VK_GRAPHICS_SPICE] ? "spice" : "none");
+        if (def->has_audio)
+                argv_jset_str(o, "driver", vk_audio_type_to_string(def->audio_type));
+        else
+                argv_jset_str(o, "driver", have[VK_GRAPHICS_SPICE] ? "spice" : "none");
         argv_add_json(b, "-audiodev", o);
 
         for (size_t i = 0; i < def->n_graphics; i++) {

@@ -157,7 +157,8 @@ static int argv_build_cpu(ArgvBuilder *b) {
                                           "<cpu mode='host-passthrough'> needs domain type "
                                           "'kvm'");
                 /* libvirt's default: migratable (no host-only features) */
-                g_string_append(s, "host,migratable=on");
+                g_string_append_printf(s, "host,migratable=%s",
+                                       cpu->migratable == VK_TRISTATE_NO ? "off" : "on");
         } else if (cpu->present && cpu->mode == VK_CPU_MODE_HOST_MODEL)
                 /* TCG has no host to model; "max" is every feature TCG emulates */
                 g_string_append(s, kvm ? "host" : "max");

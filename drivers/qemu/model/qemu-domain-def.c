@@ -409,7 +409,7 @@ static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         VkDomainCpu *cpu = &def->cpu;
         int r;
 
-        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check"),
+        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check", "migratable"),
                               VK_STRV("model", "topology", "feature"), reterr);
         if (r < 0)
                 return r;
@@ -422,8 +422,12 @@ static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
             vk_xml_prop_enum(node, "match", vk_cpu_match_from_string, VK_XML_NONZERO, &cpu->match,
                              reterr) < 0 ||
             vk_xml_prop_enum(node, "check", vk_cpu_check_from_string, VK_XML_NONZERO, &cpu->check,
-                             reterr) < 0)
+                             reterr) < 0 ||
+            vk_xml_prop_tristate_switch(node, "migratable", 0, &cpu->migratable, reterr) < 0)
                 return -EINVAL;
+        if (cpu->migratable != VK_TRISTATE_ABSENT && cpu->mode != VK_CPU_MODE_HOST_PASSTHROUGH)
+                return vk_xml_error(node, "migratable", reterr,
+                                    "only allowed with mode='host-passthrough'");
         if (cpu->match != VK_CPU_MATCH_DEFAULT && cpu->mode != VK_CPU_MODE_CUSTOM)
                 return vk_xml_error(node, "match", reterr, "only allowed with mode='custom'");
 

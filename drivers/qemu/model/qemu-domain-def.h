@@ -675,6 +675,15 @@ typedef struct VkDomainSound {
         VkDeviceInfo info;
 } VkDomainSound;
 
+/* <audio type=…>: the backend the sound devices play through */
+typedef enum VkAudioType {
+        VK_AUDIO_NONE,
+        VK_AUDIO_SPICE,
+        _VK_AUDIO_TYPE_MAX,
+        _VK_AUDIO_TYPE_INVALID = -EINVAL,
+} VkAudioType;
+VK_DOMAIN_ENUM_DECL(vk_audio_type, VkAudioType);
+
 /* <redirdev bus='usb' type='spicevmc'>: a USB device of the SPICE client */
 typedef struct VkDomainRedirdev {
         VkDeviceInfo info;
@@ -758,6 +767,7 @@ typedef struct VkDomainCpu {
         VkCpuMode mode;
         VkCpuCheck check;
         VkCpuMatch match;
+        VkTristate migratable; /* host-passthrough: migratable='on|off' */
         char *model;
         VkCpuFallback fallback;
         unsigned sockets, dies, cores, threads; /* topology; all 0 when absent */
@@ -896,6 +906,9 @@ typedef struct VkDomainDef {
         size_t n_videos;
         VkDomainSound **sounds;
         size_t n_sounds;
+        bool has_audio; /* one <audio id= type=> */
+        unsigned audio_id;
+        VkAudioType audio_type;
         VkDomainRedirdev **redirdevs;
         size_t n_redirdevs;
         VkDomainChr **serials;

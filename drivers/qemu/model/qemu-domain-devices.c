@@ -80,7 +80,7 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                               VK_STRV("emulator", "disk", "controller", "interface", "input",
                                       "graphics", "video", "serial", "parallel", "console",
                                       "channel", "memballoon", "rng", "watchdog", "tpm", "sound",
-                                      "redirdev", "hostdev"),
+                                      "audio", "redirdev", "hostdev"),
                               reterr);
         if (r < 0)
                 return r;
@@ -131,6 +131,8 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                         r = vk_domain_tpm_parse(def, c, flags, reterr);
                 else if (strcmp(name, "sound") == 0)
                         r = vk_domain_sound_parse(def, c, flags, reterr);
+                else if (strcmp(name, "audio") == 0)
+                        r = vk_domain_audio_parse(def, c, reterr);
                 else if (strcmp(name, "redirdev") == 0)
                         r = vk_domain_redirdev_parse(def, c, flags, reterr);
                 else

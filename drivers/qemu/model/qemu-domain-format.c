@@ -238,7 +238,7 @@ static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned 
         vk_xml_writer_attr(w, "keymap", g->keymap);
         if (flags & VK_DOMAIN_DEF_FORMAT_SECURE)
                 vk_xml_writer_attr(w, "passwd", g->passwd);
-        if (g->listen) {
+        if (g->listen || g->listen_element) { /* <listen type='address'/> may have none */
                 vk_xml_writer_start(w, "listen");
                 vk_xml_writer_attr(w, "type", "address");
                 vk_xml_writer_attr(w, "address", g->listen);
@@ -335,6 +335,7 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_graphics(w, def->graphics[i], flags);
         for (size_t i = 0; i < def->n_sounds; i++)
                 vk_domain_sound_format(w, def->sounds[i], flags);
+        vk_domain_audio_format(w, def);
         for (size_t i = 0; i < def->n_videos; i++)
                 format_video(w, def->videos[i], flags);
         for (size_t i = 0; i < def->n_redirdevs; i++)
@@ -439,6 +440,7 @@ static void format_cpu(VkXmlWriter *w, const VkDomainCpu *cpu) {
                 vk_xml_writer_attr(w, "match", vk_cpu_match_to_string(cpu->match));
         if (cpu->check)
                 vk_xml_writer_attr(w, "check", vk_cpu_check_to_string(cpu->check));
+        vk_xml_writer_attr(w, "migratable", vk_tristate_switch_to_string(cpu->migratable));
         if (cpu->model) {
                 vk_xml_writer_start(w, "model");
                 if (cpu->fallback)

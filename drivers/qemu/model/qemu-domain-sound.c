@@ -5,6 +5,7 @@
 #include "macro.h"
 #include "qemu-domain-internal.h"
 
+VK_DOMAIN_ENUM_IMPL(vk_audio_type, VkAudioType, _VK_AUDIO_TYPE_MAX, "none", "spice")
 VK_DOMAIN_ENUM_IMPL(vk_sound_model, VkSoundModel, _VK_SOUND_MODEL_MAX, "ich6", "ich9", "ac97",
                     "usb")
 
@@ -53,6 +54,45 @@ int vk_domain_sound_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErr
                                     vk_sound_model_to_string(s->model));
         VK_DOMAIN_APPEND(def->sounds, def->n_sounds, g_steal_pointer(&s));
         return 0;
+}
+
+/*
+ * <audio id='N' type='none|spice'/>, as virsh dumpxml shows the backend: one, without the
+ * host backends' settings (QEMU gets one -audiodev, audio1: qemu-argv-devices.c).
+ */
+int vk_domain_audio_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
+        g_autofree char *type = NULL;
+        int r;
+
+        if (def->has_audio)
+                return vk_xml_error(node, NULL, reterr, "only one <audio> backend is supported");
+        r = vk_xml_check_node(node, VK_STRV("id", "type"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_uint(node, "id", VK_XML_REQUIRED | VK_XML_NONZERO, &def->audio_id, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(node, "type", VK_XML_REQUIRED, &type, reterr);
+        if (r < 0)
+                return r;
+        r = vk_audio_type_from_string(type);
+        if (r < 0)
+                return vk_xml_error(node, "type", reterr,
+                                    "unsupported value '%s' (virtkit supports 'none' and "
+                                    "'spice')",
+                                    type);
+        def->audio_type = r;
+        def->has_audio = true;
+        return 0;
+}
+
+void vk_domain_audio_format(VkXmlWriter *w, const VkDomainDef *def) {
+        if (!def->has_audio)
+                return;
+        vk_xml_writer_start(w, "audio");
+        vk_xml_writer_attrf(w, "id", "%u", def->audio_id);
+        vk_xml_writer_attr(w, "type", vk_audio_type_to_string(def->audio_type));
+        vk_xml_writer_end(w);
 }
 
 /* <redirdev bus='usb' type='spicevmc'/>, with <alias> and a USB <address>. */
