@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "network-def-internal.h"
+#include "xml-metadata.h"
 
 static const char *const forward_mode_table[_VK_NETWORK_FORWARD_MAX] = {
         [VK_NETWORK_FORWARD_NONE] = "none",     [VK_NETWORK_FORWARD_NAT] = "nat",
@@ -278,26 +279,6 @@ static int network_parse_uuid(VkNetworkDef *def, xmlNode *node, VkError *reterr)
         return 0;
 }
 
-/* One namespaced element, with the declarations it needs, as text (kept verbatim). */
-static int network_metadata_serialize(xmlNode *el, char **ret, VkError *reterr) {
-        g_autoptr(xmlDoc) doc = xmlNewDoc((const xmlChar *) "1.0");
-        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
-        xmlNode *copy;
-
-        if (!doc || !buf)
-                return -ENOMEM;
-        /* the copy declares, on itself, the namespaces it took from its ancestors */
-        copy = xmlDocCopyNode(el, doc, 1);
-        if (!copy)
-                return -ENOMEM;
-        xmlDocSetRootElement(doc, copy);
-        (void) xmlReconciliateNs(doc, copy);
-        if (xmlNodeDump(buf, doc, copy, 0, 0) < 0)
-                return vk_xml_error(el, NULL, reterr, "cannot serialize the element");
-        *ret = g_strdup((const char *) xmlBufferContent(buf));
-        return 0;
-}
-
 /*
  * <metadata>
  *   <app1:foo xmlns:app1="http://app1.org/app1/">..</app1:foo>
@@ -305,37 +286,7 @@ static int network_metadata_serialize(xmlNode *el, char **ret, VkError *reterr) 
  * Each child is an application's element in its own namespace, one per namespace; kept as is.
  */
 static int network_parse_metadata(VkNetworkDef *def, xmlNode *node, VkError *reterr) {
-        g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-        int r;
-
-        if (node->properties)
-                return vk_xml_error(node, (const char *) node->properties->name, reterr,
-                                    "unsupported attribute");
-        for (xmlNode *c = node->children; c; c = c->next) {
-                char *text = NULL;
-
-                if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-                    !xmlIsBlankNode(c))
-                        return vk_xml_error(node, NULL, reterr, "unexpected text content");
-                if (c->type != XML_ELEMENT_NODE)
-                        continue;
-                if (!c->ns || !c->ns->href)
-                        return vk_xml_error(c, NULL, reterr, "metadata elements need a namespace");
-                if (!g_hash_table_add(seen, (char *) c->ns->href))
-                        return vk_xml_error(c, NULL, reterr, "a second element of namespace '%s'",
-                                            (const char *) c->ns->href);
-                r = vk_network_check_count(c, items->len, reterr);
-                if (r < 0)
-                        return r;
-                r = network_metadata_serialize(c, &text, reterr);
-                if (r < 0)
-                        return r;
-                g_ptr_array_add(items, text);
-        }
-        g_ptr_array_add(items, NULL);
-        def->metadata = (char **) g_ptr_array_free(g_steal_pointer(&items), FALSE);
-        return 0;
+        return vk_xml_metadata_parse(node, VK_NETWORK_ITEMS_MAX, &def->metadata, reterr);
 }
 
 static int network_parse_forward_mode(xmlNode *node, VkNetworkForwardMode *ret, VkError *reterr) {

@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "network-def-internal.h"
+#include "xml-metadata.h"
 
 static void attr_addr(VkXmlWriter *w, const char *name, const VkNetAddr *a) {
         char buf[VK_NET_ADDR_STRING_MAX];
@@ -27,21 +28,6 @@ static void attr_prefix(VkXmlWriter *w, VkNetworkPrefixForm form, unsigned prefi
                 attr_addr(w, "netmask", &mask);
         } else if (form == VK_NETWORK_PREFIX_LENGTH)
                 attr_uint(w, "prefix", true, prefix);
-}
-
-/*
- * The metadata elements, verbatim, each on its own line(s). The writer has no raw mode, so
- * close the start tag by hand and append to its buffer, indented like a child element.
- */
-static void format_metadata(VkXmlWriter *w, char **items) {
-        if (!items || !items[0])
-                return;
-        vk_xml_writer_start(w, "metadata");
-        g_string_append(w->buf, ">\n");
-        w->pending = false;
-        for (char **i = items; *i; i++)
-                g_string_append_printf(w->buf, "%*s%s\n", (int) w->stack->len * 2, "", *i);
-        vk_xml_writer_end(w);
 }
 
 static void format_forward(VkXmlWriter *w, const VkNetworkDef *def) {
@@ -283,7 +269,7 @@ char *vk_network_def_format(const VkNetworkDef *def) {
                 vk_xml_writer_text_element(&w, "uuid", vk_uuid_format(&def->uuid, buf));
         vk_xml_writer_text_element(&w, "title", def->title);
         vk_xml_writer_text_element(&w, "description", def->description);
-        format_metadata(&w, def->metadata);
+        vk_xml_writer_metadata(&w, def->metadata);
         format_forward(&w, def);
         format_bridge(&w, def);
         if (def->mtu) {

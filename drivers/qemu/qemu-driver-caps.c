@@ -13,6 +13,8 @@
 #include "qemu-caps-xml.h"
 #include "qemu-driver-internal.h"
 
+#define NATIVE_TAP_FD_FIRST 25
+
 /* One caller waiting for the capabilities of a binary. */
 typedef struct CapsWaiter {
         VkQemuDriver *drv;
@@ -285,11 +287,19 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
                          VkError *reterr) {
         g_autoptr(VkQemuCommand) cmd = NULL;
         g_autofree char *dir = NULL;
+        g_autofree int *tap_fds = g_new0(int, op->def->n_nets + 1);
         VkQemuArgvOptions opts = {};
         int r;
 
         dir = vk_qemu_process_private_dir(drv->paths->run_dir, op->def->id, op->def->name);
         opts.private_dir = dir;
+        /* no tap is made for an export: the fd numbers libvirt's export shows (25, 26, ...) */
+        for (size_t i = 0; i < op->def->n_nets; i++)
+                if (op->def->nets[i]->type != VK_NET_TYPE_USER) {
+                        tap_fds[opts.n_tap_fds] = NATIVE_TAP_FD_FIRST + (int) opts.n_tap_fds;
+                        opts.n_tap_fds++;
+                }
+        opts.tap_fds = tap_fds;
         /* nothing is allocated for an export: libvirt's placeholders for autoport */
         opts.vnc_port = VK_QEMU_NATIVE_VNC_PORT;
         opts.vnc_websocket_port = VK_QEMU_NATIVE_VNC_WEBSOCKET_PORT;

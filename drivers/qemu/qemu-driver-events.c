@@ -92,14 +92,19 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
 
                 obj->guest_shutdown = true;
                 qemu_driver_emit(drv, obj, "shutdown", guest ? "finished" : why);
-                if (!guest || obj->destroying)
+                /* QEMU always runs with -no-shutdown (as under libvirt): after a guest
+                 * poweroff it only stops, and the domain's policy is applied here. A panic is
+                 * on_crash's (GUEST_PANICKED). */
+                if (obj->destroying || strcmp(why, "guest-panic") == 0)
                         return;
-                if (strcmp(why, "guest-reset") == 0) {
-                        /* the guest rebooted under -no-reboot (on_reboot=destroy); with
-                         * -no-shutdown (on_poweroff is not destroy) QEMU only stops, so end
-                         * it here: its exit is "shutdown" */
-                        if (def->on_poweroff != VK_LIFECYCLE_DESTROY)
-                                (void) vk_qemu_process_terminate(p, false, DESTROY_KILL_GRACE_USEC);
+                if (strcmp(why, "guest-reset") == 0 || strcmp(why, "host-qmp-system-reset") == 0) {
+                        /* on_reboot=destroy: set-action reboot=shutdown made the reboot (the
+                         * guest's or RebootDomain's) a shutdown; its exit is "shutdown" */
+                        (void) vk_qemu_process_terminate(p, false, DESTROY_KILL_GRACE_USEC);
+                } else if (!guest) {
+                        return; /* QEMU ends by itself (signal, quit) */
+                } else if (def->on_poweroff == VK_LIFECYCLE_DESTROY) {
+                        (void) vk_qemu_process_terminate(p, false, DESTROY_KILL_GRACE_USEC);
                 } else if (def->on_poweroff == VK_LIFECYCLE_RESTART) {
                         obj->guest_shutdown = false;
                         domain_restart_guest(obj);
@@ -111,7 +116,8 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
         } else if (strcmp(name, "RESET") == 0) {
                 qemu_driver_emit(drv, obj, "rebooted", "reset");
         } else if (strcmp(name, "STOP") == 0) {
-                if (obj->state == VK_DOMAIN_STATE_RUNNING)
+                /* the stop after a guest poweroff we end QEMU for is no pause of the domain */
+                if (obj->state == VK_DOMAIN_STATE_RUNNING && !(obj->guest_shutdown && p->kill_sent))
                         qemu_driver_set_run_state(drv, obj, VK_DOMAIN_STATE_PAUSED,
                                                   obj->guest_shutdown ? VK_DOMAIN_REASON_SHUTDOWN
                                                                       : VK_DOMAIN_REASON_USER);

@@ -500,7 +500,7 @@ static void op_run(VkQemuJob *job) {
                 return;
         if (od->op == VK_QEMU_OP_REBOOT && obj->live &&
             obj->live->on_reboot == VK_LIFECYCLE_DESTROY) {
-                /* -no-reboot: the reset ends QEMU, as a guest reboot would */
+                /* set-action reboot=shutdown: the reset ends QEMU, as a guest reboot would */
                 obj->guest_shutdown = true;
         }
         r = vk_qmp_execute(obj->process->qmp, domain_op_commands[od->op], NULL, op_on_reply,

@@ -192,8 +192,9 @@ def test_reboot_destroy_shuts_off(h):
 
 
 def test_reboot_destroy_with_no_shutdown(h):
-    # on_poweroff=restart makes QEMU stop, not exit, on a guest poweroff or reset (-no-shutdown
-    # with -no-reboot): on_reboot=destroy must still end it
+    # QEMU always stops, not exits, on a guest poweroff or reset (-no-shutdown, and set-action
+    # reboot=shutdown for on_reboot=destroy): with on_poweroff=restart the reboot must still
+    # end it
     ev = run_guest(h, 'g-rebootd2', 'reboot', on_poweroff='restart', on_reboot='destroy')
     events = ev.wait('g-rebootd2', ('stopped', 'shutdown'), 60)
     check_eq(info(h, 'g-rebootd2'), ('shutoff', 'shutdown'), 'state after a reboot (destroy)')

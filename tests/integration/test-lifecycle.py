@@ -7,7 +7,9 @@
             destroy, undefine, over varlink (vlcall), with the time of each step
   dbus      the same over D-Bus (busctl on a private system bus)
   restart   kill -9 the daemon with 3 VMs running, restart it: all listed and destroyable;
-            kill -9 a QEMU: the domain is shut off (crashed) and SubscribeEvents says so
+            kill -9 a QEMU: the domain is shut off (crashed) and SubscribeEvents says so;
+            on_reboot: QEMU runs with -no-shutdown, RebootDomain resets a restart domain and
+            ends a destroy one (QMP set-action reboot=shutdown at start, as libvirt 9.0)
   errors    broken XML, unknown domain, starting a running domain, a missing disk image:
             each a clear error, and a failed start leaves no QEMU, socket or status file
 """
@@ -31,15 +33,16 @@ IFACE = 'io.virtkit.Qemu'
 S = {}
 
 
-def domain_xml(name, disk=None):
+def domain_xml(name, disk=None, on_reboot=None):
     devices = ''
+    lifecycle = f'<on_reboot>{on_reboot}</on_reboot>' if on_reboot else ''
     if disk:
         devices = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                    f"<source file='{disk}'/><target dev='vda' bus='virtio'/></disk>")
     return (f"<domain type='{'kvm' if kvm_usable() else 'qemu'}'><name>{name}</name>"
             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
             "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
-            f"<devices>{devices}</devices></domain>")
+            f"{lifecycle}<devices>{devices}</devices></domain>")
 
 
 def root(h):
@@ -276,6 +279,31 @@ def test_unloadable_status_keeps_vm(h):
     wait_until(lambda: not pid_alive(pid), 10, 'the QEMU to end')
 
 
+def test_on_reboot(h):
+    # the guest never runs (started paused): a reset request is handled all the same
+    call(h, 'DefineDomain', {'xml': domain_xml('rb1', on_reboot='restart')})
+    call(h, 'StartDomain', {'domain': 'rb1', 'paused': True})
+    pid = domain_pid(h, 'rb1')
+    with open(f'/proc/{pid}/cmdline', 'rb') as f:
+        argv = f.read().split(b'\0')
+    check(b'-no-shutdown' in argv and b'-no-reboot' not in argv, 'QEMU argv:', argv)
+    call(h, 'RebootDomain', {'domain': 'rb1'})
+    r, _ = call(h, 'QemuMonitorCommand', {'domain': 'rb1',
+                                          'command': '{"execute":"query-status"}'})
+    check_eq(json.loads(r['reply'])['return']['status'], 'prelaunch', 'reset, still there')
+    check_eq(states(h)['rb1'], 'paused', 'on_reboot=restart: state after RebootDomain')
+    call(h, 'DestroyDomain', {'domain': 'rb1'})
+
+    call(h, 'DefineDomain', {'xml': domain_xml('rb2', on_reboot='destroy')})
+    call(h, 'StartDomain', {'domain': 'rb2', 'paused': True})
+    pid = domain_pid(h, 'rb2')
+    call(h, 'RebootDomain', {'domain': 'rb2'})
+    wait_until(lambda: states(h)['rb2'] == 'shutoff', 10, 'rb2 to be shut off')
+    r, _ = call(h, 'GetDomainInfo', {'domain': 'rb2'})
+    check_eq(r['reason'], 'shutdown', 'on_reboot=destroy: reason after RebootDomain')
+    check(not pid_alive(pid), 'QEMU of rb2 is gone')
+
+
 # --- errors ---
 
 def test_bad_input(h):
@@ -340,7 +368,7 @@ GROUPS = {
     'varlink': [test_varlink_lifecycle],
     'dbus': [test_dbus_lifecycle],
     'restart': [test_restart_keeps_vms, test_killed_qemu_is_crashed,
-                test_unloadable_status_keeps_vm],
+                test_unloadable_status_keeps_vm, test_on_reboot],
     'errors': [test_bad_input, test_start_running_domain, test_missing_disk,
                test_qemu_fails_early],
 }

@@ -211,11 +211,13 @@ def test_encrypted_disks_open(h):
     S['pid'] = pid
     r, _ = qcall(h, 'QemuMonitorCommand', {'domain': 'enc',
                                            'command': '{"execute":"query-named-block-nodes"}'})
+    # the format node of each image (libvirt numbers the nodes from the last disk up)
     nodes = {n['node-name']: n for n in json.loads(r['reply'])['return']}
-    check(nodes.get('libvirt-1-format', {}).get('drv') == 'qcow2', 'vda qcow2 node:', nodes)
-    check(nodes['libvirt-1-format'].get('encrypted') is True, 'vda is encrypted:', nodes)
-    check(nodes.get('libvirt-2-format', {}).get('drv') == 'luks', 'vdb luks node:', nodes)
-    check(nodes['libvirt-2-format'].get('encrypted') is True, 'vdb is encrypted:', nodes)
+    formats = {n['drv']: n for name, n in nodes.items() if name.endswith('-format')}
+    check(S['qcow'] in formats.get('qcow2', {}).get('file', ''), 'vda qcow2 node:', nodes)
+    check(formats['qcow2'].get('encrypted') is True, 'vda is encrypted:', nodes)
+    check(S['raw'] in formats.get('luks', {}).get('file', ''), 'vdb luks node:', nodes)
+    check(formats['luks'].get('encrypted') is True, 'vdb is encrypted:', nodes)
     r, _ = qcall(h, 'QemuMonitorCommand', {'domain': 'enc', 'command': '{"execute":"query-block"}'})
     devs = {b['qdev']: b for b in json.loads(r['reply'])['return'] if 'inserted' in b}
     check(len(devs) == 2 and all(b['inserted']['encrypted'] for b in devs.values()),

@@ -14,7 +14,7 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
     in plain text instead of the fixed fake ciphertext), chardev files and sockets, pflash
     firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports (free ones);
   - replaces each tap netdev (fd passing needs a host bridge and the lifecycle code) by a
-    user-mode netdev with the same id, and host_device storage by a file image;
+    user-mode netdev with the same id, and host_device/host_cdrom storage by a file image;
   - uses /usr/bin/qemu-system-x86_64 whatever <emulator> says, and -accel tcg when
     /dev/kvm cannot be opened;
   - starts QEMU (-S is in every command line), talks QMP on the monitor socket:
@@ -42,9 +42,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkhost import cpu_host_problem, kvm_usable  # noqa: E402
+from vkhost import cpu_host_problem, cpu_hyperv_problem, kvm_usable  # noqa: E402
 
 SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -85,10 +86,24 @@ def parse_args_file(path):
         env[k] = v
         i += 1
     args = words[i + 1:]
-    # qemu:commandline arguments come last, after "-msg timestamp=on"; the goldens' are
-    # placeholders QEMU would reject ('-newarg'), test-argv checks they are appended
-    end = args.index('-msg') + 2
-    return env, words[i], args[:end]
+    # qemu:commandline arguments come right before "-sandbox … -msg timestamp=on" (libvirt's
+    # place); the goldens' are placeholders QEMU would reject ('-newarg'), test-argv checks
+    # where they go: drop them here
+    extra = qemu_commandline_args(re.sub(r'\.[^.]+-[0-9.]+\.args$', '.xml', path))
+    sandbox = args.index('-sandbox')
+    if extra and args[sandbox - len(extra):sandbox] == extra:
+        args = args[:sandbox - len(extra)] + args[sandbox:]
+    return env, words[i], args
+
+
+def qemu_commandline_args(xml_path):
+    """The values of <qemu:commandline><qemu:arg value=…/> of the golden's input, in order."""
+    if not os.path.exists(xml_path):
+        return []
+    root = ET.parse(xml_path).getroot()
+    ns = '{http://libvirt.org/schemas/domain/qemu/1.0}'
+    return [a.get('value') for c in root.findall(f'{ns}commandline')
+            for a in c.findall(f'{ns}arg')]
 
 
 class Case:
@@ -130,6 +145,11 @@ class Case:
                 raise Skip('needs a host TPM (/dev/tpm0) or swtpm')
             if args[j] == '-cpu' and args[j + 1].split(',')[0] == 'host' and cpu_host_problem():
                 raise Skip(f'-cpu host: {cpu_host_problem()}')
+            if args[j] == '-cpu' and ',hv-' in args[j + 1]:
+                accel = args[args.index('-accel') + 1] if '-accel' in args else 'tcg'
+                problem = cpu_hyperv_problem(args[j + 1], accel)
+                if problem:
+                    raise Skip(f'Hyper-V enlightenments: {problem}')
             if args[j] == '-device' and json.loads(args[j + 1])['driver'] == 'scsi-block':
                 raise Skip('scsi-block needs a real SCSI LUN')
         while i < len(args):
@@ -158,7 +178,8 @@ class Case:
                 v = json.dumps(o)
             elif a == '-device':
                 o = json.loads(v)
-                self.device_ids.append(o['id'])
+                if 'id' in o:  # a USB companion controller has none, as under libvirt
+                    self.device_ids.append(o['id'])
                 if 'drive' in o:
                     self.drives.append(o['drive'])
             elif a == '-chardev':
@@ -210,7 +231,8 @@ class Case:
                 with open(img, 'wb') as f:
                     f.truncate(size)
         o['filename'] = img
-        if o['driver'] == 'host_device':  # no block device to spare: a file stands in
+        # no block device or CD-ROM drive to spare: a file stands in
+        if o['driver'] in ('host_device', 'host_cdrom'):
             o['driver'] = 'file'
         return o
 

@@ -60,7 +60,7 @@ def adapt(stem, xml, image, kvm):
     name = 'rt-' + stem
     xml = re.sub(r'<name>[^<]*</name>', f'<name>{name}</name>', xml, count=1)
     xml = re.sub(r'<uuid>[^<]*</uuid>', '', xml, count=1)
-    xml = re.sub(r"(<source file=)'[^']*'", rf"\1'{image}'", xml)
+    xml = re.sub(r"""(<source file=)(['"])[^'"]*\2""", rf"\1'{image}'", xml)
     if not kvm:
         xml = xml.replace("<domain type='kvm'", "<domain type='qemu'", 1)
     return name, xml

@@ -80,6 +80,32 @@ def cpu_host_problem():
     return None
 
 
+_HYPERV_PROBED = {}
+
+
+def cpu_hyperv_problem(cpu, accel):
+    """None when QEMU creates a paused machine with `-accel ACCEL -cpu CPU` (a model with
+    Hyper-V enlightenments, hv-…) here, else why not: a nested KVM often refuses some of
+    their MSRs ("kernel doesn't allow setting HyperV VP_INDEX"). Probed once per pair."""
+    if (cpu, accel) in _HYPERV_PROBED:
+        return _HYPERV_PROBED[(cpu, accel)]
+    if accel == 'kvm' and not kvm_usable():
+        accel = 'tcg'
+    try:
+        r = subprocess.run([QEMU, '-machine', 'q35', '-accel', accel, '-cpu', cpu, '-S',
+                            '-nodefaults', '-display', 'none', '-m', '64', '-qmp', 'stdio'],
+                           input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+                           capture_output=True, timeout=30)
+        err = r.stderr.decode(errors='replace').strip().splitlines()
+        problem = None if r.returncode == 0 else (
+            f'QEMU with -accel {accel} -cpu {cpu} exits {r.returncode} on this host: '
+            + (err[0] if err else 'no message'))
+    except subprocess.TimeoutExpired:
+        problem = f'QEMU with -cpu {cpu} did not quit within 30 s'
+    _HYPERV_PROBED[(cpu, accel)] = problem
+    return problem
+
+
 def cgroup_layout():
     """'v2' (cgroup2 at /sys/fs/cgroup), 'hybrid' (v1 controllers, cgroup2 at
     /sys/fs/cgroup/unified), 'v1' or None (no cgroup file system)."""

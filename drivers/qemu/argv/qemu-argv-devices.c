@@ -83,6 +83,20 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
                 case VK_CONTROLLER_MODEL_ICH9_EHCI1:
                         o = argv_device_new("ich9-usb-ehci1");
                         break;
+                case VK_CONTROLLER_MODEL_ICH9_UHCI1:
+                case VK_CONTROLLER_MODEL_ICH9_UHCI2:
+                case VK_CONTROLLER_MODEL_ICH9_UHCI3: {
+                        g_autofree char *driver = g_strdup_printf(
+                                "ich9-usb-%s", vk_controller_model_to_string(model) + 5);
+                        g_autofree char *master = argv_usb_bus(b, c->index);
+
+                        /* a companion has no id of its own: it serves the master's bus */
+                        o = argv_device_new(driver);
+                        argv_jset_str(o, "masterbus", master);
+                        argv_jset_int(o, "firstport", c->master_startport);
+                        *ret = o;
+                        return 0;
+                }
                 case VK_CONTROLLER_MODEL_QEMU_XHCI:
                         if (argv_need(b, VK_QEMU_CAPS_QEMU_XHCI, "USB model 'qemu-xhci'") < 0)
                                 return -EOPNOTSUPP;
@@ -115,9 +129,10 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
         case VK_CONTROLLER_SATA:
                 if (kind == VK_MACHINE_Q35 && c->index == 0)
                         return 0; /* built into the machine */
-                if (argv_need(b, VK_QEMU_CAPS_ICH9_AHCI, "SATA controller 'ich9-ahci'") < 0)
+                /* libvirt's choice on every machine: QEMU's generic AHCI device */
+                if (argv_need(b, VK_QEMU_CAPS_ICH9_AHCI, "SATA controller 'ahci'") < 0)
                         return -EOPNOTSUPP;
-                o = argv_device_new("ich9-ahci");
+                o = argv_device_new("ahci");
                 break;
         case VK_CONTROLLER_IDE:
                 if (kind != VK_MACHINE_PC || c->index != 0)
@@ -128,13 +143,18 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
                 return 0;
         case VK_CONTROLLER_FDC:
                 return 0; /* the pc machine's built-in floppy controller */
-        case VK_CONTROLLER_VIRTIO_SERIAL:
+        case VK_CONTROLLER_VIRTIO_SERIAL: {
+                g_autofree char *alias = argv_controller_alias(c, b->def->machine_kind);
+
+                /* the id first (argv_emit_controller keeps its place), as libvirt */
                 o = argv_device_new("virtio-serial-pci");
+                argv_jset_str(o, "id", alias);
                 if (c->ports)
                         argv_jset_int(o, "max_ports", c->ports);
                 if (c->vectors)
                         argv_jset_int(o, "vectors", c->vectors);
                 break;
+        }
         default:
                 break;
         }
@@ -151,6 +171,13 @@ static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, Jso
         g_autofree char *alias = argv_controller_alias(c, b->def->machine_kind);
         g_autofree char *what = g_strdup_printf("controller '%s'", alias);
 
+        if (c->has_master) {
+                /* a USB companion: no id (the alias only names it for qemu:override) */
+                g_autofree char *name =
+                        g_strdup_printf("%s-%s", alias, vk_controller_model_to_string(c->model));
+
+                return argv_add_device_at(b, name, o, &c->info, what, 0);
+        }
         argv_jset_str(o, "id", alias);
         return argv_add_device_at(b, alias, o, &c->info, what, 0);
 }
@@ -159,6 +186,13 @@ static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, Jso
  * PCI controllers first, each after the controller of the bus it plugs into (a bridge may
  * sit behind a root port with a higher index), lowest index first among the ready ones.
  */
+/* Controllers other than PCI, in the order libvirt 9.0 puts them on the command line */
+static const VkControllerType controller_order[] = {
+        VK_CONTROLLER_USB,  VK_CONTROLLER_SCSI,          VK_CONTROLLER_IDE,
+        VK_CONTROLLER_SATA, VK_CONTROLLER_VIRTIO_SERIAL, VK_CONTROLLER_FDC,
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(controller_order) == _VK_CONTROLLER_MAX - 1);
+
 int argv_build_controllers(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         bool done[256] = { [0] = true };
@@ -202,21 +236,23 @@ int argv_build_controllers(ArgvBuilder *b) {
                                           "(a loop or a missing controller)",
                                           c->index);
         }
-        for (size_t i = 0; i < def->n_controllers; i++) {
-                const VkDomainController *c = def->controllers[i];
-                JsonObject *o = NULL;
+        /* the other types in libvirt's order, each in <devices> order */
+        for (size_t t = 0; t < G_N_ELEMENTS(controller_order); t++)
+                for (size_t i = 0; i < def->n_controllers; i++) {
+                        const VkDomainController *c = def->controllers[i];
+                        JsonObject *o = NULL;
 
-                if (c->type == VK_CONTROLLER_PCI)
-                        continue;
-                r = argv_other_controller(b, c, &o);
-                if (r < 0)
-                        return r;
-                if (o) {
-                        r = argv_emit_controller(b, c, o);
+                        if (c->type != controller_order[t])
+                                continue;
+                        r = argv_other_controller(b, c, &o);
                         if (r < 0)
                                 return r;
+                        if (o) {
+                                r = argv_emit_controller(b, c, o);
+                                if (r < 0)
+                                        return r;
+                        }
                 }
-        }
         return 0;
 }
 
@@ -293,6 +329,13 @@ int argv_build_nets(ArgvBuilder *b) {
 /* ---- character devices ---- */
 
 /* -chardev for @chr with id "char" + @alias. @default_name: socket name without a path. */
+static bool argv_has_spice(const ArgvBuilder *b) {
+        for (size_t i = 0; i < b->def->n_graphics; i++)
+                if (b->def->graphics[i]->type == VK_GRAPHICS_SPICE)
+                        return true;
+        return false;
+}
+
 static int argv_chardev(ArgvBuilder *b, const VkDomainChr *chr, const char *alias,
                         const char *default_name) {
         g_autofree char *id = g_strdup_printf("char%s", alias);
@@ -308,6 +351,13 @@ static int argv_chardev(ArgvBuilder *b, const VkDomainChr *chr, const char *alia
                 return 0;
         case VK_CHR_TYPE_STDIO:
                 argv_addf(b, "stdio,id=%s", id);
+                return 0;
+        case VK_CHR_TYPE_SPICEVMC:
+                if (!argv_has_spice(b))
+                        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                          "%s: a spicevmc channel needs <graphics type='spice'>",
+                                          alias);
+                argv_addf(b, "spicevmc,id=%s,name=vdagent", id);
                 return 0;
         case VK_CHR_TYPE_FILE:
                 if (!chr->path)
@@ -400,7 +450,9 @@ static int argv_build_virtio_chr(ArgvBuilder *b, const VkDomainChr *chr, const c
 
         bus = argv_vserial_bus(b, chr);
         o = argv_device_new(console ? "virtconsole" : "virtserialport");
-        argv_jset_str(o, "bus", bus);
+        /* libvirt gives a console no port address: QEMU puts it on the first bus */
+        if (!console || chr->info.addr.type == VK_ADDRESS_VIRTIO_SERIAL)
+                argv_jset_str(o, "bus", bus);
         if (chr->info.addr.type == VK_ADDRESS_VIRTIO_SERIAL)
                 argv_jset_int(o, "nr", chr->info.addr.vserial.port);
         argv_jset_str(o, "chardev", chardev);
@@ -575,7 +627,9 @@ static int argv_build_spice(ArgvBuilder *b, const VkDomainGraphics *g) {
         r = argv_need(b, VK_QEMU_CAPS_SPICE, "SPICE graphics");
         if (r < 0)
                 return r;
-        if (g->tls_port != 0)
+        /* tlsPort='-1' (automatic) asks for TLS only where it is configured: nowhere here,
+         * so no TLS port, as libvirt without spice_tls */
+        if (g->tls_port > 0)
                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                   "SPICE graphics: tlsPort is not supported (virtkit has no "
                                   "SPICE TLS configuration)");
@@ -586,6 +640,8 @@ static int argv_build_spice(ArgvBuilder *b, const VkDomainGraphics *g) {
         g_string_append_printf(s, "port=%d,addr=%s", port, listen);
         if (!g->passwd)
                 g_string_append(s, ",disable-ticketing=on");
+        if (g->image_compression)
+                g_string_append_printf(s, ",image-compression=%s", g->image_compression);
         g_string_append(s, ",seamless-migration=on");
         argv_add_pair(b, "-spice", s->str);
         if (g->keymap)
@@ -599,8 +655,6 @@ int argv_build_graphics(ArgvBuilder *b) {
         JsonObject *o;
         int r;
 
-        if (def->n_graphics == 0)
-                return 0;
         for (size_t i = 0; i < def->n_graphics; i++) {
                 if (have[def->graphics[i]->type])
                         return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
@@ -609,10 +663,17 @@ int argv_build_graphics(ArgvBuilder *b) {
                 have[def->graphics[i]->type] = true;
         }
 
-        /* QEMU wants an audio backend for the displays; SPICE can carry sound itself */
+        /* Always an audio backend, as libvirt 9.0: "none" unless SPICE carries the sound (it
+         * keeps QEMU from picking one from the host's environment) */
+        if (def->has_audio && def->audio_type == VK_AUDIO_SPICE && !have[VK_GRAPHICS_SPICE])
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "<audio type='spice'> needs <graphics type='spice'>");
         o = json_object_new();
         argv_jset_str(o, "id", "audio1");
-        argv_jset_str(o, "driver", have[VK_GRAPHICS_SPICE] ? "spice" : "none");
+        if (def->has_audio)
+                argv_jset_str(o, "driver", vk_audio_type_to_string(def->audio_type));
+        else
+                argv_jset_str(o, "driver", have[VK_GRAPHICS_SPICE] ? "spice" : "none");
         argv_add_json(b, "-audiodev", o);
 
         for (size_t i = 0; i < def->n_graphics; i++) {
@@ -680,12 +741,13 @@ int argv_build_videos(ArgvBuilder *b) {
                 argv_jset_str(o, "id", alias);
                 switch (v->model) {
                 case VK_VIDEO_MODEL_QXL:
-                        if (v->vram) {
-                                argv_jset_int(o, "ram_size", (int64_t) v->vram * 1024);
-                                argv_jset_int(o, "vram_size", (int64_t) v->vram * 1024);
-                        }
+                        /* libvirt's properties and order; vram64 0: no 64-bit bar */
                         if (v->heads)
                                 argv_jset_int(o, "max_outputs", v->heads);
+                        argv_jset_int(o, "ram_size", (int64_t) (v->ram ? v->ram : v->vram) * 1024);
+                        argv_jset_int(o, "vram_size", (int64_t) v->vram * 1024);
+                        argv_jset_int(o, "vram64_size_mb", v->vram64 / 1024);
+                        argv_jset_int(o, "vgamem_mb", v->vgamem ? v->vgamem / 1024 : 16);
                         break;
                 case VK_VIDEO_MODEL_VIRTIO:
                         if (v->heads)
@@ -749,10 +811,14 @@ static int argv_build_watchdogs(ArgvBuilder *b) {
                         return r;
         }
 
-        if (action != VK_WATCHDOG_ACTION_DEFAULT) {
+        /* libvirt 9.0 always names the action (reset when absent), with the old option */
+        if (def->n_watchdogs > 0) {
                 const char *a;
 
                 switch (action) {
+                case VK_WATCHDOG_ACTION_DEFAULT:
+                        a = "reset";
+                        break;
                 case VK_WATCHDOG_ACTION_DUMP:
                         a = "pause"; /* the driver dumps the paused guest itself */
                         break;
@@ -760,8 +826,7 @@ static int argv_build_watchdogs(ArgvBuilder *b) {
                         a = vk_watchdog_action_to_string(action);
                         break;
                 }
-                argv_add(b, "-action");
-                argv_addf(b, "watchdog=%s", a);
+                argv_add_pair(b, "-watchdog-action", a);
         }
         return 0;
 }
@@ -832,6 +897,9 @@ int argv_build_misc_devices(ArgvBuilder *b) {
         r = argv_build_watchdogs(b);
         if (r < 0)
                 return r;
+        r = argv_build_redirdevs(b);
+        if (r < 0)
+                return r;
 
         /* <stats period=> is set over QMP once QEMU runs (qom-set guest-stats-polling...) */
         if (mb && mb->model == VK_MEMBALLOON_VIRTIO) {
@@ -860,8 +928,7 @@ int argv_build_misc_devices(ArgvBuilder *b) {
                 o = json_object_new();
                 argv_jset_str(o, "qom-type", "rng-random");
                 argv_jset_str(o, "id", obj);
-                argv_jset_str(o, "filename",
-                              rng->backend_path ? rng->backend_path : "/dev/urandom");
+                argv_jset_str(o, "filename", rng->backend_path ? rng->backend_path : "/dev/random");
                 argv_add_json(b, "-object", o);
 
                 o = argv_device_new("virtio-rng-pci");

@@ -16,8 +16,9 @@
  *              "file":"libvirt-1-storage"}
  *   -device {"driver":"virtio-blk-pci",...,"drive":"libvirt-1-format","id":"virtio-disk0"}
  *
- * N is the disk's position in <devices> plus one. An empty cdrom or floppy has a frontend
- * only. A LUN (scsi-block) has no format node: SCSI passthrough needs the host device.
+ * N counts the disks from the last one (the last is 1), as libvirt. An empty cdrom or floppy has
+ * a frontend only. A LUN (scsi-block) has a raw format node too, as libvirt: raw passes the
+ * SCSI ioctls through.
  */
 
 /* "vdb" -> 1, "sdaa" -> 26: the index libvirt derives from a target name. */
@@ -78,15 +79,25 @@ int argv_boot_prepare(ArgvBuilder *b) {
         return 0;
 }
 
-static JsonObject *argv_storage_node(const char *driver, const char *path, const char *node) {
+/* A protocol node in libvirt's property order; @aio, @cache may be NULL. */
+static JsonObject *argv_storage_node_full(const char *driver, const char *path, const char *aio,
+                                          const char *node, JsonObject *cache) {
         JsonObject *o = json_object_new();
 
         argv_jset_str(o, "driver", driver);
         argv_jset_str(o, "filename", path);
+        if (aio)
+                argv_jset_str(o, "aio", aio);
         argv_jset_str(o, "node-name", node);
+        if (cache)
+                json_object_set_object_member(o, "cache", cache);
         argv_jset_bool(o, "auto-read-only", true);
         argv_jset_str(o, "discard", "unmap");
         return o;
+}
+
+static JsonObject *argv_storage_node(const char *driver, const char *path, const char *node) {
+        return argv_storage_node_full(driver, path, NULL, node, NULL);
 }
 
 /* pflash firmware (<loader type='pflash'>) and its variable store (<nvram>). */
@@ -147,15 +158,16 @@ static DiskCache argv_disk_cache(VkDiskCache c) {
         }
 }
 
-static void argv_set_cache(JsonObject *o, const DiskCache *c) {
+/* The "cache" member of a node for @c, or NULL when the mode is QEMU's default. */
+static JsonObject *argv_cache_object(const DiskCache *c) {
         JsonObject *cache;
 
         if (!c->set)
-                return;
+                return NULL;
         cache = json_object_new();
         argv_jset_bool(cache, "direct", c->direct);
         argv_jset_bool(cache, "no-flush", c->no_flush);
-        json_object_set_object_member(o, "cache", cache);
+        return cache;
 }
 
 static const VkQemuArgvSecret *argv_find_secret(const ArgvBuilder *b, const char *uuid) {
@@ -187,14 +199,21 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
         }
         *ret_path = disk->src_path;
         *ret_driver = disk->type == VK_DISK_TYPE_BLOCK ? "host_device" : "file";
+        if (disk->type == VK_DISK_TYPE_BLOCK && disk->device == VK_DISK_DEVICE_CDROM &&
+            disk->format != VK_DISK_FORMAT_QCOW2 && disk->src_path && b->opts->host_cdroms &&
+            g_strv_contains(b->opts->host_cdroms, disk->src_path))
+                *ret_driver = "host_cdrom";
         return 0;
 }
 
 /* -object secret and -blockdev nodes of disk @i; *@ret_node: what the frontend's drive is. */
 static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, char **ret_node) {
         const VkDomainDisk *disk = b->def->disks[i];
-        g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", i + 1);
-        g_autofree char *format = g_strdup_printf("libvirt-%zu-format", i + 1);
+        /* libvirt numbers the nodes from the last disk up (it prepares them in reverse): the
+         * first disk of three is libvirt-3-*, an empty drive uses its number too */
+        size_t node = b->def->n_disks - i;
+        g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", node);
+        g_autofree char *format = g_strdup_printf("libvirt-%zu-format", node);
         g_autofree char *secret_id = NULL;
         bool ro = disk->readonly || disk->device == VK_DISK_DEVICE_CDROM;
         const char *path = NULL, *driver = NULL;
@@ -233,24 +252,24 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
                                   "disk '%s': io='native' needs cache='none' or 'directsync'",
                                   vk_strempty(disk->target_dev));
 
-        o = argv_storage_node(driver, path, storage);
-        if (disk->io != VK_DISK_IO_DEFAULT)
-                argv_jset_str(o, "aio", vk_disk_io_to_string(disk->io));
-        argv_set_cache(o, cache);
-        if (disk->device == VK_DISK_DEVICE_LUN) {
-                argv_jset_bool(o, "read-only", ro);
-                argv_add_json(b, "-blockdev", o);
-                *ret_node = g_steal_pointer(&storage);
-                return 0;
-        }
+        o = argv_storage_node_full(driver, path,
+                                   disk->io != VK_DISK_IO_DEFAULT ? vk_disk_io_to_string(disk->io)
+                                                                  : NULL,
+                                   storage, argv_cache_object(cache));
         argv_add_json(b, "-blockdev", o);
 
+        /* a raw format node even for a LUN: it passes scsi-block's ioctls through, as libvirt */
         o = json_object_new();
         argv_jset_str(o, "node-name", format);
         argv_jset_bool(o, "read-only", ro);
         if (disk->discard != VK_DISK_DISCARD_DEFAULT)
                 argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
-        argv_set_cache(o, cache);
+        {
+                JsonObject *c = argv_cache_object(cache);
+
+                if (c)
+                        json_object_set_object_member(o, "cache", c);
+        }
         if (disk->format == VK_DISK_FORMAT_QCOW2) {
                 argv_jset_str(o, "driver", "qcow2");
                 if (secret_id) {
@@ -346,10 +365,14 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
                         argv_jset_int(o, "channel", a->drive.bus);
                         argv_jset_int(o, "scsi-id", a->drive.target);
                         argv_jset_int(o, "lun", a->drive.unit);
-                } else
+                        *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u-%u", a->drive.controller,
+                                                a->drive.bus, a->drive.target, a->drive.unit);
+                } else {
+                        /* libvirt names lsilogic's disks without the target */
                         argv_jset_int(o, "scsi-id", a->drive.unit);
-                *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u-%u", a->drive.controller,
-                                        a->drive.bus, a->drive.target, a->drive.unit);
+                        *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u", a->drive.controller,
+                                                a->drive.bus, a->drive.unit);
+                }
                 return 0;
         case VK_DISK_BUS_FDC:
                 if (b->def->machine_kind != VK_MACHINE_PC)
@@ -372,7 +395,11 @@ static int argv_build_disk(ArgvBuilder *b, size_t i) {
         const VkDomainController *scsi = NULL;
         g_autofree char *alias = NULL;
         g_autofree char *node = NULL;
-        DiskCache cache = argv_disk_cache(disk->cache);
+        /* libvirt: a writable shareable disk without a cache mode uses cache='none' */
+        DiskCache cache = argv_disk_cache(disk->cache == VK_DISK_CACHE_DEFAULT && disk->shareable &&
+                                                          !disk->readonly
+                                                  ? VK_DISK_CACHE_NONE
+                                                  : disk->cache);
         const char *driver;
         JsonObject *o;
         int r;
@@ -402,6 +429,16 @@ static int argv_build_disk(ArgvBuilder *b, size_t i) {
                 json_object_unref(o);
                 return r;
         }
+        /* libvirt's property order; scsi-hd/scsi-cd get the VPD device id QEMU gave them when
+         * disks were -drive (the serial, else "drive-ALIAS"): the guest sees the same disk */
+        if (disk->bus == VK_DISK_BUS_SCSI && disk->device != VK_DISK_DEVICE_LUN) {
+                g_autofree char *vpd =
+                        disk->serial ? g_strdup(disk->serial) : g_strdup_printf("drive-%s", alias);
+
+                argv_jset_str(o, "device_id", vpd);
+        }
+        if (disk->shareable)
+                argv_jset_bool(o, "share-rw", true);
         if (node)
                 argv_jset_str(o, "drive", node);
         argv_jset_str(o, "id", alias);
@@ -414,14 +451,12 @@ static int argv_build_disk(ArgvBuilder *b, size_t i) {
                 } else
                         argv_jset_int(o, "bootindex", b->disk_boot[i]);
         }
-        if (disk->serial)
-                argv_jset_str(o, "serial", disk->serial);
-        if (disk->shareable)
-                argv_jset_bool(o, "share-rw", true);
-        if (cache.set && disk->bus != VK_DISK_BUS_FDC && disk->device != VK_DISK_DEVICE_LUN)
-                argv_jset_str(o, "write-cache", cache.write_cache ? "on" : "off");
         if (disk->bus == VK_DISK_BUS_USB)
                 argv_jset_bool(o, "removable", disk->device == VK_DISK_DEVICE_CDROM);
+        if (cache.set && disk->bus != VK_DISK_BUS_FDC && disk->device != VK_DISK_DEVICE_LUN)
+                argv_jset_str(o, "write-cache", cache.write_cache ? "on" : "off");
+        if (disk->serial)
+                argv_jset_str(o, "serial", disk->serial);
         argv_add_device(b, alias, o);
         return 0;
 }

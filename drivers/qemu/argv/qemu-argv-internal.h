@@ -6,6 +6,9 @@
 
 #include "qemu-argv.h"
 
+/* The id of the guest RAM's memory backend: QEMU's own name for the pc machines' RAM block */
+#define ARGV_RAM_ID "pc.ram"
+
 /*
  * One build. Arguments accumulate in @args; a -device argument is a NULL placeholder whose
  * JSON object waits in @devices until the qemu:override properties are applied, then all
@@ -61,6 +64,10 @@ int argv_error(ArgvBuilder *b, const char *name, int error, const char *fmt, ...
 char *argv_escape(const char *s);
 char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind);
 char *argv_usb_bus(const ArgvBuilder *b, unsigned bus);
+
+/* ---- qemu-argv-sound.c ---- */
+int argv_build_sounds(ArgvBuilder *b);
+int argv_build_redirdevs(ArgvBuilder *b);
 
 /* ---- qemu-argv-disk.c ---- */
 int argv_build_pflash(ArgvBuilder *b, bool *ret_used);

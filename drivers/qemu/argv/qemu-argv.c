@@ -15,11 +15,13 @@
 /*
  * The order of the command line, always the same so goldens diff well:
  *
- *   -name -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu -m -overcommit -smp
- *   -uuid [-display none] -no-user-config -nodefaults -chardev charmonitor -mon -rtc [-global]
- *   [-no-shutdown] [-no-reboot] -boot [-kernel -initrd -append | -bios]
- *   controllers, disks, interfaces, character devices, inputs, audio + graphics, video,
- *   watchdog, balloon, rng, tpm, vmgenid, [-compat] -sandbox -msg, qemu:commandline
+ *   -name [-compat] -S -object masterKey0 [pflash -blockdev] -machine -accel -cpu [-bios] -m
+ * -object pc.ram -overcommit -smp -uuid [-display none] -no-user-config -nodefaults -chardev
+ * charmonitor -mon -rtc
+ *   [-global kvm-pit] [-no-hpet] -no-shutdown [-no-acpi] [-global PM] -boot
+ *   [-kernel -initrd -append]
+ *   controllers, disks, interfaces, character devices, inputs, -audiodev, graphics, video,
+ *   sound, watchdog, redirdev, balloon, rng, tpm, vmgenid, qemu:commandline, -sandbox -msg
  *
  * Frontends use -device JSON, backends -blockdev/-object/-netdev JSON where QEMU 7.2 takes
  * it; -chardev, -vnc, -spice, -tpmdev keep the key=value syntax (no JSON form in 7.2).
@@ -76,19 +78,14 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
                                   vk_strempty(vk_qemu_caps_get_binary(b->caps)));
 
         g_string_append_printf(m, "%s,usb=off", canonical);
-        if (def->features[VK_FEATURE_ACPI] != VK_TRISTATE_YES)
-                g_string_append(m, ",acpi=off");
         if (def->features[VK_FEATURE_VMPORT] != VK_TRISTATE_ABSENT)
                 g_string_append_printf(
                         m, ",vmport=%s",
                         vk_tristate_switch_to_string(def->features[VK_FEATURE_VMPORT]));
-        for (size_t i = 0; i < def->n_timers; i++)
-                if (def->timers[i].name == VK_TIMER_HPET &&
-                    def->timers[i].present != VK_TRISTATE_ABSENT)
-                        g_string_append_printf(
-                                m, ",hpet=%s",
-                                vk_tristate_switch_to_string(def->timers[i].present));
         g_string_append(m, ",dump-guest-core=off");
+        /* guest RAM is an object of its own, named as QEMU's built-in block (pc.ram), so the
+         * migration stream is the same as without one */
+        g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
         if (pflash) {
                 g_string_append(m, ",pflash0=libvirt-pflash0-format");
                 if (def->nvram_path)
@@ -123,6 +120,31 @@ static bool argv_cpu_model_known(const ArgvBuilder *b, const char *model) {
         return n == 0; /* caps without a CPU list cannot judge */
 }
 
+/* The Hyper-V enlightenments turned on, as libvirt 9.0 writes them (off ones are left out) */
+static void argv_cpu_hyperv(const VkDomainHyperv *hv, GString *s) {
+        if (!hv->present)
+                return;
+        if (hv->mode == VK_HYPERV_MODE_PASSTHROUGH) {
+                g_string_append(s, ",hv-passthrough=on");
+                return;
+        }
+        for (int f = 0; f < _VK_HYPERV_FEATURE_MAX; f++) {
+                g_autofree char *name = NULL;
+
+                if (hv->features[f] != VK_TRISTATE_YES)
+                        continue;
+                name = g_strdelimit(g_strdup(vk_hyperv_feature_to_string(f)), "_", '-');
+                if (f == VK_HYPERV_SPINLOCKS)
+                        g_string_append_printf(s, ",hv-spinlocks=0x%x", hv->spinlocks);
+                else if (f == VK_HYPERV_VENDOR_ID)
+                        g_string_append_printf(s, ",hv-vendor-id=%s", hv->vendor_id);
+                else
+                        g_string_append_printf(s, ",hv-%s=on", name);
+                if (f == VK_HYPERV_STIMER && hv->stimer_direct == VK_TRISTATE_YES)
+                        g_string_append(s, ",hv-stimer-direct=on");
+        }
+}
+
 static int argv_build_cpu(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
@@ -134,7 +156,9 @@ static int argv_build_cpu(ArgvBuilder *b) {
                         return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                           "<cpu mode='host-passthrough'> needs domain type "
                                           "'kvm'");
-                g_string_append(s, "host");
+                /* libvirt's default: migratable (no host-only features) */
+                g_string_append_printf(s, "host,migratable=%s",
+                                       cpu->migratable == VK_TRISTATE_NO ? "off" : "on");
         } else if (cpu->present && cpu->mode == VK_CPU_MODE_HOST_MODEL)
                 /* TCG has no host to model; "max" is every feature TCG emulates */
                 g_string_append(s, kvm ? "host" : "max");
@@ -160,23 +184,44 @@ static int argv_build_cpu(ArgvBuilder *b) {
                         g_string_append_printf(
                                 s, ",kvmclock=%s",
                                 vk_tristate_switch_to_string(def->timers[i].present));
+                else if (def->timers[i].name == VK_TIMER_HYPERVCLOCK &&
+                         def->timers[i].present != VK_TRISTATE_ABSENT)
+                        g_string_append_printf(
+                                s, ",hv-time=%s",
+                                vk_tristate_switch_to_string(def->timers[i].present));
+        argv_cpu_hyperv(&def->hyperv, s);
 
         argv_add_pair(b, "-cpu", s->str);
+        /* a ROM BIOS comes right after the CPU, as libvirt puts it */
+        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
+                argv_add_pair(b, "-bios", def->loader_path);
         return 0;
+}
+
+/* x86 guest RAM comes in whole MiB: libvirt rounds <memory> and <maxMemory> up. */
+static unsigned long long argv_round_mib(unsigned long long kib) {
+        return (kib + 1023) / 1024;
 }
 
 static void argv_build_memory_smp(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
         g_autoptr(GString) smp = g_string_new(NULL);
+        unsigned long long mib = argv_round_mib(def->memory_kib);
         unsigned sockets, cores, threads;
+        JsonObject *o;
 
         argv_add(b, "-m");
         if (def->max_memory_kib > 0)
-                argv_addf(b, "size=%lluk,slots=%u,maxmem=%lluk", def->memory_kib,
-                          def->max_memory_slots, def->max_memory_kib);
+                argv_addf(b, "size=%lluk,slots=%u,maxmem=%lluk", mib * 1024, def->max_memory_slots,
+                          argv_round_mib(def->max_memory_kib) * 1024);
         else
-                argv_addf(b, "size=%lluk", def->memory_kib);
+                argv_addf(b, "%llu", mib);
+        o = json_object_new();
+        argv_jset_str(o, "qom-type", "memory-backend-ram");
+        argv_jset_str(o, "id", ARGV_RAM_ID);
+        argv_jset_int(o, "size", (int64_t) (mib * 1024 * 1024));
+        argv_add_json(b, "-object", o);
         argv_add_pair(b, "-overcommit", "mem-lock=off");
 
         sockets = cpu->sockets ? cpu->sockets : def->vcpus;
@@ -185,9 +230,10 @@ static void argv_build_memory_smp(ArgvBuilder *b) {
         g_string_append_printf(smp, "%u", def->vcpus_current ? def->vcpus_current : def->vcpus);
         if (def->vcpus_current && def->vcpus_current != def->vcpus)
                 g_string_append_printf(smp, ",maxcpus=%u", def->vcpus);
+        /* with a <topology>, libvirt 9.0 names the dies too */
         g_string_append_printf(smp, ",sockets=%u", sockets);
-        if (cpu->dies)
-                g_string_append_printf(smp, ",dies=%u", cpu->dies);
+        if (cpu->sockets)
+                g_string_append_printf(smp, ",dies=%u", cpu->dies ? cpu->dies : 1);
         g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
         argv_add_pair(b, "-smp", smp->str);
 }
@@ -258,6 +304,7 @@ static int argv_build_clock(ArgvBuilder *b) {
                 case VK_TIMER_PIT:
                 case VK_TIMER_HPET:
                 case VK_TIMER_KVMCLOCK:
+                case VK_TIMER_HYPERVCLOCK:
                         if (t->track != VK_TIMER_TRACK_NONE)
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='%s' track=> is supported for "
@@ -267,6 +314,10 @@ static int argv_build_clock(ArgvBuilder *b) {
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='pit' present='no'> is not "
                                                   "supported");
+                        if (t->name == VK_TIMER_HYPERVCLOCK && t->present == VK_TRISTATE_ABSENT)
+                                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                                  "<timer name='hypervclock'> needs present='yes' "
+                                                  "or 'no'");
                         if (t->name != VK_TIMER_PIT && t->tickpolicy != VK_TIMER_TICKPOLICY_NONE)
                                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                                   "<timer name='%s' tickpolicy=> is supported "
@@ -307,12 +358,23 @@ static int argv_build_clock(ArgvBuilder *b) {
                 argv_add(b, "-global");
                 argv_addf(b, "kvm-pit.lost_tick_policy=%s", policy);
         }
+        for (size_t i = 0; i < def->n_timers; i++)
+                if (def->timers[i].name == VK_TIMER_HPET &&
+                    def->timers[i].present == VK_TRISTATE_NO)
+                        argv_add(b, "-no-hpet");
         return 0;
 }
 
 static void argv_build_pm(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const char *dev = def->machine_kind == VK_MACHINE_Q35 ? "ICH9-LPC" : "PIIX4_PM";
+
+        /* As libvirt 9.0 with a QEMU that has set-action: QEMU always stays (paused) after a
+         * guest poweroff, the driver applies on_poweroff/on_crash itself, and on_reboot=destroy
+         * is QMP set-action reboot=shutdown after the start (runtime/qemu-process.c) */
+        argv_add(b, "-no-shutdown");
+        if (def->features[VK_FEATURE_ACPI] != VK_TRISTATE_YES)
+                argv_add(b, "-no-acpi");
 
         if (def->pm_suspend_to_mem != VK_TRISTATE_ABSENT) {
                 argv_add(b, "-global");
@@ -330,12 +392,6 @@ static void argv_build_lifecycle_boot(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         g_autoptr(GString) boot = g_string_new(NULL);
 
-        /* QEMU stays (paused) after a guest poweroff unless we destroy on poweroff anyway */
-        if (def->on_poweroff != VK_LIFECYCLE_DESTROY)
-                argv_add(b, "-no-shutdown");
-        if (def->on_reboot == VK_LIFECYCLE_DESTROY)
-                argv_add(b, "-no-reboot");
-
         if (def->bootmenu == VK_TRISTATE_YES)
                 g_string_append(boot, "menu=on,");
         else if (def->bootmenu == VK_TRISTATE_NO)
@@ -351,8 +407,6 @@ static void argv_build_lifecycle_boot(ArgvBuilder *b) {
                 argv_add_pair(b, "-initrd", def->initrd);
         if (def->cmdline)
                 argv_add_pair(b, "-append", def->cmdline);
-        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                argv_add_pair(b, "-bios", def->loader_path);
 }
 
 static void argv_build_monitor(ArgvBuilder *b) {
@@ -363,28 +417,33 @@ static void argv_build_monitor(ArgvBuilder *b) {
         argv_add_pair(b, "-mon", "chardev=charmonitor,id=monitor,mode=control");
 }
 
-static void argv_build_tail(ArgvBuilder *b) {
+/* -compat right after -name, in JSON, deprecated-output first, as libvirt writes it */
+static void argv_build_compat(ArgvBuilder *b) {
         VkDeprecationBehavior dep = b->def->qemu.deprecation;
+        JsonObject *o;
 
         if (dep == VK_DEPRECATION_DEFAULT)
                 dep = b->cfg->deprecation_behavior;
         /* as documented: silently ignored by a QEMU that cannot configure it */
-        if (argv_has(b, VK_QEMU_CAPS_COMPAT_DEPRECATED)) {
-                if (dep == VK_DEPRECATION_OMIT)
-                        argv_add_pair(b, "-compat", "deprecated-output=hide");
-                else if (dep == VK_DEPRECATION_REJECT)
-                        argv_add_pair(b, "-compat",
-                                      "deprecated-input=reject,deprecated-output=hide");
-                else if (dep == VK_DEPRECATION_CRASH)
-                        argv_add_pair(b, "-compat",
-                                      "deprecated-input=crash,deprecated-output=hide");
-        }
+        if (!argv_has(b, VK_QEMU_CAPS_COMPAT_DEPRECATED) || dep == VK_DEPRECATION_DEFAULT ||
+            dep == VK_DEPRECATION_NONE)
+                return;
+        o = json_object_new();
+        argv_jset_str(o, "deprecated-output", "hide");
+        if (dep == VK_DEPRECATION_REJECT)
+                argv_jset_str(o, "deprecated-input", "reject");
+        else if (dep == VK_DEPRECATION_CRASH)
+                argv_jset_str(o, "deprecated-input", "crash");
+        argv_add_json(b, "-compat", o);
+}
+
+/* qemu:commandline's arguments, then -sandbox and -msg last, as libvirt orders them */
+static void argv_build_tail(ArgvBuilder *b) {
+        for (size_t i = 0; b->def->qemu.args && b->def->qemu.args[i]; i++)
+                argv_add(b, b->def->qemu.args[i]);
         argv_add_pair(b, "-sandbox",
                       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
         argv_add_pair(b, "-msg", "timestamp=on");
-
-        for (size_t i = 0; b->def->qemu.args && b->def->qemu.args[i]; i++)
-                argv_add(b, b->def->qemu.args[i]);
 }
 
 /* ---- qemu:override ---- */
@@ -500,6 +559,12 @@ static char **argv_build_env(const ArgvBuilder *b) {
                         g_strdup_printf("PATH=%s", b->opts->path_env ? b->opts->path_env
                                                                      : VK_QEMU_ARGV_DEFAULT_PATH));
         g_ptr_array_add(env, g_strdup_printf("HOME=%s", b->opts->private_dir));
+        /* as libvirt: whatever QEMU or a library it loads keeps per user stays in the domain's
+         * private dir */
+        g_ptr_array_add(env,
+                        g_strdup_printf("XDG_DATA_HOME=%s/.local/share", b->opts->private_dir));
+        g_ptr_array_add(env, g_strdup_printf("XDG_CACHE_HOME=%s/.cache", b->opts->private_dir));
+        g_ptr_array_add(env, g_strdup_printf("XDG_CONFIG_HOME=%s/.config", b->opts->private_dir));
         for (size_t i = 0; i < ns->n_env; i++)
                 g_ptr_array_add(env, g_strdup_printf("%s=%s", ns->env[i].name,
                                                      vk_strempty(ns->env[i].value)));
@@ -523,6 +588,7 @@ static int argv_build_all(ArgvBuilder *b) {
         name = argv_escape(def->name);
         argv_add(b, "-name");
         argv_addf(b, "guest=%s,debug-threads=on", name);
+        argv_build_compat(b);
         argv_add(b, "-S");
 
         /* secrets reach QEMU encrypted with this key, never on the command line */
@@ -578,6 +644,9 @@ static int argv_build_all(ArgvBuilder *b) {
         if (r < 0)
                 return r;
         r = argv_build_videos(b);
+        if (r < 0)
+                return r;
+        r = argv_build_sounds(b);
         if (r < 0)
                 return r;
         r = argv_build_misc_devices(b);

@@ -63,6 +63,9 @@ typedef struct VkQemuArgvOptions {
         int localtime_offset;
         /* The generation ID for <genid/> without a value: a new one per start */
         const char *genid;
+        /* Paths of block <disk device='cdrom'> sources that are CD-ROM drives (the caller
+         * asked the kernel): QEMU's host_cdrom driver, as libvirt; NULL-terminated or NULL */
+        const char *const *host_cdroms;
 } VkQemuArgvOptions;
 
 /* The ports DomainXMLToNative shows for autoport graphics (what libvirt shows) */

@@ -39,6 +39,11 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
         for (size_t i = 0; i < def->n_serials; i++)
                 if (def->serials[i]->target_type == VK_CHR_TARGET_USB_SERIAL)
                         g_ptr_array_add(infos, &def->serials[i]->info);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i]->model == VK_SOUND_USB)
+                        g_ptr_array_add(infos, &def->sounds[i]->info);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                g_ptr_array_add(infos, &def->redirdevs[i]->info);
         n = infos->len;
         if (n == 0)
                 return 0;

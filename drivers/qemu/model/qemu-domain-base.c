@@ -32,7 +32,8 @@ VK_DOMAIN_ENUM_IMPL(vk_cpu_feature_policy, VkCpuFeaturePolicy, _VK_CPU_FEATURE_M
 VK_DOMAIN_ENUM_IMPL(vk_clock_offset, VkClockOffset, _VK_CLOCK_OFFSET_MAX, "utc", "localtime",
                     "variable")
 VK_DOMAIN_ENUM_IMPL(vk_clock_basis, VkClockBasis, _VK_CLOCK_BASIS_MAX, "utc", "localtime")
-VK_DOMAIN_ENUM_IMPL(vk_timer_name, VkTimerName, _VK_TIMER_MAX, "rtc", "pit", "hpet", "kvmclock")
+VK_DOMAIN_ENUM_IMPL(vk_timer_name, VkTimerName, _VK_TIMER_MAX, "rtc", "pit", "hpet", "kvmclock",
+                    "hypervclock")
 VK_DOMAIN_ENUM_IMPL(vk_timer_tickpolicy, VkTimerTickpolicy, _VK_TIMER_TICKPOLICY_MAX, "none",
                     "delay", "catchup", "merge", "discard")
 VK_DOMAIN_ENUM_IMPL(vk_timer_track, VkTimerTrack, _VK_TIMER_TRACK_MAX, "none", "boot", "guest",
@@ -60,8 +61,8 @@ VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "i
                     "sata", "virtio-serial", "usb", "pci")
 VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
                     "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
-                    "piix3-uhci", "ich9-ehci1", "qemu-xhci", "nec-xhci", "none", "virtio-scsi",
-                    "lsilogic")
+                    "piix3-uhci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
+                    "qemu-xhci", "nec-xhci", "none", "virtio-scsi", "lsilogic")
 VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge",
                     "ethernet")
 VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
@@ -73,7 +74,7 @@ VK_DOMAIN_ENUM_IMPL(vk_input_type, VkInputType, _VK_INPUT_MAX, "mouse", "tablet"
 VK_DOMAIN_ENUM_IMPL(vk_input_bus, VkInputBus, _VK_INPUT_BUS_MAX, "default", "ps2", "usb", "virtio")
 VK_DOMAIN_ENUM_IMPL(vk_chr_kind, VkChrKind, _VK_CHR_MAX, "serial", "parallel", "console", "channel")
 VK_DOMAIN_ENUM_IMPL(vk_chr_type, VkChrType, _VK_CHR_TYPE_MAX, "pty", "file", "unix", "null",
-                    "stdio")
+                    "stdio", "spicevmc")
 VK_DOMAIN_ENUM_IMPL(vk_chr_source_mode, VkChrSourceMode, _VK_CHR_SOURCE_MODE_MAX, "default", "bind",
                     "connect")
 VK_DOMAIN_ENUM_IMPL(vk_chr_target_type, VkChrTargetType, _VK_CHR_TARGET_MAX, "default",
@@ -420,6 +421,11 @@ static gint domain_controller_cmp(gconstpointer a, gconstpointer b, gpointer use
                 return x->type < y->type ? -1 : 1;
         if (x->index != y->index)
                 return x->index < y->index ? -1 : 1;
+        /* a USB2 set: the master first, then its companions by model */
+        if (x->has_master != y->has_master)
+                return x->has_master ? 1 : -1;
+        if (x->model != y->model)
+                return x->model < y->model ? -1 : 1;
         return 0;
 }
 

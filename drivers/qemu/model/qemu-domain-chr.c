@@ -212,6 +212,15 @@ int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigne
                         return r;
         } else if (kind == VK_CHR_CHANNEL)
                 return vk_xml_error(node, NULL, reterr, "missing <target> element");
+        if (chr->type == VK_CHR_TYPE_SPICEVMC) {
+                /* SPICE's agent channel (vdagent), as virt-install writes it */
+                if (kind != VK_CHR_CHANNEL || chr->target_type != VK_CHR_TARGET_VIRTIO)
+                        return vk_xml_error(node, "type", reterr,
+                                            "type='spicevmc' is supported for a <channel> with "
+                                            "<target type='virtio'> only");
+                if (!chr->target_name)
+                        chr->target_name = g_strdup("com.redhat.spice.0");
+        }
 
         r = vk_domain_parse_device_info(node, flags, false, &chr->info, reterr);
         if (r < 0)

@@ -70,7 +70,22 @@ static VkDomainGraphics *copy_graphics(const VkDomainGraphics *src) {
         g->listen = g_strdup(src->listen);
         g->keymap = g_strdup(src->keymap);
         g->passwd = g_strdup(src->passwd);
+        g->image_compression = g_strdup(src->image_compression);
         return g;
+}
+
+static VkDomainSound *copy_sound(const VkDomainSound *src) {
+        VkDomainSound *s = g_memdup2(src, sizeof(*src));
+
+        copy_info(&s->info);
+        return s;
+}
+
+static VkDomainRedirdev *copy_redirdev(const VkDomainRedirdev *src) {
+        VkDomainRedirdev *r = g_memdup2(src, sizeof(*src));
+
+        copy_info(&r->info);
+        return r;
 }
 
 static VkDomainVideo *copy_video(const VkDomainVideo *src) {
@@ -139,6 +154,8 @@ static void copy_devices(VkDomainDef *def) {
         COPY_DEVICES(def->inputs, def->n_inputs, copy_input);
         COPY_DEVICES(def->graphics, def->n_graphics, copy_graphics);
         COPY_DEVICES(def->videos, def->n_videos, copy_video);
+        COPY_DEVICES(def->sounds, def->n_sounds, copy_sound);
+        COPY_DEVICES(def->redirdevs, def->n_redirdevs, copy_redirdev);
         COPY_DEVICES(def->serials, def->n_serials, copy_chr);
         COPY_DEVICES(def->parallels, def->n_parallels, copy_chr);
         COPY_DEVICES(def->consoles, def->n_consoles, copy_chr);
@@ -184,6 +201,8 @@ VkDomainDef *vk_domain_def_copy(const VkDomainDef *src) {
         def->name = g_strdup(src->name);
         def->title = g_strdup(src->title);
         def->description = g_strdup(src->description);
+        def->metadata = g_strdupv(src->metadata);
+        def->hyperv.vendor_id = g_strdup(src->hyperv.vendor_id);
         def->vcpu_cpuset = g_strdup(src->vcpu_cpuset);
         def->os_type = g_strdup(src->os_type);
         def->machine = g_strdup(src->machine);

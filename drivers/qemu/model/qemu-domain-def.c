@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "qemu-domain-internal.h"
+#include "xml-metadata.h"
 
 static void domain_uuid_generate(VkUuid *ret_uuid) {
         VkUuid u;
@@ -38,6 +39,8 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
         g_free(def->name);
         g_free(def->title);
         g_free(def->description);
+        g_strfreev(def->metadata);
+        g_free(def->hyperv.vendor_id);
         g_free(def->vcpu_cpuset);
         g_free(def->os_type);
         g_free(def->machine);
@@ -365,11 +368,12 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
 static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(node, VK_XML_NONE, VK_STRV("acpi", "apic", "pae", "hap", "vmport"),
-                              reterr);
+        r = vk_xml_check_node(node, VK_XML_NONE,
+                              VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "vmport"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"),
+                                reterr);
         if (r < 0)
                 return r;
 
@@ -377,6 +381,12 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
                 VkFeature f = vk_feature_from_string((const char *) c->name);
                 VkTristate state = VK_TRISTATE_YES;
 
+                if (vk_xml_node_is(c, NULL, "hyperv")) {
+                        r = vk_domain_hyperv_parse(&def->hyperv, c, reterr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 assert(f >= 0);
                 if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT) {
                         r = vk_xml_check_node(c, VK_STRV("state"), VK_XML_NONE, reterr);
@@ -399,7 +409,7 @@ static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         VkDomainCpu *cpu = &def->cpu;
         int r;
 
-        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check"),
+        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check", "migratable"),
                               VK_STRV("model", "topology", "feature"), reterr);
         if (r < 0)
                 return r;
@@ -412,8 +422,12 @@ static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
             vk_xml_prop_enum(node, "match", vk_cpu_match_from_string, VK_XML_NONZERO, &cpu->match,
                              reterr) < 0 ||
             vk_xml_prop_enum(node, "check", vk_cpu_check_from_string, VK_XML_NONZERO, &cpu->check,
-                             reterr) < 0)
+                             reterr) < 0 ||
+            vk_xml_prop_tristate_switch(node, "migratable", 0, &cpu->migratable, reterr) < 0)
                 return -EINVAL;
+        if (cpu->migratable != VK_TRISTATE_ABSENT && cpu->mode != VK_CPU_MODE_HOST_PASSTHROUGH)
+                return vk_xml_error(node, "migratable", reterr,
+                                    "only allowed with mode='host-passthrough'");
         if (cpu->match != VK_CPU_MATCH_DEFAULT && cpu->mode != VK_CPU_MODE_CUSTOM)
                 return vk_xml_error(node, "match", reterr, "only allowed with mode='custom'");
 
@@ -727,16 +741,16 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
 
         r = vk_xml_check_node(
                 root, VK_STRV("type", "id"),
-                VK_STRV("name", "uuid", "genid", "title", "description", "maxMemory", "memory",
-                        "currentMemory", "vcpu", "os", "features", "cpu", "clock", "on_poweroff",
-                        "on_reboot", "on_crash", "pm", "devices", "seclabel",
+                VK_STRV("name", "uuid", "genid", "title", "description", "metadata", "maxMemory",
+                        "memory", "currentMemory", "vcpu", "os", "features", "cpu", "clock",
+                        "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabel",
                         "{" VK_QEMU_NS_HREF "}commandline", "{" VK_QEMU_NS_HREF "}capabilities",
                         "{" VK_QEMU_NS_HREF "}deprecation", "{" VK_QEMU_NS_HREF "}override"),
                 reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(root,
-                                VK_STRV("name", "uuid", "genid", "title", "description",
+                                VK_STRV("name", "uuid", "genid", "title", "description", "metadata",
                                         "maxMemory", "memory", "currentMemory", "vcpu", "os",
                                         "features", "cpu", "clock", "on_poweroff", "on_reboot",
                                         "on_crash", "pm", "devices"),
@@ -786,6 +800,9 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                                                  "title must not contain newlines");
                 } else if (vk_xml_node_is(c, NULL, "description"))
                         r = domain_parse_text(c, 0, &def->description, reterr);
+                else if (vk_xml_node_is(c, NULL, "metadata"))
+                        r = vk_xml_metadata_parse(c, VK_DOMAIN_METADATA_MAX, &def->metadata,
+                                                  reterr);
                 else if (vk_xml_node_is(c, NULL, "maxMemory")) {
                         r = domain_parse_memory(c, VK_STRV("slots"), &def->max_memory_kib, reterr);
                         if (r >= 0)

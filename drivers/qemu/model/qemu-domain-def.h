@@ -166,6 +166,7 @@ typedef enum VkTimerName {
         VK_TIMER_PIT,
         VK_TIMER_HPET,
         VK_TIMER_KVMCLOCK,
+        VK_TIMER_HYPERVCLOCK,
         _VK_TIMER_MAX,
         _VK_TIMER_INVALID = -EINVAL,
 } VkTimerName;
@@ -333,6 +334,9 @@ typedef enum VkControllerModel {
         VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
         VK_CONTROLLER_MODEL_PIIX3_UHCI,
         VK_CONTROLLER_MODEL_ICH9_EHCI1,
+        VK_CONTROLLER_MODEL_ICH9_UHCI1, /* ehci1's USB1 companions (<master startport=>) */
+        VK_CONTROLLER_MODEL_ICH9_UHCI2,
+        VK_CONTROLLER_MODEL_ICH9_UHCI3,
         VK_CONTROLLER_MODEL_QEMU_XHCI,
         VK_CONTROLLER_MODEL_NEC_XHCI,
         VK_CONTROLLER_MODEL_USB_NONE,
@@ -422,6 +426,7 @@ typedef enum VkChrType {
         VK_CHR_TYPE_UNIX,
         VK_CHR_TYPE_NULL,
         VK_CHR_TYPE_STDIO,
+        VK_CHR_TYPE_SPICEVMC, /* a channel through the SPICE connection (the vdagent) */
         _VK_CHR_TYPE_MAX,
         _VK_CHR_TYPE_INVALID = -EINVAL,
 } VkChrType;
@@ -587,7 +592,9 @@ typedef struct VkDomainController {
         unsigned target_chassis; /* pcie-root-port <target chassis=>, 0: absent */
         unsigned target_port;    /* pcie-root-port <target port=>, valid if has_target_port */
         bool has_target_port;
-        bool implicit; /* added by post-parse, not written by the user */
+        bool implicit;             /* added by post-parse, not written by the user */
+        bool has_master;           /* a USB companion: <master startport=> */
+        unsigned master_startport; /* its first port on the master's bus */
         VkDeviceInfo info;
 } VkDomainController;
 
@@ -614,13 +621,86 @@ typedef struct VkDomainGraphics {
         char *listen;        /* listen= address (also from <listen type='address'>) */
         bool listen_element; /* a <listen type='address'> child was given */
         char *keymap;
-        char *passwd; /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+        char *passwd;            /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
+        char *image_compression; /* spice <image compression=>, validated; NULL: absent */
 } VkDomainGraphics;
+
+/* <features><hyperv>: Hyper-V enlightenments, in libvirt's (and the command line's) order */
+typedef enum VkHypervFeature {
+        VK_HYPERV_RELAXED,
+        VK_HYPERV_VAPIC,
+        VK_HYPERV_SPINLOCKS,
+        VK_HYPERV_VPINDEX,
+        VK_HYPERV_RUNTIME,
+        VK_HYPERV_SYNIC,
+        VK_HYPERV_STIMER,
+        VK_HYPERV_RESET,
+        VK_HYPERV_VENDOR_ID,
+        VK_HYPERV_FREQUENCIES,
+        VK_HYPERV_REENLIGHTENMENT,
+        VK_HYPERV_TLBFLUSH,
+        VK_HYPERV_IPI,
+        VK_HYPERV_EVMCS,
+        VK_HYPERV_AVIC,
+        _VK_HYPERV_FEATURE_MAX,
+        _VK_HYPERV_FEATURE_INVALID = -EINVAL,
+} VkHypervFeature;
+VK_DOMAIN_ENUM_DECL(vk_hyperv_feature, VkHypervFeature);
+
+typedef enum VkHypervMode {
+        VK_HYPERV_MODE_CUSTOM,
+        VK_HYPERV_MODE_PASSTHROUGH,
+        _VK_HYPERV_MODE_MAX,
+        _VK_HYPERV_MODE_INVALID = -EINVAL,
+} VkHypervMode;
+VK_DOMAIN_ENUM_DECL(vk_hyperv_mode, VkHypervMode);
+
+typedef struct VkDomainHyperv {
+        bool present;
+        VkHypervMode mode;
+        VkTristate features[_VK_HYPERV_FEATURE_MAX]; /* state='on|off', ABSENT: not given */
+        unsigned spinlocks;                          /* retries, with spinlocks on */
+        char *vendor_id;                             /* value, with vendor_id on */
+        VkTristate stimer_direct;                    /* <stimer><direct state=> */
+} VkDomainHyperv;
+
+typedef enum VkSoundModel {
+        VK_SOUND_ICH6,
+        VK_SOUND_ICH9,
+        VK_SOUND_AC97,
+        VK_SOUND_USB,
+        _VK_SOUND_MODEL_MAX,
+        _VK_SOUND_MODEL_INVALID = -EINVAL,
+} VkSoundModel;
+VK_DOMAIN_ENUM_DECL(vk_sound_model, VkSoundModel);
+
+/* <sound model=…>: its sound goes through the domain's one audio backend (audio1) */
+typedef struct VkDomainSound {
+        VkSoundModel model;
+        VkDeviceInfo info;
+} VkDomainSound;
+
+/* <audio type=…>: the backend the sound devices play through */
+typedef enum VkAudioType {
+        VK_AUDIO_NONE,
+        VK_AUDIO_SPICE,
+        _VK_AUDIO_TYPE_MAX,
+        _VK_AUDIO_TYPE_INVALID = -EINVAL,
+} VkAudioType;
+VK_DOMAIN_ENUM_DECL(vk_audio_type, VkAudioType);
+
+/* <redirdev bus='usb' type='spicevmc'>: a USB device of the SPICE client */
+typedef struct VkDomainRedirdev {
+        VkDeviceInfo info;
+} VkDomainRedirdev;
 
 typedef struct VkDomainVideo {
         VkVideoModel model;
-        unsigned vram;  /* KiB, 0: absent */
-        unsigned heads; /* 0: absent */
+        unsigned vram;   /* KiB, 0: absent */
+        unsigned ram;    /* qxl: KiB, 0: absent */
+        unsigned vram64; /* qxl: KiB, 0: absent */
+        unsigned vgamem; /* qxl: KiB, 0: absent */
+        unsigned heads;  /* 0: absent */
         bool primary;
         VkDeviceInfo info;
 } VkDomainVideo;
@@ -692,6 +772,7 @@ typedef struct VkDomainCpu {
         VkCpuMode mode;
         VkCpuCheck check;
         VkCpuMatch match;
+        VkTristate migratable; /* host-passthrough: migratable='on|off' */
         char *model;
         VkCpuFallback fallback;
         unsigned sockets, dies, cores, threads; /* topology; all 0 when absent */
@@ -746,7 +827,8 @@ typedef struct VkQemuNamespace {
         bool has_override;
 } VkQemuNamespace;
 
-#define VK_DOMAIN_BOOT_MAX 4
+#define VK_DOMAIN_BOOT_MAX     4
+#define VK_DOMAIN_METADATA_MAX 256 /* elements (applications) in <metadata> */
 
 typedef struct VkDomainDef {
         VkDomainVirtType virt_type;
@@ -758,6 +840,7 @@ typedef struct VkDomainDef {
         VkUuid genid;
         char *title;
         char *description;
+        char **metadata; /* <metadata>: its elements verbatim (xml-metadata.c), NULL: none */
 
         unsigned long long max_memory_kib; /* <maxMemory>, 0: absent */
         unsigned max_memory_slots;
@@ -790,6 +873,7 @@ typedef struct VkDomainDef {
 
         /* <features>: a feature element present means "on" unless its state says otherwise */
         VkTristate features[_VK_FEATURE_MAX];
+        VkDomainHyperv hyperv; /* <features><hyperv> */
 
         VkDomainCpu cpu;
 
@@ -825,6 +909,13 @@ typedef struct VkDomainDef {
         size_t n_graphics;
         VkDomainVideo **videos;
         size_t n_videos;
+        VkDomainSound **sounds;
+        size_t n_sounds;
+        bool has_audio; /* one <audio id= type=> */
+        unsigned audio_id;
+        VkAudioType audio_type;
+        VkDomainRedirdev **redirdevs;
+        size_t n_redirdevs;
         VkDomainChr **serials;
         size_t n_serials;
         VkDomainChr **parallels;
@@ -901,6 +992,8 @@ VkDomainWatchdog *vk_domain_watchdog_free(VkDomainWatchdog *w);
 VkDomainRng *vk_domain_rng_free(VkDomainRng *rng);
 VkDomainTpm *vk_domain_tpm_free(VkDomainTpm *tpm);
 VkDomainMemballoon *vk_domain_memballoon_free(VkDomainMemballoon *mb);
+VkDomainSound *vk_domain_sound_free(VkDomainSound *s);
+VkDomainRedirdev *vk_domain_redirdev_free(VkDomainRedirdev *r);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainDisk, vk_domain_disk_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainController, vk_domain_controller_free)
@@ -913,6 +1006,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainWatchdog, vk_domain_watchdog_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRng, vk_domain_rng_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainTpm, vk_domain_tpm_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainMemballoon, vk_domain_memballoon_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainSound, vk_domain_sound_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRedirdev, vk_domain_redirdev_free)
 
 /*
  * Tests only: replace the random source used for generated UUIDs and MAC addresses (NULL:

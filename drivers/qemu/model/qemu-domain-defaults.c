@@ -313,12 +313,20 @@ static void post_parse_video(VkDomainDef *def) {
         for (size_t i = 0; i < def->n_videos; i++) {
                 VkDomainVideo *v = def->videos[i];
 
+                /* libvirt 9.0's default on x86 (what the guest sees must not differ) */
                 if (v->model == VK_VIDEO_MODEL_DEFAULT)
-                        v->model = VK_VIDEO_MODEL_VGA;
+                        v->model = VK_VIDEO_MODEL_CIRRUS;
                 if (v->model == VK_VIDEO_MODEL_NONE)
                         continue;
                 if (!v->vram && v->model != VK_VIDEO_MODEL_VIRTIO)
                         v->vram = v->model == VK_VIDEO_MODEL_QXL ? 65536 : 16384;
+                if (v->model == VK_VIDEO_MODEL_QXL) {
+                        /* libvirt's defaults: a 64 MiB RAM bar, 16 MiB of VGA memory */
+                        if (!v->ram)
+                                v->ram = 65536;
+                        if (!v->vgamem)
+                                v->vgamem = 16384;
+                }
                 if (!v->heads)
                         v->heads = 1;
         }

@@ -21,6 +21,8 @@ void vk_domain_devices_free(VkDomainDef *def) {
         FREE_ARRAY(def->inputs, def->n_inputs, vk_domain_input_free);
         FREE_ARRAY(def->graphics, def->n_graphics, vk_domain_graphics_free);
         FREE_ARRAY(def->videos, def->n_videos, vk_domain_video_free);
+        FREE_ARRAY(def->sounds, def->n_sounds, vk_domain_sound_free);
+        FREE_ARRAY(def->redirdevs, def->n_redirdevs, vk_domain_redirdev_free);
         FREE_ARRAY(def->serials, def->n_serials, vk_domain_chr_free);
         FREE_ARRAY(def->parallels, def->n_parallels, vk_domain_chr_free);
         FREE_ARRAY(def->consoles, def->n_consoles, vk_domain_chr_free);
@@ -54,6 +56,10 @@ static size_t devices_count(const VkDomainDef *def, const char *name) {
                 return def->n_channels;
         if (strcmp(name, "rng") == 0)
                 return def->n_rngs;
+        if (strcmp(name, "sound") == 0)
+                return def->n_sounds;
+        if (strcmp(name, "redirdev") == 0)
+                return def->n_redirdevs;
         return 0;
 }
 
@@ -73,7 +79,8 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
         r = vk_xml_check_node(devices, VK_XML_NONE,
                               VK_STRV("emulator", "disk", "controller", "interface", "input",
                                       "graphics", "video", "serial", "parallel", "console",
-                                      "channel", "memballoon", "rng", "watchdog", "tpm", "hostdev"),
+                                      "channel", "memballoon", "rng", "watchdog", "tpm", "sound",
+                                      "audio", "redirdev", "hostdev"),
                               reterr);
         if (r < 0)
                 return r;
@@ -122,6 +129,12 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                         r = vk_domain_watchdog_parse(def, c, flags, reterr);
                 else if (strcmp(name, "tpm") == 0)
                         r = vk_domain_tpm_parse(def, c, flags, reterr);
+                else if (strcmp(name, "sound") == 0)
+                        r = vk_domain_sound_parse(def, c, flags, reterr);
+                else if (strcmp(name, "audio") == 0)
+                        r = vk_domain_audio_parse(def, c, reterr);
+                else if (strcmp(name, "redirdev") == 0)
+                        r = vk_domain_redirdev_parse(def, c, flags, reterr);
                 else
                         r = vk_xml_error(c, NULL, reterr,
                                          "host device assignment (<hostdev>) is not supported "

@@ -308,15 +308,72 @@ static bool controller_model_fits(VkControllerType type, VkControllerModel m) {
         }
 }
 
+static bool controller_is_companion_model(VkControllerModel m) {
+        return m == VK_CONTROLLER_MODEL_ICH9_UHCI1 || m == VK_CONTROLLER_MODEL_ICH9_UHCI2 ||
+               m == VK_CONTROLLER_MODEL_ICH9_UHCI3;
+}
+
+/* <master startport='N'/>: the USB1 companion of an ich9-ehci1, for ports N.. of its bus */
+static int controller_parse_master(VkDomainController *c, xmlNode *node, VkError *reterr) {
+        int r;
+
+        if (!controller_is_companion_model(c->model))
+                return vk_xml_error(node, NULL, reterr,
+                                    "<master> is for USB companion controllers only (models "
+                                    "ich9-uhci1, ich9-uhci2, ich9-uhci3)");
+        r = vk_xml_check_node(node, VK_STRV("startport"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_uint(node, "startport", VK_XML_REQUIRED, &c->master_startport, reterr);
+        if (r < 0)
+                return r;
+        if (c->master_startport > 5)
+                return vk_xml_error(node, "startport", reterr,
+                                    "value %u out of range (0-5: the ports of an ich9-ehci1)",
+                                    c->master_startport);
+        c->has_master = true;
+        return 0;
+}
+
+/* A companion needs its ich9-ehci1 master, written before it, and one of each model. */
+static int controller_check_companion(const VkDomainDef *def, const VkDomainController *c,
+                                      xmlNode *node, VkError *reterr) {
+        bool master = false;
+
+        if (!controller_is_companion_model(c->model))
+                return 0;
+        if (!c->has_master)
+                return vk_xml_error(node, NULL, reterr,
+                                    "USB companion model '%s' needs <master startport=>",
+                                    vk_controller_model_to_string(c->model));
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const VkDomainController *o = def->controllers[i];
+
+                if (o->type != VK_CONTROLLER_USB || o->index != c->index)
+                        continue;
+                if (o->model == c->model)
+                        return vk_xml_error(node, "model", reterr,
+                                            "a second '%s' for USB controller %u",
+                                            vk_controller_model_to_string(c->model), c->index);
+                master = master || o->model == VK_CONTROLLER_MODEL_ICH9_EHCI1;
+        }
+        if (!master)
+                return vk_xml_error(node, NULL, reterr,
+                                    "USB companion '%s' needs an ich9-ehci1 controller with "
+                                    "index %u before it",
+                                    vk_controller_model_to_string(c->model), c->index);
+        return 0;
+}
+
 int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainController) c = g_new0(VkDomainController, 1);
         int r;
 
         r = vk_xml_check_node(node, VK_STRV("type", "index", "model", "ports", "vectors"),
-                              VK_STRV("model", "target", "alias", "address"), reterr);
+                              VK_STRV("model", "target", "master", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("model", "target"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("model", "target", "master"), reterr);
         if (r < 0)
                 return r;
 
@@ -327,7 +384,13 @@ int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, 
         r = vk_xml_prop_uint(node, "index", 0, &c->index, reterr);
         if (r < 0)
                 return r;
-        if (r == 0) {
+        if (r == 0 && vk_xml_child(node, "master")) {
+                /* a companion belongs to the last USB controller that is not one */
+                for (size_t i = 0; i < def->n_controllers; i++)
+                        if (def->controllers[i]->type == VK_CONTROLLER_USB &&
+                            !def->controllers[i]->has_master)
+                                c->index = def->controllers[i]->index;
+        } else if (r == 0) {
                 /* libvirt: an absent index is the first one unused by this type */
                 for (size_t i = 0; i < def->n_controllers; i++)
                         if (def->controllers[i]->type == c->type &&
@@ -384,6 +447,10 @@ int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, 
                         if (!want || strcmp(want, name) != 0)
                                 return vk_xml_error(ch, "name", reterr, "unsupported value '%s'",
                                                     name);
+                } else if (vk_xml_node_is(ch, NULL, "master")) {
+                        r = controller_parse_master(c, ch, reterr);
+                        if (r < 0)
+                                return r;
                 } else if (vk_xml_node_is(ch, NULL, "target")) {
                         if (c->model == VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
                                 r = vk_xml_check_node(ch, VK_STRV("chassis", "port"), VK_XML_NONE,
@@ -421,8 +488,13 @@ int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, 
         if (r < 0)
                 return r;
 
+        r = controller_check_companion(def, c, node, reterr);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < def->n_controllers; i++)
-                if (def->controllers[i]->type == c->type && def->controllers[i]->index == c->index)
+                if (def->controllers[i]->type == c->type &&
+                    def->controllers[i]->index == c->index && !c->has_master &&
+                    !def->controllers[i]->has_master)
                         return vk_xml_error(node, "index", reterr,
                                             "a %s controller with index %u is already defined",
                                             vk_controller_type_to_string(c->type), c->index);

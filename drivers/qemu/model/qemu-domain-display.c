@@ -21,6 +21,7 @@ VkDomainGraphics *vk_domain_graphics_free(VkDomainGraphics *g) {
                 return NULL;
         g_free(g->listen);
         g_free(g->keymap);
+        g_free(g->image_compression);
         if (g->passwd)
                 memset(g->passwd, 0, strlen(g->passwd));
         g_free(g->passwd);
@@ -51,6 +52,30 @@ static int graphics_parse_port(xmlNode *node, const char *attr, int *ret, VkErro
         return 1;
 }
 
+/* SPICE's <image compression='auto_glz|auto_lz|quic|glz|lz|off'/> */
+static int graphics_parse_image(xmlNode *node, VkDomainGraphics *g, VkError *reterr) {
+        static const char *const modes[] = { "auto_glz", "auto_lz", "quic", "glz", "lz", "off" };
+        xmlNode *image = vk_xml_child(node, "image");
+        g_autofree char *mode = NULL;
+        int r;
+
+        if (!image)
+                return 0;
+        r = vk_xml_check_node(image, VK_STRV("compression"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(image, "compression", VK_XML_REQUIRED, &mode, reterr);
+        if (r < 0)
+                return r;
+        if (!g_strv_contains(modes, mode))
+                return vk_xml_error(image, "compression", reterr,
+                                    "unsupported value '%s' (auto_glz, auto_lz, quic, glz, lz "
+                                    "or off)",
+                                    mode);
+        g->image_compression = g_steal_pointer(&mode);
+        return 0;
+}
+
 int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainGraphics) g = g_new0(VkDomainGraphics, 1);
         xmlNode *listen;
@@ -69,10 +94,10 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
                 r = vk_xml_check_node(node,
                                       VK_STRV("type", "port", "tlsPort", "autoport", "listen",
                                               "keymap", "passwd"),
-                                      VK_STRV("listen"), reterr);
+                                      VK_STRV("listen", "image"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("listen"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("listen", "image"), reterr);
         if (r < 0)
                 return r;
 
@@ -90,6 +115,10 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
             vk_xml_prop_string(node, "keymap", VK_XML_NONZERO, &g->keymap, reterr) < 0 ||
             vk_xml_prop_string(node, "passwd", 0, &g->passwd, reterr) < 0)
                 return -EINVAL;
+
+        r = graphics_parse_image(node, g, reterr);
+        if (r < 0)
+                return r;
 
         listen = vk_xml_child(node, "listen");
         if (listen) {
@@ -139,6 +168,32 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
 
 /* ---- <video> ---------------------------------------------------------------------------- */
 
+/* qxl's own sizes (KiB): ram= (its RAM bar), vram64= (the 64-bit bar), vgamem= (VGA mode) */
+static int video_parse_qxl_sizes(xmlNode *model, VkDomainVideo *v, VkError *reterr) {
+        static const char *const names[] = { "ram", "vram64", "vgamem" };
+        unsigned *fields[] = { &v->ram, &v->vram64, &v->vgamem };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                int r = vk_xml_prop_uint(model, names[i], VK_XML_NONZERO, fields[i], reterr);
+
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                if (v->model != VK_VIDEO_MODEL_QXL)
+                        return vk_xml_error(model, names[i], reterr,
+                                            "only allowed with type='qxl'");
+                if (*fields[i] > 1024 * 1024 * 1024)
+                        return vk_xml_error(model, names[i], reterr, "value %u too large",
+                                            *fields[i]);
+        }
+        if (v->vgamem && (v->vgamem < 1024 || (v->vgamem & (v->vgamem - 1)) != 0))
+                return vk_xml_error(model, "vgamem", reterr,
+                                    "value %u must be a power of two of at least 1024 (KiB)",
+                                    v->vgamem);
+        return 0;
+}
+
 int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr) {
         g_autoptr(VkDomainVideo) v = g_new0(VkDomainVideo, 1);
         xmlNode *model;
@@ -155,13 +210,16 @@ int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErr
         if (model) {
                 VkTristate primary = VK_TRISTATE_ABSENT;
 
-                r = vk_xml_check_node(model, VK_STRV("type", "vram", "heads", "primary"),
-                                      VK_XML_NONE, reterr);
+                r = vk_xml_check_node(
+                        model,
+                        VK_STRV("type", "ram", "vram", "vram64", "vgamem", "heads", "primary"),
+                        VK_XML_NONE, reterr);
                 if (r < 0)
                         return r;
                 if (vk_xml_prop_enum(model, "type", vk_video_model_from_string,
                                      VK_XML_REQUIRED | VK_XML_NONZERO, &v->model, reterr) < 0 ||
                     vk_xml_prop_uint(model, "vram", VK_XML_NONZERO, &v->vram, reterr) < 0 ||
+                    video_parse_qxl_sizes(model, v, reterr) < 0 ||
                     vk_xml_prop_uint(model, "heads", VK_XML_NONZERO, &v->heads, reterr) < 0 ||
                     vk_xml_prop_tristate_bool(model, "primary", 0, &primary, reterr) < 0)
                         return -EINVAL;

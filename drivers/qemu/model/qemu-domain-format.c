@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "qemu-domain-internal.h"
+#include "xml-metadata.h"
 
 static void format_empty(VkXmlWriter *w, const char *name) {
         vk_xml_writer_start(w, name);
@@ -123,6 +124,11 @@ static void format_controller(VkXmlWriter *w, const VkDomainController *c, unsig
                 vk_xml_writer_attrf(w, "chassisNr", "%u", c->target_chassis);
                 vk_xml_writer_end(w);
         }
+        if (c->has_master) {
+                vk_xml_writer_start(w, "master");
+                vk_xml_writer_attrf(w, "startport", "%u", c->master_startport);
+                vk_xml_writer_end(w);
+        }
         vk_domain_format_device_info(w, &c->info, flags);
         vk_xml_writer_end(w);
 }
@@ -237,10 +243,15 @@ static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned 
         vk_xml_writer_attr(w, "keymap", g->keymap);
         if (flags & VK_DOMAIN_DEF_FORMAT_SECURE)
                 vk_xml_writer_attr(w, "passwd", g->passwd);
-        if (g->listen) {
+        if (g->listen || g->listen_element) { /* <listen type='address'/> may have none */
                 vk_xml_writer_start(w, "listen");
                 vk_xml_writer_attr(w, "type", "address");
                 vk_xml_writer_attr(w, "address", g->listen);
+                vk_xml_writer_end(w);
+        }
+        if (g->image_compression) {
+                vk_xml_writer_start(w, "image");
+                vk_xml_writer_attr(w, "compression", g->image_compression);
                 vk_xml_writer_end(w);
         }
         vk_xml_writer_end(w);
@@ -251,7 +262,10 @@ static void format_video(VkXmlWriter *w, const VkDomainVideo *v, unsigned flags)
         if (v->model) {
                 vk_xml_writer_start(w, "model");
                 vk_xml_writer_attr(w, "type", vk_video_model_to_string(v->model));
+                format_uint_attr(w, "ram", v->ram);
                 format_uint_attr(w, "vram", v->vram);
+                format_uint_attr(w, "vram64", v->vram64);
+                format_uint_attr(w, "vgamem", v->vgamem);
                 format_uint_attr(w, "heads", v->heads);
                 if (v->primary)
                         vk_xml_writer_attr(w, "primary", "yes");
@@ -324,8 +338,13 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_tpm(w, def->tpms[i], flags);
         for (size_t i = 0; i < def->n_graphics; i++)
                 format_graphics(w, def->graphics[i], flags);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                vk_domain_sound_format(w, def->sounds[i], flags);
+        vk_domain_audio_format(w, def);
         for (size_t i = 0; i < def->n_videos; i++)
                 format_video(w, def->videos[i], flags);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                vk_domain_redirdev_format(w, def->redirdevs[i], flags);
         for (size_t i = 0; i < def->n_watchdogs; i++)
                 format_watchdog(w, def->watchdogs[i], flags);
         if (def->memballoon)
@@ -397,11 +416,14 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
 
         for (int f = 0; f < _VK_FEATURE_MAX; f++)
                 any = any || def->features[f] != VK_TRISTATE_ABSENT;
-        if (!any)
+        if (!any && !def->hyperv.present)
                 return;
 
         vk_xml_writer_start(w, "features");
         for (int f = 0; f < _VK_FEATURE_MAX; f++) {
+                /* libvirt's order: acpi, apic, pae, hap, hyperv, vmport */
+                if (f == VK_FEATURE_VMPORT)
+                        vk_domain_hyperv_format(w, &def->hyperv);
                 if (def->features[f] == VK_TRISTATE_ABSENT)
                         continue;
                 vk_xml_writer_start(w, vk_feature_to_string(f));
@@ -423,6 +445,7 @@ static void format_cpu(VkXmlWriter *w, const VkDomainCpu *cpu) {
                 vk_xml_writer_attr(w, "match", vk_cpu_match_to_string(cpu->match));
         if (cpu->check)
                 vk_xml_writer_attr(w, "check", vk_cpu_check_to_string(cpu->check));
+        vk_xml_writer_attr(w, "migratable", vk_tristate_switch_to_string(cpu->migratable));
         if (cpu->model) {
                 vk_xml_writer_start(w, "model");
                 if (cpu->fallback)
@@ -519,6 +542,7 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
         }
         vk_xml_writer_text_element(&w, "title", def->title);
         vk_xml_writer_text_element(&w, "description", def->description);
+        vk_xml_writer_metadata(&w, def->metadata);
 
         if (def->max_memory_kib)
                 format_memory(&w, "maxMemory", def->max_memory_kib, def->max_memory_slots);

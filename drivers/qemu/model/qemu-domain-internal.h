@@ -86,6 +86,14 @@ int vk_domain_net_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
 /* qemu-domain-display.c */
 int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 int vk_domain_video_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_hyperv_parse(VkDomainHyperv *hv, xmlNode *node, VkError *reterr);
+void vk_domain_hyperv_format(VkXmlWriter *w, const VkDomainHyperv *hv);
+int vk_domain_sound_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+int vk_domain_audio_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+void vk_domain_audio_format(VkXmlWriter *w, const VkDomainDef *def);
+int vk_domain_redirdev_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+void vk_domain_sound_format(VkXmlWriter *w, const VkDomainSound *s, unsigned flags);
+void vk_domain_redirdev_format(VkXmlWriter *w, const VkDomainRedirdev *r, unsigned flags);
 int vk_domain_input_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 
 /* qemu-domain-chr.c */

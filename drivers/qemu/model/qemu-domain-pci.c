@@ -135,12 +135,23 @@ static int addr_place_root_port(AddrSet *s, VkDomainController *c) {
 
 static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr);
 
-/* A new pcie-root-port (q35) or pci-bridge (pc) to put more devices behind. */
+/*
+ * A new pcie-root-port or pcie-to-pci-bridge (q35), or pci-bridge (pc), to put more devices
+ * behind. A bridge's own slot is found first (which may add the root port it goes into), so
+ * the root port has the lower index, as libvirt numbers them.
+ */
 static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError *reterr) {
         VkDomainController *c;
-        unsigned index = addr_pci_next_index(s->def);
+        VkPciAddress where = {};
+        unsigned index;
         int r;
 
+        if (model != VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
+                r = addr_next(s, model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, &where, reterr);
+                if (r < 0)
+                        return r;
+        }
+        index = addr_pci_next_index(s->def);
         if (index > 255)
                 return vk_domain_devices_error(reterr, "no free PCI bus index left");
         c = vk_domain_add_implicit_controller(s->def, VK_CONTROLLER_PCI, index, model);
@@ -151,12 +162,8 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
                         return vk_domain_devices_error(reterr,
                                                        "no free slot on pcie-root for another "
                                                        "pcie-root-port");
-        } else {
-                r = addr_next(s, model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, &c->info.addr.pci,
-                              reterr);
-                if (r < 0)
-                        return r;
-        }
+        } else
+                c->info.addr.pci = where;
         addr_add_bus(s, c);
         return 0;
 }
@@ -221,6 +228,9 @@ static void addr_collect_infos(VkDomainDef *def, GPtrArray *out) {
                 g_ptr_array_add(out, &def->watchdogs[i]->info);
         for (size_t i = 0; i < def->n_rngs; i++)
                 g_ptr_array_add(out, &def->rngs[i]->info);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i]->model != VK_SOUND_USB)
+                        g_ptr_array_add(out, &def->sounds[i]->info);
         if (def->memballoon)
                 g_ptr_array_add(out, &def->memballoon->info);
 }
@@ -237,10 +247,9 @@ static bool addr_controller_is_pcie(const VkDomainController *c) {
         case VK_CONTROLLER_SCSI:
                 return c->model == VK_CONTROLLER_MODEL_VIRTIO_SCSI;
         case VK_CONTROLLER_VIRTIO_SERIAL:
-        case VK_CONTROLLER_SATA:
                 return true;
         default:
-                return false;
+                return false; /* SATA (ahci) too: libvirt puts it on conventional PCI */
         }
 }
 
@@ -300,14 +309,62 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
                         root->used[slot] |= 1;
                 }
         }
+
+        /* q35's integrated HD audio sits where the ICH9 has it: 00:1b.0 */
+        for (size_t i = 0; !pc && i < def->n_sounds; i++) {
+                VkDeviceInfo *info = &def->sounds[i]->info;
+                AddrBus *root = addr_bus(s, 0);
+
+                if (def->sounds[i]->model != VK_SOUND_ICH9 || info->addr.type != VK_ADDRESS_NONE ||
+                    root->used[0x1b])
+                        continue;
+                info->addr.type = VK_ADDRESS_PCI;
+                info->addr.pci = (VkPciAddress){ .slot = 0x1b };
+                root->used[0x1b] |= 1;
+        }
         return 0;
 }
 
-int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
+/*
+ * USB1 companions share their ich9-ehci1 master's slot, as libvirt lays out a USB2 set:
+ * ich9-uhci1 at function 0 (multifunction), uhci2 at 1, uhci3 at 2, the master at 7.
+ */
+static int addr_assign_companions(AddrSet *s, VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                VkDomainController *c = def->controllers[i];
+                const VkDomainController *m;
+                unsigned fn;
+
+                if (!c->has_master || c->info.addr.type != VK_ADDRESS_NONE)
+                        continue;
+                m = vk_domain_def_find_controller(def, VK_CONTROLLER_USB, c->index);
+                if (!m || m->info.addr.type != VK_ADDRESS_PCI)
+                        return vk_domain_devices_error(reterr,
+                                                       "USB companion '%s' %u: its master has "
+                                                       "no PCI address",
+                                                       vk_controller_model_to_string(c->model),
+                                                       c->index);
+                fn = (unsigned) (c->model - VK_CONTROLLER_MODEL_ICH9_UHCI1);
+                c->info.addr.type = VK_ADDRESS_PCI;
+                c->info.addr.pci = m->info.addr.pci;
+                c->info.addr.pci.function = fn;
+                c->info.addr.pci.multifunction = fn == 0 ? VK_TRISTATE_YES : VK_TRISTATE_ABSENT;
+                addr_mark(s, m->info.addr.pci.bus, m->info.addr.pci.slot, fn);
+        }
+        return 0;
+}
+
+/*
+ * Give every device without an address one, adding root ports and bridges where the buses are
+ * full. @hotplug: then, if buses were added, keep one more PCIe slot free (a root port of its
+ * own when none is left), as libvirt does for new q35 domains.
+ */
+static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, VkError *reterr) {
         g_autoptr(GArray) buses = g_array_new(FALSE, TRUE, sizeof(AddrBus));
         g_autoptr(GPtrArray) infos = g_ptr_array_new();
         AddrSet s = { .def = def, .kind = kind, .buses = buses, .agg_slot = -1 };
         size_t n_controllers;
+        unsigned first_new = addr_pci_next_index(def);
         int r;
 
         for (size_t i = 0; i < def->n_controllers; i++)
@@ -333,8 +390,8 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
         if (r < 0)
                 return r;
 
-        /* 3. the rest in libvirt's order: PCI controllers, NICs, controllers, virtio disks,
-         *    balloon, RNGs, watchdogs, videos, virtio inputs, PCI serials */
+        /* 3. the rest in libvirt's order: PCI controllers, NICs, sound cards, controllers,
+         *    virtio disks, balloon, RNGs, watchdogs, videos, virtio inputs, PCI serials */
         n_controllers = def->n_controllers;
         for (size_t i = 0; i < n_controllers; i++) {
                 VkDomainController *c = def->controllers[i];
@@ -360,19 +417,47 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
                 if (r < 0)
                         return r;
         }
+        /* sound cards right after the NICs, as libvirt */
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i]->model != VK_SOUND_USB) {
+                        r = addr_assign(&s, &def->sounds[i]->info, false, reterr);
+                        if (r < 0)
+                                return r;
+                }
 
+        /* libvirt's order: the controllers the user wrote, then the implicit USB controller
+         * (its default devices come first), then the other implicit ones */
         n_controllers = def->n_controllers;
-        for (size_t i = 0; i < n_controllers; i++) {
-                VkDomainController *c = def->controllers[i];
+        for (unsigned round = 0; round < 3; round++)
+                for (size_t i = 0; i < n_controllers; i++) {
+                        VkDomainController *c = def->controllers[i];
+                        unsigned want = !c->implicit ? 0 : c->type == VK_CONTROLLER_USB ? 1 : 2;
 
-                if (c->type == VK_CONTROLLER_PCI || c->type == VK_CONTROLLER_FDC ||
-                    c->type == VK_CONTROLLER_IDE ||
-                    (c->type == VK_CONTROLLER_USB && c->model == VK_CONTROLLER_MODEL_USB_NONE))
-                        continue;
-                r = addr_assign(&s, &c->info, addr_controller_is_pcie(c), reterr);
-                if (r < 0)
-                        return r;
-        }
+                        if (want != round || c->type == VK_CONTROLLER_PCI || c->has_master ||
+                            c->type == VK_CONTROLLER_FDC || c->type == VK_CONTROLLER_IDE ||
+                            (c->type == VK_CONTROLLER_USB &&
+                             c->model == VK_CONTROLLER_MODEL_USB_NONE))
+                                continue;
+                        if (c->info.addr.type == VK_ADDRESS_NONE &&
+                            c->model == VK_CONTROLLER_MODEL_ICH9_EHCI1) {
+                                /* a USB2 controller: function 7 of its slot, where its UHCI
+                                 * companions would take functions 0-2, as libvirt puts it */
+                                r = addr_assign(&s, &c->info, false, reterr);
+                                if (r < 0)
+                                        return r;
+                                addr_bus(&s, c->info.addr.pci.bus)->used[c->info.addr.pci.slot] |=
+                                        0x80;
+                                c->info.addr.pci.function = 7;
+                                continue;
+                        }
+                        r = addr_assign(&s, &c->info, addr_controller_is_pcie(c), reterr);
+                        if (r < 0)
+                                return r;
+                }
+
+        r = addr_assign_companions(&s, def, reterr);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i]->bus == VK_DISK_BUS_VIRTIO) {
@@ -417,6 +502,14 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
                                 return r;
                 }
 
+        if (hotplug && addr_pci_next_index(def) > first_new) {
+                VkPciAddress spare;
+
+                r = addr_next(&s, true, &spare, reterr);
+                if (r < 0)
+                        return r;
+        }
+
         /* root ports get chassis/port from their place, as libvirt writes them */
         for (size_t i = 0; i < def->n_controllers; i++) {
                 VkDomainController *c = def->controllers[i];
@@ -438,4 +531,35 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
 
         vk_domain_sort_controllers(def);
         return 0;
+}
+
+/*
+ * Assign PCI addresses the way libvirt 9.0 does. On q35 that is two passes: a trial on a copy
+ * finds the root ports and bridges the devices need (plus one spare root port for hotplug
+ * when the definition had no PCI controllers of its own), those are added to @def in index
+ * order, and the real pass places the PCI controllers first, then the devices. So a
+ * pcie-to-pci-bridge goes into the first root port, and each device's bus is the one libvirt
+ * would give it.
+ */
+int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr) {
+        g_autoptr(VkDomainDef) trial = NULL;
+        unsigned first_new = addr_pci_next_index(def);
+        int r;
+
+        if (kind != VK_MACHINE_Q35)
+                return addr_assign_all(def, kind, false, reterr);
+
+        trial = vk_domain_def_copy(def);
+        r = addr_assign_all(trial, kind, first_new <= 1, reterr);
+        if (r < 0)
+                return r;
+        for (unsigned idx = first_new; idx < 256; idx++) {
+                const VkDomainController *c =
+                        vk_domain_def_find_controller(trial, VK_CONTROLLER_PCI, idx);
+
+                if (!c)
+                        break;
+                (void) vk_domain_add_implicit_controller(def, VK_CONTROLLER_PCI, idx, c->model);
+        }
+        return addr_assign_all(def, kind, false, reterr);
 }

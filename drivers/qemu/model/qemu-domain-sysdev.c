@@ -126,8 +126,8 @@ int vk_domain_rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
         r = vk_xml_node_text(backend, 0, &rng->backend_path, reterr);
         if (r < 0)
                 return r;
-        if (!rng->backend_path)
-                rng->backend_path = g_strdup("/dev/urandom");
+        if (!rng->backend_path) /* libvirt 9.0's default */
+                rng->backend_path = g_strdup("/dev/random");
         r = vk_domain_check_path(backend, NULL, rng->backend_path, reterr);
         if (r < 0)
                 return r;

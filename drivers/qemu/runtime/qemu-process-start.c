@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-process-start.c: starting a QEMU process, in stages on the loop (see qemu-process.c) */
 #include <assert.h>
+#include <fcntl.h>
+#include <linux/cdrom.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/random.h>
 
@@ -103,6 +106,28 @@ static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
  * @opts->master_key, which goes to master-key.aes; without a key from the caller a fresh one
  * is made there.
  */
+/*
+ * The block CD-ROM sources of @def that are real drives (the kernel answers
+ * CDROM_DRIVE_STATUS), for QEMU's host_cdrom driver as libvirt uses it. NULL-terminated.
+ */
+static char **process_host_cdroms(const VkDomainDef *def) {
+        GPtrArray *l = g_ptr_array_new();
+
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const VkDomainDisk *d = def->disks[i];
+                vk_autofd fd = -EBADF;
+
+                if (d->type != VK_DISK_TYPE_BLOCK || d->device != VK_DISK_DEVICE_CDROM ||
+                    !d->src_path)
+                        continue;
+                fd = open(d->src_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0 && ioctl(fd, CDROM_DRIVE_STATUS, CDSL_CURRENT) >= 0)
+                        g_ptr_array_add(l, g_strdup(d->src_path));
+        }
+        g_ptr_array_add(l, NULL);
+        return (char **) g_ptr_array_free(l, FALSE);
+}
+
 static void process_use_secrets(const VkQemuProcessOptions *opts, VkQemuArgvOptions *aopts) {
         aopts->secrets = opts->secrets;
         aopts->n_secrets = opts->n_secrets;
@@ -406,6 +431,7 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         g_autofree char *log_file = NULL;
         g_autofree char *lock_path = NULL;
         VkQemuArgvOptions aopts = {};
+        g_auto(GStrv) host_cdroms = NULL;
         int r;
 
         p->machine_prefix = g_strdup(opts->machine_prefix);
@@ -431,6 +457,8 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
 
         aopts.private_dir = p->private_dir;
         aopts.now = time(NULL);
+        host_cdroms = process_host_cdroms(live);
+        aopts.host_cdroms = (const char *const *) host_cdroms;
         process_use_secrets(opts, &aopts);
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
         if (r < 0)
@@ -513,6 +541,7 @@ int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOpt
         p->id = live->id;
         p->uuid = live->uuid;
         p->paused = opts->paused;
+        p->reboot_shutdown = live->on_reboot == VK_LIFECYCLE_DESTROY;
         p->cb = *cb;
         p->userdata = userdata;
         p->pid = -1;

@@ -476,25 +476,50 @@ static void process_on_query_status(VkQmpClient *qmp, JsonNode *ret, const VkErr
                 process_succeed(p);
 }
 
+/* The vCPUs run ("cont") unless the start asked for a paused domain. */
+static void process_run_cpus(VkQemuProcess *p) {
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        if (p->paused) {
+                process_succeed(p);
+                return;
+        }
+        if (vk_qmp_execute(p->qmp, "cont", NULL, process_on_cont, p, NULL, &error) < 0)
+                process_fail(p, &error);
+}
+
+static void process_on_set_action(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
+                                  void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        if (error) {
+                process_fail(p, error);
+                return;
+        }
+        process_run_cpus(p);
+}
+
 static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
         VkQemuProcess *p = userdata;
         g_auto(VkError) error = VK_ERROR_INIT;
-        int r;
+        g_autoptr(JsonObject) args = NULL;
 
-        if (p->reconnected)
-                r = vk_qmp_execute(qmp, "query-status", NULL, process_on_query_status, p, NULL,
-                                   &error);
-        else if (p->paused) {
-                process_succeed(p);
-                return;
-        } else
-                r = vk_qmp_execute(qmp, "cont", NULL, process_on_cont, p, NULL, &error);
-        if (r < 0) {
-                if (p->reconnected)
+        if (p->reconnected) {
+                if (vk_qmp_execute(qmp, "query-status", NULL, process_on_query_status, p, NULL,
+                                   &error) < 0)
                         process_reconnect_give_up(p);
-                else
-                        process_fail(p, &error);
+                return;
         }
+        if (!p->reboot_shutdown) {
+                process_run_cpus(p);
+                return;
+        }
+        /* on_reboot=destroy, as libvirt 9.0 does it: QEMU runs with -no-shutdown, and a guest
+         * reboot becomes a shutdown (SHUTDOWN reason guest-reset) that the driver ends */
+        args = json_object_new();
+        json_object_set_string_member(args, "reboot", "shutdown");
+        if (vk_qmp_execute(qmp, "set-action", args, process_on_set_action, p, NULL, &error) < 0)
+                process_fail(p, &error);
 }
 
 static const VkQmpCallbacks process_qmp_callbacks = {

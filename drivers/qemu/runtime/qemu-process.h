@@ -102,6 +102,7 @@ struct VkQemuProcess {
         VkQemuProcessCallbacks cb;
         void *userdata;
         bool paused;
+        bool reboot_shutdown; /* on_reboot=destroy: set-action reboot=shutdown before "cont" */
         unsigned n_ref;
         unsigned connect_attempts;
         uint64_t deadline_usec;

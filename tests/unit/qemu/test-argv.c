@@ -67,6 +67,9 @@ static const int tap_fds[] = { 100, 101, 102, 103, 104, 105, 106, 107 };
 /* for domains named *vhost*: /dev/vhost-net fds for some taps (-1: none) */
 static const int vhost_fds[] = { 200, -1, 202, -1, 204, -1, 206, -1 };
 
+/* the CD-ROM drives of the test host, as libvirt's tests mock them */
+static const char *const host_cdroms[] = { "/dev/cdrom", NULL };
+
 static const VkQemuArgvSecret secrets[] = {
         { SECRET_UUID, "dmlydGtpdC10ZXN0LWNpcGhlcnRleHQ=", "AAECAwQFBgcICQoLDA0ODw==" },
 };
@@ -103,6 +106,7 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
                 .now = 1700000000,
                 .localtime_offset = 3600,
                 .genid = "7f4b6b8e-2c1d-4a5e-9f3b-0d6c8a1e2b4f",
+                .host_cdroms = host_cdroms,
         };
 }
 
@@ -235,16 +239,24 @@ static void test_native(void **state) {
         assert_string_equal(cmd->binary, EMULATOR);
         assert_string_equal(cmd->env[0], "LC_ALL=C");
         assert_string_equal(cmd->env[2], "HOME=" PRIVATE_DIR);
-        assert_string_equal(cmd->env[3], "A=b c");
-        assert_string_equal(cmd->env[4], "EMPTY=");
-        assert_null(cmd->env[5]);
+        assert_string_equal(cmd->env[3], "XDG_DATA_HOME=" PRIVATE_DIR "/.local/share");
+        assert_string_equal(cmd->env[4], "XDG_CACHE_HOME=" PRIVATE_DIR "/.cache");
+        assert_string_equal(cmd->env[5], "XDG_CONFIG_HOME=" PRIVATE_DIR "/.config");
+        assert_string_equal(cmd->env[6], "A=b c");
+        assert_string_equal(cmd->env[7], "EMPTY=");
+        assert_null(cmd->env[8]);
 
         native = vk_qemu_command_to_native(cmd);
-        assert_true(g_str_has_prefix(native, "LC_ALL=C PATH=" VK_QEMU_ARGV_DEFAULT_PATH
-                                             " HOME=" PRIVATE_DIR " A='b c' EMPTY= " EMULATOR
-                                             " -name guest=t,debug-threads=on -S "
-                                             "-object '{\"qom-type\":\"secret\""));
-        assert_true(g_str_has_suffix(native, " -msg timestamp=on -set 'it'\\''s x'"));
+        assert_true(g_str_has_prefix(
+                native, "LC_ALL=C PATH=" VK_QEMU_ARGV_DEFAULT_PATH " HOME=" PRIVATE_DIR
+                        " XDG_DATA_HOME=" PRIVATE_DIR "/.local/share XDG_CACHE_HOME=" PRIVATE_DIR
+                        "/.cache XDG_CONFIG_HOME=" PRIVATE_DIR "/.config A='b c' EMPTY= " EMULATOR
+                        " -name guest=t,debug-threads=on -S "
+                        "-object '{\"qom-type\":\"secret\""));
+        /* qemu:commandline comes before -sandbox and -msg, as libvirt puts it */
+        assert_true(g_str_has_suffix(native, " -set 'it'\\''s x' -sandbox "
+                                             "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                                             "resourcecontrol=deny -msg timestamp=on"));
 }
 
 static void test_from_native(void **state) {
@@ -296,12 +308,13 @@ static void test_deprecation_config(void **state) {
         cfg->deprecation_behavior = VK_DEPRECATION_REJECT;
         assert_int_equal(vk_qemu_build_command(def, caps, cfg, &opts, &cmd, &err), 0);
         native = vk_qemu_command_to_native(cmd);
-        assert_non_null(strstr(native, " -compat deprecated-input=reject,deprecated-output=hide "));
+        assert_non_null(strstr(native, " -compat '{\"deprecated-output\":\"hide\","
+                                       "\"deprecated-input\":\"reject\"}' "));
 
         /* the domain's qemu:deprecation wins over qemu.conf */
         assert_int_equal(vk_qemu_build_command(dom, caps, cfg, &opts, &cmd2, &err), 0);
         native2 = vk_qemu_command_to_native(cmd2);
-        assert_non_null(strstr(native2, " -compat deprecated-output=hide "));
+        assert_non_null(strstr(native2, " -compat '{\"deprecated-output\":\"hide\"}' "));
 }
 
 static void test_vnc_unix_socket(void **state) {
