@@ -24,8 +24,9 @@ PACKAGES=(
     # security drivers: offline AppArmor profile compiler for the profile checks
     apparmor
     # the Cockpit browser test: cockpit-ws and its bridge, headless Chromium, a DevTools client
-    # (cockpit-machines itself is unpacked by the test: installing it pulls in libvirt)
-    cockpit-ws cockpit-bridge chromium python3-websocket
+    # and the OS list of the page (cockpit-machines itself is unpacked by the test:
+    # installing it pulls in libvirt)
+    cockpit-ws cockpit-bridge chromium python3-websocket gir1.2-libosinfo-1.0
     # the style check: C formatting and Python lint
     clang-format pyflakes3
 )
