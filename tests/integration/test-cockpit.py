@@ -37,6 +37,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -126,6 +127,25 @@ def prerequisites():
             skip(f'{prog} not found (install {pkg})')
     if importlib.util.find_spec('websocket') is None:
         skip('python3-websocket is not installed')
+    r = subprocess.run([BRIDGE, '--packages'], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        skip(f'cockpit-bridge --packages fails here: {r.stderr.strip()[-300:]}')
+    # can Chromium run here at all (sandbox, /dev/shm, libraries)?
+    prof = tempfile.mkdtemp(prefix='vk-cockpit-probe-')
+    p = subprocess.Popen([CHROMIUM, '--headless=new', '--no-sandbox', '--disable-gpu',
+                          '--disable-dev-shm-usage', f'--user-data-dir={prof}', '--dump-dom',
+                          'data:text/html,<p>virtkit-probe</p>'], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         env={'PATH': '/usr/bin:/bin', 'HOME': prof})
+    try:
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    finally:
+        shutil.rmtree(prof, ignore_errors=True)
+    if '<p>virtkit-probe</p>' not in out:
+        skip(f'headless Chromium does not run here (rc {p.returncode}): {err.strip()[-300:]}')
 
 
 # --- processes marked by the test: stopped by pid at teardown ---
@@ -532,6 +552,15 @@ def test_overview(h):
     b.wait_text('#vm-vk-vnc-disks-vda-device', r'disk')
     b.wait_text('#vm-vk-vnc-disks-vda-source-file', re.escape(h.path('vnc.qcow2')))
     b.screenshot('overview')
+    # the Autostart switch: Properties.Set of Autostart, shown from what the page reads back
+    sw = '#vm-vk-vnc-autostart-switch'
+    check_eq(b.js(f'document.querySelector("{sw}").checked'), False, 'autostart off at first')
+    b.click(f'label[for="{sw[1:]}"]')
+    wait_until(lambda: b.js(f'document.querySelector("{sw}").checked'), 10,
+               'the switch to show autostart on')
+    r = h.busctl('--json=short', 'get-property', 'org.libvirt', S['paths']['vk-vnc'],
+                 'org.libvirt.Domain', 'Autostart')
+    check(r.rc == 0 and r.json()['data'] is True, 'qemud: autostart on:', r)
     check_page_clean(b, 'the overview of vk-vnc')
 
 
