@@ -11,7 +11,8 @@ unpacked cockpit-machines on its XDG_DATA_DIRS; Chromium is driven over the DevT
 (python3-websocket). Checks, each with a screenshot in meson-logs/cockpit/:
 
   list       the VM list shows the domains with their states
-  overview   one VM's overview shows its memory, vCPUs and disk; its Autostart switch
+  overview   one VM's overview shows its memory, vCPUs and disk; its Autostart switch; the
+             memory dialog of a shut off VM
   lifecycle  Run, Shut down, Run, Force off change the state shown and qemud's (varlink);
              Delete takes a VM off the list and out of qemud
   console    Resume the paused VM: its VNC console shows a frame (the BIOS on noVNC's
@@ -302,8 +303,9 @@ class Browser:
     def wait_text(self, sel, pattern, timeout=30, what=None):
         rx = re.compile(pattern)
         try:
-            return wait_until(lambda: (lambda t: t if t is not None and rx.search(t) else None)(
-                self.text(sel)), timeout, what or f'{sel} to show {pattern!r}', interval=0.1)
+            # a one-element list: an empty text (an input's) is a match too
+            return wait_until(lambda: (lambda t: [t] if t is not None and rx.search(t) else None)(
+                self.text(sel)), timeout, what or f'{sel} to show {pattern!r}', interval=0.1)[0]
         except AssertionError as e:
             self.screenshot('failed')
             raise vkharness.TestFailure(f'{e}; {sel} shows {self.text(sel)!r}; the page: '
@@ -523,7 +525,7 @@ def setup(h):
     h.wait_bus_name('org.libvirt')
     S['paths'] = {
         'vk-vnc': define(h, vnc_domain(h, 'vk-vnc', 'vnc'), start_paused=True),
-        'vk-off': define(h, domain_xml('vk-off', memory=96, vcpus=1)),
+        'vk-off': define(h, domain_xml('vk-off', memory=512, vcpus=1)),
     }
     xml, S['console'] = guest_domain(h, 'vk-guest', S['guest'])
     S['paths']['vk-guest'] = define(h, xml)
@@ -565,6 +567,26 @@ def test_overview(h):
                  'org.libvirt.Domain', 'Autostart')
     check(r.rc == 0 and r.json()['data'] is True, 'qemud: autostart on:', r)
     check_page_clean(b, 'the overview of vk-vnc')
+
+
+def test_memory_dialog(h):
+    # the memory dialog of a shut off VM: SetMemory(KiB, VIR_DOMAIN_AFFECT_CONFIG)
+    b = S['browser']
+    open_page(b, S['url'], '#vm?name=vk-off&connection=system')
+    b.wait_text('#vm-vk-off-memory-count', r'^512(\.0)? MiB')
+    b.click('#vm-vk-off-memory-count button')
+    field = 'input#vm-vk-off-memory-modal-memory'
+    b.wait_sel(field)
+    b.click(field)
+    b.js(f'document.querySelector("{field}").select()')
+    b.cmd('Input.insertText', text='256')
+    b.screenshot('memory-dialog')
+    b.click('#vm-vk-off-memory-modal-save')
+    b.wait_text('#vm-vk-off-memory-count', r'^256(\.0)? MiB')
+    xml = busctl_call(h, S['paths']['vk-off'], 'org.libvirt.Domain', 'GetXMLDesc', 'u', 2)[0]
+    check(re.search(r"<currentMemory unit='KiB'>262144</currentMemory>", xml),
+          'qemud: currentMemory 256 MiB:', xml[:600])
+    check_page_clean(b, 'the memory dialog')
 
 
 def test_lifecycle(h):
@@ -782,7 +804,7 @@ class QemuKiller:
             os.kill(pid, signal.SIGKILL)
 
 
-TESTS = [test_list, test_overview, test_lifecycle, test_console, test_networks_and_storage,
+TESTS = [test_list, test_overview, test_memory_dialog, test_lifecycle, test_console, test_networks_and_storage,
          test_session_setup, test_session_list, test_session_overview_and_lifecycle,
          test_session_console, test_session_networks_and_storage]
 
