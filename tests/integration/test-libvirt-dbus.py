@@ -359,12 +359,15 @@ def test_set_memory(h):
     check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'SetMemory needs manage:', r)
     check_eq(memory_kib(h, path), (131072, 131072), 'unchanged by the refused calls')
     call(h, path, DOMAIN, 'Create', 'u', 1)
-    r = call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 3, ok=False)
-    check(r.rc != 0 and 'VIR_DOMAIN_AFFECT_LIVE' in r.err,
-          'SetMemory(LIVE) of a running domain is not supported (yet):', r)
-    call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 2)
-    check_eq(memory_kib(h, path), (131072, 65536), 'SetMemory(CONFIG) of a running domain')
-    call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    try:
+        r = call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 3, ok=False)
+        check(r.rc != 0 and 'VIR_DOMAIN_AFFECT_LIVE' in r.err,
+              'SetMemory(LIVE) of a running domain is not supported (yet):', r)
+        call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 2)
+        check_eq(memory_kib(h, path), (131072, 65536), 'SetMemory(CONFIG) of a running domain')
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
     call(h, path, DOMAIN, 'Undefine', 'u', 0)
 
 
