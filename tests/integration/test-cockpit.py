@@ -19,7 +19,9 @@ unpacked cockpit-machines on its XDG_DATA_DIRS; Chromium is driven over the DevT
              canvas); Pause
   networks and storage   the pages load (virtkit answers empty lists for now)
   session    the same page as a normal user: cockpit-ws and the bridge as that user, on the
-             user's own session bus (a dbus-daemon running as them) with their session qemud
+             user's own session bus (a dbus-daemon running as them) with their session qemud:
+             the list, an overview, Run / Shut down / Run / Force off of the test guest, the
+             VNC console, the networks and storage pools pages
 
 The bridge runs with libvirt's programs hidden from its PATH, as on a virtkit host.
 Any JavaScript exception, console error or error toast on the page fails the check that saw
@@ -398,8 +400,8 @@ def vnc_domain(h, name, tag):
                       "<video><model type='vga'/></video>")
 
 
-def guest_domain(h, name, guest):
-    console = h.path(f'{name}.console')
+def guest_domain(h, name, guest, console_dir=None):
+    console = os.path.join(console_dir or h.tmp, f'{name}.console')
     return domain_xml(name, f"<serial type='file'><source path='{console}'/>"
                       "<target port='0'/></serial>", memory=256, vcpus=1,
                       os_extra=f"<kernel>{guest}/vmlinuz</kernel>"
@@ -589,28 +591,36 @@ def test_memory_dialog(h):
     check_page_clean(b, 'the memory dialog')
 
 
+def run_shutdown_run_forceoff(h, url, name, conn, sock, console, user=None):
+    """Run, Shut down (the guest powers off on the ACPI button), Run, Force off of the TCG
+    test guest @name, each change seen on the page and in qemud's state (varlink)."""
+    b = S['browser']
+    vm = f'vm-{name}-{conn}'
+    st = f'#{vm}-state'
+    open_page(b, url)
+    b.wait_text(st, '^Shut off')
+    b.click(f'#{vm}-run')
+    b.wait_text(st, '^Running')
+    check_eq(varlink_state(h, sock, name, user), 'running', 'qemud: running')
+    b.screenshot(f'{conn}-guest-running')
+    wait_until(lambda: 'VKGUEST: waiting for the power button' in
+               vkguest.console_text(console), 60, 'the guest to wait for the power button',
+               interval=0.2)
+    b.click(f'#{vm}-shutdown-button')
+    b.wait_text(st, '^Shut off', 60)
+    check_eq(varlink_state(h, sock, name, user), 'shutoff', 'qemud: shut down')
+    b.screenshot(f'{conn}-guest-shut-down')
+    b.click(f'#{vm}-run')
+    b.wait_text(st, '^Running')
+    kebab(b, vm, 'forceOff')
+    b.wait_text(st, '^Shut off')
+    check_eq(varlink_state(h, sock, name, user), 'shutoff', 'qemud: forced off')
+    b.screenshot(f'{conn}-guest-forced-off')
+
+
 def test_lifecycle(h):
     b = S['browser']
-    open_page(b, S['url'])
-    st = vm_state(b, 'vk-guest')
-    b.wait_text(st, '^Shut off')
-    b.click('#vm-vk-guest-system-run')
-    b.wait_text(st, '^Running')
-    check_eq(varlink_state(h, S['sock'], 'vk-guest'), 'running', 'qemud: running')
-    b.screenshot('guest-running')
-    wait_until(lambda: 'VKGUEST: waiting for the power button' in
-               vkguest.console_text(S['console']), 60, 'the guest to wait for the power button',
-               interval=0.2)
-    b.click('#vm-vk-guest-system-shutdown-button')
-    b.wait_text(st, '^Shut off', 60)
-    check_eq(varlink_state(h, S['sock'], 'vk-guest'), 'shutoff', 'qemud: shut down')
-    b.screenshot('guest-shut-down')
-    b.click('#vm-vk-guest-system-run')
-    b.wait_text(st, '^Running')
-    kebab(b, 'vm-vk-guest-system', 'forceOff')
-    b.wait_text(st, '^Shut off')
-    check_eq(varlink_state(h, S['sock'], 'vk-guest'), 'shutoff', 'qemud: forced off')
-    b.screenshot('guest-forced-off')
+    run_shutdown_run_forceoff(h, S['url'], 'vk-guest', 'system', S['sock'], S['console'])
     # Delete (Undefine with libvirt's MANAGED_SAVE|SNAPSHOTS_METADATA|NVRAM flags)
     kebab(b, 'vm-vk-off-system', 'delete')
     b.click('#vm-vk-off-delete-modal-dialog button.pf-m-danger')
@@ -738,6 +748,10 @@ def test_session_setup(h):
         if paused:
             create_paused(lambda: ubusctl_run(h, u, 'call', 'org.libvirt', path,
                                               'org.libvirt.Domain', 'Create', 'u', '1'))
+    # its console file where the user's QEMU may write it
+    xml, u['console'] = guest_domain(h, 'vk-user-guest', S['guest'], env['HOME'])
+    ubusctl(h, u, 'call', 'org.libvirt', '/org/libvirt/QEMU', 'org.libvirt.Connect',
+            'DomainDefineXML', 's', xml)
     u['url'] = start_cockpit(h, S['share'], user=user, env=env, tag='user')
 
 
@@ -768,17 +782,11 @@ def test_session_overview_and_lifecycle(h):
     open_page(b, u['url'], '#vm?name=vk-user-off&connection=session')
     b.wait_text('#vm-vk-user-off-memory-count', r'^96(\.0)? MiB')
     b.wait_text('#vm-vk-user-off-vcpus-count', r'^1')
-    st = '#vm-vk-user-off-session-state'
-    b.click('#vm-vk-user-off-session-run')
-    b.wait_text(st, '^Running')
-    check_eq(varlink_state(h, u['sock'], 'vk-user-off', user=u['user']), 'running',
-             'the session qemud: running')
-    b.screenshot('session-running')
-    kebab(b, 'vm-vk-user-off-session', 'forceOff')
-    b.wait_text(st, '^Shut off')
-    check_eq(varlink_state(h, u['sock'], 'vk-user-off', user=u['user']), 'shutoff',
-             'the session qemud: forced off')
-    check_page_clean(b, 'the session VM\'s overview, run and force off', SESSION_NOISE)
+    b.screenshot('session-overview')
+    run_shutdown_run_forceoff(h, u['url'], 'vk-user-guest', 'session', u['sock'],
+                              u['console'], u['user'])
+    check_page_clean(b, 'the session VM\'s overview, run, shut down, force off',
+                     SESSION_NOISE)
 
 
 def test_session_console(h):
