@@ -23,6 +23,10 @@ PACKAGES=(
     busybox-static python3-dbus python3-gi openssl
     # security drivers: offline AppArmor profile compiler for the profile checks
     apparmor
+    # the Cockpit browser test: cockpit-ws and its bridge, headless Chromium, a DevTools client
+    # and the OS list of the page (cockpit-machines itself is unpacked by the test:
+    # installing it pulls in libvirt)
+    cockpit-ws cockpit-bridge chromium python3-websocket gir1.2-libosinfo-1.0
     # the style check: C formatting and Python lint
     clang-format pyflakes3
 )

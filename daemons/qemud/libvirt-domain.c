@@ -5,6 +5,7 @@
 #include "libvirt-internal.h"
 #include "log.h"
 #include "sd-glue.h"
+#include "xml.h"
 
 /* virDomainGetXMLFlags */
 enum {
@@ -184,6 +185,119 @@ static int domain_undefine(VkCall *call, void *params, void *userdata) {
         return domain_reply(call, "");
 }
 
+/* virDomainModificationImpact and virDomainMemoryModFlags */
+enum {
+        AFFECT_LIVE = 1 << 0,
+        AFFECT_CONFIG = 1 << 1,
+        MEM_MAXIMUM = 1 << 2,
+};
+
+/* Sets the text of @root's child @name (made after @after when missing) to @kib KiB. */
+static void memory_set_element(xmlNode *root, const char *name, const char *after,
+                               unsigned long long kib) {
+        char text[32];
+        xmlNode *node = vk_xml_child(root, name);
+
+        g_snprintf(text, sizeof(text), "%llu", kib);
+        if (!node) {
+                xmlNode *prev = vk_xml_child(root, after);
+
+                node = xmlNewNode(NULL, (const xmlChar *) name);
+                if (prev)
+                        xmlAddNextSibling(prev, node);
+                else
+                        xmlAddChild(root, node);
+        }
+        xmlNodeSetContent(node, (const xmlChar *) text);
+        xmlSetProp(node, (const xmlChar *) "unit", (const xmlChar *) "KiB");
+}
+
+/* The persistent config @xml with <memory> @max_kib and <currentMemory> @cur_kib. */
+static int memory_edit_xml(const char *xml, unsigned long long max_kib, unsigned long long cur_kib,
+                           char **ret_xml, VkError *reterr) {
+        g_autoptr(xmlDoc) doc = NULL;
+        xmlChar *out = NULL;
+        int len = 0;
+        int r;
+
+        r = vk_xml_read_string(xml, "domain.xml", &doc, reterr);
+        if (r < 0)
+                return r;
+        memory_set_element(xmlDocGetRootElement(doc), "memory", "uuid", max_kib);
+        memory_set_element(xmlDocGetRootElement(doc), "currentMemory", "memory", cur_kib);
+        xmlDocDumpMemory(doc, &out, &len);
+        if (!out)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ENOMEM,
+                                    "cannot format the domain XML");
+        *ret_xml = g_strndup((const char *) out, len);
+        xmlFree(out);
+        return 0;
+}
+
+/* SetMemory(memory KiB, flags) like libvirt's, on the persistent config (AFFECT_CONFIG, or
+ * AFFECT_CURRENT of a shut off domain): <currentMemory>, or with MEM_MAXIMUM <memory> (and
+ * <currentMemory> lowered to it). The running guest's balloon (AFFECT_LIVE) is not changed
+ * here yet: that is an error, never silently skipped. */
+static int domain_set_memory(VkCall *call, void *params, void *userdata) {
+        uint64_t kib;
+        uint32_t flags;
+        VkQemud *q = userdata;
+        VkDomainObj *obj;
+        g_autofree char *xml = NULL, *edited = NULL;
+        g_auto(VkError) e = VK_ERROR_INIT;
+        unsigned long long max_kib, cur_kib;
+        bool active;
+        int r;
+
+        r = vk_libvirt_read(call, "tu", &kib, &flags);
+        if (r < 0)
+                return r;
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0)
+                return 0;
+        active = vk_domain_obj_is_active(obj);
+        if (!(flags & (AFFECT_LIVE | AFFECT_CONFIG)))
+                flags |= active ? AFFECT_LIVE : AFFECT_CONFIG;
+        if ((flags & ~(uint32_t) (AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM)) != 0)
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "unsupported flags (0x%x)",
+                             flags & ~(uint32_t) (AFFECT_LIVE | AFFECT_CONFIG | MEM_MAXIMUM));
+        else if ((flags & AFFECT_LIVE) && !active)
+                vk_error_set(&e, VK_ERROR_OPERATION_INVALID, -EINVAL, "domain is not running");
+        else if (flags & AFFECT_LIVE)
+                vk_error_set(&e, VK_LIBVIRT_ERROR, -EOPNOTSUPP,
+                             "this function is not supported by the connection driver: "
+                             "virDomainSetMemoryFlags with VIR_DOMAIN_AFFECT_LIVE");
+        else if (!obj->persistent)
+                vk_error_set(&e, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                             "cannot change persistent config of a transient domain");
+        else if (kib == 0)
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "memory must not be 0");
+        if (vk_error_is_set(&e))
+                return vk_libvirt_fail(call, &e);
+
+        max_kib = obj->def->memory_kib;
+        cur_kib = obj->def->current_memory_kib ? obj->def->current_memory_kib : max_kib;
+        if (flags & MEM_MAXIMUM) {
+                max_kib = kib;
+                cur_kib = MIN(cur_kib, kib);
+        } else if (kib > max_kib) {
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                             "cannot set memory higher than max memory");
+                return vk_libvirt_fail(call, &e);
+        } else
+                cur_kib = kib;
+
+        r = vk_qemu_driver_get_xml(q->driver, obj->uuid_str,
+                                   VK_QEMU_XML_INACTIVE | VK_QEMU_XML_SECURE, &xml,
+                                   vk_call_error(call));
+        if (r >= 0)
+                r = memory_edit_xml(xml, max_kib, cur_kib, &edited, vk_call_error(call));
+        if (r >= 0)
+                r = vk_qemu_driver_define(q->driver, edited, NULL, vk_call_error(call));
+        if (r < 0)
+                return vk_libvirt_fail(call, vk_call_error(call));
+        return domain_reply(call, "");
+}
+
 /* The guest's addresses: we have no agent or lease source yet, so none (running only). */
 static int domain_interface_addresses(VkCall *call, void *params, void *userdata) {
         uint32_t source, flags;
@@ -340,8 +454,7 @@ static const VkRawMethod domain_methods[] = {
         DOMAIN_METHOD("InjectNMI", vk_libvirt_unsupported, VK_AUTH_READ, "u", "", "flags\0"),
         DOMAIN_METHOD("SendKey", vk_libvirt_unsupported, VK_AUTH_READ, "uuauu", "",
                       "codeset\0holdtime\0keycodes\0flags\0"),
-        DOMAIN_METHOD("SetMemory", vk_libvirt_unsupported, VK_AUTH_READ, "tu", "",
-                      "memory\0flags\0"),
+        DOMAIN_METHOD("SetMemory", domain_set_memory, VK_AUTH_MANAGE, "tu", "", "memory\0flags\0"),
         DOMAIN_METHOD("Rename", vk_libvirt_unsupported, VK_AUTH_READ, "su", "", "name\0flags\0"),
         {},
 };

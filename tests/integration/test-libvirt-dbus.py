@@ -326,6 +326,54 @@ def test_block_stats(h):
     call(h, path, DOMAIN, 'Undefine', 'u', 0)
 
 
+def memory_kib(h, path):
+    """(<memory>, <currentMemory>) of the inactive XML, in KiB."""
+    xml = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 2)[0]
+    root = ET.fromstring(xml)
+    units = {'KiB': 1, 'MiB': 1024, 'GiB': 1 << 20}
+    return tuple(int(root.find(e).text) * units[root.find(e).get('unit', 'KiB')]
+                 for e in ('memory', 'currentMemory'))
+
+
+def test_set_memory(h):
+    # Cockpit's memory dialog: SetMemory(KiB, VIR_DOMAIN_AFFECT_CONFIG [| LIVE when running]),
+    # after a DomainDefineXML for a new maximum
+    xml = domain_xml('mem1').replace("<memory unit='MiB'>64</memory>",
+                                     "<memory unit='MiB'>256</memory>")
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
+    # (KiB, flags, (<memory>, <currentMemory>) or the error expected, what)
+    for kib, flags, want, what in (
+            (131072, 2, (262144, 131072), 'SetMemory(CONFIG): currentMemory'),
+            (196608, 0, (262144, 196608), 'SetMemory(CURRENT) of a shut off domain'),
+            (524288, 2, 'invalid argument: cannot set memory higher than max memory',
+             'SetMemory above the maximum'),
+            (393216, 6, (393216, 196608), 'SetMemory(CONFIG|MEM_MAXIMUM)'),
+            (131072, 6, (131072, 131072), 'a lower maximum lowers the current')):
+        r = call(h, path, DOMAIN, 'SetMemory', 'tu', kib, flags, ok=False)
+        if isinstance(want, str):
+            check(r.rc != 0 and want in r.err, f'{what}:', r)
+        else:
+            check(r.rc == 0, f'{what}:', r)
+            check_eq(memory_kib(h, path), want, what)
+    r = call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 1, ok=False)
+    check(r.rc != 0 and 'Requested operation is not valid: domain is not running' in r.err,
+          'SetMemory(LIVE) of a shut off domain:', r)
+    r = call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 2, user=h.add_user(), ok=False)
+    check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'SetMemory needs manage:', r)
+    check_eq(memory_kib(h, path), (131072, 131072), 'unchanged by the refused calls')
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    try:
+        r = call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 3, ok=False)
+        check(r.rc != 0 and 'VIR_DOMAIN_AFFECT_LIVE' in r.err,
+              'SetMemory(LIVE) of a running domain is not supported (yet):', r)
+        call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 2)
+        check_eq(memory_kib(h, path), (131072, 65536), 'SetMemory(CONFIG) of a running domain')
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
 def test_bad_input(h):
     path = dom_path(S['uuid'])
     r = call(h, f'{ROOT}/domain/_00000000_0000_0000_0000_000000000000', DOMAIN, 'GetState',
@@ -490,7 +538,8 @@ def test_session_instance(h):
 GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
-                              test_lifecycle_and_events, test_block_stats, test_bad_input]),
+                              test_lifecycle_and_events, test_block_stats, test_set_memory,
+                              test_bad_input]),
     'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
                             test_conf_key_turns_it_off]),
     'session': (None, [test_session_instance]),
