@@ -90,6 +90,10 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                         data ? json_object_get_string_member_with_default(data, "reason", "unknown")
                              : "unknown";
 
+                /* the SIGTERM that ends QEMU after the guest shut down (or rebooted under
+                 * on_reboot=destroy) makes QEMU report a shutdown once more: told already */
+                if (obj->guest_shutdown && !guest && strcmp(why, "host-signal") == 0)
+                        return;
                 obj->guest_shutdown = true;
                 qemu_driver_emit(drv, obj, "shutdown", guest ? "finished" : why);
                 /* QEMU always runs with -no-shutdown (as under libvirt): after a guest
