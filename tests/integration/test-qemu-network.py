@@ -23,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
+from vkharness import check, check_eq, proc_cmdlines, run_tests, wait_until  # noqa: E402
 from vkhost import netns_nft_problem  # noqa: E402
 
 TAG = f'{os.getpid() % 100000}'
@@ -382,7 +382,28 @@ def test_forwarded_by_qemud(h):
     check(r.rc == 3 and 'virtkit-networkd' in r.out + r.err, 'networkd down:', r)
 
 
+def root_dnsmasqs():
+    """The dnsmasq processes serving networks of this test's root (they outlive networkd)."""
+    return [pid for pid, cmd, _ in proc_cmdlines()
+            if S.get('root') and b'dnsmasq' in cmd.split(b'\0')[0] and S['root'].encode() in cmd]
+
+
+def test_destroy_leaves_no_dnsmasq(h):
+    """networkd again (the previous test stopped it): destroying the network ends its dnsmasq,
+    which would otherwise outlive this test."""
+    p = h.spawn(ns_argv(h.daemon_path('network'), '--root', S['root'], '--bus', 'none'),
+                'virtkit-networkd', log='networkd-again')
+    wait_until(lambda: h.vlcall(S['net_sock'], 'io.virtkit.Network.GetVersion').rc == 0, 10,
+               'networkd again')
+    check(root_dnsmasqs(), 'the active network still has its dnsmasq')
+    net(h, 'DestroyNetwork', {'network': 'testnet'})
+    wait_until(lambda: not root_dnsmasqs(), 10, 'dnsmasq to end with its network')
+    h.stop(p)
+
+
 def cleanup():
+    for pid in root_dnsmasqs():  # a test that failed half way: nothing of it may stay
+        os.kill(pid, signal.SIGKILL)
     subprocess.run(['ip', 'netns', 'del', NS], capture_output=True)
 
 
@@ -414,7 +435,8 @@ if __name__ == '__main__':
                                         test_bridge_and_ethernet,
                                         test_reconnect_then_destroy, test_dead_at_reconnect,
                                         test_embed_refuses_network, test_start_time,
-                                        test_forwarded_by_qemud],
+                                        test_forwarded_by_qemud,
+                                        test_destroy_leaves_no_dnsmasq],
                        setup=setup)
     finally:
         cleanup()
