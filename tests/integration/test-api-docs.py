@@ -12,10 +12,10 @@ rewrites them; a file in docs/api/ that no daemon produced fails the test.
 The D-Bus XML carries an org.gtk.GDBus.DocString annotation on every io.virtkit.* interface,
 method, argument, property and signal (of the manager object and of one object of each
 object interface, which setup() defines), from the doc strings of the declarations
-(`<daemon> --bus-docs`, the text the varlink IDL comments come from): sd-bus's vtables cannot carry annotations, so
-the test adds them to what busctl introspect shows. A member or argument without a doc
-string, or a doc string for a member the daemon does not serve, fails the test. meson installs
-these files into share/dbus-1/interfaces.
+(`<daemon> --bus-docs`, the text the varlink IDL comments come from): sd-bus's vtables cannot
+carry annotations, so the test adds them to what busctl introspect shows. A member or argument
+without a doc string, or a doc string for a member the daemon does not serve, fails the test.
+meson installs the per-interface files into share/dbus-1/interfaces.
 """
 
 import os
