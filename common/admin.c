@@ -13,9 +13,12 @@ typedef struct VersionResult {
 } VersionResult;
 
 static const VkField version_result_fields[] = {
-        { "product", VK_FIELD_STRING, offsetof(VersionResult, product), VK_FIELD_REQUIRED },
-        { "version", VK_FIELD_STRING, offsetof(VersionResult, version), VK_FIELD_REQUIRED },
-        { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance), VK_FIELD_REQUIRED },
+        { "product", VK_FIELD_STRING, offsetof(VersionResult, product), VK_FIELD_REQUIRED, NULL,
+          "The product name, virtkit" },
+        { "version", VK_FIELD_STRING, offsetof(VersionResult, version), VK_FIELD_REQUIRED, NULL,
+          "The daemon's version" },
+        { "instance", VK_FIELD_STRING, offsetof(VersionResult, instance), VK_FIELD_REQUIRED, NULL,
+          "system, session or embedded" },
         {},
 };
 
@@ -29,7 +32,9 @@ typedef struct LogLevelParams {
 } LogLevelParams;
 
 static const VkField log_level_params_fields[] = {
-        { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED }, {}
+        { "level", VK_FIELD_STRING, offsetof(LogLevelParams, level), VK_FIELD_REQUIRED, NULL,
+          "err, warning, notice, info or debug" },
+        {}
 };
 
 static const VkStructType log_level_params = {

@@ -12,6 +12,7 @@
 
 #include "admin.h"
 #include "atomic-file.h"
+#include "bus-docs.h"
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
@@ -69,6 +70,7 @@ static void help(const VkDaemonInfo *info) {
                "Serve the %s interface over varlink and D-Bus.\n\n"
                "  -h --help            Show this help\n"
                "     --version         Show the version\n"
+               "     --bus-docs        Print the doc strings of the D-Bus members and exit\n"
                "     --system          Run the system instance (default for root)\n"
                "     --session         Run the per-user session instance (default otherwise)\n"
                "     --root DIR        Keep every file under DIR (embedded layout); the\n"
@@ -81,9 +83,18 @@ static void help(const VkDaemonInfo *info) {
 }
 
 static int parse_args(VkDaemon *d, int argc, char **argv) {
-        enum { ARG_VERSION = 0x100, ARG_SYSTEM, ARG_SESSION, ARG_ROOT, ARG_TIMEOUT, ARG_BUS };
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_SYSTEM,
+                ARG_SESSION,
+                ARG_ROOT,
+                ARG_TIMEOUT,
+                ARG_BUS,
+                ARG_BUS_DOCS
+        };
         static const struct option options[] = { { "help", no_argument, NULL, 'h' },
                                                  { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "bus-docs", no_argument, NULL, ARG_BUS_DOCS },
                                                  { "system", no_argument, NULL, ARG_SYSTEM },
                                                  { "session", no_argument, NULL, ARG_SESSION },
                                                  { "root", required_argument, NULL, ARG_ROOT },
@@ -101,6 +112,9 @@ static int parse_args(VkDaemon *d, int argc, char **argv) {
                         return 0;
                 case ARG_VERSION:
                         printf("%s %s\n", d->info->name, VK_VERSION);
+                        return 0;
+                case ARG_BUS_DOCS:
+                        vk_interface_print_bus_docs(d->info->iface, stdout);
                         return 0;
                 case ARG_SYSTEM:
                         kind = 0;

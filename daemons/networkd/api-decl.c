@@ -21,8 +21,10 @@ STRUCT(xml_params, VkNetworkXmlParams,
          "libvirt's network XML" })
 
 STRUCT(id_result, VkNetworkIdResult,
-       { "name", VK_FIELD_STRING, offsetof(VkNetworkIdResult, name), VK_FIELD_REQUIRED },
-       { "uuid", VK_FIELD_STRING, offsetof(VkNetworkIdResult, uuid), VK_FIELD_REQUIRED })
+       { "name", VK_FIELD_STRING, offsetof(VkNetworkIdResult, name), VK_FIELD_REQUIRED, NULL,
+         "The network's name" },
+       { "uuid", VK_FIELD_STRING, offsetof(VkNetworkIdResult, uuid), VK_FIELD_REQUIRED, NULL,
+         "The network's UUID" })
 
 STRUCT(params, VkNetworkParams,
        { "network", VK_FIELD_STRING, offsetof(VkNetworkParams, network), VK_FIELD_REQUIRED, NULL,
@@ -35,14 +37,20 @@ STRUCT(get_xml_params, VkNetworkGetXmlParams,
          "the persistent definition rather than the live one" })
 
 STRUCT(xml_result, VkNetworkXmlResult,
-       { "xml", VK_FIELD_STRING, offsetof(VkNetworkXmlResult, xml), VK_FIELD_REQUIRED })
+       { "xml", VK_FIELD_STRING, offsetof(VkNetworkXmlResult, xml), VK_FIELD_REQUIRED, NULL,
+         "The network XML" })
 
 static const VkField summary_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(VkNetworkSummary, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkSummary, uuid), VK_FIELD_REQUIRED },
-        { "active", VK_FIELD_BOOL, offsetof(VkNetworkSummary, active), VK_FIELD_REQUIRED },
-        { "persistent", VK_FIELD_BOOL, offsetof(VkNetworkSummary, persistent), VK_FIELD_REQUIRED },
-        { "autostart", VK_FIELD_BOOL, offsetof(VkNetworkSummary, autostart), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(VkNetworkSummary, name), VK_FIELD_REQUIRED, NULL,
+          "The network's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkSummary, uuid), VK_FIELD_REQUIRED, NULL,
+          "The network's UUID" },
+        { "active", VK_FIELD_BOOL, offsetof(VkNetworkSummary, active), VK_FIELD_REQUIRED, NULL,
+          "Whether the network runs" },
+        { "persistent", VK_FIELD_BOOL, offsetof(VkNetworkSummary, persistent), VK_FIELD_REQUIRED,
+          NULL, "Whether the network is defined (not transient)" },
+        { "autostart", VK_FIELD_BOOL, offsetof(VkNetworkSummary, autostart), VK_FIELD_REQUIRED,
+          NULL, "Whether the network starts with the daemon" },
         { "bridge", VK_FIELD_STRING, offsetof(VkNetworkSummary, bridge), VK_FIELD_REQUIRED, NULL,
           "the bridge's name; empty for none" },
         {},
@@ -70,13 +78,13 @@ STRUCT(list_params, VkNetworkListParams,
 
 STRUCT(list_result, VkNetworkListResult,
        { "networks", VK_FIELD_ARRAY, offsetof(VkNetworkListResult, networks), VK_FIELD_REQUIRED,
-         &vk_network_summary_type })
+         &vk_network_summary_type, "The networks" })
 
 STRUCT(autostart_params, VkNetworkAutostartParams,
        { "network", VK_FIELD_STRING, offsetof(VkNetworkAutostartParams, network), VK_FIELD_REQUIRED,
          NULL, "the network's name or UUID" },
        { "autostart", VK_FIELD_BOOL, offsetof(VkNetworkAutostartParams, autostart),
-         VK_FIELD_REQUIRED })
+         VK_FIELD_REQUIRED, NULL, "Start the network with the daemon" })
 
 STRUCT(leases_params, VkNetworkLeasesParams,
        { "network", VK_FIELD_STRING, offsetof(VkNetworkLeasesParams, network), VK_FIELD_REQUIRED,
@@ -87,8 +95,10 @@ STRUCT(leases_params, VkNetworkLeasesParams,
 static const VkField lease_fields[] = {
         { "expiryTime", VK_FIELD_INT, offsetof(VkNetworkLeaseArgs, expiry_time), VK_FIELD_REQUIRED,
           NULL, "seconds since the epoch; 0: never" },
-        { "mac", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, mac), VK_FIELD_REQUIRED },
-        { "ip", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, ip), VK_FIELD_REQUIRED },
+        { "mac", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, mac), VK_FIELD_REQUIRED, NULL,
+          "The MAC address of the lease" },
+        { "ip", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, ip), VK_FIELD_REQUIRED, NULL,
+          "The IP address of the lease" },
         { "hostname", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, hostname), VK_FIELD_REQUIRED,
           NULL, "empty for none" },
         { "clientId", VK_FIELD_STRING, offsetof(VkNetworkLeaseArgs, client_id), VK_FIELD_REQUIRED,
@@ -109,11 +119,13 @@ static const VkStructType lease_type = {
 
 STRUCT(leases_result, VkNetworkLeasesResult,
        { "leases", VK_FIELD_ARRAY, offsetof(VkNetworkLeasesResult, leases), VK_FIELD_REQUIRED,
-         &lease_type })
+         &lease_type, "The DHCP leases" })
 
 static const VkField event_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(VkNetworkEventArgs, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkEventArgs, uuid), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(VkNetworkEventArgs, name), VK_FIELD_REQUIRED, NULL,
+          "The network's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkEventArgs, uuid), VK_FIELD_REQUIRED, NULL,
+          "The network's UUID" },
         { "event", VK_FIELD_STRING, offsetof(VkNetworkEventArgs, event), VK_FIELD_REQUIRED, NULL,
           "defined, undefined, started or stopped" },
         {},
@@ -149,9 +161,12 @@ STRUCT(port_ref, VkNetworkPortRef,
          "the port's UUID" })
 
 static const VkField port_summary_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, uuid), VK_FIELD_REQUIRED },
-        { "network", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, network), VK_FIELD_REQUIRED },
-        { "mac", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, mac), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, uuid), VK_FIELD_REQUIRED, NULL,
+          "The port's UUID" },
+        { "network", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, network), VK_FIELD_REQUIRED,
+          NULL, "The UUID of the port's network" },
+        { "mac", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, mac), VK_FIELD_REQUIRED, NULL,
+          "The MAC address of the port" },
         { "ownerName", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, owner_name),
           VK_FIELD_REQUIRED, NULL, "the VM; empty for none" },
         { "plugType", VK_FIELD_STRING, offsetof(VkNetworkPortSummary, plug_type), VK_FIELD_REQUIRED,
@@ -176,7 +191,7 @@ const VkStructType vk_network_port_summary_type = {
 
 STRUCT(port_list_result, VkNetworkPortListResult,
        { "ports", VK_FIELD_ARRAY, offsetof(VkNetworkPortListResult, ports), VK_FIELD_REQUIRED,
-         &vk_network_port_summary_type })
+         &vk_network_port_summary_type, "The ports" })
 
 const VkErrorDecl vk_network_errors[] = {
         { NETWORK_ERROR_NO_SUCH_NETWORK, VK_STRV("network"), "No network with that name or UUID." },

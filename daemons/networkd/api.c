@@ -302,11 +302,16 @@ typedef struct NetworkProps {
 } NetworkProps;
 
 static const VkField network_props_fields[] = {
-        { "Name", VK_FIELD_STRING, offsetof(NetworkProps, name), VK_FIELD_REQUIRED },
-        { "UUID", VK_FIELD_STRING, offsetof(NetworkProps, uuid), VK_FIELD_REQUIRED },
-        { "Active", VK_FIELD_BOOL, offsetof(NetworkProps, active), VK_FIELD_REQUIRED },
-        { "Persistent", VK_FIELD_BOOL, offsetof(NetworkProps, persistent), VK_FIELD_REQUIRED },
-        { "Autostart", VK_FIELD_BOOL, offsetof(NetworkProps, autostart), VK_FIELD_REQUIRED },
+        { "Name", VK_FIELD_STRING, offsetof(NetworkProps, name), VK_FIELD_REQUIRED, NULL,
+          "The network's name" },
+        { "UUID", VK_FIELD_STRING, offsetof(NetworkProps, uuid), VK_FIELD_REQUIRED, NULL,
+          "The network's UUID" },
+        { "Active", VK_FIELD_BOOL, offsetof(NetworkProps, active), VK_FIELD_REQUIRED, NULL,
+          "Whether the network runs" },
+        { "Persistent", VK_FIELD_BOOL, offsetof(NetworkProps, persistent), VK_FIELD_REQUIRED, NULL,
+          "Whether the network is defined (not transient)" },
+        { "Autostart", VK_FIELD_BOOL, offsetof(NetworkProps, autostart), VK_FIELD_REQUIRED, NULL,
+          "Whether the network starts with the daemon" },
         { "BridgeName", VK_FIELD_STRING, offsetof(NetworkProps, bridge), VK_FIELD_REQUIRED, NULL,
           "empty for none" },
         {},

@@ -50,8 +50,10 @@ static const VkField ifaddr_fields[] = {
           "The guest's MAC address" },
         { "type", VK_FIELD_STRING, offsetof(IfAddr, type), VK_FIELD_REQUIRED, NULL,
           "ipv4 or ipv6" },
-        { "addr", VK_FIELD_STRING, offsetof(IfAddr, addr), VK_FIELD_REQUIRED },
-        { "prefix", VK_FIELD_INT, offsetof(IfAddr, prefix), VK_FIELD_REQUIRED },
+        { "addr", VK_FIELD_STRING, offsetof(IfAddr, addr), VK_FIELD_REQUIRED, NULL,
+          "The IP address" },
+        { "prefix", VK_FIELD_INT, offsetof(IfAddr, prefix), VK_FIELD_REQUIRED, NULL,
+          "The prefix length" },
         {},
 };
 

@@ -135,8 +135,10 @@ typedef struct NameUuidResult {
 } NameUuidResult;
 
 static const VkField name_uuid_result_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(NameUuidResult, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(NameUuidResult, uuid), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(NameUuidResult, name), VK_FIELD_REQUIRED, NULL,
+          "The domain's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(NameUuidResult, uuid), VK_FIELD_REQUIRED, NULL,
+          "The domain's UUID" },
         {},
 };
 
@@ -155,14 +157,18 @@ typedef struct DomainSummary {
 } DomainSummary;
 
 static const VkField domain_summary_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(DomainSummary, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(DomainSummary, uuid), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(DomainSummary, name), VK_FIELD_REQUIRED, NULL,
+          "The domain's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(DomainSummary, uuid), VK_FIELD_REQUIRED, NULL,
+          "The domain's UUID" },
         { "id", VK_FIELD_INT, offsetof(DomainSummary, id), VK_FIELD_REQUIRED, NULL,
           "-1 when shut off" },
         { "state", VK_FIELD_STRING, offsetof(DomainSummary, state), VK_FIELD_REQUIRED, NULL,
           "running, paused, shutdown, shutoff, crashed, ..." },
-        { "persistent", VK_FIELD_BOOL, offsetof(DomainSummary, persistent), VK_FIELD_REQUIRED },
-        { "autostart", VK_FIELD_BOOL, offsetof(DomainSummary, autostart), VK_FIELD_REQUIRED },
+        { "persistent", VK_FIELD_BOOL, offsetof(DomainSummary, persistent), VK_FIELD_REQUIRED, NULL,
+          "Whether the domain is defined (not transient)" },
+        { "autostart", VK_FIELD_BOOL, offsetof(DomainSummary, autostart), VK_FIELD_REQUIRED, NULL,
+          "Whether the domain starts with the daemon" },
         {},
 };
 
@@ -189,10 +195,12 @@ typedef struct ListParams {
 static const VkField list_params_fields[] = {
         { "active", VK_FIELD_BOOL, offsetof(ListParams, active), 0, NULL,
           "Running domains (with inactive, or neither: both)" },
-        { "inactive", VK_FIELD_BOOL, offsetof(ListParams, inactive), 0 },
+        { "inactive", VK_FIELD_BOOL, offsetof(ListParams, inactive), 0, NULL,
+          "Include the domains that do not run" },
         { "persistent", VK_FIELD_BOOL, offsetof(ListParams, persistent), 0, NULL,
           "Defined domains (with transient, or neither: both)" },
-        { "transient", VK_FIELD_BOOL, offsetof(ListParams, transient), 0 },
+        { "transient", VK_FIELD_BOOL, offsetof(ListParams, transient), 0, NULL,
+          "Include the transient domains" },
         { "autostart", VK_FIELD_BOOL, offsetof(ListParams, autostart), 0, NULL,
           "Only domains with autostart" },
         {},
@@ -209,7 +217,7 @@ typedef struct ListResult {
 
 static const VkField list_result_fields[] = {
         { "domains", VK_FIELD_ARRAY, offsetof(ListResult, domains), VK_FIELD_REQUIRED,
-          &domain_summary_type },
+          &domain_summary_type, "The domains" },
         {},
 };
 
@@ -225,8 +233,10 @@ typedef struct LookupParams {
 } LookupParams;
 
 static const VkField lookup_params_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(LookupParams, name), 0 },
-        { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0 },
+        { "name", VK_FIELD_STRING, offsetof(LookupParams, name), 0, NULL,
+          "The domain's name (or give uuid)" },
+        { "uuid", VK_FIELD_STRING, offsetof(LookupParams, uuid), 0, NULL,
+          "The domain's UUID (or give name)" },
         { "id", VK_FIELD_INT, offsetof(LookupParams, id), 0, NULL,
           "Exactly one of name, uuid and id (> 0) is given" },
         {},
@@ -244,7 +254,8 @@ typedef struct GetXmlParams {
 } GetXmlParams;
 
 static const VkField get_xml_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(GetXmlParams, domain), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(GetXmlParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
         { "inactive", VK_FIELD_BOOL, offsetof(GetXmlParams, inactive), 0, NULL,
           "The persistent definition even while running" },
         { "secure", VK_FIELD_BOOL, offsetof(GetXmlParams, secure), 0, NULL,
@@ -263,7 +274,8 @@ typedef struct StartParams {
 } StartParams;
 
 static const VkField start_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(StartParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
         { "paused", VK_FIELD_BOOL, offsetof(StartParams, paused), 0, NULL,
           "Leave the vCPUs stopped" },
         {},
@@ -280,7 +292,8 @@ typedef struct DestroyParams {
 } DestroyParams;
 
 static const VkField destroy_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(DestroyParams, domain), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(DestroyParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
         { "graceful", VK_FIELD_BOOL, offsetof(DestroyParams, graceful), 0, NULL,
           "SIGTERM only, never SIGKILL" },
         {},
@@ -297,8 +310,10 @@ typedef struct AutostartParams {
 } AutostartParams;
 
 static const VkField autostart_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(AutostartParams, domain), VK_FIELD_REQUIRED },
-        { "enabled", VK_FIELD_BOOL, offsetof(AutostartParams, enabled), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(AutostartParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
+        { "enabled", VK_FIELD_BOOL, offsetof(AutostartParams, enabled), VK_FIELD_REQUIRED, NULL,
+          "Start the domain with the daemon" },
         {},
 };
 
@@ -317,13 +332,16 @@ typedef struct InfoResult {
 } InfoResult;
 
 static const VkField info_result_fields[] = {
-        { "state", VK_FIELD_STRING, offsetof(InfoResult, state), VK_FIELD_REQUIRED },
-        { "reason", VK_FIELD_STRING, offsetof(InfoResult, reason), VK_FIELD_REQUIRED },
+        { "state", VK_FIELD_STRING, offsetof(InfoResult, state), VK_FIELD_REQUIRED, NULL,
+          "The domain's state" },
+        { "reason", VK_FIELD_STRING, offsetof(InfoResult, reason), VK_FIELD_REQUIRED, NULL,
+          "Why the domain is in that state" },
         { "memory", VK_FIELD_UINT, offsetof(InfoResult, memory), VK_FIELD_REQUIRED, NULL,
           "KiB the guest has now (0 when shut off)" },
         { "maxMemory", VK_FIELD_UINT, offsetof(InfoResult, max_memory), VK_FIELD_REQUIRED, NULL,
           "KiB" },
-        { "vcpus", VK_FIELD_UINT, offsetof(InfoResult, vcpus), VK_FIELD_REQUIRED },
+        { "vcpus", VK_FIELD_UINT, offsetof(InfoResult, vcpus), VK_FIELD_REQUIRED, NULL,
+          "The number of virtual CPUs" },
         { "cpuTime", VK_FIELD_UINT, offsetof(InfoResult, cpu_time), VK_FIELD_REQUIRED, NULL,
           "Nanoseconds of CPU time QEMU used" },
         {},
@@ -341,10 +359,12 @@ typedef struct MonitorParams {
 } MonitorParams;
 
 static const VkField monitor_params_fields[] = {
-        { "domain", VK_FIELD_STRING, offsetof(MonitorParams, domain), VK_FIELD_REQUIRED },
+        { "domain", VK_FIELD_STRING, offsetof(MonitorParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
         { "command", VK_FIELD_STRING, offsetof(MonitorParams, command), VK_FIELD_REQUIRED, NULL,
           "QMP JSON, or an HMP command line with hmp" },
-        { "hmp", VK_FIELD_BOOL, offsetof(MonitorParams, hmp), 0 },
+        { "hmp", VK_FIELD_BOOL, offsetof(MonitorParams, hmp), 0, NULL,
+          "Run an HMP command instead of QMP" },
         {},
 };
 
@@ -358,7 +378,8 @@ typedef struct AttachParams {
 } AttachParams;
 
 static const VkField attach_params_fields[] = {
-        { "pid", VK_FIELD_INT, offsetof(AttachParams, pid), VK_FIELD_REQUIRED },
+        { "pid", VK_FIELD_INT, offsetof(AttachParams, pid), VK_FIELD_REQUIRED, NULL,
+          "The process ID of the QEMU to attach" },
         {},
 };
 
@@ -375,8 +396,10 @@ typedef struct EventArgs {
 } EventArgs;
 
 static const VkField event_type_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(EventArgs, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(EventArgs, uuid), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(EventArgs, name), VK_FIELD_REQUIRED, NULL,
+          "The domain's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(EventArgs, uuid), VK_FIELD_REQUIRED, NULL,
+          "The domain's UUID" },
         { "event", VK_FIELD_STRING, offsetof(EventArgs, event), VK_FIELD_REQUIRED, NULL,
           "defined, undefined, started, suspended, resumed, stopped, shutdown, "
           "crashed, rebooted" },
@@ -717,15 +740,20 @@ typedef struct DomainProps {
 } DomainProps;
 
 static const VkField domain_props_type_fields[] = {
-        { "Name", VK_FIELD_STRING, offsetof(DomainProps, name), VK_FIELD_REQUIRED },
-        { "UUID", VK_FIELD_STRING, offsetof(DomainProps, uuid), VK_FIELD_REQUIRED },
+        { "Name", VK_FIELD_STRING, offsetof(DomainProps, name), VK_FIELD_REQUIRED, NULL,
+          "The domain's name" },
+        { "UUID", VK_FIELD_STRING, offsetof(DomainProps, uuid), VK_FIELD_REQUIRED, NULL,
+          "The domain's UUID" },
         { "Id", VK_FIELD_INT, offsetof(DomainProps, id), VK_FIELD_REQUIRED | VK_FIELD_INT32, NULL,
           "-1 when shut off" },
         { "State", VK_FIELD_STRING, offsetof(DomainProps, state), VK_FIELD_REQUIRED, NULL,
           "running, paused, shutdown, shutoff, crashed, ..." },
-        { "Active", VK_FIELD_BOOL, offsetof(DomainProps, active), VK_FIELD_REQUIRED },
-        { "Persistent", VK_FIELD_BOOL, offsetof(DomainProps, persistent), VK_FIELD_REQUIRED },
-        { "Autostart", VK_FIELD_BOOL, offsetof(DomainProps, autostart), VK_FIELD_REQUIRED },
+        { "Active", VK_FIELD_BOOL, offsetof(DomainProps, active), VK_FIELD_REQUIRED, NULL,
+          "Whether the domain runs" },
+        { "Persistent", VK_FIELD_BOOL, offsetof(DomainProps, persistent), VK_FIELD_REQUIRED, NULL,
+          "Whether the domain is defined (not transient)" },
+        { "Autostart", VK_FIELD_BOOL, offsetof(DomainProps, autostart), VK_FIELD_REQUIRED, NULL,
+          "Whether the domain starts with the daemon" },
         {},
 };
 

@@ -21,7 +21,8 @@ const VkStructType vk_secret_define_params_type = {
 };
 
 static const VkField uuid_result_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(VkSecretUuidResult, uuid), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(VkSecretUuidResult, uuid), VK_FIELD_REQUIRED, NULL,
+          "The secret's UUID" },
         {},
 };
 
@@ -55,14 +56,18 @@ const VkStructType vk_secret_list_params_type = {
 };
 
 static const VkField secret_summary_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(VkSecretSummary, uuid), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(VkSecretSummary, uuid), VK_FIELD_REQUIRED, NULL,
+          "The secret's UUID" },
         { "usageType", VK_FIELD_STRING, offsetof(VkSecretSummary, usage_type), VK_FIELD_REQUIRED,
           NULL, "none, volume, ceph, iscsi, tls or vtpm" },
         { "usageId", VK_FIELD_STRING, offsetof(VkSecretSummary, usage_id), VK_FIELD_REQUIRED, NULL,
           "volume path or name; empty for none" },
-        { "ephemeral", VK_FIELD_BOOL, offsetof(VkSecretSummary, ephemeral), VK_FIELD_REQUIRED },
-        { "private", VK_FIELD_BOOL, offsetof(VkSecretSummary, is_private), VK_FIELD_REQUIRED },
-        { "hasValue", VK_FIELD_BOOL, offsetof(VkSecretSummary, has_value), VK_FIELD_REQUIRED },
+        { "ephemeral", VK_FIELD_BOOL, offsetof(VkSecretSummary, ephemeral), VK_FIELD_REQUIRED, NULL,
+          "Whether the secret is kept in memory only" },
+        { "private", VK_FIELD_BOOL, offsetof(VkSecretSummary, is_private), VK_FIELD_REQUIRED, NULL,
+          "Whether the value can be read back" },
+        { "hasValue", VK_FIELD_BOOL, offsetof(VkSecretSummary, has_value), VK_FIELD_REQUIRED, NULL,
+          "Whether the secret has a value" },
         {},
 };
 
@@ -75,7 +80,7 @@ static const VkStructType secret_summary = {
 
 static const VkField list_result_fields[] = {
         { "secrets", VK_FIELD_ARRAY, offsetof(VkSecretListResult, secrets), VK_FIELD_REQUIRED,
-          &secret_summary },
+          &secret_summary, "The secrets" },
         {},
 };
 
@@ -100,10 +105,12 @@ const VkStructType vk_secret_lookup_params_type = {
 };
 
 static const VkField lookup_result_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(VkSecretLookupResult, uuid), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(VkSecretLookupResult, uuid), VK_FIELD_REQUIRED, NULL,
+          "The secret's UUID" },
         { "usageType", VK_FIELD_STRING, offsetof(VkSecretLookupResult, usage_type),
-          VK_FIELD_REQUIRED },
-        { "usageId", VK_FIELD_STRING, offsetof(VkSecretLookupResult, usage_id), VK_FIELD_REQUIRED },
+          VK_FIELD_REQUIRED, NULL, "The secret's usage type, as in its XML" },
+        { "usageId", VK_FIELD_STRING, offsetof(VkSecretLookupResult, usage_id), VK_FIELD_REQUIRED,
+          NULL, "The usage's identifier" },
         {},
 };
 
@@ -113,7 +120,8 @@ const VkStructType vk_secret_lookup_result_type = {
 };
 
 static const VkField xml_result_fields[] = {
-        { "xml", VK_FIELD_STRING, offsetof(VkSecretXmlResult, xml), VK_FIELD_REQUIRED },
+        { "xml", VK_FIELD_STRING, offsetof(VkSecretXmlResult, xml), VK_FIELD_REQUIRED, NULL,
+          "The secret XML" },
         {},
 };
 
@@ -174,7 +182,8 @@ const VkStructType vk_secret_encrypt_result_type = {
 };
 
 static const VkField event_fields[] = {
-        { "uuid", VK_FIELD_STRING, offsetof(VkSecretEventArgs, uuid), VK_FIELD_REQUIRED },
+        { "uuid", VK_FIELD_STRING, offsetof(VkSecretEventArgs, uuid), VK_FIELD_REQUIRED, NULL,
+          "The secret's UUID" },
         { "usageType", VK_FIELD_STRING, offsetof(VkSecretEventArgs, usage_type), VK_FIELD_REQUIRED,
           NULL, "none, volume, ceph, iscsi, tls or vtpm" },
         { "usageId", VK_FIELD_STRING, offsetof(VkSecretEventArgs, usage_id), VK_FIELD_REQUIRED,

@@ -277,14 +277,18 @@ typedef struct SecretProps {
 } SecretProps;
 
 static const VkField secret_props_fields[] = {
-        { "UUID", VK_FIELD_STRING, offsetof(SecretProps, uuid), VK_FIELD_REQUIRED },
+        { "UUID", VK_FIELD_STRING, offsetof(SecretProps, uuid), VK_FIELD_REQUIRED, NULL,
+          "The secret's UUID" },
         { "UsageType", VK_FIELD_STRING, offsetof(SecretProps, usage_type), VK_FIELD_REQUIRED, NULL,
           "none, volume, ceph, iscsi, tls or vtpm" },
         { "UsageID", VK_FIELD_STRING, offsetof(SecretProps, usage_id), VK_FIELD_REQUIRED, NULL,
           "volume path or name; empty for none" },
-        { "Ephemeral", VK_FIELD_BOOL, offsetof(SecretProps, ephemeral), VK_FIELD_REQUIRED },
-        { "Private", VK_FIELD_BOOL, offsetof(SecretProps, is_private), VK_FIELD_REQUIRED },
-        { "HasValue", VK_FIELD_BOOL, offsetof(SecretProps, has_value), VK_FIELD_REQUIRED },
+        { "Ephemeral", VK_FIELD_BOOL, offsetof(SecretProps, ephemeral), VK_FIELD_REQUIRED, NULL,
+          "Whether the secret is kept in memory only" },
+        { "Private", VK_FIELD_BOOL, offsetof(SecretProps, is_private), VK_FIELD_REQUIRED, NULL,
+          "Whether the value can be read back" },
+        { "HasValue", VK_FIELD_BOOL, offsetof(SecretProps, has_value), VK_FIELD_REQUIRED, NULL,
+          "Whether the secret has a value" },
         { "Description", VK_FIELD_STRING, offsetof(SecretProps, description), VK_FIELD_REQUIRED,
           NULL, "empty for none" },
         {},

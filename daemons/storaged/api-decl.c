@@ -29,8 +29,10 @@ STRUCT(xml_params, VkStorageXmlParams,
          "CreateStoragePoolXML: build the pool before starting it" })
 
 STRUCT(id_result, VkStorageIdResult,
-       { "name", VK_FIELD_STRING, offsetof(VkStorageIdResult, name), VK_FIELD_REQUIRED },
-       { "uuid", VK_FIELD_STRING, offsetof(VkStorageIdResult, uuid), VK_FIELD_REQUIRED })
+       { "name", VK_FIELD_STRING, offsetof(VkStorageIdResult, name), VK_FIELD_REQUIRED, NULL,
+         "The pool's name" },
+       { "uuid", VK_FIELD_STRING, offsetof(VkStorageIdResult, uuid), VK_FIELD_REQUIRED, NULL,
+         "The pool's UUID" })
 
 STRUCT(pool_params, VkStoragePoolParams, POOL_FIELD(VkStoragePoolParams))
 
@@ -43,18 +45,22 @@ STRUCT(get_xml_params, VkStorageGetXmlParams, POOL_FIELD(VkStorageGetXmlParams),
          "the persistent definition rather than the live one" })
 
 STRUCT(xml_result, VkStorageXmlResult,
-       { "xml", VK_FIELD_STRING, offsetof(VkStorageXmlResult, xml), VK_FIELD_REQUIRED })
+       { "xml", VK_FIELD_STRING, offsetof(VkStorageXmlResult, xml), VK_FIELD_REQUIRED, NULL,
+         "The XML document" })
 
 static const VkField pool_summary_fields[] = {
-        { "name", VK_FIELD_STRING, offsetof(VkStoragePoolSummary, name), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(VkStoragePoolSummary, uuid), VK_FIELD_REQUIRED },
+        { "name", VK_FIELD_STRING, offsetof(VkStoragePoolSummary, name), VK_FIELD_REQUIRED, NULL,
+          "The pool's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(VkStoragePoolSummary, uuid), VK_FIELD_REQUIRED, NULL,
+          "The pool's UUID" },
         { "type", VK_FIELD_STRING, offsetof(VkStoragePoolSummary, type), VK_FIELD_REQUIRED, NULL,
           "dir, fs or logical" },
-        { "active", VK_FIELD_BOOL, offsetof(VkStoragePoolSummary, active), VK_FIELD_REQUIRED },
+        { "active", VK_FIELD_BOOL, offsetof(VkStoragePoolSummary, active), VK_FIELD_REQUIRED, NULL,
+          "Whether the pool runs" },
         { "persistent", VK_FIELD_BOOL, offsetof(VkStoragePoolSummary, persistent),
-          VK_FIELD_REQUIRED },
-        { "autostart", VK_FIELD_BOOL, offsetof(VkStoragePoolSummary, autostart),
-          VK_FIELD_REQUIRED },
+          VK_FIELD_REQUIRED, NULL, "Whether the pool is defined (not transient)" },
+        { "autostart", VK_FIELD_BOOL, offsetof(VkStoragePoolSummary, autostart), VK_FIELD_REQUIRED,
+          NULL, "Whether the pool starts with the daemon" },
         { "capacity", VK_FIELD_UINT, offsetof(VkStoragePoolSummary, capacity), VK_FIELD_REQUIRED,
           NULL, "bytes; 0 when inactive" },
         { "allocation", VK_FIELD_UINT, offsetof(VkStoragePoolSummary, allocation),
@@ -93,11 +99,11 @@ STRUCT(list_params, VkStorageListParams,
 
 STRUCT(list_result, VkStorageListResult,
        { "pools", VK_FIELD_ARRAY, offsetof(VkStorageListResult, pools), VK_FIELD_REQUIRED,
-         &vk_storage_pool_summary_type })
+         &vk_storage_pool_summary_type, "The pools" })
 
 STRUCT(autostart_params, VkStorageAutostartParams, POOL_FIELD(VkStorageAutostartParams),
        { "autostart", VK_FIELD_BOOL, offsetof(VkStorageAutostartParams, autostart),
-         VK_FIELD_REQUIRED })
+         VK_FIELD_REQUIRED, NULL, "Start the pool with the daemon" })
 
 STRUCT(vol_create_params, VkStorageVolCreateParams, POOL_FIELD(VkStorageVolCreateParams),
        { "xml", VK_FIELD_STRING, offsetof(VkStorageVolCreateParams, xml), VK_FIELD_REQUIRED, NULL,
@@ -138,10 +144,14 @@ STRUCT(vol_lookup_params, VkStorageVolLookupParams,
        { "path", VK_FIELD_STRING, offsetof(VkStorageVolLookupParams, path), 0, NULL, "by path" })
 
 static const VkField vol_summary_fields[] = {
-        { "pool", VK_FIELD_STRING, offsetof(VkStorageVolSummary, pool), VK_FIELD_REQUIRED },
-        { "name", VK_FIELD_STRING, offsetof(VkStorageVolSummary, name), VK_FIELD_REQUIRED },
-        { "key", VK_FIELD_STRING, offsetof(VkStorageVolSummary, key), VK_FIELD_REQUIRED },
-        { "path", VK_FIELD_STRING, offsetof(VkStorageVolSummary, path), VK_FIELD_REQUIRED },
+        { "pool", VK_FIELD_STRING, offsetof(VkStorageVolSummary, pool), VK_FIELD_REQUIRED, NULL,
+          "The name of the volume's pool" },
+        { "name", VK_FIELD_STRING, offsetof(VkStorageVolSummary, name), VK_FIELD_REQUIRED, NULL,
+          "The volume's name" },
+        { "key", VK_FIELD_STRING, offsetof(VkStorageVolSummary, key), VK_FIELD_REQUIRED, NULL,
+          "The volume's key" },
+        { "path", VK_FIELD_STRING, offsetof(VkStorageVolSummary, path), VK_FIELD_REQUIRED, NULL,
+          "The volume's path" },
         { "type", VK_FIELD_STRING, offsetof(VkStorageVolSummary, type), VK_FIELD_REQUIRED, NULL,
           "file or block" },
         { "format", VK_FIELD_STRING, offsetof(VkStorageVolSummary, format), VK_FIELD_REQUIRED, NULL,
@@ -166,11 +176,13 @@ const VkStructType vk_storage_vol_summary_type = {
 
 STRUCT(vol_list_result, VkStorageVolListResult,
        { "volumes", VK_FIELD_ARRAY, offsetof(VkStorageVolListResult, volumes), VK_FIELD_REQUIRED,
-         &vk_storage_vol_summary_type })
+         &vk_storage_vol_summary_type, "The volumes" })
 
 static const VkField event_fields[] = {
-        { "pool", VK_FIELD_STRING, offsetof(VkStorageEventArgs, pool), VK_FIELD_REQUIRED },
-        { "uuid", VK_FIELD_STRING, offsetof(VkStorageEventArgs, uuid), VK_FIELD_REQUIRED },
+        { "pool", VK_FIELD_STRING, offsetof(VkStorageEventArgs, pool), VK_FIELD_REQUIRED, NULL,
+          "The pool's name" },
+        { "uuid", VK_FIELD_STRING, offsetof(VkStorageEventArgs, uuid), VK_FIELD_REQUIRED, NULL,
+          "The pool's UUID" },
         { "event", VK_FIELD_STRING, offsetof(VkStorageEventArgs, event), VK_FIELD_REQUIRED, NULL,
           "defined, undefined, started, stopped, created, deleted, refreshed, volume-created, "
           "volume-deleted or volume-changed" },

@@ -402,11 +402,16 @@ typedef struct PoolProps {
 } PoolProps;
 
 static const VkField pool_props_fields[] = {
-        { "Name", VK_FIELD_STRING, offsetof(PoolProps, name), VK_FIELD_REQUIRED },
-        { "UUID", VK_FIELD_STRING, offsetof(PoolProps, uuid), VK_FIELD_REQUIRED },
-        { "Active", VK_FIELD_BOOL, offsetof(PoolProps, active), VK_FIELD_REQUIRED },
-        { "Persistent", VK_FIELD_BOOL, offsetof(PoolProps, persistent), VK_FIELD_REQUIRED },
-        { "Autostart", VK_FIELD_BOOL, offsetof(PoolProps, autostart), VK_FIELD_REQUIRED },
+        { "Name", VK_FIELD_STRING, offsetof(PoolProps, name), VK_FIELD_REQUIRED, NULL,
+          "The pool's name" },
+        { "UUID", VK_FIELD_STRING, offsetof(PoolProps, uuid), VK_FIELD_REQUIRED, NULL,
+          "The pool's UUID" },
+        { "Active", VK_FIELD_BOOL, offsetof(PoolProps, active), VK_FIELD_REQUIRED, NULL,
+          "Whether the pool runs" },
+        { "Persistent", VK_FIELD_BOOL, offsetof(PoolProps, persistent), VK_FIELD_REQUIRED, NULL,
+          "Whether the pool is defined (not transient)" },
+        { "Autostart", VK_FIELD_BOOL, offsetof(PoolProps, autostart), VK_FIELD_REQUIRED, NULL,
+          "Whether the pool starts with the daemon" },
         { "Capacity", VK_FIELD_UINT, offsetof(PoolProps, capacity), VK_FIELD_REQUIRED, NULL,
           "bytes; 0 when inactive" },
         { "Allocation", VK_FIELD_UINT, offsetof(PoolProps, allocation), VK_FIELD_REQUIRED, NULL,
@@ -471,16 +476,20 @@ typedef struct VolProps {
 } VolProps;
 
 static const VkField vol_props_fields[] = {
-        { "Name", VK_FIELD_STRING, offsetof(VolProps, name), VK_FIELD_REQUIRED },
-        { "Key", VK_FIELD_STRING, offsetof(VolProps, key), VK_FIELD_REQUIRED },
-        { "Path", VK_FIELD_STRING, offsetof(VolProps, path), VK_FIELD_REQUIRED },
+        { "Name", VK_FIELD_STRING, offsetof(VolProps, name), VK_FIELD_REQUIRED, NULL,
+          "The volume's name" },
+        { "Key", VK_FIELD_STRING, offsetof(VolProps, key), VK_FIELD_REQUIRED, NULL,
+          "The volume's key" },
+        { "Path", VK_FIELD_STRING, offsetof(VolProps, path), VK_FIELD_REQUIRED, NULL,
+          "The volume's path" },
         { "Pool", VK_FIELD_STRING, offsetof(VolProps, pool), VK_FIELD_REQUIRED, NULL,
           "the pool's name" },
         { "Capacity", VK_FIELD_UINT, offsetof(VolProps, capacity), VK_FIELD_REQUIRED, NULL,
           "bytes" },
         { "Allocation", VK_FIELD_UINT, offsetof(VolProps, allocation), VK_FIELD_REQUIRED, NULL,
           "bytes" },
-        { "Format", VK_FIELD_STRING, offsetof(VolProps, format), VK_FIELD_REQUIRED },
+        { "Format", VK_FIELD_STRING, offsetof(VolProps, format), VK_FIELD_REQUIRED, NULL,
+          "The volume's format" },
         {},
 };
 
