@@ -701,6 +701,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
 void vk_qemud_drop_subscribers(VkQemud *q) {
         vk_forward_cancel_all(q->secret_forward);
         vk_forward_cancel_all(q->network_forward);
+        vk_forward_cancel_all(q->storage_forward);
         vk_subscribers_drop_all(q->subscribers);
 }
 
@@ -886,9 +887,11 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
         .objects = qemu_objects,
-        /* secrets and networks, passed on to virtkit-secretd and virtkit-networkd (forward.c) */
+        /* secrets, networks and storage, passed on to virtkit-secretd, virtkit-networkd and
+         * virtkit-storaged (forward.c) */
         .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface,
-                                                  &vk_qemud_network_interface, NULL },
+                                                  &vk_qemud_network_interface,
+                                                  &vk_qemud_storage_interface, NULL },
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -922,6 +925,7 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
         g_autofree char *secret_socket = NULL;
         g_autofree char *network_socket = NULL;
+        g_autofree char *storage_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -956,6 +960,14 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
                            &q->network_forward, reterr);
         if (r < 0)
                 return r;
+        /* pools and volumes: DIR/run/io.virtkit.Storage likewise */
+        r = vk_paths_socket(paths, "io.virtkit.Storage", &storage_socket, reterr);
+        if (r < 0)
+                return r;
+        r = vk_forward_new(event, "virtkit-storaged", "io.virtkit.Storage", storage_socket,
+                           &q->storage_forward, reterr);
+        if (r < 0)
+                return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to add an exit source");
@@ -974,6 +986,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         vk_subscribers_free(q->subscribers);
         vk_forward_free(q->secret_forward);
         vk_forward_free(q->network_forward);
+        vk_forward_free(q->storage_forward);
         g_free(q->network_socket);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);

@@ -9,7 +9,8 @@ a refresh finds a file dropped in by hand and lists a garbage file with a warnin
 (unknown pool type, a target that is a file, a volume that exists, a capacity past the free
 space, a missing backing store, a qemu-img that fails) gives clear errors and leaves nothing
 half made, as does a storaged stopped (SIGTERM) while qemu-img runs; an unprivileged user may read but not change anything; after kill -9 and a
-restart the pool is still active. Over D-Bus: the pool and volume objects, their properties,
+restart the pool is still active. The same calls through qemud's socket reach storaged; with
+storaged down the error names it. Over D-Bus: the pool and volume objects, their properties,
 PropertiesChanged. Last, the session instance as a throwaway user gets the `default` pool in
 its data dir.
 """
@@ -349,6 +350,30 @@ def test_sigterm_mid_job(h):
     start_storaged(h)
 
 
+def test_forwarded_by_qemud(h):
+    """io.virtkit.Storage on qemud's socket (same --root) reaches storaged; with storaged down
+    the error names it."""
+    qsock = os.path.join(S['root'], 'run', 'io.virtkit.Qemu')
+    q = h.spawn([h.daemon_path('qemu'), '--root', S['root'], '--bus', 'none', '-v'],
+                'virtkit-qemud', log='qemud')
+    wait_until(lambda: os.path.exists(qsock) or q.poll() is not None, 10, qsock)
+    check(q.poll() is None, 'qemud exited:', h.log_text('qemud'))
+    r = call(h, 'ListVolumes', {'pool': 'p1'}, sock=qsock)
+    check(r.rc == 0, 'ListVolumes through qemud:', r)
+    check_eq([v['name'] for v in json.loads(r.out)['volumes']], vol_names(h),
+             'the volumes through qemud')
+    r = call(h, 'GetVolumeInfo', {'pool': 'p1', 'volume': 'nosuch'}, sock=qsock)
+    check(r.rc == 3 and r.varlink_error()[0].startswith('io.virtkit.Storage.'),
+          'storaged\'s error relayed:', r)
+    h.stop(S['storaged'])
+    r = call(h, 'ListStoragePools', {}, sock=qsock)
+    check(r.rc == 3 and 'virtkit-storaged' in r.out + r.err, 'storaged down:', r)
+    h.stop(q)
+    if os.path.exists(S['sock']):
+        os.unlink(S['sock'])
+    start_storaged(h)
+
+
 def test_kill9_restart(h):
     p = S['storaged']
     p.send_signal(signal.SIGKILL)
@@ -410,6 +435,7 @@ if __name__ == '__main__':
         test_unprivileged_user,
         test_dbus_objects,
         test_sigterm_mid_job,
+        test_forwarded_by_qemud,
         test_kill9_restart,
         test_session_default_pool,
     ], setup=setup)
