@@ -907,6 +907,24 @@ static int qemud_on_exit(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* The forwarder to @daemon, the sibling serving @iface on its socket (*@ret_socket if asked). */
+static int qemud_forward_new(sd_event *event, const VkPaths *paths, const char *daemon,
+                             const char *iface, VkForward **ret, char **ret_socket,
+                             VkError *reterr) {
+        g_autofree char *socket = NULL;
+        int r;
+
+        r = vk_paths_socket(paths, iface, &socket, reterr);
+        if (r < 0)
+                return r;
+        r = vk_forward_new(event, daemon, iface, socket, ret, reterr);
+        if (r < 0)
+                return r;
+        if (ret_socket)
+                *ret_socket = g_steal_pointer(&socket);
+        return 0;
+}
+
 /*
  * The state every handler of vk_qemu_interface gets: the QEMU driver for @paths on @event,
  * reconnected to the VMs its run dir knows. @session: the callers own the instance (session or
@@ -923,9 +941,6 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
                 .domain_changed = api_on_domain_changed,
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
-        g_autofree char *secret_socket = NULL;
-        g_autofree char *network_socket = NULL;
-        g_autofree char *storage_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -942,30 +957,19 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         r = vk_qemu_driver_new(event, paths, kind, &q->driver, reterr);
         if (r < 0)
                 return r;
-        /* the sibling of the same instance: DIR/run/io.virtkit.Secret with --root DIR */
-        r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
+        /* the siblings of the same instance: DIR/run/io.virtkit.Secret with --root DIR, … */
+        r = qemud_forward_new(event, paths, "virtkit-secretd", "io.virtkit.Secret",
+                              &q->secret_forward, NULL, reterr);
         if (r < 0)
                 return r;
-        r = vk_forward_new(event, "virtkit-secretd", "io.virtkit.Secret", secret_socket,
-                           &q->secret_forward, reterr);
+        /* <interface type='network'>: ports from networkd's socket too */
+        r = qemud_forward_new(event, paths, "virtkit-networkd", "io.virtkit.Network",
+                              &q->network_forward, &q->network_socket, reterr);
         if (r < 0)
                 return r;
-        /* <interface type='network'>: ports from DIR/run/io.virtkit.Network likewise */
-        r = vk_paths_socket(paths, "io.virtkit.Network", &network_socket, reterr);
-        if (r < 0)
-                return r;
-        vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
-        q->network_socket = g_strdup(network_socket);
-        r = vk_forward_new(event, "virtkit-networkd", "io.virtkit.Network", network_socket,
-                           &q->network_forward, reterr);
-        if (r < 0)
-                return r;
-        /* pools and volumes: DIR/run/io.virtkit.Storage likewise */
-        r = vk_paths_socket(paths, "io.virtkit.Storage", &storage_socket, reterr);
-        if (r < 0)
-                return r;
-        r = vk_forward_new(event, "virtkit-storaged", "io.virtkit.Storage", storage_socket,
-                           &q->storage_forward, reterr);
+        vk_qemu_driver_set_networkd_socket(q->driver, q->network_socket);
+        r = qemud_forward_new(event, paths, "virtkit-storaged", "io.virtkit.Storage",
+                              &q->storage_forward, NULL, reterr);
         if (r < 0)
                 return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
