@@ -52,6 +52,8 @@ int vk_cli_autostart(VkCli *cli, const Args *a, const char *driver, const char *
                      JsonNode *params, const char *noun, VkError *e);
 int vk_cli_dumpxml(VkCli *cli, const Args *a, const char *driver, const char *method,
                    JsonNode *params, VkError *e);
+int vk_cli_list(VkCli *cli, const Args *a, const char *driver, const char *method, JsonObject *o,
+                const char *member, JsonNode **reply, JsonArray **ret, VkError *e);
 
 /*
  * virsh's table: a space before each cell, columns as wide as their widest cell and two spaces

@@ -54,30 +54,15 @@ static void list_filter(JsonObject *o, const Args *a, const char *yes, const cha
 static int cmd_net_list(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         JsonObject *o = json_object_new();
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         VkCliTable t;
         int r;
 
-        if (vk_cli_has_opt(a, "inactive") && !vk_cli_has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "no");
-        else if (!vk_cli_has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "yes");
         list_filter(o, a, "persistent", "transient", "persistent");
         list_filter(o, a, "autostart", "no-autostart", "autostart");
-        r = vk_cli_call(cli, "Network", "ListNetworks", vk_cli_object_node(o), &reply, e);
-        if (r < 0)
+        r = vk_cli_list(cli, a, "Network", "ListNetworks", o, "networks", &reply, &arr, e);
+        if (r <= 0)
                 return r;
-        if (cli->json) {
-                vk_cli_dump_json(reply);
-                return 0;
-        }
-        arr = vk_cli_member_array(reply, "networks");
-        if (vk_cli_has_opt(a, "name") || vk_cli_has_opt(a, "uuid")) {
-                for (guint i = 0; arr && i < json_array_get_length(arr); i++)
-                        printf("%s\n", vk_cli_member(json_array_get_element(arr, i),
-                                                     vk_cli_has_opt(a, "uuid") ? "uuid" : "name"));
-                return 0;
-        }
         vk_cli_table_init(&t, VK_STRV("Name", "State", "Autostart", "Persistent"));
         for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
                 JsonNode *n = json_array_get_element(arr, i);
@@ -129,7 +114,7 @@ static int cmd_net_autostart(VkCli *cli, const Args *a, VkError *e) {
 static int cmd_net_dhcp_leases(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         JsonNode *p = params_network(a->pos[0]);
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         VkCliTable t;
         int r;
 
@@ -230,7 +215,7 @@ static int cmd_domifaddr(VkCli *cli, const Args *a, VkError *e) {
         JsonObject *o = json_object_new();
         const char *iface = g_hash_table_lookup(a->opts, "interface");
         const char *last = NULL;
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         int r;
 
         json_object_set_string_member(o, "domain", a->pos[0]);

@@ -129,30 +129,15 @@ static int cmd_pool_list(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         JsonObject *o = json_object_new();
         bool details = vk_cli_has_opt(a, "details");
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         VkCliTable t;
         int r;
 
-        if (vk_cli_has_opt(a, "inactive") && !vk_cli_has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "no");
-        else if (!vk_cli_has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "yes");
         if (vk_cli_has_opt(a, "type"))
                 json_object_set_string_member(o, "type", g_hash_table_lookup(a->opts, "type"));
-        r = vk_cli_call(cli, "Storage", "ListStoragePools", vk_cli_object_node(o), &reply, e);
-        if (r < 0)
+        r = vk_cli_list(cli, a, "Storage", "ListStoragePools", o, "pools", &reply, &arr, e);
+        if (r <= 0)
                 return r;
-        if (cli->json) {
-                vk_cli_dump_json(reply);
-                return 0;
-        }
-        arr = vk_cli_member_array(reply, "pools");
-        if (vk_cli_has_opt(a, "name") || vk_cli_has_opt(a, "uuid")) {
-                for (guint i = 0; arr && i < json_array_get_length(arr); i++)
-                        printf("%s\n", vk_cli_member(json_array_get_element(arr, i),
-                                                     vk_cli_has_opt(a, "uuid") ? "uuid" : "name"));
-                return 0;
-        }
         if (details)
                 vk_cli_table_init(&t, VK_STRV("Name", "State", "Autostart", "Persistent",
                                               "Capacity", "Allocation", "Available"));
@@ -244,7 +229,7 @@ static JsonNode *params_volume(JsonNode *summary) {
 static int cmd_vol_list(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         bool details = vk_cli_has_opt(a, "details");
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         VkCliTable t;
         int r;
 

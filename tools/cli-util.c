@@ -157,3 +157,35 @@ int vk_cli_dumpxml(VkCli *cli, const Args *a, const char *driver, const char *me
         printf("%s%s", xml, g_str_has_suffix(xml, "\n") ? "" : "\n");
         return 0;
 }
+
+/*
+ * A list method with @o (taken) plus virsh's state filter (active ones; --all; --inactive);
+ * prints the reply with --json, the names or UUIDs with --name / --uuid. Returns 1 with the
+ * reply's @member array in *@ret (NULL: none) when the caller prints its table, 0 when done.
+ */
+int vk_cli_list(VkCli *cli, const Args *a, const char *driver, const char *method, JsonObject *o,
+                const char *member, JsonNode **reply, JsonArray **ret, VkError *e) {
+        JsonArray *arr;
+        int r;
+
+        if (vk_cli_has_opt(a, "inactive") && !vk_cli_has_opt(a, "all"))
+                json_object_set_string_member(o, "active", "no");
+        else if (!vk_cli_has_opt(a, "all"))
+                json_object_set_string_member(o, "active", "yes");
+        r = vk_cli_call(cli, driver, method, vk_cli_object_node(o), reply, e);
+        if (r < 0)
+                return r;
+        if (cli->json) {
+                vk_cli_dump_json(*reply);
+                return 0;
+        }
+        arr = vk_cli_member_array(*reply, member);
+        if (vk_cli_has_opt(a, "name") || vk_cli_has_opt(a, "uuid")) {
+                for (guint i = 0; arr && i < json_array_get_length(arr); i++)
+                        printf("%s\n", vk_cli_member(json_array_get_element(arr, i),
+                                                     vk_cli_has_opt(a, "uuid") ? "uuid" : "name"));
+                return 0;
+        }
+        *ret = arr;
+        return 1;
+}
