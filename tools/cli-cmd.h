@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cli-cmd.h: the commands of the virtkit CLI (virtkit.c; networks: cli-net.c) */
+/* cli-cmd.h: the commands of the virtkit CLI (virtkit.c, cli-net.c, cli-storage.c) */
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
 
 #include "cli-connect.h"
 #include "error.h"
@@ -27,3 +29,41 @@ typedef struct Cmd {
 
 /* cli-net.c: net-*, domifaddr, domiflist */
 extern const Cmd vk_cli_net_commands[];
+/* cli-storage.c: pool-*, vol-* */
+extern const Cmd vk_cli_storage_commands[];
+
+/* cli-util.c: what the command files share */
+bool vk_cli_has_opt(const Args *a, const char *name);
+const char *vk_cli_member(JsonNode *n, const char *key); /* "" when absent */
+bool vk_cli_member_bool(JsonNode *n, const char *key);
+uint64_t vk_cli_member_u64(JsonNode *n, const char *key);
+JsonArray *vk_cli_member_array(JsonNode *n, const char *key);
+void vk_cli_dump_json(JsonNode *n);
+JsonNode *vk_cli_object_node(JsonObject *o); /* takes @o */
+const char *vk_cli_yes_no(bool b);
+int vk_cli_read_file(const char *path, char **ret, VkError *e); /* an XML file, ≤ 16 MiB */
+
+/* the commands every object kind has, in virsh's sentences (noun: "Network", "Pool") */
+int vk_cli_define(VkCli *cli, const Args *a, const char *driver, const char *method,
+                  const char *noun, VkError *e);
+int vk_cli_simple(VkCli *cli, const Args *a, const char *driver, const char *method,
+                  JsonNode *params, const char *noun, const char *done, VkError *e);
+int vk_cli_autostart(VkCli *cli, const Args *a, const char *driver, const char *method,
+                     JsonNode *params, const char *noun, VkError *e);
+int vk_cli_dumpxml(VkCli *cli, const Args *a, const char *driver, const char *method,
+                   JsonNode *params, VkError *e);
+int vk_cli_list(VkCli *cli, const Args *a, const char *driver, const char *method, JsonObject *o,
+                const char *member, JsonNode **reply, JsonArray **ret, VkError *e);
+
+/*
+ * virsh's table: a space before each cell, columns as wide as their widest cell and two spaces
+ * apart, a line of dashes under the header.
+ */
+typedef struct VkCliTable {
+        size_t n_cols;
+        GPtrArray *cells; /* row after row, the header first */
+} VkCliTable;
+
+void vk_cli_table_init(VkCliTable *t, const char *const *header);
+void vk_cli_table_add(VkCliTable *t, const char *const *row);
+void vk_cli_table_print_free(VkCliTable *t);

@@ -243,8 +243,9 @@ static int cli_client(VkCli *cli, const char *driver, VkVarlinkClient **ret, VkE
                              : vk_embed_connect_secrets(cli->embed, &cli->clients[idx], reterr);
                 break;
         default:
-                /* ?socket= names a qemud: it forwards the calls for secrets and networks */
-                if (idx != 0 && cli->uri->socket && strcmp(driver, "Storage") != 0)
+                /* ?socket= names a qemud: it forwards the calls for secrets, networks and
+                 * storage */
+                if (idx != 0 && cli->uri->socket)
                         return cli_client(cli, "Qemu", ret, reterr);
                 r = vk_cli_socket_path(cli->uri, driver, &path, reterr);
                 if (r < 0)

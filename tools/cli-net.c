@@ -17,133 +17,20 @@
  * header), its "%-15s %s" key/value lines.
  */
 
-#define NET_XML_MAX (16u << 20)
-
-static bool has_opt(const Args *a, const char *name) {
-        return g_hash_table_contains(a->opts, name);
-}
-
-static const char *member(JsonNode *n, const char *key) {
-        const char *s =
-                n ? vk_json_object_get_string_member_or_null(json_node_get_object(n), key) : NULL;
-        return s ? s : "";
-}
-
-static bool member_bool(JsonNode *n, const char *key) {
-        return json_object_get_boolean_member_with_default(json_node_get_object(n), key, false);
-}
-
-static JsonArray *member_array(JsonNode *n, const char *key) {
-        JsonNode *m = json_object_get_member(json_node_get_object(n), key);
-
-        return m && JSON_NODE_HOLDS_ARRAY(m) ? json_node_get_array(m) : NULL;
-}
-
-static void dump_json(JsonNode *n) {
-        g_autofree char *s = vk_json_to_string(n, true);
-        printf("%s\n", s);
-}
-
-static JsonNode *object_node(JsonObject *o) {
-        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-
-        json_node_take_object(n, o);
-        return n;
-}
-
 static JsonNode *params_network(const char *network) {
         JsonObject *o = json_object_new();
 
         json_object_set_string_member(o, "network", network);
-        return object_node(o);
-}
-
-static const char *yes_no(bool b) {
-        return b ? "yes" : "no";
-}
-
-/* ---- virsh's table ---- */
-
-typedef struct Table {
-        size_t n_cols;
-        GPtrArray *cells; /* row after row, the header first */
-} Table;
-
-static void table_init(Table *t, const char *const *header) {
-        t->cells = g_ptr_array_new_with_free_func(g_free);
-        for (t->n_cols = 0; header[t->n_cols]; t->n_cols++)
-                g_ptr_array_add(t->cells, g_strdup(header[t->n_cols]));
-}
-
-static void table_add(Table *t, const char *const *row) {
-        for (size_t i = 0; i < t->n_cols; i++)
-                g_ptr_array_add(t->cells, g_strdup(row[i]));
-}
-
-static void table_print_free(Table *t) {
-        g_autofree size_t *width = g_new0(size_t, t->n_cols);
-        size_t rows = t->cells->len / t->n_cols, total = 0;
-
-        for (guint i = 0; i < t->cells->len; i++)
-                width[i % t->n_cols] =
-                        MAX(width[i % t->n_cols], (size_t) g_utf8_strlen(t->cells->pdata[i], -1));
-        for (size_t r = 0; r < rows; r++) {
-                for (size_t c = 0; c < t->n_cols; c++) {
-                        const char *cell = t->cells->pdata[r * t->n_cols + c];
-
-                        printf(" %s", cell);
-                        if (c + 1 < t->n_cols)
-                                printf("%*s  ", (int) (width[c] - (size_t) g_utf8_strlen(cell, -1)),
-                                       "");
-                }
-                printf("\n");
-                if (r == 0) {
-                        for (size_t c = 0; c < t->n_cols; c++)
-                                total += width[c] + 3;
-                        for (size_t k = 0; k < total; k++)
-                                putchar('-');
-                        printf("\n");
-                }
-        }
-        g_ptr_array_unref(t->cells);
-}
-
-/* ---- networks ---- */
-
-static int read_file(const char *path, char **ret, VkError *e) {
-        size_t len;
-
-        return vk_file_read_all(path, NET_XML_MAX, ret, &len, e);
+        return vk_cli_object_node(o);
 }
 
 static int cmd_net_define(VkCli *cli, const Args *a, VkError *e) {
-        g_autoptr(JsonNode) reply = NULL;
-        g_autofree char *xml = NULL;
-        JsonObject *o;
-        int r;
-
-        r = read_file(a->pos[0], &xml, e);
-        if (r < 0)
-                return r;
-        o = json_object_new();
-        json_object_set_string_member(o, "xml", xml);
-        r = vk_cli_call(cli, "Network", "DefineNetwork", object_node(o), &reply, e);
-        if (r < 0)
-                return r;
-        if (cli->json)
-                dump_json(reply);
-        else
-                printf("Network %s defined from %s\n", member(reply, "name"), a->pos[0]);
-        return 0;
+        return vk_cli_define(cli, a, "Network", "DefineNetwork", "Network", e);
 }
 
-/* A method taking "network" and answering nothing; then virsh's sentence. */
 static int net_simple(VkCli *cli, const Args *a, const char *method, const char *done, VkError *e) {
-        int r = vk_cli_call(cli, "Network", method, params_network(a->pos[0]), NULL, e);
-
-        if (r >= 0 && !cli->json)
-                printf("Network %s %s\n", a->pos[0], done);
-        return r;
+        return vk_cli_simple(cli, a, "Network", method, params_network(a->pos[0]), "Network", done,
+                             e);
 }
 
 static int cmd_net_undefine(VkCli *cli, const Args *a, VkError *e) {
@@ -160,47 +47,33 @@ static int cmd_net_destroy(VkCli *cli, const Args *a, VkError *e) {
 
 static void list_filter(JsonObject *o, const Args *a, const char *yes, const char *no,
                         const char *param) {
-        if (has_opt(a, yes) != has_opt(a, no))
-                json_object_set_string_member(o, param, has_opt(a, yes) ? "yes" : "no");
+        if (vk_cli_has_opt(a, yes) != vk_cli_has_opt(a, no))
+                json_object_set_string_member(o, param, vk_cli_has_opt(a, yes) ? "yes" : "no");
 }
 
 static int cmd_net_list(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         JsonObject *o = json_object_new();
-        JsonArray *arr;
-        Table t;
+        JsonArray *arr = NULL;
+        VkCliTable t;
         int r;
 
-        if (has_opt(a, "inactive") && !has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "no");
-        else if (!has_opt(a, "all"))
-                json_object_set_string_member(o, "active", "yes");
         list_filter(o, a, "persistent", "transient", "persistent");
         list_filter(o, a, "autostart", "no-autostart", "autostart");
-        r = vk_cli_call(cli, "Network", "ListNetworks", object_node(o), &reply, e);
-        if (r < 0)
+        r = vk_cli_list(cli, a, "Network", "ListNetworks", o, "networks", &reply, &arr, e);
+        if (r <= 0)
                 return r;
-        if (cli->json) {
-                dump_json(reply);
-                return 0;
-        }
-        arr = member_array(reply, "networks");
-        if (has_opt(a, "name") || has_opt(a, "uuid")) {
-                for (guint i = 0; arr && i < json_array_get_length(arr); i++)
-                        printf("%s\n", member(json_array_get_element(arr, i),
-                                              has_opt(a, "uuid") ? "uuid" : "name"));
-                return 0;
-        }
-        table_init(&t, VK_STRV("Name", "State", "Autostart", "Persistent"));
+        vk_cli_table_init(&t, VK_STRV("Name", "State", "Autostart", "Persistent"));
         for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
                 JsonNode *n = json_array_get_element(arr, i);
 
-                table_add(&t, VK_STRV(member(n, "name"),
-                                      member_bool(n, "active") ? "active" : "inactive",
-                                      yes_no(member_bool(n, "autostart")),
-                                      yes_no(member_bool(n, "persistent"))));
+                vk_cli_table_add(&t,
+                                 VK_STRV(vk_cli_member(n, "name"),
+                                         vk_cli_member_bool(n, "active") ? "active" : "inactive",
+                                         vk_cli_yes_no(vk_cli_member_bool(n, "autostart")),
+                                         vk_cli_yes_no(vk_cli_member_bool(n, "persistent"))));
         }
-        table_print_free(&t);
+        vk_cli_table_print_free(&t);
         return 0;
 }
 
@@ -212,81 +85,58 @@ static int cmd_net_info(VkCli *cli, const Args *a, VkError *e) {
 
         json_object_set_string_member(o, vk_uuid_parse(a->pos[0], &u) >= 0 ? "uuid" : "name",
                                       a->pos[0]);
-        r = vk_cli_call(cli, "Network", "LookupNetwork", object_node(o), &reply, e);
+        r = vk_cli_call(cli, "Network", "LookupNetwork", vk_cli_object_node(o), &reply, e);
         if (r < 0)
                 return r;
         if (cli->json) {
-                dump_json(reply);
+                vk_cli_dump_json(reply);
                 return 0;
         }
-        printf("%-15s %s\n", "Name:", member(reply, "name"));
-        printf("%-15s %s\n", "UUID:", member(reply, "uuid"));
-        printf("%-15s %s\n", "Active:", yes_no(member_bool(reply, "active")));
-        printf("%-15s %s\n", "Persistent:", yes_no(member_bool(reply, "persistent")));
-        printf("%-15s %s\n", "Autostart:", yes_no(member_bool(reply, "autostart")));
-        if (*member(reply, "bridge"))
-                printf("%-15s %s\n", "Bridge:", member(reply, "bridge"));
+        printf("%-15s %s\n", "Name:", vk_cli_member(reply, "name"));
+        printf("%-15s %s\n", "UUID:", vk_cli_member(reply, "uuid"));
+        printf("%-15s %s\n", "Active:", vk_cli_yes_no(vk_cli_member_bool(reply, "active")));
+        printf("%-15s %s\n", "Persistent:", vk_cli_yes_no(vk_cli_member_bool(reply, "persistent")));
+        printf("%-15s %s\n", "Autostart:", vk_cli_yes_no(vk_cli_member_bool(reply, "autostart")));
+        if (*vk_cli_member(reply, "bridge"))
+                printf("%-15s %s\n", "Bridge:", vk_cli_member(reply, "bridge"));
         return 0;
 }
 
 static int cmd_net_dumpxml(VkCli *cli, const Args *a, VkError *e) {
-        g_autoptr(JsonNode) reply = NULL;
-        JsonNode *p = params_network(a->pos[0]);
-        const char *xml;
-        int r;
-
-        if (has_opt(a, "inactive"))
-                json_object_set_boolean_member(json_node_get_object(p), "inactive", true);
-        r = vk_cli_call(cli, "Network", "GetNetworkXML", p, &reply, e);
-        if (r < 0)
-                return r;
-        if (cli->json) {
-                dump_json(reply);
-                return 0;
-        }
-        xml = member(reply, "xml");
-        printf("%s%s", xml, g_str_has_suffix(xml, "\n") ? "" : "\n");
-        return 0;
+        return vk_cli_dumpxml(cli, a, "Network", "GetNetworkXML", params_network(a->pos[0]), e);
 }
 
 static int cmd_net_autostart(VkCli *cli, const Args *a, VkError *e) {
-        JsonNode *p = params_network(a->pos[0]);
-        bool enable = !has_opt(a, "disable");
-        int r;
-
-        json_object_set_boolean_member(json_node_get_object(p), "autostart", enable);
-        r = vk_cli_call(cli, "Network", "SetNetworkAutostart", p, NULL, e);
-        if (r >= 0 && !cli->json)
-                printf("Network %s %s as autostarted\n", a->pos[0], enable ? "marked" : "unmarked");
-        return r;
+        return vk_cli_autostart(cli, a, "Network", "SetNetworkAutostart", params_network(a->pos[0]),
+                                "Network", e);
 }
 
 static int cmd_net_dhcp_leases(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         JsonNode *p = params_network(a->pos[0]);
-        JsonArray *arr;
-        Table t;
+        JsonArray *arr = NULL;
+        VkCliTable t;
         int r;
 
-        if (has_opt(a, "mac"))
+        if (vk_cli_has_opt(a, "mac"))
                 json_object_set_string_member(json_node_get_object(p), "mac",
                                               g_hash_table_lookup(a->opts, "mac"));
         r = vk_cli_call(cli, "Network", "GetDHCPLeases", p, &reply, e);
         if (r < 0)
                 return r;
         if (cli->json) {
-                dump_json(reply);
+                vk_cli_dump_json(reply);
                 return 0;
         }
-        arr = member_array(reply, "leases");
-        table_init(&t, VK_STRV("Expiry Time", "MAC address", "Protocol", "IP address", "Hostname",
-                               "Client ID or DUID"));
+        arr = vk_cli_member_array(reply, "leases");
+        vk_cli_table_init(&t, VK_STRV("Expiry Time", "MAC address", "Protocol", "IP address",
+                                      "Hostname", "Client ID or DUID"));
         for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
                 JsonNode *l = json_array_get_element(arr, i);
                 JsonObject *lo = json_node_get_object(l);
                 time_t expiry =
                         (time_t) json_object_get_int_member_with_default(lo, "expiryTime", 0);
-                const char *ip = member(l, "ip");
+                const char *ip = vk_cli_member(l, "ip");
                 g_autofree char *addr =
                         g_strdup_printf("%s/%" G_GINT64_FORMAT, ip,
                                         json_object_get_int_member_with_default(lo, "prefix", 0));
@@ -295,11 +145,15 @@ static int cmd_net_dhcp_leases(VkCli *cli, const Args *a, VkError *e) {
 
                 if (localtime_r(&expiry, &tm))
                         (void) strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-                table_add(&t, VK_STRV(when, member(l, "mac"), strchr(ip, ':') ? "ipv6" : "ipv4",
-                                      addr, *member(l, "hostname") ? member(l, "hostname") : "-",
-                                      *member(l, "clientId") ? member(l, "clientId") : "-"));
+                vk_cli_table_add(
+                        &t,
+                        VK_STRV(when, vk_cli_member(l, "mac"), strchr(ip, ':') ? "ipv6" : "ipv4",
+                                addr,
+                                *vk_cli_member(l, "hostname") ? vk_cli_member(l, "hostname") : "-",
+                                *vk_cli_member(l, "clientId") ? vk_cli_member(l, "clientId")
+                                                              : "-"));
         }
-        table_print_free(&t);
+        vk_cli_table_print_free(&t);
         return 0;
 }
 
@@ -308,7 +162,7 @@ static const char *const update_commands[] = { "add",    "add-first", "add-last"
 
 static int cmd_net_update(VkCli *cli, const Args *a, VkError *e) {
         const char *command = a->pos[1], *xml_arg = a->pos[3];
-        bool live = has_opt(a, "live"), config = has_opt(a, "config");
+        bool live = vk_cli_has_opt(a, "live"), config = vk_cli_has_opt(a, "config");
         g_autofree char *xml = NULL;
         JsonNode *p;
         JsonObject *o;
@@ -319,14 +173,14 @@ static int cmd_net_update(VkCli *cli, const Args *a, VkError *e) {
                                     "net-update: unknown command '%s' (add, add-first, add-last, "
                                     "delete, modify)",
                                     command);
-        if (has_opt(a, "current") && (live || config))
+        if (vk_cli_has_opt(a, "current") && (live || config))
                 return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "net-update: --current excludes --live and --config");
         /* like virsh: XML text, or the name of a file holding it */
         if (xml_arg[strspn(xml_arg, " \t\n")] == '<')
                 xml = g_strdup(xml_arg);
         else {
-                r = read_file(xml_arg, &xml, e);
+                r = vk_cli_read_file(xml_arg, &xml, e);
                 if (r < 0)
                         return r;
         }
@@ -361,37 +215,38 @@ static int cmd_domifaddr(VkCli *cli, const Args *a, VkError *e) {
         JsonObject *o = json_object_new();
         const char *iface = g_hash_table_lookup(a->opts, "interface");
         const char *last = NULL;
-        JsonArray *arr;
+        JsonArray *arr = NULL;
         int r;
 
         json_object_set_string_member(o, "domain", a->pos[0]);
-        if (has_opt(a, "source"))
+        if (vk_cli_has_opt(a, "source"))
                 json_object_set_string_member(o, "source", g_hash_table_lookup(a->opts, "source"));
-        r = vk_cli_call(cli, "Qemu", "DomainInterfaceAddresses", object_node(o), &reply, e);
+        r = vk_cli_call(cli, "Qemu", "DomainInterfaceAddresses", vk_cli_object_node(o), &reply, e);
         if (r < 0)
                 return r;
         if (cli->json) {
-                dump_json(reply);
+                vk_cli_dump_json(reply);
                 return 0;
         }
         printf(" %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol", "Address",
                "-------------------------------------------------",
                "------------------------------");
-        arr = member_array(reply, "addresses");
+        arr = vk_cli_member_array(reply, "addresses");
         for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
                 JsonNode *n = json_array_get_element(arr, i);
-                const char *name = member(n, "name");
-                g_autofree char *addr = g_strdup_printf(
-                        "%-12s %s/%" G_GINT64_FORMAT, member(n, "type"), member(n, "addr"),
-                        json_object_get_int_member_with_default(json_node_get_object(n), "prefix",
-                                                                0));
+                const char *name = vk_cli_member(n, "name");
+                g_autofree char *addr =
+                        g_strdup_printf("%-12s %s/%" G_GINT64_FORMAT, vk_cli_member(n, "type"),
+                                        vk_cli_member(n, "addr"),
+                                        json_object_get_int_member_with_default(
+                                                json_node_get_object(n), "prefix", 0));
                 bool first = !last || strcmp(last, name) != 0;
 
                 if (iface && strcmp(iface, name) != 0)
                         continue;
                 /* virsh names an interface on its first address only, unless --full */
-                printf(" %-10s %-17s    %s\n", first || has_opt(a, "full") ? name : "-",
-                       first || has_opt(a, "full") ? member(n, "hwaddr") : "-", addr);
+                printf(" %-10s %-17s    %s\n", first || vk_cli_has_opt(a, "full") ? name : "-",
+                       first || vk_cli_has_opt(a, "full") ? vk_cli_member(n, "hwaddr") : "-", addr);
                 last = name;
         }
         return 0;
@@ -411,20 +266,20 @@ static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(xmlDoc) doc = NULL;
         JsonObject *o = json_object_new();
         xmlNode *devices;
-        Table t;
+        VkCliTable t;
         int r;
 
         json_object_set_string_member(o, "domain", a->pos[0]);
-        if (has_opt(a, "inactive"))
+        if (vk_cli_has_opt(a, "inactive"))
                 json_object_set_boolean_member(o, "inactive", true);
-        r = vk_cli_call(cli, "Qemu", "GetDomainXML", object_node(o), &reply, e);
+        r = vk_cli_call(cli, "Qemu", "GetDomainXML", vk_cli_object_node(o), &reply, e);
         if (r < 0)
                 return r;
-        r = vk_xml_read_string(member(reply, "xml"), "domain.xml", &doc, e);
+        r = vk_xml_read_string(vk_cli_member(reply, "xml"), "domain.xml", &doc, e);
         if (r < 0)
                 return r;
         devices = vk_xml_child(xmlDocGetRootElement(doc), "devices");
-        table_init(&t, VK_STRV("Interface", "Type", "Source", "Model", "MAC"));
+        vk_cli_table_init(&t, VK_STRV("Interface", "Type", "Source", "Model", "MAC"));
         for (xmlNode *n = devices ? vk_xml_first_element(devices) : NULL; n;
              n = vk_xml_next_element(n)) {
                 g_autofree char *type = NULL, *target = NULL, *source = NULL, *model = NULL;
@@ -437,8 +292,9 @@ static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
                 source = prop(n, "source", g_strcmp0(type, "network") == 0 ? "network" : "bridge");
                 model = prop(n, "model", "type");
                 mac = prop(n, "mac", "address");
-                table_add(&t, VK_STRV(target ? target : "-", type ? type : "-",
-                                      source ? source : "-", model ? model : "-", mac ? mac : "-"));
+                vk_cli_table_add(&t, VK_STRV(target ? target : "-", type ? type : "-",
+                                             source ? source : "-", model ? model : "-",
+                                             mac ? mac : "-"));
         }
         if (cli->json) {
                 g_autoptr(JsonBuilder) b = json_builder_new();
@@ -461,11 +317,11 @@ static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
                 json_builder_end_array(b);
                 json_builder_end_object(b);
                 root = json_builder_get_root(b);
-                dump_json(root);
+                vk_cli_dump_json(root);
                 g_ptr_array_unref(t.cells);
                 return 0;
         }
-        table_print_free(&t);
+        vk_cli_table_print_free(&t);
         return 0;
 }
 

@@ -724,6 +724,7 @@ void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *use
 void vk_qemud_drop_subscribers(VkQemud *q) {
         vk_forward_cancel_all(q->secret_forward);
         vk_forward_cancel_all(q->network_forward);
+        vk_forward_cancel_all(q->storage_forward);
         vk_subscribers_drop_all(q->subscribers);
 }
 
@@ -914,9 +915,11 @@ const VkInterface vk_qemu_interface = {
         .errors = qemu_errors,
         .signals = qemu_signals,
         .objects = qemu_objects,
-        /* secrets and networks, passed on to virtkit-secretd and virtkit-networkd (forward.c) */
+        /* secrets, networks and storage, passed on to virtkit-secretd, virtkit-networkd and
+         * virtkit-storaged (forward.c) */
         .forwards = (const VkInterface *const[]){ &vk_qemud_secret_interface,
-                                                  &vk_qemud_network_interface, NULL },
+                                                  &vk_qemud_network_interface,
+                                                  &vk_qemud_storage_interface, NULL },
 };
 
 static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
@@ -929,6 +932,24 @@ static void qemud_on_busy_changed(VkQemuDriver *drv, void *userdata) {
 /* Streams end while the service still exists (the owner frees us after the service). */
 static int qemud_on_exit(sd_event_source *s, void *userdata) {
         vk_qemud_drop_subscribers(userdata);
+        return 0;
+}
+
+/* The forwarder to @daemon, the sibling serving @iface on its socket (*@ret_socket if asked). */
+static int qemud_forward_new(sd_event *event, const VkPaths *paths, const char *daemon,
+                             const char *iface, VkForward **ret, char **ret_socket,
+                             VkError *reterr) {
+        g_autofree char *socket = NULL;
+        int r;
+
+        r = vk_paths_socket(paths, iface, &socket, reterr);
+        if (r < 0)
+                return r;
+        r = vk_forward_new(event, daemon, iface, socket, ret, reterr);
+        if (r < 0)
+                return r;
+        if (ret_socket)
+                *ret_socket = g_steal_pointer(&socket);
         return 0;
 }
 
@@ -948,8 +969,6 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
                 .domain_changed = api_on_domain_changed,
         };
         g_autoptr(VkQemud) q = g_new0(VkQemud, 1);
-        g_autofree char *secret_socket = NULL;
-        g_autofree char *network_socket = NULL;
         sigset_t ss;
         int r;
 
@@ -966,22 +985,19 @@ int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, boo
         r = vk_qemu_driver_new(event, paths, kind, &q->driver, reterr);
         if (r < 0)
                 return r;
-        /* the sibling of the same instance: DIR/run/io.virtkit.Secret with --root DIR */
-        r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
+        /* the siblings of the same instance: DIR/run/io.virtkit.Secret with --root DIR, … */
+        r = qemud_forward_new(event, paths, "virtkit-secretd", "io.virtkit.Secret",
+                              &q->secret_forward, NULL, reterr);
         if (r < 0)
                 return r;
-        r = vk_forward_new(event, "virtkit-secretd", "io.virtkit.Secret", secret_socket,
-                           &q->secret_forward, reterr);
+        /* <interface type='network'>: ports from networkd's socket too */
+        r = qemud_forward_new(event, paths, "virtkit-networkd", "io.virtkit.Network",
+                              &q->network_forward, &q->network_socket, reterr);
         if (r < 0)
                 return r;
-        /* <interface type='network'>: ports from DIR/run/io.virtkit.Network likewise */
-        r = vk_paths_socket(paths, "io.virtkit.Network", &network_socket, reterr);
-        if (r < 0)
-                return r;
-        vk_qemu_driver_set_networkd_socket(q->driver, network_socket);
-        q->network_socket = g_strdup(network_socket);
-        r = vk_forward_new(event, "virtkit-networkd", "io.virtkit.Network", network_socket,
-                           &q->network_forward, reterr);
+        vk_qemu_driver_set_networkd_socket(q->driver, q->network_socket);
+        r = qemud_forward_new(event, paths, "virtkit-storaged", "io.virtkit.Storage",
+                              &q->storage_forward, NULL, reterr);
         if (r < 0)
                 return r;
         r = sd_event_add_exit(event, &q->exit_source, qemud_on_exit, q);
@@ -1002,6 +1018,7 @@ VkQemud *vk_qemud_free(VkQemud *q) {
         vk_subscribers_free(q->subscribers);
         vk_forward_free(q->secret_forward);
         vk_forward_free(q->network_forward);
+        vk_forward_free(q->storage_forward);
         g_free(q->network_socket);
         vk_qemu_driver_free(q->driver);
         sd_event_unref(q->event);

@@ -23,6 +23,7 @@ typedef struct VkQemud {
         sd_event_source *exit_source; /* ends the streams before the service goes away */
         VkForward *secret_forward;    /* io.virtkit.Secret calls passed on to secretd */
         VkForward *network_forward;   /* io.virtkit.Network calls passed on to networkd */
+        VkForward *storage_forward;   /* io.virtkit.Storage calls passed on to storaged */
         char *network_socket;         /* networkd's socket (DomainInterfaceAddresses) */
         struct VkLibvirt *libvirt;    /* org.libvirt on the bus (libvirt.c), or NULL */
 } VkQemud;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* forward.h: calls on qemud's front door passed on to a sibling daemon (secretd, networkd) */
+/* forward.h: calls on qemud's front door passed on to a sibling daemon (secretd, networkd, …) */
 #pragma once
 
 #include <systemd/sd-event.h>
@@ -12,11 +12,13 @@ typedef struct VkForward VkForward;
 
 /*
  * The forwarded interfaces as qemud serves them: io.virtkit.Secret (every method but the
- * local ones, see daemons/secretd/api-decl.h) and io.virtkit.Network. Their handlers expect a
- * VkQemud as userdata, whose secret_forward / network_forward field is set.
+ * local ones, see daemons/secretd/api-decl.h), io.virtkit.Network and io.virtkit.Storage. Their
+ * handlers expect a VkQemud as userdata, whose secret_forward / network_forward /
+ * storage_forward field is set.
  */
 extern const VkInterface vk_qemud_secret_interface;
 extern const VkInterface vk_qemud_network_interface;
+extern const VkInterface vk_qemud_storage_interface;
 
 int vk_forward_new(sd_event *event, const char *daemon, const char *interface,
                    const char *socket_path, VkForward **ret, VkError *reterr);

@@ -5,8 +5,8 @@
 For each daemon: the varlink interface description (org.varlink.service.GetInterfaceDescription)
 and the D-Bus introspection of its manager object (busctl introspect --xml-interface on a
 private session bus) must equal docs/api/io.virtkit.<Drv>.varlink and
-docs/api/io.virtkit.<Drv>1.xml; qemud's forwarded io.virtkit.Secret and io.virtkit.Network
-must equal docs/api/io.virtkit.{Secret,Network}.via-qemud.varlink. VK_TEST_REGENERATE=1
+docs/api/io.virtkit.<Drv>1.xml; qemud's forwarded io.virtkit.Secret, io.virtkit.Network and
+io.virtkit.Storage must equal docs/api/io.virtkit.{Secret,Network,Storage}.via-qemud.varlink. VK_TEST_REGENERATE=1
 rewrites them; a file in docs/api/ that no daemon produced fails the test.
 
 The D-Bus XML carries an org.gtk.GDBus.DocString annotation on every io.virtkit.* interface,
@@ -94,9 +94,9 @@ def test_varlink_descriptions(h):
                                  {'interface': f'io.virtkit.{stem}'})
         check(reply and 'parameters' in reply, f'{drv}: no description:', reply)
         compare(h, f'io.virtkit.{stem}.varlink', reply['parameters']['description'])
-    # what qemud's front door forwards to secretd and networkd (without the local and admin
-    # methods)
-    for stem in ('Secret', 'Network'):
+    # what qemud's front door forwards to secretd, networkd and storaged (without the local and
+    # admin methods)
+    for stem in ('Secret', 'Network', 'Storage'):
         reply = varlink_raw_call(S['daemons']['qemu'],
                                  'org.varlink.service.GetInterfaceDescription',
                                  {'interface': f'io.virtkit.{stem}'})

@@ -46,9 +46,10 @@ def daemon_healthy(h):
 
 def test_varlink_info(h):
     info = h.vlcall_ok(S['sock'], 'info').json()
-    # qemud also answers the secrets and networks, forwarded to secretd and networkd
-    # (docs/qemud-api.md)
-    forwards = ['io.virtkit.Secret', 'io.virtkit.Network'] if DRV == 'qemu' else []
+    # qemud also answers the secrets, networks and storage, forwarded to secretd, networkd and
+    # storaged (docs/qemud-api.md)
+    forwards = (['io.virtkit.Secret', 'io.virtkit.Network', 'io.virtkit.Storage']
+                if DRV == 'qemu' else [])
     check_eq(info['interfaces'], ['org.varlink.service', IFACE] + forwards, 'GetInfo interfaces')
     check_eq(info['product'], DAEMON, 'GetInfo product')
     check_eq(info['vendor'], 'virtkit', 'GetInfo vendor')

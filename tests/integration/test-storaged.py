@@ -9,7 +9,8 @@ a refresh finds a file dropped in by hand and lists a garbage file with a warnin
 (unknown pool type, a target that is a file, a volume that exists, a capacity past the free
 space, a missing backing store, a qemu-img that fails) gives clear errors and leaves nothing
 half made, as does a storaged stopped (SIGTERM) while qemu-img runs; an unprivileged user may read but not change anything; after kill -9 and a
-restart the pool is still active. Over D-Bus: the pool and volume objects, their properties,
+restart the pool is still active. The same calls through qemud's socket reach storaged; with
+storaged down the error names it. Over D-Bus: the pool and volume objects, their properties,
 PropertiesChanged. Last, the session instance as a throwaway user gets the `default` pool in
 its data dir.
 """
@@ -349,6 +350,147 @@ def test_sigterm_mid_job(h):
     start_storaged(h)
 
 
+def start_qemud(h):
+    """qemud of the same --root: it forwards io.virtkit.Storage to storaged."""
+    if S.get('qemud') and S['qemud'].poll() is None:
+        return S['qsock']
+    S['qsock'] = qsock = os.path.join(S['root'], 'run', 'io.virtkit.Qemu')
+    q = h.spawn([h.daemon_path('qemu'), '--root', S['root'], '--bus', 'none', '-v'],
+                'virtkit-qemud', log='qemud')
+    wait_until(lambda: os.path.exists(qsock) or q.poll() is not None, 10, qsock)
+    check(q.poll() is None, 'qemud exited:', h.log_text('qemud'))
+    S['qemud'] = q
+    return qsock
+
+
+def vk(h, *args):
+    cli = os.path.join(h.builddir, 'tools', 'virtkit')
+    return h.run([cli, '-c', f"qemu+unix:///system?socket={S['qsock']}"] + list(args),
+                 timeout=60)
+
+
+def vk_ok(h, *args):
+    r = vk(h, *args)
+    check(r.rc == 0, f'virtkit {" ".join(args)}:', r)
+    return r.out
+
+
+def virsh_table(header, rows):
+    """virsh's table: a space before each cell, columns two spaces apart, dashes under."""
+    widths = [max(len(r[c]) for r in [header] + rows) for c in range(len(header))]
+    def line(r):
+        return ''.join(f' {c.ljust(w)}  ' if i + 1 < len(r) else f' {c}'
+                       for i, (c, w) in enumerate(zip(r, widths))) + '\n'
+    return line(header) + '-' * sum(w + 3 for w in widths) + '\n' + ''.join(map(line, rows))
+
+
+def test_cli_pools_volumes(h):
+    """pool-* and vol-* in virsh's formats, through qemud's socket to storaged."""
+    start_qemud(h)
+    target = h.path('clipool')
+    xmlfile = h.path('clipool.xml')
+    with open(xmlfile, 'w') as f:
+        f.write(pool_xml('clip', target))
+    check_eq(vk_ok(h, 'pool-define', xmlfile), f'Pool clip defined from {xmlfile}\n',
+             'pool-define')
+    check_eq(vk_ok(h, 'pool-list', '--inactive', '--name'), 'clip\n', 'pool-list --inactive')
+    check_eq(vk_ok(h, 'pool-start', 'clip', '--build'), 'Pool clip started\n', 'pool-start')
+    check(os.path.isdir(target), 'pool-start --build made the target')
+    check_eq(vk_ok(h, 'pool-list'),
+             virsh_table(['Name', 'State', 'Autostart'],
+                         [['clip', 'active', 'no'], ['p1', 'active', 'yes']]), 'pool-list')
+    det = vk_ok(h, 'pool-list', '--all', '--details').splitlines()
+    check(det[0].split() == ['Name', 'State', 'Autostart', 'Persistent', 'Capacity',
+                             'Allocation', 'Available'], 'pool-list --details header:', det)
+    check(re.match(r' clip +running +no +yes +[0-9.]+ [KMGTP]iB +[0-9.]+ [KMGTP]?i?B', det[2]),
+          'pool-list --details row:', det)
+    info = vk_ok(h, 'pool-info', 'clip')
+    check(info.startswith('Name:           clip\nUUID:           ') and
+          'State:          running\nPersistent:     yes\nAutostart:      no\nCapacity:  ' in info
+          and '\nAvailable:      ' in info, 'pool-info:', info)
+    check_eq(vk_ok(h, 'pool-autostart', 'clip'), 'Pool clip marked as autostarted\n',
+             'pool-autostart')
+    check_eq(vk_ok(h, 'pool-autostart', 'clip', '--disable'),
+             'Pool clip unmarked as autostarted\n', 'pool-autostart --disable')
+    check(f'<path>{target}</path>' in vk_ok(h, 'pool-dumpxml', 'clip'), 'pool-dumpxml')
+
+    check_eq(vk_ok(h, 'vol-create-as', 'clip', 'base.raw', '1M', '--format', 'raw'),
+             'Vol base.raw created\n', 'vol-create-as raw')
+    base = os.path.join(target, 'base.raw')
+    check_eq(qemu_img_info(h, base)['virtual-size'], MiB, 'base.raw size')
+    check_eq(vk_ok(h, 'vol-create-as', 'clip', 'top.qcow2', '2MiB', '--format', 'qcow2',
+                   '--backing-vol', 'base.raw', '--backing-vol-format', 'raw'),
+             'Vol top.qcow2 created\n', 'vol-create-as qcow2 on a backing volume')
+    top = os.path.join(target, 'top.qcow2')
+    qi = qemu_img_info(h, top)
+    check(qi['format'] == 'qcow2' and qi['virtual-size'] == 2 * MiB and
+          qi.get('backing-filename') == base and qi.get('backing-filename-format') == 'raw',
+          'top.qcow2:', qi)
+    volfile = h.path('x.xml')
+    with open(volfile, 'w') as f:
+        f.write(vol_xml('x.qcow2', MiB, 'qcow2'))
+    check_eq(vk_ok(h, 'vol-create', 'clip', volfile), f'Vol x.qcow2 created from {volfile}\n',
+             'vol-create')
+    xpath = os.path.join(target, 'x.qcow2')
+    check_eq(vk_ok(h, 'vol-list', 'clip'),
+             virsh_table(['Name', 'Path'], [['base.raw', base], ['top.qcow2', top],
+                                            ['x.qcow2', xpath]]), 'vol-list')
+    det = vk_ok(h, 'vol-list', 'clip', '--details').splitlines()
+    check(det[0].split() == ['Name', 'Path', 'Type', 'Capacity', 'Allocation'] and
+          re.match(rf' base.raw +{re.escape(base)} +file +1.00 MiB +', det[2]),
+          'vol-list --details:', det)
+    info = vk_ok(h, 'vol-info', 'top.qcow2', '--pool', 'clip')
+    check(info.startswith('Name:           top.qcow2\nType:           file\n'
+                          'Capacity:       2.00 MiB\nAllocation:     '), 'vol-info:', info)
+    check_eq(vk_ok(h, 'vol-info', top), info, 'vol-info by path')
+    check_eq(vk_ok(h, 'vol-path', 'top.qcow2', '--pool', 'clip'), top + '\n', 'vol-path')
+    xml = vk_ok(h, 'vol-dumpxml', 'top.qcow2', '--pool', 'clip')
+    check('<name>top.qcow2</name>' in xml and f'<path>{base}</path>' in xml, 'vol-dumpxml:',
+          xml)
+    r = vk(h, 'vol-create-as', 'clip', 'bad.raw', '12Q')
+    check(r.rc != 0 and "invalid size '12Q'" in r.err, 'a bad size:', r)
+    r = vk(h, 'vol-create-as', 'clip', 'bad.qcow2', '1M', '--format', 'qcow2',
+           '--backing-vol', 'nosuch')
+    check(r.rc != 0 and 'nosuch' in r.err and not os.path.exists(os.path.join(target,
+                                                                            'bad.qcow2')),
+          'a missing backing volume:', r)
+    check_eq(vk_ok(h, 'vol-delete', 'x.qcow2', '--pool', 'clip'), 'Vol x.qcow2 deleted\n',
+             'vol-delete')
+    check(not os.path.exists(xpath), 'vol-delete removed the file')
+    with open(os.path.join(target, 'dropped.raw'), 'wb') as f:
+        f.truncate(MiB)
+    check_eq(vk_ok(h, 'pool-refresh', 'clip'), 'Pool clip refreshed\n', 'pool-refresh')
+    check('dropped.raw' in vk_ok(h, 'vol-list', 'clip'), 'refresh found the dropped file')
+    for v in ('top.qcow2', 'base.raw', 'dropped.raw'):
+        vk_ok(h, 'vol-delete', v, '--pool', 'clip')
+    check_eq(vk_ok(h, 'pool-destroy', 'clip'), 'Pool clip destroyed\n', 'pool-destroy')
+    check_eq(vk_ok(h, 'pool-undefine', 'clip'), 'Pool clip has been undefined\n',
+             'pool-undefine')
+    r = vk(h, 'pool-info', 'clip')
+    check(r.rc != 0 and 'clip' in r.err, 'pool-info of an undefined pool:', r)
+
+
+def test_forwarded_by_qemud(h):
+    """io.virtkit.Storage on qemud's socket (same --root) reaches storaged; with storaged down
+    the error names it."""
+    qsock = start_qemud(h)
+    q = S['qemud']
+    r = call(h, 'ListVolumes', {'pool': 'p1'}, sock=qsock)
+    check(r.rc == 0, 'ListVolumes through qemud:', r)
+    check_eq([v['name'] for v in json.loads(r.out)['volumes']], vol_names(h),
+             'the volumes through qemud')
+    r = call(h, 'GetVolumeInfo', {'pool': 'p1', 'volume': 'nosuch'}, sock=qsock)
+    check(r.rc == 3 and r.varlink_error()[0].startswith('io.virtkit.Storage.'),
+          'storaged\'s error relayed:', r)
+    h.stop(S['storaged'])
+    r = call(h, 'ListStoragePools', {}, sock=qsock)
+    check(r.rc == 3 and 'virtkit-storaged' in r.out + r.err, 'storaged down:', r)
+    h.stop(q)
+    if os.path.exists(S['sock']):
+        os.unlink(S['sock'])
+    start_storaged(h)
+
+
 def test_kill9_restart(h):
     p = S['storaged']
     p.send_signal(signal.SIGKILL)
@@ -410,6 +552,8 @@ if __name__ == '__main__':
         test_unprivileged_user,
         test_dbus_objects,
         test_sigterm_mid_job,
+        test_cli_pools_volumes,
+        test_forwarded_by_qemud,
         test_kill9_restart,
         test_session_default_pool,
     ], setup=setup)
