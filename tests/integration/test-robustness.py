@@ -24,9 +24,15 @@ GETVERSION = varlink_encode('io.virtkit.Qemu.GetVersion')
 GETINFO = varlink_encode('org.varlink.service.GetInfo')
 
 
+# Under ASan, freed memory waits in a 256 MiB quarantine, which the memory checks below would
+# count as growth: the daemons of this test keep a small one (ignored by other builds).
+ASAN_ENV = {'ASAN_OPTIONS': 'quarantine_size_mb=8'}
+
+
 def setup(h):
     S['proc'] = h.spawn([h.daemon_path('qemu'), '--system', '--root', h.path('root'),
-                         '--bus', 'none', '-v'], 'virtkit-qemud', log='qemud')
+                         '--bus', 'none', '-v'], 'virtkit-qemud', log='qemud',
+                        env=h.base_env(**ASAN_ENV))
     S['sock'] = h.path('root', 'run', 'io.virtkit.Qemu')
     wait_until(lambda: os.path.exists(S['sock']) or S['proc'].poll() is not None, 10,
                'the daemon to bind its socket')
@@ -169,7 +175,7 @@ def test_clients_that_never_read_stay_bounded(h):
     req = varlink_encode('org.varlink.service.GetInterfaceDescription',
                          {'interface': 'io.virtkit.Qemu'})
     batch = req * 100
-    limit = 300
+    limit = 150
     socks = [varlink_connect(S['sock'], 10) for _ in range(64)]
     pid = S['proc'].pid
     peak = rss_mb(pid)
@@ -217,7 +223,8 @@ def test_dbus_clients_that_never_read_stay_bounded(h):
     h.install_virtkit_bus_policies(['qemu'])
     os.makedirs(h.path('root-dbus'))
     p = h.spawn([h.daemon_path('qemu'), '--system', '--root', h.path('root-dbus'),
-                 '--bus', 'system'], 'virtkit-qemud (D-Bus)', log='qemud-dbus')
+                 '--bus', 'system'], 'virtkit-qemud (D-Bus)', log='qemud-dbus',
+                env=h.base_env(**ASAN_ENV))
     h.wait_bus_name('io.virtkit.Qemu1')
     conns = [dbus.bus.BusConnection(h.system_bus) for _ in range(8)]
     peak = rss_mb(p.pid)
