@@ -370,6 +370,25 @@ static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *p
 }
 
 /*
+ * Decode the JSON text @text, which must hold one object, into the zeroed struct @p of type @t
+ * (a file we wrote: status, leases). @what names the text in errors. Bounded like every JSON
+ * read (vk_json_parse()). On failure @p may hold partial data: free it with vk_struct_clear().
+ */
+int vk_struct_from_json_text(const VkStructType *t, const char *text, const char *what, void *p,
+                             VkError *reterr) {
+        g_autoptr(JsonNode) root = NULL;
+        int r;
+
+        r = vk_json_parse(text, -1, &root, reterr);
+        if (r < 0)
+                return r;
+        if (!JSON_NODE_HOLDS_OBJECT(root))
+                return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -EBADMSG,
+                                    "%s: not a JSON object", what);
+        return vk_struct_from_json(t, json_node_get_object(root), p, reterr);
+}
+
+/*
  * Decode @obj (may be NULL: no parameters) into the zeroed struct @p of type @t. Unknown,
  * missing required and mistyped members fail with org.varlink.service.InvalidParameter and a
  * "parameter" error parameter naming the member. On failure @p may hold partial data: free it

@@ -46,7 +46,6 @@ VkNetworkLeases *vk_network_leases_free(VkNetworkLeases *l) {
 /* The leases in @path; a missing file is no lease at all. */
 int vk_network_leases_load(const char *path, VkNetworkLeases **ret, VkError *reterr) {
         g_autoptr(VkNetworkLeases) l = g_new0(VkNetworkLeases, 1);
-        g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
         VkError e = VK_ERROR_INIT;
         int r;
@@ -63,13 +62,7 @@ int vk_network_leases_load(const char *path, VkNetworkLeases **ret, VkError *ret
                 vk_error_done(&e);
                 return r;
         }
-        r = vk_json_parse(text, -1, &root, reterr);
-        if (r < 0)
-                return r;
-        if (!JSON_NODE_HOLDS_OBJECT(root))
-                return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -EBADMSG,
-                                    "%s: not a JSON object", path);
-        r = vk_struct_from_json(&leases_type, json_node_get_object(root), l, reterr);
+        r = vk_struct_from_json_text(&leases_type, text, path, l, reterr);
         if (r < 0)
                 return r;
         *ret = g_steal_pointer(&l);

@@ -70,17 +70,10 @@ void vk_network_status_add_rule(VkNetworkStatus *st, const char *family, const c
 int vk_network_status_parse(const char *text, VkNetworkStatus **ret, VkError *reterr) {
         g_autoptr(VkNetworkStatus) st = vk_network_status_new();
         g_autoptr(VkNetworkDef) def = NULL;
-        g_autoptr(JsonNode) root = NULL;
         int r;
 
         assert(ret);
-        r = vk_json_parse(text, -1, &root, reterr);
-        if (r < 0)
-                return r;
-        if (!JSON_NODE_HOLDS_OBJECT(root))
-                return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -EBADMSG,
-                                    "network status: not a JSON object");
-        r = vk_struct_from_json(&status_type, json_node_get_object(root), st, reterr);
+        r = vk_struct_from_json_text(&status_type, text, "network status", st, reterr);
         if (r < 0)
                 return r;
         r = vk_network_def_parse_string(st->xml, &def, reterr);

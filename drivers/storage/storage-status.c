@@ -34,17 +34,10 @@ VkStoragePoolStatus *vk_storage_pool_status_free(VkStoragePoolStatus *st) {
 int vk_storage_pool_status_parse(const char *text, VkStoragePoolStatus **ret, VkError *reterr) {
         g_autoptr(VkStoragePoolStatus) st = g_new0(VkStoragePoolStatus, 1);
         g_autoptr(VkStoragePoolDef) def = NULL;
-        g_autoptr(JsonNode) root = NULL;
         int r;
 
         assert(ret);
-        r = vk_json_parse(text, -1, &root, reterr);
-        if (r < 0)
-                return r;
-        if (!JSON_NODE_HOLDS_OBJECT(root))
-                return vk_error_set(reterr, VK_ERROR_INVALID_CONFIG, -EBADMSG,
-                                    "pool status: not a JSON object");
-        r = vk_struct_from_json(&status_type, json_node_get_object(root), st, reterr);
+        r = vk_struct_from_json_text(&status_type, text, "pool status", st, reterr);
         if (r < 0)
                 return r;
         r = vk_storage_pool_def_parse_string(st->xml, &def, reterr);
