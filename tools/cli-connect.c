@@ -14,6 +14,7 @@
 #include "cli-polkit.h"
 #include "macro.h"
 #include "sd-glue.h"
+#include "sockaddr.h"
 
 #define CALL_TIMEOUT_USEC (300ull * 1000000ull)
 
@@ -64,6 +65,18 @@ static char *daemon_dir(void) {
         if (in_build_tree())
                 return g_build_filename(VK_BUILD_ROOT, "daemons", NULL);
         return g_strdup(VK_SBINDIR);
+}
+
+/* Whether a daemon accepts connections on @path: the file alone is not enough, it exists
+ * between the daemon's bind() and listen(), and after a daemon that died. */
+static bool socket_listening(const char *path) {
+        struct sockaddr_un sa;
+        vk_autofd fd = -1;
+
+        if (vk_sockaddr_un_set(&sa, path, NULL) < 0)
+                return false;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        return fd >= 0 && connect(fd, (const struct sockaddr *) &sa, sizeof(sa)) == 0;
 }
 
 /*
@@ -141,8 +154,7 @@ static int session_autospawn(VkCli *cli, const char *driver, const char *path, V
 
 wait:
         for (int i = 0; i < 500; i++) {
-                struct stat st;
-                if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                if (socket_listening(path))
                         return 0;
                 if (i == 20 && !cli->quiet_progress && isatty(STDERR_FILENO))
                         fprintf(stderr, "Starting %s…\r", name);

@@ -470,6 +470,22 @@ def test_session_lifecycle(h):
     no_qemu_left(h, 'the session round')
 
 
+def test_session_stale_socket(h):
+    """A session daemon killed with SIGKILL leaves its socket file: the next call starts a new
+    daemon and waits until it accepts connections, not only until the file is there."""
+    a, sock = S['a'], os.path.join(S['xdg'], 'virtkit', 'io.virtkit.Qemu')
+    for i in range(3):
+        for pid in user_daemons(a.uid):
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not pid_alive(pid), 10, f'daemon {pid} gone')
+        check(os.path.exists(sock), 'the dead daemon\'s socket file is left')
+        r = vk(h, 'qemu:///session', 'version', user=a, env=S['env_a'])
+        for pid in user_daemons(a.uid):
+            h.threads.append(PidKiller(pid, f'the session daemon of {a}'))
+        check(r.rc == 0 and r.out.endswith('(session instance)\n'),
+              f'version after a stale socket (round {i}):', r)
+
+
 def test_session_other_user_refused(h):
     b, sock = S['b'], os.path.join(S['xdg'], 'virtkit', 'io.virtkit.Qemu')
     # open the way, so that only the daemon's own check stands in it
@@ -891,7 +907,8 @@ GROUPS = {
     'errors': ([test_errors_relative_root, test_errors_long_root,
                 test_errors_unsupported_uris], None),
     'session': ([test_session_autospawn, test_session_lifecycle,
-                 test_session_other_user_refused, test_session_build_tree_daemons,
+                 test_session_stale_socket, test_session_other_user_refused,
+                 test_session_build_tree_daemons,
                  test_session_missing_daemon], session_setup),
     'basics': ([test_basics_help_every_command, test_basics_exit_status,
                 test_basics_json_errors], None),
