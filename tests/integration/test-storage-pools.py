@@ -119,6 +119,25 @@ def start_storaged(h):
     S['storaged'] = p
 
 
+def start_qemud(h):
+    """qemud of the same --root, for the CLI: it forwards io.virtkit.Storage to storaged."""
+    if S.get('qemud') and S['qemud'].poll() is None:
+        return
+    S['qsock'] = qsock = os.path.join(S['root'], 'run', 'io.virtkit.Qemu')
+    q = h.spawn([h.daemon_path('qemu'), '--root', S['root'], '--bus', 'none', '-v'],
+                'virtkit-qemud', log='qemud')
+    wait_until(lambda: os.path.exists(qsock) or q.poll() is not None, 10, qsock)
+    check(q.poll() is None, 'qemud exited:', h.log_text('qemud'))
+    S['qemud'] = q
+
+
+def vk(h, *args):
+    start_qemud(h)
+    cli = os.path.join(h.builddir, 'tools', 'virtkit')
+    return h.run([cli, '-c', f"qemu+unix:///system?socket={S['qsock']}"] + list(args),
+                 timeout=60)
+
+
 def fs_xml(name, dev, target, fmt='ext4'):
     return (f"<pool type='fs'><name>{name}</name><source><device path='{dev}'/>"
             f"<format type='{fmt}'/></source><target><path>{target}</path></target></pool>")
@@ -159,7 +178,10 @@ def test_fs_build(h):
     name, p = call_error(h, 'BuildStoragePool', {'pool': 'fsp'})
     check('ext2/ext3/ext4 filesystem' in p['message'] and 'overwrite' in p['message'] and
           S['fsdev'] in p['message'], 'build over a filesystem:', name, p)
-    call_ok(h, 'BuildStoragePool', {'pool': 'fsp', 'overwrite': True})
+    r = vk(h, 'pool-build', 'fsp')
+    check(r.rc == 1 and 'overwrite' in r.err, 'virtkit pool-build over a filesystem:', r)
+    r = vk(h, 'pool-build', 'fsp', '--overwrite')
+    check_eq((r.rc, r.out), (0, 'Pool fsp built\n'), 'virtkit pool-build --overwrite')
     check_eq(fs_type(S['fsdev']), 'ext4', 'the device after an overwriting build')
     check_eq(mounts_under(h.tmp), [], 'mounts after build')
 
@@ -222,7 +244,8 @@ def test_fs_stop_delete(h):
           'a pool unmounted by hand is still active after a restart')
     check('is no longer active' in h.log_text('storaged') and
           'nothing is mounted' in h.log_text('storaged'), 'the restart says why')
-    call_ok(h, 'DeleteStoragePool', {'pool': 'fsp'})
+    r = vk(h, 'pool-delete', 'fsp')
+    check_eq((r.rc, r.out), (0, 'Pool fsp deleted\n'), 'virtkit pool-delete')
     check(not os.path.exists(S['fstarget']), 'delete left the target directory')
     call_ok(h, 'UndefineStoragePool', {'pool': 'fsp'})
     check_eq(mounts_under(h.tmp), [], 'mounts after delete')
