@@ -19,6 +19,8 @@ PACKAGES=(
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container
     golang-go golang-github-varlink-go-dev socat passwd util-linux procps openssh-server
     systemd-container debootstrap
+    # storaged's fs and logical pools: mkfs.ext4/mkfs.xfs, the lvm tools
+    e2fsprogs xfsprogs lvm2
     # a tiny real guest (Debian's kernel + a busybox initramfs), D-Bus clients in python, openssl
     busybox-static python3-dbus python3-gi openssl
     # security drivers: offline AppArmor profile compiler for the profile checks

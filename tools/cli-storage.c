@@ -102,6 +102,22 @@ static int cmd_pool_start(VkCli *cli, const Args *a, VkError *e) {
         return vk_cli_simple(cli, a, "Storage", "CreateStoragePool", p, "Pool", "started", e);
 }
 
+/* virsh pool-build POOL [--overwrite | --no-overwrite] */
+static int cmd_pool_build(VkCli *cli, const Args *a, VkError *e) {
+        JsonNode *p = params_pool(a->pos[0]);
+
+        if (vk_cli_has_opt(a, "overwrite") && vk_cli_has_opt(a, "no-overwrite"))
+                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "--overwrite and --no-overwrite are mutually exclusive");
+        if (vk_cli_has_opt(a, "overwrite"))
+                json_object_set_boolean_member(json_node_get_object(p), "overwrite", true);
+        return vk_cli_simple(cli, a, "Storage", "BuildStoragePool", p, "Pool", "built", e);
+}
+
+static int cmd_pool_delete(VkCli *cli, const Args *a, VkError *e) {
+        return pool_simple(cli, a, "DeleteStoragePool", "deleted", e);
+}
+
 static int cmd_pool_destroy(VkCli *cli, const Args *a, VkError *e) {
         return pool_simple(cli, a, "DestroyStoragePool", "destroyed", e);
 }
@@ -424,7 +440,11 @@ const Cmd vk_cli_storage_commands[] = {
           cmd_pool_define },
         { "pool-start", "POOL [--build]", "Start a defined pool (building it first with --build)",
           1, 1, "build", cmd_pool_start },
+        { "pool-build", "POOL [--overwrite] [--no-overwrite]",
+          "Build a pool: its directory, filesystem (mkfs) or volume group", 1, 1,
+          "overwrite no-overwrite", cmd_pool_build },
         { "pool-destroy", "POOL", "Stop a pool (its volumes stay)", 1, 1, "", cmd_pool_destroy },
+        { "pool-delete", "POOL", "Delete an inactive pool's storage", 1, 1, "", cmd_pool_delete },
         { "pool-undefine", "POOL", "Remove a pool's persistent definition", 1, 1, "",
           cmd_pool_undefine },
         { "pool-refresh", "POOL", "Scan a pool's volumes again", 1, 1, "", cmd_pool_refresh },

@@ -36,6 +36,10 @@ STRUCT(id_result, VkStorageIdResult,
 
 STRUCT(pool_params, VkStoragePoolParams, POOL_FIELD(VkStoragePoolParams))
 
+STRUCT(build_params, VkStorageBuildParams, POOL_FIELD(VkStorageBuildParams),
+       { "overwrite", VK_FIELD_BOOL, offsetof(VkStorageBuildParams, overwrite), 0, NULL,
+         "mkfs or pvcreate may replace a filesystem, PV or partition table on the devices" })
+
 STRUCT(start_params, VkStorageStartParams, POOL_FIELD(VkStorageStartParams),
        { "build", VK_FIELD_BOOL, offsetof(VkStorageStartParams, build), 0, NULL,
          "build the pool before starting it" })

@@ -28,6 +28,11 @@ typedef struct VkStoragePoolParams {
         char *pool;
 } VkStoragePoolParams;
 
+typedef struct VkStorageBuildParams {
+        char *pool;
+        bool overwrite;
+} VkStorageBuildParams;
+
 typedef struct VkStorageStartParams {
         char *pool;
         bool build;
@@ -147,6 +152,7 @@ extern const VkStructType vk_storage_list_result_type;
 extern const VkStructType vk_storage_autostart_params_type;
 extern const VkStructType vk_storage_vol_create_params_type;
 extern const VkStructType vk_storage_vol_create_from_params_type;
+extern const VkStructType vk_storage_build_params_type;
 extern const VkStructType vk_storage_vol_params_type;
 extern const VkStructType vk_storage_vol_resize_params_type;
 extern const VkStructType vk_storage_vol_lookup_params_type;
@@ -163,8 +169,9 @@ extern const VkSignal vk_storage_signals[];
           "Define a pool from libvirt's pool XML, or redefine the one of that name.")              \
         M("UndefineStoragePool", undefine_pool, &vk_storage_pool_params_type, NULL,                \
           VK_AUTH_MANAGE, 0, "Forget a pool's definition; an active pool goes on, transient.")     \
-        M("BuildStoragePool", build_pool, &vk_storage_pool_params_type, NULL, VK_AUTH_MANAGE, 0,   \
-          "Build an inactive pool: a dir pool's target directory with its permissions.")           \
+        M("BuildStoragePool", build_pool, &vk_storage_build_params_type, NULL, VK_AUTH_MANAGE, 0,  \
+          "Build an inactive pool: a dir pool's target directory with its permissions; an fs "     \
+          "pool's too and mkfs on its device; a logical pool's volume group.")                     \
         M("CreateStoragePool", create_pool, &vk_storage_start_params_type, NULL, VK_AUTH_MANAGE,   \
           0, "Start a defined pool (build it first with build) and scan its volumes.")             \
         M("CreateStoragePoolXML", create_pool_xml, &vk_storage_xml_params_type,                    \
@@ -173,7 +180,8 @@ extern const VkSignal vk_storage_signals[];
         M("DestroyStoragePool", destroy_pool, &vk_storage_pool_params_type, NULL, VK_AUTH_MANAGE,  \
           0, "Stop a pool (its volumes stay on disk); a transient pool is gone.")                  \
         M("DeleteStoragePool", delete_pool, &vk_storage_pool_params_type, NULL, VK_AUTH_MANAGE, 0, \
-          "Delete an inactive pool's storage: a dir pool's empty target directory.")               \
+          "Delete an inactive pool's storage: a dir or fs pool's empty target directory, a "       \
+          "logical pool's volume group.")                                                          \
         M("RefreshStoragePool", refresh_pool, &vk_storage_pool_params_type, NULL, VK_AUTH_MANAGE,  \
           0, "Scan an active pool again: its volumes and its figures.")                            \
         M("GetStoragePoolInfo", get_pool_info, &vk_storage_pool_params_type,                       \

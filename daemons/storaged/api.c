@@ -44,68 +44,131 @@ static int api_define_pool(VkCall *call, void *params, void *userdata) {
         return api_reply_id(call, info);
 }
 
+/* What a pool call that runs children (mkfs, mount, LVM) logs when it ends. */
+static const char *api_pool_done_verb(const VkMethod *m) {
+        static const char *const verbs[][2] = {
+                { "BuildStoragePool", "Built" },       { "CreateStoragePool", "Started" },
+                { "CreateStoragePoolXML", "Started" }, { "DestroyStoragePool", "Destroyed" },
+                { "DeleteStoragePool", "Deleted" },    { "DeleteVolume", "Deleted a volume of" },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+                if (strcmp(m->name, verbs[i][0]) == 0)
+                        return verbs[i][1];
+        return NULL;
+}
+
+/* A pool call's children ended: reply to it (referenced for us); CreateStoragePoolXML with
+ * the pool's name and UUID. */
+static void api_on_pool_done(VkStorageDriver *drv, const char *pool, const VkError *error,
+                             void *userdata) {
+        g_autoptr(VkCall) call = userdata;
+        g_autoptr(VkStoragePoolInfo) info = NULL;
+        const VkMethod *m = vk_call_method(call);
+        const char *verb = api_pool_done_verb(m);
+
+        if (error) {
+                vk_log_warning("%s of storage pool '%s' failed: %s", m->name, pool, error->message);
+                (void) vk_call_reply_error(call, error);
+                return;
+        }
+        if (verb)
+                vk_log_info("%s storage pool '%s' (uid %u)", verb, pool, api_uid(call));
+        if (strcmp(m->name, "CreateStoragePoolXML") == 0 &&
+            vk_storage_driver_pool_lookup(drv, pool, NULL, &info, NULL) >= 0) {
+                (void) api_reply_id(call, info);
+                return;
+        }
+        (void) vk_call_reply(call, NULL);
+}
+
+/* Reply for a pool call that returned @r: now (0), or from api_on_pool_done() (1). */
+static int api_pool_reply(VkCall *call, const char *pool, int r) {
+        const char *verb = api_pool_done_verb(vk_call_method(call));
+
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                vk_call_ref(call); /* api_on_pool_done() replies and unrefs */
+                return 0;
+        }
+        if (verb)
+                vk_log_info("%s storage pool '%s' (uid %u)", verb, pool, api_uid(call));
+        return vk_call_reply(call, NULL);
+}
+
 static int api_create_pool_xml(VkCall *call, void *params, void *userdata) {
         const VkStorageXmlParams *p = params;
         g_autoptr(VkStoragePoolInfo) info = NULL;
         int r;
 
         r = vk_storage_driver_pool_create_xml(api_driver(userdata), p->xml, p->build, &info,
-                                              vk_call_error(call));
+                                              api_on_pool_done, call, vk_call_error(call));
         if (r < 0)
                 return r;
+        if (r > 0) {
+                vk_call_ref(call); /* api_on_pool_done() replies and unrefs */
+                return 0;
+        }
         vk_log_info("Started transient storage pool '%s' (uid %u)", info->name, api_uid(call));
         return api_reply_id(call, info);
 }
 
-typedef int (*PoolOp)(VkStorageDriver *drv, const char *pool, VkError *reterr);
-
-static int api_pool_op(VkCall *call, const char *pool, void *userdata, PoolOp op,
-                       const char *done) {
+static int api_undefine_pool(VkCall *call, void *params, void *userdata) {
+        const char *pool = ((VkStoragePoolParams *) params)->pool;
         int r;
 
-        r = op(api_driver(userdata), pool, vk_call_error(call));
+        r = vk_storage_driver_pool_undefine(api_driver(userdata), pool, vk_call_error(call));
         if (r < 0)
                 return r;
-        if (done)
-                vk_log_info("%s storage pool '%s' (uid %u)", done, pool, api_uid(call));
+        vk_log_info("Undefined storage pool '%s' (uid %u)", pool, api_uid(call));
         return vk_call_reply(call, NULL);
 }
 
-static int api_undefine_pool(VkCall *call, void *params, void *userdata) {
-        return api_pool_op(call, ((VkStoragePoolParams *) params)->pool, userdata,
-                           vk_storage_driver_pool_undefine, "Undefined");
-}
-
 static int api_build_pool(VkCall *call, void *params, void *userdata) {
-        return api_pool_op(call, ((VkStoragePoolParams *) params)->pool, userdata,
-                           vk_storage_driver_pool_build, "Built");
+        const VkStorageBuildParams *p = params;
+
+        return api_pool_reply(
+                call, p->pool,
+                vk_storage_driver_pool_build(api_driver(userdata), p->pool,
+                                             p->overwrite ? VK_STORAGE_POOL_BUILD_OVERWRITE : 0,
+                                             api_on_pool_done, call, vk_call_error(call)));
 }
 
 static int api_destroy_pool(VkCall *call, void *params, void *userdata) {
-        return api_pool_op(call, ((VkStoragePoolParams *) params)->pool, userdata,
-                           vk_storage_driver_pool_destroy, "Destroyed");
+        const char *pool = ((VkStoragePoolParams *) params)->pool;
+
+        return api_pool_reply(call, pool,
+                              vk_storage_driver_pool_destroy(api_driver(userdata), pool,
+                                                             api_on_pool_done, call,
+                                                             vk_call_error(call)));
 }
 
 static int api_delete_pool(VkCall *call, void *params, void *userdata) {
-        return api_pool_op(call, ((VkStoragePoolParams *) params)->pool, userdata,
-                           vk_storage_driver_pool_delete, "Deleted");
+        const char *pool = ((VkStoragePoolParams *) params)->pool;
+
+        return api_pool_reply(call, pool,
+                              vk_storage_driver_pool_delete(api_driver(userdata), pool,
+                                                            api_on_pool_done, call,
+                                                            vk_call_error(call)));
 }
 
 static int api_refresh_pool(VkCall *call, void *params, void *userdata) {
-        return api_pool_op(call, ((VkStoragePoolParams *) params)->pool, userdata,
-                           vk_storage_driver_pool_refresh, NULL);
+        const char *pool = ((VkStoragePoolParams *) params)->pool;
+
+        return api_pool_reply(call, pool,
+                              vk_storage_driver_pool_refresh(api_driver(userdata), pool,
+                                                             api_on_pool_done, call,
+                                                             vk_call_error(call)));
 }
 
 static int api_create_pool(VkCall *call, void *params, void *userdata) {
         const VkStorageStartParams *p = params;
-        int r;
 
-        r = vk_storage_driver_pool_create(api_driver(userdata), p->pool, p->build,
-                                          vk_call_error(call));
-        if (r < 0)
-                return r;
-        vk_log_info("Started storage pool '%s' (uid %u)", p->pool, api_uid(call));
-        return vk_call_reply(call, NULL);
+        return api_pool_reply(call, p->pool,
+                              vk_storage_driver_pool_create(api_driver(userdata), p->pool, p->build,
+                                                            api_on_pool_done, call,
+                                                            vk_call_error(call)));
 }
 
 static int api_get_pool_xml(VkCall *call, void *params, void *userdata) {
@@ -320,10 +383,14 @@ static int api_delete_volume(VkCall *call, void *params, void *userdata) {
         const VkStorageVolParams *p = params;
         int r;
 
-        r = vk_storage_driver_vol_delete(api_driver(userdata), p->pool, p->volume,
-                                         vk_call_error(call));
+        r = vk_storage_driver_vol_delete(api_driver(userdata), p->pool, p->volume, api_on_pool_done,
+                                         call, vk_call_error(call));
         if (r < 0)
                 return r;
+        if (r > 0) {
+                vk_call_ref(call); /* api_on_pool_done() replies and unrefs */
+                return 0;
+        }
         vk_log_info("Deleted volume '%s' of storage pool '%s' (uid %u)", p->volume, p->pool,
                     api_uid(call));
         return vk_call_reply(call, NULL);

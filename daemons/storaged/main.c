@@ -29,6 +29,15 @@ static char *storaged_default_target(VkDaemon *d) {
         }
 }
 
+/* An autostarted pool whose start ran children (fs, logical) ended. */
+static void storaged_autostarted(VkStorageDriver *drv, const char *pool, const VkError *error,
+                                 void *userdata) {
+        if (error)
+                vk_log_warning("autostart of storage pool '%s': %s", pool, error->message);
+        else
+                vk_log_info("Started storage pool '%s' (autostart)", pool);
+}
+
 static int storaged_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
         const VkPaths *paths = vk_daemon_get_paths(d);
         g_autoptr(GPtrArray) warnings = NULL;
@@ -45,7 +54,7 @@ static int storaged_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
         r = vk_storaged_new(vk_daemon_get_event(d), &cfg, &sd, &warnings, reterr);
         if (r < 0)
                 return r;
-        vk_storage_driver_autostart(sd->driver, warnings);
+        vk_storage_driver_autostart(sd->driver, warnings, storaged_autostarted, NULL);
         vk_storaged_sync_objects(sd);
         /* each problem once, here: the driver itself never logs above debug */
         for (guint i = 0; i < warnings->len; i++)

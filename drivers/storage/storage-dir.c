@@ -29,9 +29,10 @@ static int dir_apply_perms(int fd, const VkStoragePoolDef *pool, VkError *reterr
 }
 
 /*
- * Build a dir pool: make its target directory (missing parents 0755, owned by us) and give
- * it the pool's mode, owner and group; an existing directory just gets them. A target that
- * exists as anything else is an error, and nothing is changed then. Returns 0 or -errno.
+ * Build a dir pool (or an fs pool's mount point): make its target directory (missing parents 0755,
+ * owned by us) and give it the pool's mode, owner and group; an existing directory just gets them.
+ * A target that exists as anything else is an error, and nothing is changed then. Returns 0 or
+ * -errno.
  */
 int vk_storage_dir_build(const VkStoragePoolDef *pool, VkError *reterr) {
         g_autofree char *parent = NULL;
@@ -41,9 +42,9 @@ int vk_storage_dir_build(const VkStoragePoolDef *pool, VkError *reterr) {
         int r;
 
         assert(pool && pool->target_path);
-        if (pool->type != VK_STORAGE_POOL_DIR)
+        if (pool->type == VK_STORAGE_POOL_LOGICAL)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "pool '%s' is not a dir pool", pool->name);
+                                    "pool '%s' has no target directory to build", pool->name);
         if (lstat(pool->target_path, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
                         return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -ENOTDIR,

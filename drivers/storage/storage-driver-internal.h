@@ -6,6 +6,7 @@
 #include "storage-driver.h"
 
 typedef struct StorageJob StorageJob;
+typedef struct StoragePoolJob StoragePoolJob;
 
 /* What a running job does with a volume: nothing else may touch it meanwhile. */
 #define STORAGE_USE_CREATE "being created"
@@ -21,6 +22,8 @@ typedef struct PoolObj {
         GPtrArray *vols;  /* VkStorageVolDef of an active pool, sorted by name; NULL: none */
         GHashTable *busy; /* volume name → what a job does with it (STORAGE_USE_*) */
         unsigned n_jobs;
+        StoragePoolJob *job;  /* a build, start, stop, refresh or delete running; NULL: none */
+        GHashTable *thin_lvs; /* logical pools: the names of thin volumes; NULL: none */
 } PoolObj;
 
 struct VkStorageDriver {
@@ -29,8 +32,10 @@ struct VkStorageDriver {
         char *autostart_dir; /* <config>/storage/autostart */
         char *run_dir;
         char *qemu_img;
-        GHashTable *by_name; /* name → PoolObj (owned) */
-        GPtrArray *jobs;     /* StorageJob (owned by the array's user: storage-driver-vol.c) */
+        GHashTable *by_name;  /* name → PoolObj (owned) */
+        GPtrArray *jobs;      /* StorageJob (owned by the array's user: storage-driver-vol.c) */
+        GPtrArray *pool_jobs; /* StoragePoolJob (owned by storage-pool-job.c) */
+        VkStorageTools tools; /* mount, mkfs, lvm (and qemu_img) */
         VkStorageEventFunc event_cb;
         void *event_userdata;
 };
@@ -38,6 +43,43 @@ struct VkStorageDriver {
 int storage_pool_find(VkStorageDriver *drv, const char *name, PoolObj **ret, VkError *reterr);
 int storage_pool_find_active(VkStorageDriver *drv, const char *name, PoolObj **ret,
                              VkError *reterr);
+VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name);
+VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v);
 int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr);
+void storage_pool_set_vols(PoolObj *o, GPtrArray *vols);
+int storage_pool_check_idle(const PoolObj *o, VkError *reterr);
+int storage_pool_deactivate(VkStorageDriver *drv, PoolObj *o, VkError *reterr);
+void storage_pool_forget(VkStorageDriver *drv, PoolObj *o, int event);
+int storage_pool_save_status(VkStorageDriver *drv, const PoolObj *o, VkError *reterr);
 void storage_emit(VkStorageDriver *drv, const PoolObj *o, VkStorageEventType type,
                   const char *volume, bool gone);
+
+/* the backends of fs (storage-fs.c) and logical (storage-logical.c) pools: each returns 1 when
+ * children run (@done called from the loop), 0 when done, < 0 with @reterr */
+int storage_fs_build(VkStorageDriver *drv, PoolObj *o, unsigned flags, VkStoragePoolDoneFunc done,
+                     void *userdata, VkError *reterr);
+int storage_fs_start(VkStorageDriver *drv, PoolObj *o, const VkStoragePoolDef *def, bool build,
+                     VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int storage_fs_stop(VkStorageDriver *drv, PoolObj *o, VkStoragePoolDoneFunc done, void *userdata,
+                    VkError *reterr);
+int storage_fs_check_mounted(const VkStoragePoolDef *def, VkError *reterr);
+struct stat;
+int storage_device_check(const VkStoragePoolDef *pool, const char *path, bool allow_file,
+                         struct stat *ret_st, VkError *reterr);
+int storage_device_check_blank(const VkStoragePoolDef *pool, const char *path, unsigned flags,
+                               VkError *reterr);
+
+int storage_logical_build(VkStorageDriver *drv, PoolObj *o, unsigned flags,
+                          VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int storage_logical_start(VkStorageDriver *drv, PoolObj *o, const VkStoragePoolDef *def, bool build,
+                          VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int storage_logical_stop(VkStorageDriver *drv, PoolObj *o, VkStoragePoolDoneFunc done,
+                         void *userdata, VkError *reterr);
+int storage_logical_delete(VkStorageDriver *drv, PoolObj *o, VkStoragePoolDoneFunc done,
+                           void *userdata, VkError *reterr);
+int storage_logical_refresh(VkStorageDriver *drv, PoolObj *o, VkStoragePoolDoneFunc done,
+                            void *userdata, VkError *reterr);
+int storage_logical_vol_create(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol,
+                               VkStorageVolDoneFunc done, void *userdata, VkError *reterr);
+int storage_logical_vol_delete(VkStorageDriver *drv, PoolObj *o, const VkStorageVolDef *vol,
+                               VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);

@@ -11,6 +11,7 @@
 #include "storage-argv.h"
 #include "storage-dir.h"
 #include "storage-driver-internal.h"
+#include "storage-pool-job.h"
 #include "storage-probe.h"
 
 /* qemu-img gets this long before it is killed (a fully allocated volume of terabytes). */
@@ -98,7 +99,17 @@ static int no_such_volume(const char *pool, const char *what, const char *value,
         return r;
 }
 
-/* The volume @name of the active pool @pool; with @check_busy, no job may hold it. */
+/* For storage-logical.c: pool_vol() and vol_info(). */
+VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
+        return pool_vol(o, name);
+}
+
+VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
+        return vol_info(o, v);
+}
+
+/* The volume @name of the active pool @pool; with @check_busy, no job may hold it (nor the
+ * pool). */
 static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bool check_busy,
                     PoolObj **ret_pool, VkStorageVolDef **ret_vol, VkError *reterr) {
         const char *use;
@@ -107,6 +118,8 @@ static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bo
         int r;
 
         r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r >= 0 && check_busy)
+                r = storage_pool_check_idle(o, reterr);
         if (r < 0)
                 return r;
         if (vk_isempty(name))
@@ -264,6 +277,7 @@ static int job_check_limit(VkStorageDriver *drv, VkError *reterr) {
  * while the calls waiting for the jobs can still be answered.
  */
 void vk_storage_driver_cancel_jobs(VkStorageDriver *drv) {
+        storage_pool_jobs_cancel(drv);
         while (drv->jobs->len > 0) {
                 StorageJob *j = drv->jobs->pdata[drv->jobs->len - 1];
                 VkError e = VK_ERROR_INIT;
@@ -368,16 +382,35 @@ static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr
         return 0;
 }
 
-/* The checks every new volume @vol of @o passes before anything is made. */
-static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol, VkError *reterr) {
+/* @o runs no pool job and has no volume named like @vol (nor one being made). */
+static int vol_check_new_name(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr) {
         const char *use;
         int r;
 
+        r = storage_pool_check_idle(o, reterr);
+        if (r < 0)
+                return r;
         use = g_hash_table_lookup(o->busy, vol->name);
         if (use || pool_vol(o, vol->name))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EEXIST,
                                     "Storage volume '%s' already exists in pool '%s'%s%s",
                                     vol->name, o->name, use ? " and is " : "", use ? use : "");
+        return 0;
+}
+
+/* The checks every new volume file @vol of @o passes before anything is made. */
+static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol, VkError *reterr) {
+        int r;
+
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "Storage pool '%s' is a logical pool: cloning into it is not "
+                                    "supported yet (create the volume, then copy with "
+                                    "vol-upload)",
+                                    o->name);
+        r = vol_check_new_name(o, vol, reterr);
+        if (r < 0)
+                return r;
         if (vol->encryption.present)
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                     "/volume/target/encryption: encrypted volumes are not "
@@ -416,6 +449,10 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
                 r = job_check_limit(drv, reterr);
         if (r >= 0)
                 r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
+        if (r >= 0 && o->live->type == VK_STORAGE_POOL_LOGICAL) {
+                r = vol_check_new_name(o, vol, reterr);
+                return r < 0 ? r : storage_logical_vol_create(drv, o, vol, done, userdata, reterr);
+        }
         if (r >= 0)
                 r = vol_check_backing(drv, vol, reterr);
         if (r >= 0)
@@ -514,6 +551,11 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
         if (v->warning)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "Storage volume '%s' cannot be resized: %s", name, v->warning);
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "Storage volume '%s' is a logical volume: resizing it is not "
+                                    "supported yet",
+                                    name);
         if (v->format == VK_STORAGE_FORMAT_LUKS ||
             (v->format == VK_STORAGE_FORMAT_QCOW2 && v->encryption.present))
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
@@ -530,10 +572,11 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
 
 /*
  * Delete volume @name of @pool (its file), unless a job holds it. Whether a running domain
- * uses it is not checked yet.
+ * uses it is not checked yet. Returns 0, or 1 when a child runs (a logical volume's
+ * lvremove): @done is called from the loop when it ends.
  */
 int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const char *name,
-                                 VkError *reterr) {
+                                 VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         g_autofree char *vol_name = NULL;
         VkStorageVolDef *v;
         PoolObj *o;
@@ -542,6 +585,8 @@ int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const c
         r = vol_find(drv, pool, name, true, &o, &v, reterr);
         if (r < 0)
                 return r;
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return storage_logical_vol_delete(drv, o, v, done, userdata, reterr);
         if (unlink(v->path) < 0 && errno != ENOENT)
                 return vk_error_set_errno(reterr, errno, "Failed to remove '%s'", v->path);
         vol_name = g_strdup(v->name);

@@ -10,6 +10,7 @@
 #include "objdir.h"
 #include "storage-dir.h"
 #include "storage-driver-internal.h"
+#include "storage-pool-job.h"
 #include "storage-status.h"
 
 static const char *const event_type_table[_VK_STORAGE_EVENT_MAX] = {
@@ -80,6 +81,8 @@ static void obj_free(PoolObj *o) {
         if (o->vols)
                 g_ptr_array_unref(o->vols);
         g_hash_table_unref(o->busy);
+        if (o->thin_lvs)
+                g_hash_table_unref(o->thin_lvs);
         g_free(o);
 }
 
@@ -109,6 +112,15 @@ static void driver_remove(VkStorageDriver *drv, PoolObj *o, VkStorageEventType t
         g_hash_table_steal(drv->by_name, o->name);
         storage_emit(drv, o, type, NULL, true);
         obj_free(o);
+}
+
+/* Unlink and free the transient pool @o that is no longer active, telling @event (-1: tell
+ * nothing: a transient pool that failed to start was never seen). */
+void storage_pool_forget(VkStorageDriver *drv, PoolObj *o, int event) {
+        if (event >= 0)
+                driver_remove(drv, o, (VkStorageEventType) event);
+        else
+                g_hash_table_remove(drv->by_name, o->name);
 }
 
 static PoolObj *driver_find_uuid(VkStorageDriver *drv, const VkUuid *uuid) {
@@ -163,7 +175,7 @@ static char *driver_status_path(VkStorageDriver *drv, const char *name) {
         return vk_objdir_path(drv->run_dir, name, ".status");
 }
 
-static int driver_save_status(VkStorageDriver *drv, const PoolObj *o, VkError *reterr) {
+int storage_pool_save_status(VkStorageDriver *drv, const PoolObj *o, VkError *reterr) {
         g_autofree char *path = driver_status_path(drv, o->name);
         g_autofree char *xml = vk_storage_pool_def_format(o->live);
         VkStoragePoolStatus st = { .xml = xml, .persistent = o->def != NULL };
@@ -171,28 +183,40 @@ static int driver_save_status(VkStorageDriver *drv, const PoolObj *o, VkError *r
         return vk_storage_pool_status_save(path, &st, reterr);
 }
 
-/* Only dir pools run for now: fs (mount) and logical (LVM) pools can be defined. */
-static int driver_check_runnable(const VkStoragePoolDef *def, const char *what, VkError *reterr) {
-        if (def->type != VK_STORAGE_POOL_DIR)
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "Storage pool '%s': cannot %s a pool of type '%s' yet (only "
-                                    "dir pools run)",
-                                    def->name, what, vk_storage_pool_type_to_string(def->type));
+/* No build, start, stop, refresh or delete of @o runs (Busy, naming the pool, otherwise). */
+int storage_pool_check_idle(const PoolObj *o, VkError *reterr) {
+        if (o->job)
+                return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY, "Storage pool '%s' is %s",
+                                    o->name, o->job->use);
         return 0;
 }
 
 /*
- * Scan the active pool @o again (its volumes and figures). Volumes a job is creating are left
- * out: their files are not complete yet, and the job adds them when it ends.
+ * Scan the active dir or fs pool @o again (its volumes and figures; an fs pool must still be
+ * mounted). Volumes a job is creating are left out: their files are not complete yet, and the
+ * job adds them when it ends. A logical pool is left as it is.
  */
 int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr) {
         g_autoptr(GPtrArray) vols = NULL;
         int r;
 
         assert(o->live);
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return 0; /* its reports come from LVM, in a job (storage-logical.c) */
+        if (o->live->type == VK_STORAGE_POOL_FS) {
+                r = storage_fs_check_mounted(o->live, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = vk_storage_dir_refresh(o->live, &vols, reterr);
         if (r < 0)
                 return r;
+        storage_pool_set_vols(o, g_steal_pointer(&vols));
+        return 0;
+}
+
+/* A scan's volumes @vols (taken) become @o's, less those a job is still creating. */
+void storage_pool_set_vols(PoolObj *o, GPtrArray *vols) {
         for (guint i = vols->len; i > 0; i--) {
                 const VkStorageVolDef *v = vols->pdata[i - 1];
                 const char *use = g_hash_table_lookup(o->busy, v->name);
@@ -202,8 +226,7 @@ int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr) {
         }
         if (o->vols)
                 g_ptr_array_unref(o->vols);
-        o->vols = g_steal_pointer(&vols);
-        return 0;
+        o->vols = vols;
 }
 
 /*
@@ -319,7 +342,8 @@ static void driver_load_def(const char *name, const char *path, void *userdata) 
 
 /*
  * Take over a pool an earlier instance left active (run/<name>.status): it is active again
- * when its target is still there (a dir pool holds no resources of its own to adopt).
+ * when its target is still there (a dir pool holds no resources of its own to adopt), an fs
+ * pool's filesystem still mounted on it. A logical pool is refreshed by a job.
  */
 static void driver_load_status(const char *name, const char *path, void *userdata) {
         VkStorageDriver *drv = ((DriverLoad *) userdata)->drv;
@@ -358,6 +382,11 @@ static void driver_load_status(const char *name, const char *path, void *userdat
                 o->live = vk_storage_pool_def_free(o->live);
                 if (!o->def)
                         driver_remove(drv, o, VK_STORAGE_EVENT_STOPPED);
+        } else if (o->live->type == VK_STORAGE_POOL_LOGICAL &&
+                   storage_logical_refresh(drv, o, NULL, NULL, &e) < 0) {
+                g_ptr_array_add(warnings,
+                                g_strdup_printf("storage pool '%s': %s", name, e.message));
+                vk_error_done(&e);
         }
 }
 
@@ -372,7 +401,7 @@ static void driver_define_default(VkStorageDriver *drv, const char *target, GPtr
                               "    <path>%s</path>\n  </target>\n</pool>\n",
                               esc);
         if (vk_storage_driver_pool_define(drv, xml, NULL, &e) < 0 ||
-            vk_storage_driver_pool_build(drv, "default", &e) < 0 ||
+            vk_storage_driver_pool_build(drv, "default", 0, NULL, NULL, &e) < 0 ||
             vk_storage_driver_pool_set_autostart(drv, "default", true, &e) < 0)
                 g_ptr_array_add(warnings,
                                 g_strdup_printf("the default storage pool: %s", e.message));
@@ -397,10 +426,18 @@ int vk_storage_driver_new(const VkStorageDriverConfig *cfg, VkStorageDriver **re
         drv->by_name =
                 g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) obj_free);
         drv->jobs = g_ptr_array_new();
+        drv->pool_jobs = g_ptr_array_new();
         drv->pools_dir = g_build_filename(cfg->config_dir, "storage", NULL);
         drv->autostart_dir = g_build_filename(drv->pools_dir, "autostart", NULL);
         drv->run_dir = g_strdup(cfg->run_dir);
         drv->qemu_img = g_strdup(cfg->qemu_img ? cfg->qemu_img : "/usr/bin/qemu-img");
+        drv->tools = (VkStorageTools){
+                .qemu_img = drv->qemu_img,
+                .mount = "/usr/bin/mount",
+                .umount = "/usr/bin/umount",
+                .mkfs_dir = "/usr/sbin",
+                .lvm = "/usr/sbin/lvm",
+        };
 
         first = !g_file_test(drv->pools_dir, G_FILE_TEST_IS_DIR);
         r = vk_mkdir_p(drv->autostart_dir, 0755);
@@ -433,6 +470,7 @@ VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv) {
                 drv->event_cb = NULL; /* no events from a driver going away */
                 vk_storage_driver_cancel_jobs(drv);
                 g_ptr_array_unref(drv->jobs);
+                g_ptr_array_unref(drv->pool_jobs);
         }
         if (drv->by_name)
                 g_hash_table_unref(drv->by_name);
@@ -457,17 +495,19 @@ unsigned vk_storage_driver_count(const VkStorageDriver *drv) {
         return g_hash_table_size(drv->by_name);
 }
 
-/* Volume jobs running now (a daemon with jobs is busy: it must not exit when idle). */
+/* Volume and pool jobs running now (a daemon with jobs is busy: it must not exit when idle). */
 unsigned vk_storage_driver_jobs(const VkStorageDriver *drv) {
-        return drv->jobs->len;
+        return drv->jobs->len + drv->pool_jobs->len;
 }
 
 /*
  * Start every inactive pool marked autostart, once per boot: <run>/autostarted (the run dir
  * is a tmpfs) marks it done, so a daemon started again on demand does not start pools
- * destroyed since. Failures are added to @warnings.
+ * destroyed since. Failures are added to @warnings; pools that start with children (fs,
+ * logical) tell @done (may be NULL) when they are started, or failed.
  */
-void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings) {
+void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings,
+                                 VkStoragePoolDoneFunc done, void *userdata) {
         g_autofree gpointer *names = NULL;
         guint n = 0;
 
@@ -480,7 +520,7 @@ void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings) {
 
                 if (!o || !o->autostart || o->live)
                         continue;
-                if (vk_storage_driver_pool_create(drv, o->name, false, &e) < 0)
+                if (vk_storage_driver_pool_create(drv, o->name, false, done, userdata, &e) < 0)
                         g_ptr_array_add(warnings, g_strdup_printf("autostart of storage pool "
                                                                   "'%s': %s",
                                                                   o->name, e.message));
@@ -516,7 +556,7 @@ int vk_storage_driver_pool_define(VkStorageDriver *drv, const char *xml,
         vk_storage_pool_def_free(o->def);
         o->def = g_steal_pointer(&def);
         if (o->live)
-                (void) driver_save_status(drv, o, NULL); /* persistent now */
+                (void) storage_pool_save_status(drv, o, NULL); /* persistent now */
         if (ret_info)
                 *ret_info = obj_info(o);
         storage_emit(drv, o, VK_STORAGE_EVENT_DEFINED, NULL, false);
@@ -524,6 +564,10 @@ int vk_storage_driver_pool_define(VkStorageDriver *drv, const char *xml,
 }
 
 static int driver_check_no_jobs(const PoolObj *o, VkError *reterr) {
+        int r = storage_pool_check_idle(o, reterr);
+
+        if (r < 0)
+                return r;
         if (o->n_jobs > 0)
                 return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
                                     "Storage pool '%s' has %u volume job(s) running", o->name,
@@ -538,6 +582,8 @@ int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkEr
         int r;
 
         r = storage_pool_find(drv, pool, &o, reterr);
+        if (r >= 0)
+                r = storage_pool_check_idle(o, reterr);
         if (r < 0)
                 return r;
         if (!o->def)
@@ -556,17 +602,19 @@ int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkEr
         }
         o->def = vk_storage_pool_def_free(o->def);
         o->autostart = false;
-        (void) driver_save_status(drv, o, NULL);
+        (void) storage_pool_save_status(drv, o, NULL);
         storage_emit(drv, o, VK_STORAGE_EVENT_UNDEFINED, NULL, false);
         return 0;
 }
 
-/* The inactive pool @pool, of a type that can @verb ("build", "delete"). */
+/* The inactive pool @pool, with no job running, to @verb ("build", "delete"). */
 static int driver_find_inactive(VkStorageDriver *drv, const char *pool, const char *verb,
                                 PoolObj **ret, VkError *reterr) {
         int r;
 
         r = storage_pool_find(drv, pool, ret, reterr);
+        if (r >= 0)
+                r = storage_pool_check_idle(*ret, reterr);
         if (r < 0)
                 return r;
         if ((*ret)->live)
@@ -574,17 +622,25 @@ static int driver_find_inactive(VkStorageDriver *drv, const char *pool, const ch
                                     "Storage pool '%s' is active: %s it while inactive (destroy "
                                     "it first)",
                                     (*ret)->name, verb);
-        return driver_check_runnable((*ret)->def, verb, reterr);
+        return 0;
 }
 
-/* Build the inactive pool @pool: a dir pool's target directory with its permissions. */
-int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, VkError *reterr) {
+/*
+ * Build the inactive pool @pool: a dir pool's target directory with its permissions; an fs
+ * pool's too, and mkfs on its device; a logical pool's volume group (VkStoragePoolBuildFlags).
+ */
+int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, unsigned flags,
+                                 VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         PoolObj *o;
         int r;
 
         r = driver_find_inactive(drv, pool, "build", &o, reterr);
         if (r < 0)
                 return r;
+        if (o->def->type == VK_STORAGE_POOL_FS)
+                return storage_fs_build(drv, o, flags, done, userdata, reterr);
+        if (o->def->type == VK_STORAGE_POOL_LOGICAL)
+                return storage_logical_build(drv, o, flags, done, userdata, reterr);
         r = vk_storage_dir_build(o->def, reterr);
         if (r < 0)
                 return r;
@@ -592,15 +648,17 @@ int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, VkError
         return 0;
 }
 
-/* Activate @o with @def (copied): check (or build) the target, scan it, record the status. */
+/* Activate @o with @def (copied): check (or build) the target, scan it, record the status.
+ * fs and logical pools start in a job (returns 1). */
 static int driver_start(VkStorageDriver *drv, PoolObj *o, const VkStoragePoolDef *def, bool build,
-                        VkError *reterr) {
+                        VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkStoragePoolDef) live = NULL;
         int r;
 
-        r = driver_check_runnable(def, "start", reterr);
-        if (r < 0)
-                return r;
+        if (def->type == VK_STORAGE_POOL_FS)
+                return storage_fs_start(drv, o, def, build, done, userdata, reterr);
+        if (def->type == VK_STORAGE_POOL_LOGICAL)
+                return storage_logical_start(drv, o, def, build, done, userdata, reterr);
         if (build) {
                 r = vk_storage_dir_build(def, reterr);
                 if (r < 0)
@@ -615,7 +673,7 @@ static int driver_start(VkStorageDriver *drv, PoolObj *o, const VkStoragePoolDef
         o->live = g_steal_pointer(&live);
         r = storage_pool_rescan(drv, o, reterr);
         if (r >= 0)
-                r = driver_save_status(drv, o, reterr);
+                r = storage_pool_save_status(drv, o, reterr);
         if (r < 0) {
                 o->live = vk_storage_pool_def_free(o->live);
                 if (o->vols)
@@ -627,26 +685,29 @@ static int driver_start(VkStorageDriver *drv, PoolObj *o, const VkStoragePoolDef
 
 /* Start the defined pool @pool (with @build, build it first). */
 int vk_storage_driver_pool_create(VkStorageDriver *drv, const char *pool, bool build,
-                                  VkError *reterr) {
+                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         PoolObj *o;
         int r;
 
         r = storage_pool_find(drv, pool, &o, reterr);
+        if (r >= 0)
+                r = storage_pool_check_idle(o, reterr);
         if (r < 0)
                 return r;
         if (o->live)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
                                     "Storage pool '%s' is already active", o->name);
-        r = driver_start(drv, o, o->def, build, reterr);
-        if (r < 0)
+        r = driver_start(drv, o, o->def, build, done, userdata, reterr);
+        if (r != 0)
                 return r;
         storage_emit(drv, o, VK_STORAGE_EVENT_STARTED, NULL, false);
         return 0;
 }
 
-/* Start a transient pool from @xml; it is gone when destroyed. */
+/* Start a transient pool from @xml; it is gone when destroyed (or when its start fails). */
 int vk_storage_driver_pool_create_xml(VkStorageDriver *drv, const char *xml, bool build,
-                                      VkStoragePoolInfo **ret_info, VkError *reterr) {
+                                      VkStoragePoolInfo **ret_info, VkStoragePoolDoneFunc done,
+                                      void *userdata, VkError *reterr) {
         g_autoptr(VkStoragePoolDef) def = NULL;
         PoolObj *o;
         int r;
@@ -664,34 +725,52 @@ int vk_storage_driver_pool_create_xml(VkStorageDriver *drv, const char *xml, boo
                                     "transient pool another name",
                                     def->name);
         o = driver_add(drv, def->name, &def->uuid);
-        r = driver_start(drv, o, def, build, reterr);
+        r = driver_start(drv, o, def, build, done, userdata, reterr);
         if (r < 0) {
                 g_hash_table_remove(drv->by_name, o->name);
                 return r;
         }
         if (ret_info)
                 *ret_info = obj_info(o);
-        storage_emit(drv, o, VK_STORAGE_EVENT_STARTED, NULL, false);
+        if (r == 0)
+                storage_emit(drv, o, VK_STORAGE_EVENT_STARTED, NULL, false);
+        return r;
+}
+
+/* Forget that @o is active: its status file, live definition and volumes. */
+int storage_pool_deactivate(VkStorageDriver *drv, PoolObj *o, VkError *reterr) {
+        g_autofree char *status = driver_status_path(drv, o->name);
+        int r;
+
+        r = vk_file_remove(status);
+        if (r < 0 && r != -ENOENT)
+                return vk_error_set_errno(reterr, r, "Failed to remove '%s'", status);
+        o->live = vk_storage_pool_def_free(o->live);
+        g_clear_pointer(&o->vols, g_ptr_array_unref);
         return 0;
 }
 
-/* Stop @pool: its volumes are no longer listed (the files stay); a transient pool is gone. */
-int vk_storage_driver_pool_destroy(VkStorageDriver *drv, const char *pool, VkError *reterr) {
-        g_autofree char *status = NULL;
+/*
+ * Stop @pool: its volumes are no longer listed (the files stay); an fs pool is unmounted, a
+ * logical pool's volumes deactivated (in a job: returns 1); a transient pool is gone.
+ */
+int vk_storage_driver_pool_destroy(VkStorageDriver *drv, const char *pool,
+                                   VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         PoolObj *o;
         int r;
 
         r = storage_pool_find_active(drv, pool, &o, reterr);
         if (r >= 0)
                 r = driver_check_no_jobs(o, reterr);
+        if (r >= 0 && o->live->type == VK_STORAGE_POOL_FS)
+                r = storage_fs_stop(drv, o, done, userdata, reterr);
+        else if (r >= 0 && o->live->type == VK_STORAGE_POOL_LOGICAL)
+                r = storage_logical_stop(drv, o, done, userdata, reterr);
+        if (r != 0)
+                return r;
+        r = storage_pool_deactivate(drv, o, reterr);
         if (r < 0)
                 return r;
-        status = driver_status_path(drv, o->name);
-        r = vk_file_remove(status);
-        if (r < 0 && r != -ENOENT)
-                return vk_error_set_errno(reterr, r, "Failed to remove '%s'", status);
-        o->live = vk_storage_pool_def_free(o->live);
-        g_clear_pointer(&o->vols, g_ptr_array_unref);
         if (!o->def)
                 driver_remove(drv, o, VK_STORAGE_EVENT_STOPPED);
         else
@@ -699,14 +778,18 @@ int vk_storage_driver_pool_destroy(VkStorageDriver *drv, const char *pool, VkErr
         return 0;
 }
 
-/* Delete the inactive pool @pool's storage: a dir pool's (empty) target directory. */
-int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool, VkError *reterr) {
+/* Delete the inactive pool @pool's storage: a dir or fs pool's (empty) target directory, a
+ * logical pool's volume group (in a job: returns 1). */
+int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool,
+                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         PoolObj *o;
         int r;
 
         r = driver_find_inactive(drv, pool, "delete", &o, reterr);
         if (r < 0)
                 return r;
+        if (o->def->type == VK_STORAGE_POOL_LOGICAL)
+                return storage_logical_delete(drv, o, done, userdata, reterr);
         r = vk_storage_dir_delete(o->def, reterr);
         if (r < 0)
                 return r;
@@ -714,14 +797,20 @@ int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool, VkErro
         return 0;
 }
 
-/* Scan the active pool @pool again: its volumes and its figures. */
-int vk_storage_driver_pool_refresh(VkStorageDriver *drv, const char *pool, VkError *reterr) {
+/* Scan the active pool @pool again: its volumes and its figures (a logical pool's from LVM's
+ * reports, in a job: returns 1). */
+int vk_storage_driver_pool_refresh(VkStorageDriver *drv, const char *pool,
+                                   VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
         PoolObj *o;
         int r;
 
         r = storage_pool_find_active(drv, pool, &o, reterr);
+        if (r >= 0)
+                r = storage_pool_check_idle(o, reterr);
         if (r < 0)
                 return r;
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return storage_logical_refresh(drv, o, done, userdata, reterr);
         r = storage_pool_rescan(drv, o, reterr);
         if (r < 0)
                 return r;

@@ -108,6 +108,19 @@ typedef void (*VkStorageEventFunc)(VkStorageDriver *drv, const VkStorageEvent *e
 typedef void (*VkStorageVolDoneFunc)(VkStorageDriver *drv, const VkStorageVolInfo *info,
                                      const VkError *error, void *userdata);
 
+/*
+ * A pool operation's end when it ran children (mkfs, mount, LVM), from the loop (never from
+ * inside the call that started it): @error NULL on success. @pool and @error are borrowed.
+ */
+typedef void (*VkStoragePoolDoneFunc)(VkStorageDriver *drv, const char *pool, const VkError *error,
+                                      void *userdata);
+
+/* libvirt's pool build flags */
+typedef enum VkStoragePoolBuildFlags {
+        /* mkfs or pvcreate may write over a filesystem, PV or partition table already there */
+        VK_STORAGE_POOL_BUILD_OVERWRITE = 1 << 0,
+} VkStoragePoolBuildFlags;
+
 int vk_storage_driver_new(const VkStorageDriverConfig *cfg, VkStorageDriver **ret_drv,
                           GPtrArray **ret_warnings, VkError *reterr);
 VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv);
@@ -116,20 +129,31 @@ void vk_storage_driver_set_event_callback(VkStorageDriver *drv, VkStorageEventFu
 unsigned vk_storage_driver_count(const VkStorageDriver *drv);
 unsigned vk_storage_driver_jobs(const VkStorageDriver *drv);
 void vk_storage_driver_cancel_jobs(VkStorageDriver *drv);
-void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings);
+void vk_storage_driver_autostart(VkStorageDriver *drv, GPtrArray *warnings,
+                                 VkStoragePoolDoneFunc done, void *userdata);
 
 /* pools: @pool takes a pool's name or UUID */
 int vk_storage_driver_pool_define(VkStorageDriver *drv, const char *xml,
                                   VkStoragePoolInfo **ret_info, VkError *reterr);
 int vk_storage_driver_pool_undefine(VkStorageDriver *drv, const char *pool, VkError *reterr);
-int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, VkError *reterr);
+/*
+ * The lifecycle calls return 0 when done, or 1 when children run (fs and logical pools):
+ * @done (may be NULL) is then called from the loop when they end. On < 0 (@reterr set)
+ * @done is never called.
+ */
+int vk_storage_driver_pool_build(VkStorageDriver *drv, const char *pool, unsigned flags,
+                                 VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
 int vk_storage_driver_pool_create(VkStorageDriver *drv, const char *pool, bool build,
-                                  VkError *reterr);
+                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
 int vk_storage_driver_pool_create_xml(VkStorageDriver *drv, const char *xml, bool build,
-                                      VkStoragePoolInfo **ret_info, VkError *reterr);
-int vk_storage_driver_pool_destroy(VkStorageDriver *drv, const char *pool, VkError *reterr);
-int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool, VkError *reterr);
-int vk_storage_driver_pool_refresh(VkStorageDriver *drv, const char *pool, VkError *reterr);
+                                      VkStoragePoolInfo **ret_info, VkStoragePoolDoneFunc done,
+                                      void *userdata, VkError *reterr);
+int vk_storage_driver_pool_destroy(VkStorageDriver *drv, const char *pool,
+                                   VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int vk_storage_driver_pool_delete(VkStorageDriver *drv, const char *pool,
+                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int vk_storage_driver_pool_refresh(VkStorageDriver *drv, const char *pool,
+                                   VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
 int vk_storage_driver_pool_get_xml(VkStorageDriver *drv, const char *pool, bool inactive,
                                    char **ret_xml, VkError *reterr);
 int vk_storage_driver_pool_lookup(VkStorageDriver *drv, const char *name, const char *uuid,
@@ -149,7 +173,7 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                  uint64_t capacity, unsigned flags, VkStorageVolDoneFunc done,
                                  void *userdata, VkError *reterr);
 int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const char *name,
-                                 VkError *reterr);
+                                 VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
 int vk_storage_driver_vol_lookup(VkStorageDriver *drv, const char *pool, const char *name,
                                  const char *key, const char *path, VkStorageVolInfo **ret_info,
                                  VkError *reterr);

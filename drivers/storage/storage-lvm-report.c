@@ -112,7 +112,7 @@ static gint lvm_vol_cmp(gconstpointer a, gconstpointer b) {
 
 /* One row of the lvs report as a volume; 0 (and *ret NULL) for what is not one. */
 static int lvs_row(const VkStoragePoolDef *pool, JsonNode *row, VkStorageVolDef **ret,
-                   VkError *reterr) {
+                   bool *ret_thin, VkError *reterr) {
         g_autoptr(VkStorageVolDef) vol = NULL;
         const char *name = row_string(row, "lv_name"), *attr = row_string(row, "lv_attr");
         const char *uuid = row_string(row, "lv_uuid"), *path = row_string(row, "lv_path");
@@ -154,6 +154,7 @@ static int lvs_row(const VkStoragePoolDef *pool, JsonNode *row, VkStorageVolDef 
         }
         if (!vk_isempty(origin))
                 vol->backing_path = g_strdup_printf("/dev/%s/%s", vg, origin);
+        *ret_thin = attr[0] == 'V';
         if (attr[4] != 'a')
                 vol->warning = g_strdup_printf("logical volume '%s' is not active", name);
         *ret = g_steal_pointer(&vol);
@@ -165,11 +166,13 @@ static int lvs_row(const VkStoragePoolDef *pool, JsonNode *row, VkStorageVolDef 
  * name: each logical volume except thin pools and LVM's hidden ones, as a block volume of
  * format none, its key the LV's UUID, its backing store its snapshot origin, a thin volume's
  * allocation what it uses of its pool; an inactive volume carries a warning. *@ret_vols
- * holds VkStorageVolDef. At most VK_STORAGE_POOL_VOLUMES_MAX.
+ * holds VkStorageVolDef, *@ret_thin (may be NULL) the names of the thin volumes (a snapshot
+ * of one is a thin snapshot). At most VK_STORAGE_POOL_VOLUMES_MAX.
  */
 int vk_storage_lvm_parse_lvs(const char *json, const VkStoragePoolDef *pool, GPtrArray **ret_vols,
-                             VkError *reterr) {
+                             GHashTable **ret_thin, VkError *reterr) {
         g_autoptr(GPtrArray) vols = g_ptr_array_new_with_free_func(lvm_vol_free);
+        g_autoptr(GHashTable) thin = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(JsonNode) root = NULL;
         JsonArray *rows;
         int r;
@@ -184,14 +187,20 @@ int vk_storage_lvm_parse_lvs(const char *json, const VkStoragePoolDef *pool, GPt
                                     VK_STORAGE_POOL_VOLUMES_MAX);
         for (guint i = 0; i < json_array_get_length(rows); i++) {
                 VkStorageVolDef *vol = NULL;
+                bool is_thin = false;
 
-                r = lvs_row(pool, json_array_get_element(rows, i), &vol, reterr);
+                r = lvs_row(pool, json_array_get_element(rows, i), &vol, &is_thin, reterr);
                 if (r < 0)
                         return r;
-                if (r > 0)
-                        g_ptr_array_add(vols, vol);
+                if (r == 0)
+                        continue;
+                if (is_thin)
+                        g_hash_table_add(thin, g_strdup(vol->name));
+                g_ptr_array_add(vols, vol);
         }
         g_ptr_array_sort(vols, lvm_vol_cmp);
         *ret_vols = g_steal_pointer(&vols);
+        if (ret_thin)
+                *ret_thin = g_steal_pointer(&thin);
         return 0;
 }

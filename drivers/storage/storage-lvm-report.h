@@ -9,4 +9,4 @@
 
 int vk_storage_lvm_parse_vgs(const char *json, VkStoragePoolDef *pool, VkError *reterr);
 int vk_storage_lvm_parse_lvs(const char *json, const VkStoragePoolDef *pool, GPtrArray **ret_vols,
-                             VkError *reterr);
+                             GHashTable **ret_thin, VkError *reterr);

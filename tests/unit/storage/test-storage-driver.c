@@ -117,7 +117,7 @@ static VkStorageDriver *driver_with_pool(Env *env) {
         g_auto(VkError) err = VK_ERROR_INIT;
 
         if (vk_storage_driver_pool_define(drv, xml, NULL, &err) < 0 ||
-            vk_storage_driver_pool_create(drv, "p", /* build= */ true, &err) < 0)
+            vk_storage_driver_pool_create(drv, "p", /* build= */ true, NULL, NULL, &err) < 0)
                 fail_msg("%s", err.message);
         return drv;
 }
@@ -160,17 +160,18 @@ static void test_job_holds_volume(void **state) {
                 -EEXIST);
         assert_non_null(strstr(err.message, "being created"));
         vk_error_done(&err);
-        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "a.qcow2", &err), -EBUSY);
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "a.qcow2", NULL, NULL, &err),
+                         -EBUSY);
         assert_string_equal(err.message, "Storage volume 'a.qcow2' of pool 'p' is being created");
         vk_error_done(&err);
         assert_int_equal(
                 vk_storage_driver_vol_resize(drv, "p", "a.qcow2", 2 << 20, 0, on_done, &d2, &err),
                 -EBUSY);
         vk_error_done(&err);
-        assert_int_equal(vk_storage_driver_pool_destroy(drv, "p", &err), -EBUSY);
+        assert_int_equal(vk_storage_driver_pool_destroy(drv, "p", NULL, NULL, &err), -EBUSY);
         vk_error_done(&err);
         /* a refresh meanwhile does not list the half-made file */
-        assert_int_equal(vk_storage_driver_pool_refresh(drv, "p", &err), 0);
+        assert_int_equal(vk_storage_driver_pool_refresh(drv, "p", NULL, NULL, &err), 0);
         assert_int_equal(n_vols(drv), 0);
         assert_false(d2.called);
 
@@ -179,7 +180,7 @@ static void test_job_holds_volume(void **state) {
         assert_string_equal(d.path, path);
         assert_int_equal(vk_storage_driver_jobs(drv), 0);
         assert_int_equal(n_vols(drv), 1);
-        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "a.qcow2", &err), 0);
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "a.qcow2", NULL, NULL, &err), 0);
         assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
         done_clear(&d);
 }
@@ -208,14 +209,15 @@ static void test_clone_holds_source(void **state) {
                          -EBUSY);
         assert_string_equal(err.message, "Storage volume 'src.qcow2' of pool 'p' is being cloned");
         vk_error_done(&err);
-        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", &err), -EBUSY);
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", NULL, NULL, &err),
+                         -EBUSY);
         vk_error_done(&err);
         run_until(env, &d);
         assert_int_equal(d.error, 0);
         assert_false(d2.called);
         assert_int_equal(n_vols(drv), 2);
         /* free again: now the delete goes through */
-        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", &err), 0);
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "src.qcow2", NULL, NULL, &err), 0);
         done_clear(&d);
 }
 
@@ -293,7 +295,7 @@ static void test_restart(void **state) {
         assert_false(g_file_test(bad, G_FILE_TEST_EXISTS));
 
         /* stopped: the status goes; a new driver sees an inactive pool */
-        assert_int_equal(vk_storage_driver_pool_destroy(drv, "p", &err), 0);
+        assert_int_equal(vk_storage_driver_pool_destroy(drv, "p", NULL, NULL, &err), 0);
         assert_false(g_file_test(status, G_FILE_TEST_EXISTS));
         drv = vk_storage_driver_free(drv);
         g_clear_pointer(&info, vk_storage_pool_info_free);
@@ -314,12 +316,12 @@ static void test_default_pool(void **state) {
                 skip();
         env->cfg.default_target = env->target;
         drv = driver_new(env, NULL);
-        vk_storage_driver_autostart(drv, warnings);
+        vk_storage_driver_autostart(drv, warnings, NULL, NULL);
         assert_int_equal(warnings->len, 0);
         assert_int_equal(vk_storage_driver_pool_lookup(drv, "default", NULL, &info, &err), 0);
         assert_true(info->active && info->persistent && info->autostart);
         assert_true(g_file_test(env->target, G_FILE_TEST_IS_DIR));
-        assert_int_equal(vk_storage_driver_pool_destroy(drv, "default", &err), 0);
+        assert_int_equal(vk_storage_driver_pool_destroy(drv, "default", NULL, NULL, &err), 0);
         assert_int_equal(vk_storage_driver_pool_undefine(drv, "default", &err), 0);
         drv = vk_storage_driver_free(drv);
         drv = driver_new(env, NULL);

@@ -49,7 +49,7 @@ static void test_case(void **state) {
 
         r = vk_storage_lvm_parse_vgs(vgs, pool, &err);
         if (r >= 0)
-                r = vk_storage_lvm_parse_lvs(lvs, pool, &vols, &err);
+                r = vk_storage_lvm_parse_lvs(lvs, pool, &vols, NULL, &err);
         if (r < 0) {
                 assert_string_equal(err.name, VK_ERROR_OPERATION_FAILED);
                 msg = g_strdup_printf("%s\n", err.message);
