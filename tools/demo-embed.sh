@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# demo.sh BUILDDIR: the main job. Start a real VM with the QEMU driver embedded in the virtkit
+# demo-embed.sh BUILDDIR: the main job without root. Start a real VM with the QEMU driver embedded in the virtkit
 # CLI (qemu:///embed?root=…, no daemon, no root needed), show it running, and stop it.
 set -euo pipefail
 B=$(readlink -f "${1:-build}")
