@@ -304,6 +304,10 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
         opts.vnc_port = VK_QEMU_NATIVE_VNC_PORT;
         opts.vnc_websocket_port = VK_QEMU_NATIVE_VNC_WEBSOCKET_PORT;
         opts.spice_port = VK_QEMU_NATIVE_SPICE_PORT;
+        /* no /dev/vhost-vsock is opened for an export: libvirt shows -1 */
+        opts.has_vsock_fd = true;
+        opts.vsock_fd = -1;
+        opts.vsock_cid = 3;
         r = vk_qemu_build_command(op->def, caps, drv->cfg, &opts, &cmd, reterr);
         if (r < 0)
                 return r;

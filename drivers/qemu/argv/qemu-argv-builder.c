@@ -228,6 +228,8 @@ char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind) {
                 return g_strdup_printf("scsi%u", c->index);
         case VK_CONTROLLER_VIRTIO_SERIAL:
                 return g_strdup_printf("virtio-serial%u", c->index);
+        case VK_CONTROLLER_CCID:
+                return g_strdup_printf("ccid%u", c->index);
         default:
                 return g_strdup_printf("controller%u", c->index);
         }

@@ -155,6 +155,10 @@ static int argv_other_controller(ArgvBuilder *b, const VkDomainController *c, Js
                         argv_jset_int(o, "vectors", c->vectors);
                 break;
         }
+        case VK_CONTROLLER_CCID:
+                /* a USB smartcard reader for <smartcard> */
+                o = argv_device_new("usb-ccid");
+                break;
         default:
                 break;
         }
@@ -188,8 +192,8 @@ static int argv_emit_controller(ArgvBuilder *b, const VkDomainController *c, Jso
  */
 /* Controllers other than PCI, in the order libvirt 9.0 puts them on the command line */
 static const VkControllerType controller_order[] = {
-        VK_CONTROLLER_USB,  VK_CONTROLLER_SCSI,          VK_CONTROLLER_IDE,
-        VK_CONTROLLER_SATA, VK_CONTROLLER_VIRTIO_SERIAL, VK_CONTROLLER_FDC,
+        VK_CONTROLLER_USB,           VK_CONTROLLER_SCSI, VK_CONTROLLER_IDE,  VK_CONTROLLER_SATA,
+        VK_CONTROLLER_VIRTIO_SERIAL, VK_CONTROLLER_FDC,  VK_CONTROLLER_CCID,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(controller_order) == _VK_CONTROLLER_MAX - 1);
 

@@ -65,6 +65,17 @@ char *argv_escape(const char *s);
 char *argv_controller_alias(const VkDomainController *c, VkMachineKind kind);
 char *argv_usb_bus(const ArgvBuilder *b, unsigned bus);
 
+/* ---- qemu-argv-tune.c ---- */
+int argv_cpu_tune(ArgvBuilder *b, GString *s);
+void argv_accel_tune(ArgvBuilder *b, GString *s);
+int argv_build_ram(ArgvBuilder *b);
+int argv_build_iothreads_numa(ArgvBuilder *b);
+
+/* ---- qemu-argv-fs.c ---- */
+int argv_build_filesystems(ArgvBuilder *b);
+int argv_build_smartcards(ArgvBuilder *b);
+int argv_build_vsock(ArgvBuilder *b);
+
 /* ---- qemu-argv-sound.c ---- */
 int argv_build_sounds(ArgvBuilder *b);
 int argv_build_redirdevs(ArgvBuilder *b);

@@ -83,9 +83,12 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
                         m, ",vmport=%s",
                         vk_tristate_switch_to_string(def->features[VK_FEATURE_VMPORT]));
         g_string_append(m, ",dump-guest-core=off");
+        if (def->memory_backing.nosharepages)
+                g_string_append(m, ",mem-merge=off");
         /* guest RAM is an object of its own, named as QEMU's built-in block (pc.ram), so the
-         * migration stream is the same as without one */
-        g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
+         * migration stream is the same as without one; NUMA cells have one each instead */
+        if (def->cpu.n_numa_cells == 0)
+                g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
         if (pflash) {
                 g_string_append(m, ",pflash0=libvirt-pflash0-format");
                 if (def->nvram_path)
@@ -94,9 +97,13 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
         argv_add_pair(b, "-machine", m->str);
 
         switch (def->virt_type) {
-        case VK_DOMAIN_VIRT_KVM:
-                argv_add_pair(b, "-accel", "kvm");
+        case VK_DOMAIN_VIRT_KVM: {
+                g_autoptr(GString) accel = g_string_new("kvm");
+
+                argv_accel_tune(b, accel);
+                argv_add_pair(b, "-accel", accel->str);
                 return 0;
+        }
         case VK_DOMAIN_VIRT_QEMU:
                 argv_add_pair(b, "-accel", "tcg");
                 return 0;
@@ -190,6 +197,8 @@ static int argv_build_cpu(ArgvBuilder *b) {
                                 s, ",hv-time=%s",
                                 vk_tristate_switch_to_string(def->timers[i].present));
         argv_cpu_hyperv(&def->hyperv, s);
+        if (argv_cpu_tune(b, s) < 0)
+                return -EOPNOTSUPP;
 
         argv_add_pair(b, "-cpu", s->str);
         /* a ROM BIOS comes right after the CPU, as libvirt puts it */
@@ -203,13 +212,12 @@ static unsigned long long argv_round_mib(unsigned long long kib) {
         return (kib + 1023) / 1024;
 }
 
-static void argv_build_memory_smp(ArgvBuilder *b) {
+static int argv_build_memory_smp(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
         g_autoptr(GString) smp = g_string_new(NULL);
         unsigned long long mib = argv_round_mib(def->memory_kib);
         unsigned sockets, cores, threads;
-        JsonObject *o;
 
         argv_add(b, "-m");
         if (def->max_memory_kib > 0)
@@ -217,12 +225,8 @@ static void argv_build_memory_smp(ArgvBuilder *b) {
                           argv_round_mib(def->max_memory_kib) * 1024);
         else
                 argv_addf(b, "%llu", mib);
-        o = json_object_new();
-        argv_jset_str(o, "qom-type", "memory-backend-ram");
-        argv_jset_str(o, "id", ARGV_RAM_ID);
-        argv_jset_int(o, "size", (int64_t) (mib * 1024 * 1024));
-        argv_add_json(b, "-object", o);
-        argv_add_pair(b, "-overcommit", "mem-lock=off");
+        if (argv_build_ram(b) < 0)
+                return -EOPNOTSUPP;
 
         sockets = cpu->sockets ? cpu->sockets : def->vcpus;
         cores = cpu->cores ? cpu->cores : 1;
@@ -236,6 +240,7 @@ static void argv_build_memory_smp(ArgvBuilder *b) {
                 g_string_append_printf(smp, ",dies=%u", cpu->dies ? cpu->dies : 1);
         g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
         argv_add_pair(b, "-smp", smp->str);
+        return argv_build_iothreads_numa(b);
 }
 
 /* ---- clock, power management, lifecycle, boot ---- */
@@ -609,7 +614,9 @@ static int argv_build_all(ArgvBuilder *b) {
         r = argv_build_cpu(b);
         if (r < 0)
                 return r;
-        argv_build_memory_smp(b);
+        r = argv_build_memory_smp(b);
+        if (r < 0)
+                return r;
         argv_add_pair(b, "-uuid", vk_uuid_format(&def->uuid, uuid));
         if (def->n_graphics == 0)
                 argv_add_pair(b, "-display", "none");
@@ -631,7 +638,13 @@ static int argv_build_all(ArgvBuilder *b) {
         r = argv_build_disks(b);
         if (r < 0)
                 return r;
+        r = argv_build_filesystems(b);
+        if (r < 0)
+                return r;
         r = argv_build_nets(b);
+        if (r < 0)
+                return r;
+        r = argv_build_smartcards(b);
         if (r < 0)
                 return r;
         r = argv_build_chardevs(b);
@@ -650,6 +663,9 @@ static int argv_build_all(ArgvBuilder *b) {
         if (r < 0)
                 return r;
         r = argv_build_misc_devices(b);
+        if (r < 0)
+                return r;
+        r = argv_build_vsock(b);
         if (r < 0)
                 return r;
         argv_build_tail(b);

@@ -66,6 +66,11 @@ typedef struct VkQemuArgvOptions {
         /* Paths of block <disk device='cdrom'> sources that are CD-ROM drives (the caller
          * asked the kernel): QEMU's host_cdrom driver, as libvirt; NULL-terminated or NULL */
         const char *const *host_cdroms;
+        /* <vsock>: an open /dev/vhost-vsock fd (has_vsock_fd), and the CID the caller
+         * reserved for an auto CID (0: the definition's) */
+        bool has_vsock_fd;
+        int vsock_fd;
+        unsigned vsock_cid;
 } VkQemuArgvOptions;
 
 /* The ports DomainXMLToNative shows for autoport graphics (what libvirt shows) */

@@ -30,6 +30,10 @@ static int addr_assign_usb(VkDomainDef *def, VkError *reterr) {
         g_autoptr(GPtrArray) infos = g_ptr_array_new();
         size_t n;
 
+        /* CCID controllers (smartcard readers) first, as libvirt */
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i]->type == VK_CONTROLLER_CCID)
+                        g_ptr_array_add(infos, &def->controllers[i]->info);
         for (size_t i = 0; i < def->n_inputs; i++)
                 if (def->inputs[i]->bus == VK_INPUT_BUS_USB)
                         g_ptr_array_add(infos, &def->inputs[i]->info);

@@ -18,7 +18,8 @@ VK_DOMAIN_ENUM_IMPL(vk_machine_kind, VkMachineKind, _VK_MACHINE_MAX, "pc", "q35"
 VK_DOMAIN_ENUM_IMPL(vk_vcpu_placement, VkVcpuPlacement, _VK_VCPU_PLACEMENT_MAX, "static", "auto")
 VK_DOMAIN_ENUM_IMPL(vk_boot_dev, VkBootDev, _VK_BOOT_DEV_MAX, "fd", "hd", "cdrom", "network")
 VK_DOMAIN_ENUM_IMPL(vk_loader_type, VkLoaderType, _VK_LOADER_TYPE_MAX, "default", "rom", "pflash")
-VK_DOMAIN_ENUM_IMPL(vk_feature, VkFeature, _VK_FEATURE_MAX, "acpi", "apic", "pae", "hap", "vmport")
+VK_DOMAIN_ENUM_IMPL(vk_feature, VkFeature, _VK_FEATURE_MAX, "acpi", "apic", "pae", "hap", "pmu",
+                    "vmport")
 VK_DOMAIN_ENUM_IMPL(vk_cpu_mode, VkCpuMode, _VK_CPU_MODE_MAX, "custom", "host-model",
                     "host-passthrough")
 VK_DOMAIN_ENUM_IMPL(vk_cpu_check, VkCpuCheck, _VK_CPU_CHECK_MAX, "default", "none", "partial",
@@ -44,7 +45,7 @@ VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic
 VK_DOMAIN_ENUM_IMPL(vk_seclabel_model, VkSeclabelModel, _VK_SECLABEL_MODEL_MAX, "selinux",
                     "apparmor", "dac", "none")
 VK_DOMAIN_ENUM_IMPL(vk_address_type, VkAddressType, _VK_ADDRESS_MAX, "none", "pci", "drive",
-                    "virtio-serial", "usb")
+                    "virtio-serial", "usb", "ccid")
 VK_DOMAIN_ENUM_IMPL(vk_disk_type, VkDiskType, _VK_DISK_TYPE_MAX, "file", "block", "volume")
 VK_DOMAIN_ENUM_IMPL(vk_disk_device, VkDiskDevice, _VK_DISK_DEVICE_MAX, "disk", "cdrom", "floppy",
                     "lun")
@@ -58,7 +59,7 @@ VK_DOMAIN_ENUM_IMPL(vk_disk_io, VkDiskIo, _VK_DISK_IO_MAX, "default", "native", 
 VK_DOMAIN_ENUM_IMPL(vk_disk_discard, VkDiskDiscard, _VK_DISK_DISCARD_MAX, "default", "unmap",
                     "ignore")
 VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "ide", "fdc", "scsi",
-                    "sata", "virtio-serial", "usb", "pci")
+                    "sata", "virtio-serial", "usb", "pci", "ccid")
 VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
                     "pci-root", "pcie-root", "pcie-root-port", "pci-bridge", "pcie-to-pci-bridge",
                     "piix3-uhci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
@@ -265,6 +266,15 @@ static int domain_parse_address(xmlNode *node, VkDeviceAddress *addr, VkError *r
                     vk_xml_prop_uint(node, "port", VK_XML_NONZERO, &a.usb.port, reterr) < 0)
                         return -EINVAL;
                 break;
+        case VK_ADDRESS_CCID:
+                r = vk_xml_check_node(node, VK_STRV("type", "controller", "slot"), VK_XML_NONE,
+                                      reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "controller", 0, &a.ccid.controller, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "slot", 0, &a.ccid.slot, reterr) < 0)
+                        return -EINVAL;
+                break;
         default:
                 g_assert_not_reached();
         }
@@ -374,6 +384,10 @@ void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsi
                 if (a->usb.port)
                         vk_xml_writer_attrf(w, "port", "%u", a->usb.port);
                 break;
+        case VK_ADDRESS_CCID:
+                vk_xml_writer_attrf(w, "controller", "%u", a->ccid.controller);
+                vk_xml_writer_attrf(w, "slot", "%u", a->ccid.slot);
+                break;
         default:
                 break;
         }
@@ -387,6 +401,75 @@ int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkEr
         if (!g_path_is_absolute(path))
                 return vk_xml_error(node, attr, reterr, "path '%s' must be absolute", path);
         return 0;
+}
+
+/*
+ * The bytes one @unit of a memory size stands for, libvirt's units: b/bytes, KB (1000),
+ * k/KiB (1024), MB, M/MiB, GB, G/GiB, TB, T/TiB. -EINVAL for another unit.
+ */
+int vk_domain_memory_unit(const char *unit, unsigned long long *ret_bytes) {
+        static const struct {
+                const char *name;
+                unsigned long long bytes;
+        } units[] = {
+                { "b", 1ULL },
+                { "bytes", 1ULL },
+                { "KB", 1000ULL },
+                { "k", 1024ULL },
+                { "KiB", 1024ULL },
+                { "MB", 1000ULL * 1000 },
+                { "M", 1024ULL * 1024 },
+                { "MiB", 1024ULL * 1024 },
+                { "GB", 1000ULL * 1000 * 1000 },
+                { "G", 1024ULL * 1024 * 1024 },
+                { "GiB", 1024ULL * 1024 * 1024 },
+                { "TB", 1000ULL * 1000 * 1000 * 1000 },
+                { "T", 1024ULL * 1024 * 1024 * 1024 },
+                { "TiB", 1024ULL * 1024 * 1024 * 1024 },
+        };
+
+        for (size_t i = 0; i < VK_ELEMENTSOF(units); i++)
+                if (strcmp(units[i].name, unit) == 0) {
+                        *ret_bytes = units[i].bytes;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/*
+ * Parse a CPU set in libvirt's syntax ("0-3,^2,8") into @map (VK_DOMAIN_CPUSET_MAX entries,
+ * set to true for each CPU in the set; the caller clears it). Returns the number of CPUs in
+ * the set (at least 1), or -EINVAL for a malformed or empty set.
+ */
+int vk_domain_cpuset_parse(const char *s, bool *map) {
+        g_auto(GStrv) parts = NULL;
+        int n = 0;
+
+        if (vk_isempty(s))
+                return -EINVAL;
+        parts = g_strsplit(s, ",", -1);
+        for (size_t i = 0; parts[i]; i++) {
+                const char *p = parts[i];
+                bool exclude = p[0] == '^';
+                g_auto(GStrv) range = NULL;
+                unsigned long long a, b;
+
+                if (exclude)
+                        p++;
+                range = g_strsplit(p, "-", 2);
+                if (vk_xml_parse_uint(range[0], VK_DOMAIN_CPUSET_MAX - 1, &a) < 0)
+                        return -EINVAL;
+                b = a;
+                if (range[1] &&
+                    (exclude || vk_xml_parse_uint(range[1], VK_DOMAIN_CPUSET_MAX - 1, &b) < 0 ||
+                     b < a))
+                        return -EINVAL;
+                for (unsigned long long c = a; c <= b; c++)
+                        map[c] = !exclude;
+        }
+        for (unsigned c = 0; c < VK_DOMAIN_CPUSET_MAX; c++)
+                n += map[c];
+        return n > 0 ? n : -EINVAL;
 }
 
 /* An error of the devices as a whole (no single element to name): "/domain/devices: ...". */

@@ -164,6 +164,7 @@ static void copy_devices(VkDomainDef *def) {
         COPY_DEVICES(def->rngs, def->n_rngs, copy_rng);
         COPY_DEVICES(def->tpms, def->n_tpms, copy_tpm);
         def->memballoon = copy_memballoon(def->memballoon);
+        vk_domain_fs_copy_devices(def);
 }
 
 static void copy_namespace(VkQemuNamespace *ns) {
@@ -213,10 +214,8 @@ VkDomainDef *vk_domain_def_copy(const VkDomainDef *src) {
         def->initrd = g_strdup(src->initrd);
         def->cmdline = g_strdup(src->cmdline);
 
-        def->cpu.model = g_strdup(src->cpu.model);
-        def->cpu.features = COPY_MEMORY(src->cpu.features, src->cpu.n_features);
-        for (size_t i = 0; i < def->cpu.n_features; i++)
-                def->cpu.features[i].name = g_strdup(src->cpu.features[i].name);
+        vk_domain_cpu_copy(&def->cpu);
+        vk_domain_tune_copy(def);
         def->timers = COPY_MEMORY(src->timers, src->n_timers);
 
         def->seclabels = COPY_MEMORY(src->seclabels, src->n_seclabels);

@@ -50,10 +50,8 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
         g_free(def->kernel);
         g_free(def->initrd);
         g_free(def->cmdline);
-        g_free(def->cpu.model);
-        for (size_t i = 0; i < def->cpu.n_features; i++)
-                g_free(def->cpu.features[i].name);
-        g_free(def->cpu.features);
+        vk_domain_cpu_clear(&def->cpu);
+        vk_domain_tune_clear(def);
         g_free(def->timers);
         for (size_t i = 0; i < def->n_seclabels; i++) {
                 g_free(def->seclabels[i].label);
@@ -117,25 +115,6 @@ static int domain_parse_uuid_text(xmlNode *node, VkUuid *ret, VkError *reterr) {
  */
 static int domain_parse_memory(xmlNode *node, const char *const *extra_attrs,
                                unsigned long long *ret_kib, VkError *reterr) {
-        static const struct {
-                const char *name;
-                unsigned long long bytes;
-        } units[] = {
-                { "b", 1ULL },
-                { "bytes", 1ULL },
-                { "KB", 1000ULL },
-                { "k", 1024ULL },
-                { "KiB", 1024ULL },
-                { "MB", 1000ULL * 1000 },
-                { "M", 1024ULL * 1024 },
-                { "MiB", 1024ULL * 1024 },
-                { "GB", 1000ULL * 1000 * 1000 },
-                { "G", 1024ULL * 1024 * 1024 },
-                { "GiB", 1024ULL * 1024 * 1024 },
-                { "TB", 1000ULL * 1000 * 1000 * 1000 },
-                { "T", 1024ULL * 1024 * 1024 * 1024 },
-                { "TiB", 1024ULL * 1024 * 1024 * 1024 },
-        };
         const char *attrs[4] = { "unit", NULL, NULL, NULL };
         g_autofree char *unit = NULL;
         unsigned long long scale = 1024, v, bytes;
@@ -150,18 +129,8 @@ static int domain_parse_memory(xmlNode *node, const char *const *extra_attrs,
         r = vk_xml_prop_string(node, "unit", 0, &unit, reterr);
         if (r < 0)
                 return r;
-        if (unit) {
-                bool found = false;
-
-                for (size_t i = 0; i < VK_ELEMENTSOF(units); i++)
-                        if (strcmp(units[i].name, unit) == 0) {
-                                scale = units[i].bytes;
-                                found = true;
-                                break;
-                        }
-                if (!found)
-                        return vk_xml_error(node, "unit", reterr, "unsupported unit '%s'", unit);
-        }
+        if (unit && vk_domain_memory_unit(unit, &scale) < 0)
+                return vk_xml_error(node, "unit", reterr, "unsupported unit '%s'", unit);
 
         r = vk_xml_node_text_ulong(node, VK_XML_REQUIRED, &v, reterr);
         if (r < 0)
@@ -178,27 +147,9 @@ static int domain_parse_memory(xmlNode *node, const char *const *extra_attrs,
 }
 
 static bool domain_cpuset_valid(const char *s) {
-        /* libvirt's syntax: "0-3,^2,8" */
-        g_auto(GStrv) parts = NULL;
+        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
 
-        if (vk_isempty(s))
-                return false;
-        parts = g_strsplit(s, ",", -1);
-        for (size_t i = 0; parts[i]; i++) {
-                const char *p = parts[i];
-                g_auto(GStrv) range = NULL;
-                unsigned long long a, b;
-
-                if (p[0] == '^')
-                        p++;
-                range = g_strsplit(p, "-", 2);
-                if (vk_xml_parse_uint(range[0], 4095, &a) < 0)
-                        return false;
-                if (range[1] &&
-                    (vk_xml_parse_uint(range[1], 4095, &b) < 0 || b < a || parts[i][0] == '^'))
-                        return false;
-        }
-        return true;
+        return vk_domain_cpuset_parse(s, map) >= 0;
 }
 
 static int domain_parse_vcpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
@@ -368,12 +319,14 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
 static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(node, VK_XML_NONE,
-                              VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"), reterr);
+        r = vk_xml_check_node(
+                node, VK_XML_NONE,
+                VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "vmport"),
-                                reterr);
+        r = vk_xml_check_unique(
+                node, VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport"),
+                reterr);
         if (r < 0)
                 return r;
 
@@ -387,8 +340,14 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
                                 return r;
                         continue;
                 }
+                if (vk_xml_node_is(c, NULL, "kvm")) {
+                        r = vk_domain_kvm_parse(&def->kvm, c, reterr);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 assert(f >= 0);
-                if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT) {
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT) {
                         r = vk_xml_check_node(c, VK_STRV("state"), VK_XML_NONE, reterr);
                         if (r < 0)
                                 return r;
@@ -402,98 +361,6 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
                 }
                 def->features[f] = state;
         }
-        return 0;
-}
-
-static int domain_parse_cpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
-        VkDomainCpu *cpu = &def->cpu;
-        int r;
-
-        r = vk_xml_check_node(node, VK_STRV("mode", "match", "check", "migratable"),
-                              VK_STRV("model", "topology", "feature"), reterr);
-        if (r < 0)
-                return r;
-        r = vk_xml_check_unique(node, VK_STRV("model", "topology"), reterr);
-        if (r < 0)
-                return r;
-
-        cpu->present = true;
-        if (vk_xml_prop_enum(node, "mode", vk_cpu_mode_from_string, 0, &cpu->mode, reterr) < 0 ||
-            vk_xml_prop_enum(node, "match", vk_cpu_match_from_string, VK_XML_NONZERO, &cpu->match,
-                             reterr) < 0 ||
-            vk_xml_prop_enum(node, "check", vk_cpu_check_from_string, VK_XML_NONZERO, &cpu->check,
-                             reterr) < 0 ||
-            vk_xml_prop_tristate_switch(node, "migratable", 0, &cpu->migratable, reterr) < 0)
-                return -EINVAL;
-        if (cpu->migratable != VK_TRISTATE_ABSENT && cpu->mode != VK_CPU_MODE_HOST_PASSTHROUGH)
-                return vk_xml_error(node, "migratable", reterr,
-                                    "only allowed with mode='host-passthrough'");
-        if (cpu->match != VK_CPU_MATCH_DEFAULT && cpu->mode != VK_CPU_MODE_CUSTOM)
-                return vk_xml_error(node, "match", reterr, "only allowed with mode='custom'");
-
-        for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c)) {
-                if (vk_xml_node_is(c, NULL, "model")) {
-                        r = vk_xml_check_node(c, VK_STRV("fallback"), NULL, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_prop_enum(c, "fallback", vk_cpu_fallback_from_string,
-                                             VK_XML_NONZERO, &cpu->fallback, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &cpu->model, reterr);
-                        if (r < 0)
-                                return r;
-                        if (cpu->mode == VK_CPU_MODE_HOST_PASSTHROUGH)
-                                return vk_xml_error(c, NULL, reterr,
-                                                    "a CPU model is not allowed with "
-                                                    "mode='host-passthrough'");
-                } else if (vk_xml_node_is(c, NULL, "topology")) {
-                        r = vk_xml_check_node(c, VK_STRV("sockets", "dies", "cores", "threads"),
-                                              VK_XML_NONE, reterr);
-                        if (r < 0)
-                                return r;
-                        if (vk_xml_prop_uint(c, "sockets", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                             &cpu->sockets, reterr) < 0 ||
-                            vk_xml_prop_uint(c, "dies", VK_XML_NONZERO, &cpu->dies, reterr) < 0 ||
-                            vk_xml_prop_uint(c, "cores", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                             &cpu->cores, reterr) < 0 ||
-                            vk_xml_prop_uint(c, "threads", VK_XML_REQUIRED | VK_XML_NONZERO,
-                                             &cpu->threads, reterr) < 0)
-                                return -EINVAL;
-                        if ((unsigned long long) cpu->sockets * MAX(cpu->dies, 1) * cpu->cores *
-                                    cpu->threads >
-                            4096)
-                                return vk_xml_error(c, NULL, reterr, "topology too large");
-                } else {
-                        VkCpuFeature f = { .policy = VK_CPU_FEATURE_REQUIRE };
-
-                        if (cpu->n_features >= 256)
-                                return vk_xml_error(c, NULL, reterr, "too many CPU features");
-                        r = vk_xml_check_node(c, VK_STRV("policy", "name"), VK_XML_NONE, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_prop_enum(c, "policy", vk_cpu_feature_policy_from_string, 0,
-                                             &f.policy, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_prop_string(c, "name", VK_XML_REQUIRED | VK_XML_NONZERO, &f.name,
-                                               reterr);
-                        if (r < 0)
-                                return r;
-                        for (size_t i = 0; i < cpu->n_features; i++)
-                                if (strcmp(cpu->features[i].name, f.name) == 0) {
-                                        g_free(f.name);
-                                        return vk_xml_error(c, "name", reterr,
-                                                            "CPU feature '%s' listed twice",
-                                                            cpu->features[i].name);
-                                }
-                        cpu->features = g_renew(VkCpuFeature, cpu->features, cpu->n_features + 1);
-                        cpu->features[cpu->n_features++] = f;
-                }
-        }
-
-        if (cpu->fallback != VK_CPU_FALLBACK_DEFAULT && cpu->mode == VK_CPU_MODE_HOST_PASSTHROUGH)
-                return vk_xml_error(node, NULL, reterr, "fallback needs a CPU model");
         return 0;
 }
 
@@ -742,8 +609,9 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
         r = vk_xml_check_node(
                 root, VK_STRV("type", "id"),
                 VK_STRV("name", "uuid", "genid", "title", "description", "metadata", "maxMemory",
-                        "memory", "currentMemory", "vcpu", "os", "features", "cpu", "clock",
-                        "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabel",
+                        "memory", "currentMemory", "memoryBacking", "vcpu", "iothreads",
+                        "iothreadids", "cputune", "os", "features", "cpu", "clock", "on_poweroff",
+                        "on_reboot", "on_crash", "pm", "devices", "seclabel",
                         "{" VK_QEMU_NS_HREF "}commandline", "{" VK_QEMU_NS_HREF "}capabilities",
                         "{" VK_QEMU_NS_HREF "}deprecation", "{" VK_QEMU_NS_HREF "}override"),
                 reterr);
@@ -751,7 +619,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                 return r;
         r = vk_xml_check_unique(root,
                                 VK_STRV("name", "uuid", "genid", "title", "description", "metadata",
-                                        "maxMemory", "memory", "currentMemory", "vcpu", "os",
+                                        "maxMemory", "memory", "currentMemory", "memoryBacking",
+                                        "vcpu", "iothreads", "iothreadids", "cputune", "os",
                                         "features", "cpu", "clock", "on_poweroff", "on_reboot",
                                         "on_crash", "pm", "devices"),
                                 reterr);
@@ -826,7 +695,7 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                 else if (vk_xml_node_is(c, NULL, "features"))
                         r = domain_parse_features(def, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "cpu"))
-                        r = domain_parse_cpu(def, c, reterr);
+                        r = vk_domain_cpu_parse(def, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "clock"))
                         r = domain_parse_clock(def, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "on_poweroff"))
@@ -837,6 +706,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                         r = domain_parse_lifecycle(c, &def->on_crash, reterr);
                 else if (vk_xml_node_is(c, NULL, "pm"))
                         r = domain_parse_pm(def, c, reterr);
+                else if (vk_domain_tune_element(c))
+                        r = vk_domain_tune_parse(def, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "seclabel"))
                         r = domain_parse_seclabel(def, c, flags, reterr);
                 else {
@@ -878,6 +749,10 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                                             def->vcpus);
         }
         r = domain_check_seclabels(def, root, reterr);
+        if (r >= 0)
+                r = vk_domain_cpu_check(def, root, reterr);
+        if (r >= 0)
+                r = vk_domain_tune_check(def, root, reterr);
         if (r < 0)
                 return r;
 

@@ -89,6 +89,7 @@ typedef enum VkFeature {
         VK_FEATURE_APIC,
         VK_FEATURE_PAE,
         VK_FEATURE_HAP,
+        VK_FEATURE_PMU, /* <pmu state=>; <hyperv> and <kvm> are formatted before it */
         VK_FEATURE_VMPORT,
         _VK_FEATURE_MAX,
         _VK_FEATURE_INVALID = -EINVAL,
@@ -231,6 +232,7 @@ typedef enum VkAddressType {
         VK_ADDRESS_DRIVE,
         VK_ADDRESS_VIRTIO_SERIAL,
         VK_ADDRESS_USB,
+        VK_ADDRESS_CCID, /* a smartcard's slot on a CCID controller */
         _VK_ADDRESS_MAX,
         _VK_ADDRESS_INVALID = -EINVAL,
 } VkAddressType;
@@ -316,6 +318,7 @@ typedef enum VkControllerType {
         VK_CONTROLLER_VIRTIO_SERIAL,
         VK_CONTROLLER_USB,
         VK_CONTROLLER_PCI,
+        VK_CONTROLLER_CCID, /* a USB smartcard reader for <smartcard> */
         _VK_CONTROLLER_MAX,
         _VK_CONTROLLER_INVALID = -EINVAL,
 } VkControllerType;
@@ -548,6 +551,9 @@ typedef struct VkDeviceAddress {
                         unsigned bus;
                         unsigned port; /* 0: absent; libvirt's port is "1" or "1.2": first level */
                 } usb;
+                struct {
+                        unsigned controller, slot;
+                } ccid;
         };
 } VkDeviceAddress;
 
@@ -753,6 +759,215 @@ typedef struct VkDomainTpm {
         VkDeviceInfo info;
 } VkDomainTpm;
 
+/* ---- tuning: CPU cache, NUMA, memory backing, I/O threads, cputune (qemu-domain-tune.c) -- */
+
+/* <features><kvm>: the KVM features libvirt 9.0 knows */
+typedef enum VkKvmFeature {
+        VK_KVM_HIDDEN,
+        VK_KVM_HINT_DEDICATED,
+        VK_KVM_POLL_CONTROL,
+        VK_KVM_PV_IPI,
+        VK_KVM_DIRTY_RING,
+        _VK_KVM_FEATURE_MAX,
+        _VK_KVM_FEATURE_INVALID = -EINVAL,
+} VkKvmFeature;
+VK_DOMAIN_ENUM_DECL(vk_kvm_feature, VkKvmFeature);
+
+typedef struct VkDomainKvm {
+        bool present;
+        VkTristate features[_VK_KVM_FEATURE_MAX]; /* state='on|off', ABSENT: not given */
+        unsigned dirty_ring_size;                 /* <dirty-ring size=>, with dirty-ring on */
+} VkDomainKvm;
+
+/* <cpu><cache mode= [level=]> */
+typedef enum VkCpuCacheMode {
+        VK_CPU_CACHE_NONE, /* no <cache> */
+        VK_CPU_CACHE_EMULATE,
+        VK_CPU_CACHE_PASSTHROUGH,
+        VK_CPU_CACHE_DISABLE,
+        _VK_CPU_CACHE_MAX,
+        _VK_CPU_CACHE_INVALID = -EINVAL,
+} VkCpuCacheMode;
+VK_DOMAIN_ENUM_DECL(vk_cpu_cache_mode, VkCpuCacheMode);
+
+/* memAccess= of a NUMA cell, <memoryBacking><access mode=> */
+typedef enum VkMemAccess {
+        VK_MEM_ACCESS_DEFAULT, /* absent */
+        VK_MEM_ACCESS_SHARED,
+        VK_MEM_ACCESS_PRIVATE,
+        _VK_MEM_ACCESS_MAX,
+        _VK_MEM_ACCESS_INVALID = -EINVAL,
+} VkMemAccess;
+VK_DOMAIN_ENUM_DECL(vk_mem_access, VkMemAccess);
+
+/* <memoryBacking><source type=> */
+typedef enum VkMemSource {
+        VK_MEM_SOURCE_DEFAULT, /* absent */
+        VK_MEM_SOURCE_FILE,
+        VK_MEM_SOURCE_ANONYMOUS,
+        VK_MEM_SOURCE_MEMFD,
+        _VK_MEM_SOURCE_MAX,
+        _VK_MEM_SOURCE_INVALID = -EINVAL,
+} VkMemSource;
+VK_DOMAIN_ENUM_DECL(vk_mem_source, VkMemSource);
+
+/* <memoryBacking><allocation mode=> */
+typedef enum VkMemAllocation {
+        VK_MEM_ALLOCATION_DEFAULT, /* absent */
+        VK_MEM_ALLOCATION_IMMEDIATE,
+        VK_MEM_ALLOCATION_ONDEMAND,
+        _VK_MEM_ALLOCATION_MAX,
+        _VK_MEM_ALLOCATION_INVALID = -EINVAL,
+} VkMemAllocation;
+VK_DOMAIN_ENUM_DECL(vk_mem_allocation, VkMemAllocation);
+
+/* <cpu><numa><cell id= cpus= memory= [memAccess=] [discard=]/> */
+typedef struct VkNumaCell {
+        unsigned id;
+        char *cpus; /* a CPU set, validated; every vCPU in exactly one cell */
+        unsigned long long memory_kib;
+        VkMemAccess mem_access;
+        VkTristate discard; /* yes/no */
+} VkNumaCell;
+
+/* <memoryBacking> */
+typedef struct VkMemoryBacking {
+        bool present;
+        bool hugepages;
+        unsigned long long hugepage_kib; /* <hugepages><page size=>, 0: the default size */
+        bool nosharepages;
+        bool locked;
+        VkMemSource source;
+        VkMemAccess access;
+        VkMemAllocation allocation;
+        unsigned allocation_threads; /* 0: absent */
+        bool discard;
+} VkMemoryBacking;
+
+/* <iothreadids><iothread id= [thread_pool_min= thread_pool_max=]><poll .../></iothread> */
+typedef struct VkIothread {
+        unsigned id;
+        int pool_min, pool_max;                 /* -1: absent */
+        unsigned long long poll_max, poll_grow; /* <poll max= grow= shrink=> */
+        unsigned long long poll_shrink;
+        bool has_poll_max, has_poll_grow, has_poll_shrink;
+} VkIothread;
+
+/* <vcpupin vcpu= cpuset=>, <iothreadpin iothread= cpuset=> */
+typedef struct VkCpuPin {
+        unsigned id;
+        char *cpuset;
+} VkCpuPin;
+
+/* <cputune>: kept, formatted; applied where the host allows (docs/compat.md) */
+typedef struct VkCputune {
+        bool present;
+        unsigned long long shares; /* 0: absent */
+        unsigned long long period, global_period, emulator_period, iothread_period;
+        long long quota, global_quota, emulator_quota, iothread_quota; /* 0: absent */
+        VkCpuPin *vcpupins;
+        size_t n_vcpupins;
+        char *emulatorpin;
+        VkCpuPin *iothreadpins;
+        size_t n_iothreadpins;
+} VkCputune;
+
+/* ---- filesystems, smartcards, vsock (qemu-domain-fs.c, qemu-domain-smartcard.c) ---------- */
+
+typedef enum VkFsDriver {
+        VK_FS_DRIVER_DEFAULT, /* absent: path (9p) */
+        VK_FS_DRIVER_PATH,
+        VK_FS_DRIVER_HANDLE,
+        VK_FS_DRIVER_VIRTIOFS,
+        _VK_FS_DRIVER_MAX,
+        _VK_FS_DRIVER_INVALID = -EINVAL,
+} VkFsDriver;
+VK_DOMAIN_ENUM_DECL(vk_fs_driver, VkFsDriver);
+
+typedef enum VkFsAccessMode {
+        VK_FS_ACCESS_DEFAULT, /* absent: passthrough */
+        VK_FS_ACCESS_PASSTHROUGH,
+        VK_FS_ACCESS_MAPPED,
+        VK_FS_ACCESS_SQUASH,
+        _VK_FS_ACCESS_MAX,
+        _VK_FS_ACCESS_INVALID = -EINVAL,
+} VkFsAccessMode;
+VK_DOMAIN_ENUM_DECL(vk_fs_access, VkFsAccessMode);
+
+typedef enum VkFsWrpolicy {
+        VK_FS_WRPOLICY_DEFAULT, /* absent */
+        VK_FS_WRPOLICY_IMMEDIATE,
+        _VK_FS_WRPOLICY_MAX,
+        _VK_FS_WRPOLICY_INVALID = -EINVAL,
+} VkFsWrpolicy;
+VK_DOMAIN_ENUM_DECL(vk_fs_wrpolicy, VkFsWrpolicy);
+
+typedef enum VkFsMultidevs {
+        VK_FS_MULTIDEVS_DEFAULT, /* absent */
+        VK_FS_MULTIDEVS_REMAP,
+        VK_FS_MULTIDEVS_FORBID,
+        VK_FS_MULTIDEVS_WARN,
+        _VK_FS_MULTIDEVS_MAX,
+        _VK_FS_MULTIDEVS_INVALID = -EINVAL,
+} VkFsMultidevs;
+VK_DOMAIN_ENUM_DECL(vk_fs_multidevs, VkFsMultidevs);
+
+typedef enum VkFsCache {
+        VK_FS_CACHE_DEFAULT, /* absent */
+        VK_FS_CACHE_NONE,
+        VK_FS_CACHE_ALWAYS,
+        _VK_FS_CACHE_MAX,
+        _VK_FS_CACHE_INVALID = -EINVAL,
+} VkFsCache;
+VK_DOMAIN_ENUM_DECL(vk_fs_cache, VkFsCache);
+
+/* <filesystem type='mount'>: a host directory shared over 9p or virtio-fs */
+typedef struct VkDomainFs {
+        VkFsDriver driver;         /* <driver type=> */
+        VkFsWrpolicy wrpolicy;     /* <driver wrpolicy=> (9p) */
+        unsigned queue_size;       /* <driver queue=> (virtiofs), 0: absent */
+        VkFsAccessMode accessmode; /* accessmode= */
+        VkFsMultidevs multidevs;   /* multidevs= (9p) */
+        unsigned fmode, dmode;     /* fmode=/dmode= (9p, mapped), octal; 0: absent */
+        char *source_dir;          /* <source dir=> */
+        char *target_dir;          /* <target dir=>: the mount tag */
+        bool readonly;             /* <readonly/> */
+        /* virtiofs: <binary path= xattr=><cache mode=/><lock posix= flock=/></binary> */
+        char *binary_path; /* NULL: found through QEMU's vhost-user descriptors */
+        VkTristate binary_xattr;
+        VkFsCache binary_cache;
+        VkTristate lock_posix, lock_flock;
+        VkDeviceInfo info;
+} VkDomainFs;
+
+typedef enum VkSmartcardMode {
+        VK_SMARTCARD_HOST,
+        VK_SMARTCARD_HOST_CERTIFICATES,
+        VK_SMARTCARD_PASSTHROUGH,
+        _VK_SMARTCARD_MAX,
+        _VK_SMARTCARD_INVALID = -EINVAL,
+} VkSmartcardMode;
+VK_DOMAIN_ENUM_DECL(vk_smartcard_mode, VkSmartcardMode);
+
+#define VK_SMARTCARD_CERTS 3
+
+/* <smartcard mode=>: a card on the CCID controller (a USB smartcard reader) */
+typedef struct VkDomainSmartcard {
+        VkSmartcardMode mode;
+        char *certificates[VK_SMARTCARD_CERTS]; /* host-certificates: the three names */
+        char *database;                         /* host-certificates: <database>, NULL: absent */
+        unsigned controller;                    /* <address type='ccid' controller= slot=> */
+        unsigned slot;
+        VkDeviceInfo info; /* its alias; the address is the ccid one above */
+} VkDomainSmartcard;
+
+/* <vsock model='virtio'><cid auto= address=/></vsock> */
+typedef struct VkDomainVsock {
+        VkTristate cid_auto; /* yes/no */
+        unsigned cid;        /* 0: none yet (auto) */
+        VkDeviceInfo info;
+} VkDomainVsock;
+
 /* ---- domain-wide pieces ----------------------------------------------------------------- */
 
 typedef struct VkDomainTimer {
@@ -778,6 +993,10 @@ typedef struct VkDomainCpu {
         unsigned sockets, dies, cores, threads; /* topology; all 0 when absent */
         VkCpuFeature *features;
         size_t n_features;
+        VkCpuCacheMode cache_mode; /* <cache mode=> */
+        unsigned cache_level;      /* <cache level=>, 0: absent */
+        VkNumaCell *numa_cells;    /* <numa><cell> in id order */
+        size_t n_numa_cells;
 } VkDomainCpu;
 
 typedef struct VkSeclabel {
@@ -874,6 +1093,13 @@ typedef struct VkDomainDef {
         /* <features>: a feature element present means "on" unless its state says otherwise */
         VkTristate features[_VK_FEATURE_MAX];
         VkDomainHyperv hyperv; /* <features><hyperv> */
+        VkDomainKvm kvm;       /* <features><kvm> */
+
+        VkMemoryBacking memory_backing;
+        unsigned n_iothreads; /* <iothreads>, at least the <iothreadids> count */
+        VkIothread *iothreadids;
+        size_t n_iothreadids;
+        VkCputune cputune;
 
         VkDomainCpu cpu;
 
@@ -931,6 +1157,11 @@ typedef struct VkDomainDef {
         VkDomainTpm **tpms;
         size_t n_tpms;
         VkDomainMemballoon *memballoon; /* always set after post-parse (model may be none) */
+        VkDomainFs **filesystems;
+        size_t n_filesystems;
+        VkDomainSmartcard **smartcards;
+        size_t n_smartcards;
+        VkDomainVsock *vsock; /* at most one */
 
         VkQemuNamespace qemu;
         /* Taint flags for the driver: the config uses unsupported pass-through. */
@@ -1009,11 +1240,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainMemballoon, vk_domain_memballoon_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainSound, vk_domain_sound_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRedirdev, vk_domain_redirdev_free)
 
+VkDomainFs *vk_domain_fs_free(VkDomainFs *fs);
+VkDomainSmartcard *vk_domain_smartcard_free(VkDomainSmartcard *sc);
+VkDomainVsock *vk_domain_vsock_free(VkDomainVsock *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainFs, vk_domain_fs_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainSmartcard, vk_domain_smartcard_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainVsock, vk_domain_vsock_free)
+
 /*
  * Tests only: replace the random source used for generated UUIDs and MAC addresses (NULL:
  * getrandom()). Makes goldens of inputs without <uuid>/<mac> deterministic.
  */
 void vk_domain_def_set_random_source(void (*fill)(void *buf, size_t len));
+
+/* qemu-domain-base.c: a CPU set ("0-3,^2,8") into a map of VK_DOMAIN_CPUSET_MAX entries */
+#define VK_DOMAIN_CPUSET_MAX 4096
+int vk_domain_cpuset_parse(const char *s, bool *map);
+
+/* qemu-domain-tune.c: the id of the @index-th of the n_iothreads I/O threads; is @id one */
+unsigned vk_domain_iothread_id(const VkDomainDef *def, unsigned index);
+bool vk_domain_iothread_exists(const VkDomainDef *def, unsigned id);
 
 /* Lookups the argv builder needs. */
 const VkDomainController *vk_domain_def_find_controller(const VkDomainDef *def,

@@ -410,6 +410,11 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr) {
         r = post_parse_chrs(def, reterr);
         if (r < 0)
                 return r;
+        r = vk_domain_smartcard_post_parse(def, reterr);
+        if (r >= 0)
+                r = vk_domain_fs_post_parse(def, reterr);
+        if (r < 0)
+                return r;
         r = post_parse_controllers(def, reterr);
         if (r < 0)
                 return r;

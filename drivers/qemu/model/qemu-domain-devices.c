@@ -31,6 +31,9 @@ void vk_domain_devices_free(VkDomainDef *def) {
         FREE_ARRAY(def->rngs, def->n_rngs, vk_domain_rng_free);
         FREE_ARRAY(def->tpms, def->n_tpms, vk_domain_tpm_free);
         def->memballoon = vk_domain_memballoon_free(def->memballoon);
+        FREE_ARRAY(def->filesystems, def->n_filesystems, vk_domain_fs_free);
+        FREE_ARRAY(def->smartcards, def->n_smartcards, vk_domain_smartcard_free);
+        def->vsock = vk_domain_vsock_free(def->vsock);
 }
 
 /* ---- <devices> -------------------------------------------------------------------------- */
@@ -60,6 +63,10 @@ static size_t devices_count(const VkDomainDef *def, const char *name) {
                 return def->n_sounds;
         if (strcmp(name, "redirdev") == 0)
                 return def->n_redirdevs;
+        if (strcmp(name, "filesystem") == 0)
+                return def->n_filesystems;
+        if (strcmp(name, "smartcard") == 0)
+                return def->n_smartcards;
         return 0;
 }
 
@@ -80,7 +87,8 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                               VK_STRV("emulator", "disk", "controller", "interface", "input",
                                       "graphics", "video", "serial", "parallel", "console",
                                       "channel", "memballoon", "rng", "watchdog", "tpm", "sound",
-                                      "audio", "redirdev", "hostdev"),
+                                      "audio", "redirdev", "hostdev", "filesystem", "smartcard",
+                                      "vsock"),
                               reterr);
         if (r < 0)
                 return r;
@@ -135,6 +143,12 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                         r = vk_domain_audio_parse(def, c, reterr);
                 else if (strcmp(name, "redirdev") == 0)
                         r = vk_domain_redirdev_parse(def, c, flags, reterr);
+                else if (strcmp(name, "filesystem") == 0)
+                        r = vk_domain_fs_parse(def, c, flags, reterr);
+                else if (strcmp(name, "smartcard") == 0)
+                        r = vk_domain_smartcard_parse(def, c, flags, reterr);
+                else if (strcmp(name, "vsock") == 0)
+                        r = vk_domain_vsock_parse(def, c, flags, reterr);
                 else
                         r = vk_xml_error(c, NULL, reterr,
                                          "host device assignment (<hostdev>) is not supported "

@@ -322,8 +322,12 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_disk(w, def->disks[i], flags);
         for (size_t i = 0; i < def->n_controllers; i++)
                 format_controller(w, def->controllers[i], flags);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                vk_domain_fs_format(w, def->filesystems[i], flags);
         for (size_t i = 0; i < def->n_nets; i++)
                 format_net(w, def->nets[i], flags);
+        for (size_t i = 0; i < def->n_smartcards; i++)
+                vk_domain_smartcard_format(w, def->smartcards[i], flags);
         for (size_t i = 0; i < def->n_serials; i++)
                 format_chr(w, def->serials[i], flags);
         for (size_t i = 0; i < def->n_parallels; i++)
@@ -351,6 +355,8 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_memballoon(w, def->memballoon, flags);
         for (size_t i = 0; i < def->n_rngs; i++)
                 format_rng(w, def->rngs[i], flags);
+        if (def->vsock)
+                vk_domain_vsock_format(w, def->vsock, flags);
         vk_xml_writer_end(w);
 }
 
@@ -416,56 +422,22 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
 
         for (int f = 0; f < _VK_FEATURE_MAX; f++)
                 any = any || def->features[f] != VK_TRISTATE_ABSENT;
-        if (!any && !def->hyperv.present)
+        if (!any && !def->hyperv.present && !def->kvm.present)
                 return;
 
         vk_xml_writer_start(w, "features");
         for (int f = 0; f < _VK_FEATURE_MAX; f++) {
-                /* libvirt's order: acpi, apic, pae, hap, hyperv, vmport */
-                if (f == VK_FEATURE_VMPORT)
+                /* libvirt's order: acpi, apic, pae, hap, hyperv, kvm, pmu, vmport */
+                if (f == VK_FEATURE_PMU) {
                         vk_domain_hyperv_format(w, &def->hyperv);
+                        vk_domain_kvm_format(w, &def->kvm);
+                }
                 if (def->features[f] == VK_TRISTATE_ABSENT)
                         continue;
                 vk_xml_writer_start(w, vk_feature_to_string(f));
-                if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT)
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT)
                         vk_xml_writer_attr(w, "state",
                                            vk_tristate_switch_to_string(def->features[f]));
-                vk_xml_writer_end(w);
-        }
-        vk_xml_writer_end(w);
-}
-
-static void format_cpu(VkXmlWriter *w, const VkDomainCpu *cpu) {
-        if (!cpu->present)
-                return;
-
-        vk_xml_writer_start(w, "cpu");
-        vk_xml_writer_attr(w, "mode", vk_cpu_mode_to_string(cpu->mode));
-        if (cpu->match)
-                vk_xml_writer_attr(w, "match", vk_cpu_match_to_string(cpu->match));
-        if (cpu->check)
-                vk_xml_writer_attr(w, "check", vk_cpu_check_to_string(cpu->check));
-        vk_xml_writer_attr(w, "migratable", vk_tristate_switch_to_string(cpu->migratable));
-        if (cpu->model) {
-                vk_xml_writer_start(w, "model");
-                if (cpu->fallback)
-                        vk_xml_writer_attr(w, "fallback", vk_cpu_fallback_to_string(cpu->fallback));
-                vk_xml_writer_text(w, cpu->model);
-                vk_xml_writer_end(w);
-        }
-        if (cpu->sockets) {
-                vk_xml_writer_start(w, "topology");
-                vk_xml_writer_attrf(w, "sockets", "%u", cpu->sockets);
-                format_uint_attr(w, "dies", cpu->dies);
-                vk_xml_writer_attrf(w, "cores", "%u", cpu->cores);
-                vk_xml_writer_attrf(w, "threads", "%u", cpu->threads);
-                vk_xml_writer_end(w);
-        }
-        for (size_t i = 0; i < cpu->n_features; i++) {
-                vk_xml_writer_start(w, "feature");
-                vk_xml_writer_attr(w, "policy",
-                                   vk_cpu_feature_policy_to_string(cpu->features[i].policy));
-                vk_xml_writer_attr(w, "name", cpu->features[i].name);
                 vk_xml_writer_end(w);
         }
         vk_xml_writer_end(w);
@@ -548,6 +520,7 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
                 format_memory(&w, "maxMemory", def->max_memory_kib, def->max_memory_slots);
         format_memory(&w, "memory", def->memory_kib, 0);
         format_memory(&w, "currentMemory", def->current_memory_kib, 0);
+        vk_domain_tune_format_memory(&w, def);
 
         vk_xml_writer_start(&w, "vcpu");
         vk_xml_writer_attr(&w, "placement", vk_vcpu_placement_to_string(def->vcpu_placement));
@@ -559,10 +532,11 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
                 vk_xml_writer_text(&w, v);
         }
         vk_xml_writer_end(&w);
+        vk_domain_tune_format_threads(&w, def);
 
         format_os(&w, def);
         format_features(&w, def);
-        format_cpu(&w, &def->cpu);
+        vk_domain_cpu_format(&w, &def->cpu);
         format_clock(&w, def);
         vk_xml_writer_text_element(&w, "on_poweroff",
                                    vk_lifecycle_action_to_string(def->on_poweroff));

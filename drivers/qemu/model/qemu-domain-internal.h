@@ -60,6 +60,7 @@
  */
 
 /* qemu-domain-base.c */
+int vk_domain_memory_unit(const char *unit, unsigned long long *ret_bytes);
 void vk_domain_random_bytes(void *buf, size_t len);
 int vk_domain_parse_device_info(xmlNode *node, unsigned flags, bool allow_boot, VkDeviceInfo *info,
                                 VkError *reterr);
@@ -71,6 +72,38 @@ int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) G_GNUC_PRINTF
 VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
                                                       unsigned index, VkControllerModel model);
 void vk_domain_sort_controllers(VkDomainDef *def);
+
+/* qemu-domain-cpu.c: <cpu> (with <cache> and <numa>), <features><kvm> */
+int vk_domain_cpu_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+void vk_domain_cpu_format(VkXmlWriter *w, const VkDomainCpu *cpu);
+void vk_domain_cpu_clear(VkDomainCpu *cpu);
+void vk_domain_cpu_copy(VkDomainCpu *cpu);
+int vk_domain_cpu_check(VkDomainDef *def, xmlNode *root, VkError *reterr);
+int vk_domain_kvm_parse(VkDomainKvm *kvm, xmlNode *node, VkError *reterr);
+void vk_domain_kvm_format(VkXmlWriter *w, const VkDomainKvm *kvm);
+
+/* qemu-domain-tune.c: <memoryBacking>, <iothreads>, <iothreadids>, <cputune> */
+bool vk_domain_tune_element(const xmlNode *node);
+int vk_domain_tune_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_tune_check(VkDomainDef *def, xmlNode *root, VkError *reterr);
+void vk_domain_tune_format_memory(VkXmlWriter *w, const VkDomainDef *def);
+void vk_domain_tune_format_threads(VkXmlWriter *w, const VkDomainDef *def);
+void vk_domain_tune_clear(VkDomainDef *def);
+void vk_domain_tune_copy(VkDomainDef *def);
+
+/* qemu-domain-fs.c */
+int vk_domain_fs_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+void vk_domain_fs_format(VkXmlWriter *w, const VkDomainFs *fs, unsigned flags);
+int vk_domain_fs_post_parse(VkDomainDef *def, VkError *reterr);
+void vk_domain_fs_copy_devices(VkDomainDef *def);
+
+/* qemu-domain-smartcard.c: <smartcard>, <vsock> */
+int vk_domain_smartcard_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+void vk_domain_smartcard_format(VkXmlWriter *w, const VkDomainSmartcard *sc, unsigned flags);
+int vk_domain_smartcard_post_parse(VkDomainDef *def, VkError *reterr);
+VkDomainSmartcard *vk_domain_smartcard_copy(const VkDomainSmartcard *src);
+int vk_domain_vsock_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+void vk_domain_vsock_format(VkXmlWriter *w, const VkDomainVsock *v, unsigned flags);
 
 /* qemu-domain-devices.c */
 int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, VkError *reterr);

@@ -233,6 +233,10 @@ static void addr_collect_infos(VkDomainDef *def, GPtrArray *out) {
                         g_ptr_array_add(out, &def->sounds[i]->info);
         if (def->memballoon)
                 g_ptr_array_add(out, &def->memballoon->info);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                g_ptr_array_add(out, &def->filesystems[i]->info);
+        if (def->vsock)
+                g_ptr_array_add(out, &def->vsock->info);
 }
 
 static bool addr_net_is_pcie(const VkDomainNet *n) {
@@ -412,6 +416,12 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         return r;
         }
 
+        /* libvirt puts filesystems before the NICs */
+        for (size_t i = 0; i < def->n_filesystems; i++) {
+                r = addr_assign(&s, &def->filesystems[i]->info, true, reterr);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < def->n_nets; i++) {
                 r = addr_assign(&s, &def->nets[i]->info, addr_net_is_pcie(def->nets[i]), reterr);
                 if (r < 0)
@@ -434,7 +444,8 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         unsigned want = !c->implicit ? 0 : c->type == VK_CONTROLLER_USB ? 1 : 2;
 
                         if (want != round || c->type == VK_CONTROLLER_PCI || c->has_master ||
-                            c->type == VK_CONTROLLER_FDC || c->type == VK_CONTROLLER_IDE ||
+                            c->type == VK_CONTROLLER_CCID || c->type == VK_CONTROLLER_FDC ||
+                            c->type == VK_CONTROLLER_IDE ||
                             (c->type == VK_CONTROLLER_USB &&
                              c->model == VK_CONTROLLER_MODEL_USB_NONE))
                                 continue;
@@ -501,6 +512,12 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         if (r < 0)
                                 return r;
                 }
+
+        if (def->vsock) {
+                r = addr_assign(&s, &def->vsock->info, true, reterr);
+                if (r < 0)
+                        return r;
+        }
 
         if (hotplug && addr_pci_next_index(def) > first_new) {
                 VkPciAddress spare;

@@ -38,6 +38,9 @@ void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts);
 int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
                         VkQemuArgvOptions *aopts, VkError *reterr);
 void process_close_tap_fds(VkQemuProcess *p);
+
+/* qemu-process-shares.c */
+int process_check_shares(const VkDomainDef *def, VkError *reterr);
 void process_release_nets(VkQemuProcess *p);
 void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
 void process_nets_from_json(VkQemuProcess *p, JsonObject *o);

@@ -98,7 +98,7 @@ static int process_check_sources(const VkDomainDef *def, VkError *reterr) {
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),
                                     "cannot access initrd '%s' of domain '%s': %s", def->initrd,
                                     def->name, g_strerror(errno));
-        return 0;
+        return process_check_shares(def, reterr);
 }
 
 /*

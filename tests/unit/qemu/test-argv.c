@@ -107,6 +107,9 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
                 .localtime_offset = 3600,
                 .genid = "7f4b6b8e-2c1d-4a5e-9f3b-0d6c8a1e2b4f",
                 .host_cdroms = host_cdroms,
+                .has_vsock_fd = def->vsock != NULL,
+                .vsock_fd = 300,
+                .vsock_cid = 42,
         };
 }
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu-process-shares.c: what a start needs of filesystems, vsock and tuning on the host */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "qemu-process-internal.h"
+
+/*
+ * Refuse, before anything is made, what the host side of a start does not provide yet: a
+ * virtio-fs share (virtiofsd is not started by virtkit yet: QEMU would wait for a socket
+ * nobody serves) and <vsock> (no /dev/vhost-vsock fd and CID are reserved yet). A 9p
+ * share's directory must exist. <cputune> and <vcpu cpuset=> are kept in the definition but
+ * not applied: that is logged, once per start. Returns 0 or -errno with @reterr set.
+ */
+int process_check_shares(const VkDomainDef *def, VkError *reterr) {
+        for (size_t i = 0; i < def->n_filesystems; i++) {
+                const VkDomainFs *fs = def->filesystems[i];
+
+                if (fs->driver == VK_FS_DRIVER_VIRTIOFS)
+                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                            "filesystem '%s' of domain '%s': virtio-fs shares "
+                                            "need virtiofsd, which virtkit does not start yet "
+                                            "(use a 9p share: <driver type='path'/>)",
+                                            fs->target_dir, def->name);
+                if (access(fs->source_dir, F_OK) < 0)
+                        return vk_error_set(
+                                reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),
+                                "cannot access the source directory '%s' of "
+                                "filesystem '%s' of domain '%s': %s",
+                                fs->source_dir, fs->target_dir, def->name, g_strerror(errno));
+        }
+        if (def->vsock)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "domain '%s': <vsock> cannot be started yet (virtkit does "
+                                    "not reserve a CID on /dev/vhost-vsock yet)",
+                                    def->name);
+        if (def->cputune.present || def->vcpu_cpuset)
+                vk_log_warning("Domain '%s': <cputune> and <vcpu cpuset=> are kept in the "
+                               "definition but not applied (virtkit sets no CPU affinity, "
+                               "shares or quotas yet), ignoring",
+                               def->name);
+        return 0;
+}
