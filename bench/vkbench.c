@@ -14,23 +14,13 @@
 
 #include <glib.h>
 
+#include "vlconn.h"
+
 static uint64_t now_ns(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
-static int try_connect(const char *path) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
 }
 
 /* Send one request and read until the terminating NUL. Returns 0 on a reply without "error". */
@@ -107,7 +97,7 @@ static int bench_coldstart(const char *daemon, const char *iface, int n) {
                         _exit(127);
                 }
                 for (uint64_t spins = 0; fd < 0; spins++) {
-                        fd = try_connect(sock);
+                        fd = unix_connect(sock);
                         if (fd < 0 && now_ns() - start > 5000000000ull) {
                                 fprintf(stderr, "vkbench: %s did not come up\n", daemon);
                                 kill(pid, SIGKILL);
@@ -137,7 +127,7 @@ static int bench_rtt(const char *sock, const char *iface, int n) {
         g_autofree uint64_t *t = g_new0(uint64_t, n);
         size_t len;
         g_autofree char *req = request(iface, &len);
-        int fd = try_connect(sock);
+        int fd = unix_connect(sock);
 
         if (fd < 0) {
                 fprintf(stderr, "vkbench: cannot connect to %s: %m\n", sock);
