@@ -82,15 +82,13 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
                 g_string_append_printf(
                         m, ",vmport=%s",
                         vk_tristate_switch_to_string(def->features[VK_FEATURE_VMPORT]));
+        argv_machine_smm(b, m);
         g_string_append(m, ",dump-guest-core=off");
         /* guest RAM is an object of its own, named as QEMU's built-in block (pc.ram), so the
          * migration stream is the same as without one */
         g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
-        if (pflash) {
-                g_string_append(m, ",pflash0=libvirt-pflash0-format");
-                if (def->nvram_path)
-                        g_string_append(m, ",pflash1=libvirt-pflash1-format");
-        }
+        if (pflash)
+                argv_machine_pflash(b, m);
         argv_add_pair(b, "-machine", m->str);
 
         switch (def->virt_type) {
@@ -192,9 +190,7 @@ static int argv_build_cpu(ArgvBuilder *b) {
         argv_cpu_hyperv(&def->hyperv, s);
 
         argv_add_pair(b, "-cpu", s->str);
-        /* a ROM BIOS comes right after the CPU, as libvirt puts it */
-        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                argv_add_pair(b, "-bios", def->loader_path);
+        argv_build_loader(b);
         return 0;
 }
 

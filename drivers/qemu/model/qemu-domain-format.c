@@ -371,6 +371,7 @@ static void format_memory(VkXmlWriter *w, const char *name, unsigned long long k
 
 static void format_os(VkXmlWriter *w, const VkDomainDef *def) {
         vk_xml_writer_start(w, "os");
+        vk_xml_writer_attr(w, "firmware", vk_os_firmware_to_string(def->os_firmware));
 
         vk_xml_writer_start(w, "type");
         vk_xml_writer_attr(w, "arch", vk_domain_arch_to_string(def->arch));
@@ -378,21 +379,7 @@ static void format_os(VkXmlWriter *w, const VkDomainDef *def) {
         vk_xml_writer_text(w, def->os_type);
         vk_xml_writer_end(w);
 
-        if (def->loader_path) {
-                vk_xml_writer_start(w, "loader");
-                vk_xml_writer_attr(w, "readonly", vk_tristate_bool_to_string(def->loader_readonly));
-                if (def->loader_type)
-                        vk_xml_writer_attr(w, "type", vk_loader_type_to_string(def->loader_type));
-                vk_xml_writer_text(w, def->loader_path);
-                vk_xml_writer_end(w);
-        }
-        if (def->nvram_path || def->nvram_template) {
-                vk_xml_writer_start(w, "nvram");
-                vk_xml_writer_attr(w, "template", def->nvram_template);
-                if (def->nvram_path)
-                        vk_xml_writer_text(w, def->nvram_path);
-                vk_xml_writer_end(w);
-        }
+        vk_domain_os_firmware_format(w, def);
         vk_xml_writer_text_element(w, "kernel", def->kernel);
         vk_xml_writer_text_element(w, "initrd", def->initrd);
         vk_xml_writer_text_element(w, "cmdline", def->cmdline);
@@ -421,13 +408,13 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
 
         vk_xml_writer_start(w, "features");
         for (int f = 0; f < _VK_FEATURE_MAX; f++) {
-                /* libvirt's order: acpi, apic, pae, hap, hyperv, vmport */
+                /* libvirt's order: acpi, apic, pae, hap, hyperv, vmport, smm */
                 if (f == VK_FEATURE_VMPORT)
                         vk_domain_hyperv_format(w, &def->hyperv);
                 if (def->features[f] == VK_TRISTATE_ABSENT)
                         continue;
                 vk_xml_writer_start(w, vk_feature_to_string(f));
-                if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT)
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_VMPORT || f == VK_FEATURE_SMM)
                         vk_xml_writer_attr(w, "state",
                                            vk_tristate_switch_to_string(def->features[f]));
                 vk_xml_writer_end(w);
