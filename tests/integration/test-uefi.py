@@ -238,6 +238,30 @@ def test_user_embedded(h):
     check_eq(vkharness.qemu_pids(h.tmp, QEMU), [], 'no QEMU left')
 
 
+def stop_all(h):
+    """Destroy what a failed test left running (the daemon does not stop its QEMUs)."""
+    for d in call(h, 'ListDomains', {})['domains']:
+        name = d['name'] if isinstance(d, dict) else d
+        h.vlcall(sock(h), f'{IFACE}.DestroyDomain', json.dumps({'domain': name}), timeout=30)
+
+
+def guarded(test):
+    def run(h):
+        try:
+            test(h)
+        finally:
+            stop_all(h)
+    run.__name__ = test.__name__
+    return run
+
+
+def test_no_qemu_left(h):
+    left = vkharness.qemu_pids(h.tmp, QEMU)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    check_eq(left, [], 'QEMUs left behind by the tests')
+
+
 def main():
     if os.geteuid() != 0:
         print('1..0 # SKIP needs root (throwaway users, QEMU as another user)')
@@ -249,7 +273,8 @@ def main():
     tests = [test_root_plain, test_root_secure, test_failed_start, test_user_embedded]
     if len(sys.argv) > 1:
         tests = [t for t in tests if any(a in t.__name__ for a in sys.argv[1:])]
-    return run_tests('uefi-guest', tests, setup=setup)
+    return run_tests('uefi-guest', [guarded(t) for t in tests] + [test_no_qemu_left],
+                     setup=setup)
 
 
 if __name__ == '__main__':
