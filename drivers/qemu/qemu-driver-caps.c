@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "qemu-argv.h"
 #include "qemu-caps-xml.h"
 #include "qemu-driver-internal.h"
+#include "qemu-firmware.h"
 
 #define NATIVE_TAP_FD_FIRST 25
 
@@ -283,6 +285,30 @@ int vk_qemu_driver_get_domain_capabilities(VkQemuDriver *drv, const char *emulat
         return string_op_submit(drv, binary, op, reterr);
 }
 
+/*
+ * The firmware a fresh start of @def gets (caps/qemu-firmware.c), written into @def: from the
+ * descriptors of QEMU, the host and (an unprivileged instance) the user, as libvirt reads them.
+ */
+int qemu_driver_fill_firmware(VkQemuDriver *drv, VkDomainDef *def, const VkQemuCaps *caps,
+                              VkError *reterr) {
+        bool privileged = drv->kind == VK_INSTANCE_SYSTEM ||
+                          (drv->kind == VK_INSTANCE_EMBEDDED && geteuid() == 0);
+        g_auto(GStrv) dirs = vk_qemu_firmware_dirs(privileged, g_get_user_config_dir());
+        g_autofree char *nvram_dir = g_build_filename(drv->paths->lib_dir, "nvram", NULL);
+        g_autofree char *chosen = NULL;
+        const char *machine;
+        int r;
+
+        machine = vk_qemu_caps_canonical_machine(caps, def->machine ? def->machine : "pc");
+        if (!machine)
+                return 0; /* the command line names the unknown machine type */
+        r = vk_qemu_firmware_fill(def, machine, (const char *const *) dirs, nvram_dir, &chosen,
+                                  reterr);
+        if (r >= 0 && chosen)
+                vk_log_debug("domain '%s': firmware from '%s'", def->name, chosen);
+        return r;
+}
+
 static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char **ret,
                          VkError *reterr) {
         g_autoptr(VkQemuCommand) cmd = NULL;
@@ -291,6 +317,9 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
         VkQemuArgvOptions opts = {};
         int r;
 
+        r = qemu_driver_fill_firmware(drv, op->def, caps, reterr);
+        if (r < 0)
+                return r;
         dir = vk_qemu_process_private_dir(drv->paths->run_dir, op->def->id, op->def->name);
         opts.private_dir = dir;
         /* no tap is made for an export: the fd numbers libvirt's export shows (25, 26, ...) */

@@ -48,6 +48,8 @@ void qemu_driver_caps_done(VkQemuDriver *drv);
 char *qemu_driver_default_binary(VkQemuDriver *drv, const char *arch);
 int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
                          void *userdata, VkError *reterr);
+int qemu_driver_fill_firmware(VkQemuDriver *drv, VkDomainDef *def, const VkQemuCaps *caps,
+                              VkError *reterr);
 
 /* qemu-driver-events.c */
 extern const VkQemuProcessCallbacks qemu_driver_process_callbacks;

@@ -310,6 +310,8 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
         sd->live = vk_domain_def_copy(obj->def);
         sd->caps = vk_qemu_caps_ref(caps);
         r = start_check_networks(drv, sd->live, &err);
+        if (r >= 0)
+                r = qemu_driver_fill_firmware(drv, sd->live, caps, &err);
         if (r < 0) {
                 vk_qemu_job_fail(job, err.name, r, "Failed to start domain '%s': %s", obj->name,
                                  err.message);

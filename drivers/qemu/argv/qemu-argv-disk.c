@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* qemu-argv-disk.c: -blockdev/-device for disks, firmware pflash, encryption secrets, boot */
+/* qemu-argv-disk.c: -blockdev/-device for disks, encryption secrets, boot */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -94,44 +94,6 @@ static JsonObject *argv_storage_node_full(const char *driver, const char *path, 
         argv_jset_bool(o, "auto-read-only", true);
         argv_jset_str(o, "discard", "unmap");
         return o;
-}
-
-static JsonObject *argv_storage_node(const char *driver, const char *path, const char *node) {
-        return argv_storage_node_full(driver, path, NULL, node, NULL);
-}
-
-/* pflash firmware (<loader type='pflash'>) and its variable store (<nvram>). */
-int argv_build_pflash(ArgvBuilder *b, bool *ret_used) {
-        const VkDomainDef *def = b->def;
-        JsonObject *o;
-
-        if (!def->loader_path || def->loader_type != VK_LOADER_TYPE_PFLASH) {
-                *ret_used = false;
-                return 0;
-        }
-
-        argv_add_json(b, "-blockdev",
-                      argv_storage_node("file", def->loader_path, "libvirt-pflash0-storage"));
-        o = json_object_new();
-        argv_jset_str(o, "node-name", "libvirt-pflash0-format");
-        argv_jset_bool(o, "read-only", def->loader_readonly == VK_TRISTATE_YES);
-        argv_jset_str(o, "driver", "raw");
-        argv_jset_str(o, "file", "libvirt-pflash0-storage");
-        argv_add_json(b, "-blockdev", o);
-
-        if (def->nvram_path) {
-                argv_add_json(
-                        b, "-blockdev",
-                        argv_storage_node("file", def->nvram_path, "libvirt-pflash1-storage"));
-                o = json_object_new();
-                argv_jset_str(o, "node-name", "libvirt-pflash1-format");
-                argv_jset_bool(o, "read-only", false);
-                argv_jset_str(o, "driver", "raw");
-                argv_jset_str(o, "file", "libvirt-pflash1-storage");
-                argv_add_json(b, "-blockdev", o);
-        }
-        *ret_used = true;
-        return 0;
 }
 
 typedef struct DiskCache {

@@ -80,8 +80,13 @@ int argv_build_vsock(ArgvBuilder *b);
 int argv_build_sounds(ArgvBuilder *b);
 int argv_build_redirdevs(ArgvBuilder *b);
 
-/* ---- qemu-argv-disk.c ---- */
+/* ---- qemu-argv-firmware.c ---- */
 int argv_build_pflash(ArgvBuilder *b, bool *ret_used);
+void argv_machine_smm(const ArgvBuilder *b, GString *machine);
+void argv_machine_pflash(const ArgvBuilder *b, GString *machine);
+void argv_build_loader(ArgvBuilder *b);
+
+/* ---- qemu-argv-disk.c ---- */
 int argv_build_disks(ArgvBuilder *b);
 int argv_boot_prepare(ArgvBuilder *b);
 

@@ -82,6 +82,7 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
                 g_string_append_printf(
                         m, ",vmport=%s",
                         vk_tristate_switch_to_string(def->features[VK_FEATURE_VMPORT]));
+        argv_machine_smm(b, m);
         g_string_append(m, ",dump-guest-core=off");
         if (def->memory_backing.nosharepages)
                 g_string_append(m, ",mem-merge=off");
@@ -89,11 +90,8 @@ static int argv_build_machine(ArgvBuilder *b, bool pflash) {
          * migration stream is the same as without one; NUMA cells have one each instead */
         if (def->cpu.n_numa_cells == 0)
                 g_string_append(m, ",memory-backend=" ARGV_RAM_ID);
-        if (pflash) {
-                g_string_append(m, ",pflash0=libvirt-pflash0-format");
-                if (def->nvram_path)
-                        g_string_append(m, ",pflash1=libvirt-pflash1-format");
-        }
+        if (pflash)
+                argv_machine_pflash(b, m);
         argv_add_pair(b, "-machine", m->str);
 
         switch (def->virt_type) {
@@ -201,9 +199,7 @@ static int argv_build_cpu(ArgvBuilder *b) {
                 return -EOPNOTSUPP;
 
         argv_add_pair(b, "-cpu", s->str);
-        /* a ROM BIOS comes right after the CPU, as libvirt puts it */
-        if (def->loader_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                argv_add_pair(b, "-bios", def->loader_path);
+        argv_build_loader(b);
         return 0;
 }
 

@@ -19,7 +19,7 @@ VK_DOMAIN_ENUM_IMPL(vk_vcpu_placement, VkVcpuPlacement, _VK_VCPU_PLACEMENT_MAX, 
 VK_DOMAIN_ENUM_IMPL(vk_boot_dev, VkBootDev, _VK_BOOT_DEV_MAX, "fd", "hd", "cdrom", "network")
 VK_DOMAIN_ENUM_IMPL(vk_loader_type, VkLoaderType, _VK_LOADER_TYPE_MAX, "default", "rom", "pflash")
 VK_DOMAIN_ENUM_IMPL(vk_feature, VkFeature, _VK_FEATURE_MAX, "acpi", "apic", "pae", "hap", "pmu",
-                    "vmport")
+                    "vmport", "smm")
 VK_DOMAIN_ENUM_IMPL(vk_cpu_mode, VkCpuMode, _VK_CPU_MODE_MAX, "custom", "host-model",
                     "host-passthrough")
 VK_DOMAIN_ENUM_IMPL(vk_cpu_check, VkCpuCheck, _VK_CPU_CHECK_MAX, "default", "none", "partial",

@@ -192,15 +192,19 @@ static int domain_parse_vcpu(VkDomainDef *def, xmlNode *node, VkError *reterr) {
 static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(os, VK_XML_NONE,
-                              VK_STRV("type", "boot", "bootmenu", "loader", "nvram", "kernel",
-                                      "initrd", "cmdline"),
+        r = vk_xml_check_node(os, VK_STRV("firmware"),
+                              VK_STRV("type", "firmware", "boot", "bootmenu", "loader", "nvram",
+                                      "kernel", "initrd", "cmdline"),
                               reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(
-                os, VK_STRV("type", "bootmenu", "loader", "nvram", "kernel", "initrd", "cmdline"),
-                reterr);
+        r = vk_xml_check_unique(os,
+                                VK_STRV("type", "firmware", "bootmenu", "loader", "nvram", "kernel",
+                                        "initrd", "cmdline"),
+                                reterr);
+        if (r < 0)
+                return r;
+        r = vk_domain_os_firmware_parse(def, os, reterr);
         if (r < 0)
                 return r;
 
@@ -263,37 +267,17 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                                                     "value %u out of range (0-65535)",
                                                     def->bootmenu_timeout);
                 } else if (vk_xml_node_is(c, NULL, "loader")) {
-                        r = vk_xml_check_node(c, VK_STRV("readonly", "type"), NULL, reterr);
+                        r = vk_domain_loader_parse(def, c, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_tristate_bool(c, "readonly", 0, &def->loader_readonly,
-                                                      reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_prop_enum(c, "type", vk_loader_type_from_string, VK_XML_NONZERO,
-                                             &def->loader_type, reterr);
-                        if (r < 0)
-                                return r;
-                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &def->loader_path, reterr);
-                        if (r < 0)
-                                return r;
-                        if (!g_path_is_absolute(def->loader_path))
-                                return vk_xml_error(c, NULL, reterr,
-                                                    "loader path '%s' must be absolute",
-                                                    def->loader_path);
                 } else if (vk_xml_node_is(c, NULL, "nvram")) {
-                        r = vk_xml_check_node(c, VK_STRV("template"), NULL, reterr);
+                        r = vk_domain_nvram_parse(def, c, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_prop_string(c, "template", VK_XML_NONZERO, &def->nvram_template,
-                                               reterr);
+                } else if (vk_xml_node_is(c, NULL, "firmware")) {
+                        r = vk_domain_firmware_features_parse(def, c, reterr);
                         if (r < 0)
                                 return r;
-                        r = vk_xml_node_text(c, 0, &def->nvram_path, reterr);
-                        if (r < 0)
-                                return r;
-                        if (!def->nvram_path && !def->nvram_template)
-                                return vk_xml_error(c, NULL, reterr, "needs a path or a template");
                 } else {
                         char **slot = vk_xml_node_is(c, NULL, "kernel")   ? &def->kernel
                                       : vk_xml_node_is(c, NULL, "initrd") ? &def->initrd
@@ -307,10 +291,9 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
 
         if (!def->os_type)
                 return vk_xml_error(os, NULL, reterr, "missing <type> element");
-        if (def->nvram_path && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                return vk_xml_error(os, NULL, reterr, "<nvram> needs <loader type='pflash'>");
-        if (def->nvram_template && def->loader_type != VK_LOADER_TYPE_PFLASH)
-                return vk_xml_error(os, NULL, reterr, "<nvram> needs <loader type='pflash'>");
+        r = vk_domain_os_firmware_check(def, os, reterr);
+        if (r < 0)
+                return r;
         if ((def->initrd || def->cmdline) && !def->kernel)
                 return vk_xml_error(os, NULL, reterr, "<initrd> and <cmdline> need <kernel>");
         return 0;
@@ -321,11 +304,13 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
 
         r = vk_xml_check_node(
                 node, VK_XML_NONE,
-                VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport"), reterr);
+                VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport", "smm"),
+                reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(
-                node, VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport"),
+                node,
+                VK_STRV("acpi", "apic", "pae", "hap", "hyperv", "kvm", "pmu", "vmport", "smm"),
                 reterr);
         if (r < 0)
                 return r;
@@ -347,7 +332,9 @@ static int domain_parse_features(VkDomainDef *def, xmlNode *node, VkError *reter
                         continue;
                 }
                 assert(f >= 0);
-                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT) {
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT ||
+                    f == VK_FEATURE_SMM) {
+                        /* <smm><tseg> is not supported: refused as an element */
                         r = vk_xml_check_node(c, VK_STRV("state"), VK_XML_NONE, reterr);
                         if (r < 0)
                                 return r;

@@ -84,6 +84,25 @@ typedef enum VkLoaderType {
 } VkLoaderType;
 VK_DOMAIN_ENUM_DECL(vk_loader_type, VkLoaderType);
 
+/* <os firmware=>: firmware chosen from QEMU's descriptors (caps/qemu-firmware.c) at start */
+typedef enum VkOsFirmware {
+        VK_OS_FIRMWARE_NONE, /* absent: <loader> as given, or QEMU's default BIOS */
+        VK_OS_FIRMWARE_BIOS,
+        VK_OS_FIRMWARE_EFI,
+        _VK_OS_FIRMWARE_MAX,
+        _VK_OS_FIRMWARE_INVALID = -EINVAL,
+} VkOsFirmware;
+VK_DOMAIN_ENUM_DECL(vk_os_firmware, VkOsFirmware);
+
+/* <os><firmware><feature name=>: what the chosen firmware must (not) have */
+typedef enum VkFirmwareFeature {
+        VK_FIRMWARE_FEATURE_ENROLLED_KEYS,
+        VK_FIRMWARE_FEATURE_SECURE_BOOT,
+        _VK_FIRMWARE_FEATURE_MAX,
+        _VK_FIRMWARE_FEATURE_INVALID = -EINVAL,
+} VkFirmwareFeature;
+VK_DOMAIN_ENUM_DECL(vk_firmware_feature, VkFirmwareFeature);
+
 typedef enum VkFeature {
         VK_FEATURE_ACPI,
         VK_FEATURE_APIC,
@@ -91,6 +110,7 @@ typedef enum VkFeature {
         VK_FEATURE_HAP,
         VK_FEATURE_PMU, /* <pmu state=>; <hyperv> and <kvm> are formatted before it */
         VK_FEATURE_VMPORT,
+        VK_FEATURE_SMM,
         _VK_FEATURE_MAX,
         _VK_FEATURE_INVALID = -EINVAL,
 } VkFeature;
@@ -1081,8 +1101,11 @@ typedef struct VkDomainDef {
         VkTristate bootmenu;       /* <bootmenu enable=yes|no> */
         unsigned bootmenu_timeout; /* ms; valid if has_bootmenu_timeout */
         bool has_bootmenu_timeout;
-        char *loader_path;
+        VkOsFirmware os_firmware;
+        VkTristate firmware_features[_VK_FIRMWARE_FEATURE_MAX]; /* yes/no, absent: either */
+        char *loader_path; /* NULL with os_firmware: filled from a descriptor at start */
         VkTristate loader_readonly;
+        VkTristate loader_secure; /* secure='yes': pflash writes only from SMM */
         VkLoaderType loader_type;
         char *nvram_path;
         char *nvram_template;

@@ -377,6 +377,7 @@ static void format_memory(VkXmlWriter *w, const char *name, unsigned long long k
 
 static void format_os(VkXmlWriter *w, const VkDomainDef *def) {
         vk_xml_writer_start(w, "os");
+        vk_xml_writer_attr(w, "firmware", vk_os_firmware_to_string(def->os_firmware));
 
         vk_xml_writer_start(w, "type");
         vk_xml_writer_attr(w, "arch", vk_domain_arch_to_string(def->arch));
@@ -384,21 +385,7 @@ static void format_os(VkXmlWriter *w, const VkDomainDef *def) {
         vk_xml_writer_text(w, def->os_type);
         vk_xml_writer_end(w);
 
-        if (def->loader_path) {
-                vk_xml_writer_start(w, "loader");
-                vk_xml_writer_attr(w, "readonly", vk_tristate_bool_to_string(def->loader_readonly));
-                if (def->loader_type)
-                        vk_xml_writer_attr(w, "type", vk_loader_type_to_string(def->loader_type));
-                vk_xml_writer_text(w, def->loader_path);
-                vk_xml_writer_end(w);
-        }
-        if (def->nvram_path || def->nvram_template) {
-                vk_xml_writer_start(w, "nvram");
-                vk_xml_writer_attr(w, "template", def->nvram_template);
-                if (def->nvram_path)
-                        vk_xml_writer_text(w, def->nvram_path);
-                vk_xml_writer_end(w);
-        }
+        vk_domain_os_firmware_format(w, def);
         vk_xml_writer_text_element(w, "kernel", def->kernel);
         vk_xml_writer_text_element(w, "initrd", def->initrd);
         vk_xml_writer_text_element(w, "cmdline", def->cmdline);
@@ -427,7 +414,7 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
 
         vk_xml_writer_start(w, "features");
         for (int f = 0; f < _VK_FEATURE_MAX; f++) {
-                /* libvirt's order: acpi, apic, pae, hap, hyperv, kvm, pmu, vmport */
+                /* libvirt's order: acpi, apic, pae, hap, hyperv, kvm, pmu, vmport, smm */
                 if (f == VK_FEATURE_PMU) {
                         vk_domain_hyperv_format(w, &def->hyperv);
                         vk_domain_kvm_format(w, &def->kvm);
@@ -435,7 +422,8 @@ static void format_features(VkXmlWriter *w, const VkDomainDef *def) {
                 if (def->features[f] == VK_TRISTATE_ABSENT)
                         continue;
                 vk_xml_writer_start(w, vk_feature_to_string(f));
-                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT)
+                if (f == VK_FEATURE_HAP || f == VK_FEATURE_PMU || f == VK_FEATURE_VMPORT ||
+                    f == VK_FEATURE_SMM)
                         vk_xml_writer_attr(w, "state",
                                            vk_tristate_switch_to_string(def->features[f]));
                 vk_xml_writer_end(w);

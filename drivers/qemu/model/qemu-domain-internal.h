@@ -54,6 +54,7 @@
  *      qemu-domain-sysdev.c     <memballoon>, <rng>, <watchdog>, <tpm>
  *      qemu-domain-pci.c        PCI addresses: slots, bridges, root ports
  *      qemu-domain-placement.c  address kinds; serial and parallel port numbers
+ *      qemu-domain-firmware.c   <os>: firmware=, <firmware>, <loader>, <nvram>
  *   4  qemu-domain-base.c       enum spellings, random source, value helpers, device info,
  *                               what the device parsers and the address code share
  * qemu-domain-check.c calls the public API (qemu-domain-def.h) only.
@@ -158,3 +159,11 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr);
 
 /* qemu-domain-pci.c */
 int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError *reterr);
+
+/* qemu-domain-firmware.c */
+int vk_domain_os_firmware_parse(VkDomainDef *def, xmlNode *os, VkError *reterr);
+int vk_domain_firmware_features_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_loader_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_nvram_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_os_firmware_check(const VkDomainDef *def, xmlNode *os, VkError *reterr);
+void vk_domain_os_firmware_format(VkXmlWriter *w, const VkDomainDef *def);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "qemu-process-recover.h"
+#include "qemu-nvram.h"
 #include "qemu-process-internal.h"
 
 /* A port for a graphics server with autoport, from the driver's set (see qemu-ports.c). */
@@ -184,6 +185,23 @@ static void process_on_child(VkChild *child, const VkChildExit *exit, void *user
 }
 
 /*
+ * The variable store of a UEFI domain, copied from its template on the first start
+ * (qemu-nvram.c), owned by the user QEMU runs as (@params; NULL: ours). One made by this start
+ * goes again if the start fails.
+ */
+static int process_make_nvram(VkQemuProcess *p, const VkDomainDef *live,
+                              const VkSecurityExecParams *params, VkError *reterr) {
+        bool chown_it = params && params->set_credentials;
+        int r;
+
+        r = vk_qemu_nvram_create(live, chown_it ? params->uid : (uid_t) -1,
+                                 chown_it ? params->gid : (gid_t) -1, reterr);
+        if (r > 0)
+                p->nvram_created = g_strdup(live->nvram_path);
+        return r;
+}
+
+/*
  * Run the security stack for a starting QEMU: choose the labels (shown in @live's
  * <seclabel>s), label its files and the private dir, and compute what the exec applies. On
  * failure nothing stays labelled; on success process_remove_files() undoes it.
@@ -197,8 +215,15 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         int r;
 
         if (!p->security)
-                return 0;
+                return process_make_nvram(p, live, NULL, reterr);
         r = vk_qemu_security_prepare(p->security, live, &state, reterr);
+        if (r < 0)
+                return r;
+        r = vk_security_manager_exec_params(p->security, state, ret_params, reterr);
+        if (r < 0)
+                return r;
+        /* the NVRAM, QEMU's user's as in libvirt, exists before the stack labels it */
+        r = process_make_nvram(p, live, ret_params, reterr);
         if (r < 0)
                 return r;
         r = vk_qemu_security_label_domain(p->security, state, live, extra, reterr);
@@ -206,9 +231,6 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
                 return r;
         /* from here on the state holds labels: process_remove_files() gives them back */
         p->security_state = g_steal_pointer(&state);
-        r = vk_security_manager_exec_params(p->security, p->security_state, ret_params, reterr);
-        if (r < 0)
-                return r;
         return vk_qemu_security_set_live_seclabels(p->security_state, live);
 }
 

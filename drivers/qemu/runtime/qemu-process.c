@@ -42,6 +42,7 @@ static void process_unref(VkQemuProcess *p) {
         vk_qemu_ports_unref(p->port_set);
         g_free(p->name);
         g_free(p->private_dir);
+        g_free(p->nvram_created);
         g_free(p->monitor_path);
         g_free(p->status_path);
         g_free(p->log_path);
@@ -185,6 +186,9 @@ void process_remove_files(VkQemuProcess *p) {
         g_clear_pointer(&p->cgroup_name, g_free);
         if (p->private_dir)
                 process_remove_tree(p->private_dir);
+        if (p->nvram_created)
+                (void) vk_file_remove(p->nvram_created);
+        g_clear_pointer(&p->nvram_created, g_free);
         process_release_nets(p);
         vk_close_fdp(&p->lock_fd);
         p->lock_fd = -1;
@@ -394,6 +398,7 @@ static void process_succeed(VkQemuProcess *p) {
                 }
         }
         p->starting = false;
+        g_clear_pointer(&p->nvram_created, g_free); /* the domain's now */
         p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
         p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
         p->started = true;

@@ -132,6 +132,7 @@ struct VkQemuProcess {
         char *cgroup_via;      /* how its cgroup was made; NULL: none */
         char *cgroup_name;     /* the scope, or the cgroup we made */
         int lock_fd;           /* the domain's lock until QEMU holds it (qemu-process-recover.c) */
+        char *nvram_created;   /* the NVRAM this start made: removed if it fails */
         GPtrArray *nets;       /* VkQemuProcessNet: taps and ports (qemu-process-net.c) */
         char *networkd_socket; /* where its ports are deleted */
         int *tap_fds;          /* until QEMU has them */
