@@ -10,9 +10,6 @@
 #include "error.h"
 #include "image-format.h"
 
-/* Layers a chain may have, the top included, unless the caller asks for fewer. */
-#define VK_IMAGE_CHAIN_MAX 64
-
 typedef struct VkImageChainLayer {
         char *path;           /* as opened: relative names resolved against the child's dir */
         VkImageFormat format; /* raw when nothing matched */

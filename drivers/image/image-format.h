@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdbool.h>
 
+/* Images a backing chain may have, the top included, unless the caller asks for fewer. */
+#define VK_IMAGE_CHAIN_MAX 64
+
 /* A volume's or image's format: libvirt's names for what qemu-img knows. */
 typedef enum VkImageFormat {
         VK_IMAGE_FORMAT_NONE, /* a logical volume: no format of its own */
