@@ -11,7 +11,8 @@ gets every layer as -blockdev nodes of its own (query-named-block-nodes: libvirt
 writable over libvirt-2-format and libvirt-3-format read-only). No image is readable by the
 qemu user on its own (volumes are 0600 root): every layer belongs to QEMU's user while it
 runs (DAC labels the whole chain) and has its original owner and mode back after destroy,
-also when qemud was killed in between. The live XML still names the pool and the volume, and
+also when qemud was killed in between; layers two running domains share stay with QEMU
+until the last one is destroyed. The live XML still names the pool and the volume, and
 shows the chain as <backingStore>s. A missing middle layer fails the start with an error
 naming the disk and the missing image, before anything is labelled. A missing volume, a
 missing pool and an inactive pool each fail the start with an error naming both, and leave no
@@ -194,6 +195,28 @@ def test_restart_restores_owner(h):
              'every image has its owner and mode back after the restart')
 
 
+def test_shared_layers(h):
+    """Two running domains over the same base images: destroying one gives its own image back
+    but not the shared layers, which the other still uses (the count on the file); the last
+    one out restores them."""
+    other = vol(h, 'other.qcow2', 'qcow2', 32, S['base'], 'qcow2')
+    shared = S['chain'][1:]
+    before = owners([other['path']])
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm6', 'default', 'other.qcow2')})
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    qemu(h, 'StartDomain', {'domain': 'vm6', 'paused': True})
+    check_eq(len(qemu_pids(h)), 2, 'two QEMUs')
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    wait_until(lambda: len(qemu_pids(h)) == 1, 10, 'vm1 gone')
+    check_eq(owners(S['chain'][:1]), S['owners'][:1], "vm1's own image is given back")
+    check_eq([o[0] for o in owners(shared)], [S['qemu'].uid] * 2,
+             'the shared layers stay with QEMU while vm6 runs')
+    qemu(h, 'DestroyDomain', {'domain': 'vm6'})
+    wait_until(lambda: not qemu_pids(h), 10, 'vm6 gone')
+    check_eq(owners(shared + [other['path']]), S['owners'][1:] + before,
+             'the last domain out gives the shared layers back')
+
+
 def test_missing_middle_layer(h):
     """A chain whose middle image is gone: the start fails naming the disk and the image,
     before QEMU runs, and nothing keeps a label."""
@@ -249,6 +272,7 @@ if __name__ == '__main__':
     run_tests('volume-disk', [
         test_volume_disk_starts,
         test_restart_restores_owner,
+        test_shared_layers,
         test_missing_middle_layer,
         test_missing_volume,
         test_missing_pool,
