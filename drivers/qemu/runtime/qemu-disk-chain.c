@@ -48,10 +48,8 @@ static int chain_detect_disk(const VkDomainDef *def, VkDomainDisk *disk, VkError
         }
         r = vk_image_chain_walk(path, format, VK_IMAGE_CHAIN_MAX - disk->n_backing, &layers, &err);
         if (r < 0)
-                return vk_error_set(reterr, err.name, r,
-                                    "disk '%s' of domain '%s': %s (the images below '%s' are "
-                                    "its backing chain)",
-                                    vk_strempty(disk->target_dev), def->name, err.message, path);
+                return vk_error_set(reterr, err.name, r, "disk '%s' of domain '%s': %s",
+                                    vk_strempty(disk->target_dev), def->name, err.message);
 
         /* layer 0 is the image we started from: the disk's own, or its deepest given layer */
         for (size_t i = 1; i < layers->len; i++) {
