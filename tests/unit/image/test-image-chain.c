@@ -13,24 +13,13 @@
 #include "image-chain.h"
 #include "storage-test-util.h"
 
-static char *tmp;
-
 static char *path_of(const char *name) {
-        return g_build_filename(tmp, name, NULL);
+        return g_build_filename(storage_test_dir, name, NULL);
 }
 
-/* qemu-img create -q -f FORMAT [-u -b BACKING -F BFORMAT] NAME 1M */
 static char *image(const char *name, const char *format, const char *backing,
                    const char *backing_format) {
-        char *path = path_of(name);
-
-        if (backing)
-                storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, "-u",
-                                         "-b", backing, "-F", backing_format, path, "1M"));
-        else
-                storage_test_run(
-                        VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, path, "1M"));
-        return path;
+        return storage_test_image(name, format, backing, backing_format);
 }
 
 static GPtrArray *walk_ok(const char *path, VkImageFormat format, unsigned max) {
@@ -116,8 +105,8 @@ static void test_refused(void **state) {
                               nbd);
         walk_fails(nbd, VK_IMAGE_FORMAT_QCOW2, 0, -EOPNOTSUPP, msg);
         g_free(msg);
-        msg = g_strdup_printf("image '%s' is neither a file nor a block device", tmp);
-        walk_fails(tmp, VK_IMAGE_FORMAT_RAW, 0, -EINVAL, msg);
+        msg = g_strdup_printf("image '%s' is neither a file nor a block device", storage_test_dir);
+        walk_fails(storage_test_dir, VK_IMAGE_FORMAT_RAW, 0, -EINVAL, msg);
 }
 
 /* a.qcow2 -> b.qcow2 -> a.qcow2; and a chain deeper than allowed */
@@ -190,20 +179,6 @@ static void test_vmdk(void **state) {
         assert_false(layer(layers, 1)->format_probed);
 }
 
-static int setup(void **state) {
-        if (!storage_test_qemu_img)
-                return 0;
-        tmp = storage_test_tmpdir();
-        return 0;
-}
-
-static int teardown(void **state) {
-        if (tmp)
-                storage_test_rm_rf(tmp);
-        g_free(tmp);
-        return 0;
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_three_deep),
@@ -218,5 +193,5 @@ int main(void) {
                 printf("1..0 # SKIP qemu-img is not installed\n");
                 return 77;
         }
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, storage_test_setup, storage_test_teardown);
 }
