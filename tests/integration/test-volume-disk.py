@@ -14,7 +14,8 @@ runs (DAC labels the whole chain) and has its original owner and mode back after
 also when qemud was killed in between; layers two running domains share stay with QEMU
 until the last one is destroyed. The live XML still names the pool and the volume, and
 shows the chain as <backingStore>s. A missing middle layer fails the start with an error
-naming the disk and the missing image, before anything is labelled. A missing volume, a
+naming the disk and the missing image, before anything is labelled; a start QEMU itself
+refuses gives every layer back. A missing volume, a
 missing pool and an inactive pool each fail the start with an error naming both, and leave no
 QEMU behind.
 """
@@ -249,6 +250,23 @@ def check_start_fails(h, name, pool, volume, words):
     check_eq(st['state'], 'shutoff', f'{name}: state')
 
 
+def test_failed_after_labels(h):
+    """QEMU refuses the top image after every layer was labelled (an unknown incompatible
+    qcow2 feature bit, which qemud's header read lets through): every layer is given back."""
+    top = vol(h, 'broken.qcow2', 'qcow2', 16, S['base'], 'qcow2')
+    with open(top['path'], 'r+b') as f:
+        f.seek(72)
+        f.write((1 << 63).to_bytes(8, 'big'))
+    paths = [top['path']] + S['chain'][1:]
+    before = owners(paths)
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm7', 'default', 'broken.qcow2')})
+    err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': 'vm7', 'paused': True})
+    print(f"# vm7: {err}: {p.get('message', '')[:200]}")
+    check('qcow2 feature' in p.get('message', ''), "QEMU's own words:", p)
+    check_eq(qemu_pids(h), [], 'QEMUs after the failed start')
+    check_eq(owners(paths), before, 'every layer has its owner back after the failed start')
+
+
 def test_missing_volume(h):
     check_start_fails(h, 'vm2', 'default', 'nothere', ['NoSuchVolume'])
 
@@ -274,6 +292,7 @@ if __name__ == '__main__':
         test_restart_restores_owner,
         test_shared_layers,
         test_missing_middle_layer,
+        test_failed_after_labels,
         test_missing_volume,
         test_missing_pool,
         test_inactive_pool,
