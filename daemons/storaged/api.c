@@ -310,7 +310,7 @@ static VkStorageVolSummary api_vol_summary(const VkStorageVolInfo *info) {
                 .key = info->key,
                 .path = info->path,
                 .type = (char *) vk_storage_vol_type_to_string(info->type),
-                .format = (char *) vk_storage_format_to_string(info->format),
+                .format = (char *) vk_image_format_to_string(info->format),
                 .capacity = info->capacity,
                 .allocation = info->allocation,
                 .backing_store = (char *) vk_strempty(info->backing_path),
@@ -612,7 +612,7 @@ static int api_vol_object_get(const char *key, void *ret_props, void *userdata) 
                 .pool = g_strdup(info->pool),
                 .capacity = info->capacity,
                 .allocation = info->allocation,
-                .format = g_strdup(vk_storage_format_to_string(info->format)),
+                .format = g_strdup(vk_image_format_to_string(info->format)),
         };
         return 0;
 }

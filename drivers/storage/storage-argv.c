@@ -66,9 +66,9 @@ static void argv_add_secret(GPtrArray *a, const char *secret_path) {
  * format (libvirt's spelling: format raw, <encryption format='luks'>).
  */
 static const char *argv_driver(const VkStorageVolDef *vol) {
-        if (vol->format == VK_STORAGE_FORMAT_RAW && vol->encryption.present)
+        if (vol->format == VK_IMAGE_FORMAT_RAW && vol->encryption.present)
                 return "luks";
-        return vk_storage_format_to_string(vol->format);
+        return vk_image_format_to_string(vol->format);
 }
 
 /*
@@ -87,7 +87,7 @@ static const char *argv_preallocation(const VkStorageVolDef *vol) {
 static void argv_create_options(const VkStorageVolDef *vol, GString *o) {
         const char *prealloc = argv_preallocation(vol);
 
-        if (vol->format == VK_STORAGE_FORMAT_QCOW2) {
+        if (vol->format == VK_IMAGE_FORMAT_QCOW2) {
                 if (vol->compat)
                         opts_add(o, "compat", vol->compat);
                 if (vol->cluster_size) {
@@ -103,7 +103,7 @@ static void argv_create_options(const VkStorageVolDef *vol, GString *o) {
         if (vol->nocow)
                 opts_add(o, "nocow", "on");
         if (vol->encryption.present) {
-                if (vol->format == VK_STORAGE_FORMAT_QCOW2) {
+                if (vol->format == VK_IMAGE_FORMAT_QCOW2) {
                         opts_add(o, "encrypt.format", "luks");
                         opts_add(o, "encrypt.key-secret", VK_STORAGE_SECRET_ID);
                 } else
@@ -112,7 +112,7 @@ static void argv_create_options(const VkStorageVolDef *vol, GString *o) {
 }
 
 static int argv_check_file_vol(const VkStorageVolDef *vol, VkError *reterr) {
-        if (!vol->path || vol->format == VK_STORAGE_FORMAT_NONE)
+        if (!vol->path || vol->format == VK_IMAGE_FORMAT_NONE)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "volume '%s' is not a file volume with a path and a format",
                                     vol->name);
@@ -162,7 +162,7 @@ int vk_storage_qemu_img_create_argv(const VkStorageTools *tools, const VkStorage
                 argv_add(a, "-b");
                 argv_add(a, vol->backing_path);
                 argv_add(a, "-F");
-                argv_add(a, vk_storage_format_to_string(vol->backing_format));
+                argv_add(a, vk_image_format_to_string(vol->backing_format));
         }
         argv_create_options(vol, o);
         if (o->len > 0) {
@@ -268,8 +268,7 @@ int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorage
                 argv_add_secret(a, secret_path);
                 opts_add(o, "driver", argv_driver(vol));
                 opts_add(o,
-                         vol->format == VK_STORAGE_FORMAT_QCOW2 ? "encrypt.key-secret"
-                                                                : "key-secret",
+                         vol->format == VK_IMAGE_FORMAT_QCOW2 ? "encrypt.key-secret" : "key-secret",
                          VK_STORAGE_SECRET_ID);
                 opts_add(o, "file.filename", vol->path);
                 argv_add(a, "--image-opts");

@@ -25,15 +25,6 @@ static const char *const lvm_format_table[_VK_STORAGE_LVM_FORMAT_MAX] = {
         [VK_STORAGE_LVM_LVM2] = "lvm2",
 };
 
-static const char *const format_table[_VK_STORAGE_FORMAT_MAX] = {
-        [VK_STORAGE_FORMAT_NONE] = "none",   [VK_STORAGE_FORMAT_RAW] = "raw",
-        [VK_STORAGE_FORMAT_QCOW2] = "qcow2", [VK_STORAGE_FORMAT_QCOW] = "qcow",
-        [VK_STORAGE_FORMAT_QED] = "qed",     [VK_STORAGE_FORMAT_VMDK] = "vmdk",
-        [VK_STORAGE_FORMAT_VDI] = "vdi",     [VK_STORAGE_FORMAT_VPC] = "vpc",
-        [VK_STORAGE_FORMAT_VHDX] = "vhdx",   [VK_STORAGE_FORMAT_LUKS] = "luks",
-        [VK_STORAGE_FORMAT_ISO] = "iso",
-};
-
 static const char *const vol_type_table[_VK_STORAGE_VOL_TYPE_MAX] = {
         [VK_STORAGE_VOL_FILE] = "file",
         [VK_STORAGE_VOL_BLOCK] = "block",
@@ -83,16 +74,6 @@ VkStorageLvmFormat vk_storage_lvm_format_from_string(const char *s) {
         return table_lookup(lvm_format_table, _VK_STORAGE_LVM_FORMAT_MAX, s);
 }
 
-/* libvirt's (and qemu-img's) format names: "raw", "qcow2", ...; "none" for a bare LV. */
-const char *vk_storage_format_to_string(VkStorageFormat f) {
-        return table_name(format_table, _VK_STORAGE_FORMAT_MAX, f);
-}
-
-/* The volume format named @s; _VK_STORAGE_FORMAT_INVALID for any other (or NULL). */
-VkStorageFormat vk_storage_format_from_string(const char *s) {
-        return table_lookup(format_table, _VK_STORAGE_FORMAT_MAX, s);
-}
-
 /* <volume type=>: "file", "block", "dir"; NULL when out of range. */
 const char *vk_storage_vol_type_to_string(VkStorageVolType t) {
         return table_name(vol_type_table, _VK_STORAGE_VOL_TYPE_MAX, t);
@@ -131,22 +112,6 @@ int vk_storage_unit_scale(const char *unit, uint64_t *ret_scale) {
                 scale *= base;
         *ret_scale = scale;
         return 0;
-}
-
-/*
- * Whether the backing name @name is one QEMU would not open as a local file: a protocol
- * ("nbd://..", "rbd:..") or a JSON description ("json:{..}").
- */
-bool vk_storage_backing_is_remote(const char *name) {
-        const char *colon = strchr(name, ':');
-
-        if (name[0] == '/' || !colon)
-                return false;
-        /* a protocol prefix is letters, digits, '+', '-' and '.' before the colon */
-        for (const char *p = name; p < colon; p++)
-                if (!g_ascii_isalnum(*p) && !strchr("+-.", *p))
-                        return false;
-        return true;
 }
 
 /* Read a pool or volume document (@what names it in errors), at most VK_STORAGE_XML_MAX. */

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "uuid.h"
+#include "image-format.h"
 #include "xml.h"
 
 /* Pool and volume XML documents larger than this are refused before they are parsed. */
@@ -58,25 +59,7 @@ typedef enum VkStorageLvmFormat {
 const char *vk_storage_lvm_format_to_string(VkStorageLvmFormat f);
 VkStorageLvmFormat vk_storage_lvm_format_from_string(const char *s);
 
-/* A volume's (or image's) format: libvirt's names for what qemu-img knows. */
-typedef enum VkStorageFormat {
-        VK_STORAGE_FORMAT_NONE, /* a logical volume: no format of its own */
-        VK_STORAGE_FORMAT_RAW,
-        VK_STORAGE_FORMAT_QCOW2,
-        VK_STORAGE_FORMAT_QCOW,
-        VK_STORAGE_FORMAT_QED,
-        VK_STORAGE_FORMAT_VMDK,
-        VK_STORAGE_FORMAT_VDI,
-        VK_STORAGE_FORMAT_VPC,
-        VK_STORAGE_FORMAT_VHDX,
-        VK_STORAGE_FORMAT_LUKS, /* a bare LUKS image (qemu's "luks" driver) */
-        VK_STORAGE_FORMAT_ISO,
-        _VK_STORAGE_FORMAT_MAX,
-        _VK_STORAGE_FORMAT_INVALID = -EINVAL,
-} VkStorageFormat;
-
-const char *vk_storage_format_to_string(VkStorageFormat f);
-VkStorageFormat vk_storage_format_from_string(const char *s);
+/* A volume's format is an image format: VkImageFormat (drivers/image/image-format.h). */
 
 /* <volume type=>: output only, what the volume is on the host. */
 typedef enum VkStorageVolType {
@@ -136,7 +119,7 @@ typedef struct VkStorageVolDef {
         /* <target> */
         char *path;
         bool has_format;
-        VkStorageFormat format;
+        VkImageFormat format;
         VkStoragePerms perms;
         char *compat; /* qcow2: "0.10" or "1.1" */
         bool lazy_refcounts;
@@ -147,7 +130,7 @@ typedef struct VkStorageVolDef {
         /* <backingStore> */
         char *backing_path;
         bool has_backing_format;
-        VkStorageFormat backing_format;
+        VkImageFormat backing_format;
 
         /* not in the XML: what a refresh could not read ("truncated qcow2 header") */
         char *warning;
@@ -182,7 +165,6 @@ int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePool
                                  VkError *reterr);
 
 bool vk_storage_name_valid(const char *name);
-bool vk_storage_backing_is_remote(const char *name);
 
 /* units of <capacity unit=> and friends */
 int vk_storage_unit_scale(const char *unit, uint64_t *ret_scale);

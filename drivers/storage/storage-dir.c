@@ -10,7 +10,7 @@
 
 #include "macro.h"
 #include "storage-dir.h"
-#include "storage-probe.h"
+#include "image-probe.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DIR, closedir)
 
@@ -127,7 +127,7 @@ static gint dir_vol_cmp(gconstpointer a, gconstpointer b) {
 static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
                         VkStorageVolDef **ret_vol) {
         g_autoptr(VkStorageVolDef) vol = vk_storage_vol_def_new();
-        g_auto(VkStorageProbe) probe = {};
+        g_auto(VkImageProbe) probe = {};
         vk_autofd fd = -1;
         struct stat st;
         int r;
@@ -146,7 +146,7 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
         vol->has_type = true;
         vol->type = VK_STORAGE_VOL_FILE;
         vol->has_format = true;
-        vol->format = VK_STORAGE_FORMAT_RAW;
+        vol->format = VK_IMAGE_FORMAT_RAW;
         vol->has_capacity = vol->has_allocation = true;
         if (vol->warning) {
                 *ret_vol = g_steal_pointer(&vol);
@@ -170,7 +170,7 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
                 *ret_vol = g_steal_pointer(&vol);
                 return 1;
         }
-        r = vk_storage_probe_fd(fd, (uint64_t) st.st_size, &probe);
+        r = vk_image_probe_fd(fd, (uint64_t) st.st_size, &probe);
         if (r < 0) {
                 vol->warning = g_strdup_printf("cannot read '%s': %s", name, g_strerror(-r));
                 *ret_vol = g_steal_pointer(&vol);
@@ -181,7 +181,7 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
                 vol->capacity = probe.capacity;
         if (probe.backing) {
                 /* a relative name is relative to the image, i.e. to the pool's directory */
-                if (probe.backing[0] == '/' || vk_storage_backing_is_remote(probe.backing))
+                if (probe.backing[0] == '/' || vk_image_backing_is_remote(probe.backing))
                         vol->backing_path = g_strdup(probe.backing);
                 else
                         vol->backing_path =
@@ -189,12 +189,12 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
                 vol->has_backing_format = probe.has_backing_format;
                 vol->backing_format = probe.backing_format;
         }
-        if (probe.format == VK_STORAGE_FORMAT_QCOW2 && probe.version == 2)
+        if (probe.format == VK_IMAGE_FORMAT_QCOW2 && probe.version == 2)
                 vol->compat = g_strdup("0.10");
-        else if (probe.format == VK_STORAGE_FORMAT_QCOW2 && probe.version == 3)
+        else if (probe.format == VK_IMAGE_FORMAT_QCOW2 && probe.version == 3)
                 vol->compat = g_strdup("1.1");
         vol->lazy_refcounts = probe.lazy_refcounts;
-        if (probe.format == VK_STORAGE_FORMAT_QCOW2 && probe.cluster_bits)
+        if (probe.format == VK_IMAGE_FORMAT_QCOW2 && probe.cluster_bits)
                 vol->cluster_size = 1ULL << probe.cluster_bits;
         if (probe.warning)
                 vol->warning = g_strdup_printf("'%s': %s", name, probe.warning);

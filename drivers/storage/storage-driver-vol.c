@@ -11,8 +11,8 @@
 #include "storage-argv.h"
 #include "storage-dir.h"
 #include "storage-driver-internal.h"
+#include "image-probe.h"
 #include "storage-pool-job.h"
-#include "storage-probe.h"
 
 /* qemu-img gets this long before it is killed (a fully allocated volume of terabytes). */
 #define STORAGE_JOB_TIMEOUT_USEC (6ULL * 3600 * 1000 * 1000)
@@ -298,14 +298,14 @@ void vk_storage_driver_cancel_jobs(VkStorageDriver *drv) {
  * created), its format probed when not given; a missing capacity becomes the backing's.
  */
 static int vol_check_backing(VkStorageDriver *drv, VkStorageVolDef *vol, VkError *reterr) {
-        g_auto(VkStorageProbe) probe = {};
+        g_auto(VkImageProbe) probe = {};
         vk_autofd fd = -1;
         GHashTableIter it;
         gpointer v;
         struct stat st;
         int r;
 
-        if (!vol->backing_path || vk_storage_backing_is_remote(vol->backing_path))
+        if (!vol->backing_path || vk_image_backing_is_remote(vol->backing_path))
                 return 0;
         if (!g_path_is_absolute(vol->backing_path))
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
@@ -339,7 +339,7 @@ static int vol_check_backing(VkStorageDriver *drv, VkStorageVolDef *vol, VkError
                                     "/volume/backingStore/path: '%s' is not a file or a block "
                                     "device",
                                     vol->backing_path);
-        r = vk_storage_probe_fd(fd, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0, &probe);
+        r = vk_image_probe_fd(fd, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0, &probe);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to read the backing store '%s'",
                                           vol->backing_path);
@@ -556,8 +556,8 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                     "Storage volume '%s' is a logical volume: resizing it is not "
                                     "supported yet",
                                     name);
-        if (v->format == VK_STORAGE_FORMAT_LUKS ||
-            (v->format == VK_STORAGE_FORMAT_QCOW2 && v->encryption.present))
+        if (v->format == VK_IMAGE_FORMAT_LUKS ||
+            (v->format == VK_IMAGE_FORMAT_QCOW2 && v->encryption.present))
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                     "Storage volume '%s' is encrypted: resizing it is not "
                                     "supported yet",

@@ -55,7 +55,7 @@ typedef struct VkStorageVolInfo {
         char *key;
         char *path;
         VkStorageVolType type;
-        VkStorageFormat format;
+        VkImageFormat format;
         uint64_t capacity, allocation;
         char *backing_path; /* NULL: none */
         char *warning;      /* what a refresh could not read; NULL: none */

@@ -136,7 +136,7 @@ static int lvs_row(const VkStoragePoolDef *pool, JsonNode *row, VkStorageVolDef 
         vol->has_type = true;
         vol->type = VK_STORAGE_VOL_BLOCK;
         vol->has_format = true;
-        vol->format = VK_STORAGE_FORMAT_NONE;
+        vol->format = VK_IMAGE_FORMAT_NONE;
         vol->has_capacity = vol->has_allocation = true;
         r = row_size("lvs", row, "lv_size", &vol->capacity, reterr);
         if (r < 0)

@@ -45,7 +45,7 @@ static const Signature signatures[] = {
  * found, 0 when none is, or the read function's negative errno. An MBR boot signature alone
  * counts as a partition table only with a non-empty partition entry.
  */
-int vk_storage_signature(VkStorageReadFn read_fn, void *userdata, uint64_t size,
+int vk_storage_signature(VkImageReadFn read_fn, void *userdata, uint64_t size,
                          const char **ret_what) {
         uint8_t buf[16], mbr[512];
 

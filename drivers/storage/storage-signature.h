@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "storage-probe.h"
+#include "image-probe.h"
 
-int vk_storage_signature(VkStorageReadFn read_fn, void *userdata, uint64_t size,
+int vk_storage_signature(VkImageReadFn read_fn, void *userdata, uint64_t size,
                          const char **ret_what);
 int vk_storage_signature_path(const char *path, const char **ret_what, VkError *reterr);

@@ -41,21 +41,21 @@ int vk_storage_vol_def_fill_defaults(VkStorageVolDef *vol, const VkStoragePoolDe
                 vol->type = VK_STORAGE_VOL_BLOCK;
                 if (!vol->has_format) {
                         vol->has_format = true;
-                        vol->format = VK_STORAGE_FORMAT_NONE;
+                        vol->format = VK_IMAGE_FORMAT_NONE;
                 }
                 return 0;
         }
         vol->type = VK_STORAGE_VOL_FILE;
         if (!vol->has_format) {
                 vol->has_format = true;
-                vol->format = VK_STORAGE_FORMAT_RAW;
+                vol->format = VK_IMAGE_FORMAT_RAW;
         }
         if (!vol->perms.has_mode) {
                 vol->perms.present = true;
                 vol->perms.has_mode = true;
                 vol->perms.mode = VK_STORAGE_VOL_FILE_MODE;
         }
-        if (vol->format == VK_STORAGE_FORMAT_RAW && !vol->has_allocation && vol->has_capacity &&
+        if (vol->format == VK_IMAGE_FORMAT_RAW && !vol->has_allocation && vol->has_capacity &&
             !vol->encryption.present) {
                 vol->has_allocation = true;
                 vol->allocation = vol->capacity;
@@ -63,15 +63,15 @@ int vk_storage_vol_def_fill_defaults(VkStorageVolDef *vol, const VkStoragePoolDe
         return 0;
 }
 
-static bool format_creatable(VkStorageFormat f) {
+static bool format_creatable(VkImageFormat f) {
         switch (f) {
-        case VK_STORAGE_FORMAT_RAW:
-        case VK_STORAGE_FORMAT_QCOW2:
-        case VK_STORAGE_FORMAT_QED:
-        case VK_STORAGE_FORMAT_VMDK:
-        case VK_STORAGE_FORMAT_VDI:
-        case VK_STORAGE_FORMAT_VPC:
-        case VK_STORAGE_FORMAT_VHDX:
+        case VK_IMAGE_FORMAT_RAW:
+        case VK_IMAGE_FORMAT_QCOW2:
+        case VK_IMAGE_FORMAT_QED:
+        case VK_IMAGE_FORMAT_VMDK:
+        case VK_IMAGE_FORMAT_VDI:
+        case VK_IMAGE_FORMAT_VPC:
+        case VK_IMAGE_FORMAT_VHDX:
                 return true;
         default:
                 return false;
@@ -81,7 +81,7 @@ static bool format_creatable(VkStorageFormat f) {
 static int vol_check_qcow2_only(const VkStorageVolDef *vol, VkError *reterr) {
         const char *what = NULL;
 
-        if (vol->format == VK_STORAGE_FORMAT_QCOW2)
+        if (vol->format == VK_IMAGE_FORMAT_QCOW2)
                 return 0;
         if (vol->compat)
                 what = "<compat>";
@@ -92,12 +92,12 @@ static int vol_check_qcow2_only(const VkStorageVolDef *vol, VkError *reterr) {
         if (what)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target: %s needs the format qcow2, not '%s'", what,
-                                    vk_storage_format_to_string(vol->format));
+                                    vk_image_format_to_string(vol->format));
         return 0;
 }
 
 static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
-        const char *fmt = vk_storage_format_to_string(vol->format);
+        const char *fmt = vk_image_format_to_string(vol->format);
         int r;
 
         if (!format_creatable(vol->format))
@@ -112,8 +112,8 @@ static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target/features/lazy_refcounts: needs compat 1.1, "
                                     "not 0.10");
-        if (vol->encryption.present && vol->format != VK_STORAGE_FORMAT_RAW &&
-            vol->format != VK_STORAGE_FORMAT_QCOW2)
+        if (vol->encryption.present && vol->format != VK_IMAGE_FORMAT_RAW &&
+            vol->format != VK_IMAGE_FORMAT_QCOW2)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target/encryption: LUKS encryption needs the "
                                     "format raw or qcow2, not '%s'",
@@ -122,17 +122,17 @@ static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target/encryption/secret: a new volume names its "
                                     "secret by uuid");
-        if (vol->backing_path && vk_storage_backing_is_remote(vol->backing_path))
+        if (vol->backing_path && vk_image_backing_is_remote(vol->backing_path))
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/backingStore/path: '%s' is not a local file",
                                     vol->backing_path);
-        if (vol->backing_path && vol->format != VK_STORAGE_FORMAT_QCOW2 &&
-            vol->format != VK_STORAGE_FORMAT_QED && vol->format != VK_STORAGE_FORMAT_VMDK)
+        if (vol->backing_path && vol->format != VK_IMAGE_FORMAT_QCOW2 &&
+            vol->format != VK_IMAGE_FORMAT_QED && vol->format != VK_IMAGE_FORMAT_VMDK)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/backingStore: format '%s' cannot have a backing "
                                     "store",
                                     fmt);
-        if (vol->format != VK_STORAGE_FORMAT_RAW && vol->format != VK_STORAGE_FORMAT_QCOW2 &&
+        if (vol->format != VK_IMAGE_FORMAT_RAW && vol->format != VK_IMAGE_FORMAT_QCOW2 &&
             vol->allocation > 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/allocation: volumes of format '%s' are created "
@@ -142,7 +142,7 @@ static int vol_check_file(const VkStorageVolDef *vol, VkError *reterr) {
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/allocation: a volume with a backing store cannot "
                                     "be fully allocated");
-        if (vol->format == VK_STORAGE_FORMAT_RAW && vol->has_allocation && vol->allocation > 0 &&
+        if (vol->format == VK_IMAGE_FORMAT_RAW && vol->has_allocation && vol->allocation > 0 &&
             vol->allocation < vol->capacity)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/allocation: a raw volume is either sparse "
@@ -157,11 +157,11 @@ static int vol_check_lv(const VkStorageVolDef *vol, const VkStoragePoolDef *pool
         g_autofree char *prefix = NULL;
         const char *lv;
 
-        if (vol->format != VK_STORAGE_FORMAT_NONE)
+        if (vol->format != VK_IMAGE_FORMAT_NONE)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target/format/@type: a logical volume has no "
                                     "format, not '%s'",
-                                    vk_storage_format_to_string(vol->format));
+                                    vk_image_format_to_string(vol->format));
         if (vol->compat || vol->lazy_refcounts || vol->cluster_size || vol->nocow)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/target: <compat>, <clusterSize>, <nocow> and "
@@ -217,7 +217,7 @@ int vk_storage_vol_def_check_new(const VkStorageVolDef *vol, const VkStoragePool
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/capacity: a new volume needs a capacity above 0");
         if (vol->has_allocation && vol->allocation > vol->capacity &&
-            vol->format == VK_STORAGE_FORMAT_RAW)
+            vol->format == VK_IMAGE_FORMAT_RAW)
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/volume/allocation: %" G_GUINT64_FORMAT
                                     " bytes is more than the capacity",

@@ -10,8 +10,8 @@
 VkStorageVolDef *vk_storage_vol_def_new(void) {
         VkStorageVolDef *def = g_new0(VkStorageVolDef, 1);
 
-        def->format = VK_STORAGE_FORMAT_RAW;
-        def->backing_format = VK_STORAGE_FORMAT_RAW;
+        def->format = VK_IMAGE_FORMAT_RAW;
+        def->backing_format = VK_IMAGE_FORMAT_RAW;
         return def;
 }
 
@@ -32,7 +32,7 @@ VkStorageVolDef *vk_storage_vol_def_free(VkStorageVolDef *def) {
 }
 
 /* <format type='qcow2'/> */
-static int vol_parse_format(xmlNode *node, VkStorageFormat *ret, VkError *reterr) {
+static int vol_parse_format(xmlNode *node, VkImageFormat *ret, VkError *reterr) {
         g_autofree char *s = NULL;
         int r, f;
 
@@ -42,7 +42,7 @@ static int vol_parse_format(xmlNode *node, VkStorageFormat *ret, VkError *reterr
         r = vk_xml_prop_string(node, "type", VK_XML_REQUIRED, &s, reterr);
         if (r < 0)
                 return r;
-        f = vk_storage_format_from_string(s);
+        f = vk_image_format_from_string(s);
         if (f < 0)
                 return vk_xml_error(node, "type", reterr, "unsupported volume format '%s'", s);
         *ret = f;
@@ -204,7 +204,7 @@ static int vol_parse_backing(VkStorageVolDef *def, xmlNode *node, VkError *reter
         if (r < 0)
                 return r;
         /* what a refresh found in an image's header may name a network store, kept as is */
-        if (!vk_storage_backing_is_remote(def->backing_path)) {
+        if (!vk_image_backing_is_remote(def->backing_path)) {
                 g_clear_pointer(&def->backing_path, g_free);
                 r = vk_storage_parse_path(c, NULL, &def->backing_path, reterr);
                 if (r < 0)
@@ -306,9 +306,9 @@ int vk_storage_vol_def_parse_string(const char *xml, VkStorageVolDef **ret_def, 
         return vol_def_parse_root(xmlDocGetRootElement(doc), ret_def, reterr);
 }
 
-static void vol_format_format(VkXmlWriter *w, VkStorageFormat f) {
+static void vol_format_format(VkXmlWriter *w, VkImageFormat f) {
         vk_xml_writer_start(w, "format");
-        vk_xml_writer_attr(w, "type", vk_storage_format_to_string(f));
+        vk_xml_writer_attr(w, "type", vk_image_format_to_string(f));
         vk_xml_writer_end(w);
 }
 

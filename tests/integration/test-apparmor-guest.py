@@ -44,7 +44,7 @@ MARK = 'VKAA: '
 
 
 def install(root, builddir, opts):
-    """The build tree, the check script, a qcow2 disk for the domain, and what a guest of
+    """The build tree, the check script, a qcow2 disk with a backing chain for the domain, and what a guest of
     this rootfs needs to boot quietly from a disk (a machine-id, no getty on the console)."""
     install_build(root, builddir, opts)
     put_file(root, os.path.join(HERE, 'guest', 'lsm-check.sh'), CHECK, 0o755)
@@ -53,8 +53,13 @@ def install(root, builddir, opts):
              f'AADIR={opts["sysconfdir"]}/apparmor.d/virtkit\n'
              f'LOGDIR={opts["localstatedir"]}/log/virtkit/qemu\n'
              f'PATH={opts["bindir"]}:/usr/sbin:/usr/bin:/sbin:/bin\n')
-    host(['qemu-img', 'create', '-q', '-f', 'qcow2', root + '/var/lib/virtkit-test/disk.qcow2',
-          '16M'], timeout=60)
+    # a two-deep backing chain; relative names, so they resolve in the guest as here
+    d = root + '/var/lib/virtkit-test'
+    host(['qemu-img', 'create', '-q', '-f', 'raw', d + '/base.raw', '16M'], timeout=60)
+    host(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'base.raw', '-F', 'raw',
+          d + '/base.qcow2'], timeout=60)
+    host(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2',
+          d + '/disk.qcow2'], timeout=60)
     put_text(root, '/etc/machine-id', os.urandom(16).hex() + '\n', 0o444)
     os.symlink('/dev/null', root + '/etc/systemd/system/serial-getty@ttyS0.service')
     put_text(root, '/etc/hostname', 'vk-aa-guest\n')

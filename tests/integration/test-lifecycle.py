@@ -17,6 +17,7 @@
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -347,10 +348,14 @@ def test_missing_disk(h):
 
 
 def test_qemu_fails_early(h):
-    # the image exists but is not a valid qcow2: QEMU itself refuses, after exec
+    # a qcow2 qemud reads (no backing file) but QEMU refuses, after exec: an unknown
+    # incompatible feature bit (the header's 64-bit field at 72)
     bad = h.path('bad.qcow2')
-    with open(bad, 'wb') as f:
-        f.write(b'not a qcow2 image')
+    r = subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', bad, '16M'])
+    check_eq(r.returncode, 0, 'qemu-img create')
+    with open(bad, 'r+b') as f:
+        f.seek(72)
+        f.write((1 << 63).to_bytes(8, 'big'))
     call(h, 'DefineDomain', {'xml': domain_xml('e3', disk=bad).replace("type='raw'",
                                                                           "type='qcow2'")})
     name, p = call_error(h, 'StartDomain', {'domain': 'e3', 'paused': True})
@@ -358,8 +363,23 @@ def test_qemu_fails_early(h):
     # QEMU's exit and its monitor closing race: either is reported, both with QEMU's words
     check(('QEMU exited while starting' in p['message'] or
            'QEMU closed its monitor connection while starting' in p['message']) and
-          'Image is not in qcow2 format' in p['message'],
+          'qcow2 feature' in p['message'],
           'the error carries QEMU\'s own words:', p)
+    check_eq(qemu_pids(h), [], 'no QEMU left')
+    check_eq(sorted(os.listdir(run_dir(h))), ['autostarted'], 'nothing left in the run dir')
+
+
+def test_not_qcow2(h):
+    # garbage called qcow2: qemud reads the header at start and refuses before any exec
+    bad = h.path('garbage.qcow2')
+    with open(bad, 'wb') as f:
+        f.write(b'not a qcow2 image')
+    call(h, 'DefineDomain', {'xml': domain_xml('e4', disk=bad).replace("type='raw'",
+                                                                          "type='qcow2'")})
+    name, p = call_error(h, 'StartDomain', {'domain': 'e4', 'paused': True})
+    check_eq(name, f'{IFACE}.InvalidArgument', 'qemud refusing the image')
+    for w in ("disk 'vda'", "domain 'e4'", bad, "not of format 'qcow2'"):
+        check(w in p['message'], f'the error says {w!r}:', p)
     check_eq(qemu_pids(h), [], 'no QEMU left')
     check_eq(sorted(os.listdir(run_dir(h))), ['autostarted'], 'nothing left in the run dir')
 
@@ -370,7 +390,7 @@ GROUPS = {
     'restart': [test_restart_keeps_vms, test_killed_qemu_is_crashed,
                 test_unloadable_status_keeps_vm, test_on_reboot],
     'errors': [test_bad_input, test_start_running_domain, test_missing_disk,
-               test_qemu_fails_early],
+               test_qemu_fails_early, test_not_qcow2],
 }
 
 

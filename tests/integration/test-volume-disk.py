@@ -1,16 +1,23 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """qemud starts a domain whose disk is a storage volume: <disk type='volume'><source
-pool='default' volume='myos'/> with myos a qcow2 whose backing file is another volume.
+pool='default' volume='myos'/> with myos a qcow2 whose backing file is another qcow2 volume,
+itself over a raw volume (a two-deep backing chain).
 
 Real virtkit-storaged and virtkit-qemud share a private --root (so the same socket dir); QEMU
 runs paused (-S, TCG: no guest code runs) as a throwaway user (qemu.conf user/group).
-At start qemud asks storaged where the volume is: QEMU gets the volume's path with the format
-storaged reported (query-named-block-nodes shows the file and its backing file opened), the
-volume file belongs to QEMU's user while it runs and to root again after destroy (DAC through
-the resolved path; the backing volume is made world-readable, as backing layers are not
-labelled yet), the live XML still names the pool and the volume. A missing volume, a missing pool and an inactive pool each fail the start with an
-error naming both, and leave no QEMU behind.
+At start qemud asks storaged where the volume is and reads the chain from the images: QEMU
+gets every layer as -blockdev nodes of its own (query-named-block-nodes: libvirt-1-format
+writable over libvirt-2-format and libvirt-3-format read-only). No image is readable by the
+qemu user on its own (volumes are 0600 root): every layer belongs to QEMU's user while it
+runs (DAC labels the whole chain) and has its original owner and mode back after destroy,
+also when qemud was killed in between; layers two running domains share stay with QEMU
+until the last one is destroyed. The live XML still names the pool and the volume, and
+shows the chain as <backingStore>s. A missing middle layer fails the start with an error
+naming the disk and the missing image, before anything is labelled; a start QEMU itself
+refuses gives every layer back. A missing volume, a
+missing pool and an inactive pool each fail the start with an error naming both, and leave no
+QEMU behind.
 """
 
 import json
@@ -92,15 +99,29 @@ def setup(h):
     storage(h, 'DefineStoragePool', {'xml': "<pool type='dir'><name>default</name><target>"
                                             f"<path>{S['images']}</path></target></pool>"})
     storage(h, 'CreateStoragePool', {'pool': 'default', 'build': True})
-    base = storage(h, 'CreateVolume', {'pool': 'default', 'xml': (
-        "<volume><name>base.qcow2</name><capacity unit='MiB'>16</capacity>"
-        "<target><format type='qcow2'/><permissions><mode>0644</mode></permissions></target>"
-        "</volume>")})
-    S['myos'] = storage(h, 'CreateVolume', {'pool': 'default', 'xml': (
-        "<volume><name>myos</name><capacity unit='MiB'>32</capacity>"
-        "<target><format type='qcow2'/></target>"
-        f"<backingStore><path>{base['path']}</path></backingStore></volume>")})
-    S['base'] = base
+    # 0600 root, as storaged makes them: only the labels let the qemu user open them
+    S['golden'] = vol(h, 'golden.raw', 'raw', 8)
+    S['base'] = vol(h, 'base.qcow2', 'qcow2', 16, S['golden'], 'raw')
+    S['myos'] = vol(h, 'myos', 'qcow2', 32, S['base'], 'qcow2')
+    S['chain'] = [S['myos']['path'], S['base']['path'], S['golden']['path']]
+    S['owners'] = owners(S['chain'])
+    check(all(o[2] & 0o077 == 0 for o in S['owners']),
+          'the images are not readable by others:', S['owners'])
+
+
+def vol(h, name, fmt, mib, backing=None, backing_fmt=None):
+    xml = (f"<volume><name>{name}</name><capacity unit='MiB'>{mib}</capacity>"
+           f"<target><format type='{fmt}'/><permissions><mode>0600</mode></permissions>"
+           "</target>")
+    if backing:
+        xml += (f"<backingStore><path>{backing['path']}</path>"
+                f"<format type='{backing_fmt}'/></backingStore>")
+    return storage(h, 'CreateVolume', {'pool': 'default', 'xml': xml + '</volume>'})
+
+
+def owners(paths):
+    """(uid, gid, mode bits) of each of @paths."""
+    return [(st.st_uid, st.st_gid, st.st_mode & 0o7777) for st in map(os.stat, paths)]
 
 
 def cleanup(h):
@@ -116,46 +137,103 @@ def test_volume_disk_starts(h):
     with open(f'/proc/{pids[0]}/status') as f:
         uid = [line.split()[1:3] for line in f if line.startswith('Uid:')][0]
     check_eq([int(u) for u in uid], [S['qemu'].uid] * 2, 'QEMU runs as the qemu user')
-    st = os.stat(S['myos']['path'])
-    check_eq((st.st_uid, st.st_gid), (S['qemu'].uid, S['qemu'].gid),
-             'the volume belongs to QEMU while it runs')
+    q = (S['qemu'].uid, S['qemu'].gid)
+    check_eq([o[:2] for o in owners(S['chain'])], [q] * 3,
+             'every image of the chain belongs to QEMU while it runs')
     with open(f'/proc/{pids[0]}/cmdline') as f:
         argv = f.read().split('\0')
     blockdevs = [json.loads(a) for a in argv if a.startswith('{') and '"node-name"' in a]
-    files = [b for b in blockdevs if b.get('driver') == 'file']
-    check(any(b.get('filename') == S['myos']['path'] for b in files),
-          'the volume path on the command line:', blockdevs)
-    check(any(b.get('driver') == 'qcow2' for b in blockdevs), 'format qcow2 from storaged:',
-          blockdevs)
+    files = {b['node-name']: b.get('filename') for b in blockdevs if b.get('driver') == 'file'}
+    check_eq(files, {f'libvirt-{i + 1}-storage': p for i, p in enumerate(S['chain'])},
+             'one protocol node per image on the command line')
+    formats = {b['node-name']: (b['driver'], b['read-only'], b.get('backing', 'absent'))
+               for b in blockdevs if 'file' in b}
+    check_eq(formats, {'libvirt-1-format': ('qcow2', False, 'libvirt-2-format'),
+                       'libvirt-2-format': ('qcow2', True, 'libvirt-3-format'),
+                       'libvirt-3-format': ('raw', True, 'absent')},
+             'format nodes: the volume writable over two read-only layers')
+    check(any('"drive":"libvirt-1-format"' in a for a in argv),
+          'the disk is the top format node:', argv)
     r = qemu(h, 'QemuMonitorCommand', {'domain': 'vm1',
                                        'command': '{"execute":"query-named-block-nodes"}'})
-    opened = {n['file'] for n in json.loads(r['reply'])['return']}
-    check({S['myos']['path'], S['base']['path']} <= opened,
-          'QEMU opened the volume and its backing volume:', opened)
+    nodes = {n['node-name']: (n['file'], n['ro']) for n in json.loads(r['reply'])['return']}
+    # the protocol nodes are auto-read-only: what QEMU could open; the format nodes say
+    want = {}
+    for i, p in enumerate(S['chain']):
+        want[f'libvirt-{i + 1}-format'] = (p, i > 0)
+        want[f'libvirt-{i + 1}-storage'] = (p, nodes.get(f'libvirt-{i + 1}-storage', ('', 0))[1])
+    check_eq({k: v for k, v in nodes.items() if k in want}, want,
+             'QEMU opened every layer (read-only below the top)')
     xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
     check("<source pool='default' volume='myos'/>" in xml and "type='volume'" in xml,
           'the live XML keeps the volume source:', xml)
+    for p, fmt in ((S['base']['path'], 'qcow2'), (S['golden']['path'], 'raw')):
+        check(f"<format type='{fmt}'/>" in xml and f"<source file='{p}'/>" in xml,
+              f'the live XML shows {p} in the chain:', xml)
+    check(xml.count('<backingStore') == 3, 'two layers and the end in the live XML:', xml)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
-    st = os.stat(S['myos']['path'])
-    check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after destroy')
+    check_eq(owners(S['chain']), S['owners'],
+             'every image has its owner and mode back after destroy')
 
 
 def test_restart_restores_owner(h):
-    """qemud killed while the domain runs: the new one restores the volume's owner."""
+    """qemud killed while the domain runs: the new one restores every layer's owner."""
     qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
-    st = os.stat(S['myos']['path'])
-    check_eq(st.st_uid, S['qemu'].uid, 'the volume belongs to QEMU while it runs')
+    check_eq([o[0] for o in owners(S['chain'])], [S['qemu'].uid] * 3,
+             'the chain belongs to QEMU while it runs')
     S['qemud'].send_signal(signal.SIGKILL)
     S['qemud'].wait(timeout=10)
     spawn(h, 'qemu', 'io.virtkit.Qemu')
     wait_until(lambda: h.vlcall(sock(h, 'io.virtkit.Qemu'),
                                 'io.virtkit.Qemu.GetVersion').rc == 0, 10, 'qemud again')
     check_eq(qemu(h, 'LookupDomain', {'name': 'vm1'})['state'], 'paused', 'reconnected')
+    xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
+    check(xml.count('<backingStore') == 3, 'the chain survived in the status file:', xml)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
-    st = os.stat(S['myos']['path'])
-    check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after the restart')
+    check_eq(owners(S['chain']), S['owners'],
+             'every image has its owner and mode back after the restart')
+
+
+def test_shared_layers(h):
+    """Two running domains over the same base images: destroying one gives its own image back
+    but not the shared layers, which the other still uses (the count on the file); the last
+    one out restores them."""
+    other = vol(h, 'other.qcow2', 'qcow2', 32, S['base'], 'qcow2')
+    shared = S['chain'][1:]
+    before = owners([other['path']])
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm6', 'default', 'other.qcow2')})
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    qemu(h, 'StartDomain', {'domain': 'vm6', 'paused': True})
+    check_eq(len(qemu_pids(h)), 2, 'two QEMUs')
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    wait_until(lambda: len(qemu_pids(h)) == 1, 10, 'vm1 gone')
+    check_eq(owners(S['chain'][:1]), S['owners'][:1], "vm1's own image is given back")
+    check_eq([o[0] for o in owners(shared)], [S['qemu'].uid] * 2,
+             'the shared layers stay with QEMU while vm6 runs')
+    qemu(h, 'DestroyDomain', {'domain': 'vm6'})
+    wait_until(lambda: not qemu_pids(h), 10, 'vm6 gone')
+    check_eq(owners(shared + [other['path']]), S['owners'][1:] + before,
+             'the last domain out gives the shared layers back')
+
+
+def test_missing_middle_layer(h):
+    """A chain whose middle image is gone: the start fails naming the disk and the image,
+    before QEMU runs, and nothing keeps a label."""
+    mid = vol(h, 'mid.qcow2', 'qcow2', 16, S['golden'], 'raw')
+    top = vol(h, 'top.qcow2', 'qcow2', 16, mid, 'qcow2')
+    storage(h, 'DeleteVolume', {'pool': 'default', 'volume': 'mid.qcow2'})
+    before = owners([top['path'], S['golden']['path']])
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm5', 'default', 'top.qcow2')})
+    err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': 'vm5', 'paused': True})
+    msg = p.get('message', '')
+    print(f'# vm5: {err}: {msg}')
+    for w in ("disk 'vda'", "domain 'vm5'", mid['path'], 'No such file'):
+        check(w in msg, f'the error says {w!r}:', msg)
+    check_eq(qemu_pids(h), [], 'QEMUs after the failed start')
+    check_eq(owners([top['path'], S['golden']['path']]), before, 'owners after the failed start')
+    check_eq(qemu(h, 'LookupDomain', {'name': 'vm5'})['state'], 'shutoff', 'state')
 
 
 def check_start_fails(h, name, pool, volume, words):
@@ -170,6 +248,23 @@ def check_start_fails(h, name, pool, volume, words):
     check_eq(qemu_pids(h), [], f'{name}: QEMUs after the failed start')
     st = qemu(h, 'LookupDomain', {'name': name})
     check_eq(st['state'], 'shutoff', f'{name}: state')
+
+
+def test_failed_after_labels(h):
+    """QEMU refuses the top image after every layer was labelled (an unknown incompatible
+    qcow2 feature bit, which qemud's header read lets through): every layer is given back."""
+    top = vol(h, 'broken.qcow2', 'qcow2', 16, S['base'], 'qcow2')
+    with open(top['path'], 'r+b') as f:
+        f.seek(72)
+        f.write((1 << 63).to_bytes(8, 'big'))
+    paths = [top['path']] + S['chain'][1:]
+    before = owners(paths)
+    qemu(h, 'DefineDomain', {'xml': domain_xml('vm7', 'default', 'broken.qcow2')})
+    err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': 'vm7', 'paused': True})
+    print(f"# vm7: {err}: {p.get('message', '')[:200]}")
+    check('qcow2 feature' in p.get('message', ''), "QEMU's own words:", p)
+    check_eq(qemu_pids(h), [], 'QEMUs after the failed start')
+    check_eq(owners(paths), before, 'every layer has its owner back after the failed start')
 
 
 def test_missing_volume(h):
@@ -195,6 +290,9 @@ if __name__ == '__main__':
     run_tests('volume-disk', [
         test_volume_disk_starts,
         test_restart_restores_owner,
+        test_shared_layers,
+        test_missing_middle_layer,
+        test_failed_after_labels,
         test_missing_volume,
         test_missing_pool,
         test_inactive_pool,

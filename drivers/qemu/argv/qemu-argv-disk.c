@@ -17,8 +17,20 @@
  *   -device {"driver":"virtio-blk-pci",...,"drive":"libvirt-1-format","id":"virtio-disk0"}
  *
  * N counts the disks from the last one (the last is 1), as libvirt. An empty cdrom or floppy has
- * a frontend only. A LUN (scsi-block) has a raw format node too, as libvirt: raw passes the
- * SCSI ioctls through.
+ * a frontend only. A disk whose backing chain is known (from the XML or read at start) gets
+ * two nodes per image, the deepest first, each backing layer read-only, numbered after its
+ * disk's own (libvirt numbers a chain from the top down):
+ *
+ *   -blockdev {"driver":"file","filename":BASE,"node-name":"libvirt-2-storage",...}
+ *   -blockdev {"node-name":"libvirt-2-format","read-only":true,"driver":"qcow2",
+ *              "file":"libvirt-2-storage","backing":null}
+ *   -blockdev {"driver":"file","filename":TOP,"node-name":"libvirt-1-storage",...}
+ *   -blockdev {"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2",
+ *              "file":"libvirt-1-storage","backing":"libvirt-2-format"}
+ *
+ * "backing" is only said where the chain is known: null ends it (QEMU must not look further),
+ * absent lets QEMU open what the header names (domxml-to-native, where nothing is read). A LUN
+ * (scsi-block) has a raw format node too, as libvirt: raw passes the SCSI ioctls through.
  */
 
 /* "vdb" -> 1, "sdaa" -> 26: the index libvirt derives from a target name. */
@@ -168,12 +180,75 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
         return 0;
 }
 
+/* The number in the node names of disk @i's own image: libvirt counts from the last disk up,
+ * each disk taking one number for its image and one per backing layer. */
+static size_t argv_disk_node_base(const VkDomainDef *def, size_t i) {
+        size_t n = 1;
+
+        for (size_t j = i + 1; j < def->n_disks; j++)
+                n += 1 + def->disks[j]->n_backing;
+        return n;
+}
+
+/* The properties every format node of a disk's chain shares, in libvirt's order. */
+static JsonObject *argv_format_node(const VkDomainDisk *disk, const char *node, bool ro,
+                                    const DiskCache *cache) {
+        JsonObject *o = json_object_new();
+        JsonObject *c;
+
+        argv_jset_str(o, "node-name", node);
+        argv_jset_bool(o, "read-only", ro);
+        if (disk->discard != VK_DISK_DISCARD_DEFAULT)
+                argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
+        c = argv_cache_object(cache);
+        if (c)
+                json_object_set_object_member(o, "cache", c);
+        return o;
+}
+
+/* "backing" of a format node whose image is layer @k of @disk's chain (0: the disk's own, k:
+ * backing layer k - 1), numbered from @base; nothing when the chain is not known there. */
+static void argv_set_backing(JsonObject *o, const VkDomainDisk *disk, size_t k, size_t base) {
+        g_autofree char *below = NULL;
+
+        if (k < disk->n_backing) {
+                below = g_strdup_printf("libvirt-%zu-format", base + k + 1);
+                argv_jset_str(o, "backing", below);
+        } else if (disk->backing_end)
+                json_object_set_null_member(o, "backing");
+}
+
+/* The backing layers of @disk, the deepest first, read-only; aio, cache and discard as the
+ * disk's own image (libvirt applies them to the whole chain). */
+static void argv_disk_backing(ArgvBuilder *b, const VkDomainDisk *disk, size_t base,
+                              const DiskCache *cache) {
+        const char *aio = disk->io != VK_DISK_IO_DEFAULT ? vk_disk_io_to_string(disk->io) : NULL;
+
+        for (size_t k = disk->n_backing; k > 0; k--) {
+                const VkDomainDiskBacking *l = &disk->backing[k - 1];
+                g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", base + k);
+                g_autofree char *format = g_strdup_printf("libvirt-%zu-format", base + k);
+                JsonObject *o;
+
+                argv_add_json(b, "-blockdev",
+                              argv_storage_node_full(
+                                      l->type == VK_DISK_TYPE_BLOCK ? "host_device" : "file",
+                                      l->path, aio, storage, argv_cache_object(cache)));
+                o = argv_format_node(disk, format, true, cache);
+                argv_jset_str(o, "driver", vk_image_format_to_string(l->format));
+                argv_jset_str(o, "file", storage);
+                if (vk_image_format_has_backing(l->format))
+                        argv_set_backing(o, disk, k, base);
+                argv_add_json(b, "-blockdev", o);
+        }
+}
+
 /* -object secret and -blockdev nodes of disk @i; *@ret_node: what the frontend's drive is. */
 static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, char **ret_node) {
         const VkDomainDisk *disk = b->def->disks[i];
         /* libvirt numbers the nodes from the last disk up (it prepares them in reverse): the
          * first disk of three is libvirt-3-*, an empty drive uses its number too */
-        size_t node = b->def->n_disks - i;
+        size_t node = argv_disk_node_base(b->def, i);
         g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", node);
         g_autofree char *format = g_strdup_printf("libvirt-%zu-format", node);
         g_autofree char *secret_id = NULL;
@@ -189,6 +264,12 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
                 *ret_node = NULL;
                 return 0;
         }
+
+        if (disk->io == VK_DISK_IO_NATIVE && !cache->direct)
+                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                  "disk '%s': io='native' needs cache='none' or 'directsync'",
+                                  vk_strempty(disk->target_dev));
+        argv_disk_backing(b, disk, node, cache);
 
         if (disk->encrypted) {
                 const VkQemuArgvSecret *s = argv_find_secret(b, disk->secret_uuid);
@@ -209,11 +290,6 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
                 argv_add_json(b, "-object", o);
         }
 
-        if (disk->io == VK_DISK_IO_NATIVE && !cache->direct)
-                return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                  "disk '%s': io='native' needs cache='none' or 'directsync'",
-                                  vk_strempty(disk->target_dev));
-
         o = argv_storage_node_full(driver, path,
                                    disk->io != VK_DISK_IO_DEFAULT ? vk_disk_io_to_string(disk->io)
                                                                   : NULL,
@@ -221,17 +297,7 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
         argv_add_json(b, "-blockdev", o);
 
         /* a raw format node even for a LUN: it passes scsi-block's ioctls through, as libvirt */
-        o = json_object_new();
-        argv_jset_str(o, "node-name", format);
-        argv_jset_bool(o, "read-only", ro);
-        if (disk->discard != VK_DISK_DISCARD_DEFAULT)
-                argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
-        {
-                JsonObject *c = argv_cache_object(cache);
-
-                if (c)
-                        json_object_set_object_member(o, "cache", c);
-        }
+        o = argv_format_node(disk, format, ro, cache);
         if (disk->format == VK_DISK_FORMAT_QCOW2) {
                 argv_jset_str(o, "driver", "qcow2");
                 if (secret_id) {
@@ -247,6 +313,8 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
         } else
                 argv_jset_str(o, "driver", "raw"); /* no probing: absent means raw */
         argv_jset_str(o, "file", storage);
+        if (disk->format == VK_DISK_FORMAT_QCOW2)
+                argv_set_backing(o, disk, 0, node);
         argv_add_json(b, "-blockdev", o);
 
         *ret_node = g_steal_pointer(&format);

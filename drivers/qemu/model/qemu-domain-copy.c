@@ -35,6 +35,9 @@ static VkDomainDisk *copy_disk(const VkDomainDisk *src) {
         d->target_dev = g_strdup(src->target_dev);
         d->serial = g_strdup(src->serial);
         d->secret_uuid = g_strdup(src->secret_uuid);
+        d->backing = COPY_MEMORY(src->backing, src->n_backing);
+        for (size_t i = 0; i < d->n_backing; i++)
+                d->backing[i].path = g_strdup(src->backing[i].path);
         copy_info(&d->info);
         return d;
 }

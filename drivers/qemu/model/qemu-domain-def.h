@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "error.h"
+#include "image-format.h"
 #include "uuid.h"
 #include "xml.h"
 
@@ -587,6 +588,17 @@ typedef struct VkDeviceInfo {
 
 /* ---- devices ---------------------------------------------------------------------------- */
 
+/*
+ * One image below a disk's own in its backing chain: <backingStore type='file|block'> with
+ * its <format type=> and <source file=|dev=>. Given in the XML (libvirt honours it), or
+ * found at start by reading the headers (then only in the live XML).
+ */
+typedef struct VkDomainDiskBacking {
+        VkDiskType type;      /* file or block */
+        VkImageFormat format; /* never none, iso or luks */
+        char *path;
+} VkDomainDiskBacking;
+
 typedef struct VkDomainDisk {
         VkDiskType type;
         VkDiskDevice device;
@@ -606,6 +618,11 @@ typedef struct VkDomainDisk {
         bool encrypted;            /* <encryption format='luks'> */
         char *secret_uuid;         /* <encryption><secret type='passphrase' uuid=/> */
         bool encryption_in_source; /* given as <source><encryption> (libvirt's newer place) */
+        /* the images below this one, the nearest first; backing_end: the chain ends after
+         * them (an empty <backingStore/>). No layers and no end: unknown, read at start. */
+        VkDomainDiskBacking *backing;
+        size_t n_backing;
+        bool backing_end;
         VkDeviceInfo info;
 } VkDomainDisk;
 
@@ -1236,6 +1253,7 @@ void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]);
 int vk_domain_mac_parse(const char *s, uint8_t ret_mac[6]);
 
 VkDomainDisk *vk_domain_disk_free(VkDomainDisk *disk);
+void vk_domain_disk_backing_clear(VkDomainDisk *disk);
 VkDomainController *vk_domain_controller_free(VkDomainController *c);
 VkDomainNet *vk_domain_net_free(VkDomainNet *net);
 VkDomainInput *vk_domain_input_free(VkDomainInput *input);

@@ -17,9 +17,19 @@ VkDomainDisk *vk_domain_disk_free(VkDomainDisk *disk) {
         g_free(disk->target_dev);
         g_free(disk->serial);
         g_free(disk->secret_uuid);
+        vk_domain_disk_backing_clear(disk);
         vk_domain_device_info_clear(&disk->info);
         g_free(disk);
         return NULL;
+}
+
+/* Drop @disk's backing chain: unknown again (read at start). */
+void vk_domain_disk_backing_clear(VkDomainDisk *disk) {
+        for (size_t i = 0; i < disk->n_backing; i++)
+                g_free(disk->backing[i].path);
+        g_clear_pointer(&disk->backing, g_free);
+        disk->n_backing = 0;
+        disk->backing_end = false;
 }
 
 /* Free @c and what it owns; takes NULL, returns NULL. */
@@ -164,6 +174,92 @@ static int disk_parse_source(VkDomainDisk *disk, xmlNode *node, VkError *reterr)
         }
 }
 
+/* One <backingStore type=> layer, appended to @disk's chain. */
+static int disk_parse_backing_layer(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
+        VkDomainDiskBacking *l;
+        g_autofree char *fmt = NULL;
+        xmlNode *format, *source;
+        const char *attr;
+        int r;
+
+        r = vk_xml_check_node(node, VK_STRV("type", "index"),
+                              VK_STRV("format", "source", "backingStore"), reterr);
+        if (r >= 0)
+                r = vk_xml_check_unique(node, VK_STRV("format", "source", "backingStore"), reterr);
+        if (r < 0)
+                return r;
+        if (disk->n_backing + 1 >= VK_IMAGE_CHAIN_MAX)
+                return vk_xml_error(node, NULL, reterr, "a backing chain of more than %d images",
+                                    VK_IMAGE_CHAIN_MAX);
+        disk->backing = g_renew(VkDomainDiskBacking, disk->backing, disk->n_backing + 1);
+        l = &disk->backing[disk->n_backing++];
+        *l = (VkDomainDiskBacking){};
+        r = vk_xml_prop_enum(node, "type", vk_disk_type_from_string, VK_XML_REQUIRED, &l->type,
+                             reterr);
+        if (r < 0)
+                return r;
+        if (l->type != VK_DISK_TYPE_FILE && l->type != VK_DISK_TYPE_BLOCK)
+                return vk_xml_error(node, "type", reterr,
+                                    "unsupported value '%s' (a backing store is a 'file' or a "
+                                    "'block')",
+                                    vk_disk_type_to_string(l->type));
+
+        format = vk_xml_child(node, "format");
+        if (!format)
+                return vk_xml_error(node, NULL, reterr, "missing <format> element");
+        r = vk_xml_check_node(format, VK_STRV("type"), VK_XML_NONE, reterr);
+        if (r >= 0)
+                r = vk_xml_prop_string(format, "type", VK_XML_REQUIRED, &fmt, reterr);
+        if (r < 0)
+                return r;
+        l->format = vk_image_format_from_string(fmt);
+        if ((int) l->format < 0 || l->format == VK_IMAGE_FORMAT_NONE ||
+            l->format == VK_IMAGE_FORMAT_ISO || l->format == VK_IMAGE_FORMAT_LUKS)
+                return vk_xml_error(format, "type", reterr, "unsupported backing format '%s'", fmt);
+
+        source = vk_xml_child(node, "source");
+        if (!source)
+                return vk_xml_error(node, NULL, reterr, "missing <source> element");
+        attr = l->type == VK_DISK_TYPE_FILE ? "file" : "dev";
+        r = vk_xml_check_node(source, VK_STRV(attr, "index"), VK_XML_NONE, reterr);
+        if (r >= 0)
+                r = vk_xml_prop_string(source, attr, VK_XML_REQUIRED | VK_XML_NONZERO, &l->path,
+                                       reterr);
+        if (r < 0)
+                return r;
+        return vk_domain_check_path(source, attr, l->path, reterr);
+}
+
+/*
+ * <backingStore>: the images below the disk's, nearest first, as libvirt writes them:
+ *
+ *   <backingStore type='file'>
+ *     <format type='qcow2'/>
+ *     <source file='/var/lib/images/base.qcow2'/>
+ *     <backingStore/>               the chain ends here; absent: the rest is read at start
+ *   </backingStore>
+ *
+ * index= on a layer or its <source> (libvirt's live XML numbers the images) is accepted and
+ * not kept: the numbers are given again at each start.
+ */
+static int disk_parse_backing(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
+        for (xmlNode *n = node; n; n = vk_xml_child(n, "backingStore")) {
+                int r;
+
+                if (!xmlHasProp(n, (const xmlChar *) "type")) {
+                        r = vk_xml_check_node(n, VK_XML_NONE, VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        disk->backing_end = true;
+                        return 0;
+                }
+                r = disk_parse_backing_layer(disk, n, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static bool disk_target_valid(const char *dev) {
         static const char *const prefixes[] = { "hd", "sd", "vd", "fd" };
         size_t n;
@@ -188,14 +284,15 @@ int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErro
         int r;
 
         r = vk_xml_check_node(node, VK_STRV("type", "device"),
-                              VK_STRV("driver", "source", "target", "readonly", "shareable",
-                                      "serial", "encryption", "boot", "alias", "address"),
+                              VK_STRV("driver", "source", "backingStore", "target", "readonly",
+                                      "shareable", "serial", "encryption", "boot", "alias",
+                                      "address"),
                               reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(node,
-                                VK_STRV("driver", "source", "target", "readonly", "shareable",
-                                        "serial", "encryption"),
+                                VK_STRV("driver", "source", "backingStore", "target", "readonly",
+                                        "shareable", "serial", "encryption"),
                                 reterr);
         if (r < 0)
                 return r;
@@ -211,6 +308,8 @@ int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErro
                         r = disk_parse_driver(disk, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "source"))
                         r = disk_parse_source(disk, c, reterr);
+                else if (vk_xml_node_is(c, NULL, "backingStore"))
+                        r = disk_parse_backing(disk, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "target")) {
                         target = c;
                         r = vk_xml_check_node(c, VK_STRV("dev", "bus"), VK_XML_NONE, reterr);
@@ -268,6 +367,12 @@ int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkErro
             (disk->type != VK_DISK_TYPE_BLOCK || (disk->bus && disk->bus != VK_DISK_BUS_SCSI)))
                 return vk_xml_error(node, "device", reterr,
                                     "device='lun' needs type='block' and bus='scsi'");
+        if ((disk->n_backing > 0 || disk->backing_end) && !disk->src_path && !disk->src_pool)
+                return vk_xml_error(node, NULL, reterr, "a <backingStore> needs a <source>");
+        if (disk->n_backing > 0 && disk->format != VK_DISK_FORMAT_QCOW2)
+                return vk_xml_error(node, NULL, reterr,
+                                    "a disk with a backing store needs <driver type='qcow2'> "
+                                    "(a raw image has none)");
         if (disk->encrypted && disk->format != VK_DISK_FORMAT_QCOW2 &&
             disk->format != VK_DISK_FORMAT_RAW)
                 return vk_xml_error(node, NULL, reterr,

@@ -30,6 +30,26 @@ static void format_encryption(VkXmlWriter *w, const VkDomainDisk *d) {
         vk_xml_writer_end(w);
 }
 
+/* The chain below a disk, nested as libvirt writes it; an end closes it with <backingStore/>. */
+static void format_backing(VkXmlWriter *w, const VkDomainDisk *d) {
+        for (size_t i = 0; i < d->n_backing; i++) {
+                const VkDomainDiskBacking *l = &d->backing[i];
+
+                vk_xml_writer_start(w, "backingStore");
+                vk_xml_writer_attr(w, "type", vk_disk_type_to_string(l->type));
+                vk_xml_writer_start(w, "format");
+                vk_xml_writer_attr(w, "type", vk_image_format_to_string(l->format));
+                vk_xml_writer_end(w);
+                vk_xml_writer_start(w, "source");
+                vk_xml_writer_attr(w, l->type == VK_DISK_TYPE_FILE ? "file" : "dev", l->path);
+                vk_xml_writer_end(w);
+        }
+        if (d->backing_end)
+                format_empty(w, "backingStore");
+        for (size_t i = 0; i < d->n_backing; i++)
+                vk_xml_writer_end(w);
+}
+
 static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
         bool in_source = d->encrypted && d->encryption_in_source;
 
@@ -65,6 +85,7 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
                         format_encryption(w, d);
                 vk_xml_writer_end(w);
         }
+        format_backing(w, d);
 
         vk_xml_writer_start(w, "target");
         vk_xml_writer_attr(w, "dev", d->target_dev);

@@ -11,6 +11,7 @@
 #include "atomic-file.h"
 #include "log.h"
 #include "macro.h"
+#include "qemu-disk-chain.h"
 #include "qemu-process-recover.h"
 #include "qemu-nvram.h"
 #include "qemu-process-internal.h"
@@ -469,6 +470,10 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                                     "the monitor socket path '%s' is longer than %d bytes",
                                     p->monitor_path, VK_SOCKET_PATH_MAX);
         r = process_check_sources(live, reterr);
+        if (r < 0)
+                return r;
+        /* every image of every chain, before anything is labelled or built from them */
+        r = vk_qemu_disk_chains_detect(live, reterr);
         if (r < 0)
                 return r;
         if (p->machine_prefix) {

@@ -116,9 +116,17 @@ static void resource_add(GArray *res, const char *path, VkSecurityResourceKind k
                 g_array_append_val(res, r);
 }
 
+/*
+ * A disk's image, then each of its backing images: read-only, and shared (other domains may
+ * use the same base image, so each is counted on the file when remembering, and never given
+ * back when it cannot be counted), as libvirt labels a chain.
+ */
 static void resource_add_disk(GArray *res, const VkDomainDisk *d) {
         resource_add(res, d->src_path, VK_SECURITY_RESOURCE_IMAGE,
                      d->readonly || d->device == VK_DISK_DEVICE_CDROM, d->shareable, false, true);
+        for (size_t i = 0; d->src_path && i < d->n_backing; i++)
+                resource_add(res, d->backing[i].path, VK_SECURITY_RESOURCE_IMAGE, true, true, false,
+                             true);
 }
 
 static void resource_add_chrs(GArray *res, VkDomainChr *const *chrs, size_t n) {
@@ -170,10 +178,10 @@ static GArray *domain_resources(const VkDomainDef *def, const char *const *extra
 }
 
 /*
- * Label every file of @def for the stack: disk images, cdroms, firmware and NVRAM, kernel and
- * initrd, chardev files and sockets, RNG and TPM devices, and @extra_paths (the domain's
- * private dirs, its QMP socket: QEMU may create them later, so they are optional; a path
- * ending in '/' is a directory, and the profile grants everything below it). See
+ * Label every file of @def for the stack: disk images and their backing images, cdroms, firmware
+ * and NVRAM, kernel and initrd, chardev files and sockets, RNG and TPM devices, and @extra_paths
+ * (the domain's private dirs, its QMP socket: QEMU may create them later, so they are optional; a
+ * path ending in '/' is a directory, and the profile grants everything below it). See
  * vk_security_manager_label_resources(): undone itself on failure.
  */
 int vk_qemu_security_label_domain(VkSecurityManager *mgr, VkSecurityState *state,
@@ -201,7 +209,8 @@ static void acl_add_device(GArray *dev, const char *path, bool readonly) {
 /*
  * The device ACL of @def's scope (vk_security_device_acl()): qemu.conf's cgroup_device_acl
  * (the default /dev/null, /dev/full, /dev/zero, /dev/random, /dev/urandom, /dev/ptmx,
- * /dev/kvm), then the domain's block-device disks ("r" when readonly or a cdrom), RNG
+ * /dev/kvm), then the domain's block-device disks ("r" when readonly or a cdrom) and backing
+ * images ("r"), RNG
  * backends and TPM passthrough devices. Caller frees with vk_security_device_rules_free().
  */
 int vk_qemu_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
@@ -216,6 +225,9 @@ int vk_qemu_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
                 if (d->type == VK_DISK_TYPE_BLOCK)
                         acl_add_device(dev, d->src_path,
                                        d->readonly || d->device == VK_DISK_DEVICE_CDROM);
+                for (size_t k = 0; d->src_path && k < d->n_backing; k++)
+                        if (d->backing[k].type == VK_DISK_TYPE_BLOCK)
+                                acl_add_device(dev, d->backing[k].path, true);
         }
         for (size_t i = 0; i < def->n_rngs; i++)
                 acl_add_device(dev, def->rngs[i]->backend_path, false);

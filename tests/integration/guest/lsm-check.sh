@@ -14,7 +14,7 @@
 #   VKAA: done N                (the end: N checks ran)
 #
 # The test on the host turns them into TAP. Inputs the test put into the image, in
-# /var/lib/virtkit-test: disk.qcow2 (from qemu-img) and paths.env (AADIR, the directory of the
+# /var/lib/virtkit-test: disk.qcow2 over base.qcow2 over base.raw (from qemu-img) and paths.env (AADIR, the directory of the
 # profiles, LOGDIR, QEMU's logs, and PATH, for the build's prefix). Every command has a timeout.
 set -u
 
@@ -218,6 +218,20 @@ else
         notok "the profile is loaded and .files lists the disk" \
               "loaded: $(grep -c "^$PROFILE_OK " "$PROFILES"), files: $(ls "$AADIR" 2>&1)"
 fi
+# disk.qcow2 is over base.qcow2 over base.raw: the backing images read-only
+if grep -qF "\"$DIR/base.qcow2\" rk," "$AADIR/$PROFILE_OK.files" &&
+   grep -qF "\"$DIR/base.raw\" rk," "$AADIR/$PROFILE_OK.files"; then
+        ok ".files lists each backing image of the disk read-only (rk)"
+else
+        notok ".files lists each backing image of the disk read-only (rk)" \
+              "$(grep -F "$DIR/" "$AADIR/$PROFILE_OK.files" 2>&1)"
+fi
+nodes=$($VIRTKIT qemu-monitor-command aa-ok '{"execute":"query-named-block-nodes"}' 2>&1)
+if echo "$nodes" | grep -qF "$DIR/base.raw" && echo "$nodes" | grep -qF "$DIR/base.qcow2"; then
+        ok "the confined QEMU opened every layer of the chain"
+else
+        notok "the confined QEMU opened every layer of the chain" "$(echo "$nodes" | cut -c1-300)"
+fi
 echo "--- $AADIR/$PROFILE_OK.files" | diag
 diag < "$AADIR/$PROFILE_OK.files"
 xml=$($VIRTKIT dumpxml aa-ok 2>&1)
@@ -344,8 +358,10 @@ chown vksession: /run/user/vksession
 chmod 0700 /run/user/vksession
 domain_xml aa-session "$UUID_SESSION" "" "" | sed "s|$DIR/disk.qcow2|/home/vksession/disk.qcow2|" |
         sed "s|$DIR/aa-session.serial|/home/vksession/serial.log|" > /home/vksession/aa-session.xml
-cp "$DIR/disk.qcow2" /home/vksession/
-chown vksession: /home/vksession/aa-session.xml /home/vksession/disk.qcow2
+# the chain names its backing images relative to itself: copy them along
+cp "$DIR/disk.qcow2" "$DIR/base.qcow2" "$DIR/base.raw" /home/vksession/
+chown vksession: /home/vksession/aa-session.xml /home/vksession/disk.qcow2 \
+        /home/vksession/base.qcow2 /home/vksession/base.raw
 as_user() {
         runuser -u vksession -- env XDG_RUNTIME_DIR=/run/user/vksession HOME=/home/vksession \
                 timeout 120 virtkit -c qemu:///session "$@" 2>&1

@@ -243,8 +243,8 @@ static void test_secmodels(void **state) {
         assert_string_equal(sm[1].model, "dac");
 }
 
-static char *test_cases[] = { "disk-file", "devices-mixed", "tcg-static-selinux", "tcg-firmware",
-                              "baselabel" };
+static char *test_cases[] = { "disk-file",          "disk-chain",   "devices-mixed",
+                              "tcg-static-selinux", "tcg-firmware", "baselabel" };
 
 int main(void) {
         const char *srcdir = g_getenv("VK_TEST_SRCDIR"), *top = g_getenv("VK_TOP_SRCDIR");

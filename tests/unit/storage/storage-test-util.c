@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "macro.h"
 #include "storage-test-util.h"
 
 char *storage_test_qemu_img;
@@ -73,6 +74,23 @@ void storage_test_run(const char *const *argv) {
 
                 fail_msg("'%s' failed: %s%s", cmd, out, err);
         }
+}
+
+/*
+ * `qemu-img create -q -f FORMAT [-u -b BACKING -F BACKING_FORMAT] NAME 1M` in the group's
+ * directory; the image's path (caller frees). @backing may be relative (to the image).
+ */
+char *storage_test_image(const char *name, const char *format, const char *backing,
+                         const char *backing_format) {
+        char *path = g_build_filename(storage_test_dir, name, NULL);
+
+        if (backing)
+                storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, "-u",
+                                         "-b", backing, "-F", backing_format, path, "1M"));
+        else
+                storage_test_run(
+                        VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, path, "1M"));
+        return path;
 }
 
 char *storage_test_read(const char *path, size_t *ret_len) {

@@ -14,5 +14,7 @@ void storage_test_rm_rf(const char *dir);
 int storage_test_setup(void **state);
 int storage_test_teardown(void **state);
 void storage_test_run(const char *const *argv);
+char *storage_test_image(const char *name, const char *format, const char *backing,
+                         const char *backing_format);
 char *storage_test_read(const char *path, size_t *ret_len);
 void storage_test_write(const char *path, const void *data, size_t len);

@@ -138,9 +138,9 @@ static bool real_create(const char *tmp, const VkStorageVolDef *vol_in, bool spa
         if (vol->backing_path) {
                 g_autofree char *base = g_build_filename(tmp, "base", NULL);
 
-                assert_true(run_ok((char **) VK_STRV(
-                        qemu_img, "create", "-q", "-f",
-                        vk_storage_format_to_string(vol->backing_format), base, "1M")));
+                assert_true(run_ok((char **) VK_STRV(qemu_img, "create", "-q", "-f",
+                                                     vk_image_format_to_string(vol->backing_format),
+                                                     base, "1M")));
                 g_free(vol->backing_path);
                 vol->backing_path = g_steal_pointer(&base);
         }
@@ -155,7 +155,7 @@ static bool real_create(const char *tmp, const VkStorageVolDef *vol_in, bool spa
         for (char **a = argv; *a; a++)
                 if (strstr(*a, "key-secret=")) {
                         char *o = g_strconcat(*a,
-                                              vol->format == VK_STORAGE_FORMAT_QCOW2
+                                              vol->format == VK_IMAGE_FORMAT_QCOW2
                                                       ? ",encrypt.iter-time=10"
                                                       : ",iter-time=10",
                                               NULL);
@@ -180,12 +180,12 @@ static void check_image(const VkStorageVolDef *vol, uint64_t capacity, const cha
         uint64_t size;
 
         image_info(vol->path, &format, &size, &got_backing);
-        assert_string_equal(format, vol->encryption.present && vol->format == VK_STORAGE_FORMAT_RAW
+        assert_string_equal(format, vol->encryption.present && vol->format == VK_IMAGE_FORMAT_RAW
                                             ? "luks"
-                                            : vk_storage_format_to_string(vol->format));
-        if (vol->format == VK_STORAGE_FORMAT_RAW)
+                                            : vk_image_format_to_string(vol->format));
+        if (vol->format == VK_IMAGE_FORMAT_RAW)
                 assert_true(size == capacity);
-        else if (vol->format == VK_STORAGE_FORMAT_QCOW2)
+        else if (vol->format == VK_IMAGE_FORMAT_QCOW2)
                 assert_true(size == (capacity + 511) / 512 * 512);
         else
                 assert_true(size >= capacity && size - capacity < (16 << 20));

@@ -131,7 +131,7 @@ static void test_refresh(void **state) {
         assert_string_equal(((VkStorageVolDef *) vols->pdata[5])->name, "truncated.qcow2");
 
         v = find(vols, "base.raw");
-        assert_int_equal(v->format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(v->format, VK_IMAGE_FORMAT_RAW);
         assert_true(v->capacity == 2 << 20);
         assert_string_equal(v->path, base);
         assert_string_equal(v->key, base);
@@ -139,11 +139,11 @@ static void test_refresh(void **state) {
         assert_int_equal(v->perms.owner, getuid());
 
         v = find(vols, "top.qcow2");
-        assert_int_equal(v->format, VK_STORAGE_FORMAT_QCOW2);
+        assert_int_equal(v->format, VK_IMAGE_FORMAT_QCOW2);
         assert_true(v->capacity == 3 << 20);
         assert_true(v->allocation > 0);
         assert_string_equal(v->backing_path, base);
-        assert_int_equal(v->backing_format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(v->backing_format, VK_IMAGE_FORMAT_RAW);
         assert_string_equal(v->compat, "1.1");
         assert_true(v->lazy_refcounts);
         assert_true(v->cluster_size == 65536);
@@ -154,12 +154,12 @@ static void test_refresh(void **state) {
         assert_string_equal(v->backing_path, "nbd://localhost:10809/x");
 
         v = find(vols, "truncated.qcow2");
-        assert_int_equal(v->format, VK_STORAGE_FORMAT_QCOW2);
+        assert_int_equal(v->format, VK_IMAGE_FORMAT_QCOW2);
         assert_true(v->capacity == 50);
         assert_string_equal(v->warning, "'truncated.qcow2': truncated qcow2 header (50 bytes)");
 
         v = find(vols, "garbage");
-        assert_int_equal(v->format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(v->format, VK_IMAGE_FORMAT_RAW);
         assert_true(v->capacity == 12);
 
         v = find(vols, "dangling");

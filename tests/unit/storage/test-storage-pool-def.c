@@ -79,11 +79,11 @@ static void test_enums(void **state) {
         for (int i = 0; i < _VK_STORAGE_LVM_FORMAT_MAX; i++)
                 assert_int_equal(
                         vk_storage_lvm_format_from_string(vk_storage_lvm_format_to_string(i)), i);
-        for (int i = 0; i < _VK_STORAGE_FORMAT_MAX; i++)
-                assert_int_equal(vk_storage_format_from_string(vk_storage_format_to_string(i)), i);
+        for (int i = 0; i < _VK_IMAGE_FORMAT_MAX; i++)
+                assert_int_equal(vk_image_format_from_string(vk_image_format_to_string(i)), i);
         assert_null(vk_storage_pool_type_to_string(_VK_STORAGE_POOL_TYPE_MAX));
         assert_int_equal(vk_storage_pool_type_from_string("netfs"), _VK_STORAGE_POOL_TYPE_INVALID);
-        assert_int_equal(vk_storage_format_from_string(NULL), _VK_STORAGE_FORMAT_INVALID);
+        assert_int_equal(vk_image_format_from_string(NULL), _VK_IMAGE_FORMAT_INVALID);
 }
 
 /* libvirt's unit suffixes */

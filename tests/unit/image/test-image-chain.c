@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-storage-chain.c: backing chains of real images made with qemu-img */
+/* test-image-chain.c: backing chains of real images made with qemu-img */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,49 +10,38 @@
 #include <cmocka.h>
 
 #include "macro.h"
-#include "storage-chain.h"
+#include "image-chain.h"
 #include "storage-test-util.h"
 
-static char *tmp;
-
 static char *path_of(const char *name) {
-        return g_build_filename(tmp, name, NULL);
+        return g_build_filename(storage_test_dir, name, NULL);
 }
 
-/* qemu-img create -q -f FORMAT [-u -b BACKING -F BFORMAT] NAME 1M */
 static char *image(const char *name, const char *format, const char *backing,
                    const char *backing_format) {
-        char *path = path_of(name);
-
-        if (backing)
-                storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, "-u",
-                                         "-b", backing, "-F", backing_format, path, "1M"));
-        else
-                storage_test_run(
-                        VK_STRV(storage_test_qemu_img, "create", "-q", "-f", format, path, "1M"));
-        return path;
+        return storage_test_image(name, format, backing, backing_format);
 }
 
-static GPtrArray *walk_ok(const char *path, VkStorageFormat format, unsigned max) {
+static GPtrArray *walk_ok(const char *path, VkImageFormat format, unsigned max) {
         g_auto(VkError) err = VK_ERROR_INIT;
         GPtrArray *layers = NULL;
 
-        if (vk_storage_chain_walk(path, format, max, &layers, &err) < 0)
+        if (vk_image_chain_walk(path, format, max, &layers, &err) < 0)
                 fail_msg("%s", err.message);
         return layers;
 }
 
-static void walk_fails(const char *path, VkStorageFormat format, unsigned max, int error,
+static void walk_fails(const char *path, VkImageFormat format, unsigned max, int error,
                        const char *message) {
         g_auto(VkError) err = VK_ERROR_INIT;
         GPtrArray *layers = NULL;
 
-        assert_int_equal(vk_storage_chain_walk(path, format, max, &layers, &err), error);
+        assert_int_equal(vk_image_chain_walk(path, format, max, &layers, &err), error);
         assert_null(layers);
         assert_string_equal(err.message, message);
 }
 
-static const VkStorageChainLayer *layer(GPtrArray *layers, guint i) {
+static const VkImageChainLayer *layer(GPtrArray *layers, guint i) {
         return layers->pdata[i];
 }
 
@@ -61,15 +50,15 @@ static void test_three_deep(void **state) {
         g_autofree char *base = image("base.raw", "raw", NULL, NULL);
         g_autofree char *mid = image("mid.qcow2", "qcow2", "base.raw", "raw");
         g_autofree char *top = image("top.qcow2", "qcow2", mid, "qcow2");
-        g_autoptr(GPtrArray) layers = walk_ok(top, VK_STORAGE_FORMAT_QCOW2, 0);
+        g_autoptr(GPtrArray) layers = walk_ok(top, VK_IMAGE_FORMAT_QCOW2, 0);
 
         assert_int_equal(layers->len, 3);
         assert_string_equal(layer(layers, 0)->path, top);
         assert_string_equal(layer(layers, 1)->path, mid);
         assert_string_equal(layer(layers, 2)->path, base);
-        assert_int_equal(layer(layers, 0)->format, VK_STORAGE_FORMAT_QCOW2);
-        assert_int_equal(layer(layers, 1)->format, VK_STORAGE_FORMAT_QCOW2);
-        assert_int_equal(layer(layers, 2)->format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(layer(layers, 0)->format, VK_IMAGE_FORMAT_QCOW2);
+        assert_int_equal(layer(layers, 1)->format, VK_IMAGE_FORMAT_QCOW2);
+        assert_int_equal(layer(layers, 2)->format, VK_IMAGE_FORMAT_RAW);
         for (guint i = 0; i < 3; i++) {
                 assert_false(layer(layers, i)->format_probed);
                 assert_false(layer(layers, i)->is_block);
@@ -79,14 +68,14 @@ static void test_three_deep(void **state) {
 
         /* the top probed: a raw file alone is fine */
         g_ptr_array_unref(layers);
-        layers = walk_ok(base, _VK_STORAGE_FORMAT_INVALID, 0);
+        layers = walk_ok(base, _VK_IMAGE_FORMAT_INVALID, 0);
         assert_int_equal(layers->len, 1);
         assert_true(layer(layers, 0)->format_probed);
-        assert_int_equal(layer(layers, 0)->format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(layer(layers, 0)->format, VK_IMAGE_FORMAT_RAW);
 
         /* told raw, a qcow2 is a raw image: its header is guest data */
         g_ptr_array_unref(layers);
-        layers = walk_ok(top, VK_STORAGE_FORMAT_RAW, 0);
+        layers = walk_ok(top, VK_IMAGE_FORMAT_RAW, 0);
         assert_int_equal(layers->len, 1);
         assert_true(layer(layers, 0)->capacity > 0);
 }
@@ -103,21 +92,21 @@ static void test_refused(void **state) {
                               "the backing file 'r-base.raw': refusing to guess (record it "
                               "with qemu-img rebase -F)",
                               top);
-        walk_fails(top, _VK_STORAGE_FORMAT_INVALID, 0, -EINVAL, msg);
+        walk_fails(top, _VK_IMAGE_FORMAT_INVALID, 0, -EINVAL, msg);
         g_free(msg);
         msg = g_strdup_printf("image '%s' is not of format 'qcow2' (its header says 'raw')", base);
-        walk_fails(base, VK_STORAGE_FORMAT_QCOW2, 0, -EINVAL, msg);
+        walk_fails(base, VK_IMAGE_FORMAT_QCOW2, 0, -EINVAL, msg);
         g_free(msg);
         msg = g_strdup_printf("Failed to open image '%s': No such file or directory", gone);
-        walk_fails(missing, VK_STORAGE_FORMAT_QCOW2, 0, -ENOENT, msg);
+        walk_fails(missing, VK_IMAGE_FORMAT_QCOW2, 0, -ENOENT, msg);
         g_free(msg);
         msg = g_strdup_printf("image '%s': the backing store 'nbd://localhost:10809/x' is not a "
                               "local file",
                               nbd);
-        walk_fails(nbd, VK_STORAGE_FORMAT_QCOW2, 0, -EOPNOTSUPP, msg);
+        walk_fails(nbd, VK_IMAGE_FORMAT_QCOW2, 0, -EOPNOTSUPP, msg);
         g_free(msg);
-        msg = g_strdup_printf("image '%s' is neither a file nor a block device", tmp);
-        walk_fails(tmp, VK_STORAGE_FORMAT_RAW, 0, -EINVAL, msg);
+        msg = g_strdup_printf("image '%s' is neither a file nor a block device", storage_test_dir);
+        walk_fails(storage_test_dir, VK_IMAGE_FORMAT_RAW, 0, -EINVAL, msg);
 }
 
 /* a.qcow2 -> b.qcow2 -> a.qcow2; and a chain deeper than allowed */
@@ -132,11 +121,11 @@ static void test_loop_and_depth(void **state) {
         g_autoptr(GPtrArray) layers = NULL;
 
         msg = g_strdup_printf("backing chain of '%s' loops: '%s' is in it twice", a, a);
-        walk_fails(a, VK_STORAGE_FORMAT_QCOW2, 0, -ELOOP, msg);
+        walk_fails(a, VK_IMAGE_FORMAT_QCOW2, 0, -ELOOP, msg);
         g_free(msg);
         msg = g_strdup_printf("backing chain of '%s' is deeper than 3 images (at '%s')", d3, d0);
-        walk_fails(d3, VK_STORAGE_FORMAT_QCOW2, 3, -ELOOP, msg);
-        layers = walk_ok(d3, VK_STORAGE_FORMAT_QCOW2, 4);
+        walk_fails(d3, VK_IMAGE_FORMAT_QCOW2, 3, -ELOOP, msg);
+        layers = walk_ok(d3, VK_IMAGE_FORMAT_QCOW2, 4);
         assert_int_equal(layers->len, 4);
 }
 
@@ -162,17 +151,17 @@ static void test_unrecorded_backing_format(void **state) {
                 if (p == top2)
                         break;
         }
-        layers = walk_ok(top, VK_STORAGE_FORMAT_QCOW2, 0);
+        layers = walk_ok(top, VK_IMAGE_FORMAT_QCOW2, 0);
         assert_int_equal(layers->len, 2);
         assert_false(layer(layers, 0)->format_probed);
         assert_true(layer(layers, 1)->format_probed);
-        assert_int_equal(layer(layers, 1)->format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(layer(layers, 1)->format, VK_IMAGE_FORMAT_RAW);
 
         msg = g_strdup_printf("image '%s' has no recorded format and looks like 'qcow2' with "
                               "the backing file 'u-base.raw': refusing to guess (record it "
                               "with qemu-img rebase -F)",
                               mid);
-        walk_fails(top2, VK_STORAGE_FORMAT_QCOW2, 0, -EINVAL, msg);
+        walk_fails(top2, VK_IMAGE_FORMAT_QCOW2, 0, -EINVAL, msg);
 }
 
 /* vmdk names its parent by a hint, always a vmdk: followed without guessing */
@@ -183,25 +172,11 @@ static void test_vmdk(void **state) {
 
         storage_test_run(VK_STRV(storage_test_qemu_img, "create", "-q", "-f", "vmdk", "-b",
                                  "v-base.vmdk", "-F", "vmdk", child, "1M"));
-        layers = walk_ok(child, VK_STORAGE_FORMAT_VMDK, 0);
+        layers = walk_ok(child, VK_IMAGE_FORMAT_VMDK, 0);
         assert_int_equal(layers->len, 2);
         assert_string_equal(layer(layers, 1)->path, base);
-        assert_int_equal(layer(layers, 1)->format, VK_STORAGE_FORMAT_VMDK);
+        assert_int_equal(layer(layers, 1)->format, VK_IMAGE_FORMAT_VMDK);
         assert_false(layer(layers, 1)->format_probed);
-}
-
-static int setup(void **state) {
-        if (!storage_test_qemu_img)
-                return 0;
-        tmp = storage_test_tmpdir();
-        return 0;
-}
-
-static int teardown(void **state) {
-        if (tmp)
-                storage_test_rm_rf(tmp);
-        g_free(tmp);
-        return 0;
 }
 
 int main(void) {
@@ -218,5 +193,5 @@ int main(void) {
                 printf("1..0 # SKIP qemu-img is not installed\n");
                 return 77;
         }
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, storage_test_setup, storage_test_teardown);
 }

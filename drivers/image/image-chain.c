@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* storage-chain.c: an image's backing chain, layer by layer, read from the headers */
+/* image-chain.c: an image's backing chain, layer by layer, read from the headers */
 #include <assert.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "storage-chain.h"
-#include "storage-probe.h"
+#include "image-chain.h"
+#include "image-probe.h"
 
-/* Free one layer of vk_storage_chain_walk()'s result; takes NULL. */
-void vk_storage_chain_layer_free(VkStorageChainLayer *l) {
+/* Free one layer of vk_image_chain_walk()'s result; takes NULL. */
+void vk_image_chain_layer_free(VkImageChainLayer *l) {
         if (!l)
                 return;
         g_free(l->path);
@@ -58,8 +58,8 @@ static int chain_open(const char *path, struct stat *st, uint64_t *ret_size, VkE
 
 /*
  * Walk the backing chain of the image @path, read from each image's header: *@ret_layers gets
- * the layers, the top first (VkStorageChainLayer; the caller unrefs the array). @format is the
- * top's format when known (the domain XML's, the volume's), or _VK_STORAGE_FORMAT_INVALID to
+ * the layers, the top first (VkImageChainLayer; the caller unrefs the array). @format is the
+ * top's format when known (the domain XML's, the volume's), or _VK_IMAGE_FORMAT_INVALID to
  * probe it. A backing file's format comes from its child's header; when the header does not
  * record it, it is probed, and such a layer may only be one without a backing file of its
  * own (raw, mostly): guessing is how a guest-written raw image could pass for a qcow2 naming
@@ -67,13 +67,13 @@ static int chain_open(const char *path, struct stat *st, uint64_t *ret_size, VkE
  *
  * Errors (each naming the image): a layer that cannot be opened, a format that differs from
  * the recorded one, a loop (the same inode twice), more than @max_depth layers (0:
- * VK_STORAGE_CHAIN_MAX), a backing store on the network, an encrypted qcow (AES). Reads a few
+ * VK_IMAGE_CHAIN_MAX), a backing store on the network, an encrypted qcow (AES). Reads a few
  * kilobytes per layer; cheap enough for the loop on local files.
  */
-int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max_depth,
-                          GPtrArray **ret_layers, VkError *reterr) {
+int vk_image_chain_walk(const char *path, VkImageFormat format, unsigned max_depth,
+                        GPtrArray **ret_layers, VkError *reterr) {
         g_autoptr(GPtrArray) layers =
-                g_ptr_array_new_with_free_func((GDestroyNotify) vk_storage_chain_layer_free);
+                g_ptr_array_new_with_free_func((GDestroyNotify) vk_image_chain_layer_free);
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
                                                            (GDestroyNotify) g_bytes_unref, NULL);
         g_autofree char *cur = g_strdup(path);
@@ -81,11 +81,11 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
 
         assert(path && ret_layers);
         if (max_depth == 0)
-                max_depth = VK_STORAGE_CHAIN_MAX;
+                max_depth = VK_IMAGE_CHAIN_MAX;
 
         for (;;) {
-                g_auto(VkStorageProbe) probe = {};
-                g_autoptr(VkStorageChainLayer) layer = g_new0(VkStorageChainLayer, 1);
+                g_auto(VkImageProbe) probe = {};
+                g_autoptr(VkImageChainLayer) layer = g_new0(VkImageChainLayer, 1);
                 struct stat st;
                 uint64_t size = 0, key[2];
                 vk_autofd fd = -1;
@@ -105,7 +105,7 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -ELOOP,
                                             "backing chain of '%s' loops: '%s' is in it twice",
                                             path, cur);
-                r = vk_storage_probe_fd(fd, size, &probe);
+                r = vk_image_probe_fd(fd, size, &probe);
                 if (r < 0)
                         return vk_error_set_errno(reterr, r, "Failed to read image '%s'", cur);
 
@@ -114,13 +114,13 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
                 layer->format_probed = probed;
                 layer->format = probed ? probe.format : format;
                 layer->warning = g_steal_pointer(&probe.warning);
-                if (!probed && format != probe.format && vk_storage_format_has_backing(format))
+                if (!probed && format != probe.format && vk_image_format_has_backing(format))
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                             "image '%s' is not of format '%s' (its header says "
                                             "'%s')",
-                                            cur, vk_storage_format_to_string(format),
-                                            vk_storage_format_to_string(probe.format));
-                if (!vk_storage_format_has_backing(layer->format)) {
+                                            cur, vk_image_format_to_string(format),
+                                            vk_image_format_to_string(probe.format));
+                if (!vk_image_format_has_backing(layer->format)) {
                         /* raw and friends: nothing below; a raw size is the file's */
                         layer->has_capacity = true;
                         layer->capacity = layer->format == probe.format && probe.has_capacity
@@ -131,7 +131,7 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
                 }
                 layer->has_capacity = probe.has_capacity;
                 layer->capacity = probe.capacity;
-                if (probe.crypt == VK_STORAGE_PROBE_CRYPT_AES)
+                if (probe.crypt == VK_IMAGE_PROBE_CRYPT_AES)
                         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                             "image '%s' uses the legacy qcow AES encryption, "
                                             "which QEMU no longer opens",
@@ -147,19 +147,19 @@ int vk_storage_chain_walk(const char *path, VkStorageFormat format, unsigned max
                                             "image '%s' has no recorded format and looks like "
                                             "'%s' with the backing file '%s': refusing to "
                                             "guess (record it with qemu-img rebase -F)",
-                                            cur, vk_storage_format_to_string(probe.format),
+                                            cur, vk_image_format_to_string(probe.format),
                                             probe.backing);
-                if (vk_storage_backing_is_remote(probe.backing))
+                if (vk_image_backing_is_remote(probe.backing))
                         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                             "image '%s': the backing store '%s' is not a local "
                                             "file",
                                             cur, probe.backing);
                 g_ptr_array_add(layers, g_steal_pointer(&layer));
                 g_free(cur);
-                cur = chain_resolve(((VkStorageChainLayer *) layers->pdata[layers->len - 1])->path,
+                cur = chain_resolve(((VkImageChainLayer *) layers->pdata[layers->len - 1])->path,
                                     probe.backing);
                 probed = !probe.has_backing_format;
-                format = probed ? _VK_STORAGE_FORMAT_INVALID : probe.backing_format;
+                format = probed ? _VK_IMAGE_FORMAT_INVALID : probe.backing_format;
         }
         *ret_layers = g_steal_pointer(&layers);
         return 0;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* storage-probe.c: what an image's header says (format, size, backing file), in-process */
+/* image-probe.c: what an image's header says (format, size, backing file), in-process */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "macro.h"
-#include "storage-probe.h"
+#include "image-probe.h"
 
 /*
  * Every number in a header is untrusted: offsets and lengths are checked against the file
@@ -56,12 +56,12 @@ static uint64_t le64(const uint8_t *p) {
 }
 
 typedef struct Probe {
-        VkStorageReadFn read_fn;
+        VkImageReadFn read_fn;
         void *userdata;
         uint64_t file_size;
         uint8_t head[PROBE_HEAD];
         size_t head_len;
-        VkStorageProbe *out;
+        VkImageProbe *out;
 } Probe;
 
 static void probe_warn(Probe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -98,14 +98,14 @@ static int probe_read(Probe *p, uint64_t offset, void *buf, size_t len) {
 
 /*
  * A name stored in the image (a backing file): @len bytes at @offset, at most
- * VK_STORAGE_PROBE_NAME_MAX, no NUL inside. Returns 1 with *ret set, 0 when it cannot be
+ * VK_IMAGE_PROBE_NAME_MAX, no NUL inside. Returns 1 with *ret set, 0 when it cannot be
  * read (a warning is set), < 0 on a read error.
  */
 static int probe_read_name(Probe *p, const char *what, uint64_t offset, uint64_t len, char **ret) {
         g_autofree char *name = NULL;
         int r;
 
-        if (len == 0 || len > VK_STORAGE_PROBE_NAME_MAX) {
+        if (len == 0 || len > VK_IMAGE_PROBE_NAME_MAX) {
                 probe_warn(p, "%s name of %" G_GUINT64_FORMAT " bytes", what, len);
                 return 0;
         }
@@ -167,16 +167,16 @@ static int probe_qcow2_extensions(Probe *p, uint64_t start, uint64_t end) {
                 }
                 if (type == QCOW2_EXT_BACKING_FORMAT) {
                         g_autofree char *fmt = g_strndup((const char *) buf + off, elen);
-                        int f = vk_storage_format_from_string(fmt);
+                        int f = vk_image_format_from_string(fmt);
 
-                        if (f < 0 || f == VK_STORAGE_FORMAT_NONE)
+                        if (f < 0 || f == VK_IMAGE_FORMAT_NONE)
                                 probe_warn(p, "unknown backing file format '%s'", fmt);
                         else {
                                 p->out->has_backing_format = true;
                                 p->out->backing_format = f;
                         }
                 } else if (type == QCOW2_EXT_DATA_FILE && elen > 0 &&
-                           elen <= VK_STORAGE_PROBE_NAME_MAX && !memchr(buf + off, 0, elen)) {
+                           elen <= VK_IMAGE_PROBE_NAME_MAX && !memchr(buf + off, 0, elen)) {
                         g_free(p->out->data_file);
                         p->out->data_file = g_strndup((const char *) buf + off, elen);
                 }
@@ -196,19 +196,19 @@ static int probe_qcow2_extensions(Probe *p, uint64_t start, uint64_t end) {
  */
 static int probe_qcow(Probe *p) {
         const uint8_t *h = p->head;
-        VkStorageProbe *o = p->out;
+        VkImageProbe *o = p->out;
         uint64_t backing_off, ext_start, ext_end;
         uint32_t backing_len, crypt;
         int r;
 
         if (p->head_len < 8) {
-                o->format = VK_STORAGE_FORMAT_QCOW2;
+                o->format = VK_IMAGE_FORMAT_QCOW2;
                 probe_warn(p, "truncated qcow2 header (%zu bytes)", p->head_len);
                 return 0;
         }
         o->version = be32(h + 4);
         if (o->version == 1) {
-                o->format = VK_STORAGE_FORMAT_QCOW;
+                o->format = VK_IMAGE_FORMAT_QCOW;
                 if (p->head_len < 48) {
                         probe_warn(p, "truncated qcow header (%zu bytes)", p->head_len);
                         return 0;
@@ -216,7 +216,7 @@ static int probe_qcow(Probe *p) {
                 probe_set_capacity(p, be64(h + 24));
                 o->cluster_bits = h[32];
                 crypt = be32(h + 36);
-                o->crypt = crypt == 1 ? VK_STORAGE_PROBE_CRYPT_AES : VK_STORAGE_PROBE_CRYPT_NONE;
+                o->crypt = crypt == 1 ? VK_IMAGE_PROBE_CRYPT_AES : VK_IMAGE_PROBE_CRYPT_NONE;
                 backing_off = be64(h + 8);
                 backing_len = be32(h + 16);
                 if (backing_off) {
@@ -227,7 +227,7 @@ static int probe_qcow(Probe *p) {
                 }
                 return 0;
         }
-        o->format = VK_STORAGE_FORMAT_QCOW2;
+        o->format = VK_IMAGE_FORMAT_QCOW2;
         if (o->version != 2 && o->version != 3) {
                 probe_warn(p, "unknown qcow2 version %u", o->version);
                 return 0;
@@ -243,9 +243,9 @@ static int probe_qcow(Probe *p) {
                 return 0;
         }
         crypt = be32(h + 32);
-        o->crypt = crypt == 1   ? VK_STORAGE_PROBE_CRYPT_AES
-                   : crypt == 2 ? VK_STORAGE_PROBE_CRYPT_LUKS
-                                : VK_STORAGE_PROBE_CRYPT_NONE;
+        o->crypt = crypt == 1   ? VK_IMAGE_PROBE_CRYPT_AES
+                   : crypt == 2 ? VK_IMAGE_PROBE_CRYPT_LUKS
+                                : VK_IMAGE_PROBE_CRYPT_NONE;
         if (crypt > 2)
                 probe_warn(p, "unknown qcow2 encryption method %u", crypt);
         ext_start = 72;
@@ -282,12 +282,12 @@ static int probe_qcow(Probe *p) {
  * the offset and size of 56 and 60 (present with feature bit 0). */
 static int probe_qed(Probe *p) {
         const uint8_t *h = p->head;
-        VkStorageProbe *o = p->out;
+        VkImageProbe *o = p->out;
         uint64_t features;
         uint32_t cluster;
         int r;
 
-        o->format = VK_STORAGE_FORMAT_QED;
+        o->format = VK_IMAGE_FORMAT_QED;
         if (p->head_len < 64) {
                 probe_warn(p, "truncated qed header (%zu bytes)", p->head_len);
                 return 0;
@@ -301,7 +301,7 @@ static int probe_qed(Probe *p) {
                 return 0;
         if (features & QED_F_BACKING_FORMAT_NO_PROBE) {
                 o->has_backing_format = true;
-                o->backing_format = VK_STORAGE_FORMAT_RAW;
+                o->backing_format = VK_IMAGE_FORMAT_RAW;
         }
         r = probe_read_name(p, "backing file", le32(h + 56), le32(h + 60), &o->backing);
         return r < 0 ? r : 0;
@@ -324,10 +324,10 @@ static void probe_vmdk_descriptor(Probe *p, const char *desc, bool sizes) {
                         const char *start = line + strlen("parentFileNameHint=\"");
                         const char *end = strchr(start, '"');
 
-                        if (end && end > start && end - start <= VK_STORAGE_PROBE_NAME_MAX) {
+                        if (end && end > start && end - start <= VK_IMAGE_PROBE_NAME_MAX) {
                                 p->out->backing = g_strndup(start, end - start);
                                 p->out->has_backing_format = true;
-                                p->out->backing_format = VK_STORAGE_FORMAT_VMDK;
+                                p->out->backing_format = VK_IMAGE_FORMAT_VMDK;
                         }
                 } else if (sizes &&
                            (g_str_has_prefix(line, "RW ") || g_str_has_prefix(line, "RDONLY ") ||
@@ -359,7 +359,7 @@ static int probe_vmdk(Probe *p) {
         g_autofree char *desc = NULL;
         int r;
 
-        p->out->format = VK_STORAGE_FORMAT_VMDK;
+        p->out->format = VK_IMAGE_FORMAT_VMDK;
         if (p->head_len < 44) {
                 probe_warn(p, "truncated vmdk header (%zu bytes)", p->head_len);
                 return 0;
@@ -387,7 +387,7 @@ static int probe_vmdk(Probe *p) {
 
 /* VDI: the signature at 64, the disk size at 368 (header version 1.1), little endian. */
 static void probe_vdi(Probe *p) {
-        p->out->format = VK_STORAGE_FORMAT_VDI;
+        p->out->format = VK_IMAGE_FORMAT_VDI;
         if (p->head_len < 376) {
                 probe_warn(p, "truncated vdi header (%zu bytes)", p->head_len);
                 return;
@@ -400,8 +400,8 @@ static void probe_vdi(Probe *p) {
 static void probe_luks(Probe *p) {
         uint64_t payload;
 
-        p->out->format = VK_STORAGE_FORMAT_LUKS;
-        p->out->crypt = VK_STORAGE_PROBE_CRYPT_LUKS;
+        p->out->format = VK_IMAGE_FORMAT_LUKS;
+        p->out->crypt = VK_IMAGE_PROBE_CRYPT_LUKS;
         if (p->head_len < 108) {
                 probe_warn(p, "truncated LUKS header (%zu bytes)", p->head_len);
                 return;
@@ -420,7 +420,7 @@ static void probe_luks(Probe *p) {
 
 /* VPC (VHD) with its footer copy at the start (dynamic disks): current size at 48, BE. */
 static void probe_vpc(Probe *p) {
-        p->out->format = VK_STORAGE_FORMAT_VPC;
+        p->out->format = VK_IMAGE_FORMAT_VPC;
         if (p->head_len < 56) {
                 probe_warn(p, "truncated vpc footer (%zu bytes)", p->head_len);
                 return;
@@ -485,20 +485,19 @@ static int probe_vhdx_capacity(Probe *p, uint64_t *ret) {
 }
 
 /*
- * Probe an image through @read_fn (@file_size bytes long) into *@ret (vk_storage_probe_done()
+ * Probe an image through @read_fn (@file_size bytes long) into *@ret (vk_image_probe_done()
  * it): the format from the magic numbers qemu-img knows (qcow2, qcow, qed, vmdk, vdi, vhdx,
  * vpc, luks, an ISO 9660 filesystem), else raw; the virtual capacity; the backing file and
  * its format as the header records them; what could not be read as a warning. Returns 0, or
  * the read function's negative errno (then *@ret is cleared).
  */
-int vk_storage_probe(VkStorageReadFn read_fn, void *userdata, uint64_t file_size,
-                     VkStorageProbe *ret) {
+int vk_image_probe(VkImageReadFn read_fn, void *userdata, uint64_t file_size, VkImageProbe *ret) {
         g_autofree Probe *p = g_new0(Probe, 1);
         ssize_t n;
         int r = 0;
 
         assert(read_fn && ret);
-        *ret = (VkStorageProbe){ .format = VK_STORAGE_FORMAT_RAW };
+        *ret = (VkImageProbe){ .format = VK_IMAGE_FORMAT_RAW };
         p->read_fn = read_fn;
         p->userdata = userdata;
         p->file_size = file_size;
@@ -508,7 +507,7 @@ int vk_storage_probe(VkStorageReadFn read_fn, void *userdata, uint64_t file_size
                 n = read_fn(userdata, p->head_len, p->head + p->head_len,
                             MIN((uint64_t) PROBE_HEAD, file_size) - p->head_len);
                 if (n < 0) {
-                        vk_storage_probe_done(ret);
+                        vk_image_probe_done(ret);
                         return (int) n;
                 }
                 if (n == 0)
@@ -526,14 +525,14 @@ int vk_storage_probe(VkStorageReadFn read_fn, void *userdata, uint64_t file_size
                 /* a descriptor file of at most the bytes read (qemu's limit is smaller) */
                 g_autofree char *desc = g_strndup((const char *) p->head, p->head_len);
 
-                p->out->format = VK_STORAGE_FORMAT_VMDK;
+                p->out->format = VK_IMAGE_FORMAT_VMDK;
                 probe_vmdk_descriptor(p, desc, true);
         } else if (p->head_len >= 68 && le32(p->head + 64) == VDI_SIGNATURE)
                 probe_vdi(p);
         else if (p->head_len >= 8 && memcmp(p->head, "vhdxfile", 8) == 0) {
                 uint64_t cap = 0;
 
-                ret->format = VK_STORAGE_FORMAT_VHDX;
+                ret->format = VK_IMAGE_FORMAT_VHDX;
                 r = probe_vhdx_capacity(p, &cap);
                 if (r > 0)
                         probe_set_capacity(p, cap);
@@ -549,14 +548,14 @@ int vk_storage_probe(VkStorageReadFn read_fn, void *userdata, uint64_t file_size
 
                 r = probe_read(p, 0x8001, iso, sizeof(iso));
                 if (r > 0 && memcmp(iso, "CD001", 5) == 0)
-                        ret->format = VK_STORAGE_FORMAT_ISO;
+                        ret->format = VK_IMAGE_FORMAT_ISO;
                 if (r >= 0) {
                         r = 0;
                         probe_set_capacity(p, file_size);
                 }
         }
         if (r < 0) {
-                vk_storage_probe_done(ret);
+                vk_image_probe_done(ret);
                 return r;
         }
         return 0;
@@ -574,11 +573,11 @@ static ssize_t probe_buffer_read(void *userdata, uint64_t offset, void *buf, siz
         return (ssize_t) len;
 }
 
-/* vk_storage_probe() of an image held in memory (@len bytes: the whole file). */
-int vk_storage_probe_buffer(const void *buf, size_t len, VkStorageProbe *ret) {
+/* vk_image_probe() of an image held in memory (@len bytes: the whole file). */
+int vk_image_probe_buffer(const void *buf, size_t len, VkImageProbe *ret) {
         g_autoptr(GBytes) b = g_bytes_new_static(buf, len);
 
-        return vk_storage_probe(probe_buffer_read, b, len, ret);
+        return vk_image_probe(probe_buffer_read, b, len, ret);
 }
 
 static ssize_t probe_fd_read(void *userdata, uint64_t offset, void *buf, size_t len) {
@@ -592,25 +591,19 @@ static ssize_t probe_fd_read(void *userdata, uint64_t offset, void *buf, size_t 
 }
 
 /*
- * vk_storage_probe() of the open file @fd, @file_size bytes long (its st_size, or a block
+ * vk_image_probe() of the open file @fd, @file_size bytes long (its st_size, or a block
  * device's size). Reads a few kilobytes with pread(): cheap enough for the loop on a local
  * file. Returns 0 or a negative errno of the read.
  */
-int vk_storage_probe_fd(int fd, uint64_t file_size, VkStorageProbe *ret) {
+int vk_image_probe_fd(int fd, uint64_t file_size, VkImageProbe *ret) {
         assert(fd >= 0);
-        return vk_storage_probe(probe_fd_read, &fd, file_size, ret);
+        return vk_image_probe(probe_fd_read, &fd, file_size, ret);
 }
 
 /* Free what *@p holds and zero it. */
-void vk_storage_probe_done(VkStorageProbe *p) {
+void vk_image_probe_done(VkImageProbe *p) {
         g_free(p->backing);
         g_free(p->data_file);
         g_free(p->warning);
-        *p = (VkStorageProbe){};
-}
-
-/* Whether images of format @f can name a backing file. */
-bool vk_storage_format_has_backing(VkStorageFormat f) {
-        return f == VK_STORAGE_FORMAT_QCOW2 || f == VK_STORAGE_FORMAT_QCOW ||
-               f == VK_STORAGE_FORMAT_QED || f == VK_STORAGE_FORMAT_VMDK;
+        *p = (VkImageProbe){};
 }

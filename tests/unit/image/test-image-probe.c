@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-storage-probe.c: image headers made by the real qemu-img, cut short, and garbage */
+/* test-image-probe.c: image headers made by the real qemu-img, cut short, and garbage */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "macro.h"
-#include "storage-probe.h"
+#include "image-probe.h"
 #include "storage-test-util.h"
 #include "vk-golden.h"
 
@@ -49,46 +49,46 @@ static char *make_image(const char *name, const char *size, const char *const *a
         return path;
 }
 
-static void probe_path(const char *path, VkStorageProbe *ret) {
+static void probe_path(const char *path, VkImageProbe *ret) {
         size_t len;
         g_autofree char *data = storage_test_read(path, &len);
 
-        assert_int_equal(vk_storage_probe_buffer(data, len, ret), 0);
+        assert_int_equal(vk_image_probe_buffer(data, len, ret), 0);
 }
 
 /* every prefix of the image probes without a crash, and says nothing it cannot back up */
-static void probe_prefixes(const char *path, VkStorageFormat format, size_t magic_end) {
+static void probe_prefixes(const char *path, VkImageFormat format, size_t magic_end) {
         size_t len;
         g_autofree char *data = storage_test_read(path, &len);
 
         for (size_t n = 0; n <= len; n += n < 4200 ? 1 : 997) {
-                g_auto(VkStorageProbe) p = {};
+                g_auto(VkImageProbe) p = {};
 
-                assert_int_equal(vk_storage_probe_buffer(data, n, &p), 0);
+                assert_int_equal(vk_image_probe_buffer(data, n, &p), 0);
                 /* from where the magic number is whole */
                 if (n >= magic_end)
                         assert_int_equal(p.format, format);
-                if (!p.has_capacity && format != VK_STORAGE_FORMAT_VHDX)
+                if (!p.has_capacity && format != VK_IMAGE_FORMAT_VHDX)
                         assert_non_null(p.warning);
                 if (p.backing)
-                        assert_true(strlen(p.backing) <= VK_STORAGE_PROBE_NAME_MAX);
+                        assert_true(strlen(p.backing) <= VK_IMAGE_PROBE_NAME_MAX);
         }
 }
 
 static void test_formats(void **state) {
         const struct {
                 const char *name;
-                VkStorageFormat format;
+                VkImageFormat format;
                 const char *const *args;
         } cases[] = {
-                { "a.raw", VK_STORAGE_FORMAT_RAW, VK_STRV("-f", "raw") },
-                { "a.qcow2", VK_STORAGE_FORMAT_QCOW2, VK_STRV("-f", "qcow2") },
-                { "a.qed", VK_STORAGE_FORMAT_QED, VK_STRV("-f", "qed") },
-                { "a.vmdk", VK_STORAGE_FORMAT_VMDK, VK_STRV("-f", "vmdk") },
-                { "a.vdi", VK_STORAGE_FORMAT_VDI, VK_STRV("-f", "vdi") },
-                { "a.vhdx", VK_STORAGE_FORMAT_VHDX, VK_STRV("-f", "vhdx") },
-                { "a.vpc", VK_STORAGE_FORMAT_VPC, VK_STRV("-f", "vpc") },
-                { "a.luks", VK_STORAGE_FORMAT_LUKS,
+                { "a.raw", VK_IMAGE_FORMAT_RAW, VK_STRV("-f", "raw") },
+                { "a.qcow2", VK_IMAGE_FORMAT_QCOW2, VK_STRV("-f", "qcow2") },
+                { "a.qed", VK_IMAGE_FORMAT_QED, VK_STRV("-f", "qed") },
+                { "a.vmdk", VK_IMAGE_FORMAT_VMDK, VK_STRV("-f", "vmdk") },
+                { "a.vdi", VK_IMAGE_FORMAT_VDI, VK_STRV("-f", "vdi") },
+                { "a.vhdx", VK_IMAGE_FORMAT_VHDX, VK_STRV("-f", "vhdx") },
+                { "a.vpc", VK_IMAGE_FORMAT_VPC, VK_STRV("-f", "vpc") },
+                { "a.luks", VK_IMAGE_FORMAT_LUKS,
                   VK_STRV("-f", "luks", "--object", SECRET_OBJECT, "-o",
                           "key-secret=s0,iter-time=10") },
         };
@@ -97,12 +97,12 @@ static void test_formats(void **state) {
                 skip();
         for (size_t i = 0; i < VK_ELEMENTSOF(cases); i++) {
                 g_autofree char *path = make_image(cases[i].name, "3M", cases[i].args);
-                g_auto(VkStorageProbe) p = {};
+                g_auto(VkImageProbe) p = {};
 
                 probe_path(path, &p);
                 if (p.format != cases[i].format)
                         fail_msg("%s: probed as %s", cases[i].name,
-                                 vk_storage_format_to_string(p.format));
+                                 vk_image_format_to_string(p.format));
                 assert_null(p.warning);
                 assert_null(p.backing);
                 assert_true(p.has_capacity);
@@ -110,17 +110,17 @@ static void test_formats(void **state) {
                         fail_msg("%s: capacity %" G_GUINT64_FORMAT
                                  ", qemu-img says %" G_GUINT64_FORMAT,
                                  cases[i].name, p.capacity, qemu_img_virtual_size(path));
-                assert_int_equal(p.crypt, cases[i].format == VK_STORAGE_FORMAT_LUKS
-                                                  ? VK_STORAGE_PROBE_CRYPT_LUKS
-                                                  : VK_STORAGE_PROBE_CRYPT_NONE);
+                assert_int_equal(p.crypt, cases[i].format == VK_IMAGE_FORMAT_LUKS
+                                                  ? VK_IMAGE_PROBE_CRYPT_LUKS
+                                                  : VK_IMAGE_PROBE_CRYPT_NONE);
                 probe_prefixes(path, cases[i].format,
-                               cases[i].format == VK_STORAGE_FORMAT_VDI ? 68 : 8);
+                               cases[i].format == VK_IMAGE_FORMAT_VDI ? 68 : 8);
         }
 }
 
 static void test_qcow2_details(void **state) {
         g_autofree char *base = NULL, *top = NULL, *old = NULL, *qed = NULL;
-        g_auto(VkStorageProbe) p = {}, p2 = {}, p4 = {};
+        g_auto(VkImageProbe) p = {}, p2 = {}, p4 = {};
 
         if (!storage_test_qemu_img)
                 skip();
@@ -129,65 +129,65 @@ static void test_qcow2_details(void **state) {
                          VK_STRV("-f", "qcow2", "-b", "base.raw", "-F", "raw", "-o",
                                  "cluster_size=131072,lazy_refcounts=on"));
         probe_path(top, &p);
-        assert_int_equal(p.format, VK_STORAGE_FORMAT_QCOW2);
+        assert_int_equal(p.format, VK_IMAGE_FORMAT_QCOW2);
         assert_int_equal(p.version, 3);
         assert_int_equal(p.cluster_bits, 17);
         assert_true(p.lazy_refcounts);
         assert_true(p.capacity == 64 << 20);
         assert_string_equal(p.backing, "base.raw");
         assert_true(p.has_backing_format);
-        assert_int_equal(p.backing_format, VK_STORAGE_FORMAT_RAW);
+        assert_int_equal(p.backing_format, VK_IMAGE_FORMAT_RAW);
         assert_null(p.warning);
-        probe_prefixes(top, VK_STORAGE_FORMAT_QCOW2, 8);
+        probe_prefixes(top, VK_IMAGE_FORMAT_QCOW2, 8);
 
         old = make_image("old.qcow2", "16M", VK_STRV("-f", "qcow2", "-o", "compat=0.10"));
         probe_path(old, &p2);
         assert_int_equal(p2.version, 2);
         assert_false(p2.lazy_refcounts);
         assert_true(p2.capacity == 16 << 20);
-        probe_prefixes(old, VK_STORAGE_FORMAT_QCOW2, 8);
+        probe_prefixes(old, VK_IMAGE_FORMAT_QCOW2, 8);
 
         qed = make_image("b.qed", "8M", VK_STRV("-f", "qed", "-b", base, "-F", "raw"));
         probe_path(qed, &p4);
-        assert_int_equal(p4.format, VK_STORAGE_FORMAT_QED);
+        assert_int_equal(p4.format, VK_IMAGE_FORMAT_QED);
         assert_string_equal(p4.backing, base);
         assert_true(p4.has_backing_format);
-        assert_int_equal(p4.backing_format, VK_STORAGE_FORMAT_RAW);
-        probe_prefixes(qed, VK_STORAGE_FORMAT_QED, 8);
+        assert_int_equal(p4.backing_format, VK_IMAGE_FORMAT_RAW);
+        probe_prefixes(qed, VK_IMAGE_FORMAT_QED, 8);
 }
 
 /* vmdk: a descriptor file with a flat extent, and a child naming its parent */
 static void test_vmdk(void **state) {
         g_autofree char *flat = NULL, *base = NULL, *child = NULL;
-        g_auto(VkStorageProbe) p = {}, p2 = {};
+        g_auto(VkImageProbe) p = {}, p2 = {};
 
         if (!storage_test_qemu_img)
                 skip();
         flat = make_image("d.vmdk", "10M", VK_STRV("-f", "vmdk", "-o", "subformat=monolithicFlat"));
         probe_path(flat, &p);
-        assert_int_equal(p.format, VK_STORAGE_FORMAT_VMDK);
+        assert_int_equal(p.format, VK_IMAGE_FORMAT_VMDK);
         assert_true(p.has_capacity);
         assert_true(p.capacity == qemu_img_virtual_size(flat));
         assert_null(p.warning);
-        probe_prefixes(flat, VK_STORAGE_FORMAT_VMDK, 21);
+        probe_prefixes(flat, VK_IMAGE_FORMAT_VMDK, 21);
 
         base = make_image("p.vmdk", "10M", VK_STRV("-f", "vmdk"));
         child = make_image("c.vmdk", "10M", VK_STRV("-f", "vmdk", "-b", "p.vmdk", "-F", "vmdk"));
         probe_path(child, &p2);
         assert_string_equal(p2.backing, "p.vmdk");
         assert_true(p2.has_backing_format);
-        assert_int_equal(p2.backing_format, VK_STORAGE_FORMAT_VMDK);
+        assert_int_equal(p2.backing_format, VK_IMAGE_FORMAT_VMDK);
         assert_true(p2.capacity == 10 << 20);
 }
 
 /* a filesystem image: ISO 9660's "CD001" in its first volume descriptor */
 static void test_iso(void **state) {
         g_autofree uint8_t *buf = g_malloc0(64 * 1024);
-        g_auto(VkStorageProbe) p = {};
+        g_auto(VkImageProbe) p = {};
 
         memcpy(buf + 0x8001, "CD001", 5);
-        assert_int_equal(vk_storage_probe_buffer(buf, 64 * 1024, &p), 0);
-        assert_int_equal(p.format, VK_STORAGE_FORMAT_ISO);
+        assert_int_equal(vk_image_probe_buffer(buf, 64 * 1024, &p), 0);
+        assert_int_equal(p.format, VK_IMAGE_FORMAT_ISO);
         assert_true(p.capacity == 64 * 1024);
 }
 
@@ -216,10 +216,10 @@ static uint8_t *qcow2_header(size_t len) {
 }
 
 static void expect_warning(const uint8_t *h, size_t len, const char *warning) {
-        g_auto(VkStorageProbe) p = {};
+        g_auto(VkImageProbe) p = {};
 
-        assert_int_equal(vk_storage_probe_buffer(h, len, &p), 0);
-        assert_int_equal(p.format, VK_STORAGE_FORMAT_QCOW2);
+        assert_int_equal(vk_image_probe_buffer(h, len, &p), 0);
+        assert_int_equal(p.format, VK_IMAGE_FORMAT_QCOW2);
         assert_non_null(p.warning);
         assert_string_equal(p.warning, warning);
 }
@@ -265,15 +265,15 @@ static void test_bad_headers(void **state) {
 /* qcow2's encryption method: 1 AES (legacy), 2 LUKS (a LUKS qcow2 takes seconds to make) */
 static void test_qcow2_crypt(void **state) {
         g_autofree uint8_t *h = qcow2_header(8192);
-        g_auto(VkStorageProbe) p = {}, p2 = {};
+        g_auto(VkImageProbe) p = {}, p2 = {};
 
         put_be32(h + 32, 2);
-        assert_int_equal(vk_storage_probe_buffer(h, 8192, &p), 0);
-        assert_int_equal(p.crypt, VK_STORAGE_PROBE_CRYPT_LUKS);
+        assert_int_equal(vk_image_probe_buffer(h, 8192, &p), 0);
+        assert_int_equal(p.crypt, VK_IMAGE_PROBE_CRYPT_LUKS);
         assert_null(p.warning);
         put_be32(h + 32, 1);
-        assert_int_equal(vk_storage_probe_buffer(h, 8192, &p2), 0);
-        assert_int_equal(p2.crypt, VK_STORAGE_PROBE_CRYPT_AES);
+        assert_int_equal(vk_image_probe_buffer(h, 8192, &p2), 0);
+        assert_int_equal(p2.crypt, VK_IMAGE_PROBE_CRYPT_AES);
 }
 
 /* random bytes behind each magic number: no crash, no read outside the buffer (ASan) */
@@ -286,7 +286,7 @@ static void test_garbage(void **state) {
         for (int round = 0; round < 400; round++) {
                 size_t len = round % 5 == 0 ? 300 * 1024 : (size_t) (round * 37) % 9000;
                 const char *m = magics[round % VK_ELEMENTSOF(magics)];
-                g_auto(VkStorageProbe) p = {};
+                g_auto(VkImageProbe) p = {};
 
                 vk_golden_random(buf, len);
                 memcpy(buf, m, MIN(strlen(m) + (m[0] == 'Q' && m[1] == 'E'), len));
@@ -296,9 +296,9 @@ static void test_garbage(void **state) {
                         buf[4] = buf[5] = buf[6] = 0; /* version 3, or 2 */
                         buf[7] = 2 + round % 2 * 1;
                 }
-                assert_int_equal(vk_storage_probe_buffer(buf, len, &p), 0);
+                assert_int_equal(vk_image_probe_buffer(buf, len, &p), 0);
                 if (p.backing)
-                        assert_true(strlen(p.backing) <= VK_STORAGE_PROBE_NAME_MAX);
+                        assert_true(strlen(p.backing) <= VK_IMAGE_PROBE_NAME_MAX);
         }
 }
 
@@ -307,9 +307,9 @@ static ssize_t failing_read(void *userdata, uint64_t offset, void *buf, size_t l
 }
 
 static void test_read_error(void **state) {
-        g_auto(VkStorageProbe) p = {};
+        g_auto(VkImageProbe) p = {};
 
-        assert_int_equal(vk_storage_probe(failing_read, NULL, 1 << 20, &p), -EIO);
+        assert_int_equal(vk_image_probe(failing_read, NULL, 1 << 20, &p), -EIO);
         assert_null(p.warning);
 }
 
