@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import socket
 import stat
 import sys
 
@@ -46,6 +47,34 @@ def call_error(h, method, params=None):
     r = call(h, method, params)
     check(r.rc == 3, f'{method}: expected a varlink error:', r)
     return r.varlink_error()
+
+
+def vl_fds(sock, method, params, fds=(), more=False, timeout=60):
+    """A varlink call passing @fds (SCM_RIGHTS): our own client, as vlcall passes none.
+    Returns (replies before the last, the last reply)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(sock)
+    msg = {'method': f'io.virtkit.Storage.{method}', 'parameters': params}
+    if more:
+        msg['more'] = True
+    data = json.dumps(msg).encode() + b'\0'
+    if fds:
+        socket.send_fds(s, [data], list(fds))
+    else:
+        s.sendall(data)
+    buf, replies = b'', []
+    with s:
+        while True:
+            chunk = s.recv(65536)
+            check(chunk, f'{method}: the connection closed before the last reply', replies)
+            buf += chunk
+            while b'\0' in buf:
+                m, buf = buf.split(b'\0', 1)
+                r = json.loads(m)
+                if not r.get('continues'):
+                    return replies, r
+                replies.append(r['parameters'])
 
 
 def qemu_img_info(h, path):
@@ -199,6 +228,79 @@ def test_clone_resize_delete(h):
              'deleting it again')
 
 
+def test_wipe_upload_download(h):
+    """Wipe (zeros, same format and capacity), upload a file and download it back over varlink
+    with the descriptors passed (SCM_RIGHTS), progress as "more" replies."""
+    clone = os.path.join(S['pool'], 'clone.qcow2')
+    h.run(['qemu-io', '-c', 'write -P 0xab 0 4M', clone])
+    check(h.run(['qemu-io', '-c', 'read -P 0xab 0 4M', clone]).rc == 0, 'data before the wipe')
+    progress, last = vl_fds(S['sock'], 'WipeVolume', {'pool': 'p1', 'volume': 'clone.qcow2'},
+                            more=True)
+    check('error' not in last, 'WipeVolume:', last)
+    res = last['parameters']
+    check_eq((res['operation'], res['bytes'], res['total']), ('wipe', 48 * MiB, 48 * MiB),
+             'wipe result')
+    check(progress and progress[0]['bytes'] == 0 and progress[0]['total'] == 48 * MiB,
+          'wipe progress:', progress)
+    info = qemu_img_info(h, clone)
+    check_eq((info['format'], info['virtual-size']), ('qcow2', 48 * MiB), 'wiped: same image')
+    r = h.run(['qemu-io', '-c', 'read -P 0 0 48M', clone])
+    check(r.rc == 0 and 'Pattern verification failed' not in r.out, 'wiped: reads zeros:', r)
+
+    # upload a file of random bytes into a raw volume, then download it back: byte-identical
+    size = 3 * MiB + 4321
+    src, back = h.path('upload.bin'), h.path('download.bin')
+    with open(src, 'wb') as f:
+        f.write(os.urandom(size))
+    call_ok(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('up.raw', 4 * MiB, allocation=0)})
+    with open(src, 'rb') as f:
+        progress, last = vl_fds(S['sock'], 'UploadVolume',
+                                {'pool': 'p1', 'volume': 'up.raw', 'fd': 0}, [f.fileno()],
+                                more=True)
+    check('error' not in last, 'UploadVolume:', last)
+    check_eq((last['parameters']['bytes'], last['parameters']['total']), (size, size),
+             'upload result')
+    check(progress and progress[0]['operation'] == 'upload', 'upload progress:', progress)
+    info = qemu_img_info(h, os.path.join(S['pool'], 'up.raw'))
+    check_eq((info['format'], info['virtual-size']), ('raw', 4 * MiB), 'qemu-img after upload')
+    with open(back, 'wb') as f:
+        _, last = vl_fds(S['sock'], 'DownloadVolume',
+                         {'pool': 'p1', 'volume': 'up.raw', 'fd': 0, 'length': size},
+                         [f.fileno()])
+    check('error' not in last and last['parameters']['bytes'] == size, 'DownloadVolume:', last)
+    check(open(src, 'rb').read() == open(back, 'rb').read(), 'the round trip is byte-identical')
+    # offset and length, as virStorageVolUpload/Download: 1000 bytes at 1 MiB
+    with open(src, 'rb') as f:
+        f.seek(5000)
+        _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0,
+                                                      'offset': MiB, 'length': 1000},
+                         [f.fileno()])
+    check('error' not in last, 'upload at an offset:', last)
+    data = open(os.path.join(S['pool'], 'up.raw'), 'rb').read()
+    check(data[MiB:MiB + 1000] == open(src, 'rb').read()[5000:6000] and
+          data[:MiB] == open(src, 'rb').read()[:MiB], 'upload at an offset wrote there only')
+    # a pipe that ends before length: an error naming the figures
+    rd, wr = os.pipe()
+    os.write(wr, b'x' * 100)
+    os.close(wr)
+    _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0,
+                                                  'length': 5000}, [rd])
+    os.close(rd)
+    check(last.get('error') == 'io.virtkit.Storage.OperationFailed' and
+          '100 of 5000 bytes' in last['parameters']['message'], 'a short upload:', last)
+    # no descriptor, a wrong index, an offset past the end
+    _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0})
+    check(last.get('error') == 'org.varlink.service.InvalidParameter' and
+          last['parameters'].get('parameter') == 'fd', 'no descriptor:', last)
+    with open(back, 'rb') as f:
+        _, last = vl_fds(S['sock'], 'DownloadVolume', {'pool': 'p1', 'volume': 'up.raw',
+                                                        'fd': 0, 'offset': 8 * MiB},
+                         [f.fileno()])
+    check('past the end' in last.get('parameters', {}).get('message', ''),
+          'offset past the end:', last)
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'up.raw'})
+
+
 def test_refresh_finds_files(h):
     hand = os.path.join(S['pool'], 'byhand.qcow2')
     r = h.run(['qemu-img', 'create', '-f', 'qcow2', hand, str(8 * MiB)])
@@ -306,6 +408,31 @@ def test_dbus_objects(h):
     wait_until(lambda: re.search(r"PropertiesChanged \('io.virtkit.Storage1.Volume', "
                                  r"\{'Capacity': <uint64 2097152>",
                                  h.log_text('monitor')), 10, 'Capacity PropertiesChanged')
+    # upload and download with the descriptor as D-Bus 'h' (busctl passes its own fd 3)
+    src, back = h.path('bus-up.bin'), h.path('bus-down.bin')
+    with open(src, 'wb') as f:
+        f.write(os.urandom(MiB + 77))
+    # busctl 252 cannot pass descriptors: python3-dbus (the system python's) does
+    script = (
+        'import dbus, os, sys\n'
+        'bus = dbus.bus.BusConnection(sys.argv[1])\n'
+        f'm = dbus.Interface(bus.get_object("{BUS_NAME}", "{BUS_PATH}"), '
+        '"io.virtkit.Storage1.Manager")\n'
+        'fd = os.open(sys.argv[4], os.O_RDONLY if sys.argv[2] == "UploadVolume" else '
+        'os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n'
+        'r = getattr(m, sys.argv[2])("p1", "bus.raw", dbus.types.UnixFd(fd), dbus.UInt64(0), '
+        'dbus.UInt64(int(sys.argv[3])), timeout=60)\n'
+        'print(" ".join(str(x) for x in r))\n')
+    for method, length, path in (('UploadVolume', 0, src), ('DownloadVolume', MiB + 77, back)):
+        r = h.run(['/usr/bin/python3', '-c', script, h.system_bus, method, str(length), path],
+                  timeout=60)
+        check(r.rc == 0 and r.out.split()[2:] == [method[:-6].lower(), str(MiB + 77),
+                                                  str(MiB + 77)],
+              f'{method} over D-Bus (the descriptor as h):', r)
+    check(open(src, 'rb').read() == open(back, 'rb').read(), 'D-Bus round trip byte-identical')
+    wait_until(lambda: re.search(r"VolumeProgress \('p1', 'bus.raw', 'download', "
+                                 r"uint64 %d, uint64 %d\)" % (MiB + 77, MiB + 77),
+                                 h.log_text('monitor')), 10, 'VolumeProgress signal')
     call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'bus.raw'})
     wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
 
@@ -482,6 +609,15 @@ def test_forwarded_by_qemud(h):
     r = call(h, 'GetVolumeInfo', {'pool': 'p1', 'volume': 'nosuch'}, sock=qsock)
     check(r.rc == 3 and r.varlink_error()[0].startswith('io.virtkit.Storage.'),
           'storaged\'s error relayed:', r)
+    # a descriptor passed to qemud goes on to storaged with the call, progress comes back
+    back = h.path('fwd-download.bin')
+    with open(back, 'wb') as f:
+        progress, last = vl_fds(qsock, 'DownloadVolume', {'pool': 'p1', 'volume': 'base.img',
+                                                          'fd': 0}, [f.fileno()], more=True)
+    check('error' not in last and last['parameters']['bytes'] == 16 * MiB and progress,
+          'DownloadVolume through qemud:', last, progress)
+    check(open(back, 'rb').read() == open(os.path.join(S['pool'], 'base.img'), 'rb').read(),
+          'the download through qemud is the volume')
     h.stop(S['storaged'])
     r = call(h, 'ListStoragePools', {}, sock=qsock)
     check(r.rc == 3 and 'virtkit-storaged' in r.out + r.err, 'storaged down:', r)
@@ -547,6 +683,7 @@ if __name__ == '__main__':
         test_define_build_start,
         test_create_volumes,
         test_clone_resize_delete,
+        test_wipe_upload_download,
         test_refresh_finds_files,
         test_bad_input,
         test_unprivileged_user,

@@ -10,7 +10,8 @@ storaged reported (query-named-block-nodes shows the file and its backing file o
 volume file belongs to QEMU's user while it runs and to root again after destroy (DAC through
 the resolved path; the backing volume is made world-readable, as backing layers are not
 labelled yet), the live XML still names the pool and the volume. A missing volume, a missing pool and an inactive pool each fail the start with an
-error naming both, and leave no QEMU behind.
+error naming both, and leave no QEMU behind. While the domain runs its volume and the backing
+volume cannot be deleted or wiped (VolumeInUse names the domain), also after a storaged restart.
 """
 
 import json
@@ -158,6 +159,37 @@ def test_restart_restores_owner(h):
     check_eq((st.st_uid, st.st_gid), (0, 0), 'the volume is root\'s again after the restart')
 
 
+def test_delete_in_use(h):
+    """A volume (or its backing volume) a running domain has open cannot be deleted, wiped or
+    uploaded into: VolumeInUse names the domain; after destroy the delete goes through. The
+    check asks the kernel who has the file open, so a storaged restarted meanwhile knows too."""
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    for vol in ('myos', 'base.qcow2'):
+        err, p = call_error(h, 'io.virtkit.Storage', 'DeleteVolume',
+                            {'pool': 'default', 'volume': vol})
+        check(err == 'io.virtkit.Storage.VolumeInUse' and p.get('user') == 'vm1' and
+              "domain 'vm1'" in p['message'] and vol in p['message'],
+              f'deleting {vol} while vm1 runs:', err, p)
+    err, p = call_error(h, 'io.virtkit.Storage', 'WipeVolume',
+                        {'pool': 'default', 'volume': 'myos'})
+    check_eq((err, p.get('user')), ('io.virtkit.Storage.VolumeInUse', 'vm1'), 'wipe in use')
+    # storaged restarted: nothing recorded, the answer is the same
+    S['storaged'].send_signal(signal.SIGTERM)
+    S['storaged'].wait(timeout=10)
+    spawn(h, 'storage', 'io.virtkit.Storage')
+    err, p = call_error(h, 'io.virtkit.Storage', 'DeleteVolume',
+                        {'pool': 'default', 'volume': 'myos'})
+    check_eq((err, p.get('user')), ('io.virtkit.Storage.VolumeInUse', 'vm1'),
+             'in use after a storaged restart')
+    check(os.path.exists(S['myos']['path']), 'the volume is still there')
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
+    scratch = storage(h, 'CreateVolumeFrom', {'pool': 'default', 'source': 'myos', 'xml': (
+        "<volume><name>scratch</name><capacity unit='MiB'>32</capacity></volume>")})
+    storage(h, 'DeleteVolume', {'pool': 'default', 'volume': 'scratch'})
+    check(not os.path.exists(scratch['path']), 'a volume nobody uses is deleted')
+
+
 def check_start_fails(h, name, pool, volume, words):
     qemu(h, 'DefineDomain', {'xml': domain_xml(name, pool, volume)})
     err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': name, 'paused': True})
@@ -195,6 +227,7 @@ if __name__ == '__main__':
     run_tests('volume-disk', [
         test_volume_disk_starts,
         test_restart_restores_owner,
+        test_delete_in_use,
         test_missing_volume,
         test_missing_pool,
         test_inactive_pool,
