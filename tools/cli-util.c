@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli-util.c: the helpers the CLI's command files share (replies, options, virsh's table) */
+#include <errno.h>
 #include <stdio.h>
 
 #include "atomic-file.h"
@@ -53,6 +54,68 @@ int vk_cli_read_file(const char *path, char **ret, VkError *e) {
         size_t len;
 
         return vk_file_read_all(path, CLI_XML_MAX, ret, &len, e);
+}
+
+/* virsh's capacity: bytes below 1 KiB, else two decimals of the largest binary unit ≤ it */
+char *vk_cli_pretty_size(uint64_t v) {
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double d = (double) v;
+        size_t i = 0;
+
+        if (v < 1024)
+                return g_strdup_printf("%" G_GUINT64_FORMAT " B", v);
+        d /= 1024;
+        while (d >= 1024 && i + 1 < G_N_ELEMENTS(units)) {
+                d /= 1024;
+                i++;
+        }
+        return g_strdup_printf("%.2f %s", d, units[i]);
+}
+
+/* "10G", "512MiB", "1000KB", "4096": virsh's scaled integers (no suffix: bytes) */
+int vk_cli_parse_size(const char *s, uint64_t *ret, VkError *e) {
+        static const struct {
+                const char *suffix;
+                uint64_t scale;
+        } scales[] = {
+                { "", 1 },
+                { "b", 1 },
+                { "bytes", 1 },
+                { "k", 1ULL << 10 },
+                { "kib", 1ULL << 10 },
+                { "kb", 1000ULL },
+                { "m", 1ULL << 20 },
+                { "mib", 1ULL << 20 },
+                { "mb", 1000000ULL },
+                { "g", 1ULL << 30 },
+                { "gib", 1ULL << 30 },
+                { "gb", 1000000000ULL },
+                { "t", 1ULL << 40 },
+                { "tib", 1ULL << 40 },
+                { "tb", 1000000000000ULL },
+                { "p", 1ULL << 50 },
+                { "pib", 1ULL << 50 },
+                { "pb", 1000000000000000ULL },
+        };
+        char *end = NULL;
+        guint64 v;
+
+        errno = 0;
+        v = g_ascii_strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *s == '-')
+                goto bad;
+        for (size_t i = 0; i < G_N_ELEMENTS(scales); i++)
+                if (g_ascii_strcasecmp(end, scales[i].suffix) == 0) {
+                        if (v > UINT64_MAX / scales[i].scale)
+                                goto bad;
+                        *ret = v * scales[i].scale;
+                        return 0;
+                }
+bad:
+        return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                            "invalid size '%s' (a number with an optional suffix: KiB, MiB, "
+                            "GiB, TiB, KB, MB, GB, …)",
+                            s);
 }
 
 void vk_cli_table_init(VkCliTable *t, const char *const *header) {

@@ -581,6 +581,39 @@ def test_cli_pools_volumes(h):
     check(r.rc != 0 and 'nosuch' in r.err and not os.path.exists(os.path.join(target,
                                                                             'bad.qcow2')),
           'a missing backing volume:', r)
+    # the volume jobs
+    check_eq(vk_ok(h, 'vol-clone', 'top.qcow2', 'copy.qcow2', '--pool', 'clip'),
+             'Vol copy.qcow2 cloned from top.qcow2\n', 'vol-clone')
+    copy = os.path.join(target, 'copy.qcow2')
+    qi = qemu_img_info(h, copy)
+    check(qi['format'] == 'qcow2' and qi['virtual-size'] == 2 * MiB and
+          'backing-filename' not in qi, 'the clone:', qi)
+    check_eq(vk_ok(h, 'vol-resize', 'copy.qcow2', '4M', '--pool', 'clip'),
+             "Size of volume 'copy.qcow2' successfully changed to 4M\n", 'vol-resize')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 4 * MiB, 'resized')
+    vk_ok(h, 'vol-resize', copy, '1M', '--delta')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 5 * MiB, 'resized by a delta')
+    r = vk(h, 'vol-resize', copy, '2M')
+    check(r.rc == 1 and 'shrinking' in r.err and str(5 * MiB) in r.err, 'shrink refused:', r)
+    r = vk(h, 'vol-resize', copy, '-1M')
+    check(r.rc == 1 and '--shrink' in r.err, 'a negative size without --shrink:', r)
+    vk_ok(h, 'vol-resize', copy, '-1M', '--shrink')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 4 * MiB, 'shrunk by a delta')
+    check_eq(vk_ok(h, 'vol-wipe', 'copy.qcow2', '--pool', 'clip'), 'Vol copy.qcow2 wiped\n',
+             'vol-wipe')
+    check_eq(qemu_img_info(h, copy)['format'], 'qcow2', 'wiped qcow2 stays qcow2')
+    r = vk(h, 'vol-wipe', copy, '--algorithm', 'nnsa')
+    check(r.rc == 1 and "'nnsa'" in r.err, 'an unsupported wipe algorithm:', r)
+    up, down = h.path('cli-up.bin'), h.path('cli-down.bin')
+    with open(up, 'wb') as f:
+        f.write(os.urandom(MiB - 512))
+    check_eq(vk_ok(h, 'vol-upload', base, up), '', 'vol-upload prints nothing')
+    check_eq(vk_ok(h, 'vol-download', 'base.raw', down, '--pool', 'clip', '--length',
+                   str(MiB - 512)), '', 'vol-download')
+    check(open(up, 'rb').read() == open(down, 'rb').read(), 'CLI round trip byte-identical')
+    r = vk(h, 'vol-download', 'nosuch', h.path('nothing.bin'), '--pool', 'clip')
+    check(r.rc == 1 and not os.path.exists(h.path('nothing.bin')), 'a failed download:', r)
+    vk_ok(h, 'vol-delete', 'copy.qcow2', '--pool', 'clip')
     check_eq(vk_ok(h, 'vol-delete', 'x.qcow2', '--pool', 'clip'), 'Vol x.qcow2 deleted\n',
              'vol-delete')
     check(not os.path.exists(xpath), 'vol-delete removed the file')
@@ -591,6 +624,13 @@ def test_cli_pools_volumes(h):
     for v in ('top.qcow2', 'base.raw', 'dropped.raw'):
         vk_ok(h, 'vol-delete', v, '--pool', 'clip')
     check_eq(vk_ok(h, 'pool-destroy', 'clip'), 'Pool clip destroyed\n', 'pool-destroy')
+    for v in os.listdir(target):
+        os.unlink(os.path.join(target, v))
+    check_eq(vk_ok(h, 'pool-delete', 'clip'), 'Pool clip deleted\n', 'pool-delete')
+    check(not os.path.exists(target), 'pool-delete removed the target')
+    check_eq(vk_ok(h, 'pool-build', 'clip'), 'Pool clip built\n', 'pool-build')
+    check(os.path.isdir(target), 'pool-build made the target')
+    vk_ok(h, 'pool-delete', 'clip')
     check_eq(vk_ok(h, 'pool-undefine', 'clip'), 'Pool clip has been undefined\n',
              'pool-undefine')
     r = vk(h, 'pool-info', 'clip')

@@ -136,6 +136,16 @@ def test_volume_disk_starts(h):
     xml = qemu(h, 'GetDomainXML', {'domain': 'vm1'})['xml']
     check("<source pool='default' volume='myos'/>" in xml and "type='volume'" in xml,
           'the live XML keeps the volume source:', xml)
+    # virsh's domblklist, with and without --details
+    cli = [os.path.join(h.builddir, 'tools', 'virtkit'), '-c',
+           f"qemu+unix:///system?socket={sock(h, 'io.virtkit.Qemu')}", 'domblklist', 'vm1']
+    r = h.run(cli)
+    check(r.rc == 0 and r.out.splitlines()[0].split() == ['Target', 'Source'] and
+          r.out.splitlines()[1].startswith('---') and
+          r.out.splitlines()[2].split() == ['vda', 'myos'], 'domblklist:', r)
+    r = h.run(cli + ['--details'])
+    check(r.rc == 0 and r.out.splitlines()[2].split() == ['volume', 'disk', 'vda', 'myos'],
+          'domblklist --details:', r)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
     st = os.stat(S['myos']['path'])
