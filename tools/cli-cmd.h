@@ -8,6 +8,7 @@
 
 #include "cli-connect.h"
 #include "error.h"
+#include "xml.h"
 
 typedef struct Args {
         char **pos; /* positional arguments after the command */
@@ -43,7 +44,8 @@ JsonArray *vk_cli_member_array(JsonNode *n, const char *key);
 void vk_cli_dump_json(JsonNode *n);
 JsonNode *vk_cli_object_node(JsonObject *o); /* takes @o */
 const char *vk_cli_yes_no(bool b);
-int vk_cli_read_file(const char *path, char **ret, VkError *e);  /* an XML file, ≤ 16 MiB */
+int vk_cli_read_file(const char *path, char **ret, VkError *e); /* an XML file, ≤ 16 MiB */
+int vk_cli_domain_xml(VkCli *cli, const Args *a, xmlDoc **ret, VkError *e);
 char *vk_cli_pretty_size(uint64_t v);                            /* virsh's "1.50 GiB" */
 int vk_cli_parse_size(const char *s, uint64_t *ret, VkError *e); /* "10G", "512MiB", "4096" */
 
@@ -75,3 +77,4 @@ typedef struct VkCliTable {
 void vk_cli_table_init(VkCliTable *t, const char *const *header);
 void vk_cli_table_add(VkCliTable *t, const char *const *row);
 void vk_cli_table_print_free(VkCliTable *t);
+void vk_cli_table_dump_json_free(VkCliTable *t, const char *member, const char *const *keys);

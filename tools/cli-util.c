@@ -7,6 +7,7 @@
 #include "cli-cmd.h"
 #include "json.h"
 #include "macro.h"
+#include "xml.h"
 
 #define CLI_XML_MAX (16u << 20)
 
@@ -155,6 +156,47 @@ void vk_cli_table_print_free(VkCliTable *t) {
                 }
         }
         g_ptr_array_unref(t->cells);
+}
+
+/*
+ * --json for a table: {"@member": [{keys[0]: cell, ...}, ...]} (one key per column), and the
+ * table freed.
+ */
+void vk_cli_table_dump_json_free(VkCliTable *t, const char *member, const char *const *keys) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, member);
+        json_builder_begin_array(b);
+        for (guint i = t->n_cols; i < t->cells->len; i += t->n_cols) {
+                json_builder_begin_object(b);
+                for (size_t c = 0; c < t->n_cols; c++) {
+                        json_builder_set_member_name(b, keys[c]);
+                        json_builder_add_string_value(b, t->cells->pdata[i + c]);
+                }
+                json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        vk_cli_dump_json(root);
+        g_clear_pointer(&t->cells, g_ptr_array_unref);
+}
+
+/* The XML of domain a->pos[0] (live, or with --inactive the definition), for dom*list. */
+int vk_cli_domain_xml(VkCli *cli, const Args *a, xmlDoc **ret, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        JsonObject *o = json_object_new();
+        int r;
+
+        json_object_set_string_member(o, "domain", a->pos[0]);
+        if (vk_cli_has_opt(a, "inactive"))
+                json_object_set_boolean_member(o, "inactive", true);
+        r = vk_cli_call(cli, "Qemu", "GetDomainXML", vk_cli_object_node(o), &reply, e);
+        if (r < 0)
+                return r;
+        return vk_xml_read_string(vk_cli_member(reply, "xml"), "domain.xml", ret, e);
 }
 
 /* "Network"'s @method on {"xml": the file a->pos[0]}, then virsh's "Network NAME defined..." */
