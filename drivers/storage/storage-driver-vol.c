@@ -309,6 +309,8 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);
+        j->parser = STORAGE_PROGRESS_QEMU_IMG;
+        j->total = src->capacity;
         j->remove_path = g_strdup(vol->path);
         j->source_pool = so;
         j->source = g_strdup(source);

@@ -433,6 +433,13 @@ def test_dbus_objects(h):
     wait_until(lambda: re.search(r"VolumeProgress \('p1', 'bus.raw', 'download', "
                                  r"uint64 %d, uint64 %d\)" % (MiB + 77, MiB + 77),
                                  h.log_text('monitor')), 10, 'VolumeProgress signal')
+    # a clone's progress is on D-Bus only (its varlink reply is the new volume)
+    call_ok(h, 'CreateVolumeFrom', {'pool': 'p1', 'source': 'bus.raw',
+                                    'xml': vol_xml('busclone.raw', 2 * MiB)})
+    wait_until(lambda: re.search(r"VolumeProgress \('p1', 'busclone.raw', 'clone', "
+                                 r"uint64 %d, uint64 %d\)" % (2 * MiB, 2 * MiB),
+                                 h.log_text('monitor')), 10, 'VolumeProgress of a clone')
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'busclone.raw'})
     call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'bus.raw'})
     wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
 
