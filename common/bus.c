@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus.c: the D-Bus side of the method field tables: vtables and message codec */
+#include <fcntl.h>
 #include <string.h>
 
 #include "bus.h"
@@ -339,6 +340,19 @@ static int read_field(sd_bus_message *m, const VkField *f, void *v, VkError *ret
                         return r;
                 return sd_bus_message_exit_container(m);
         }
+        case VK_FIELD_FD: {
+                int fd;
+
+                r = sd_bus_message_read_basic(m, 'h', &fd);
+                if (r < 0)
+                        return r;
+                /* the message owns its descriptor: the decoded struct gets a copy */
+                fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return invalid_arg(reterr, f->name, "the descriptor cannot be taken");
+                *(VkFd *) v = (VkFd){ .fd = fd, .set = true };
+                return 0;
+        }
         default:
                 g_assert_not_reached();
         }
@@ -444,6 +458,14 @@ static int append_field(sd_bus_message *m, const VkField *f, const void *v) {
                 if (r < 0)
                         return r;
                 return sd_bus_message_close_container(m);
+        }
+        case VK_FIELD_FD: {
+                /* sd-bus sends a copy; an absent descriptor cannot be expressed on D-Bus */
+                const VkFd *fd = v;
+
+                if (!fd->set || fd->fd < 0)
+                        return -EBADF;
+                return sd_bus_message_append_basic(m, 'h', &fd->fd);
         }
         default:
                 g_assert_not_reached();

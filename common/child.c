@@ -414,8 +414,9 @@ static int sigchld_blocked(void) {
 
 /*
  * Start @argv (argv[0] an absolute path, or a name looked up in PATH) as a child watched by
- * @e. The child gets stdin on /dev/null, stdout/stderr on /dev/null, a pipe (CAPTURE) or a
- * given fd (TO_FD), the fds in @opts->fds at their targets and nothing else, the environment
+ * @e. The child gets stdin on /dev/null or a given fd (FROM_FD), stdout/stderr on /dev/null,
+ * a pipe (CAPTURE) or a given fd (TO_FD), the fds in @opts->fds at their targets and nothing else,
+ * the environment
  * @opts->env only, and optionally new credentials, a working directory and a new session.
  * @opts may be NULL.
  *
@@ -487,7 +488,8 @@ int vk_child_spawn(sd_event *e, const char *const *argv, const VkChildOptions *o
         }
 
         fds = g_new0(SpawnFd, 3 + opts->n_fds);
-        fds[0] = (SpawnFd){ devnull, 0, -1 };
+        fds[0] = (SpawnFd){ (opts->flags & VK_CHILD_STDIN_FROM_FD) ? opts->stdin_fd : devnull, 0,
+                            -1 };
         fds[1] = (SpawnFd){ out_w >= 0                              ? out_w
                             : (opts->flags & VK_CHILD_STDOUT_TO_FD) ? opts->stdout_fd
                                                                     : devnull,
@@ -509,9 +511,9 @@ int vk_child_spawn(sd_event *e, const char *const *argv, const VkChildOptions *o
                 fds[3 + i] = (SpawnFd){ f->fd, f->target, -1 };
                 a.max_target = MAX(a.max_target, f->target);
         }
-        if (fds[1].src < 0 || fds[2].src < 0)
+        if (fds[0].src < 0 || fds[1].src < 0 || fds[2].src < 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EBADF,
-                                    "Invalid stdout/stderr fd");
+                                    "Invalid stdin/stdout/stderr fd");
 
         a.path = path;
         a.argv = (char *const *) argv;

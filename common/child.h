@@ -26,6 +26,7 @@ typedef enum VkChildFlags {
          * only what serves guests (the QEMU of a VM, the dnsmasq of a network), which a daemon
          * crash must never stop, sets this */
         VK_CHILD_OUTLIVE_PARENT = 1 << 6,
+        VK_CHILD_STDIN_FROM_FD = 1 << 7, /* stdin is opts->stdin_fd (a stream to consume) */
 } VkChildFlags;
 
 /* One fd handed to the child: @fd in the parent becomes @target in the child. */
@@ -44,6 +45,7 @@ typedef struct VkChildOptions {
         const char *const *env; /* NULL-terminated "KEY=value" list; NULL = empty env */
         const VkChildFd *fds;   /* extra fds, targets must be >= 3 and distinct */
         size_t n_fds;
+        int stdin_fd;  /* with VK_CHILD_STDIN_FROM_FD */
         int stdout_fd; /* with VK_CHILD_STDOUT_TO_FD, e.g. a log file */
         int stderr_fd; /* with VK_CHILD_STDERR_TO_FD */
         const char *working_directory;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json.c: json-glib helpers and the JSON side of the method field tables */
+#include <assert.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 
@@ -242,11 +244,17 @@ static bool node_is_int(JsonNode *n) {
         return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64;
 }
 
+/* The descriptors passed with the message being decoded (VK_FIELD_FD indexes them). */
+typedef struct JsonFds {
+        const int *fds;
+        size_t n;
+} JsonFds;
+
 static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *path,
-                           VkError *reterr);
+                           const JsonFds *fds, VkError *reterr);
 
 static int struct_from_json(const VkStructType *t, JsonObject *obj, void *p, const char *prefix,
-                            VkError *reterr) {
+                            const JsonFds *fds, VkError *reterr) {
         g_autoptr(GList) members = NULL;
         int r;
 
@@ -274,15 +282,36 @@ static int struct_from_json(const VkStructType *t, JsonObject *obj, void *p, con
                                 return invalid_param(reterr, path, "missing");
                         continue;
                 }
-                r = field_from_json(f, n, VK_FIELD_PTR(p, f), path, reterr);
+                r = field_from_json(f, n, VK_FIELD_PTR(p, f), path, fds, reterr);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
+static int fd_from_json(JsonNode *n, VkFd *v, const char *path, const JsonFds *fds,
+                        VkError *reterr) {
+        int64_t i;
+        int fd;
+
+        if (!node_is_int(n))
+                return invalid_param(reterr, path, "expected the index of a passed descriptor");
+        i = json_node_get_int(n);
+        if (!fds || fds->n == 0)
+                return invalid_param(reterr, path, "no file descriptor was passed with the call");
+        if (i < 0 || (uint64_t) i >= fds->n)
+                return invalid_param(reterr, path, "no passed file descriptor has this index");
+        /* the decoded struct owns a copy: the message's descriptors are closed after it */
+        fd = fcntl(fds->fds[i], F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return vk_error_set_errno(reterr, -errno, "cannot take the descriptor of '%s'",
+                                          path);
+        *v = (VkFd){ .fd = fd, .set = true };
+        return 0;
+}
+
 static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *path,
-                           VkError *reterr) {
+                           const JsonFds *fds, VkError *reterr) {
         switch (f->type) {
         case VK_FIELD_STRING:
                 if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
@@ -354,7 +383,8 @@ static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *p
                         if (!JSON_NODE_HOLDS_OBJECT(e))
                                 return invalid_param(reterr, epath, "expected an object");
                         arr->n = i + 1; /* so that a failure frees what was decoded */
-                        r = struct_from_json(f->sub, json_node_get_object(e), item, epath, reterr);
+                        r = struct_from_json(f->sub, json_node_get_object(e), item, epath, fds,
+                                             reterr);
                         if (r < 0)
                                 return r;
                 }
@@ -363,7 +393,9 @@ static int field_from_json(const VkField *f, JsonNode *n, void *v, const char *p
         case VK_FIELD_STRUCT:
                 if (!JSON_NODE_HOLDS_OBJECT(n))
                         return invalid_param(reterr, path, "expected an object");
-                return struct_from_json(f->sub, json_node_get_object(n), v, path, reterr);
+                return struct_from_json(f->sub, json_node_get_object(n), v, path, fds, reterr);
+        case VK_FIELD_FD:
+                return fd_from_json(n, v, path, fds, reterr);
         default:
                 g_assert_not_reached();
         }
@@ -395,14 +427,27 @@ int vk_struct_from_json_text(const VkStructType *t, const char *text, const char
  * with vk_struct_clear().
  */
 int vk_struct_from_json(const VkStructType *t, JsonObject *obj, void *p, VkError *reterr) {
+        return vk_struct_from_json_fds(t, obj, NULL, 0, p, reterr);
+}
+
+/*
+ * vk_struct_from_json() for a message that came with the descriptors @fds (@n_fds of them):
+ * a VK_FIELD_FD member is an index into them, and the struct gets its own copy of the one it
+ * names (the caller still closes @fds).
+ */
+int vk_struct_from_json_fds(const VkStructType *t, JsonObject *obj, const int *fds, size_t n_fds,
+                            void *p, VkError *reterr) {
         g_autoptr(JsonObject) empty = NULL;
+        JsonFds jf = { .fds = fds, .n = n_fds };
 
         if (!obj)
                 obj = empty = json_object_new();
-        return struct_from_json(t, obj, p, NULL, reterr);
+        return struct_from_json(t, obj, p, NULL, &jf, reterr);
 }
 
-static JsonNode *field_to_json(const VkField *f, const void *v) {
+static JsonNode *struct_to_json(const VkStructType *t, const void *p, GArray *fds);
+
+static JsonNode *field_to_json(const VkField *f, const void *v, GArray *fds) {
         switch (f->type) {
         case VK_FIELD_STRING:
                 return json_node_init_string(json_node_alloc(), vk_strempty(*(char *const *) v));
@@ -425,12 +470,16 @@ static JsonNode *field_to_json(const VkField *f, const void *v) {
                 JsonArray *a = json_array_new();
                 for (size_t i = 0; i < arr->n; i++)
                         json_array_add_element(
-                                a, vk_struct_to_json(f->sub, (const uint8_t *) arr->items +
-                                                                     i * f->sub->size));
+                                a, struct_to_json(f->sub,
+                                                  (const uint8_t *) arr->items + i * f->sub->size,
+                                                  fds));
                 return node_take_array(a);
         }
         case VK_FIELD_STRUCT:
-                return vk_struct_to_json(f->sub, v);
+                return struct_to_json(f->sub, v, fds);
+        case VK_FIELD_FD:
+                g_array_append_val(fds, ((const VkFd *) v)->fd);
+                return json_node_init_int(json_node_alloc(), (gint64) fds->len - 1);
         default:
                 g_assert_not_reached();
         }
@@ -444,6 +493,8 @@ static bool field_is_absent(const VkField *f, const void *v) {
                 return *(char *const *) v == NULL;
         case VK_FIELD_STRV:
                 return *(char *const *const *) v == NULL;
+        case VK_FIELD_FD:
+                return !((const VkFd *) v)->set;
         default:
                 return false;
         }
@@ -453,17 +504,31 @@ static bool field_is_absent(const VkField *f, const void *v) {
  * Encode the struct @p of type @t as a JSON object node (the caller owns it). Optional
  * strings and vectors that are NULL are left out; required ones become "" and [].
  */
-JsonNode *vk_struct_to_json(const VkStructType *t, const void *p) {
+static JsonNode *struct_to_json(const VkStructType *t, const void *p, GArray *fds) {
         JsonObject *o = json_object_new();
 
         for (const VkField *f = t ? t->fields : NULL; f && f->name; f++) {
                 const void *v = (const uint8_t *) p + f->offset;
 
-                if (field_is_absent(f, v))
+                /* without @fds, descriptors cannot travel: leave them out */
+                if (field_is_absent(f, v) || (f->type == VK_FIELD_FD && !fds))
                         continue;
-                json_object_set_member(o, f->name, field_to_json(f, v));
+                json_object_set_member(o, f->name, field_to_json(f, v, fds));
         }
         return node_take_object(o);
+}
+
+JsonNode *vk_struct_to_json(const VkStructType *t, const void *p) {
+        return struct_to_json(t, p, NULL);
+}
+
+/*
+ * vk_struct_to_json() for a message that carries descriptors: each VK_FIELD_FD that is set
+ * is appended to @fds (an array of int; borrowed, not duplicated) and written as its index.
+ */
+JsonNode *vk_struct_to_json_fds(const VkStructType *t, const void *p, GArray *fds) {
+        assert(fds);
+        return struct_to_json(t, p, fds);
 }
 
 static void struct_write_json(GString *out, const VkStructType *t, const void *p);
@@ -515,6 +580,9 @@ static void field_write_json(GString *out, const VkField *f, const void *v) {
         }
         case VK_FIELD_STRUCT:
                 struct_write_json(out, f->sub, v);
+                break;
+        case VK_FIELD_FD: /* a reply passes no descriptors: the parameter is absent */
+                g_string_append(out, "null");
                 break;
         default:
                 g_assert_not_reached();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* method.c: method declarations: freeing decoded structs, D-Bus signatures, varlink IDL */
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "macro.h"
@@ -9,7 +10,7 @@
 static const char *const field_type_names[_VK_FIELD_TYPE_MAX] = {
         [VK_FIELD_STRING] = "string", [VK_FIELD_BOOL] = "bool",     [VK_FIELD_INT] = "int",
         [VK_FIELD_UINT] = "uint",     [VK_FIELD_DOUBLE] = "float",  [VK_FIELD_STRV] = "strv",
-        [VK_FIELD_ARRAY] = "array",   [VK_FIELD_STRUCT] = "struct",
+        [VK_FIELD_ARRAY] = "array",   [VK_FIELD_STRUCT] = "struct", [VK_FIELD_FD] = "fd",
 };
 
 static const char *const auth_names[_VK_AUTH_MAX] = {
@@ -83,6 +84,12 @@ void vk_struct_clear(const VkStructType *t, void *p) {
                 case VK_FIELD_STRUCT:
                         vk_struct_clear(f->sub, v);
                         break;
+                case VK_FIELD_FD: {
+                        VkFd *fd = v;
+                        if (fd->set && fd->fd >= 0)
+                                (void) close(fd->fd);
+                        break;
+                }
                 default:
                         break;
                 }
@@ -130,6 +137,9 @@ static void field_signature(GString *s, const VkField *f) {
                 g_string_append(s, sub);
                 break;
         }
+        case VK_FIELD_FD:
+                g_string_append_c(s, 'h');
+                break;
         default:
                 g_assert_not_reached();
         }
@@ -186,6 +196,7 @@ static void idl_type(GString *s, const VkField *f) {
                 break;
         case VK_FIELD_INT:
         case VK_FIELD_UINT:
+        case VK_FIELD_FD: /* the index of a descriptor passed with the message */
                 g_string_append(s, "int");
                 break;
         case VK_FIELD_DOUBLE:

@@ -18,6 +18,8 @@ typedef enum VkFieldType {
         VK_FIELD_STRV,   /* char **           []string           as */
         VK_FIELD_ARRAY,  /* VkArray of `sub`  []Sub              a(...) */
         VK_FIELD_STRUCT, /* embedded `sub`    Sub                (...) */
+        VK_FIELD_FD,     /* VkFd              int (the index of   h
+                          *                   a passed fd)        (parameters only) */
         _VK_FIELD_TYPE_MAX,
         _VK_FIELD_TYPE_INVALID = -EINVAL,
 } VkFieldType;
@@ -46,6 +48,16 @@ struct VkStructType {
         const char *doc;
 };
 
+/*
+ * The C representation of VK_FIELD_FD: a file descriptor passed with the call (varlink:
+ * SCM_RIGHTS, the parameter being its index among the message's descriptors; D-Bus: 'h').
+ * A decoded struct owns @fd (vk_struct_clear() closes it); @set is false when absent.
+ */
+typedef struct VkFd {
+        int fd;
+        bool set;
+} VkFd;
+
 /* The C representation of VK_FIELD_ARRAY: n elements of sub->size bytes each. */
 typedef struct VkArray {
         void *items;
@@ -64,6 +76,8 @@ typedef enum VkAuth {
 enum {
         VK_METHOD_STREAM = 1 << 0, /* varlink: replies with "continues" (needs "more");
                                     * not exported on D-Bus, which uses signals instead */
+        VK_METHOD_JOB = 1 << 1,    /* may run for long (copying a volume): a forwarder waits
+                                    * for it without its usual timeout */
 };
 
 typedef struct VkCall VkCall;

@@ -171,8 +171,11 @@ void service_on_varlink_method(VkVarlinkConnection *conn, const char *method, Js
         }
 
         if (m->in) {
+                size_t n_fds;
+                const int *fds = vk_varlink_connection_get_fds(conn, &n_fds);
+
                 c->params = g_malloc0(m->in->size);
-                r = vk_struct_from_json(m->in, params, c->params, &c->error);
+                r = vk_struct_from_json_fds(m->in, params, fds, n_fds, c->params, &c->error);
         } else
                 r = vk_struct_from_json(NULL, params, NULL, &c->error);
         if (r < 0) {

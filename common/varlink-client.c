@@ -27,7 +27,10 @@ struct VkVarlinkClient {
         GByteArray *in;
         GByteArray *out;
         size_t out_offset;
-        GQueue calls; /* ClientCall*, in the order sent: replies come in the same order */
+        GQueue calls;      /* ClientCall*, in the order sent: replies come in the same order */
+        GQueue out_fds;    /* VkVarlinkFdBatch to send with their calls */
+        GQueue in_fds;     /* VkVarlinkFdBatch received, not yet taken with their reply */
+        GArray *reply_fds; /* those of the reply being dispatched (closed after it) */
         bool connected;
 };
 
@@ -42,6 +45,8 @@ static void client_fail_all(VkVarlinkClient *cl, const char *why) {
         }
         cl->connected = false;
         cl->io = sd_event_source_disable_unref(cl->io);
+        vk_varlink_fd_queue_clear(&cl->out_fds);
+        vk_varlink_fd_queue_clear(&cl->in_fds);
         while ((call = g_queue_pop_head(&cl->calls))) {
                 if (call->cb)
                         call->cb(cl, params, VK_VARLINK_ERROR_DISCONNECTED, false, call->userdata);
@@ -84,19 +89,26 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
         VkVarlinkClient *cl = userdata;
 
         if (revents & EPOLLOUT) {
-                if (vk_varlink_buffer_flush(cl->fd, cl->out, &cl->out_offset) < 0) {
+                if (vk_varlink_buffer_flush_fds(cl->fd, cl->out, &cl->out_offset, &cl->out_fds) <
+                    0) {
                         client_fail_all(cl, NULL);
                         return 0;
                 }
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                ssize_t n = vk_varlink_buffer_recv(cl->fd, cl->in);
+                ssize_t n = vk_varlink_buffer_recv_fds(cl->fd, cl->in, &cl->in_fds);
 
+                if (n == -EMSGSIZE) {
+                        client_fail_all(cl, "the service passed too many file descriptors");
+                        return 0;
+                }
                 for (;;) {
                         g_auto(VkError) error = VK_ERROR_INIT;
                         g_autoptr(JsonNode) msg = NULL;
-                        int r = vk_varlink_buffer_take_message(
-                                cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output, &msg, &error);
+                        GArray *fds = NULL;
+                        int r = vk_varlink_buffer_take_message_fds(
+                                cl->in, VK_VARLINK_LIMITS_DEFAULT.max_output, &cl->in_fds, &msg,
+                                &fds, &error);
                         if (r < 0) {
                                 g_autofree char *why = g_strdup_printf(
                                         "invalid reply from the service: %s", error.message);
@@ -105,9 +117,13 @@ static int client_on_io(sd_event_source *s, int fd, uint32_t revents, void *user
                                 client_fail_all(cl, why);
                                 return 0;
                         }
-                        if (r == 0 || !cl->connected)
+                        if (r == 0 || !cl->connected) {
+                                vk_varlink_fds_close(fds);
                                 break;
+                        }
+                        cl->reply_fds = fds;
                         client_dispatch(cl, msg);
+                        vk_varlink_fds_close(g_steal_pointer(&cl->reply_fds));
                 }
                 if (n == 0 || (n < 0 && n != -EAGAIN)) {
                         client_fail_all(cl, NULL);
@@ -130,6 +146,8 @@ int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkE
         cl->in = g_byte_array_new();
         cl->out = g_byte_array_new();
         g_queue_init(&cl->calls);
+        g_queue_init(&cl->out_fds);
+        g_queue_init(&cl->in_fds);
         cl->fd = fd;
         r = sd_event_add_io(event, &cl->io, cl->fd, EPOLLIN, client_on_io, cl);
         if (r < 0)
@@ -170,6 +188,9 @@ VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl) {
                 return NULL;
         while ((call = g_queue_pop_head(&cl->calls)))
                 g_free(call);
+        vk_varlink_fd_queue_clear(&cl->out_fds);
+        vk_varlink_fd_queue_clear(&cl->in_fds);
+        vk_varlink_fds_close(cl->reply_fds);
         sd_event_source_disable_unref(cl->io);
         if (cl->fd >= 0)
                 (void) close(cl->fd);
@@ -185,11 +206,31 @@ bool vk_varlink_client_is_connected(VkVarlinkClient *cl) {
 }
 
 /*
+ * The descriptors the service passed with the reply being dispatched; valid only during the
+ * reply callback (closed after it: dup what you keep).
+ */
+const int *vk_varlink_client_get_reply_fds(VkVarlinkClient *cl, size_t *ret_n) {
+        *ret_n = cl->reply_fds ? cl->reply_fds->len : 0;
+        return cl->reply_fds ? (const int *) (void *) cl->reply_fds->data : NULL;
+}
+
+/*
  * Send a call of @method with @params (an object node, or NULL for {}). @cb (may be NULL for
  * oneway calls) runs from the loop for each reply. Returns -ENOTCONN after a disconnect.
  */
 int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
                            unsigned flags, VkVarlinkReplyFunc cb, void *userdata) {
+        return vk_varlink_client_call_fds(cl, method, params, NULL, 0, flags, cb, userdata);
+}
+
+/*
+ * vk_varlink_client_call() passing copies of the @n_fds descriptors @fds (SCM_RIGHTS; the
+ * caller keeps its own) with the call: @params names them by their index in @fds. At most
+ * VK_VARLINK_MAX_FDS (-E2BIG).
+ */
+int vk_varlink_client_call_fds(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                               const int *fds, size_t n_fds, unsigned flags, VkVarlinkReplyFunc cb,
+                               void *userdata) {
         g_autoptr(JsonBuilder) b = json_builder_new_immutable();
         g_autoptr(JsonNode) msg = NULL;
         int r;
@@ -215,14 +256,16 @@ int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *pa
         json_builder_end_object(b);
         msg = json_builder_get_root(b);
 
-        vk_varlink_buffer_append_message(cl->out, msg);
+        r = vk_varlink_buffer_append_message_fds(cl->out, &cl->out_fds, msg, fds, n_fds);
+        if (r < 0)
+                return r;
         if (!(flags & VK_VARLINK_ONEWAY)) {
                 ClientCall *call = g_new0(ClientCall, 1);
                 call->cb = cb;
                 call->userdata = userdata;
                 g_queue_push_tail(&cl->calls, call);
         }
-        r = vk_varlink_buffer_flush(cl->fd, cl->out, &cl->out_offset);
+        r = vk_varlink_buffer_flush_fds(cl->fd, cl->out, &cl->out_offset, &cl->out_fds);
         if (r < 0)
                 return r;
         return client_update_events(cl);
@@ -234,12 +277,24 @@ typedef struct SyncCall {
         char *error;
         bool done;
         bool timed_out;
+        VkVarlinkContinueFunc on_continue;
+        void *userdata;
+        sd_event_source *timer;
+        uint64_t timeout_usec;
 } SyncCall;
 
 static void sync_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
                           bool continues, void *userdata) {
         SyncCall *sc = userdata;
 
+        if (continues) {
+                /* a stream: the timeout is the longest silence */
+                if (sc->timer)
+                        (void) sd_event_source_set_time_relative(sc->timer, sc->timeout_usec);
+                if (sc->on_continue)
+                        sc->on_continue(params, sc->userdata);
+                return;
+        }
         if (params) {
                 sc->params = json_node_new(JSON_NODE_OBJECT);
                 json_node_set_object(sc->params, params);
@@ -263,11 +318,28 @@ static int sync_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
  */
 int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNode *params,
                                 uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr) {
+        return vk_varlink_client_call_sync_fds(cl, method, params, NULL, 0, NULL, NULL,
+                                               timeout_usec, ret_params, reterr);
+}
+
+/*
+ * vk_varlink_client_call_sync() passing the descriptors @fds (see
+ * vk_varlink_client_call_fds()); with @on_continue, the call is made with "more", each reply
+ * before the last goes to @on_continue, and @timeout_usec bounds the silence between replies.
+ */
+int vk_varlink_client_call_sync_fds(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                                    const int *fds, size_t n_fds, VkVarlinkContinueFunc on_continue,
+                                    void *userdata, uint64_t timeout_usec, JsonNode **ret_params,
+                                    VkError *reterr) {
         g_autoptr(sd_event_source) timer = NULL;
-        SyncCall sc = { .event = cl->event };
+        SyncCall sc = { .event = cl->event,
+                        .on_continue = on_continue,
+                        .userdata = userdata,
+                        .timeout_usec = timeout_usec };
         int r;
 
-        r = vk_varlink_client_call(cl, method, params, 0, sync_on_reply, &sc);
+        r = vk_varlink_client_call_fds(cl, method, params, fds, n_fds,
+                                       on_continue ? VK_VARLINK_MORE : 0, sync_on_reply, &sc);
         if (r < 0)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r, "cannot send %s: %s",
                                     method, g_strerror(-r));
@@ -276,6 +348,7 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
                                                sync_on_timeout, &sc);
                 if (r < 0)
                         return vk_error_set_errno(reterr, r, "cannot set timer");
+                sc.timer = timer;
         }
         while (!sc.done && !sc.timed_out) {
                 r = sd_event_run(cl->event, UINT64_MAX);

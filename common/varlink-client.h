@@ -23,6 +23,9 @@ typedef void (*VkVarlinkReplyFunc)(VkVarlinkClient *cl, JsonObject *params, cons
 
 #define VK_VARLINK_ERROR_DISCONNECTED "io.virtkit.Disconnected"
 
+/* A reply of a "more" stream before the last one (vk_varlink_client_call_sync_fds()). */
+typedef void (*VkVarlinkContinueFunc)(JsonObject *params, void *userdata);
+
 int vk_varlink_client_connect(sd_event *event, const char *path, VkVarlinkClient **ret,
                               VkError *reterr);
 int vk_varlink_client_new_fd(sd_event *event, int fd, VkVarlinkClient **ret, VkError *reterr);
@@ -31,6 +34,14 @@ int vk_varlink_client_call_sync(VkVarlinkClient *cl, const char *method, JsonNod
 VkVarlinkClient *vk_varlink_client_free(VkVarlinkClient *cl);
 int vk_varlink_client_call(VkVarlinkClient *cl, const char *method, JsonNode *params,
                            unsigned flags, VkVarlinkReplyFunc cb, void *userdata);
+int vk_varlink_client_call_fds(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                               const int *fds, size_t n_fds, unsigned flags, VkVarlinkReplyFunc cb,
+                               void *userdata);
+int vk_varlink_client_call_sync_fds(VkVarlinkClient *cl, const char *method, JsonNode *params,
+                                    const int *fds, size_t n_fds, VkVarlinkContinueFunc on_continue,
+                                    void *userdata, uint64_t timeout_usec, JsonNode **ret_params,
+                                    VkError *reterr);
+const int *vk_varlink_client_get_reply_fds(VkVarlinkClient *cl, size_t *ret_n);
 bool vk_varlink_client_is_connected(VkVarlinkClient *cl);
 int vk_varlink_call_sync(const char *path, const char *method, JsonNode *params,
                          uint64_t timeout_usec, JsonNode **ret_params, VkError *reterr);

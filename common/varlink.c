@@ -61,6 +61,8 @@ struct VkVarlinkConnection {
         bool rdhup;         /* peer shut down its side while a request was pending */
         bool oneway;        /* the request being dispatched wants no reply at all */
         bool closing;       /* a protocol error was sent: read nothing more, close once flushed */
+        GQueue in_fds;      /* VkVarlinkFdBatch received, not yet taken with their message */
+        GArray *msg_fds;    /* those of the request being dispatched (closed after it) */
         void *userdata;
 };
 
@@ -104,6 +106,15 @@ VkVarlinkConnection *vk_varlink_connection_unref(VkVarlinkConnection *c) {
 
 const VkPeer *vk_varlink_connection_peer(VkVarlinkConnection *c) {
         return &c->peer;
+}
+
+/*
+ * The descriptors passed (SCM_RIGHTS) with the request being dispatched, in the order sent;
+ * valid only during the method callback (they are closed after it: dup what you keep).
+ */
+const int *vk_varlink_connection_get_fds(VkVarlinkConnection *c, size_t *ret_n) {
+        *ret_n = c->msg_fds ? c->msg_fds->len : 0;
+        return c->msg_fds ? (const int *) (void *) c->msg_fds->data : NULL;
 }
 
 bool vk_varlink_connection_is_open(VkVarlinkConnection *c) {
@@ -293,6 +304,7 @@ static void connection_close(VkVarlinkConnection *c) {
         connection_count_output(c);
         g_byte_array_set_size(c->in, 0);
         connection_count_input(c);
+        vk_varlink_fd_queue_clear(&c->in_fds);
         if (--c->usage->connections == 0)
                 g_hash_table_remove(s->per_uid, GUINT_TO_POINTER(c->peer.uid));
         c->usage = NULL;
@@ -364,6 +376,7 @@ static int connection_reject(VkVarlinkConnection *c, const char *why) {
         c->pending = false;
         g_byte_array_set_size(c->in, 0);
         connection_count_input(c);
+        vk_varlink_fd_queue_clear(&c->in_fds);
         vk_varlink_buffer_append_message(c->out, msg);
         if (connection_flush(c) < 0 || c->out->len == c->out_offset)
                 connection_close(c);
@@ -381,24 +394,28 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
         JsonNode *pn;
         const char *method;
         g_auto(VkError) error = VK_ERROR_INIT;
+        GArray *fds = NULL;
         unsigned flags = 0;
         int r;
 
-        r = vk_varlink_buffer_take_message(c->in, s->limits.max_message, &root, &error);
+        r = vk_varlink_buffer_take_message_fds(c->in, s->limits.max_message, &c->in_fds, &root,
+                                               &fds, &error);
         if (r < 0)
                 return connection_reject(c, error.message);
         if (r == 0)
                 return 0;
+        c->msg_fds = fds;
 
         o = json_node_get_object(root);
         method = vk_json_object_get_string_member_or_null(o, "method");
         pn = json_object_get_member(o, "parameters");
-        if (!method)
-                return connection_reject(c, "request has no \"method\" string");
+        if (!method || (pn && !JSON_NODE_HOLDS_OBJECT(pn) && !JSON_NODE_HOLDS_NULL(pn))) {
+                vk_varlink_fds_close(g_steal_pointer(&c->msg_fds));
+                return connection_reject(c, !method ? "request has no \"method\" string"
+                                                    : "\"parameters\" is not an object");
+        }
         if (pn && JSON_NODE_HOLDS_OBJECT(pn))
                 params = json_node_get_object(pn);
-        else if (pn && !JSON_NODE_HOLDS_NULL(pn))
-                return connection_reject(c, "\"parameters\" is not an object");
         if (vk_varlink_json_bool_member(o, "more"))
                 flags |= VK_VARLINK_MORE;
         if (vk_varlink_json_bool_member(o, "oneway"))
@@ -415,6 +432,7 @@ static int connection_dispatch_one(VkVarlinkConnection *c) {
         c->oneway = flags & VK_VARLINK_ONEWAY;
         s->method_cb(c, method, params, flags, s->userdata);
         c->oneway = false;
+        vk_varlink_fds_close(g_steal_pointer(&c->msg_fds));
         return 1;
 }
 
@@ -454,8 +472,16 @@ static int connection_on_io(sd_event_source *src, int fd, uint32_t revents, void
         }
 
         if ((revents & (EPOLLIN | EPOLLHUP)) && !c->closing) {
-                ssize_t n = vk_varlink_buffer_recv(c->fd, c->in);
+                ssize_t n = vk_varlink_buffer_recv_fds(c->fd, c->in, &c->in_fds);
 
+                if (n == -EMSGSIZE) {
+                        g_autofree char *why = g_strdup_printf(
+                                "more than %u file descriptors with one message, or more than "
+                                "%u unread",
+                                VK_VARLINK_MAX_FDS, VK_VARLINK_MAX_QUEUED_FDS);
+                        (void) connection_reject(c, why);
+                        return 0;
+                }
                 if (n == 0)
                         c->hup = true;
                 else if (n < 0 && n != -EAGAIN) {
@@ -486,6 +512,7 @@ static int server_add_connection(VkVarlinkServer *s, int fd) {
         c->fd = fd;
         c->in = g_byte_array_new();
         c->out = g_byte_array_new();
+        g_queue_init(&c->in_fds);
 
         r = vk_peer_from_socket(fd, &c->peer);
         if (r < 0) {

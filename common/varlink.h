@@ -71,6 +71,7 @@ unsigned vk_varlink_server_n_connections(VkVarlinkServer *s);
 VkVarlinkConnection *vk_varlink_connection_ref(VkVarlinkConnection *c);
 VkVarlinkConnection *vk_varlink_connection_unref(VkVarlinkConnection *c);
 const VkPeer *vk_varlink_connection_peer(VkVarlinkConnection *c);
+const int *vk_varlink_connection_get_fds(VkVarlinkConnection *c, size_t *ret_n);
 bool vk_varlink_connection_is_open(VkVarlinkConnection *c);
 void vk_varlink_connection_set_userdata(VkVarlinkConnection *c, void *userdata);
 void *vk_varlink_connection_get_userdata(VkVarlinkConnection *c);

@@ -8,6 +8,7 @@
 
 #include "cli-connect.h"
 #include "error.h"
+#include "xml.h"
 
 typedef struct Args {
         char **pos; /* positional arguments after the command */
@@ -31,6 +32,8 @@ typedef struct Cmd {
 extern const Cmd vk_cli_net_commands[];
 /* cli-storage.c: pool-*, vol-* */
 extern const Cmd vk_cli_storage_commands[];
+/* cli-vol.c: pool-build, pool-delete, vol-clone, -resize, -wipe, -upload, -download, domblklist */
+extern const Cmd vk_cli_vol_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);
@@ -42,6 +45,13 @@ void vk_cli_dump_json(JsonNode *n);
 JsonNode *vk_cli_object_node(JsonObject *o); /* takes @o */
 const char *vk_cli_yes_no(bool b);
 int vk_cli_read_file(const char *path, char **ret, VkError *e); /* an XML file, ≤ 16 MiB */
+int vk_cli_domain_xml(VkCli *cli, const Args *a, xmlDoc **ret, VkError *e);
+char *vk_cli_pretty_size(uint64_t v);                            /* virsh's "1.50 GiB" */
+int vk_cli_parse_size(const char *s, uint64_t *ret, VkError *e); /* "10G", "512MiB", "4096" */
+
+/* cli-storage.c: VOL in --pool POOL, or a path or key; the {pool, volume} of a summary */
+int vk_cli_lookup_volume(VkCli *cli, const Args *a, const char *vol, JsonNode **ret, VkError *e);
+JsonNode *vk_cli_params_volume(JsonNode *summary);
 
 /* the commands every object kind has, in virsh's sentences (noun: "Network", "Pool") */
 int vk_cli_define(VkCli *cli, const Args *a, const char *driver, const char *method,
@@ -67,3 +77,4 @@ typedef struct VkCliTable {
 void vk_cli_table_init(VkCliTable *t, const char *const *header);
 void vk_cli_table_add(VkCliTable *t, const char *const *row);
 void vk_cli_table_print_free(VkCliTable *t);
+void vk_cli_table_dump_json_free(VkCliTable *t, const char *member, const char *const *keys);

@@ -392,6 +392,30 @@ int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *pa
         return r;
 }
 
+/*
+ * vk_cli_call() for a volume job: passes @fds (SCM_RIGHTS; not over ssh) and asks for
+ * "more", each progress reply going to @on_progress; the silence between replies is bounded,
+ * not the whole call.
+ */
+int vk_cli_call_job(VkCli *cli, const char *driver, const char *method, JsonNode *params,
+                    const int *fds, size_t n_fds, VkVarlinkContinueFunc on_progress, void *userdata,
+                    JsonNode **ret, VkError *reterr) {
+        g_autofree char *full = g_strdup_printf("io.virtkit.%s.%s", driver, method);
+        VkVarlinkClient *cl;
+        int r;
+
+        if (n_fds > 0 && cli->uri->transport == VK_URI_SSH)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "%s: a file cannot be passed over ssh (URI %s): run virtkit "
+                                    "on %s",
+                                    method, cli->uri->text, cli->uri->host);
+        r = cli_client(cli, driver, &cl, reterr);
+        if (r < 0)
+                return r;
+        return vk_varlink_client_call_sync_fds(cl, full, params, fds, n_fds, on_progress, userdata,
+                                               CALL_TIMEOUT_USEC, ret, reterr);
+}
+
 void vk_cli_done(VkCli *cli) {
         for (size_t i = 0; i < VK_ELEMENTSOF(cli->clients); i++)
                 cli->clients[i] = vk_varlink_client_free(cli->clients[i]);

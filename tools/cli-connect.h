@@ -22,5 +22,8 @@ typedef struct VkCli {
 
 int vk_cli_call(VkCli *cli, const char *driver, const char *method, JsonNode *params,
                 JsonNode **ret, VkError *reterr);
+int vk_cli_call_job(VkCli *cli, const char *driver, const char *method, JsonNode *params,
+                    const int *fds, size_t n_fds, VkVarlinkContinueFunc on_progress, void *userdata,
+                    JsonNode **ret, VkError *reterr);
 int vk_cli_socket_path(const VkUri *uri, const char *driver, char **ret, VkError *reterr);
 void vk_cli_done(VkCli *cli);

@@ -262,20 +262,12 @@ static char *prop(xmlNode *n, const char *child, const char *attr) {
 }
 
 static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
-        g_autoptr(JsonNode) reply = NULL;
         g_autoptr(xmlDoc) doc = NULL;
-        JsonObject *o = json_object_new();
         xmlNode *devices;
         VkCliTable t;
         int r;
 
-        json_object_set_string_member(o, "domain", a->pos[0]);
-        if (vk_cli_has_opt(a, "inactive"))
-                json_object_set_boolean_member(o, "inactive", true);
-        r = vk_cli_call(cli, "Qemu", "GetDomainXML", vk_cli_object_node(o), &reply, e);
-        if (r < 0)
-                return r;
-        r = vk_xml_read_string(vk_cli_member(reply, "xml"), "domain.xml", &doc, e);
+        r = vk_cli_domain_xml(cli, a, &doc, e);
         if (r < 0)
                 return r;
         devices = vk_xml_child(xmlDocGetRootElement(doc), "devices");
@@ -297,28 +289,9 @@ static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
                                              mac ? mac : "-"));
         }
         if (cli->json) {
-                g_autoptr(JsonBuilder) b = json_builder_new();
-                g_autoptr(JsonNode) root = NULL;
+                static const char *const keys[] = { "interface", "type", "source", "model", "mac" };
 
-                json_builder_begin_object(b);
-                json_builder_set_member_name(b, "interfaces");
-                json_builder_begin_array(b);
-                for (guint i = t.n_cols; i < t.cells->len; i += t.n_cols) {
-                        static const char *const keys[] = { "interface", "type", "source", "model",
-                                                            "mac" };
-
-                        json_builder_begin_object(b);
-                        for (size_t c = 0; c < t.n_cols; c++) {
-                                json_builder_set_member_name(b, keys[c]);
-                                json_builder_add_string_value(b, t.cells->pdata[i + c]);
-                        }
-                        json_builder_end_object(b);
-                }
-                json_builder_end_array(b);
-                json_builder_end_object(b);
-                root = json_builder_get_root(b);
-                vk_cli_dump_json(root);
-                g_ptr_array_unref(t.cells);
+                vk_cli_table_dump_json_free(&t, "interfaces", keys);
                 return 0;
         }
         vk_cli_table_print_free(&t);

@@ -21,68 +21,6 @@ static JsonNode *params_pool(const char *pool) {
         return vk_cli_object_node(o);
 }
 
-/* virsh's capacity: bytes below 1 KiB, else two decimals of the largest binary unit ≤ it */
-static char *pretty_size(uint64_t v) {
-        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        double d = (double) v;
-        size_t i = 0;
-
-        if (v < 1024)
-                return g_strdup_printf("%" G_GUINT64_FORMAT " B", v);
-        d /= 1024;
-        while (d >= 1024 && i + 1 < G_N_ELEMENTS(units)) {
-                d /= 1024;
-                i++;
-        }
-        return g_strdup_printf("%.2f %s", d, units[i]);
-}
-
-/* "10G", "512MiB", "1000KB", "4096": virsh's scaled integers (no suffix: bytes) */
-static int parse_size(const char *s, uint64_t *ret, VkError *e) {
-        static const struct {
-                const char *suffix;
-                uint64_t scale;
-        } scales[] = {
-                { "", 1 },
-                { "b", 1 },
-                { "bytes", 1 },
-                { "k", 1ULL << 10 },
-                { "kib", 1ULL << 10 },
-                { "kb", 1000ULL },
-                { "m", 1ULL << 20 },
-                { "mib", 1ULL << 20 },
-                { "mb", 1000000ULL },
-                { "g", 1ULL << 30 },
-                { "gib", 1ULL << 30 },
-                { "gb", 1000000000ULL },
-                { "t", 1ULL << 40 },
-                { "tib", 1ULL << 40 },
-                { "tb", 1000000000000ULL },
-                { "p", 1ULL << 50 },
-                { "pib", 1ULL << 50 },
-                { "pb", 1000000000000000ULL },
-        };
-        char *end = NULL;
-        guint64 v;
-
-        errno = 0;
-        v = g_ascii_strtoull(s, &end, 10);
-        if (errno != 0 || end == s || *s == '-')
-                goto bad;
-        for (size_t i = 0; i < G_N_ELEMENTS(scales); i++)
-                if (g_ascii_strcasecmp(end, scales[i].suffix) == 0) {
-                        if (v > UINT64_MAX / scales[i].scale)
-                                goto bad;
-                        *ret = v * scales[i].scale;
-                        return 0;
-                }
-bad:
-        return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                            "invalid size '%s' (a number with an optional suffix: KiB, MiB, "
-                            "GiB, TiB, KB, MB, GB, …)",
-                            s);
-}
-
 /* ---- pools ---- */
 
 static int cmd_pool_define(VkCli *cli, const Args *a, VkError *e) {
@@ -137,7 +75,7 @@ static int cmd_pool_autostart(VkCli *cli, const Args *a, VkError *e) {
 
 /* a figure of a pool, "-" while it is inactive (virsh's --details) */
 static char *pool_size(JsonNode *n, const char *key) {
-        return vk_cli_member_bool(n, "active") ? pretty_size(vk_cli_member_u64(n, key))
+        return vk_cli_member_bool(n, "active") ? vk_cli_pretty_size(vk_cli_member_u64(n, key))
                                                : g_strdup("-");
 }
 
@@ -204,7 +142,7 @@ static int cmd_pool_info(VkCli *cli, const Args *a, VkError *e) {
                 static const char *const labels[] = { "Capacity:", "Allocation:", "Available:" };
 
                 for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
-                        g_autofree char *s = pretty_size(vk_cli_member_u64(reply, keys[i]));
+                        g_autofree char *s = vk_cli_pretty_size(vk_cli_member_u64(reply, keys[i]));
 
                         printf("%-15s %s\n", labels[i], s);
                 }
@@ -222,7 +160,7 @@ static int cmd_pool_dumpxml(VkCli *cli, const Args *a, VkError *e) {
  * A volume as virsh names it: VOL in --pool POOL by name, else VOL is a path (starting with
  * '/') or a key, looked up in every pool. The reply is the volume's summary.
  */
-static int lookup_volume(VkCli *cli, const Args *a, const char *vol, JsonNode **ret, VkError *e) {
+int vk_cli_lookup_volume(VkCli *cli, const Args *a, const char *vol, JsonNode **ret, VkError *e) {
         const char *pool = g_hash_table_lookup(a->opts, "pool");
         JsonObject *o = json_object_new();
 
@@ -234,7 +172,7 @@ static int lookup_volume(VkCli *cli, const Args *a, const char *vol, JsonNode **
         return vk_cli_call(cli, "Storage", "LookupVolume", vk_cli_object_node(o), ret, e);
 }
 
-static JsonNode *params_volume(JsonNode *summary) {
+JsonNode *vk_cli_params_volume(JsonNode *summary) {
         JsonObject *o = json_object_new();
 
         json_object_set_string_member(o, "pool", vk_cli_member(summary, "pool"));
@@ -265,8 +203,9 @@ static int cmd_vol_list(VkCli *cli, const Args *a, VkError *e) {
                 JsonNode *n = json_array_get_element(arr, i);
 
                 if (details) {
-                        g_autofree char *cap = pretty_size(vk_cli_member_u64(n, "capacity"));
-                        g_autofree char *alloc = pretty_size(vk_cli_member_u64(n, "allocation"));
+                        g_autofree char *cap = vk_cli_pretty_size(vk_cli_member_u64(n, "capacity"));
+                        g_autofree char *alloc =
+                                vk_cli_pretty_size(vk_cli_member_u64(n, "allocation"));
 
                         vk_cli_table_add(&t,
                                          VK_STRV(vk_cli_member(n, "name"), vk_cli_member(n, "path"),
@@ -284,15 +223,15 @@ static int cmd_vol_info(VkCli *cli, const Args *a, VkError *e) {
         g_autofree char *cap = NULL, *alloc = NULL;
         int r;
 
-        r = lookup_volume(cli, a, a->pos[0], &reply, e);
+        r = vk_cli_lookup_volume(cli, a, a->pos[0], &reply, e);
         if (r < 0)
                 return r;
         if (cli->json) {
                 vk_cli_dump_json(reply);
                 return 0;
         }
-        cap = pretty_size(vk_cli_member_u64(reply, "capacity"));
-        alloc = pretty_size(vk_cli_member_u64(reply, "allocation"));
+        cap = vk_cli_pretty_size(vk_cli_member_u64(reply, "capacity"));
+        alloc = vk_cli_pretty_size(vk_cli_member_u64(reply, "allocation"));
         printf("%-15s %s\n", "Name:", vk_cli_member(reply, "name"));
         printf("%-15s %s\n", "Type:", vk_cli_member(reply, "type"));
         printf("%-15s %s\n", "Capacity:", cap);
@@ -304,7 +243,7 @@ static int cmd_vol_info(VkCli *cli, const Args *a, VkError *e) {
 
 static int cmd_vol_path(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
-        int r = lookup_volume(cli, a, a->pos[0], &reply, e);
+        int r = vk_cli_lookup_volume(cli, a, a->pos[0], &reply, e);
 
         if (r < 0)
                 return r;
@@ -317,20 +256,20 @@ static int cmd_vol_path(VkCli *cli, const Args *a, VkError *e) {
 
 static int cmd_vol_dumpxml(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) vol = NULL;
-        int r = lookup_volume(cli, a, a->pos[0], &vol, e);
+        int r = vk_cli_lookup_volume(cli, a, a->pos[0], &vol, e);
 
         if (r < 0)
                 return r;
-        return vk_cli_dumpxml(cli, a, "Storage", "GetVolumeXML", params_volume(vol), e);
+        return vk_cli_dumpxml(cli, a, "Storage", "GetVolumeXML", vk_cli_params_volume(vol), e);
 }
 
 static int cmd_vol_delete(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) vol = NULL;
-        int r = lookup_volume(cli, a, a->pos[0], &vol, e);
+        int r = vk_cli_lookup_volume(cli, a, a->pos[0], &vol, e);
 
         if (r < 0)
                 return r;
-        r = vk_cli_call(cli, "Storage", "DeleteVolume", params_volume(vol), NULL, e);
+        r = vk_cli_call(cli, "Storage", "DeleteVolume", vk_cli_params_volume(vol), NULL, e);
         if (r >= 0 && !cli->json)
                 printf("Vol %s deleted\n", a->pos[0]);
         return r;
@@ -374,11 +313,11 @@ static int cmd_vol_create_as(VkCli *cli, const Args *a, VkError *e) {
         uint64_t capacity, alloc = 0;
         int r;
 
-        r = parse_size(a->pos[2], &capacity, e);
+        r = vk_cli_parse_size(a->pos[2], &capacity, e);
         if (r < 0)
                 return r;
         if (allocation) {
-                r = parse_size(allocation, &alloc, e);
+                r = vk_cli_parse_size(allocation, &alloc, e);
                 if (r < 0)
                         return r;
         }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli-util.c: the helpers the CLI's command files share (replies, options, virsh's table) */
+#include <errno.h>
 #include <stdio.h>
 
 #include "atomic-file.h"
 #include "cli-cmd.h"
 #include "json.h"
 #include "macro.h"
+#include "xml.h"
 
 #define CLI_XML_MAX (16u << 20)
 
@@ -55,6 +57,68 @@ int vk_cli_read_file(const char *path, char **ret, VkError *e) {
         return vk_file_read_all(path, CLI_XML_MAX, ret, &len, e);
 }
 
+/* virsh's capacity: bytes below 1 KiB, else two decimals of the largest binary unit ≤ it */
+char *vk_cli_pretty_size(uint64_t v) {
+        static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double d = (double) v;
+        size_t i = 0;
+
+        if (v < 1024)
+                return g_strdup_printf("%" G_GUINT64_FORMAT " B", v);
+        d /= 1024;
+        while (d >= 1024 && i + 1 < G_N_ELEMENTS(units)) {
+                d /= 1024;
+                i++;
+        }
+        return g_strdup_printf("%.2f %s", d, units[i]);
+}
+
+/* "10G", "512MiB", "1000KB", "4096": virsh's scaled integers (no suffix: bytes) */
+int vk_cli_parse_size(const char *s, uint64_t *ret, VkError *e) {
+        static const struct {
+                const char *suffix;
+                uint64_t scale;
+        } scales[] = {
+                { "", 1 },
+                { "b", 1 },
+                { "bytes", 1 },
+                { "k", 1ULL << 10 },
+                { "kib", 1ULL << 10 },
+                { "kb", 1000ULL },
+                { "m", 1ULL << 20 },
+                { "mib", 1ULL << 20 },
+                { "mb", 1000000ULL },
+                { "g", 1ULL << 30 },
+                { "gib", 1ULL << 30 },
+                { "gb", 1000000000ULL },
+                { "t", 1ULL << 40 },
+                { "tib", 1ULL << 40 },
+                { "tb", 1000000000000ULL },
+                { "p", 1ULL << 50 },
+                { "pib", 1ULL << 50 },
+                { "pb", 1000000000000000ULL },
+        };
+        char *end = NULL;
+        guint64 v;
+
+        errno = 0;
+        v = g_ascii_strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *s == '-')
+                goto bad;
+        for (size_t i = 0; i < G_N_ELEMENTS(scales); i++)
+                if (g_ascii_strcasecmp(end, scales[i].suffix) == 0) {
+                        if (v > UINT64_MAX / scales[i].scale)
+                                goto bad;
+                        *ret = v * scales[i].scale;
+                        return 0;
+                }
+bad:
+        return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                            "invalid size '%s' (a number with an optional suffix: KiB, MiB, "
+                            "GiB, TiB, KB, MB, GB, …)",
+                            s);
+}
+
 void vk_cli_table_init(VkCliTable *t, const char *const *header) {
         t->cells = g_ptr_array_new_with_free_func(g_free);
         for (t->n_cols = 0; header[t->n_cols]; t->n_cols++)
@@ -92,6 +156,47 @@ void vk_cli_table_print_free(VkCliTable *t) {
                 }
         }
         g_ptr_array_unref(t->cells);
+}
+
+/*
+ * --json for a table: {"@member": [{keys[0]: cell, ...}, ...]} (one key per column), and the
+ * table freed.
+ */
+void vk_cli_table_dump_json_free(VkCliTable *t, const char *member, const char *const *keys) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, member);
+        json_builder_begin_array(b);
+        for (guint i = t->n_cols; i < t->cells->len; i += t->n_cols) {
+                json_builder_begin_object(b);
+                for (size_t c = 0; c < t->n_cols; c++) {
+                        json_builder_set_member_name(b, keys[c]);
+                        json_builder_add_string_value(b, t->cells->pdata[i + c]);
+                }
+                json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        vk_cli_dump_json(root);
+        g_clear_pointer(&t->cells, g_ptr_array_unref);
+}
+
+/* The XML of domain a->pos[0] (live, or with --inactive the definition), for dom*list. */
+int vk_cli_domain_xml(VkCli *cli, const Args *a, xmlDoc **ret, VkError *e) {
+        g_autoptr(JsonNode) reply = NULL;
+        JsonObject *o = json_object_new();
+        int r;
+
+        json_object_set_string_member(o, "domain", a->pos[0]);
+        if (vk_cli_has_opt(a, "inactive"))
+                json_object_set_boolean_member(o, "inactive", true);
+        r = vk_cli_call(cli, "Qemu", "GetDomainXML", vk_cli_object_node(o), &reply, e);
+        if (r < 0)
+                return r;
+        return vk_xml_read_string(vk_cli_member(reply, "xml"), "domain.xml", ret, e);
 }
 
 /* "Network"'s @method on {"xml": the file a->pos[0]}, then virsh's "Network NAME defined..." */

@@ -746,6 +746,9 @@ static const Cmd *find_cmd(const char *name) {
         for (const Cmd *c = vk_cli_storage_commands; c->name; c++)
                 if (strcmp(c->name, name) == 0)
                         return c;
+        for (const Cmd *c = vk_cli_vol_commands; c->name; c++)
+                if (strcmp(c->name, name) == 0)
+                        return c;
         return NULL;
 }
 
@@ -765,6 +768,8 @@ static void usage(FILE *f) {
         for (const Cmd *c = vk_cli_net_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
         for (const Cmd *c = vk_cli_storage_commands; c->name; c++)
+                fprintf(f, "  %-22s %s\n", c->name, c->help);
+        for (const Cmd *c = vk_cli_vol_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
 }
 

@@ -21,9 +21,11 @@
  * peer's uid) are not in the forwarded tables at all (secret-forward.c, network-forward.c).
  */
 
-#define FORWARD_MAX          256
-#define FORWARD_TIMEOUT_USEC (30ULL * 1000 * 1000)
-#define PRUNE_INTERVAL_USEC  (2ULL * 1000 * 1000)
+#define FORWARD_MAX 256
+#define FORWARD_TIMEOUT_USEC                                                                       \
+        (30ULL * 1000 * 1000) /* not for VK_METHOD_JOB: they end when                              \
+                               * the sibling's job does */
+#define PRUNE_INTERVAL_USEC (2ULL * 1000 * 1000)
 
 typedef struct Forward Forward;
 
@@ -192,7 +194,10 @@ static int forward_on_prune_timer(sd_event_source *s, uint64_t usec, void *userd
 int vk_forward_call(VkForward *f, VkCall *call, void *params) {
         const VkMethod *m = vk_call_method(call);
         g_autofree char *method = NULL;
-        g_autoptr(JsonNode) json = m->in ? vk_struct_to_json(m->in, params) : NULL;
+        g_autoptr(GArray) fds = g_array_new(false, false, sizeof(int));
+        /* descriptors the caller passed (UploadVolume) go on with the call: copies, ours close
+         * with the call's parameters */
+        g_autoptr(JsonNode) json = m->in ? vk_struct_to_json_fds(m->in, params, fds) : NULL;
         g_auto(VkError) err = VK_ERROR_INIT;
         VkError *e = vk_call_error(call);
         Forward *fw;
@@ -218,14 +223,15 @@ int vk_forward_call(VkForward *f, VkCall *call, void *params) {
                              f->daemon, f->socket_path, g_strerror(-r));
                 return 0;
         }
-        r = vk_varlink_client_call(fw->client, method, json,
-                                   vk_call_more(call) ? VK_VARLINK_MORE : 0, forward_on_reply, fw);
+        r = vk_varlink_client_call_fds(fw->client, method, json, (const int *) (void *) fds->data,
+                                       fds->len, vk_call_more(call) ? VK_VARLINK_MORE : 0,
+                                       forward_on_reply, fw);
         if (r < 0) {
                 forward_fail(fw, VK_ERROR_OPERATION_FAILED, r, "%s is not reachable at %s: %s",
                              f->daemon, f->socket_path, g_strerror(-r));
                 return 0;
         }
-        if (vk_call_more(call)) {
+        if (vk_call_more(call) || (m->flags & VK_METHOD_JOB)) {
                 if (!f->prune_timer &&
                     sd_event_add_time_relative(f->event, &f->prune_timer, CLOCK_MONOTONIC,
                                                PRUNE_INTERVAL_USEC, 0, forward_on_prune_timer,

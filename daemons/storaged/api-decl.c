@@ -8,6 +8,7 @@
 /* The driver's error names (drivers/storage/storage-driver.h), which this file does not link. */
 #define STORAGE_ERROR_NO_SUCH_POOL   "NoSuchPool"
 #define STORAGE_ERROR_NO_SUCH_VOLUME "NoSuchVolume"
+#define STORAGE_ERROR_VOLUME_IN_USE  "VolumeInUse"
 
 #define STRUCT(var, ctype, ...)                                                                    \
         static const VkField var##_fields[] = { __VA_ARGS__, {} };                                 \
@@ -138,6 +139,45 @@ STRUCT(vol_resize_params, VkStorageVolResizeParams, POOL_FIELD(VkStorageVolResiz
        { "allocate", VK_FIELD_BOOL, offsetof(VkStorageVolResizeParams, allocate), 0, NULL,
          "allocate the new space (preallocation=falloc)" })
 
+STRUCT(vol_wipe_params, VkStorageVolWipeParams, POOL_FIELD(VkStorageVolWipeParams),
+       { "volume", VK_FIELD_STRING, offsetof(VkStorageVolWipeParams, volume), VK_FIELD_REQUIRED,
+         NULL, "the volume's name in the pool" },
+       { "algorithm", VK_FIELD_STRING, offsetof(VkStorageVolWipeParams, algorithm), 0, NULL,
+         "libvirt's wipe algorithm: only \"zero\" (the default)" })
+
+STRUCT(vol_stream_params, VkStorageVolStreamParams, POOL_FIELD(VkStorageVolStreamParams),
+       { "volume", VK_FIELD_STRING, offsetof(VkStorageVolStreamParams, volume), VK_FIELD_REQUIRED,
+         NULL, "the volume's name in the pool" },
+       { "fd", VK_FIELD_FD, offsetof(VkStorageVolStreamParams, fd), VK_FIELD_REQUIRED, NULL,
+         "the descriptor to read (upload) or write (download); varlink: its index among those "
+         "passed with the call" },
+       { "offset", VK_FIELD_UINT, offsetof(VkStorageVolStreamParams, offset), 0, NULL,
+         "where in the volume's file to start, bytes" },
+       { "length", VK_FIELD_UINT, offsetof(VkStorageVolStreamParams, length), 0, NULL,
+         "how many bytes; 0 (the default): to the end of the stream (upload) or file "
+         "(download)" })
+
+static const VkField vol_progress_fields[] = {
+        { "pool", VK_FIELD_STRING, offsetof(VkStorageVolProgressArgs, pool), VK_FIELD_REQUIRED,
+          NULL, "The pool's name" },
+        { "volume", VK_FIELD_STRING, offsetof(VkStorageVolProgressArgs, volume), VK_FIELD_REQUIRED,
+          NULL, "The volume's name" },
+        { "operation", VK_FIELD_STRING, offsetof(VkStorageVolProgressArgs, operation),
+          VK_FIELD_REQUIRED, NULL, "clone, wipe, upload or download" },
+        { "bytes", VK_FIELD_UINT, offsetof(VkStorageVolProgressArgs, bytes), VK_FIELD_REQUIRED,
+          NULL, "done so far (the final reply: all)" },
+        { "total", VK_FIELD_UINT, offsetof(VkStorageVolProgressArgs, total), VK_FIELD_REQUIRED,
+          NULL, "bytes in all; 0 when not known (an upload from a pipe)" },
+        {},
+};
+
+const VkStructType vk_storage_vol_progress_type = {
+        .name = "StorageVolumeProgress",
+        .size = sizeof(VkStorageVolProgressArgs),
+        .doc = "How far a volume job is.",
+        .fields = vol_progress_fields,
+};
+
 STRUCT(vol_lookup_params, VkStorageVolLookupParams,
        { "pool", VK_FIELD_STRING, offsetof(VkStorageVolLookupParams, pool), 0, NULL,
          "with name: the pool's name or UUID" },
@@ -203,6 +243,9 @@ const VkStructType vk_storage_event_type = {
 const VkErrorDecl vk_storage_errors[] = {
         { STORAGE_ERROR_NO_SUCH_POOL, VK_STRV("pool"), "No storage pool with that name or UUID." },
         { STORAGE_ERROR_NO_SUCH_VOLUME, VK_STRV("volume"), "No such storage volume." },
+        { STORAGE_ERROR_VOLUME_IN_USE, VK_STRV("volume", "user"),
+          "A running domain (user: its name) or another process (user: its pid) has the "
+          "volume open." },
         {},
 };
 
@@ -210,5 +253,8 @@ const VkSignal vk_storage_signals[] = {
         { "StorageEvent", &vk_storage_event_type,
           "A pool was defined, undefined, started, stopped, built, deleted or refreshed, or one "
           "of its volumes created, deleted or resized" },
+        { "VolumeProgress", &vk_storage_vol_progress_type,
+          "How far a clone, wipe, upload or download is: when it starts, as it goes (at most "
+          "four times a second) and when it ends" },
         {},
 };

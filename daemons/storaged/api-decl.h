@@ -107,6 +107,30 @@ typedef struct VkStorageVolResizeParams {
         bool allocate;
 } VkStorageVolResizeParams;
 
+typedef struct VkStorageVolWipeParams {
+        char *pool;
+        char *volume;
+        char *algorithm;
+} VkStorageVolWipeParams;
+
+typedef struct VkStorageVolStreamParams {
+        char *pool;
+        char *volume;
+        VkFd fd;
+        uint64_t offset;
+        uint64_t length;
+} VkStorageVolStreamParams;
+
+/* How far a wipe, upload or download is: its "more" replies, its final reply, and on D-Bus
+ * (for clones too) the VolumeProgress signal. */
+typedef struct VkStorageVolProgressArgs {
+        char *pool;
+        char *volume;
+        char *operation;
+        uint64_t bytes;
+        uint64_t total;
+} VkStorageVolProgressArgs;
+
 typedef struct VkStorageVolLookupParams {
         char *pool;
         char *name;
@@ -155,6 +179,9 @@ extern const VkStructType vk_storage_vol_create_from_params_type;
 extern const VkStructType vk_storage_build_params_type;
 extern const VkStructType vk_storage_vol_params_type;
 extern const VkStructType vk_storage_vol_resize_params_type;
+extern const VkStructType vk_storage_vol_wipe_params_type;
+extern const VkStructType vk_storage_vol_stream_params_type;
+extern const VkStructType vk_storage_vol_progress_type;
 extern const VkStructType vk_storage_vol_lookup_params_type;
 extern const VkStructType vk_storage_vol_summary_type;
 extern const VkStructType vk_storage_vol_list_result_type;
@@ -199,16 +226,29 @@ extern const VkSignal vk_storage_signals[];
         M("SetStoragePoolAutostart", set_pool_autostart, &vk_storage_autostart_params_type, NULL,  \
           VK_AUTH_MANAGE, 0, "Whether a persistent pool starts with the daemon.")                  \
         M("CreateVolume", create_volume, &vk_storage_vol_create_params_type,                       \
-          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, 0,                                         \
+          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                             \
           "Create a volume in an active pool from libvirt's volume XML (qemu-img create).")        \
         M("CreateVolumeFrom", create_volume_from, &vk_storage_vol_create_from_params_type,         \
-          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, 0,                                         \
-          "Create a volume as a full copy of another one (qemu-img convert).")                     \
+          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                             \
+          "Create a volume as a full copy of another one (qemu-img convert); D-Bus: progress "     \
+          "as VolumeProgress signals.")                                                            \
         M("DeleteVolume", delete_volume, &vk_storage_vol_params_type, NULL, VK_AUTH_MANAGE, 0,     \
-          "Delete a volume and its file.")                                                         \
+          "Delete a volume and its file; refused (VolumeInUse) while a domain uses it.")           \
         M("ResizeVolume", resize_volume, &vk_storage_vol_resize_params_type,                       \
-          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, 0,                                         \
+          &vk_storage_vol_summary_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                             \
           "Change a volume's capacity (qemu-img resize); shrinking must be asked for.")            \
+        M("WipeVolume", wipe_volume, &vk_storage_vol_wipe_params_type,                             \
+          &vk_storage_vol_progress_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                            \
+          "Write zeros over a volume, keeping its format and capacity. With more: progress "       \
+          "replies; D-Bus: VolumeProgress signals.")                                               \
+        M("UploadVolume", upload_volume, &vk_storage_vol_stream_params_type,                       \
+          &vk_storage_vol_progress_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                            \
+          "Write what a passed descriptor gives into a volume's file (virStorageVolUpload). "      \
+          "With more: progress replies; D-Bus: VolumeProgress signals.")                           \
+        M("DownloadVolume", download_volume, &vk_storage_vol_stream_params_type,                   \
+          &vk_storage_vol_progress_type, VK_AUTH_MANAGE, VK_METHOD_JOB,                            \
+          "Write a volume's file into a passed descriptor (virStorageVolDownload). With more: "    \
+          "progress replies; D-Bus: VolumeProgress signals.")                                      \
         M("LookupVolume", lookup_volume, &vk_storage_vol_lookup_params_type,                       \
           &vk_storage_vol_summary_type, VK_AUTH_READ, 0,                                           \
           "Find a volume by pool and name, by key, or by path.")                                   \

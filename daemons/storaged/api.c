@@ -324,59 +324,162 @@ static int api_reply_vol(VkCall *call, const VkStorageVolInfo *info) {
         return vk_call_reply(call, &res);
 }
 
-/* A volume job ended: reply to the call that started it (referenced for us). */
+/* A volume job's call, while the job runs: what its progress said last. */
+typedef struct ApiJob {
+        VkCall *call;
+        uint64_t bytes;
+        uint64_t total;
+        char *operation;
+} ApiJob;
+
+static ApiJob *api_job_new(VkCall *call) {
+        ApiJob *aj = g_new0(ApiJob, 1);
+
+        aj->call = vk_call_ref(call);
+        return aj;
+}
+
+static void api_job_free(ApiJob *aj) {
+        if (!aj)
+                return;
+        vk_call_unref(aj->call);
+        g_free(aj->operation);
+        g_free(aj);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ApiJob, api_job_free)
+
+/* A volume job ended: reply to the call that started it. */
 static void api_on_vol_done(VkStorageDriver *drv, const VkStorageVolInfo *info,
                             const VkError *error, void *userdata) {
-        g_autoptr(VkCall) call = userdata;
-        const VkMethod *m = vk_call_method(call);
+        g_autoptr(ApiJob) aj = userdata;
+        const VkMethod *m = vk_call_method(aj->call);
 
         if (error) {
                 vk_log_warning("%s failed: %s", m->name, error->message);
-                (void) vk_call_reply_error(call, error);
+                (void) vk_call_reply_error(aj->call, error);
                 return;
         }
         vk_log_info("%s: volume '%s' of pool '%s' (uid %u)", m->name, info->name, info->pool,
-                    api_uid(call));
-        (void) api_reply_vol(call, info);
+                    api_uid(aj->call));
+        if (m->out == &vk_storage_vol_progress_type) {
+                VkStorageVolProgressArgs res = {
+                        .pool = info->pool,
+                        .volume = info->name,
+                        .operation = aj->operation,
+                        .bytes = aj->bytes,
+                        .total = aj->total,
+                };
+
+                (void) vk_call_reply(aj->call, &res);
+                return;
+        }
+        (void) api_reply_vol(aj->call, info);
+}
+
+/* How far a job is: its call's "more" reply (varlink), and the VolumeProgress signal. */
+static void api_on_vol_progress(VkStorageDriver *drv, const VkStorageVolProgress *p,
+                                void *job_userdata, void *userdata) {
+        VkStoraged *sd = userdata;
+        ApiJob *aj = job_userdata;
+        VkStorageVolProgressArgs args = {
+                .pool = (char *) p->pool,
+                .volume = (char *) p->volume,
+                .operation = (char *) p->operation,
+                .bytes = p->bytes,
+                .total = p->total,
+        };
+        int r;
+
+        if (aj) {
+                aj->bytes = p->bytes;
+                aj->total = p->total;
+                if (!aj->operation)
+                        aj->operation = g_strdup(p->operation);
+                if (vk_call_more(aj->call) &&
+                    vk_call_method(aj->call)->out == &vk_storage_vol_progress_type)
+                        (void) vk_call_reply_continue(aj->call, &args);
+        }
+        if (!sd->service)
+                return;
+        r = vk_service_emit_signal(sd->service, "VolumeProgress", &args);
+        if (r < 0)
+                vk_log_debug("Failed to emit VolumeProgress for volume '%s': %s", p->volume,
+                             g_strerror(-r));
+}
+
+/* A job was started (r >= 0): api_on_vol_done() replies and frees @aj; else free it now. */
+static int api_job_started(int r, ApiJob *aj) {
+        if (r < 0)
+                api_job_free(aj);
+        return r;
 }
 
 static int api_create_volume(VkCall *call, void *params, void *userdata) {
         const VkStorageVolCreateParams *p = params;
-        int r;
+        ApiJob *aj = api_job_new(call);
 
-        r = vk_storage_driver_vol_create(api_driver(userdata), p->pool, p->xml, api_on_vol_done,
-                                         call, vk_call_error(call));
-        if (r < 0)
-                return r;
-        vk_call_ref(call); /* api_on_vol_done() replies and unrefs */
-        return 0;
+        return api_job_started(vk_storage_driver_vol_create(api_driver(userdata), p->pool, p->xml,
+                                                            api_on_vol_done, aj,
+                                                            vk_call_error(call)),
+                               aj);
 }
 
 static int api_create_volume_from(VkCall *call, void *params, void *userdata) {
         const VkStorageVolCreateFromParams *p = params;
-        int r;
+        ApiJob *aj = api_job_new(call);
 
-        r = vk_storage_driver_vol_create_from(api_driver(userdata), p->pool, p->xml, p->source_pool,
-                                              p->source, api_on_vol_done, call,
-                                              vk_call_error(call));
-        if (r < 0)
-                return r;
-        vk_call_ref(call); /* api_on_vol_done() replies and unrefs */
-        return 0;
+        return api_job_started(vk_storage_driver_vol_create_from(
+                                       api_driver(userdata), p->pool, p->xml, p->source_pool,
+                                       p->source, api_on_vol_done, aj, vk_call_error(call)),
+                               aj);
 }
 
 static int api_resize_volume(VkCall *call, void *params, void *userdata) {
         const VkStorageVolResizeParams *p = params;
         unsigned flags = (p->shrink ? VK_STORAGE_RESIZE_SHRINK : 0) |
                          (p->allocate ? VK_STORAGE_RESIZE_ALLOCATE : 0);
-        int r;
+        ApiJob *aj = api_job_new(call);
 
-        r = vk_storage_driver_vol_resize(api_driver(userdata), p->pool, p->volume, p->capacity,
-                                         flags, api_on_vol_done, call, vk_call_error(call));
-        if (r < 0)
-                return r;
-        vk_call_ref(call); /* api_on_vol_done() replies and unrefs */
-        return 0;
+        return api_job_started(
+                vk_storage_driver_vol_resize(api_driver(userdata), p->pool, p->volume, p->capacity,
+                                             flags, api_on_vol_done, aj, vk_call_error(call)),
+                aj);
+}
+
+static int api_wipe_volume(VkCall *call, void *params, void *userdata) {
+        const VkStorageVolWipeParams *p = params;
+        ApiJob *aj;
+
+        if (p->algorithm && strcmp(p->algorithm, "zero") != 0)
+                return vk_error_set(vk_call_error(call), VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "algorithm: '%s' is not supported (only 'zero')", p->algorithm);
+        aj = api_job_new(call);
+        return api_job_started(vk_storage_driver_vol_wipe(api_driver(userdata), p->pool, p->volume,
+                                                          api_on_vol_done, aj, vk_call_error(call)),
+                               aj);
+}
+
+static int api_upload_volume(VkCall *call, void *params, void *userdata) {
+        const VkStorageVolStreamParams *p = params;
+        ApiJob *aj = api_job_new(call);
+
+        return api_job_started(vk_storage_driver_vol_upload(api_driver(userdata), p->pool,
+                                                            p->volume, p->fd.fd, p->offset,
+                                                            p->length, api_on_vol_done, aj,
+                                                            vk_call_error(call)),
+                               aj);
+}
+
+static int api_download_volume(VkCall *call, void *params, void *userdata) {
+        const VkStorageVolStreamParams *p = params;
+        ApiJob *aj = api_job_new(call);
+
+        return api_job_started(vk_storage_driver_vol_download(api_driver(userdata), p->pool,
+                                                              p->volume, p->fd.fd, p->offset,
+                                                              p->length, api_on_vol_done, aj,
+                                                              vk_call_error(call)),
+                               aj);
 }
 
 static int api_delete_volume(VkCall *call, void *params, void *userdata) {
@@ -804,6 +907,7 @@ int vk_storaged_new(sd_event *event, const VkStorageDriverConfig *cfg, VkStorage
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to add an exit source");
         vk_storage_driver_set_event_callback(sd->driver, api_on_storage_event, sd);
+        vk_storage_driver_set_progress_callback(sd->driver, api_on_vol_progress, sd);
         *ret = g_steal_pointer(&sd);
         return 0;
 }

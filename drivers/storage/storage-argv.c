@@ -178,7 +178,7 @@ int vk_storage_qemu_img_create_argv(const VkStorageTools *tools, const VkStorage
 /*
  * qemu-img convert making @dst a full copy of @src (a clone flattens @src's backing chain):
  *
- *   qemu-img convert -f SRCFMT -O DSTFMT [--object secret,...] [-o options] SRC DST
+ *   qemu-img convert -p -f SRCFMT -O DSTFMT [--object secret,...] [-o options] SRC DST
  *
  * @secret_path is @dst's passphrase; an encrypted @src is not supported yet, nor a backing
  * store for @dst (the copy stands alone). The capacity of the copy is @src's.
@@ -211,6 +211,7 @@ int vk_storage_qemu_img_convert_argv(const VkStorageTools *tools, const VkStorag
 
         argv_add(a, tools->qemu_img);
         argv_add(a, "convert");
+        argv_add(a, "-p"); /* progress on stdout */
         argv_add(a, "-f");
         argv_add(a, argv_driver(src));
         argv_add(a, "-O");
@@ -289,6 +290,79 @@ int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorage
         g_ptr_array_add(a, argv_size(capacity));
         *ret_argv = argv_steal(g_steal_pointer(&a));
         return 0;
+}
+
+/*
+ * qemu-img convert writing zeros over all of @vol, in its own format (a qcow2 stays a qcow2
+ * of the same capacity, whose clusters now read as zeros; a raw file is zeroed or its blocks
+ * discarded): the source is QEMU's null driver reading zeros.
+ *
+ *   qemu-img convert -p -n --image-opts driver=null-co,size=BYTES,read-zeroes=on -O FMT PATH
+ */
+int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVolDef *vol,
+                                  char ***ret_argv, VkError *reterr) {
+        g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *size = NULL;
+        g_autoptr(GString) o = g_string_new(NULL);
+        int r;
+
+        assert(tools && vol && ret_argv);
+
+        r = argv_check_file_vol(vol, reterr);
+        if (r < 0)
+                return r;
+        if (vol->encryption.present || vol->format == VK_IMAGE_FORMAT_LUKS)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "wiping the encrypted volume '%s' is not supported", vol->name);
+        size = argv_size(vol->capacity);
+        opts_add(o, "driver", "null-co");
+        opts_add(o, "size", size);
+        opts_add(o, "read-zeroes", "on");
+        argv_add(a, tools->qemu_img);
+        argv_add(a, "convert");
+        argv_add(a, "-p");
+        argv_add(a, "-n");
+        argv_add(a, "--image-opts");
+        argv_add(a, o->str);
+        argv_add(a, "-O");
+        argv_add(a, argv_driver(vol));
+        argv_add(a, vol->path);
+        *ret_argv = argv_steal(g_steal_pointer(&a));
+        return 0;
+}
+
+/*
+ * dd copying bytes between the file @path and the caller's stream (dd's stdin for an upload,
+ * its stdout for a download), from byte @offset of the file, @length bytes (0: up to the end
+ * of the stream or of the file), telling its progress on stderr:
+ *
+ *   dd of=PATH bs=1M conv=notrunc,fsync oflag=seek_bytes seek=OFFSET
+ *      iflag=fullblock[,count_bytes] [count=LENGTH] status=progress            (upload)
+ *   dd if=PATH bs=1M iflag=skip_bytes[,count_bytes] skip=OFFSET [count=LENGTH]
+ *      status=progress                                                          (download)
+ */
+char **vk_storage_dd_argv(const VkStorageTools *tools, const char *path, bool upload,
+                          uint64_t offset, uint64_t length) {
+        g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+
+        assert(tools && tools->dd && path);
+
+        argv_add(a, tools->dd);
+        g_ptr_array_add(a, g_strdup_printf("%s=%s", upload ? "of" : "if", path));
+        argv_add(a, "bs=1M");
+        if (upload) {
+                argv_add(a, "conv=notrunc,fsync");
+                argv_add(a, "oflag=seek_bytes");
+                g_ptr_array_add(a, g_strdup_printf("seek=%" G_GUINT64_FORMAT, offset));
+                argv_add(a, length > 0 ? "iflag=fullblock,count_bytes" : "iflag=fullblock");
+        } else {
+                argv_add(a, length > 0 ? "iflag=skip_bytes,count_bytes" : "iflag=skip_bytes");
+                g_ptr_array_add(a, g_strdup_printf("skip=%" G_GUINT64_FORMAT, offset));
+        }
+        if (length > 0)
+                g_ptr_array_add(a, g_strdup_printf("count=%" G_GUINT64_FORMAT, length));
+        argv_add(a, "status=progress");
+        return argv_steal(g_steal_pointer(&a));
 }
 
 /* @argv one argument per line (a trailing newline after the last). */

@@ -20,6 +20,7 @@ typedef struct VkStorageTools {
         const char *umount;
         const char *mkfs_dir;
         const char *lvm;
+        const char *dd;
 } VkStorageTools;
 
 /* The id of the passphrase's secret object on qemu-img's command line. */
@@ -43,6 +44,11 @@ int vk_storage_qemu_img_convert_argv(const VkStorageTools *tools, const VkStorag
 int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorageVolDef *vol,
                                     uint64_t capacity, unsigned flags, const char *secret_path,
                                     char ***ret_argv, VkError *reterr);
+
+int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVolDef *vol,
+                                  char ***ret_argv, VkError *reterr);
+char **vk_storage_dd_argv(const VkStorageTools *tools, const char *path, bool upload,
+                          uint64_t offset, uint64_t length);
 
 /* fs pools */
 int vk_storage_fs_mount_argv(const VkStorageTools *tools, const VkStoragePoolDef *pool,

@@ -9,9 +9,12 @@ typedef struct StorageJob StorageJob;
 typedef struct StoragePoolJob StoragePoolJob;
 
 /* What a running job does with a volume: nothing else may touch it meanwhile. */
-#define STORAGE_USE_CREATE "being created"
-#define STORAGE_USE_READ   "being cloned"
-#define STORAGE_USE_RESIZE "being resized"
+#define STORAGE_USE_CREATE   "being created"
+#define STORAGE_USE_READ     "being cloned"
+#define STORAGE_USE_RESIZE   "being resized"
+#define STORAGE_USE_WIPE     "being wiped"
+#define STORAGE_USE_UPLOAD   "being uploaded to"
+#define STORAGE_USE_DOWNLOAD "being downloaded"
 
 typedef struct PoolObj {
         char *name;
@@ -38,6 +41,8 @@ struct VkStorageDriver {
         VkStorageTools tools; /* mount, mkfs, lvm (and qemu_img) */
         VkStorageEventFunc event_cb;
         void *event_userdata;
+        VkStorageVolProgressFunc progress_cb;
+        void *progress_userdata;
 };
 
 int storage_pool_find(VkStorageDriver *drv, const char *name, PoolObj **ret, VkError *reterr);

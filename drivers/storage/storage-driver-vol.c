@@ -10,32 +10,9 @@
 #include "macro.h"
 #include "storage-argv.h"
 #include "storage-dir.h"
-#include "storage-driver-internal.h"
 #include "image-probe.h"
 #include "storage-pool-job.h"
-
-/* qemu-img gets this long before it is killed (a fully allocated volume of terabytes). */
-#define STORAGE_JOB_TIMEOUT_USEC (6ULL * 3600 * 1000 * 1000)
-
-typedef enum StorageJobKind {
-        STORAGE_JOB_CREATE,
-        STORAGE_JOB_CLONE,
-        STORAGE_JOB_RESIZE,
-} StorageJobKind;
-
-/* One qemu-img run on a volume; it holds its volumes busy in their pools until it ends. */
-struct StorageJob {
-        VkStorageDriver *drv;
-        StorageJobKind kind;
-        PoolObj *pool; /* active, and cannot stop while n_jobs > 0 */
-        char *name;
-        PoolObj *source_pool; /* clone: where the source is; NULL otherwise */
-        char *source;
-        char *remove_path; /* create, clone: the file we made, removed when the job fails */
-        VkChild *child;
-        VkStorageVolDoneFunc done;
-        void *userdata;
-};
+#include "storage-vol-job.h"
 
 /* Free @info (takes NULL). */
 void vk_storage_vol_info_free(VkStorageVolInfo *info) {
@@ -50,7 +27,7 @@ void vk_storage_vol_info_free(VkStorageVolInfo *info) {
         g_free(info);
 }
 
-static VkStorageVolInfo *vol_info(const PoolObj *o, const VkStorageVolDef *v) {
+VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         VkStorageVolInfo *info = g_new0(VkStorageVolInfo, 1);
 
         info->pool = g_strdup(o->name);
@@ -68,7 +45,7 @@ static VkStorageVolInfo *vol_info(const PoolObj *o, const VkStorageVolDef *v) {
 
 /* The volume @name of @o's last scan: a binary search, the scan is sorted by name (and stays
  * so: a delete removes in place), so D-Bus objects of many volumes are cheap to look up. */
-static VkStorageVolDef *pool_vol(const PoolObj *o, const char *name) {
+VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
         guint lo = 0, hi = o->vols ? o->vols->len : 0;
 
         while (lo < hi) {
@@ -99,19 +76,10 @@ static int no_such_volume(const char *pool, const char *what, const char *value,
         return r;
 }
 
-/* For storage-logical.c: pool_vol() and vol_info(). */
-VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
-        return pool_vol(o, name);
-}
-
-VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
-        return vol_info(o, v);
-}
-
 /* The volume @name of the active pool @pool; with @check_busy, no job may hold it (nor the
  * pool). */
-static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bool check_busy,
-                    PoolObj **ret_pool, VkStorageVolDef **ret_vol, VkError *reterr) {
+int storage_vol_find(VkStorageDriver *drv, const char *pool, const char *name, bool check_busy,
+                     PoolObj **ret_pool, VkStorageVolDef **ret_vol, VkError *reterr) {
         const char *use;
         VkStorageVolDef *v;
         PoolObj *o;
@@ -129,166 +97,12 @@ static int vol_find(VkStorageDriver *drv, const char *pool, const char *name, bo
         if (check_busy && use)
                 return vk_error_set(reterr, VK_ERROR_BUSY, -EBUSY,
                                     "Storage volume '%s' of pool '%s' is %s", name, o->name, use);
-        v = pool_vol(o, name);
+        v = storage_pool_vol(o, name);
         if (!v)
                 return no_such_volume(o->name, "named", name, reterr);
         *ret_pool = o;
         *ret_vol = v;
         return 0;
-}
-
-/* --- jobs --- */
-
-static StorageJob *job_free(StorageJob *j) {
-        if (!j)
-                return NULL;
-        vk_child_free(j->child);
-        g_free(j->name);
-        g_free(j->source);
-        g_free(j->remove_path);
-        g_free(j);
-        return NULL;
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorageJob, job_free)
-
-static void job_hold(PoolObj *o, const char *name, const char *use) {
-        g_hash_table_replace(o->busy, g_strdup(name), (gpointer) use);
-        o->n_jobs++;
-}
-
-static void job_release(StorageJob *j) {
-        g_hash_table_remove(j->pool->busy, j->name);
-        j->pool->n_jobs--;
-        if (j->source_pool) {
-                g_hash_table_remove(j->source_pool->busy, j->source);
-                j->source_pool->n_jobs--;
-        }
-        g_ptr_array_remove(j->drv->jobs, j);
-}
-
-/* End @j: release its volumes; on success scan the pool and report the volume; on failure
- * remove what it made. Calls the job's callback, then frees @j. */
-static void job_finish(StorageJob *j, VkError *error) {
-        g_autoptr(StorageJob) job = j;
-        g_autoptr(VkStorageVolInfo) info = NULL;
-        VkStorageDriver *drv = j->drv;
-        VkError e = VK_ERROR_INIT;
-        VkStorageVolDef *v;
-
-        job_release(j);
-        if (!error) {
-                if (storage_pool_rescan(drv, j->pool, &e) < 0)
-                        error = &e;
-                else if (!(v = pool_vol(j->pool, j->name))) {
-                        (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ENOENT,
-                                            "Storage volume '%s' vanished from pool '%s'", j->name,
-                                            j->pool->name);
-                        error = &e;
-                } else
-                        info = vol_info(j->pool, v);
-        }
-        if (error && j->remove_path)
-                (void) unlink(j->remove_path);
-        if (!error)
-                storage_emit(drv, j->pool,
-                             j->kind == STORAGE_JOB_RESIZE ? VK_STORAGE_EVENT_VOLUME_CHANGED
-                                                           : VK_STORAGE_EVENT_VOLUME_CREATED,
-                             j->name, false);
-        if (j->done)
-                j->done(drv, info, error, j->userdata);
-        vk_error_done(&e);
-}
-
-static void job_on_exit(VkChild *child, const VkChildExit *ex, void *userdata) {
-        StorageJob *j = userdata;
-        g_autofree char *out = NULL;
-        VkError e = VK_ERROR_INIT;
-        const char *err;
-
-        if (ex->code == CLD_EXITED && ex->status == 0) {
-                job_finish(j, NULL);
-                return;
-        }
-        err = vk_child_get_output(child, VK_CHILD_STDERR, NULL);
-        out = g_strstrip(g_strdup(vk_strempty(err)));
-        if (ex->timed_out)
-                (void) vk_error_set(&e, VK_ERROR_TIMEOUT, -ETIMEDOUT,
-                                    "Storage volume '%s': qemu-img took too long and was killed",
-                                    j->name);
-        else if (ex->code == CLD_EXITED)
-                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -EIO,
-                                    "Storage volume '%s': qemu-img failed (exit status %d)%s%s",
-                                    j->name, ex->status, *out ? ": " : "", out);
-        else
-                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -EIO,
-                                    "Storage volume '%s': qemu-img was killed by signal %d",
-                                    j->name, ex->status);
-        job_finish(j, &e);
-        vk_error_done(&e);
-}
-
-/* Run @argv for the job @j (its volumes already held); on failure release them. */
-static int job_start(StorageJob *j, char **argv, VkError *reterr) {
-        VkChildOptions opts = {
-                .flags = VK_CHILD_CAPTURE_STDERR,
-                .capture_max = 16 * 1024,
-                .timeout_usec = STORAGE_JOB_TIMEOUT_USEC,
-        };
-        int r;
-
-        g_ptr_array_add(j->drv->jobs, j);
-        r = vk_child_spawn(j->drv->event, (const char *const *) argv, &opts, job_on_exit, j,
-                           &j->child, reterr);
-        if (r < 0) {
-                job_release(j);
-                if (j->remove_path)
-                        (void) unlink(j->remove_path);
-                job_free(j);
-                return r;
-        }
-        return 0;
-}
-
-static StorageJob *job_new(VkStorageDriver *drv, StorageJobKind kind, PoolObj *o, const char *name,
-                           VkStorageVolDoneFunc done, void *userdata) {
-        StorageJob *j = g_new0(StorageJob, 1);
-
-        j->drv = drv;
-        j->kind = kind;
-        j->pool = o;
-        j->name = g_strdup(name);
-        j->done = done;
-        j->userdata = userdata;
-        return j;
-}
-
-static int job_check_limit(VkStorageDriver *drv, VkError *reterr) {
-        if (drv->jobs->len >= VK_STORAGE_DRIVER_MAX_JOBS)
-                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -EAGAIN,
-                                    "%d volume jobs are running already: try again later",
-                                    VK_STORAGE_DRIVER_MAX_JOBS);
-        return 0;
-}
-
-/*
- * Cancel every volume job: qemu-img is killed, a half-made volume removed, and each job's
- * callback called (from here) with a Cancelled error. A daemon calls it when its loop exits,
- * while the calls waiting for the jobs can still be answered.
- */
-void vk_storage_driver_cancel_jobs(VkStorageDriver *drv) {
-        storage_pool_jobs_cancel(drv);
-        while (drv->jobs->len > 0) {
-                StorageJob *j = drv->jobs->pdata[drv->jobs->len - 1];
-                VkError e = VK_ERROR_INIT;
-
-                j->child = vk_child_free(j->child);
-                (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ECANCELED,
-                                    "Storage volume '%s': cancelled, the daemon is stopping",
-                                    j->name);
-                job_finish(j, &e);
-                vk_error_done(&e);
-        }
 }
 
 /* --- create --- */
@@ -391,7 +205,7 @@ static int vol_check_new_name(PoolObj *o, const VkStorageVolDef *vol, VkError *r
         if (r < 0)
                 return r;
         use = g_hash_table_lookup(o->busy, vol->name);
-        if (use || pool_vol(o, vol->name))
+        if (use || storage_pool_vol(o, vol->name))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EEXIST,
                                     "Storage volume '%s' already exists in pool '%s'%s%s",
                                     vol->name, o->name, use ? " and is " : "", use ? use : "");
@@ -423,8 +237,9 @@ static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol,
         return r;
 }
 
-static VkStorageTools driver_tools(VkStorageDriver *drv) {
-        return (VkStorageTools){ .qemu_img = drv->qemu_img };
+/* The programs volume jobs run (children get no PATH). */
+VkStorageTools storage_driver_tools(VkStorageDriver *drv) {
+        return (VkStorageTools){ .qemu_img = drv->qemu_img, .dd = STORAGE_DD };
 }
 
 /*
@@ -438,7 +253,7 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
                                  VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkStorageVolDef) vol = NULL;
         g_auto(GStrv) argv = NULL;
-        VkStorageTools tools = driver_tools(drv);
+        VkStorageTools tools = storage_driver_tools(drv);
         StorageJob *j;
         PoolObj *o;
         int r;
@@ -446,7 +261,7 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
         assert(xml);
         r = storage_pool_find_active(drv, pool, &o, reterr);
         if (r >= 0)
-                r = job_check_limit(drv, reterr);
+                r = storage_job_check_limit(drv, reterr);
         if (r >= 0)
                 r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
         if (r >= 0 && o->live->type == VK_STORAGE_POOL_LOGICAL) {
@@ -463,10 +278,10 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
                 r = vol_make_file(o, vol, reterr);
         if (r < 0)
                 return r;
-        j = job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
+        j = storage_job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
         j->remove_path = g_strdup(vol->path);
-        job_hold(o, vol->name, STORAGE_USE_CREATE);
-        return job_start(j, argv, reterr);
+        storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
+        return storage_job_start(j, argv, reterr);
 }
 
 /*
@@ -480,7 +295,7 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
                                       VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkStorageVolDef) vol = NULL;
         g_auto(GStrv) argv = NULL;
-        VkStorageTools tools = driver_tools(drv);
+        VkStorageTools tools = storage_driver_tools(drv);
         VkStorageVolDef *src;
         PoolObj *o, *so;
         StorageJob *j;
@@ -490,10 +305,10 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         /* a source is held by one job at a time: a second clone waits for the first */
         r = storage_pool_find_active(drv, pool, &o, reterr);
         if (r >= 0)
-                r = job_check_limit(drv, reterr);
+                r = storage_job_check_limit(drv, reterr);
         if (r >= 0)
-                r = vol_find(drv, source_pool ? source_pool : pool, source, true, &so, &src,
-                             reterr);
+                r = storage_vol_find(drv, source_pool ? source_pool : pool, source, true, &so, &src,
+                                     reterr);
         if (r >= 0)
                 r = vk_storage_vol_def_parse_string(xml, &vol, reterr);
         if (r < 0)
@@ -520,13 +335,15 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
                 r = vol_make_file(o, vol, reterr);
         if (r < 0)
                 return r;
-        j = job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);
+        j = storage_job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);
+        j->parser = STORAGE_PROGRESS_QEMU_IMG;
+        j->total = src->capacity;
         j->remove_path = g_strdup(vol->path);
         j->source_pool = so;
         j->source = g_strdup(source);
-        job_hold(o, vol->name, STORAGE_USE_CREATE);
-        job_hold(so, source, STORAGE_USE_READ);
-        return job_start(j, argv, reterr);
+        storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
+        storage_job_hold(so, source, STORAGE_USE_READ);
+        return storage_job_start(j, argv, reterr);
 }
 
 /*
@@ -537,15 +354,15 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                  uint64_t capacity, unsigned flags, VkStorageVolDoneFunc done,
                                  void *userdata, VkError *reterr) {
         g_auto(GStrv) argv = NULL;
-        VkStorageTools tools = driver_tools(drv);
+        VkStorageTools tools = storage_driver_tools(drv);
         VkStorageVolDef *v;
         StorageJob *j;
         PoolObj *o;
         int r;
 
-        r = job_check_limit(drv, reterr);
+        r = storage_job_check_limit(drv, reterr);
         if (r >= 0)
-                r = vol_find(drv, pool, name, true, &o, &v, reterr);
+                r = storage_vol_find(drv, pool, name, true, &o, &v, reterr);
         if (r < 0)
                 return r;
         if (v->warning)
@@ -565,15 +382,15 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
         r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags, NULL, &argv, reterr);
         if (r < 0)
                 return r;
-        j = job_new(drv, STORAGE_JOB_RESIZE, o, name, done, userdata);
-        job_hold(o, name, STORAGE_USE_RESIZE);
-        return job_start(j, argv, reterr);
+        j = storage_job_new(drv, STORAGE_JOB_RESIZE, o, name, done, userdata);
+        storage_job_hold(o, name, STORAGE_USE_RESIZE);
+        return storage_job_start(j, argv, reterr);
 }
 
 /*
- * Delete volume @name of @pool (its file), unless a job holds it. Whether a running domain
- * uses it is not checked yet. Returns 0, or 1 when a child runs (a logical volume's
- * lvremove): @done is called from the loop when it ends.
+ * Delete volume @name of @pool (its file), unless a job holds it or a process has it open (a
+ * running domain: VolumeInUse, naming it). Returns 0, or 1 when a child runs (a logical
+ * volume's lvremove): @done is called from the loop when it ends.
  */
 int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const char *name,
                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr) {
@@ -582,7 +399,9 @@ int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const c
         PoolObj *o;
         int r;
 
-        r = vol_find(drv, pool, name, true, &o, &v, reterr);
+        r = storage_vol_find(drv, pool, name, true, &o, &v, reterr);
+        if (r >= 0)
+                r = storage_vol_check_unused(o, v, "delete", reterr);
         if (r < 0)
                 return r;
         if (o->live->type == VK_STORAGE_POOL_LOGICAL)
@@ -613,10 +432,10 @@ int vk_storage_driver_vol_lookup(VkStorageDriver *drv, const char *pool, const c
         int r;
 
         if (name) {
-                r = vol_find(drv, pool, name, false, &o, &v, reterr);
+                r = storage_vol_find(drv, pool, name, false, &o, &v, reterr);
                 if (r < 0)
                         return r;
-                *ret_info = vol_info(o, v);
+                *ret_info = storage_vol_info(o, v);
                 return 0;
         }
         if (vk_isempty(key) && vk_isempty(path))
@@ -633,7 +452,7 @@ int vk_storage_driver_vol_lookup(VkStorageDriver *drv, const char *pool, const c
                             (!key && path &&
                              (strcmp(v->path, path) == 0 ||
                               (canon && strcmp(v->path, canon) == 0)))) {
-                                *ret_info = vol_info(o, v);
+                                *ret_info = storage_vol_info(o, v);
                                 return 0;
                         }
                 }
@@ -648,7 +467,7 @@ int vk_storage_driver_vol_get_xml(VkStorageDriver *drv, const char *pool, const 
         PoolObj *o;
         int r;
 
-        r = vol_find(drv, pool, name, false, &o, &v, reterr);
+        r = storage_vol_find(drv, pool, name, false, &o, &v, reterr);
         if (r < 0)
                 return r;
         *ret_xml = vk_storage_vol_def_format(v);
@@ -667,7 +486,7 @@ int vk_storage_driver_vol_list(VkStorageDriver *drv, const char *pool, GPtrArray
         if (r < 0)
                 return r;
         for (guint i = 0; o->vols && i < o->vols->len; i++)
-                g_ptr_array_add(infos, vol_info(o, o->vols->pdata[i]));
+                g_ptr_array_add(infos, storage_vol_info(o, o->vols->pdata[i]));
         *ret_infos = g_steal_pointer(&infos);
         return 0;
 }

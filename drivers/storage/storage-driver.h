@@ -17,6 +17,7 @@
 /* The driver's own error names (qualified io.virtkit.Storage.<Name> on the wire). */
 #define VK_STORAGE_ERROR_NO_SUCH_POOL   "NoSuchPool"   /* parameter "pool" */
 #define VK_STORAGE_ERROR_NO_SUCH_VOLUME "NoSuchVolume" /* parameter "volume" */
+#define VK_STORAGE_ERROR_VOLUME_IN_USE  "VolumeInUse"  /* parameters "volume", "user" */
 
 /* How many pools one driver holds at most, and volume jobs run at once. */
 #define VK_STORAGE_DRIVER_MAX_POOLS 4096
@@ -121,11 +122,26 @@ typedef enum VkStoragePoolBuildFlags {
         VK_STORAGE_POOL_BUILD_OVERWRITE = 1 << 0,
 } VkStoragePoolBuildFlags;
 
+/* How far a volume job is: told when it starts, as it goes, and once more at the end. */
+typedef struct VkStorageVolProgress {
+        const char *pool;
+        const char *volume;
+        const char *operation; /* "clone", "wipe", "upload" or "download" */
+        uint64_t bytes;        /* done so far */
+        uint64_t total;        /* 0: not known (an upload from a pipe) */
+} VkStorageVolProgress;
+
+/* @job_userdata is what the job's starter gave (the userdata of its VkStorageVolDoneFunc). */
+typedef void (*VkStorageVolProgressFunc)(VkStorageDriver *drv, const VkStorageVolProgress *p,
+                                         void *job_userdata, void *userdata);
+
 int vk_storage_driver_new(const VkStorageDriverConfig *cfg, VkStorageDriver **ret_drv,
                           GPtrArray **ret_warnings, VkError *reterr);
 VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv);
 void vk_storage_driver_set_event_callback(VkStorageDriver *drv, VkStorageEventFunc cb,
                                           void *userdata);
+void vk_storage_driver_set_progress_callback(VkStorageDriver *drv, VkStorageVolProgressFunc cb,
+                                             void *userdata);
 unsigned vk_storage_driver_count(const VkStorageDriver *drv);
 unsigned vk_storage_driver_jobs(const VkStorageDriver *drv);
 void vk_storage_driver_cancel_jobs(VkStorageDriver *drv);
@@ -174,6 +190,14 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                  void *userdata, VkError *reterr);
 int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const char *name,
                                  VkStoragePoolDoneFunc done, void *userdata, VkError *reterr);
+int vk_storage_driver_vol_wipe(VkStorageDriver *drv, const char *pool, const char *name,
+                               VkStorageVolDoneFunc done, void *userdata, VkError *reterr);
+int vk_storage_driver_vol_upload(VkStorageDriver *drv, const char *pool, const char *name, int fd,
+                                 uint64_t offset, uint64_t length, VkStorageVolDoneFunc done,
+                                 void *userdata, VkError *reterr);
+int vk_storage_driver_vol_download(VkStorageDriver *drv, const char *pool, const char *name, int fd,
+                                   uint64_t offset, uint64_t length, VkStorageVolDoneFunc done,
+                                   void *userdata, VkError *reterr);
 int vk_storage_driver_vol_lookup(VkStorageDriver *drv, const char *pool, const char *name,
                                  const char *key, const char *path, VkStorageVolInfo **ret_info,
                                  VkError *reterr);

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import signal
+import socket
 import stat
 import sys
 
@@ -46,6 +47,34 @@ def call_error(h, method, params=None):
     r = call(h, method, params)
     check(r.rc == 3, f'{method}: expected a varlink error:', r)
     return r.varlink_error()
+
+
+def vl_fds(sock, method, params, fds=(), more=False, timeout=60):
+    """A varlink call passing @fds (SCM_RIGHTS): our own client, as vlcall passes none.
+    Returns (replies before the last, the last reply)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(sock)
+    msg = {'method': f'io.virtkit.Storage.{method}', 'parameters': params}
+    if more:
+        msg['more'] = True
+    data = json.dumps(msg).encode() + b'\0'
+    if fds:
+        socket.send_fds(s, [data], list(fds))
+    else:
+        s.sendall(data)
+    buf, replies = b'', []
+    with s:
+        while True:
+            chunk = s.recv(65536)
+            check(chunk, f'{method}: the connection closed before the last reply', replies)
+            buf += chunk
+            while b'\0' in buf:
+                m, buf = buf.split(b'\0', 1)
+                r = json.loads(m)
+                if not r.get('continues'):
+                    return replies, r
+                replies.append(r['parameters'])
 
 
 def qemu_img_info(h, path):
@@ -199,6 +228,79 @@ def test_clone_resize_delete(h):
              'deleting it again')
 
 
+def test_wipe_upload_download(h):
+    """Wipe (zeros, same format and capacity), upload a file and download it back over varlink
+    with the descriptors passed (SCM_RIGHTS), progress as "more" replies."""
+    clone = os.path.join(S['pool'], 'clone.qcow2')
+    h.run(['qemu-io', '-c', 'write -P 0xab 0 4M', clone])
+    check(h.run(['qemu-io', '-c', 'read -P 0xab 0 4M', clone]).rc == 0, 'data before the wipe')
+    progress, last = vl_fds(S['sock'], 'WipeVolume', {'pool': 'p1', 'volume': 'clone.qcow2'},
+                            more=True)
+    check('error' not in last, 'WipeVolume:', last)
+    res = last['parameters']
+    check_eq((res['operation'], res['bytes'], res['total']), ('wipe', 48 * MiB, 48 * MiB),
+             'wipe result')
+    check(progress and progress[0]['bytes'] == 0 and progress[0]['total'] == 48 * MiB,
+          'wipe progress:', progress)
+    info = qemu_img_info(h, clone)
+    check_eq((info['format'], info['virtual-size']), ('qcow2', 48 * MiB), 'wiped: same image')
+    r = h.run(['qemu-io', '-c', 'read -P 0 0 48M', clone])
+    check(r.rc == 0 and 'Pattern verification failed' not in r.out, 'wiped: reads zeros:', r)
+
+    # upload a file of random bytes into a raw volume, then download it back: byte-identical
+    size = 3 * MiB + 4321
+    src, back = h.path('upload.bin'), h.path('download.bin')
+    with open(src, 'wb') as f:
+        f.write(os.urandom(size))
+    call_ok(h, 'CreateVolume', {'pool': 'p1', 'xml': vol_xml('up.raw', 4 * MiB, allocation=0)})
+    with open(src, 'rb') as f:
+        progress, last = vl_fds(S['sock'], 'UploadVolume',
+                                {'pool': 'p1', 'volume': 'up.raw', 'fd': 0}, [f.fileno()],
+                                more=True)
+    check('error' not in last, 'UploadVolume:', last)
+    check_eq((last['parameters']['bytes'], last['parameters']['total']), (size, size),
+             'upload result')
+    check(progress and progress[0]['operation'] == 'upload', 'upload progress:', progress)
+    info = qemu_img_info(h, os.path.join(S['pool'], 'up.raw'))
+    check_eq((info['format'], info['virtual-size']), ('raw', 4 * MiB), 'qemu-img after upload')
+    with open(back, 'wb') as f:
+        _, last = vl_fds(S['sock'], 'DownloadVolume',
+                         {'pool': 'p1', 'volume': 'up.raw', 'fd': 0, 'length': size},
+                         [f.fileno()])
+    check('error' not in last and last['parameters']['bytes'] == size, 'DownloadVolume:', last)
+    check(open(src, 'rb').read() == open(back, 'rb').read(), 'the round trip is byte-identical')
+    # offset and length, as virStorageVolUpload/Download: 1000 bytes at 1 MiB
+    with open(src, 'rb') as f:
+        f.seek(5000)
+        _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0,
+                                                      'offset': MiB, 'length': 1000},
+                         [f.fileno()])
+    check('error' not in last, 'upload at an offset:', last)
+    data = open(os.path.join(S['pool'], 'up.raw'), 'rb').read()
+    check(data[MiB:MiB + 1000] == open(src, 'rb').read()[5000:6000] and
+          data[:MiB] == open(src, 'rb').read()[:MiB], 'upload at an offset wrote there only')
+    # a pipe that ends before length: an error naming the figures
+    rd, wr = os.pipe()
+    os.write(wr, b'x' * 100)
+    os.close(wr)
+    _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0,
+                                                  'length': 5000}, [rd])
+    os.close(rd)
+    check(last.get('error') == 'io.virtkit.Storage.OperationFailed' and
+          '100 of 5000 bytes' in last['parameters']['message'], 'a short upload:', last)
+    # no descriptor, a wrong index, an offset past the end
+    _, last = vl_fds(S['sock'], 'UploadVolume', {'pool': 'p1', 'volume': 'up.raw', 'fd': 0})
+    check(last.get('error') == 'org.varlink.service.InvalidParameter' and
+          last['parameters'].get('parameter') == 'fd', 'no descriptor:', last)
+    with open(back, 'rb') as f:
+        _, last = vl_fds(S['sock'], 'DownloadVolume', {'pool': 'p1', 'volume': 'up.raw',
+                                                        'fd': 0, 'offset': 8 * MiB},
+                         [f.fileno()])
+    check('past the end' in last.get('parameters', {}).get('message', ''),
+          'offset past the end:', last)
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'up.raw'})
+
+
 def test_refresh_finds_files(h):
     hand = os.path.join(S['pool'], 'byhand.qcow2')
     r = h.run(['qemu-img', 'create', '-f', 'qcow2', hand, str(8 * MiB)])
@@ -306,6 +408,38 @@ def test_dbus_objects(h):
     wait_until(lambda: re.search(r"PropertiesChanged \('io.virtkit.Storage1.Volume', "
                                  r"\{'Capacity': <uint64 2097152>",
                                  h.log_text('monitor')), 10, 'Capacity PropertiesChanged')
+    # upload and download with the descriptor as D-Bus 'h' (busctl passes its own fd 3)
+    src, back = h.path('bus-up.bin'), h.path('bus-down.bin')
+    with open(src, 'wb') as f:
+        f.write(os.urandom(MiB + 77))
+    # busctl 252 cannot pass descriptors: python3-dbus (the system python's) does
+    script = (
+        'import dbus, os, sys\n'
+        'bus = dbus.bus.BusConnection(sys.argv[1])\n'
+        f'm = dbus.Interface(bus.get_object("{BUS_NAME}", "{BUS_PATH}"), '
+        '"io.virtkit.Storage1.Manager")\n'
+        'fd = os.open(sys.argv[4], os.O_RDONLY if sys.argv[2] == "UploadVolume" else '
+        'os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n'
+        'r = getattr(m, sys.argv[2])("p1", "bus.raw", dbus.types.UnixFd(fd), dbus.UInt64(0), '
+        'dbus.UInt64(int(sys.argv[3])), timeout=60)\n'
+        'print(" ".join(str(x) for x in r))\n')
+    for method, length, path in (('UploadVolume', 0, src), ('DownloadVolume', MiB + 77, back)):
+        r = h.run(['/usr/bin/python3', '-c', script, h.system_bus, method, str(length), path],
+                  timeout=60)
+        check(r.rc == 0 and r.out.split()[2:] == [method[:-6].lower(), str(MiB + 77),
+                                                  str(MiB + 77)],
+              f'{method} over D-Bus (the descriptor as h):', r)
+    check(open(src, 'rb').read() == open(back, 'rb').read(), 'D-Bus round trip byte-identical')
+    wait_until(lambda: re.search(r"VolumeProgress \('p1', 'bus.raw', 'download', "
+                                 r"uint64 %d, uint64 %d\)" % (MiB + 77, MiB + 77),
+                                 h.log_text('monitor')), 10, 'VolumeProgress signal')
+    # a clone's progress is on D-Bus only (its varlink reply is the new volume)
+    call_ok(h, 'CreateVolumeFrom', {'pool': 'p1', 'source': 'bus.raw',
+                                    'xml': vol_xml('busclone.raw', 2 * MiB)})
+    wait_until(lambda: re.search(r"VolumeProgress \('p1', 'busclone.raw', 'clone', "
+                                 r"uint64 %d, uint64 %d\)" % (2 * MiB, 2 * MiB),
+                                 h.log_text('monitor')), 10, 'VolumeProgress of a clone')
+    call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'busclone.raw'})
     call_ok(h, 'DeleteVolume', {'pool': 'p1', 'volume': 'bus.raw'})
     wait_until(lambda: 'InterfacesRemoved' in h.log_text('monitor'), 10, 'InterfacesRemoved')
 
@@ -454,6 +588,39 @@ def test_cli_pools_volumes(h):
     check(r.rc != 0 and 'nosuch' in r.err and not os.path.exists(os.path.join(target,
                                                                             'bad.qcow2')),
           'a missing backing volume:', r)
+    # the volume jobs
+    check_eq(vk_ok(h, 'vol-clone', 'top.qcow2', 'copy.qcow2', '--pool', 'clip'),
+             'Vol copy.qcow2 cloned from top.qcow2\n', 'vol-clone')
+    copy = os.path.join(target, 'copy.qcow2')
+    qi = qemu_img_info(h, copy)
+    check(qi['format'] == 'qcow2' and qi['virtual-size'] == 2 * MiB and
+          'backing-filename' not in qi, 'the clone:', qi)
+    check_eq(vk_ok(h, 'vol-resize', 'copy.qcow2', '4M', '--pool', 'clip'),
+             "Size of volume 'copy.qcow2' successfully changed to 4M\n", 'vol-resize')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 4 * MiB, 'resized')
+    vk_ok(h, 'vol-resize', copy, '1M', '--delta')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 5 * MiB, 'resized by a delta')
+    r = vk(h, 'vol-resize', copy, '2M')
+    check(r.rc == 1 and 'shrinking' in r.err and str(5 * MiB) in r.err, 'shrink refused:', r)
+    r = vk(h, 'vol-resize', copy, '-1M')
+    check(r.rc == 1 and '--shrink' in r.err, 'a negative size without --shrink:', r)
+    vk_ok(h, 'vol-resize', copy, '-1M', '--shrink')
+    check_eq(qemu_img_info(h, copy)['virtual-size'], 4 * MiB, 'shrunk by a delta')
+    check_eq(vk_ok(h, 'vol-wipe', 'copy.qcow2', '--pool', 'clip'), 'Vol copy.qcow2 wiped\n',
+             'vol-wipe')
+    check_eq(qemu_img_info(h, copy)['format'], 'qcow2', 'wiped qcow2 stays qcow2')
+    r = vk(h, 'vol-wipe', copy, '--algorithm', 'nnsa')
+    check(r.rc == 1 and "'nnsa'" in r.err, 'an unsupported wipe algorithm:', r)
+    up, down = h.path('cli-up.bin'), h.path('cli-down.bin')
+    with open(up, 'wb') as f:
+        f.write(os.urandom(MiB - 512))
+    check_eq(vk_ok(h, 'vol-upload', base, up), '', 'vol-upload prints nothing')
+    check_eq(vk_ok(h, 'vol-download', 'base.raw', down, '--pool', 'clip', '--length',
+                   str(MiB - 512)), '', 'vol-download')
+    check(open(up, 'rb').read() == open(down, 'rb').read(), 'CLI round trip byte-identical')
+    r = vk(h, 'vol-download', 'nosuch', h.path('nothing.bin'), '--pool', 'clip')
+    check(r.rc == 1 and not os.path.exists(h.path('nothing.bin')), 'a failed download:', r)
+    vk_ok(h, 'vol-delete', 'copy.qcow2', '--pool', 'clip')
     check_eq(vk_ok(h, 'vol-delete', 'x.qcow2', '--pool', 'clip'), 'Vol x.qcow2 deleted\n',
              'vol-delete')
     check(not os.path.exists(xpath), 'vol-delete removed the file')
@@ -464,6 +631,13 @@ def test_cli_pools_volumes(h):
     for v in ('top.qcow2', 'base.raw', 'dropped.raw'):
         vk_ok(h, 'vol-delete', v, '--pool', 'clip')
     check_eq(vk_ok(h, 'pool-destroy', 'clip'), 'Pool clip destroyed\n', 'pool-destroy')
+    for v in os.listdir(target):
+        os.unlink(os.path.join(target, v))
+    check_eq(vk_ok(h, 'pool-delete', 'clip'), 'Pool clip deleted\n', 'pool-delete')
+    check(not os.path.exists(target), 'pool-delete removed the target')
+    check_eq(vk_ok(h, 'pool-build', 'clip'), 'Pool clip built\n', 'pool-build')
+    check(os.path.isdir(target), 'pool-build made the target')
+    vk_ok(h, 'pool-delete', 'clip')
     check_eq(vk_ok(h, 'pool-undefine', 'clip'), 'Pool clip has been undefined\n',
              'pool-undefine')
     r = vk(h, 'pool-info', 'clip')
@@ -482,6 +656,15 @@ def test_forwarded_by_qemud(h):
     r = call(h, 'GetVolumeInfo', {'pool': 'p1', 'volume': 'nosuch'}, sock=qsock)
     check(r.rc == 3 and r.varlink_error()[0].startswith('io.virtkit.Storage.'),
           'storaged\'s error relayed:', r)
+    # a descriptor passed to qemud goes on to storaged with the call, progress comes back
+    back = h.path('fwd-download.bin')
+    with open(back, 'wb') as f:
+        progress, last = vl_fds(qsock, 'DownloadVolume', {'pool': 'p1', 'volume': 'base.img',
+                                                          'fd': 0}, [f.fileno()], more=True)
+    check('error' not in last and last['parameters']['bytes'] == 16 * MiB and progress,
+          'DownloadVolume through qemud:', last, progress)
+    check(open(back, 'rb').read() == open(os.path.join(S['pool'], 'base.img'), 'rb').read(),
+          'the download through qemud is the volume')
     h.stop(S['storaged'])
     r = call(h, 'ListStoragePools', {}, sock=qsock)
     check(r.rc == 3 and 'virtkit-storaged' in r.out + r.err, 'storaged down:', r)
@@ -547,6 +730,7 @@ if __name__ == '__main__':
         test_define_build_start,
         test_create_volumes,
         test_clone_resize_delete,
+        test_wipe_upload_download,
         test_refresh_finds_files,
         test_bad_input,
         test_unprivileged_user,

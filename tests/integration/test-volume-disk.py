@@ -18,6 +18,8 @@ naming the disk and the missing image, before anything is labelled; a start QEMU
 refuses gives every layer back. A missing volume, a
 missing pool and an inactive pool each fail the start with an error naming both, and leave no
 QEMU behind.
+While the domain runs its volume and the backing volumes cannot be deleted or wiped
+(VolumeInUse names the domain), also after a storaged restart.
 """
 
 import json
@@ -171,6 +173,16 @@ def test_volume_disk_starts(h):
         check(f"<format type='{fmt}'/>" in xml and f"<source file='{p}'/>" in xml,
               f'the live XML shows {p} in the chain:', xml)
     check(xml.count('<backingStore') == 3, 'two layers and the end in the live XML:', xml)
+    # virsh's domblklist, with and without --details
+    cli = [os.path.join(h.builddir, 'tools', 'virtkit'), '-c',
+           f"qemu+unix:///system?socket={sock(h, 'io.virtkit.Qemu')}", 'domblklist', 'vm1']
+    r = h.run(cli)
+    check(r.rc == 0 and r.out.splitlines()[0].split() == ['Target', 'Source'] and
+          r.out.splitlines()[1].startswith('---') and
+          r.out.splitlines()[2].split() == ['vda', 'myos'], 'domblklist:', r)
+    r = h.run(cli + ['--details'])
+    check(r.rc == 0 and r.out.splitlines()[2].split() == ['volume', 'disk', 'vda', 'myos'],
+          'domblklist --details:', r)
     qemu(h, 'DestroyDomain', {'domain': 'vm1'})
     wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
     check_eq(owners(S['chain']), S['owners'],
@@ -236,6 +248,37 @@ def test_missing_middle_layer(h):
     check_eq(qemu(h, 'LookupDomain', {'name': 'vm5'})['state'], 'shutoff', 'state')
 
 
+def test_delete_in_use(h):
+    """A volume (or its backing volume) a running domain has open cannot be deleted, wiped or
+    uploaded into: VolumeInUse names the domain; after destroy the delete goes through. The
+    check asks the kernel who has the file open, so a storaged restarted meanwhile knows too."""
+    qemu(h, 'StartDomain', {'domain': 'vm1', 'paused': True})
+    for vol in ('myos', 'base.qcow2'):
+        err, p = call_error(h, 'io.virtkit.Storage', 'DeleteVolume',
+                            {'pool': 'default', 'volume': vol})
+        check(err == 'io.virtkit.Storage.VolumeInUse' and p.get('user') == 'vm1' and
+              "domain 'vm1'" in p['message'] and vol in p['message'],
+              f'deleting {vol} while vm1 runs:', err, p)
+    err, p = call_error(h, 'io.virtkit.Storage', 'WipeVolume',
+                        {'pool': 'default', 'volume': 'myos'})
+    check_eq((err, p.get('user')), ('io.virtkit.Storage.VolumeInUse', 'vm1'), 'wipe in use')
+    # storaged restarted: nothing recorded, the answer is the same
+    S['storaged'].send_signal(signal.SIGTERM)
+    S['storaged'].wait(timeout=10)
+    spawn(h, 'storage', 'io.virtkit.Storage')
+    err, p = call_error(h, 'io.virtkit.Storage', 'DeleteVolume',
+                        {'pool': 'default', 'volume': 'myos'})
+    check_eq((err, p.get('user')), ('io.virtkit.Storage.VolumeInUse', 'vm1'),
+             'in use after a storaged restart')
+    check(os.path.exists(S['myos']['path']), 'the volume is still there')
+    qemu(h, 'DestroyDomain', {'domain': 'vm1'})
+    wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
+    scratch = storage(h, 'CreateVolumeFrom', {'pool': 'default', 'source': 'myos', 'xml': (
+        "<volume><name>scratch</name><capacity unit='MiB'>32</capacity></volume>")})
+    storage(h, 'DeleteVolume', {'pool': 'default', 'volume': 'scratch'})
+    check(not os.path.exists(scratch['path']), 'a volume nobody uses is deleted')
+
+
 def check_start_fails(h, name, pool, volume, words):
     qemu(h, 'DefineDomain', {'xml': domain_xml(name, pool, volume)})
     err, p = call_error(h, 'io.virtkit.Qemu', 'StartDomain', {'domain': name, 'paused': True})
@@ -290,6 +333,7 @@ if __name__ == '__main__':
     run_tests('volume-disk', [
         test_volume_disk_starts,
         test_restart_restores_owner,
+        test_delete_in_use,
         test_shared_layers,
         test_missing_middle_layer,
         test_failed_after_labels,

@@ -27,6 +27,8 @@
  *                             (fs: mount, umount, mkfs; logical: build, start, stop, delete,
  *                             vgs, lvs); pool-NAME.OP.err when OP refuses the pool
  *   NAME.args                 the clone and resize cases of the tables below
+ *   wipe-NAME.args            qemu-img convert from the null driver over volxml/NAME.xml
+ *   dd-OP.args                dd of an upload or download (offset, length or all)
  *
  * An encrypted volume reads its passphrase from /dev/fd/3. When qemu-img is installed, every
  * create command is also run for real (in a temporary directory, backing files made first)
@@ -35,6 +37,7 @@
 
 static const VkStorageTools tools = {
         .qemu_img = "/usr/bin/qemu-img",
+        .dd = "/bin/dd",
         .mount = "/usr/bin/mount",
         .umount = "/usr/bin/umount",
         .mkfs_dir = "/usr/sbin",
@@ -382,6 +385,69 @@ static void test_refused(void **state) {
         assert_null(argv);
 }
 
+/* wipe: zeros from QEMU's null driver, in the volume's own format; run for real too */
+static void test_wipe(void **state) {
+        static const char *const names[] = { "qcow2-basic", "raw-sparse", "qcow2-backing-raw" };
+        g_autoptr(VkStorageVolDef) luks = storage_golden_vol_load(vol_dir, "luks-raw", false);
+        g_auto(VkError) err = VK_ERROR_INIT;
+        char **argv = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autoptr(VkStorageVolDef) vol = storage_golden_vol_load(vol_dir, names[i], false);
+                g_autofree char *path = golden_path("wipe-", names[i], ".args");
+                g_auto(GStrv) a = NULL;
+                g_autofree char *text = NULL;
+
+                assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, vol, &a, &err), 0);
+                text = vk_storage_argv_to_text(a);
+                storage_golden_check(path, text);
+        }
+        assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, luks, &argv, &err), -EOPNOTSUPP);
+        assert_string_equal(err.message, "wiping the encrypted volume 'secret.img' is not "
+                                         "supported");
+        assert_null(argv);
+        if (qemu_img) {
+                g_autofree char *tmp = g_dir_make_tmp("vk-storage-argv-XXXXXX", NULL);
+                g_autoptr(VkStorageVolDef) src =
+                        storage_golden_vol_load(vol_dir, "qcow2-basic", false);
+                g_autoptr(VkStorageVolDef) vol = NULL;
+                g_autofree char *secret = NULL;
+                g_auto(GStrv) a = NULL;
+
+                src->capacity = 64ULL << 20;
+                if (real_create(tmp, src, true, &vol, &secret)) {
+                        assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, vol, &a, &err), 0);
+                        g_free(a[0]);
+                        a[0] = g_strdup(qemu_img);
+                        assert_true(run_ok(a));
+                        check_image(vol, vol->capacity, NULL);
+                }
+                rm_rf(tmp);
+        }
+}
+
+static void test_dd(void **state) {
+        static const struct {
+                const char *name;
+                bool upload;
+                uint64_t offset, length;
+        } dd[] = {
+                { "upload", true, 1 << 20, 4096 },
+                { "upload-all", true, 0, 0 },
+                { "download", false, 512, 1000 },
+                { "download-all", false, 0, 0 },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(dd); i++) {
+                g_auto(GStrv) a = vk_storage_dd_argv(&tools, "/var/lib/virtkit/images/a b.raw",
+                                                     dd[i].upload, dd[i].offset, dd[i].length);
+                g_autofree char *path = golden_path("dd-", dd[i].name, ".args");
+                g_autofree char *text = vk_storage_argv_to_text(a);
+
+                storage_golden_check(path, text);
+        }
+}
+
 /* a thin snapshot of a thin origin */
 static void test_lv_thin_snapshot(void **state) {
         g_autoptr(VkStoragePoolDef) pool = storage_golden_pool(true);
@@ -523,6 +589,8 @@ int main(void) {
         for (guint i = 0; i < pools->len; i++)
                 vk_golden_tests_add(t, test_pool, pools->pdata[i], pools->pdata[i]);
         vk_golden_tests_add(t, test_refused, "refused", NULL);
+        vk_golden_tests_add(t, test_wipe, "wipe", NULL);
+        vk_golden_tests_add(t, test_dd, "dd", NULL);
         vk_golden_tests_add(t, test_lv_thin_snapshot, "lv-thin-snapshot", NULL);
         vk_golden_tests_add(t, test_lv_remove, "lv-remove", NULL);
         vk_golden_tests_add(t, test_lvm_build_overwrite, "lvm-build-overwrite", NULL);
