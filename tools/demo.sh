@@ -193,7 +193,7 @@ say "What QEMU opened for myos-demo's disk (query-named-block-nodes: file, read-
 vk qemu-monitor-command myos-demo '{"execute":"query-named-block-nodes","arguments":{"flat":true}}' |
     python3 -c 'import json,sys
 for n in json.load(sys.stdin)["return"]:
-    if n["drv"] in ("qcow2", "raw"): print(f"  {n[\"file\"]}  ro={n[\"ro\"]}")'
+    if n["drv"] in ("qcow2", "raw"): print("  %s  ro=%s" % (n["file"], n["ro"]))'
 
 step destroy QEMU-fedora-i686
 step destroy myos-demo
