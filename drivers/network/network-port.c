@@ -305,7 +305,7 @@ int vk_network_driver_list_ports(VkNetworkDriver *drv, const char *network, GPtr
 /* Port @port as libvirt's network port XML, with its plug. */
 int vk_network_driver_get_port_xml(VkNetworkDriver *drv, const char *port, char **ret_xml,
                                    VkError *reterr) {
-        VkNetworkPortDef *p;
+        VkNetworkPortDef *p = NULL;
         NetworkObj *o;
         int r;
 

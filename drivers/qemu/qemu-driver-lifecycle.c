@@ -353,7 +353,7 @@ static void start_run(VkQemuJob *job) {
  */
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         StartData *sd;
         int r;
 
@@ -373,7 +373,7 @@ int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
 int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,
                           VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkDomainDef) def = NULL;
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         StartData *sd;
         int r;
 
@@ -418,7 +418,7 @@ static void destroy_run(VkQemuJob *job) {
 /* The domain @domain (name or UUID), which must be running. */
 static int driver_lookup_active(VkQemuDriver *drv, const char *domain, VkDomainObj **ret,
                                 VkError *reterr) {
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         int r;
 
         r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
@@ -437,7 +437,7 @@ static int driver_lookup_active(VkQemuDriver *drv, const char *domain, VkDomainO
  */
 int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
                            VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         DestroyData *dd;
         int r;
 
@@ -516,7 +516,7 @@ static void op_run(VkQemuJob *job) {
 /* Run the QMP operation @op on the running @domain, as a job. @done runs after QEMU answered. */
 int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
                              VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         OpData *od;
         int r;
 
@@ -590,7 +590,7 @@ static void monitor_run(VkQemuJob *job) {
 int vk_qemu_driver_monitor_command(VkQemuDriver *drv, const char *domain, const char *command,
                                    bool hmp, VkQemuDriverDoneFunc done, void *userdata,
                                    VkError *reterr) {
-        VkDomainObj *obj;
+        VkDomainObj *obj = NULL;
         MonitorData *md;
         int r;
 

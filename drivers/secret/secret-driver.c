@@ -122,7 +122,7 @@ static void secret_driver_remove(VkSecretDriver *drv, SecretObj *o) {
 static int secret_driver_find(VkSecretDriver *drv, const char *uuid, SecretObj **ret_obj,
                               VkError *reterr) {
         char buf[VK_UUID_STRING_MAX];
-        SecretObj *o;
+        SecretObj *o = NULL;
         VkUuid u;
         int r;
 
@@ -337,7 +337,7 @@ int vk_secret_driver_define(VkSecretDriver *drv, const char *xml, VkUuid *ret_uu
  * in-memory value is wiped (ephemeral). Returns 0, or -errno with @reterr (NoSuchSecret).
  */
 int vk_secret_driver_undefine(VkSecretDriver *drv, const char *uuid, VkError *reterr) {
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         r = secret_driver_find(drv, uuid, &o, reterr);
@@ -395,7 +395,7 @@ int vk_secret_driver_list(VkSecretDriver *drv, const VkSecretFilter *filter, GPt
 /* The secret @uuid. Returns 0 with *@ret_info (caller frees), or NoSuchSecret/InvalidArgument. */
 int vk_secret_driver_lookup_uuid(VkSecretDriver *drv, const char *uuid, VkSecretInfo **ret_info,
                                  VkError *reterr) {
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         assert(ret_info);
@@ -416,7 +416,7 @@ int vk_secret_driver_lookup_usage(VkSecretDriver *drv, const char *usage_type, c
                                   VkSecretInfo **ret_info, VkError *reterr) {
         VkSecretUsageType t = vk_secret_usage_type_from_string(usage_type);
         g_autofree char *key = NULL;
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         assert(ret_info);
@@ -445,7 +445,7 @@ int vk_secret_driver_lookup_usage(VkSecretDriver *drv, const char *usage_type, c
 /* The definition of secret @uuid as XML (*@ret_xml, g_free). Returns 0 or -errno + @reterr. */
 int vk_secret_driver_get_xml(VkSecretDriver *drv, const char *uuid, char **ret_xml,
                              VkError *reterr) {
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         assert(ret_xml);
@@ -466,7 +466,7 @@ int vk_secret_driver_get_xml(VkSecretDriver *drv, const char *uuid, char **ret_x
 int vk_secret_driver_set_value(VkSecretDriver *drv, const char *uuid, const void *data, size_t len,
                                VkError *reterr) {
         g_autoptr(VkSecretValue) v = NULL;
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         assert(data || len == 0);
@@ -507,7 +507,7 @@ int vk_secret_driver_set_value(VkSecretDriver *drv, const char *uuid, const void
 int vk_secret_driver_get_value(VkSecretDriver *drv, const char *uuid, bool for_domain,
                                VkSecretValue **ret_value, VkError *reterr) {
         g_autoptr(VkSecretValue) v = NULL;
-        SecretObj *o;
+        SecretObj *o = NULL;
         int r;
 
         assert(ret_value);

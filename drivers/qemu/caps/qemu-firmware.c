@@ -311,7 +311,7 @@ int vk_qemu_firmware_parse_file(const char *path, VkQemuFirmware **ret, VkError 
         g_autoptr(VkQemuFirmware) fw = g_new0(VkQemuFirmware, 1);
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *text = NULL;
-        JsonArray *list;
+        JsonArray *list = NULL;
         JsonObject *doc;
         size_t len;
         int r;
