@@ -16,7 +16,8 @@
 
 /*
  * At start each <interface type='network'> asks networkd for a port (CreatePort): networkd
- * says which bridge the tap goes on, with which MTU. All calls go out at once on one
+ * says which bridge the tap goes on, with which MTU, or (a macvtap network) on which host
+ * interface a macvtap is made, in which mode. All calls go out at once on one
  * connection (varlink answers in order), from the loop; the first failure ends the whole
  * thing and the ports already made are deleted again. The port UUIDs are ours, so a CreatePort
  * repeated after a lost answer is harmless (networkd returns the same port).
@@ -53,6 +54,7 @@ static void plug_clear(VkQemuNetPlug *plug) {
         g_free(plug->port);
         g_free(plug->network);
         g_free(plug->bridge);
+        g_free(plug->dev);
         *plug = (VkQemuNetPlug){};
 }
 
@@ -144,10 +146,31 @@ static void netports_on_reply(VkVarlinkClient *cl, JsonObject *params, const cha
         /* made: deleted again if anything fails from here on */
         slot->made = true;
         type = params ? vk_json_object_get_string_member_or_null(params, "plugType") : NULL;
+        if (g_strcmp0(type, "direct") == 0) {
+                const char *dev = vk_json_object_get_string_member_or_null(params, "dev");
+                const char *mode = vk_json_object_get_string_member_or_null(params, "mode");
+                VkNetDirectMode m = vk_net_direct_mode_from_string(mode);
+
+                if (vk_isempty(dev) || m < 0) {
+                        g_autofree char *why = g_strdup_printf(VK_QEMU_NETWORKD_NAME
+                                                               " answered a direct plug with host "
+                                                               "interface '%s' and mode '%s'",
+                                                               vk_strempty(dev), vk_strempty(mode));
+
+                        netports_fail(np, slot, -EPROTO, why);
+                        return;
+                }
+                slot->plug.dev = g_strdup(dev);
+                slot->plug.mode = m;
+                if (np->n_pending == 0)
+                        netports_finish(np);
+                return;
+        }
         bridge = params ? vk_json_object_get_string_member_or_null(params, "bridge") : NULL;
         if (!type || (strcmp(type, "network") != 0 && strcmp(type, "bridge") != 0)) {
                 g_autofree char *why = g_strdup_printf(
-                        "its port plugs in as '%s': only taps on a bridge are supported",
+                        "its port plugs in as '%s': only taps on a bridge and macvtaps are "
+                        "supported",
                         vk_strempty(type));
 
                 netports_fail(np, slot, -EOPNOTSUPP, why);
@@ -172,7 +195,7 @@ static int netports_on_timeout(sd_event_source *src, uint64_t usec, void *userda
         for (guint i = 0; i < np->slots->len; i++) {
                 PortSlot *slot = np->slots->pdata[i];
 
-                if (!slot->plug.bridge) {
+                if (!slot->plug.bridge && !slot->plug.dev) {
                         netports_fail(np, slot, -ETIMEDOUT,
                                       VK_QEMU_NETWORKD_NAME " did not answer in time");
                         break;

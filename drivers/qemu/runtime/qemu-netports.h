@@ -15,12 +15,14 @@
 #define VK_QEMU_NETWORKD_NAME      "virtkit-networkd"
 #define VK_QEMU_NETWORKD_INTERFACE "io.virtkit.Network"
 
-/* Where the tap of one NIC plugs in: networkd's answer to CreatePort. */
+/* Where one NIC plugs in: networkd's answer to CreatePort. */
 typedef struct VkQemuNetPlug {
         char *port;    /* the port's UUID */
         char *network; /* the network's name */
-        char *bridge;
-        unsigned mtu; /* 0: the bridge's */
+        char *bridge;  /* a tap on this bridge; NULL: a macvtap on @dev */
+        unsigned mtu;  /* 0: the bridge's */
+        char *dev;     /* a macvtap network: the host interface */
+        VkNetDirectMode mode;
 } VkQemuNetPlug;
 
 typedef struct VkQemuNetPorts VkQemuNetPorts;

@@ -38,6 +38,7 @@ void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts);
 int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
                         VkQemuArgvOptions *aopts, VkError *reterr);
 void process_close_tap_fds(VkQemuProcess *p);
+char **process_net_devices(VkQemuProcess *p);
 void process_release_nets(VkQemuProcess *p);
 void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
 void process_nets_from_json(VkQemuProcess *p, JsonObject *o);
