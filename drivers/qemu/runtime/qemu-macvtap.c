@@ -108,7 +108,7 @@ static int macvtap_open(const char *name, int ifindex, bool vnet_hdr, int *ret_f
         vk_autofd fd = -1;
         int r;
 
-        r = vk_file_read_all(sys, 64, &text, NULL, NULL);
+        r = vk_file_read_all(sys, 4096, &text, NULL, NULL);
         if (r < 0 || sscanf(text, "%u:%u", &maj, &min) != 2)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r < 0 ? r : -EBADMSG,
                                     "macvtap '%s': cannot read its device number from '%s'", name,
