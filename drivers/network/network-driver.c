@@ -390,6 +390,12 @@ void vk_network_driver_set_event_callback(VkNetworkDriver *drv, VkNetworkEventFu
         drv->event_userdata = userdata;
 }
 
+void vk_network_driver_set_warning_callback(VkNetworkDriver *drv, VkNetworkWarningFunc cb,
+                                            void *userdata) {
+        drv->warning_cb = cb;
+        drv->warning_userdata = userdata;
+}
+
 unsigned vk_network_driver_count(const VkNetworkDriver *drv) {
         return g_hash_table_size(drv->by_name);
 }

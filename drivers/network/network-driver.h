@@ -77,11 +77,16 @@ typedef struct VkNetworkEvent {
 /* Runs after the change is visible, from inside the driver call that made it. */
 typedef void (*VkNetworkEventFunc)(VkNetworkDriver *drv, const VkNetworkEvent *ev, void *userdata);
 
+/* Something went wrong in the background (a dnsmasq that died): for the daemon's log. */
+typedef void (*VkNetworkWarningFunc)(VkNetworkDriver *drv, const char *message, void *userdata);
+
 int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **ret_drv,
                           GPtrArray **ret_warnings, VkError *reterr);
 VkNetworkDriver *vk_network_driver_free(VkNetworkDriver *drv);
 void vk_network_driver_set_event_callback(VkNetworkDriver *drv, VkNetworkEventFunc cb,
                                           void *userdata);
+void vk_network_driver_set_warning_callback(VkNetworkDriver *drv, VkNetworkWarningFunc cb,
+                                            void *userdata);
 unsigned vk_network_driver_count(const VkNetworkDriver *drv);
 void vk_network_driver_autostart(VkNetworkDriver *drv, GPtrArray *warnings);
 

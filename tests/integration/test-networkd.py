@@ -335,17 +335,69 @@ def test_restart_adopts(h):
 
 
 def test_dnsmasq_restarted(h):
-    """A dnsmasq that died is started again by the next networkd, with the known leases."""
+    """A dnsmasq that dies is started again by networkd at once (its pidfd watch), and by the
+    next networkd when it died while none ran; the leases are kept."""
+    old = status(h)['dnsmasqPid']
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: status(h)['dnsmasqPid'] not in (0, old) and
+               live_dnsmasq(status(h)['dnsmasqPid']), 10, 'networkd to start dnsmasq again')
+    check('its dnsmasq was killed by signal 9; started it again' in h.log_text('networkd') or
+          'its dnsmasq ended; started it again' in h.log_text('networkd'),
+          'no warning about dnsmasq:', h.log_text('networkd'))
+    # dead while no networkd runs: the next one starts it
+    S['networkd'].send_signal(signal.SIGKILL)
+    S['networkd'].wait(timeout=5)
+    os.unlink(S['sock'])
     old = status(h)['dnsmasqPid']
     os.kill(old, signal.SIGKILL)
     wait_until(lambda: not live_dnsmasq(old), 10, 'dnsmasq to die')
-    time.sleep(0.2)  # networkd notices (its watch), and must not trip over it
-    restart_networkd(h)
+    start_networkd(h)
     new = status(h)['dnsmasqPid']
     check(new != old and live_dnsmasq(new), 'dnsmasq not started again:', old, new)
     check('starting it again' in h.log_text('networkd'), 'no warning about dnsmasq')
     leases = call_ok(h, 'GetDHCPLeases', {'network': 'testnet'})['leases']
     check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after dnsmasq restart')
+
+
+def test_dnsmasq_cannot_start(h):
+    """dnsmasq exits at once (the DHCP port is taken, in a namespace of its own where no other
+    dnsmasq runs): the start fails with dnsmasq's own message and leaves nothing behind."""
+    ns = f'vkt-busy-{TAG}'
+    root = h.path('busyroot')
+    sock = os.path.join(root, 'run', 'io.virtkit.Network')
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        run = ['ip', 'netns', 'exec', ns]
+        h.run(run + ['ip', 'link', 'set', 'lo', 'up'])
+        blocker = h.spawn(run + [sys.executable, '-c',
+                                 'import socket,time\n'
+                                 's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
+                                 's.bind(("0.0.0.0",67))\nprint("bound",flush=True)\n'
+                                 'time.sleep(120)'], 'udp67', log='udp67')
+        wait_until(lambda: 'bound' in h.log_text('udp67') or blocker.poll() is not None, 10,
+                   'the port 67 blocker')
+        check(blocker.poll() is None, 'blocker:', h.log_text('udp67'))
+        nd = h.spawn(run + [h.daemon_path('network'), '--root', root, '--bus', 'none'],
+                     'virtkit-networkd', log='networkd-busy')
+        wait_until(lambda: os.path.exists(sock) or nd.poll() is not None, 10, sock)
+        r = h.vlcall(sock, 'io.virtkit.Network.CreateNetworkXML', json.dumps({'xml': NET_XML}))
+        msg = r.out + r.err
+        check(r.rc == 3 and 'dnsmasq failed to start' in msg and
+              'Address already in use' in msg, 'error of a dnsmasq that exits at once:', r)
+        r = h.run(run + ['ip', '-j', 'link', 'show'])
+        check_eq([link['ifname'] for link in json.loads(r.out)], ['lo'],
+                 'interfaces after the failed start')
+        files = os.listdir(os.path.join(root, 'run', 'network'))
+        check_eq(sorted(files), ['autostarted'], 'files left in the run dir')
+        check_eq(os.listdir(os.path.join(root, 'lib', 'network', 'dnsmasq')), [],
+                 'dnsmasq files left')
+        h.stop(nd)
+        h.stop(blocker)
+    finally:
+        r = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
 
 
 def test_bad_input(h):
@@ -638,6 +690,7 @@ if __name__ == '__main__':
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_update_dhcp_host,
                                     test_restart_adopts, test_dnsmasq_restarted,
+                                    test_dnsmasq_cannot_start,
                                     test_bad_input, test_destroy,
                                     test_isolated, test_route, test_autostart,
                                     test_transient, test_redefine_same_xml, test_dbus_objects,
