@@ -11,6 +11,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "macro.h"
+#include "qemu-netports.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
 #include "qemu-process-recover.h"
@@ -111,6 +112,13 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 vk_log_debug("Reconnecting to domain '%s' (pid %d)", obj->name,
                              (int) obj->process->pid);
         }
+}
+
+/* The live definition of running domain @name, for vk_qemu_netports_recover(). */
+static const VkDomainDef *driver_live_of(const char *name, void *userdata) {
+        VkDomainObj *obj = vk_domain_list_find_by_name(userdata, name);
+
+        return obj && vk_domain_obj_is_active(obj) ? obj->live : NULL;
 }
 
 static void driver_autostart(VkQemuDriver *drv) {
@@ -214,6 +222,8 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s'", paths->log_dir);
         driver_reconnect_all(drv);
+        /* ports of starts a crash cut short, before any new start writes its intent */
+        vk_qemu_netports_recover(drv->event, paths->run_dir, driver_live_of, drv->domains);
         driver_autostart(drv);
 
         *ret = g_steal_pointer(&drv);

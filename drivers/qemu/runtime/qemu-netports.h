@@ -32,13 +32,18 @@ typedef void (*VkQemuNetPortsDoneFunc)(VkQemuNetPorts *np, const VkError *error,
 
 size_t vk_qemu_netports_count(const VkDomainDef *def);
 int vk_qemu_netports_create(sd_event *e, const char *socket_path, const VkDomainDef *def,
-                            uint64_t timeout_usec, VkQemuNetPortsDoneFunc done, void *userdata,
-                            VkQemuNetPorts **ret, VkError *reterr);
+                            const char *intent_path, uint64_t timeout_usec,
+                            VkQemuNetPortsDoneFunc done, void *userdata, VkQemuNetPorts **ret,
+                            VkError *reterr);
 const VkQemuNetPlug *vk_qemu_netports_get(const VkQemuNetPorts *np, size_t *ret_n);
 void vk_qemu_netports_disown(VkQemuNetPorts *np);
 VkQemuNetPorts *vk_qemu_netports_free(VkQemuNetPorts *np);
 void vk_qemu_netports_delete(sd_event *e, const char *socket_path, const char *const *ports,
                              size_t n);
 void vk_qemu_netports_reclaim(sd_event *e, const char *socket_path, const VkDomainDef *live);
+char *vk_qemu_netports_intent_path(const char *run_dir, const char *domain);
+void vk_qemu_netports_recover(sd_event *e, const char *run_dir,
+                              const VkDomainDef *(*live_of)(const char *name, void *userdata),
+                              void *userdata);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuNetPorts, vk_qemu_netports_free)
