@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* network-dnsmasq-run.c: a network's dnsmasq: started, watched, restarted, adopted, stopped */
-#include <assert.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +9,7 @@
 
 #include "atomic-file.h"
 #include "macro.h"
+#include "network-child.h"
 #include "network-dnsmasq.h"
 #include "network-driver-internal.h"
 
@@ -172,54 +169,6 @@ void network_dnsmasq_stop(VkNetworkDriver *drv, NetworkObj *o) {
         o->dnsmasq_degraded = false;
 }
 
-/* What dnsmasq wrote to stderr (@fd, a memfd), trimmed, one line. */
-static char *dnsmasq_stderr(int fd) {
-        char buf[DNSMASQ_STDERR_MAX + 1];
-        ssize_t n = pread(fd, buf, DNSMASQ_STDERR_MAX, 0);
-        char *text;
-
-        if (n <= 0)
-                return g_strdup("it gave no reason");
-        buf[n] = 0;
-        text = g_strstrip(g_strdelimit(g_strdup(buf), "\n", ' '));
-        return text;
-}
-
-/*
- * Wait for dnsmasq's daemonizing parent @pidfd to report (see the top): 0 when the daemon
- * runs, else -errno with @reterr carrying dnsmasq's message from @err_fd. Reaps the parent.
- */
-static int dnsmasq_wait_ready(const char *network, int pidfd, int err_fd, VkError *reterr) {
-        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-        siginfo_t si = {};
-        g_autofree char *why = NULL;
-        int r;
-
-        do
-                r = poll(&pfd, 1, DNSMASQ_READY_TIMEOUT_MSEC);
-        while (r < 0 && errno == EINTR);
-        if (r == 0) {
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, pidfd, &si, WEXITED);
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -ETIMEDOUT,
-                                    "Network '%s': dnsmasq did not report its start within "
-                                    "%d s",
-                                    network, DNSMASQ_READY_TIMEOUT_MSEC / 1000);
-        }
-        if (waitid(P_PIDFD, pidfd, &si, WEXITED) < 0)
-                return vk_error_set_errno(reterr, errno, "Failed to wait for dnsmasq");
-        if (si.si_code == CLD_EXITED && si.si_status == 0)
-                return 0;
-        why = dnsmasq_stderr(err_fd);
-        if (si.si_code == CLD_EXITED)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
-                                    "Network '%s': dnsmasq failed to start (exit status %d): %s",
-                                    network, si.si_status, why);
-        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
-                            "Network '%s': dnsmasq was killed by signal %d while starting: %s",
-                            network, si.si_status, why);
-}
-
 /* The daemon's pid from @pid_file, 0 when it has none. */
 static pid_t dnsmasq_read_pid(const char *pid_file) {
         g_autofree char *text = NULL;
@@ -249,17 +198,12 @@ int network_dnsmasq_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDe
         g_autofree char *text = NULL, *hosts_text = NULL, *addn_text = NULL;
         const char *argv[] = { drv->dnsmasq, conf_arg, "--leasefile-ro", script_arg, NULL };
         const char *env[] = { env_leases, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        VkChildOptions opts = { .flags = VK_CHILD_NEW_SESSION | VK_CHILD_OUTLIVE_PARENT |
-                                         VK_CHILD_STDERR_TO_FD,
-                                .env = env };
         const VkNetworkDnsmasqPaths paths = {
                 .pid_file = pid,
                 .hosts_file = hosts,
                 .addnhosts_file = addn,
         };
-        g_autoptr(VkChild) child = NULL;
-        vk_autofd err_fd = -1;
-        vk_autofd pidfd = -1;
+        g_auto(VkNetworkChildResult) res = {};
         pid_t p;
         int r;
 
@@ -280,23 +224,19 @@ int network_dnsmasq_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDe
                 return r;
         (void) vk_file_remove(pid);
 
-        /* stderr: a memfd, read once the parent reported (the daemon may keep it) */
-        err_fd = memfd_create("virtkit-dnsmasq-stderr", MFD_CLOEXEC);
-        if (err_fd < 0)
-                return vk_error_set_errno(reterr, errno, "Failed to create a memfd");
-        opts.stderr_fd = err_fd;
-        r = vk_child_spawn(drv->event, argv, &opts, NULL, NULL, &child, reterr);
+        r = vk_network_child_run(drv->event, argv, env, DNSMASQ_READY_TIMEOUT_MSEC, &res, reterr);
         if (r < 0)
                 return r;
-        /* ours to reap (dnsmasq_wait_ready()), not the loop's */
-        pidfd = fcntl(vk_child_get_pidfd(child), F_DUPFD_CLOEXEC, 3);
-        if (pidfd < 0)
-                return vk_error_set_errno(reterr, errno, "Failed to duplicate a pidfd");
-        (void) vk_child_detach(child);
-        child = vk_child_free(child);
-        r = dnsmasq_wait_ready(o->name, pidfd, err_fd, reterr);
-        if (r < 0)
-                return r;
+        if (res.code == CLD_EXITED && res.status != 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
+                                    "Network '%s': dnsmasq failed to start (exit status %d): %s",
+                                    o->name, res.status,
+                                    *res.errout ? res.errout : "it gave no reason");
+        if (res.code != CLD_EXITED)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
+                                    "Network '%s': dnsmasq was killed by signal %d while "
+                                    "starting: %s",
+                                    o->name, res.status, res.errout);
         p = dnsmasq_read_pid(pid);
         if (p <= 0)
                 return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,

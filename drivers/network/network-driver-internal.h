@@ -4,6 +4,7 @@
 
 #include "child.h"
 #include "network-driver.h"
+#include "network-firewall.h"
 #include "network-status.h"
 
 typedef struct NetworkObj {
@@ -28,8 +29,9 @@ struct VkNetworkDriver {
         char *dnsmasq_dir; /* <lib>/dnsmasq */
         char *leases_helper;
         char *dnsmasq;
-        GHashTable *by_name; /* name → NetworkObj (owned) */
-        GPtrArray *reapers;  /* VkPidfdWatch of dnsmasqs being stopped */
+        VkNetworkFirewallBackend firewall; /* for new rules; removal follows the status */
+        GHashTable *by_name;               /* name → NetworkObj (owned) */
+        GPtrArray *reapers;                /* VkPidfdWatch of dnsmasqs being stopped */
         VkNetworkEventFunc event_cb;
         void *event_userdata;
         VkNetworkWarningFunc warning_cb;

@@ -33,6 +33,9 @@ typedef struct VkNetworkDriverConfig {
         const char *default_xml;   /* defined when networks/ does not exist yet; NULL: none */
         const char *leases_helper; /* dnsmasq's --dhcp-script; NULL: found next to us */
         const char *dnsmasq;       /* NULL: /usr/sbin/dnsmasq */
+        /* network.conf's firewall_backend: "nftables" or "iptables"; NULL: nftables, or
+         * iptables when nftables does not work here */
+        const char *firewall_backend;
 } VkNetworkDriverConfig;
 
 /* What a list or a lookup tells about one network. */
@@ -88,6 +91,7 @@ void vk_network_driver_set_event_callback(VkNetworkDriver *drv, VkNetworkEventFu
 void vk_network_driver_set_warning_callback(VkNetworkDriver *drv, VkNetworkWarningFunc cb,
                                             void *userdata);
 unsigned vk_network_driver_count(const VkNetworkDriver *drv);
+const char *vk_network_driver_firewall_backend(const VkNetworkDriver *drv);
 void vk_network_driver_autostart(VkNetworkDriver *drv, GPtrArray *warnings);
 
 int vk_network_driver_define(VkNetworkDriver *drv, const char *xml, VkNetworkInfo **ret_info,

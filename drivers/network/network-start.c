@@ -85,6 +85,9 @@ static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr
                                        handles->len, reterr);
         if (r < 0)
                 ret = r;
+        r = vk_network_ipt_remove(drv->event, st, ret < 0 ? NULL : reterr);
+        if (r < 0 && ret == 0)
+                ret = r;
         if (st->bridge && vk_netlink_link_index(st->bridge) > 0) {
                 r = vk_netlink_open(&nl, ret < 0 ? NULL : reterr);
                 if (r >= 0)
@@ -166,14 +169,23 @@ static int network_start_steps(VkNetworkDriver *drv, NetworkObj *o, VkNetlink *n
                         return r;
         }
 
-        r = vk_network_firewall_add(def, &handles, reterr);
-        if (r < 0)
-                return r;
-        for (guint i = 0; i < handles->len; i++) {
-                const VkNetworkNftHandle *h = &g_array_index(handles, VkNetworkNftHandle, i);
+        if (drv->firewall == VK_NETWORK_FIREWALL_IPTABLES) {
+                /* recorded rule by rule: what a failure half way added goes too */
+                r = vk_network_ipt_add(drv->event, def, o->status, reterr);
+                if (r < 0)
+                        return r;
+        } else {
+                r = vk_network_firewall_add(def, &handles, reterr);
+                if (r < 0)
+                        return r;
+                for (guint i = 0; i < handles->len; i++) {
+                        const VkNetworkNftHandle *h =
+                                &g_array_index(handles, VkNetworkNftHandle, i);
 
-                vk_network_status_add_rule(o->status, vk_network_nft_family_to_string(h->family),
-                                           h->chain, h->handle);
+                        vk_network_status_add_rule(o->status,
+                                                   vk_network_nft_family_to_string(h->family),
+                                                   h->chain, h->handle);
+                }
         }
         r = network_save_status(drv, o, reterr);
         if (r < 0)

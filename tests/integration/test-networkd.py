@@ -499,6 +499,81 @@ def restart_networkd(h):
     start_networkd(h)
 
 
+def ipt_rules(h, uuid):
+    """The iptables and ip6tables rules carrying the network's UUID (iptables-save lines)."""
+    got = []
+    for cmd in ('iptables-save', 'ip6tables-save'):
+        r = ns_run(h, 'host', cmd)
+        check(r.rc == 0, f'{cmd}:', r)
+        got += [line for line in r.out.splitlines() if uuid in line]
+    return got
+
+
+def write_network_conf(text):
+    path = os.path.join(S['root'], 'etc', 'network.conf')
+    if text is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def test_iptables_backend(h):
+    """network.conf firewall_backend = "iptables": the rules are iptables rules (libvirt's
+    layout, our chains), recorded in the status; they go at destroy, also when networkd was
+    killed and restarted in between. A bad value stops networkd with the key named."""
+    if ns_run(h, 'host', 'iptables', '-w', '-L', '-n').rc != 0:
+        print('# SKIP iptables backend: iptables does not run here')
+        return
+    write_network_conf('firewall_backend = "ebtables"\n')
+    restart_networkd_expect_exit(h, 'network.conf')
+    write_network_conf('# the firewall of virtual networks\nfirewall_backend = "iptables"\n')
+    restart_networkd(h)
+    xml = NET_XML.replace('testnet', 'iptnet').replace(BRIDGE, 'vkipt' + TAG).replace(
+        f'10.213.{X}.', f'10.218.{X}.')
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    with open(os.path.join(S['root'], 'run', 'network', 'iptnet.status')) as f:
+        st = json.load(f)
+    rules = ipt_rules(h, uuid)
+    check_eq(len(rules), len(st['iptablesRules']), 'iptables rules installed vs recorded')
+    check(len(rules) == 19 and st['nftRules'] == [], 'rules:', rules, st['nftRules'])
+    check_eq(our_rules(h, uuid), [], 'nftables rules of an iptables network')
+    check(any('-A VIRTKIT_PRT' in x and 'MASQUERADE' in x for x in rules) and
+          any('-A VIRTKIT_FWI' in x and 'RELATED,ESTABLISHED' in x for x in rules),
+          'NAT rules:', rules)
+    r = ns_ok(h, 'host', 'iptables', '-w', '-S', 'FORWARD')
+    check('-A FORWARD -j VIRTKIT_FWX\n-A FORWARD -j VIRTKIT_FWI\n-A FORWARD -j VIRTKIT_FWO'
+          in r.out, 'jumps from FORWARD:', r.out)
+    # kill -9, restart (the status names the rules), destroy
+    S['networkd'].send_signal(signal.SIGKILL)
+    S['networkd'].wait(timeout=5)
+    os.unlink(S['sock'])
+    start_networkd(h)
+    check_eq(len(ipt_rules(h, uuid)), 19, 'rules after a restart')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    check_eq(ipt_rules(h, uuid), [], 'iptables rules left after destroy')
+    check('vkipt' + TAG not in links(h), 'bridge left behind')
+    # and a start and destroy without a restart
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    check_eq(len(ipt_rules(h, uuid)), 19, 'rules of the second start')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    check_eq(ipt_rules(h, uuid), [], 'iptables rules left after the second destroy')
+    write_network_conf(None)
+    restart_networkd(h)
+
+
+def restart_networkd_expect_exit(h, what):
+    h.stop(S['networkd'])
+    if os.path.exists(S['sock']):
+        os.unlink(S['sock'])
+    p = h.spawn(ns_argv('host', h.daemon_path('network'), '--root', S['root'], '--bus', 'none'),
+                'virtkit-networkd', log='networkd-badconf')
+    check(p.wait(timeout=10) != 0, 'networkd started with a bad network.conf')
+    log = h.log_text('networkd-badconf')
+    check(what in log and 'ebtables' in log, 'error of a bad network.conf:', log)
+
+
 def test_autostart(h):
     call_ok(h, 'SetNetworkAutostart', {'network': 'testnet', 'autostart': True})
     link = os.path.join(S['root'], 'etc', 'network', 'networks', 'autostart', 'testnet.xml')
@@ -692,7 +767,8 @@ if __name__ == '__main__':
                                     test_restart_adopts, test_dnsmasq_restarted,
                                     test_dnsmasq_cannot_start,
                                     test_bad_input, test_destroy,
-                                    test_isolated, test_route, test_autostart,
+                                    test_isolated, test_route, test_iptables_backend,
+                                    test_autostart,
                                     test_transient, test_redefine_same_xml, test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)
