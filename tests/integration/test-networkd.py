@@ -559,8 +559,14 @@ def test_iptables_backend(h):
     check_eq(len(ipt_rules(h, uuid)), 19, 'rules of the second start')
     call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
     check_eq(ipt_rules(h, uuid), [], 'iptables rules left after the second destroy')
-    write_network_conf(None)
+    # the shipped network.conf (all commented out): nftables again
+    with open(os.path.join(os.environ['VK_TOP_SRCDIR'], 'conf', 'network.conf')) as f:
+        write_network_conf(f.read())
     restart_networkd(h)
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    check(our_rules(h, uuid) and not ipt_rules(h, uuid), 'the default backend is not nftables')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    write_network_conf(None)
 
 
 def restart_networkd_expect_exit(h, what):
