@@ -113,18 +113,6 @@ static VkNetworkNftFamily ip_family(const VkNetworkIp *ip) {
 }
 
 static void rules_host_services(GPtrArray *rules, const char *c, const VkNetworkDef *def) {
-        static const struct {
-                int family;
-                const char *chain, *ifopt, *proto;
-                int port;
-        } services[] = {
-                { AF_INET, VK_NETWORK_IPT_INPUT, "-i", "udp", 67 }, /* DHCP */
-                { AF_INET, VK_NETWORK_IPT_INPUT, "-i", "tcp", 67 },
-                { AF_INET, VK_NETWORK_IPT_OUTPUT, "-o", "udp", 68 }, /* DHCP replies */
-                { AF_INET, VK_NETWORK_IPT_OUTPUT, "-o", "tcp", 68 },
-                { AF_INET6, VK_NETWORK_IPT_INPUT, "-i", "udp", 547 }, /* DHCPv6 */
-                { AF_INET6, VK_NETWORK_IPT_OUTPUT, "-o", "udp", 546 },
-        };
         bool fam[2] = {};
 
         for (guint i = 0; i < def->ips->len; i++)
@@ -134,15 +122,17 @@ static void rules_host_services(GPtrArray *rules, const char *c, const VkNetwork
 
                 if (!fam[k])
                         continue;
-                for (size_t i = 0; i < G_N_ELEMENTS(services); i++) {
+                for (size_t i = 0; i < vk_network_n_host_services; i++) {
+                        const VkNetworkHostService *sv = &vk_network_host_services[i];
                         Rule r;
 
-                        if ((services[i].family == AF_INET6) != k)
+                        if ((sv->family == AF_INET6) != k)
                                 continue;
                         r = rule_start(rules, c, k, "filter");
-                        rule_add2(&r, services[i].ifopt, def->bridge_name);
-                        rule_port(&r, services[i].proto, services[i].port);
-                        rule_end(&r, services[i].chain, "ACCEPT");
+                        rule_add2(&r, sv->out ? "-o" : "-i", def->bridge_name);
+                        rule_port(&r, sv->proto, sv->port);
+                        rule_end(&r, sv->out ? VK_NETWORK_IPT_OUTPUT : VK_NETWORK_IPT_INPUT,
+                                 "ACCEPT");
                 }
                 if (def->dns.enable != VK_TRISTATE_NO)
                         for (int p = 0; p < 2; p++) {
@@ -165,12 +155,6 @@ static void rules_host_services(GPtrArray *rules, const char *c, const VkNetwork
         }
 }
 
-static bool ip_is_nat(const VkNetworkDef *def, const VkNetworkIp *ip) {
-        if (def->forward_mode != VK_NETWORK_FORWARD_NAT)
-                return false;
-        return ip->address.family == AF_INET || def->nat_ipv6 == VK_TRISTATE_YES;
-}
-
 static void rules_forward_subnet(GPtrArray *rules, const char *c, const VkNetworkDef *def,
                                  const VkNetworkIp *ip) {
         VkNetAddr net;
@@ -188,7 +172,7 @@ static void rules_forward_subnet(GPtrArray *rules, const char *c, const VkNetwor
         rule_net(&r, "-d", false, &net, ip->prefix);
         rule_add2(&r, "-o", def->bridge_name);
         rule_add2(&r, "-i", def->forward_dev);
-        if (ip_is_nat(def, ip)) {
+        if (vk_network_ip_is_nat(def, ip)) {
                 /* behind NAT only replies come in */
                 rule_add2(&r, "-m", "conntrack");
                 rule_add2(&r, "--ctstate", "RELATED,ESTABLISHED");
@@ -223,18 +207,15 @@ static void rules_nat_subnet(GPtrArray *rules, const char *c, const VkNetworkDef
                              const VkNetworkIp *ip) {
         VkNetworkNftFamily f = ip_family(ip);
         VkNetAddr net, mcast, bcast;
+        unsigned mcast_prefix;
         Rule r;
 
         vk_net_addr_network(&ip->address, ip->prefix, &net);
-        if (f == VK_NETWORK_NFT_IP) {
-                (void) vk_net_addr_parse("224.0.0.0", AF_INET, &mcast);
-                (void) vk_net_addr_parse("255.255.255.255", AF_INET, &bcast);
-        } else
-                (void) vk_net_addr_parse("ff02::", AF_INET6, &mcast);
+        vk_network_nat_exempt(ip->address.family, &mcast, &mcast_prefix, &bcast);
 
         r = rule_start(rules, c, f, "nat");
         rule_net(&r, "-s", false, &net, ip->prefix);
-        rule_net(&r, "-d", false, &mcast, f == VK_NETWORK_NFT_IP ? 24 : 16);
+        rule_net(&r, "-d", false, &mcast, mcast_prefix);
         rule_add2(&r, "-o", def->forward_dev);
         rule_end(&r, VK_NETWORK_IPT_POSTROUTING, "RETURN");
         if (f == VK_NETWORK_NFT_IP) {
@@ -287,23 +268,22 @@ int vk_network_ipt_rules_build(const VkNetworkDef *def, GPtrArray **ret_rules, V
         char uuid[VK_UUID_STRING_MAX];
         const char *c = def->has_uuid ? vk_uuid_format(&def->uuid, uuid) : def->name;
         VkNetworkForwardMode m = def->forward_mode;
+        int r;
 
         assert(ret_rules);
-        if (m != VK_NETWORK_FORWARD_NONE && m != VK_NETWORK_FORWARD_NAT &&
-            m != VK_NETWORK_FORWARD_ROUTE) {
-                *ret_rules = g_steal_pointer(&rules);
-                return 0;
+        r = vk_network_firewall_has_rules(def, reterr);
+        if (r <= 0) {
+                if (r == 0)
+                        *ret_rules = g_steal_pointer(&rules);
+                return r;
         }
-        if (!def->bridge_name || strchr(def->bridge_name, '%'))
-                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EINVAL,
-                                    "network '%s' has no bridge name yet", def->name);
         rules_host_services(rules, c, def);
         if (m != VK_NETWORK_FORWARD_NONE)
                 for (guint i = 0; i < def->ips->len; i++)
                         rules_forward_subnet(rules, c, def, def->ips->pdata[i]);
         rules_isolation(rules, c, def);
         for (guint i = 0; i < def->ips->len; i++)
-                if (ip_is_nat(def, def->ips->pdata[i]))
+                if (vk_network_ip_is_nat(def, def->ips->pdata[i]))
                         rules_nat_subnet(rules, c, def, def->ips->pdata[i]);
         *ret_rules = g_steal_pointer(&rules);
         return 0;
