@@ -240,6 +240,24 @@ def test_dead_at_reconnect(h):
     wait_until(lambda: not macvtaps(h), 10, 'macvtap of a QEMU found dead removed')
 
 
+def test_orphan_swept_at_restart(h):
+    """A macvtap qemud made (alias virtkit-qemu:<UUID>) that no status names (qemud killed
+    before it wrote one) goes when the next qemud starts; one of a domain it does not know
+    stays."""
+    uuid = qemu(h, 'LookupDomain', {'name': 'vm2'})['uuid']
+    qemu(h, 'StartDomain', {'domain': 'vm2', 'paused': True})
+    check_eq(macvtaps(h)[f'vkmv{TAG}'].get('ifalias'), f'virtkit-qemu:{uuid}',
+             'the macvtap\'s owner alias')
+    qemu(h, 'DestroyDomain', {'domain': 'vm2'})
+    for name, owner in (('vkorph0', uuid), ('vkorph1', '11111111-2222-3333-4444-555555555555')):
+        ns_ok(h, NS, 'ip', 'link', 'add', 'link', UPLINK, 'name', name, 'type', 'macvtap')
+        ns_ok(h, NS, 'ip', 'link', 'set', name, 'alias', f'virtkit-qemu:{owner}')
+    kill_qemud(h)
+    start_qemud(h)
+    check_eq(sorted(macvtaps(h)), ['vkorph1'], 'macvtaps after the restart')
+    ns_ok(h, NS, 'ip', 'link', 'del', 'vkorph1')
+
+
 def test_macvtap_network(h):
     net(h, 'DefineNetwork', {'xml': MVNET_XML})
     net(h, 'CreateNetwork', {'network': 'mvnet'})
@@ -303,7 +321,7 @@ if __name__ == '__main__':
                                        test_destroy, test_virtio_vnet_hdr_and_fixed_name,
                                        test_failed_starts_leave_no_macvtap,
                                        test_restart_then_destroy, test_dead_at_reconnect,
-                                       test_macvtap_network],
+                                       test_orphan_swept_at_restart, test_macvtap_network],
                        setup=setup)
     finally:
         cleanup()

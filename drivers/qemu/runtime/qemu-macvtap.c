@@ -27,7 +27,9 @@
  * its character device /dev/tapN (N: the link's ifindex) with IFF_VNET_HDR for virtio, and
  * QEMU gets that fd as for a tap (-netdev tap,fd=). Unlike a tap, the link outlives every fd
  * on it: whoever finds QEMU gone deletes it by the name and ifindex recorded in the status
- * file (qemu-process-net.c).
+ * file (qemu-process-net.c). Its ifalias names the domain ("virtkit-qemu:<UUID>"): a qemud
+ * killed after making it and before the status file recorded it leaves a link no status
+ * names, which the next qemud finds by that alias and deletes (vk_qemu_macvtap_sweep()).
  */
 
 /* How many macvtapN names are tried before giving up. */
@@ -70,6 +72,21 @@ static int macvtap_add(VkQemuNlSock *s, const char *name, int parent, const VkQe
         }
         nl_addr_put(addr);
         rtnl_link_put(link);
+        /* the owner goes on at once: the kernel takes no alias with the new link */
+        if (r >= 0 && spec->owner) {
+                struct rtnl_link *chg = rtnl_link_alloc();
+
+                if (!chg)
+                        r = -NLE_NOMEM;
+                else {
+                        rtnl_link_set_ifindex(chg, (int) if_nametoindex(name));
+                        rtnl_link_set_ifalias(chg, spec->owner);
+                        r = rtnl_link_change(s->sock, chg, chg, 0);
+                        rtnl_link_put(chg);
+                }
+                if (r < 0)
+                        (void) vk_qemu_tap_delete(name, 0);
+        }
         if (r == -NLE_EXIST)
                 return -EEXIST;
         if (r == -NLE_PERM)
@@ -195,4 +212,32 @@ int vk_qemu_macvtap_create(const VkQemuMacvtapSpec *spec, VkQemuTap *ret, VkErro
         }
         *ret = tap;
         return 0;
+}
+
+/*
+ * Delete the macvtaps of this network namespace whose alias says qemud made them
+ * (VK_QEMU_MACVTAP_OWNER_PREFIX) unless @keep(owner UUID, name) says they are in use: run by
+ * a qemud starting, after it found its running domains again.
+ */
+void vk_qemu_macvtap_sweep(bool (*keep)(const char *owner_uuid, const char *name, void *userdata),
+                           void *userdata) {
+        struct if_nameindex *ifs = if_nameindex();
+
+        for (size_t i = 0; ifs && ifs[i].if_name; i++) {
+                g_autofree char *kind = NULL, *alias = NULL;
+                g_autofree char *base = g_strdup_printf("/sys/class/net/%s", ifs[i].if_name);
+                g_autofree char *mv = g_build_filename(base, "macvtap", NULL);
+                g_autofree char *ap = g_build_filename(base, "ifalias", NULL);
+
+                if (!g_file_test(mv, G_FILE_TEST_IS_DIR) ||
+                    vk_file_read_all(ap, 4096, &alias, NULL, NULL) < 0)
+                        continue;
+                g_strstrip(alias);
+                if (!g_str_has_prefix(alias, VK_QEMU_MACVTAP_OWNER_PREFIX) ||
+                    keep(alias + strlen(VK_QEMU_MACVTAP_OWNER_PREFIX), ifs[i].if_name, userdata))
+                        continue;
+                (void) vk_qemu_tap_delete(ifs[i].if_name, (int) ifs[i].if_index);
+        }
+        if (ifs)
+                if_freenameindex(ifs);
 }

@@ -16,7 +16,13 @@ typedef struct VkQemuMacvtapSpec {
         VkNetDirectMode mode; /* vepa, private, bridge, passthrough */
         const uint8_t *mac;   /* the guest's MAC: the macvtap gets it as is */
         bool vnet_hdr;        /* IFF_VNET_HDR on the char device */
+        const char *owner;    /* its ifalias, naming the domain (vk_qemu_macvtap_owner()) */
 } VkQemuMacvtapSpec;
+
+/* The ifalias prefix of the macvtaps qemud makes: "virtkit-qemu:<domain UUID>". */
+#define VK_QEMU_MACVTAP_OWNER_PREFIX "virtkit-qemu:"
 
 int vk_qemu_macvtap_create(const VkQemuMacvtapSpec *spec, VkQemuTap *ret, VkError *reterr);
 char *vk_qemu_macvtap_device_path(int ifindex);
+void vk_qemu_macvtap_sweep(bool (*keep)(const char *owner_uuid, const char *name, void *userdata),
+                           void *userdata);

@@ -10,6 +10,7 @@
 #include "qemu-netports.h"
 #include "qemu-process-internal.h"
 #include "qemu-tap.h"
+#include "uuid.h"
 
 /*
  * Each <interface> other than type='user' gets a tap made here (qemu-tap.c), on the bridge
@@ -132,6 +133,9 @@ void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts) {
 int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
                         VkQemuArgvOptions *aopts, VkError *reterr) {
         size_t n_taps = 0;
+        char uuid[VK_UUID_STRING_MAX];
+        g_autofree char *owner =
+                g_strconcat(VK_QEMU_MACVTAP_OWNER_PREFIX, vk_uuid_format(&live->uuid, uuid), NULL);
 
         for (size_t i = 0; i < live->n_nets; i++)
                 if (live->nets[i]->type != VK_NET_TYPE_USER)
@@ -146,7 +150,9 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                 VkDomainNet *net = live->nets[i];
                 const VkQemuNetPlug *plug = i < opts->n_plugs ? &opts->plugs[i] : NULL;
                 VkQemuTapSpec spec = { .mac = net->mac, .name = net->target_dev };
-                VkQemuMacvtapSpec mspec = { .mac = net->mac, .name = net->target_dev };
+                VkQemuMacvtapSpec mspec = { .mac = net->mac,
+                                            .name = net->target_dev,
+                                            .owner = owner };
                 VkQemuProcessNet *rec = NULL;
                 VkQemuTap tap;
                 int r;
