@@ -15,7 +15,7 @@ PACKAGES=(
     # run: QEMU, D-Bus, polkit, socket activation
     qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd ovmf
     # networkd: DHCP/DNS for virtual networks, the nft tool for checks
-    dnsmasq-base nftables
+    dnsmasq-base nftables iptables
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container
     golang-go golang-github-varlink-go-dev socat passwd util-linux procps openssh-server
     systemd-container debootstrap

@@ -281,7 +281,10 @@ static int cmd_domiflist(VkCli *cli, const Args *a, VkError *e) {
                         continue;
                 type = prop(n, NULL, "type");
                 target = prop(n, "target", "dev");
-                source = prop(n, "source", g_strcmp0(type, "network") == 0 ? "network" : "bridge");
+                source = prop(n, "source",
+                              g_strcmp0(type, "network") == 0  ? "network"
+                              : g_strcmp0(type, "direct") == 0 ? "dev"
+                                                               : "bridge");
                 model = prop(n, "model", "type");
                 mac = prop(n, "mac", "address");
                 vk_cli_table_add(&t, VK_STRV(target ? target : "-", type ? type : "-",

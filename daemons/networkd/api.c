@@ -443,6 +443,11 @@ static int networkd_on_exit(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* The driver's background problems (a dnsmasq that died) go to the log, once, here. */
+static void api_on_driver_warning(VkNetworkDriver *drv, const char *message, void *userdata) {
+        vk_log_warning("%s", message);
+}
+
 /* The state every handler of vk_network_interface gets: the network driver for @cfg.
  * SIGCHLD gets blocked (sd-event watches dnsmasq). */
 int vk_networkd_new(sd_event *event, const VkNetworkDriverConfig *cfg, VkNetworkd **ret,
@@ -466,6 +471,7 @@ int vk_networkd_new(sd_event *event, const VkNetworkDriverConfig *cfg, VkNetwork
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to add an exit source");
         vk_network_driver_set_event_callback(nd->driver, api_on_network_event, nd);
+        vk_network_driver_set_warning_callback(nd->driver, api_on_driver_warning, nd);
         *ret = g_steal_pointer(&nd);
         return 0;
 }

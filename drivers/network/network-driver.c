@@ -345,6 +345,18 @@ int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **re
         drv->leases_helper =
                 cfg->leases_helper ? g_strdup(cfg->leases_helper) : driver_leases_helper();
         drv->dnsmasq = g_strdup(cfg->dnsmasq ? cfg->dnsmasq : "/usr/sbin/dnsmasq");
+        if (cfg->firewall_backend) {
+                drv->firewall = vk_network_firewall_backend_from_string(cfg->firewall_backend);
+                if (drv->firewall < 0)
+                        return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                            "firewall_backend: unsupported value '%s' "
+                                            "('nftables' or 'iptables')",
+                                            cfg->firewall_backend);
+        } else if (!vk_network_nft_available() && vk_network_ipt_available()) {
+                drv->firewall = VK_NETWORK_FIREWALL_IPTABLES;
+                g_ptr_array_add(warnings, g_strdup("nftables does not work here: using the "
+                                                   "iptables firewall backend"));
+        }
 
         first = !g_file_test(drv->networks_dir, G_FILE_TEST_IS_DIR);
         r = vk_mkdir_p(drv->autostart_dir, 0755);
@@ -388,6 +400,17 @@ void vk_network_driver_set_event_callback(VkNetworkDriver *drv, VkNetworkEventFu
                                           void *userdata) {
         drv->event_cb = cb;
         drv->event_userdata = userdata;
+}
+
+void vk_network_driver_set_warning_callback(VkNetworkDriver *drv, VkNetworkWarningFunc cb,
+                                            void *userdata) {
+        drv->warning_cb = cb;
+        drv->warning_userdata = userdata;
+}
+
+/* The firewall backend new rules go through: "nftables" or "iptables". */
+const char *vk_network_driver_firewall_backend(const VkNetworkDriver *drv) {
+        return vk_network_firewall_backend_to_string(drv->firewall);
 }
 
 unsigned vk_network_driver_count(const VkNetworkDriver *drv) {

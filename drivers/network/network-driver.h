@@ -33,6 +33,9 @@ typedef struct VkNetworkDriverConfig {
         const char *default_xml;   /* defined when networks/ does not exist yet; NULL: none */
         const char *leases_helper; /* dnsmasq's --dhcp-script; NULL: found next to us */
         const char *dnsmasq;       /* NULL: /usr/sbin/dnsmasq */
+        /* network.conf's firewall_backend: "nftables" or "iptables"; NULL: nftables, or
+         * iptables when nftables does not work here */
+        const char *firewall_backend;
 } VkNetworkDriverConfig;
 
 /* What a list or a lookup tells about one network. */
@@ -77,12 +80,18 @@ typedef struct VkNetworkEvent {
 /* Runs after the change is visible, from inside the driver call that made it. */
 typedef void (*VkNetworkEventFunc)(VkNetworkDriver *drv, const VkNetworkEvent *ev, void *userdata);
 
+/* Something went wrong in the background (a dnsmasq that died): for the daemon's log. */
+typedef void (*VkNetworkWarningFunc)(VkNetworkDriver *drv, const char *message, void *userdata);
+
 int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **ret_drv,
                           GPtrArray **ret_warnings, VkError *reterr);
 VkNetworkDriver *vk_network_driver_free(VkNetworkDriver *drv);
 void vk_network_driver_set_event_callback(VkNetworkDriver *drv, VkNetworkEventFunc cb,
                                           void *userdata);
+void vk_network_driver_set_warning_callback(VkNetworkDriver *drv, VkNetworkWarningFunc cb,
+                                            void *userdata);
 unsigned vk_network_driver_count(const VkNetworkDriver *drv);
+const char *vk_network_driver_firewall_backend(const VkNetworkDriver *drv);
 void vk_network_driver_autostart(VkNetworkDriver *drv, GPtrArray *warnings);
 
 int vk_network_driver_define(VkNetworkDriver *drv, const char *xml, VkNetworkInfo **ret_info,

@@ -9,6 +9,24 @@
 #include "macro.h"
 #include "network-firewall.h"
 
+static const char *const backend_table[_VK_NETWORK_FIREWALL_MAX] = {
+        [VK_NETWORK_FIREWALL_NFTABLES] = "nftables",
+        [VK_NETWORK_FIREWALL_IPTABLES] = "iptables",
+};
+
+const char *vk_network_firewall_backend_to_string(VkNetworkFirewallBackend b) {
+        if (b < 0 || b >= _VK_NETWORK_FIREWALL_MAX)
+                return NULL;
+        return backend_table[b];
+}
+
+VkNetworkFirewallBackend vk_network_firewall_backend_from_string(const char *s) {
+        for (int i = 0; s && i < _VK_NETWORK_FIREWALL_MAX; i++)
+                if (strcmp(s, backend_table[i]) == 0)
+                        return (VkNetworkFirewallBackend) i;
+        return _VK_NETWORK_FIREWALL_INVALID;
+}
+
 /* The chains rules are added to (network-nft.c): a handle read back names one of these. */
 static const char *const firewall_chains[] = {
         "forward", "guest_output", "guest_input", "guest_cross", "guest_nat", "input", "output",
@@ -50,6 +68,19 @@ static int firewall_run(const char *doc, char **ret_output, VkError *reterr) {
                 *ret_output = g_strdup(nft_ctx_get_output_buffer(ctx));
         nft_ctx_free(ctx);
         return 0;
+}
+
+/* Whether nftables works here: libnftables can list the kernel's tables. */
+bool vk_network_nft_available(void) {
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        bool ok;
+
+        if (!ctx)
+                return false;
+        ok = nft_ctx_buffer_output(ctx) == 0 && nft_ctx_buffer_error(ctx) == 0 &&
+             nft_run_cmd_from_buffer(ctx, "list tables") == 0;
+        nft_ctx_free(ctx);
+        return ok;
 }
 
 /* The handles of the rules in the echo @output that carry @comment, in order. */

@@ -164,20 +164,16 @@ static VkNetworkNftFamily nft_family(const VkNetworkIp *ip) {
         return ip->address.family == AF_INET6 ? VK_NETWORK_NFT_IP6 : VK_NETWORK_NFT_IP;
 }
 
+const VkNetworkHostService vk_network_host_services[] = {
+        { AF_INET, false, "udp", 67 },                                   /* DHCP */
+        { AF_INET, false, "tcp", 67 },  { AF_INET, true, "udp", 68 },    /* DHCP replies */
+        { AF_INET, true, "tcp", 68 },   { AF_INET6, false, "udp", 547 }, /* DHCPv6 */
+        { AF_INET6, true, "udp", 546 },
+};
+const size_t vk_network_n_host_services = G_N_ELEMENTS(vk_network_host_services);
+
 /* The host services guests on the bridge reach: DHCP, DNS, TFTP (libvirt's INPUT rules). */
 static void rules_host_services(VkNetworkNftRuleset *rs, const VkNetworkDef *def) {
-        static const struct {
-                int family;
-                const char *chain, *ifkey, *proto;
-                int port;
-        } services[] = {
-                { AF_INET, "input", "iifname", "udp", 67 }, /* DHCP */
-                { AF_INET, "input", "iifname", "tcp", 67 },
-                { AF_INET, "output", "oifname", "udp", 68 }, /* DHCP replies */
-                { AF_INET, "output", "oifname", "tcp", 68 },
-                { AF_INET6, "input", "iifname", "udp", 547 }, /* DHCPv6 */
-                { AF_INET6, "output", "oifname", "udp", 546 },
-        };
         bool fam[2] = {};
 
         for (guint i = 0; i < def->ips->len; i++)
@@ -188,16 +184,16 @@ static void rules_host_services(VkNetworkNftRuleset *rs, const VkNetworkDef *def
 
                 if (!fam[k])
                         continue;
-                for (size_t i = 0; i < G_N_ELEMENTS(services); i++) {
+                for (size_t i = 0; i < vk_network_n_host_services; i++) {
+                        const VkNetworkHostService *sv = &vk_network_host_services[i];
                         Rule r;
 
-                        if ((services[i].family == AF_INET6) != k)
+                        if ((sv->family == AF_INET6) != k)
                                 continue;
                         r = rule_start(rs, f);
-                        rule_ifname(&r, services[i].ifkey, def->bridge_name);
-                        rule_add(&r, j_match("==", j_payload(services[i].proto, "dport"),
-                                             j_int(services[i].port)));
-                        rule_end(&r, services[i].chain, verdict("accept"));
+                        rule_ifname(&r, sv->out ? "oifname" : "iifname", def->bridge_name);
+                        rule_add(&r, j_match("==", j_payload(sv->proto, "dport"), j_int(sv->port)));
+                        rule_end(&r, sv->out ? "output" : "input", verdict("accept"));
                 }
                 if (def->dns.enable != VK_TRISTATE_NO)
                         for (int p = 0; p < 2; p++) {
@@ -222,7 +218,7 @@ static void rules_host_services(VkNetworkNftRuleset *rs, const VkNetworkDef *def
 }
 
 /* Whether the subnet of @ip is NATed (IPv4 with mode nat; IPv6 only with <nat ipv6='yes'>). */
-static bool ip_is_nat(const VkNetworkDef *def, const VkNetworkIp *ip) {
+bool vk_network_ip_is_nat(const VkNetworkDef *def, const VkNetworkIp *ip) {
         if (def->forward_mode != VK_NETWORK_FORWARD_NAT)
                 return false;
         return ip->address.family == AF_INET || def->nat_ipv6 == VK_TRISTATE_YES;
@@ -246,7 +242,7 @@ static void rules_forward_subnet(VkNetworkNftRuleset *rs, const VkNetworkDef *de
         rule_ifname(&r, "oifname", def->bridge_name);
         rule_ifname(&r, "iifname", def->forward_dev);
         rule_addr(&r, "daddr", "==", &net, ip->prefix);
-        if (ip_is_nat(def, ip)) {
+        if (vk_network_ip_is_nat(def, ip)) {
                 JsonArray *states = json_array_new();
 
                 /* behind NAT only replies come in */
@@ -286,6 +282,20 @@ static JsonNode *nat_target(const VkNetworkDef *def, bool ports) {
         return j_obj1(snat ? "snat" : "masquerade", json_node_init_object(json_node_alloc(), o));
 }
 
+/* What NAT of @family leaves alone: multicast (and IPv4 broadcast; unset for IPv6). */
+void vk_network_nat_exempt(int family, VkNetAddr *ret_mcast, unsigned *ret_mcast_prefix,
+                           VkNetAddr *ret_bcast) {
+        *ret_bcast = (VkNetAddr){};
+        if (family == AF_INET) {
+                (void) vk_net_addr_parse("224.0.0.0", AF_INET, ret_mcast);
+                (void) vk_net_addr_parse("255.255.255.255", AF_INET, ret_bcast);
+                *ret_mcast_prefix = 24;
+        } else {
+                (void) vk_net_addr_parse("ff02::", AF_INET6, ret_mcast);
+                *ret_mcast_prefix = 16;
+        }
+}
+
 /*
  * NAT of one subnet, in the order packets meet the rules: multicast and broadcast stay as
  * they are, TCP and UDP get a source port from the range (1024-65535 unless <port> says),
@@ -295,18 +305,15 @@ static void rules_nat_subnet(VkNetworkNftRuleset *rs, const VkNetworkDef *def,
                              const VkNetworkIp *ip) {
         VkNetworkNftFamily f = nft_family(ip);
         VkNetAddr net, mcast, bcast;
+        unsigned mcast_prefix;
         Rule r;
 
         vk_net_addr_network(&ip->address, ip->prefix, &net);
-        if (f == VK_NETWORK_NFT_IP) {
-                (void) vk_net_addr_parse("224.0.0.0", AF_INET, &mcast);
-                (void) vk_net_addr_parse("255.255.255.255", AF_INET, &bcast);
-        } else
-                (void) vk_net_addr_parse("ff02::", AF_INET6, &mcast);
+        vk_network_nat_exempt(ip->address.family, &mcast, &mcast_prefix, &bcast);
 
         r = rule_start(rs, f);
         rule_addr(&r, "saddr", "==", &net, ip->prefix);
-        rule_addr(&r, "daddr", "==", &mcast, f == VK_NETWORK_NFT_IP ? 24 : 16);
+        rule_addr(&r, "daddr", "==", &mcast, mcast_prefix);
         rule_ifname(&r, "oifname", def->forward_dev);
         rule_end(&r, "guest_nat", verdict("return"));
         if (f == VK_NETWORK_NFT_IP) {
@@ -353,6 +360,23 @@ static void rule_free(VkNetworkNftRule *rule) {
 }
 
 /*
+ * Whether @def gets firewall rules: 1 for isolated, nat and route networks (then it must
+ * have its bridge name already), 0 for open, bridge and macvtap ones; -EINVAL without a
+ * bridge name.
+ */
+int vk_network_firewall_has_rules(const VkNetworkDef *def, VkError *reterr) {
+        VkNetworkForwardMode m = def->forward_mode;
+
+        if (m != VK_NETWORK_FORWARD_NONE && m != VK_NETWORK_FORWARD_NAT &&
+            m != VK_NETWORK_FORWARD_ROUTE)
+                return 0;
+        if (!def->bridge_name || strchr(def->bridge_name, '%'))
+                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EINVAL,
+                                    "network '%s' has no bridge name yet", def->name);
+        return 1;
+}
+
+/*
  * The nftables rules of @def (after vk_network_def_fill_defaults(): they name the bridge),
  * what libvirt installs per forward mode: isolated (no <forward>): host services, reject
  * in/out, accept within the bridge; nat: also accept out of each subnet and replies in,
@@ -366,20 +390,19 @@ int vk_network_nft_ruleset_build(const VkNetworkDef *def, VkNetworkNftRuleset **
         g_autoptr(VkNetworkNftRuleset) rs = g_new0(VkNetworkNftRuleset, 1);
         char uuid[VK_UUID_STRING_MAX];
         VkNetworkForwardMode m = def->forward_mode;
+        int r;
 
         assert(def);
         assert(ret_ruleset);
 
         rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify) rule_free);
         rs->comment = g_strdup(def->has_uuid ? vk_uuid_format(&def->uuid, uuid) : def->name);
-        if (m != VK_NETWORK_FORWARD_NONE && m != VK_NETWORK_FORWARD_NAT &&
-            m != VK_NETWORK_FORWARD_ROUTE) {
-                *ret_ruleset = g_steal_pointer(&rs);
-                return 0;
+        r = vk_network_firewall_has_rules(def, reterr);
+        if (r <= 0) {
+                if (r == 0)
+                        *ret_ruleset = g_steal_pointer(&rs);
+                return r;
         }
-        if (!def->bridge_name || strchr(def->bridge_name, '%'))
-                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EINVAL,
-                                    "network '%s' has no bridge name yet", def->name);
 
         rules_host_services(rs, def);
         if (m != VK_NETWORK_FORWARD_NONE)
@@ -387,7 +410,7 @@ int vk_network_nft_ruleset_build(const VkNetworkDef *def, VkNetworkNftRuleset **
                         rules_forward_subnet(rs, def, def->ips->pdata[i]);
         rules_isolation(rs, def);
         for (guint i = 0; i < def->ips->len; i++)
-                if (ip_is_nat(def, def->ips->pdata[i]))
+                if (vk_network_ip_is_nat(def, def->ips->pdata[i]))
                         rules_nat_subnet(rs, def, def->ips->pdata[i]);
         *ret_ruleset = g_steal_pointer(&rs);
         return 0;

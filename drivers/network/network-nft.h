@@ -3,6 +3,8 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-glib/json-glib.h>
@@ -41,6 +43,26 @@ typedef struct VkNetworkNftHandle {
         const char *chain;
         uint64_t handle;
 } VkNetworkNftHandle;
+
+/*
+ * The policy both firewall backends (network-nft.c, network-iptables.c) install, in one place:
+ * the host services a network's guests reach (DHCP, DHCP replies, DHCPv6), which subnets are
+ * NATed, the addresses NAT leaves alone, whether a network gets rules at all.
+ */
+typedef struct VkNetworkHostService {
+        int family;        /* AF_INET, AF_INET6 */
+        bool out;          /* to the bridge (output), else from it (input) */
+        const char *proto; /* "udp", "tcp" */
+        int port;          /* destination port */
+} VkNetworkHostService;
+
+extern const VkNetworkHostService vk_network_host_services[];
+extern const size_t vk_network_n_host_services;
+
+bool vk_network_ip_is_nat(const VkNetworkDef *def, const VkNetworkIp *ip);
+int vk_network_firewall_has_rules(const VkNetworkDef *def, VkError *reterr);
+void vk_network_nat_exempt(int family, VkNetAddr *ret_mcast, unsigned *ret_mcast_prefix,
+                           VkNetAddr *ret_bcast);
 
 int vk_network_nft_ruleset_build(const VkNetworkDef *def, VkNetworkNftRuleset **ret_ruleset,
                                  VkError *reterr);

@@ -22,8 +22,7 @@
  * undoes in reverse what the status names, and nothing else.
  */
 
-static char *network_file(VkNetworkDriver *drv, const char *dir, const char *name,
-                          const char *suffix) {
+char *network_file(VkNetworkDriver *drv, const char *dir, const char *name, const char *suffix) {
         g_autofree char *base = g_strconcat(name, suffix, NULL);
 
         return g_build_filename(dir, base, NULL);
@@ -57,85 +56,6 @@ static bool sysctl_is(const char *path, const char *value) {
         return strcmp(g_strstrip(text), value) == 0;
 }
 
-/* /proc/@pid/stat field 22 (start time, clock ticks since boot); 0 when unreadable. */
-static uint64_t proc_start_time(pid_t pid) {
-        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
-        g_autofree char *text = NULL;
-        g_auto(GStrv) fields = NULL;
-        const char *p;
-
-        if (vk_file_read_all(path, 4096, &text, NULL, NULL) < 0)
-                return 0;
-        p = strrchr(text, ')'); /* the comm may hold spaces and parentheses */
-        if (!p)
-                return 0;
-        fields = g_strsplit(p + 1, " ", 0);
-        /* fields[0] is empty, fields[1] is field 3 (state): field 22 is fields[20] */
-        if (g_strv_length(fields) < 21)
-                return 0;
-        return g_ascii_strtoull(fields[20], NULL, 10);
-}
-
-static char *proc_exe(pid_t pid) {
-        g_autofree char *path = g_strdup_printf("/proc/%d/exe", (int) pid);
-
-        return g_file_read_link(path, NULL);
-}
-
-/* A pidfd for the dnsmasq recorded in @st, if it is still that very process; -1 otherwise. */
-static int dnsmasq_open(const VkNetworkStatus *st) {
-        g_autofree char *exe = NULL;
-        int fd;
-
-        if (st->dnsmasq_pid <= 0)
-                return -1;
-        fd = (int) syscall(SYS_pidfd_open, (pid_t) st->dnsmasq_pid, 0);
-        if (fd < 0)
-                return -1;
-        /* checked after opening the pidfd: the pid cannot be reused behind our back now */
-        exe = proc_exe((pid_t) st->dnsmasq_pid);
-        if (!exe || g_strcmp0(exe, st->dnsmasq_exe) != 0 ||
-            proc_start_time((pid_t) st->dnsmasq_pid) != st->dnsmasq_start_time) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-static void dnsmasq_on_exit(VkPidfdWatch *w, const VkChildExit *exit_or_null, void *userdata) {
-        VkNetworkDriver *drv = userdata;
-        GHashTableIter it;
-        gpointer v;
-
-        /* a stopped dnsmasq was reaped: drop its watch */
-        if (g_ptr_array_remove_fast(drv->reapers, w))
-                return;
-        /* the dnsmasq of a running network ended by itself: a restart starts it again */
-        g_hash_table_iter_init(&it, drv->by_name);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                NetworkObj *o = v;
-
-                if (o->dnsmasq_watch != w)
-                        continue;
-                vk_log_debug("dnsmasq %d of network '%s' ended", (int) vk_pidfd_watch_get_pid(w),
-                             o->name);
-                o->dnsmasq_watch = vk_pidfd_watch_free(w);
-                return;
-        }
-}
-
-static void dnsmasq_stop(VkNetworkDriver *drv, NetworkObj *o) {
-        int fd = dnsmasq_open(o->status);
-
-        if (fd >= 0) {
-                (void) syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0);
-                close(fd);
-        }
-        /* keep watching until it is reaped (it may be our child) */
-        if (o->dnsmasq_watch)
-                g_ptr_array_add(drv->reapers, g_steal_pointer(&o->dnsmasq_watch));
-}
-
 /* Undo what @o->status names, in reverse order of the start; the status file goes last. */
 static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
         VkNetworkStatus *st = o->status;
@@ -150,7 +70,7 @@ static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr
         VkNetworkStatusRule *rules = st->rules.items;
         int r, ret = 0;
 
-        dnsmasq_stop(drv, o);
+        network_dnsmasq_stop(drv, o);
         for (size_t i = 0; i < st->rules.n; i++) {
                 VkNetworkNftHandle h = {
                         .family = vk_network_nft_family_from_string(rules[i].family),
@@ -164,6 +84,9 @@ static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr
         r = vk_network_firewall_remove((const VkNetworkNftHandle *) (void *) handles->data,
                                        handles->len, reterr);
         if (r < 0)
+                ret = r;
+        r = vk_network_ipt_remove(drv->event, st, ret < 0 ? NULL : reterr);
+        if (r < 0 && ret == 0)
                 ret = r;
         if (st->bridge && vk_netlink_link_index(st->bridge) > 0) {
                 r = vk_netlink_open(&nl, ret < 0 ? NULL : reterr);
@@ -183,77 +106,14 @@ static int network_teardown(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr
         return ret;
 }
 
-static int network_save_status(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
+int network_save_status(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
         g_autofree char *path = network_status_path(drv, o->name);
 
         return vk_network_status_save(path, o->status, reterr);
 }
 
-static int network_write(VkNetworkDriver *drv, const char *path, const char *text,
-                         VkError *reterr) {
+int network_write(VkNetworkDriver *drv, const char *path, const char *text, VkError *reterr) {
         return vk_atomic_file_write(path, text, strlen(text), 0644, reterr);
-}
-
-static int network_start_dnsmasq(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDef *def,
-                                 VkError *reterr) {
-        g_autofree char *pid = network_file(drv, drv->run_dir, o->name, ".pid");
-        g_autofree char *conf = network_file(drv, drv->dnsmasq_dir, o->name, ".conf");
-        g_autofree char *hosts = network_file(drv, drv->dnsmasq_dir, o->name, ".hostsfile");
-        g_autofree char *addn = network_file(drv, drv->dnsmasq_dir, o->name, ".addnhosts");
-        g_autofree char *leases = network_leases_path(drv, o->name);
-        g_autofree char *conf_arg = g_strconcat("--conf-file=", conf, NULL);
-        g_autofree char *script_arg = g_strconcat("--dhcp-script=", drv->leases_helper, NULL);
-        g_autofree char *env_leases = g_strconcat(VK_NETWORK_LEASES_FILE_ENV "=", leases, NULL);
-        g_autofree char *text = NULL, *hosts_text = NULL, *addn_text = NULL;
-        const char *argv[] = { drv->dnsmasq, "--keep-in-foreground",
-                               conf_arg,     "--leasefile-ro",
-                               script_arg,   NULL };
-        const char *env[] = { env_leases, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        /* dnsmasq serves the network's guests: it outlives a networkd that crashes, and the
-         * next one adopts it */
-        const VkChildOptions opts = { .flags = VK_CHILD_NEW_SESSION | VK_CHILD_OUTLIVE_PARENT,
-                                      .env = env };
-        const VkNetworkDnsmasqPaths paths = {
-                .pid_file = pid,
-                .hosts_file = hosts,
-                .addnhosts_file = addn,
-        };
-        g_autoptr(VkChild) child = NULL;
-        pid_t p;
-        int r;
-
-        r = vk_network_dnsmasq_config(def, &paths, &text, reterr);
-        if (r < 0)
-                return r;
-        hosts_text = vk_network_dnsmasq_hosts(def);
-        addn_text = vk_network_dnsmasq_addnhosts(def);
-        r = vk_mkdir_p(drv->dnsmasq_dir, 0755);
-        if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to create '%s'", drv->dnsmasq_dir);
-        r = network_write(drv, hosts, vk_strempty(hosts_text), reterr);
-        if (r >= 0)
-                r = network_write(drv, addn, vk_strempty(addn_text), reterr);
-        if (r >= 0)
-                r = network_write(drv, conf, text, reterr);
-        if (r < 0)
-                return r;
-
-        /*
-         * In the foreground, in its own session: it is not killed with us (a crash or restart
-         * of networkd keeps DHCP answering) and we know its pid without a pid file race.
-         */
-        r = vk_child_spawn(drv->event, argv, &opts, NULL, NULL, &child, reterr);
-        if (r < 0)
-                return r;
-        p = vk_child_get_pid(child);
-        (void) vk_child_detach(child);
-        o->status->dnsmasq_pid = p;
-        o->status->dnsmasq_start_time = proc_start_time(p);
-        o->status->dnsmasq_exe = proc_exe(p);
-        r = vk_pidfd_watch(drv->event, p, dnsmasq_on_exit, drv, &o->dnsmasq_watch, reterr);
-        if (r < 0)
-                return r;
-        return network_save_status(drv, o, reterr);
 }
 
 static int network_check_subnets(VkNetlink *nl, const VkNetworkDef *def, VkError *reterr) {
@@ -309,14 +169,23 @@ static int network_start_steps(VkNetworkDriver *drv, NetworkObj *o, VkNetlink *n
                         return r;
         }
 
-        r = vk_network_firewall_add(def, &handles, reterr);
-        if (r < 0)
-                return r;
-        for (guint i = 0; i < handles->len; i++) {
-                const VkNetworkNftHandle *h = &g_array_index(handles, VkNetworkNftHandle, i);
+        if (drv->firewall == VK_NETWORK_FIREWALL_IPTABLES) {
+                /* recorded rule by rule: what a failure half way added goes too */
+                r = vk_network_ipt_add(drv->event, def, o->status, reterr);
+                if (r < 0)
+                        return r;
+        } else {
+                r = vk_network_firewall_add(def, &handles, reterr);
+                if (r < 0)
+                        return r;
+                for (guint i = 0; i < handles->len; i++) {
+                        const VkNetworkNftHandle *h =
+                                &g_array_index(handles, VkNetworkNftHandle, i);
 
-                vk_network_status_add_rule(o->status, vk_network_nft_family_to_string(h->family),
-                                           h->chain, h->handle);
+                        vk_network_status_add_rule(o->status,
+                                                   vk_network_nft_family_to_string(h->family),
+                                                   h->chain, h->handle);
+                }
         }
         r = network_save_status(drv, o, reterr);
         if (r < 0)
@@ -360,7 +229,7 @@ static int network_start_steps(VkNetworkDriver *drv, NetworkObj *o, VkNetlink *n
         }
 
         if (vk_network_dnsmasq_needed(def))
-                return network_start_dnsmasq(drv, o, def, reterr);
+                return network_dnsmasq_start(drv, o, def, reterr);
         return network_save_status(drv, o, reterr);
 }
 
@@ -480,7 +349,7 @@ int network_update_live(VkNetworkDriver *drv, NetworkObj *o, VkNetworkDef *live,
                 r = network_write(drv, addn, vk_strempty(addn_text), reterr);
         if (r < 0)
                 return r;
-        fd = dnsmasq_open(o->status);
+        fd = network_dnsmasq_open(o->status);
         if (fd >= 0) {
                 (void) syscall(SYS_pidfd_send_signal, fd, SIGHUP, NULL, 0);
                 close(fd);
@@ -507,10 +376,10 @@ int network_adopt(VkNetworkDriver *drv, NetworkObj *o, VkNetworkStatus *st, GPtr
                                                           o->name, st->bridge));
                 r = 0;
         } else if (r >= 0) {
-                fd = dnsmasq_open(st);
+                fd = network_dnsmasq_open(st);
                 if (fd >= 0) {
                         /* the watch owns fd, also on failure */
-                        r = vk_pidfd_watch_fd(drv->event, fd, dnsmasq_on_exit, drv,
+                        r = vk_pidfd_watch_fd(drv->event, fd, network_dnsmasq_on_exit, drv,
                                               &o->dnsmasq_watch, &e);
                 } else if (vk_network_dnsmasq_needed(live)) {
                         g_ptr_array_add(warnings,
@@ -519,7 +388,7 @@ int network_adopt(VkNetworkDriver *drv, NetworkObj *o, VkNetworkStatus *st, GPtr
                                                         o->name, (long long) st->dnsmasq_pid));
                         g_clear_pointer(&st->dnsmasq_exe, g_free);
                         st->dnsmasq_pid = 0;
-                        r = network_start_dnsmasq(drv, o, live, &e);
+                        r = network_dnsmasq_start(drv, o, live, &e);
                 }
                 if (r >= 0) {
                         o->live = g_steal_pointer(&live);

@@ -23,12 +23,28 @@ static const VkStructType rule_type = {
         .fields = rule_fields,
 };
 
+static const VkField ipt_rule_fields[] = {
+        { "family", VK_FIELD_STRING, offsetof(VkNetworkStatusIptRule, family), VK_FIELD_REQUIRED },
+        { "table", VK_FIELD_STRING, offsetof(VkNetworkStatusIptRule, table), VK_FIELD_REQUIRED },
+        { "chain", VK_FIELD_STRING, offsetof(VkNetworkStatusIptRule, chain), VK_FIELD_REQUIRED },
+        { "args", VK_FIELD_STRV, offsetof(VkNetworkStatusIptRule, args), VK_FIELD_REQUIRED },
+        {},
+};
+
+static const VkStructType ipt_rule_type = {
+        .name = "NetworkStatusIptRule",
+        .size = sizeof(VkNetworkStatusIptRule),
+        .fields = ipt_rule_fields,
+};
+
 static const VkField status_fields[] = {
         { "xml", VK_FIELD_STRING, offsetof(VkNetworkStatus, xml), VK_FIELD_REQUIRED },
         { "persistent", VK_FIELD_BOOL, offsetof(VkNetworkStatus, persistent), VK_FIELD_REQUIRED },
         { "bridge", VK_FIELD_STRING, offsetof(VkNetworkStatus, bridge), 0 },
         { "nftRules", VK_FIELD_ARRAY, offsetof(VkNetworkStatus, rules), VK_FIELD_REQUIRED,
           &rule_type },
+        { "iptablesRules", VK_FIELD_ARRAY, offsetof(VkNetworkStatus, ipt_rules), 0,
+          &ipt_rule_type },
         { "ipForward", VK_FIELD_BOOL, offsetof(VkNetworkStatus, ip_forward), VK_FIELD_REQUIRED },
         { "dnsmasqPid", VK_FIELD_INT, offsetof(VkNetworkStatus, dnsmasq_pid), VK_FIELD_REQUIRED },
         { "dnsmasqStartTime", VK_FIELD_UINT, offsetof(VkNetworkStatus, dnsmasq_start_time),
@@ -64,6 +80,21 @@ void vk_network_status_add_rule(VkNetworkStatus *st, const char *family, const c
         };
         st->rules.items = items;
         st->rules.n++;
+}
+
+void vk_network_status_add_ipt_rule(VkNetworkStatus *st, const char *family, const char *table,
+                                    const char *chain, const char *const *args) {
+        VkNetworkStatusIptRule *items = st->ipt_rules.items;
+
+        items = g_renew(VkNetworkStatusIptRule, items, st->ipt_rules.n + 1);
+        items[st->ipt_rules.n] = (VkNetworkStatusIptRule){
+                .family = g_strdup(family),
+                .table = g_strdup(table),
+                .chain = g_strdup(chain),
+                .args = g_strdupv((char **) args),
+        };
+        st->ipt_rules.items = items;
+        st->ipt_rules.n++;
 }
 
 /* Decode @text; the live XML in it must parse as a network definition too. */

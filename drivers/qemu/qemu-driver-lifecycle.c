@@ -145,10 +145,13 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         if (sd->netports) {
                 opts.plugs = vk_qemu_netports_get(sd->netports, &opts.n_plugs);
                 opts.networkd_socket = drv->networkd_socket;
-                vk_qemu_netports_disown(sd->netports); /* the process deletes them now */
         }
         r = vk_qemu_process_start(drv->event, live, &opts, &qemu_driver_process_callbacks, obj,
                                   &obj->process, &err);
+        /* the process and its status file have the ports now (on failure it deleted them, and
+         * freeing netports deletes them again, then removes the intent file) */
+        if (r >= 0 && sd->netports)
+                vk_qemu_netports_disown(sd->netports);
         sd->netports = vk_qemu_netports_free(sd->netports);
         /* the command line has them now; nothing of the start needs them again */
         sd->secrets = vk_qemu_secrets_free(sd->secrets);
@@ -193,13 +196,15 @@ static void start_on_netports(VkQemuNetPorts *np, const VkError *error, void *us
 static void start_get_ports(VkQemuDriver *drv, VkQemuJob *job) {
         StartData *sd = job->data;
         g_auto(VkError) err = VK_ERROR_INIT;
+        g_autofree char *intent = NULL;
         int r;
 
         if (vk_qemu_netports_count(sd->live) == 0) {
                 start_spawn(drv, job);
                 return;
         }
-        r = vk_qemu_netports_create(drv->event, drv->networkd_socket, sd->live,
+        intent = vk_qemu_netports_intent_path(drv->paths->run_dir, sd->live->name);
+        r = vk_qemu_netports_create(drv->event, drv->networkd_socket, sd->live, intent,
                                     NETPORTS_TIMEOUT_USEC, start_on_netports, job, &sd->netports,
                                     &err);
         if (r < 0)

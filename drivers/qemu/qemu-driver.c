@@ -11,6 +11,8 @@
 #include "lockfile.h"
 #include "log.h"
 #include "macro.h"
+#include "qemu-macvtap.h"
+#include "qemu-netports.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
 #include "qemu-process-recover.h"
@@ -111,6 +113,29 @@ static void driver_reconnect_all(VkQemuDriver *drv) {
                 vk_log_debug("Reconnecting to domain '%s' (pid %d)", obj->name,
                              (int) obj->process->pid);
         }
+}
+
+/* The live definition of running domain @name, for vk_qemu_netports_recover(). */
+static const VkDomainDef *driver_live_of(const char *name, void *userdata) {
+        VkDomainObj *obj = vk_domain_list_find_by_name(userdata, name);
+
+        return obj && vk_domain_obj_is_active(obj) ? obj->live : NULL;
+}
+
+/* A macvtap qemud made (its owner's UUID in its alias) stays when that domain runs on it. */
+static bool driver_macvtap_in_use(const char *owner_uuid, const char *name, void *userdata) {
+        VkDomainObj *obj;
+        VkUuid u;
+
+        if (vk_uuid_parse(owner_uuid, &u) < 0)
+                return true; /* not ours to judge */
+        obj = vk_domain_list_find_by_uuid(userdata, &u);
+        if (!obj)
+                return true; /* another instance's domain */
+        for (size_t i = 0; vk_domain_obj_is_active(obj) && obj->live && i < obj->live->n_nets; i++)
+                if (g_strcmp0(obj->live->nets[i]->target_dev, name) == 0)
+                        return true;
+        return false;
 }
 
 static void driver_autostart(VkQemuDriver *drv) {
@@ -214,6 +239,9 @@ int vk_qemu_driver_new(sd_event *event, const VkPaths *paths, VkInstanceKind kin
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s'", paths->log_dir);
         driver_reconnect_all(drv);
+        /* ports of starts a crash cut short, before any new start writes its intent */
+        vk_qemu_netports_recover(drv->event, paths->run_dir, driver_live_of, drv->domains);
+        vk_qemu_macvtap_sweep(driver_macvtap_in_use, drv->domains);
         driver_autostart(drv);
 
         *ret = g_steal_pointer(&drv);

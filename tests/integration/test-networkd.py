@@ -335,17 +335,70 @@ def test_restart_adopts(h):
 
 
 def test_dnsmasq_restarted(h):
-    """A dnsmasq that died is started again by the next networkd, with the known leases."""
+    """A dnsmasq that dies is started again by networkd at once (its pidfd watch), and by the
+    next networkd when it died while none ran; the leases are kept."""
+    old = status(h)['dnsmasqPid']
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: status(h)['dnsmasqPid'] not in (0, old) and
+               live_dnsmasq(status(h)['dnsmasqPid']), 10, 'networkd to start dnsmasq again')
+    wait_until(lambda: 'its dnsmasq was killed by signal 9; started it again' in
+               h.log_text('networkd') or
+               'its dnsmasq ended; started it again' in h.log_text('networkd'), 5,
+               'the warning about dnsmasq in the log')
+    # dead while no networkd runs: the next one starts it
+    S['networkd'].send_signal(signal.SIGKILL)
+    S['networkd'].wait(timeout=5)
+    os.unlink(S['sock'])
     old = status(h)['dnsmasqPid']
     os.kill(old, signal.SIGKILL)
     wait_until(lambda: not live_dnsmasq(old), 10, 'dnsmasq to die')
-    time.sleep(0.2)  # networkd notices (its watch), and must not trip over it
-    restart_networkd(h)
+    start_networkd(h)
     new = status(h)['dnsmasqPid']
     check(new != old and live_dnsmasq(new), 'dnsmasq not started again:', old, new)
     check('starting it again' in h.log_text('networkd'), 'no warning about dnsmasq')
     leases = call_ok(h, 'GetDHCPLeases', {'network': 'testnet'})['leases']
     check_eq([x['ip'] for x in leases], [S['guest_ip']], 'leases after dnsmasq restart')
+
+
+def test_dnsmasq_cannot_start(h):
+    """dnsmasq exits at once (the DHCP port is taken, in a namespace of its own where no other
+    dnsmasq runs): the start fails with dnsmasq's own message and leaves nothing behind."""
+    ns = f'vkt-busy-{TAG}'
+    root = h.path('busyroot')
+    sock = os.path.join(root, 'run', 'io.virtkit.Network')
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        run = ['ip', 'netns', 'exec', ns]
+        h.run(run + ['ip', 'link', 'set', 'lo', 'up'])
+        blocker = h.spawn(run + [sys.executable, '-c',
+                                 'import socket,time\n'
+                                 's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
+                                 's.bind(("0.0.0.0",67))\nprint("bound",flush=True)\n'
+                                 'time.sleep(120)'], 'udp67', log='udp67')
+        wait_until(lambda: 'bound' in h.log_text('udp67') or blocker.poll() is not None, 10,
+                   'the port 67 blocker')
+        check(blocker.poll() is None, 'blocker:', h.log_text('udp67'))
+        nd = h.spawn(run + [h.daemon_path('network'), '--root', root, '--bus', 'none'],
+                     'virtkit-networkd', log='networkd-busy')
+        wait_until(lambda: os.path.exists(sock) or nd.poll() is not None, 10, sock)
+        r = h.vlcall(sock, 'io.virtkit.Network.CreateNetworkXML', json.dumps({'xml': NET_XML}))
+        msg = r.out + r.err
+        check(r.rc == 3 and 'dnsmasq failed to start' in msg and
+              'Address already in use' in msg, 'error of a dnsmasq that exits at once:', r)
+        r = h.run(run + ['ip', '-j', 'link', 'show'])
+        check_eq([link['ifname'] for link in json.loads(r.out)], ['lo'],
+                 'interfaces after the failed start')
+        files = os.listdir(os.path.join(root, 'run', 'network'))
+        check_eq(sorted(files), ['autostarted'], 'files left in the run dir')
+        check_eq(os.listdir(os.path.join(root, 'lib', 'network', 'dnsmasq')), [],
+                 'dnsmasq files left')
+        h.stop(nd)
+        h.stop(blocker)
+    finally:
+        r = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
 
 
 def test_bad_input(h):
@@ -445,6 +498,87 @@ def restart_networkd(h):
     if os.path.exists(S['sock']):
         os.unlink(S['sock'])
     start_networkd(h)
+
+
+def ipt_rules(h, uuid):
+    """The iptables and ip6tables rules carrying the network's UUID (iptables-save lines)."""
+    got = []
+    for cmd in ('iptables-save', 'ip6tables-save'):
+        r = ns_run(h, 'host', cmd)
+        check(r.rc == 0, f'{cmd}:', r)
+        got += [line for line in r.out.splitlines() if uuid in line]
+    return got
+
+
+def write_network_conf(text):
+    path = os.path.join(S['root'], 'etc', 'network.conf')
+    if text is None:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def test_iptables_backend(h):
+    """network.conf firewall_backend = "iptables": the rules are iptables rules (libvirt's
+    layout, our chains), recorded in the status; they go at destroy, also when networkd was
+    killed and restarted in between. A bad value stops networkd with the key named."""
+    if ns_run(h, 'host', 'iptables', '-w', '-L', '-n').rc != 0:
+        print('# SKIP iptables backend: iptables does not run here')
+        return
+    write_network_conf('firewall_backend = "ebtables"\n')
+    restart_networkd_expect_exit(h, 'network.conf')
+    write_network_conf('# the firewall of virtual networks\nfirewall_backend = "iptables"\n')
+    restart_networkd(h)
+    xml = NET_XML.replace('testnet', 'iptnet').replace(BRIDGE, 'vkipt' + TAG).replace(
+        f'10.213.{X}.', f'10.218.{X}.')
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    with open(os.path.join(S['root'], 'run', 'network', 'iptnet.status')) as f:
+        st = json.load(f)
+    rules = ipt_rules(h, uuid)
+    check_eq(len(rules), len(st['iptablesRules']), 'iptables rules installed vs recorded')
+    check(len(rules) == 19 and st['nftRules'] == [], 'rules:', rules, st['nftRules'])
+    check_eq(our_rules(h, uuid), [], 'nftables rules of an iptables network')
+    check(any('-A VIRTKIT_PRT' in x and 'MASQUERADE' in x for x in rules) and
+          any('-A VIRTKIT_FWI' in x and 'RELATED,ESTABLISHED' in x for x in rules),
+          'NAT rules:', rules)
+    r = ns_ok(h, 'host', 'iptables', '-w', '-S', 'FORWARD')
+    check('-A FORWARD -j VIRTKIT_FWX\n-A FORWARD -j VIRTKIT_FWI\n-A FORWARD -j VIRTKIT_FWO'
+          in r.out, 'jumps from FORWARD:', r.out)
+    # kill -9, restart (the status names the rules), destroy
+    S['networkd'].send_signal(signal.SIGKILL)
+    S['networkd'].wait(timeout=5)
+    os.unlink(S['sock'])
+    start_networkd(h)
+    check_eq(len(ipt_rules(h, uuid)), 19, 'rules after a restart')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    check_eq(ipt_rules(h, uuid), [], 'iptables rules left after destroy')
+    check('vkipt' + TAG not in links(h), 'bridge left behind')
+    # and a start and destroy without a restart
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    check_eq(len(ipt_rules(h, uuid)), 19, 'rules of the second start')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    check_eq(ipt_rules(h, uuid), [], 'iptables rules left after the second destroy')
+    # the shipped network.conf (all commented out): nftables again
+    with open(os.path.join(os.environ['VK_TOP_SRCDIR'], 'conf', 'network.conf')) as f:
+        write_network_conf(f.read())
+    restart_networkd(h)
+    uuid = call_ok(h, 'CreateNetworkXML', {'xml': xml})['uuid']
+    check(our_rules(h, uuid) and not ipt_rules(h, uuid), 'the default backend is not nftables')
+    call_ok(h, 'DestroyNetwork', {'network': 'iptnet'})
+    write_network_conf(None)
+
+
+def restart_networkd_expect_exit(h, what):
+    h.stop(S['networkd'])
+    if os.path.exists(S['sock']):
+        os.unlink(S['sock'])
+    p = h.spawn(ns_argv('host', h.daemon_path('network'), '--root', S['root'], '--bus', 'none'),
+                'virtkit-networkd', log='networkd-badconf')
+    check(p.wait(timeout=10) != 0, 'networkd started with a bad network.conf')
+    log = h.log_text('networkd-badconf')
+    check(what in log and 'ebtables' in log, 'error of a bad network.conf:', log)
 
 
 def test_autostart(h):
@@ -638,8 +772,10 @@ if __name__ == '__main__':
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_update_dhcp_host,
                                     test_restart_adopts, test_dnsmasq_restarted,
+                                    test_dnsmasq_cannot_start,
                                     test_bad_input, test_destroy,
-                                    test_isolated, test_route, test_autostart,
+                                    test_isolated, test_route, test_iptables_backend,
+                                    test_autostart,
                                     test_transient, test_redefine_same_xml, test_dbus_objects,
                                     test_default_network, test_session_without_cap_net_admin],
                        setup=setup)

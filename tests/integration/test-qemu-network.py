@@ -10,7 +10,9 @@ status file, and go at destroy. A start that fails (a missing disk, a missing br
 tap was made) leaves no tap and no port; a VM on an inactive network fails naming it;
 type='bridge' and type='ethernet' (<target dev> honoured) get their taps; a restarted qemud
 reclaims its ports, still removes taps and ports at destroy, and removes those of a QEMU it
-finds dead. The embedded driver
+finds dead; a qemud killed after networkd made a port but before the port was recorded
+(a varlink proxy kills it when CreatePort's answer goes by) deletes that port at its restart.
+The embedded driver
 (qemu:///embed) refuses type='network', saying to use type='user'. qemud forwards
 io.virtkit.Network to networkd.
 """
@@ -18,8 +20,10 @@ io.virtkit.Network to networkd.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -368,6 +372,104 @@ def test_start_time(h):
     print(f'# StartDomain paused, best of 3: no NIC {best["tbare"] * 1000:.1f} ms, '
           f'one type=network NIC {best["tnic"] * 1000:.1f} ms')
 
+class KillingProxy:
+    """A varlink proxy on @listen to networkd's @target that kills @victim (a Popen) when
+    networkd's answer to CreatePort passes, and drops that answer: networkd made the port,
+    qemud never learns it. Disarmed (plain forwarding) after one kill."""
+
+    def __init__(self, listen, target):
+        self.target = target
+        self.victim = None
+        self.killed = False
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(listen)
+        self.srv.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _copy(src, dst):
+        try:
+            while (d := src.recv(65536)):
+                dst.sendall(d)
+        except OSError:
+            pass
+        for s in (src, dst):
+            s.close()
+
+    def _conn(self, c):
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        u.connect(self.target)
+        threading.Thread(target=self._copy, args=(c, u), daemon=True).start()
+        buf = b''
+        try:
+            while (d := u.recv(65536)):
+                buf += d
+                while b'\0' in buf:
+                    msg, buf = buf.split(b'\0', 1)
+                    if (self.victim and not self.killed and b'"plugType"' in msg):
+                        os.kill(self.victim.pid, signal.SIGKILL)
+                        self.victim.wait()
+                        self.killed = True
+                        raise OSError('killed')
+                    c.sendall(msg + b'\0')
+        except OSError:
+            pass
+        for s in (c, u):
+            s.close()
+
+
+def test_killed_between_port_and_status(h):
+    """kill -9 of qemud after networkd made a port and before qemud recorded it: the next
+    qemud deletes the port (the start's intent file names it) and the file goes."""
+    root = h.path('crashroot')
+    run = os.path.join(root, 'run')
+    os.makedirs(run)
+    sock = os.path.join(run, 'io.virtkit.Qemu')
+    proxy = KillingProxy(os.path.join(run, 'io.virtkit.Network'), S['net_sock'])
+
+    def start():
+        if os.path.exists(sock):
+            os.unlink(sock)
+        p = h.spawn(ns_argv(h.daemon_path('qemu'), '--root', root, '--bus', 'none', '-v'),
+                    'virtkit-qemud', log='qemud-crash')
+        wait_until(lambda: h.vlcall(sock, 'io.virtkit.Qemu.GetVersion').rc == 0, 10,
+                   'crash qemud')
+        return p
+    p = start()
+    r = h.vlcall(sock, 'io.virtkit.Qemu.DefineDomain', json.dumps(
+        {'xml': domain_xml('vmc', net_iface('52:54:00:6b:3c:0c'))}))
+    check(r.rc == 0, 'define:', r)
+    before = len(ports(h))
+    proxy.victim = p
+    r = h.vlcall(sock, 'io.virtkit.Qemu.StartDomain',
+                 json.dumps({'domain': 'vmc', 'paused': True}))
+    check(proxy.killed and r.rc != 0, 'qemud was not killed at CreatePort:', r)
+    intent = os.path.join(run, 'qemu', 'vmc.ports')
+    check(os.path.exists(intent), 'no intent file after the kill')
+    check_eq(len(ports(h)), before + 1, 'the port networkd made (leaked until the restart)')
+    p = start()
+    wait_until(lambda: len(ports(h)) == before, 10, 'the restarted qemud to delete the port')
+    wait_until(lambda: not os.path.exists(intent), 10, 'the intent file to go')
+    check_eq(taps(h), {}, 'taps')
+    # and the domain starts and stops normally, leaving no intent file
+    r = h.vlcall(sock, 'io.virtkit.Qemu.StartDomain',
+                 json.dumps({'domain': 'vmc', 'paused': True}), timeout=60)
+    check(r.rc == 0, 'start after the restart:', r)
+    check(not os.path.exists(intent), 'intent file kept after a start')
+    r = h.vlcall(sock, 'io.virtkit.Qemu.DestroyDomain', json.dumps({'domain': 'vmc'}))
+    check(r.rc == 0, 'destroy:', r)
+    wait_until(lambda: len(ports(h)) == before, 10, 'port gone after destroy')
+    h.stop(p)
+    proxy.srv.close()
+
 
 def test_forwarded_by_qemud(h):
     """io.virtkit.Network on qemud's socket reaches networkd; without it the error says so."""
@@ -435,6 +537,7 @@ if __name__ == '__main__':
                                         test_bridge_and_ethernet,
                                         test_reconnect_then_destroy, test_dead_at_reconnect,
                                         test_embed_refuses_network, test_start_time,
+                                        test_killed_between_port_and_status,
                                         test_forwarded_by_qemud,
                                         test_destroy_leaves_no_dnsmasq],
                        setup=setup)

@@ -65,7 +65,9 @@ VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL
                     "piix3-uhci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
                     "qemu-xhci", "nec-xhci", "none", "virtio-scsi", "lsilogic")
 VK_DOMAIN_ENUM_IMPL(vk_net_type, VkNetType, _VK_NET_TYPE_MAX, "user", "network", "bridge",
-                    "ethernet")
+                    "ethernet", "direct")
+VK_DOMAIN_ENUM_IMPL(vk_net_direct_mode, VkNetDirectMode, _VK_NET_DIRECT_MAX, "vepa", "private",
+                    "bridge", "passthrough")
 VK_DOMAIN_ENUM_IMPL(vk_net_model, VkNetModel, _VK_NET_MODEL_MAX, "default", "virtio", "e1000",
                     "e1000e", "rtl8139")
 VK_DOMAIN_ENUM_IMPL(vk_graphics_type, VkGraphicsType, _VK_GRAPHICS_MAX, "vnc", "spice")

@@ -56,6 +56,7 @@ static VkDomainNet *copy_net(const VkDomainNet *src) {
         n->target_dev = g_strdup(src->target_dev);
         n->port_id = g_strdup(src->port_id);
         n->live_bridge = g_strdup(src->live_bridge);
+        n->live_dev = g_strdup(src->live_dev);
         copy_info(&n->info);
         return n;
 }

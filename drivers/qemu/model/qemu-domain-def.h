@@ -377,10 +377,22 @@ typedef enum VkNetType {
         VK_NET_TYPE_NETWORK,
         VK_NET_TYPE_BRIDGE,
         VK_NET_TYPE_ETHERNET, /* a tap on no bridge */
+        VK_NET_TYPE_DIRECT,   /* macvtap on a host interface */
         _VK_NET_TYPE_MAX,
         _VK_NET_TYPE_INVALID = -EINVAL,
 } VkNetType;
 VK_DOMAIN_ENUM_DECL(vk_net_type, VkNetType);
+
+/* <source mode=> of type='direct': the macvtap mode (libvirt's default is vepa) */
+typedef enum VkNetDirectMode {
+        VK_NET_DIRECT_VEPA,
+        VK_NET_DIRECT_PRIVATE,
+        VK_NET_DIRECT_BRIDGE,
+        VK_NET_DIRECT_PASSTHROUGH,
+        _VK_NET_DIRECT_MAX,
+        _VK_NET_DIRECT_INVALID = -EINVAL,
+} VkNetDirectMode;
+VK_DOMAIN_ENUM_DECL(vk_net_direct_mode, VkNetDirectMode);
 
 typedef enum VkNetModel {
         VK_NET_MODEL_DEFAULT, /* absent */
@@ -644,14 +656,18 @@ typedef struct VkDomainController {
 typedef struct VkDomainNet {
         VkNetType type;
         uint8_t mac[6];
-        bool mac_generated; /* no <mac> in the input; the generated one is formatted */
-        char *source;       /* network= (network) or bridge= (bridge) */
+        bool mac_generated;          /* no <mac> in the input; the generated one is formatted */
+        char *source;                /* network= (network), bridge= (bridge) or dev= (direct) */
+        VkNetDirectMode direct_mode; /* direct: <source mode=> */
         VkNetModel model;
         char *target_dev; /* <target dev=> */
         /* live only: the networkd port (<source portid=>) and the bridge its tap is on
-         * (<source bridge=> of type='network') */
+         * (<source bridge=> of type='network'), or the host interface and mode of its
+         * macvtap (<source dev= mode=> of type='network' on a macvtap network) */
         char *port_id;
         char *live_bridge;
+        char *live_dev;
+        VkNetDirectMode live_mode;
         VkDeviceInfo info;
 } VkDomainNet;
 

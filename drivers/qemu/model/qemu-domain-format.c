@@ -165,15 +165,25 @@ static void format_net(VkXmlWriter *w, const VkDomainNet *n, unsigned flags) {
         vk_xml_writer_attr(w, "address", mac);
         vk_xml_writer_end(w);
 
-        if (n->source) {
+        if (n->source && n->type == VK_NET_TYPE_DIRECT) {
+                vk_xml_writer_start(w, "source");
+                vk_xml_writer_attr(w, "dev", n->source);
+                vk_xml_writer_attr(w, "mode", vk_net_direct_mode_to_string(n->direct_mode));
+                vk_xml_writer_end(w);
+        } else if (n->source) {
+                bool live = flags & VK_DOMAIN_DEF_FORMAT_LIVE;
+
                 vk_xml_writer_start(w, "source");
                 vk_xml_writer_attr(w, n->type == VK_NET_TYPE_NETWORK ? "network" : "bridge",
                                    n->source);
-                if ((flags & VK_DOMAIN_DEF_FORMAT_LIVE) && n->port_id)
+                if (live && n->port_id)
                         vk_xml_writer_attr(w, "portid", n->port_id);
-                if ((flags & VK_DOMAIN_DEF_FORMAT_LIVE) && n->live_bridge &&
-                    n->type == VK_NET_TYPE_NETWORK)
+                if (live && n->live_bridge && n->type == VK_NET_TYPE_NETWORK)
                         vk_xml_writer_attr(w, "bridge", n->live_bridge);
+                if (live && n->live_dev && n->type == VK_NET_TYPE_NETWORK) {
+                        vk_xml_writer_attr(w, "dev", n->live_dev);
+                        vk_xml_writer_attr(w, "mode", vk_net_direct_mode_to_string(n->live_mode));
+                }
                 vk_xml_writer_end(w);
         }
         if (n->target_dev) {

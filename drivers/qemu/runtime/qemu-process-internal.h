@@ -38,10 +38,11 @@ void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts);
 int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
                         VkQemuArgvOptions *aopts, VkError *reterr);
 void process_close_tap_fds(VkQemuProcess *p);
-
-/* qemu-process-shares.c */
-int process_check_shares(const VkDomainDef *def, VkError *reterr);
+char **process_net_devices(VkQemuProcess *p);
 void process_release_nets(VkQemuProcess *p);
 void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
 void process_nets_from_json(VkQemuProcess *p, JsonObject *o);
 void process_nets_cleanup_json(sd_event *e, JsonObject *o);
+
+/* qemu-process-shares.c */
+int process_check_shares(const VkDomainDef *def, VkError *reterr);

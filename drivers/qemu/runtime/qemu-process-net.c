@@ -6,15 +6,19 @@
 #include "json.h"
 #include "log.h"
 #include "macro.h"
+#include "qemu-macvtap.h"
 #include "qemu-netports.h"
 #include "qemu-process-internal.h"
 #include "qemu-tap.h"
+#include "uuid.h"
 
 /*
  * Each <interface> other than type='user' gets a tap made here (qemu-tap.c), on the bridge
  * networkd's port names (type='network'), on the host bridge (type='bridge') or on none
- * (type='ethernet'). QEMU gets the tap fds at TAP_FD_FIRST + 2i, a /dev/vhost-net fd for a
- * virtio NIC at the next number. The taps and ports are recorded
+ * (type='ethernet'); type='direct', and type='network' on a macvtap network (the port's plug
+ * is 'direct'), get a macvtap on the host interface instead (qemu-macvtap.c), whose
+ * /dev/tapN QEMU gets in place of the tap's fd. QEMU gets the tap fds at TAP_FD_FIRST + 2i,
+ * a /dev/vhost-net fd for a virtio NIC at the next number. The taps and ports are recorded
  * in the status file ("nets", "networkd") so whoever finds QEMU gone removes them: the process
  * (process_remove_files()) or a restarted daemon (vk_qemu_process_cleanup_status()).
  */
@@ -43,13 +47,31 @@ static void nets_release(sd_event *e, const char *socket, GPtrArray *nets) {
                         int r = vk_qemu_tap_delete(n->tap, n->ifindex);
 
                         if (r < 0 && r != -ENODEV)
-                                vk_log_warning("Failed to delete tap '%s': %s", n->tap,
+                                vk_log_warning("Failed to delete %s '%s': %s",
+                                               n->macvtap ? "macvtap" : "tap", n->tap,
                                                g_strerror(-r));
                 }
                 if (n->port)
                         g_ptr_array_add(ports, n->port);
         }
         vk_qemu_netports_delete(e, socket, (const char *const *) ports->pdata, ports->len);
+}
+
+/*
+ * The character devices of @p's macvtaps ("/dev/tapN"), NULL-terminated (g_strfreev): labelled
+ * and allowed in the device ACL for QEMU, as libvirt does for the fd it passes.
+ */
+char **process_net_devices(VkQemuProcess *p) {
+        g_autoptr(GPtrArray) devs = g_ptr_array_new();
+
+        for (guint i = 0; p->nets && i < p->nets->len; i++) {
+                const VkQemuProcessNet *n = p->nets->pdata[i];
+
+                if (n->macvtap && n->ifindex > 0)
+                        g_ptr_array_add(devs, vk_qemu_macvtap_device_path(n->ifindex));
+        }
+        g_ptr_array_add(devs, NULL);
+        return (char **) g_ptr_array_free(g_steal_pointer(&devs), FALSE);
 }
 
 /* Close the tap (and vhost-net) fds QEMU has its copies of now (or never got). */
@@ -111,6 +133,9 @@ void process_adopt_ports(VkQemuProcess *p, const VkQemuProcessOptions *opts) {
 int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcessOptions *opts,
                         VkQemuArgvOptions *aopts, VkError *reterr) {
         size_t n_taps = 0;
+        char uuid[VK_UUID_STRING_MAX];
+        g_autofree char *owner =
+                g_strconcat(VK_QEMU_MACVTAP_OWNER_PREFIX, vk_uuid_format(&live->uuid, uuid), NULL);
 
         for (size_t i = 0; i < live->n_nets; i++)
                 if (live->nets[i]->type != VK_NET_TYPE_USER)
@@ -125,6 +150,9 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                 VkDomainNet *net = live->nets[i];
                 const VkQemuNetPlug *plug = i < opts->n_plugs ? &opts->plugs[i] : NULL;
                 VkQemuTapSpec spec = { .mac = net->mac, .name = net->target_dev };
+                VkQemuMacvtapSpec mspec = { .mac = net->mac,
+                                            .name = net->target_dev,
+                                            .owner = owner };
                 VkQemuProcessNet *rec = NULL;
                 VkQemuTap tap;
                 int r;
@@ -140,6 +168,8 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                         }
                         spec.bridge = plug->bridge;
                         spec.mtu = plug->mtu;
+                        mspec.parent = plug->dev;
+                        mspec.mode = plug->mode;
                         for (guint k = 0; p->nets && k < p->nets->len; k++) {
                                 VkQemuProcessNet *cand = p->nets->pdata[k];
 
@@ -148,8 +178,15 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                         }
                 } else if (net->type == VK_NET_TYPE_BRIDGE)
                         spec.bridge = net->source;
-                spec.vnet_hdr = net->model == VK_NET_MODEL_VIRTIO;
-                r = vk_qemu_tap_create(&spec, &tap, reterr);
+                else if (net->type == VK_NET_TYPE_DIRECT) {
+                        mspec.parent = net->source;
+                        mspec.mode = net->direct_mode;
+                }
+                spec.vnet_hdr = mspec.vnet_hdr = net->model == VK_NET_MODEL_VIRTIO;
+                if (mspec.parent)
+                        r = vk_qemu_macvtap_create(&mspec, &tap, reterr);
+                else
+                        r = vk_qemu_tap_create(&spec, &tap, reterr);
                 if (r < 0) {
                         process_release_nets(p);
                         return r;
@@ -158,6 +195,7 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                         rec = process_add_net(p, NULL);
                 rec->tap = g_strdup(tap.name);
                 rec->ifindex = tap.ifindex;
+                rec->macvtap = mspec.parent != NULL;
                 p->tap_fds[p->n_tap_fds] = tap.fd;
                 p->tap_targets[p->n_tap_fds] = TAP_FD_FIRST + 2 * (int) p->n_tap_fds;
                 p->vhost_fds[p->n_tap_fds] = process_open_vhost(net);
@@ -171,6 +209,9 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                         net->port_id = g_strdup(plug->port);
                         g_free(net->live_bridge);
                         net->live_bridge = g_strdup(plug->bridge);
+                        g_free(net->live_dev);
+                        net->live_dev = g_strdup(plug->dev);
+                        net->live_mode = plug->mode;
                 }
         }
         aopts->tap_fds = p->tap_targets;
@@ -194,6 +235,10 @@ void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b) {
                         json_builder_add_string_value(b, n->tap);
                         json_builder_set_member_name(b, "ifindex");
                         json_builder_add_int_value(b, n->ifindex);
+                }
+                if (n->macvtap) {
+                        json_builder_set_member_name(b, "macvtap");
+                        json_builder_add_boolean_value(b, true);
                 }
                 if (n->port) {
                         json_builder_set_member_name(b, "port");
@@ -225,6 +270,7 @@ static GPtrArray *nets_from_json(JsonObject *o) {
                 n = g_new0(VkQemuProcessNet, 1);
                 n->tap = g_strdup(tap);
                 n->ifindex = (int) json_object_get_int_member_with_default(eo, "ifindex", 0);
+                n->macvtap = json_object_get_boolean_member_with_default(eo, "macvtap", false);
                 n->port = g_strdup(port);
                 g_ptr_array_add(nets, n);
         }

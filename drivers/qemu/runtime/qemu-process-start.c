@@ -212,11 +212,19 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         g_autoptr(VkSecurityState) state = NULL;
         g_autofree char *dir = g_strconcat(p->private_dir, "/", NULL);
         g_autofree char *key = g_build_filename(p->private_dir, "master-key.aes", NULL);
-        const char *extra[] = { dir, key, p->monitor_path, NULL };
+        g_auto(GStrv) devices = process_net_devices(p);
+        g_autoptr(GPtrArray) extra = g_ptr_array_new();
         int r;
 
         if (!p->security)
                 return process_make_nvram(p, live, NULL, reterr);
+        /* the private dir, its files, and the macvtaps' /dev/tapN whose fds QEMU gets */
+        g_ptr_array_add(extra, dir);
+        g_ptr_array_add(extra, key);
+        g_ptr_array_add(extra, p->monitor_path);
+        for (size_t i = 0; devices[i]; i++)
+                g_ptr_array_add(extra, devices[i]);
+        g_ptr_array_add(extra, NULL);
         r = vk_qemu_security_prepare(p->security, live, &state, reterr);
         if (r < 0)
                 return r;
@@ -227,7 +235,8 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         r = process_make_nvram(p, live, ret_params, reterr);
         if (r < 0)
                 return r;
-        r = vk_qemu_security_label_domain(p->security, state, live, extra, reterr);
+        r = vk_qemu_security_label_domain(p->security, state, live,
+                                          (const char *const *) extra->pdata, reterr);
         if (r < 0)
                 return r;
         /* from here on the state holds labels: process_remove_files() gives them back */
@@ -292,6 +301,18 @@ static int process_spawn(VkQemuProcess *p, int wait_fd, VkChild **ret_child, VkE
         g_ptr_array_add(argv, NULL);
         return vk_child_spawn(p->event, (const char *const *) argv->pdata, &copts, process_on_child,
                               NULL, ret_child, reterr);
+}
+
+/* The macvtaps' /dev/tapN in the device ACL of QEMU's scope (read and write). */
+static void process_acl_add_devices(VkQemuProcess *p) {
+        g_auto(GStrv) devices = process_net_devices(p);
+        size_t n = g_strv_length(devices);
+
+        if (n == 0)
+                return;
+        p->acl = g_renew(VkSecurityDeviceRule, p->acl, p->n_acl + n);
+        for (size_t i = 0; i < n; i++)
+                p->acl[p->n_acl++] = (VkSecurityDeviceRule){ g_strdup(devices[i]), "rw" };
 }
 
 /* The "starting" record of the status file (qemu-process-recover.c). */
@@ -494,6 +515,8 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         r = process_create_nets(p, live, opts, &aopts, reterr);
         if (r < 0)
                 return r;
+        if (p->machine_prefix)
+                process_acl_add_devices(p);
         r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &p->cmd, reterr);
         if (r < 0)
                 return r;

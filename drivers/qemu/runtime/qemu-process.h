@@ -70,7 +70,8 @@ typedef struct VkQemuProcessOptions {
 typedef struct VkQemuProcessNet {
         char *tap; /* NULL: none made (yet) */
         int ifindex;
-        char *port; /* networkd's port UUID; NULL: none */
+        bool macvtap; /* a macvtap link (outlives QEMU: always deleted), /dev/tap<ifindex> */
+        char *port;   /* networkd's port UUID; NULL: none */
 } VkQemuProcessNet;
 
 /* What the driver reads; the process owns every pointer. */

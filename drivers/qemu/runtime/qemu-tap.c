@@ -27,17 +27,13 @@
  * explicitly covers a QEMU that is gone while we still hold the fd.
  */
 
-typedef struct NlSock {
-        struct nl_sock *sock;
-} NlSock;
-
-static void nl_sock_done(NlSock *s) {
+void vk_qemu_nl_sock_done(VkQemuNlSock *s) {
         if (s->sock)
                 nl_socket_free(s->sock);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(NlSock, nl_sock_done)
 
-static int tap_nl_open(NlSock *s, VkError *reterr) {
+/* An rtnetlink socket, connected, in @s (cleared with vk_qemu_nl_sock_done()). */
+int vk_qemu_nl_sock_open(VkQemuNlSock *s, VkError *reterr) {
         int r;
 
         s->sock = nl_socket_alloc();
@@ -83,12 +79,12 @@ static int tap_get_mtu(const char *name) {
 /* MAC, MTU, master and IFF_UP of the new tap in one request. */
 static int tap_configure(const VkQemuTap *tap, const VkQemuTapSpec *spec, int master, unsigned mtu,
                          VkError *reterr) {
-        g_auto(NlSock) s = {};
+        g_auto(VkQemuNlSock) s = {};
         struct nl_msg *msg;
         uint8_t mac[6];
         int r;
 
-        r = tap_nl_open(&s, reterr);
+        r = vk_qemu_nl_sock_open(&s, reterr);
         if (r < 0)
                 return r;
         msg = tap_link_msg(RTM_NEWLINK, tap->ifindex, IFF_UP, IFF_UP);
@@ -188,14 +184,14 @@ int vk_qemu_tap_create(const VkQemuTapSpec *spec, VkQemuTap *ret, VkError *reter
  * Returns 0, or -ENODEV when it is gone already (what usually happens: QEMU held its last fd).
  */
 int vk_qemu_tap_delete(const char *name, int ifindex) {
-        g_auto(NlSock) s = {};
+        g_auto(VkQemuNlSock) s = {};
         struct nl_msg *msg;
         int index = (int) if_nametoindex(name);
         int r;
 
         if (index <= 0 || (ifindex > 0 && index != ifindex))
                 return -ENODEV;
-        if (tap_nl_open(&s, NULL) < 0)
+        if (vk_qemu_nl_sock_open(&s, NULL) < 0)
                 return -EIO;
         msg = tap_link_msg(RTM_DELLINK, index, 0, 0);
         if (!msg)

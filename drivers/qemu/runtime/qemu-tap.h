@@ -5,9 +5,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "error.h"
 
-/* A tap made for a NIC: its fd goes to QEMU, its name and index to the status file. */
+/* An rtnetlink socket of libnl-3 (struct nl_sock), for the link helpers of the runtime. */
+typedef struct VkQemuNlSock {
+        struct nl_sock *sock;
+} VkQemuNlSock;
+
+void vk_qemu_nl_sock_done(VkQemuNlSock *s);
+int vk_qemu_nl_sock_open(VkQemuNlSock *s, VkError *reterr);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkQemuNlSock, vk_qemu_nl_sock_done)
+
+/* A tap (or macvtap) made for a NIC: its fd goes to QEMU, its name and index to the status
+ * file. */
 typedef struct VkQemuTap {
         char name[16];
         int ifindex;

@@ -76,8 +76,8 @@ static const VkGoldenXml network_golden = {
 };
 
 static bool network_exempt(const char *dir, const char *name) {
-        return network_golden_has_suffix(name,
-                                         VK_STRV(".conf", ".hosts", ".addnhosts", ".nft.json"));
+        return network_golden_has_suffix(
+                name, VK_STRV(".conf", ".hosts", ".addnhosts", ".nft.json", ".iptables"));
 }
 
 /* ---- model unit tests ------------------------------------------------------------------- */
