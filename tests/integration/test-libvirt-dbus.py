@@ -351,6 +351,22 @@ def test_block_stats(h):
     check_eq(stats.get('block.1.capacity'), 1 << 30, 'qcow2: capacity from its header')
     check(0 < stats.get('block.1.physical', 0) < 1 << 20, 'qcow2: physical:', stats)
     check('state.state' not in stats, 'only the block group was asked for:', stats)
+    check('block.0.rd.reqs' not in stats, 'no I/O counters while shut off:', stats)
+    # running (paused): QEMU's query-blockstats gives the I/O counters, by disk
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    try:
+        stats = {k: unwrap2(v, k) for k, v in
+                 call(h, path, DOMAIN, 'GetStats', 'uu', 32 | 16, 0)[0].items()}
+        for i in (0, 1):
+            for key in ('rd.reqs', 'rd.bytes', 'rd.times', 'wr.reqs', 'wr.bytes', 'wr.times',
+                        'fl.reqs', 'fl.times'):
+                check(isinstance(stats.get(f'block.{i}.{key}'), int),
+                      f'block.{i}.{key} of the running domain:', stats)
+        check_eq(stats.get('block.1.capacity'), 1 << 30, 'the sizes are still there')
+        check_eq(stats.get('net.count'), 0, 'net.count: no interfaces')
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
     call(h, path, DOMAIN, 'Undefine', 'u', 0)
 
 
