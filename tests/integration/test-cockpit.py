@@ -750,7 +750,10 @@ def check_storage_page(h, b, url):
     b.wait_text(f'#{row}-state', '(?i)^active')
     b.screenshot('storage-pools')
     b.click(f'tr[data-row-id="{row}"] button[aria-expanded="false"]')
-    b.click(mark_by_text(b, 'button', 'Storage volumes'))
+    b.wait_text('body', 'Storage volumes')
+    tab = mark_by_text(b, '.pf-c-tabs__item button', 'Storage volumes')
+    # the tab's own click handler (the row's expansion may still move it under the mouse)
+    b.js(f'document.querySelector({json.dumps(tab)}).click()')
     for name in VOLUMES:
         b.wait_text(f'[id="{row}-volume-{name}-name"]', re.escape(name))
     b.screenshot('storage-volumes')
