@@ -35,13 +35,7 @@ static const VkStructType ifaddr_params = {
         .fields = ifaddr_params_fields,
 };
 
-typedef struct IfAddr {
-        char *name;
-        char *hwaddr;
-        char *type;
-        char *addr;
-        int64_t prefix;
-} IfAddr;
+typedef VkQemudIfAddr IfAddr;
 
 static const VkField ifaddr_fields[] = {
         { "name", VK_FIELD_STRING, offsetof(IfAddr, name), VK_FIELD_REQUIRED, NULL,
@@ -91,7 +85,8 @@ typedef struct IfAddrNic {
 } IfAddrNic;
 
 struct IfAddrQuery {
-        VkCall *call;
+        VkQemudIfAddrFunc on_done; /* gets the addresses or the error, once */
+        void *userdata;
         sd_event *event;
         char *socket;
         VkVarlinkClient *client;
@@ -123,7 +118,6 @@ static void query_free(IfAddrQuery *qy) {
         sd_event_source_disable_unref(qy->timer);
         sd_event_source_disable_unref(qy->defer);
         g_ptr_array_unref(qy->nics);
-        vk_call_unref(qy->call);
         sd_event_unref(qy->event);
         g_free(qy->socket);
         g_free(qy);
@@ -158,13 +152,12 @@ static void query_fail(IfAddrQuery *qy, const IfAddrNic *nic, const char *fmt, .
         (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -EREMOTEIO,
                             "interface '%s': network '%s': %s", nic->name, nic->network, why);
         vk_error_add_param(&e, "network", nic->network);
-        (void) vk_call_reply_error(qy->call, &e);
+        qy->on_done(NULL, 0, &e, qy->userdata);
         query_end(qy);
 }
 
 static void query_reply(IfAddrQuery *qy) {
         g_autoptr(GArray) items = g_array_new(FALSE, TRUE, sizeof(IfAddr));
-        IfAddrResult res;
 
         for (guint i = 0; i < qy->nics->len; i++) {
                 IfAddrNic *nic = qy->nics->pdata[i];
@@ -172,8 +165,7 @@ static void query_reply(IfAddrQuery *qy) {
                 for (guint k = 0; k < nic->addrs->len; k++)
                         g_array_append_val(items, *(IfAddr *) nic->addrs->pdata[k]);
         }
-        res.addresses = (VkArray){ .items = items->data, .n = items->len };
-        (void) vk_call_reply(qy->call, &res);
+        qy->on_done((const VkQemudIfAddr *) items->data, items->len, NULL, qy->userdata);
         query_end(qy);
 }
 
@@ -238,25 +230,20 @@ static JsonNode *leases_params(const IfAddrNic *nic) {
         return json_builder_get_root(b);
 }
 
-static int api_interface_addresses(VkCall *call, void *params, void *userdata) {
-        const IfAddrParams *p = params;
-        VkQemud *q = userdata;
-        VkError *e = vk_call_error(call);
+/*
+ * The addresses networkd's DHCP leases give the running domain @obj's type='network'
+ * interfaces, asked from the loop: @done gets them (in the order of the interfaces) or an
+ * error naming the network, once; it may run before this returns. Returns 0, or -errno with
+ * @reterr when @obj does not run (@done is not called then).
+ */
+int vk_qemud_ifaddr_query(VkQemud *q, VkDomainObj *obj, VkQemudIfAddrFunc done, void *userdata,
+                          VkError *reterr) {
         g_auto(VkError) err = VK_ERROR_INIT;
         IfAddrQuery *qy;
-        VkDomainObj *obj;
         int r;
 
-        if (p->source && strcmp(p->source, "lease") != 0)
-                return vk_error_set(e, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "DomainInterfaceAddresses: source '%s' is not supported "
-                                    "(only lease)",
-                                    p->source);
-        r = vk_qemu_driver_lookup(q->driver, p->domain, &obj, e);
-        if (r < 0)
-                return r;
         if (!vk_domain_obj_is_active(obj) || !obj->live)
-                return vk_error_set(e, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "domain '%s' is not running", obj->name);
 
         qy = g_new0(IfAddrQuery, 1);
@@ -277,7 +264,8 @@ static int api_interface_addresses(VkCall *call, void *params, void *userdata) {
                 nic->addrs = g_ptr_array_new_with_free_func((GDestroyNotify) ifaddr_free);
                 g_ptr_array_add(qy->nics, nic);
         }
-        qy->call = vk_call_ref(call);
+        qy->on_done = done;
+        qy->userdata = userdata;
         qy->event = sd_event_ref(q->event);
         qy->socket = g_strdup(q->network_socket);
         if (qy->nics->len == 0) {
@@ -304,6 +292,39 @@ static int api_interface_addresses(VkCall *call, void *params, void *userdata) {
                 return 0;
         }
         return 0;
+}
+
+static void api_on_addresses(const VkQemudIfAddr *addrs, size_t n, const VkError *error,
+                             void *userdata) {
+        VkCall *call = userdata;
+        IfAddrResult res = { .addresses = { .items = (void *) addrs, .n = n } };
+
+        if (error)
+                (void) vk_call_reply_error(call, error);
+        else
+                (void) vk_call_reply(call, &res);
+        vk_call_unref(call);
+}
+
+static int api_interface_addresses(VkCall *call, void *params, void *userdata) {
+        const IfAddrParams *p = params;
+        VkQemud *q = userdata;
+        VkError *e = vk_call_error(call);
+        VkDomainObj *obj;
+        int r;
+
+        if (p->source && strcmp(p->source, "lease") != 0)
+                return vk_error_set(e, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "DomainInterfaceAddresses: source '%s' is not supported "
+                                    "(only lease)",
+                                    p->source);
+        r = vk_qemu_driver_lookup(q->driver, p->domain, &obj, e);
+        if (r < 0)
+                return r;
+        r = vk_qemud_ifaddr_query(q, obj, api_on_addresses, vk_call_ref(call), e);
+        if (r < 0)
+                vk_call_unref(call);
+        return r < 0 ? r : 0;
 }
 
 const VkMethod vk_qemud_ifaddr_methods[] = {

@@ -32,6 +32,20 @@ extern const VkInterface vk_qemu_interface;
 /* api-ifaddr.c: DomainInterfaceAddresses */
 extern const VkMethod vk_qemud_ifaddr_methods[];
 
+/* One address of one interface of a domain (from a DHCP lease). */
+typedef struct VkQemudIfAddr {
+        char *name;   /* the interface on the host (the tap) */
+        char *hwaddr; /* the guest's MAC address */
+        char *type;   /* "ipv4" or "ipv6" */
+        char *addr;
+        int64_t prefix;
+} VkQemudIfAddr;
+
+typedef void (*VkQemudIfAddrFunc)(const VkQemudIfAddr *addrs, size_t n, const VkError *error,
+                                  void *userdata);
+int vk_qemud_ifaddr_query(VkQemud *q, VkDomainObj *obj, VkQemudIfAddrFunc done, void *userdata,
+                          VkError *reterr);
+
 void vk_qemud_on_event(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);
 void vk_qemud_drop_subscribers(VkQemud *q);
 int vk_qemud_new(sd_event *event, const VkPaths *paths, VkInstanceKind kind, bool session,

@@ -40,7 +40,10 @@ struct VkForward {
 
 struct Forward {
         VkForward *owner;
-        VkCall *call;
+        VkCall *call;          /* a forwarded call; or NULL and: */
+        VkForwardReplyFunc cb; /* a request of qemud's own (vk_forward_request()) */
+        void *cb_userdata;
+        char *method; /* its method, for messages */
         VkVarlinkClient *client;
         sd_event_source *timer;
         sd_event_source *defer; /* frees us from the loop, never from the client's callback */
@@ -54,6 +57,7 @@ static void forward_free(Forward *fw) {
         fw->defer = sd_event_source_disable_unref(fw->defer);
         vk_varlink_client_free(fw->client);
         vk_call_unref(fw->call);
+        g_free(fw->method);
         g_free(fw);
 }
 
@@ -74,6 +78,20 @@ static void forward_finish(Forward *fw) {
                 vk_log_debug("Failed to schedule the end of a forwarded call, keeping it");
 }
 
+/* The name of the sibling's method @fw calls. */
+static const char *forward_method(Forward *fw) {
+        return fw->call ? vk_call_method(fw->call)->name : fw->method;
+}
+
+/* Answer @fw with @e (the forwarded call's error reply, or the request's callback). */
+static void forward_answer_error(Forward *fw, const VkError *e) {
+        if (fw->call)
+                (void) vk_call_reply_error(fw->call, e);
+        else
+                fw->cb(NULL, e, false, fw->cb_userdata);
+        forward_finish(fw);
+}
+
 static void forward_fail(Forward *fw, const char *name, int err, const char *fmt, ...)
         G_GNUC_PRINTF(4, 5);
 
@@ -86,9 +104,8 @@ static void forward_fail(Forward *fw, const char *name, int err, const char *fmt
         va_end(ap);
         vk_error_add_param(&e, "daemon", fw->owner->daemon);
         vk_error_add_param(&e, "socket", fw->owner->socket_path);
-        vk_log_debug("Forwarded %s failed: %s", vk_call_method(fw->call)->name, e.message);
-        (void) vk_call_reply_error(fw->call, &e);
-        forward_finish(fw);
+        vk_log_debug("Forwarded %s failed: %s", forward_method(fw), e.message);
+        forward_answer_error(fw, &e);
 }
 
 /* secretd's error, as it sent it: name, message and string parameters. */
@@ -105,14 +122,13 @@ static void forward_relay_error(Forward *fw, const char *error, JsonObject *para
                 if (v && strcmp(l->data, "message") != 0)
                         vk_error_add_param(&e, l->data, v);
         }
-        (void) vk_call_reply_error(fw->call, &e);
-        forward_finish(fw);
+        forward_answer_error(fw, &e);
 }
 
 static void forward_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
                              bool continues, void *userdata) {
         Forward *fw = userdata;
-        const VkMethod *m = vk_call_method(fw->call);
+        const VkMethod *m;
         g_auto(VkError) e = VK_ERROR_INIT;
         void *result = NULL;
         int r;
@@ -122,13 +138,20 @@ static void forward_on_reply(VkVarlinkClient *cl, JsonObject *params, const char
         if (error && strcmp(error, VK_VARLINK_ERROR_DISCONNECTED) == 0) {
                 forward_fail(fw, VK_ERROR_OPERATION_FAILED, -ECONNRESET,
                              "%s at %s closed the connection during %s", fw->owner->daemon,
-                             fw->owner->socket_path, m->name);
+                             fw->owner->socket_path, forward_method(fw));
                 return;
         }
         if (error) {
                 forward_relay_error(fw, error, params);
                 return;
         }
+        if (!fw->call) {
+                fw->cb(params, NULL, continues, fw->cb_userdata);
+                if (!continues)
+                        forward_finish(fw);
+                return;
+        }
+        m = vk_call_method(fw->call);
 
         if (m->out) {
                 result = g_malloc0(m->out->size);
@@ -161,7 +184,7 @@ static int forward_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         Forward *fw = userdata;
 
         forward_fail(fw, VK_ERROR_TIMEOUT, -ETIMEDOUT, "%s at %s did not answer %s within %llu s",
-                     fw->owner->daemon, fw->owner->socket_path, vk_call_method(fw->call)->name,
+                     fw->owner->daemon, fw->owner->socket_path, forward_method(fw),
                      (unsigned long long) (FORWARD_TIMEOUT_USEC / (1000 * 1000)));
         return 0;
 }
@@ -174,6 +197,8 @@ static int forward_on_prune_timer(sd_event_source *s, uint64_t usec, void *userd
         for (guint i = 0; i < f->pending->len; i++) {
                 Forward *fw = f->pending->pdata[i];
 
+                if (!fw->call) /* qemud's own stream: it ends with the sibling */
+                        continue;
                 if (!fw->done && !vk_call_is_connected(fw->call))
                         forward_finish(fw);
                 else if (!fw->done && vk_call_more(fw->call))
@@ -188,51 +213,28 @@ static int forward_on_prune_timer(sd_event_source *s, uint64_t usec, void *userd
 }
 
 /*
- * The handler of every forwarded method, through @f (NULL: this instance does not forward);
- * the caller is authorised already.
+ * Send @fw's call of @method (without the interface) with @json and the descriptors @fds to the
+ * sibling. A stream (@more) or a job (@no_timeout) has no timeout.
  */
-int vk_forward_call(VkForward *f, VkCall *call, void *params) {
-        const VkMethod *m = vk_call_method(call);
-        g_autofree char *method = NULL;
-        g_autoptr(GArray) fds = g_array_new(false, false, sizeof(int));
-        /* descriptors the caller passed (UploadVolume) go on with the call: copies, ours close
-         * with the call's parameters */
-        g_autoptr(JsonNode) json = m->in ? vk_struct_to_json_fds(m->in, params, fds) : NULL;
+static void forward_start(Forward *fw, const char *method, JsonNode *json, const int *fds,
+                          size_t n_fds, bool more, bool no_timeout) {
+        VkForward *f = fw->owner;
+        g_autofree char *full = g_strdup_printf("%s.%s", f->interface, method);
         g_auto(VkError) err = VK_ERROR_INIT;
-        VkError *e = vk_call_error(call);
-        Forward *fw;
         int r;
 
-        if (!f)
-                return vk_error_set(e, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "%s: this instance does not forward it", m->name);
-        if (f->pending->len >= FORWARD_MAX)
-                return vk_error_set(e, VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
-                                    "%s: more than %d calls to %s in progress", m->name,
-                                    FORWARD_MAX, f->daemon);
-        method = g_strdup_printf("%s.%s", f->interface, m->name);
-
-        fw = g_new0(Forward, 1);
-        fw->owner = f;
-        fw->call = vk_call_ref(call);
         g_ptr_array_add(f->pending, fw);
-
         r = vk_varlink_client_connect(f->event, f->socket_path, &fw->client, &err);
+        if (r >= 0)
+                r = vk_varlink_client_call_fds(fw->client, full, json, fds, n_fds,
+                                               more ? VK_VARLINK_MORE : 0, forward_on_reply, fw);
         if (r < 0) {
                 forward_fail(fw, VK_ERROR_OPERATION_FAILED, r, "%s is not reachable at %s: %s",
                              f->daemon, f->socket_path, g_strerror(-r));
-                return 0;
+                return;
         }
-        r = vk_varlink_client_call_fds(fw->client, method, json, (const int *) (void *) fds->data,
-                                       fds->len, vk_call_more(call) ? VK_VARLINK_MORE : 0,
-                                       forward_on_reply, fw);
-        if (r < 0) {
-                forward_fail(fw, VK_ERROR_OPERATION_FAILED, r, "%s is not reachable at %s: %s",
-                             f->daemon, f->socket_path, g_strerror(-r));
-                return 0;
-        }
-        if (vk_call_more(call) || (m->flags & VK_METHOD_JOB)) {
-                if (!f->prune_timer &&
+        if (more || no_timeout) {
+                if (fw->call && !f->prune_timer &&
                     sd_event_add_time_relative(f->event, &f->prune_timer, CLOCK_MONOTONIC,
                                                PRUNE_INTERVAL_USEC, 0, forward_on_prune_timer,
                                                f) < 0)
@@ -243,7 +245,68 @@ int vk_forward_call(VkForward *f, VkCall *call, void *params) {
                 if (r < 0)
                         vk_log_debug("Failed to arm the timeout of a forwarded call, ignoring");
         }
+}
+
+/*
+ * The handler of every forwarded method, through @f (NULL: this instance does not forward);
+ * the caller is authorised already.
+ */
+int vk_forward_call(VkForward *f, VkCall *call, void *params) {
+        const VkMethod *m = vk_call_method(call);
+        g_autoptr(GArray) fds = g_array_new(false, false, sizeof(int));
+        /* descriptors the caller passed (UploadVolume) go on with the call: copies, ours close
+         * with the call's parameters */
+        g_autoptr(JsonNode) json = m->in ? vk_struct_to_json_fds(m->in, params, fds) : NULL;
+        VkError *e = vk_call_error(call);
+        Forward *fw;
+
+        if (!f)
+                return vk_error_set(e, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "%s: this instance does not forward it", m->name);
+        if (f->pending->len >= FORWARD_MAX)
+                return vk_error_set(e, VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
+                                    "%s: more than %d calls to %s in progress", m->name,
+                                    FORWARD_MAX, f->daemon);
+        fw = g_new0(Forward, 1);
+        fw->owner = f;
+        fw->call = vk_call_ref(call);
+        forward_start(fw, m->name, json, (const int *) (void *) fds->data, fds->len,
+                      vk_call_more(call), m->flags & VK_METHOD_JOB);
         return 0;
+}
+
+/*
+ * A call of qemud's own to the sibling's @method (without the interface: "LookupNetwork") with
+ * @params (may be NULL), for a caller authorised already (the org.libvirt façade). @cb gets
+ * the reply's parameters, or an error naming the daemon (not reachable, timed out, or the
+ * sibling's own error as it sent it); with @more (a stream, no timeout) once per reply, the
+ * last one with an error when the stream ends. @cb may run before this returns. Calls in
+ * progress when qemud exits are dropped without @cb (vk_forward_cancel_all()).
+ */
+void vk_forward_request(VkForward *f, const char *method, JsonNode *params, bool more,
+                        VkForwardReplyFunc cb, void *userdata) {
+        Forward *fw;
+
+        if (f->pending->len >= FORWARD_MAX) {
+                g_auto(VkError) e = VK_ERROR_INIT;
+
+                vk_error_set(&e, VK_ERROR_LIMIT_EXCEEDED, -EBUSY,
+                             "%s: more than %d calls to %s in progress", method, FORWARD_MAX,
+                             f->daemon);
+                cb(NULL, &e, false, userdata);
+                return;
+        }
+        fw = g_new0(Forward, 1);
+        fw->owner = f;
+        fw->cb = cb;
+        fw->cb_userdata = userdata;
+        fw->method = g_strdup(method);
+        forward_start(fw, method, params, NULL, 0, more, false);
+}
+
+/* The name of the sibling daemon @f calls ("virtkit-networkd"). */
+const char *vk_forward_daemon(VkForward *f) {
+        return f->daemon;
 }
 
 /*

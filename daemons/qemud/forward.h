@@ -4,6 +4,8 @@
 
 #include <systemd/sd-event.h>
 
+#include <json-glib/json-glib.h>
+
 #include "call.h"
 #include "error.h"
 #include "method.h"
@@ -25,5 +27,15 @@ int vk_forward_new(sd_event *event, const char *daemon, const char *interface,
 VkForward *vk_forward_free(VkForward *f);
 void vk_forward_cancel_all(VkForward *f);
 int vk_forward_call(VkForward *f, VkCall *call, void *params);
+
+/*
+ * One reply of vk_forward_request(): @params on success (valid during the call), else @error;
+ * @continues: more replies follow (a stream).
+ */
+typedef void (*VkForwardReplyFunc)(JsonObject *params, const VkError *error, bool continues,
+                                   void *userdata);
+void vk_forward_request(VkForward *f, const char *method, JsonNode *params, bool more,
+                        VkForwardReplyFunc cb, void *userdata);
+const char *vk_forward_daemon(VkForward *f);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkForward, vk_forward_free)

@@ -340,35 +340,6 @@ static int connect_node_memory_stats(VkCall *call, void *params, void *userdata)
 }
 
 /*
- * Lookups of objects this façade does not serve (yet): libvirt's answer for an object that
- * does not exist, since none does here.
- */
-static int connect_lookup_none(VkCall *call, void *params, void *userdata) {
-        static const char *const answers[][2] = {
-                { "NetworkLookupByName", "Network not found: no network with matching name" },
-                { "NetworkLookupByUUID", "Network not found: no network with matching uuid" },
-                { "StoragePoolLookupByName",
-                  "Storage pool not found: no storage pool with matching name" },
-                { "StoragePoolLookupByUUID",
-                  "Storage pool not found: no storage pool with matching uuid" },
-                { "StorageVolLookupByPath",
-                  "Storage volume not found: no storage vol with matching path" },
-                { "SecretLookupByUUID", "Secret not found: no secret with matching uuid" },
-        };
-        const char *member = vk_call_method(call)->name, *key;
-        g_auto(VkError) e = VK_ERROR_INIT;
-        int r;
-
-        r = vk_libvirt_read(call, "s", &key);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < G_N_ELEMENTS(answers); i++)
-                if (strcmp(answers[i][0], member) == 0)
-                        vk_error_set(&e, VK_LIBVIRT_ERROR, -ENOENT, "%s '%s'", answers[i][1], key);
-        return vk_libvirt_fail(call, &e);
-}
-
-/*
  * A member of libvirt-dbus's API this façade has no implementation for: libvirt's answer for
  * a function its driver lacks, naming the libvirt function (virDomainSendKey, ...).
  */
@@ -376,14 +347,18 @@ int vk_libvirt_unsupported(VkCall *call, void *params, void *userdata) {
         const char *iface = sd_bus_message_get_interface(vk_call_get_bus_message(call));
         g_auto(VkError) e = VK_ERROR_INIT;
 
+        /* org.libvirt.StorageVol.Wipe: virStorageVolWipe; Connect's members: vir<member> */
+        if (g_str_has_prefix(iface, "org.libvirt.") && strcmp(iface, "org.libvirt.Connect") != 0)
+                iface += strlen("org.libvirt.");
+        else
+                iface = "";
         vk_error_set(&e, VK_LIBVIRT_ERROR, -EOPNOTSUPP,
-                     "this function is not supported by the connection driver: vir%s%s",
-                     g_strcmp0(iface, "org.libvirt.Domain") == 0 ? "Domain" : "",
+                     "this function is not supported by the connection driver: vir%s%s", iface,
                      vk_call_method(call)->name);
         return vk_libvirt_fail(call, &e);
 }
 
-/* Networks, pools, interfaces, devices, secrets: not served here (yet), an empty list. */
+/* Interfaces, node devices: not served here (yet), an empty list. */
 static int connect_list_empty(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
         int r;
@@ -441,32 +416,43 @@ static const VkRawMethod connect_methods[] = {
                        "emulatorbin\0arch\0machine\0virttype\0flags\0domCapabilities\0"),
         CONNECT_METHOD("NodeGetMemoryStats", connect_node_memory_stats, VK_AUTH_READ, "iu", "a{st}",
                        "cellNum\0flags\0stats\0"),
-        CONNECT_METHOD("ListNetworks", connect_list_empty, VK_AUTH_READ, "u", "ao",
-                       "flags\0networks\0"),
-        CONNECT_METHOD("ListStoragePools", connect_list_empty, VK_AUTH_READ, "u", "ao",
-                       "flags\0storagePools\0"),
         CONNECT_METHOD("ListInterfaces", connect_list_empty, VK_AUTH_READ, "u", "ao",
                        "flags\0interfaces\0"),
         CONNECT_METHOD("ListNodeDevices", connect_list_empty, VK_AUTH_READ, "u", "ao",
                        "flags\0devs\0"),
-        CONNECT_METHOD("ListSecrets", connect_list_empty, VK_AUTH_READ, "u", "ao",
-                       "flags\0secrets\0"),
-        CONNECT_METHOD("NetworkLookupByName", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "name\0network\0"),
-        CONNECT_METHOD("NetworkLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "uuid\0network\0"),
-        CONNECT_METHOD("StoragePoolLookupByName", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "name\0storagePool\0"),
-        CONNECT_METHOD("StoragePoolLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "uuid\0storagePool\0"),
-        CONNECT_METHOD("StorageVolLookupByPath", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "path\0storageVol\0"),
-        CONNECT_METHOD("SecretLookupByUUID", connect_lookup_none, VK_AUTH_READ, "s", "o",
-                       "uuid\0secret\0"),
-        CONNECT_METHOD("NetworkDefineXML", vk_libvirt_unsupported, VK_AUTH_READ, "s", "o",
+        /* networkd, storaged, secretd: authorised with their actions (libvirt-objects.c) */
+        CONNECT_METHOD("ListNetworks", vk_libvirt_list_networks, VK_AUTH_READ, "u", "ao",
+                       "flags\0networks\0"),
+        CONNECT_METHOD("NetworkLookupByName", vk_libvirt_network_lookup_by_name, VK_AUTH_READ, "s",
+                       "o", "name\0network\0"),
+        CONNECT_METHOD("NetworkLookupByUUID", vk_libvirt_network_lookup_by_uuid, VK_AUTH_READ, "s",
+                       "o", "uuid\0network\0"),
+        CONNECT_METHOD("NetworkDefineXML", vk_libvirt_network_define_xml, VK_AUTH_MANAGE, "s", "o",
                        "xml\0network\0"),
-        CONNECT_METHOD("StoragePoolDefineXML", vk_libvirt_unsupported, VK_AUTH_READ, "su", "o",
-                       "xml\0flags\0storagePool\0"),
+        CONNECT_METHOD("NetworkCreateXML", vk_libvirt_network_create_xml, VK_AUTH_MANAGE, "s", "o",
+                       "xml\0network\0"),
+        CONNECT_METHOD("ListStoragePools", vk_libvirt_list_storage_pools, VK_AUTH_READ, "u", "ao",
+                       "flags\0storagePools\0"),
+        CONNECT_METHOD("StoragePoolLookupByName", vk_libvirt_pool_lookup_by_name, VK_AUTH_READ, "s",
+                       "o", "name\0storagePool\0"),
+        CONNECT_METHOD("StoragePoolLookupByUUID", vk_libvirt_pool_lookup_by_uuid, VK_AUTH_READ, "s",
+                       "o", "uuid\0storagePool\0"),
+        CONNECT_METHOD("StoragePoolDefineXML", vk_libvirt_pool_define_xml, VK_AUTH_MANAGE, "su",
+                       "o", "xml\0flags\0storagePool\0"),
+        CONNECT_METHOD("StoragePoolCreateXML", vk_libvirt_pool_create_xml, VK_AUTH_MANAGE, "su",
+                       "o", "xml\0flags\0storagePool\0"),
+        CONNECT_METHOD("StorageVolLookupByPath", vk_libvirt_vol_lookup_by_path, VK_AUTH_READ, "s",
+                       "o", "path\0storageVol\0"),
+        CONNECT_METHOD("StorageVolLookupByKey", vk_libvirt_vol_lookup_by_key, VK_AUTH_READ, "s",
+                       "o", "key\0storageVol\0"),
+        CONNECT_METHOD("ListSecrets", vk_libvirt_list_secrets, VK_AUTH_READ, "u", "ao",
+                       "flags\0secrets\0"),
+        CONNECT_METHOD("SecretLookupByUUID", vk_libvirt_secret_lookup_by_uuid, VK_AUTH_READ, "s",
+                       "o", "uuid\0secret\0"),
+        CONNECT_METHOD("SecretLookupByUsage", vk_libvirt_secret_lookup_by_usage, VK_AUTH_READ, "is",
+                       "o", "usageType\0usageID\0secret\0"),
+        CONNECT_METHOD("SecretDefineXML", vk_libvirt_secret_define_xml, VK_AUTH_MANAGE, "su", "o",
+                       "xml\0flags\0secret\0"),
         {},
 };
 
@@ -478,8 +464,7 @@ static const VkRawProperty connect_properties[] = {
 
 static const VkRawSignal connect_signals[] = {
         { "DomainEvent", "oii", "domain\0event\0detail\0" },
-        /* declared for clients that introspect; not sent until networks, pools and secrets
-         * are served here */
+        /* from networkd's, storaged's and secretd's events (libvirt-objects.c) */
         { "NetworkEvent", "oi", "network\0event\0" },
         { "SecretEvent", "oii", "secret\0event\0detail\0" },
         { "StoragePoolEvent", "oii", "storagePool\0event\0detail\0" },
@@ -501,6 +486,6 @@ int vk_libvirt_connect_on_method(sd_bus_message *msg, void *userdata, sd_bus_err
         if (!m) /* sd-bus only calls us for members of the vtable */
                 return sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_UNKNOWN_METHOD, "no method %s",
                                                   sd_bus_message_get_member(msg));
-        return vk_service_dispatch_raw(lv->service, &vk_libvirt_auth_interface, &m->method, msg,
-                                       VK_LIBVIRT_ERROR);
+        return vk_service_dispatch_raw(lv->service, vk_libvirt_auth_of_member(m->method.name),
+                                       &m->method, msg, VK_LIBVIRT_ERROR);
 }

@@ -53,27 +53,54 @@ int vk_libvirt_path_decode(const char *s, char **ret) {
         return 0;
 }
 
-/* The object path of the domain with @uuid: ".../domain/_" and the UUID with "-" as "_". */
-char *vk_libvirt_domain_path(const char *uuid) {
+/* The object path of the object @uuid under @prefix: "@prefix/_" and the UUID with "-" as "_". */
+char *vk_libvirt_uuid_path(const char *prefix, const char *uuid) {
         g_autofree char *key = g_strdelimit(g_strdup(uuid), "-", '_');
 
-        return g_strdup_printf("%s/_%s", VK_LIBVIRT_DOMAIN_PATH, key);
+        return g_strdup_printf("%s/_%s", prefix, key);
 }
 
 /*
- * The UUID a domain object path names (lower case, with dashes). Returns 0, or -EINVAL for
- * a path that is not a domain object's.
+ * The UUID an object path under @prefix names (lower case, with dashes). Returns 0, or
+ * -EINVAL for a path that is not one of vk_libvirt_uuid_path()'s under @prefix.
  */
-int vk_libvirt_domain_uuid(const char *path, char **ret_uuid) {
-        const char *prefix = VK_LIBVIRT_DOMAIN_PATH "/_";
+int vk_libvirt_path_uuid(const char *prefix, const char *path, char **ret_uuid) {
         g_autofree char *uuid = NULL;
+        size_t n = strlen(prefix);
         VkUuid u;
 
-        if (!g_str_has_prefix(path, prefix))
+        if (strncmp(path, prefix, n) != 0 || strncmp(path + n, "/_", 2) != 0)
                 return -EINVAL;
-        uuid = g_strdelimit(g_strdup(path + strlen(prefix)), "_", '-');
+        uuid = g_strdelimit(g_strdup(path + n + 2), "_", '-');
         if (vk_uuid_parse(uuid, &u) < 0)
                 return -EINVAL;
         *ret_uuid = g_ascii_strdown(uuid, -1);
         return 0;
+}
+
+/* The object path of the domain with @uuid. */
+char *vk_libvirt_domain_path(const char *uuid) {
+        return vk_libvirt_uuid_path(VK_LIBVIRT_DOMAIN_PATH, uuid);
+}
+
+/* The UUID a domain object path names; -EINVAL for a path that is not a domain object's. */
+int vk_libvirt_domain_uuid(const char *path, char **ret_uuid) {
+        return vk_libvirt_path_uuid(VK_LIBVIRT_DOMAIN_PATH, path, ret_uuid);
+}
+
+/* The object path of the storage volume with @key: ".../storagevol/" and the escaped key. */
+char *vk_libvirt_vol_path(const char *key) {
+        g_autofree char *name = vk_libvirt_path_encode(key);
+
+        return g_strdup_printf("%s/%s", VK_LIBVIRT_VOL_PATH, name);
+}
+
+/* The key a storage volume's object path names; -EINVAL for any other path. */
+int vk_libvirt_vol_key(const char *path, char **ret_key) {
+        const char *prefix = VK_LIBVIRT_VOL_PATH "/";
+
+        if (!g_str_has_prefix(path, prefix) || !path[strlen(prefix)] ||
+            strchr(path + strlen(prefix), '/'))
+                return -EINVAL;
+        return vk_libvirt_path_decode(path + strlen(prefix), ret_key);
 }

@@ -172,11 +172,12 @@ void vk_libvirt_on_event(VkLibvirt *lv, const VkQemuDomainEvent *ev) {
 }
 
 /*
- * Serve org.libvirt.Connect on /org/libvirt/QEMU and org.libvirt.Domain on every domain's
- * object on @bus, the bus connection of @service, with @q's driver, and ask for the name
- * org.libvirt unless someone owns it (vk_service_add_bus_name(): never replacing it, never
- * queueing for it, given up with the service's own name before an idle exit). Set
- * q->libvirt to the result so the handlers find it. Runs on the loop.
+ * Serve org.libvirt.Connect on /org/libvirt/QEMU, org.libvirt.Domain on every domain's
+ * object and the network, storage pool, volume and secret objects (libvirt-objects.c) on @bus, the
+ * bus connection of @service, with @q's driver, and ask for the name org.libvirt unless someone
+ * owns it (vk_service_add_bus_name(): never replacing it, never queueing for it, given up with the
+ * service's own name before an idle exit). Set q->libvirt to the result so the handlers find it.
+ * Runs on the loop.
  */
 int vk_libvirt_new(VkQemud *q, VkService *service, sd_bus *bus, VkLibvirt **ret, VkError *reterr) {
         g_autoptr(VkLibvirt) lv = g_new0(VkLibvirt, 1);
@@ -207,6 +208,8 @@ int vk_libvirt_new(VkQemud *q, VkService *service, sd_bus *bus, VkLibvirt **ret,
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, &lv->enumerator_slot, VK_LIBVIRT_DOMAIN_PATH,
                                                vk_libvirt_domain_enumerate, lv);
+        if (r >= 0)
+                r = vk_libvirt_objects_new(lv);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "cannot export org.libvirt on the bus");
         r = vk_service_add_bus_name(service, VK_LIBVIRT_BUS_NAME);
@@ -224,6 +227,7 @@ VkLibvirt *vk_libvirt_free(VkLibvirt *lv) {
                 return NULL;
         if (lv->q && lv->q->libvirt == lv)
                 lv->q->libvirt = NULL;
+        vk_libvirt_objects_free(lv);
         sd_bus_slot_unref(lv->enumerator_slot);
         sd_bus_slot_unref(lv->domain_slot);
         sd_bus_slot_unref(lv->connect_slot);

@@ -415,9 +415,10 @@ class KillingProxy:
                 while b'\0' in buf:
                     msg, buf = buf.split(b'\0', 1)
                     if (self.victim and not self.killed and b'"plugType"' in msg):
+                        # set first: the caller sees qemud's EOF as soon as it dies
+                        self.killed = True
                         os.kill(self.victim.pid, signal.SIGKILL)
                         self.victim.wait()
-                        self.killed = True
                         raise OSError('killed')
                     c.sendall(msg + b'\0')
         except OSError:
