@@ -211,8 +211,17 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         g_autoptr(VkSecurityState) state = NULL;
         g_autofree char *dir = g_strconcat(p->private_dir, "/", NULL);
         g_autofree char *key = g_build_filename(p->private_dir, "master-key.aes", NULL);
-        const char *extra[] = { dir, key, p->monitor_path, NULL };
+        g_autofree const char **sockets = process_virtiofsd_sockets(p);
+        g_autoptr(GPtrArray) extra = g_ptr_array_new();
         int r;
+
+        /* the private dir, its files, and the virtiofsd sockets QEMU connects to */
+        g_ptr_array_add(extra, dir);
+        g_ptr_array_add(extra, key);
+        g_ptr_array_add(extra, p->monitor_path);
+        for (size_t i = 0; sockets[i]; i++)
+                g_ptr_array_add(extra, (char *) sockets[i]);
+        g_ptr_array_add(extra, NULL);
 
         if (!p->security)
                 return process_make_nvram(p, live, NULL, reterr);
@@ -226,7 +235,8 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         r = process_make_nvram(p, live, ret_params, reterr);
         if (r < 0)
                 return r;
-        r = vk_qemu_security_label_domain(p->security, state, live, extra, reterr);
+        r = vk_qemu_security_label_domain(p->security, state, live,
+                                          (const char *const *) extra->pdata, reterr);
         if (r < 0)
                 return r;
         /* from here on the state holds labels: process_remove_files() gives them back */
@@ -347,6 +357,7 @@ static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *user
                 process_fail(p, error);
                 return;
         }
+        process_virtiofsd_join_cgroup(p);
         process_release(p, changed);
 }
 
@@ -512,6 +523,9 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         /* from here on, a failure removes the private dir and the record */
         if (r >= 0)
                 r = process_write_master_key(p->private_dir, opts->master_key, reterr);
+        /* the virtiofsd sockets, labelled with the rest */
+        if (r >= 0)
+                r = process_virtiofsd_prepare(p, live, reterr);
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
         /* again, the live XML now with its <seclabel>s */
@@ -524,6 +538,9 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                         reterr);
         if (r >= 0)
                 r = process_open_log(p, p->cmd, opts->cfg->log_max_size, &p->log_fd, reterr);
+        /* virtiofsd serves its share before QEMU connects */
+        if (r >= 0)
+                r = process_virtiofsd_spawn(p, reterr);
         /* stage 2, or straight to 3 without a security stack */
         if (r >= 0 && p->security_state)
                 r = vk_security_manager_load_profile(p->security, p->security_state, e,
