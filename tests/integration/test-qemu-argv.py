@@ -13,6 +13,9 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
     qcow2 or raw as the format node says; an encrypted disk gets a LUKS image and its secret
     in plain text instead of the fixed fake ciphertext), chardev files and sockets, pflash
     firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports (free ones);
+  - gives each vhost-user-fs-pci a real virtiofsd (as root) on its socket, sharing a
+    temporary directory, and each 9p -fsdev a temporary directory; opens /dev/vhost-vsock for
+    a vhost-vsock-pci at the fd number its vhostfd names;
   - replaces each tap netdev (fd passing needs a host bridge and the lifecycle code) by a
     user-mode netdev with the same id, and host_device/host_cdrom storage by a file image;
   - uses /usr/bin/qemu-system-x86_64 whatever <emulator> says, and -accel tcg when
@@ -24,6 +27,9 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
 
 Cases that need what this host cannot give are skipped with the reason: a real kernel
 (-kernel), a TPM (/dev/tpm0, swtpm), SCSI passthrough (scsi-block on a real LUN),
+guest RAM on hugepages the host has not reserved (free_hugepages), emulated smartcards
+(ccid-card-emulated needs a reader or an NSS database with the certificates), vsock without
+/dev/vhost-vsock (module vhost_vsock), virtio-fs without virtiofsd or root,
 host-passthrough CPUs where `-accel kvm -cpu host` does not run (no usable /dev/kvm, or a
 host whose KVM refuses the host CPU's MSRs: QEMU 7.2 on some AMD EPYC aborts with "failed to set
 MSR 0x10a"; vkhost.py probes it once). VK_TEST_NO_KVM=1 and VK_TEST_NO_CPU_HOST=1 pretend the
@@ -45,7 +51,8 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkhost import cpu_host_problem, cpu_hyperv_problem, kvm_usable  # noqa: E402
+from vkhost import (VIRTIOFSD, cpu_host_problem, cpu_hyperv_problem, hugepages_problem,  # noqa: E402
+                    kvm_usable, vhost_vsock_problem, virtiofsd_problem)
 
 SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -120,6 +127,9 @@ class Case:
         self.drives = []       # node names a -device uses as drive
         self.device_ids = []   # ids of every -device
         self.secret_plain = {}  # secret id -> passphrase
+        self.vu_fs_chardevs = set()  # chardev ids of vhost-user-fs-pci devices
+        self.pass_fds = {}  # fd number QEMU sees -> our fd
+        self.daemons = []  # virtiofsd processes
 
     def tmpfile(self, orig, suffix=''):
         if orig not in self.files:
@@ -152,6 +162,10 @@ class Case:
                     raise Skip(f'Hyper-V enlightenments: {problem}')
             if args[j] == '-device' and json.loads(args[j + 1])['driver'] == 'scsi-block':
                 raise Skip('scsi-block needs a real SCSI LUN')
+            if args[j] == '-object':
+                self.check_memory_backend(json.loads(args[j + 1]))
+            if args[j] == '-device':
+                self.check_device(json.loads(args[j + 1]))
         while i < len(args):
             a = args[i]
             v = args[i + 1] if i + 1 < len(args) else None
@@ -184,6 +198,8 @@ class Case:
                     self.drives.append(o['drive'])
             elif a == '-chardev':
                 v = self.fix_chardev(v)
+            elif a == '-fsdev':
+                v = self.fix_fsdev(v)
             elif a == '-bios':
                 v = SEABIOS
             elif a == '-vnc':
@@ -200,6 +216,73 @@ class Case:
                 i += 1
         self.args = out
         self.env['HOME'] = self.private
+
+    def check_memory_backend(self, o):
+        if o.get('qom-type') == 'memory-backend-memfd' and o.get('hugetlb'):
+            problem = hugepages_problem(o.get('hugetlbsize'), o['size'])
+            if problem:
+                raise Skip(f'guest RAM on hugepages: {problem}')
+        if o.get('qom-type') == 'memory-backend-file' and 'hugepages' in o.get('mem-path', ''):
+            problem = hugepages_problem(None, o['size'])
+            if problem:
+                raise Skip(f'guest RAM on hugetlbfs: {problem}')
+
+    def check_device(self, o):
+        if o['driver'] == 'ccid-card-emulated':
+            raise Skip('ccid-card-emulated needs a smartcard reader or an NSS database holding '
+                       'the certificates on the host (QEMU: "failed to initialize vcard")')
+        if o['driver'] == 'vhost-vsock-pci' and 'vhostfd' in o:
+            problem = vhost_vsock_problem()
+            if problem:
+                raise Skip(f'vsock: {problem}')
+            fd = os.open('/dev/vhost-vsock', os.O_RDWR | os.O_CLOEXEC)
+            self.pass_fds[int(o['vhostfd'])] = fd
+        if o['driver'] == 'vhost-user-fs-pci':
+            problem = virtiofsd_problem()
+            if problem:
+                raise Skip(f'virtio-fs: {problem}')
+            self.vu_fs_chardevs.add(o['chardev'])
+
+    def start_virtiofsd(self, path):
+        """A real virtiofsd serving a temporary directory on the socket @path."""
+        share = os.path.join(self.tmp, f'share{len(self.daemons)}')
+        os.makedirs(share)
+        log = open(os.path.join(self.tmp, f'virtiofsd{len(self.daemons)}.log'), 'wb')
+        proc = subprocess.Popen([VIRTIOFSD, f'--socket-path={path}', '-o', f'source={share}',
+                                 '-o', 'cache=auto'], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log)
+        self.daemons.append(proc)
+        deadline = time.monotonic() + TIMEOUT
+        while not os.path.exists(path):
+            if proc.poll() is not None:
+                raise Fail(f'virtiofsd exited with {proc.returncode}: '
+                           + open(log.name, errors='replace').read().strip())
+            if time.monotonic() > deadline:
+                raise Fail(f'virtiofsd did not create {path} within {TIMEOUT} s')
+            time.sleep(0.02)
+
+    def cleanup(self):
+        for proc in self.daemons:
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for fd in self.pass_fds.values():
+            os.close(fd)
+        self.pass_fds = {}
+
+    def fix_fsdev(self, v):
+        # a 9p share of a directory this host has: a temporary one (',,' is an escaped comma)
+        parts = v.replace(',,', '\0').split(',')
+        for k, p in enumerate(parts):
+            if p.startswith('path='):
+                share = self.tmpfile(p, '.9p')
+                os.makedirs(share, exist_ok=True)
+                parts[k] = 'path=' + share.replace(',', ',,')
+        return ','.join(parts).replace('\0', ',,')
 
     def make_image(self, o, fmt):
         driver, secret = fmt
@@ -245,7 +328,10 @@ class Case:
                     path = self.tmpfile(path, '.chr')
                 p = 'path=' + path
             parts.append(p)
-        if parts[0] == 'socket' and 'server=on' not in parts and 'charmonitor' not in v:
+        ids = [p[3:] for p in parts if p.startswith('id=')]
+        if parts[0] == 'socket' and ids and ids[0] in self.vu_fs_chardevs:
+            self.start_virtiofsd([p[5:] for p in parts if p.startswith('path=')][0])
+        elif parts[0] == 'socket' and 'server=on' not in parts and 'charmonitor' not in v:
             # a client socket needs a listener: be one
             path = [p[5:] for p in parts if p.startswith('path=')][0]
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -316,40 +402,55 @@ class Qmp:
 def run_case(path):
     with tempfile.TemporaryDirectory(prefix='vk-argv-') as tmp:
         c = Case(path, tmp)
-        c.prepare()
-        mon = os.path.join(c.private, 'monitor.sock')
-        errpath = os.path.join(tmp, 'stderr')
+        try:
+            return run_prepared(c, tmp)
+        finally:
+            c.cleanup()
+
+
+def run_prepared(c, tmp):
+    c.prepare()
+    mon = os.path.join(c.private, 'monitor.sock')
+    errpath = os.path.join(tmp, 'stderr')
+    # fds QEMU gets at the numbers its command line names (vhostfd=)
+    for target, fd in c.pass_fds.items():
+        os.dup2(fd, target, inheritable=True)
+    try:
         with open(errpath, 'wb') as err:
             proc = subprocess.Popen([QEMU] + c.args, env=c.env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=err, cwd=tmp)
-        try:
-            qmp = Qmp(mon, proc)
-            qmp.cmd('qmp_capabilities')
-            st = qmp.cmd('query-status')
-            if st['running'] or st['status'] != 'prelaunch':
-                raise Fail(f'not paused in prelaunch: {st}')
-            blocks = qmp.cmd('query-block')
-            inserted = {b['inserted']['node-name'] for b in blocks if 'inserted' in b}
-            missing = [d for d in c.drives if d not in inserted]
-            if missing:
-                raise Fail(f'drives not in query-block: {missing}')
-            names = {p['name'] for p in qmp.cmd('qom-list', path='/machine/peripheral')}
-            missing = [d for d in c.device_ids if d not in names]
-            if missing:
-                raise Fail(f'devices not in /machine/peripheral: {missing}')
-            qmp.cmd('quit')
-            rc = proc.wait(TIMEOUT)
-            if rc != 0:
-                raise Fail(f'QEMU exited with {rc}')
-        except (Fail, OSError, subprocess.TimeoutExpired) as e:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            stderr = open(errpath, errors='replace').read()
-            raise Fail(f'{e}\n  args: {shlex.join(c.args)}\n  stderr: {stderr.strip()}')
-        for s in getattr(c, 'listeners', []):
-            s.close()
-        return len(c.device_ids), len(c.drives)
+                                    stdout=subprocess.DEVNULL, stderr=err, cwd=tmp,
+                                    pass_fds=list(c.pass_fds))
+    finally:
+        for target in c.pass_fds:
+            os.close(target)
+    try:
+        qmp = Qmp(mon, proc)
+        qmp.cmd('qmp_capabilities')
+        st = qmp.cmd('query-status')
+        if st['running'] or st['status'] != 'prelaunch':
+            raise Fail(f'not paused in prelaunch: {st}')
+        blocks = qmp.cmd('query-block')
+        inserted = {b['inserted']['node-name'] for b in blocks if 'inserted' in b}
+        missing = [d for d in c.drives if d not in inserted]
+        if missing:
+            raise Fail(f'drives not in query-block: {missing}')
+        names = {p['name'] for p in qmp.cmd('qom-list', path='/machine/peripheral')}
+        missing = [d for d in c.device_ids if d not in names]
+        if missing:
+            raise Fail(f'devices not in /machine/peripheral: {missing}')
+        qmp.cmd('quit')
+        rc = proc.wait(TIMEOUT)
+        if rc != 0:
+            raise Fail(f'QEMU exited with {rc}')
+    except (Fail, OSError, subprocess.TimeoutExpired) as e:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stderr = open(errpath, errors='replace').read()
+        raise Fail(f'{e}\n  args: {shlex.join(c.args)}\n  stderr: {stderr.strip()}')
+    for s in getattr(c, 'listeners', []):
+        s.close()
+    return len(c.device_ids), len(c.drives)
 
 
 def version_key(v):

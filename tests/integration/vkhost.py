@@ -157,3 +157,47 @@ def netns_nft_problem(tag):
     if r.returncode != 0:
         return f'nftables does not work in a network namespace: {r.stderr.strip()}'
     return None
+
+
+def hugepages_problem(page_size, total):
+    """None when the host has @total bytes of free hugepages of @page_size bytes (None: the
+    default size, /proc/meminfo's Hugepagesize), else why not."""
+    if page_size is None:
+        try:
+            with open('/proc/meminfo') as f:
+                line = next(x for x in f if x.startswith('Hugepagesize:'))
+            page_size = int(line.split()[1]) * 1024
+        except (OSError, StopIteration, ValueError):
+            return 'no hugepages on this host (/proc/meminfo has no Hugepagesize)'
+    kib = page_size // 1024
+    try:
+        with open(f'/sys/kernel/mm/hugepages/hugepages-{kib}kB/free_hugepages') as f:
+            free = int(f.read())
+    except (OSError, ValueError):
+        return f'the host has no {kib} kB hugepages'
+    need = -(-total // page_size)
+    if free < need:
+        return f'needs {need} free {kib} kB hugepages, the host has {free}'
+    return None
+
+
+def vhost_vsock_problem():
+    """None when this process can open /dev/vhost-vsock (module vhost_vsock), else why not."""
+    try:
+        os.close(os.open('/dev/vhost-vsock', os.O_RDWR | os.O_CLOEXEC))
+    except OSError as e:
+        return f'/dev/vhost-vsock cannot be opened (module vhost_vsock): {e.strerror}'
+    return None
+
+
+VIRTIOFSD = '/usr/lib/qemu/virtiofsd'
+
+
+def virtiofsd_problem():
+    """None when virtiofsd can serve a share here (it is installed and we are root: Debian 12's
+    C virtiofsd needs root for its sandbox), else why not."""
+    if not os.access(VIRTIOFSD, os.X_OK):
+        return f'{VIRTIOFSD} is not installed (qemu-system-common)'
+    if os.geteuid() != 0:
+        return 'virtiofsd needs root (its namespace sandbox)'
+    return None

@@ -87,19 +87,25 @@ VkQemuFirmware *vk_qemu_firmware_free(VkQemuFirmware *fw) {
 /* ---- the files ---- */
 
 /*
- * Where descriptors are, lowest precedence first, as libvirt looks: QEMU's directory, the
- * host's, and for an unprivileged instance the user's (@config_home, $XDG_CONFIG_HOME or
- * ~/.config; NULL: none). NULL-terminated, g_strfreev().
+ * Where QEMU's interop descriptors of @kind ("firmware", "vhost-user") are, lowest precedence
+ * first, as libvirt looks: QEMU's directory, the host's, and for an unprivileged instance the
+ * user's (@config_home, $XDG_CONFIG_HOME or ~/.config; NULL: none). NULL-terminated,
+ * g_strfreev(). vk_qemu_firmware_list() lists the files of such directories.
  */
-char **vk_qemu_firmware_dirs(bool privileged, const char *config_home) {
+char **vk_qemu_descriptor_dirs(const char *kind, bool privileged, const char *config_home) {
         GPtrArray *dirs = g_ptr_array_new();
 
-        g_ptr_array_add(dirs, g_strdup("/usr/share/qemu/firmware"));
-        g_ptr_array_add(dirs, g_strdup("/etc/qemu/firmware"));
+        g_ptr_array_add(dirs, g_build_filename("/usr/share/qemu", kind, NULL));
+        g_ptr_array_add(dirs, g_build_filename("/etc/qemu", kind, NULL));
         if (!privileged && config_home)
-                g_ptr_array_add(dirs, g_build_filename(config_home, "qemu", "firmware", NULL));
+                g_ptr_array_add(dirs, g_build_filename(config_home, "qemu", kind, NULL));
         g_ptr_array_add(dirs, NULL);
         return (char **) g_ptr_array_free(dirs, false);
+}
+
+/* The firmware descriptor directories (see vk_qemu_descriptor_dirs()). */
+char **vk_qemu_firmware_dirs(bool privileged, const char *config_home) {
+        return vk_qemu_descriptor_dirs("firmware", privileged, config_home);
 }
 
 /* A descriptor entry: 1 a file to read, 0 one that masks the name (empty, or /dev/null). */

@@ -18,6 +18,7 @@ typedef struct VkQemuFirmware VkQemuFirmware;
 VkQemuFirmware *vk_qemu_firmware_free(VkQemuFirmware *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuFirmware, vk_qemu_firmware_free)
 
+char **vk_qemu_descriptor_dirs(const char *kind, bool privileged, const char *config_home);
 char **vk_qemu_firmware_dirs(bool privileged, const char *config_home);
 int vk_qemu_firmware_list(const char *const *dirs, char ***ret_paths, VkError *reterr);
 int vk_qemu_firmware_parse_file(const char *path, VkQemuFirmware **ret, VkError *reterr);

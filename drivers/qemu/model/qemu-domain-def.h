@@ -974,6 +974,15 @@ typedef enum VkFsCache {
 } VkFsCache;
 VK_DOMAIN_ENUM_DECL(vk_fs_cache, VkFsCache);
 
+typedef enum VkFsSandbox {
+        VK_FS_SANDBOX_DEFAULT, /* absent */
+        VK_FS_SANDBOX_NAMESPACE,
+        VK_FS_SANDBOX_CHROOT,
+        _VK_FS_SANDBOX_MAX,
+        _VK_FS_SANDBOX_INVALID = -EINVAL,
+} VkFsSandbox;
+VK_DOMAIN_ENUM_DECL(vk_fs_sandbox, VkFsSandbox);
+
 /* <filesystem type='mount'>: a host directory shared over 9p or virtio-fs */
 typedef struct VkDomainFs {
         VkFsDriver driver;         /* <driver type=> */
@@ -985,11 +994,15 @@ typedef struct VkDomainFs {
         char *source_dir;          /* <source dir=> */
         char *target_dir;          /* <target dir=>: the mount tag */
         bool readonly;             /* <readonly/> */
-        /* virtiofs: <binary path= xattr=><cache mode=/><lock posix= flock=/></binary> */
+        /* virtiofs: <binary path= xattr=><cache mode=/><lock posix= flock=/>
+         * <sandbox mode=/><thread_pool size=/></binary> */
         char *binary_path; /* NULL: found through QEMU's vhost-user descriptors */
         VkTristate binary_xattr;
         VkFsCache binary_cache;
         VkTristate lock_posix, lock_flock;
+        VkFsSandbox binary_sandbox;
+        bool has_thread_pool;
+        unsigned thread_pool_size;
         VkDeviceInfo info;
 } VkDomainFs;
 

@@ -13,6 +13,7 @@ VK_DOMAIN_ENUM_IMPL(vk_fs_wrpolicy, VkFsWrpolicy, _VK_FS_WRPOLICY_MAX, NULL, "im
 VK_DOMAIN_ENUM_IMPL(vk_fs_multidevs, VkFsMultidevs, _VK_FS_MULTIDEVS_MAX, "default", "remap",
                     "forbid", "warn")
 VK_DOMAIN_ENUM_IMPL(vk_fs_cache, VkFsCache, _VK_FS_CACHE_MAX, NULL, "none", "always")
+VK_DOMAIN_ENUM_IMPL(vk_fs_sandbox, VkFsSandbox, _VK_FS_SANDBOX_MAX, NULL, "namespace", "chroot")
 
 /* Free @fs; takes NULL, returns NULL. */
 VkDomainFs *vk_domain_fs_free(VkDomainFs *fs) {
@@ -44,13 +45,18 @@ static int fs_parse_mode(xmlNode *node, const char *attr, unsigned *ret, VkError
         return 0;
 }
 
-/* <binary path= xattr=><cache mode=/><lock posix= flock=/></binary>: virtiofsd's settings */
+/*
+ * <binary path= xattr=><cache mode=/><lock posix= flock=/><sandbox mode=/>
+ * <thread_pool size=/></binary>: virtiofsd's settings
+ */
 static int fs_parse_binary(VkDomainFs *fs, xmlNode *node, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(node, VK_STRV("path", "xattr"), VK_STRV("cache", "lock"), reterr);
+        r = vk_xml_check_node(node, VK_STRV("path", "xattr"),
+                              VK_STRV("cache", "lock", "sandbox", "thread_pool"), reterr);
         if (r >= 0)
-                r = vk_xml_check_unique(node, VK_STRV("cache", "lock"), reterr);
+                r = vk_xml_check_unique(node, VK_STRV("cache", "lock", "sandbox", "thread_pool"),
+                                        reterr);
         if (r >= 0)
                 r = vk_xml_prop_string(node, "path", VK_XML_NONZERO, &fs->binary_path, reterr);
         if (r > 0)
@@ -66,6 +72,18 @@ static int fs_parse_binary(VkDomainFs *fs, xmlNode *node, VkError *reterr) {
                                 r = vk_xml_prop_enum(c, "mode", vk_fs_cache_from_string,
                                                      VK_XML_REQUIRED | VK_XML_NONZERO,
                                                      &fs->binary_cache, reterr);
+                } else if (vk_xml_node_is(c, NULL, "sandbox")) {
+                        r = vk_xml_check_node(c, VK_STRV("mode"), VK_XML_NONE, reterr);
+                        if (r >= 0)
+                                r = vk_xml_prop_enum(c, "mode", vk_fs_sandbox_from_string,
+                                                     VK_XML_REQUIRED | VK_XML_NONZERO,
+                                                     &fs->binary_sandbox, reterr);
+                } else if (vk_xml_node_is(c, NULL, "thread_pool")) {
+                        r = vk_xml_check_node(c, VK_STRV("size"), VK_XML_NONE, reterr);
+                        if (r >= 0)
+                                r = vk_xml_prop_uint(c, "size", VK_XML_REQUIRED,
+                                                     &fs->thread_pool_size, reterr);
+                        fs->has_thread_pool = r >= 0;
                 } else {
                         r = vk_xml_check_node(c, VK_STRV("posix", "flock"), VK_XML_NONE, reterr);
                         if (r >= 0)
@@ -219,7 +237,7 @@ void vk_domain_fs_format(VkXmlWriter *w, const VkDomainFs *fs, unsigned flags) {
                 vk_xml_writer_end(w);
         }
         if (fs->binary_path || fs->binary_xattr || fs->binary_cache || fs->lock_posix ||
-            fs->lock_flock) {
+            fs->lock_flock || fs->binary_sandbox || fs->has_thread_pool) {
                 vk_xml_writer_start(w, "binary");
                 vk_xml_writer_attr(w, "path", fs->binary_path);
                 vk_xml_writer_attr(w, "xattr", vk_tristate_switch_to_string(fs->binary_xattr));
@@ -234,6 +252,16 @@ void vk_domain_fs_format(VkXmlWriter *w, const VkDomainFs *fs, unsigned flags) {
                                            vk_tristate_switch_to_string(fs->lock_posix));
                         vk_xml_writer_attr(w, "flock",
                                            vk_tristate_switch_to_string(fs->lock_flock));
+                        vk_xml_writer_end(w);
+                }
+                if (fs->binary_sandbox) {
+                        vk_xml_writer_start(w, "sandbox");
+                        vk_xml_writer_attr(w, "mode", vk_fs_sandbox_to_string(fs->binary_sandbox));
+                        vk_xml_writer_end(w);
+                }
+                if (fs->has_thread_pool) {
+                        vk_xml_writer_start(w, "thread_pool");
+                        vk_xml_writer_attrf(w, "size", "%u", fs->thread_pool_size);
                         vk_xml_writer_end(w);
                 }
                 vk_xml_writer_end(w);

@@ -2,6 +2,8 @@
 /* qemu-cgroup.c: the cgroup a QEMU runs in: a machine scope, or a cgroup of our own */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "log.h"
@@ -211,4 +213,54 @@ int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroup
         }
         *ret = g_steal_pointer(&cg);
         return 0;
+}
+
+/* Write @value to the cgroup file @path (in place: no temporary file on a cgroup fs). */
+static bool cgroup_write(const char *path, const char *value) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        bool ok;
+
+        if (fd < 0)
+                return false;
+        ok = write(fd, value, strlen(value)) == (ssize_t) strlen(value);
+        close(fd);
+        return ok;
+}
+
+/*
+ * Move @pid into every cgroup @member is in (/proc/MEMBER/cgroup: each v1 hierarchy and the
+ * cgroup2 one), as libvirt adds a domain's helper processes to its QEMU's cgroup. Best effort:
+ * a hierarchy we cannot write is skipped (logged at debug level).
+ */
+void vk_qemu_cgroup_join(pid_t member, pid_t pid) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int) member);
+        g_autofree char *text = NULL;
+        g_autofree char *value = g_strdup_printf("%d\n", (int) pid);
+        g_auto(GStrv) lines = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return;
+        lines = g_strsplit(text, "\n", 0);
+        for (size_t i = 0; lines[i]; i++) {
+                g_auto(GStrv) f = g_strsplit(lines[i], ":", 3);
+                g_autofree char *procs = NULL;
+                g_autofree char *alt = NULL;
+                const char *ctrl;
+
+                if (g_strv_length(f) != 3 || f[2][0] != '/' || strstr(f[2], "/.."))
+                        continue;
+                ctrl = g_str_has_prefix(f[1], "name=") ? f[1] + strlen("name=") : f[1];
+                if (f[0][0] == '0' && f[0][1] == '\0') {
+                        procs = g_build_filename("/sys/fs/cgroup/unified", f[2], "cgroup.procs",
+                                                 NULL);
+                        alt = g_build_filename("/sys/fs/cgroup", f[2], "cgroup.procs", NULL);
+                } else if (*ctrl)
+                        procs = g_build_filename("/sys/fs/cgroup", ctrl, f[2], "cgroup.procs",
+                                                 NULL);
+                else
+                        continue;
+                if (!cgroup_write(procs, value) &&
+                    (!alt || access(procs, F_OK) == 0 || !cgroup_write(alt, value)))
+                        vk_log_debug("Could not move pid %d into '%s', ignoring", (int) pid, procs);
+        }
 }

@@ -33,5 +33,6 @@ VkQemuCgroup *vk_qemu_cgroup_free(VkQemuCgroup *cg);
 void vk_qemu_cgroup_planned(const VkQemuCgroupSpec *spec, char **ret_via, char **ret_name);
 void vk_qemu_cgroup_remove(const char *via, const char *name);
 char *vk_qemu_cgroup_machine_prefix(const char *root);
+void vk_qemu_cgroup_join(pid_t member, pid_t pid);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCgroup, vk_qemu_cgroup_free)

@@ -39,6 +39,18 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
                         VkQemuArgvOptions *aopts, VkError *reterr);
 void process_close_tap_fds(VkQemuProcess *p);
 char **process_net_devices(VkQemuProcess *p);
+
+/* qemu-process-virtiofsd.c: the virtiofsd of each virtio-fs share */
+int process_virtiofsd_prepare(VkQemuProcess *p, const VkDomainDef *live, VkError *reterr);
+const char **process_virtiofsd_sockets(VkQemuProcess *p);
+int process_virtiofsd_spawn(VkQemuProcess *p, VkError *reterr);
+void process_virtiofsd_join_cgroup(VkQemuProcess *p);
+void process_virtiofsd_stop(VkQemuProcess *p);
+void process_virtiofsd_to_json(VkQemuProcess *p, JsonBuilder *b);
+void process_virtiofsd_from_json(VkQemuProcess *p, JsonObject *o);
+void process_virtiofsd_cleanup_json(JsonObject *o);
+
+/* qemu-process-net.c */
 void process_release_nets(VkQemuProcess *p);
 void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
 void process_nets_from_json(VkQemuProcess *p, JsonObject *o);

@@ -7,24 +7,26 @@
 #include "log.h"
 #include "macro.h"
 #include "qemu-process-internal.h"
+#include "qemu-virtiofsd.h"
 
 /*
- * Refuse, before anything is made, what the host side of a start does not provide yet: a
- * virtio-fs share (virtiofsd is not started by virtkit yet: QEMU would wait for a socket
- * nobody serves) and <vsock> (no /dev/vhost-vsock fd and CID are reserved yet). A 9p
- * share's directory must exist. <cputune> and <vcpu cpuset=> are kept in the definition but
- * not applied: that is logged, once per start. Returns 0 or -errno with @reterr set.
+ * Refuse, before anything is made, what the host side of a start cannot provide: a virtio-fs
+ * share where virtiofsd cannot run (not root), and <vsock> (no /dev/vhost-vsock fd and CID
+ * are reserved yet). A shared directory must exist. <cputune> and <vcpu cpuset=> are kept in the
+ * definition but not applied: that is logged, once per start. Returns 0 or -errno with @reterr set.
  */
 int process_check_shares(const VkDomainDef *def, VkError *reterr) {
         for (size_t i = 0; i < def->n_filesystems; i++) {
                 const VkDomainFs *fs = def->filesystems[i];
 
-                if (fs->driver == VK_FS_DRIVER_VIRTIOFS)
-                        return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                            "filesystem '%s' of domain '%s': virtio-fs shares "
-                                            "need virtiofsd, which virtkit does not start yet "
-                                            "(use a 9p share: <driver type='path'/>)",
-                                            fs->target_dir, def->name);
+                if (fs->driver == VK_FS_DRIVER_VIRTIOFS) {
+                        g_autofree char *what = g_strdup_printf("filesystem '%s' of domain '%s'",
+                                                                fs->target_dir, def->name);
+                        int r = vk_qemu_virtiofsd_usable(what, reterr);
+
+                        if (r < 0)
+                                return r;
+                }
                 if (access(fs->source_dir, F_OK) < 0)
                         return vk_error_set(
                                 reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),

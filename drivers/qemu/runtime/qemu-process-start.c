@@ -213,17 +213,21 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         g_autofree char *dir = g_strconcat(p->private_dir, "/", NULL);
         g_autofree char *key = g_build_filename(p->private_dir, "master-key.aes", NULL);
         g_auto(GStrv) devices = process_net_devices(p);
+        g_autofree const char **sockets = process_virtiofsd_sockets(p);
         g_autoptr(GPtrArray) extra = g_ptr_array_new();
         int r;
 
         if (!p->security)
                 return process_make_nvram(p, live, NULL, reterr);
-        /* the private dir, its files, and the macvtaps' /dev/tapN whose fds QEMU gets */
+        /* the private dir, its files, the macvtaps' /dev/tapN whose fds QEMU gets and the
+         * virtiofsd sockets QEMU connects to */
         g_ptr_array_add(extra, dir);
         g_ptr_array_add(extra, key);
         g_ptr_array_add(extra, p->monitor_path);
         for (size_t i = 0; devices[i]; i++)
                 g_ptr_array_add(extra, devices[i]);
+        for (size_t i = 0; sockets[i]; i++)
+                g_ptr_array_add(extra, (char *) sockets[i]);
         g_ptr_array_add(extra, NULL);
         r = vk_qemu_security_prepare(p->security, live, &state, reterr);
         if (r < 0)
@@ -369,6 +373,7 @@ static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *user
                 process_fail(p, error);
                 return;
         }
+        process_virtiofsd_join_cgroup(p);
         process_release(p, changed);
 }
 
@@ -540,6 +545,9 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         /* from here on, a failure removes the private dir and the record */
         if (r >= 0)
                 r = process_write_master_key(p->private_dir, opts->master_key, reterr);
+        /* the virtiofsd sockets, labelled with the rest */
+        if (r >= 0)
+                r = process_virtiofsd_prepare(p, live, reterr);
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
         /* again, the live XML now with its <seclabel>s */
@@ -552,6 +560,9 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                         reterr);
         if (r >= 0)
                 r = process_open_log(p, p->cmd, opts->cfg->log_max_size, &p->log_fd, reterr);
+        /* virtiofsd serves its share before QEMU connects */
+        if (r >= 0)
+                r = process_virtiofsd_spawn(p, reterr);
         /* stage 2, or straight to 3 without a security stack */
         if (r >= 0 && p->security_state)
                 r = vk_security_manager_load_profile(p->security, p->security_state, e,

@@ -66,6 +66,8 @@ static void process_unref(VkQemuProcess *p) {
         process_close_tap_fds(p);
         if (p->nets)
                 g_ptr_array_unref(p->nets);
+        if (p->virtiofsds)
+                g_ptr_array_unref(p->virtiofsds);
         g_free(p->networkd_socket);
         g_free(p);
 }
@@ -174,13 +176,15 @@ void process_security_release(sd_event *e, VkSecurityManager *security, VkSecuri
 
 /*
  * Runs before the status file goes, so a crash in between loses nothing: labels and
- * profile (process_security_release()), a cgroup we made, the private dir, the taps and
+ * profile (process_security_release()), virtiofsds, a cgroup we made, the private dir, the taps and
  * network ports, the domain's lock file, the status file.
  */
 void process_remove_files(VkQemuProcess *p) {
         if (p->security && p->security_state)
                 process_security_release(p->event, p->security, g_steal_pointer(&p->security_state),
                                          p->name);
+        /* before the cgroup goes: they may be in it */
+        process_virtiofsd_stop(p);
         vk_qemu_cgroup_remove(p->cgroup_via, p->cgroup_name);
         g_clear_pointer(&p->cgroup_via, g_free);
         g_clear_pointer(&p->cgroup_name, g_free);

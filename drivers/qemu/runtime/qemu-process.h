@@ -141,6 +141,7 @@ struct VkQemuProcess {
         int *vhost_fds;        /* per tap: /dev/vhost-net, or -1 */
         int *vhost_targets;    /* the fd numbers QEMU sees, or -1 */
         size_t n_tap_fds;
+        GPtrArray *virtiofsds; /* the virtiofsd of each virtio-fs share (-virtiofsd.c) */
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
