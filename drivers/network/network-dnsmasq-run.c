@@ -2,6 +2,7 @@
 /* network-dnsmasq-run.c: a network's dnsmasq: started, watched, restarted, adopted, stopped */
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -181,6 +182,39 @@ static pid_t dnsmasq_read_pid(const char *pid_file) {
 }
 
 /*
+ * dnsmasq started by root drops to the user "nobody" and reads its hosts files (static DHCP
+ * hosts, DNS names) only then: one it cannot reach would be ignored with a line in its log,
+ * and those hosts would get dynamic addresses. Refuse instead, naming the directory in the way
+ * (an instance root under a private 0700 directory, say). Other users' dnsmasq keeps our uid.
+ */
+static int dnsmasq_check_reachable(const char *network, const char *file, VkError *reterr) {
+        g_autofree char *dir = g_path_get_dirname(file);
+        struct stat st;
+
+        if (geteuid() != 0)
+                return 0;
+        for (;;) {
+                if (stat(dir, &st) < 0)
+                        return vk_error_set_errno(reterr, -errno, "Failed to look at '%s'", dir);
+                if (!(st.st_mode & S_IXOTH))
+                        return vk_error_set(
+                                reterr, VK_ERROR_OPERATION_FAILED, -EACCES,
+                                "Network '%s': dnsmasq runs as 'nobody' and could not read its "
+                                "hosts file '%s': the directory '%s' (mode %04o) is not "
+                                "searchable by others; allow it (chmod o+x) or keep the "
+                                "instance's files under a directory that is",
+                                network, file, dir, st.st_mode & 07777);
+                if (strcmp(dir, "/") == 0)
+                        return 0;
+                {
+                        char *parent = g_path_get_dirname(dir);
+                        g_free(dir);
+                        dir = parent;
+                }
+        }
+}
+
+/*
  * Write the configuration and hosts files of @def and start dnsmasq for @o (see the top): on
  * success its pid, start time and exe are in the status (saved) and a pidfd watches it. On
  * failure no dnsmasq runs and @reterr has dnsmasq's reason. Blocks until dnsmasq reports.
@@ -215,6 +249,11 @@ int network_dnsmasq_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDe
         r = vk_mkdir_p(drv->dnsmasq_dir, 0755);
         if (r < 0)
                 return vk_error_set_errno(reterr, r, "Failed to create '%s'", drv->dnsmasq_dir);
+        if (!vk_isempty(hosts_text) || !vk_isempty(addn_text)) {
+                r = dnsmasq_check_reachable(o->name, hosts, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = network_write(drv, hosts, vk_strempty(hosts_text), reterr);
         if (r >= 0)
                 r = network_write(drv, addn, vk_strempty(addn_text), reterr);

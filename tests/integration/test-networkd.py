@@ -401,6 +401,44 @@ def test_dnsmasq_cannot_start(h):
         subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
 
 
+def test_hosts_file_unreachable(h):
+    """A root-run networkd whose files sit under a 0700 directory: dnsmasq (dropped to nobody)
+    could not read the static DHCP hosts, so the start is refused naming that directory instead
+    of handing the host a dynamic address; a network without static hosts still starts."""
+    ns = f'vkt-priv-{TAG}'
+    top = h.path('private')
+    os.makedirs(top, mode=0o700)
+    os.chmod(top, 0o700)
+    root = os.path.join(top, 'root')
+    sock = os.path.join(root, 'run', 'io.virtkit.Network')
+    subprocess.run(['ip', 'netns', 'add', ns], check=True)
+    try:
+        run = ['ip', 'netns', 'exec', ns]
+        h.run(run + ['ip', 'link', 'set', 'lo', 'up'])
+        nd = h.spawn(run + [h.daemon_path('network'), '--root', root, '--bus', 'none'],
+                     'virtkit-networkd', log='networkd-private')
+        wait_until(lambda: os.path.exists(sock) or nd.poll() is not None, 10, sock)
+        xml = NET_XML.replace("</dhcp>", f"<host mac='52:54:00:aa:bb:01' ip='{SUBNET}.5'/></dhcp>")
+        r = h.vlcall(sock, 'io.virtkit.Network.CreateNetworkXML', json.dumps({'xml': xml}))
+        msg = r.out + r.err
+        check(r.rc == 3 and "runs as 'nobody'" in msg and f"'{top}' (mode 0700)" in msg,
+              'error naming the private directory:', r)
+        r = h.run(run + ['ip', '-j', 'link', 'show'])
+        check_eq([link['ifname'] for link in json.loads(r.out)], ['lo'],
+                 'interfaces after the refused start')
+        r = h.vlcall(sock, 'io.virtkit.Network.CreateNetworkXML', json.dumps({'xml': NET_XML}))
+        check(r.rc == 0, 'a network without static hosts starts there:', r)
+        r = h.vlcall(sock, 'io.virtkit.Network.DestroyNetwork',
+                     json.dumps({'network': 'testnet'}))
+        check(r.rc == 0, 'destroy:', r)
+        h.stop(nd)
+    finally:
+        r = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+
+
 def test_bad_input(h):
     n_links = len(links(h))
     n_rules = len(our_rules(h, S['uuid']))
@@ -772,7 +810,7 @@ if __name__ == '__main__':
         rc = run_tests('networkd', [test_start, test_dhcp_lease, test_ports, test_masquerade,
                                     test_update_dhcp_host,
                                     test_restart_adopts, test_dnsmasq_restarted,
-                                    test_dnsmasq_cannot_start,
+                                    test_dnsmasq_cannot_start, test_hosts_file_unreachable,
                                     test_bad_input, test_destroy,
                                     test_isolated, test_route, test_iptables_backend,
                                     test_autostart,
