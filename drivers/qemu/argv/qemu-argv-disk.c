@@ -226,6 +226,14 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
         argv_jset_bool(o, "read-only", ro);
         if (disk->discard != VK_DISK_DISCARD_DEFAULT)
                 argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
+        if (disk->detect_zeroes != VK_DISK_DETECT_ZEROES_DEFAULT) {
+                VkDiskDetectZeroes dz = disk->detect_zeroes;
+
+                /* QEMU refuses 'unmap' without discard; libvirt 9.0 then asks for 'on' */
+                if (dz == VK_DISK_DETECT_ZEROES_UNMAP && disk->discard != VK_DISK_DISCARD_UNMAP)
+                        dz = VK_DISK_DETECT_ZEROES_ON;
+                argv_jset_str(o, "detect-zeroes", vk_disk_detect_zeroes_to_string(dz));
+        }
         {
                 JsonObject *c = argv_cache_object(cache);
 

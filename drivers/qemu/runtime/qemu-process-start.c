@@ -50,6 +50,8 @@ static int process_pick_graphics_ports(VkQemuProcess *p, VkDomainDef *def, VkQem
                 bool autoport = g->port <= 0 || g->autoport == VK_TRISTATE_YES;
                 int r;
 
+                if (g->listen_none) /* no listener, no port */
+                        continue;
                 if (g->type == VK_GRAPHICS_VNC) {
                         if (autoport && !aopts->vnc_port) {
                                 r = process_reserve_port(p, GRAPHICS_PORT_FIRST, reterr);
