@@ -1379,6 +1379,8 @@ void vk_domain_def_set_random_source(void (*fill)(void *buf, size_t len));
 /* qemu-domain-platform.c: the name of entry @index of @block ("vendor"...), NULL past the
  * last; the text of SMBIOS type @block's option name for an entry is the same word */
 const char *vk_sysinfo_entry_name(VkSysinfoBlock block, unsigned index);
+void vk_domain_sysinfo_clear(VkDomainSysinfo *si);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkDomainSysinfo, vk_domain_sysinfo_clear)
 
 /* qemu-domain-base.c: a CPU set ("0-3,^2,8") into a map of VK_DOMAIN_CPUSET_MAX entries */
 #define VK_DOMAIN_CPUSET_MAX 4096

@@ -112,7 +112,6 @@ int vk_domain_sysinfo_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
 int vk_domain_smbios_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
 int vk_domain_sysinfo_check(VkDomainDef *def, xmlNode *root, bool *have_uuid, VkError *reterr);
 void vk_domain_sysinfo_format(VkXmlWriter *w, const VkDomainSysinfo *si);
-void vk_domain_sysinfo_clear(VkDomainSysinfo *si);
 void vk_domain_sysinfo_copy(VkDomainSysinfo *si);
 int vk_domain_panic_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_panic_format(VkXmlWriter *w, const VkDomainPanic *p, unsigned flags);
