@@ -232,7 +232,6 @@ static const Simple simple_cmds[] = {
         { "reset", "ResetDomain", NULL, NULL, false, false, false, "was reset" },
         { "suspend", "SuspendDomain", NULL, NULL, false, false, false, "suspended" },
         { "resume", "ResumeDomain", NULL, NULL, false, false, false, "resumed" },
-        { "undefine", "UndefineDomain", NULL, NULL, false, false, false, "has been undefined" },
         { "autostart", "SetDomainAutostart", "disable", "enabled", false, true, true,
           "autostart updated" },
         {},
@@ -263,8 +262,19 @@ SIMPLE(reboot)
 SIMPLE(reset)
 SIMPLE(suspend)
 SIMPLE(resume)
-SIMPLE(undefine)
 SIMPLE(autostart)
+
+/* virsh undefine [--nvram | --keep-nvram]: what happens to a UEFI domain's variable store */
+static int cmd_undefine(VkCli *cli, const Args *a, VkError *e) {
+        JsonNode *p = params_domain(a->pos[0]);
+
+        if (opt(a, "nvram"))
+                json_object_set_boolean_member(json_node_get_object(p), "nvram", true);
+        if (opt(a, "keep-nvram"))
+                json_object_set_boolean_member(json_node_get_object(p), "keepNvram", true);
+        return call_print(cli, "Qemu", "UndefineDomain", p, NULL, "has been undefined", a->pos[0],
+                          e);
+}
 
 static int cmd_dumpxml(VkCli *cli, const Args *a, VkError *e) {
         JsonNode *p = params_domain(a->pos[0]);
@@ -683,7 +693,9 @@ static const Cmd commands[] = {
           "List domains (running ones by default)", 0, 0, "all inactive name uuid", cmd_list },
         { "define", "FILE", "Define a persistent domain from an XML file (- for stdin)", 1, 1, "",
           cmd_define },
-        { "undefine", "DOMAIN", "Remove a domain's persistent definition", 1, 1, "", cmd_undefine },
+        { "undefine", "DOMAIN [--nvram] [--keep-nvram]",
+          "Remove a domain's persistent definition (--nvram: and its UEFI variable store)", 1, 1,
+          "nvram keep-nvram", cmd_undefine },
         { "create", "FILE [--paused]", "Start a transient domain from an XML file", 1, 1, "paused",
           cmd_create },
         { "start", "DOMAIN [--paused]", "Start a defined domain", 1, 1, "paused", cmd_start },

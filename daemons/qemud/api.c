@@ -46,6 +46,27 @@ static const VkStructType domain_params = {
         .fields = domain_params_fields,
 };
 
+typedef struct UndefineParams {
+        char *domain;
+        bool nvram;
+        bool keep_nvram;
+} UndefineParams;
+
+static const VkField undefine_params_fields[] = {
+        { "domain", VK_FIELD_STRING, offsetof(UndefineParams, domain), VK_FIELD_REQUIRED, NULL,
+          "The domain's name or UUID" },
+        { "nvram", VK_FIELD_BOOL, offsetof(UndefineParams, nvram), 0, NULL,
+          "Also remove its UEFI variable store (NVRAM file)" },
+        { "keepNvram", VK_FIELD_BOOL, offsetof(UndefineParams, keep_nvram), 0, NULL,
+          "Keep its UEFI variable store; without either, an existing one refuses the undefine" },
+        {},
+};
+
+static const VkStructType undefine_params = {
+        .size = sizeof(UndefineParams),
+        .fields = undefine_params_fields,
+};
+
 typedef struct DomCapsParams {
         char *emulator;
         char *arch;
@@ -507,10 +528,12 @@ static int api_define(VkCall *call, void *params, void *userdata) {
 }
 
 static int api_undefine(VkCall *call, void *params, void *userdata) {
-        const DomainParams *p = params;
+        const UndefineParams *p = params;
+        unsigned flags = (p->nvram ? VK_QEMU_UNDEFINE_NVRAM : 0) |
+                         (p->keep_nvram ? VK_QEMU_UNDEFINE_KEEP_NVRAM : 0);
         int r;
 
-        r = vk_qemu_driver_undefine(api_driver(userdata), p->domain, vk_call_error(call));
+        r = vk_qemu_driver_undefine(api_driver(userdata), p->domain, flags, vk_call_error(call));
         if (r < 0)
                 return r;
         return vk_call_reply(call, NULL);
@@ -852,8 +875,9 @@ static const VkMethod qemu_methods[] = {
           VK_AUTH_READ, 0, "Removed: always fails with NotSupported." },
         { "DefineDomain", &define_params, &name_uuid_result, api_define, VK_AUTH_MANAGE, 0,
           "Define (or redefine) a persistent domain." },
-        { "UndefineDomain", &domain_params, NULL, api_undefine, VK_AUTH_MANAGE, 0,
-          "Remove a persistent definition; a running domain goes on as transient." },
+        { "UndefineDomain", &undefine_params, NULL, api_undefine, VK_AUTH_MANAGE, 0,
+          "Remove a persistent definition; a running domain goes on as transient. A UEFI "
+          "domain's existing NVRAM refuses it unless nvram (remove) or keepNvram is set." },
         { "ListDomains", &list_params, &list_result, api_list, VK_AUTH_READ, 0,
           "The domains matching the filters, sorted by name." },
         { "LookupDomain", &lookup_params, &lookup_result, api_lookup, VK_AUTH_READ, 0,

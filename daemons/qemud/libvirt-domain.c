@@ -179,7 +179,17 @@ static int domain_undefine(VkCall *call, void *params, void *userdata) {
         uint32_t flags;
         DOMAIN_PREAMBLE(&flags);
 
-        r = vk_qemu_driver_undefine(q->driver, obj->uuid_str, vk_call_error(call));
+        /* virDomainUndefineFlagsValues: NVRAM = 4, KEEP_NVRAM = 8; managed save, snapshot,
+         * checkpoint and TPM state (1, 2, 16, 32, 64) have nothing here to remove */
+        if (flags & ~UINT32_C(0x7f)) {
+                (void) vk_error_set(vk_call_error(call), VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "unsupported flags (0x%x)", flags & ~UINT32_C(0x7f));
+                return vk_libvirt_fail(call, vk_call_error(call));
+        }
+        r = vk_qemu_driver_undefine(q->driver, obj->uuid_str,
+                                    ((flags & 4) ? VK_QEMU_UNDEFINE_NVRAM : 0) |
+                                            ((flags & 8) ? VK_QEMU_UNDEFINE_KEEP_NVRAM : 0),
+                                    vk_call_error(call));
         if (r < 0)
                 return vk_libvirt_fail(call, vk_call_error(call));
         return domain_reply(call, "");

@@ -14,6 +14,7 @@
 #include "qemu-caps-xml.h"
 #include "qemu-driver-internal.h"
 #include "qemu-firmware.h"
+#include "qemu-smbios.h"
 
 #define NATIVE_TAP_FD_FIRST 25
 
@@ -315,6 +316,7 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
         g_autofree char *dir = NULL;
         g_autofree int *tap_fds = g_new0(int, op->def->n_nets + 1);
         VkQemuArgvOptions opts = {};
+        g_auto(VkDomainSysinfo) host_smbios = {};
         int r;
 
         r = qemu_driver_fill_firmware(drv, op->def, caps, reterr);
@@ -337,6 +339,10 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
         opts.has_vsock_fd = true;
         opts.vsock_fd = -1;
         opts.vsock_cid = 3;
+        if (op->def->smbios_mode == VK_SMBIOS_MODE_HOST) {
+                vk_qemu_host_sysinfo_read(VK_QEMU_DMI_DIR, &host_smbios);
+                opts.host_sysinfo = &host_smbios;
+        }
         r = vk_qemu_build_command(op->def, caps, drv->cfg, &opts, &cmd, reterr);
         if (r < 0)
                 return r;

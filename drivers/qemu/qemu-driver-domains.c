@@ -2,9 +2,11 @@
 /* qemu-driver-domains.c: definitions and queries: define, undefine, list, look up, XML, info,
  * autostart */
 #include <errno.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "qemu-driver-internal.h"
+#include "qemu-nvram.h"
 
 /*
  * Define a persistent domain from @xml (see vk_domain_list_define()); emits "defined".
@@ -28,16 +30,53 @@ int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_
         return 0;
 }
 
-/* Remove the persistent config of @domain; a running one goes on as transient. */
-int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, VkError *reterr) {
+/*
+ * Decide about @obj's UEFI variable store before its config goes, as libvirt 9.0: an existing
+ * one refuses a plain undefine; VK_QEMU_UNDEFINE_NVRAM removes it (of a domain that is not
+ * running: a running QEMU keeps using it, and it stays), VK_QEMU_UNDEFINE_KEEP_NVRAM keeps it.
+ */
+static int undefine_nvram(VkQemuDriver *drv, VkDomainObj *obj, unsigned flags, VkError *reterr) {
+        bool active = vk_domain_obj_is_active(obj);
+        g_autofree char *dir = g_build_filename(drv->paths->lib_dir, "nvram", NULL);
+        g_autofree char *path = vk_qemu_nvram_path(active && obj->live ? obj->live : obj->def, dir);
+
+        if (!path || access(path, F_OK) < 0 || (flags & VK_QEMU_UNDEFINE_KEEP_NVRAM))
+                return 0;
+        if (!(flags & VK_QEMU_UNDEFINE_NVRAM))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                    "cannot undefine domain with nvram: '%s' of domain '%s' "
+                                    "(remove it with the nvram flag, keep it with keep-nvram)",
+                                    path, obj->name);
+        if (!active && unlink(path) < 0 && errno != ENOENT)
+                return vk_error_set(reterr, VK_ERROR_SYSTEM, -errno,
+                                    "cannot remove nvram '%s' of domain '%s': %s", path, obj->name,
+                                    g_strerror(errno));
+        return 0;
+}
+
+/*
+ * Remove the persistent config of @domain; a running one goes on as transient. @flags
+ * (VkQemuUndefineFlags) say what happens to an existing UEFI variable store; asking to remove
+ * and to keep it is an InvalidArgument error.
+ */
+int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, unsigned flags,
+                            VkError *reterr) {
         g_autoptr(VkDomainObj) obj = NULL;
         VkDomainObj *found;
         int r;
 
+        if ((flags & VK_QEMU_UNDEFINE_NVRAM) && (flags & VK_QEMU_UNDEFINE_KEEP_NVRAM))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "cannot both keep and remove the nvram");
         r = vk_domain_list_lookup(drv->domains, domain, &found, reterr);
         if (r < 0)
                 return r;
         obj = vk_domain_obj_ref(found);
+        if (obj->persistent) {
+                r = undefine_nvram(drv, obj, flags, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = vk_domain_list_undefine(drv->domains, obj, reterr);
         if (r < 0)
                 return r;

@@ -86,7 +86,13 @@ int vk_qemu_driver_xml_from_native(VkQemuDriver *drv, const char *format, const 
 
 int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
                           VkError *reterr);
-int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, VkError *reterr);
+/* vk_qemu_driver_undefine() flags: what happens to an existing UEFI variable store */
+typedef enum VkQemuUndefineFlags {
+        VK_QEMU_UNDEFINE_NVRAM = 1 << 0,      /* remove it */
+        VK_QEMU_UNDEFINE_KEEP_NVRAM = 1 << 1, /* keep it */
+} VkQemuUndefineFlags;
+
+int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, unsigned flags, VkError *reterr);
 int vk_qemu_driver_list(VkQemuDriver *drv, unsigned flags, GPtrArray **ret);
 int vk_qemu_driver_lookup(VkQemuDriver *drv, const char *domain, VkDomainObj **ret_obj,
                           VkError *reterr);

@@ -235,6 +235,32 @@ def test_embed_destroy_undefine(h):
     check_eq(ok(h, u, 'list', '--all', '--json').json(), {'domains': []}, 'no domains')
 
 
+def test_embed_undefine_nvram(h):
+    """virsh's undefine of a UEFI domain whose variable store exists: refused (exit 1) unless
+    --nvram (removes it) or --keep-nvram; no QEMU involved."""
+    u = embed_uri(h)
+    nv = h.path('nv1_VARS.fd')
+    xml = domain_xml('nv1').replace(
+        '</os>', "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+        f"<nvram>{nv}</nvram></os>")
+    path = write(h, 'nv1.xml', xml)
+    for flags, kept in (([], None), (['--keep-nvram'], True), (['--nvram'], False)):
+        with open(nv, 'wb') as f:
+            f.write(b'vars')
+        ok(h, u, 'define', path)
+        if kept is None:
+            r = fails(h, u, 1, 'undefine', 'nv1')
+            check('cannot undefine domain with nvram' in r.err, 'the refusal:', r)
+            check_eq(ok(h, u, 'domstate', 'nv1').out, 'shut off\n', 'still defined')
+            r = fails(h, u, 1, 'undefine', '--nvram', '--keep-nvram', 'nv1')
+            check('both' in r.err, 'both flags refused:', r)
+            ok(h, u, 'undefine', '--keep-nvram', 'nv1')
+        else:
+            check_eq(ok(h, u, 'undefine', *flags, 'nv1').out,
+                     "Domain 'nv1' has been undefined\n", ' '.join(flags))
+        check_eq(os.path.exists(nv), kept is not False, f'NVRAM after undefine {flags}')
+
+
 def test_embed_create_transient(h):
     u = embed_uri(h)
     xml = write(h, 'tr1.xml', domain_xml('tr1'))
@@ -901,7 +927,8 @@ def test_qemu_run_sigint(h):
 GROUPS = {
     'embed': ([test_embed_define_start, test_embed_list, test_embed_info_commands,
                test_embed_suspend_resume, test_embed_exit_codes, test_embed_lock,
-               test_embed_destroy_undefine, test_embed_create_transient,
+               test_embed_destroy_undefine, test_embed_undefine_nvram,
+               test_embed_create_transient,
                test_embed_capabilities_native, test_embed_capabilities_secmodel], None),
     'goldens': ([test_goldens, test_goldens_all_used], None),
     'errors': ([test_errors_relative_root, test_errors_long_root,

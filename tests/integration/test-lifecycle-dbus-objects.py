@@ -205,7 +205,7 @@ def test_object_methods_change_properties(h):
 
 def test_undefine_and_transient_remove_objects(h):
     uuid, mon = S['uuid1'], S['mon']
-    domain(h, uuid, 'Undefine')
+    domain(h, uuid, 'Undefine', 'bb', 'false', 'false')
     mon.wait(rf"^{BUS_PATH}: {OM}\.InterfacesRemoved \(objectpath '{obj_path(uuid)}', "
              rf"\['{DOM_IFACE}'\]\)", 'InterfacesRemoved after Undefine')
     r = h.busctl('get-property', BUS_NAME, obj_path(uuid), DOM_IFACE, 'State')
@@ -217,7 +217,7 @@ def test_undefine_and_transient_remove_objects(h):
     uuid2 = S['uuid2']
     domain(h, uuid2, 'Start', 'b', 'true')
     mon.wait(changed_re(uuid2, ('State', "'paused'")), 'obj2 started')
-    domain(h, uuid2, 'Undefine')
+    domain(h, uuid2, 'Undefine', 'bb', 'false', 'false')
     mon.wait(changed_re(uuid2, ('Persistent', 'false')), 'Persistent false after Undefine')
     domain(h, uuid2, 'Destroy', 'b', 'false')
     mon.wait(rf"InterfacesRemoved \(objectpath '{obj_path(uuid2)}'",
@@ -260,7 +260,7 @@ polkit.addRule(function(action, subject) {{
                     'polkit to allow the user', interval=0.2)
     check(ok, 'SetAutostart allowed by the rule')
     check_eq(prop(h, uuid, 'Autostart'), True, 'Autostart after the allowed call')
-    manager(h, 'UndefineDomain', 's', 'obj4')
+    manager(h, 'UndefineDomain', 'sbb', 'obj4', 'false', 'false')
 
 
 # --- session: a desktop tool keeps a live list from signals only ---

@@ -194,7 +194,7 @@ def test_dbus_lifecycle(h):
     info = busctl_json(h, 'GetDomainInfo', 's', 'vm2')
     check_eq(info[0], 'paused', 'GetDomainInfo over D-Bus')
     busctl_json(h, 'DestroyDomain', 'sb', 'vm2', 'false')
-    busctl_json(h, 'UndefineDomain', 's', 'vm2')
+    busctl_json(h, 'UndefineDomain', 'sbb', 'vm2', 'false', 'false')
     r = h.gdbus_call(BUS_NAME, BUS_PATH, f'{BUS_IFACE}.StartDomain', 'vm2', 'false')
     check(r.rc != 0 and 'GDBus.Error:io.virtkit.Qemu.NoSuchDomain:' in r.err,
           'unknown domain over D-Bus:', r)

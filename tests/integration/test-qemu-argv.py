@@ -12,7 +12,8 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
     private dir (monitor socket, master key, channel sockets), disk images (qemu-img create,
     qcow2 or raw as the format node says; an encrypted disk gets a LUKS image and its secret
     in plain text instead of the fixed fake ciphertext), chardev files and sockets, pflash
-    firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports (free ones);
+    firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports and TCP chardevs (free
+    ports on the loopback, with a listener for a client socket);
   - gives each vhost-user-fs-pci a real virtiofsd (as root) on its socket, sharing a
     temporary directory, and each 9p -fsdev a temporary directory; opens /dev/vhost-vsock for
     a vhost-vsock-pci at the fd number its vhostfd names;
@@ -331,6 +332,16 @@ class Case:
         ids = [p[3:] for p in parts if p.startswith('id=')]
         if parts[0] == 'socket' and ids and ids[0] in self.vu_fs_chardevs:
             self.start_virtiofsd([p[5:] for p in parts if p.startswith('path=')][0])
+        elif parts[0] == 'socket' and any(p.startswith('port=') for p in parts):
+            # TCP: a free port on the loopback; a client needs a listener there: be one
+            port = free_port(20000, 30000)
+            parts = ['host=127.0.0.1' if p.startswith('host=') else
+                     f'port={port}' if p.startswith('port=') else p for p in parts]
+            if 'server=on' not in parts:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind(('127.0.0.1', port))
+                s.listen(1)
+                self.listeners = getattr(self, 'listeners', []) + [s]
         elif parts[0] == 'socket' and 'server=on' not in parts and 'charmonitor' not in v:
             # a client socket needs a listener: be one
             path = [p[5:] for p in parts if p.startswith('path=')][0]
@@ -345,7 +356,7 @@ class Case:
         addr = parts[0]
         if addr.startswith('unix:'):
             parts[0] = 'unix:' + self.sub_private(addr[5:])
-        else:
+        elif addr != 'none':  # none: no listener at all
             host = addr.rsplit(':', 1)[0]
             parts[0] = f'{host}:{free_port() - 5900}'
         parts = [f'websocket={free_port(5700, 5800)}' if p.startswith('websocket=') else p

@@ -11,7 +11,8 @@ UEFI shell; both print on the serial console, a file the test reads.
             variables into it; a second start keeps the same file
   secure    secure-boot + enrolled-keys: the Microsoft-keys build with SMM and the secure
             pflash, its boot manager runs
-  failed    a start QEMU refuses (a bad qemu:arg) leaves no NVRAM and no temporary file
+  failed    a start QEMU refuses (a bad qemu:arg) leaves no NVRAM and no temporary file (a
+            plain undefine then works)
   user      a normal user runs the guest with the embedded driver (virtkit-qemu-run --root):
             the NVRAM is made there, the user's, and survives into a second run
 """
@@ -158,8 +159,27 @@ def test_root_plain(h):
     check_eq(os.stat(nvram(h, name)).st_ino, st.st_ino, 'the second start used the same NVRAM')
     call(h, 'DestroyDomain', {'domain': name})
     check(os.path.getsize(nvram(h, name)) == len(before), 'NVRAM size kept')
-    call(h, 'UndefineDomain', {'domain': name})
+    undefine_nvram(h, name, con)
     check_eq(vkharness.qemu_pids(h.tmp, QEMU), [], 'no QEMU left')
+
+
+def undefine_nvram(h, name, con):
+    """As libvirt 9.0: an existing NVRAM refuses a plain undefine; keepNvram keeps it, nvram
+    removes it; both at once is an error."""
+    err = call_error(h, 'UndefineDomain', {'domain': name})
+    check(err[0].endswith('.OperationInvalid') and
+          'cannot undefine domain with nvram' in json.dumps(err), 'plain undefine refused:', err)
+    check(os.path.exists(nvram(h, name)), 'the refused undefine left the NVRAM')
+    call(h, 'GetDomainInfo', {'domain': name})
+    err = call_error(h, 'UndefineDomain', {'domain': name, 'nvram': True, 'keepNvram': True})
+    check(err[0].endswith('.InvalidArgument'), 'nvram and keepNvram together:', err)
+    call(h, 'UndefineDomain', {'domain': name, 'keepNvram': True})
+    check(os.path.exists(nvram(h, name)), 'keepNvram kept the NVRAM')
+    err = call_error(h, 'GetDomainInfo', {'domain': name})
+    check(err[0].endswith('.NoSuchDomain'), 'the domain is gone:', err)
+    call(h, 'DefineDomain', {'xml': domain_xml(name, con, INSECURE)})
+    call(h, 'UndefineDomain', {'domain': name, 'nvram': True})
+    check(not os.path.exists(nvram(h, name)), 'nvram removed the NVRAM')
 
 
 def test_root_secure(h):
@@ -183,7 +203,8 @@ def test_root_secure(h):
     check(any('smm=on' in a and 'pflash1=libvirt-pflash1-format' in a for a in argv),
           'smm and both flash chips on -machine:', argv)
     call(h, 'DestroyDomain', {'domain': name})
-    call(h, 'UndefineDomain', {'domain': name})
+    call(h, 'UndefineDomain', {'domain': name, 'nvram': True})
+    check(not os.path.exists(nvram(h, name)), 'nvram removed the NVRAM')
 
 
 def test_failed_start(h):

@@ -84,6 +84,16 @@ bool argv_has(const ArgvBuilder *b, VkQemuCapsFlag flag) {
         return flag >= 0 && flag < _VK_QEMU_CAPS_FLAG_MAX && b->flags[flag];
 }
 
+/* 0 when the emulator has @flag, else a NotSupported error naming @what, the binary and it */
+int argv_need(ArgvBuilder *b, VkQemuCapsFlag flag, const char *what) {
+        if (argv_has(b, flag))
+                return 0;
+        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                          "%s is not supported by %s (no capability '%s')", what,
+                          vk_strempty(vk_qemu_caps_get_binary(b->caps)),
+                          vk_strempty(vk_qemu_caps_flag_to_string(flag)));
+}
+
 int argv_error(ArgvBuilder *b, const char *name, int error, const char *fmt, ...) {
         va_list ap;
         int r;

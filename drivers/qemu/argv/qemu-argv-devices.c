@@ -13,18 +13,6 @@
  * prefixes the ids derived from it ("char" + id for a chardev, "host" + id for a netdev).
  */
 
-static const char *argv_binary(const ArgvBuilder *b) {
-        return vk_strempty(vk_qemu_caps_get_binary(b->caps));
-}
-
-static int argv_need(ArgvBuilder *b, VkQemuCapsFlag flag, const char *what) {
-        if (argv_has(b, flag))
-                return 0;
-        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                          "%s is not supported by %s (no capability '%s')", what, argv_binary(b),
-                          vk_strempty(vk_qemu_caps_flag_to_string(flag)));
-}
-
 /* ---- controllers ---- */
 
 static int argv_pci_controller(ArgvBuilder *b, const VkDomainController *c, JsonObject **ret) {
@@ -383,6 +371,15 @@ static int argv_chardev(ArgvBuilder *b, const VkDomainChr *chr, const char *alia
                 else
                         argv_addf(b, "socket,id=%s,path=%s,server=on,wait=off", id, path);
                 return 0;
+        case VK_CHR_TYPE_TCP: {
+                g_autofree char *host = argv_escape(vk_strempty(chr->host));
+                g_autofree char *port = argv_escape(vk_strempty(chr->service));
+
+                argv_addf(b, "socket,id=%s,host=%s,port=%s%s%s", id, host, port,
+                          chr->protocol == VK_CHR_TCP_TELNET ? ",telnet=on" : "",
+                          chr->mode == VK_CHR_SOURCE_MODE_BIND ? ",server=on,wait=off" : "");
+                return 0;
+        }
         default:
                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                   "%s: character device type '%s' is not supported", alias,
@@ -586,7 +583,9 @@ static int argv_build_vnc(ArgvBuilder *b, const VkDomainGraphics *g) {
         r = argv_need(b, VK_QEMU_CAPS_VNC, "VNC graphics");
         if (r < 0)
                 return r;
-        if (!g->listen && b->cfg->vnc_auto_unix_socket) {
+        if (g->listen_none)
+                g_string_append(s, "none"); /* no listener: clients come over QMP */
+        else if (!g->listen && b->cfg->vnc_auto_unix_socket) {
                 g_autofree char *p = g_strdup_printf("%s/vnc.sock", b->opts->private_dir);
                 g_autofree char *e = argv_escape(p);
 
@@ -637,11 +636,16 @@ static int argv_build_spice(ArgvBuilder *b, const VkDomainGraphics *g) {
                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                   "SPICE graphics: tlsPort is not supported (virtkit has no "
                                   "SPICE TLS configuration)");
-        r = argv_graphics_port(b, g, b->opts->spice_port, "SPICE", &port);
-        if (r < 0)
-                return r;
-        listen = argv_escape(g->listen ? g->listen : b->cfg->spice_listen);
-        g_string_append_printf(s, "port=%d,addr=%s", port, listen);
+        if (g->listen_none)
+                /* no listener; QEMU wants a port or a TLS port: 0 is none (as libvirt) */
+                g_string_append(s, "port=0");
+        else {
+                r = argv_graphics_port(b, g, b->opts->spice_port, "SPICE", &port);
+                if (r < 0)
+                        return r;
+                listen = argv_escape(g->listen ? g->listen : b->cfg->spice_listen);
+                g_string_append_printf(s, "port=%d,addr=%s", port, listen);
+        }
         if (!g->passwd)
                 g_string_append(s, ",disable-ticketing=on");
         if (g->image_compression)
@@ -775,7 +779,7 @@ int argv_build_videos(ArgvBuilder *b) {
         return 0;
 }
 
-/* ---- watchdog, balloon, rng, tpm, vmgenid ---- */
+/* ---- watchdog, balloon, tpm, vmgenid (rng: qemu-argv-platform.c) ---- */
 
 static int argv_build_watchdogs(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
@@ -918,34 +922,9 @@ int argv_build_misc_devices(ArgvBuilder *b) {
                         return r;
         }
 
-        for (size_t i = 0; i < def->n_rngs; i++) {
-                const VkDomainRng *rng = def->rngs[i];
-                g_autofree char *alias = argv_alias(&rng->info, "rng%zu", i);
-                g_autofree char *obj = g_strdup_printf("obj%s", alias);
-
-                r = argv_need(b, VK_QEMU_CAPS_RNG_RANDOM, "rng backend 'random'");
-                if (r < 0)
-                        return r;
-                r = argv_need(b, VK_QEMU_CAPS_VIRTIO_RNG, "rng model 'virtio'");
-                if (r < 0)
-                        return r;
-                o = json_object_new();
-                argv_jset_str(o, "qom-type", "rng-random");
-                argv_jset_str(o, "id", obj);
-                argv_jset_str(o, "filename", rng->backend_path ? rng->backend_path : "/dev/random");
-                argv_add_json(b, "-object", o);
-
-                o = argv_device_new("virtio-rng-pci");
-                argv_jset_str(o, "rng", obj);
-                argv_jset_str(o, "id", alias);
-                if (rng->rate_bytes) {
-                        argv_jset_int(o, "max-bytes", rng->rate_bytes);
-                        argv_jset_int(o, "period", rng->rate_period ? rng->rate_period : 1000);
-                }
-                r = argv_add_device_at(b, alias, o, &rng->info, alias, 0);
-                if (r < 0)
-                        return r;
-        }
+        r = argv_build_rngs(b);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < def->n_tpms; i++) {
                 r = argv_build_tpm(b, i);

@@ -191,8 +191,10 @@ static size_t argv_disk_node_base(const VkDomainDef *def, size_t i) {
 }
 
 /* The properties every format node of a disk's chain shares, in libvirt's order. */
+/* The common part of a format node of @disk's chain; @top: the disk's own image, which alone
+ * gets detect-zeroes (as libvirt). */
 static JsonObject *argv_format_node(const VkDomainDisk *disk, const char *node, bool ro,
-                                    const DiskCache *cache) {
+                                    const DiskCache *cache, bool top) {
         JsonObject *o = json_object_new();
         JsonObject *c;
 
@@ -200,6 +202,14 @@ static JsonObject *argv_format_node(const VkDomainDisk *disk, const char *node, 
         argv_jset_bool(o, "read-only", ro);
         if (disk->discard != VK_DISK_DISCARD_DEFAULT)
                 argv_jset_str(o, "discard", vk_disk_discard_to_string(disk->discard));
+        if (top && disk->detect_zeroes != VK_DISK_DETECT_ZEROES_DEFAULT) {
+                VkDiskDetectZeroes dz = disk->detect_zeroes;
+
+                /* QEMU refuses 'unmap' without discard; libvirt 9.0 then asks for 'on' */
+                if (dz == VK_DISK_DETECT_ZEROES_UNMAP && disk->discard != VK_DISK_DISCARD_UNMAP)
+                        dz = VK_DISK_DETECT_ZEROES_ON;
+                argv_jset_str(o, "detect-zeroes", vk_disk_detect_zeroes_to_string(dz));
+        }
         c = argv_cache_object(cache);
         if (c)
                 json_object_set_object_member(o, "cache", c);
@@ -234,7 +244,7 @@ static void argv_disk_backing(ArgvBuilder *b, const VkDomainDisk *disk, size_t b
                               argv_storage_node_full(
                                       l->type == VK_DISK_TYPE_BLOCK ? "host_device" : "file",
                                       l->path, aio, storage, argv_cache_object(cache)));
-                o = argv_format_node(disk, format, true, cache);
+                o = argv_format_node(disk, format, true, cache, false);
                 argv_jset_str(o, "driver", vk_image_format_to_string(l->format));
                 argv_jset_str(o, "file", storage);
                 if (vk_image_format_has_backing(l->format))
@@ -297,7 +307,7 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
         argv_add_json(b, "-blockdev", o);
 
         /* a raw format node even for a LUN: it passes scsi-block's ioctls through, as libvirt */
-        o = argv_format_node(disk, format, ro, cache);
+        o = argv_format_node(disk, format, ro, cache, true);
         if (disk->format == VK_DISK_FORMAT_QCOW2) {
                 argv_jset_str(o, "driver", "qcow2");
                 if (secret_id) {

@@ -59,6 +59,7 @@ const char *argv_pci_bus_name(const ArgvBuilder *b, unsigned bus, char buf[32]);
 int argv_set_address(ArgvBuilder *b, JsonObject *o, const VkDeviceInfo *info, const char *what);
 char *argv_alias(const VkDeviceInfo *info, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 bool argv_has(const ArgvBuilder *b, VkQemuCapsFlag flag);
+int argv_need(ArgvBuilder *b, VkQemuCapsFlag flag, const char *what);
 int argv_error(ArgvBuilder *b, const char *name, int error, const char *fmt, ...)
         G_GNUC_PRINTF(4, 5);
 char *argv_escape(const char *s);
@@ -89,6 +90,12 @@ void argv_build_loader(ArgvBuilder *b);
 /* ---- qemu-argv-disk.c ---- */
 int argv_build_disks(ArgvBuilder *b);
 int argv_boot_prepare(ArgvBuilder *b);
+
+/* ---- qemu-argv-platform.c ---- */
+int argv_build_smbios(ArgvBuilder *b);
+void argv_cpu_panic(const ArgvBuilder *b, GString *s);
+int argv_build_panics(ArgvBuilder *b);
+int argv_build_rngs(ArgvBuilder *b);
 
 /* ---- qemu-argv-devices.c ---- */
 int argv_build_controllers(ArgvBuilder *b);

@@ -195,6 +195,7 @@ static int argv_build_cpu(ArgvBuilder *b) {
                                 s, ",hv-time=%s",
                                 vk_tristate_switch_to_string(def->timers[i].present));
         argv_cpu_hyperv(&def->hyperv, s);
+        argv_cpu_panic(b, s);
         if (argv_cpu_tune(b, s) < 0)
                 return -EOPNOTSUPP;
 
@@ -438,13 +439,20 @@ static void argv_build_compat(ArgvBuilder *b) {
         argv_add_json(b, "-compat", o);
 }
 
-/* qemu:commandline's arguments, then -sandbox and -msg last, as libvirt orders them */
-static void argv_build_tail(ArgvBuilder *b) {
+/* qemu:commandline's arguments, then -sandbox, the panic devices and -msg last, as libvirt
+ * orders them */
+static int argv_build_tail(ArgvBuilder *b) {
+        int r;
+
         for (size_t i = 0; b->def->qemu.args && b->def->qemu.args[i]; i++)
                 argv_add(b, b->def->qemu.args[i]);
         argv_add_pair(b, "-sandbox",
                       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        r = argv_build_panics(b);
+        if (r < 0)
+                return r;
         argv_add_pair(b, "-msg", "timestamp=on");
+        return 0;
 }
 
 /* ---- qemu:override ---- */
@@ -614,6 +622,9 @@ static int argv_build_all(ArgvBuilder *b) {
         if (r < 0)
                 return r;
         argv_add_pair(b, "-uuid", vk_uuid_format(&def->uuid, uuid));
+        r = argv_build_smbios(b);
+        if (r < 0)
+                return r;
         if (def->n_graphics == 0)
                 argv_add_pair(b, "-display", "none");
         argv_add(b, "-no-user-config");
@@ -664,7 +675,9 @@ static int argv_build_all(ArgvBuilder *b) {
         r = argv_build_vsock(b);
         if (r < 0)
                 return r;
-        argv_build_tail(b);
+        r = argv_build_tail(b);
+        if (r < 0)
+                return r;
 
         r = argv_finish_devices(b);
         if (r < 0)

@@ -71,6 +71,9 @@ typedef struct VkQemuArgvOptions {
         bool has_vsock_fd;
         int vsock_fd;
         unsigned vsock_cid;
+        /* <os><smbios mode='host'/>: the host's SMBIOS strings the caller read
+         * (vk_qemu_host_sysinfo_read()); NULL: such a domain fails to build */
+        const VkDomainSysinfo *host_sysinfo;
 } VkQemuArgvOptions;
 
 /* The ports DomainXMLToNative shows for autoport graphics (what libvirt shows) */

@@ -111,6 +111,7 @@ static const CapsRule caps_flag_rules[_VK_QEMU_CAPS_FLAG_MAX] = {
         [VK_QEMU_CAPS_TPM_EMULATOR] = { "tpm-emulator", CAPS_RULE_TYPE, "tpm-emulator" },
         [VK_QEMU_CAPS_VHOST_VSOCK] = { "vhost-vsock", CAPS_RULE_TYPE, "vhost-vsock-pci" },
         [VK_QEMU_CAPS_PVPANIC] = { "pvpanic", CAPS_RULE_TYPE, "pvpanic" },
+        [VK_QEMU_CAPS_PVPANIC_PCI] = { "pvpanic-pci", CAPS_RULE_TYPE, "pvpanic-pci" },
         [VK_QEMU_CAPS_VMCOREINFO] = { "vmcoreinfo", CAPS_RULE_TYPE, "vmcoreinfo" },
         [VK_QEMU_CAPS_VMGENID] = { "vmgenid", CAPS_RULE_TYPE, "vmgenid" },
         [VK_QEMU_CAPS_SEV_GUEST] = { "sev-guest", CAPS_RULE_TYPE, "sev-guest" },

@@ -45,7 +45,7 @@ VK_DOMAIN_ENUM_IMPL(vk_seclabel_type, VkSeclabelType, _VK_SECLABEL_MAX, "dynamic
 VK_DOMAIN_ENUM_IMPL(vk_seclabel_model, VkSeclabelModel, _VK_SECLABEL_MODEL_MAX, "selinux",
                     "apparmor", "dac", "none")
 VK_DOMAIN_ENUM_IMPL(vk_address_type, VkAddressType, _VK_ADDRESS_MAX, "none", "pci", "drive",
-                    "virtio-serial", "usb", "ccid")
+                    "virtio-serial", "usb", "ccid", "isa")
 VK_DOMAIN_ENUM_IMPL(vk_disk_type, VkDiskType, _VK_DISK_TYPE_MAX, "file", "block", "volume")
 VK_DOMAIN_ENUM_IMPL(vk_disk_device, VkDiskDevice, _VK_DISK_DEVICE_MAX, "disk", "cdrom", "floppy",
                     "lun")
@@ -58,6 +58,9 @@ VK_DOMAIN_ENUM_IMPL(vk_disk_io, VkDiskIo, _VK_DISK_IO_MAX, "default", "native", 
                     "io_uring")
 VK_DOMAIN_ENUM_IMPL(vk_disk_discard, VkDiskDiscard, _VK_DISK_DISCARD_MAX, "default", "unmap",
                     "ignore")
+VK_DOMAIN_ENUM_IMPL(vk_rng_backend, VkRngBackend, _VK_RNG_BACKEND_MAX, "random", "builtin")
+VK_DOMAIN_ENUM_IMPL(vk_disk_detect_zeroes, VkDiskDetectZeroes, _VK_DISK_DETECT_ZEROES_MAX,
+                    "default", "off", "on", "unmap")
 VK_DOMAIN_ENUM_IMPL(vk_controller_type, VkControllerType, _VK_CONTROLLER_MAX, "ide", "fdc", "scsi",
                     "sata", "virtio-serial", "usb", "pci", "ccid")
 VK_DOMAIN_ENUM_IMPL(vk_controller_model, VkControllerModel, _VK_CONTROLLER_MODEL_MAX, "default",
@@ -77,7 +80,8 @@ VK_DOMAIN_ENUM_IMPL(vk_input_type, VkInputType, _VK_INPUT_MAX, "mouse", "tablet"
 VK_DOMAIN_ENUM_IMPL(vk_input_bus, VkInputBus, _VK_INPUT_BUS_MAX, "default", "ps2", "usb", "virtio")
 VK_DOMAIN_ENUM_IMPL(vk_chr_kind, VkChrKind, _VK_CHR_MAX, "serial", "parallel", "console", "channel")
 VK_DOMAIN_ENUM_IMPL(vk_chr_type, VkChrType, _VK_CHR_TYPE_MAX, "pty", "file", "unix", "null",
-                    "stdio", "spicevmc")
+                    "stdio", "spicevmc", "tcp")
+VK_DOMAIN_ENUM_IMPL(vk_chr_tcp_protocol, VkChrTcpProtocol, _VK_CHR_TCP_MAX, "raw", "telnet")
 VK_DOMAIN_ENUM_IMPL(vk_chr_source_mode, VkChrSourceMode, _VK_CHR_SOURCE_MODE_MAX, "default", "bind",
                     "connect")
 VK_DOMAIN_ENUM_IMPL(vk_chr_target_type, VkChrTargetType, _VK_CHR_TARGET_MAX, "default",
@@ -268,6 +272,17 @@ static int domain_parse_address(xmlNode *node, VkDeviceAddress *addr, VkError *r
                     vk_xml_prop_uint(node, "port", VK_XML_NONZERO, &a.usb.port, reterr) < 0)
                         return -EINVAL;
                 break;
+        case VK_ADDRESS_ISA:
+                r = vk_xml_check_node(node, VK_STRV("type", "iobase", "irq"), VK_XML_NONE, reterr);
+                if (r < 0)
+                        return r;
+                if (vk_xml_prop_uint(node, "iobase", 0, &a.isa.iobase, reterr) < 0 ||
+                    vk_xml_prop_uint(node, "irq", 0, &a.isa.irq, reterr) < 0)
+                        return -EINVAL;
+                if (a.isa.iobase > 0xffff)
+                        return vk_xml_error(node, "iobase", reterr,
+                                            "value 0x%x out of range (0-0xffff)", a.isa.iobase);
+                break;
         case VK_ADDRESS_CCID:
                 r = vk_xml_check_node(node, VK_STRV("type", "controller", "slot"), VK_XML_NONE,
                                       reterr);
@@ -389,6 +404,12 @@ void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsi
         case VK_ADDRESS_CCID:
                 vk_xml_writer_attrf(w, "controller", "%u", a->ccid.controller);
                 vk_xml_writer_attrf(w, "slot", "%u", a->ccid.slot);
+                break;
+        case VK_ADDRESS_ISA:
+                if (a->isa.iobase)
+                        vk_xml_writer_attrf(w, "iobase", "0x%x", a->isa.iobase);
+                if (a->isa.irq)
+                        vk_xml_writer_attrf(w, "irq", "0x%x", a->isa.irq);
                 break;
         default:
                 break;

@@ -11,6 +11,8 @@ VkDomainChr *vk_domain_chr_free(VkDomainChr *chr) {
         if (!chr)
                 return NULL;
         g_free(chr->path);
+        g_free(chr->host);
+        g_free(chr->service);
         g_free(chr->target_name);
         vk_domain_device_info_clear(&chr->info);
         g_free(chr);
@@ -127,6 +129,66 @@ static int chr_parse_target(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
         return 0;
 }
 
+/* <source mode='bind|connect' host= service=/> of type='tcp' (mode: connect when absent) */
+static int chr_parse_tcp_source(VkDomainChr *chr, xmlNode *source, VkError *reterr) {
+        unsigned long long port;
+        bool bad;
+        int r;
+
+        r = vk_xml_check_node(source, VK_STRV("mode", "host", "service"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        if (vk_xml_prop_enum(source, "mode", vk_chr_source_mode_from_string, VK_XML_NONZERO,
+                             &chr->mode, reterr) < 0 ||
+            vk_xml_prop_string(source, "host", VK_XML_REQUIRED | VK_XML_NONZERO, &chr->host,
+                               reterr) < 0 ||
+            vk_xml_prop_string(source, "service", VK_XML_REQUIRED | VK_XML_NONZERO, &chr->service,
+                               reterr) < 0)
+                return -EINVAL;
+        if (chr->mode == VK_CHR_SOURCE_MODE_DEFAULT)
+                chr->mode = VK_CHR_SOURCE_MODE_CONNECT;
+        if (strlen(chr->host) > 255 || strpbrk(chr->host, ", \t\n'\"/"))
+                return vk_xml_error(source, "host", reterr, "invalid host '%s'", chr->host);
+        /* a port number, or a service name QEMU looks up (/etc/services) */
+        r = vk_xml_parse_uint(chr->service, 65535, &port);
+        if (r >= 0 || r == -ERANGE)
+                bad = r < 0 || port == 0;
+        else
+                bad = strlen(chr->service) > 64 ||
+                      strspn(chr->service, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+                              strlen(chr->service);
+        if (bad)
+                return vk_xml_error(source, "service", reterr,
+                                    "invalid service '%s' (a port 1-65535 or a service name)",
+                                    chr->service);
+        return 0;
+}
+
+/* <protocol type='raw|telnet'/>: only with type='tcp' */
+static int chr_parse_protocol(VkDomainChr *chr, xmlNode *node, VkError *reterr) {
+        xmlNode *protocol = vk_xml_child(node, "protocol");
+        g_autofree char *type = NULL;
+        int r;
+
+        if (!protocol)
+                return 0;
+        if (chr->type != VK_CHR_TYPE_TCP)
+                return vk_xml_error(protocol, NULL, reterr, "unsupported element for type='%s'",
+                                    vk_chr_type_to_string(chr->type));
+        r = vk_xml_check_node(protocol, VK_STRV("type"), VK_XML_NONE, reterr);
+        if (r < 0)
+                return r;
+        r = vk_xml_prop_string(protocol, "type", VK_XML_REQUIRED, &type, reterr);
+        if (r < 0)
+                return r;
+        /* telnets and tls need chardev TLS credentials, which virtkit does not configure */
+        chr->protocol = vk_chr_tcp_protocol_from_string(type);
+        if ((int) chr->protocol < 0)
+                return vk_xml_error(protocol, "type", reterr,
+                                    "unsupported value '%s' (only 'raw' or 'telnet')", type);
+        return 0;
+}
+
 int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigned flags,
                         VkError *reterr) {
         g_autoptr(VkDomainChr) chr = g_new0(VkDomainChr, 1);
@@ -137,10 +199,10 @@ int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigne
         chr->target_port = -1;
 
         r = vk_xml_check_node(node, VK_STRV("type"),
-                              VK_STRV("source", "target", "alias", "address"), reterr);
+                              VK_STRV("source", "protocol", "target", "alias", "address"), reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("source", "target"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("source", "protocol", "target"), reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_enum(node, "type", vk_chr_type_from_string, VK_XML_REQUIRED, &chr->type,
@@ -194,14 +256,25 @@ int vk_domain_chr_parse(VkDomainDef *def, VkChrKind kind, xmlNode *node, unsigne
                                                             "characters");
                         }
                         break;
+                case VK_CHR_TYPE_TCP:
+                        r = chr_parse_tcp_source(chr, source, reterr);
+                        if (r < 0)
+                                return r;
+                        break;
                 default:
                         return vk_xml_error(source, NULL, reterr,
                                             "unsupported element for type='%s'",
                                             vk_chr_type_to_string(chr->type));
                 }
         }
+        r = chr_parse_protocol(chr, node, reterr);
+        if (r < 0)
+                return r;
         if (chr->type == VK_CHR_TYPE_FILE && !chr->path)
                 return vk_xml_error(node, NULL, reterr, "type='file' needs <source path=...>");
+        if (chr->type == VK_CHR_TYPE_TCP && !chr->host)
+                return vk_xml_error(node, NULL, reterr,
+                                    "type='tcp' needs <source host=... service=...>");
         if (chr->type == VK_CHR_TYPE_UNIX && !chr->path && kind != VK_CHR_CHANNEL)
                 return vk_xml_error(node, NULL, reterr, "type='unix' needs <source path=...>");
 

@@ -103,6 +103,8 @@ static VkDomainChr *copy_chr(const VkDomainChr *src) {
         VkDomainChr *chr = g_memdup2(src, sizeof(*src));
 
         chr->path = g_strdup(src->path);
+        chr->host = g_strdup(src->host);
+        chr->service = g_strdup(src->service);
         chr->target_name = g_strdup(src->target_name);
         copy_info(&chr->info);
         return chr;
@@ -168,6 +170,7 @@ static void copy_devices(VkDomainDef *def) {
         COPY_DEVICES(def->rngs, def->n_rngs, copy_rng);
         COPY_DEVICES(def->tpms, def->n_tpms, copy_tpm);
         def->memballoon = copy_memballoon(def->memballoon);
+        COPY_DEVICES(def->panics, def->n_panics, vk_domain_panic_copy);
         vk_domain_fs_copy_devices(def);
 }
 
@@ -217,6 +220,7 @@ VkDomainDef *vk_domain_def_copy(const VkDomainDef *src) {
         def->kernel = g_strdup(src->kernel);
         def->initrd = g_strdup(src->initrd);
         def->cmdline = g_strdup(src->cmdline);
+        vk_domain_sysinfo_copy(&def->sysinfo);
 
         vk_domain_cpu_copy(&def->cpu);
         vk_domain_tune_copy(def);

@@ -50,6 +50,7 @@ VkDomainDef *vk_domain_def_free(VkDomainDef *def) {
         g_free(def->kernel);
         g_free(def->initrd);
         g_free(def->cmdline);
+        vk_domain_sysinfo_clear(&def->sysinfo);
         vk_domain_cpu_clear(&def->cpu);
         vk_domain_tune_clear(def);
         g_free(def->timers);
@@ -194,13 +195,13 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
 
         r = vk_xml_check_node(os, VK_STRV("firmware"),
                               VK_STRV("type", "firmware", "boot", "bootmenu", "loader", "nvram",
-                                      "kernel", "initrd", "cmdline"),
+                                      "kernel", "initrd", "cmdline", "smbios"),
                               reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(os,
                                 VK_STRV("type", "firmware", "bootmenu", "loader", "nvram", "kernel",
-                                        "initrd", "cmdline"),
+                                        "initrd", "cmdline", "smbios"),
                                 reterr);
         if (r < 0)
                 return r;
@@ -276,6 +277,10 @@ static int domain_parse_os(VkDomainDef *def, xmlNode *os, VkError *reterr) {
                                 return r;
                 } else if (vk_xml_node_is(c, NULL, "firmware")) {
                         r = vk_domain_firmware_features_parse(def, c, reterr);
+                        if (r < 0)
+                                return r;
+                } else if (vk_xml_node_is(c, NULL, "smbios")) {
+                        r = vk_domain_smbios_parse(def, c, reterr);
                         if (r < 0)
                                 return r;
                 } else {
@@ -597,8 +602,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                 root, VK_STRV("type", "id"),
                 VK_STRV("name", "uuid", "genid", "title", "description", "metadata", "maxMemory",
                         "memory", "currentMemory", "memoryBacking", "vcpu", "iothreads",
-                        "iothreadids", "cputune", "os", "features", "cpu", "clock", "on_poweroff",
-                        "on_reboot", "on_crash", "pm", "devices", "seclabel",
+                        "iothreadids", "cputune", "sysinfo", "os", "features", "cpu", "clock",
+                        "on_poweroff", "on_reboot", "on_crash", "pm", "devices", "seclabel",
                         "{" VK_QEMU_NS_HREF "}commandline", "{" VK_QEMU_NS_HREF "}capabilities",
                         "{" VK_QEMU_NS_HREF "}deprecation", "{" VK_QEMU_NS_HREF "}override"),
                 reterr);
@@ -697,6 +702,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                         r = vk_domain_tune_parse(def, c, reterr);
                 else if (vk_xml_node_is(c, NULL, "seclabel"))
                         r = domain_parse_seclabel(def, c, flags, reterr);
+                else if (vk_xml_node_is(c, NULL, "sysinfo"))
+                        r = vk_domain_sysinfo_parse(def, c, reterr);
                 else {
                         assert(vk_xml_node_is(c, NULL, "devices"));
                         devices = c;
@@ -740,6 +747,8 @@ static int domain_parse_root(xmlNode *root, unsigned flags, VkDomainDef **ret_de
                 r = vk_domain_cpu_check(def, root, reterr);
         if (r >= 0)
                 r = vk_domain_tune_check(def, root, reterr);
+        if (r >= 0)
+                r = vk_domain_sysinfo_check(def, root, &have_uuid, reterr);
         if (r < 0)
                 return r;
 

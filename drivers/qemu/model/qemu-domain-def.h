@@ -254,6 +254,7 @@ typedef enum VkAddressType {
         VK_ADDRESS_VIRTIO_SERIAL,
         VK_ADDRESS_USB,
         VK_ADDRESS_CCID, /* a smartcard's slot on a CCID controller */
+        VK_ADDRESS_ISA,  /* an ISA device's I/O port (the ISA panic device) */
         _VK_ADDRESS_MAX,
         _VK_ADDRESS_INVALID = -EINVAL,
 } VkAddressType;
@@ -330,6 +331,17 @@ typedef enum VkDiskDiscard {
         _VK_DISK_DISCARD_INVALID = -EINVAL,
 } VkDiskDiscard;
 VK_DOMAIN_ENUM_DECL(vk_disk_discard, VkDiskDiscard);
+
+/* <driver detect_zeroes=>: how QEMU treats writes of zeroes */
+typedef enum VkDiskDetectZeroes {
+        VK_DISK_DETECT_ZEROES_DEFAULT, /* absent */
+        VK_DISK_DETECT_ZEROES_OFF,
+        VK_DISK_DETECT_ZEROES_ON,
+        VK_DISK_DETECT_ZEROES_UNMAP, /* as 'on', and unmaps them where discard='unmap' */
+        _VK_DISK_DETECT_ZEROES_MAX,
+        _VK_DISK_DETECT_ZEROES_INVALID = -EINVAL,
+} VkDiskDetectZeroes;
+VK_DOMAIN_ENUM_DECL(vk_disk_detect_zeroes, VkDiskDetectZeroes);
 
 typedef enum VkControllerType {
         VK_CONTROLLER_IDE,
@@ -463,6 +475,7 @@ typedef enum VkChrType {
         VK_CHR_TYPE_NULL,
         VK_CHR_TYPE_STDIO,
         VK_CHR_TYPE_SPICEVMC, /* a channel through the SPICE connection (the vdagent) */
+        VK_CHR_TYPE_TCP,      /* a TCP socket: <source mode= host= service=>, <protocol> */
         _VK_CHR_TYPE_MAX,
         _VK_CHR_TYPE_INVALID = -EINVAL,
 } VkChrType;
@@ -587,6 +600,9 @@ typedef struct VkDeviceAddress {
                 struct {
                         unsigned controller, slot;
                 } ccid;
+                struct {
+                        unsigned iobase, irq; /* 0: absent */
+                } isa;
         };
 } VkDeviceAddress;
 
@@ -619,6 +635,7 @@ typedef struct VkDomainDisk {
         VkDiskCache cache;
         VkDiskIo io;
         VkDiskDiscard discard;
+        VkDiskDetectZeroes detect_zeroes;
         char *src_path;   /* file= (file) or dev= (block); NULL: empty cdrom/floppy */
         char *src_pool;   /* volume: pool= */
         char *src_volume; /* volume: volume= */
@@ -682,6 +699,7 @@ typedef struct VkDomainGraphics {
         char *keymap;
         char *passwd;            /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
         char *image_compression; /* spice <image compression=>, validated; NULL: absent */
+        bool listen_none;        /* <listen type='none'/>: no network listener at all */
 } VkDomainGraphics;
 
 /* <features><hyperv>: Hyper-V enlightenments, in libvirt's (and the command line's) order */
@@ -771,11 +789,23 @@ typedef struct VkDomainInput {
         VkDeviceInfo info;
 } VkDomainInput;
 
+/* <protocol type=> of a TCP character device */
+typedef enum VkChrTcpProtocol {
+        VK_CHR_TCP_RAW, /* also when absent */
+        VK_CHR_TCP_TELNET,
+        _VK_CHR_TCP_MAX,
+        _VK_CHR_TCP_INVALID = -EINVAL,
+} VkChrTcpProtocol;
+VK_DOMAIN_ENUM_DECL(vk_chr_tcp_protocol, VkChrTcpProtocol);
+
 typedef struct VkDomainChr {
         VkChrKind kind;
         VkChrType type;
-        char *path;           /* file, unix: <source path=> */
-        VkChrSourceMode mode; /* unix: <source mode=> */
+        char *path;                /* file, unix: <source path=> */
+        VkChrSourceMode mode;      /* unix, tcp: <source mode=> (tcp: absent is connect) */
+        char *host;                /* tcp: <source host=> */
+        char *service;             /* tcp: <source service=>, the port */
+        VkChrTcpProtocol protocol; /* tcp: <protocol type=>, always formatted */
         VkChrTargetType target_type;
         int target_port;   /* -1: absent */
         char *target_name; /* channel virtio: org.qemu.guest_agent.0 */
@@ -791,12 +821,38 @@ typedef struct VkDomainMemballoon {
         VkDeviceInfo info;
 } VkDomainMemballoon;
 
+/* <rng><backend model=> */
+typedef enum VkRngBackend {
+        VK_RNG_BACKEND_RANDOM,  /* a host file: <backend model='random'>/dev/urandom</backend> */
+        VK_RNG_BACKEND_BUILTIN, /* QEMU's own generator (getrandom()) */
+        _VK_RNG_BACKEND_MAX,
+        _VK_RNG_BACKEND_INVALID = -EINVAL,
+} VkRngBackend;
+VK_DOMAIN_ENUM_DECL(vk_rng_backend, VkRngBackend);
+
 typedef struct VkDomainRng {
-        char *backend_path;   /* <backend model='random'>/dev/urandom</backend> */
+        VkRngBackend backend;
+        char *backend_path;   /* random: <backend model='random'>/dev/urandom</backend> */
         unsigned rate_bytes;  /* <rate bytes=>, 0: absent */
         unsigned rate_period; /* <rate period=>, 0: absent */
         VkDeviceInfo info;
 } VkDomainRng;
+
+/* <panic model=>: how the guest reports a crash to the host */
+typedef enum VkPanicModel {
+        VK_PANIC_MODEL_DEFAULT, /* absent: isa (x86) */
+        VK_PANIC_MODEL_ISA,     /* QEMU's pvpanic on an I/O port */
+        VK_PANIC_MODEL_PVPANIC, /* pvpanic-pci */
+        VK_PANIC_MODEL_HYPERV,  /* the Hyper-V crash MSRs (hv-crash) */
+        _VK_PANIC_MODEL_MAX,
+        _VK_PANIC_MODEL_INVALID = -EINVAL,
+} VkPanicModel;
+VK_DOMAIN_ENUM_DECL(vk_panic_model, VkPanicModel);
+
+typedef struct VkDomainPanic {
+        VkPanicModel model;
+        VkDeviceInfo info; /* isa: an ISA address (iobase=); pvpanic: a PCI address */
+} VkDomainPanic;
 
 typedef struct VkDomainWatchdog {
         VkWatchdogModel model;
@@ -1036,6 +1092,44 @@ typedef struct VkDomainVsock {
 
 /* ---- domain-wide pieces ----------------------------------------------------------------- */
 
+/* <os><smbios mode=>: what the guest's SMBIOS tables say */
+typedef enum VkSmbiosMode {
+        VK_SMBIOS_MODE_NONE, /* absent: QEMU's own tables */
+        VK_SMBIOS_MODE_EMULATE,
+        VK_SMBIOS_MODE_HOST,    /* the host's BIOS and system strings */
+        VK_SMBIOS_MODE_SYSINFO, /* <sysinfo type='smbios'> */
+        _VK_SMBIOS_MODE_MAX,
+        _VK_SMBIOS_MODE_INVALID = -EINVAL,
+} VkSmbiosMode;
+VK_DOMAIN_ENUM_DECL(vk_smbios_mode, VkSmbiosMode);
+
+/* The SMBIOS blocks of <sysinfo type='smbios'> and the entries each has, in libvirt's order */
+typedef enum VkSysinfoBlock {
+        VK_SYSINFO_BIOS,       /* type 0: vendor version date release */
+        VK_SYSINFO_SYSTEM,     /* type 1: manufacturer product version serial uuid sku family */
+        VK_SYSINFO_BASE_BOARD, /* type 2: manufacturer product version serial asset location */
+        VK_SYSINFO_CHASSIS,    /* type 3: manufacturer version serial asset sku */
+        _VK_SYSINFO_BLOCK_MAX,
+        _VK_SYSINFO_BLOCK_INVALID = -EINVAL,
+} VkSysinfoBlock;
+
+#define VK_SYSINFO_ENTRIES_MAX 7 /* the most entries a block has (system) */
+#define VK_SYSINFO_LIST_MAX    64
+
+/* One block: its entry values by the entry's index in the block's list, NULL: absent */
+typedef struct VkSysinfoValues {
+        char *v[VK_SYSINFO_ENTRIES_MAX];
+} VkSysinfoValues;
+
+typedef struct VkDomainSysinfo {
+        bool present; /* a <sysinfo type='smbios'> was given */
+        VkSysinfoValues bios, system, chassis;
+        bool has_bios, has_system, has_chassis;
+        VkSysinfoValues *base_boards; /* <baseBoard>, in order */
+        size_t n_base_boards;
+        char **oem_strings; /* <oemStrings><entry>, NULL-terminated; NULL: none */
+} VkDomainSysinfo;
+
 typedef struct VkDomainTimer {
         VkTimerName name;
         VkTimerTickpolicy tickpolicy;
@@ -1158,6 +1252,8 @@ typedef struct VkDomainDef {
         char *kernel;
         char *initrd;
         char *cmdline;
+        VkSmbiosMode smbios_mode; /* <os><smbios mode=> */
+        VkDomainSysinfo sysinfo;  /* <sysinfo type='smbios'> (qemu-domain-platform.c) */
 
         /* <features>: a feature element present means "on" unless its state says otherwise */
         VkTristate features[_VK_FEATURE_MAX];
@@ -1231,6 +1327,8 @@ typedef struct VkDomainDef {
         VkDomainSmartcard **smartcards;
         size_t n_smartcards;
         VkDomainVsock *vsock; /* at most one */
+        VkDomainPanic **panics;
+        size_t n_panics;
 
         VkQemuNamespace qemu;
         /* Taint flags for the driver: the config uses unsupported pass-through. */
@@ -1313,6 +1411,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainRedirdev, vk_domain_redirdev_free)
 VkDomainFs *vk_domain_fs_free(VkDomainFs *fs);
 VkDomainSmartcard *vk_domain_smartcard_free(VkDomainSmartcard *sc);
 VkDomainVsock *vk_domain_vsock_free(VkDomainVsock *v);
+VkDomainPanic *vk_domain_panic_free(VkDomainPanic *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainPanic, vk_domain_panic_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainFs, vk_domain_fs_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainSmartcard, vk_domain_smartcard_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainVsock, vk_domain_vsock_free)
@@ -1322,6 +1422,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkDomainVsock, vk_domain_vsock_free)
  * getrandom()). Makes goldens of inputs without <uuid>/<mac> deterministic.
  */
 void vk_domain_def_set_random_source(void (*fill)(void *buf, size_t len));
+
+/* qemu-domain-platform.c: the name of entry @index of @block ("vendor"...), NULL past the
+ * last; the text of SMBIOS type @block's option name for an entry is the same word */
+const char *vk_sysinfo_entry_name(VkSysinfoBlock block, unsigned index);
+void vk_domain_sysinfo_clear(VkDomainSysinfo *si);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkDomainSysinfo, vk_domain_sysinfo_clear)
 
 /* qemu-domain-base.c: a CPU set ("0-3,^2,8") into a map of VK_DOMAIN_CPUSET_MAX entries */
 #define VK_DOMAIN_CPUSET_MAX 4096

@@ -240,6 +240,9 @@ static VkDomainChr *post_parse_chr_copy(const VkDomainChr *src, VkChrKind kind) 
         c->type = src->type;
         c->path = g_strdup(src->path);
         c->mode = src->mode;
+        c->host = g_strdup(src->host);
+        c->service = g_strdup(src->service);
+        c->protocol = src->protocol;
         c->target_port = 0;
         c->implicit = true;
         return c;
@@ -255,7 +258,11 @@ static int post_parse_chrs(VkDomainDef *def, VkError *reterr) {
 
                         VK_DOMAIN_APPEND(def->serials, def->n_serials, s);
                 } else if (con->type != def->serials[0]->type ||
-                           g_strcmp0(con->path, def->serials[0]->path) != 0)
+                           g_strcmp0(con->path, def->serials[0]->path) != 0 ||
+                           g_strcmp0(con->host, def->serials[0]->host) != 0 ||
+                           g_strcmp0(con->service, def->serials[0]->service) != 0 ||
+                           con->mode != def->serials[0]->mode ||
+                           con->protocol != def->serials[0]->protocol)
                         return vk_domain_devices_error(reterr,
                                                        "console 0 of target type serial must match "
                                                        "serial 0");

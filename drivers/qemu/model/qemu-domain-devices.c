@@ -34,6 +34,7 @@ void vk_domain_devices_free(VkDomainDef *def) {
         FREE_ARRAY(def->filesystems, def->n_filesystems, vk_domain_fs_free);
         FREE_ARRAY(def->smartcards, def->n_smartcards, vk_domain_smartcard_free);
         def->vsock = vk_domain_vsock_free(def->vsock);
+        FREE_ARRAY(def->panics, def->n_panics, vk_domain_panic_free);
 }
 
 /* ---- <devices> -------------------------------------------------------------------------- */
@@ -67,6 +68,8 @@ static size_t devices_count(const VkDomainDef *def, const char *name) {
                 return def->n_filesystems;
         if (strcmp(name, "smartcard") == 0)
                 return def->n_smartcards;
+        if (strcmp(name, "panic") == 0)
+                return def->n_panics;
         return 0;
 }
 
@@ -88,7 +91,7 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                                       "graphics", "video", "serial", "parallel", "console",
                                       "channel", "memballoon", "rng", "watchdog", "tpm", "sound",
                                       "audio", "redirdev", "hostdev", "filesystem", "smartcard",
-                                      "vsock"),
+                                      "vsock", "panic"),
                               reterr);
         if (r < 0)
                 return r;
@@ -149,6 +152,8 @@ int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, 
                         r = vk_domain_smartcard_parse(def, c, flags, reterr);
                 else if (strcmp(name, "vsock") == 0)
                         r = vk_domain_vsock_parse(def, c, flags, reterr);
+                else if (strcmp(name, "panic") == 0)
+                        r = vk_domain_panic_parse(def, c, flags, reterr);
                 else
                         r = vk_xml_error(c, NULL, reterr,
                                          "host device assignment (<hostdev>) is not supported "

@@ -46,8 +46,9 @@ VkDomainController *vk_domain_controller_free(VkDomainController *c) {
 static int disk_parse_driver(VkDomainDisk *disk, xmlNode *node, VkError *reterr) {
         int r;
 
-        r = vk_xml_check_node(node, VK_STRV("name", "type", "cache", "io", "discard"), VK_XML_NONE,
-                              reterr);
+        r = vk_xml_check_node(node,
+                              VK_STRV("name", "type", "cache", "io", "discard", "detect_zeroes"),
+                              VK_XML_NONE, reterr);
         if (r < 0)
                 return r;
         r = vk_xml_prop_string(node, "name", 0, &disk->driver_name, reterr);
@@ -62,7 +63,9 @@ static int disk_parse_driver(VkDomainDisk *disk, xmlNode *node, VkError *reterr)
                     0 ||
             vk_xml_prop_enum(node, "io", vk_disk_io_from_string, 0, &disk->io, reterr) < 0 ||
             vk_xml_prop_enum(node, "discard", vk_disk_discard_from_string, 0, &disk->discard,
-                             reterr) < 0)
+                             reterr) < 0 ||
+            vk_xml_prop_enum(node, "detect_zeroes", vk_disk_detect_zeroes_from_string,
+                             VK_XML_NONZERO, &disk->detect_zeroes, reterr) < 0)
                 return -EINVAL;
         return 0;
 }

@@ -130,9 +130,22 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
                 r = vk_xml_prop_string(listen, "type", VK_XML_REQUIRED, &type, reterr);
                 if (r < 0)
                         return r;
+                if (strcmp(type, "none") == 0) {
+                        /* no listener: a local client reaches it through QMP (add_client) */
+                        r = vk_xml_check_node(listen, VK_STRV("type"), VK_XML_NONE, reterr);
+                        if (r < 0)
+                                return r;
+                        if (g->listen)
+                                return vk_xml_error(node, "listen", reterr,
+                                                    "not allowed with <listen type='none'>");
+                        g->listen_none = true;
+                        VK_DOMAIN_APPEND(def->graphics, def->n_graphics, g_steal_pointer(&g));
+                        return 0;
+                }
                 if (strcmp(type, "address") != 0)
                         return vk_xml_error(listen, "type", reterr,
-                                            "unsupported value '%s' (only 'address')", type);
+                                            "unsupported value '%s' (only 'address' or 'none')",
+                                            type);
                 r = vk_xml_prop_string(listen, "address", VK_XML_NONZERO, &address, reterr);
                 if (r < 0)
                         return r;

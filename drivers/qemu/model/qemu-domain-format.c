@@ -57,7 +57,7 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
         vk_xml_writer_attr(w, "type", vk_disk_type_to_string(d->type));
         vk_xml_writer_attr(w, "device", vk_disk_device_to_string(d->device));
 
-        if (d->driver_name || d->format || d->cache || d->io || d->discard) {
+        if (d->driver_name || d->format || d->cache || d->io || d->discard || d->detect_zeroes) {
                 vk_xml_writer_start(w, "driver");
                 vk_xml_writer_attr(w, "name", d->driver_name);
                 if (d->format)
@@ -68,6 +68,9 @@ static void format_disk(VkXmlWriter *w, const VkDomainDisk *d, unsigned flags) {
                         vk_xml_writer_attr(w, "io", vk_disk_io_to_string(d->io));
                 if (d->discard)
                         vk_xml_writer_attr(w, "discard", vk_disk_discard_to_string(d->discard));
+                if (d->detect_zeroes)
+                        vk_xml_writer_attr(w, "detect_zeroes",
+                                           vk_disk_detect_zeroes_to_string(d->detect_zeroes));
                 vk_xml_writer_end(w);
         }
 
@@ -204,7 +207,16 @@ static void format_chr(VkXmlWriter *w, const VkDomainChr *c, unsigned flags) {
         vk_xml_writer_start(w, vk_chr_kind_to_string(c->kind));
         vk_xml_writer_attr(w, "type", vk_chr_type_to_string(c->type));
 
-        if (c->path && (c->type != VK_CHR_TYPE_PTY || (flags & VK_DOMAIN_DEF_FORMAT_LIVE))) {
+        if (c->type == VK_CHR_TYPE_TCP) {
+                vk_xml_writer_start(w, "source");
+                vk_xml_writer_attr(w, "mode", vk_chr_source_mode_to_string(c->mode));
+                vk_xml_writer_attr(w, "host", c->host);
+                vk_xml_writer_attr(w, "service", c->service);
+                vk_xml_writer_end(w);
+                vk_xml_writer_start(w, "protocol");
+                vk_xml_writer_attr(w, "type", vk_chr_tcp_protocol_to_string(c->protocol));
+                vk_xml_writer_end(w);
+        } else if (c->path && (c->type != VK_CHR_TYPE_PTY || (flags & VK_DOMAIN_DEF_FORMAT_LIVE))) {
                 vk_xml_writer_start(w, "source");
                 if (c->mode)
                         vk_xml_writer_attr(w, "mode", vk_chr_source_mode_to_string(c->mode));
@@ -274,7 +286,11 @@ static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned 
         vk_xml_writer_attr(w, "keymap", g->keymap);
         if (flags & VK_DOMAIN_DEF_FORMAT_SECURE)
                 vk_xml_writer_attr(w, "passwd", g->passwd);
-        if (g->listen || g->listen_element) { /* <listen type='address'/> may have none */
+        if (g->listen_none) {
+                vk_xml_writer_start(w, "listen");
+                vk_xml_writer_attr(w, "type", "none");
+                vk_xml_writer_end(w);
+        } else if (g->listen || g->listen_element) { /* <listen type='address'/> may have none */
                 vk_xml_writer_start(w, "listen");
                 vk_xml_writer_attr(w, "type", "address");
                 vk_xml_writer_attr(w, "address", g->listen);
@@ -338,7 +354,7 @@ static void format_rng(VkXmlWriter *w, const VkDomainRng *rng, unsigned flags) {
                 vk_xml_writer_end(w);
         }
         vk_xml_writer_start(w, "backend");
-        vk_xml_writer_attr(w, "model", "random");
+        vk_xml_writer_attr(w, "model", vk_rng_backend_to_string(rng->backend));
         vk_xml_writer_text(w, rng->backend_path);
         vk_xml_writer_end(w);
         vk_domain_format_device_info(w, &rng->info, flags);
@@ -386,6 +402,8 @@ void vk_domain_devices_format(VkXmlWriter *w, const VkDomainDef *def, unsigned f
                 format_memballoon(w, def->memballoon, flags);
         for (size_t i = 0; i < def->n_rngs; i++)
                 format_rng(w, def->rngs[i], flags);
+        for (size_t i = 0; i < def->n_panics; i++)
+                vk_domain_panic_format(w, def->panics[i], flags);
         if (def->vsock)
                 vk_domain_vsock_format(w, def->vsock, flags);
         vk_xml_writer_end(w);
@@ -430,6 +448,11 @@ static void format_os(VkXmlWriter *w, const VkDomainDef *def) {
                 vk_xml_writer_attr(w, "enable", vk_tristate_bool_to_string(def->bootmenu));
                 if (def->has_bootmenu_timeout)
                         vk_xml_writer_attrf(w, "timeout", "%u", def->bootmenu_timeout);
+                vk_xml_writer_end(w);
+        }
+        if (def->smbios_mode) {
+                vk_xml_writer_start(w, "smbios");
+                vk_xml_writer_attr(w, "mode", vk_smbios_mode_to_string(def->smbios_mode));
                 vk_xml_writer_end(w);
         }
         vk_xml_writer_end(w);
@@ -552,6 +575,7 @@ int vk_domain_def_format(const VkDomainDef *def, unsigned flags, char **ret_xml,
         }
         vk_xml_writer_end(&w);
         vk_domain_tune_format_threads(&w, def);
+        vk_domain_sysinfo_format(&w, &def->sysinfo);
 
         format_os(&w, def);
         format_features(&w, def);

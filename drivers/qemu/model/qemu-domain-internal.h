@@ -55,6 +55,7 @@
  *      qemu-domain-pci.c        PCI addresses: slots, bridges, root ports
  *      qemu-domain-placement.c  address kinds; serial and parallel port numbers
  *      qemu-domain-firmware.c   <os>: firmware=, <firmware>, <loader>, <nvram>
+ *      qemu-domain-platform.c   <sysinfo>, <os><smbios>, <panic>
  *   4  qemu-domain-base.c       enum spellings, random source, value helpers, device info,
  *                               what the device parsers and the address code share
  * qemu-domain-check.c calls the public API (qemu-domain-def.h) only.
@@ -105,6 +106,16 @@ int vk_domain_smartcard_post_parse(VkDomainDef *def, VkError *reterr);
 VkDomainSmartcard *vk_domain_smartcard_copy(const VkDomainSmartcard *src);
 int vk_domain_vsock_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_vsock_format(VkXmlWriter *w, const VkDomainVsock *v, unsigned flags);
+
+/* qemu-domain-platform.c: <sysinfo>, <os><smbios>, <panic> */
+int vk_domain_sysinfo_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_smbios_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
+int vk_domain_sysinfo_check(VkDomainDef *def, xmlNode *root, bool *have_uuid, VkError *reterr);
+void vk_domain_sysinfo_format(VkXmlWriter *w, const VkDomainSysinfo *si);
+void vk_domain_sysinfo_copy(VkDomainSysinfo *si);
+int vk_domain_panic_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
+void vk_domain_panic_format(VkXmlWriter *w, const VkDomainPanic *p, unsigned flags);
+VkDomainPanic *vk_domain_panic_copy(const VkDomainPanic *src);
 
 /* qemu-domain-devices.c */
 int vk_domain_devices_parse(VkDomainDef *def, xmlNode *devices, unsigned flags, VkError *reterr);

@@ -237,6 +237,8 @@ static void addr_collect_infos(VkDomainDef *def, GPtrArray *out) {
                 g_ptr_array_add(out, &def->filesystems[i]->info);
         if (def->vsock)
                 g_ptr_array_add(out, &def->vsock->info);
+        for (size_t i = 0; i < def->n_panics; i++)
+                g_ptr_array_add(out, &def->panics[i]->info);
 }
 
 static bool addr_net_is_pcie(const VkDomainNet *n) {
@@ -518,6 +520,13 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                 if (r < 0)
                         return r;
         }
+        /* pvpanic-pci is a conventional PCI device */
+        for (size_t i = 0; i < def->n_panics; i++)
+                if (def->panics[i]->model == VK_PANIC_MODEL_PVPANIC) {
+                        r = addr_assign(&s, &def->panics[i]->info, false, reterr);
+                        if (r < 0)
+                                return r;
+                }
 
         if (hotplug && addr_pci_next_index(def) > first_new) {
                 VkPciAddress spare;

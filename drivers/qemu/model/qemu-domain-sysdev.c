@@ -119,18 +119,27 @@ int vk_domain_rng_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError
                 r = vk_xml_prop_string(backend, "model", VK_XML_REQUIRED, &bmodel, reterr);
                 if (r < 0)
                         return r;
-                if (strcmp(bmodel, "random") != 0)
+                /* libvirt's egd (a chardev to an entropy daemon) is not supported */
+                rng->backend = vk_rng_backend_from_string(bmodel);
+                if ((int) rng->backend < 0)
                         return vk_xml_error(backend, "model", reterr,
-                                            "unsupported value '%s' (only 'random')", bmodel);
+                                            "unsupported value '%s' (only 'random' or 'builtin')",
+                                            bmodel);
         }
         r = vk_xml_node_text(backend, 0, &rng->backend_path, reterr);
         if (r < 0)
                 return r;
-        if (!rng->backend_path) /* libvirt 9.0's default */
-                rng->backend_path = g_strdup("/dev/random");
-        r = vk_domain_check_path(backend, NULL, rng->backend_path, reterr);
-        if (r < 0)
-                return r;
+        if (rng->backend == VK_RNG_BACKEND_BUILTIN) {
+                if (rng->backend_path)
+                        return vk_xml_error(backend, NULL, reterr,
+                                            "model='builtin' takes no device path");
+        } else {
+                if (!rng->backend_path) /* libvirt 9.0's default */
+                        rng->backend_path = g_strdup("/dev/random");
+                r = vk_domain_check_path(backend, NULL, rng->backend_path, reterr);
+                if (r < 0)
+                        return r;
+        }
 
         rate = vk_xml_child(node, "rate");
         if (rate) {

@@ -9,6 +9,7 @@
 
 #include "atomic-file.h"
 #include "macro.h"
+#include "qemu-firmware.h"
 #include "qemu-nvram.h"
 
 /* Copy @src (open) into @dst (open, empty); at most VK_QEMU_NVRAM_MAX bytes. */
@@ -108,4 +109,18 @@ int vk_qemu_nvram_create(const VkDomainDef *def, uid_t uid, gid_t gid, VkError *
                                     def->nvram_path, g_strerror(-r));
         }
         return 1;
+}
+
+/*
+ * The variable store file of @def: its <nvram>, or for <os firmware='efi'> the one its first
+ * start makes (NAME_VARS.fd under @nvram_dir, vk_qemu_firmware_nvram_path()); NULL when it has
+ * none. The caller frees it. Whether it exists is the caller's question.
+ */
+char *vk_qemu_nvram_path(const VkDomainDef *def, const char *nvram_dir) {
+        assert(def);
+        if (def->nvram_path)
+                return g_strdup(def->nvram_path);
+        if (def->os_firmware == VK_OS_FIRMWARE_EFI)
+                return vk_qemu_firmware_nvram_path(nvram_dir, def->name);
+        return NULL;
 }

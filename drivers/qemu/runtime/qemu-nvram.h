@@ -11,3 +11,4 @@
 #define VK_QEMU_NVRAM_MAX (64 * 1024 * 1024)
 
 int vk_qemu_nvram_create(const VkDomainDef *def, uid_t uid, gid_t gid, VkError *reterr);
+char *vk_qemu_nvram_path(const VkDomainDef *def, const char *nvram_dir);

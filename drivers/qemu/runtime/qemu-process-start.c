@@ -14,6 +14,7 @@
 #include "qemu-disk-chain.h"
 #include "qemu-process-recover.h"
 #include "qemu-nvram.h"
+#include "qemu-smbios.h"
 #include "qemu-process-internal.h"
 
 /* A port for a graphics server with autoport, from the driver's set (see qemu-ports.c). */
@@ -51,6 +52,8 @@ static int process_pick_graphics_ports(VkQemuProcess *p, VkDomainDef *def, VkQem
                 bool autoport = g->port <= 0 || g->autoport == VK_TRISTATE_YES;
                 int r;
 
+                if (g->listen_none) /* no listener, no port */
+                        continue;
                 if (g->type == VK_GRAPHICS_VNC) {
                         if (autoport && !aopts->vnc_port) {
                                 r = process_reserve_port(p, GRAPHICS_PORT_FIRST, reterr);
@@ -481,6 +484,7 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         g_autofree char *lock_path = NULL;
         VkQemuArgvOptions aopts = {};
         g_auto(GStrv) host_cdroms = NULL;
+        g_auto(VkDomainSysinfo) host_smbios = {};
         int r;
 
         p->machine_prefix = g_strdup(opts->machine_prefix);
@@ -512,6 +516,10 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         aopts.now = time(NULL);
         host_cdroms = process_host_cdroms(live);
         aopts.host_cdroms = (const char *const *) host_cdroms;
+        if (live->smbios_mode == VK_SMBIOS_MODE_HOST) {
+                vk_qemu_host_sysinfo_read(VK_QEMU_DMI_DIR, &host_smbios);
+                aopts.host_sysinfo = &host_smbios;
+        }
         process_use_secrets(opts, &aopts);
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
         if (r < 0)

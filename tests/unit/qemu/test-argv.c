@@ -74,6 +74,15 @@ static const VkQemuArgvSecret secrets[] = {
         { SECRET_UUID, "dmlydGtpdC10ZXN0LWNpcGhlcnRleHQ=", "AAECAwQFBgcICQoLDA0ODw==" },
 };
 
+/* the SMBIOS strings of the test host, for <smbios mode='host'/> (its UUID is never passed on) */
+static const VkDomainSysinfo host_sysinfo = {
+        .bios = { { "SeaBIOS", "1.16.0-3", "04/01/2014", "0.0" } },
+        .system = { { "QEMU", "Standard PC (Q35 + ICH9, 2009)", "pc-q35-7.2", NULL,
+                      "1b4e28ba-2fa1-11d2-883f-0016d3cca427" } },
+        .has_bios = true,
+        .has_system = true,
+};
+
 /* The fixed per-start values; volumes resolve to /var/lib/vk-test/pools/POOL/VOLUME. */
 static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray *keep,
                       GArray *volumes) {
@@ -110,6 +119,7 @@ static void fill_opts(const VkDomainDef *def, VkQemuArgvOptions *opts, GPtrArray
                 .has_vsock_fd = def->vsock != NULL,
                 .vsock_fd = 300,
                 .vsock_cid = 42,
+                .host_sysinfo = &host_sysinfo,
         };
 }
 

@@ -267,8 +267,8 @@ static void test_driver_1000(void **state) {
         t_load = now_ms() - t0;
         assert_int_equal(vk_qemu_driver_list(drv, 0, &all), 0);
         assert_int_equal(all->len, 1000);
-        assert_int_equal(vk_qemu_driver_undefine(drv, "vm0001", &err), 0);
-        assert_true(vk_qemu_driver_undefine(drv, "vm0001", &err) < 0);
+        assert_int_equal(vk_qemu_driver_undefine(drv, "vm0001", 0, &err), 0);
+        assert_true(vk_qemu_driver_undefine(drv, "vm0001", 0, &err) < 0);
         print_message("define 1000: %.0f ms, list 1000: %.2f ms, load 1000 at start: %.0f ms\n",
                       t_define, t_list, t_load);
 }
