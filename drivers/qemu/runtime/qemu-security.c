@@ -143,9 +143,13 @@ static GArray *domain_resources(const VkDomainDef *def, const char *const *extra
 
         for (size_t i = 0; i < def->n_disks; i++)
                 resource_add_disk(res, def->disks[i]);
-        /* shared firmware code: counted on the file when remembering, never given back if not */
+        /* shared firmware code (/usr/share/OVMF/...): read-only, in the profile but never
+         * relabelled, as libvirt: chowning a system file to each domain's user would leave it
+         * so when the owner cannot be remembered or a daemon dies; a writable loader is the
+         * domain's own */
         resource_add(res, def->loader_path, VK_SECURITY_RESOURCE_IMAGE,
-                     def->loader_readonly != VK_TRISTATE_NO, true, false, true);
+                     def->loader_readonly != VK_TRISTATE_NO, true, false,
+                     def->loader_readonly == VK_TRISTATE_NO);
         resource_add(res, def->nvram_path, VK_SECURITY_RESOURCE_NVRAM, false, false, true, true);
         resource_add(res, def->kernel, VK_SECURITY_RESOURCE_BOOT, true, false, false, true);
         resource_add(res, def->initrd, VK_SECURITY_RESOURCE_BOOT, true, false, false, true);
