@@ -182,6 +182,11 @@ static int pool_simple(VkCall *call, void *userdata, const char *method, bool fl
                 VkStorageStartParams p = { .pool = req->key, .build = req->flags & 1 };
 
                 vk_libvirt_req_send(req, method, &p, vk_libvirt_req_done);
+        } else if (strcmp(method, "BuildStoragePool") == 0) {
+                /* VIR_STORAGE_POOL_BUILD_OVERWRITE (8); storaged's params carry the flag */
+                VkStorageBuildParams p = { .pool = req->key, .overwrite = req->flags & 8 };
+
+                vk_libvirt_req_send(req, method, &p, vk_libvirt_req_done);
         } else {
                 VkStoragePoolParams p = { .pool = req->key };
 
