@@ -33,7 +33,8 @@ guest RAM on hugepages the host has not reserved (free_hugepages), emulated smar
 /dev/vhost-vsock (module vhost_vsock), virtio-fs without virtiofsd or root,
 host-passthrough CPUs where `-accel kvm -cpu host` does not run (no usable /dev/kvm, or a
 host whose KVM refuses the host CPU's MSRs: QEMU 7.2 on some AMD EPYC aborts with "failed to set
-MSR 0x10a"; vkhost.py probes it once). VK_TEST_NO_KVM=1 and VK_TEST_NO_CPU_HOST=1 pretend the
+MSR 0x10a"; vkhost.py probes it once), SMM (smm=on) under a KVM that lacks it (a nested KVM:
+"System Management Mode not supported by this hypervisor"). VK_TEST_NO_KVM=1 and VK_TEST_NO_CPU_HOST=1 pretend the
 host lacks them, to run those paths on a host that has them. The qemu:commandline arguments of the goldens are
 placeholders QEMU rejects ('-newarg') and are dropped. One QEMU at a time. Output: TAP.
 """
@@ -118,7 +119,7 @@ class Case:
     def __init__(self, path, tmp):
         self.name = os.path.basename(path).split('.')[0]
         self.tmp = tmp
-        self.env, self.binary, self.args = parse_args_file(path)
+        self.env, self.binary, self.args = self.read_args(path)
         self.private = os.path.join(tmp, 'private')
         os.makedirs(self.private)
         with open(os.path.join(self.private, 'master-key.aes'), 'wb') as f:
@@ -137,6 +138,10 @@ class Case:
             self.n += 1
             self.files[orig] = os.path.join(self.tmp, f'f{self.n}{suffix}')
         return self.files[orig]
+
+    def read_args(self, path):
+        """Environment, binary and arguments of the command line in @path (a golden)."""
+        return parse_args_file(path)
 
     def sub_private(self, s):
         return s.replace(PRIVATE, self.private)
@@ -167,6 +172,8 @@ class Case:
                 self.check_memory_backend(json.loads(args[j + 1]))
             if args[j] == '-device':
                 self.check_device(json.loads(args[j + 1]))
+            if args[j] == '-machine' and 'smm=on' in args[j + 1].split(','):
+                self.check_smm(args)
         while i < len(args):
             a = args[i]
             v = args[i + 1] if i + 1 < len(args) else None
@@ -227,6 +234,13 @@ class Case:
             problem = hugepages_problem(None, o['size'])
             if problem:
                 raise Skip(f'guest RAM on hugetlbfs: {problem}')
+
+    def check_smm(self, args):
+        from vkhost import kvm_smm_problem
+        accel = args[args.index('-accel') + 1] if '-accel' in args else 'tcg'
+        # without a usable /dev/kvm the case runs under TCG, which has SMM
+        if accel == 'kvm' and kvm_usable() and kvm_smm_problem():
+            raise Skip(f'SMM (smm=on) under KVM: {kvm_smm_problem()}')
 
     def check_device(self, o):
         if o['driver'] == 'ccid-card-emulated':

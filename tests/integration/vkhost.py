@@ -66,16 +66,23 @@ def cpu_host_problem():
         return 'no usable /dev/kvm'
     if not os.access(QEMU, os.X_OK):
         return f'{QEMU} not found'
+    return _paused_machine_problem(['-machine', 'q35', '-accel', 'kvm', '-cpu', 'host'])
+
+
+def _paused_machine_problem(args):
+    """None when QEMU creates a paused machine with @args (and quits on QMP), else why not,
+    naming @args and QEMU's last line of error."""
+    what = ' '.join(args)
     try:
-        r = subprocess.run([QEMU, '-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-S',
-                            '-nodefaults', '-display', 'none', '-m', '64', '-qmp', 'stdio'],
+        r = subprocess.run([QEMU] + args + ['-S', '-nodefaults', '-display', 'none', '-m', '64',
+                                            '-qmp', 'stdio'],
                            input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
                            capture_output=True, timeout=30)
     except subprocess.TimeoutExpired:
-        return 'QEMU with -accel kvm -cpu host did not quit within 30 s'
+        return f'QEMU with {what} did not quit within 30 s'
     if r.returncode != 0:
         err = r.stderr.decode(errors='replace').strip().splitlines()
-        return (f'QEMU with -accel kvm -cpu host exits {r.returncode} on this host: '
+        return (f'QEMU with {what} exits {r.returncode} on this host: '
                 + (err[-1] if err else 'no message'))
     return None
 
@@ -104,6 +111,16 @@ def cpu_hyperv_problem(cpu, accel):
         problem = f'QEMU with -cpu {cpu} did not quit within 30 s'
     _HYPERV_PROBED[(cpu, accel)] = problem
     return problem
+
+
+@functools.lru_cache(maxsize=None)
+def kvm_smm_problem():
+    """None when QEMU creates a paused q35 machine with `smm=on` under KVM here, else why not
+    (a nested KVM may lack SMM: "System Management Mode not supported by this hypervisor").
+    Probed once per process."""
+    if not kvm_usable():
+        return 'no usable /dev/kvm'
+    return _paused_machine_problem(['-machine', 'q35,smm=on', '-accel', 'kvm'])
 
 
 def cgroup_layout():
