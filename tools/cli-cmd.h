@@ -35,6 +35,9 @@ extern const Cmd vk_cli_storage_commands[];
 /* cli-vol.c: pool-build, pool-delete, vol-clone, -resize, -wipe, -upload, -download, domblklist */
 extern const Cmd vk_cli_vol_commands[];
 
+/* cli-event.c: event, domrename */
+extern const Cmd vk_cli_event_commands[];
+
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);
 const char *vk_cli_member(JsonNode *n, const char *key); /* "" when absent */

@@ -438,74 +438,6 @@ static int cmd_qemu_monitor_command(VkCli *cli, const Args *a, VkError *e) {
         return 0;
 }
 
-typedef struct EventLoop {
-        unsigned seen;
-        bool loop;
-        bool done;
-        bool json;
-        char *error;
-} EventLoop;
-
-static void on_event(VkVarlinkClient *cl, JsonObject *params, const char *error, bool continues,
-                     void *userdata) {
-        EventLoop *el = userdata;
-        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
-
-        if (error) {
-                el->error = g_strdup(error);
-                el->done = true;
-                return;
-        }
-        json_node_set_object(n, params);
-        if (el->json) {
-                g_autofree char *s = vk_json_to_string(n, false);
-                printf("%s\n", s);
-        } else
-                printf("event '%s' for domain '%s': %s\n", str(n, "event"), str(n, "name"),
-                       str(n, "detail"));
-        fflush(stdout);
-        el->seen++;
-        if (!el->loop || !continues)
-                el->done = true;
-}
-
-static int cmd_event(VkCli *cli, const Args *a, VkError *e) {
-        EventLoop el = { .loop = opt(a, "loop"), .json = cli->json };
-        const char *t = opt_value(a, "timeout");
-        uint64_t deadline = 0, now;
-        VkVarlinkClient *cl;
-        int r;
-
-        /* connect through a no-op call, then subscribe on that connection */
-        r = vk_cli_call(cli, "Qemu", "GetVersion", NULL, NULL, e);
-        if (r < 0)
-                return r;
-        cl = cli->clients[0];
-        r = vk_varlink_client_call(cl, "io.virtkit.Qemu.SubscribeEvents", NULL, VK_VARLINK_MORE,
-                                   on_event, &el);
-        if (r < 0)
-                return vk_error_set_errno(e, r, "cannot subscribe to events");
-        if (t) {
-                (void) sd_event_now(cli->event, CLOCK_MONOTONIC, &now);
-                deadline = now + strtoull(t, NULL, 10) * 1000000ull;
-        }
-        while (!el.done) {
-                (void) sd_event_now(cli->event, CLOCK_MONOTONIC, &now);
-                if (deadline && now >= deadline)
-                        break;
-                r = sd_event_run(cli->event, deadline ? deadline - now : UINT64_MAX);
-                if (r < 0)
-                        return vk_error_set_errno(e, r, "event loop failed");
-        }
-        if (el.error) {
-                g_autofree char *err = el.error;
-                return vk_error_set(e, err, -EREMOTEIO, "event subscription ended: %s", err);
-        }
-        if (!cli->json)
-                printf("events received: %u\n", el.seen);
-        return 0;
-}
-
 static int cmd_version(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         int r;
@@ -727,8 +659,6 @@ static const Cmd commands[] = {
         { "qemu-monitor-command", "DOMAIN [--hmp] [--pretty] COMMAND...",
           "Send a raw command to QEMU's monitor (taints the domain)", 2, -1, "hmp pretty",
           cmd_qemu_monitor_command },
-        { "event", "[--loop] [--timeout SECS]", "Wait for domain lifecycle events", 0, 0,
-          "loop timeout=", cmd_event },
         { "secret-define", "FILE", "Define a secret from libvirt's secret XML", 1, 1, "",
           cmd_secret_define },
         { "secret-undefine", "UUID", "Delete a secret and its value", 1, 1, "",
@@ -761,6 +691,9 @@ static const Cmd *find_cmd(const char *name) {
         for (const Cmd *c = vk_cli_vol_commands; c->name; c++)
                 if (strcmp(c->name, name) == 0)
                         return c;
+        for (const Cmd *c = vk_cli_event_commands; c->name; c++)
+                if (strcmp(c->name, name) == 0)
+                        return c;
         return NULL;
 }
 
@@ -782,6 +715,8 @@ static void usage(FILE *f) {
         for (const Cmd *c = vk_cli_storage_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
         for (const Cmd *c = vk_cli_vol_commands; c->name; c++)
+                fprintf(f, "  %-22s %s\n", c->name, c->help);
+        for (const Cmd *c = vk_cli_event_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
 }
 
@@ -985,6 +920,9 @@ int main(int argc, char **argv) {
 
         r = cmd->run(&cli, &a, &error);
         vk_cli_done(&cli);
+        /* `event` that saw none: virsh's exit status, its output said so already */
+        if (r == -ETIME && !vk_error_is_set(&error))
+                return EXIT_FAILURE_ANY;
         if (r < 0) {
                 print_error(cli.json, error.name ? error.name : "io.virtkit.Failed",
                             error.message ? error.message : g_strerror(-r));

@@ -27,6 +27,8 @@ int vk_libvirt_reason_number(VkDomainState state, VkDomainReason reason) {
                                                              : 0;
         case VK_DOMAIN_STATE_PAUSED:
                 return reason == VK_DOMAIN_REASON_USER          ? 1
+                       : reason == VK_DOMAIN_REASON_IOERROR     ? 2
+                       : reason == VK_DOMAIN_REASON_WATCHDOG    ? 3
                        : reason == VK_DOMAIN_REASON_SHUTDOWN    ? 8
                        : reason == VK_DOMAIN_REASON_CRASHED     ? 10
                        : reason == VK_DOMAIN_REASON_STARTING_UP ? 11
@@ -547,17 +549,20 @@ static const VkRawProperty domain_properties[] = {
         {},
 };
 
-/* the domain signals clients subscribe to; only Reboot is sent (the others need device,
- * media and balloon events from QEMU that are not passed on yet) */
+/* the domain signals (libvirt-events.c sends them; DeviceAdded and DiskChange never: no
+ * hotplug, no startupPolicy) */
 static const VkRawSignal domain_signals[] = {
         { "BalloonChange", "t", "actual\0" },
         { "ControlError", "", "" },
         { "DeviceAdded", "s", "device\0" },
         { "DeviceRemoved", "s", "device\0" },
         { "DiskChange", "sssi", "oldSrcPath\0newSrcPath\0device\0reason\0" },
+        { "IOError", "ssis", "srcPath\0device\0action\0reason\0" },
         { "MetadataChange", "is", "type\0nsuri\0" },
+        { "RTCChange", "x", "utcoffset\0" },
         { "Reboot", "", "" },
         { "TrayChange", "si", "device\0reason\0" },
+        { "Watchdog", "i", "action\0" },
         {},
 };
 
@@ -567,17 +572,6 @@ const VkRawInterface vk_libvirt_domain_interface = {
         .properties = domain_properties,
         .signals = domain_signals,
 };
-
-/* The domain @uuid was reset (our "rebooted" event): its object's Reboot signal. */
-void vk_libvirt_domain_emit_reboot(VkLibvirt *lv, const char *uuid) {
-        g_autofree char *path = vk_libvirt_domain_path(uuid);
-        int r;
-
-        r = sd_bus_emit_signal(lv->bus, path, vk_libvirt_domain_interface.bus_interface, "Reboot",
-                               NULL);
-        if (r < 0)
-                vk_log_debug("Failed to send org.libvirt Reboot of %s: %s", uuid, g_strerror(-r));
-}
 
 int vk_libvirt_domain_on_method(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         VkLibvirt *lv = userdata;

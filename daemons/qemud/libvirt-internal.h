@@ -158,7 +158,6 @@ int vk_libvirt_domain_find(sd_bus *bus, const char *path, const char *interface,
 int vk_libvirt_domain_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes,
                                 sd_bus_error *ret_error);
 int vk_libvirt_domain_set_autostart(VkLibvirt *lv, sd_bus_message *msg);
-void vk_libvirt_domain_emit_reboot(VkLibvirt *lv, const char *uuid);
 int vk_libvirt_domain_of_call(VkCall *call, VkQemud *q, VkDomainObj **ret);
 int vk_libvirt_state_number(VkDomainState state);
 int vk_libvirt_reason_number(VkDomainState state, VkDomainReason reason);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* libvirt.c: the org.libvirt façade on qemud's bus: setup, the name, properties, events */
+/* libvirt.c: the org.libvirt façade on qemud's bus: setup, the name, properties (events:
+ * libvirt-events.c) */
 #include <string.h>
 
 #include "conf.h"
@@ -110,65 +111,6 @@ static int libvirt_on_properties(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return sd_bus_reply_method_errnof(msg, r, "GetAll failed: %m");
         return sd_bus_message_send(reply);
-}
-
-/* libvirt's virDomainEventType and details of our lifecycle events (-1: not one of libvirt's) */
-static void libvirt_event_numbers(const char *event, const char *detail, int *ret_event,
-                                  int *ret_detail) {
-        static const struct {
-                const char *event;
-                int number;
-                const char *details[8]; /* by libvirt's detail number */
-        } table[] = {
-                { "defined", 0, { "added", "updated", "renamed", "from-snapshot" } },
-                { "undefined", 1, { "removed", "renamed" } },
-                { "started", 2, { "booted", "migrated", "restored", "from-snapshot", "wakeup" } },
-                { "suspended",
-                  3,
-                  { "paused", "migrated", "ioerror", "watchdog", "restored", "from-snapshot",
-                    "api-error", "postcopy" } },
-                { "resumed", 4, { "unpaused", "migrated", "from-snapshot", "postcopy" } },
-                { "stopped",
-                  5,
-                  { "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
-                    "from-snapshot" } },
-                { "shutdown", 6, { "finished", "guest", "host" } },
-                { "crashed", 8, { "panicked", "crashloaded" } },
-        };
-
-        *ret_event = -1;
-        *ret_detail = 0;
-        for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
-                if (g_strcmp0(table[i].event, event) != 0)
-                        continue;
-                *ret_event = table[i].number;
-                for (int d = 0; d < 8 && table[i].details[d]; d++)
-                        if (g_strcmp0(table[i].details[d], detail) == 0)
-                                *ret_detail = d;
-                /* our "suspended" after a user pause says "user" */
-                if (table[i].number == 3 && g_strcmp0(detail, "user") == 0)
-                        *ret_detail = 0;
-        }
-}
-
-/* The driver's lifecycle event as org.libvirt.Connect.DomainEvent (libvirt's numbers). */
-void vk_libvirt_on_event(VkLibvirt *lv, const VkQemuDomainEvent *ev) {
-        g_autofree char *path = NULL;
-        int event, detail, r;
-
-        if (!lv)
-                return;
-        if (g_strcmp0(ev->event, "rebooted") == 0)
-                vk_libvirt_domain_emit_reboot(lv, ev->uuid);
-        libvirt_event_numbers(ev->event, ev->detail, &event, &detail);
-        if (event < 0)
-                return; /* "rebooted": no lifecycle event in libvirt, the Reboot signal */
-        path = vk_libvirt_domain_path(ev->uuid);
-        r = sd_bus_emit_signal(lv->bus, VK_LIBVIRT_PATH, "org.libvirt.Connect", "DomainEvent",
-                               "oii", path, event, detail);
-        if (r < 0)
-                vk_log_debug("Failed to send org.libvirt DomainEvent of '%s': %s", ev->name,
-                             g_strerror(-r));
 }
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu-driver-events.c: what a running domain's QEMU tells the driver (started, QMP events,
- * exited) turned into domain state, status file updates and lifecycle events
+ * exited) turned into domain state, status file updates and lifecycle events (the other
+ * events of QEMU: qemu-driver-qmp-events.c)
  */
 #include <errno.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "qemu-job.h"
 #include "qemu-netports.h"
 
-static void domain_write_status(VkDomainObj *obj) {
+void qemu_driver_write_status(VkDomainObj *obj) {
         g_auto(VkError) err = VK_ERROR_INIT;
 
         if (!obj->process || obj->process->exited)
@@ -30,7 +31,7 @@ void qemu_driver_set_run_state(VkQemuDriver *drv, VkDomainObj *obj, VkDomainStat
         vk_domain_obj_set_state(obj, state, reason);
         if (!changed)
                 return;
-        domain_write_status(obj);
+        qemu_driver_write_status(obj);
         if (state == VK_DOMAIN_STATE_PAUSED)
                 qemu_driver_emit(drv, obj, "suspended", vk_domain_reason_to_string(reason));
         else if (state == VK_DOMAIN_STATE_RUNNING)
@@ -138,7 +139,7 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                 case VK_LIFECYCLE_PRESERVE:
                         vk_domain_obj_set_state(obj, VK_DOMAIN_STATE_CRASHED,
                                                 VK_DOMAIN_REASON_CRASHED);
-                        domain_write_status(obj);
+                        qemu_driver_write_status(obj);
                         qemu_driver_changed(drv, obj);
                         break;
                 default:
@@ -146,7 +147,8 @@ static void process_on_event(VkQemuProcess *p, const char *name, JsonObject *dat
                         (void) vk_qemu_process_terminate(p, false, DESTROY_KILL_GRACE_USEC);
                         break;
                 }
-        }
+        } else
+                (void) qemu_driver_qmp_event(drv, obj, name, data);
 }
 
 static void process_on_started(VkQemuProcess *p, const VkError *error, void *userdata) {
@@ -174,7 +176,7 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                                                  p->networkd_socket ? p->networkd_socket
                                                                     : drv->networkd_socket,
                                                  obj->live);
-                domain_write_status(obj);
+                qemu_driver_write_status(obj);
                 return;
         }
 
@@ -214,8 +216,15 @@ static void process_on_exited(VkQemuProcess *p, void *userdata) {
         domain_stopped(obj->driver, obj, reason, true);
 }
 
+static void process_on_monitor_lost(VkQemuProcess *p, void *userdata) {
+        VkDomainObj *obj = userdata;
+
+        qemu_driver_monitor_lost(obj->driver, obj);
+}
+
 const VkQemuProcessCallbacks qemu_driver_process_callbacks = {
         .started = process_on_started,
         .event = process_on_event,
         .exited = process_on_exited,
+        .monitor_lost = process_on_monitor_lost,
 };

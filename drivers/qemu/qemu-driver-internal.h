@@ -39,6 +39,7 @@ struct VkQemuDriver {
 void qemu_driver_busy_changed(VkQemuDriver *drv);
 void qemu_driver_changed(VkQemuDriver *drv, VkDomainObj *obj);
 void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail);
+void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDomainEvent *ev);
 
 /* qemu-driver-caps.c */
 typedef void (*QemuDriverCapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
@@ -53,5 +54,10 @@ int qemu_driver_fill_firmware(VkQemuDriver *drv, VkDomainDef *def, const VkQemuC
 
 /* qemu-driver-events.c */
 extern const VkQemuProcessCallbacks qemu_driver_process_callbacks;
+void qemu_driver_write_status(VkDomainObj *obj);
+
+/* qemu-driver-qmp-events.c: QEMU's events other than the lifecycle ones; true: handled */
+bool qemu_driver_qmp_event(VkQemuDriver *drv, VkDomainObj *obj, const char *name, JsonObject *data);
+void qemu_driver_monitor_lost(VkQemuDriver *drv, VkDomainObj *obj);
 void qemu_driver_set_run_state(VkQemuDriver *drv, VkDomainObj *obj, VkDomainState state,
                                VkDomainReason reason);

@@ -31,18 +31,32 @@ void qemu_driver_changed(VkQemuDriver *drv, VkDomainObj *obj) {
                 drv->cb.domain_changed(drv, obj, drv->userdata);
 }
 
-void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail) {
-        VkQemuDomainEvent ev = {
-                .name = obj->name,
-                .uuid = obj->uuid_str,
-                .event = event,
-                .detail = detail,
-        };
+bool vk_qemu_domain_event_is_lifecycle(const char *event) {
+        static const char *const lifecycle[] = { "defined",   "undefined", "started",
+                                                 "suspended", "resumed",   "stopped",
+                                                 "shutdown",  "crashed",   "rebooted" };
 
-        vk_log_debug("Domain '%s': %s (%s)", obj->name, event, detail);
+        for (size_t i = 0; i < G_N_ELEMENTS(lifecycle); i++)
+                if (g_strcmp0(event, lifecycle[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Tell the owner about @ev of @obj (its name and uuid filled in here). */
+void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDomainEvent *ev) {
+        VkQemuDomainEvent e = *ev;
+
+        e.name = obj->name;
+        e.uuid = obj->uuid_str;
+        vk_log_debug("Domain '%s': %s (%s)", obj->name, e.event, vk_strempty(e.detail));
         if (drv->cb.event && !drv->freeing)
-                drv->cb.event(drv, &ev, drv->userdata);
-        qemu_driver_changed(drv, obj);
+                drv->cb.event(drv, &e, drv->userdata);
+        if (vk_qemu_domain_event_is_lifecycle(e.event))
+                qemu_driver_changed(drv, obj);
+}
+
+void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail) {
+        qemu_driver_emit_event(drv, obj, &(VkQemuDomainEvent){ .event = event, .detail = detail });
 }
 
 /* The persistent form of a live definition: the round trip drops what is live only (the id,

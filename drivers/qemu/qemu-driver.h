@@ -22,14 +22,36 @@ typedef struct VkQemuDriver VkQemuDriver;
 typedef void (*VkQemuDriverDoneFunc)(VkQemuDriver *drv, const char *result, const VkError *error,
                                      void *userdata);
 
-/* A lifecycle event: "defined", "undefined", "started", "suspended", "resumed", "stopped",
- * "shutdown", "crashed", "rebooted", with a detail (usually the state reason). */
+/*
+ * An event of a domain. Lifecycle events: "defined", "undefined", "started", "suspended",
+ * "resumed", "stopped", "shutdown", "crashed", "rebooted", with a detail (usually the state
+ * reason). What QEMU tells besides (qemu-driver-qmp-events.c), with the members that apply
+ * (the others NULL or 0):
+ *   "balloon-change"  value: the guest's memory now, KiB
+ *   "tray-change"     device (the disk's alias), detail "opened" or "closed"
+ *   "device-removed"  device (its alias)
+ *   "io-error"        device, path (the disk's source, "" when none), detail: libvirt's action
+ *                     ("none", "pause", "report"), reason: "enospc" or ""
+ *   "rtc-change"      value: the guest's RTC offset from UTC, seconds
+ *   "watchdog"        detail: the action ("none", "pause", "reset", "poweroff", "shutdown",
+ *                     "debug", "inject-nmi")
+ *   "control-error"   the monitor connection was lost while QEMU runs on
+ *   "metadata-change" detail "description", "title" or "element", uri (element's namespace)
+ */
 typedef struct VkQemuDomainEvent {
         const char *name;
         const char *uuid;
         const char *event;
         const char *detail;
+        const char *device;
+        const char *path;
+        const char *reason;
+        const char *uri;
+        int64_t value;
 } VkQemuDomainEvent;
+
+/* Whether @event is one of the lifecycle events (the others say what QEMU did). */
+bool vk_qemu_domain_event_is_lifecycle(const char *event);
 
 typedef struct VkQemuDriverCallbacks {
         void (*event)(VkQemuDriver *drv, const VkQemuDomainEvent *ev, void *userdata);

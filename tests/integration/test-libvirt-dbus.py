@@ -56,7 +56,8 @@ MEMBERS = {
              'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
              'Rename', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
              'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
-             'signal Reboot', 'signal TrayChange'],
+             'signal Reboot', 'signal TrayChange', 'signal IOError', 'signal RTCChange',
+             'signal Watchdog'],
 }
 S = {}
 

@@ -182,7 +182,7 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
 
 /* The number in the node names of disk @i's own image: libvirt counts from the last disk up,
  * each disk taking one number for its image and one per backing layer. */
-static size_t argv_disk_node_base(const VkDomainDef *def, size_t i) {
+size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i) {
         size_t n = 1;
 
         for (size_t j = i + 1; j < def->n_disks; j++)
@@ -258,7 +258,7 @@ static int argv_disk_backend(ArgvBuilder *b, size_t i, const DiskCache *cache, c
         const VkDomainDisk *disk = b->def->disks[i];
         /* libvirt numbers the nodes from the last disk up (it prepares them in reverse): the
          * first disk of three is libvirt-3-*, an empty drive uses its number too */
-        size_t node = argv_disk_node_base(b->def, i);
+        size_t node = vk_qemu_argv_disk_node(b->def, i);
         g_autofree char *storage = g_strdup_printf("libvirt-%zu-storage", node);
         g_autofree char *format = g_strdup_printf("libvirt-%zu-format", node);
         g_autofree char *secret_id = NULL;
@@ -353,6 +353,41 @@ static const char *argv_disk_driver(const VkDomainDisk *disk, VkControllerModel 
         }
 }
 
+/*
+ * The id= of @disk's frontend in @def (its alias, in libvirt's words), named as libvirt names
+ * it; QEMU's events (DEVICE_TRAY_MOVED, DEVICE_DELETED) name the disk by it. NULL: a bus
+ * without a frontend of ours.
+ */
+char *vk_qemu_argv_disk_alias(const VkDomainDef *def, const VkDomainDisk *disk) {
+        const VkDeviceAddress *a = &disk->info.addr;
+        const VkDomainController *c;
+
+        switch (disk->bus) {
+        case VK_DISK_BUS_VIRTIO:
+                return argv_alias(&disk->info, "virtio-disk%u", argv_disk_index(disk->target_dev));
+        case VK_DISK_BUS_USB:
+                return argv_alias(&disk->info, "usb-disk%u", argv_disk_index(disk->target_dev));
+        case VK_DISK_BUS_IDE:
+                return argv_alias(&disk->info, "ide%u-%u-%u", a->drive.controller, a->drive.bus,
+                                  a->drive.unit);
+        case VK_DISK_BUS_SATA:
+                return argv_alias(&disk->info, "sata%u-%u-%u", a->drive.controller, a->drive.bus,
+                                  a->drive.unit);
+        case VK_DISK_BUS_SCSI:
+                c = vk_domain_def_find_controller(def, VK_CONTROLLER_SCSI, a->drive.controller);
+                if (c && c->model == VK_CONTROLLER_MODEL_VIRTIO_SCSI)
+                        return argv_alias(&disk->info, "scsi%u-%u-%u-%u", a->drive.controller,
+                                          a->drive.bus, a->drive.target, a->drive.unit);
+                /* libvirt names lsilogic's disks without the target */
+                return argv_alias(&disk->info, "scsi%u-%u-%u", a->drive.controller, a->drive.bus,
+                                  a->drive.unit);
+        case VK_DISK_BUS_FDC:
+                return argv_alias(&disk->info, "fdc0-0-%u", a->drive.unit);
+        default:
+                return NULL;
+        }
+}
+
 /* The frontend's bus position and id; drive addresses come from post-parse. */
 static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject *o,
                            char **ret_alias) {
@@ -368,22 +403,19 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
                 r = argv_set_address(b, o, &disk->info, what);
                 if (r < 0)
                         return r;
-                *ret_alias =
-                        argv_alias(&disk->info, "virtio-disk%u", argv_disk_index(disk->target_dev));
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         case VK_DISK_BUS_USB:
                 r = argv_set_address(b, o, &disk->info, what);
                 if (r < 0)
                         return r;
-                *ret_alias =
-                        argv_alias(&disk->info, "usb-disk%u", argv_disk_index(disk->target_dev));
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         case VK_DISK_BUS_IDE:
                 bus = g_strdup_printf("ide.%u", a->drive.bus);
                 argv_jset_str(o, "bus", bus);
                 argv_jset_int(o, "unit", a->drive.unit);
-                *ret_alias = argv_alias(&disk->info, "ide%u-%u-%u", a->drive.controller,
-                                        a->drive.bus, a->drive.unit);
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         case VK_DISK_BUS_SATA:
                 c = vk_domain_def_find_controller(b->def, VK_CONTROLLER_SATA, a->drive.controller);
@@ -392,8 +424,7 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
                 /* an AHCI controller has one bus per port, one unit per bus */
                 bus = g_strdup_printf("%s.%u", calias, a->drive.unit);
                 argv_jset_str(o, "bus", bus);
-                *ret_alias = argv_alias(&disk->info, "sata%u-%u-%u", a->drive.controller,
-                                        a->drive.bus, a->drive.unit);
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         case VK_DISK_BUS_SCSI:
                 c = vk_domain_def_find_controller(b->def, VK_CONTROLLER_SCSI, a->drive.controller);
@@ -405,14 +436,10 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
                         argv_jset_int(o, "channel", a->drive.bus);
                         argv_jset_int(o, "scsi-id", a->drive.target);
                         argv_jset_int(o, "lun", a->drive.unit);
-                        *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u-%u", a->drive.controller,
-                                                a->drive.bus, a->drive.target, a->drive.unit);
                 } else {
-                        /* libvirt names lsilogic's disks without the target */
                         argv_jset_int(o, "scsi-id", a->drive.unit);
-                        *ret_alias = argv_alias(&disk->info, "scsi%u-%u-%u", a->drive.controller,
-                                                a->drive.bus, a->drive.unit);
                 }
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         case VK_DISK_BUS_FDC:
                 if (b->def->machine_kind != VK_MACHINE_PC)
@@ -421,7 +448,7 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
                                           "(q35 has no floppy controller)",
                                           what);
                 argv_jset_int(o, "unit", a->drive.unit);
-                *ret_alias = argv_alias(&disk->info, "fdc0-0-%u", a->drive.unit);
+                *ret_alias = vk_qemu_argv_disk_alias(b->def, disk);
                 return 0;
         default:
                 return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,

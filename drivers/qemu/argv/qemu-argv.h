@@ -100,4 +100,9 @@ char *vk_qemu_command_to_native(const VkQemuCommand *cmd);
 char *vk_qemu_command_to_lines(const VkQemuCommand *cmd);
 int vk_qemu_command_from_native(const char *native, VkError *reterr);
 
+/* What QEMU calls disk @i of @def: the id= of its frontend (NULL: none), and N of the node
+ * names of its own image, "libvirt-N-format" and "libvirt-N-storage" (its events say these). */
+char *vk_qemu_argv_disk_alias(const VkDomainDef *def, const VkDomainDisk *disk);
+size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCommand, vk_qemu_command_free)

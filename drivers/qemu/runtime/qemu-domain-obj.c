@@ -40,6 +40,7 @@ static const char *const domain_reason_table[_VK_DOMAIN_REASON_MAX] = {
         [VK_DOMAIN_REASON_STARTING_UP] = "starting-up", [VK_DOMAIN_REASON_SHUTDOWN] = "shutdown",
         [VK_DOMAIN_REASON_DESTROYED] = "destroyed",     [VK_DOMAIN_REASON_CRASHED] = "crashed",
         [VK_DOMAIN_REASON_FAILED] = "failed",           [VK_DOMAIN_REASON_RESET] = "reset",
+        [VK_DOMAIN_REASON_IOERROR] = "ioerror",         [VK_DOMAIN_REASON_WATCHDOG] = "watchdog",
 };
 
 static int table_lookup(const char *const *table, int n, const char *s) {

@@ -38,6 +38,8 @@ typedef enum VkDomainReason {
         VK_DOMAIN_REASON_CRASHED,     /* shut off, crashed, paused */
         VK_DOMAIN_REASON_FAILED,      /* shut off: the start failed */
         VK_DOMAIN_REASON_RESET,       /* running again after a reset */
+        VK_DOMAIN_REASON_IOERROR,     /* paused: a disk error with error_policy='stop' */
+        VK_DOMAIN_REASON_WATCHDOG,    /* paused: the watchdog fired with action='pause' */
         _VK_DOMAIN_REASON_MAX,
         _VK_DOMAIN_REASON_INVALID = -EINVAL,
 } VkDomainReason;

@@ -80,6 +80,7 @@ static void process_stop_sources(VkQemuProcess *p) {
         p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
         p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
         p->kill_timer = sd_event_source_disable_unref(p->kill_timer);
+        p->monitor_timer = sd_event_source_disable_unref(p->monitor_timer);
         p->defer = sd_event_source_disable_unref(p->defer);
 }
 
@@ -443,6 +444,16 @@ static void process_on_qmp_event(VkQmpClient *qmp, const char *name, JsonObject 
                 p->cb.event(p, name, data, p->userdata);
 }
 
+/* The monitor closed a while ago and QEMU is still there: say so (not when we end QEMU). */
+static int process_on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        p->monitor_timer = sd_event_source_disable_unref(p->monitor_timer);
+        if (!p->exited && !p->kill_sent && !p->qmp && p->cb.monitor_lost)
+                p->cb.monitor_lost(p, p->userdata);
+        return 0;
+}
+
 static void process_on_qmp_disconnect(VkQmpClient *qmp, const VkError *error, void *userdata) {
         VkQemuProcess *p = userdata;
 
@@ -455,9 +466,17 @@ static void process_on_qmp_disconnect(VkQmpClient *qmp, const VkError *error, vo
                 return;
         }
         /* the pidfd says when QEMU is really gone; a start cannot go on without QMP */
-        if (!p->started)
+        if (!p->started) {
                 process_fail_msg(p, VK_ERROR_OPERATION_FAILED, -EIO,
                                  "QEMU closed its monitor connection while starting");
+                return;
+        }
+        /* QEMU closes it as it ends: only a QEMU still there a moment later lost it */
+        if (!p->exited && !p->kill_sent && !p->monitor_timer &&
+            sd_event_add_time_relative(p->event, &p->monitor_timer, CLOCK_MONOTONIC,
+                                       VK_QEMU_MONITOR_LOST_USEC, 0, process_on_monitor_timer,
+                                       p) < 0)
+                vk_log_debug("Cannot watch QEMU of domain '%s' after its monitor closed", p->name);
 }
 
 static void process_on_cont(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {

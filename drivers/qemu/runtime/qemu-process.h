@@ -32,7 +32,14 @@ typedef struct VkQemuProcessCallbacks {
         void (*event)(VkQemuProcess *p, const char *name, JsonObject *data, void *userdata);
         /* QEMU ended after a successful start; runtime files are already removed. */
         void (*exited)(VkQemuProcess *p, void *userdata);
+        /* The monitor connection of a running QEMU closed while QEMU did not end (still
+         * there VK_QEMU_MONITOR_LOST_USEC later) and nobody asked it to: QEMU runs on
+         * without a monitor (p->qmp is NULL). */
+        void (*monitor_lost)(VkQemuProcess *p, void *userdata);
 } VkQemuProcessCallbacks;
+
+/* How long QEMU may take to end after its monitor closed before that counts as lost. */
+#define VK_QEMU_MONITOR_LOST_USEC (1000ULL * 1000)
 
 typedef struct VkQemuProcessOptions {
         const char *run_dir; /* status files and private dirs */
@@ -111,6 +118,7 @@ struct VkQemuProcess {
         sd_event_source *connect_timer;
         sd_event_source *timeout_timer;
         sd_event_source *kill_timer;
+        sd_event_source *monitor_timer; /* the monitor closed: does QEMU end? */
         sd_event_source *defer;
         off_t log_offset;
         VkError error;                   /* why the start failed, reported once QEMU is gone */
