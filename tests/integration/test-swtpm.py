@@ -310,12 +310,24 @@ def test_user(h):
     check(not os.path.exists(storage(h, tag=tag)), 'undefine removes the TPM state (user)')
 
 
+def test_no_leftovers(h):
+    """Nothing of this run still runs (a failed test above may leave a VM: ended here)."""
+    left = [int(d) for d in os.listdir('/proc') if d.isdigit()
+            and proc_cmdline(d)[:1] in ([QEMU], [SWTPM]) and h.tmp in ' '.join(proc_cmdline(d))]
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    check_eq(left, [], 'no QEMU or swtpm of this run left')
+
+
 def main():
     if not os.path.exists(SWTPM) or not SWTPM_SETUP:
         print('1..0 # SKIP swtpm or swtpm_setup is not installed (packages swtpm swtpm-tools)')
         return 0
     return run_tests('swtpm', [test_start, test_restart, test_failed, test_undefine,
-                                      test_setup_fails, test_user],
+                                      test_setup_fails, test_user, test_no_leftovers],
                      setup)
 
 
