@@ -13,7 +13,7 @@ PACKAGES=(
     libselinux1-dev libapparmor-dev libcap-ng-dev libpolkit-gobject-1-dev libcmocka-dev
     libnl-3-dev libnl-route-3-dev libnftables-dev
     # run: QEMU, D-Bus, polkit, socket activation
-    qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd ovmf
+    qemu-system-x86 qemu-utils dbus polkitd libglib2.0-bin systemd ovmf swtpm swtpm-tools
     # networkd: DHCP/DNS for virtual networks, the nft tool for checks
     dnsmasq-base nftables iptables
     # tests: an independent varlink client, raw sockets, users, a real systemd in a container

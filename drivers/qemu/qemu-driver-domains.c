@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "macro.h"
 #include "qemu-driver-internal.h"
 #include "qemu-nvram.h"
@@ -55,7 +56,29 @@ static int undefine_nvram(VkQemuDriver *drv, VkDomainObj *obj, unsigned flags, V
 }
 
 /*
- * Remove the persistent config of @domain; a running one goes on as transient. @flags
+ * The emulated TPM's state of @def (<lib>/swtpm/<uuid>) goes with the domain, as libvirt 9.0
+ * removes it (undefine without --keep-tpm, a transient domain that stops).
+ */
+void qemu_driver_remove_tpm_state(VkQemuDriver *drv, const VkDomainDef *def) {
+        g_autofree char *dir = NULL;
+        int r;
+
+        for (size_t i = 0; def && i < def->n_tpms; i++) {
+                if (def->tpms[i]->backend != VK_TPM_BACKEND_EMULATOR)
+                        continue;
+                dir = vk_qemu_swtpm_sibling_dir(drv->paths->lib_dir);
+                r = vk_qemu_swtpm_state_remove(dir, &def->uuid);
+                if (r < 0)
+                        vk_log_debug("Failed to remove the TPM state of domain '%s' in '%s', "
+                                     "ignoring: %s",
+                                     def->name, dir, g_strerror(-r));
+                return;
+        }
+}
+
+/*
+ * Remove the persistent config of @domain; a running one goes on as transient. The state of
+ * its emulated TPM goes with it (when it stops, for a running one). @flags
  * (VkQemuUndefineFlags) say what happens to an existing UEFI variable store; asking to remove
  * and to keep it is an InvalidArgument error.
  */
@@ -80,6 +103,8 @@ int vk_qemu_driver_undefine(VkQemuDriver *drv, const char *domain, unsigned flag
         r = vk_domain_list_undefine(drv->domains, obj, reterr);
         if (r < 0)
                 return r;
+        if (r > 0) /* not running: gone now */
+                qemu_driver_remove_tpm_state(drv, obj->def);
         qemu_driver_emit(drv, obj, "undefined", "removed");
         return 0;
 }

@@ -59,8 +59,10 @@ static void domain_stopped(VkQemuDriver *drv, VkDomainObj *obj, VkDomainReason r
                         vk_qemu_job_fail(job, VK_ERROR_OPERATION_FAILED, -ESRCH,
                                          "domain '%s' stopped during %s", obj->name, job->name);
         }
-        if (!obj->persistent && !obj->job)
+        if (!obj->persistent && !obj->job) {
+                qemu_driver_remove_tpm_state(drv, obj->def);
                 vk_domain_list_remove(drv->domains, obj);
+        }
         qemu_driver_changed(drv, obj);
         qemu_driver_busy_changed(drv);
 }

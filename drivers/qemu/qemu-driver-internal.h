@@ -41,6 +41,9 @@ void qemu_driver_changed(VkQemuDriver *drv, VkDomainObj *obj);
 void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail);
 void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDomainEvent *ev);
 
+/* qemu-driver-domains.c: the TPM state of a domain that goes away */
+void qemu_driver_remove_tpm_state(VkQemuDriver *drv, const VkDomainDef *def);
+
 /* qemu-driver-caps.c */
 typedef void (*QemuDriverCapsFunc)(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
                                    void *userdata);

@@ -121,6 +121,8 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         g_auto(VkError) err = VK_ERROR_INIT;
         g_autoptr(VkDomainDef) live = g_steal_pointer(&sd->live);
         VkQemuProcessOptions opts = {};
+        g_autofree char *swtpm_lib = vk_qemu_swtpm_sibling_dir(drv->paths->lib_dir);
+        g_autofree char *swtpm_log = vk_qemu_swtpm_sibling_dir(drv->paths->log_dir);
         int id, r;
 
         id = vk_domain_list_next_id(drv->domains);
@@ -136,6 +138,8 @@ static void start_spawn(VkQemuDriver *drv, VkQemuJob *job) {
         opts.machine_prefix = drv->machine_prefix;
         opts.ports = drv->ports;
         opts.scopes = drv->scopes;
+        opts.swtpm_lib_dir = swtpm_lib;
+        opts.swtpm_log_dir = swtpm_log;
         if (sd->secrets) {
                 opts.master_key = sd->master_key;
                 opts.secrets = vk_qemu_secrets_get(sd->secrets, &opts.n_secrets);

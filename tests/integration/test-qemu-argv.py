@@ -15,7 +15,8 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
     firmware (blank 2 MiB files), -bios (SeaBIOS), VNC/SPICE ports and TCP chardevs (free
     ports on the loopback, with a listener for a client socket);
   - gives each vhost-user-fs-pci a real virtiofsd (as root) on its socket, sharing a
-    temporary directory, and each 9p -fsdev a temporary directory; opens /dev/vhost-vsock for
+    temporary directory, each emulated TPM (-tpmdev emulator) a real swtpm on its chardev's
+    socket with a temporary state, and each 9p -fsdev a temporary directory; opens /dev/vhost-vsock for
     a vhost-vsock-pci at the fd number its vhostfd names;
   - replaces each tap netdev (fd passing needs a host bridge and the lifecycle code) by a
     user-mode netdev with the same id, and host_device/host_cdrom storage by a file image;
@@ -24,10 +25,10 @@ vk_qemu_build_command() emits, so starting QEMU with them tests the builder. For
   - starts QEMU (-S is in every command line), talks QMP on the monitor socket:
     qmp_capabilities, query-status (must be paused in prelaunch), query-block (every drive
     a -device names is inserted), qom-list /machine/peripheral (every -device id is there),
-    then quit; QEMU must exit 0. On failure QEMU's stderr is printed.
+    query-tpm (every -tpmdev is there, with its type), then quit; QEMU must exit 0. On failure QEMU's stderr is printed.
 
 Cases that need what this host cannot give are skipped with the reason: a real kernel
-(-kernel), a TPM (/dev/tpm0, swtpm), SCSI passthrough (scsi-block on a real LUN),
+(-kernel), a host TPM for tpm-passthrough (/dev/tpm0), swtpm for an emulated one, SCSI passthrough (scsi-block on a real LUN),
 guest RAM on hugepages the host has not reserved (free_hugepages), emulated smartcards
 (ccid-card-emulated needs a reader or an NSS database with the certificates), vsock without
 /dev/vhost-vsock (module vhost_vsock), virtio-fs without virtiofsd or root,
@@ -45,6 +46,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,6 +60,7 @@ from vkhost import (VIRTIOFSD, cpu_host_problem, cpu_hyperv_problem, hugepages_p
 
 SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 QEMU = '/usr/bin/qemu-system-x86_64'
+SWTPM = shutil.which('swtpm')
 QEMU_IMG = '/usr/bin/qemu-img'
 PRIVATE = '/run/vk-argv-test/domain'
 SEABIOS = '/usr/share/seabios/bios.bin'
@@ -131,7 +134,9 @@ class Case:
         self.secret_plain = {}  # secret id -> passphrase
         self.vu_fs_chardevs = set()  # chardev ids of vhost-user-fs-pci devices
         self.pass_fds = {}  # fd number QEMU sees -> our fd
-        self.daemons = []  # virtiofsd processes
+        self.daemons = []  # virtiofsd and swtpm processes
+        self.tpm_chardevs = set()  # chardev ids of emulated TPMs
+        self.tpmdevs = {}  # -tpmdev id -> type
 
     def tmpfile(self, orig, suffix=''):
         if orig not in self.files:
@@ -158,7 +163,7 @@ class Case:
             if args[j] in ('-kernel', '-initrd'):
                 raise Skip('needs a real kernel image for -kernel')
             if args[j] == '-tpmdev':
-                raise Skip('needs a host TPM (/dev/tpm0) or swtpm')
+                self.check_tpmdev(args[j + 1])
             if args[j] == '-cpu' and args[j + 1].split(',')[0] == 'host' and cpu_host_problem():
                 raise Skip(f'-cpu host: {cpu_host_problem()}')
             if args[j] == '-cpu' and ',hv-' in args[j + 1]:
@@ -258,6 +263,38 @@ class Case:
                 raise Skip(f'virtio-fs: {problem}')
             self.vu_fs_chardevs.add(o['chardev'])
 
+    def check_tpmdev(self, v):
+        kind, opts = v.split(',')[0], dict(p.split('=', 1) for p in v.split(',')[1:])
+        if kind == 'passthrough' and not os.path.exists(opts.get('path', '/dev/tpm0')):
+            raise Skip(f'tpm-passthrough needs a host TPM ({opts.get("path", "/dev/tpm0")})')
+        if kind == 'emulator':
+            if not SWTPM:
+                raise Skip('an emulated TPM needs swtpm (package swtpm)')
+            self.tpm_chardevs.add(opts['chardev'])
+        self.tpmdevs[opts['id']] = kind
+
+    def start_swtpm(self, path):
+        """A real swtpm (TPM 2.0, a fresh temporary state) listening on the socket @path."""
+        n = len(self.daemons)
+        state = os.path.join(self.tmp, f'tpm{n}')
+        os.makedirs(state)
+        log = open(os.path.join(self.tmp, f'swtpm{n}.log'), 'wb')
+        proc = subprocess.Popen([SWTPM, 'socket', '--ctrl', f'type=unixio,path={path},mode=0600',
+                                 '--tpmstate', f'dir={state},mode=0600', '--terminate',
+                                 '--tpm2'], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        self.wait_daemon(proc, path, log, 'swtpm')
+
+    def wait_daemon(self, proc, path, log, what):
+        self.daemons.append(proc)
+        deadline = time.monotonic() + TIMEOUT
+        while not os.path.exists(path):
+            if proc.poll() is not None:
+                raise Fail(f'{what} exited with {proc.returncode}: '
+                           + open(log.name, errors='replace').read().strip())
+            if time.monotonic() > deadline:
+                raise Fail(f'{what} did not create {path} within {TIMEOUT} s')
+            time.sleep(0.02)
+
     def start_virtiofsd(self, path):
         """A real virtiofsd serving a temporary directory on the socket @path."""
         share = os.path.join(self.tmp, f'share{len(self.daemons)}')
@@ -266,15 +303,7 @@ class Case:
         proc = subprocess.Popen([VIRTIOFSD, f'--socket-path={path}', '-o', f'source={share}',
                                  '-o', 'cache=auto'], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log)
-        self.daemons.append(proc)
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(path):
-            if proc.poll() is not None:
-                raise Fail(f'virtiofsd exited with {proc.returncode}: '
-                           + open(log.name, errors='replace').read().strip())
-            if time.monotonic() > deadline:
-                raise Fail(f'virtiofsd did not create {path} within {TIMEOUT} s')
-            time.sleep(0.02)
+        self.wait_daemon(proc, path, log, 'virtiofsd')
 
     def cleanup(self):
         for proc in self.daemons:
@@ -346,6 +375,8 @@ class Case:
         ids = [p[3:] for p in parts if p.startswith('id=')]
         if parts[0] == 'socket' and ids and ids[0] in self.vu_fs_chardevs:
             self.start_virtiofsd([p[5:] for p in parts if p.startswith('path=')][0])
+        elif parts[0] == 'socket' and ids and ids[0] in self.tpm_chardevs:
+            self.start_swtpm([p[5:] for p in parts if p.startswith('path=')][0])
         elif parts[0] == 'socket' and any(p.startswith('port=') for p in parts):
             # TCP: a free port on the loopback; a client needs a listener there: be one
             port = free_port(20000, 30000)
@@ -463,6 +494,10 @@ def run_prepared(c, tmp):
         missing = [d for d in c.device_ids if d not in names]
         if missing:
             raise Fail(f'devices not in /machine/peripheral: {missing}')
+        if c.tpmdevs:
+            tpms = {t['id']: t['options']['type'] for t in qmp.cmd('query-tpm')}
+            if tpms != c.tpmdevs:
+                raise Fail(f'query-tpm: got {tpms}, want {c.tpmdevs}')
         qmp.cmd('quit')
         rc = proc.wait(TIMEOUT)
         if rc != 0:

@@ -27,6 +27,8 @@
 static const char *const qemu_config_keys[] = {
         "user",
         "group",
+        "swtpm_user",
+        "swtpm_group",
         "dynamic_ownership",
         "remember_owner",
         "security_driver",
@@ -123,8 +125,6 @@ static const char *const qemu_config_libvirt_keys[] = {
         "pr_helper",
         "slirp_helper",
         "dbus_daemon",
-        "swtpm_user",
-        "swtpm_group",
         "capability_filters",
         "sched_core",
         "storage_use_nbdkit",
@@ -200,6 +200,8 @@ VkQemuConfig *vk_qemu_config_free(VkQemuConfig *cfg) {
                 return NULL;
         g_free(cfg->user);
         g_free(cfg->group);
+        g_free(cfg->swtpm_user);
+        g_free(cfg->swtpm_group);
         g_strfreev(cfg->security_driver);
         g_strfreev(cfg->cgroup_device_acl);
         g_free(cfg->vnc_listen);
@@ -371,6 +373,12 @@ static int qemu_config_apply(const VkConf *conf, VkQemuConfig *cfg, VkError *ret
         if (r < 0)
                 return r;
         r = qemu_config_get_name(conf, "group", &cfg->group, reterr);
+        if (r < 0)
+                return r;
+        r = qemu_config_get_name(conf, "swtpm_user", &cfg->swtpm_user, reterr);
+        if (r < 0)
+                return r;
+        r = qemu_config_get_name(conf, "swtpm_group", &cfg->swtpm_group, reterr);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < VK_ELEMENTSOF(bools); i++) {

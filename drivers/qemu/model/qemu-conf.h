@@ -21,6 +21,9 @@ typedef struct VkQemuConfig {
         VkInstanceKind kind;
         char *user;  /* QEMU runs as this user: a name, or "+UID" */
         char *group; /* ... and this group: a name, or "+GID" */
+        /* swtpm runs as these (names or "+ID"); NULL: libvirt's default (runtime/qemu-swtpm.c) */
+        char *swtpm_user;
+        char *swtpm_group;
         bool dynamic_ownership;
         bool remember_owner;
         char **security_driver; /* "selinux", "apparmor", "dac" or just "none" */

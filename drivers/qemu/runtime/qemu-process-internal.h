@@ -40,15 +40,54 @@ int process_create_nets(VkQemuProcess *p, VkDomainDef *live, const VkQemuProcess
 void process_close_tap_fds(VkQemuProcess *p);
 char **process_net_devices(VkQemuProcess *p);
 
+/* qemu-process-helper.c: the helper processes of a QEMU (virtiofsd, swtpm) */
+typedef enum ProcessHelperKind {
+        PROCESS_HELPER_VIRTIOFSD,
+        PROCESS_HELPER_SWTPM,
+        _PROCESS_HELPER_KIND_MAX,
+} ProcessHelperKind;
+
+#define PROCESS_HELPER_FD 3 /* where a helper gets its listening socket */
+
+typedef struct ProcessHelper {
+        VkQemuProcess *p; /* the owner; not a reference */
+        ProcessHelperKind kind;
+        char *alias;    /* the device it serves */
+        char *binary;   /* its argv[0], checked when it is adopted */
+        char *socket;   /* where QEMU connects; removed with it */
+        char *log_path; /* its stdout and stderr */
+        char **argv;    /* until spawned */
+        char **env;     /* until spawned; NULL: an empty environment */
+        int listen_fd;  /* until spawned (as PROCESS_HELPER_FD); -1 after */
+        bool set_credentials;
+        uid_t uid;
+        gid_t gid;
+        pid_t pid; /* 0: not running (yet) */
+        unsigned long long pid_start_time;
+        VkPidfdWatch *watch;
+} ProcessHelper;
+
+ProcessHelper *process_helper_add(VkQemuProcess *p, ProcessHelperKind kind);
+int process_helper_listen(ProcessHelper *h, VkError *reterr);
+const char **process_helper_sockets(VkQemuProcess *p);
+int process_helpers_spawn(VkQemuProcess *p, VkError *reterr);
+void process_helpers_join_cgroup(VkQemuProcess *p);
+void process_helpers_stop(VkQemuProcess *p);
+void process_helpers_to_json(VkQemuProcess *p, JsonBuilder *b);
+void process_helpers_from_json(VkQemuProcess *p, JsonObject *o);
+void process_helpers_cleanup_json(JsonObject *o);
+
 /* qemu-process-virtiofsd.c: the virtiofsd of each virtio-fs share */
 int process_virtiofsd_prepare(VkQemuProcess *p, const VkDomainDef *live, VkError *reterr);
-const char **process_virtiofsd_sockets(VkQemuProcess *p);
-int process_virtiofsd_spawn(VkQemuProcess *p, VkError *reterr);
-void process_virtiofsd_join_cgroup(VkQemuProcess *p);
-void process_virtiofsd_stop(VkQemuProcess *p);
-void process_virtiofsd_to_json(VkQemuProcess *p, JsonBuilder *b);
-void process_virtiofsd_from_json(VkQemuProcess *p, JsonObject *o);
-void process_virtiofsd_cleanup_json(JsonObject *o);
+
+/* qemu-process-swtpm.c: the swtpm of an emulated TPM */
+int process_swtpm_prepare(VkQemuProcess *p, const VkDomainDef *live,
+                          const VkQemuProcessOptions *opts, VkError *reterr);
+int process_swtpm_setup(VkQemuProcess *p, VkError *reterr);
+void process_swtpm_remove_created(VkQemuProcess *p);
+
+/* qemu-process-start.c: the stages after the TPM is manufactured */
+int process_start_continue(VkQemuProcess *p, VkError *reterr);
 
 /* qemu-process-net.c */
 void process_release_nets(VkQemuProcess *p);

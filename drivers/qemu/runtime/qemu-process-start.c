@@ -216,14 +216,14 @@ static int process_security_setup(VkQemuProcess *p, VkDomainDef *live,
         g_autofree char *dir = g_strconcat(p->private_dir, "/", NULL);
         g_autofree char *key = g_build_filename(p->private_dir, "master-key.aes", NULL);
         g_auto(GStrv) devices = process_net_devices(p);
-        g_autofree const char **sockets = process_virtiofsd_sockets(p);
+        g_autofree const char **sockets = process_helper_sockets(p);
         g_autoptr(GPtrArray) extra = g_ptr_array_new();
         int r;
 
         if (!p->security)
                 return process_make_nvram(p, live, NULL, reterr);
         /* the private dir, its files, the macvtaps' /dev/tapN whose fds QEMU gets and the
-         * virtiofsd sockets QEMU connects to */
+         * sockets of the helpers (virtiofsd, swtpm) QEMU connects to */
         g_ptr_array_add(extra, dir);
         g_ptr_array_add(extra, key);
         g_ptr_array_add(extra, p->monitor_path);
@@ -376,7 +376,7 @@ static void process_on_placed(VkQemuCgroup *cg, const VkError *error, void *user
                 process_fail(p, error);
                 return;
         }
-        process_virtiofsd_join_cgroup(p);
+        process_helpers_join_cgroup(p);
         process_release(p, changed);
 }
 
@@ -478,13 +478,13 @@ static void process_on_profile_loaded(VkSecurityOp *op, int r, const VkError *er
 /* The synchronous part of vk_qemu_process_start(), up to the first asynchronous stage. */
 static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                                 const VkQemuProcessOptions *opts, VkError *reterr) {
-        sd_event *e = p->event;
         g_autofree char *status_file = NULL;
         g_autofree char *log_file = NULL;
         g_autofree char *lock_path = NULL;
         VkQemuArgvOptions aopts = {};
         g_auto(GStrv) host_cdroms = NULL;
         g_auto(VkDomainSysinfo) host_smbios = {};
+        g_autofree char *tpm_socket = NULL;
         int r;
 
         p->machine_prefix = g_strdup(opts->machine_prefix);
@@ -521,6 +521,8 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                 aopts.host_sysinfo = &host_smbios;
         }
         process_use_secrets(opts, &aopts);
+        tpm_socket = vk_qemu_swtpm_socket_path(p->private_dir);
+        aopts.tpm_emulator_socket = tpm_socket;
         r = process_pick_graphics_ports(p, live, &aopts, reterr);
         if (r < 0)
                 return r;
@@ -553,9 +555,11 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
         /* from here on, a failure removes the private dir and the record */
         if (r >= 0)
                 r = process_write_master_key(p->private_dir, opts->master_key, reterr);
-        /* the virtiofsd sockets, labelled with the rest */
+        /* the helpers' sockets (virtiofsd, swtpm), labelled with the rest */
         if (r >= 0)
                 r = process_virtiofsd_prepare(p, live, reterr);
+        if (r >= 0)
+                r = process_swtpm_prepare(p, live, opts, reterr);
         if (r >= 0)
                 r = process_security_setup(p, live, &p->exec_params, reterr);
         /* again, the live XML now with its <seclabel>s */
@@ -568,22 +572,35 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                         reterr);
         if (r >= 0)
                 r = process_open_log(p, p->cmd, opts->cfg->log_max_size, &p->log_fd, reterr);
-        /* virtiofsd serves its share before QEMU connects */
+        /* a new TPM is manufactured first (asynchronously: it continues from there) */
         if (r >= 0)
-                r = process_virtiofsd_spawn(p, reterr);
-        /* stage 2, or straight to 3 without a security stack */
-        if (r >= 0 && p->security_state)
-                r = vk_security_manager_load_profile(p->security, p->security_state, e,
-                                                     process_on_profile_loaded, p, &p->aa_op,
-                                                     reterr);
-        else if (r >= 0)
-                r = process_launch(p, reterr);
+                r = process_swtpm_setup(p, reterr);
+        if (r == 0)
+                r = process_start_continue(p, reterr);
         if (r < 0) {
                 process_cancel_stages(p);
                 process_remove_files(p);
                 return r;
         }
         return 0;
+}
+
+/*
+ * The stages after the synchronous part (and after swtpm_setup): the helpers serve their
+ * devices before QEMU connects; then stage 2 (the profile), or straight to 3 without a
+ * security stack. Errors leave the cleanup to the caller.
+ */
+int process_start_continue(VkQemuProcess *p, VkError *reterr) {
+        int r;
+
+        r = process_helpers_spawn(p, reterr);
+        if (r < 0)
+                return r;
+        if (p->security_state)
+                return vk_security_manager_load_profile(p->security, p->security_state, p->event,
+                                                        process_on_profile_loaded, p, &p->aa_op,
+                                                        reterr);
+        return process_launch(p, reterr);
 }
 
 /*

@@ -65,7 +65,7 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
                 json_builder_end_object(b);
         }
         process_nets_to_json(p, b);
-        process_virtiofsd_to_json(p, b);
+        process_helpers_to_json(p, b);
         if (p->security_state) {
                 g_autofree char *json = NULL;
                 JsonNode *node = NULL;
@@ -157,7 +157,7 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                 process_status_cgroup(json_node_get_object(root), &via, &name);
                 vk_qemu_cgroup_remove(via, name);
                 process_nets_cleanup_json(e, o);
-                process_virtiofsd_cleanup_json(o);
+                process_helpers_cleanup_json(o);
                 dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),
                                                                "privateDir");
                 if (dir && g_path_is_absolute(dir) && !strstr(dir, "/../") &&
@@ -263,7 +263,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
                                     status_path, (int) p->pid, parse_err.message);
         p->name = g_strdup(live->name);
         live->id = p->id;
-        process_virtiofsd_from_json(p, o);
+        process_helpers_from_json(p, o);
         p->started = false;
         r = process_arm_timeout(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);
         if (r >= 0)

@@ -66,8 +66,13 @@ static void process_unref(VkQemuProcess *p) {
         process_close_tap_fds(p);
         if (p->nets)
                 g_ptr_array_unref(p->nets);
-        if (p->virtiofsds)
-                g_ptr_array_unref(p->virtiofsds);
+        if (p->helpers)
+                g_ptr_array_unref(p->helpers);
+        vk_child_free(p->swtpm_setup);
+        g_strfreev(p->swtpm_setup_argv);
+        g_free(p->swtpm_state_dir);
+        g_free(p->swtpm_state_created);
+        g_free(p->swtpm_log);
         g_free(p->networkd_socket);
         g_free(p);
 }
@@ -177,15 +182,17 @@ void process_security_release(sd_event *e, VkSecurityManager *security, VkSecuri
 
 /*
  * Runs before the status file goes, so a crash in between loses nothing: labels and
- * profile (process_security_release()), virtiofsds, a cgroup we made, the private dir, the taps and
- * network ports, the domain's lock file, the status file.
+ * profile (process_security_release()), helpers (virtiofsds, swtpm) and the TPM state a failed
+ * start made, a cgroup we made, the private dir, the taps and network ports, the domain's lock
+ * file, the status file.
  */
 void process_remove_files(VkQemuProcess *p) {
         if (p->security && p->security_state)
                 process_security_release(p->event, p->security, g_steal_pointer(&p->security_state),
                                          p->name);
         /* before the cgroup goes: they may be in it */
-        process_virtiofsd_stop(p);
+        process_helpers_stop(p);
+        process_swtpm_remove_created(p);
         vk_qemu_cgroup_remove(p->cgroup_via, p->cgroup_name);
         g_clear_pointer(&p->cgroup_via, g_free);
         g_clear_pointer(&p->cgroup_name, g_free);
@@ -294,6 +301,7 @@ void process_cancel_stages(VkQemuProcess *p) {
         p->qmp = vk_qmp_client_free(p->qmp);
         p->aa_op = vk_security_op_free(p->aa_op);
         p->cgroup = vk_qemu_cgroup_free(p->cgroup);
+        p->swtpm_setup = vk_child_free(p->swtpm_setup);
         vk_close_fdp(&p->go_fd);
         p->go_fd = -1;
 }
@@ -403,7 +411,8 @@ static void process_succeed(VkQemuProcess *p) {
                 }
         }
         p->starting = false;
-        g_clear_pointer(&p->nvram_created, g_free); /* the domain's now */
+        g_clear_pointer(&p->nvram_created, g_free);       /* the domain's now */
+        g_clear_pointer(&p->swtpm_state_created, g_free); /* so is its TPM */
         p->timeout_timer = sd_event_source_disable_unref(p->timeout_timer);
         p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
         p->started = true;
@@ -600,6 +609,10 @@ static int process_on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                                       p->name);
         else if (p->cgroup)
                 msg = g_strdup_printf("the scope of domain '%s' was not ready in time", p->name);
+        else if (p->swtpm_setup)
+                msg = g_strdup_printf("swtpm_setup did not manufacture the TPM of domain '%s' "
+                                      "in time",
+                                      p->name);
         else
                 msg = g_strdup_printf(
                         "QEMU of domain '%s' did not answer on its monitor '%s' in time", p->name,

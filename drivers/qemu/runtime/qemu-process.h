@@ -21,6 +21,7 @@
 #include "qemu-ports.h"
 #include "qemu-qmp.h"
 #include "qemu-security.h"
+#include "qemu-swtpm.h"
 
 typedef struct VkQemuProcess VkQemuProcess;
 
@@ -71,6 +72,9 @@ typedef struct VkQemuProcessOptions {
         const VkQemuNetPlug *plugs;
         size_t n_plugs;
         const char *networkd_socket; /* where the ports get deleted */
+        /* swtpm's state (<dir>/<uuid>/tpm2) and logs; required for an emulated TPM */
+        const char *swtpm_lib_dir;
+        const char *swtpm_log_dir;
 } VkQemuProcessOptions;
 
 /* A tap and/or a networkd port of one interface, removed when QEMU is gone. */
@@ -149,7 +153,14 @@ struct VkQemuProcess {
         int *vhost_fds;        /* per tap: /dev/vhost-net, or -1 */
         int *vhost_targets;    /* the fd numbers QEMU sees, or -1 */
         size_t n_tap_fds;
-        GPtrArray *virtiofsds; /* the virtiofsd of each virtio-fs share (-virtiofsd.c) */
+        GPtrArray *helpers; /* virtiofsds, swtpm: ProcessHelper (qemu-process-helper.c) */
+        /* the TPM manufacture in progress (qemu-process-swtpm.c) */
+        VkChild *swtpm_setup;
+        char **swtpm_setup_argv;
+        VkQemuSwtpmUser swtpm_user;
+        char *swtpm_state_dir;     /* a new TPM's state: swtpm_setup must manufacture it */
+        char *swtpm_state_created; /* the storage this start made: removed if it fails */
+        char *swtpm_log;
 };
 
 int vk_qemu_process_start(sd_event *e, VkDomainDef *live, const VkQemuProcessOptions *opts,
