@@ -37,13 +37,36 @@ static void test_reserve_release(void **state) {
         assert_true(reserve_ok(ports, FIRST) <= b);
 }
 
-/* Two drivers (two sets) in one process do not see each other's reservations. */
-static void test_sets_independent(void **state) {
+/*
+ * Two drivers (two daemons: a session instance beside an embedded one, parallel tests) never
+ * hand out the same port: a reserved port is held by a socket until QEMU binds it.
+ */
+static void test_sets_exclusive(void **state) {
         g_autoptr(VkQemuPorts) one = vk_qemu_ports_new();
         g_autoptr(VkQemuPorts) two = vk_qemu_ports_new();
         int a = reserve_ok(one, FIRST);
 
-        assert_int_equal(reserve_ok(two, a), a);
+        assert_int_not_equal(reserve_ok(two, a), a);
+        vk_qemu_ports_release(one, a);
+        /* given back: the hold is gone, the other set may have it (unless taken meanwhile) */
+        assert_true(reserve_ok(two, a) >= a);
+}
+
+/* QEMU binds and listens on a held port (it sets SO_REUSEADDR, as this listener does). */
+static void test_held_port_usable(void **state) {
+        g_autoptr(VkQemuPorts) ports = vk_qemu_ports_new();
+        int port = reserve_ok(ports, FIRST);
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+
+        assert_true(fd >= 0);
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        close(fd);
 }
 
 /* A bound port is skipped: it belongs to a QEMU of an earlier daemon. */
@@ -79,7 +102,8 @@ static void test_references(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reserve_release),
-                cmocka_unit_test(test_sets_independent),
+                cmocka_unit_test(test_sets_exclusive),
+                cmocka_unit_test(test_held_port_usable),
                 cmocka_unit_test(test_bound_skipped),
                 cmocka_unit_test(test_references),
         };
