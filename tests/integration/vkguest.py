@@ -2,11 +2,12 @@
 """The tiny TCG test guest (guest/build-guest.sh: Debian's kernel + a busybox initramfs whose
 init follows vkguest=MODE) for the tests that run a real guest, and QEMUs of a test run."""
 
+import json
 import os
 import subprocess
 
 import vkharness
-from vkharness import check
+from vkharness import check, wait_until
 
 QEMU = '/usr/bin/qemu-system-x86_64'
 BUILD_GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest',
@@ -66,3 +67,38 @@ def console_text(path):
 def qemu_pids(h):
     """Live QEMUs whose command line mentions the test's temp dir (never other runs')."""
     return vkharness.qemu_pids(h.tmp, QEMU)
+
+
+def qemud_root(h, root, qemu_user):
+    """A private --root at @root whose QEMUs run as @qemu_user (etc/qemu.conf), the dirs on
+    the way 0711 so that user reaches its files, and a virtkit-qemud on it (log 'qemud');
+    returns the varlink socket path."""
+    os.chmod(h.tmp, 0o711)
+    for d in ('', 'etc', 'run', 'run/qemu', 'lib', 'lib/qemu'):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+        os.chmod(os.path.join(root, d), 0o711)
+    with open(os.path.join(root, 'etc', 'qemu.conf'), 'w') as f:
+        f.write(f'user = "{qemu_user.name}"\ngroup = "{qemu_user.name}"\n')
+    env = h.base_env(VIRTKIT_LIBEXEC_DIR=os.path.join(os.environ['VK_TOP_BUILDDIR'], 'tools'))
+    sock = os.path.join(root, 'run', 'io.virtkit.Qemu')
+    p = h.spawn([h.daemon_path('qemu'), '--root', root, '--bus', 'none', '-v'],
+                'virtkit-qemud', log='qemud', env=env)
+    wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 10, 'the socket')
+    check(p.poll() is None, 'the daemon exited:', h.log_text('qemud'))
+    return sock
+
+
+def guarded(test, sock_of):
+    """@test, then DestroyDomain of every domain of the daemon at @sock_of(h) even when it
+    failed (the daemon does not stop its QEMUs when it ends)."""
+    def run(h):
+        try:
+            test(h)
+        finally:
+            sock = sock_of(h)
+            r = h.vlcall(sock, 'io.virtkit.Qemu.ListDomains', '{}', timeout=30)
+            for d in (r.json()['domains'] if r.rc == 0 else []):
+                h.vlcall(sock, 'io.virtkit.Qemu.DestroyDomain',
+                         json.dumps({'domain': d['name']}), timeout=30)
+    run.__name__ = test.__name__
+    return run

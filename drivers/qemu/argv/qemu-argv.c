@@ -353,10 +353,8 @@ static int argv_build_clock(ArgvBuilder *b) {
                                           "<timer name='pit' tickpolicy='%s'> is not supported",
                                           vk_timer_tickpolicy_to_string(t->tickpolicy));
                 }
-                if (def->virt_type != VK_DOMAIN_VIRT_KVM)
-                        return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                          "<timer name='pit' tickpolicy=> needs domain type "
-                                          "'kvm' (it sets the in-kernel PIT)");
+                /* also under TCG, as libvirt does (virt-install writes this timer for
+                 * type='qemu' guests too): no kvm-pit device is made, QEMU ignores it */
                 argv_add(b, "-global");
                 argv_addf(b, "kvm-pit.lost_tick_policy=%s", policy);
         }

@@ -7,6 +7,11 @@
 #   vkguest=poweroff  power off at once ("VKGUEST: powering off")
 #   vkguest=reboot    reboot at once ("VKGUEST: rebooting"); with on_reboot=restart the next
 #                     boot reboots again, so the test ends it
+#   vkguest=devices   list the PCI devices ("VKGUEST: pci SLOT VENDOR:DEVICE CLASS"), the ACPI
+#                     TPM ("VKGUEST: acpi MSFT0101:NN"), the TPMs the kernel drives ("VKGUEST:
+#                     tpm tpm0 version 2"), "VKGUEST: efi" when UEFI booted it and the kernel's
+#                     "secureboot: Secure boot enabled|disabled" line, then "VKGUEST: devices
+#                     listed" and power off
 #   vkguest=wait      power off when the ACPI power button is pressed: the kernel's button
 #                     driver (button.ko) reports it as KEY_POWER on the "Power Button" input
 #                     device; evdev.ko gives it a /dev/input/event node, and one read of an
@@ -39,6 +44,23 @@ power_button_event() {
 case "$mode" in
 poweroff)
         echo "VKGUEST: powering off"
+        poweroff -f
+        ;;
+devices)
+        for d in /sys/bus/pci/devices/*; do
+                echo "VKGUEST: pci ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") $(cat "$d/class")"
+        done
+        for d in /sys/bus/acpi/devices/MSFT0101*; do
+                [ -e "$d" ] && echo "VKGUEST: acpi ${d##*/}"
+        done
+        # a TPM the kernel's driver talked to (it asks the TPM for its version)
+        for d in /sys/class/tpm/tpm*; do
+                [ -e "$d" ] && echo "VKGUEST: tpm ${d##*/} version $(cat "$d/tpm_version_major" 2>/dev/null)"
+        done
+        # booted by UEFI, and what the firmware told the EFI stub about secure boot
+        [ -d /sys/firmware/efi ] && echo "VKGUEST: efi"
+        dmesg | grep -o 'secureboot: .*' | sed 's/^/VKGUEST: /'
+        echo "VKGUEST: devices listed"
         poweroff -f
         ;;
 reboot)
