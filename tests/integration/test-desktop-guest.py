@@ -246,9 +246,12 @@ def guest_run(h, name, secure):
     uuid = re.search(r'<uuid>([^<]+)</uuid>', xml).group(1)
     check(os.path.isdir(os.path.join(root(h), 'lib', 'swtpm', uuid, 'tpm2')),
           'the TPM state stays while the domain is defined')
-    call(h, 'UndefineDomain', {'domain': name})
+    nvram = os.path.join(root(h), 'lib', 'qemu', 'nvram', f'{name}_VARS.fd')
+    check(os.path.exists(nvram), 'the first start made the NVRAM', nvram)
+    call(h, 'UndefineDomain', {'domain': name, 'nvram': True})
     check(not os.path.exists(os.path.join(root(h), 'lib', 'swtpm', uuid)),
           'undefine removes the TPM state')
+    check(not os.path.exists(nvram), 'undefine with nvram removes the NVRAM')
     return text
 
 
