@@ -17,7 +17,8 @@
  *      scope properties): machined asks systemd for machine-<name>.scope with the leader
  *      in it and answers once that scope is running; the VM is listed by machinectl. A
  *      registration of the same name left by an earlier run (MachineExists) is terminated
- *      and the call made once more.
+ *      and the call made once more (machined drops it only when its scope has stopped:
+ *      while it still exists, the call is repeated every 50 ms for up to 5 s).
  *   2. without machined (not installed or not activatable), systemd1 StartTransientUnit of
  *      the same scope with the leader's pid, done when its job is removed with "done".
  *
@@ -32,6 +33,8 @@
  */
 
 #define MACHINE_NAME_MAX 64
+#define SCOPE_EXISTS_WAITS 100
+#define SCOPE_EXISTS_WAIT_USEC (50 * 1000)
 
 struct VkScopeManager {
         unsigned n_ref;
@@ -52,6 +55,8 @@ struct VkScopeOp {
         bool device_policy_closed;
         GPtrArray *devices; /* "path", "perms" pairs */
         bool retried;
+        unsigned exists_waits; /* CreateMachine retries while a terminated machine goes away */
+        sd_event_source *wait;
         bool via_systemd1;
         sd_bus_slot *call;
         sd_bus_slot *match;
@@ -155,6 +160,7 @@ VkScopeOp *vk_scope_op_free(VkScopeOp *op) {
                 return NULL;
         sd_bus_slot_unref(op->call);
         sd_bus_slot_unref(op->match);
+        sd_event_source_disable_unref(op->wait);
         sd_bus_unref(op->bus);
         sd_event_unref(op->event);
         vk_error_done(&op->error);
@@ -329,6 +335,16 @@ static int scope_on_terminated(sd_bus_message *m, void *userdata, sd_bus_error *
         return 0;
 }
 
+static int scope_on_wait(sd_event_source *source, uint64_t usec, void *userdata) {
+        VkScopeOp *op = userdata;
+        g_auto(VkError) error = VK_ERROR_INIT;
+
+        op->wait = sd_event_source_disable_unref(op->wait);
+        if (scope_call_machined(op, &error) < 0)
+                scope_done(op, &error);
+        return 0;
+}
+
 static bool scope_error_no_machined(const sd_bus_error *e) {
         return sd_bus_error_has_names(
                 e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
@@ -362,6 +378,20 @@ static int scope_on_machine_reply(sd_bus_message *m, void *userdata, sd_bus_erro
                                              scope_on_terminated, op, "s", op->machine_name);
                 if (r < 0) {
                         vk_error_set_errno(&error, r, "Failed to terminate machine '%s'",
+                                           op->machine_name);
+                        scope_done(op, &error);
+                }
+                return 0;
+        }
+        if (sd_bus_error_has_name(e, "org.freedesktop.machine1.MachineExists") &&
+            op->exists_waits < SCOPE_EXISTS_WAITS) {
+                /* terminated, but machined lets it go only when its scope is gone */
+                op->exists_waits++;
+                op->wait = sd_event_source_disable_unref(op->wait);
+                r = sd_event_add_time_relative(op->event, &op->wait, CLOCK_MONOTONIC,
+                                               SCOPE_EXISTS_WAIT_USEC, 0, scope_on_wait, op);
+                if (r < 0) {
+                        vk_error_set_errno(&error, r, "Failed to wait for machine '%s' to go",
                                            op->machine_name);
                         scope_done(op, &error);
                 }
