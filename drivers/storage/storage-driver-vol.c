@@ -43,24 +43,79 @@ VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         return info;
 }
 
-/* The volume @name of @o's last scan: a binary search, the scan is sorted by name (and stays
- * so: a delete removes in place), so D-Bus objects of many volumes are cheap to look up. */
-VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
+/* Where volume @name of @o's last scan is, or would go: a binary search, the scan is sorted
+ * by name (and stays so: creates and deletes update it in place). *@ret_found says which. */
+static guint pool_vol_index(const PoolObj *o, const char *name, bool *ret_found) {
         guint lo = 0, hi = o->vols ? o->vols->len : 0;
 
         while (lo < hi) {
                 guint mid = lo + (hi - lo) / 2;
-                VkStorageVolDef *v = o->vols->pdata[mid];
+                const VkStorageVolDef *v = o->vols->pdata[mid];
                 int c = strcmp(v->name, name);
 
-                if (c == 0)
-                        return v;
+                if (c == 0) {
+                        *ret_found = true;
+                        return mid;
+                }
                 if (c < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        return NULL;
+        *ret_found = false;
+        return lo;
+}
+
+/* The volume @name of @o's last scan (so D-Bus objects of many volumes are cheap to look up). */
+VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
+        bool found;
+        guint i = pool_vol_index(o, name, &found);
+
+        return found ? o->vols->pdata[i] : NULL;
+}
+
+/*
+ * A job changed (or made) volume @name of the active dir or fs pool @o: look at that one file
+ * again and put what it is in @o's volumes, in its sorted place (or take it out, when it is no
+ * volume any more), and the pool's figures from one statvfs(); the other volumes stay as the
+ * last scan saw them. A logical pool is left as it is (its reports come from LVM).
+ */
+int storage_pool_update_vol(VkStorageDriver *drv, PoolObj *o, const char *name, VkError *reterr) {
+        VkStorageVolDef *vol = NULL;
+        bool found;
+        guint i;
+        int r;
+
+        assert(o->live);
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return 0;
+        if (!o->vols)
+                return storage_pool_rescan(drv, o, reterr);
+        if (o->live->type == VK_STORAGE_POOL_FS) {
+                r = storage_fs_check_mounted(o->live, reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* the figures first: a failure leaves the volumes as they were */
+        r = vk_storage_dir_statvfs(o->live, reterr);
+        if (r >= 0)
+                r = vk_storage_dir_probe(o->live, name, &vol, reterr);
+        if (r < 0)
+                return r;
+        i = pool_vol_index(o, name, &found);
+        if (r == 0 && found)
+                g_ptr_array_remove_index(o->vols, i);
+        else if (r > 0 && found) {
+                vk_storage_vol_def_free(o->vols->pdata[i]);
+                o->vols->pdata[i] = vol;
+        } else if (r > 0 && o->vols->len >= VK_STORAGE_POOL_VOLUMES_MAX) {
+                vk_storage_vol_def_free(vol);
+                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                    "pool '%s' holds more than %d volumes", o->name,
+                                    VK_STORAGE_POOL_VOLUMES_MAX);
+        } else if (r > 0)
+                g_ptr_array_insert(o->vols, (gint) i, vol);
+        return 0;
 }
 
 static int no_such_volume(const char *pool, const char *what, const char *value, VkError *reterr) {

@@ -158,8 +158,9 @@ static int job_check_result(StorageJob *j, VkError *reterr) {
         return 0;
 }
 
-/* End @j: release its volumes; on success scan the pool and report the volume; on failure
- * remove what it made. Calls the job's callback, then frees @j. */
+/* End @j: release its volumes; on success look at its volume again (only that one: the pool's
+ * other files are as they were) and report it; on failure remove what it made. Calls the
+ * job's callback, then frees @j. */
 static void job_finish(StorageJob *j, VkError *error) {
         g_autoptr(StorageJob) job = j;
         g_autoptr(VkStorageVolInfo) info = NULL;
@@ -171,7 +172,7 @@ static void job_finish(StorageJob *j, VkError *error) {
         if (!error && job_check_result(j, &e) < 0)
                 error = &e;
         if (!error) {
-                if (storage_pool_rescan(drv, j->pool, &e) < 0)
+                if (storage_pool_update_vol(drv, j->pool, j->name, &e) < 0)
                         error = &e;
                 else if (!(v = storage_pool_vol(j->pool, j->name))) {
                         (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ENOENT,
