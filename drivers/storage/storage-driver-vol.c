@@ -12,6 +12,7 @@
 #include "storage-dir.h"
 #include "image-probe.h"
 #include "storage-pool-job.h"
+#include "storage-qcow2.h"
 #include "storage-vol-job.h"
 
 /* Free @info (takes NULL). */
@@ -225,9 +226,10 @@ static int vol_check_backing(VkStorageDriver *drv, VkStorageVolDef *vol, VkError
 
 /*
  * Make the new volume's file, exclusively (a file of that name, scanned or not, is an
- * error), with its mode and owner: qemu-img then writes its image into it. Returns the path.
+ * error), with its mode and owner: qemu-img then writes its image into it, or we do, through
+ * *@ret_fd (NULL: the file is closed).
  */
-static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr) {
+static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, int *ret_fd, VkError *reterr) {
         const VkStoragePerms *p = &vol->perms;
         vk_autofd fd = -1;
 
@@ -248,6 +250,8 @@ static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr
                 (void) unlink(vol->path);
                 return r;
         }
+        if (ret_fd)
+                *ret_fd = vk_steal_fd(&fd);
         return 0;
 }
 
@@ -299,16 +303,19 @@ VkStorageTools storage_driver_tools(VkStorageDriver *drv) {
 
 /*
  * Create a volume in the active pool @pool from libvirt's volume XML: qemu-img create runs as
- * a child. Returns 0 once it runs, with @done called from the loop when it ends; or < 0 with
- * @reterr (@done is never called then). Until it ends the volume is held: no other job,
- * delete or resize touches it, and a refresh does not list it. A failed create leaves no
- * file behind.
+ * a child, or, for an empty qcow2 image of the common kind, the image is written here (the
+ * same bytes, without a fork and exec). Returns 0 once it runs, with @done called from the
+ * loop when it ends; or < 0 with @reterr (@done is never called then). Until it ends the
+ * volume is held: no other job, delete or resize touches it, and a refresh does not list it.
+ * A failed create leaves no file behind.
  */
 int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const char *xml,
                                  VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkStorageVolDef) vol = NULL;
         g_auto(GStrv) argv = NULL;
         VkStorageTools tools = storage_driver_tools(drv);
+        vk_autofd fd = -1;
+        bool inline_write = false;
         StorageJob *j;
         PoolObj *o;
         int r;
@@ -329,13 +336,22 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
                 r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
                 r = vk_storage_qemu_img_create_argv(&tools, vol, NULL, &argv, reterr);
-        if (r >= 0)
-                r = vol_make_file(o, vol, reterr);
+        if (r >= 0) {
+                inline_write = vk_storage_qcow2_can_write(vol);
+                r = vol_make_file(o, vol, inline_write ? &fd : NULL, reterr);
+        }
+        if (r >= 0 && inline_write) {
+                r = vk_storage_qcow2_create(fd, vol, reterr);
+                if (r < 0)
+                        (void) unlink(vol->path);
+        }
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
         j->remove_path = g_strdup(vol->path);
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
+        if (inline_write)
+                return storage_job_finish_later(j, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -387,7 +403,7 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         if (r >= 0)
                 r = vk_storage_qemu_img_convert_argv(&tools, src, vol, NULL, &argv, reterr);
         if (r >= 0)
-                r = vol_make_file(o, vol, reterr);
+                r = vol_make_file(o, vol, NULL, reterr);
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);

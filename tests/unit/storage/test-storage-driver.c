@@ -137,7 +137,8 @@ static unsigned n_vols(VkStorageDriver *drv) {
         "<volume><name>" name "</name><capacity unit='MiB'>1</capacity>"                           \
         "<target><format type='qcow2'/></target></volume>"
 
-/* While qemu-img runs, the volume is held: no second create, delete, resize or stop. */
+/* Until a create ends (qemu-img, or the in-process write whose end comes from the loop), the
+ * volume is held: no second create, delete, resize or stop. */
 static void test_job_holds_volume(void **state) {
         Env *env = *state;
         g_autoptr(VkStorageDriver) drv = NULL;
@@ -310,6 +311,39 @@ static void test_job_updates_in_place(void **state) {
         assert_names(drv, "a.img b.img c.img d.qcow2 d2.qcow2 e.img z.qcow2");
 }
 
+/*
+ * A plain qcow2 volume is written in-process: with a qemu-img that always fails it is made
+ * all the same (and reads back as qemu-img's), while a volume over a backing store still
+ * runs qemu-img, whose failure leaves no file.
+ */
+static void test_create_in_process(void **state) {
+        Env *env = *state;
+        g_autoptr(VkStorageDriver) drv = NULL;
+        g_autoptr(VkStorageVolInfo) info = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        Done d = {};
+
+        if (!env)
+                skip();
+        env->cfg.qemu_img = "/bin/false";
+        drv = driver_with_pool(env);
+        job_ok(env,
+               vk_storage_driver_vol_create(drv, "p",
+                                            "<volume><name>a.qcow2</name><capacity unit='GiB'>10"
+                                            "</capacity><target><format type='qcow2'/><compat>1.1"
+                                            "</compat><features><lazy_refcounts/></features>"
+                                            "</target></volume>",
+                                            on_done, &d, &err),
+               &d);
+        info = vol_info(drv, "a.qcow2");
+        assert_int_equal(info->format, VK_IMAGE_FORMAT_QCOW2);
+        assert_int_equal(info->capacity, 10ULL << 30);
+        assert_null(info->warning);
+        storage_test_run(VK_STRV(storage_test_qemu_img, "check", "-q", "-f", "qcow2", info->path));
+
+        create_fails_over(env, drv, info->path, 1);
+}
+
 /* A clone holds its source: no second clone, no delete or resize of it until it ends. */
 static void test_clone_holds_source(void **state) {
         Env *env = *state;
@@ -444,6 +478,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_job_holds_volume, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_job_updates_in_place, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_create_in_process, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_clone_holds_source, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, env_setup,
                                                 env_teardown),
