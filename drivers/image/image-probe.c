@@ -77,12 +77,17 @@ static void probe_warn(Probe *p, const char *fmt, ...) {
         va_end(ap);
 }
 
-/* Read exactly @len bytes at @offset: 1 done, 0 the file is shorter, < 0 a read error. */
+/* Read exactly @len bytes at @offset (from the head already read, when they are in it): 1
+ * done, 0 the file is shorter, < 0 a read error. */
 static int probe_read(Probe *p, uint64_t offset, void *buf, size_t len) {
         size_t done = 0;
 
         if (offset > p->file_size || len > p->file_size - offset)
                 return 0;
+        if (offset <= p->head_len && len <= p->head_len - offset) {
+                memcpy(buf, p->head + offset, len);
+                return 1;
+        }
         while (done < len) {
                 ssize_t n =
                         p->read_fn(p->userdata, offset + done, (uint8_t *) buf + done, len - done);
@@ -130,24 +135,29 @@ static void probe_set_capacity(Probe *p, uint64_t capacity) {
         p->out->capacity = capacity;
 }
 
-/* qcow2 header extensions: the backing file's format and the external data file. */
-static int probe_qcow2_extensions(Probe *p, uint64_t start, uint64_t end) {
-        g_autofree uint8_t *buf = NULL;
-        size_t len, off = 0;
-        int r;
+/* Where the header extensions in @buf (@len bytes) end: just past their end marker; 0 when
+ * @buf does not hold the end marker (the list goes on past @buf, or is malformed). */
+static size_t qcow2_extensions_span(const uint8_t *buf, size_t len) {
+        size_t off = 0;
 
-        if (end <= start)
-                return 0;
-        len = (size_t) MIN(end - start, (uint64_t) PROBE_EXT_MAX);
-        len = (size_t) MIN((uint64_t) len, p->file_size > start ? p->file_size - start : 0);
-        if (len < 8) {
-                probe_warn(p, "truncated qcow2 header extensions");
-                return 0;
+        for (unsigned n = 0; n < PROBE_EXT_COUNT_MAX && len - off >= 8; n++) {
+                uint32_t type = be32(buf + off), elen = be32(buf + off + 4);
+
+                off += 8;
+                if (type == QCOW2_EXT_END)
+                        return off;
+                if (elen > len - off)
+                        return 0;
+                off += (elen + 7u) & ~7u;
+                if (off > len)
+                        return 0;
         }
-        buf = g_malloc(len);
-        r = probe_read(p, start, buf, len);
-        if (r <= 0)
-                return r;
+        return 0;
+}
+
+/* The header extensions in @buf (@len bytes): the backing file's format, the data file. */
+static int probe_qcow2_parse_extensions(Probe *p, const uint8_t *buf, size_t len) {
+        size_t off = 0;
 
         for (unsigned n = 0; n < PROBE_EXT_COUNT_MAX; n++) {
                 uint32_t type, elen;
@@ -186,6 +196,38 @@ static int probe_qcow2_extensions(Probe *p, uint64_t start, uint64_t end) {
         }
         probe_warn(p, "more than %d qcow2 header extensions", PROBE_EXT_COUNT_MAX);
         return 0;
+}
+
+/*
+ * qcow2 header extensions, from @start to @end (the first cluster at most). They usually end
+ * within the head already read (qemu-img writes a few hundred bytes of them): then nothing
+ * more is read; otherwise up to PROBE_EXT_MAX bytes are.
+ */
+static int probe_qcow2_extensions(Probe *p, uint64_t start, uint64_t end) {
+        g_autofree uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if (end <= start)
+                return 0;
+        len = (size_t) MIN(end - start, (uint64_t) PROBE_EXT_MAX);
+        len = (size_t) MIN((uint64_t) len, p->file_size > start ? p->file_size - start : 0);
+        if (len < 8) {
+                probe_warn(p, "truncated qcow2 header extensions");
+                return 0;
+        }
+        if (start < p->head_len) {
+                size_t span = qcow2_extensions_span(p->head + start,
+                                                    MIN(len, p->head_len - (size_t) start));
+
+                if (span > 0)
+                        return probe_qcow2_parse_extensions(p, p->head + start, span);
+        }
+        buf = g_malloc(len);
+        r = probe_read(p, start, buf, len);
+        if (r <= 0)
+                return r;
+        return probe_qcow2_parse_extensions(p, buf, len);
 }
 
 /*

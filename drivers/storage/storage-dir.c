@@ -258,6 +258,25 @@ int vk_storage_dir_refresh(VkStoragePoolDef *pool, GPtrArray **ret_vols, VkError
         return 0;
 }
 
+/*
+ * Look at the one file @name of a dir (or fs) pool again, as a refresh would (a volume job
+ * changed it): 1 with *@ret_vol, 0 when it is no volume (gone, a directory, a device...),
+ * < 0 with @reterr when the pool's directory cannot be opened. The pool's figures are left
+ * alone: vk_storage_dir_statvfs() updates them.
+ */
+int vk_storage_dir_probe(const VkStoragePoolDef *pool, const char *name, VkStorageVolDef **ret_vol,
+                         VkError *reterr) {
+        vk_autofd dfd = -1;
+
+        assert(pool && pool->target_path && name && ret_vol);
+        if (name[0] == '.' || strchr(name, '/'))
+                return 0;
+        dfd = open(pool->target_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return vk_error_set_errno(reterr, errno, "Failed to open '%s'", pool->target_path);
+        return dir_scan_one(pool, dfd, name, ret_vol);
+}
+
 /* Delete a dir pool: remove its (empty) target directory. */
 int vk_storage_dir_delete(const VkStoragePoolDef *pool, VkError *reterr) {
         assert(pool && pool->target_path);

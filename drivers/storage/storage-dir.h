@@ -14,4 +14,6 @@ int vk_storage_dir_build(const VkStoragePoolDef *pool, VkError *reterr);
 int vk_storage_dir_check(const VkStoragePoolDef *pool, VkError *reterr);
 int vk_storage_dir_statvfs(VkStoragePoolDef *pool, VkError *reterr);
 int vk_storage_dir_refresh(VkStoragePoolDef *pool, GPtrArray **ret_vols, VkError *reterr);
+int vk_storage_dir_probe(const VkStoragePoolDef *pool, const char *name, VkStorageVolDef **ret_vol,
+                         VkError *reterr);
 int vk_storage_dir_delete(const VkStoragePoolDef *pool, VkError *reterr);

@@ -51,6 +51,7 @@ int storage_pool_find_active(VkStorageDriver *drv, const char *name, PoolObj **r
 VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name);
 VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v);
 int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr);
+int storage_pool_update_vol(VkStorageDriver *drv, PoolObj *o, const char *name, VkError *reterr);
 void storage_pool_set_vols(PoolObj *o, GPtrArray *vols);
 int storage_pool_check_idle(const PoolObj *o, VkError *reterr);
 int storage_pool_deactivate(VkStorageDriver *drv, PoolObj *o, VkError *reterr);

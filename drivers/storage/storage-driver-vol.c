@@ -12,6 +12,7 @@
 #include "storage-dir.h"
 #include "image-probe.h"
 #include "storage-pool-job.h"
+#include "storage-qcow2.h"
 #include "storage-vol-job.h"
 
 /* Free @info (takes NULL). */
@@ -43,24 +44,79 @@ VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         return info;
 }
 
-/* The volume @name of @o's last scan: a binary search, the scan is sorted by name (and stays
- * so: a delete removes in place), so D-Bus objects of many volumes are cheap to look up. */
-VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
+/* Where volume @name of @o's last scan is, or would go: a binary search, the scan is sorted
+ * by name (and stays so: creates and deletes update it in place). *@ret_found says which. */
+static guint pool_vol_index(const PoolObj *o, const char *name, bool *ret_found) {
         guint lo = 0, hi = o->vols ? o->vols->len : 0;
 
         while (lo < hi) {
                 guint mid = lo + (hi - lo) / 2;
-                VkStorageVolDef *v = o->vols->pdata[mid];
+                const VkStorageVolDef *v = o->vols->pdata[mid];
                 int c = strcmp(v->name, name);
 
-                if (c == 0)
-                        return v;
+                if (c == 0) {
+                        *ret_found = true;
+                        return mid;
+                }
                 if (c < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        return NULL;
+        *ret_found = false;
+        return lo;
+}
+
+/* The volume @name of @o's last scan (so D-Bus objects of many volumes are cheap to look up). */
+VkStorageVolDef *storage_pool_vol(const PoolObj *o, const char *name) {
+        bool found;
+        guint i = pool_vol_index(o, name, &found);
+
+        return found ? o->vols->pdata[i] : NULL;
+}
+
+/*
+ * A job changed (or made) volume @name of the active dir or fs pool @o: look at that one file
+ * again and put what it is in @o's volumes, in its sorted place (or take it out, when it is no
+ * volume any more), and the pool's figures from one statvfs(); the other volumes stay as the
+ * last scan saw them. A logical pool is left as it is (its reports come from LVM).
+ */
+int storage_pool_update_vol(VkStorageDriver *drv, PoolObj *o, const char *name, VkError *reterr) {
+        VkStorageVolDef *vol = NULL;
+        bool found;
+        guint i;
+        int r;
+
+        assert(o->live);
+        if (o->live->type == VK_STORAGE_POOL_LOGICAL)
+                return 0;
+        if (!o->vols)
+                return storage_pool_rescan(drv, o, reterr);
+        if (o->live->type == VK_STORAGE_POOL_FS) {
+                r = storage_fs_check_mounted(o->live, reterr);
+                if (r < 0)
+                        return r;
+        }
+        /* the figures first: a failure leaves the volumes as they were */
+        r = vk_storage_dir_statvfs(o->live, reterr);
+        if (r >= 0)
+                r = vk_storage_dir_probe(o->live, name, &vol, reterr);
+        if (r < 0)
+                return r;
+        i = pool_vol_index(o, name, &found);
+        if (r == 0 && found)
+                g_ptr_array_remove_index(o->vols, i);
+        else if (r > 0 && found) {
+                vk_storage_vol_def_free(o->vols->pdata[i]);
+                o->vols->pdata[i] = vol;
+        } else if (r > 0 && o->vols->len >= VK_STORAGE_POOL_VOLUMES_MAX) {
+                vk_storage_vol_def_free(vol);
+                return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                    "pool '%s' holds more than %d volumes", o->name,
+                                    VK_STORAGE_POOL_VOLUMES_MAX);
+        } else if (r > 0)
+                g_ptr_array_insert(o->vols, (gint) i, vol);
+        return 0;
 }
 
 static int no_such_volume(const char *pool, const char *what, const char *value, VkError *reterr) {
@@ -170,9 +226,10 @@ static int vol_check_backing(VkStorageDriver *drv, VkStorageVolDef *vol, VkError
 
 /*
  * Make the new volume's file, exclusively (a file of that name, scanned or not, is an
- * error), with its mode and owner: qemu-img then writes its image into it. Returns the path.
+ * error), with its mode and owner: qemu-img then writes its image into it, or we do, through
+ * *@ret_fd (NULL: the file is closed).
  */
-static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr) {
+static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, int *ret_fd, VkError *reterr) {
         const VkStoragePerms *p = &vol->perms;
         vk_autofd fd = -1;
 
@@ -193,6 +250,8 @@ static int vol_make_file(PoolObj *o, const VkStorageVolDef *vol, VkError *reterr
                 (void) unlink(vol->path);
                 return r;
         }
+        if (ret_fd)
+                *ret_fd = vk_steal_fd(&fd);
         return 0;
 }
 
@@ -244,16 +303,19 @@ VkStorageTools storage_driver_tools(VkStorageDriver *drv) {
 
 /*
  * Create a volume in the active pool @pool from libvirt's volume XML: qemu-img create runs as
- * a child. Returns 0 once it runs, with @done called from the loop when it ends; or < 0 with
- * @reterr (@done is never called then). Until it ends the volume is held: no other job,
- * delete or resize touches it, and a refresh does not list it. A failed create leaves no
- * file behind.
+ * a child, or, for an empty qcow2 image of the common kind, the image is written here (the
+ * same bytes, without a fork and exec). Returns 0 once it runs, with @done called from the
+ * loop when it ends; or < 0 with @reterr (@done is never called then). Until it ends the
+ * volume is held: no other job, delete or resize touches it, and a refresh does not list it.
+ * A failed create leaves no file behind.
  */
 int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const char *xml,
                                  VkStorageVolDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkStorageVolDef) vol = NULL;
         g_auto(GStrv) argv = NULL;
         VkStorageTools tools = storage_driver_tools(drv);
+        vk_autofd fd = -1;
+        bool inline_write = false;
         StorageJob *j;
         PoolObj *o;
         int r;
@@ -274,13 +336,22 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
                 r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
                 r = vk_storage_qemu_img_create_argv(&tools, vol, NULL, &argv, reterr);
-        if (r >= 0)
-                r = vol_make_file(o, vol, reterr);
+        if (r >= 0) {
+                inline_write = vk_storage_qcow2_can_write(vol);
+                r = vol_make_file(o, vol, inline_write ? &fd : NULL, reterr);
+        }
+        if (r >= 0 && inline_write) {
+                r = vk_storage_qcow2_create(fd, vol, reterr);
+                if (r < 0)
+                        (void) unlink(vol->path);
+        }
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
         j->remove_path = g_strdup(vol->path);
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
+        if (inline_write)
+                return storage_job_finish_later(j, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -332,7 +403,7 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         if (r >= 0)
                 r = vk_storage_qemu_img_convert_argv(&tools, src, vol, NULL, &argv, reterr);
         if (r >= 0)
-                r = vol_make_file(o, vol, reterr);
+                r = vol_make_file(o, vol, NULL, reterr);
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_CLONE, o, vol->name, done, userdata);

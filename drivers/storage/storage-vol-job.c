@@ -33,6 +33,7 @@ static StorageJob *job_free(StorageJob *j) {
         if (!j)
                 return NULL;
         vk_child_free(j->child);
+        sd_event_source_disable_unref(j->defer_source);
         sd_event_source_disable_unref(j->progress_source);
         if (j->progress_fd >= 0)
                 (void) close(j->progress_fd);
@@ -158,8 +159,9 @@ static int job_check_result(StorageJob *j, VkError *reterr) {
         return 0;
 }
 
-/* End @j: release its volumes; on success scan the pool and report the volume; on failure
- * remove what it made. Calls the job's callback, then frees @j. */
+/* End @j: release its volumes; on success look at its volume again (only that one: the pool's
+ * other files are as they were) and report it; on failure remove what it made. Calls the
+ * job's callback, then frees @j. */
 static void job_finish(StorageJob *j, VkError *error) {
         g_autoptr(StorageJob) job = j;
         g_autoptr(VkStorageVolInfo) info = NULL;
@@ -171,7 +173,7 @@ static void job_finish(StorageJob *j, VkError *error) {
         if (!error && job_check_result(j, &e) < 0)
                 error = &e;
         if (!error) {
-                if (storage_pool_rescan(drv, j->pool, &e) < 0)
+                if (storage_pool_update_vol(drv, j->pool, j->name, &e) < 0)
                         error = &e;
                 else if (!(v = storage_pool_vol(j->pool, j->name))) {
                         (void) vk_error_set(&e, VK_ERROR_OPERATION_FAILED, -ENOENT,
@@ -314,6 +316,29 @@ int storage_job_start(StorageJob *j, char **argv, VkError *reterr) {
         if (j->stream_fd >= 0)
                 j->stream_fd = (close(j->stream_fd), -1);
         job_tell_progress(j, true);
+        return 0;
+}
+
+static int job_on_defer(sd_event_source *s, void *userdata) {
+        StorageJob *j = userdata;
+
+        j->defer_source = sd_event_source_disable_unref(j->defer_source);
+        job_finish(j, NULL);
+        return 0;
+}
+
+/*
+ * The job @j (its volumes already held) did its work in-process: it ends from the loop, as
+ * if a child had succeeded (a completion never comes from inside the call that started it).
+ * On failure @j is released and freed.
+ */
+int storage_job_finish_later(StorageJob *j, VkError *reterr) {
+        int r;
+
+        g_ptr_array_add(j->drv->jobs, j);
+        r = sd_event_add_defer(j->drv->event, &j->defer_source, job_on_defer, j);
+        if (r < 0)
+                return job_abort(j, vk_error_set_errno(reterr, r, "Failed to queue a job's end"));
         return 0;
 }
 

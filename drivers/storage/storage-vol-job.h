@@ -35,6 +35,7 @@ struct StorageJob {
         char *source;
         char *remove_path; /* create, clone: the file we made, removed when the job fails */
         VkChild *child;
+        sd_event_source *defer_source; /* done in-process: ends from the loop */
         VkStorageVolDoneFunc done;
         void *userdata;
         /* progress */
@@ -54,6 +55,7 @@ StorageJob *storage_job_new(VkStorageDriver *drv, StorageJobKind kind, PoolObj *
 void storage_job_hold(PoolObj *o, const char *name, const char *use);
 int storage_job_check_limit(VkStorageDriver *drv, VkError *reterr);
 int storage_job_start(StorageJob *j, char **argv, VkError *reterr);
+int storage_job_finish_later(StorageJob *j, VkError *reterr);
 const char *storage_job_kind_to_string(StorageJobKind k);
 
 VkStorageTools storage_driver_tools(VkStorageDriver *drv);

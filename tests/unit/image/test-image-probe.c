@@ -156,6 +156,58 @@ static void test_qcow2_details(void **state) {
         probe_prefixes(qed, VK_IMAGE_FORMAT_QED, 8);
 }
 
+typedef struct Counted {
+        const char *data;
+        size_t len;
+        unsigned reads;
+} Counted;
+
+static ssize_t counted_read(void *userdata, uint64_t offset, void *buf, size_t len) {
+        Counted *c = userdata;
+
+        c->reads++;
+        if (offset >= c->len)
+                return 0;
+        len = MIN(len, c->len - (size_t) offset);
+        memcpy(buf, c->data + offset, len);
+        return (ssize_t) len;
+}
+
+/* The reads a probe of @path makes (a pool refresh makes one probe per file). */
+static unsigned probe_reads(const char *path, VkImageProbe *ret) {
+        g_autofree char *data = NULL;
+        Counted c = {};
+
+        data = storage_test_read(path, &c.len);
+        c.data = data;
+        assert_int_equal(vk_image_probe(counted_read, &c, c.len, ret), 0);
+        return c.reads;
+}
+
+/* A qcow2 image as qemu-img writes it is probed in one read: its header, extensions and
+ * backing file name are all in the first 4 KiB. */
+static void test_qcow2_one_read(void **state) {
+        g_autofree char *plain = NULL, *top = NULL, *v2 = NULL;
+        g_auto(VkImageProbe) p = {}, p2 = {}, p3 = {};
+
+        if (!storage_test_qemu_img)
+                skip();
+        plain = make_image("plain.qcow2", "10G", VK_STRV("-f", "qcow2"));
+        assert_int_equal(probe_reads(plain, &p), 1);
+        assert_true(p.capacity == 10ULL << 30);
+        assert_null(p.warning);
+        top = make_image("over.qcow2", "1G", VK_STRV("-f", "qcow2", "-b", plain, "-F", "qcow2"));
+        assert_int_equal(probe_reads(top, &p2), 1);
+        assert_string_equal(p2.backing, plain);
+        assert_int_equal(p2.backing_format, VK_IMAGE_FORMAT_QCOW2);
+        assert_null(p2.warning);
+        v2 = make_image("v2.qcow2", "1G",
+                        VK_STRV("-f", "qcow2", "-o", "compat=0.10", "-b", plain, "-F", "qcow2"));
+        assert_int_equal(probe_reads(v2, &p3), 1);
+        assert_string_equal(p3.backing, plain);
+        assert_null(p3.warning);
+}
+
 /* vmdk: a descriptor file with a flat extent, and a child naming its parent */
 static void test_vmdk(void **state) {
         g_autofree char *flat = NULL, *base = NULL, *child = NULL;
@@ -315,10 +367,11 @@ static void test_read_error(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_formats),     cmocka_unit_test(test_qcow2_details),
-                cmocka_unit_test(test_iso),         cmocka_unit_test(test_vmdk),
-                cmocka_unit_test(test_bad_headers), cmocka_unit_test(test_qcow2_crypt),
-                cmocka_unit_test(test_garbage),     cmocka_unit_test(test_read_error),
+                cmocka_unit_test(test_formats),        cmocka_unit_test(test_qcow2_details),
+                cmocka_unit_test(test_qcow2_one_read), cmocka_unit_test(test_iso),
+                cmocka_unit_test(test_vmdk),           cmocka_unit_test(test_bad_headers),
+                cmocka_unit_test(test_qcow2_crypt),    cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_read_error),
         };
 
         storage_test_init();

@@ -137,7 +137,8 @@ static unsigned n_vols(VkStorageDriver *drv) {
         "<volume><name>" name "</name><capacity unit='MiB'>1</capacity>"                           \
         "<target><format type='qcow2'/></target></volume>"
 
-/* While qemu-img runs, the volume is held: no second create, delete, resize or stop. */
+/* Until a create ends (qemu-img, or the in-process write whose end comes from the loop), the
+ * volume is held: no second create, delete, resize or stop. */
 static void test_job_holds_volume(void **state) {
         Env *env = *state;
         g_autoptr(VkStorageDriver) drv = NULL;
@@ -185,6 +186,164 @@ static void test_job_holds_volume(void **state) {
         done_clear(&d);
 }
 
+/* The names of pool "p"'s volumes, in the list's order, are @want (joined by spaces). */
+static void assert_names(VkStorageDriver *drv, const char *want) {
+        g_autoptr(GPtrArray) vols = NULL;
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        assert_int_equal(vk_storage_driver_vol_list(drv, "p", &vols, NULL), 0);
+        for (guint i = 0; i < vols->len; i++)
+                g_string_append_printf(s, "%s%s", i ? " " : "",
+                                       ((VkStorageVolInfo *) vols->pdata[i])->name);
+        assert_string_equal(s->str, want);
+}
+
+/* Volume @name of pool "p". */
+static VkStorageVolInfo *vol_info(VkStorageDriver *drv, const char *name) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkStorageVolInfo *info = NULL;
+
+        if (vk_storage_driver_vol_lookup(drv, "p", name, NULL, NULL, &info, &err) < 0)
+                fail_msg("%s", err.message);
+        return info;
+}
+
+/* Creating qcow2 volume "b.qcow2" over @backing fails in qemu-img, which leaves no file:
+ * @n_vols_left volumes are left. */
+static void create_fails_over(Env *env, VkStorageDriver *drv, const char *backing,
+                              unsigned n_vols_left) {
+        g_autofree char *xml = NULL, *path = vol_path(env, "b.qcow2");
+        g_auto(VkError) err = VK_ERROR_INIT;
+        Done d = {};
+
+        xml = g_strdup_printf("<volume><name>b.qcow2</name><capacity unit='MiB'>1</capacity>"
+                              "<target><format type='qcow2'/></target><backingStore><path>%s"
+                              "</path><format type='qcow2'/></backingStore></volume>",
+                              backing);
+        assert_int_equal(vk_storage_driver_vol_create(drv, "p", xml, on_done, &d, &err), 0);
+        run_until(env, &d);
+        assert_int_equal(d.error, -EIO);
+        assert_non_null(strstr(d.message, "qemu-img failed"));
+        assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+        assert_int_equal(n_vols(drv), n_vols_left);
+        done_clear(&d);
+}
+
+/* A job (@r: its start) that succeeds. */
+static void job_ok(Env *env, int r, Done *d) {
+        assert_int_equal(r, 0);
+        run_until(env, d);
+        if (d->error != 0)
+                fail_msg("%s", d->message);
+        done_clear(d);
+}
+
+static void write_file(const char *dir, const char *name, size_t len) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *buf = g_malloc0(len);
+
+        assert_true(g_file_set_contents(path, buf, (gssize) len, NULL));
+}
+
+/*
+ * A job's end looks at its own volume only: a new volume (create, clone) takes its sorted
+ * place, a resize changes its capacity in place, a delete takes it out, the pool's figures
+ * follow; a file dropped in meanwhile waits for a refresh (as with libvirt, which also
+ * refreshes only the new volume).
+ */
+static void test_job_updates_in_place(void **state) {
+        Env *env = *state;
+        g_autoptr(VkStorageDriver) drv = NULL;
+        g_autoptr(VkStoragePoolInfo) before = NULL, after = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        g_autoptr(VkStorageVolInfo) v = NULL, v2 = NULL, v3 = NULL;
+        Done d = {};
+
+        if (!env)
+                skip();
+        assert_int_equal(g_mkdir_with_parents(env->target, 0700), 0);
+        write_file(env->target, "a.img", 4096);
+        write_file(env->target, "c.img", 4096);
+        write_file(env->target, "e.img", 4096);
+        drv = driver_with_pool(env);
+        assert_names(drv, "a.img c.img e.img");
+        assert_int_equal(vk_storage_driver_pool_lookup(drv, "p", NULL, &before, &err), 0);
+
+        /* dropped in by hand after the last scan: not seen by the create's update */
+        write_file(env->target, "b.img", 4096);
+        job_ok(env, vk_storage_driver_vol_create(drv, "p", QCOW2_XML("d.qcow2"), on_done, &d, &err),
+               &d);
+        assert_names(drv, "a.img c.img d.qcow2 e.img");
+        v = vol_info(drv, "d.qcow2");
+        assert_int_equal(v->format, VK_IMAGE_FORMAT_QCOW2);
+        assert_int_equal(v->capacity, 1 << 20);
+        assert_true(v->allocation > 0);
+        assert_int_equal(vk_storage_driver_pool_lookup(drv, "p", NULL, &after, &err), 0);
+        assert_int_equal(after->n_volumes, 4);
+        assert_true(after->capacity == before->capacity && after->capacity > 0);
+        assert_true(after->allocation + after->available <= after->capacity);
+
+        /* first and last places; a clone (qemu-img convert) likewise */
+        job_ok(env, vk_storage_driver_vol_create(drv, "p", QCOW2_XML("0.qcow2"), on_done, &d, &err),
+               &d);
+        job_ok(env, vk_storage_driver_vol_create(drv, "p", QCOW2_XML("z.qcow2"), on_done, &d, &err),
+               &d);
+        job_ok(env,
+               vk_storage_driver_vol_create_from(drv, "p", QCOW2_XML("d2.qcow2"), NULL, "d.qcow2",
+                                                 on_done, &d, &err),
+               &d);
+        assert_names(drv, "0.qcow2 a.img c.img d.qcow2 d2.qcow2 e.img z.qcow2");
+        v2 = vol_info(drv, "d2.qcow2");
+        assert_int_equal(v2->format, VK_IMAGE_FORMAT_QCOW2);
+
+        /* a resize: the same place, the new capacity */
+        job_ok(env,
+               vk_storage_driver_vol_resize(drv, "p", "d.qcow2", 4 << 20, 0, on_done, &d, &err),
+               &d);
+        assert_names(drv, "0.qcow2 a.img c.img d.qcow2 d2.qcow2 e.img z.qcow2");
+        v3 = vol_info(drv, "d.qcow2");
+        assert_int_equal(v3->capacity, 4 << 20);
+
+        /* a delete takes it out in place; a refresh then finds the file dropped in */
+        assert_int_equal(vk_storage_driver_vol_delete(drv, "p", "0.qcow2", NULL, NULL, &err), 0);
+        assert_names(drv, "a.img c.img d.qcow2 d2.qcow2 e.img z.qcow2");
+        assert_int_equal(vk_storage_driver_pool_refresh(drv, "p", NULL, NULL, &err), 0);
+        assert_names(drv, "a.img b.img c.img d.qcow2 d2.qcow2 e.img z.qcow2");
+}
+
+/*
+ * A plain qcow2 volume is written in-process: with a qemu-img that always fails it is made
+ * all the same (and reads back as qemu-img's), while a volume over a backing store still
+ * runs qemu-img, whose failure leaves no file.
+ */
+static void test_create_in_process(void **state) {
+        Env *env = *state;
+        g_autoptr(VkStorageDriver) drv = NULL;
+        g_autoptr(VkStorageVolInfo) info = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        Done d = {};
+
+        if (!env)
+                skip();
+        env->cfg.qemu_img = "/bin/false";
+        drv = driver_with_pool(env);
+        job_ok(env,
+               vk_storage_driver_vol_create(drv, "p",
+                                            "<volume><name>a.qcow2</name><capacity unit='GiB'>10"
+                                            "</capacity><target><format type='qcow2'/><compat>1.1"
+                                            "</compat><features><lazy_refcounts/></features>"
+                                            "</target></volume>",
+                                            on_done, &d, &err),
+               &d);
+        info = vol_info(drv, "a.qcow2");
+        assert_int_equal(info->format, VK_IMAGE_FORMAT_QCOW2);
+        assert_int_equal(info->capacity, 10ULL << 30);
+        assert_null(info->warning);
+        storage_test_run(VK_STRV(storage_test_qemu_img, "check", "-q", "-f", "qcow2", info->path));
+
+        create_fails_over(env, drv, info->path, 1);
+}
+
 /* A clone holds its source: no second clone, no delete or resize of it until it ends. */
 static void test_clone_holds_source(void **state) {
         Env *env = *state;
@@ -225,27 +384,14 @@ static void test_clone_holds_source(void **state) {
 static void test_failed_create_leaves_nothing(void **state) {
         Env *env = *state;
         g_autoptr(VkStorageDriver) drv = NULL;
-        g_autofree char *garbage = NULL, *xml = NULL, *path = NULL;
-        g_auto(VkError) err = VK_ERROR_INIT;
-        Done d = {};
+        g_autofree char *garbage = NULL;
 
         if (!env)
                 skip();
         drv = driver_with_pool(env);
         garbage = g_build_filename(env->dir, "garbage", NULL);
         storage_test_write(garbage, "QFI\xfb\0\0\0\3", 8);
-        xml = g_strdup_printf("<volume><name>b.qcow2</name><capacity unit='MiB'>1</capacity>"
-                              "<target><format type='qcow2'/></target><backingStore><path>%s"
-                              "</path><format type='qcow2'/></backingStore></volume>",
-                              garbage);
-        path = vol_path(env, "b.qcow2");
-        assert_int_equal(vk_storage_driver_vol_create(drv, "p", xml, on_done, &d, &err), 0);
-        run_until(env, &d);
-        assert_int_equal(d.error, -EIO);
-        assert_non_null(strstr(d.message, "qemu-img failed"));
-        assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
-        assert_int_equal(n_vols(drv), 0);
-        done_clear(&d);
+        create_fails_over(env, drv, garbage, 0);
 }
 
 /* Freeing the driver cancels its jobs: the callback hears it, the half-made file goes. */
@@ -331,6 +477,8 @@ static void test_default_pool(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_job_holds_volume, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_job_updates_in_place, env_setup, env_teardown),
+                cmocka_unit_test_setup_teardown(test_create_in_process, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_clone_holds_source, env_setup, env_teardown),
                 cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, env_setup,
                                                 env_teardown),
