@@ -11,6 +11,7 @@
 #include "json.h"
 #include "macro.h"
 #include "qemu-argv-internal.h"
+#include "qemu-caps-hostcpu.h"
 
 /*
  * The order of the command line, always the same so goldens diff well:
@@ -150,6 +151,41 @@ static void argv_cpu_hyperv(const VkDomainHyperv *hv, GString *s) {
         }
 }
 
+/* ",feat=on|off" for each feature, in QEMU's spelling */
+static void argv_cpu_features(GString *s, const VkCpuFeature *features, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                bool on = features[i].policy != VK_CPU_FEATURE_DISABLE &&
+                          features[i].policy != VK_CPU_FEATURE_FORBID;
+
+                g_string_append_printf(s, ",%s=%s", vk_cpu_feature_to_qemu(features[i].name),
+                                       on ? "on" : "off");
+        }
+}
+
+/*
+ * host-model: the named model closest to the host with the features to add and remove, as
+ * libvirt writes it (the caps computed it when they were probed); without that (the caps
+ * were probed under the other accelerator) QEMU's own "host" or "max".
+ */
+static void argv_cpu_host_model(ArgvBuilder *b, GString *s, bool kvm) {
+        const VkDomainCpu *cpu = &b->def->cpu;
+        const VkQemuHostCpu *hc = vk_qemu_caps_get_host_cpu(b->caps, kvm);
+        VkCpuFeature *features = NULL;
+        size_t n = 0;
+
+        if (!hc || vk_qemu_caps_host_model_features(b->caps, kvm, cpu, &features, &n) <= 0) {
+                /* TCG has no host to model; "max" is every feature TCG emulates */
+                g_string_append(s, kvm ? "host" : "max");
+                argv_cpu_features(s, cpu->features, cpu->n_features);
+                return;
+        }
+        g_string_append(s, hc->model);
+        argv_cpu_features(s, features, n);
+        for (size_t i = 0; i < n; i++)
+                g_free(features[i].name);
+        g_free(features);
+}
+
 static int argv_build_cpu(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
         const VkDomainCpu *cpu = &def->cpu;
@@ -164,9 +200,9 @@ static int argv_build_cpu(ArgvBuilder *b) {
                 /* libvirt's default: migratable (no host-only features) */
                 g_string_append_printf(s, "host,migratable=%s",
                                        cpu->migratable == VK_TRISTATE_NO ? "off" : "on");
+                argv_cpu_features(s, cpu->features, cpu->n_features);
         } else if (cpu->present && cpu->mode == VK_CPU_MODE_HOST_MODEL)
-                /* TCG has no host to model; "max" is every feature TCG emulates */
-                g_string_append(s, kvm ? "host" : "max");
+                argv_cpu_host_model(b, s, kvm);
         else if (cpu->present && cpu->model) {
                 if (!argv_cpu_model_known(b, cpu->model))
                         return argv_error(b, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
@@ -174,15 +210,12 @@ static int argv_build_cpu(ArgvBuilder *b) {
                                           cpu->model,
                                           vk_strempty(vk_qemu_caps_get_binary(b->caps)));
                 g_string_append(s, cpu->model);
-        } else
+                argv_cpu_features(s, cpu->features, cpu->n_features);
+        } else {
                 g_string_append(s, def->arch == VK_DOMAIN_ARCH_I686 ? "qemu32" : "qemu64");
-
-        for (size_t i = 0; i < cpu->n_features; i++) {
-                bool on = cpu->features[i].policy != VK_CPU_FEATURE_DISABLE &&
-                          cpu->features[i].policy != VK_CPU_FEATURE_FORBID;
-
-                g_string_append_printf(s, ",%s=%s", cpu->features[i].name, on ? "on" : "off");
+                argv_cpu_features(s, cpu->features, cpu->n_features);
         }
+
         for (size_t i = 0; i < def->n_timers; i++)
                 if (def->timers[i].name == VK_TIMER_KVMCLOCK &&
                     def->timers[i].present != VK_TRISTATE_ABSENT)

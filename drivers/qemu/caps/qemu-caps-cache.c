@@ -10,6 +10,9 @@
 #include "macro.h"
 #include "qemu-caps-internal.h"
 
+/* Bumped when the cache holds something new: an older file is probed again. 2: hostCpu */
+#define CAPS_CACHE_FORMAT 2
+
 static void builder_add_string(JsonBuilder *b, const char *name, const char *value) {
         json_builder_set_member_name(b, name);
         json_builder_add_string_value(b, value);
@@ -56,6 +59,7 @@ int vk_qemu_caps_to_json(const VkQemuCaps *caps, char **ret, VkError *reterr) {
 
         json_builder_begin_object(b);
         builder_add_string(b, "virtkitVersion", caps->vk_version);
+        builder_add_int(b, "cacheFormat", CAPS_CACHE_FORMAT);
         builder_add_string(b, "binary", vk_strempty(caps->binary));
         builder_add_int(b, "size", (int64_t) caps->size);
         builder_add_int(b, "mtimeNsec", caps->mtime_ns);
@@ -110,6 +114,11 @@ int vk_qemu_caps_to_json(const VkQemuCaps *caps, char **ret, VkError *reterr) {
                 builder_add_set(b, devs[i], g_hash_table_lookup(caps->devices, devs[i]));
         json_builder_end_object(b);
 
+        if (caps->host_cpu) {
+                json_builder_set_member_name(b, "hostCpu");
+                qemu_caps_hostcpu_to_json(b, caps->host_cpu, caps->host_cpu_kvm);
+        }
+
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         *ret = json_to_string(root, FALSE);
@@ -157,6 +166,7 @@ int vk_qemu_caps_from_json(const char *text, VkQemuCaps **ret, VkError *reterr) 
         caps->size = (uint64_t) json_get_int(o, "size", 0);
         caps->mtime_ns = json_get_int(o, "mtimeNsec", 0);
         caps->ctime_ns = json_get_int(o, "ctimeNsec", 0);
+        caps->cache_format = (int) json_get_int(o, "cacheFormat", 0);
         caps->dev_kvm = json_get_bool(o, "devKvm");
         caps->version = (unsigned) json_get_int(o, "version", 0);
         caps->package = g_strdup(vk_strempty(json_get_string(o, "package")));
@@ -209,6 +219,10 @@ int vk_qemu_caps_from_json(const char *text, VkQemuCaps **ret, VkError *reterr) 
                         g_hash_table_insert(caps->devices, g_strdup(l->data),
                                             json_array_to_set(json_get_array(devs, l->data)));
         }
+
+        if (json_get_object(o, "hostCpu"))
+                caps->host_cpu = qemu_caps_hostcpu_from_json(json_get_object(o, "hostCpu"),
+                                                             &caps->host_cpu_kvm);
 
         *ret = g_steal_pointer(&caps);
         return 0;
@@ -286,6 +300,8 @@ int vk_qemu_caps_load_cache(const char *cache_dir, const char *binary, VkQemuCap
         if (!g_file_get_contents(path, &text, NULL, NULL))
                 return 0;
         if (vk_qemu_caps_from_json(text, &caps, NULL) < 0)
+                return 0;
+        if (caps->cache_format != CAPS_CACHE_FORMAT)
                 return 0;
 
         if (g_strcmp0(caps->binary, binary) != 0 || strcmp(caps->vk_version, VK_VERSION) != 0 ||

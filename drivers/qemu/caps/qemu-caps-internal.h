@@ -8,6 +8,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "qemu-caps-hostcpu.h"
 #include "qemu-caps.h"
 
 struct VkQemuCaps {
@@ -18,7 +19,8 @@ struct VkQemuCaps {
         int64_t mtime_ns;
         int64_t ctime_ns;
         char *vk_version;
-        bool dev_kvm; /* /dev/kvm was usable by us when probed */
+        int cache_format; /* of the cache file it was read from; 0: not read from one */
+        bool dev_kvm;     /* /dev/kvm was usable by us when probed */
         /* facts */
         unsigned version; /* major * 1000000 + minor * 1000 + micro */
         char *package;
@@ -29,8 +31,10 @@ struct VkQemuCaps {
         size_t n_machines;
         VkQemuCpuModel *cpu_models; /* sorted by name */
         size_t n_cpu_models;
-        GHashTable *types;   /* qom type names (set) */
-        GHashTable *devices; /* probed device -> GHashTable set of property names */
+        GHashTable *types;       /* qom type names (set) */
+        GHashTable *devices;     /* probed device -> GHashTable set of property names */
+        VkQemuHostCpu *host_cpu; /* host-model, for the probe's accelerator; NULL: none */
+        bool host_cpu_kvm;       /* ... which is KVM ("host"), else TCG ("max") */
 };
 
 /* What the probe asks, in order: QMP commands, then device-list-properties per device. */
@@ -46,6 +50,14 @@ GHashTable *qemu_caps_replies_new(void);
 char *qemu_caps_replies_key(const char *command, JsonObject *args);
 int qemu_caps_build(GHashTable *replies, const char *binary, const struct stat *st, bool dev_kvm,
                     VkQemuCaps **ret, VkError *reterr);
+
+/* qemu-caps-hostcpu.c: the second round of the probe, and the host model from its answers */
+GPtrArray *qemu_caps_hostcpu_requests(GHashTable *replies);
+char *qemu_caps_hostcpu_key(JsonObject *args);
+VkQemuHostCpu *qemu_caps_hostcpu_build(GHashTable *replies, bool *ret_kvm);
+VkQemuHostCpu *qemu_caps_hostcpu_free(VkQemuHostCpu *hc);
+void qemu_caps_hostcpu_to_json(JsonBuilder *b, const VkQemuHostCpu *hc, bool kvm);
+VkQemuHostCpu *qemu_caps_hostcpu_from_json(JsonObject *o, bool *ret_kvm);
 
 /* Lenient readers of QEMU's and the cache's JSON: a missing or mistyped member reads as
  * absent. */

@@ -34,6 +34,7 @@ struct VkQemuCapsProbe {
         GHashTable *replies;
         GPtrArray *requests; /* ProbeRequest, one per command, freed with the probe */
         unsigned n_pending;
+        bool second_round; /* the CPU model expansions were asked */
         bool replies_done; /* all answers in, "quit" sent */
         bool child_exited; /* or there is no child */
         bool completing;
@@ -98,6 +99,19 @@ static void probe_fail(VkQemuCapsProbe *probe, const VkError *error) {
         probe_maybe_complete(probe);
 }
 
+static int probe_send(VkQemuCapsProbe *probe, const char *command, JsonObject *args);
+
+/* The expansions the host-model CPU is computed from, once the first answers are in. */
+static int probe_send_second_round(VkQemuCapsProbe *probe) {
+        g_autoptr(GPtrArray) reqs = qemu_caps_hostcpu_requests(probe->replies);
+
+        probe->second_round = true;
+        for (guint i = 0; i < reqs->len; i++)
+                if (probe_send(probe, "query-cpu-model-expansion", reqs->pdata[i]) < 0)
+                        return -ENOBUFS;
+        return 0;
+}
+
 static void probe_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         ProbeRequest *req = userdata;
         VkQemuCapsProbe *probe = req->probe;
@@ -108,7 +122,15 @@ static void probe_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error
         else if (error && strcmp(error->name, VK_ERROR_QMP) != 0)
                 return probe_fail(probe, error);
 
-        if (--probe->n_pending == 0) {
+        if (--probe->n_pending == 0 && !probe->second_round) {
+                if (probe_send_second_round(probe) < 0) {
+                        g_auto(VkError) err = VK_ERROR_INIT;
+                        (void) vk_error_set(&err, VK_ERROR_INTERNAL, -ENOBUFS,
+                                            "Cannot queue QMP commands");
+                        return probe_fail(probe, &err);
+                }
+        }
+        if (probe->n_pending == 0) {
                 probe->replies_done = true;
                 /* we are done with QEMU: ask it to leave, do not wait for the answer */
                 (void) vk_qmp_execute(probe->qmp, "quit", NULL, NULL, NULL, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "qemu-caps-hostcpu.h"
 #include "qemu-caps-xml.h"
 
 /*
@@ -179,6 +180,29 @@ static void format_enum(GString *out, int indent, const char *name, const char *
 /* "" when @cond is false: format_enum() skips empty values. */
 #define IF(cond, s) ((cond) ? (s) : "")
 
+/* The host model as libvirt shows it: every feature, the non-migratable ones (invtsc) too. */
+static void format_host_model(GString *out, const VkQemuHostCpu *hc) {
+        g_autofree char *model = NULL;
+
+        if (!hc) {
+                /* computed for the accelerator the probe ran under only */
+                xml_printf(out, 4, "<mode name='host-model' supported='no'/>");
+                return;
+        }
+        model = g_markup_escape_text(hc->model, -1);
+        xml_printf(out, 4, "<mode name='host-model' supported='yes'>");
+        xml_printf(out, 6, "<model fallback='forbid'>%s</model>", model);
+        if (hc->vendor)
+                xml_text(out, 6, "vendor", hc->vendor);
+        for (size_t i = 0; i < hc->n_features; i++) {
+                g_autofree char *name =
+                        g_markup_escape_text(vk_cpu_feature_from_qemu(hc->features[i].name), -1);
+                xml_printf(out, 6, "<feature policy='%s' name='%s'/>",
+                           hc->features[i].enabled ? "require" : "disable", name);
+        }
+        xml_printf(out, 4, "</mode>");
+}
+
 static void format_cpu(GString *out, const VkQemuCaps *caps, bool kvm) {
         const VkQemuCpuModel *models;
         size_t n;
@@ -194,8 +218,7 @@ static void format_cpu(GString *out, const VkQemuCaps *caps, bool kvm) {
         xml_printf(out, 4, "<mode name='maximum' supported='yes'>");
         format_enum(out, 6, "maximumMigratable", VK_STRV("on", "off"));
         xml_printf(out, 4, "</mode>");
-        /* host-model needs query-cpu-model-expansion of "host", which we do not probe yet */
-        xml_printf(out, 4, "<mode name='host-model' supported='no'/>");
+        format_host_model(out, vk_qemu_caps_get_host_cpu(caps, kvm));
         xml_printf(out, 4, "<mode name='custom' supported='yes'>");
         for (size_t i = 0; i < n; i++) {
                 const VkQemuCpuModel *m = &models[i];

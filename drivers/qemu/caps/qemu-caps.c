@@ -14,12 +14,13 @@
 /*
  * The probe starts the emulator with -S -nodefaults and machine "none" and talks QMP over a
  * socketpair handed to it as fd 3 (-chardev socket,fd=3): no socket path, no connect retry.
- * All commands are written at once after the handshake (QMP answers in order), then "quit".
- * The replies are kept in a table keyed by command ("device-list-properties:<type>" for the
- * per-device ones) and turned into a VkQemuCaps by qemu_caps_build(), which is also what
- * vk_qemu_caps_new_from_replies() uses for recorded conversations. The list below and
- * tests/data/qemucaps/record.py must stay in the same order: test-caps replays the
- * recording against this probe.
+ * All commands are written at once after the handshake (QMP answers in order); once they are
+ * answered, a second round asks the CPU model expansions the host model is computed from
+ * (qemu-caps-hostcpu.c), then "quit". The replies are kept in a table keyed by command
+ * ("device-list-properties:<type>" for the per-device ones) and turned into a VkQemuCaps by
+ * qemu_caps_build(), which is also what vk_qemu_caps_new_from_replies() uses for recorded
+ * conversations. The list below and tests/data/qemucaps/record.py must stay in the same order:
+ * test-caps replays the recording against this probe.
  */
 
 const char *const qemu_caps_probe_commands[] = {
@@ -186,6 +187,7 @@ VkQemuCaps *vk_qemu_caps_unref(VkQemuCaps *caps) {
         g_free(caps->cpu_models);
         g_hash_table_unref(caps->types);
         g_hash_table_unref(caps->devices);
+        qemu_caps_hostcpu_free(caps->host_cpu);
         g_free(caps);
         return NULL;
 }
@@ -371,6 +373,8 @@ int qemu_caps_build(GHashTable *replies, const char *binary, const struct stat *
         for (int f = 0; f < _VK_QEMU_CAPS_FLAG_MAX; f++)
                 caps->flags[f] = caps_rule_eval(caps, commands, a, &caps_flag_rules[f]);
 
+        caps->host_cpu = qemu_caps_hostcpu_build(replies, &caps->host_cpu_kvm);
+
         *ret = g_steal_pointer(&caps);
         return 0;
 }
@@ -380,6 +384,8 @@ char *qemu_caps_replies_key(const char *command, JsonObject *args) {
 
         if (strcmp(command, "device-list-properties") == 0 && type)
                 return g_strconcat(command, ":", type, NULL);
+        if (strcmp(command, "query-cpu-model-expansion") == 0)
+                return qemu_caps_hostcpu_key(args);
         return g_strdup(command);
 }
 

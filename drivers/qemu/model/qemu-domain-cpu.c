@@ -14,6 +14,34 @@ VK_DOMAIN_ENUM_IMPL(vk_mem_access, VkMemAccess, _VK_MEM_ACCESS_MAX, "default", "
 
 #define CPU_NUMA_CELLS_MAX 128
 
+/*
+ * The x86 features libvirt's XML spells differently from QEMU's canonical names (QEMU takes
+ * both on its command line; libvirt writes QEMU's there and its own in XML).
+ */
+static const char *const cpu_feature_names[][2] = {
+        /* libvirt       QEMU */
+        { "cmp_legacy", "cmp-legacy" },       { "ds_cpl", "ds-cpl" },
+        { "fxsr_opt", "fxsr-opt" },           { "kvm_pv_eoi", "kvm-pv-eoi" },
+        { "kvm_pv_unhalt", "kvm-pv-unhalt" }, { "lahf_lm", "lahf-lm" },
+        { "nodeid_msr", "nodeid-msr" },       { "pclmuldq", "pclmulqdq" },
+        { "perfctr_core", "perfctr-core" },   { "perfctr_nb", "perfctr-nb" },
+        { "tsc_adjust", "tsc-adjust" },
+};
+
+const char *vk_cpu_feature_to_qemu(const char *name) {
+        for (size_t i = 0; name && i < VK_ELEMENTSOF(cpu_feature_names); i++)
+                if (strcmp(cpu_feature_names[i][0], name) == 0)
+                        return cpu_feature_names[i][1];
+        return name;
+}
+
+const char *vk_cpu_feature_from_qemu(const char *name) {
+        for (size_t i = 0; name && i < VK_ELEMENTSOF(cpu_feature_names); i++)
+                if (strcmp(cpu_feature_names[i][1], name) == 0)
+                        return cpu_feature_names[i][0];
+        return name;
+}
+
 /* <cache mode='emulate|passthrough|disable' [level='3']/> */
 static int cpu_parse_cache(VkDomainCpu *cpu, xmlNode *c, VkError *reterr) {
         int r;
@@ -177,6 +205,7 @@ int vk_domain_cpu_check(VkDomainDef *def, xmlNode *root, VkError *reterr) {
 /* Free what @cpu owns (not @cpu itself). */
 void vk_domain_cpu_clear(VkDomainCpu *cpu) {
         g_free(cpu->model);
+        g_free(cpu->vendor);
         for (size_t i = 0; i < cpu->n_features; i++)
                 g_free(cpu->features[i].name);
         g_free(cpu->features);
@@ -188,6 +217,7 @@ void vk_domain_cpu_clear(VkDomainCpu *cpu) {
 /* Replace the pointers of @cpu, a struct copy, by copies of what they point to. */
 void vk_domain_cpu_copy(VkDomainCpu *cpu) {
         cpu->model = g_strdup(cpu->model);
+        cpu->vendor = g_strdup(cpu->vendor);
         cpu->features = cpu->n_features
                                 ? g_memdup2(cpu->features, cpu->n_features * sizeof(*cpu->features))
                                 : NULL;
@@ -201,7 +231,8 @@ void vk_domain_cpu_copy(VkDomainCpu *cpu) {
 }
 
 /*
- * <cpu mode= match= check= migratable=>: <model>, <topology>, <cache>, <feature>s, <numa>.
+ * <cpu mode= match= check= migratable=>: <model>, <vendor>, <topology>, <cache>, <feature>s,
+ * <numa>. A started host-model CPU is a custom one with the host's vendor.
  *
  *   <cpu mode='host-passthrough'>
  *     <topology sockets='1' dies='1' cores='2' threads='2'/>
@@ -214,10 +245,12 @@ int vk_domain_cpu_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         int r;
 
         r = vk_xml_check_node(node, VK_STRV("mode", "match", "check", "migratable"),
-                              VK_STRV("model", "topology", "feature", "cache", "numa"), reterr);
+                              VK_STRV("model", "vendor", "topology", "feature", "cache", "numa"),
+                              reterr);
         if (r < 0)
                 return r;
-        r = vk_xml_check_unique(node, VK_STRV("model", "topology", "cache", "numa"), reterr);
+        r = vk_xml_check_unique(node, VK_STRV("model", "vendor", "topology", "cache", "numa"),
+                                reterr);
         if (r < 0)
                 return r;
 
@@ -251,6 +284,17 @@ int vk_domain_cpu_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
                                 return vk_xml_error(c, NULL, reterr,
                                                     "a CPU model is not allowed with "
                                                     "mode='host-passthrough'");
+                } else if (vk_xml_node_is(c, NULL, "vendor")) {
+                        r = vk_xml_check_node(c, VK_XML_NONE, NULL, reterr);
+                        if (r < 0)
+                                return r;
+                        r = vk_xml_node_text(c, VK_XML_REQUIRED, &cpu->vendor, reterr);
+                        if (r < 0)
+                                return r;
+                        if (cpu->mode != VK_CPU_MODE_CUSTOM)
+                                return vk_xml_error(c, NULL, reterr,
+                                                    "a CPU vendor is only allowed with "
+                                                    "mode='custom'");
                 } else if (vk_xml_node_is(c, NULL, "topology")) {
                         r = vk_xml_check_node(c, VK_STRV("sockets", "dies", "cores", "threads"),
                                               VK_XML_NONE, reterr);
@@ -306,6 +350,8 @@ int vk_domain_cpu_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
 
         if (cpu->fallback != VK_CPU_FALLBACK_DEFAULT && cpu->mode == VK_CPU_MODE_HOST_PASSTHROUGH)
                 return vk_xml_error(node, NULL, reterr, "fallback needs a CPU model");
+        if (cpu->vendor && !cpu->model)
+                return vk_xml_error(node, NULL, reterr, "<vendor> needs a <model>");
         return 0;
 }
 
@@ -325,6 +371,11 @@ void vk_domain_cpu_format(VkXmlWriter *w, const VkDomainCpu *cpu) {
                 if (cpu->fallback)
                         vk_xml_writer_attr(w, "fallback", vk_cpu_fallback_to_string(cpu->fallback));
                 vk_xml_writer_text(w, cpu->model);
+                vk_xml_writer_end(w);
+        }
+        if (cpu->vendor) {
+                vk_xml_writer_start(w, "vendor");
+                vk_xml_writer_text(w, cpu->vendor);
                 vk_xml_writer_end(w);
         }
         if (cpu->sockets) {

@@ -1150,6 +1150,7 @@ typedef struct VkDomainCpu {
         VkTristate migratable; /* host-passthrough: migratable='on|off' */
         char *model;
         VkCpuFallback fallback;
+        char *vendor; /* <vendor>: a custom CPU's (the expanded host-model shows the host's) */
         unsigned sockets, dies, cores, threads; /* topology; all 0 when absent */
         VkCpuFeature *features;
         size_t n_features;
@@ -1432,6 +1433,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkDomainSysinfo, vk_domain_sysinfo_clear)
 /* qemu-domain-base.c: a CPU set ("0-3,^2,8") into a map of VK_DOMAIN_CPUSET_MAX entries */
 #define VK_DOMAIN_CPUSET_MAX 4096
 int vk_domain_cpuset_parse(const char *s, bool *map);
+
+/* qemu-domain-cpu.c: a CPU feature's name as QEMU spells it (lahf_lm -> lahf-lm, pclmuldq ->
+ * pclmulqdq) and as libvirt's XML does (the reverse); any other name is returned as is */
+const char *vk_cpu_feature_to_qemu(const char *name);
+const char *vk_cpu_feature_from_qemu(const char *name);
 
 /* qemu-domain-tune.c: the id of the @index-th of the n_iothreads I/O threads; is @id one */
 unsigned vk_domain_iothread_id(const VkDomainDef *def, unsigned index);

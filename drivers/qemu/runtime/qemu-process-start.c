@@ -15,6 +15,7 @@
 #include "qemu-process-recover.h"
 #include "qemu-nvram.h"
 #include "qemu-smbios.h"
+#include "qemu-caps-hostcpu.h"
 #include "qemu-process-internal.h"
 
 /* A port for a graphics server with autoport, from the driver's set (see qemu-ports.c). */
@@ -532,6 +533,10 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                 return r;
         if (p->machine_prefix)
                 process_acl_add_devices(p);
+        /* host-model becomes the named model and features the caps computed, as libvirt
+         * shows it in the live XML */
+        (void) vk_qemu_caps_expand_host_model(opts->caps, live->virt_type == VK_DOMAIN_VIRT_KVM,
+                                              &live->cpu);
         r = vk_qemu_build_command(live, opts->caps, opts->cfg, &aopts, &p->cmd, reterr);
         if (r < 0)
                 return r;

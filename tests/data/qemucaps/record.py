@@ -4,6 +4,9 @@
 #
 #   tests/data/qemucaps/record.py [/usr/bin/qemu-system-x86_64] > caps_7.2.0_x86_64.replies
 #
+# Run it as root where /dev/kvm works: under KVM the probe asks a second round, the CPU model
+# expansions the host-model CPU is computed from (qemu-caps-hostcpu.c).
+#
 # Runs QEMU the way drivers/qemu/caps/qemu-caps.c does (same arguments, same QMP commands in the
 # same order; test-caps replays this file against the real probe and fails on any
 # difference) and writes every line exchanged, without the trailing CR: "<- " for what QEMU
@@ -40,6 +43,35 @@ COMMANDS = [
     ("query-command-line-options", None),
     ("query-qmp-schema", None),
 ] + [("device-list-properties", {"typename": d}) for d in DEVICES]
+
+
+def expansion(model, migratable_off=False):
+    m = {"name": model}
+    if migratable_off:
+        m["props"] = {"migratable": False}
+    return ("query-cpu-model-expansion", {"type": "static", "model": m})
+
+
+def is_candidate(name):
+    # keep in sync with hostcpu_is_candidate() in drivers/qemu/caps/qemu-caps-hostcpu.c
+    if name in ("host", "max", "base"):
+        return False
+    head, _, tail = name.rpartition("-")
+    return not (head and tail[:1] == "v" and tail[1:].isdigit())
+
+
+def second_round(replies):
+    """The expansions of qemu_caps_hostcpu_requests(), from the first round's replies."""
+    if replies["query-target"]["arch"] not in ("x86_64", "i386"):
+        return []
+    if not replies["query-kvm"]["enabled"]:
+        return []
+    if "query-cpu-model-expansion" not in [c["name"] for c in replies["query-commands"]]:
+        return []
+    out = [expansion("host"), expansion("host", True)]
+    out += [expansion(d["name"]) for d in replies["query-cpu-definitions"]
+            if is_candidate(d["name"])]
+    return out
 
 
 def main():
@@ -83,9 +115,17 @@ def main():
 
     recv()  # greeting
     send(1, "qmp_capabilities", None)
-    for i, (cmd, args) in enumerate(COMMANDS):
-        send(i + 2, cmd, args)
-    send(len(COMMANDS) + 2, "quit", None)
+    replies = {}
+    n = 2
+    for cmd, cargs in COMMANDS:
+        r = send(n, cmd, cargs)
+        n += 1
+        if cargs is None:
+            replies[cmd] = r.get("return")
+    for cmd, cargs in second_round(replies):
+        send(n, cmd, cargs)
+        n += 1
+    send(n, "quit", None)
     proc.wait()
     os.rmdir(tmp)
 
