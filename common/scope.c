@@ -32,8 +32,8 @@
  * the connection it started on.
  */
 
-#define MACHINE_NAME_MAX 64
-#define SCOPE_EXISTS_WAITS 100
+#define MACHINE_NAME_MAX       64
+#define SCOPE_EXISTS_WAITS     100
 #define SCOPE_EXISTS_WAIT_USEC (50 * 1000)
 
 struct VkScopeManager {

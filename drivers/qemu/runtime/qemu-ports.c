@@ -81,7 +81,8 @@ int vk_qemu_ports_reserve(VkQemuPorts *ports, int first, VkError *reterr) {
                 fd = port_hold(port);
                 if (fd < 0)
                         continue;
-                g_hash_table_insert(ports->reserved, GINT_TO_POINTER(port), GINT_TO_POINTER(fd + 1));
+                g_hash_table_insert(ports->reserved, GINT_TO_POINTER(port),
+                                    GINT_TO_POINTER(fd + 1));
                 return port;
         }
         return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EADDRINUSE,

@@ -695,7 +695,8 @@ static void test_default_qemu_conf(void **state) {
                 "libvirt_dbus",
         };
         static const char *const strings[] = {
-                "user", "group", "swtpm_user", "swtpm_group", "vnc_listen", "spice_listen", "deprecation_behavior",
+                "user",       "group",        "swtpm_user",           "swtpm_group",
+                "vnc_listen", "spice_listen", "deprecation_behavior",
         };
         static const char *const lists[] = { "security_driver", "cgroup_device_acl", "emulators" };
         g_autofree char *path = srcdir_path("conf/qemu.conf");

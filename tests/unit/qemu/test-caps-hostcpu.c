@@ -53,14 +53,36 @@ static VkQemuCaps *load(void) {
  * private libvirtd. Its -cpu line is in tests/data/compat/cpu-host-model.libvirt.args.
  */
 static const char *const libvirt_kvm_host_model[] = {
-        "+vme",       "+ss",           "+x2apic",       "+tsc-deadline",
-        "+hypervisor", "+arat",        "+tsc_adjust",   "+hle",
-        "+rtm",       "+clflushopt",   "+clwb",         "+umip",
-        "+gfni",      "+la57",         "+cldemote",     "+movdiri",
-        "+movdir64b", "+tsx-ldtrk",    "+arch-capabilities", "+lahf_lm",
-        "+3dnowprefetch", "+invtsc~",  "+rdctl-no",     "+rsba",
-        "+skip-l1dfl-vmentry", "+mds-no", "+pschange-mc-no", "+taa-no",
-        "-pni",       NULL,
+        "+vme",
+        "+ss",
+        "+x2apic",
+        "+tsc-deadline",
+        "+hypervisor",
+        "+arat",
+        "+tsc_adjust",
+        "+hle",
+        "+rtm",
+        "+clflushopt",
+        "+clwb",
+        "+umip",
+        "+gfni",
+        "+la57",
+        "+cldemote",
+        "+movdiri",
+        "+movdir64b",
+        "+tsx-ldtrk",
+        "+arch-capabilities",
+        "+lahf_lm",
+        "+3dnowprefetch",
+        "+invtsc~",
+        "+rdctl-no",
+        "+rsba",
+        "+skip-l1dfl-vmentry",
+        "+mds-no",
+        "+pschange-mc-no",
+        "+taa-no",
+        "-pni",
+        NULL,
 };
 
 /*
@@ -83,10 +105,9 @@ static void test_kvm(void **state) {
         for (size_t i = 0; libvirt_kvm_host_model[i]; i++)
                 g_hash_table_add(theirs, (gpointer) libvirt_kvm_host_model[i]);
         for (size_t i = 0; i < hc->n_features; i++) {
-                g_autofree char *f = g_strdup_printf(
-                        "%c%s%s", hc->features[i].enabled ? '+' : '-',
-                        vk_cpu_feature_from_qemu(hc->features[i].name),
-                        hc->features[i].migratable ? "" : "~");
+                g_autofree char *f = g_strdup_printf("%c%s%s", hc->features[i].enabled ? '+' : '-',
+                                                     vk_cpu_feature_from_qemu(hc->features[i].name),
+                                                     hc->features[i].migratable ? "" : "~");
                 if (!g_hash_table_remove(theirs, f))
                         fail_msg("%s: libvirt does not list it so", f);
         }
@@ -114,8 +135,9 @@ static void test_tcg(void **state) {
 
         assert_non_null(at);
         *at = 0;
-        tcg_text = g_strconcat(text, "{\"return\": {\"enabled\": false, \"present\": true}, "
-                                     "\"id\": \"vk-4\"}",
+        tcg_text = g_strconcat(text,
+                               "{\"return\": {\"enabled\": false, \"present\": true}, "
+                               "\"id\": \"vk-4\"}",
                                at + strlen(kvm), NULL);
         caps = load_text(tcg_text);
         assert_null(vk_qemu_caps_get_host_cpu(caps, false));
@@ -145,14 +167,15 @@ static void test_expand(void **state) {
         const VkDomainCpu *cpu;
         bool saw_hle = false;
 
-        assert_int_equal(vk_domain_def_parse_string(
-                                 "<domain type='kvm'><name>g</name><memory>65536</memory>"
-                                 "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-                                 "<vcpu>2</vcpu><cpu mode='host-model'><topology sockets='1' cores='2' "
-                                 "threads='1'/><feature policy='disable' name='hle'/>"
-                                 "<feature policy='require' name='lahf_lm'/></cpu></domain>",
-                                 0, &def, &err),
-                         0);
+        assert_int_equal(
+                vk_domain_def_parse_string(
+                        "<domain type='kvm'><name>g</name><memory>65536</memory>"
+                        "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                        "<vcpu>2</vcpu><cpu mode='host-model'><topology sockets='1' cores='2' "
+                        "threads='1'/><feature policy='disable' name='hle'/>"
+                        "<feature policy='require' name='lahf_lm'/></cpu></domain>",
+                        0, &def, &err),
+                0);
 
         assert_int_equal(vk_qemu_caps_expand_host_model(caps, true, &def->cpu), 1);
         cpu = &def->cpu;
@@ -203,13 +226,13 @@ static void test_argv(void **state) {
         VkQemuArgvOptions opts = { .private_dir = "/run/vk/domain-1-g" };
         const char *cpu;
 
-        assert_int_equal(vk_domain_def_parse_string(
-                                 "<domain type='kvm'><name>g</name><memory>65536</memory>"
-                                 "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-                                 "<cpu mode='host-model'><feature policy='disable' "
-                                 "name='tsc_adjust'/></cpu></domain>",
-                                 0, &def, &err),
-                         0);
+        assert_int_equal(
+                vk_domain_def_parse_string("<domain type='kvm'><name>g</name><memory>65536</memory>"
+                                           "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                                           "<cpu mode='host-model'><feature policy='disable' "
+                                           "name='tsc_adjust'/></cpu></domain>",
+                                           0, &def, &err),
+                0);
         assert_int_equal(vk_qemu_build_command(def, caps, cfg, &opts, &cmd, &err), 0);
         native = vk_qemu_command_to_native(cmd);
         cpu = strstr(native, "-cpu kvm64,3dnowprefetch=on,arat=on,");
@@ -252,8 +275,7 @@ static void test_cache(void **state) {
                 g_autofree char *replies = NULL;
 
                 assert_true(g_file_get_contents(rp, &replies, NULL, NULL));
-                assert_int_equal(vk_qemu_caps_new_from_replies(replies, bin, &st, &caps, &err),
-                                 0);
+                assert_int_equal(vk_qemu_caps_new_from_replies(replies, bin, &st, &caps, &err), 0);
         }
         assert_int_equal(vk_qemu_caps_save_cache(caps, cachedir, &err), 0);
         assert_int_equal(vk_qemu_caps_load_cache(cachedir, bin, 0, &loaded, &err), 1);

@@ -101,10 +101,8 @@ static void test_references(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_reserve_release),
-                cmocka_unit_test(test_sets_exclusive),
-                cmocka_unit_test(test_held_port_usable),
-                cmocka_unit_test(test_bound_skipped),
+                cmocka_unit_test(test_reserve_release),  cmocka_unit_test(test_sets_exclusive),
+                cmocka_unit_test(test_held_port_usable), cmocka_unit_test(test_bound_skipped),
                 cmocka_unit_test(test_references),
         };
 
