@@ -42,9 +42,14 @@ static const struct {
         uint8_t type, bit;
         const char *name;
 } qcow2_features[] = {
-        { 0, 0, "dirty bit" },      { 0, 1, "corrupt bit" },         { 0, 2, "external data file" },
-        { 0, 3, "compression type" }, { 0, 4, "extended L2 entries" }, { 1, 0, "lazy refcounts" },
-        { 2, 0, "bitmaps" },        { 2, 1, "raw external data" },
+        { 0, 0, "dirty bit" },
+        { 0, 1, "corrupt bit" },
+        { 0, 2, "external data file" },
+        { 0, 3, "compression type" },
+        { 0, 4, "extended L2 entries" },
+        { 1, 0, "lazy refcounts" },
+        { 2, 0, "bitmaps" },
+        { 2, 1, "raw external data" },
 };
 #define QCOW2_FEATURE_NAME_LEN 46u
 

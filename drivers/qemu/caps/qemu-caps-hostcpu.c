@@ -22,7 +22,7 @@
 
 /* What a static expansion reports, as we compare it. */
 typedef struct CpuProps {
-        GHashTable *on;  /* feature names that are on (set, borrowed from the reply) */
+        GHashTable *on; /* feature names that are on (set, borrowed from the reply) */
         int64_t family, model, stepping;
         const char *vendor;   /* CPUID vendor string, e.g. GenuineIntel */
         const char *model_id; /* the model's brand string */
@@ -197,8 +197,8 @@ char *qemu_caps_hostcpu_key(JsonObject *args) {
 }
 
 static JsonNode *hostcpu_reply(GHashTable *replies, const char *model, bool migratable_off) {
-        g_autofree char *key = g_strconcat(EXPANSION, ":", model,
-                                           migratable_off ? ":migratable=off" : "", NULL);
+        g_autofree char *key =
+                g_strconcat(EXPANSION, ":", model, migratable_off ? ":migratable=off" : "", NULL);
         return g_hash_table_lookup(replies, key);
 }
 
@@ -472,8 +472,8 @@ int vk_qemu_caps_host_model_features(const VkQemuCaps *caps, bool kvm, const VkD
                 if (!f->migratable)
                         continue;
                 for (size_t j = 0; j < cpu->n_features; j++)
-                        mine = mine || strcmp(vk_cpu_feature_to_qemu(cpu->features[j].name),
-                                              f->name) == 0;
+                        mine = mine ||
+                               strcmp(vk_cpu_feature_to_qemu(cpu->features[j].name), f->name) == 0;
                 if (mine)
                         continue;
                 nf.name = g_strdup(name);

@@ -17,8 +17,8 @@ typedef struct VkQemuHostCpuFeature {
 } VkQemuHostCpuFeature;
 
 typedef struct VkQemuHostCpu {
-        char *model;  /* a model of query-cpu-definitions */
-        char *vendor; /* libvirt's vendor name (Intel, AMD, Hygon), or NULL */
+        char *model;                    /* a model of query-cpu-definitions */
+        char *vendor;                   /* libvirt's vendor name (Intel, AMD, Hygon), or NULL */
         VkQemuHostCpuFeature *features; /* the enabled ones by name, then the disabled ones */
         size_t n_features;
 } VkQemuHostCpu;
