@@ -71,6 +71,9 @@ int vk_qemu_driver_rename(VkQemuDriver *drv, const char *domain, const char *new
         if (vk_isempty(new_name))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "new domain name must not be empty");
+        r = vk_domain_name_check(new_name, reterr);
+        if (r < 0)
+                return r;
         r = vk_domain_list_lookup(drv->domains, domain, &found, reterr);
         if (r < 0)
                 return r;

@@ -201,7 +201,7 @@ static void domain_list_insert(VkDomainList *list, VkDomainObj *obj) {
 }
 
 /* File names come from domain names: refuse what would leave the directory or hide. */
-static int domain_name_check(const char *name, VkError *reterr) {
+int vk_domain_name_check(const char *name, VkError *reterr) {
         if (vk_isempty(name) || name[0] == '.' || strchr(name, '/'))
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/domain/name: '%s' cannot be used as a domain name",
@@ -318,7 +318,7 @@ int vk_domain_list_define(VkDomainList *list, const char *xml, VkDomainObj **ret
         r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
         if (r < 0)
                 return r;
-        r = domain_name_check(def->name, reterr);
+        r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;
         r = domain_list_check_clash(list, def, &obj, reterr);
@@ -355,7 +355,7 @@ int vk_domain_list_add_transient(VkDomainList *list, VkDomainDef *def, VkDomainO
         VkDomainObj *existing = NULL, *obj;
         int r;
 
-        r = domain_name_check(def->name, reterr);
+        r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;
         r = domain_list_check_clash(list, def, &existing, reterr);
@@ -447,7 +447,7 @@ int vk_domain_list_rename(VkDomainList *list, VkDomainObj *obj, VkDomainDef *def
         if (vk_domain_obj_is_active(obj))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
                                     "cannot rename active domain");
-        r = domain_name_check(def->name, reterr);
+        r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;
         if (strcmp(def->name, obj->name) == 0)
