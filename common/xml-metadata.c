@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 
+#include "macro.h"
 #include "xml-metadata.h"
 
 /* One namespaced element, with the declarations it needs, as text (kept verbatim). */
@@ -89,4 +90,103 @@ void vk_xml_writer_metadata(VkXmlWriter *w, char *const *items) {
         for (char *const *i = items; *i; i++)
                 g_string_append_printf(w->buf, "%*s%s\n", (int) w->stack->len * 2, "", *i);
         vk_xml_writer_end(w);
+}
+
+/* The namespace of the metadata element @item (text, as vk_xml_metadata_parse() keeps it). */
+static char *xml_metadata_uri(const char *item) {
+        g_autoptr(xmlDoc) doc = NULL;
+        xmlNode *root;
+
+        if (vk_xml_read_string(item, "metadata", &doc, NULL) < 0)
+                return NULL;
+        root = xmlDocGetRootElement(doc);
+        return root && root->ns && root->ns->href ? g_strdup((const char *) root->ns->href) : NULL;
+}
+
+/* The element of @items in namespace @uri, borrowed, or NULL. */
+const char *vk_xml_metadata_find(char *const *items, const char *uri) {
+        for (char *const *i = items; i && *i; i++) {
+                g_autofree char *ns = xml_metadata_uri(*i);
+
+                if (g_strcmp0(ns, uri) == 0)
+                        return *i;
+        }
+        return NULL;
+}
+
+/* @node and the elements under it that have no namespace get @ns (libvirt's way). */
+static void xml_metadata_inject_ns(xmlNode *node, xmlNs *ns) {
+        for (xmlNode *c = node; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!c->ns)
+                        xmlSetNs(c, ns);
+                xml_metadata_inject_ns(c->children, ns);
+                if (c == node)
+                        break;
+        }
+}
+
+/*
+ * Put @xml (one element, an application's metadata) into namespace @uri with prefix @key, as
+ * libvirt's virDomainSetMetadata: the element, and every element under it without a
+ * namespace of its own, get it. Replaces the element of namespace @uri in *@items (a
+ * NULL-terminated list as vk_xml_metadata_parse() gives; NULL for none), or with @xml NULL removes
+ * it; at most
+ * @max_items. Errors name what is wrong: XML that does not parse, a key that is no XML name.
+ */
+int vk_xml_metadata_set(char ***items, const char *xml, const char *key, const char *uri,
+                        size_t max_items, VkError *reterr) {
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *text = NULL;
+        int r;
+
+        assert(items);
+        if (vk_isempty(uri))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "metadata element: a namespace URI is required");
+        if (xml) {
+                g_autoptr(xmlDoc) doc = NULL;
+                xmlNode *root;
+                xmlNs *ns;
+
+                if (vk_isempty(key) || xmlValidateNCName((const xmlChar *) key, 0) != 0)
+                        return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                            "metadata key '%s' is not a valid XML namespace "
+                                            "prefix",
+                                            vk_strempty(key));
+                r = vk_xml_read_string(xml, "metadata", &doc, reterr);
+                if (r < 0)
+                        return r;
+                root = xmlDocGetRootElement(doc);
+                ns = root ? xmlNewNs(root, (const xmlChar *) uri, (const xmlChar *) key) : NULL;
+                if (!ns)
+                        return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                            "metadata: prefix '%s' is already declared on <%s>",
+                                            key, root ? (const char *) root->name : "");
+                xmlSetNs(root, ns); /* the element itself is always in @uri */
+                xml_metadata_inject_ns(root, ns);
+                r = xml_metadata_serialize(root, &text, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (char **i = *items; i && *i; i++) {
+                g_autofree char *ns = xml_metadata_uri(*i);
+
+                if (g_strcmp0(ns, uri) != 0)
+                        g_ptr_array_add(out, g_strdup(*i));
+        }
+        if (text) {
+                if (out->len >= max_items)
+                        return vk_error_set(reterr, VK_ERROR_LIMIT_EXCEEDED, -E2BIG,
+                                            "metadata: more than %zu elements", max_items);
+                g_ptr_array_add(out, g_steal_pointer(&text));
+        }
+        g_strfreev(*items);
+        *items = NULL;
+        if (out->len > 0) {
+                g_ptr_array_add(out, NULL);
+                *items = (char **) g_ptr_array_free(g_steal_pointer(&out), FALSE);
+        }
+        return 0;
 }

@@ -35,8 +35,10 @@ extern const Cmd vk_cli_storage_commands[];
 /* cli-vol.c: pool-build, pool-delete, vol-clone, -resize, -wipe, -upload, -download, domblklist */
 extern const Cmd vk_cli_vol_commands[];
 
-/* cli-event.c: event, domrename */
+/* cli-event.c: event */
 extern const Cmd vk_cli_event_commands[];
+/* cli-domops.c: inject-nmi, send-key, domrename, metadata, desc */
+extern const Cmd vk_cli_domops_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);

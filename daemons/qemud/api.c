@@ -959,16 +959,14 @@ static const VkMethod qemu_methods[] = {
 };
 
 static const VkMethod *const qemu_method_tables[] = {
-        vk_admin_methods,
-        qemu_methods,
-        vk_qemud_ifaddr_methods,
-        NULL,
+        vk_admin_methods, qemu_methods, vk_qemud_ifaddr_methods, vk_qemud_domops_methods, NULL,
 };
 
 static const VkErrorDecl qemu_errors[] = {
         { "NoSuchDomain", VK_STRV("domain"), "No domain has this name, UUID or id" },
         { "QmpError", VK_STRV("class"), "QEMU answered a monitor command with an error" },
         { "QmpDisconnected", NULL, "The monitor connection to QEMU is gone" },
+        { "NoDomainMetadata", NULL, "The domain has no such description, title or element" },
         {},
 };
 

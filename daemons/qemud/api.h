@@ -31,6 +31,8 @@ typedef struct VkQemud {
 extern const VkInterface vk_qemu_interface;
 /* api-ifaddr.c: DomainInterfaceAddresses */
 extern const VkMethod vk_qemud_ifaddr_methods[];
+/* api-domops.c: InjectDomainNMI, SendDomainKey, RenameDomain, Get/SetDomainMetadata */
+extern const VkMethod vk_qemud_domops_methods[];
 
 /* One address of one interface of a domain (from a DHCP lease). */
 typedef struct VkQemudIfAddr {

@@ -43,6 +43,7 @@ int vk_libvirt_fail(VkCall *call, const VkError *error) {
                 const char *name, *prefix;
         } prefixes[] = {
                 { "NoSuchDomain", "Domain not found: " },
+                { "NoDomainMetadata", "metadata not found: " },
                 { VK_ERROR_INVALID_XML, "XML error: " },
                 { VK_ERROR_INVALID_ARGUMENT, "invalid argument: " },
                 { VK_ERROR_OPERATION_INVALID, "Requested operation is not valid: " },

@@ -4,6 +4,7 @@
 
 #include "libvirt-internal.h"
 #include "log.h"
+#include "qemu-keycodes.h"
 #include "sd-glue.h"
 #include "xml.h"
 
@@ -310,6 +311,132 @@ static int domain_set_memory(VkCall *call, void *params, void *userdata) {
         return domain_reply(call, "");
 }
 
+/* An error for flags a member does not know (libvirt's virCheckFlags()); 0: none. */
+static int domain_check_flags(VkCall *call, uint32_t flags, uint32_t known) {
+        g_auto(VkError) e = VK_ERROR_INIT;
+
+        if (!(flags & ~known))
+                return 0;
+        vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "unsupported flags (0x%x)",
+                     flags & ~known);
+        (void) vk_libvirt_fail(call, &e);
+        return 1;
+}
+
+static int domain_inject_nmi(VkCall *call, void *params, void *userdata) {
+        uint32_t flags;
+        DOMAIN_PREAMBLE(&flags);
+
+        if (domain_check_flags(call, flags, 0))
+                return 0;
+        return domain_op(call, q, obj, VK_QEMU_OP_INJECT_NMI);
+}
+
+/* SendKey(codeset, holdtime, keycodes, flags): libvirt's virKeycodeSet numbers. */
+static int domain_send_key(VkCall *call, void *params, void *userdata) {
+        sd_bus_message *msg = vk_call_get_bus_message(call);
+        uint32_t codeset, holdtime, flags;
+        const uint32_t *codes = NULL;
+        size_t size = 0, n;
+        g_auto(GStrv) keys = NULL;
+        g_auto(VkError) e = VK_ERROR_INIT;
+        VkQemud *q = userdata;
+        VkDomainObj *obj;
+        int r;
+
+        r = sd_bus_message_read(msg, "uu", &codeset, &holdtime);
+        if (r >= 0)
+                r = sd_bus_message_read_array(msg, 'u', (const void **) &codes, &size);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "u", &flags);
+        if (r < 0) {
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "SendKey: bad arguments");
+                return vk_libvirt_fail(call, &e);
+        }
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0 || domain_check_flags(call, flags, 0))
+                return 0;
+        n = size / sizeof(uint32_t);
+        if (!vk_keycode_set_to_string((VkKeycodeSet) codeset))
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL, "unknown codeset %u", codeset);
+        else if (n == 0 || n > VK_KEYCODE_SEND_MAX)
+                vk_error_set(&e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                             "nkeycodes must be between 1 and %d", VK_KEYCODE_SEND_MAX);
+        if (vk_error_is_set(&e))
+                return vk_libvirt_fail(call, &e);
+        keys = g_new0(char *, n + 1);
+        for (size_t i = 0; i < n; i++)
+                keys[i] = g_strdup_printf("%" PRIu32, codes[i]);
+        return vk_libvirt_async(
+                call,
+                vk_qemu_driver_send_key(q->driver, obj->uuid_str,
+                                        vk_keycode_set_to_string((VkKeycodeSet) codeset), holdtime,
+                                        keys, vk_libvirt_on_done, call, vk_call_error(call)));
+}
+
+static int domain_rename(VkCall *call, void *params, void *userdata) {
+        const char *name;
+        uint32_t flags;
+        VkQemud *q = userdata;
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_libvirt_read(call, "su", &name, &flags);
+        if (r < 0)
+                return r;
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0 || domain_check_flags(call, flags, 0))
+                return 0;
+        r = vk_qemu_driver_rename(q->driver, obj->uuid_str, name, vk_call_error(call));
+        if (r < 0)
+                return vk_libvirt_fail(call, vk_call_error(call));
+        return domain_reply(call, "");
+}
+
+/* GetMetadata(type, uri, flags): virDomainMetadataType; "" stands for a NULL uri. */
+static int domain_get_metadata(VkCall *call, void *params, void *userdata) {
+        int32_t type;
+        const char *uri;
+        uint32_t flags;
+        g_autofree char *text = NULL;
+        VkQemud *q = userdata;
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_libvirt_read(call, "isu", &type, &uri, &flags);
+        if (r < 0)
+                return r;
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0 ||
+            domain_check_flags(call, flags, AFFECT_LIVE | AFFECT_CONFIG))
+                return 0;
+        r = vk_qemu_driver_get_metadata(q->driver, obj->uuid_str, type, *uri ? uri : NULL, flags,
+                                        &text, vk_call_error(call));
+        if (r < 0)
+                return vk_libvirt_fail(call, vk_call_error(call));
+        return domain_reply(call, "s", text);
+}
+
+/* SetMetadata(type, metadata, key, uri, flags); "" stands for NULL in the strings. */
+static int domain_set_metadata(VkCall *call, void *params, void *userdata) {
+        int32_t type;
+        const char *metadata, *key, *uri;
+        uint32_t flags;
+        VkQemud *q = userdata;
+        VkDomainObj *obj;
+        int r;
+
+        r = vk_libvirt_read(call, "isssu", &type, &metadata, &key, &uri, &flags);
+        if (r < 0)
+                return r;
+        if (vk_libvirt_domain_of_call(call, q, &obj) < 0 ||
+            domain_check_flags(call, flags, AFFECT_LIVE | AFFECT_CONFIG))
+                return 0;
+        r = vk_qemu_driver_set_metadata(q->driver, obj->uuid_str, type, *metadata ? metadata : NULL,
+                                        *key ? key : NULL, *uri ? uri : NULL, flags,
+                                        vk_call_error(call));
+        if (r < 0)
+                return vk_libvirt_fail(call, vk_call_error(call));
+        return domain_reply(call, "");
+}
+
 /* The addresses as libvirt's virDomainInterface list: one entry per interface. */
 static void domain_on_addresses(const VkQemudIfAddr *addrs, size_t n, const VkError *error,
                                 void *userdata) {
@@ -523,11 +650,15 @@ static const VkRawMethod domain_methods[] = {
         DOMAIN_METHOD("Suspend", domain_suspend, VK_AUTH_MANAGE, "", "", ""),
         DOMAIN_METHOD("Resume", domain_resume, VK_AUTH_MANAGE, "", "", ""),
         DOMAIN_METHOD("Undefine", domain_undefine, VK_AUTH_MANAGE, "u", "", "flags\0"),
-        DOMAIN_METHOD("InjectNMI", vk_libvirt_unsupported, VK_AUTH_READ, "u", "", "flags\0"),
-        DOMAIN_METHOD("SendKey", vk_libvirt_unsupported, VK_AUTH_READ, "uuauu", "",
+        DOMAIN_METHOD("InjectNMI", domain_inject_nmi, VK_AUTH_MANAGE, "u", "", "flags\0"),
+        DOMAIN_METHOD("SendKey", domain_send_key, VK_AUTH_MANAGE, "uuauu", "",
                       "codeset\0holdtime\0keycodes\0flags\0"),
+        DOMAIN_METHOD("GetMetadata", domain_get_metadata, VK_AUTH_READ, "isu", "s",
+                      "type\0uri\0flags\0metadata\0"),
+        DOMAIN_METHOD("SetMetadata", domain_set_metadata, VK_AUTH_MANAGE, "isssu", "",
+                      "type\0metadata\0key\0uri\0flags\0"),
         DOMAIN_METHOD("SetMemory", domain_set_memory, VK_AUTH_MANAGE, "tu", "", "memory\0flags\0"),
-        DOMAIN_METHOD("Rename", vk_libvirt_unsupported, VK_AUTH_READ, "su", "", "name\0flags\0"),
+        DOMAIN_METHOD("Rename", domain_rename, VK_AUTH_MANAGE, "su", "", "name\0flags\0"),
         {},
 };
 

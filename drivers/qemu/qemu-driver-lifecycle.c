@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * qemu-driver-lifecycle.c: the jobs that change a domain: start, create, destroy, the QMP
- * operations (shutdown, reboot, reset, suspend, resume) and monitor pass-through
+ * operations (shutdown, reboot, reset, suspend, resume, inject-nmi, send-key) and monitor
+ * pass-through
  */
 #include <assert.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
+#include "qemu-keycodes.h"
 #include "qemu-netports.h"
 #include "qemu-secrets.h"
 #include "qemu-volumes.h"
@@ -465,7 +467,8 @@ int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
 static const char *const domain_op_names[_VK_QEMU_OP_MAX] = {
         [VK_QEMU_OP_SHUTDOWN] = "shutdown", [VK_QEMU_OP_REBOOT] = "reboot",
         [VK_QEMU_OP_RESET] = "reset",       [VK_QEMU_OP_SUSPEND] = "suspend",
-        [VK_QEMU_OP_RESUME] = "resume",
+        [VK_QEMU_OP_RESUME] = "resume",     [VK_QEMU_OP_INJECT_NMI] = "inject-nmi",
+        [VK_QEMU_OP_SEND_KEY] = "send-key",
 };
 
 static const char *const domain_op_commands[_VK_QEMU_OP_MAX] = {
@@ -474,11 +477,20 @@ static const char *const domain_op_commands[_VK_QEMU_OP_MAX] = {
         [VK_QEMU_OP_RESET] = "system_reset",
         [VK_QEMU_OP_SUSPEND] = "stop",
         [VK_QEMU_OP_RESUME] = "cont",
+        [VK_QEMU_OP_INJECT_NMI] = "inject-nmi",
+        [VK_QEMU_OP_SEND_KEY] = "send-key",
 };
 
 typedef struct OpData {
         VkQemuDomainOp op;
+        JsonObject *args; /* the command's arguments, or NULL */
 } OpData;
+
+static void op_data_free(OpData *od) {
+        if (od->args)
+                json_object_unref(od->args);
+        g_free(od);
+}
 
 static void op_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
@@ -514,7 +526,7 @@ static void op_run(VkQemuJob *job) {
                 /* set-action reboot=shutdown: the reset ends QEMU, as a guest reboot would */
                 obj->guest_shutdown = true;
         }
-        r = vk_qmp_execute(obj->process->qmp, domain_op_commands[od->op], NULL, op_on_reply,
+        r = vk_qmp_execute(obj->process->qmp, domain_op_commands[od->op], od->args, op_on_reply,
                            vk_qemu_job_ref(job), NULL, &err);
         if (r < 0) {
                 vk_qemu_job_unref(job);
@@ -522,21 +534,84 @@ static void op_run(VkQemuJob *job) {
         }
 }
 
-/* Run the QMP operation @op on the running @domain, as a job. @done runs after QEMU answered. */
-int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
-                             VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+/* Queue the QMP operation @op with @args (taken; may be NULL) on the running @domain. */
+static int driver_submit_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
+                            JsonObject *args, VkQemuDriverDoneFunc done, void *userdata,
+                            VkError *reterr) {
         VkDomainObj *obj = NULL;
         OpData *od;
         int r;
 
         assert(op >= 0 && op < _VK_QEMU_OP_MAX);
         r = driver_lookup_active(drv, domain, &obj, reterr);
-        if (r < 0)
+        if (r < 0) {
+                if (args)
+                        json_object_unref(args);
                 return r;
+        }
         od = g_new0(OpData, 1);
         od->op = op;
+        od->args = args;
         return driver_submit(drv, obj, domain_op_names[op], QMP_JOB_TIMEOUT_USEC, op_run, od,
-                             g_free, false, done, userdata, reterr);
+                             (GDestroyNotify) op_data_free, false, done, userdata, reterr);
+}
+
+/*
+ * Run the QMP operation @op (one without arguments: not VK_QEMU_OP_SEND_KEY) on the running
+ * @domain, as a job. @done runs after QEMU answered.
+ */
+int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
+                             VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
+        assert(op != VK_QEMU_OP_SEND_KEY);
+        return driver_submit_op(drv, domain, op, NULL, done, userdata, reterr);
+}
+
+/*
+ * Press @keys (each a number or a key name of @codeset, virsh's send-key arguments; at most
+ * VK_KEYCODE_SEND_MAX) together on the running @domain and release them after @holdtime_ms
+ * (0: QEMU's default), as libvirt does: each key translated to QEMU's key number (qnum), QMP
+ * send-key. @codeset: a virsh code set name (NULL: linux). InvalidArgument names the code set
+ * or the key that cannot be used; nothing reaches QEMU then.
+ */
+int vk_qemu_driver_send_key(VkQemuDriver *drv, const char *domain, const char *codeset,
+                            unsigned holdtime_ms, char *const *keys, VkQemuDriverDoneFunc done,
+                            void *userdata, VkError *reterr) {
+        VkKeycodeSet set = codeset ? vk_keycode_set_from_string(codeset) : VK_KEYCODE_SET_LINUX;
+        size_t n = keys ? g_strv_length((char **) keys) : 0;
+        g_autoptr(JsonArray) list = json_array_new();
+        JsonObject *args;
+        int r;
+
+        if (set < 0)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "unknown codeset: '%s'", codeset);
+        if (n == 0 || n > VK_KEYCODE_SEND_MAX)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "%zu keys: give 1 to %d", n, VK_KEYCODE_SEND_MAX);
+        for (size_t i = 0; i < n; i++) {
+                JsonObject *key;
+                unsigned code;
+                int qnum;
+
+                r = vk_keycode_parse(set, keys[i], &code, reterr);
+                if (r < 0)
+                        return r;
+                qnum = vk_keycode_translate(set, VK_KEYCODE_SET_QNUM, code);
+                if (qnum < 0)
+                        return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                            "cannot translate keycode %u of %s codeset to qnum "
+                                            "keycode",
+                                            code, vk_keycode_set_to_string(set));
+                key = json_object_new();
+                json_object_set_string_member(key, "type", "number");
+                json_object_set_int_member(key, "data", qnum);
+                json_array_add_object_element(list, key);
+        }
+        args = json_object_new();
+        json_object_set_array_member(args, "keys", g_steal_pointer(&list));
+        if (holdtime_ms > 0)
+                json_object_set_int_member(args, "hold-time", holdtime_ms);
+        return driver_submit_op(drv, domain, VK_QEMU_OP_SEND_KEY, args, done, userdata, reterr);
 }
 
 /* monitor pass-through */

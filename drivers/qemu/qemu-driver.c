@@ -46,7 +46,7 @@ bool vk_qemu_domain_event_is_lifecycle(const char *event) {
 void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDomainEvent *ev) {
         VkQemuDomainEvent e = *ev;
 
-        e.name = obj->name;
+        e.name = ev->name ? ev->name : obj->name; /* a rename's "undefined": the old name */
         e.uuid = obj->uuid_str;
         vk_log_debug("Domain '%s': %s (%s)", obj->name, e.event, vk_strempty(e.detail));
         if (drv->cb.event && !drv->freeing)

@@ -127,6 +127,33 @@ int vk_qemu_driver_get_info(VkQemuDriver *drv, const char *domain, VkQemuDomainI
 int vk_qemu_driver_set_autostart(VkQemuDriver *drv, const char *domain, bool enabled,
                                  VkError *reterr);
 
+int vk_qemu_driver_rename(VkQemuDriver *drv, const char *domain, const char *new_name,
+                          VkError *reterr);
+
+/* libvirt's virDomainMetadataType, with its numbers */
+typedef enum VkQemuMetadataType {
+        VK_QEMU_METADATA_DESCRIPTION, /* <description> */
+        VK_QEMU_METADATA_TITLE,       /* <title> */
+        VK_QEMU_METADATA_ELEMENT,     /* an application's element in <metadata>, by namespace */
+        _VK_QEMU_METADATA_MAX,
+        _VK_QEMU_METADATA_INVALID = -EINVAL,
+} VkQemuMetadataType;
+
+/* libvirt's virDomainModificationImpact; neither: the live definition of a running domain, the
+ * persistent one of a shut off one */
+typedef enum VkQemuAffectFlags {
+        VK_QEMU_AFFECT_LIVE = 1 << 0,
+        VK_QEMU_AFFECT_CONFIG = 1 << 1,
+} VkQemuAffectFlags;
+
+const char *vk_qemu_metadata_type_to_string(VkQemuMetadataType t);
+VkQemuMetadataType vk_qemu_metadata_type_from_string(const char *s);
+int vk_qemu_driver_get_metadata(VkQemuDriver *drv, const char *domain, VkQemuMetadataType type,
+                                const char *uri, unsigned flags, char **ret, VkError *reterr);
+int vk_qemu_driver_set_metadata(VkQemuDriver *drv, const char *domain, VkQemuMetadataType type,
+                                const char *metadata, const char *key, const char *uri,
+                                unsigned flags, VkError *reterr);
+
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
 int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,
@@ -136,17 +163,22 @@ int vk_qemu_driver_destroy(VkQemuDriver *drv, const char *domain, bool graceful,
 
 /* The simple QMP operations, one job each. */
 typedef enum VkQemuDomainOp {
-        VK_QEMU_OP_SHUTDOWN, /* system_powerdown */
-        VK_QEMU_OP_REBOOT,   /* system_reset, on_reboot honoured */
-        VK_QEMU_OP_RESET,    /* system_reset */
-        VK_QEMU_OP_SUSPEND,  /* stop */
-        VK_QEMU_OP_RESUME,   /* cont */
+        VK_QEMU_OP_SHUTDOWN,   /* system_powerdown */
+        VK_QEMU_OP_REBOOT,     /* system_reset, on_reboot honoured */
+        VK_QEMU_OP_RESET,      /* system_reset */
+        VK_QEMU_OP_SUSPEND,    /* stop */
+        VK_QEMU_OP_RESUME,     /* cont */
+        VK_QEMU_OP_INJECT_NMI, /* inject-nmi */
+        VK_QEMU_OP_SEND_KEY,   /* send-key: vk_qemu_driver_send_key() only */
         _VK_QEMU_OP_MAX,
         _VK_QEMU_OP_INVALID = -EINVAL,
 } VkQemuDomainOp;
 
 int vk_qemu_driver_domain_op(VkQemuDriver *drv, const char *domain, VkQemuDomainOp op,
                              VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_send_key(VkQemuDriver *drv, const char *domain, const char *codeset,
+                            unsigned holdtime_ms, char *const *keys, VkQemuDriverDoneFunc done,
+                            void *userdata, VkError *reterr);
 int vk_qemu_driver_monitor_command(VkQemuDriver *drv, const char *domain, const char *command,
                                    bool hmp, VkQemuDriverDoneFunc done, void *userdata,
                                    VkError *reterr);

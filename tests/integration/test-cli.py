@@ -224,6 +224,94 @@ def test_embed_lock(h):
     print(f'# embed: the second process waited {waited:.2f} s for the lock')
 
 
+def test_embed_keys_nmi(h):
+    """send-key and inject-nmi on the running (paused) cli1: QEMU takes them and runs on."""
+    u = embed_uri(h)
+    for args in (['KEY_LEFTCTRL', 'KEY_LEFTALT', 'KEY_DELETE'],
+                 ['--codeset', 'xt', '--holdtime', '50', '0x1e', '0x30'],
+                 ['--codeset', 'usb', '4'], ['--codeset', 'os_x', 'ANSI_A'],
+                 ['--codeset', 'win32', 'VK_A'], ['--codeset', 'atset2', '0x1c'],
+                 ['--codeset', 'qnum', '30'], ['--codeset', 'rfb', '30']):
+        check_eq(ok(h, u, 'send-key', 'cli1', *args).out, '', f'send-key {args}')
+    for args, msg in ((['--codeset', 'foo', '1'], "unknown codeset: 'foo'"),
+                      (['KEY_NOPE'], "invalid keycode: 'KEY_NOPE'"),
+                      (['--codeset', 'xt', 'KEY_A'], "invalid keycode: 'KEY_A'"),
+                      (['--codeset', 'atset1', '0x7f'],
+                       'cannot translate keycode 127 of atset1 codeset to qnum keycode'),
+                      ([str(k) for k in range(2, 19)], '17 keys: give 1 to 16'),
+                      (['--holdtime', 'x', '1'], "invalid value of --holdtime: 'x'")):
+        r = fails(h, u, 1, 'send-key', 'cli1', *args)
+        check(msg in r.err, f'send-key {args}: {msg!r}', r)
+    check_eq(ok(h, u, 'inject-nmi', 'cli1').out, '', 'inject-nmi')
+    r = ok(h, u, 'qemu-monitor-command', 'cli1', '{"execute":"query-status"}')
+    check_eq(json.loads(r.out)['return']['status'], 'paused', 'QEMU is still there, paused')
+    check_eq(vkguest.qemu_pids(h), S['qemu'], 'the same QEMU throughout')
+    r = fails(h, u, 1, 'domrename', 'cli1', 'cli9')
+    check('cannot rename active domain' in r.err, 'domrename of a running domain:', r)
+    check_eq(ok(h, u, 'desc', 'cli1', '--live', 'live text').out,
+             'Domain description updated successfully\n', 'desc --live')
+    check_eq(ok(h, u, 'desc', 'cli1').out, 'live text', 'the live description')
+    check_eq(ok(h, u, 'desc', 'cli1', '--config').out, 'No description for domain: cli1',
+             'not in the persistent one')
+
+
+def test_embed_rename_metadata(h):
+    """domrename and metadata/desc of a shut off domain, kept across processes; a UEFI
+    domain's variable store at the default path moves with the name."""
+    u = embed_uri(h)
+    ok(h, u, 'define', write(h, 'mv1.xml', domain_xml('mv1').replace(
+        "<os>", "<os firmware='efi'>")))
+    ok(h, u, 'autostart', 'mv1')
+    nvdir = h.path('embed', 'lib', 'qemu', 'nvram')
+    os.makedirs(nvdir, exist_ok=True)
+    with open(os.path.join(nvdir, 'mv1_VARS.fd'), 'wb') as f:
+        f.write(b'vars')
+    check_eq(ok(h, u, 'metadata', 'mv1', 'http://example.org/app', '--key', 'app', '--set',
+                '<info a="1"><n>x</n></info>').out, 'Metadata modified\n', 'metadata --set')
+    ok(h, u, 'desc', 'mv1', '--title', 'The title')
+    check_eq(ok(h, u, 'domrename', 'mv1', 'mv2').out, 'Domain successfully renamed\n',
+             'domrename')
+    etc = h.path('embed', 'etc', 'qemu')
+    check(os.path.exists(os.path.join(etc, 'mv2.xml')) and
+          not os.path.exists(os.path.join(etc, 'mv1.xml')), 'the config file moved:',
+          os.listdir(etc))
+    check_eq(os.readlink(os.path.join(etc, 'autostart', 'mv2.xml')), '../mv2.xml',
+             'the autostart link moved')
+    check(not os.path.lexists(os.path.join(etc, 'autostart', 'mv1.xml')), 'old link gone')
+    check_eq(sorted(os.listdir(nvdir)), ['mv2_VARS.fd'], 'the NVRAM file moved')
+    check_eq(ok(h, u, 'metadata', 'mv2', 'http://example.org/app').out,
+             '<app:info xmlns:app="http://example.org/app" a="1"><app:n>x</app:n></app:info>\n',
+             'the element, in its namespace, after the rename')
+    check_eq(ok(h, u, 'desc', '--title', 'mv2').out, 'The title', 'the title kept')
+    r = fails(h, u, 1, 'domstate', 'mv1')
+    check(r.err.startswith(NO_SUCH), 'the old name is gone:', r)
+    ok(h, u, 'define', write(h, 'mv3.xml', domain_xml('mv3')))
+    for args, msg in ((['mv2', 'mv3'], "domain with name 'mv3' already exists"),
+                      (['mv2', 'mv2'], 'to its own name'),
+                      (['mv2', 'a/b'], "'a/b' cannot be used as a domain name"),
+                      (['nope', 'x'], 'nope')):
+        r = fails(h, u, 1, 'domrename', *args)
+        check(msg in r.err, f'domrename {args}: {msg!r}', r)
+    check(os.path.exists(os.path.join(etc, 'mv2.xml')), 'mv2 untouched by the failures')
+    r = fails(h, u, 1, 'metadata', 'mv2', 'http://example.org/other')
+    check('NoDomainMetadata: Requested metadata element is not present' in r.err,
+          'an element not there:', r)
+    for args, msg in ((['--set', '<a/>'], 'namespace key is required'),
+                      (['--key', 'bad key', '--set', '<a/>'], "metadata key 'bad key'"),
+                      (['--key', 'k', '--set', '<a'], 'InvalidXML'),
+                      (['--live'], 'domain is not running')):
+        r = fails(h, u, 1, 'metadata', 'mv2', 'http://example.org/app', *args)
+        check(msg in r.err, f'metadata {args}: {msg!r}', r)
+    r = fails(h, u, 1, 'desc', 'mv2', '--title', 'two\nlines')
+    check("title can't contain newlines" in r.err, 'a title of two lines:', r)
+    check_eq(ok(h, u, 'metadata', 'mv2', '--uri', 'http://example.org/app', '--remove').out,
+             'Metadata removed\n', 'metadata --remove')
+    check('<metadata>' not in ok(h, u, 'dumpxml', 'mv2').out, 'no <metadata> left')
+    ok(h, u, 'undefine', '--nvram', 'mv2')
+    ok(h, u, 'undefine', 'mv3')
+    check_eq(os.listdir(nvdir), [], 'the NVRAM went with the undefine')
+
+
 def test_embed_destroy_undefine(h):
     u = embed_uri(h)
     check_eq(ok(h, u, 'destroy', 'cli1').out, "Domain 'cli1' destroyed\n", 'destroy')
@@ -371,6 +459,17 @@ def test_goldens(h):
         golden(h, 'list-all.json', ok(h, u, '--json', 'list', '--all').out)
         golden(h, 'dominfo-paused.txt', ok(h, u, 'dominfo', 'gold-a').out)
         golden(h, 'dominfo-shutoff.txt', ok(h, u, 'dominfo', 'gold-b').out)
+        out = ''
+        for args in (['desc', 'gold-b'], ['desc', 'gold-b', 'A description'], ['desc', 'gold-b'],
+                     ['desc', '--title', 'gold-b', 'A title'], ['desc', '--title', 'gold-b'],
+                     ['metadata', 'gold-b', 'http://example.org/x', '--key', 'x', '--set',
+                      '<x a="1"><y/></x>'],
+                     ['metadata', 'gold-b', 'http://example.org/x'],
+                     ['--json', 'metadata', 'gold-b', 'http://example.org/x'],
+                     ['metadata', 'gold-b', 'http://example.org/x', '--remove'],
+                     ['domrename', 'gold-b', 'gold-c'], ['domrename', 'gold-c', 'gold-b']):
+            out += f'$ virtkit {" ".join(args)}\n' + ok(h, u, *args).out + '\n'
+        golden(h, 'domops.txt', out)
     finally:
         vk(h, u, 'destroy', 'gold-a')
     no_qemu_left(h, 'the goldens')
@@ -928,6 +1027,7 @@ def test_qemu_run_sigint(h):
 GROUPS = {
     'embed': ([test_embed_define_start, test_embed_list, test_embed_info_commands,
                test_embed_suspend_resume, test_embed_exit_codes, test_embed_lock,
+               test_embed_keys_nmi, test_embed_rename_metadata,
                test_embed_destroy_undefine, test_embed_undefine_nvram,
                test_embed_create_transient,
                test_embed_capabilities_native, test_embed_capabilities_secmodel], None),

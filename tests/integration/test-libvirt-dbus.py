@@ -24,6 +24,7 @@ import os
 import re
 import signal
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +55,7 @@ MEMBERS = {
              'SchedulerType', 'GetXMLDesc', 'GetState', 'Create', 'Shutdown', 'Destroy',
              'Reboot', 'Reset', 'Suspend', 'Resume', 'Undefine', 'GetStats',
              'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
-             'Rename', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
+             'Rename', 'GetMetadata', 'SetMetadata', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
              'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
              'signal Reboot', 'signal TrayChange', 'signal IOError', 'signal RTCChange',
              'signal Watchdog'],
@@ -309,8 +310,23 @@ def test_lifecycle_and_events(h):
         check(re.search(r"<domain type='qemu' id='\d+'", xml), 'live XML with an id:', xml[:200])
         call(h, path, DOMAIN, 'Reboot', 'u', 0)
         mon.wait(re.escape(f'{path}: {DOMAIN}.Reboot ()'), 'the domain\'s Reboot signal')
-        r = call(h, path, DOMAIN, 'SendKey', 'uuauu', 0, 0, 1, 28, 0, ok=False)
-        check(r.rc != 0 and 'virDomainSendKey' in r.err, 'SendKey is not supported (yet):', r)
+        # Ctrl+Alt+Del in linux codes (0), then 'a' in qnum (9) held 50 ms; NMI: QEMU takes them
+        call(h, path, DOMAIN, 'SendKey', 'uuauu', 0, 0, 3, 29, 56, 111, 0)
+        call(h, path, DOMAIN, 'SendKey', 'uuauu', 9, 50, 1, 30, 0)
+        call(h, path, DOMAIN, 'InjectNMI', 'u', 0)
+        for args, msg in (([10, 0, 1, 30, 0], 'unknown codeset 10'),
+                          ([2, 0, 1, 0x7f, 0], 'cannot translate keycode 127 of atset1'),
+                          ([0, 0, 17] + list(range(2, 19)) + [0], 'nkeycodes must be'),
+                          ([0, 0, 0, 0], 'nkeycodes must be'),
+                          ([0, 0, 1, 30, 1], 'unsupported flags (0x1)')):
+            r = call(h, path, DOMAIN, 'SendKey', 'uuauu', *args, ok=False)
+            check(r.rc != 0 and msg in r.err, f'SendKey {args}: {msg!r}', r)
+        r = call(h, path, DOMAIN, 'InjectNMI', 'u', 0, user=h.add_user(), ok=False)
+        check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'InjectNMI needs manage:', r)
+        r = call(h, path, DOMAIN, 'Rename', 'su', 'other', 0, ok=False)
+        check(r.rc != 0 and 'Requested operation is not valid: cannot rename active domain'
+              in r.err, 'Rename of a running domain:', r)
+        check_eq(state(h, uuid), [3, 1], 'still paused after the keys and the NMI')
         call(h, path, DOMAIN, 'Resume')
         mon.wait(rx + r', 4, 0\)', 'DomainEvent resumed/unpaused')
         call(h, path, DOMAIN, 'Suspend')
@@ -417,6 +433,84 @@ def test_set_memory(h):
     finally:
         cleanup_qemus(h)
     call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
+def restart_daemon(h):
+    S['daemon'].terminate()
+    S['daemon'].wait(timeout=30)
+    S['daemon'] = h.spawn([h.daemon_path('qemu'), '--root', h.path('root'), '--bus', 'system',
+                           '-v'], 'virtkit-qemud', log=f'qemud-{time.monotonic_ns()}')
+    h.wait_bus_name(NAME)
+
+
+def test_rename_and_metadata(h):
+    mon = Monitor(h)
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', domain_xml('ren1'))[0]
+    ns = 'http://example.org/app'
+    # SetMetadata(type, metadata, key, uri, flags): "" is NULL; description 0, title 1, element 2
+    call(h, path, DOMAIN, 'SetMetadata', 'isssu', 0, 'A description', '', '', 0)
+    mon.wait(re.escape(f"{path}: {DOMAIN}.MetadataChange (0, '')"), 'MetadataChange description')
+    call(h, path, DOMAIN, 'SetMetadata', 'isssu', 1, 'A title', '', '', 2)
+    call(h, path, DOMAIN, 'SetMetadata', 'isssu', 2, '<info><n>1</n></info>', 'app', ns, 0)
+    mon.wait(re.escape(f"{path}: {DOMAIN}.MetadataChange (2, '{ns}')"), 'MetadataChange element')
+    for args, msg in (([1, 'two\nlines', '', '', 0], "invalid argument: title can't contain"),
+                      ([2, '<a/>', '', ns, 0], 'a key'),
+                      ([2, '<a/>', 'k', '', 0], 'namespace URI is required'),
+                      ([0, 'x', '', '', 1], 'Requested operation is not valid: domain is not '
+                       'running'),
+                      ([0, 'x', '', '', 8], 'unsupported flags (0x8)')):
+        r = call(h, path, DOMAIN, 'SetMetadata', 'isssu', *args, ok=False)
+        check(r.rc != 0 and msg in r.err, f'SetMetadata {args}: {msg!r}', r)
+    r = call(h, path, DOMAIN, 'SetMetadata', 'isssu', 0, 'x', '', '', 0, user=h.add_user(),
+             ok=False)
+    check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'SetMetadata needs manage:', r)
+    # Rename keeps the object path (it is the UUID's); DomainEvent undefined/renamed (1, 1)
+    # and defined/renamed (0, 2) as libvirt
+    call(h, path, DOMAIN, 'Rename', 'su', 'ren2', 0)
+    rx = re.escape(f"{ROOT}: {CONNECT}.DomainEvent (objectpath '{path}'")
+    mon.wait(rx + r', 1, 1\)', 'DomainEvent undefined/renamed')
+    mon.wait(rx + r', 0, 2\)', 'DomainEvent defined/renamed')
+    check_eq(call(h, ROOT, CONNECT, 'DomainLookupByName', 's', 'ren2')[0], path,
+             'the new name finds the same object')
+    r = call(h, ROOT, CONNECT, 'DomainLookupByName', 's', 'ren1', ok=False)
+    check(r.rc != 0 and 'Domain not found' in r.err, 'the old name is gone:', r)
+    call(h, ROOT, CONNECT, 'DomainDefineXML', 's', domain_xml('ren3'))
+    for args, msg in ((['ren3', 0], "domain with name 'ren3' already exists"),
+                      (['a/b', 0], "XML error: /domain/name: 'a/b'"),
+                      (['x', 1], 'unsupported flags (0x1)')):
+        r = call(h, path, DOMAIN, 'Rename', 'su', *args, ok=False)
+        check(r.rc != 0 and msg in r.err, f'Rename {args}: {msg!r}', r)
+    restart_daemon(h)
+    check_eq(unwrap2(get_all(h, path, DOMAIN)['Name'], 'Name'), 'ren2', 'renamed after restart')
+    check_eq(call(h, path, DOMAIN, 'GetMetadata', 'isu', 0, '', 0)[0], 'A description',
+             'the description after a restart')
+    check_eq(call(h, path, DOMAIN, 'GetMetadata', 'isu', 1, '', 2)[0], 'A title', 'the title')
+    check_eq(call(h, path, DOMAIN, 'GetMetadata', 'isu', 2, ns, 0)[0],
+             f'<app:info xmlns:app="{ns}"><app:n>1</app:n></app:info>', 'the element')
+    r = call(h, path, DOMAIN, 'GetMetadata', 'isu', 2, 'http://example.org/none', 0, ok=False)
+    check(r.rc != 0 and 'metadata not found: Requested metadata element is not present'
+          in r.err, 'an element not there:', r)
+    r = call(h, path, DOMAIN, 'GetMetadata', 'isu', 0, '', 3, ok=False)
+    check(r.rc != 0 and 'mutually exclusive' in r.err, 'GetMetadata(LIVE|CONFIG):', r)
+    xml = call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0]
+    check('<title>A title</title>' in xml and f'xmlns:app="{ns}"' in xml, 'in the XML:', xml)
+    # a running domain: the live definition by default, CONFIG the persistent one
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    try:
+        call(h, path, DOMAIN, 'SetMetadata', 'isssu', 0, 'live only', '', '', 0)
+        check_eq(call(h, path, DOMAIN, 'GetMetadata', 'isu', 0, '', 0)[0], 'live only', 'live')
+        check_eq(call(h, path, DOMAIN, 'GetMetadata', 'isu', 0, '', 2)[0], 'A description',
+                 'the persistent description is unchanged')
+        call(h, path, DOMAIN, 'SetMetadata', 'isssu', 2, '', '', ns, 3)
+        for flags in (1, 2):
+            r = call(h, path, DOMAIN, 'GetMetadata', 'isu', 2, ns, flags, ok=False)
+            check(r.rc != 0 and 'metadata not found' in r.err, f'removed (flags {flags}):', r)
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
+    for name in ('ren2', 'ren3'):
+        p = call(h, ROOT, CONNECT, 'DomainLookupByName', 's', name)[0]
+        call(h, p, DOMAIN, 'Undefine', 'u', 0)
 
 
 def test_bad_input(h):
@@ -824,7 +918,7 @@ GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
                               test_lifecycle_and_events, test_block_stats, test_set_memory,
-                              test_bad_input]),
+                              test_rename_and_metadata, test_bad_input]),
     'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
                             test_conf_key_turns_it_off]),
     'objects': (setup_objects, [test_objects_conformance, test_networks, test_storage,

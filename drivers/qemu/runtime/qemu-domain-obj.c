@@ -201,7 +201,7 @@ static void domain_list_insert(VkDomainList *list, VkDomainObj *obj) {
 }
 
 /* File names come from domain names: refuse what would leave the directory or hide. */
-static int domain_name_check(const char *name, VkError *reterr) {
+int vk_domain_name_check(const char *name, VkError *reterr) {
         if (vk_isempty(name) || name[0] == '.' || strchr(name, '/'))
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
                                     "/domain/name: '%s' cannot be used as a domain name",
@@ -318,7 +318,7 @@ int vk_domain_list_define(VkDomainList *list, const char *xml, VkDomainObj **ret
         r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
         if (r < 0)
                 return r;
-        r = domain_name_check(def->name, reterr);
+        r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;
         r = domain_list_check_clash(list, def, &obj, reterr);
@@ -355,7 +355,7 @@ int vk_domain_list_add_transient(VkDomainList *list, VkDomainDef *def, VkDomainO
         VkDomainObj *existing = NULL, *obj;
         int r;
 
-        r = domain_name_check(def->name, reterr);
+        r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;
         r = domain_list_check_clash(list, def, &existing, reterr);
@@ -404,6 +404,91 @@ int vk_domain_list_undefine(VkDomainList *list, VkDomainObj *obj, VkError *reter
                 return 0;
         vk_domain_list_remove(list, obj);
         return 1;
+}
+
+/*
+ * Make @def (taken) the persistent definition of the persistent @obj, with the same name and
+ * UUID: its config file is written first (atomically), so a failure changes nothing.
+ */
+int vk_domain_list_replace_config(VkDomainList *list, VkDomainObj *obj, VkDomainDef *def,
+                                  VkError *reterr) {
+        g_autoptr(VkDomainDef) owned = def;
+        int r;
+
+        assert(strcmp(def->name, obj->name) == 0);
+        if (!obj->persistent)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "transient domains do not have any persistent config");
+        r = domain_list_save(list, def, reterr);
+        if (r < 0)
+                return r;
+        vk_domain_def_free(obj->def);
+        obj->def = g_steal_pointer(&owned);
+        return 0;
+}
+
+/*
+ * Rename the persistent, shut off @obj to @new_name, with @def (taken: a copy of its
+ * definition under the new name). The config file (and the autostart link) under the new name
+ * are written first, the old ones removed after: a failure leaves the domain as it was. Errors:
+ * OperationInvalid for a transient or running domain or a name in use, InvalidXML for a name
+ * that cannot be a file name.
+ */
+int vk_domain_list_rename(VkDomainList *list, VkDomainObj *obj, VkDomainDef *def, VkError *reterr) {
+        g_autoptr(VkDomainDef) owned = def;
+        g_autofree char *old_path = domain_list_config_path(list, obj->name);
+        g_autofree char *old_link = domain_list_autostart_path(list, obj->name);
+        g_autofree char *new_path = NULL, *new_link = NULL, *target = NULL;
+        int r;
+
+        if (!obj->persistent)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "cannot rename a transient domain");
+        if (vk_domain_obj_is_active(obj))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                    "cannot rename active domain");
+        r = vk_domain_name_check(def->name, reterr);
+        if (r < 0)
+                return r;
+        if (strcmp(def->name, obj->name) == 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
+                                    "cannot rename domain '%s' to its own name", obj->name);
+        if (vk_domain_list_find_by_name(list, def->name))
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EEXIST,
+                                    "domain with name '%s' already exists", def->name);
+
+        new_path = domain_list_config_path(list, def->name);
+        r = domain_list_save(list, def, reterr);
+        if (r < 0)
+                return r;
+        if (obj->autostart) {
+                new_link = domain_list_autostart_path(list, def->name);
+                target = g_strdup_printf("../%s.xml", def->name);
+                (void) vk_file_remove(new_link);
+                if (symlink(target, new_link) < 0) {
+                        r = vk_error_set_errno(reterr, errno, "Failed to create '%s'", new_link);
+                        (void) vk_file_remove(new_path);
+                        return r;
+                }
+        }
+        r = vk_file_remove(old_path);
+        if (r < 0) {
+                if (new_link)
+                        (void) vk_file_remove(new_link);
+                (void) vk_file_remove(new_path);
+                return vk_error_set_errno(reterr, r, "Failed to remove '%s'", old_path);
+        }
+        if (obj->autostart && vk_file_remove(old_link) < 0)
+                vk_log_debug("Failed to remove '%s', ignoring", old_link);
+
+        /* the name index holds the list's reference under the old name */
+        g_hash_table_steal(list->by_name, obj->name);
+        g_free(obj->name);
+        obj->name = g_strdup(def->name);
+        vk_domain_def_free(obj->def);
+        obj->def = g_steal_pointer(&owned);
+        g_hash_table_insert(list->by_name, obj->name, obj);
+        return 0;
 }
 
 /* Drop @obj from the list (a transient domain that stopped, an undefined one). */

@@ -101,6 +101,10 @@ int vk_domain_list_add_transient(VkDomainList *list, VkDomainDef *def, VkDomainO
                                  VkError *reterr);
 int vk_domain_list_undefine(VkDomainList *list, VkDomainObj *obj, VkError *reterr);
 void vk_domain_list_remove(VkDomainList *list, VkDomainObj *obj);
+int vk_domain_list_replace_config(VkDomainList *list, VkDomainObj *obj, VkDomainDef *def,
+                                  VkError *reterr);
+int vk_domain_name_check(const char *name, VkError *reterr);
+int vk_domain_list_rename(VkDomainList *list, VkDomainObj *obj, VkDomainDef *def, VkError *reterr);
 int vk_domain_list_set_autostart(VkDomainList *list, VkDomainObj *obj, bool enabled,
                                  VkError *reterr);
 
