@@ -264,6 +264,54 @@ static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userd
         return r;
 }
 
+/*
+ * The passphrase of an encrypted volume, for storaged's qemu-img (libvirt's storage driver
+ * reads it the same way: it raises its identity to the daemon's own before it asks
+ * virtsecretd, which then gives private values too). The check is that of
+ * EncryptSecretForDomain: the caller runs as our uid, i.e. it is a sibling daemon (or root,
+ * who can read the store's key anyway); the user's own authorisation (storage.manage) was
+ * decided at storaged's front door.
+ */
+static int api_get_secret_value_for_volume(VkCall *call, void *params, void *userdata) {
+        const VkSecretVolumeParams *p = params;
+        g_autoptr(VkSecretInfo) info = NULL;
+        g_autoptr(VkSecretValue) v = NULL;
+        char buf[VK_UUID_STRING_MAX];
+        uid_t uid = vk_call_peer(call)->uid;
+        const char *uuid = p->secret;
+        VkSecretValueResult res;
+        VkError *e = vk_call_error(call);
+        int r;
+
+        if (uid != geteuid())
+                return vk_error_set(e, VK_ERROR_PERMISSION_DENIED, -EPERM,
+                                    "GetSecretValueForVolume: only uid %u may read secrets for a "
+                                    "volume, not uid %u",
+                                    (unsigned) geteuid(), (unsigned) uid);
+        if (!p->secret == !p->volume)
+                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "secret: give either the secret's uuid or the volume's path");
+        if (!uuid) {
+                r = vk_secret_driver_lookup_usage(api_driver(userdata), "volume", p->volume, &info,
+                                                  e);
+                if (r < 0)
+                        return r;
+                uuid = vk_uuid_format(&info->uuid, buf);
+        }
+        r = vk_secret_driver_get_value(api_driver(userdata), uuid, /* for_domain= */ true, &v, e);
+        if (r < 0) {
+                if (r == -EBADMSG)
+                        vk_log_warning("%s", e->message);
+                return r;
+        }
+        res.value = g_base64_encode(v->data, v->len);
+        r = vk_call_reply(call, &res);
+        api_wipe_string(res.value);
+        g_free(res.value);
+        vk_log_debug("Read secret '%s' for a volume (uid %u)", uuid, (unsigned) uid);
+        return r;
+}
+
 /* --- D-Bus objects: one per secret --- */
 
 typedef struct SecretProps {

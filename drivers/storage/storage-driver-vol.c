@@ -13,6 +13,7 @@
 #include "image-probe.h"
 #include "storage-pool-job.h"
 #include "storage-vol-job.h"
+#include "storage-vol-luks.h"
 
 /* Free @info (takes NULL). */
 void vk_storage_vol_info_free(VkStorageVolInfo *info) {
@@ -24,6 +25,7 @@ void vk_storage_vol_info_free(VkStorageVolInfo *info) {
         g_free(info->path);
         g_free(info->backing_path);
         g_free(info->warning);
+        g_free(info->secret);
         g_free(info);
 }
 
@@ -40,6 +42,11 @@ VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         info->allocation = v->allocation;
         info->backing_path = g_strdup(v->backing_path);
         info->warning = g_strdup(v->warning);
+        info->encrypted = v->encryption.present;
+        if (v->encryption.present && !vk_uuid_is_null(&v->encryption.secret_uuid)) {
+                info->secret = g_malloc(VK_UUID_STRING_MAX);
+                vk_uuid_format(&v->encryption.secret_uuid, info->secret);
+        }
         return info;
 }
 
@@ -225,11 +232,9 @@ static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol,
         r = vol_check_new_name(o, vol, reterr);
         if (r < 0)
                 return r;
-        if (vol->encryption.present)
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "/volume/target/encryption: encrypted volumes are not "
-                                    "supported yet (their passphrase comes from secretd)");
-        r = vk_storage_vol_def_fill_defaults(vol, o->live, reterr);
+        r = storage_luks_check(drv, vol, reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_fill_defaults(vol, o->live, reterr);
         if (r >= 0)
                 r = vk_storage_dir_statvfs(o->live, reterr);
         if (r >= 0)
@@ -273,7 +278,8 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
         if (r >= 0)
                 r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
-                r = vk_storage_qemu_img_create_argv(&tools, vol, NULL, &argv, reterr);
+                r = vk_storage_qemu_img_create_argv(&tools, vol, storage_luks_secret_path(vol),
+                                                    &argv, reterr);
         if (r >= 0)
                 r = vol_make_file(o, vol, reterr);
         if (r < 0)
@@ -281,6 +287,8 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
         j = storage_job_new(drv, STORAGE_JOB_CREATE, o, vol->name, done, userdata);
         j->remove_path = g_strdup(vol->path);
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
+        if (vol->encryption.present)
+                return storage_luks_job_start(j, argv, vol, /* remember= */ true, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -330,7 +338,8 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         }
         r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
-                r = vk_storage_qemu_img_convert_argv(&tools, src, vol, NULL, &argv, reterr);
+                r = vk_storage_qemu_img_convert_argv(&tools, src, vol,
+                                                     storage_luks_secret_path(vol), &argv, reterr);
         if (r >= 0)
                 r = vol_make_file(o, vol, reterr);
         if (r < 0)
@@ -343,6 +352,8 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         j->source = g_strdup(source);
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
         storage_job_hold(so, source, STORAGE_USE_READ);
+        if (vol->encryption.present)
+                return storage_luks_job_start(j, argv, vol, /* remember= */ true, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -373,17 +384,16 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                     "Storage volume '%s' is a logical volume: resizing it is not "
                                     "supported yet",
                                     name);
-        if (v->format == VK_IMAGE_FORMAT_LUKS ||
-            (v->format == VK_IMAGE_FORMAT_QCOW2 && v->encryption.present))
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "Storage volume '%s' is encrypted: resizing it is not "
-                                    "supported yet",
-                                    name);
-        r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags, NULL, &argv, reterr);
+        r = storage_luks_check(drv, v, reterr);
+        if (r >= 0)
+                r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags,
+                                                    storage_luks_secret_path(v), &argv, reterr);
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_RESIZE, o, name, done, userdata);
         storage_job_hold(o, name, STORAGE_USE_RESIZE);
+        if (v->encryption.present)
+                return storage_luks_job_start(j, argv, v, /* remember= */ false, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -408,6 +418,8 @@ int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const c
                 return storage_logical_vol_delete(drv, o, v, done, userdata, reterr);
         if (unlink(v->path) < 0 && errno != ENOENT)
                 return vk_error_set_errno(reterr, errno, "Failed to remove '%s'", v->path);
+        if (v->encryption.present)
+                storage_luks_forget(drv, v);
         vol_name = g_strdup(v->name);
         g_ptr_array_remove(o->vols, v);
         (void) vk_storage_dir_statvfs(o->live, NULL);
