@@ -196,16 +196,14 @@ static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, NULL);
 }
 
-static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
-        const VkSecretParams *p = params;
+/* Reply with the value of secret @uuid, base64 (@internal: private ones too); wiped after. */
+static int api_reply_value(VkCall *call, void *userdata, const char *uuid, bool internal) {
         g_autoptr(VkSecretValue) v = NULL;
         VkSecretValueResult res;
         VkError *e = vk_call_error(call);
         int r;
 
-        /* a client never reads on behalf of a domain: private values stay private */
-        r = vk_secret_driver_get_value(api_driver(userdata), p->secret, /* for_domain= */ false, &v,
-                                       e);
+        r = vk_secret_driver_get_value(api_driver(userdata), uuid, internal, &v, e);
         if (r < 0) {
                 /* a value we stored but cannot read back is our problem, not the caller's */
                 if (r == -EBADMSG)
@@ -217,6 +215,13 @@ static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
         api_wipe_string(res.value);
         g_free(res.value);
         return r;
+}
+
+static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
+        const VkSecretParams *p = params;
+
+        /* a client never reads on behalf of a domain: private values stay private */
+        return api_reply_value(call, userdata, p->secret, /* internal= */ false);
 }
 
 /*
@@ -275,11 +280,9 @@ static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userd
 static int api_get_secret_value_for_volume(VkCall *call, void *params, void *userdata) {
         const VkSecretVolumeParams *p = params;
         g_autoptr(VkSecretInfo) info = NULL;
-        g_autoptr(VkSecretValue) v = NULL;
         char buf[VK_UUID_STRING_MAX];
         uid_t uid = vk_call_peer(call)->uid;
         const char *uuid = p->secret;
-        VkSecretValueResult res;
         VkError *e = vk_call_error(call);
         int r;
 
@@ -298,18 +301,8 @@ static int api_get_secret_value_for_volume(VkCall *call, void *params, void *use
                         return r;
                 uuid = vk_uuid_format(&info->uuid, buf);
         }
-        r = vk_secret_driver_get_value(api_driver(userdata), uuid, /* for_domain= */ true, &v, e);
-        if (r < 0) {
-                if (r == -EBADMSG)
-                        vk_log_warning("%s", e->message);
-                return r;
-        }
-        res.value = g_base64_encode(v->data, v->len);
-        r = vk_call_reply(call, &res);
-        api_wipe_string(res.value);
-        g_free(res.value);
-        vk_log_debug("Read secret '%s' for a volume (uid %u)", uuid, (unsigned) uid);
-        return r;
+        vk_log_debug("Reading secret '%s' for a volume (uid %u)", uuid, (unsigned) uid);
+        return api_reply_value(call, userdata, uuid, /* internal= */ true);
 }
 
 /* --- D-Bus objects: one per secret --- */
