@@ -174,8 +174,7 @@ static void job_finish(StorageJob *j, VkError *error) {
         job_release(j);
         if (!error && job_check_result(j, &e) < 0)
                 error = &e;
-        if (!error)
-                storage_luks_job_succeeded(j);
+        storage_luks_job_end(j, error);
         if (!error) {
                 if (storage_pool_rescan(drv, j->pool, &e) < 0)
                         error = &e;

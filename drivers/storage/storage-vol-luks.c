@@ -50,6 +50,8 @@ struct StorageLuksFetch {
         gsize len;
         char *remember_path; /* create, clone: the new volume's path and secret, kept on success */
         char *remember_uuid;
+        char *secret; /* which secret: its UUID, or the usage (volume path) it was asked by */
+        bool handed;  /* qemu-img runs with the passphrase */
 };
 
 static void luks_wipe_value(StorageLuksFetch *f) {
@@ -68,6 +70,7 @@ StorageLuksFetch *storage_luks_fetch_free(StorageLuksFetch *f) {
         g_strfreev(f->argv);
         g_free(f->remember_path);
         g_free(f->remember_uuid);
+        g_free(f->secret);
         g_free(f);
         return NULL;
 }
@@ -236,6 +239,8 @@ static void luks_on_done(VkVarlinkBatch *b, const VkError *error, void *userdata
                 r = storage_job_spawn(j, f->argv, &e);
         if (r < 0)
                 storage_job_fail(j, &e);
+        else
+                f->handed = true;
 }
 
 static JsonNode *luks_call_params(const char *key, const char *value) {
@@ -284,11 +289,10 @@ int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vo
                                         vol->name, vol->encryption.secret_usage);
                 params = luks_call_params("volume", vol->encryption.secret_usage);
         }
+        f->secret = g_strdup(vol->encryption.secret_usage ? vol->encryption.secret_usage : uuid);
         f->batch = vk_varlink_batch_new(drv->event, STORAGE_SECRETD_NAME, drv->secret_socket);
-        vk_varlink_batch_add(
-                f->batch, STORAGE_SECRETD_INTERFACE ".GetSecretValueForVolume", params, label,
-                VK_STRV("volume", vol->name, "secret",
-                        vol->encryption.secret_usage ? vol->encryption.secret_usage : uuid));
+        vk_varlink_batch_add(f->batch, STORAGE_SECRETD_INTERFACE ".GetSecretValueForVolume", params,
+                             label, VK_STRV("volume", vol->name, "secret", f->secret));
         r = vk_varlink_batch_start(f->batch, LUKS_TIMEOUT_USEC, luks_on_reply, luks_on_done, f,
                                    reterr);
         if (r < 0)
@@ -296,11 +300,26 @@ int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vo
         return 0;
 }
 
-/* The job @j succeeded: a volume it made keeps its secret (before the pool is scanned). */
-void storage_luks_job_succeeded(StorageJob *j) {
+/*
+ * The job @j ends with @error (NULL: success). Success: a volume it made keeps its secret
+ * (before the pool is scanned). qemu-img failing with the passphrase it was given (a wrong
+ * one: "Invalid password, cannot unlock any keyslot"): the error names the secret too.
+ */
+void storage_luks_job_end(StorageJob *j, VkError *error) {
         StorageLuksFetch *f = j->luks;
+        char *msg;
 
-        if (!f || !f->remember_path)
+        if (!f)
+                return;
+        if (error && f->handed && error->message) {
+                msg = g_strdup_printf("%s (passphrase from secret %s)", error->message, f->secret);
+                g_free(error->message);
+                error->message = msg;
+                if (!vk_error_get_param(error, "secret"))
+                        vk_error_add_param(error, "secret", f->secret);
+                return;
+        }
+        if (error || !f->remember_path)
                 return;
         g_hash_table_replace(luks_secrets(j->drv), g_strdup(f->remember_path),
                              g_strdup(f->remember_uuid));

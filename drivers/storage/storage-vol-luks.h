@@ -13,7 +13,7 @@ int storage_luks_check(VkStorageDriver *drv, const VkStorageVolDef *vol, VkError
 const char *storage_luks_secret_path(const VkStorageVolDef *vol);
 int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vol, bool remember,
                            VkError *reterr);
-void storage_luks_job_succeeded(StorageJob *j);
+void storage_luks_job_end(StorageJob *j, VkError *error);
 StorageLuksFetch *storage_luks_fetch_free(StorageLuksFetch *f);
 
 void storage_luks_fill(VkStorageDriver *drv, GPtrArray *vols);
