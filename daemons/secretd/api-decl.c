@@ -181,6 +181,19 @@ const VkStructType vk_secret_encrypt_result_type = {
         .fields = encrypt_result_fields,
 };
 
+static const VkField volume_params_fields[] = {
+        { "secret", VK_FIELD_STRING, offsetof(VkSecretVolumeParams, secret), 0, NULL,
+          "the secret's UUID, or else:" },
+        { "volume", VK_FIELD_STRING, offsetof(VkSecretVolumeParams, volume), 0, NULL,
+          "the volume's path: the secret of usage type volume with that id" },
+        {},
+};
+
+const VkStructType vk_secret_volume_params_type = {
+        .size = sizeof(VkSecretVolumeParams),
+        .fields = volume_params_fields,
+};
+
 static const VkField event_fields[] = {
         { "uuid", VK_FIELD_STRING, offsetof(VkSecretEventArgs, uuid), VK_FIELD_REQUIRED, NULL,
           "The secret's UUID" },

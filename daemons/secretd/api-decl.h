@@ -14,8 +14,9 @@
  *
  * VK_SECRET_METHODS(M) expands M(name, handler, in, out, auth, flags, doc) once per method
  * any front door may serve. VK_SECRET_LOCAL_METHODS(M) lists those only secretd itself
- * answers and that are never forwarded: EncryptSecretForDomain trusts the uid of the peer on
- * secretd's socket, which a forwarding daemon (root) would turn into its own.
+ * answers and that are never forwarded: EncryptSecretForDomain and GetSecretValueForVolume
+ * trust the uid of the peer on secretd's socket, which a forwarding daemon (root) would turn
+ * into its own.
  */
 
 typedef struct VkSecretDefineParams {
@@ -78,6 +79,11 @@ typedef struct VkSecretEncryptParams {
         char *key;
 } VkSecretEncryptParams;
 
+typedef struct VkSecretVolumeParams {
+        char *secret;
+        char *volume;
+} VkSecretVolumeParams;
+
 typedef struct VkSecretEncryptResult {
         char *ciphertext;
         char *iv;
@@ -103,6 +109,7 @@ extern const VkStructType vk_secret_set_value_params_type;
 extern const VkStructType vk_secret_value_result_type;
 extern const VkStructType vk_secret_encrypt_params_type;
 extern const VkStructType vk_secret_encrypt_result_type;
+extern const VkStructType vk_secret_volume_params_type;
 extern const VkStructType vk_secret_event_type;
 
 /* The errors of io.virtkit.Secret (the driver's own, beyond the common ones). */
@@ -138,4 +145,9 @@ extern const VkSignal vk_secret_signals[];
           &vk_secret_encrypt_result_type, VK_AUTH_MANAGE, 0,                                       \
           "A secret's value encrypted with AES-256-CBC under a domain's master key, for QEMU; "    \
           "private secrets too. The caller must run as the daemon's uid (root on the system "      \
-          "instance). Never forwarded by virtkit-qemud.")
+          "instance). Never forwarded by virtkit-qemud.")                                          \
+        M("GetSecretValueForVolume", get_secret_value_for_volume, &vk_secret_volume_params_type,   \
+          &vk_secret_value_result_type, VK_AUTH_MANAGE, 0,                                         \
+          "The passphrase of an encrypted storage volume (base64), for virtkit-storaged running "  \
+          "qemu-img: the secret by UUID, or else the one whose usage is the volume's path; "       \
+          "private secrets too. The caller must run as the daemon's uid. Never forwarded.")

@@ -196,16 +196,14 @@ static int api_set_secret_value(VkCall *call, void *params, void *userdata) {
         return vk_call_reply(call, NULL);
 }
 
-static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
-        const VkSecretParams *p = params;
+/* Reply with the value of secret @uuid, base64 (@internal: private ones too); wiped after. */
+static int api_reply_value(VkCall *call, void *userdata, const char *uuid, bool internal) {
         g_autoptr(VkSecretValue) v = NULL;
         VkSecretValueResult res;
         VkError *e = vk_call_error(call);
         int r;
 
-        /* a client never reads on behalf of a domain: private values stay private */
-        r = vk_secret_driver_get_value(api_driver(userdata), p->secret, /* for_domain= */ false, &v,
-                                       e);
+        r = vk_secret_driver_get_value(api_driver(userdata), uuid, internal, &v, e);
         if (r < 0) {
                 /* a value we stored but cannot read back is our problem, not the caller's */
                 if (r == -EBADMSG)
@@ -217,6 +215,13 @@ static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
         api_wipe_string(res.value);
         g_free(res.value);
         return r;
+}
+
+static int api_get_secret_value(VkCall *call, void *params, void *userdata) {
+        const VkSecretParams *p = params;
+
+        /* a client never reads on behalf of a domain: private values stay private */
+        return api_reply_value(call, userdata, p->secret, /* internal= */ false);
 }
 
 /*
@@ -262,6 +267,42 @@ static int api_encrypt_secret_for_domain(VkCall *call, void *params, void *userd
         g_free(res.ciphertext);
         vk_log_debug("Encrypted secret '%s' for a domain (uid %u)", p->secret, (unsigned) uid);
         return r;
+}
+
+/*
+ * The passphrase of an encrypted volume, for storaged's qemu-img (libvirt's storage driver
+ * reads it the same way: it raises its identity to the daemon's own before it asks
+ * virtsecretd, which then gives private values too). The check is that of
+ * EncryptSecretForDomain: the caller runs as our uid, i.e. it is a sibling daemon (or root,
+ * who can read the store's key anyway); the user's own authorisation (storage.manage) was
+ * decided at storaged's front door.
+ */
+static int api_get_secret_value_for_volume(VkCall *call, void *params, void *userdata) {
+        const VkSecretVolumeParams *p = params;
+        g_autoptr(VkSecretInfo) info = NULL;
+        char buf[VK_UUID_STRING_MAX];
+        uid_t uid = vk_call_peer(call)->uid;
+        const char *uuid = p->secret;
+        VkError *e = vk_call_error(call);
+        int r;
+
+        if (uid != geteuid())
+                return vk_error_set(e, VK_ERROR_PERMISSION_DENIED, -EPERM,
+                                    "GetSecretValueForVolume: only uid %u may read secrets for a "
+                                    "volume, not uid %u",
+                                    (unsigned) geteuid(), (unsigned) uid);
+        if (!p->secret == !p->volume)
+                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "secret: give either the secret's uuid or the volume's path");
+        if (!uuid) {
+                r = vk_secret_driver_lookup_usage(api_driver(userdata), "volume", p->volume, &info,
+                                                  e);
+                if (r < 0)
+                        return r;
+                uuid = vk_uuid_format(&info->uuid, buf);
+        }
+        vk_log_debug("Reading secret '%s' for a volume (uid %u)", uuid, (unsigned) uid);
+        return api_reply_value(call, userdata, uuid, /* internal= */ true);
 }
 
 /* --- D-Bus objects: one per secret --- */

@@ -208,6 +208,12 @@ static const VkField vol_summary_fields[] = {
           VK_FIELD_REQUIRED, NULL, "the backing file's path; empty for none" },
         { "warning", VK_FIELD_STRING, offsetof(VkStorageVolSummary, warning), VK_FIELD_REQUIRED,
           NULL, "what the scan could not read; empty for none" },
+        { "encryption", VK_FIELD_STRING, offsetof(VkStorageVolSummary, encryption),
+          VK_FIELD_REQUIRED, NULL,
+          "luks (a raw LUKS image, or qcow2 with LUKS encryption); empty for none" },
+        { "secret", VK_FIELD_STRING, offsetof(VkStorageVolSummary, secret), VK_FIELD_REQUIRED, NULL,
+          "the UUID of an encrypted volume's secret; empty when not known (then it is the "
+          "secret whose usage is the volume's path)" },
         {},
 };
 

@@ -149,6 +149,8 @@ typedef struct VkStorageVolSummary {
         uint64_t allocation;
         char *backing_store;
         char *warning;
+        char *encryption;
+        char *secret;
 } VkStorageVolSummary;
 
 typedef struct VkStorageVolListResult {

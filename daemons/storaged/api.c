@@ -315,6 +315,8 @@ static VkStorageVolSummary api_vol_summary(const VkStorageVolInfo *info) {
                 .allocation = info->allocation,
                 .backing_store = (char *) vk_strempty(info->backing_path),
                 .warning = (char *) vk_strempty(info->warning),
+                .encryption = (char *) (info->encrypted ? "luks" : ""),
+                .secret = (char *) vk_strempty(info->secret),
         };
 }
 

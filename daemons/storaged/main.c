@@ -5,6 +5,7 @@
 #include "api.h"
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 
 /*
  * Where the `default` dir pool keeps its volumes: the system instance under its lib dir
@@ -42,6 +43,7 @@ static int storaged_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
         const VkPaths *paths = vk_daemon_get_paths(d);
         g_autoptr(GPtrArray) warnings = NULL;
         g_autofree char *default_target = storaged_default_target(d);
+        g_autofree char *secret_socket = NULL;
         VkStoraged *sd = NULL;
         VkStorageDriverConfig cfg = {
                 .event = vk_daemon_get_event(d),
@@ -50,6 +52,13 @@ static int storaged_init(VkDaemon *d, void **ret_userdata, VkError *reterr) {
                 .default_target = default_target,
         };
         int r;
+
+        /* the sibling asked for the passphrases of encrypted volumes: DIR/run/io.virtkit.Secret
+         * with --root DIR, /run/virtkit/io.virtkit.Secret, ... (it is socket-activated) */
+        r = vk_paths_socket(paths, "io.virtkit.Secret", &secret_socket, reterr);
+        if (r < 0)
+                return r;
+        cfg.secret_socket = secret_socket;
 
         r = vk_storaged_new(vk_daemon_get_event(d), &cfg, &sd, &warnings, reterr);
         if (r < 0)

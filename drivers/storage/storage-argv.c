@@ -111,6 +111,14 @@ static void argv_create_options(const VkStorageVolDef *vol, GString *o) {
         }
 }
 
+/* --image-opts of an existing encrypted volume: its driver, its key's secret object, its file */
+static void argv_encrypted_image_opts(const VkStorageVolDef *vol, GString *o) {
+        opts_add(o, "driver", argv_driver(vol));
+        opts_add(o, vol->format == VK_IMAGE_FORMAT_QCOW2 ? "encrypt.key-secret" : "key-secret",
+                 VK_STORAGE_SECRET_ID);
+        opts_add(o, "file.filename", vol->path);
+}
+
 static int argv_check_file_vol(const VkStorageVolDef *vol, VkError *reterr) {
         if (!vol->path || vol->format == VK_IMAGE_FORMAT_NONE)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
@@ -267,11 +275,7 @@ int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorage
                 g_autoptr(GString) o = g_string_new(NULL);
 
                 argv_add_secret(a, secret_path);
-                opts_add(o, "driver", argv_driver(vol));
-                opts_add(o,
-                         vol->format == VK_IMAGE_FORMAT_QCOW2 ? "encrypt.key-secret" : "key-secret",
-                         VK_STORAGE_SECRET_ID);
-                opts_add(o, "file.filename", vol->path);
+                argv_encrypted_image_opts(vol, o);
                 argv_add(a, "--image-opts");
                 if (flags & VK_STORAGE_RESIZE_ALLOCATE)
                         argv_add(a, "--preallocation=falloc");
@@ -298,9 +302,16 @@ int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorage
  * discarded): the source is QEMU's null driver reading zeros.
  *
  *   qemu-img convert -p -n --image-opts driver=null-co,size=BYTES,read-zeroes=on -O FMT PATH
+ *
+ * An encrypted volume (@secret_path its passphrase) keeps its LUKS header and passphrase:
+ * the zeros are written through the encryption, so every old sector is overwritten and the
+ * volume still opens with its secret:
+ *
+ *   qemu-img convert -p -n --object secret,... --image-opts driver=null-co,...
+ *            --target-image-opts driver=luks,key-secret=sec0,file.filename=PATH
  */
 int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVolDef *vol,
-                                  char ***ret_argv, VkError *reterr) {
+                                  const char *secret_path, char ***ret_argv, VkError *reterr) {
         g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *size = NULL;
         g_autoptr(GString) o = g_string_new(NULL);
@@ -309,11 +320,15 @@ int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVo
         assert(tools && vol && ret_argv);
 
         r = argv_check_file_vol(vol, reterr);
+        if (r >= 0)
+                r = argv_check_secret(vol, secret_path, reterr);
         if (r < 0)
                 return r;
-        if (vol->encryption.present || vol->format == VK_IMAGE_FORMAT_LUKS)
+        if (vol->format == VK_IMAGE_FORMAT_LUKS)
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "wiping the encrypted volume '%s' is not supported", vol->name);
+                                    "volume '%s': a LUKS image is written as format raw with "
+                                    "<encryption format='luks'>",
+                                    vol->name);
         size = argv_size(vol->capacity);
         opts_add(o, "driver", "null-co");
         opts_add(o, "size", size);
@@ -322,11 +337,21 @@ int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVo
         argv_add(a, "convert");
         argv_add(a, "-p");
         argv_add(a, "-n");
+        if (secret_path)
+                argv_add_secret(a, secret_path);
         argv_add(a, "--image-opts");
         argv_add(a, o->str);
-        argv_add(a, "-O");
-        argv_add(a, argv_driver(vol));
-        argv_add(a, vol->path);
+        if (secret_path) {
+                g_autoptr(GString) t = g_string_new(NULL);
+
+                argv_encrypted_image_opts(vol, t);
+                argv_add(a, "--target-image-opts");
+                argv_add(a, t->str);
+        } else {
+                argv_add(a, "-O");
+                argv_add(a, argv_driver(vol));
+                argv_add(a, vol->path);
+        }
         *ret_argv = argv_steal(g_steal_pointer(&a));
         return 0;
 }

@@ -25,6 +25,9 @@ typedef struct VkStorageTools {
 
 /* The id of the passphrase's secret object on qemu-img's command line. */
 #define VK_STORAGE_SECRET_ID "sec0"
+/* Where qemu-img reads it: the read end of a pipe the driver filled, passed as fd 3. */
+#define VK_STORAGE_SECRET_PATH "/dev/fd/3"
+#define VK_STORAGE_SECRET_FD   3
 
 typedef enum VkStorageResizeFlags {
         VK_STORAGE_RESIZE_SHRINK = 1 << 0,   /* a smaller capacity is allowed (data is lost) */
@@ -46,7 +49,7 @@ int vk_storage_qemu_img_resize_argv(const VkStorageTools *tools, const VkStorage
                                     char ***ret_argv, VkError *reterr);
 
 int vk_storage_qemu_img_wipe_argv(const VkStorageTools *tools, const VkStorageVolDef *vol,
-                                  char ***ret_argv, VkError *reterr);
+                                  const char *secret_path, char ***ret_argv, VkError *reterr);
 char **vk_storage_dd_argv(const VkStorageTools *tools, const char *path, bool upload,
                           uint64_t offset, uint64_t length);
 

@@ -194,6 +194,13 @@ static int dir_scan_one(const VkStoragePoolDef *pool, int dfd, const char *name,
         else if (probe.format == VK_IMAGE_FORMAT_QCOW2 && probe.version == 3)
                 vol->compat = g_strdup("1.1");
         vol->lazy_refcounts = probe.lazy_refcounts;
+        /* LUKS is format raw with <encryption> (libvirt's spelling); the driver names the
+         * secret (storage-vol-luks.c) */
+        if (probe.crypt == VK_IMAGE_PROBE_CRYPT_LUKS) {
+                vol->encryption.present = true;
+                if (vol->format == VK_IMAGE_FORMAT_LUKS)
+                        vol->format = VK_IMAGE_FORMAT_RAW;
+        }
         if (probe.format == VK_IMAGE_FORMAT_QCOW2 && probe.cluster_bits)
                 vol->cluster_size = 1ULL << probe.cluster_bits;
         if (probe.warning)

@@ -43,6 +43,8 @@ struct VkStorageDriver {
         void *event_userdata;
         VkStorageVolProgressFunc progress_cb;
         void *progress_userdata;
+        char *secret_socket;     /* virtkit-secretd's; NULL: encrypted volumes are refused */
+        GHashTable *vol_secrets; /* volume path → secret UUID (storage-vol-luks.c); NULL: unread */
 };
 
 int storage_pool_find(VkStorageDriver *drv, const char *name, PoolObj **ret, VkError *reterr);

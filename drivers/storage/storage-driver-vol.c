@@ -14,6 +14,7 @@
 #include "storage-pool-job.h"
 #include "storage-qcow2.h"
 #include "storage-vol-job.h"
+#include "storage-vol-luks.h"
 
 /* Free @info (takes NULL). */
 void vk_storage_vol_info_free(VkStorageVolInfo *info) {
@@ -25,6 +26,7 @@ void vk_storage_vol_info_free(VkStorageVolInfo *info) {
         g_free(info->path);
         g_free(info->backing_path);
         g_free(info->warning);
+        g_free(info->secret);
         g_free(info);
 }
 
@@ -41,6 +43,11 @@ VkStorageVolInfo *storage_vol_info(const PoolObj *o, const VkStorageVolDef *v) {
         info->allocation = v->allocation;
         info->backing_path = g_strdup(v->backing_path);
         info->warning = g_strdup(v->warning);
+        info->encrypted = v->encryption.present;
+        if (v->encryption.present && !vk_uuid_is_null(&v->encryption.secret_uuid)) {
+                info->secret = g_malloc(VK_UUID_STRING_MAX);
+                vk_uuid_format(&v->encryption.secret_uuid, info->secret);
+        }
         return info;
 }
 
@@ -103,6 +110,8 @@ int storage_pool_update_vol(VkStorageDriver *drv, PoolObj *o, const char *name, 
                 r = vk_storage_dir_probe(o->live, name, &vol, reterr);
         if (r < 0)
                 return r;
+        if (r > 0)
+                storage_luks_fill_one(drv, vol);
         i = pool_vol_index(o, name, &found);
         if (r == 0 && found)
                 g_ptr_array_remove_index(o->vols, i);
@@ -284,11 +293,9 @@ static int vol_check_new(VkStorageDriver *drv, PoolObj *o, VkStorageVolDef *vol,
         r = vol_check_new_name(o, vol, reterr);
         if (r < 0)
                 return r;
-        if (vol->encryption.present)
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "/volume/target/encryption: encrypted volumes are not "
-                                    "supported yet (their passphrase comes from secretd)");
-        r = vk_storage_vol_def_fill_defaults(vol, o->live, reterr);
+        r = storage_luks_check(drv, vol, reterr);
+        if (r >= 0)
+                r = vk_storage_vol_def_fill_defaults(vol, o->live, reterr);
         if (r >= 0)
                 r = vk_storage_dir_statvfs(o->live, reterr);
         if (r >= 0)
@@ -335,7 +342,8 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
         if (r >= 0)
                 r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
-                r = vk_storage_qemu_img_create_argv(&tools, vol, NULL, &argv, reterr);
+                r = vk_storage_qemu_img_create_argv(&tools, vol, storage_luks_secret_path(vol),
+                                                    &argv, reterr);
         if (r >= 0) {
                 inline_write = vk_storage_qcow2_can_write(vol);
                 r = vol_make_file(o, vol, inline_write ? &fd : NULL, reterr);
@@ -352,6 +360,8 @@ int vk_storage_driver_vol_create(VkStorageDriver *drv, const char *pool, const c
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
         if (inline_write)
                 return storage_job_finish_later(j, reterr);
+        if (vol->encryption.present)
+                return storage_luks_job_start(j, argv, vol, /* remember= */ true, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -401,7 +411,8 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         }
         r = vol_check_new(drv, o, vol, reterr);
         if (r >= 0)
-                r = vk_storage_qemu_img_convert_argv(&tools, src, vol, NULL, &argv, reterr);
+                r = vk_storage_qemu_img_convert_argv(&tools, src, vol,
+                                                     storage_luks_secret_path(vol), &argv, reterr);
         if (r >= 0)
                 r = vol_make_file(o, vol, NULL, reterr);
         if (r < 0)
@@ -414,6 +425,8 @@ int vk_storage_driver_vol_create_from(VkStorageDriver *drv, const char *pool, co
         j->source = g_strdup(source);
         storage_job_hold(o, vol->name, STORAGE_USE_CREATE);
         storage_job_hold(so, source, STORAGE_USE_READ);
+        if (vol->encryption.present)
+                return storage_luks_job_start(j, argv, vol, /* remember= */ true, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -444,17 +457,16 @@ int vk_storage_driver_vol_resize(VkStorageDriver *drv, const char *pool, const c
                                     "Storage volume '%s' is a logical volume: resizing it is not "
                                     "supported yet",
                                     name);
-        if (v->format == VK_IMAGE_FORMAT_LUKS ||
-            (v->format == VK_IMAGE_FORMAT_QCOW2 && v->encryption.present))
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "Storage volume '%s' is encrypted: resizing it is not "
-                                    "supported yet",
-                                    name);
-        r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags, NULL, &argv, reterr);
+        r = storage_luks_check(drv, v, reterr);
+        if (r >= 0)
+                r = vk_storage_qemu_img_resize_argv(&tools, v, capacity, flags,
+                                                    storage_luks_secret_path(v), &argv, reterr);
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_RESIZE, o, name, done, userdata);
         storage_job_hold(o, name, STORAGE_USE_RESIZE);
+        if (v->encryption.present)
+                return storage_luks_job_start(j, argv, v, /* remember= */ false, reterr);
         return storage_job_start(j, argv, reterr);
 }
 
@@ -479,6 +491,8 @@ int vk_storage_driver_vol_delete(VkStorageDriver *drv, const char *pool, const c
                 return storage_logical_vol_delete(drv, o, v, done, userdata, reterr);
         if (unlink(v->path) < 0 && errno != ENOENT)
                 return vk_error_set_errno(reterr, errno, "Failed to remove '%s'", v->path);
+        if (v->encryption.present)
+                storage_luks_forget(drv, v);
         vol_name = g_strdup(v->name);
         g_ptr_array_remove(o->vols, v);
         (void) vk_storage_dir_statvfs(o->live, NULL);

@@ -12,6 +12,7 @@
 #include "storage-driver-internal.h"
 #include "storage-pool-job.h"
 #include "storage-status.h"
+#include "storage-vol-luks.h"
 
 static const char *const event_type_table[_VK_STORAGE_EVENT_MAX] = {
         [VK_STORAGE_EVENT_DEFINED] = "defined",
@@ -211,6 +212,7 @@ int storage_pool_rescan(VkStorageDriver *drv, PoolObj *o, VkError *reterr) {
         r = vk_storage_dir_refresh(o->live, &vols, reterr);
         if (r < 0)
                 return r;
+        storage_luks_fill(drv, vols);
         storage_pool_set_vols(o, g_steal_pointer(&vols));
         return 0;
 }
@@ -431,6 +433,7 @@ int vk_storage_driver_new(const VkStorageDriverConfig *cfg, VkStorageDriver **re
         drv->autostart_dir = g_build_filename(drv->pools_dir, "autostart", NULL);
         drv->run_dir = g_strdup(cfg->run_dir);
         drv->qemu_img = g_strdup(cfg->qemu_img ? cfg->qemu_img : "/usr/bin/qemu-img");
+        drv->secret_socket = g_strdup(cfg->secret_socket);
         drv->tools = (VkStorageTools){
                 .qemu_img = drv->qemu_img,
                 .mount = "/usr/bin/mount",
@@ -478,6 +481,8 @@ VkStorageDriver *vk_storage_driver_free(VkStorageDriver *drv) {
         g_free(drv->autostart_dir);
         g_free(drv->run_dir);
         g_free(drv->qemu_img);
+        g_free(drv->secret_socket);
+        storage_luks_done(drv);
         sd_event_unref(drv->event);
         g_free(drv);
         return NULL;

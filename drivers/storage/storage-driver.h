@@ -32,6 +32,8 @@ typedef struct VkStorageDriverConfig {
         const char *default_target; /* the `default` dir pool's target, defined when
                                      * storage/ does not exist yet; NULL: none */
         const char *qemu_img;       /* NULL: /usr/bin/qemu-img */
+        const char *secret_socket;  /* virtkit-secretd, asked for the passphrases of encrypted
+                                     * volumes; NULL: none (encrypted volumes are refused) */
 } VkStorageDriverConfig;
 
 /* What a list or a lookup tells about one pool. */
@@ -60,6 +62,8 @@ typedef struct VkStorageVolInfo {
         uint64_t capacity, allocation;
         char *backing_path; /* NULL: none */
         char *warning;      /* what a refresh could not read; NULL: none */
+        bool encrypted;     /* LUKS (a raw LUKS image, or qcow2 with encrypt.format=luks) */
+        char *secret;       /* encrypted: its secret's UUID; NULL: not known (by usage) */
 } VkStorageVolInfo;
 
 void vk_storage_vol_info_free(VkStorageVolInfo *info);

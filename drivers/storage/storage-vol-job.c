@@ -8,6 +8,7 @@
 #include "macro.h"
 #include "storage-pool-job.h"
 #include "storage-vol-job.h"
+#include "storage-vol-luks.h"
 
 /* A child gets this long before it is killed (a fully allocated volume of terabytes). */
 #define STORAGE_JOB_TIMEOUT_USEC (6ULL * 3600 * 1000 * 1000)
@@ -34,6 +35,9 @@ static StorageJob *job_free(StorageJob *j) {
                 return NULL;
         vk_child_free(j->child);
         sd_event_source_disable_unref(j->defer_source);
+        storage_luks_fetch_free(j->luks);
+        if (j->secret_fd >= 0)
+                (void) close(j->secret_fd);
         sd_event_source_disable_unref(j->progress_source);
         if (j->progress_fd >= 0)
                 (void) close(j->progress_fd);
@@ -172,6 +176,7 @@ static void job_finish(StorageJob *j, VkError *error) {
         job_release(j);
         if (!error && job_check_result(j, &e) < 0)
                 error = &e;
+        storage_luks_job_end(j, error);
         if (!error) {
                 if (storage_pool_update_vol(drv, j->pool, j->name, &e) < 0)
                         error = &e;
@@ -274,25 +279,45 @@ static int job_abort(StorageJob *j, int r) {
         return r;
 }
 
+/* @j counts as a running job from now on (the limit, idle exit, cancel at exit). */
+void storage_job_track(StorageJob *j) {
+        g_ptr_array_add(j->drv->jobs, j);
+}
+
+/* End the tracked job @j with @error before or after its child ran: its callback, then freed. */
+void storage_job_fail(StorageJob *j, const VkError *error) {
+        job_finish(j, (VkError *) error);
+}
+
+/* Give up the tracked job @j before anything was told: released and freed, no callback. */
+int storage_job_abort(StorageJob *j, int r) {
+        return job_abort(j, r);
+}
+
 /*
- * Run @argv for the job @j (its volumes already held). qemu-img tells its progress on stdout
- * and its errors on stderr; dd both on stderr, and its data is the caller's descriptor
- * (upload: dd's stdin; download: its stdout). On failure @j is released and freed.
+ * Run @argv for the tracked job @j (its volumes already held). qemu-img tells its progress on
+ * stdout and its errors on stderr; dd both on stderr, and its data is the caller's descriptor
+ * (upload: dd's stdin; download: its stdout); a passphrase pipe is fd 3. On failure @j stays
+ * as it was: the caller aborts or fails it.
  */
-int storage_job_start(StorageJob *j, char **argv, VkError *reterr) {
+int storage_job_spawn(StorageJob *j, char **argv, VkError *reterr) {
         VkChildOptions opts = {
                 .flags = VK_CHILD_CAPTURE_STDERR,
                 .capture_max = 16 * 1024,
                 .timeout_usec = STORAGE_JOB_TIMEOUT_USEC,
         };
+        VkChildFd secret = { .fd = j->secret_fd, .target = VK_STORAGE_SECRET_FD };
         vk_autofd progress_w = -1;
         int r;
 
-        g_ptr_array_add(j->drv->jobs, j);
         if (j->parser != STORAGE_PROGRESS_NONE) {
                 r = job_open_progress(j, &progress_w, reterr);
                 if (r < 0)
-                        return job_abort(j, r);
+                        return r;
+        }
+        if (j->secret_fd >= 0) {
+                opts.fds = &secret;
+                opts.n_fds = 1;
         }
         if (j->parser == STORAGE_PROGRESS_QEMU_IMG) {
                 opts.flags |= VK_CHILD_STDOUT_TO_FD;
@@ -311,10 +336,12 @@ int storage_job_start(StorageJob *j, char **argv, VkError *reterr) {
         r = vk_child_spawn(j->drv->event, (const char *const *) argv, &opts, job_on_exit, j,
                            &j->child, reterr);
         if (r < 0)
-                return job_abort(j, r);
+                return r;
         /* the child has its copies: the stream ends when it exits */
         if (j->stream_fd >= 0)
                 j->stream_fd = (close(j->stream_fd), -1);
+        if (j->secret_fd >= 0)
+                j->secret_fd = (close(j->secret_fd), -1);
         job_tell_progress(j, true);
         return 0;
 }
@@ -335,10 +362,21 @@ static int job_on_defer(sd_event_source *s, void *userdata) {
 int storage_job_finish_later(StorageJob *j, VkError *reterr) {
         int r;
 
-        g_ptr_array_add(j->drv->jobs, j);
+        storage_job_track(j);
         r = sd_event_add_defer(j->drv->event, &j->defer_source, job_on_defer, j);
         if (r < 0)
                 return job_abort(j, vk_error_set_errno(reterr, r, "Failed to queue a job's end"));
+        return 0;
+}
+
+/* Track @j and run @argv (storage_job_spawn()); on failure @j is released and freed. */
+int storage_job_start(StorageJob *j, char **argv, VkError *reterr) {
+        int r;
+
+        storage_job_track(j);
+        r = storage_job_spawn(j, argv, reterr);
+        if (r < 0)
+                return job_abort(j, r);
         return 0;
 }
 
@@ -355,6 +393,7 @@ StorageJob *storage_job_new(VkStorageDriver *drv, StorageJobKind kind, PoolObj *
         j->userdata = userdata;
         j->progress_fd = -1;
         j->stream_fd = -1;
+        j->secret_fd = -1;
         return j;
 }
 

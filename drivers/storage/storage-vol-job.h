@@ -9,6 +9,8 @@
  * merged /usr). */
 #define STORAGE_DD "/bin/dd"
 
+typedef struct StorageLuksFetch StorageLuksFetch;
+
 typedef enum StorageJobKind {
         STORAGE_JOB_CREATE,
         STORAGE_JOB_CLONE,
@@ -48,6 +50,9 @@ struct StorageJob {
         uint64_t expect; /* upload: the bytes that must come (0: until the end) */
         uint64_t last_usec;
         int stream_fd; /* upload, download: the caller's descriptor; -1: none */
+        /* encrypted volumes (storage-vol-luks.c) */
+        StorageLuksFetch *luks; /* the passphrase being asked of secretd; NULL: none */
+        int secret_fd;          /* the passphrase pipe's read end, the child's fd 3; -1: none */
 };
 
 StorageJob *storage_job_new(VkStorageDriver *drv, StorageJobKind kind, PoolObj *o, const char *name,
@@ -56,6 +61,10 @@ void storage_job_hold(PoolObj *o, const char *name, const char *use);
 int storage_job_check_limit(VkStorageDriver *drv, VkError *reterr);
 int storage_job_start(StorageJob *j, char **argv, VkError *reterr);
 int storage_job_finish_later(StorageJob *j, VkError *reterr);
+void storage_job_track(StorageJob *j);
+int storage_job_spawn(StorageJob *j, char **argv, VkError *reterr);
+void storage_job_fail(StorageJob *j, const VkError *error);
+int storage_job_abort(StorageJob *j, int r);
 const char *storage_job_kind_to_string(StorageJobKind k);
 
 VkStorageTools storage_driver_tools(VkStorageDriver *drv);

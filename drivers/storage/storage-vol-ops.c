@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "storage-vol-job.h"
+#include "storage-vol-luks.h"
 #include "storage-vol-users.h"
 
 /*
@@ -75,13 +76,18 @@ int vk_storage_driver_vol_wipe(VkStorageDriver *drv, const char *pool, const cha
 
         r = ops_find(drv, pool, name, "wipe", true, &o, &v, reterr);
         if (r >= 0)
-                r = vk_storage_qemu_img_wipe_argv(&tools, v, &argv, reterr);
+                r = storage_luks_check(drv, v, reterr);
+        if (r >= 0)
+                r = vk_storage_qemu_img_wipe_argv(&tools, v, storage_luks_secret_path(v), &argv,
+                                                  reterr);
         if (r < 0)
                 return r;
         j = storage_job_new(drv, STORAGE_JOB_WIPE, o, name, done, userdata);
         j->parser = STORAGE_PROGRESS_QEMU_IMG;
         j->total = v->capacity;
         storage_job_hold(o, name, STORAGE_USE_WIPE);
+        if (v->encryption.present)
+                return storage_luks_job_start(j, argv, v, /* remember= */ false, reterr);
         return storage_job_start(j, argv, reterr);
 }
 

@@ -198,6 +198,17 @@ def test_private_value_refused(h):
                                                        'key': b64(key)})
     check_eq(name, f'{IFACE}.NoSuchSecret', 'EncryptSecretForDomain of an unknown secret')
     check_eq(p.get('secret'), UUID_VOL[:-1] + '0', 'the error names the secret')
+    # ... and in clear to storaged (same uid) for a LUKS volume: by UUID or by the volume's path
+    r = call(h, 'GetSecretValueForVolume', {'secret': UUID_PRIV})
+    check_eq(base64.b64decode(r['value']), b'private bytes', 'a private value for a volume')
+    want = call(h, 'GetSecretValue', {'secret': UUID_VOL})['value']
+    r = call(h, 'GetSecretValueForVolume', {'volume': '/img/a.img'})
+    check_eq(r['value'], want, 'the value of the secret whose usage is the volume')
+    name, p = call_error(h, 'GetSecretValueForVolume', {'volume': '/img/nothere.img'})
+    check_eq(name, f'{IFACE}.NoSuchSecret', 'no secret for that volume')
+    check('/img/nothere.img' in p['message'], 'the error names the volume:', p)
+    name, _ = call_error(h, 'GetSecretValueForVolume', {'secret': UUID_PRIV, 'volume': '/x'})
+    check_eq(name, f'{IFACE}.InvalidArgument', 'both a secret and a volume')
 
 
 # --- D-Bus ---
@@ -466,6 +477,9 @@ def test_polkit(h):
     name, p = call_error(h, 'EncryptSecretForDomain',
                          {'secret': uuid, 'key': b64(bytes(32))}, user=u)
     check_eq(name, f'{IFACE}.PermissionDenied', 'EncryptSecretForDomain by a polkit-allowed user')
+    name, p = call_error(h, 'GetSecretValueForVolume', {'secret': uuid}, user=u)
+    check_eq(name, f'{IFACE}.PermissionDenied', 'GetSecretValueForVolume by a polkit-allowed user')
+    check('by user' not in json.dumps(p), 'no value in the refusal:', p)
     call(h, 'UndefineSecret', {'secret': uuid}, user=u)
 
 

@@ -8,18 +8,16 @@
 #include "json.h"
 #include "macro.h"
 #include "qemu-secrets.h"
-#include "sd-glue.h"
-#include "varlink.h"
+#include "varlink-batch.h"
 
 /*
  * qemud never holds a secret's value: it sends the domain's master key to secretd, which
  * answers with the value encrypted under it (EncryptSecretForDomain), ready for QEMU's
  * "-object secret,keyid=masterKey0,iv=...". One call per distinct secret, all sent at once on
- * one connection (varlink answers in order); the first failure ends the fetch.
+ * one connection (common/varlink-batch.c); the first failure ends the fetch.
  */
 
 typedef struct SecretSlot {
-        VkQemuSecrets *owner;
         char *disk; /* the first disk using it, for errors */
         char *uuid;
         char *ciphertext;
@@ -27,16 +25,9 @@ typedef struct SecretSlot {
 } SecretSlot;
 
 struct VkQemuSecrets {
-        sd_event *event;
-        char *socket_path;
-        VkVarlinkClient *client;
-        GPtrArray *slots; /* SecretSlot */
+        VkVarlinkBatch *batch; /* one call per slot, in order */
+        GPtrArray *slots;      /* SecretSlot */
         VkQemuArgvSecret *argv;
-        unsigned n_pending;
-        VkError error;
-        bool finished;
-        sd_event_source *timer;
-        sd_event_source *defer;
         VkQemuSecretsDoneFunc done;
         void *userdata;
 };
@@ -59,82 +50,31 @@ size_t vk_qemu_secrets_count_disks(const VkDomainDef *def) {
         return n;
 }
 
-static int secrets_on_defer(sd_event_source *src, void *userdata) {
+static void secrets_on_done(VkVarlinkBatch *b, const VkError *error, void *userdata) {
         VkQemuSecrets *s = userdata;
 
-        s->defer = sd_event_source_disable_unref(s->defer);
-        s->timer = sd_event_source_disable_unref(s->timer);
-        /* the connection is done with; the callback may free us */
-        s->client = vk_varlink_client_free(s->client);
-        s->done(s, s->error.name ? &s->error : NULL, s->userdata);
-        return 0;
+        s->done(s, error, s->userdata); /* may free us */
 }
 
-/* End the fetch (once): the callback runs from a defer source, never from a reply. */
-static void secrets_finish(VkQemuSecrets *s) {
-        if (s->finished)
-                return;
-        s->finished = true;
-        /* without a defer source the caller's own timeout reports the failure */
-        (void) sd_event_add_defer(s->event, &s->defer, secrets_on_defer, s);
-}
-
-static void secrets_fail(VkQemuSecrets *s, const SecretSlot *slot, int err, const char *why) {
-        if (s->finished)
-                return;
-        (void) vk_error_set(&s->error, VK_ERROR_OPERATION_FAILED, err,
-                            "disk '%s': secret %s: " VK_QEMU_SECRETD_NAME " at '%s' %s", slot->disk,
-                            slot->uuid, s->socket_path, why);
-        vk_error_add_param(&s->error, "secret", slot->uuid);
-        secrets_finish(s);
-}
-
-static void secrets_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
-                             bool continues, void *userdata) {
-        SecretSlot *slot = userdata;
-        VkQemuSecrets *s = slot->owner;
+/* secretd's answer for one secret: its ciphertext and IV. */
+static int secrets_on_reply(VkVarlinkBatch *b, size_t index, JsonObject *params, const char *error,
+                            const char **ret_name, char **ret_why, void *userdata) {
+        VkQemuSecrets *s = userdata;
+        SecretSlot *slot = s->slots->pdata[index];
         const char *ct, *iv;
 
-        s->n_pending--;
-        if (s->finished)
-                return;
-        if (error && strcmp(error, VK_VARLINK_ERROR_DISCONNECTED) == 0) {
-                secrets_fail(s, slot, -ECONNRESET, "cannot be reached: it closed the connection");
-                return;
-        }
         if (error) {
-                const char *msg =
-                        params ? vk_json_object_get_string_member_or_null(params, "message") : NULL;
-                g_autofree char *why =
-                        g_strdup_printf("refused: %s%s%s", error, msg ? ": " : "", msg ? msg : "");
-
-                secrets_fail(s, slot, -ENOKEY, why);
-                return;
+                *ret_why = vk_varlink_batch_refusal(b, params, error);
+                return -ENOKEY;
         }
         ct = params ? vk_json_object_get_string_member_or_null(params, "ciphertext") : NULL;
         iv = params ? vk_json_object_get_string_member_or_null(params, "iv") : NULL;
         if (!ct || !iv) {
-                secrets_fail(s, slot, -EPROTO, "answered without ciphertext and iv");
-                return;
+                *ret_why = g_strdup(VK_QEMU_SECRETD_NAME " answered without ciphertext and iv");
+                return -EPROTO;
         }
         slot->ciphertext = g_strdup(ct);
         slot->iv = g_strdup(iv);
-        if (s->n_pending == 0)
-                secrets_finish(s);
-}
-
-static int secrets_on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
-        VkQemuSecrets *s = userdata;
-
-        s->timer = sd_event_source_disable_unref(s->timer);
-        for (guint i = 0; i < s->slots->len; i++) {
-                SecretSlot *slot = s->slots->pdata[i];
-
-                if (!slot->ciphertext) {
-                        secrets_fail(s, slot, -ETIMEDOUT, "did not answer in time");
-                        break;
-                }
-        }
         return 0;
 }
 
@@ -147,7 +87,6 @@ static SecretSlot *secrets_add_slot(VkQemuSecrets *s, const VkDomainDisk *disk) 
                         return NULL;
         }
         slot = g_new0(SecretSlot, 1);
-        slot->owner = s;
         slot->disk = g_strdup(vk_strempty(disk->target_dev));
         slot->uuid = g_strdup(disk->secret_uuid);
         g_ptr_array_add(s->slots, slot);
@@ -182,56 +121,35 @@ int vk_qemu_secrets_fetch(sd_event *e, const char *socket_path, const VkDomainDe
                           VkQemuSecretsDoneFunc done, void *userdata, VkQemuSecrets **ret,
                           VkError *reterr) {
         g_autoptr(VkQemuSecrets) s = g_new0(VkQemuSecrets, 1);
-        g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
         assert(e && socket_path && def && key && done && ret);
 
-        s->event = sd_event_ref(e);
-        s->socket_path = g_strdup(socket_path);
         s->slots = g_ptr_array_new_with_free_func((GDestroyNotify) secret_slot_free);
         s->done = done;
         s->userdata = userdata;
-        for (size_t i = 0; i < def->n_disks; i++)
-                if (def->disks[i]->encrypted && def->disks[i]->secret_uuid)
-                        (void) secrets_add_slot(s, def->disks[i]);
+        s->batch = vk_varlink_batch_new(e, VK_QEMU_SECRETD_NAME, socket_path);
+        for (size_t i = 0; i < def->n_disks; i++) {
+                SecretSlot *slot;
+                g_autofree char *label = NULL;
+
+                if (!def->disks[i]->encrypted || !def->disks[i]->secret_uuid)
+                        continue;
+                slot = secrets_add_slot(s, def->disks[i]);
+                if (!slot)
+                        continue;
+                label = g_strdup_printf("disk '%s': secret %s", slot->disk, slot->uuid);
+                vk_varlink_batch_add(s->batch, VK_QEMU_SECRETD_INTERFACE ".EncryptSecretForDomain",
+                                     secrets_call_params(slot->uuid, key), label,
+                                     VK_STRV("secret", slot->uuid));
+        }
         if (s->slots->len == 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "domain '%s' has no disk with an encryption secret", def->name);
-
-        r = vk_varlink_client_connect(e, socket_path, &s->client, &err);
-        if (r < 0) {
-                SecretSlot *slot = s->slots->pdata[0];
-
-                r = vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                 "disk '%s': secret %s: " VK_QEMU_SECRETD_NAME
-                                 " at '%s' cannot be reached: %s",
-                                 slot->disk, slot->uuid, socket_path, err.message);
-                vk_error_add_param(reterr, "secret", slot->uuid);
-                return r;
-        }
-        for (guint i = 0; i < s->slots->len; i++) {
-                SecretSlot *slot = s->slots->pdata[i];
-                g_autoptr(JsonNode) params = secrets_call_params(slot->uuid, key);
-
-                r = vk_varlink_client_call(s->client,
-                                           VK_QEMU_SECRETD_INTERFACE ".EncryptSecretForDomain",
-                                           params, /* flags= */ 0, secrets_on_reply, slot);
-                if (r < 0) {
-                        r = vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                         "disk '%s': secret %s: " VK_QEMU_SECRETD_NAME
-                                         " at '%s' cannot be reached: %s",
-                                         slot->disk, slot->uuid, socket_path, g_strerror(-r));
-                        vk_error_add_param(reterr, "secret", slot->uuid);
-                        return r;
-                }
-                s->n_pending++;
-        }
-        r = sd_event_add_time_relative(e, &s->timer, CLOCK_MONOTONIC, timeout_usec, 0,
-                                       secrets_on_timeout, s);
+        r = vk_varlink_batch_start(s->batch, timeout_usec, secrets_on_reply, secrets_on_done, s,
+                                   reterr);
         if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to arm the secrets timeout");
-
+                return r;
         *ret = g_steal_pointer(&s);
         return 0;
 }
@@ -263,15 +181,10 @@ const VkQemuArgvSecret *vk_qemu_secrets_get(const VkQemuSecrets *s, size_t *ret_
 VkQemuSecrets *vk_qemu_secrets_free(VkQemuSecrets *s) {
         if (!s)
                 return NULL;
-        s->client = vk_varlink_client_free(s->client);
-        sd_event_source_disable_unref(s->timer);
-        sd_event_source_disable_unref(s->defer);
+        vk_varlink_batch_free(s->batch);
         if (s->slots)
                 g_ptr_array_unref(s->slots);
         g_free(s->argv);
-        vk_error_done(&s->error);
-        g_free(s->socket_path);
-        sd_event_unref(s->event);
         g_free(s);
         return NULL;
 }

@@ -8,37 +8,28 @@
 #include "json.h"
 #include "macro.h"
 #include "qemu-volumes.h"
-#include "sd-glue.h"
-#include "varlink-client.h"
+#include "varlink-batch.h"
 
 /*
  * At start, each <disk type='volume'><source pool= volume=/> is asked of storaged
  * (io.virtkit.Storage.GetVolumeInfo): the pool must be active and hold the volume; its path,
- * type (file or block) and format come back. All calls go at once on one connection (varlink
- * answers in order); the first failure ends the lookup. The definition (the start's live copy)
- * gets each disk's path in src_path (its type and source stay: the live XML still names the
- * pool and volume), which the security stack labels, and its format when <driver type=> did
- * not say; the argv builder gets the paths through vk_qemu_volumes_get().
+ * type (file or block), format and encryption come back. All calls go at once on one
+ * connection (common/varlink-batch.c); the first failure ends the lookup. The definition (the
+ * start's live copy) gets each disk's path in src_path (its type and source stay: the live XML
+ * still names the pool and volume), which the security stack labels, and its format when <driver
+ * type=> did not say; the argv builder gets the paths through vk_qemu_volumes_get().
  */
 
 typedef struct VolumeSlot {
-        VkQemuVolumes *owner;
         VkDomainDisk *disk; /* of the definition being started (borrowed) */
         char *path;
         bool is_block;
 } VolumeSlot;
 
 struct VkQemuVolumes {
-        sd_event *event;
-        char *socket_path;
-        VkVarlinkClient *client;
-        GPtrArray *slots; /* VolumeSlot */
+        VkVarlinkBatch *batch; /* one call per slot, in order */
+        GPtrArray *slots;      /* VolumeSlot */
         VkQemuArgvVolume *argv;
-        unsigned n_pending;
-        VkError error;
-        bool finished;
-        sd_event_source *timer;
-        sd_event_source *defer;
         VkQemuVolumesDoneFunc done;
         void *userdata;
 };
@@ -58,118 +49,91 @@ size_t vk_qemu_volumes_count_disks(const VkDomainDef *def) {
         return n;
 }
 
-static int volumes_on_defer(sd_event_source *src, void *userdata) {
+static void volumes_on_done(VkVarlinkBatch *b, const VkError *error, void *userdata) {
         VkQemuVolumes *v = userdata;
 
-        v->defer = sd_event_source_disable_unref(v->defer);
-        v->timer = sd_event_source_disable_unref(v->timer);
-        v->client = vk_varlink_client_free(v->client);
-        v->done(v, v->error.name ? &v->error : NULL, v->userdata); /* may free us */
+        v->done(v, error, v->userdata); /* may free us */
+}
+
+/*
+ * An encrypted volume: a disk without <encryption> of its own gets the volume's (its secret,
+ * as storaged remembers it), so QEMU opens it through LUKS. libvirt 9.0 copies nothing and
+ * hands QEMU the raw LUKS bytes; a disk's own <encryption> is kept as given.
+ */
+static int volumes_take_encryption(VolumeSlot *slot, JsonObject *params, char **ret_why) {
+        const char *enc = vk_json_object_get_string_member_or_null(params, "encryption");
+        const char *secret = vk_json_object_get_string_member_or_null(params, "secret");
+
+        if (vk_isempty(enc) || slot->disk->encrypted)
+                return 0;
+        if (strcmp(enc, "luks") != 0) {
+                *ret_why = g_strdup_printf("its encryption '%s' is not supported for disks", enc);
+                return -EOPNOTSUPP;
+        }
+        if (vk_isempty(secret)) {
+                *ret_why = g_strdup("it is LUKS-encrypted and " VK_QEMU_STORAGED_NAME
+                                    " does not know its "
+                                    "secret: give the disk <encryption format='luks'><secret "
+                                    "type='passphrase' uuid='...'/></encryption>");
+                return -ENOKEY;
+        }
+        slot->disk->encrypted = true;
+        g_free(slot->disk->secret_uuid);
+        slot->disk->secret_uuid = g_strdup(secret);
         return 0;
 }
 
-/* End the lookup (once): the callback runs from a defer source, never from a reply. */
-static void volumes_finish(VkQemuVolumes *v) {
-        if (v->finished)
-                return;
-        v->finished = true;
-        /* without a defer source the caller's own timeout reports the failure */
-        (void) sd_event_add_defer(v->event, &v->defer, volumes_on_defer, v);
-}
-
-static void volumes_fail(VkQemuVolumes *v, const VolumeSlot *slot, const char *name, int err,
-                         const char *why) {
-        if (v->finished)
-                return;
-        (void) vk_error_set(&v->error, name, err, "disk '%s': volume '%s' of pool '%s': %s",
-                            vk_strempty(slot->disk->target_dev), slot->disk->src_volume,
-                            slot->disk->src_pool, why);
-        vk_error_add_param(&v->error, "pool", slot->disk->src_pool);
-        vk_error_add_param(&v->error, "volume", slot->disk->src_volume);
-        volumes_finish(v);
-}
-
-/* storaged's answer for one disk: its path, type and format. */
-static void volumes_on_reply(VkVarlinkClient *cl, JsonObject *params, const char *error,
-                             bool continues, void *userdata) {
-        VolumeSlot *slot = userdata;
-        VkQemuVolumes *v = slot->owner;
+/* storaged's answer for one disk: its path, type, format and encryption. */
+static int volumes_on_reply(VkVarlinkBatch *b, size_t index, JsonObject *params, const char *error,
+                            const char **ret_name, char **ret_why, void *userdata) {
+        VkQemuVolumes *v = userdata;
+        VolumeSlot *slot = v->slots->pdata[index];
         const char *path, *type, *format;
         VkDiskFormat f;
+        int r;
 
-        v->n_pending--;
-        if (v->finished)
-                return;
-        if (error && strcmp(error, VK_VARLINK_ERROR_DISCONNECTED) == 0) {
-                g_autofree char *why = g_strdup_printf(VK_QEMU_STORAGED_NAME " at '%s' closed "
-                                                                             "the connection",
-                                                       v->socket_path);
-
-                volumes_fail(v, slot, VK_ERROR_OPERATION_FAILED, -ECONNRESET, why);
-                return;
-        }
         if (error) {
                 const char *msg =
                         params ? vk_json_object_get_string_member_or_null(params, "message") : NULL;
-                /* NoSuchPool, NoSuchVolume, "not active": storaged says which */
-                g_autofree char *why = g_strdup_printf("%s (%s)", msg ? msg : error, error);
 
-                volumes_fail(v, slot, VK_ERROR_OPERATION_INVALID, -ENOENT, why);
-                return;
+                /* NoSuchPool, NoSuchVolume, "not active": storaged says which */
+                *ret_why = g_strdup_printf("%s (%s)", msg ? msg : error, error);
+                *ret_name = VK_ERROR_OPERATION_INVALID;
+                return -ENOENT;
         }
         path = params ? vk_json_object_get_string_member_or_null(params, "path") : NULL;
         type = params ? vk_json_object_get_string_member_or_null(params, "type") : NULL;
         format = params ? vk_json_object_get_string_member_or_null(params, "format") : NULL;
         if (vk_isempty(path) || !g_path_is_absolute(path) || !type || !format) {
-                volumes_fail(v, slot, VK_ERROR_OPERATION_FAILED, -EPROTO,
-                             VK_QEMU_STORAGED_NAME " answered without a path, type and format");
-                return;
+                *ret_why = g_strdup(VK_QEMU_STORAGED_NAME " answered without a path, type and "
+                                                          "format");
+                return -EPROTO;
         }
         if (strcmp(type, "file") != 0 && strcmp(type, "block") != 0) {
-                g_autofree char *why =
-                        g_strdup_printf("a volume of type '%s' cannot be a disk", type);
-
-                volumes_fail(v, slot, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP, why);
-                return;
+                *ret_why = g_strdup_printf("a volume of type '%s' cannot be a disk", type);
+                *ret_name = VK_ERROR_NOT_SUPPORTED;
+                return -EOPNOTSUPP;
         }
         /* a logical volume (format none) is raw to QEMU */
         f = strcmp(format, "none") == 0 ? VK_DISK_FORMAT_RAW : vk_disk_format_from_string(format);
         if (slot->disk->format == VK_DISK_FORMAT_NONE) {
                 if (f < 0) {
-                        g_autofree char *why = g_strdup_printf("its format '%s' is not "
-                                                               "supported for disks",
-                                                               format);
-
-                        volumes_fail(v, slot, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP, why);
-                        return;
+                        *ret_why = g_strdup_printf("its format '%s' is not supported for disks",
+                                                   format);
+                        *ret_name = VK_ERROR_NOT_SUPPORTED;
+                        return -EOPNOTSUPP;
                 }
                 slot->disk->format = f;
+        }
+        r = volumes_take_encryption(slot, params, ret_why);
+        if (r < 0) {
+                *ret_name = VK_ERROR_NOT_SUPPORTED;
+                return r;
         }
         slot->path = g_strdup(path);
         slot->is_block = strcmp(type, "block") == 0;
         g_free(slot->disk->src_path);
         slot->disk->src_path = g_strdup(path);
-        if (v->n_pending == 0)
-                volumes_finish(v);
-}
-
-static int volumes_on_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
-        VkQemuVolumes *v = userdata;
-
-        v->timer = sd_event_source_disable_unref(v->timer);
-        for (guint i = 0; i < v->slots->len; i++) {
-                VolumeSlot *slot = v->slots->pdata[i];
-
-                if (!slot->path) {
-                        g_autofree char *why =
-                                g_strdup_printf(VK_QEMU_STORAGED_NAME " at '%s' "
-                                                                      "did not answer in time",
-                                                v->socket_path);
-
-                        volumes_fail(v, slot, VK_ERROR_TIMEOUT, -ETIMEDOUT, why);
-                        break;
-                }
-        }
         return 0;
 }
 
@@ -196,67 +160,43 @@ int vk_qemu_volumes_resolve(sd_event *e, const char *socket_path, VkDomainDef *d
                             uint64_t timeout_usec, VkQemuVolumesDoneFunc done, void *userdata,
                             VkQemuVolumes **ret, VkError *reterr) {
         g_autoptr(VkQemuVolumes) v = g_new0(VkQemuVolumes, 1);
-        g_auto(VkError) err = VK_ERROR_INIT;
         int r;
 
         assert(e && socket_path && def && done && ret);
 
-        v->event = sd_event_ref(e);
-        v->socket_path = g_strdup(socket_path);
         v->slots = g_ptr_array_new_with_free_func((GDestroyNotify) volume_slot_free);
         v->done = done;
         v->userdata = userdata;
+        v->batch = vk_varlink_batch_new(e, VK_QEMU_STORAGED_NAME, socket_path);
         for (size_t i = 0; i < def->n_disks; i++) {
+                VkDomainDisk *disk = def->disks[i];
+                g_autofree char *label = NULL;
                 VolumeSlot *slot;
 
-                if (def->disks[i]->type != VK_DISK_TYPE_VOLUME)
+                if (disk->type != VK_DISK_TYPE_VOLUME)
                         continue;
-                if (!def->disks[i]->src_pool || !def->disks[i]->src_volume)
+                if (!disk->src_pool || !disk->src_volume)
                         return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                             "disk '%s': a volume disk needs <source pool= "
                                             "volume=>",
-                                            vk_strempty(def->disks[i]->target_dev));
+                                            vk_strempty(disk->target_dev));
                 slot = g_new0(VolumeSlot, 1);
-                slot->owner = v;
-                slot->disk = def->disks[i];
+                slot->disk = disk;
                 g_ptr_array_add(v->slots, slot);
+                label = g_strdup_printf("disk '%s': volume '%s' of pool '%s'",
+                                        vk_strempty(disk->target_dev), disk->src_volume,
+                                        disk->src_pool);
+                vk_varlink_batch_add(v->batch, VK_QEMU_STORAGED_INTERFACE ".GetVolumeInfo",
+                                     volumes_call_params(disk), label,
+                                     VK_STRV("pool", disk->src_pool, "volume", disk->src_volume));
         }
         if (v->slots->len == 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "domain '%s' has no volume disk", def->name);
-
-        r = vk_varlink_client_connect(e, socket_path, &v->client, &err);
-        if (r < 0) {
-                VolumeSlot *slot = v->slots->pdata[0];
-
-                r = vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                 "disk '%s': volume '%s' of pool '%s': " VK_QEMU_STORAGED_NAME
-                                 " at '%s' cannot be reached: %s",
-                                 vk_strempty(slot->disk->target_dev), slot->disk->src_volume,
-                                 slot->disk->src_pool, socket_path, err.message);
-                vk_error_add_param(reterr, "pool", slot->disk->src_pool);
-                vk_error_add_param(reterr, "volume", slot->disk->src_volume);
-                return r;
-        }
-        for (guint i = 0; i < v->slots->len; i++) {
-                VolumeSlot *slot = v->slots->pdata[i];
-                g_autoptr(JsonNode) params = volumes_call_params(slot->disk);
-
-                r = vk_varlink_client_call(v->client, VK_QEMU_STORAGED_INTERFACE ".GetVolumeInfo",
-                                           params, /* flags= */ 0, volumes_on_reply, slot);
-                if (r < 0)
-                        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                            "disk '%s': " VK_QEMU_STORAGED_NAME
-                                            " at '%s' cannot be reached: %s",
-                                            vk_strempty(slot->disk->target_dev), socket_path,
-                                            g_strerror(-r));
-                v->n_pending++;
-        }
-        r = sd_event_add_time_relative(e, &v->timer, CLOCK_MONOTONIC, timeout_usec, 0,
-                                       volumes_on_timeout, v);
+        r = vk_varlink_batch_start(v->batch, timeout_usec, volumes_on_reply, volumes_on_done, v,
+                                   reterr);
         if (r < 0)
-                return vk_error_set_errno(reterr, r, "Failed to arm the volumes timeout");
-
+                return r;
         *ret = g_steal_pointer(&v);
         return 0;
 }
@@ -287,15 +227,10 @@ const VkQemuArgvVolume *vk_qemu_volumes_get(const VkQemuVolumes *v, size_t *ret_
 VkQemuVolumes *vk_qemu_volumes_free(VkQemuVolumes *v) {
         if (!v)
                 return NULL;
-        v->client = vk_varlink_client_free(v->client);
-        sd_event_source_disable_unref(v->timer);
-        sd_event_source_disable_unref(v->defer);
+        vk_varlink_batch_free(v->batch);
         if (v->slots)
                 g_ptr_array_unref(v->slots);
         g_free(v->argv);
-        vk_error_done(&v->error);
-        g_free(v->socket_path);
-        sd_event_unref(v->event);
         g_free(v);
         return NULL;
 }

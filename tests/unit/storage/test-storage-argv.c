@@ -385,9 +385,11 @@ static void test_refused(void **state) {
         assert_null(argv);
 }
 
-/* wipe: zeros from QEMU's null driver, in the volume's own format; run for real too */
+/* wipe: zeros from QEMU's null driver, in the volume's own format (through the encryption of
+ * a LUKS volume); run for real too */
 static void test_wipe(void **state) {
-        static const char *const names[] = { "qcow2-basic", "raw-sparse", "qcow2-backing-raw" };
+        static const char *const names[] = { "qcow2-basic", "raw-sparse", "qcow2-backing-raw",
+                                             "luks-raw", "luks-qcow2" };
         g_autoptr(VkStorageVolDef) luks = storage_golden_vol_load(vol_dir, "luks-raw", false);
         g_auto(VkError) err = VK_ERROR_INIT;
         char **argv = NULL;
@@ -395,28 +397,30 @@ static void test_wipe(void **state) {
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
                 g_autoptr(VkStorageVolDef) vol = storage_golden_vol_load(vol_dir, names[i], false);
                 g_autofree char *path = golden_path("wipe-", names[i], ".args");
+                const char *secret = vol->encryption.present ? SECRET_PATH : NULL;
                 g_auto(GStrv) a = NULL;
                 g_autofree char *text = NULL;
 
-                assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, vol, &a, &err), 0);
+                assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, vol, secret, &a, &err), 0);
                 text = vk_storage_argv_to_text(a);
                 storage_golden_check(path, text);
         }
-        assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, luks, &argv, &err), -EOPNOTSUPP);
-        assert_string_equal(err.message, "wiping the encrypted volume 'secret.img' is not "
-                                         "supported");
+        assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, luks, NULL, &argv, &err), -EINVAL);
+        assert_string_equal(err.message,
+                            "volume 'secret.img' is encrypted: its passphrase is needed");
         assert_null(argv);
-        if (qemu_img) {
+        for (size_t i = 0; qemu_img && i < 3; i++) {
+                static const char *const real[] = { "qcow2-basic", "luks-qcow2", "luks-raw" };
                 g_autofree char *tmp = g_dir_make_tmp("vk-storage-argv-XXXXXX", NULL);
-                g_autoptr(VkStorageVolDef) src =
-                        storage_golden_vol_load(vol_dir, "qcow2-basic", false);
+                g_autoptr(VkStorageVolDef) src = storage_golden_vol_load(vol_dir, real[i], false);
                 g_autoptr(VkStorageVolDef) vol = NULL;
                 g_autofree char *secret = NULL;
                 g_auto(GStrv) a = NULL;
 
                 src->capacity = 64ULL << 20;
                 if (real_create(tmp, src, true, &vol, &secret)) {
-                        assert_int_equal(vk_storage_qemu_img_wipe_argv(&tools, vol, &a, &err), 0);
+                        assert_int_equal(
+                                vk_storage_qemu_img_wipe_argv(&tools, vol, secret, &a, &err), 0);
                         g_free(a[0]);
                         a[0] = g_strdup(qemu_img);
                         assert_true(run_ok(a));
