@@ -224,6 +224,29 @@ static char *job_child_message(StorageJob *j) {
         return g_string_free(g_steal_pointer(&out), false);
 }
 
+/*
+ * Run the failed child of @j again when its failure is one worth another try (see
+ * storage_luks_job_retry()). True when it runs again.
+ */
+static bool job_retry(StorageJob *j, const char *out) {
+        g_auto(VkError) e = VK_ERROR_INIT;
+        char **argv = NULL;
+
+        if (!storage_luks_job_retry(j, out, &argv))
+                return false;
+        j->child = vk_child_free(j->child);
+        j->progress_source = sd_event_source_disable_unref(j->progress_source);
+        if (j->progress_fd >= 0)
+                j->progress_fd = (close(j->progress_fd), -1);
+        if (j->text)
+                g_string_free(g_steal_pointer(&j->text), true);
+        if (storage_job_spawn(j, argv, &e) < 0) {
+                job_finish(j, &e);
+                return true;
+        }
+        return true;
+}
+
 static void job_on_exit(VkChild *child, const VkChildExit *ex, void *userdata) {
         StorageJob *j = userdata;
         g_autofree char *out = NULL;
@@ -236,6 +259,8 @@ static void job_on_exit(VkChild *child, const VkChildExit *ex, void *userdata) {
                 return;
         }
         out = job_child_message(j);
+        if (!ex->timed_out && ex->code == CLD_EXITED && job_retry(j, out))
+                return;
         if (ex->timed_out)
                 (void) vk_error_set(&e, VK_ERROR_TIMEOUT, -ETIMEDOUT,
                                     "Storage volume '%s': %s took too long and was killed", j->name,

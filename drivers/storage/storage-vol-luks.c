@@ -8,6 +8,7 @@
 
 #include "atomic-file.h"
 #include "json.h"
+#include "log.h"
 #include "macro.h"
 #include "storage-vol-luks.h"
 #include "varlink-batch.h"
@@ -41,6 +42,14 @@
 #define LUKS_SECRETS_FILE   "volume-secrets.json"
 #define LUKS_SECRETS_MAX    (4U * 1024 * 1024)
 #define LUKS_PASSPHRASE_MAX (64U * 1024)
+/*
+ * qemu-img 7.2 times its key derivation by the thread's CPU time and gives up when a first
+ * round reads 0 ms ("Unable to get accurate CPU usage"): on a fast or virtual CPU about one
+ * LUKS create or convert in six fails so, independently of the one before. Such a job runs
+ * again (passphrase pipes for it are made up front), up to this many more times.
+ */
+#define LUKS_RETRIES       8
+#define LUKS_RETRY_MESSAGE "Unable to get accurate CPU usage"
 
 struct StorageLuksFetch {
         StorageJob *job;
@@ -52,6 +61,8 @@ struct StorageLuksFetch {
         char *remember_uuid;
         char *secret; /* which secret: its UUID, or the usage (volume path) it was asked by */
         bool handed;  /* qemu-img runs with the passphrase */
+        int spare_fds[LUKS_RETRIES]; /* pipes holding the passphrase again, for a retry; -1 */
+        unsigned retries;
 };
 
 static void luks_wipe_value(StorageLuksFetch *f) {
@@ -67,6 +78,9 @@ StorageLuksFetch *storage_luks_fetch_free(StorageLuksFetch *f) {
                 return NULL;
         vk_varlink_batch_free(f->batch);
         luks_wipe_value(f);
+        for (unsigned i = 0; i < LUKS_RETRIES; i++)
+                if (f->spare_fds[i] >= 0)
+                        (void) close(f->spare_fds[i]);
         g_strfreev(f->argv);
         g_free(f->remember_path);
         g_free(f->remember_uuid);
@@ -237,6 +251,8 @@ static void luks_on_done(VkVarlinkBatch *b, const VkError *error, void *userdata
         /* the batch is done with (it returns from this callback without touching itself) */
         f->batch = vk_varlink_batch_free(f->batch);
         r = luks_pipe(f->value, f->len, &j->secret_fd, &e);
+        for (unsigned i = 0; r >= 0 && i < LUKS_RETRIES; i++)
+                r = luks_pipe(f->value, f->len, &f->spare_fds[i], &e);
         luks_wipe_value(f);
         if (r >= 0)
                 r = storage_job_spawn(j, f->argv, &e);
@@ -274,6 +290,8 @@ int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vo
 
         f->job = j;
         f->argv = g_strdupv(argv);
+        for (unsigned i = 0; i < LUKS_RETRIES; i++)
+                f->spare_fds[i] = -1;
         j->luks = f;
         storage_job_track(j);
         r = storage_luks_check(drv, vol, reterr);
@@ -301,6 +319,26 @@ int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vo
         if (r < 0)
                 return storage_job_abort(j, r);
         return 0;
+}
+
+/*
+ * The child of job @j failed saying @out: when that is qemu-img's spurious "Unable to get
+ * accurate CPU usage" and a spare passphrase pipe is left, *@ret_argv is the command to run
+ * again with j->secret_fd set (true); otherwise false.
+ */
+bool storage_luks_job_retry(StorageJob *j, const char *out, char ***ret_argv) {
+        StorageLuksFetch *f = j->luks;
+
+        if (!f || !f->handed || !out || !strstr(out, LUKS_RETRY_MESSAGE) ||
+            f->retries >= LUKS_RETRIES || j->secret_fd >= 0)
+                return false;
+        j->secret_fd = f->spare_fds[f->retries];
+        f->spare_fds[f->retries++] = -1;
+        vk_log_info("Storage volume '%s': qemu-img could not time its key derivation "
+                    "(\"" LUKS_RETRY_MESSAGE "\"): running it again (%u of %u)",
+                    j->name, f->retries, LUKS_RETRIES);
+        *ret_argv = f->argv;
+        return true;
 }
 
 /*
