@@ -395,8 +395,8 @@ static int post_parse_boot(VkDomainDef *def, VkError *reterr) {
                         return vk_domain_devices_error(reterr, "boot order %u is used twice", o);
                 g_hash_table_add(orders, GUINT_TO_POINTER(o));
         }
-        /* libvirt: no boot order at all means the first hard disk */
-        if (def->n_boot == 0 && g_hash_table_size(orders) == 0 && !def->kernel)
+        /* libvirt: no boot order at all means the first hard disk, with a <kernel> too */
+        if (def->n_boot == 0 && g_hash_table_size(orders) == 0)
                 def->boot[def->n_boot++] = VK_BOOT_DEV_HD;
         return 0;
 }

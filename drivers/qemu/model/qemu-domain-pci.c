@@ -26,8 +26,9 @@ typedef struct AddrBus {
 typedef struct AddrSet {
         VkDomainDef *def;
         VkMachineKind kind;
-        GArray *buses; /* AddrBus */
-        int agg_slot;  /* bus-0 slot collecting auto-added root ports, -1: none */
+        GArray *buses;  /* AddrBus */
+        int agg_slot;   /* bus-0 slot collecting auto-added root ports, -1: none */
+        unsigned depth; /* nested bus additions */
 } AddrSet;
 
 static AddrBus *addr_bus(AddrSet *s, unsigned index) {
@@ -40,10 +41,14 @@ static AddrBus *addr_bus(AddrSet *s, unsigned index) {
         return NULL;
 }
 
+/* Buses are kept in index order: a free slot is looked for on the lowest bus first. */
 static void addr_add_bus(AddrSet *s, VkDomainController *c) {
         AddrBus b = { .index = c->index, .controller = c };
+        guint at = 0;
 
-        g_array_append_val(s->buses, b);
+        while (at < s->buses->len && g_array_index(s->buses, AddrBus, at).index < c->index)
+                at++;
+        g_array_insert_val(s->buses, at, b);
 }
 
 /* Which slots of a bus may take devices at all. */
@@ -136,9 +141,9 @@ static int addr_place_root_port(AddrSet *s, VkDomainController *c) {
 static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr);
 
 /*
- * A new pcie-root-port or pcie-to-pci-bridge (q35), or pci-bridge (pc), to put more devices
- * behind. A bridge's own slot is found first (which may add the root port it goes into), so
- * the root port has the lower index, as libvirt numbers them.
+ * A new pcie-root-port (q35) or pci-bridge, to put more devices behind. A bridge's own slot is
+ * found first (which may add the bus it goes into), so the parent has the lower index, as
+ * libvirt numbers them.
  */
 static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError *reterr) {
         VkDomainController *c;
@@ -147,7 +152,7 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
         int r;
 
         if (model != VK_CONTROLLER_MODEL_PCIE_ROOT_PORT) {
-                r = addr_next(s, model == VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE, &where, reterr);
+                r = addr_next(s, false, &where, reterr);
                 if (r < 0)
                         return r;
         }
@@ -168,8 +173,58 @@ static int addr_add_pci_controller(AddrSet *s, VkControllerModel model, VkError 
         return 0;
 }
 
+/*
+ * The first conventional PCI bus of a q35 machine, as libvirt grows one: always a new
+ * pcie-root-port and, behind it, a pcie-to-pci-bridge with the next index (a free root port
+ * that is already there stays free).
+ */
+static int addr_add_pcie_to_pci(AddrSet *s, VkError *reterr) {
+        unsigned index = addr_pci_next_index(s->def);
+        VkDomainController *port, *bridge;
+
+        if (index + 1 > 255)
+                return vk_domain_devices_error(reterr, "no free PCI bus index left");
+        port = vk_domain_add_implicit_controller(s->def, VK_CONTROLLER_PCI, index,
+                                                 VK_CONTROLLER_MODEL_PCIE_ROOT_PORT);
+        if (addr_place_root_port(s, port) < 0)
+                return vk_domain_devices_error(reterr, "no free slot on pcie-root for another "
+                                                       "pcie-root-port");
+        addr_add_bus(s, port);
+        bridge = vk_domain_add_implicit_controller(s->def, VK_CONTROLLER_PCI, index + 1,
+                                                   VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE);
+        bridge->info.addr.type = VK_ADDRESS_PCI;
+        bridge->info.addr.pci = (VkPciAddress){ .bus = index };
+        addr_mark(s, index, 0, 0);
+        addr_add_bus(s, bridge);
+        return 0;
+}
+
+/*
+ * Add the bus libvirt adds when no slot fits a PCIe (@pcie) or conventional device. On q35
+ * every conventional bus is full then, so a further one is another pcie-root-port and
+ * pcie-to-pci-bridge pair (libvirt would add a pci-bridge, which has no slot to go into).
+ */
+static int addr_grow(AddrSet *s, bool pcie, VkError *reterr) {
+        int r;
+
+        /* a bridge that finds no slot adds a bridge to go into, and so on: stop somewhere */
+        if (s->depth >= 4)
+                return vk_domain_devices_error(reterr, "no free PCI slot left");
+        s->depth++;
+        if (s->kind == VK_MACHINE_Q35 && pcie)
+                r = addr_add_pci_controller(s, VK_CONTROLLER_MODEL_PCIE_ROOT_PORT, reterr);
+        else if (s->kind == VK_MACHINE_Q35)
+                r = addr_add_pcie_to_pci(s, reterr);
+        else
+                r = addr_add_pci_controller(s, VK_CONTROLLER_MODEL_PCI_BRIDGE, reterr);
+        s->depth--;
+        return r;
+}
+
 /* Reserve the first free slot (function 0) that fits a PCIe (@pcie) or conventional device. */
 static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) {
+        int r;
+
         for (unsigned attempt = 0; attempt < 3; attempt++) {
                 for (guint i = 0; i < s->buses->len; i++) {
                         AddrBus *b = &g_array_index(s->buses, AddrBus, i);
@@ -186,19 +241,9 @@ static int addr_next(AddrSet *s, bool pcie, VkPciAddress *ret, VkError *reterr) 
                 }
 
                 /* nothing free: add a bus, as libvirt does, and try again */
-                if (s->kind == VK_MACHINE_PC) {
-                        int r = addr_add_pci_controller(s, VK_CONTROLLER_MODEL_PCI_BRIDGE, reterr);
-                        if (r < 0)
-                                return r;
-                } else {
-                        int r = addr_add_pci_controller(
-                                s,
-                                pcie ? VK_CONTROLLER_MODEL_PCIE_ROOT_PORT
-                                     : VK_CONTROLLER_MODEL_PCIE_TO_PCI_BRIDGE,
-                                reterr);
-                        if (r < 0)
-                                return r;
-                }
+                r = addr_grow(s, pcie, reterr);
+                if (r < 0)
+                        return r;
         }
         return vk_domain_devices_error(reterr, "no free PCI slot left");
 }
@@ -316,6 +361,22 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
                 }
         }
 
+        /* q35: the first USB2 set (its ich9-uhci1) where the ICH9 has its UHCIs, 00:1d.0, the
+         * second at 00:1a.0, when free; the rest of each set joins it later */
+        for (size_t i = 0; !pc && i < def->n_controllers; i++) {
+                VkDeviceInfo *info = &def->controllers[i]->info;
+                AddrBus *root = addr_bus(s, 0);
+                unsigned slot = !root->used[0x1d] ? 0x1d : !root->used[0x1a] ? 0x1a : 0;
+
+                if (def->controllers[i]->type != VK_CONTROLLER_USB ||
+                    def->controllers[i]->model != VK_CONTROLLER_MODEL_ICH9_UHCI1 ||
+                    info->addr.type != VK_ADDRESS_NONE || slot == 0)
+                        continue;
+                info->addr.type = VK_ADDRESS_PCI;
+                info->addr.pci = (VkPciAddress){ .slot = slot, .multifunction = VK_TRISTATE_YES };
+                root->used[slot] |= 1;
+        }
+
         /* q35's integrated HD audio sits where the ICH9 has it: 00:1b.0 */
         for (size_t i = 0; !pc && i < def->n_sounds; i++) {
                 VkDeviceInfo *info = &def->sounds[i]->info;
@@ -331,32 +392,53 @@ static int addr_chipset(AddrSet *s, VkError *reterr) {
         return 0;
 }
 
-/*
- * USB1 companions share their ich9-ehci1 master's slot, as libvirt lays out a USB2 set:
- * ich9-uhci1 at function 0 (multifunction), uhci2 at 1, uhci3 at 2, the master at 7.
- */
-static int addr_assign_companions(AddrSet *s, VkDomainDef *def, VkError *reterr) {
-        for (size_t i = 0; i < def->n_controllers; i++) {
-                VkDomainController *c = def->controllers[i];
-                const VkDomainController *m;
-                unsigned fn;
+static bool addr_is_usb2(const VkDomainController *c) {
+        return c->type == VK_CONTROLLER_USB && (c->model == VK_CONTROLLER_MODEL_ICH9_EHCI1 ||
+                                                c->model == VK_CONTROLLER_MODEL_ICH9_UHCI1 ||
+                                                c->model == VK_CONTROLLER_MODEL_ICH9_UHCI2 ||
+                                                c->model == VK_CONTROLLER_MODEL_ICH9_UHCI3);
+}
 
-                if (!c->has_master || c->info.addr.type != VK_ADDRESS_NONE)
-                        continue;
-                m = vk_domain_def_find_controller(def, VK_CONTROLLER_USB, c->index);
-                if (!m || m->info.addr.type != VK_ADDRESS_PCI)
-                        return vk_domain_devices_error(reterr,
-                                                       "USB companion '%s' %u: its master has "
-                                                       "no PCI address",
-                                                       vk_controller_model_to_string(c->model),
-                                                       c->index);
-                fn = (unsigned) (c->model - VK_CONTROLLER_MODEL_ICH9_UHCI1);
-                c->info.addr.type = VK_ADDRESS_PCI;
-                c->info.addr.pci = m->info.addr.pci;
-                c->info.addr.pci.function = fn;
-                c->info.addr.pci.multifunction = fn == 0 ? VK_TRISTATE_YES : VK_TRISTATE_ABSENT;
-                addr_mark(s, m->info.addr.pci.bus, m->info.addr.pci.slot, fn);
+/*
+ * The controllers of a USB2 set (one index) share a slot, as libvirt lays them out:
+ * ich9-uhci1 at function 0 (multifunction), uhci2 at 1, uhci3 at 2, the ich9-ehci1 at 7. The
+ * first of the set to be placed takes a free slot, the others join it.
+ */
+static int addr_assign_usb2(AddrSet *s, VkDomainController *c, VkError *reterr) {
+        unsigned fn = c->model == VK_CONTROLLER_MODEL_ICH9_EHCI1
+                              ? 7
+                              : (unsigned) (c->model - VK_CONTROLLER_MODEL_ICH9_UHCI1);
+        const VkDomainController *sibling = NULL;
+        VkPciAddress a;
+        AddrBus *b;
+        int r;
+
+        for (size_t i = 0; !sibling && i < s->def->n_controllers; i++) {
+                const VkDomainController *o = s->def->controllers[i];
+
+                if (o != c && addr_is_usb2(o) && o->index == c->index &&
+                    o->info.addr.type == VK_ADDRESS_PCI)
+                        sibling = o;
         }
+        if (sibling) {
+                a = sibling->info.addr.pci;
+                a.function = fn;
+                a.multifunction = VK_TRISTATE_ABSENT;
+                r = addr_reserve(s, &a, reterr);
+                if (r < 0)
+                        return r;
+        } else {
+                r = addr_next(s, false, &a, reterr);
+                if (r < 0)
+                        return r;
+                b = addr_bus(s, a.bus);
+                b->used[a.slot] = (uint8_t) (1u << fn);
+                a.function = fn;
+        }
+        if (fn == 0)
+                a.multifunction = VK_TRISTATE_YES;
+        c->info.addr.type = VK_ADDRESS_PCI;
+        c->info.addr.pci = a;
         return 0;
 }
 
@@ -445,32 +527,22 @@ static int addr_assign_all(VkDomainDef *def, VkMachineKind kind, bool hotplug, V
                         VkDomainController *c = def->controllers[i];
                         unsigned want = !c->implicit ? 0 : c->type == VK_CONTROLLER_USB ? 1 : 2;
 
-                        if (want != round || c->type == VK_CONTROLLER_PCI || c->has_master ||
+                        if (want != round || c->type == VK_CONTROLLER_PCI ||
                             c->type == VK_CONTROLLER_CCID || c->type == VK_CONTROLLER_FDC ||
                             c->type == VK_CONTROLLER_IDE ||
                             (c->type == VK_CONTROLLER_USB &&
                              c->model == VK_CONTROLLER_MODEL_USB_NONE))
                                 continue;
-                        if (c->info.addr.type == VK_ADDRESS_NONE &&
-                            c->model == VK_CONTROLLER_MODEL_ICH9_EHCI1) {
-                                /* a USB2 controller: function 7 of its slot, where its UHCI
-                                 * companions would take functions 0-2, as libvirt puts it */
-                                r = addr_assign(&s, &c->info, false, reterr);
+                        if (c->info.addr.type == VK_ADDRESS_NONE && addr_is_usb2(c)) {
+                                r = addr_assign_usb2(&s, c, reterr);
                                 if (r < 0)
                                         return r;
-                                addr_bus(&s, c->info.addr.pci.bus)->used[c->info.addr.pci.slot] |=
-                                        0x80;
-                                c->info.addr.pci.function = 7;
                                 continue;
                         }
                         r = addr_assign(&s, &c->info, addr_controller_is_pcie(c), reterr);
                         if (r < 0)
                                 return r;
                 }
-
-        r = addr_assign_companions(&s, def, reterr);
-        if (r < 0)
-                return r;
 
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i]->bus == VK_DISK_BUS_VIRTIO) {
@@ -571,6 +643,15 @@ int vk_domain_assign_pci_addresses(VkDomainDef *def, VkMachineKind kind, VkError
         g_autoptr(VkDomainDef) trial = NULL;
         unsigned first_new = addr_pci_next_index(def);
         int r;
+
+        /* PCI controller indexes leave no gaps: as libvirt, a missing one is added with the
+         * machine's default model (placed after the ones written) */
+        for (unsigned idx = 1; idx < first_new; idx++)
+                if (!vk_domain_def_find_controller(def, VK_CONTROLLER_PCI, idx))
+                        (void) vk_domain_add_implicit_controller(
+                                def, VK_CONTROLLER_PCI, idx,
+                                kind == VK_MACHINE_Q35 ? VK_CONTROLLER_MODEL_PCIE_ROOT_PORT
+                                                       : VK_CONTROLLER_MODEL_PCI_BRIDGE);
 
         if (kind != VK_MACHINE_Q35)
                 return addr_assign_all(def, kind, false, reterr);
