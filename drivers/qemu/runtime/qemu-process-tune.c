@@ -136,9 +136,9 @@ static const char *tune_pin_of(const VkCpuPin *pins, size_t n, unsigned id) {
 
 /*
  * Plan what a start of @def applies (see the top of this file) and check it against the
- * host, before anything is made. p->tune stays NULL when there is nothing to apply.
- * @cgroup_usable says whether the start gets a CPU cgroup of its own (qemu-cgroup-cpu.c).
- * Returns 0 or -errno with @reterr set.
+ * host, before anything is made (CPU controller values need a cgroup of QEMU's own:
+ * qemu-cgroup-cpu.c). p->tune stays NULL when there is nothing to apply. Returns 0 or -errno
+ * with @reterr set.
  */
 int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *reterr) {
         const VkCputune *ct = &def->cputune;
