@@ -968,7 +968,26 @@ typedef struct VkCpuPin {
         char *cpuset;
 } VkCpuPin;
 
-/* <cputune>: kept, formatted; applied where the host allows (docs/compat.md) */
+/* scheduler= of <vcpusched>, <iothreadsched>, <emulatorsched> (sched_setscheduler(2)) */
+typedef enum VkSchedPolicy {
+        VK_SCHED_POLICY_NONE, /* no element */
+        VK_SCHED_POLICY_BATCH,
+        VK_SCHED_POLICY_IDLE,
+        VK_SCHED_POLICY_FIFO,
+        VK_SCHED_POLICY_RR,
+        _VK_SCHED_POLICY_MAX,
+        _VK_SCHED_POLICY_INVALID = -EINVAL,
+} VkSchedPolicy;
+VK_DOMAIN_ENUM_DECL(vk_sched_policy, VkSchedPolicy);
+
+/* <vcpusched vcpus= scheduler= priority=>, <iothreadsched iothreads= ...>, <emulatorsched> */
+typedef struct VkCpuSched {
+        char *ids; /* the vcpus=/iothreads= set as given; NULL for <emulatorsched> */
+        VkSchedPolicy policy;
+        int priority; /* fifo and rr only */
+} VkCpuSched;
+
+/* <cputune>: kept, formatted, applied at start (runtime/qemu-process-tune.c) */
 typedef struct VkCputune {
         bool present;
         unsigned long long shares; /* 0: absent */
@@ -979,6 +998,11 @@ typedef struct VkCputune {
         char *emulatorpin;
         VkCpuPin *iothreadpins;
         size_t n_iothreadpins;
+        VkCpuSched *vcpuscheds;
+        size_t n_vcpuscheds;
+        VkCpuSched *iothreadscheds;
+        size_t n_iothreadscheds;
+        VkCpuSched emulatorsched; /* policy NONE: absent */
 } VkCputune;
 
 /* ---- filesystems, smartcards, vsock (qemu-domain-fs.c, qemu-domain-smartcard.c) ---------- */
@@ -1442,6 +1466,8 @@ const char *vk_cpu_feature_from_qemu(const char *name);
 /* qemu-domain-tune.c: the id of the @index-th of the n_iothreads I/O threads; is @id one */
 unsigned vk_domain_iothread_id(const VkDomainDef *def, unsigned index);
 bool vk_domain_iothread_exists(const VkDomainDef *def, unsigned id);
+const VkCpuSched *vk_domain_vcpu_sched(const VkDomainDef *def, unsigned vcpu);
+const VkCpuSched *vk_domain_iothread_sched(const VkDomainDef *def, unsigned id);
 
 /* Lookups the argv builder needs. */
 const VkDomainController *vk_domain_def_find_controller(const VkDomainDef *def,

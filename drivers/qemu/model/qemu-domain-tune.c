@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-domain-tune.c: <memoryBacking>, <iothreads>, <iothreadids>, <cputune> */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "macro.h"
@@ -10,6 +11,8 @@ VK_DOMAIN_ENUM_IMPL(vk_mem_source, VkMemSource, _VK_MEM_SOURCE_MAX, NULL, "file"
                     "memfd")
 VK_DOMAIN_ENUM_IMPL(vk_mem_allocation, VkMemAllocation, _VK_MEM_ALLOCATION_MAX, NULL, "immediate",
                     "ondemand")
+VK_DOMAIN_ENUM_IMPL(vk_sched_policy, VkSchedPolicy, _VK_SCHED_POLICY_MAX, NULL, "batch", "idle",
+                    "fifo", "rr")
 
 #define TUNE_IOTHREADS_MAX 4096 /* what a client can make us create */
 #define TUNE_PINS_MAX      4096
@@ -239,6 +242,18 @@ static int tune_parse_iothreadids(VkDomainDef *def, xmlNode *node, VkError *rete
         return 0;
 }
 
+/* <vcpusched vcpus='0-1' scheduler='fifo' priority='10'/> (priority for fifo and rr only) */
+static void tune_format_sched(VkXmlWriter *w, const char *element, const char *ids_attr,
+                              const VkCpuSched *s) {
+        vk_xml_writer_start(w, element);
+        if (ids_attr)
+                vk_xml_writer_attr(w, ids_attr, s->ids);
+        vk_xml_writer_attr(w, "scheduler", vk_sched_policy_to_string(s->policy));
+        if (s->policy == VK_SCHED_POLICY_FIFO || s->policy == VK_SCHED_POLICY_RR)
+                vk_xml_writer_attrf(w, "priority", "%d", s->priority);
+        vk_xml_writer_end(w);
+}
+
 void vk_domain_tune_format_threads(VkXmlWriter *w, const VkDomainDef *def) {
         const VkCputune *ct = &def->cputune;
 
@@ -306,12 +321,19 @@ void vk_domain_tune_format_threads(VkXmlWriter *w, const VkDomainDef *def) {
                 vk_xml_writer_attr(w, "cpuset", ct->emulatorpin);
                 vk_xml_writer_end(w);
         }
+        /* libvirt's order: the emulator's scheduler follows its pin */
+        if (ct->emulatorsched.policy != VK_SCHED_POLICY_NONE)
+                tune_format_sched(w, "emulatorsched", NULL, &ct->emulatorsched);
         for (size_t i = 0; i < ct->n_iothreadpins; i++) {
                 vk_xml_writer_start(w, "iothreadpin");
                 vk_xml_writer_attrf(w, "iothread", "%u", ct->iothreadpins[i].id);
                 vk_xml_writer_attr(w, "cpuset", ct->iothreadpins[i].cpuset);
                 vk_xml_writer_end(w);
         }
+        for (size_t i = 0; i < ct->n_vcpuscheds; i++)
+                tune_format_sched(w, "vcpusched", "vcpus", &ct->vcpuscheds[i]);
+        for (size_t i = 0; i < ct->n_iothreadscheds; i++)
+                tune_format_sched(w, "iothreadsched", "iothreads", &ct->iothreadscheds[i]);
         vk_xml_writer_end(w);
 }
 
@@ -373,6 +395,64 @@ static int tune_parse_pin(xmlNode *c, const char *id_attr, VkCpuPin **pins, size
 }
 
 /*
+ * <vcpusched vcpus='0-3,^2' scheduler='fifo|rr|batch|idle' priority='1'/>, <iothreadsched
+ * iothreads=...> (@ids_attr) or <emulatorsched scheduler= priority=> (@ids_attr NULL). The
+ * priority is needed by fifo and rr (its range is the host's, checked at start) and ignored
+ * otherwise, as libvirt does.
+ */
+static int tune_parse_sched(xmlNode *c, const char *ids_attr, VkCpuSched *ret, VkError *reterr) {
+        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
+        g_autofree char *ids = NULL;
+        g_autofree char *prio = NULL;
+        VkCpuSched s = {};
+        long long v;
+        int r;
+
+        r = vk_xml_check_node(c,
+                              ids_attr ? VK_STRV(ids_attr, "scheduler", "priority")
+                                       : VK_STRV("scheduler", "priority"),
+                              VK_XML_NONE, reterr);
+        if (r >= 0 && ids_attr)
+                r = vk_xml_prop_string(c, ids_attr, VK_XML_REQUIRED | VK_XML_NONZERO, &ids, reterr);
+        if (r >= 0)
+                r = vk_xml_prop_enum(c, "scheduler", vk_sched_policy_from_string, VK_XML_REQUIRED,
+                                     &s.policy, reterr);
+        if (r >= 0)
+                r = vk_xml_prop_string(c, "priority", 0, &prio, reterr);
+        if (r < 0)
+                return r;
+        if (ids && vk_domain_cpuset_parse(ids, map) < 0)
+                return vk_xml_error(c, ids_attr, reterr, "invalid set '%s'", ids);
+        if (s.policy == VK_SCHED_POLICY_FIFO || s.policy == VK_SCHED_POLICY_RR) {
+                if (!prio)
+                        return vk_xml_error(c, "priority", reterr,
+                                            "is required with scheduler '%s'",
+                                            vk_sched_policy_to_string(s.policy));
+                if (vk_xml_parse_int(prio, INT_MIN, INT_MAX, &v) < 0)
+                        return vk_xml_error(c, "priority", reterr, "invalid value '%s'", prio);
+                s.priority = (int) v;
+        }
+        s.ids = g_steal_pointer(&ids);
+        *ret = s;
+        return 0;
+}
+
+static int tune_parse_sched_list(xmlNode *c, const char *ids_attr, VkCpuSched **list, size_t *n,
+                                 VkError *reterr) {
+        VkCpuSched s;
+        int r;
+
+        if (*n >= TUNE_PINS_MAX)
+                return vk_xml_error(c, NULL, reterr, "more than %d elements", TUNE_PINS_MAX);
+        r = tune_parse_sched(c, ids_attr, &s, reterr);
+        if (r < 0)
+                return r;
+        *list = g_renew(VkCpuSched, *list, *n + 1);
+        (*list)[(*n)++] = s;
+        return 0;
+}
+
+/*
  *   <cputune>
  *     <shares>2048</shares> <period>100000</period> <quota>-1</quota> ...
  *     <vcpupin vcpu='0' cpuset='1-4,^2'/> <emulatorpin cpuset='1-3'/>
@@ -389,23 +469,21 @@ static int tune_parse_cputune(VkDomainDef *def, xmlNode *node, VkError *reterr) 
         int r;
 
         for (xmlNode *c = vk_xml_first_element(node); c; c = vk_xml_next_element(c))
-                if (vk_xml_node_is(c, NULL, "vcpusched") ||
-                    vk_xml_node_is(c, NULL, "iothreadsched") ||
-                    vk_xml_node_is(c, NULL, "emulatorsched") ||
-                    vk_xml_node_is(c, NULL, "cachetune") || vk_xml_node_is(c, NULL, "memorytune"))
+                if (vk_xml_node_is(c, NULL, "cachetune") || vk_xml_node_is(c, NULL, "memorytune"))
                         return vk_xml_error(c, NULL, reterr,
-                                            "is not supported (real-time scheduling and resource "
-                                            "control tuning are not implemented)");
+                                            "is not supported (resource control tuning (resctrl) "
+                                            "is not implemented)");
         r = vk_xml_check_node(node, VK_XML_NONE,
                               VK_STRV("shares", "period", "quota", "global_period", "global_quota",
                                       "emulator_period", "emulator_quota", "iothread_period",
-                                      "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin"),
+                                      "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin",
+                                      "vcpusched", "iothreadsched", "emulatorsched"),
                               reterr);
         if (r < 0)
                 return r;
         r = vk_xml_check_unique(node, numbers, reterr);
         if (r >= 0)
-                r = vk_xml_check_unique(node, VK_STRV("emulatorpin"), reterr);
+                r = vk_xml_check_unique(node, VK_STRV("emulatorpin", "emulatorsched"), reterr);
         if (r < 0)
                 return r;
         ct->present = true;
@@ -440,6 +518,14 @@ static int tune_parse_cputune(VkDomainDef *def, xmlNode *node, VkError *reterr) 
                 else if (strcmp(name, "iothreadpin") == 0)
                         r = tune_parse_pin(c, "iothread", &ct->iothreadpins, &ct->n_iothreadpins,
                                            reterr);
+                else if (strcmp(name, "vcpusched") == 0)
+                        r = tune_parse_sched_list(c, "vcpus", &ct->vcpuscheds, &ct->n_vcpuscheds,
+                                                  reterr);
+                else if (strcmp(name, "iothreadsched") == 0)
+                        r = tune_parse_sched_list(c, "iothreads", &ct->iothreadscheds,
+                                                  &ct->n_iothreadscheds, reterr);
+                else if (strcmp(name, "emulatorsched") == 0)
+                        r = tune_parse_sched(c, NULL, &ct->emulatorsched, reterr);
                 else {
                         g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
 
@@ -485,6 +571,73 @@ int vk_domain_tune_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
 }
 
 /*
+ * The sets of <vcpusched vcpus=> (@iothreads false) or <iothreadsched iothreads=> name vCPUs
+ * or I/O threads that exist, and no two of them name the same one.
+ */
+static int tune_check_sched_sets(const VkDomainDef *def, bool iothreads, VkError *reterr) {
+        const VkCputune *ct = &def->cputune;
+        const VkCpuSched *list = iothreads ? ct->iothreadscheds : ct->vcpuscheds;
+        size_t n = iothreads ? ct->n_iothreadscheds : ct->n_vcpuscheds;
+        const char *element = iothreads ? "iothreadsched" : "vcpusched";
+        const char *attr = iothreads ? "iothreads" : "vcpus";
+        g_autofree bool *seen = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
+        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
+
+        for (size_t i = 0; i < n; i++) {
+                memset(map, 0, VK_DOMAIN_CPUSET_MAX * sizeof(bool));
+                (void) vk_domain_cpuset_parse(list[i].ids, map);
+                for (unsigned id = 0; id < VK_DOMAIN_CPUSET_MAX; id++) {
+                        if (!map[id])
+                                continue;
+                        if (iothreads ? !vk_domain_iothread_exists(def, id) : id >= def->vcpus)
+                                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                                    "/domain/cputune/%s[%zu]/@%s: %s %u does not "
+                                                    "exist",
+                                                    element, i + 1, attr,
+                                                    iothreads ? "I/O thread" : "vCPU", id);
+                        if (seen[id])
+                                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
+                                                    "/domain/cputune/%s[%zu]/@%s: %s %u is in "
+                                                    "another <%s> already",
+                                                    element, i + 1, attr,
+                                                    iothreads ? "I/O thread" : "vCPU", id, element);
+                        seen[id] = true;
+                }
+        }
+        return 0;
+}
+
+static int tune_check_scheds(const VkDomainDef *def, VkError *reterr) {
+        int r = tune_check_sched_sets(def, false, reterr);
+
+        return r < 0 ? r : tune_check_sched_sets(def, true, reterr);
+}
+
+/* The <vcpusched> that names vCPU @vcpu, or NULL. */
+const VkCpuSched *vk_domain_vcpu_sched(const VkDomainDef *def, unsigned vcpu) {
+        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
+
+        for (size_t i = 0; vcpu < VK_DOMAIN_CPUSET_MAX && i < def->cputune.n_vcpuscheds; i++) {
+                memset(map, 0, VK_DOMAIN_CPUSET_MAX * sizeof(bool));
+                if (vk_domain_cpuset_parse(def->cputune.vcpuscheds[i].ids, map) >= 0 && map[vcpu])
+                        return &def->cputune.vcpuscheds[i];
+        }
+        return NULL;
+}
+
+/* The <iothreadsched> that names I/O thread @id, or NULL. */
+const VkCpuSched *vk_domain_iothread_sched(const VkDomainDef *def, unsigned id) {
+        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
+
+        for (size_t i = 0; id < VK_DOMAIN_CPUSET_MAX && i < def->cputune.n_iothreadscheds; i++) {
+                memset(map, 0, VK_DOMAIN_CPUSET_MAX * sizeof(bool));
+                if (vk_domain_cpuset_parse(def->cputune.iothreadscheds[i].ids, map) >= 0 && map[id])
+                        return &def->cputune.iothreadscheds[i];
+        }
+        return NULL;
+}
+
+/*
  * What needs the whole domain: <iothreads> counts at least the <iothreadids>, pins name
  * vCPUs and I/O threads that exist. Fills n_iothreads from <iothreadids> when absent.
  */
@@ -505,7 +658,7 @@ int vk_domain_tune_check(VkDomainDef *def, xmlNode *root, VkError *reterr) {
                                             "/domain/cputune/iothreadpin[%zu]/@iothread: no I/O "
                                             "thread %u (<iothreads> is %u)",
                                             i + 1, ct->iothreadpins[i].id, def->n_iothreads);
-        return 0;
+        return tune_check_scheds(def, reterr);
 }
 
 /* Free what the tuning elements of @def own. */
@@ -520,6 +673,20 @@ void vk_domain_tune_clear(VkDomainDef *def) {
         for (size_t i = 0; i < ct->n_iothreadpins; i++)
                 g_free(ct->iothreadpins[i].cpuset);
         g_free(ct->iothreadpins);
+        for (size_t i = 0; i < ct->n_vcpuscheds; i++)
+                g_free(ct->vcpuscheds[i].ids);
+        g_free(ct->vcpuscheds);
+        for (size_t i = 0; i < ct->n_iothreadscheds; i++)
+                g_free(ct->iothreadscheds[i].ids);
+        g_free(ct->iothreadscheds);
+}
+
+static VkCpuSched *tune_copy_scheds(const VkCpuSched *src, size_t n) {
+        VkCpuSched *l = n ? g_memdup2(src, n * sizeof(*src)) : NULL;
+
+        for (size_t i = 0; i < n; i++)
+                l[i].ids = g_strdup(src[i].ids);
+        return l;
 }
 
 static VkCpuPin *tune_copy_pins(const VkCpuPin *src, size_t n) {
@@ -540,6 +707,8 @@ void vk_domain_tune_copy(VkDomainDef *def) {
         ct->vcpupins = tune_copy_pins(ct->vcpupins, ct->n_vcpupins);
         ct->emulatorpin = g_strdup(ct->emulatorpin);
         ct->iothreadpins = tune_copy_pins(ct->iothreadpins, ct->n_iothreadpins);
+        ct->vcpuscheds = tune_copy_scheds(ct->vcpuscheds, ct->n_vcpuscheds);
+        ct->iothreadscheds = tune_copy_scheds(ct->iothreadscheds, ct->n_iothreadscheds);
 }
 
 /*

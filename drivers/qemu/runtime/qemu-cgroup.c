@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "qemu-cgroup-cpu.h"
 #include "qemu-cgroup.h"
 #include "scope.h"
 #include "sd-glue.h"
@@ -104,6 +105,8 @@ void vk_qemu_cgroup_remove(const char *via, const char *name) {
 
         if (!via || !name || !g_str_equal(via, CGROUP_VIA_DIRECT))
                 return;
+        /* the children of <cputune> first: a cgroup with children cannot go */
+        vk_qemu_cpu_cgroup_remove(name);
         if (vk_security_cgroup_remove_by_name(name, &err) < 0)
                 vk_log_warning("Failed to remove cgroup '%s': %s", name, err.message);
 }

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "qemu-cgroup-cpu.h"
 #include "qemu-process.h"
 
 #define PROCESS_START_TIMEOUT_USEC     (30ULL * 1000 * 1000)
@@ -95,5 +96,13 @@ void process_nets_to_json(VkQemuProcess *p, JsonBuilder *b);
 void process_nets_from_json(VkQemuProcess *p, JsonObject *o);
 void process_nets_cleanup_json(sd_event *e, JsonObject *o);
 
+/* qemu-process-tune.c: <cputune> and <vcpu cpuset=> on QEMU's threads */
+typedef struct ProcessTune ProcessTune;
+void process_tune_free(ProcessTune *t);
+int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *reterr);
+int process_tune_initial(VkQemuProcess *p, VkError *reterr);
+void process_tune_apply(VkQemuProcess *p);
+/* qemu-process.c: what follows the tuning before the vCPUs run */
+void process_after_tune(VkQemuProcess *p);
 /* qemu-process-shares.c */
 int process_check_shares(const VkDomainDef *def, VkError *reterr);

@@ -12,8 +12,7 @@
 /*
  * Refuse, before anything is made, what the host side of a start cannot provide: a virtio-fs
  * share where virtiofsd cannot run (not root), and <vsock> (no /dev/vhost-vsock fd and CID
- * are reserved yet). A shared directory must exist. <cputune> and <vcpu cpuset=> are kept in the
- * definition but not applied: that is logged, once per start. Returns 0 or -errno with @reterr set.
+ * are reserved yet). A shared directory must exist. Returns 0 or -errno with @reterr set.
  */
 int process_check_shares(const VkDomainDef *def, VkError *reterr) {
         for (size_t i = 0; i < def->n_filesystems; i++) {
@@ -39,10 +38,5 @@ int process_check_shares(const VkDomainDef *def, VkError *reterr) {
                                     "domain '%s': <vsock> cannot be started yet (virtkit does "
                                     "not reserve a CID on /dev/vhost-vsock yet)",
                                     def->name);
-        if (def->cputune.present || def->vcpu_cpuset)
-                vk_log_warning("Domain '%s': <cputune> and <vcpu cpuset=> are kept in the "
-                               "definition but not applied (virtkit sets no CPU affinity, "
-                               "shares or quotas yet), ignoring",
-                               def->name);
         return 0;
 }

@@ -417,6 +417,13 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
         process_close_tap_fds(p); /* and its taps */
         p->pid = vk_child_get_pid(child);
         p->start_time_usec = g_get_real_time();
+        /* the emulator's CPUs, inherited by every thread QEMU makes after its exec */
+        r = process_tune_initial(p, reterr);
+        if (r < 0) {
+                process_kill_child_now(child);
+                p->pid = -1;
+                return r;
+        }
         (void) vk_qemu_process_read_pid_start_time(p->pid, &p->pid_start_time);
 
         if (p->machine_prefix) {
@@ -501,6 +508,10 @@ static int process_start_stages(VkQemuProcess *p, VkDomainDef *live,
                                     "the monitor socket path '%s' is longer than %d bytes",
                                     p->monitor_path, VK_SOCKET_PATH_MAX);
         r = process_check_sources(live, reterr);
+        if (r < 0)
+                return r;
+        /* <cputune> checked against the host before anything is made */
+        r = process_tune_prepare(p, live, reterr);
         if (r < 0)
                 return r;
         /* every image of every chain, before anything is labelled or built from them */

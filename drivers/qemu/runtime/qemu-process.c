@@ -23,7 +23,8 @@
  *   2. the AppArmor profile loaded by virtkit-aa-helper (when the stack generates one)
  *   3. QEMU spawned; with a cgroup placement it waits in virtkit-qemu-exec on a pipe while
  *      it is moved into its scope (qemu-cgroup.c), then is let go
- *   4. QMP connected, "cont" unless paused
+ *   4. QMP connected, <cputune> applied to QEMU's threads (qemu-process-tune.c), "cont"
+ *      unless paused
  * A failure at any stage kills what runs and gives back labels, profile, cgroup and files
  * before the started callback reports it.
  */
@@ -68,6 +69,7 @@ static void process_unref(VkQemuProcess *p) {
                 g_ptr_array_unref(p->nets);
         if (p->helpers)
                 g_ptr_array_unref(p->helpers);
+        process_tune_free(p->tune);
         vk_child_free(p->swtpm_setup);
         g_strfreev(p->swtpm_setup_argv);
         g_free(p->swtpm_state_dir);
@@ -542,11 +544,21 @@ static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
         g_autoptr(JsonObject) args = NULL;
 
         if (p->reconnected) {
+                /* nothing to tune: the threads keep what the start gave them */
                 if (vk_qmp_execute(qmp, "query-status", NULL, process_on_query_status, p, NULL,
                                    &error) < 0)
                         process_reconnect_give_up(p);
                 return;
         }
+        /* <cputune> first, while the vCPUs have not run (-S) */
+        process_tune_apply(p);
+}
+
+/* After the tuning (qemu-process-tune.c): the lifecycle actions, then the vCPUs run. */
+void process_after_tune(VkQemuProcess *p) {
+        g_auto(VkError) error = VK_ERROR_INIT;
+        g_autoptr(JsonObject) args = NULL;
+
         if (!p->reboot_shutdown) {
                 process_run_cpus(p);
                 return;
@@ -555,7 +567,7 @@ static void process_on_qmp_ready(VkQmpClient *qmp, void *userdata) {
          * reboot becomes a shutdown (SHUTDOWN reason guest-reset) that the driver ends */
         args = json_object_new();
         json_object_set_string_member(args, "reboot", "shutdown");
-        if (vk_qmp_execute(qmp, "set-action", args, process_on_set_action, p, NULL, &error) < 0)
+        if (vk_qmp_execute(p->qmp, "set-action", args, process_on_set_action, p, NULL, &error) < 0)
                 process_fail(p, &error);
 }
 

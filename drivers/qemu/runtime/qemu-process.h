@@ -153,7 +153,8 @@ struct VkQemuProcess {
         int *vhost_fds;        /* per tap: /dev/vhost-net, or -1 */
         int *vhost_targets;    /* the fd numbers QEMU sees, or -1 */
         size_t n_tap_fds;
-        GPtrArray *helpers; /* virtiofsds, swtpm: ProcessHelper (qemu-process-helper.c) */
+        GPtrArray *helpers;       /* virtiofsds, swtpm: ProcessHelper (qemu-process-helper.c) */
+        struct ProcessTune *tune; /* <cputune> to apply (qemu-process-tune.c); NULL: none */
         /* the TPM manufacture in progress (qemu-process-swtpm.c) */
         VkChild *swtpm_setup;
         char **swtpm_setup_argv;
