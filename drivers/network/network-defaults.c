@@ -35,12 +35,24 @@ static bool name_in(const char *const *names, const char *name) {
         return false;
 }
 
+/*
+ * Whether vk_network_def_fill_defaults() picks a bridge name for @def (a network with a bridge
+ * we create, with no <bridge name> or a "%d" template): only then does it read its
+ * @bridges_in_use, so a caller can skip listing them otherwise. A fixed name is kept as it is
+ * (whether it is free is checked at start).
+ */
+bool vk_network_def_needs_bridge_name(const VkNetworkDef *def) {
+        assert(def);
+        return vk_network_forward_mode_has_bridge(def->forward_mode) &&
+               (!def->bridge_name || strchr(def->bridge_name, '%'));
+}
+
 /* The template's lowest-numbered name not in @in_use ("virbr%d" → "virbr0", "virbr1", ...). */
 static int defaults_bridge_name(VkNetworkDef *def, const char *const *in_use, VkError *reterr) {
         const char *tmpl = def->bridge_name ? def->bridge_name : VK_NETWORK_BRIDGE_TEMPLATE;
         const char *pct = strchr(tmpl, '%');
 
-        if (!pct)
+        if (!vk_network_def_needs_bridge_name(def))
                 return 0; /* a fixed name: whether it is free is checked at start */
         for (unsigned n = 0; n < VK_NETWORK_BRIDGE_TEMPLATE_MAX; n++) {
                 g_autofree char *name =

@@ -15,5 +15,6 @@
 /* Fills @len bytes of @buf with random bytes; NULL means getrandom(). */
 typedef void (*VkNetworkRandomFn)(void *buf, size_t len);
 
+bool vk_network_def_needs_bridge_name(const VkNetworkDef *def);
 int vk_network_def_fill_defaults(VkNetworkDef *def, const char *const *bridges_in_use,
                                  VkNetworkRandomFn random_fn, VkError *reterr);

@@ -170,6 +170,7 @@ static int driver_parse(VkNetworkDriver *drv, const char *xml, VkNetworkDef **re
                         VkError *reterr) {
         g_autoptr(VkNetworkDef) def = NULL;
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *const *in_use = NULL;
         const NetworkObj *same;
         int r;
 
@@ -194,7 +195,10 @@ static int driver_parse(VkNetworkDriver *drv, const char *xml, VkNetworkDef **re
                         }
                 }
         }
-        r = vk_network_def_fill_defaults(def, network_bridges_in_use(drv, names), NULL, reterr);
+        /* listing the host's interfaces costs a netlink dump: only when a name is picked */
+        if (vk_network_def_needs_bridge_name(def))
+                in_use = network_bridges_in_use(drv, names);
+        r = vk_network_def_fill_defaults(def, in_use, NULL, reterr);
         if (r < 0)
                 return r;
         *ret = g_steal_pointer(&def);

@@ -61,6 +61,35 @@ static void test_bridge_template(void **state) {
                                          "'abcdefghijklmn%d'");
 }
 
+/* the names in use are needed (and listed by the driver) only when a name is picked */
+static void test_needs_bridge_name(void **state) {
+        static const struct {
+                const char *xml;
+                bool needs;
+        } cases[] = {
+                { "<network><name>n</name></network>", true },
+                { "<network><name>n</name><bridge name='lab%dbr'/></network>", true },
+                { "<network><name>n</name><forward mode='nat'/><bridge name='br9'/></network>",
+                  false },
+                { "<network><name>n</name><forward mode='bridge'/><bridge name='br0'/>"
+                  "</network>",
+                  false },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(VkNetworkDef) def = network_test_parse(cases[i].xml);
+                g_auto(VkError) err = VK_ERROR_INIT;
+                g_autofree char *before = g_strdup(def->bridge_name);
+
+                assert_int_equal(vk_network_def_needs_bridge_name(def), cases[i].needs);
+                if (cases[i].needs)
+                        continue;
+                /* no list given: a fixed or unmanaged bridge keeps its name */
+                assert_int_equal(vk_network_def_fill_defaults(def, NULL, NULL, &err), 0);
+                assert_string_equal(def->bridge_name, before);
+        }
+}
+
 static void test_mac_uuid(void **state) {
         g_autoptr(VkNetworkDef) a = network_test_parse("<network><name>n</name></network>");
         g_autoptr(VkNetworkDef) b = network_test_parse("<network><name>n</name></network>");
@@ -109,9 +138,8 @@ static void test_unmanaged(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_bridge_name),
-                cmocka_unit_test(test_bridge_template),
-                cmocka_unit_test(test_mac_uuid),
+                cmocka_unit_test(test_bridge_name),       cmocka_unit_test(test_bridge_template),
+                cmocka_unit_test(test_needs_bridge_name), cmocka_unit_test(test_mac_uuid),
                 cmocka_unit_test(test_unmanaged),
         };
 
