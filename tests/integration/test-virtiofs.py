@@ -153,11 +153,14 @@ def check_gone(h, name, share, what):
     # a virtiofsd left in QEMU's cgroup would keep it from being removed
     prefix = 'machine-qemu\\x2d' + hashlib.sha256(root(h).encode()).hexdigest()[:8]
     base = '/sys/fs/cgroup'
-    left = [os.path.join(top, 'machine.slice', d)
-            for top in [base] + [os.path.join(base, t) for t in os.listdir(base)]
-            if os.path.isdir(os.path.join(top, 'machine.slice'))
-            for d in os.listdir(os.path.join(top, 'machine.slice')) if d.startswith(prefix)]
-    check_eq(left, [], f"no cgroup of QEMU's left {what}")
+
+    def left():
+        return [os.path.join(top, 'machine.slice', d)
+                for top in [base] + [os.path.join(base, t) for t in os.listdir(base)]
+                if os.path.isdir(os.path.join(top, 'machine.slice'))
+                for d in os.listdir(os.path.join(top, 'machine.slice')) if d.startswith(prefix)]
+    # qemud tries a cgroup that is still busy (a helper still exiting) again for up to 5 s
+    wait_until(lambda: not left(), 6, f"no cgroup of QEMU's left {what}: {left()}")
 
 
 def test_start(h):

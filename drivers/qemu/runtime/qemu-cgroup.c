@@ -12,6 +12,9 @@
 #include "qemu-cgroup.h"
 #include "scope.h"
 #include "sd-glue.h"
+
+#define CGROUP_REMOVE_TRIES      100
+#define CGROUP_REMOVE_RETRY_USEC (50 * 1000)
 #include "security-cgroup.h"
 
 /*
@@ -96,19 +99,61 @@ void vk_qemu_cgroup_planned(const VkQemuCgroupSpec *spec, char **ret_via, char *
         *ret_name = g_strconcat("machine.slice/", unit, NULL);
 }
 
+typedef struct CgroupRemoval {
+        char *name;
+        unsigned tries;
+} CgroupRemoval;
+
+/* Try to remove cgroup @name once; -EBUSY while a process in it is still exiting. */
+static int cgroup_try_remove(const char *name, bool last) {
+        g_auto(VkError) err = VK_ERROR_INIT;
+        int r;
+
+        /* the children of <cputune> first: a cgroup with children cannot go */
+        vk_qemu_cpu_cgroup_remove(name);
+        r = vk_security_cgroup_remove_by_name(name, &err);
+        if (r < 0 && (r != -EBUSY || last))
+                vk_log_warning("Failed to remove cgroup '%s': %s", name, err.message);
+        return r;
+}
+
+static int cgroup_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        CgroupRemoval *rm = userdata;
+
+        rm->tries++;
+        if (cgroup_try_remove(rm->name, rm->tries >= CGROUP_REMOVE_TRIES) == -EBUSY &&
+            rm->tries < CGROUP_REMOVE_TRIES)
+                return sd_event_source_set_time_relative(s, CGROUP_REMOVE_RETRY_USEC) < 0
+                               ? 0
+                               : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        sd_event_source_disable_unref(s);
+        g_free(rm->name);
+        g_free(rm);
+        return 0;
+}
+
 /*
  * Remove what a placement left once QEMU is gone: a cgroup we made ourselves. A scope needs
- * nothing: systemd removes it (and machined the machine) when it is empty.
+ * nothing: systemd removes it (and machined the machine) when it is empty. A helper process
+ * of QEMU's (virtiofsd's sandboxed worker) may still be exiting: with a loop @e, a busy
+ * cgroup is tried again every 50 ms for up to 5 s before the warning.
  */
-void vk_qemu_cgroup_remove(const char *via, const char *name) {
-        g_auto(VkError) err = VK_ERROR_INIT;
+void vk_qemu_cgroup_remove(sd_event *e, const char *via, const char *name) {
+        CgroupRemoval *rm;
+        sd_event_source *s = NULL;
 
         if (!via || !name || !g_str_equal(via, CGROUP_VIA_DIRECT))
                 return;
-        /* the children of <cputune> first: a cgroup with children cannot go */
-        vk_qemu_cpu_cgroup_remove(name);
-        if (vk_security_cgroup_remove_by_name(name, &err) < 0)
-                vk_log_warning("Failed to remove cgroup '%s': %s", name, err.message);
+        if (cgroup_try_remove(name, !e) != -EBUSY || !e)
+                return;
+        rm = g_new0(CgroupRemoval, 1);
+        rm->name = g_strdup(name);
+        if (sd_event_add_time_relative(e, &s, CLOCK_MONOTONIC, CGROUP_REMOVE_RETRY_USEC, 0,
+                                       cgroup_on_retry, rm) < 0) {
+                (void) cgroup_try_remove(name, true);
+                g_free(rm->name);
+                g_free(rm);
+        }
 }
 
 static int cgroup_on_defer(sd_event_source *s, void *userdata) {
@@ -210,7 +255,7 @@ int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroup
                         return r;
                 r = sd_event_add_defer(e, &cg->defer, cgroup_on_defer, cg);
                 if (r < 0) {
-                        vk_qemu_cgroup_remove(cg->via, cg->name);
+                        vk_qemu_cgroup_remove(e, cg->via, cg->name);
                         return vk_error_set_errno(reterr, r, "Failed to queue");
                 }
         }

@@ -31,7 +31,7 @@ const char *vk_qemu_cgroup_get_via(const VkQemuCgroup *cg);
 const char *vk_qemu_cgroup_get_name(const VkQemuCgroup *cg);
 VkQemuCgroup *vk_qemu_cgroup_free(VkQemuCgroup *cg);
 void vk_qemu_cgroup_planned(const VkQemuCgroupSpec *spec, char **ret_via, char **ret_name);
-void vk_qemu_cgroup_remove(const char *via, const char *name);
+void vk_qemu_cgroup_remove(sd_event *e, const char *via, const char *name);
 char *vk_qemu_cgroup_machine_prefix(const char *root);
 void vk_qemu_cgroup_join(pid_t member, pid_t pid);
 

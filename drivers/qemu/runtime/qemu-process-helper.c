@@ -297,8 +297,17 @@ static void helper_kill(pid_t pid, unsigned long long start_time, const char *bi
         if (graceful && pidfd_send_signal(fd, SIGTERM, NULL, 0) == 0 &&
             helper_wait_gone(fd, HELPER_KILL_WAIT_MS)) {
                 (void) waitid(P_PIDFD, (id_t) fd, &si, WEXITED | WNOHANG);
-                for (guint i = 0; i < children->len; i++)
-                        close(g_array_index(children, int, i));
+                /* its children (virtiofsd's sandboxed worker) end with it, not at once: wait
+                 * for them too, or the cgroup they share with QEMU cannot be removed yet */
+                for (guint i = 0; i < children->len; i++) {
+                        int cfd = g_array_index(children, int, i);
+
+                        if (!helper_wait_gone(cfd, HELPER_KILL_WAIT_MS)) {
+                                (void) pidfd_send_signal(cfd, SIGKILL, NULL, 0);
+                                (void) helper_wait_gone(cfd, HELPER_KILL_WAIT_MS);
+                        }
+                        close(cfd);
+                }
                 return;
         }
         (void) pidfd_send_signal(fd, SIGKILL, NULL, 0);

@@ -155,7 +155,7 @@ void vk_qemu_process_cleanup_status(sd_event *e, const char *status_path,
                 if (state)
                         process_security_release(e, security, state, status_path);
                 process_status_cgroup(json_node_get_object(root), &via, &name);
-                vk_qemu_cgroup_remove(via, name);
+                vk_qemu_cgroup_remove(e, via, name);
                 process_nets_cleanup_json(e, o);
                 process_helpers_cleanup_json(o);
                 dir = vk_json_object_get_string_member_or_null(json_node_get_object(root),

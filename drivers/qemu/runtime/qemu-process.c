@@ -195,7 +195,7 @@ void process_remove_files(VkQemuProcess *p) {
         /* before the cgroup goes: they may be in it */
         process_helpers_stop(p);
         process_swtpm_remove_created(p);
-        vk_qemu_cgroup_remove(p->cgroup_via, p->cgroup_name);
+        vk_qemu_cgroup_remove(p->event, p->cgroup_via, p->cgroup_name);
         g_clear_pointer(&p->cgroup_via, g_free);
         g_clear_pointer(&p->cgroup_name, g_free);
         if (p->private_dir)
