@@ -15,6 +15,7 @@
 #include "qemu-driver-internal.h"
 #include "qemu-firmware.h"
 #include "qemu-smbios.h"
+#include "sd-glue.h"
 
 #define NATIVE_TAP_FD_FIRST 25
 
@@ -177,6 +178,78 @@ int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFu
         return 0;
 }
 
+typedef struct SyncProbe {
+        const char *binary;
+        VkQemuCaps *caps;
+        bool done;
+} SyncProbe;
+
+static void caps_on_probed_sync(VkQemuCapsProbe *probe, VkQemuCaps *caps, const VkError *error,
+                                void *userdata) {
+        SyncProbe *sp = userdata;
+
+        sp->caps = caps ? vk_qemu_caps_ref(caps) : NULL;
+        sp->done = true;
+        if (!caps)
+                vk_log_debug("Probing '%s' failed: %s", sp->binary, error->message);
+}
+
+/*
+ * The capabilities of @binary now, for a call that must answer at once (define): from memory,
+ * the cache dir, or a probe run to its end on a loop of its own (once per emulator and host:
+ * the result is cached). NULL when they cannot be had (no such emulator, a probe of the
+ * loop's in flight); the caller then does without.
+ */
+VkQemuCaps *qemu_driver_get_caps_now(VkQemuDriver *drv, const char *binary) {
+        g_autoptr(VkQemuCaps) loaded = NULL;
+        g_autoptr(sd_event) event = NULL;
+        g_autoptr(VkQemuCapsProbe) probe = NULL; /* freed before its loop */
+        g_auto(VkError) err = VK_ERROR_INIT;
+        SyncProbe sp = { .binary = binary };
+        VkQemuCaps *caps;
+
+        if (!g_path_is_absolute(binary) || g_hash_table_lookup(drv->probes, binary))
+                return NULL;
+        caps = g_hash_table_lookup(drv->caps, binary);
+        if (caps)
+                return caps;
+        if (vk_qemu_caps_load_cache(drv->paths->cache_dir, binary, VK_QEMU_CAPS_CACHE_CHECK_KVM,
+                                    &loaded, NULL) <= 0) {
+                if (sd_event_new(&event) < 0 ||
+                    vk_qemu_caps_probe_async(event, binary, drv->paths->cache_dir,
+                                             caps_on_probed_sync, &sp, &probe, &err) < 0)
+                        return NULL;
+                while (!sp.done)
+                        if (sd_event_run(event, UINT64_MAX) < 0)
+                                return NULL;
+                loaded = sp.caps;
+                if (!loaded)
+                        return NULL;
+                if (vk_qemu_caps_save_cache(loaded, drv->paths->cache_dir, &err) < 0)
+                        vk_log_debug("Not caching the capabilities of '%s': %s", binary,
+                                     err.message);
+        }
+        g_hash_table_replace(drv->caps, g_strdup(binary), vk_qemu_caps_ref(loaded));
+        return loaded;
+}
+
+/*
+ * Pin the machine of @def to the versioned one @caps names for it ("q35" becomes
+ * "pc-q35-7.2", no machine the emulator's default), as libvirt does at define: what the guest
+ * sees stays the same when QEMU is upgraded. An unknown machine is left for the start to
+ * refuse. Returns 1 when @def changed, else 0.
+ */
+int qemu_driver_pin_machine(VkDomainDef *def, const VkQemuCaps *caps) {
+        const char *canonical;
+
+        canonical = vk_qemu_caps_canonical_machine(caps, def->machine ? def->machine : "pc");
+        if (!canonical || g_strcmp0(canonical, def->machine) == 0)
+                return 0;
+        g_free(def->machine);
+        def->machine = g_strdup(canonical);
+        return 1;
+}
+
 /*
  * A pending string answer (GetCapabilities, GetDomainCapabilities, DomainXMLToNative): once the
  * emulator's capabilities are known, @format makes the string from them and the call's own
@@ -319,6 +392,7 @@ static int format_native(VkQemuDriver *drv, VkQemuCaps *caps, StringOp *op, char
         g_auto(VkDomainSysinfo) host_smbios = {};
         int r;
 
+        (void) qemu_driver_pin_machine(op->def, caps);
         r = qemu_driver_fill_firmware(drv, op->def, caps, reterr);
         if (r < 0)
                 return r;

@@ -10,17 +10,35 @@
 #include "qemu-nvram.h"
 
 /*
- * Define a persistent domain from @xml (see vk_domain_list_define()); emits "defined".
- * *@ret_obj (may be NULL) borrows the domain.
+ * What libvirt completes at define from the emulator's capabilities: the versioned machine.
+ * Without them (no such emulator yet) the definition stays as written until its first start.
+ */
+static void driver_define_with_caps(VkQemuDriver *drv, VkDomainDef *def) {
+        g_autofree char *binary =
+                def->emulator ? g_strdup(def->emulator) : qemu_driver_default_binary(drv, NULL);
+        VkQemuCaps *caps = qemu_driver_get_caps_now(drv, binary);
+
+        if (caps)
+                (void) qemu_driver_pin_machine(def, caps);
+}
+
+/*
+ * Define a persistent domain from @xml (see vk_domain_list_define()), its machine pinned to
+ * the emulator's versioned one; emits "defined". *@ret_obj (may be NULL) borrows the domain.
  */
 int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
                           VkError *reterr) {
+        VkDomainDef *def = NULL;
         VkDomainObj *obj = NULL;
         size_t before = vk_domain_list_count(drv->domains);
         bool existed;
         int r;
 
-        r = vk_domain_list_define(drv->domains, xml, &obj, reterr);
+        r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
+        if (r < 0)
+                return r;
+        driver_define_with_caps(drv, def);
+        r = vk_domain_list_define_def(drv->domains, def, &obj, reterr);
         if (r < 0)
                 return r;
         obj->driver = drv;

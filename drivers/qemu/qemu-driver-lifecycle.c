@@ -303,6 +303,27 @@ static void start_get_volumes(VkQemuDriver *drv, VkQemuJob *job) {
                                  job->obj->name, err.message);
 }
 
+/*
+ * A definition made before its emulator's capabilities were known (or by an older virtkit)
+ * gets its versioned machine before the guest first runs, in its persistent config too, so
+ * that the next start after a QEMU upgrade gives the guest the same machine.
+ */
+static void start_pin_machine(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuCaps *caps) {
+        g_autoptr(VkDomainDef) pinned = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (!obj->persistent) {
+                (void) qemu_driver_pin_machine(obj->def, caps);
+                return;
+        }
+        pinned = vk_domain_def_copy(obj->def);
+        if (qemu_driver_pin_machine(pinned, caps) == 0)
+                return;
+        if (vk_domain_list_replace_config(drv->domains, obj, g_steal_pointer(&pinned), &err) < 0)
+                vk_log_warning("domain '%s': cannot save its versioned machine type: %s", obj->name,
+                               err.message);
+}
+
 static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
                           void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
@@ -318,7 +339,9 @@ static void start_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *er
                                  obj->name, error->message);
                 return;
         }
+        start_pin_machine(drv, obj, caps);
         sd->live = vk_domain_def_copy(obj->def);
+        (void) qemu_driver_pin_machine(sd->live, caps);
         sd->caps = vk_qemu_caps_ref(caps);
         r = start_check_networks(drv, sd->live, &err);
         if (r >= 0)

@@ -202,6 +202,52 @@ int vk_domain_cpu_check(VkDomainDef *def, xmlNode *root, VkError *reterr) {
         return 0;
 }
 
+/*
+ * What libvirt 9.0 writes into <cpu> at define, so that the definition says what the guest
+ * gets: a domain without a CPU model gets the machine's default one (qemu64, qemu32 for i686:
+ * what QEMU picks for pc and q35) as a custom CPU that must match exactly; a host-passthrough
+ * CPU is migratable unless it says otherwise and is not checked; a host-model CPU is checked
+ * partially, as is a custom one under KVM (not under TCG); a custom model may fall back.
+ */
+void vk_domain_cpu_post_parse(VkDomainDef *def) {
+        VkDomainCpu *cpu = &def->cpu;
+
+        if (!cpu->present || (cpu->mode == VK_CPU_MODE_CUSTOM && !cpu->model)) {
+                cpu->present = true;
+                cpu->mode = VK_CPU_MODE_CUSTOM;
+                cpu->model = g_strdup(def->arch == VK_DOMAIN_ARCH_I686 ? "qemu32" : "qemu64");
+                if (!cpu->match)
+                        cpu->match = VK_CPU_MATCH_EXACT;
+                if (!cpu->check)
+                        cpu->check = VK_CPU_CHECK_NONE;
+                if (!cpu->fallback)
+                        cpu->fallback = VK_CPU_FALLBACK_FORBID;
+        }
+        switch (cpu->mode) {
+        case VK_CPU_MODE_HOST_PASSTHROUGH:
+                if (cpu->migratable == VK_TRISTATE_ABSENT)
+                        cpu->migratable = VK_TRISTATE_YES;
+                if (!cpu->check)
+                        cpu->check = VK_CPU_CHECK_NONE;
+                break;
+        case VK_CPU_MODE_HOST_MODEL:
+                if (!cpu->check)
+                        cpu->check = VK_CPU_CHECK_PARTIAL;
+                break;
+        case VK_CPU_MODE_CUSTOM:
+                if (!cpu->match)
+                        cpu->match = VK_CPU_MATCH_EXACT;
+                if (!cpu->check)
+                        cpu->check = def->virt_type == VK_DOMAIN_VIRT_QEMU ? VK_CPU_CHECK_NONE
+                                                                           : VK_CPU_CHECK_PARTIAL;
+                if (!cpu->fallback)
+                        cpu->fallback = VK_CPU_FALLBACK_ALLOW;
+                break;
+        default:
+                break;
+        }
+}
+
 /* Free what @cpu owns (not @cpu itself). */
 void vk_domain_cpu_clear(VkDomainCpu *cpu) {
         g_free(cpu->model);

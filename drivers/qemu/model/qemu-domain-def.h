@@ -693,9 +693,8 @@ typedef struct VkDomainGraphics {
         int port;     /* -1: autoport; 0: absent */
         int tls_port; /* spice tlsPort; -1/0 as port */
         VkTristate autoport;
-        int websocket;       /* vnc websocket=, 0: absent, -1: auto */
-        char *listen;        /* listen= address (also from <listen type='address'>) */
-        bool listen_element; /* a <listen type='address'> child was given */
+        int websocket; /* vnc websocket=, 0: absent, -1: auto */
+        char *listen;  /* listen= address (also from <listen type='address'>) */
         char *keymap;
         char *passwd;            /* formatted only with VK_DOMAIN_DEF_FORMAT_SECURE */
         char *image_compression; /* spice <image compression=>, validated; NULL: absent */

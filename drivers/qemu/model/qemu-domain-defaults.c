@@ -427,6 +427,8 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr) {
                 return r;
         post_parse_video(def);
         post_parse_inputs(def);
+        vk_domain_audio_post_parse(def);
+        vk_domain_cpu_post_parse(def);
         r = vk_domain_check_address_kinds(def, reterr);
         if (r < 0)
                 return r;

@@ -155,7 +155,6 @@ int vk_domain_graphics_parse(VkDomainDef *def, xmlNode *node, unsigned flags, Vk
                                             address, g->listen);
                 if (!g->listen)
                         g->listen = g_steal_pointer(&address);
-                g->listen_element = true;
         }
 
         /* libvirt's normalisation: no port, port='-1' and autoport='yes' all mean automatic;

@@ -222,7 +222,8 @@ static void format_chr(VkXmlWriter *w, const VkDomainChr *c, unsigned flags) {
                         vk_xml_writer_attr(w, "mode", vk_chr_source_mode_to_string(c->mode));
                 vk_xml_writer_attr(w, "path", c->path);
                 vk_xml_writer_end(w);
-        } else if (c->mode) {
+        } else if (c->mode && c->type != VK_CHR_TYPE_UNIX) {
+                /* a UNIX socket without a path gets one at start: libvirt shows no <source> */
                 vk_xml_writer_start(w, "source");
                 vk_xml_writer_attr(w, "mode", vk_chr_source_mode_to_string(c->mode));
                 vk_xml_writer_end(w);
@@ -275,9 +276,10 @@ static void format_tpm(VkXmlWriter *w, const VkDomainTpm *t, unsigned flags) {
 static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned flags) {
         vk_xml_writer_start(w, "graphics");
         vk_xml_writer_attr(w, "type", vk_graphics_type_to_string(g->type));
-        if (g->port)
+        /* as libvirt: an automatic SPICE port is not shown until it is picked, VNC's is -1 */
+        if (g->port && (g->port > 0 || g->type == VK_GRAPHICS_VNC))
                 vk_xml_writer_attrf(w, "port", "%d", g->port);
-        if (g->tls_port)
+        if (g->tls_port > 0)
                 vk_xml_writer_attrf(w, "tlsPort", "%d", g->tls_port);
         vk_xml_writer_attr(w, "autoport", vk_tristate_bool_to_string(g->autoport));
         if (g->websocket)
@@ -290,7 +292,7 @@ static void format_graphics(VkXmlWriter *w, const VkDomainGraphics *g, unsigned 
                 vk_xml_writer_start(w, "listen");
                 vk_xml_writer_attr(w, "type", "none");
                 vk_xml_writer_end(w);
-        } else if (g->listen || g->listen_element) { /* <listen type='address'/> may have none */
+        } else { /* as libvirt: <listen type='address'/> even without an address */
                 vk_xml_writer_start(w, "listen");
                 vk_xml_writer_attr(w, "type", "address");
                 vk_xml_writer_attr(w, "address", g->listen);

@@ -103,6 +103,8 @@ void vk_domain_fs_copy_devices(VkDomainDef *def);
 int vk_domain_smartcard_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_smartcard_format(VkXmlWriter *w, const VkDomainSmartcard *sc, unsigned flags);
 int vk_domain_smartcard_post_parse(VkDomainDef *def, VkError *reterr);
+void vk_domain_audio_post_parse(VkDomainDef *def);
+void vk_domain_cpu_post_parse(VkDomainDef *def);
 VkDomainSmartcard *vk_domain_smartcard_copy(const VkDomainSmartcard *src);
 int vk_domain_vsock_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_vsock_format(VkXmlWriter *w, const VkDomainVsock *v, unsigned flags);

@@ -86,6 +86,22 @@ int vk_domain_audio_parse(VkDomainDef *def, xmlNode *node, VkError *reterr) {
         return 0;
 }
 
+/*
+ * The backend libvirt 9.0 writes in at define when a domain names none (QEMU always gets one):
+ * <audio id='1'>, SPICE's when the last graphics is SPICE, else 'none' (the host's own audio
+ * is never used, as with qemu.conf's defaults).
+ */
+void vk_domain_audio_post_parse(VkDomainDef *def) {
+        if (def->has_audio)
+                return;
+        def->has_audio = true;
+        def->audio_id = 1;
+        def->audio_type =
+                def->n_graphics > 0 && def->graphics[def->n_graphics - 1]->type == VK_GRAPHICS_SPICE
+                        ? VK_AUDIO_SPICE
+                        : VK_AUDIO_NONE;
+}
+
 void vk_domain_audio_format(VkXmlWriter *w, const VkDomainDef *def) {
         if (!def->has_audio)
                 return;

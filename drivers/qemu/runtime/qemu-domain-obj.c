@@ -308,8 +308,7 @@ int vk_domain_list_load(VkDomainList *list, VkError *reterr) {
  */
 int vk_domain_list_define(VkDomainList *list, const char *xml, VkDomainObj **ret_obj,
                           VkError *reterr) {
-        g_autoptr(VkDomainDef) def = NULL;
-        VkDomainObj *obj = NULL;
+        VkDomainDef *def = NULL;
         int r;
 
         assert(list);
@@ -318,6 +317,19 @@ int vk_domain_list_define(VkDomainList *list, const char *xml, VkDomainObj **ret
         r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
         if (r < 0)
                 return r;
+        return vk_domain_list_define_def(list, def, ret_obj, reterr);
+}
+
+/* vk_domain_list_define() of the parsed @def (taken, also on failure). */
+int vk_domain_list_define_def(VkDomainList *list, VkDomainDef *def_, VkDomainObj **ret_obj,
+                              VkError *reterr) {
+        g_autoptr(VkDomainDef) def = def_;
+        VkDomainObj *obj = NULL;
+        int r;
+
+        assert(list);
+        assert(def);
+
         r = vk_domain_name_check(def->name, reterr);
         if (r < 0)
                 return r;

@@ -97,6 +97,8 @@ int vk_domain_list_load(VkDomainList *list, VkError *reterr);
 
 int vk_domain_list_define(VkDomainList *list, const char *xml, VkDomainObj **ret_obj,
                           VkError *reterr);
+int vk_domain_list_define_def(VkDomainList *list, VkDomainDef *def, VkDomainObj **ret_obj,
+                              VkError *reterr);
 int vk_domain_list_add_transient(VkDomainList *list, VkDomainDef *def, VkDomainObj **ret_obj,
                                  VkError *reterr);
 int vk_domain_list_undefine(VkDomainList *list, VkDomainObj *obj, VkError *reterr);

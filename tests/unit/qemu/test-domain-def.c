@@ -290,7 +290,7 @@ static void test_format_flags(void **state) {
                 assert_null(def2->disks[0]->info.alias);
                 assert_int_equal(
                         vk_domain_def_format(def2, VK_DOMAIN_DEF_FORMAT_LIVE, &live2, NULL), 0);
-                assert_null(strstr(live2, "id="));
+                assert_null(strstr(live2, "<domain type='kvm' id="));
         }
 }
 
