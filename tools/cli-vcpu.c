@@ -229,6 +229,26 @@ static int cmd_vcpupin(VkCli *cli, const Args *a, VkError *e) {
                 return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "vcpu %u is out of range of %s cpu count %u", vcpu,
                                     vk_cli_has_opt(a, "config") ? "persistent" : "live", n);
+        if (cli->json) { /* {"vcpus": [{"vcpu": N, "cpuset": "..."}, ...]} */
+                g_autoptr(JsonObject) out = json_object_new();
+                JsonArray *list = json_array_new();
+
+                for (guint i = 0; i < n; i++) {
+                        JsonObject *v = json_object_new();
+
+                        if (vcpu_s && i != vcpu) {
+                                json_object_unref(v);
+                                continue;
+                        }
+                        json_object_set_int_member(v, "vcpu", i);
+                        json_object_set_string_member(v, "cpuset",
+                                                      json_array_get_string_element(pins, i));
+                        json_array_add_object_element(list, v);
+                }
+                json_object_set_array_member(out, "vcpus", list);
+                vk_cli_dump_json(vk_cli_object_node(g_steal_pointer(&out)));
+                return 0;
+        }
         vk_cli_table_init(&t, VK_STRV("VCPU", "CPU Affinity"));
         for (guint i = 0; i < n; i++) {
                 g_autofree char *id = g_strdup_printf("%u", i);
@@ -236,10 +256,7 @@ static int cmd_vcpupin(VkCli *cli, const Args *a, VkError *e) {
                 if (!vcpu_s || i == vcpu)
                         vk_cli_table_add(&t, VK_STRV(id, json_array_get_string_element(pins, i)));
         }
-        if (cli->json)
-                vk_cli_table_dump_json_free(&t, "vcpus", VK_STRV("vcpu", "cpuset"));
-        else
-                vk_cli_table_print_free(&t);
+        vk_cli_table_print_free(&t);
         return 0;
 }
 
