@@ -43,6 +43,7 @@ static int vcpu_domain(VkCall *call, VkQemud *q, uint32_t flags, uint32_t known,
 static int vcpu_append_map(sd_bus_message *reply, const char *cpuset, unsigned host_cpus) {
         g_autofree int *map = g_new0(int, host_cpus + 1);
         g_auto(GStrv) parts = g_strsplit(cpuset, ",", 0);
+        int r;
 
         for (size_t i = 0; parts[i]; i++) {
                 char *end = NULL;
@@ -53,21 +54,36 @@ static int vcpu_append_map(sd_bus_message *reply, const char *cpuset, unsigned h
                 for (unsigned long c = lo; c <= hi && c < host_cpus; c++)
                         map[c] = 1;
         }
-        return sd_bus_message_append_array(reply, 'b', map, host_cpus * sizeof(int));
+        /* sd_bus_message_append_array() takes no booleans */
+        r = sd_bus_message_open_container(reply, 'a', "b");
+        for (unsigned c = 0; r >= 0 && c < host_cpus; c++)
+                r = sd_bus_message_append(reply, "b", map[c]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
-/* A cpumap read from the call as a CPU list; NULL when it names no CPU. */
-static char *vcpu_read_map(const int *map, size_t n) {
-        GString *s = g_string_new(NULL);
+/*
+ * A cpumap (ab) read from @msg as a CPU list into *@ret: NULL when it names no CPU. Returns
+ * 0 or a negative errno.
+ */
+static int vcpu_read_map(sd_bus_message *msg, char **ret) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        unsigned c = 0;
+        int b = 0, r;
 
-        for (size_t c = 0; c < n && c < VCPU_MAX_HOST_CPUS; c++)
-                if (map[c])
-                        g_string_append_printf(s, "%s%zu", s->len ? "," : "", c);
-        if (s->len == 0) {
-                g_string_free(s, TRUE);
-                return NULL;
+        r = sd_bus_message_enter_container(msg, 'a', "b");
+        while (r >= 0 && (r = sd_bus_message_read(msg, "b", &b)) > 0) {
+                if (b && c < VCPU_MAX_HOST_CPUS)
+                        g_string_append_printf(s, "%s%u", s->len ? "," : "", c);
+                c++;
         }
-        return g_string_free(s, FALSE);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        *ret = s->len ? g_strdup(s->str) : NULL;
+        return 0;
 }
 
 static int vcpu_reply_message(VkCall *call, sd_bus_message **ret) {
@@ -132,8 +148,7 @@ int vk_libvirt_domain_get_emulator_pin_info(VkCall *call, void *params, void *us
 }
 
 /* PinVcpu(vcpu, cpumap, flags) and PinEmulator(cpumap, flags): @vcpu < 0 for the emulator. */
-static int vcpu_pin(VkCall *call, VkQemud *q, int vcpu, const int *map, size_t n, uint32_t flags) {
-        g_autofree char *cpuset = vcpu_read_map(map, n);
+static int vcpu_pin(VkCall *call, VkQemud *q, int vcpu, const char *cpuset, uint32_t flags) {
         VkDomainObj *obj;
 
         if (vcpu_domain(call, q, flags, AFFECT_LIVE | AFFECT_CONFIG, &obj))
@@ -147,36 +162,34 @@ static int vcpu_pin(VkCall *call, VkQemud *q, int vcpu, const int *map, size_t n
 
 int vk_libvirt_domain_pin_vcpu(VkCall *call, void *params, void *userdata) {
         sd_bus_message *msg = vk_call_get_bus_message(call);
-        const int *map = NULL;
+        g_autofree char *cpuset = NULL;
         uint32_t vcpu, flags;
-        size_t size = 0;
         int r;
 
         r = sd_bus_message_read(msg, "u", &vcpu);
         if (r >= 0)
-                r = sd_bus_message_read_array(msg, 'b', (const void **) &map, &size);
+                r = vcpu_read_map(msg, &cpuset);
         if (r >= 0)
                 r = sd_bus_message_read(msg, "u", &flags);
         if (r < 0)
                 return vcpu_fail(call, "PinVcpu: bad arguments");
         if (vcpu > INT32_MAX)
                 return vcpu_fail(call, "vcpu is out of range");
-        return vcpu_pin(call, userdata, (int) vcpu, map, size / sizeof(int), flags);
+        return vcpu_pin(call, userdata, (int) vcpu, cpuset, flags);
 }
 
 int vk_libvirt_domain_pin_emulator(VkCall *call, void *params, void *userdata) {
         sd_bus_message *msg = vk_call_get_bus_message(call);
-        const int *map = NULL;
+        g_autofree char *cpuset = NULL;
         uint32_t flags;
-        size_t size = 0;
         int r;
 
-        r = sd_bus_message_read_array(msg, 'b', (const void **) &map, &size);
+        r = vcpu_read_map(msg, &cpuset);
         if (r >= 0)
                 r = sd_bus_message_read(msg, "u", &flags);
         if (r < 0)
                 return vcpu_fail(call, "PinEmulator: bad arguments");
-        return vcpu_pin(call, userdata, VK_QEMU_PIN_EMULATOR, map, size / sizeof(int), flags);
+        return vcpu_pin(call, userdata, VK_QEMU_PIN_EMULATOR, cpuset, flags);
 }
 
 /* GetVcpus(flags) → u: virDomainGetVcpusFlags (no guest agent: VCPU_GUEST is refused). */
