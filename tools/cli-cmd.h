@@ -39,6 +39,8 @@ extern const Cmd vk_cli_vol_commands[];
 extern const Cmd vk_cli_event_commands[];
 /* cli-domops.c: inject-nmi, send-key, domrename, metadata, desc */
 extern const Cmd vk_cli_domops_commands[];
+/* cli-vcpu.c: vcpuinfo, vcpupin, emulatorpin, vcpucount */
+extern const Cmd vk_cli_vcpu_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);

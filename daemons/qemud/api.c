@@ -959,7 +959,8 @@ static const VkMethod qemu_methods[] = {
 };
 
 static const VkMethod *const qemu_method_tables[] = {
-        vk_admin_methods, qemu_methods, vk_qemud_ifaddr_methods, vk_qemud_domops_methods, NULL,
+        vk_admin_methods,        qemu_methods,          vk_qemud_ifaddr_methods,
+        vk_qemud_domops_methods, vk_qemud_vcpu_methods, NULL,
 };
 
 static const VkErrorDecl qemu_errors[] = {

@@ -33,6 +33,8 @@ extern const VkInterface vk_qemu_interface;
 extern const VkMethod vk_qemud_ifaddr_methods[];
 /* api-domops.c: InjectDomainNMI, SendDomainKey, RenameDomain, Get/SetDomainMetadata */
 extern const VkMethod vk_qemud_domops_methods[];
+/* api-vcpu.c: Get/PinDomainVcpu*, Get/PinDomainEmulator*, GetDomainVcpuCount */
+extern const VkMethod vk_qemud_vcpu_methods[];
 
 /* One address of one interface of a domain (from a DHCP lease). */
 typedef struct VkQemudIfAddr {

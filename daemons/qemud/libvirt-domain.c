@@ -659,6 +659,16 @@ static const VkRawMethod domain_methods[] = {
                       "type\0metadata\0key\0uri\0flags\0"),
         DOMAIN_METHOD("SetMemory", domain_set_memory, VK_AUTH_MANAGE, "tu", "", "memory\0flags\0"),
         DOMAIN_METHOD("Rename", domain_rename, VK_AUTH_MANAGE, "su", "", "name\0flags\0"),
+        DOMAIN_METHOD("GetVcpuPinInfo", vk_libvirt_domain_get_vcpu_pin_info, VK_AUTH_READ, "u",
+                      "aab", "flags\0vcpuPinInfo\0"),
+        DOMAIN_METHOD("PinVcpu", vk_libvirt_domain_pin_vcpu, VK_AUTH_MANAGE, "uabu", "",
+                      "vcpu\0cpumap\0flags\0"),
+        DOMAIN_METHOD("GetEmulatorPinInfo", vk_libvirt_domain_get_emulator_pin_info, VK_AUTH_READ,
+                      "u", "ab", "flags\0cpumap\0"),
+        DOMAIN_METHOD("PinEmulator", vk_libvirt_domain_pin_emulator, VK_AUTH_MANAGE, "abu", "",
+                      "cpumap\0flags\0"),
+        DOMAIN_METHOD("GetVcpus", vk_libvirt_domain_get_vcpus, VK_AUTH_READ, "u", "u",
+                      "flags\0vcpus\0"),
         {},
 };
 

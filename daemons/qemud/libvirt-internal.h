@@ -149,6 +149,12 @@ int vk_libvirt_secret_define_xml(VkCall *call, void *params, void *userdata);
 
 /* libvirt-stats.c */
 int vk_libvirt_domain_get_stats(VkCall *call, void *params, void *userdata);
+/* libvirt-vcpu.c */
+int vk_libvirt_domain_get_vcpu_pin_info(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_get_emulator_pin_info(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_pin_vcpu(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_pin_emulator(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_get_vcpus(VkCall *call, void *params, void *userdata);
 
 /* libvirt-domain.c */
 extern const VkRawInterface vk_libvirt_domain_interface;

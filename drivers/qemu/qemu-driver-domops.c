@@ -125,12 +125,12 @@ int vk_qemu_driver_rename(VkQemuDriver *drv, const char *domain, const char *new
 /* ---- metadata ---- */
 
 /*
- * The definition a metadata call with @flags (VkQemuAffectFlags; 0: the live one of a running
- * domain, else the persistent one) is about, as libvirt decides it. @set: both may be given.
- * *@ret_live and *@ret_config: whether to read or change obj->live and obj->def.
+ * The definition a call with @flags (VkQemuAffectFlags; 0: the live one of a running domain,
+ * else the persistent one) is about, as libvirt decides it (metadata, pins). @set: both may be
+ * given. *@ret_live and *@ret_config: whether to read or change obj->live and obj->def.
  */
-static int metadata_defs(VkDomainObj *obj, unsigned flags, bool set, bool *ret_live,
-                         bool *ret_config, VkError *reterr) {
+int qemu_driver_affect_defs(VkDomainObj *obj, unsigned flags, bool set, bool *ret_live,
+                            bool *ret_config, VkError *reterr) {
         bool active = vk_domain_obj_is_active(obj) && obj->live;
 
         if (flags & ~(unsigned) (VK_QEMU_AFFECT_LIVE | VK_QEMU_AFFECT_CONFIG))
@@ -187,7 +187,7 @@ int vk_qemu_driver_get_metadata(VkQemuDriver *drv, const char *domain, VkQemuMet
         r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        r = metadata_defs(obj, flags, false, &live, &config, reterr);
+        r = qemu_driver_affect_defs(obj, flags, false, &live, &config, reterr);
         if (r < 0)
                 return r;
         def = live ? obj->live : obj->def;
@@ -253,7 +253,7 @@ int vk_qemu_driver_set_metadata(VkQemuDriver *drv, const char *domain, VkQemuMet
         r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        r = metadata_defs(obj, flags, true, &live, &config, reterr);
+        r = qemu_driver_affect_defs(obj, flags, true, &live, &config, reterr);
         if (r < 0)
                 return r;
 

@@ -41,6 +41,10 @@ void qemu_driver_changed(VkQemuDriver *drv, VkDomainObj *obj);
 void qemu_driver_emit(VkQemuDriver *drv, VkDomainObj *obj, const char *event, const char *detail);
 void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDomainEvent *ev);
 
+/* qemu-driver-domops.c: which definitions a call with VkQemuAffectFlags @flags is about */
+int qemu_driver_affect_defs(VkDomainObj *obj, unsigned flags, bool set, bool *ret_live,
+                            bool *ret_config, VkError *reterr);
+
 /* qemu-driver-domains.c: the TPM state of a domain that goes away */
 void qemu_driver_remove_tpm_state(VkQemuDriver *drv, const VkDomainDef *def);
 

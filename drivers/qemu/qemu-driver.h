@@ -154,6 +154,33 @@ int vk_qemu_driver_set_metadata(VkQemuDriver *drv, const char *domain, VkQemuMet
                                 const char *metadata, const char *key, const char *uri,
                                 unsigned flags, VkError *reterr);
 
+/* qemu-driver-vcpu.c: vCPU and emulator pins, vcpuinfo, vcpucount (libvirt's names) */
+#define VK_QEMU_VCPU_MAXIMUM (1u << 2) /* vk_qemu_driver_get_vcpu_count(): <vcpu>, not current= */
+#define VK_QEMU_PIN_EMULATOR (-1)      /* vk_qemu_driver_pin(): the emulator threads */
+
+/* One online vCPU of a running domain, as libvirt's virVcpuInfo (its state is "running"). */
+typedef struct VkQemuVcpuInfo {
+        unsigned vcpu;
+        int cpu;              /* the host CPU its thread last ran on */
+        uint64_t cpu_time_ns; /* its thread's CPU time */
+        char *affinity;       /* the CPUs its thread may run on, a CPU list */
+} VkQemuVcpuInfo;
+
+typedef void (*VkQemuVcpuInfoFunc)(VkQemuDriver *drv, const VkQemuVcpuInfo *vcpus, size_t n,
+                                   const VkError *error, void *userdata);
+
+unsigned vk_qemu_driver_host_cpus(void);
+int vk_qemu_driver_get_vcpu_info(VkQemuDriver *drv, const char *domain, VkQemuVcpuInfoFunc done,
+                                 void *userdata, VkError *reterr);
+int vk_qemu_driver_get_vcpu_pins(VkQemuDriver *drv, const char *domain, unsigned flags, char ***ret,
+                                 VkError *reterr);
+int vk_qemu_driver_get_emulator_pin(VkQemuDriver *drv, const char *domain, unsigned flags,
+                                    char **ret, VkError *reterr);
+int vk_qemu_driver_pin(VkQemuDriver *drv, const char *domain, int vcpu, const char *cpuset,
+                       unsigned flags, VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+int vk_qemu_driver_get_vcpu_count(VkQemuDriver *drv, const char *domain, unsigned flags,
+                                  unsigned *ret, VkError *reterr);
+
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
 int vk_qemu_driver_create(VkQemuDriver *drv, const char *xml, bool paused,

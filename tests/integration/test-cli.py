@@ -312,6 +312,124 @@ def test_embed_rename_metadata(h):
     check_eq(os.listdir(nvdir), [], 'the NVRAM went with the undefine')
 
 
+def task_cpus(pid):
+    """comm → Cpus_allowed_list of QEMU @pid's threads (the first of each name)."""
+    out = {}
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            with open(f'/proc/{pid}/task/{tid}/comm') as f:
+                comm = f.read().strip()
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                allowed = [ln.split()[1] for ln in f if ln.startswith('Cpus_allowed_list:')][0]
+        except OSError:
+            continue
+        out.setdefault(re.sub(r'/.*', '', comm), allowed)
+    return out
+
+
+def test_embed_vcpu(h):
+    """vcpuinfo, vcpupin, emulatorpin, vcpucount on a 2-vCPU domain: shut off (the config),
+    running paused (the threads' affinity in /proc), a config pin applied at the next start."""
+    if len(os.sched_getaffinity(0)) < 2:
+        print('# SKIP vcpu: needs 2 host CPUs')
+        return
+    try:
+        embed_vcpu(h)
+    finally:
+        u = embed_uri(h)
+        vk(h, u, 'destroy', 'vc1')
+        vk(h, u, 'undefine', 'vc1')
+        wait_until(lambda: not vkguest.qemu_pids(h) or vkguest.qemu_pids(h) == S['qemu'], 10,
+                   'vc1 to be gone')
+
+
+def embed_vcpu(h):
+    u = embed_uri(h)
+    ok(h, u, 'define', write(h, 'vc1.xml', domain_xml('vc1', virt='qemu').replace(
+        '<vcpu>1</vcpu>', "<vcpu>2</vcpu><cputune><vcpupin vcpu='1' cpuset='1'/></cputune>")))
+    r = ok(h, u, 'vcpuinfo', 'vc1')
+    check_eq(r.out, 'VCPU:           0\nCPU:            N/A\nState:          N/A\n'
+             'CPU time        N/A\nCPU Affinity:   yy\n\nVCPU:           1\n'
+             'CPU:            N/A\nState:          N/A\nCPU time        N/A\n'
+             'CPU Affinity:   -y\n', 'vcpuinfo of a shut off domain')
+    check_eq(ok(h, u, 'vcpucount', 'vc1').out,
+             'maximum      config         2\ncurrent      config         2\n', 'vcpucount')
+    for args, msg in ((['vcpupin', 'vc1', '0', '7'],
+                       "<vcpupin vcpu='0' cpuset='7'>: CPU 7 of cpuset '7' is not an online CPU"),
+                      (['vcpupin', 'vc1', '2', '0'], 'vcpu 2 is out of range of persistent cpu'),
+                      (['vcpupin', 'vc1', '0', 'x'], "invalid CPU set 'x'"),
+                      (['vcpupin', 'vc1', '--cpulist', '0'], 'Missing vCPU number in pin mode'),
+                      (['vcpupin', 'vc1', 'a'], "Numeric value 'a' for <vcpu> option"),
+                      (['vcpupin', 'vc1', '0', '0', '--live'], 'domain is not running'),
+                      (['vcpupin', 'vc1', '--live', '--config'],
+                       'Options --live and --config are mutually exclusive'),
+                      (['emulatorpin', 'vc1', '0', '--current', '--live'],
+                       'Options --current and --live are mutually exclusive'),
+                      (['vcpuinfo', 'nope'], 'NoSuchDomain'),
+                      (['vcpucount', 'vc1', '--live'], 'domain is not running'),
+                      (['vcpucount', 'vc1', '--guest'], 'guest agent')):
+        r = fails(h, u, 1, *args)
+        check(msg in r.err, f'{args}: {msg!r}', r)
+    check_eq(ok(h, u, 'vcpupin', 'vc1', '0', '0').out, '', 'vcpupin of a shut off domain')
+    check_eq(ok(h, u, 'emulatorpin', 'vc1', '1', '--config').out, '', 'emulatorpin --config')
+    xml = ok(h, u, 'dumpxml', 'vc1').out
+    check("<vcpupin vcpu='0' cpuset='0'/>" in xml and "<emulatorpin cpuset='1'/>" in xml,
+          'the pins are in the persistent definition:', xml)
+    ok(h, u, 'start', '--paused', 'vc1')
+    try:
+        pid = json.load(open(h.path('embed', 'run', 'qemu', 'vc1.json')))['pid']
+        t = task_cpus(pid)
+        check_eq((t['CPU 0'], t['CPU 1'], t['qemu-system-x86']), ('0', '1', '1'),
+                 'the config pins applied at start')
+        check_eq(ok(h, u, 'vcpupin', 'vc1', '1', '0-1', '--live').out, '', 'vcpupin --live')
+        check_eq(task_cpus(pid)['CPU 1'], '0-1', 'vCPU 1 pinned live')
+        check_eq(ok(h, u, 'vcpupin', 'vc1').out,
+                 ' VCPU   CPU Affinity\n----------------------\n 0      0\n 1      0-1\n',
+                 'the live pins')
+        check_eq(ok(h, u, 'vcpupin', 'vc1', '1', '--config').out,
+                 ' VCPU   CPU Affinity\n----------------------\n 1      1\n',
+                 'the persistent pin of vCPU 1 is unchanged')
+        ok(h, u, 'emulatorpin', 'vc1', 'r')
+        t = task_cpus(pid)
+        check_eq((t['qemu-system-x86'], t['CPU 0']), ('0-1', '0'),
+                 'emulatorpin r: every thread but the vCPUs on all CPUs')
+        check_eq(ok(h, u, 'emulatorpin', 'vc1', '--config').out.splitlines()[-1], '       *: 1',
+                 'the persistent emulator pin is unchanged')
+        ok(h, u, 'vcpupin', 'vc1', '0', '1', '--live', '--config')
+        check_eq(task_cpus(pid)['CPU 0'], '1', 'vCPU 0 moved live')
+        check("<vcpupin vcpu='0' cpuset='1'/>" in ok(h, u, 'dumpxml', '--inactive', 'vc1').out,
+              'and in the config')
+        r = ok(h, u, 'vcpuinfo', 'vc1')
+        blocks = r.out.split('\n\n')
+        check(len(blocks) == 2, 'two vCPUs in vcpuinfo:', r)
+        check(re.match(r'VCPU: +0\nCPU: +[01]\nState: +running\n(CPU time: +[0-9.]+s\n)?'
+                       r'CPU Affinity: +-y\n$', blocks[0] + '\n'), 'vcpuinfo of vCPU 0:', r)
+        check(blocks[1].endswith('CPU Affinity:   yy\n'), 'vCPU 1 on both CPUs:', r)
+        v = ok(h, u, '--json', 'vcpuinfo', 'vc1').json()
+        check_eq([(x['vcpu'], x['state'], x['affinity']) for x in v['vcpus']],
+                 [(0, 'running', '1'), (1, 'running', '0-1')], 'vcpuinfo --json')
+        check_eq(ok(h, u, 'vcpucount', 'vc1', '--live', '--maximum').out, '2\n',
+                 'vcpucount --live --maximum')
+        r = fails(h, u, 1, 'vcpupin', 'vc1', '0', '5', '--live')
+        check("CPU 5 of cpuset '5' is not an online CPU" in r.err, 'a live pin off the host', r)
+        check_eq(task_cpus(pid)['CPU 0'], '1', 'vCPU 0 unchanged by the failure')
+    finally:
+        ok(h, u, 'destroy', 'vc1')
+    wait_until(lambda: not vkguest.qemu_pids(h) or vkguest.qemu_pids(h) == S['qemu'], 10,
+               'vc1 to be gone')
+    ok(h, u, 'start', '--paused', 'vc1')
+    try:
+        pid = json.load(open(h.path('embed', 'run', 'qemu', 'vc1.json')))['pid']
+        t = task_cpus(pid)
+        check_eq((t['CPU 0'], t['CPU 1'], t['qemu-system-x86']), ('1', '1', '1'),
+                 'the next start applies the changed config')
+    finally:
+        ok(h, u, 'destroy', 'vc1')
+    wait_until(lambda: not vkguest.qemu_pids(h) or vkguest.qemu_pids(h) == S['qemu'], 10,
+               'vc1 to be gone')
+    ok(h, u, 'undefine', 'vc1')
+
+
 def test_embed_destroy_undefine(h):
     u = embed_uri(h)
     check_eq(ok(h, u, 'destroy', 'cli1').out, "Domain 'cli1' destroyed\n", 'destroy')
@@ -422,18 +540,21 @@ def test_embed_capabilities_secmodel(h):
 GOLDEN_DIR = 'tests/data/cli'
 
 
-def normalise(text):
+def normalise(text, ids=True):
     text = UUID_RE.sub('UUID', text)
-    text = re.sub(r'^ (\d+)( +)', lambda m: ' ' + 'ID'.ljust(len(m.group(1) + m.group(2))),
-                  text, flags=re.M)
+    if ids:
+        text = re.sub(r'^ (\d+)( +)', lambda m: ' ' + 'ID'.ljust(len(m.group(1) + m.group(2))),
+                      text, flags=re.M)
     text = re.sub(r'^(Id: +)\d+$', r'\1ID', text, flags=re.M)
+    text = re.sub(r'\(out of \d+\)', '(out of HOSTCPUS)', text)
+    text = re.sub(r'"hostCpus" : \d+', '"hostCpus" : "HOSTCPUS"', text)
     return re.sub(r'"id" : \d+', '"id" : "ID"', text)
 
 
-def golden(h, name, text):
+def golden(h, name, text, ids=True):
     path = os.path.join(h.srcdir, GOLDEN_DIR, name)
     S.setdefault('used', set()).add(name)
-    text = normalise(text)
+    text = normalise(text, ids)
     if os.environ.get('VK_TEST_REGENERATE') == '1':
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
@@ -470,6 +591,20 @@ def test_goldens(h):
                      ['domrename', 'gold-b', 'gold-c'], ['domrename', 'gold-c', 'gold-b']):
             out += f'$ virtkit {" ".join(args)}\n' + ok(h, u, *args).out + '\n'
         golden(h, 'domops.txt', out)
+        ok(h, u, 'define', write(h, 'gold-v.xml', domain_xml(
+            'gold-v', '0f0e0d0c-0b0a-4908-8706-0504030201cc').replace(
+            '<vcpu>1</vcpu>', "<vcpu current='1'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='0'/>"
+            "<vcpupin vcpu='1' cpuset='0,1'/><emulatorpin cpuset='1'/></cputune>")))
+        out = ''
+        for args in (['vcpupin', 'gold-v'], ['vcpupin', 'gold-v', '1'],
+                     ['vcpupin', 'gold-v', '--config', '0'], ['--json', 'vcpupin', 'gold-v'],
+                     ['emulatorpin', 'gold-v'], ['--json', 'emulatorpin', 'gold-v'],
+                     ['vcpuinfo', '--pretty', 'gold-v'], ['vcpucount', 'gold-v'],
+                     ['vcpucount', 'gold-v', '--maximum'], ['vcpucount', 'gold-v', '--active'],
+                     ['--json', 'vcpucount', 'gold-v']):
+            out += f'$ virtkit {" ".join(args)}\n' + ok(h, u, *args).out + '\n'
+        golden(h, 'vcpu.txt', out, ids=False)
+        ok(h, u, 'undefine', 'gold-v')
     finally:
         vk(h, u, 'destroy', 'gold-a')
     no_qemu_left(h, 'the goldens')
@@ -1027,7 +1162,7 @@ def test_qemu_run_sigint(h):
 GROUPS = {
     'embed': ([test_embed_define_start, test_embed_list, test_embed_info_commands,
                test_embed_suspend_resume, test_embed_exit_codes, test_embed_lock,
-               test_embed_keys_nmi, test_embed_rename_metadata,
+               test_embed_keys_nmi, test_embed_rename_metadata, test_embed_vcpu,
                test_embed_destroy_undefine, test_embed_undefine_nvram,
                test_embed_create_transient,
                test_embed_capabilities_native, test_embed_capabilities_secmodel], None),

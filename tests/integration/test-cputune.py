@@ -9,6 +9,9 @@
             reason when the host has none for virtkit
   restart   kill -9 the daemon, start it again: the adopted QEMU keeps every pin; destroy
             removes the cgroup children
+  pin api   PinDomainVcpu/PinDomainEmulator live and persistent (root and the normal user):
+            the threads' Cpus_allowed_list, errors naming the CPU, the pins after a daemon
+            restart, the persistent ones applied at the next start
   bad pin   a pin to a CPU the host does not have fails the start naming the element and value,
             and leaves no QEMU, status file or cgroup
   user      a normal user's daemon: the pins apply (no privilege needed); fifo scheduling fails
@@ -221,6 +224,50 @@ def test_restart(h):
     call(h, 'UndefineDomain', {'domain': name})
 
 
+def test_pin_api(h, tag='sys'):
+    """PinDomainVcpu/PinDomainEmulator on the running (paused) QEMU and in the config; the
+    pins survive a daemon restart and the config applies at the next start."""
+    name = f'pinapi-{tag}'
+    call(h, 'DefineDomain', {'xml': domain_xml(name, '')}, tag)
+    call(h, 'StartDomain', {'domain': name, 'paused': True}, tag)
+    pid = status(h, name, tag)['pid']
+    call(h, 'PinDomainVcpu', {'domain': name, 'vcpu': 0, 'cpuset': '1', 'live': True,
+                              'config': True}, tag)
+    call(h, 'PinDomainVcpu', {'domain': name, 'vcpu': 1, 'cpuset': '0', 'live': True}, tag)
+    call(h, 'PinDomainEmulator', {'domain': name, 'cpuset': '0'}, tag)
+    t = threads(pid)
+    check_eq((t['CPU 0/TCG'][1], t['CPU 1/TCG'][1], t['qemu-system-x86'][1]), ('1', '0', '0'),
+             f'pinned live ({tag})')
+    err = call_error(h, 'PinDomainVcpu', {'domain': name, 'vcpu': 0, 'cpuset': '9'}, tag)
+    check("<vcpupin vcpu='0' cpuset='9'>: CPU 9 of cpuset '9' is not an online CPU" in err,
+          'a CPU the host does not have is named:', err)
+    err = call_error(h, 'PinDomainVcpu', {'domain': name, 'vcpu': 2, 'cpuset': '0'}, tag)
+    check('vcpu 2 is out of range of live cpu count 2' in err, 'vCPU out of range:', err)
+    check_eq(threads(pid)['CPU 0/TCG'][1], '1', 'the failures changed nothing')
+    r = call(h, 'GetDomainVcpuInfo', {'domain': name}, tag)
+    check_eq([(v['vcpu'], v['affinity']) for v in r['vcpus']], [(0, '1'), (1, '0')],
+             'GetDomainVcpuInfo')
+    if tag == 'sys':
+        os.kill(S['daemon-sys'].pid, signal.SIGKILL)
+        S['daemon-sys'].wait()
+        start_daemon(h)
+    check_eq(call(h, 'GetDomainVcpuPinInfo', {'domain': name}, tag)['pins'], ['1', '0'],
+             'the live pins (after a daemon restart for root)')
+    check_eq(call(h, 'GetDomainVcpuPinInfo', {'domain': name, 'config': True}, tag)['pins'],
+             ['1', '0-1'], 'the persistent pins')
+    check_eq(call(h, 'GetDomainEmulatorPinInfo', {'domain': name}, tag)['cpuset'], '0',
+             'the live emulator pin')
+    call(h, 'DestroyDomain', {'domain': name}, tag)
+    wait_until(lambda: not qemu_of(h, tag), 10, 'QEMU gone')
+    call(h, 'StartDomain', {'domain': name, 'paused': True}, tag)
+    t = threads(status(h, name, tag)['pid'])
+    check_eq((t['CPU 0/TCG'][1], t['CPU 1/TCG'][1]), ('1', '0-1'),
+             'the next start applies the persistent pins only')
+    call(h, 'DestroyDomain', {'domain': name}, tag)
+    wait_until(lambda: not qemu_of(h, tag), 10, 'QEMU gone')
+    call(h, 'UndefineDomain', {'domain': name}, tag)
+
+
 def test_bad_pin(h):
     name = 'badpin'
     bad = os.cpu_count() + 7
@@ -289,7 +336,7 @@ def main():
     if os.geteuid() != 0:
         print('1..0 # SKIP needs root (runs a system-like and a normal user\'s daemon)')
         return 0
-    return run_tests('cputune', [test_root, test_restart, test_bad_pin, test_user,
+    return run_tests('cputune', [test_root, test_restart, test_pin_api, test_bad_pin, test_user,
                                  test_no_leftovers], setup)
 
 

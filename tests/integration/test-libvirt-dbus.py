@@ -55,7 +55,8 @@ MEMBERS = {
              'SchedulerType', 'GetXMLDesc', 'GetState', 'Create', 'Shutdown', 'Destroy',
              'Reboot', 'Reset', 'Suspend', 'Resume', 'Undefine', 'GetStats',
              'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
-             'Rename', 'GetMetadata', 'SetMetadata', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
+             'Rename', 'GetMetadata', 'SetMetadata', 'GetVcpuPinInfo', 'PinVcpu',
+             'GetEmulatorPinInfo', 'PinEmulator', 'GetVcpus', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
              'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
              'signal Reboot', 'signal TrayChange', 'signal IOError', 'signal RTCChange',
              'signal Watchdog'],
@@ -429,6 +430,47 @@ def test_set_memory(h):
               'SetMemory(LIVE) of a running domain is not supported (yet):', r)
         call(h, path, DOMAIN, 'SetMemory', 'tu', 65536, 2)
         check_eq(memory_kib(h, path), (131072, 65536), 'SetMemory(CONFIG) of a running domain')
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
+def test_vcpu_pins(h):
+    """GetVcpuPinInfo, PinVcpu, GetEmulatorPinInfo, PinEmulator, GetVcpus on a shut off and a
+    running (paused) domain; cpumaps of one boolean per host CPU."""
+    ncpu = len(os.sched_getaffinity(0))
+    if ncpu < 2:
+        print('# SKIP vcpu pins: needs 2 host CPUs')
+        return
+    xml = domain_xml('pin1').replace('<vcpu>1</vcpu>', '<vcpu>2</vcpu>')
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
+    every = [True] * ncpu
+    check_eq(call(h, path, DOMAIN, 'GetVcpuPinInfo', 'u', 0), [[every, every]],
+             'GetVcpuPinInfo: every CPU without a pin')
+    only1 = [c == 1 for c in range(ncpu)]
+    call(h, path, DOMAIN, 'PinVcpu', 'uabu', 0, ncpu, *only1, 2)
+    call(h, path, DOMAIN, 'PinEmulator', 'abu', ncpu, *only1, 0)
+    check_eq(call(h, path, DOMAIN, 'GetVcpuPinInfo', 'u', 2), [[only1, every]],
+             'the persistent pin of vCPU 0')
+    check_eq(call(h, path, DOMAIN, 'GetEmulatorPinInfo', 'u', 0), [only1], 'the emulator pin')
+    check_eq(call(h, path, DOMAIN, 'GetVcpus', 'u', 2 | 4), [2], 'GetVcpus(CONFIG|MAXIMUM)')
+    for sig, args, want in (('uabu', (0, ncpu, *([False] * ncpu), 2),
+                             'Empty cpu list for pinning'),
+                            ('uabu', (5, ncpu, *only1, 2), 'vcpu 5 is out of range'),
+                            ('uabu', (0, ncpu, *only1, 1), 'domain is not running'),
+                            ('uabu', (0, ncpu, *only1, 64), 'unsupported flags (0x40)')):
+        r = call(h, path, DOMAIN, 'PinVcpu', sig, *args, ok=False)
+        check(r.rc != 0 and want in r.err, f'PinVcpu{args}: {want!r}', r)
+    r = call(h, path, DOMAIN, 'PinVcpu', 'uabu', 0, ncpu, *only1, 2, user=h.add_user(), ok=False)
+    check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'PinVcpu needs manage:', r)
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    try:
+        only0 = [c == 0 for c in range(ncpu)]
+        call(h, path, DOMAIN, 'PinVcpu', 'uabu', 1, ncpu, *only0, 1)
+        check_eq(call(h, path, DOMAIN, 'GetVcpuPinInfo', 'u', 1), [[only1, only0]],
+                 'the live pins')
+        check_eq(call(h, path, DOMAIN, 'GetVcpus', 'u', 1), [2], 'GetVcpus(LIVE)')
         call(h, path, DOMAIN, 'Destroy', 'u', 0)
     finally:
         cleanup_qemus(h)
@@ -918,7 +960,7 @@ GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
                               test_lifecycle_and_events, test_block_stats, test_set_memory,
-                              test_rename_and_metadata, test_bad_input]),
+                              test_rename_and_metadata, test_vcpu_pins, test_bad_input]),
     'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
                             test_conf_key_turns_it_off]),
     'objects': (setup_objects, [test_objects_conformance, test_networks, test_storage,

@@ -537,3 +537,24 @@ void vk_qemu_cpu_cgroup_remove(const char *name) {
                         vk_log_debug("Failed to remove cgroup '%s', ignoring: %m", dom);
         }
 }
+
+/*
+ * A pin changed on a running domain: the cpuset.cpus of its thread group @child ("vcpu0",
+ * "emulator") under the cgroup @name, when virtkit made that cgroup (@via, qemu-cgroup.c) and
+ * the child exists (vk_qemu_cpu_cgroup_apply() made it at start); elsewhere nothing. Returns
+ * 1 when written, 0 when there is no such cgroup, or -errno with @reterr set.
+ */
+int vk_qemu_cpu_cgroup_set_cpuset(const char *via, const char *name, const char *child,
+                                  const char *cpuset, VkError *reterr) {
+        const char *root = cpu_v2_root();
+        g_autofree char *dir = NULL;
+        int r;
+
+        if (!via || !name || !g_str_equal(via, CGROUP_VIA_DIRECT) || strstr(name, ".."))
+                return 0;
+        dir = g_build_filename(root ? root : CGROUP_V1_CPUSET, name, child, NULL);
+        if (access(dir, F_OK) < 0 || !cpu_read(dir, "cpuset.cpus"))
+                return 0;
+        r = cpu_write(dir, "cpuset.cpus", cpuset, reterr);
+        return r < 0 ? r : 1;
+}

@@ -27,3 +27,5 @@ int vk_qemu_cpu_cgroup_apply(const VkQemuCpuCgroupPlan *plan, const char *via, c
                              pid_t pid, const pid_t *vcpu_tids, const unsigned *iothread_ids,
                              const pid_t *iothread_tids, VkError *reterr);
 void vk_qemu_cpu_cgroup_remove(const char *name);
+int vk_qemu_cpu_cgroup_set_cpuset(const char *via, const char *name, const char *child,
+                                  const char *cpuset, VkError *reterr);

@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "qemu-affinity.h"
 #include "qemu-process-internal.h"
 
 /*
@@ -68,45 +69,10 @@ void process_tune_free(ProcessTune *t) {
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ProcessTune, process_tune_free)
 
-/* The host's online CPUs (/sys/devices/system/cpu/online), as a map. */
-static int tune_read_online(bool **ret, VkError *reterr) {
-        g_autofree char *text = NULL;
-        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
-        g_autoptr(GError) gerr = NULL;
-
-        if (!g_file_get_contents("/sys/devices/system/cpu/online", &text, NULL, &gerr))
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
-                                    "cannot read the host's online CPUs: %s", gerr->message);
-        if (vk_domain_cpuset_parse(g_strstrip(text), map) < 0)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EIO,
-                                    "cannot parse the host's online CPUs '%s'", text);
-        *ret = g_steal_pointer(&map);
-        return 0;
-}
-
-/*
- * The map of @cpuset, the value of @what (an element with its attributes, for the error),
- * checked against the host's online CPUs.
- */
+/* The map of @cpuset, checked against the host's online CPUs (qemu-affinity.c). */
 static int tune_mask(ProcessTune *t, const char *cpuset, const char *what, const char *name,
                      bool **ret, VkError *reterr) {
-        g_autofree bool *map = g_new0(bool, VK_DOMAIN_CPUSET_MAX);
-        g_autoptr(GString) online = g_string_new(NULL);
-
-        if (vk_domain_cpuset_parse(cpuset, map) < 0)
-                return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL,
-                                    "domain '%s': %s: invalid CPU set '%s'", name, what, cpuset);
-        for (unsigned c = 0; c < VK_DOMAIN_CPUSET_MAX; c++)
-                if (t->online[c])
-                        g_string_append_printf(online, "%s%u", online->len ? "," : "", c);
-        for (unsigned c = 0; c < VK_DOMAIN_CPUSET_MAX; c++)
-                if (map[c] && !t->online[c])
-                        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, -EINVAL,
-                                            "domain '%s': %s: CPU %u of cpuset '%s' is not an "
-                                            "online CPU of this host (online: %s)",
-                                            name, what, c, cpuset, online->str);
-        *ret = g_steal_pointer(&map);
-        return 0;
+        return vk_qemu_affinity_parse(t->online, cpuset, what, name, ret, reterr);
 }
 
 static int tune_check_priority(const VkCpuSched *s, const char *what, const char *name,
@@ -149,7 +115,7 @@ int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *rete
         if (!ct->present && !def->vcpu_cpuset)
                 return 0;
         t = g_new0(ProcessTune, 1);
-        r = tune_read_online(&t->online, reterr);
+        r = vk_qemu_affinity_online(&t->online, reterr);
         if (r < 0)
                 return r;
         t->n_vcpus = def->vcpus;
@@ -224,29 +190,9 @@ int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *rete
         return 0;
 }
 
-static void tune_to_cpuset(const bool *map, cpu_set_t *set, size_t size) {
-        CPU_ZERO_S(size, set);
-        for (unsigned c = 0; c < VK_DOMAIN_CPUSET_MAX; c++)
-                if (map[c])
-                        CPU_SET_S(c, size, set);
-}
-
 static int tune_set_affinity(pid_t tid, const bool *map, const char *what, const char *name,
                              VkError *reterr) {
-        size_t size = CPU_ALLOC_SIZE(VK_DOMAIN_CPUSET_MAX);
-        cpu_set_t *set = CPU_ALLOC(VK_DOMAIN_CPUSET_MAX);
-        int r;
-
-        if (!set)
-                return vk_error_set_errno(reterr, ENOMEM, "Failed to allocate a CPU set");
-        tune_to_cpuset(map, set, size);
-        r = sched_setaffinity(tid, size, set);
-        CPU_FREE(set);
-        if (r < 0)
-                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, vk_negative_errno(errno),
-                                    "domain '%s': cannot pin %s (thread %d): %s", name, what,
-                                    (int) tid, g_strerror(errno));
-        return 0;
+        return vk_qemu_affinity_set(tid, map, what, name, reterr);
 }
 
 static int tune_set_sched(pid_t tid, const VkCpuSched *s, const char *what, const char *name,
@@ -371,27 +317,13 @@ static void tune_on_iothreads(VkQmpClient *qmp, JsonNode *ret, const VkError *er
                               void *userdata) {
         VkQemuProcess *p = userdata;
         ProcessTune *t = p->tune;
-        JsonArray *a;
         g_auto(VkError) err = VK_ERROR_INIT;
 
         if (error) {
                 process_fail(p, error);
                 return;
         }
-        a = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
-        for (guint i = 0; a && i < json_array_get_length(a); i++) {
-                JsonObject *o = json_array_get_object_element(a, i);
-                const char *id = o ? json_object_get_string_member_with_default(o, "id", "") : "";
-
-                for (unsigned k = 0; k < t->n_iothreads; k++) {
-                        g_autofree char *alias = g_strdup_printf("iothread%u", t->iothread_ids[k]);
-
-                        if (g_str_equal(id, alias))
-                                t->iothread_tids[k] =
-                                        (pid_t) json_object_get_int_member_with_default(
-                                                o, "thread-id", 0);
-                }
-        }
+        vk_qemu_affinity_iothread_tids(ret, t->iothread_ids, t->iothread_tids, t->n_iothreads);
         for (unsigned k = 0; k < t->n_iothreads; k++)
                 if (t->iothread_tids[k] <= 0) {
                         vk_error_set(&err, VK_ERROR_OPERATION_FAILED, -EIO,
@@ -408,21 +340,12 @@ static void tune_on_cpus(VkQmpClient *qmp, JsonNode *ret, const VkError *error, 
         VkQemuProcess *p = userdata;
         ProcessTune *t = p->tune;
         g_auto(VkError) err = VK_ERROR_INIT;
-        JsonArray *a;
 
         if (error) {
                 process_fail(p, error);
                 return;
         }
-        a = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
-        for (guint i = 0; a && i < json_array_get_length(a); i++) {
-                JsonObject *o = json_array_get_object_element(a, i);
-                gint64 index = o ? json_object_get_int_member_with_default(o, "cpu-index", -1) : -1;
-
-                if (index >= 0 && index < (gint64) t->n_vcpus)
-                        t->vcpu_tids[index] =
-                                (pid_t) json_object_get_int_member_with_default(o, "thread-id", 0);
-        }
+        vk_qemu_affinity_vcpu_tids(ret, t->vcpu_tids, t->n_vcpus);
         if (t->n_vcpus > 0 && t->vcpu_tids[0] <= 0) {
                 vk_error_set(&err, VK_ERROR_OPERATION_FAILED, -EIO,
                              "domain '%s': QEMU did not report its vCPU threads (query-cpus-fast)",
