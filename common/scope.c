@@ -23,8 +23,10 @@
  *      the same scope with the leader's pid, done when its job is removed with "done".
  *
  * Scope properties: Description, Slice (machine.slice), DevicePolicy=closed with one
- * DeviceAllow= per device, CollectMode=inactive-or-failed. The scope goes away by itself
- * when its last process ends: nothing to undo after QEMU is gone.
+ * DeviceAllow= per device, CollectMode=inactive-or-failed, and the CPU controller settings
+ * the caller asks for (CPUWeight= or CPUShares=, CPUQuotaPerSecUSec=, CPUQuotaPeriodUSec=:
+ * systemd writes them to the scope's cgroup, which stays systemd's). The scope goes away by
+ * itself when its last process ends: nothing to undo after QEMU is gone.
  *
  * Calls go over a system bus connection of our own, held by the caller's VkScopeManager
  * (one per driver instance), opened when first needed and attached to the caller's loop (the
@@ -54,6 +56,7 @@ struct VkScopeOp {
         pid_t leader;
         bool device_policy_closed;
         GPtrArray *devices; /* "path", "perms" pairs */
+        VkScopeCpu cpu;
         bool retried;
         unsigned exists_waits; /* CreateMachine retries while a terminated machine goes away */
         sd_event_source *wait;
@@ -100,6 +103,26 @@ char *vk_scope_unit_name(const char *machine_name) {
         }
         g_string_append(s, ".scope");
         return g_string_free(g_steal_pointer(&s), false);
+}
+
+/*
+ * The scope properties of @cpu that are set, in a fixed order, into @ret; returns how many.
+ * All are of D-Bus type "t".
+ */
+size_t vk_scope_cpu_properties(const VkScopeCpu *cpu,
+                               VkScopeProperty ret[VK_SCOPE_CPU_PROPERTIES_MAX]) {
+        size_t n = 0;
+
+        assert(cpu && ret);
+        if (cpu->weight)
+                ret[n++] = (VkScopeProperty){ "CPUWeight", cpu->weight };
+        if (cpu->shares)
+                ret[n++] = (VkScopeProperty){ "CPUShares", cpu->shares };
+        if (cpu->quota_per_sec_usec)
+                ret[n++] = (VkScopeProperty){ "CPUQuotaPerSecUSec", cpu->quota_per_sec_usec };
+        if (cpu->quota_period_usec)
+                ret[n++] = (VkScopeProperty){ "CPUQuotaPeriodUSec", cpu->quota_period_usec };
+        return n;
 }
 
 /* A manager without a bus connection yet: it opens one when first needed. */
@@ -197,6 +220,8 @@ static void scope_fail(VkScopeOp *op, const char *what, const sd_bus_error *e) {
 
 /* Scope properties, shared by both ways: a(sv) contents. */
 static int scope_append_properties(VkScopeOp *op, sd_bus_message *m, bool with_pid) {
+        VkScopeProperty cpu[VK_SCOPE_CPU_PROPERTIES_MAX];
+        size_t n_cpu = vk_scope_cpu_properties(&op->cpu, cpu);
         int r;
 
         r = sd_bus_message_append(m, "(sv)", "Description", "s", op->description);
@@ -226,6 +251,8 @@ static int scope_append_properties(VkScopeOp *op, sd_bus_message *m, bool with_p
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
+        for (size_t i = 0; r >= 0 && i < n_cpu; i++)
+                r = sd_bus_message_append(m, "(sv)", cpu[i].name, "t", cpu[i].value);
         return r;
 }
 
@@ -472,6 +499,7 @@ int vk_scope_create(VkScopeManager *m, sd_event *e, const VkScopeSpec *spec, VkS
                 g_ptr_array_add(op->devices, g_strdup(spec->devices[i].path));
                 g_ptr_array_add(op->devices, g_strdup(spec->devices[i].perms));
         }
+        op->cpu = spec->cpu;
         op->callback = callback;
         op->userdata = userdata;
 

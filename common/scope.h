@@ -15,6 +15,25 @@ typedef struct VkScopeDevice {
         const char *perms;
 } VkScopeDevice;
 
+/*
+ * The CPU controller settings of a scope, as systemd's unit properties (systemd.resource-
+ * control(5)); 0 and false: not set.
+ */
+typedef struct VkScopeCpu {
+        uint64_t weight;             /* CPUWeight= (cgroup2 cpu.weight), 1-10000 */
+        uint64_t shares;             /* CPUShares= (cgroup v1 cpu.shares), 2-262144 */
+        uint64_t quota_per_sec_usec; /* CPUQuotaPerSecUSec=; UINT64_MAX: no limit */
+        uint64_t quota_period_usec;  /* CPUQuotaPeriodUSec=, 1000-1000000 */
+} VkScopeCpu;
+
+/* One scope property of a D-Bus type "t" (uint64). */
+typedef struct VkScopeProperty {
+        const char *name;
+        uint64_t value;
+} VkScopeProperty;
+
+#define VK_SCOPE_CPU_PROPERTIES_MAX 4
+
 typedef struct VkScopeSpec {
         const char *machine_name; /* a valid machine name: vk_scope_machine_name() */
         const uint8_t *uuid;      /* 16 bytes, the machine id machined records; NULL: none */
@@ -25,6 +44,7 @@ typedef struct VkScopeSpec {
         bool device_policy_closed;
         const VkScopeDevice *devices;
         size_t n_devices;
+        VkScopeCpu cpu;
 } VkScopeSpec;
 
 typedef struct VkScopeOp VkScopeOp;
@@ -42,6 +62,8 @@ typedef void (*VkScopeFunc)(VkScopeOp *op, const char *unit, const char *via, co
 bool vk_scope_systemd_booted(void);
 char *vk_scope_machine_name(const char *prefix, int id, const char *name);
 char *vk_scope_unit_name(const char *machine_name);
+size_t vk_scope_cpu_properties(const VkScopeCpu *cpu,
+                               VkScopeProperty ret[VK_SCOPE_CPU_PROPERTIES_MAX]);
 VkScopeManager *vk_scope_manager_new(void);
 VkScopeManager *vk_scope_manager_ref(VkScopeManager *m);
 VkScopeManager *vk_scope_manager_unref(VkScopeManager *m);
