@@ -27,10 +27,19 @@
  * virtkit does the same where the cgroup is its own: the one it makes without systemd
  * (machine.slice/<scope name>, qemu-cgroup.c), on cgroup2 when its root offers the cpu
  * controller (children are "threaded", the threads moved through cgroup.threads), and on the
- * v1 cpu and cpuset hierarchies (tasks). A scope of systemd is not delegated to us: there the
- * CPU values are refused, as where QEMU has no cgroup of its own at all (a session or embedded
- * instance), which is libvirt's "cgroup cpu is required for scheduler tuning". The affinity
- * (qemu-process-tune.c) needs no cgroup and is applied everywhere.
+ * v1 cpu and cpuset hierarchies (tasks).
+ *
+ * In a systemd scope the scope's cgroup is systemd's: the domain-wide values become the
+ * scope's properties when it is made (vk_qemu_cpu_cgroup_scope(), common/scope.c):
+ * <shares> CPUWeight= on cgroup2 (CPUShares= on v1), as libvirt 9.0 sets them over D-Bus;
+ * <global_quota> CPUQuotaPerSecUSec= (the quota over its period, rounded up so that the
+ * cpu.max systemd writes is the quota again) and <global_period> CPUQuotaPeriodUSec=.
+ * libvirt writes the period and quota itself into a "libvirt" child of its delegated scope;
+ * the cgroup's cpu.max ends the same. The per-thread values (<period>/<quota>,
+ * <emulator_*>, <iothread_*>) would need children of a delegated scope, which virtkit does
+ * not make: refused there by name, as where QEMU has no cgroup of its own at all (a session
+ * or embedded instance), which is libvirt's "cgroup cpu is required for scheduler tuning".
+ * The affinity (qemu-process-tune.c) needs no cgroup and is applied everywhere.
  */
 
 #define CGROUP_ROOT        "/sys/fs/cgroup"
@@ -41,6 +50,7 @@
 #define CGROUP_WEIGHT_MAX  10000ULL
 #define CGROUP_VIA_DIRECT  "cgroup"
 #define CGROUP_PERIOD_DFLT 100000ULL
+#define USEC_PER_SEC       1000000ULL
 
 /* ---- the plan ---------------------------------------------------------------------------- */
 
@@ -104,17 +114,49 @@ void vk_qemu_cpu_cgroup_plan_done(VkQemuCpuCgroupPlan *plan) {
         *plan = (VkQemuCpuCgroupPlan){};
 }
 
-/* The first CPU controller element of the plan, for errors. */
-static const char *cpu_first_element(const VkQemuCpuCgroupPlan *plan) {
-        return plan->shares            ? "shares"
-               : plan->period          ? "period"
+/* The first per-thread CPU controller element of the plan, NULL when there is none. */
+static const char *cpu_first_thread_element(const VkQemuCpuCgroupPlan *plan) {
+        return plan->period            ? "period"
                : plan->quota           ? "quota"
-               : plan->global_period   ? "global_period"
-               : plan->global_quota    ? "global_quota"
                : plan->emulator_period ? "emulator_period"
                : plan->emulator_quota  ? "emulator_quota"
                : plan->iothread_period ? "iothread_period"
-                                       : "iothread_quota";
+               : plan->iothread_quota  ? "iothread_quota"
+                                       : NULL;
+}
+
+/* The first CPU controller element of the plan, for errors (the plan has one). */
+static const char *cpu_first_element(const VkQemuCpuCgroupPlan *plan) {
+        const char *t = cpu_first_thread_element(plan);
+
+        return plan->shares          ? "shares"
+               : plan->global_period ? "global_period"
+               : plan->global_quota  ? "global_quota"
+               : t                   ? t
+                                     : "shares";
+}
+
+/*
+ * The scope properties of the domain-wide values of @plan (see the top of this file) into
+ * @ret: CPUWeight= when @v2 (the host's cpu controller is cgroup2's), else CPUShares=. The
+ * per-thread values have none.
+ */
+void vk_qemu_cpu_cgroup_scope_cpu(const VkQemuCpuCgroupPlan *plan, bool v2, VkScopeCpu *ret) {
+        unsigned long long period = plan->global_period ? plan->global_period : CGROUP_PERIOD_DFLT;
+
+        *ret = (VkScopeCpu){};
+        if (v2)
+                ret->weight = plan->shares;
+        else
+                ret->shares = plan->shares;
+        /* quota <= 17592186044415 us: times 10^6 it still fits in 64 bits */
+        if (plan->global_quota > 0)
+                ret->quota_per_sec_usec =
+                        ((unsigned long long) plan->global_quota * USEC_PER_SEC + period - 1) /
+                        period;
+        else if (plan->global_quota < 0)
+                ret->quota_per_sec_usec = UINT64_MAX;
+        ret->quota_period_usec = plan->global_period;
 }
 
 /* ---- hierarchies ------------------------------------------------------------------------- */
@@ -147,24 +189,27 @@ static bool cpu_v1_cpuset(void) {
 }
 
 /*
- * Whether the CPU values of @plan can be applied: @own_cgroup (a privileged instance making
- * QEMU's cgroup) without systemd, on a host with a cpu controller. Refused with an error
- * naming the element otherwise. Returns 0 or -errno with @reterr set.
+ * Whether the CPU values of @plan can be applied: @own_cgroup (a privileged instance placing
+ * QEMU) on a host with a cpu controller; in a systemd scope only the domain-wide ones. Refused
+ * with an error naming the element otherwise. Returns 0 or -errno with @reterr set.
  */
 int vk_qemu_cpu_cgroup_check(const VkQemuCpuCgroupPlan *plan, bool own_cgroup, VkError *reterr) {
         const char *why = NULL;
+        const char *element = cpu_first_element(plan);
 
         if (!plan->bandwidth)
                 return 0;
         if (!own_cgroup)
                 why = "QEMU gets no cgroup of its own from this instance (only the system "
                       "instance makes one)";
-        else if (vk_scope_systemd_booted())
-                why = "QEMU's systemd scope is not delegated to virtkit";
         else if (!cpu_v2_root() && !cpu_v1_cpu())
                 why = "the host has no cgroup cpu controller virtkit can use";
-        else if (plan->shares && cpu_v2_root() &&
-                 (plan->shares < CGROUP_WEIGHT_MIN || plan->shares > CGROUP_WEIGHT_MAX))
+        else if (vk_scope_systemd_booted() && cpu_first_thread_element(plan)) {
+                element = cpu_first_thread_element(plan);
+                why = "QEMU runs in a systemd scope: virtkit gives the scope <shares>, "
+                      "<global_period> and <global_quota>, but makes no per-thread cgroups in it";
+        } else if (plan->shares && cpu_v2_root() &&
+                   (plan->shares < CGROUP_WEIGHT_MIN || plan->shares > CGROUP_WEIGHT_MAX))
                 return vk_error_set(reterr, VK_ERROR_INVALID_XML, -ERANGE,
                                     "domain '%s': <cputune><shares>: %llu is out of the range "
                                     "of cgroup2's cpu.weight (%llu-%llu)",
@@ -174,7 +219,15 @@ int vk_qemu_cpu_cgroup_check(const VkQemuCpuCgroupPlan *plan, bool own_cgroup, V
                 return 0;
         return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                             "domain '%s': <cputune><%s> needs the cgroup cpu controller, and %s",
-                            plan->domain, cpu_first_element(plan), why);
+                            plan->domain, element, why);
+}
+
+/*
+ * The scope properties of @plan for QEMU's systemd scope (see the top of this file), by the
+ * host's cpu controller: cgroup2's (or no v1 cpu hierarchy) CPUWeight=, v1's CPUShares=.
+ */
+void vk_qemu_cpu_cgroup_scope(const VkQemuCpuCgroupPlan *plan, VkScopeCpu *ret) {
+        vk_qemu_cpu_cgroup_scope_cpu(plan, cpu_v2_root() || !cpu_v1_cpu(), ret);
 }
 
 /* ---- files ------------------------------------------------------------------------------- */

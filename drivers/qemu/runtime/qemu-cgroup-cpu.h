@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "qemu-domain-def.h"
+#include "scope.h"
 
 /* What <cputune> asks of the cpu and cpuset controllers (pins: the sets as given). */
 typedef struct VkQemuCpuCgroupPlan {
@@ -23,6 +24,8 @@ typedef struct VkQemuCpuCgroupPlan {
 int vk_qemu_cpu_cgroup_plan(const VkDomainDef *def, VkQemuCpuCgroupPlan *ret, VkError *reterr);
 void vk_qemu_cpu_cgroup_plan_done(VkQemuCpuCgroupPlan *plan);
 int vk_qemu_cpu_cgroup_check(const VkQemuCpuCgroupPlan *plan, bool own_cgroup, VkError *reterr);
+void vk_qemu_cpu_cgroup_scope_cpu(const VkQemuCpuCgroupPlan *plan, bool v2, VkScopeCpu *ret);
+void vk_qemu_cpu_cgroup_scope(const VkQemuCpuCgroupPlan *plan, VkScopeCpu *ret);
 int vk_qemu_cpu_cgroup_apply(const VkQemuCpuCgroupPlan *plan, const char *via, const char *name,
                              pid_t pid, const pid_t *vcpu_tids, const unsigned *iothread_ids,
                              const pid_t *iothread_tids, VkError *reterr);

@@ -22,7 +22,8 @@
  * (DevicePolicy=closed + DeviceAllow=) lists the devices the domain may open:
  *
  *   - on a systemd host: the scope machine-qemu\x2d<id>\x2d<name>.scope in machine.slice,
- *     registered with systemd-machined (else made by systemd itself; common/scope.c);
+ *     registered with systemd-machined (else made by systemd itself; common/scope.c), with
+ *     the domain-wide <cputune> values as its properties (qemu-cgroup-cpu.c);
  *   - without systemd: the same path made by us under the cgroup file system, with a BPF
  *     device program (cgroup2) and/or the devices controller (v1)
  *     (drivers/security/security-cgroup.c), removed again once QEMU is gone;
@@ -190,6 +191,7 @@ static int cgroup_place_scope(VkQemuCgroup *cg, sd_event *e, const VkQemuCgroupS
                 .device_policy_closed = true,
                 .devices = devices,
                 .n_devices = spec->n_rules + 1,
+                .cpu = spec->cpu,
         };
 
         for (size_t i = 0; i < spec->n_rules; i++)

@@ -23,6 +23,7 @@ typedef struct VkQemuCgroupSpec {
         pid_t leader;
         const VkSecurityDeviceRule *rules; /* the device ACL: vk_qemu_security_device_acl() */
         size_t n_rules;
+        VkScopeCpu cpu; /* the scope's CPU controller properties (systemd only) */
 } VkQemuCgroupSpec;
 
 int vk_qemu_cgroup_place(sd_event *e, const VkQemuCgroupSpec *spec, VkQemuCgroupFunc callback,

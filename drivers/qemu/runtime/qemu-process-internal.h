@@ -101,6 +101,7 @@ typedef struct ProcessTune ProcessTune;
 void process_tune_free(ProcessTune *t);
 int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *reterr);
 int process_tune_initial(VkQemuProcess *p, VkError *reterr);
+void process_tune_scope(const VkQemuProcess *p, VkScopeCpu *ret);
 void process_tune_apply(VkQemuProcess *p);
 /* qemu-process.c: what follows the tuning before the vCPUs run */
 void process_after_tune(VkQemuProcess *p);

@@ -438,6 +438,7 @@ static int process_launch(VkQemuProcess *p, VkError *reterr) {
                         .n_rules = p->n_acl,
                 };
 
+                process_tune_scope(p, &spec.cpu);
                 vk_qemu_cgroup_planned(&spec, &p->cgroup_via, &p->cgroup_name);
                 r = process_write_start_record(p, reterr);
                 if (r >= 0)

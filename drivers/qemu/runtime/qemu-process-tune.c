@@ -190,6 +190,13 @@ int process_tune_prepare(VkQemuProcess *p, const VkDomainDef *def, VkError *rete
         return 0;
 }
 
+/* The CPU controller properties QEMU's systemd scope gets (none when nothing is tuned). */
+void process_tune_scope(const VkQemuProcess *p, VkScopeCpu *ret) {
+        *ret = (VkScopeCpu){};
+        if (p->tune)
+                vk_qemu_cpu_cgroup_scope(&p->tune->cgroup, ret);
+}
+
 static int tune_set_affinity(pid_t tid, const bool *map, const char *what, const char *name,
                              VkError *reterr) {
         return vk_qemu_affinity_set(tid, map, what, name, reterr);
