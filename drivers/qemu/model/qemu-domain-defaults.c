@@ -50,6 +50,14 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                                                        "machines, use bus='sata'",
                                                        d->target_dev);
 
+                /* libvirt names the driver of every disk, and a format but for a volume's
+                 * (the pool knows it): an empty cdrom too. The command line is the same,
+                 * an absent format is raw */
+                if (!d->driver_name)
+                        d->driver_name = g_strdup("qemu");
+                if (d->format == VK_DISK_FORMAT_NONE && d->type != VK_DISK_TYPE_VOLUME)
+                        d->format = VK_DISK_FORMAT_RAW;
+
                 idx = post_parse_disk_index(d->target_dev);
                 switch (d->bus) {
                 case VK_DISK_BUS_VIRTIO:
