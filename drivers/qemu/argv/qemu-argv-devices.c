@@ -187,6 +187,8 @@ G_STATIC_ASSERT(G_N_ELEMENTS(controller_order) == _VK_CONTROLLER_MAX - 1);
 
 int argv_build_controllers(ArgvBuilder *b) {
         const VkDomainDef *def = b->def;
+        /* by type and index, whatever the order of <devices> */
+        g_autoptr(GPtrArray) ctrls = vk_domain_def_sorted_controllers(def);
         bool done[256] = { [0] = true };
         bool progress = true;
         int r;
@@ -218,8 +220,8 @@ int argv_build_controllers(ArgvBuilder *b) {
                         break; /* restart at the lowest index */
                 }
         }
-        for (size_t i = 0; i < def->n_controllers; i++) {
-                const VkDomainController *c = def->controllers[i];
+        for (guint i = 0; i < ctrls->len; i++) {
+                const VkDomainController *c = ctrls->pdata[i];
 
                 if (c->type == VK_CONTROLLER_PCI && c->index > 0 &&
                     (c->index >= 256 || !done[c->index]))
@@ -228,10 +230,10 @@ int argv_build_controllers(ArgvBuilder *b) {
                                           "(a loop or a missing controller)",
                                           c->index);
         }
-        /* the other types in libvirt's order, each in <devices> order */
+        /* the other types in libvirt's order, each in index order */
         for (size_t t = 0; t < G_N_ELEMENTS(controller_order); t++)
-                for (size_t i = 0; i < def->n_controllers; i++) {
-                        const VkDomainController *c = def->controllers[i];
+                for (guint i = 0; i < ctrls->len; i++) {
+                        const VkDomainController *c = ctrls->pdata[i];
                         JsonObject *o = NULL;
 
                         if (c->type != controller_order[t])

@@ -506,6 +506,14 @@ int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) {
         return vk_error_set(reterr, VK_ERROR_INVALID_XML, -EINVAL, "/domain/devices: %s", msg);
 }
 
+/* Append @c to the controllers of @def, which takes it: last in libvirt's order (c->pos). */
+void vk_domain_append_controller(VkDomainDef *def, VkDomainController *c) {
+        c->pos = 0;
+        for (size_t i = 0; i < def->n_controllers; i++)
+                c->pos = MAX(c->pos, def->controllers[i]->pos + 1);
+        VK_DOMAIN_APPEND(def->controllers, def->n_controllers, c);
+}
+
 /* Append a controller that post-parse adds (marked implicit); @def owns it. */
 VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
                                                       unsigned index, VkControllerModel model) {
@@ -515,7 +523,7 @@ VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkContro
         c->index = index;
         c->model = model;
         c->implicit = true;
-        VK_DOMAIN_APPEND(def->controllers, def->n_controllers, c);
+        vk_domain_append_controller(def, c);
         return c;
 }
 
@@ -535,8 +543,39 @@ static gint domain_controller_cmp(gconstpointer a, gconstpointer b, gpointer use
         return 0;
 }
 
-/* Sort the controllers of @def by type, then index, the order libvirt formats them in. */
+/*
+ * Sort the controllers of @def by type, then index: the order the address assignment and the
+ * command line take them in. vk_domain_order_controllers() puts back libvirt's <devices>
+ * order.
+ */
 void vk_domain_sort_controllers(VkDomainDef *def) {
         g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
                           domain_controller_cmp, NULL);
+}
+
+static gint domain_controller_pos_cmp(gconstpointer a, gconstpointer b, gpointer userdata) {
+        const VkDomainController *x = *(VkDomainController *const *) a;
+        const VkDomainController *y = *(VkDomainController *const *) b;
+
+        return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Put the controllers of @def in libvirt's order: as written, then as post-parse added them. */
+void vk_domain_order_controllers(VkDomainDef *def) {
+        g_qsort_with_data(def->controllers, (gint) def->n_controllers, sizeof(VkDomainController *),
+                          domain_controller_pos_cmp, NULL);
+}
+
+/*
+ * The controllers of @def by type, then index (a USB2 set: the master first), whatever the
+ * order of the definition: a new array of borrowed pointers, for the command line.
+ */
+GPtrArray *vk_domain_def_sorted_controllers(const VkDomainDef *def) {
+        GPtrArray *out = g_ptr_array_sized_new((guint) def->n_controllers);
+
+        for (size_t i = 0; i < def->n_controllers; i++)
+                g_ptr_array_add(out, def->controllers[i]);
+        g_qsort_with_data(out->pdata, (gint) out->len, sizeof(gpointer), domain_controller_cmp,
+                          NULL);
+        return out;
 }

@@ -850,6 +850,11 @@ int vk_domain_def_post_parse(VkDomainDef *def, VkError *reterr) {
         r = vk_domain_post_parse_devices(def, reterr);
         if (r < 0)
                 return r;
-
-        return vk_domain_def_assign_addresses(def, def->machine_kind, reterr);
+        r = vk_domain_def_assign_addresses(def, def->machine_kind, reterr);
+        if (r < 0)
+                return r;
+        /* the controllers were taken by type and index; formatted, they are in libvirt's
+         * order: as written, the implicit ones after in the order they were added */
+        vk_domain_order_controllers(def);
+        return 0;
 }

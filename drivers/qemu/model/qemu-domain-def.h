@@ -667,6 +667,9 @@ typedef struct VkDomainController {
         bool implicit;             /* added by post-parse, not written by the user */
         bool has_master;           /* a USB companion: <master startport=> */
         unsigned master_startport; /* its first port on the master's bus */
+        /* its place in <devices>, as libvirt keeps it: the order written, then the order
+         * post-parse added it in (not formatted; the array is in this order after parse) */
+        unsigned pos;
         VkDeviceInfo info;
 } VkDomainController;
 
@@ -1471,3 +1474,4 @@ const VkCpuSched *vk_domain_iothread_sched(const VkDomainDef *def, unsigned id);
 /* Lookups the argv builder needs. */
 const VkDomainController *vk_domain_def_find_controller(const VkDomainDef *def,
                                                         VkControllerType type, unsigned index);
+GPtrArray *vk_domain_def_sorted_controllers(const VkDomainDef *def);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemu-domain-defaults.c: post-parse of <devices>: defaults, implicit devices, drive addresses */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "qemu-domain-internal.h"
@@ -48,6 +49,14 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
                                                        "disk '%s': IDE is not available on q35 "
                                                        "machines, use bus='sata'",
                                                        d->target_dev);
+
+                /* libvirt names the driver of every disk, and a format but for a volume's
+                 * (the pool knows it): an empty cdrom too. The command line is the same,
+                 * an absent format is raw */
+                if (!d->driver_name)
+                        d->driver_name = g_strdup("qemu");
+                if (d->format == VK_DISK_FORMAT_NONE && d->type != VK_DISK_TYPE_VOLUME)
+                        d->format = VK_DISK_FORMAT_RAW;
 
                 idx = post_parse_disk_index(d->target_dev);
                 switch (d->bus) {
@@ -136,11 +145,56 @@ static int post_parse_disks(VkDomainDef *def, VkError *reterr) {
         return 0;
 }
 
+/* Add the controllers the drive addresses of the disks refer to and @def lacks. */
+static void post_parse_disk_controllers(VkDomainDef *def) {
+        static const struct {
+                VkControllerType type;
+                VkDiskBus bus;
+        } kinds[] = {
+                { VK_CONTROLLER_SCSI, VK_DISK_BUS_SCSI },
+                { VK_CONTROLLER_FDC, VK_DISK_BUS_FDC },
+                { VK_CONTROLLER_IDE, VK_DISK_BUS_IDE },
+                { VK_CONTROLLER_SATA, VK_DISK_BUS_SATA },
+        };
+
+        for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+                unsigned next = 0;
+
+                /* the lowest referred index not seen yet, until there is none */
+                for (;;) {
+                        unsigned idx = UINT_MAX;
+
+                        for (size_t i = 0; i < def->n_disks; i++) {
+                                const VkDeviceAddress *a = &def->disks[i]->info.addr;
+
+                                if (def->disks[i]->bus == kinds[k].bus &&
+                                    a->type == VK_ADDRESS_DRIVE && a->drive.controller >= next &&
+                                    a->drive.controller < idx)
+                                        idx = a->drive.controller;
+                        }
+                        if (idx == UINT_MAX)
+                                break;
+                        if (!vk_domain_def_find_controller(def, kinds[k].type, idx))
+                                vk_domain_add_implicit_controller(def, kinds[k].type, idx,
+                                                                  VK_CONTROLLER_MODEL_DEFAULT);
+                        next = idx + 1;
+                }
+        }
+}
+
 static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
         bool q35 = def->machine_kind == VK_MACHINE_Q35;
         const VkDomainController *root;
 
-        /* the PCI root of the machine */
+        /* the machine's own controllers, in the order libvirt adds them (and so lists
+         * them, after the ones written): USB, SATA (q35), the PCI root */
+        if (!vk_domain_def_find_controller(def, VK_CONTROLLER_USB, 0))
+                vk_domain_add_implicit_controller(def, VK_CONTROLLER_USB, 0,
+                                                  q35 ? VK_CONTROLLER_MODEL_QEMU_XHCI
+                                                      : VK_CONTROLLER_MODEL_PIIX3_UHCI);
+        if (q35 && !vk_domain_def_find_controller(def, VK_CONTROLLER_SATA, 0))
+                vk_domain_add_implicit_controller(def, VK_CONTROLLER_SATA, 0,
+                                                  VK_CONTROLLER_MODEL_DEFAULT);
         root = vk_domain_def_find_controller(def, VK_CONTROLLER_PCI, 0);
         if (!root)
                 vk_domain_add_implicit_controller(def, VK_CONTROLLER_PCI, 0,
@@ -166,30 +220,9 @@ static int post_parse_controllers(VkDomainDef *def, VkError *reterr) {
                                 reterr, "PCI controller %u needs a PCI address", c->index);
         }
 
-        /* the chipset's own controllers */
-        if (!vk_domain_def_find_controller(def, VK_CONTROLLER_USB, 0))
-                vk_domain_add_implicit_controller(def, VK_CONTROLLER_USB, 0,
-                                                  q35 ? VK_CONTROLLER_MODEL_QEMU_XHCI
-                                                      : VK_CONTROLLER_MODEL_PIIX3_UHCI);
-        if (q35 && !vk_domain_def_find_controller(def, VK_CONTROLLER_SATA, 0))
-                vk_domain_add_implicit_controller(def, VK_CONTROLLER_SATA, 0,
-                                                  VK_CONTROLLER_MODEL_DEFAULT);
-
-        /* controllers the disks' drive addresses refer to */
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const VkDomainDisk *d = def->disks[i];
-                VkControllerType type;
-
-                if (d->info.addr.type != VK_ADDRESS_DRIVE)
-                        continue;
-                type = d->bus == VK_DISK_BUS_IDE    ? VK_CONTROLLER_IDE
-                       : d->bus == VK_DISK_BUS_SATA ? VK_CONTROLLER_SATA
-                       : d->bus == VK_DISK_BUS_SCSI ? VK_CONTROLLER_SCSI
-                                                    : VK_CONTROLLER_FDC;
-                if (!vk_domain_def_find_controller(def, type, d->info.addr.drive.controller))
-                        vk_domain_add_implicit_controller(def, type, d->info.addr.drive.controller,
-                                                          VK_CONTROLLER_MODEL_DEFAULT);
-        }
+        /* controllers the disks' drive addresses refer to: as libvirt, SCSI, floppy, IDE,
+         * then SATA ones, each type in index order */
+        post_parse_disk_controllers(def);
 
         /* virtio channels and consoles hang off virtio-serial 0 */
         {
@@ -417,12 +450,14 @@ int vk_domain_post_parse_devices(VkDomainDef *def, VkError *reterr) {
         r = post_parse_chrs(def, reterr);
         if (r < 0)
                 return r;
-        r = vk_domain_smartcard_post_parse(def, reterr);
-        if (r >= 0)
-                r = vk_domain_fs_post_parse(def, reterr);
+        r = vk_domain_fs_post_parse(def, reterr);
         if (r < 0)
                 return r;
         r = post_parse_controllers(def, reterr);
+        if (r < 0)
+                return r;
+        /* the CCID controllers after the others, as libvirt adds them */
+        r = vk_domain_smartcard_post_parse(def, reterr);
         if (r < 0)
                 return r;
         post_parse_video(def);

@@ -616,6 +616,6 @@ int vk_domain_controller_parse(VkDomainDef *def, xmlNode *node, unsigned flags, 
                 return vk_xml_error(node, "index", reterr,
                                     "index 0 is the PCI root (pci-root or pcie-root)");
 
-        VK_DOMAIN_APPEND(def->controllers, def->n_controllers, g_steal_pointer(&c));
+        vk_domain_append_controller(def, g_steal_pointer(&c));
         return 0;
 }

@@ -71,9 +71,11 @@ void vk_domain_device_info_clear(VkDeviceInfo *info);
 void vk_domain_format_device_info(VkXmlWriter *w, const VkDeviceInfo *info, unsigned flags);
 int vk_domain_check_path(xmlNode *node, const char *attr, const char *path, VkError *reterr);
 int vk_domain_devices_error(VkError *reterr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void vk_domain_append_controller(VkDomainDef *def, VkDomainController *c);
 VkDomainController *vk_domain_add_implicit_controller(VkDomainDef *def, VkControllerType type,
                                                       unsigned index, VkControllerModel model);
 void vk_domain_sort_controllers(VkDomainDef *def);
+void vk_domain_order_controllers(VkDomainDef *def);
 
 /* qemu-domain-cpu.c: <cpu> (with <cache> and <numa>), <features><kvm> */
 int vk_domain_cpu_parse(VkDomainDef *def, xmlNode *node, VkError *reterr);
