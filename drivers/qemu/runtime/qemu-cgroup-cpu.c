@@ -601,12 +601,13 @@ int vk_qemu_cpu_cgroup_set_cpuset(const char *via, const char *name, const char 
                                   const char *cpuset, VkError *reterr) {
         const char *root = cpu_v2_root();
         g_autofree char *dir = NULL;
+        g_autofree char *old = NULL;
         int r;
 
         if (!via || !name || !g_str_equal(via, CGROUP_VIA_DIRECT) || strstr(name, ".."))
                 return 0;
         dir = g_build_filename(root ? root : CGROUP_V1_CPUSET, name, child, NULL);
-        if (access(dir, F_OK) < 0 || !cpu_read(dir, "cpuset.cpus"))
+        if (access(dir, F_OK) < 0 || !(old = cpu_read(dir, "cpuset.cpus")))
                 return 0;
         r = cpu_write(dir, "cpuset.cpus", cpuset, reterr);
         return r < 0 ? r : 1;
