@@ -550,17 +550,31 @@ static int api_xml_from_native(VkCall *call, void *params, void *userdata) {
 
 /* ---- definitions and queries ---- */
 
+/* DefineDomain and CreateDomain: reply with the domain's name and UUID (@result names it). */
+static void api_on_defined(VkQemuDriver *drv, const char *result, const VkError *error,
+                           void *userdata) {
+        VkCall *call = userdata;
+        VkDomainObj *obj = NULL;
+        NameUuidResult res = {};
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (!error && vk_qemu_driver_lookup(drv, result, &obj, &err) < 0)
+                error = &err; /* gone again already (QEMU ended at once) */
+        if (error) {
+                api_log_failure(vk_call_method(call)->name, error);
+                (void) vk_call_reply_error(call, error);
+        } else {
+                res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };
+                (void) vk_call_reply(call, &res);
+        }
+        vk_call_unref(call);
+}
+
 static int api_define(VkCall *call, void *params, void *userdata) {
         const XmlParams *p = params;
-        VkDomainObj *obj;
-        NameUuidResult res;
-        int r;
 
-        r = vk_qemu_driver_define(api_driver(userdata), p->xml, &obj, vk_call_error(call));
-        if (r < 0)
-                return r;
-        res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };
-        return vk_call_reply(call, &res);
+        return api_async(call, vk_qemu_driver_define(api_driver(userdata), p->xml, api_on_defined,
+                                                     call, vk_call_error(call)));
 }
 
 static int api_undefine(VkCall *call, void *params, void *userdata) {
@@ -671,30 +685,11 @@ static int api_start(VkCall *call, void *params, void *userdata) {
                                                     api_on_done, call, vk_call_error(call)));
 }
 
-static void api_on_created(VkQemuDriver *drv, const char *result, const VkError *error,
-                           void *userdata) {
-        VkCall *call = userdata;
-        VkDomainObj *obj = NULL;
-        NameUuidResult res = {};
-        g_auto(VkError) err = VK_ERROR_INIT;
-
-        if (!error && vk_qemu_driver_lookup(drv, result, &obj, &err) < 0)
-                error = &err; /* gone again already (QEMU ended at once) */
-        if (error) {
-                api_log_failure("CreateDomain", error);
-                (void) vk_call_reply_error(call, error);
-        } else {
-                res = (NameUuidResult){ .name = obj->name, .uuid = obj->uuid_str };
-                (void) vk_call_reply(call, &res);
-        }
-        vk_call_unref(call);
-}
-
 static int api_create(VkCall *call, void *params, void *userdata) {
         const XmlParams *p = params;
         int r;
 
-        r = vk_qemu_driver_create(api_driver(userdata), p->xml, p->paused, api_on_created, call,
+        r = vk_qemu_driver_create(api_driver(userdata), p->xml, p->paused, api_on_defined, call,
                                   vk_call_error(call));
         return api_async(call, r);
 }

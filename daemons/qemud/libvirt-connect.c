@@ -224,22 +224,8 @@ static int connect_lookup_by_uuid(VkCall *call, void *params, void *userdata) {
         return connect_lookup(call, userdata, NULL, uuid);
 }
 
-static int connect_define_xml(VkCall *call, void *params, void *userdata) {
-        VkQemud *q = userdata;
-        const char *xml;
-        VkDomainObj *obj;
-        int r;
-
-        r = vk_libvirt_read(call, "s", &xml);
-        if (r < 0)
-                return r;
-        r = vk_qemu_driver_define(q->driver, xml, &obj, vk_call_error(call));
-        if (r < 0)
-                return vk_libvirt_fail(call, vk_call_error(call));
-        return vk_libvirt_reply_path(call, obj->uuid_str);
-}
-
-static void connect_on_created(VkQemuDriver *drv, const char *result, const VkError *error,
+/* DomainDefineXML and DomainCreateXML: reply with the path of the domain @result names. */
+static void connect_on_defined(VkQemuDriver *drv, const char *result, const VkError *error,
                                void *userdata) {
         VkCall *call = userdata;
         g_auto(VkError) err = VK_ERROR_INIT;
@@ -254,6 +240,18 @@ static void connect_on_created(VkQemuDriver *drv, const char *result, const VkEr
         vk_call_unref(call);
 }
 
+static int connect_define_xml(VkCall *call, void *params, void *userdata) {
+        VkQemud *q = userdata;
+        const char *xml;
+        int r;
+
+        r = vk_libvirt_read(call, "s", &xml);
+        if (r < 0)
+                return r;
+        r = vk_qemu_driver_define(q->driver, xml, connect_on_defined, call, vk_call_error(call));
+        return vk_libvirt_async(call, r);
+}
+
 static int connect_create_xml(VkCall *call, void *params, void *userdata) {
         VkQemud *q = userdata;
         const char *xml;
@@ -264,7 +262,7 @@ static int connect_create_xml(VkCall *call, void *params, void *userdata) {
         if (r < 0)
                 return r;
         /* VIR_DOMAIN_START_PAUSED */
-        r = vk_qemu_driver_create(q->driver, xml, flags & 1, connect_on_created, call,
+        r = vk_qemu_driver_create(q->driver, xml, flags & 1, connect_on_defined, call,
                                   vk_call_error(call));
         return vk_libvirt_async(call, r);
 }

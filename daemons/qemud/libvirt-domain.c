@@ -304,11 +304,10 @@ static int domain_set_memory(VkCall *call, void *params, void *userdata) {
                                    vk_call_error(call));
         if (r >= 0)
                 r = memory_edit_xml(xml, max_kib, cur_kib, &edited, vk_call_error(call));
-        if (r >= 0)
-                r = vk_qemu_driver_define(q->driver, edited, NULL, vk_call_error(call));
         if (r < 0)
                 return vk_libvirt_fail(call, vk_call_error(call));
-        return domain_reply(call, "");
+        return vk_libvirt_async(call, vk_qemu_driver_define(q->driver, edited, vk_libvirt_on_done,
+                                                            call, vk_call_error(call)));
 }
 
 /* An error for flags a member does not know (libvirt's virCheckFlags()); 0: none. */

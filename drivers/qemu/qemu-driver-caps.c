@@ -25,6 +25,7 @@ typedef struct CapsWaiter {
         QemuDriverCapsFunc fn;
         void *userdata;
         VkQemuCaps *caps; /* known already: delivered from a defer source */
+        VkError error;    /* or why they cannot be had (qemu_driver_get_caps_or_none()) */
         sd_event_source *defer;
 } CapsWaiter;
 
@@ -63,6 +64,7 @@ static void caps_unref_notify(gpointer caps) {
 static void caps_waiter_free(CapsWaiter *w) {
         sd_event_source_disable_unref(w->defer);
         vk_qemu_caps_unref(w->caps);
+        vk_error_done(&w->error);
         g_free(w);
 }
 
@@ -78,7 +80,7 @@ static int caps_waiter_on_defer(sd_event_source *s, void *userdata) {
         VkQemuDriver *drv = w->drv;
 
         g_hash_table_steal(drv->waiters, w);
-        w->fn(drv, w->caps, NULL, w->userdata);
+        w->fn(drv, w->caps, w->caps ? NULL : &w->error, w->userdata);
         caps_waiter_free(w);
         return 0;
 }
@@ -110,21 +112,42 @@ static void caps_on_probed(VkQemuCapsProbe *probe, VkQemuCaps *caps, const VkErr
         caps_probe_free(cp);
 }
 
-/*
- * Get the capabilities of @binary for @fn: from memory, from the cache dir, or from one
- * probe shared by every caller. @fn always runs from the loop.
- */
-int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
-                         void *userdata, VkError *reterr) {
+/* Deliver @w (its caps, or its error) from a defer source of the loop. */
+static int caps_waiter_queue(VkQemuDriver *drv, CapsWaiter *w, VkError *reterr) {
+        int r = sd_event_add_defer(drv->event, &w->defer, caps_waiter_on_defer, w);
+
+        if (r < 0) {
+                caps_waiter_free(w);
+                return vk_error_set_errno(reterr, r, "Failed to queue a reply");
+        }
+        g_hash_table_add(drv->waiters, w);
+        return 0;
+}
+
+/* Whether @binary can be probed at all; its cached capabilities (or NULL) go to *@ret_loaded. */
+static int caps_check_binary(VkQemuDriver *drv, const char *binary, VkQemuCaps **ret_loaded,
+                             VkError *reterr) {
+        int r;
+
+        *ret_loaded = NULL;
+        if (!g_path_is_absolute(binary))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "emulator '%s' must be an absolute path", binary);
+        r = vk_qemu_caps_load_cache(drv->paths->cache_dir, binary, VK_QEMU_CAPS_CACHE_CHECK_KVM,
+                                    ret_loaded, NULL);
+        if (r < 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
+                                    "cannot use emulator '%s': %s", binary, g_strerror(-r));
+        return 0;
+}
+
+static int caps_get(VkQemuDriver *drv, const char *binary, bool defer_errors, QemuDriverCapsFunc fn,
+                    void *userdata, VkError *reterr) {
         g_autoptr(VkQemuCaps) loaded = NULL;
         CapsWaiter *w;
         CapsProbe *cp;
         VkQemuCaps *caps;
         int r;
-
-        if (!g_path_is_absolute(binary))
-                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "emulator '%s' must be an absolute path", binary);
 
         w = g_new0(CapsWaiter, 1);
         w->drv = drv;
@@ -139,27 +162,21 @@ int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFu
 
         caps = g_hash_table_lookup(drv->caps, binary);
         if (!caps) {
-                r = vk_qemu_caps_load_cache(drv->paths->cache_dir, binary,
-                                            VK_QEMU_CAPS_CACHE_CHECK_KVM, &loaded, NULL);
-                if (r < 0) {
+                r = caps_check_binary(drv, binary, &loaded, defer_errors ? &w->error : reterr);
+                if (r < 0 && !defer_errors) {
                         g_free(w);
-                        return vk_error_set(reterr, VK_ERROR_OPERATION_FAILED, r,
-                                            "cannot use emulator '%s': %s", binary, g_strerror(-r));
+                        return r;
                 }
-                if (r > 0) {
+                if (r < 0)
+                        return caps_waiter_queue(drv, w, reterr);
+                if (loaded) {
                         caps = loaded;
                         g_hash_table_replace(drv->caps, g_strdup(binary), vk_qemu_caps_ref(loaded));
                 }
         }
         if (caps) {
                 w->caps = vk_qemu_caps_ref(caps);
-                r = sd_event_add_defer(drv->event, &w->defer, caps_waiter_on_defer, w);
-                if (r < 0) {
-                        caps_waiter_free(w);
-                        return vk_error_set_errno(reterr, r, "Failed to queue a reply");
-                }
-                g_hash_table_add(drv->waiters, w);
-                return 0;
+                return caps_waiter_queue(drv, w, reterr);
         }
 
         cp = g_new0(CapsProbe, 1);
@@ -167,9 +184,11 @@ int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFu
         cp->binary = g_strdup(binary);
         cp->waiters = g_ptr_array_new();
         r = vk_qemu_caps_probe_async(drv->event, binary, drv->paths->cache_dir, caps_on_probed, cp,
-                                     &cp->probe, reterr);
+                                     &cp->probe, defer_errors ? &w->error : reterr);
         if (r < 0) {
                 caps_probe_free(cp);
+                if (defer_errors)
+                        return caps_waiter_queue(drv, w, reterr);
                 g_free(w);
                 return r;
         }
@@ -178,59 +197,24 @@ int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFu
         return 0;
 }
 
-typedef struct SyncProbe {
-        const char *binary;
-        VkQemuCaps *caps;
-        bool done;
-} SyncProbe;
-
-static void caps_on_probed_sync(VkQemuCapsProbe *probe, VkQemuCaps *caps, const VkError *error,
-                                void *userdata) {
-        SyncProbe *sp = userdata;
-
-        sp->caps = caps ? vk_qemu_caps_ref(caps) : NULL;
-        sp->done = true;
-        if (!caps)
-                vk_log_debug("Probing '%s' failed: %s", sp->binary, error->message);
+/*
+ * Get the capabilities of @binary for @fn: from memory, from the cache dir, or from one
+ * probe shared by every caller. @fn always runs from the loop; when the emulator cannot be
+ * asked at all (not an absolute path, no such file) the error is returned instead.
+ */
+int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
+                         void *userdata, VkError *reterr) {
+        return caps_get(drv, binary, /* defer_errors= */ false, fn, userdata, reterr);
 }
 
 /*
- * The capabilities of @binary now, for a call that must answer at once (define): from memory,
- * the cache dir, or a probe run to its end on a loop of its own (once per emulator and host:
- * the result is cached). NULL when they cannot be had (no such emulator, a probe of the
- * loop's in flight); the caller then does without.
+ * As qemu_driver_get_caps(), but every failure to get them reaches @fn (NULL caps and the
+ * error), from the loop, for a caller that goes on without them. < 0 only when nothing could
+ * be queued.
  */
-VkQemuCaps *qemu_driver_get_caps_now(VkQemuDriver *drv, const char *binary) {
-        g_autoptr(VkQemuCaps) loaded = NULL;
-        g_autoptr(sd_event) event = NULL;
-        g_autoptr(VkQemuCapsProbe) probe = NULL; /* freed before its loop */
-        g_auto(VkError) err = VK_ERROR_INIT;
-        SyncProbe sp = { .binary = binary };
-        VkQemuCaps *caps;
-
-        if (!g_path_is_absolute(binary) || g_hash_table_lookup(drv->probes, binary))
-                return NULL;
-        caps = g_hash_table_lookup(drv->caps, binary);
-        if (caps)
-                return caps;
-        if (vk_qemu_caps_load_cache(drv->paths->cache_dir, binary, VK_QEMU_CAPS_CACHE_CHECK_KVM,
-                                    &loaded, NULL) <= 0) {
-                if (sd_event_new(&event) < 0 ||
-                    vk_qemu_caps_probe_async(event, binary, drv->paths->cache_dir,
-                                             caps_on_probed_sync, &sp, &probe, &err) < 0)
-                        return NULL;
-                while (!sp.done)
-                        if (sd_event_run(event, UINT64_MAX) < 0)
-                                return NULL;
-                loaded = sp.caps;
-                if (!loaded)
-                        return NULL;
-                if (vk_qemu_caps_save_cache(loaded, drv->paths->cache_dir, &err) < 0)
-                        vk_log_debug("Not caching the capabilities of '%s': %s", binary,
-                                     err.message);
-        }
-        g_hash_table_replace(drv->caps, g_strdup(binary), vk_qemu_caps_ref(loaded));
-        return loaded;
+int qemu_driver_get_caps_or_none(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
+                                 void *userdata, VkError *reterr) {
+        return caps_get(drv, binary, /* defer_errors= */ true, fn, userdata, reterr);
 }
 
 /*

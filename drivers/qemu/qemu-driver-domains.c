@@ -9,44 +9,68 @@
 #include "qemu-driver-internal.h"
 #include "qemu-nvram.h"
 
+/* A define waiting for its emulator's capabilities. */
+typedef struct DefineOp {
+        VkDomainDef *def;
+        VkQemuDriverDoneFunc done;
+        void *userdata;
+} DefineOp;
+
 /*
  * What libvirt completes at define from the emulator's capabilities: the versioned machine.
  * Without them (no such emulator yet) the definition stays as written until its first start.
  */
-static void driver_define_with_caps(VkQemuDriver *drv, VkDomainDef *def) {
-        g_autofree char *binary =
-                def->emulator ? g_strdup(def->emulator) : qemu_driver_default_binary(drv, NULL);
-        VkQemuCaps *caps = qemu_driver_get_caps_now(drv, binary);
+static void define_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *error,
+                           void *userdata) {
+        DefineOp *op = userdata;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkDomainObj *obj = NULL;
+        size_t before = vk_domain_list_count(drv->domains);
 
         if (caps)
-                (void) qemu_driver_pin_machine(def, caps);
+                (void) qemu_driver_pin_machine(op->def, caps);
+        else
+                vk_log_debug("domain '%s': machine type left to the first start: %s", op->def->name,
+                             error->message);
+        if (vk_domain_list_define_def(drv->domains, g_steal_pointer(&op->def), &obj, &err) < 0)
+                op->done(drv, NULL, &err, op->userdata);
+        else {
+                obj->driver = drv;
+                qemu_driver_emit(drv, obj, "defined",
+                                 vk_domain_list_count(drv->domains) == before ? "updated"
+                                                                              : "added");
+                op->done(drv, obj->uuid_str, NULL, op->userdata);
+        }
+        g_free(op);
 }
 
 /*
  * Define a persistent domain from @xml (see vk_domain_list_define()), its machine pinned to
- * the emulator's versioned one; emits "defined". *@ret_obj (may be NULL) borrows the domain.
+ * the emulator's versioned one: once the emulator's capabilities are known (probed on first
+ * use, while the loop serves others), the definition is written, "defined" emitted and @done
+ * gets the domain's UUID, or the error. An XML error is returned at once.
  */
-int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
-                          VkError *reterr) {
-        VkDomainDef *def = NULL;
-        VkDomainObj *obj = NULL;
-        size_t before = vk_domain_list_count(drv->domains);
-        bool existed;
+int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkQemuDriverDoneFunc done,
+                          void *userdata, VkError *reterr) {
+        g_autoptr(VkDomainDef) def = NULL;
+        g_autofree char *binary = NULL;
+        DefineOp *op;
         int r;
 
         r = vk_domain_def_parse_string(xml, /* flags= */ 0, &def, reterr);
         if (r < 0)
                 return r;
-        driver_define_with_caps(drv, def);
-        r = vk_domain_list_define_def(drv->domains, def, &obj, reterr);
-        if (r < 0)
-                return r;
-        obj->driver = drv;
-        existed = vk_domain_list_count(drv->domains) == before;
-        qemu_driver_emit(drv, obj, "defined", existed ? "updated" : "added");
-        if (ret_obj)
-                *ret_obj = obj;
-        return 0;
+        binary = def->emulator ? g_strdup(def->emulator) : qemu_driver_default_binary(drv, NULL);
+        op = g_new0(DefineOp, 1);
+        op->def = g_steal_pointer(&def);
+        op->done = done;
+        op->userdata = userdata;
+        r = qemu_driver_get_caps_or_none(drv, binary, define_on_caps, op, reterr);
+        if (r < 0) {
+                vk_domain_def_free(op->def);
+                g_free(op);
+        }
+        return r;
 }
 
 /*

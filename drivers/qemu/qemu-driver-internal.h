@@ -56,7 +56,8 @@ void qemu_driver_caps_done(VkQemuDriver *drv);
 char *qemu_driver_default_binary(VkQemuDriver *drv, const char *arch);
 int qemu_driver_get_caps(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
                          void *userdata, VkError *reterr);
-VkQemuCaps *qemu_driver_get_caps_now(VkQemuDriver *drv, const char *binary);
+int qemu_driver_get_caps_or_none(VkQemuDriver *drv, const char *binary, QemuDriverCapsFunc fn,
+                                 void *userdata, VkError *reterr);
 int qemu_driver_pin_machine(VkDomainDef *def, const VkQemuCaps *caps);
 int qemu_driver_fill_firmware(VkQemuDriver *drv, VkDomainDef *def, const VkQemuCaps *caps,
                               VkError *reterr);

@@ -106,8 +106,8 @@ int vk_qemu_driver_xml_to_native(VkQemuDriver *drv, const char *format, const ch
 int vk_qemu_driver_xml_from_native(VkQemuDriver *drv, const char *format, const char *native,
                                    VkError *reterr);
 
-int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkDomainObj **ret_obj,
-                          VkError *reterr);
+int vk_qemu_driver_define(VkQemuDriver *drv, const char *xml, VkQemuDriverDoneFunc done,
+                          void *userdata, VkError *reterr);
 /* vk_qemu_driver_undefine() flags: what happens to an existing UEFI variable store */
 typedef enum VkQemuUndefineFlags {
         VK_QEMU_UNDEFINE_NVRAM = 1 << 0,      /* remove it */

@@ -7,7 +7,8 @@ One group per run:
          restart it: each time the domain either runs and can be destroyed, or nothing at all
          is left (no QEMU, monitor socket, private dir, key, cgroup, status or lock file)
   misc   a full run dir (small tmpfs) fails the start naming the status file and leaves
-         nothing; a daemon killed while it probes QEMU leaves no probe QEMU; a root in use by
+         nothing; a daemon killed while it probes QEMU leaves no probe QEMU; a define waiting
+         for that probe leaves the daemon answering other calls; a root in use by
          a daemon or an embedded CLI is refused naming the holder (both orders); a domain whose
          name is multi-byte UTF-8 starts; a QEMU the daemon lost track of blocks a second one
 """
@@ -23,8 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkharness import (check, check_eq, lock_held, pid_alive,  # noqa: E402
-                       proc_cmdlines, run_tests, varlink_connect, varlink_encode, wait_until)
+from vkharness import (Reader, check, check_eq, lock_held, pid_alive,  # noqa: E402
+                       proc_cmdlines, run_tests, varlink_connect, varlink_encode,
+                       varlink_raw_call, wait_until)
 from vkhost import virt_type  # noqa: E402
 
 QEMU = '/usr/bin/qemu-system-x86_64'
@@ -266,6 +268,53 @@ def test_killed_daemon_leaves_no_probe(h):
                 os.kill(p, signal.SIGKILL)
 
 
+def test_define_waits_for_the_probe_on_the_loop(h):
+    """A define on a fresh root waits for the capabilities probe while the daemon serves others."""
+    r = S['asyncdef'] = Root(h, 'asyncdef')
+    r.start()
+    s = r.send('DefineDomain', {'xml': domain_xml('d')})
+    pids = wait_until(lambda: probe_pids(r.proc.pid), 10, 'the probe QEMU')
+    # the probe is held still: the define cannot end before it goes on
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        listed = varlink_raw_call(r.sock, f'{IFACE}.ListDomains', {}, timeout=5)
+        took = time.monotonic() - t0
+        check(listed and 'error' not in listed, 'ListDomains during the probe:', listed)
+        check_eq(listed['parameters']['domains'], [], 'the domains while the define waits')
+        print(f'# ListDomains answered in {took * 1000:.0f} ms during the define\'s probe')
+        # an XML error is told at once
+        bad = varlink_raw_call(r.sock, f'{IFACE}.DefineDomain', {'xml': '<domain>'}, timeout=5)
+        check(bad and bad.get('error', '').endswith('.InvalidXML'), 'a bad XML meanwhile:', bad)
+        s.setblocking(False)
+        try:
+            early = s.recv(65536)
+        except BlockingIOError:
+            early = None
+        check(early is None, 'the define replied before its probe ended:', early)
+        check(all(pid_alive(p) for p in pids), 'the probe still runs')
+    finally:
+        for p in pids:
+            if pid_alive(p):
+                os.kill(p, signal.SIGCONT)
+    s.settimeout(30)
+    defined = Reader(s).read()
+    s.close()
+    check(defined and 'error' not in defined, 'DefineDomain:', defined)
+    check_eq(defined['parameters']['name'], 'd', 'the defined domain')
+    xml = r.call('GetDomainXML', {'domain': 'd'})['xml']
+    check("machine='pc-i440fx-" in xml, 'the machine pinned to the versioned one:', xml)
+    # an emulator that cannot be probed: defined all the same, its machine left for the start
+    for name, emulator in [('gone', '/nonexistent/qemu-system-x86_64'), ('bad', '/bin/false')]:
+        r.call('DefineDomain', {'xml': domain_xml(name).replace(
+            '<devices/>', f'<devices><emulator>{emulator}</emulator></devices>')})
+        xml = r.call('GetDomainXML', {'domain': name})['xml']
+        check("machine='pc'" in xml, f'{emulator}: the machine as written:', xml)
+    check_eq(r.states(), {'d': 'shutoff', 'gone': 'shutoff', 'bad': 'shutoff'}, 'the domains')
+    r.stop()
+
+
 def test_root_in_use_by_a_daemon(h):
     r = Root(h, 'shared1')
     r.start()
@@ -362,6 +411,7 @@ def test_no_second_qemu(h):
 GROUPS = {
     'kill': [test_kill_during_start],
     'misc': [test_full_run_dir_fails_the_start, test_killed_daemon_leaves_no_probe,
+             test_define_waits_for_the_probe_on_the_loop,
              test_root_in_use_by_a_daemon, test_root_in_use_by_a_cli, test_multibyte_name_starts,
              test_no_second_qemu],
 }
