@@ -29,6 +29,10 @@ typedef struct VkQemud {
 } VkQemud;
 
 extern const VkInterface vk_qemu_interface;
+/* api-events.c: SubscribeEvents; the types of its replies and of the event signals */
+extern const VkMethod vk_qemud_event_methods[];
+extern const VkStructType vk_qemud_event_type;
+extern const VkStructType vk_qemud_lifecycle_event_type;
 /* api-ifaddr.c: DomainInterfaceAddresses */
 extern const VkMethod vk_qemud_ifaddr_methods[];
 /* api-domops.c: InjectDomainNMI, SendDomainKey, RenameDomain, Get/SetDomainMetadata */
