@@ -112,8 +112,25 @@ int network_save_status(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
         return vk_network_status_save(path, o->status, reterr);
 }
 
+/*
+ * The status as a start goes (the bridge, then the rules' handles): atomic, but not fsync()ed.
+ * It is the undo list for a crash of networkd, which the page cache survives; what it names
+ * (a bridge, rules) does not survive the host, and the start's last save is synced.
+ */
+static int network_save_status_starting(VkNetworkDriver *drv, NetworkObj *o, VkError *reterr) {
+        g_autofree char *path = network_status_path(drv, o->name);
+
+        return vk_network_status_save_full(path, o->status, VK_ATOMIC_FILE_NO_SYNC, reterr);
+}
+
+/*
+ * dnsmasq's configuration and hosts files: atomic, not fsync()ed. They are written again from
+ * the live definition at every start of dnsmasq (also after a host crash) and read by the
+ * dnsmasq started right after, so only a crash of networkd matters, which they survive.
+ */
 int network_write(VkNetworkDriver *drv, const char *path, const char *text, VkError *reterr) {
-        return vk_atomic_file_write(path, text, strlen(text), 0644, reterr);
+        return vk_atomic_file_write_full(path, text, strlen(text), 0644, VK_ATOMIC_FILE_NO_SYNC,
+                                         reterr);
 }
 
 static int network_check_subnets(VkNetlink *nl, const VkNetworkDef *def, VkError *reterr) {
@@ -187,7 +204,7 @@ static int network_start_steps(VkNetworkDriver *drv, NetworkObj *o, VkNetlink *n
                                                    h->chain, h->handle);
                 }
         }
-        r = network_save_status(drv, o, reterr);
+        r = network_save_status_starting(drv, o, reterr);
         if (r < 0)
                 return r;
 
@@ -279,7 +296,7 @@ int network_start(VkNetworkDriver *drv, NetworkObj *o, const VkNetworkDef *def, 
                 if (r < 0)
                         goto fail;
                 o->status->bridge = g_strdup(def->bridge_name);
-                r = network_save_status(drv, o, reterr);
+                r = network_save_status_starting(drv, o, reterr);
                 if (r >= 0)
                         r = network_start_steps(drv, o, nl, live, reterr);
                 if (r < 0)

@@ -146,13 +146,19 @@ int vk_network_status_format(const VkNetworkStatus *st, char **ret_text, VkError
 
 /* Write @st to @path atomically (0600), checked to parse back first. */
 int vk_network_status_save(const char *path, const VkNetworkStatus *st, VkError *reterr) {
+        return vk_network_status_save_full(path, st, 0, reterr);
+}
+
+/* vk_network_status_save() with vk_atomic_file_write_full()'s @flags (VK_ATOMIC_FILE_NO_SYNC). */
+int vk_network_status_save_full(const char *path, const VkNetworkStatus *st,
+                                VkAtomicFileFlags flags, VkError *reterr) {
         g_autofree char *text = NULL;
         int r;
 
         r = vk_network_status_format(st, &text, reterr);
         if (r < 0)
                 return r;
-        return vk_atomic_file_write(path, text, strlen(text), 0600, reterr);
+        return vk_atomic_file_write_full(path, text, strlen(text), 0600, flags, reterr);
 }
 
 /* Read @path; -ENOENT (with @reterr) when the network has no status. */

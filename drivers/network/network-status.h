@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "atomic-file.h"
 #include "error.h"
 #include "method.h"
 
@@ -50,6 +51,8 @@ void vk_network_status_add_ipt_rule(VkNetworkStatus *st, const char *family, con
 int vk_network_status_format(const VkNetworkStatus *st, char **ret_text, VkError *reterr);
 int vk_network_status_parse(const char *text, VkNetworkStatus **ret, VkError *reterr);
 int vk_network_status_save(const char *path, const VkNetworkStatus *st, VkError *reterr);
+int vk_network_status_save_full(const char *path, const VkNetworkStatus *st,
+                                VkAtomicFileFlags flags, VkError *reterr);
 int vk_network_status_load(const char *path, VkNetworkStatus **ret, VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkStatus, vk_network_status_free)
