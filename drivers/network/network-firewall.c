@@ -83,6 +83,38 @@ bool vk_network_nft_available(void) {
         return ok;
 }
 
+/*
+ * Whether the shared table and chains are in place and as a start would set them up (see
+ * vk_network_nft_setup_intact()), read with three listings on one context. Any doubt (an
+ * error, a table missing) says no: the start then adds them with its rules, as before.
+ */
+static bool firewall_setup_intact(void) {
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        g_autofree char *chains = NULL;
+        bool ok = false;
+
+        if (!ctx)
+                return false;
+        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+        if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0 ||
+            nft_run_cmd_from_buffer(ctx, "list chains") != 0)
+                goto out;
+        chains = g_strdup(nft_ctx_get_output_buffer(ctx));
+        for (int f = 0; f < _VK_NETWORK_NFT_FAMILY_MAX; f++) {
+                g_autofree char *cmd =
+                        g_strdup_printf("list chain %s %s forward",
+                                        vk_network_nft_family_to_string(f), VK_NETWORK_NFT_TABLE);
+
+                if (nft_run_cmd_from_buffer(ctx, cmd) != 0 ||
+                    !vk_network_nft_setup_intact(f, chains, nft_ctx_get_output_buffer(ctx)))
+                        goto out;
+        }
+        ok = true;
+out:
+        nft_ctx_free(ctx);
+        return ok;
+}
+
 /* The handles of the rules in the echo @output that carry @comment, in order. */
 static int firewall_parse_handles(const char *output, const char *comment, GArray *handles,
                                   VkError *reterr) {
@@ -140,23 +172,33 @@ int vk_network_firewall_add(const VkNetworkDef *def, GArray **ret_handles, VkErr
         r = vk_network_nft_ruleset_build(def, &rs, reterr);
         if (r < 0)
                 return r;
-        doc = vk_network_nft_ruleset_to_json(rs);
-        if (doc) {
+        if (rs->rules->len == 0) {
+                *ret_handles = g_steal_pointer(&handles);
+                return 0;
+        }
+        /* the rules alone when the shared chains are in place; if they went in the meantime,
+         * that transaction fails as a whole, and the one with the setup follows */
+        if (firewall_setup_intact()) {
+                doc = vk_network_nft_ruleset_to_json_full(rs, false);
+                if (firewall_run(doc, &out, NULL) < 0)
+                        g_clear_pointer(&doc, g_free);
+        }
+        if (!doc) {
+                doc = vk_network_nft_ruleset_to_json(rs);
                 r = firewall_run(doc, &out, reterr);
                 if (r < 0)
                         return r;
-                r = firewall_parse_handles(out, rs->comment, handles, reterr);
-                if (r >= 0 && handles->len != rs->rules->len)
-                        r = vk_error_set(reterr, VK_ERROR_INTERNAL, -EBADMSG,
-                                         "libnftables echoed %u rule handles for %u rules",
-                                         handles->len, rs->rules->len);
-                if (r < 0) {
-                        /* remove what we can identify: never leave rules we cannot name */
-                        (void) vk_network_firewall_remove(
-                                (const VkNetworkNftHandle *) (void *) handles->data, handles->len,
-                                NULL);
-                        return r;
-                }
+        }
+        r = firewall_parse_handles(out, rs->comment, handles, reterr);
+        if (r >= 0 && handles->len != rs->rules->len)
+                r = vk_error_set(reterr, VK_ERROR_INTERNAL, -EBADMSG,
+                                 "libnftables echoed %u rule handles for %u rules", handles->len,
+                                 rs->rules->len);
+        if (r < 0) {
+                /* remove what we can identify: never leave rules we cannot name */
+                (void) vk_network_firewall_remove(
+                        (const VkNetworkNftHandle *) (void *) handles->data, handles->len, NULL);
+                return r;
         }
         *ret_handles = g_steal_pointer(&handles);
         return 0;

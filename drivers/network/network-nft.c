@@ -461,23 +461,33 @@ static void doc_chain(GString *doc, VkNetworkNftFamily f, const char *name, cons
         doc_add(doc, "add", "chain", o);
 }
 
+/* The shared chains of the layout above, in the order they are added; type NULL: a regular
+ * chain, else a base chain with policy accept. */
+static const struct {
+        const char *name, *type, *hook;
+        int prio;
+} setup_chains[] = {
+        { "forward", "filter", "forward", 0 },      { "guest_output", NULL, NULL, 0 },
+        { "guest_input", NULL, NULL, 0 },           { "guest_cross", NULL, NULL, 0 },
+        { "guest_nat", "nat", "postrouting", 100 }, { "input", "filter", "input", 0 },
+        { "output", "filter", "output", 0 },
+};
+
+/* The chains forward jumps to, in order. */
+static const char *const guest_chains[] = { "guest_output", "guest_input", "guest_cross" };
+
 /* The table and chains (idempotent: "add" of what exists is a no-op; the jumps are flushed
  * and added again in the same transaction). */
 static void doc_setup(GString *doc) {
-        static const char *const guest_chains[] = { "guest_output", "guest_input", "guest_cross" };
-
         for (int f = 0; f < _VK_NETWORK_NFT_FAMILY_MAX; f++) {
                 JsonObject *t = json_object_new();
 
                 json_object_set_string_member(t, "family", family_table[f]);
                 json_object_set_string_member(t, "name", VK_NETWORK_NFT_TABLE);
                 doc_add(doc, "add", "table", t);
-                doc_chain(doc, f, "forward", "filter", "forward", 0);
-                for (size_t i = 0; i < G_N_ELEMENTS(guest_chains); i++)
-                        doc_chain(doc, f, guest_chains[i], NULL, NULL, 0);
-                doc_chain(doc, f, "guest_nat", "nat", "postrouting", 100);
-                doc_chain(doc, f, "input", "filter", "input", 0);
-                doc_chain(doc, f, "output", "filter", "output", 0);
+                for (size_t i = 0; i < G_N_ELEMENTS(setup_chains); i++)
+                        doc_chain(doc, f, setup_chains[i].name, setup_chains[i].type,
+                                  setup_chains[i].hook, setup_chains[i].prio);
                 doc_add(doc, "flush", "chain", obj_in_table(f, "name", "forward"));
                 for (size_t i = 0; i < G_N_ELEMENTS(guest_chains); i++) {
                         JsonObject *o = obj_in_table(f, "chain", "forward");
@@ -492,6 +502,129 @@ static void doc_setup(GString *doc) {
         }
 }
 
+/* Member @name of @o when it is an array (an object), else NULL. */
+static JsonArray *member_array(JsonObject *o, const char *name) {
+        JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+        return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static JsonObject *member_object(JsonObject *o, const char *name) {
+        JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+        return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonObject *element_object(JsonArray *a, guint i) {
+        JsonNode *n = json_array_get_element(a, i);
+
+        return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+/* The objects of kind @kind ("chain", "rule") of our table in family @f, in the listing
+ * @json (libnftables' JSON output); NULL when it does not parse. */
+static GPtrArray *listed_objects(const char *json, VkNetworkNftFamily f, const char *kind) {
+        g_autoptr(JsonNode) root = NULL;
+        g_autoptr(GPtrArray) objs = g_ptr_array_new();
+        JsonArray *items;
+
+        if (!json || vk_json_parse(json, -1, &root, NULL) < 0 || !JSON_NODE_HOLDS_OBJECT(root))
+                return NULL;
+        items = member_array(json_node_get_object(root), "nftables");
+        if (!items)
+                return NULL;
+        for (guint i = 0; i < json_array_get_length(items); i++) {
+                JsonNode *n = json_array_get_element(items, i);
+                JsonObject *o;
+
+                if (!JSON_NODE_HOLDS_OBJECT(n) ||
+                    !json_object_has_member(json_node_get_object(n), kind))
+                        continue;
+                n = json_object_get_member(json_node_get_object(n), kind);
+                if (!JSON_NODE_HOLDS_OBJECT(n))
+                        return NULL;
+                o = json_node_get_object(n);
+                if (g_strcmp0(vk_json_object_get_string_member_or_null(o, "family"),
+                              family_table[f]) == 0 &&
+                    g_strcmp0(vk_json_object_get_string_member_or_null(o, "table"),
+                              VK_NETWORK_NFT_TABLE) == 0)
+                        g_ptr_array_add(objs, o);
+        }
+        /* the objects live as long as root: hand them out with a reference on it */
+        g_ptr_array_set_free_func(objs, (GDestroyNotify) json_object_unref);
+        for (guint i = 0; i < objs->len; i++)
+                json_object_ref(objs->pdata[i]);
+        return g_steal_pointer(&objs);
+}
+
+static bool chain_matches(JsonObject *c, size_t i) {
+        const char *type = vk_json_object_get_string_member_or_null(c, "type");
+        JsonNode *prio = json_object_get_member(c, "prio");
+
+        if (!setup_chains[i].type)
+                return !type && !json_object_has_member(c, "hook");
+        return g_strcmp0(type, setup_chains[i].type) == 0 &&
+               g_strcmp0(vk_json_object_get_string_member_or_null(c, "hook"),
+                         setup_chains[i].hook) == 0 &&
+               prio && JSON_NODE_HOLDS_VALUE(prio) &&
+               json_node_get_value_type(prio) == G_TYPE_INT64 &&
+               json_node_get_int(prio) == setup_chains[i].prio &&
+               g_strcmp0(vk_json_object_get_string_member_or_null(c, "policy"), "accept") == 0;
+}
+
+static bool jump_matches(JsonObject *rule, const char *target) {
+        JsonArray *expr = member_array(rule, "expr");
+        JsonObject *e0, *e1, *jump;
+
+        if (!expr || json_array_get_length(expr) != 2)
+                return false;
+        e0 = element_object(expr, 0);
+        e1 = element_object(expr, 1);
+        if (!e0 || !e1 || !json_object_has_member(e0, "counter"))
+                return false;
+        jump = member_object(e1, "jump");
+        return jump &&
+               g_strcmp0(vk_json_object_get_string_member_or_null(jump, "target"), target) == 0;
+}
+
+/*
+ * Whether family @f of our table is as doc_setup() leaves it, from libnftables' JSON listings
+ * @chains_json ("list chains") and @forward_json ("list chain FAMILY virtkit_network forward"):
+ * every chain there, the base chains with their type, hook, priority and policy accept, and
+ * forward holding exactly the three jumps, in order. Then a start adds its rules alone, without
+ * the setup: adding what exists is no change, but costs a transaction on each shared object.
+ */
+bool vk_network_nft_setup_intact(VkNetworkNftFamily f, const char *chains_json,
+                                 const char *forward_json) {
+        g_autoptr(GPtrArray) chains = listed_objects(chains_json, f, "chain");
+        g_autoptr(GPtrArray) rules = listed_objects(forward_json, f, "rule");
+        unsigned found = 0;
+
+        if (!chains || !rules || rules->len != G_N_ELEMENTS(guest_chains))
+                return false;
+        for (guint i = 0; i < chains->len; i++) {
+                const char *name =
+                        vk_json_object_get_string_member_or_null(chains->pdata[i], "name");
+
+                for (size_t j = 0; j < G_N_ELEMENTS(setup_chains); j++) {
+                        if (g_strcmp0(name, setup_chains[j].name) != 0)
+                                continue;
+                        if (!chain_matches(chains->pdata[i], j))
+                                return false;
+                        found |= 1u << j;
+                }
+        }
+        if (found != (1u << G_N_ELEMENTS(setup_chains)) - 1)
+                return false;
+        for (guint i = 0; i < rules->len; i++) {
+                if (g_strcmp0(vk_json_object_get_string_member_or_null(rules->pdata[i], "chain"),
+                              "forward") != 0 ||
+                    !jump_matches(rules->pdata[i], guest_chains[i]))
+                        return false;
+        }
+        return true;
+}
+
 /*
  * The libnftables JSON document that installs @rs: the shared table and chains, then each
  * rule as its own "add rule" command, in order, with the ruleset's comment. Run it with echo
@@ -500,13 +633,20 @@ static void doc_setup(GString *doc) {
  * NULL for an empty ruleset (open, bridge networks): nothing to install. Returns a new string.
  */
 char *vk_network_nft_ruleset_to_json(const VkNetworkNftRuleset *rs) {
+        return vk_network_nft_ruleset_to_json_full(rs, true);
+}
+
+/* vk_network_nft_ruleset_to_json(), with the shared table and chains only when @setup (see
+ * vk_network_nft_setup_intact()). */
+char *vk_network_nft_ruleset_to_json_full(const VkNetworkNftRuleset *rs, bool setup) {
         GString *doc;
 
         assert(rs);
         if (rs->rules->len == 0)
                 return NULL;
         doc = g_string_new("{\"nftables\": [\n  {\"metainfo\":{\"json_schema_version\":1}}");
-        doc_setup(doc);
+        if (setup)
+                doc_setup(doc);
         for (guint i = 0; i < rs->rules->len; i++) {
                 const VkNetworkNftRule *rule = rs->rules->pdata[i];
                 JsonObject *o = obj_in_table(rule->family, "chain", rule->chain);

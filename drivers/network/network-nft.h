@@ -68,6 +68,9 @@ int vk_network_nft_ruleset_build(const VkNetworkDef *def, VkNetworkNftRuleset **
                                  VkError *reterr);
 VkNetworkNftRuleset *vk_network_nft_ruleset_free(VkNetworkNftRuleset *rs);
 char *vk_network_nft_ruleset_to_json(const VkNetworkNftRuleset *rs);
+char *vk_network_nft_ruleset_to_json_full(const VkNetworkNftRuleset *rs, bool setup);
+bool vk_network_nft_setup_intact(VkNetworkNftFamily f, const char *chains_json,
+                                 const char *forward_json);
 char *vk_network_nft_delete_json(const VkNetworkNftHandle *handles, size_t n_handles);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkNetworkNftRuleset, vk_network_nft_ruleset_free)
