@@ -133,6 +133,16 @@ def live_dnsmasq(pid):
         return False
 
 
+def exited(pid):
+    """Whether @pid has finished exiting (gone or a zombie): its sockets are closed. A process
+    still exiting has no exe link any more (live_dnsmasq() says False) but may hold them."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] in ('Z', 'X')
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+
+
 def setup(h):
     for ns in NS.values():
         subprocess.run(['ip', 'netns', 'add', ns], check=True)
@@ -351,7 +361,7 @@ def test_dnsmasq_restarted(h):
     os.unlink(S['sock'])
     old = status(h)['dnsmasqPid']
     os.kill(old, signal.SIGKILL)
-    wait_until(lambda: not live_dnsmasq(old), 10, 'dnsmasq to die')
+    wait_until(lambda: exited(old), 10, 'dnsmasq to die')
     start_networkd(h)
     new = status(h)['dnsmasqPid']
     check(new != old and live_dnsmasq(new), 'dnsmasq not started again:', old, new)
