@@ -709,6 +709,32 @@ int vk_xml_prop_tristate_switch(const xmlNode *node, const char *name, unsigned 
 /* ---- writer ----------------------------------------------------------------------------- */
 
 /*
+ * Whether @s is text an XML 1.0 document can hold: valid UTF-8 of Chars only (tab, newline,
+ * CR, U+0020-U+D7FF, U+E000-U+FFFD, U+10000 and up). *@ret_bad (optional) gets the byte offset
+ * of the first one that is not.
+ */
+bool vk_xml_text_valid(const char *s, size_t *ret_bad) {
+        const char *end = NULL;
+
+        if (!g_utf8_validate(s, -1, &end)) {
+                if (ret_bad)
+                        *ret_bad = (size_t) (end - s);
+                return false;
+        }
+        for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+                gunichar c = g_utf8_get_char(p);
+
+                if (c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+                    (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000)
+                        continue;
+                if (ret_bad)
+                        *ret_bad = (size_t) (p - s);
+                return false;
+        }
+        return true;
+}
+
+/*
  * Append @s to @out escaped for XML: & < > always, and ' " inside attribute values (we quote
  * with '). Control characters other than tab/newline are written as character references.
  */

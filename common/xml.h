@@ -119,6 +119,7 @@ void vk_xml_writer_text(VkXmlWriter *w, const char *text);
 void vk_xml_writer_end(VkXmlWriter *w);
 void vk_xml_writer_text_element(VkXmlWriter *w, const char *name, const char *text);
 char *vk_xml_writer_steal(VkXmlWriter *w);
+bool vk_xml_text_valid(const char *s, size_t *ret_bad);
 void vk_xml_escape(GString *out, const char *s, bool attribute);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VkXmlWriter, vk_xml_writer_done)

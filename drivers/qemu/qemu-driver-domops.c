@@ -11,6 +11,7 @@
 #include "qemu-driver-internal.h"
 #include "qemu-firmware.h"
 #include "qemu-nvram.h"
+#include "xml.h"
 #include "xml-metadata.h"
 
 static const char *const metadata_type_names[_VK_QEMU_METADATA_MAX] = {
@@ -239,11 +240,17 @@ int vk_qemu_driver_set_metadata(VkQemuDriver *drv, const char *domain, VkQemuMet
         g_auto(VkError) err = VK_ERROR_INIT;
         VkDomainObj *obj;
         bool live, config;
+        size_t bad = 0;
         int r;
 
         r = metadata_check_uri(type, uri, reterr);
         if (r < 0)
                 return r;
+        if (type != VK_QEMU_METADATA_ELEMENT && metadata && !vk_xml_text_valid(metadata, &bad))
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "%s: a character XML cannot hold at byte %zu (control "
+                                    "characters other than tab and newline, invalid UTF-8)",
+                                    vk_qemu_metadata_type_to_string(type), bad);
         if (type == VK_QEMU_METADATA_TITLE && metadata && strpbrk(metadata, "\r\n"))
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                     "title can't contain newlines");

@@ -304,6 +304,10 @@ def test_embed_rename_metadata(h):
         check(msg in r.err, f'metadata {args}: {msg!r}', r)
     r = fails(h, u, 1, 'desc', 'mv2', '--title', 'two\nlines')
     check("title can't contain newlines" in r.err, 'a title of two lines:', r)
+    # a control character XML cannot hold: refused naming it, not an internal error at the write
+    r = fails(h, u, 1, 'desc', 'mv2', '--config', 'a\x01b')
+    check('InvalidArgument: description: a character XML cannot hold at byte 1' in r.err,
+          'a description with a control character:', r)
     check_eq(ok(h, u, 'metadata', 'mv2', '--uri', 'http://example.org/app', '--remove').out,
              'Metadata removed\n', 'metadata --remove')
     check('<metadata>' not in ok(h, u, 'dumpxml', 'mv2').out, 'no <metadata> left')

@@ -414,6 +414,27 @@ static void test_writer(void **state) {
         assert_string_equal(again, "<x/>\n");
 }
 
+/* Text an XML document can hold: what a set description or title is checked with. */
+static void test_text_valid(void **state) {
+        size_t bad = 99;
+
+        assert_true(vk_xml_text_valid("", NULL));
+        assert_true(vk_xml_text_valid("tab\there\nnewline\r \xc3\xa9 \xf0\x9f\x98\x80", &bad));
+        assert_int_equal(bad, 99);
+        assert_false(vk_xml_text_valid("a\x01"
+                                       "b",
+                                       &bad));
+        assert_int_equal(bad, 1);
+        assert_false(vk_xml_text_valid("ab\xff"
+                                       "c",
+                                       &bad)); /* not UTF-8 */
+        assert_int_equal(bad, 2);
+        assert_false(vk_xml_text_valid("x\xef\xbf\xbe", &bad)); /* U+FFFE */
+        assert_int_equal(bad, 1);
+        assert_false(vk_xml_text_valid("\x1f", &bad));
+        assert_int_equal(bad, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read),
@@ -425,6 +446,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_numbers),
                 cmocka_unit_test(test_tristate),
                 cmocka_unit_test(test_writer),
+                cmocka_unit_test(test_text_valid),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
