@@ -168,6 +168,23 @@ static int metadata_check_uri(VkQemuMetadataType type, const char *uri, VkError 
         return 0;
 }
 
+/* The definition of @domain a query with @flags (VkQemuAffectFlags) reads; borrowed. */
+int qemu_driver_query_def(VkQemuDriver *drv, const char *domain, unsigned flags,
+                          const VkDomainDef **ret, VkError *reterr) {
+        VkDomainObj *obj;
+        bool live = false, config = false;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        r = qemu_driver_affect_defs(obj, flags, false, &live, &config, reterr);
+        if (r < 0)
+                return r;
+        *ret = live ? obj->live : obj->def;
+        return 0;
+}
+
 /*
  * The @type metadata of @domain, as libvirt's virDomainGetMetadata: <description>, <title>,
  * or the element of namespace @uri in <metadata> (text with its namespace declaration), of the
@@ -176,22 +193,16 @@ static int metadata_check_uri(VkQemuMetadataType type, const char *uri, VkError 
  */
 int vk_qemu_driver_get_metadata(VkQemuDriver *drv, const char *domain, VkQemuMetadataType type,
                                 const char *uri, unsigned flags, char **ret, VkError *reterr) {
-        VkDomainObj *obj;
         const VkDomainDef *def;
         const char *value = NULL;
-        bool live, config;
         int r;
 
         r = metadata_check_uri(type, uri, reterr);
         if (r < 0)
                 return r;
-        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        r = qemu_driver_query_def(drv, domain, flags, &def, reterr);
         if (r < 0)
                 return r;
-        r = qemu_driver_affect_defs(obj, flags, false, &live, &config, reterr);
-        if (r < 0)
-                return r;
-        def = live ? obj->live : obj->def;
         if (type == VK_QEMU_METADATA_DESCRIPTION)
                 value = def->description;
         else if (type == VK_QEMU_METADATA_TITLE)

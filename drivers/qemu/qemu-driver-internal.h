@@ -44,6 +44,8 @@ void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDom
 /* qemu-driver-domops.c: which definitions a call with VkQemuAffectFlags @flags is about */
 int qemu_driver_affect_defs(VkDomainObj *obj, unsigned flags, bool set, bool *ret_live,
                             bool *ret_config, VkError *reterr);
+int qemu_driver_query_def(VkQemuDriver *drv, const char *domain, unsigned flags,
+                          const VkDomainDef **ret, VkError *reterr);
 
 /* qemu-driver-domains.c: the TPM state of a domain that goes away */
 void qemu_driver_remove_tpm_state(VkQemuDriver *drv, const VkDomainDef *def);

@@ -62,23 +62,6 @@ static const char *emulator_pin(const VkDomainDef *def) {
         return def->cputune.emulatorpin ? def->cputune.emulatorpin : def->vcpu_cpuset;
 }
 
-/* The definition a query with @flags (VkQemuAffectFlags) reads. */
-static int vcpu_query_def(VkQemuDriver *drv, const char *domain, unsigned flags,
-                          const VkDomainDef **ret, VkError *reterr) {
-        VkDomainObj *obj;
-        bool live = false, config = false;
-        int r;
-
-        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
-        if (r < 0)
-                return r;
-        r = qemu_driver_affect_defs(obj, flags, false, &live, &config, reterr);
-        if (r < 0)
-                return r;
-        *ret = live ? obj->live : obj->def;
-        return 0;
-}
-
 /*
  * The CPUs each vCPU of @domain may run on (virDomainGetVcpuPinInfo): one CPU list per vCPU
  * up to <vcpu>, of the live definition or the persistent one (@flags, VkQemuAffectFlags).
@@ -90,7 +73,7 @@ int vk_qemu_driver_get_vcpu_pins(VkQemuDriver *drv, const char *domain, unsigned
         char **pins;
         int r;
 
-        r = vcpu_query_def(drv, domain, flags, &def, reterr);
+        r = qemu_driver_query_def(drv, domain, flags, &def, reterr);
         if (r >= 0)
                 r = vk_qemu_affinity_online(&online, reterr);
         if (r < 0)
@@ -109,7 +92,7 @@ int vk_qemu_driver_get_emulator_pin(VkQemuDriver *drv, const char *domain, unsig
         const VkDomainDef *def = NULL;
         int r;
 
-        r = vcpu_query_def(drv, domain, flags, &def, reterr);
+        r = qemu_driver_query_def(drv, domain, flags, &def, reterr);
         if (r >= 0)
                 r = vk_qemu_affinity_online(&online, reterr);
         if (r < 0)
@@ -127,7 +110,7 @@ int vk_qemu_driver_get_vcpu_count(VkQemuDriver *drv, const char *domain, unsigne
         const VkDomainDef *def = NULL;
         int r;
 
-        r = vcpu_query_def(drv, domain, flags & ~VK_QEMU_VCPU_MAXIMUM, &def, reterr);
+        r = qemu_driver_query_def(drv, domain, flags & ~VK_QEMU_VCPU_MAXIMUM, &def, reterr);
         if (r < 0)
                 return r;
         *ret = (flags & VK_QEMU_VCPU_MAXIMUM) || !def->vcpus_current ? def->vcpus
