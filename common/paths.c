@@ -347,3 +347,16 @@ int vk_paths_make_dirs(const VkPaths *paths, mode_t mode, VkError *reterr) {
         }
         return 0;
 }
+
+char *vk_paths_libexec(const char *name) {
+        const char *dir = getenv("VIRTKIT_LIBEXEC_DIR");
+        g_autofree char *self = NULL;
+
+        assert(name);
+        if (dir && *dir)
+                return g_build_filename(dir, name, NULL);
+        self = g_file_read_link("/proc/self/exe", NULL);
+        if (self && g_str_has_prefix(self, VK_BUILD_ROOT "/"))
+                return g_build_filename(VK_BUILD_ROOT, "tools", name, NULL);
+        return g_build_filename(VK_LIBEXECDIR, name, NULL);
+}

@@ -63,4 +63,11 @@ VkPaths *vk_paths_free(VkPaths *paths);
 int vk_paths_socket(const VkPaths *paths, const char *interface, char **ret_path, VkError *reterr);
 int vk_paths_make_dirs(const VkPaths *paths, mode_t mode, VkError *reterr);
 
+/*
+ * Where virtkit's helper program or library @name is: in $VIRTKIT_LIBEXEC_DIR when set, else
+ * in the build tree's tools/ when this program runs from the build tree (the demo, tests),
+ * else in the libexec dir. Never NULL (g_free).
+ */
+char *vk_paths_libexec(const char *name);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkPaths, vk_paths_free)

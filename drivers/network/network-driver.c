@@ -11,6 +11,7 @@
 #include "network-defaults.h"
 #include "network-driver-internal.h"
 #include "objdir.h"
+#include "paths.h"
 
 static const char *const event_type_table[_VK_NETWORK_EVENT_MAX] = {
         [VK_NETWORK_EVENT_DEFINED] = "defined",
@@ -309,18 +310,6 @@ static void driver_define_default(VkNetworkDriver *drv, const char *xml_path, GP
         vk_error_done(&e);
 }
 
-static char *driver_leases_helper(void) {
-        const char *dir = getenv("VIRTKIT_LIBEXEC_DIR");
-        g_autofree char *self = NULL;
-
-        if (dir && *dir)
-                return g_build_filename(dir, VK_NETWORK_LEASES_HELPER, NULL);
-        self = g_file_read_link("/proc/self/exe", NULL);
-        if (self && g_str_has_prefix(self, VK_BUILD_ROOT "/"))
-                return g_build_filename(VK_BUILD_ROOT, "tools", VK_NETWORK_LEASES_HELPER, NULL);
-        return g_build_filename(VK_LIBEXECDIR, VK_NETWORK_LEASES_HELPER, NULL);
-}
-
 /*
  * Start the driver: on an instance's first start (no networks/ directory) define the network
  * in cfg->default_xml; load the definitions; take over the networks an earlier instance left
@@ -346,8 +335,8 @@ int vk_network_driver_new(const VkNetworkDriverConfig *cfg, VkNetworkDriver **re
         drv->autostart_dir = g_build_filename(drv->networks_dir, "autostart", NULL);
         drv->run_dir = g_strdup(cfg->run_dir);
         drv->dnsmasq_dir = g_build_filename(cfg->lib_dir, "dnsmasq", NULL);
-        drv->leases_helper =
-                cfg->leases_helper ? g_strdup(cfg->leases_helper) : driver_leases_helper();
+        drv->leases_helper = cfg->leases_helper ? g_strdup(cfg->leases_helper)
+                                                : vk_paths_libexec(VK_NETWORK_LEASES_HELPER);
         drv->dnsmasq = g_strdup(cfg->dnsmasq ? cfg->dnsmasq : "/usr/sbin/dnsmasq");
         if (cfg->firewall_backend) {
                 drv->firewall = vk_network_firewall_backend_from_string(cfg->firewall_backend);

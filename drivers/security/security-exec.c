@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "paths.h"
 #include "security-apparmor.h"
 #include "security-caps.h"
 #include "security-dac.h"
@@ -158,20 +159,9 @@ bool vk_security_exec_params_need_helper(const VkSecurityExecParams *p) {
         return p->caps == VK_SECURITY_CAPS_CLEAR || p->selinux_label || p->apparmor_profile;
 }
 
-/*
- * The helper's path: $VIRTKIT_LIBEXEC_DIR, else the build tree's tools/ when this program
- * runs from the build tree (the demo, tests), else the libexec dir.
- */
+/* The helper's path (vk_paths_libexec()). */
 char *vk_security_exec_helper_path(void) {
-        const char *dir = getenv("VIRTKIT_LIBEXEC_DIR");
-        g_autofree char *self = NULL;
-
-        if (dir && *dir)
-                return g_build_filename(dir, VK_SECURITY_EXEC_HELPER, NULL);
-        self = g_file_read_link("/proc/self/exe", NULL);
-        if (self && g_str_has_prefix(self, VK_BUILD_ROOT "/"))
-                return g_build_filename(VK_BUILD_ROOT, "tools", VK_SECURITY_EXEC_HELPER, NULL);
-        return g_build_filename(VK_LIBEXECDIR, VK_SECURITY_EXEC_HELPER, NULL);
+        return vk_paths_libexec(VK_SECURITY_EXEC_HELPER);
 }
 
 /* Append the options for @p to @argv (strings owned by @argv's free function, g_free). */

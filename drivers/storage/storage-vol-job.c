@@ -333,6 +333,7 @@ int storage_job_spawn(StorageJob *j, char **argv, VkError *reterr) {
         };
         VkChildFd secret = { .fd = j->secret_fd, .target = VK_STORAGE_SECRET_FD };
         vk_autofd progress_w = -1;
+        g_auto(GStrv) luks_env = NULL;
         int r;
 
         if (j->parser != STORAGE_PROGRESS_NONE) {
@@ -343,6 +344,8 @@ int storage_job_spawn(StorageJob *j, char **argv, VkError *reterr) {
         if (j->secret_fd >= 0) {
                 opts.fds = &secret;
                 opts.n_fds = 1;
+                luks_env = storage_luks_child_env();
+                opts.env = (const char *const *) luks_env;
         }
         if (j->parser == STORAGE_PROGRESS_QEMU_IMG) {
                 opts.flags |= VK_CHILD_STDOUT_TO_FD;

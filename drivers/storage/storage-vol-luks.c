@@ -10,6 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "macro.h"
+#include "paths.h"
 #include "storage-vol-luks.h"
 #include "varlink-batch.h"
 
@@ -44,11 +45,13 @@
 #define LUKS_PASSPHRASE_MAX (64U * 1024)
 /*
  * qemu-img 7.2 times its key derivation by the thread's CPU time and gives up when a first
- * round reads 0 ms ("Unable to get accurate CPU usage"): on a fast or virtual CPU about one
- * LUKS create or convert in six fails so, independently of the one before. Such a job runs
- * again (passphrase pipes for it are made up front), up to this many more times.
+ * round reads 0 ms ("Unable to get accurate CPU usage"), which the kernel's tick-based
+ * accounting makes it read now and then (tools/virtkit-thread-cputime.c, preloaded to make
+ * the reading exact, says why). Should it happen all the same (the library missing, say),
+ * the job runs again (passphrase pipes for it are made up front), up to this many more times.
  */
 #define LUKS_RETRIES       8
+#define LUKS_PRELOAD       "virtkit-thread-cputime.so"
 #define LUKS_RETRY_MESSAGE "Unable to get accurate CPU usage"
 
 struct StorageLuksFetch {
@@ -319,6 +322,23 @@ int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vo
         if (r < 0)
                 return storage_job_abort(j, r);
         return 0;
+}
+
+/*
+ * The environment of a qemu-img that is given a passphrase (it may derive LUKS keys):
+ * virtkit-thread-cputime.so preloaded when it is there, else nothing. NULL-terminated
+ * (g_strfreev).
+ */
+char **storage_luks_child_env(void) {
+        g_autofree char *lib = vk_paths_libexec(LUKS_PRELOAD);
+        char **env = g_new0(char *, 2);
+
+        /* LD_PRELOAD splits at spaces and colons: such a path is not preloaded */
+        if (access(lib, R_OK) == 0 && !strpbrk(lib, " :"))
+                env[0] = g_strconcat("LD_PRELOAD=", lib, NULL);
+        else
+                vk_log_debug("%s is not there: qemu-img runs without it", lib);
+        return env;
 }
 
 /*

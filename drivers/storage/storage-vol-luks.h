@@ -13,6 +13,7 @@ int storage_luks_check(VkStorageDriver *drv, const VkStorageVolDef *vol, VkError
 const char *storage_luks_secret_path(const VkStorageVolDef *vol);
 int storage_luks_job_start(StorageJob *j, char **argv, const VkStorageVolDef *vol, bool remember,
                            VkError *reterr);
+char **storage_luks_child_env(void);
 bool storage_luks_job_retry(StorageJob *j, const char *out, char ***ret_argv);
 void storage_luks_job_end(StorageJob *j, VkError *error);
 StorageLuksFetch *storage_luks_fetch_free(StorageLuksFetch *f);

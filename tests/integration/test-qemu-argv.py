@@ -55,13 +55,13 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkhost import (VIRTIOFSD, cpu_host_problem, cpu_hyperv_problem, hugepages_problem,  # noqa: E402
-                    kvm_usable, vhost_vsock_problem, virtiofsd_problem)
+from vkhost import (QEMU_IMG, VIRTIOFSD, cpu_host_problem, cpu_hyperv_problem,  # noqa: E402
+                    hugepages_problem, kvm_usable, qemu_img_env, vhost_vsock_problem,
+                    virtiofsd_problem)
 
 SRC = os.environ.get('VK_TOP_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 QEMU = '/usr/bin/qemu-system-x86_64'
 SWTPM = shutil.which('swtpm')
-QEMU_IMG = '/usr/bin/qemu-img'
 PRIVATE = '/run/vk-argv-test/domain'
 SEABIOS = '/usr/share/seabios/bios.bin'
 TIMEOUT = 20
@@ -343,14 +343,11 @@ class Case:
                         cmd += ['-f', 'luks', '-o', 'key-secret=sec0,iter-time=10']
                 else:
                     cmd += ['-f', 'qcow2']
-                # qemu-img times LUKS key derivation by CPU usage and gives up ("Unable to get
-                # accurate CPU usage") when the machine is very busy: retry a few times
-                for attempt in range(5):
-                    if subprocess.run(cmd + [img, '64M']).returncode == 0:
-                        break
-                    time.sleep(0.2 * (attempt + 1))
-                else:
-                    raise RuntimeError(f'qemu-img could not create {img}')
+                # as storaged runs it (vkhost.qemu_img_env(): exact CPU time for LUKS)
+                r = subprocess.run(cmd + [img, '64M'], env=qemu_img_env(),
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError(f'qemu-img could not create {img}: {r.stderr.strip()}')
         else:
             img = self.tmpfile(o['filename'], '.raw')
             if not os.path.exists(img):

@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from vkrootfs import (Failure, Overlay, build_options, check, host, install_build,  # noqa: E402
                       log, put_file, skip, wait_until)
+from vkhost import qemu_img_env  # noqa: E402
 DRIVERS = [('qemud', 'Qemu'), ('secretd', 'Secret'), ('networkd', 'Network'),
            ('storaged', 'Storage')]
 MEMBER, OTHER = 'vkmember', 'vkother'   # users in the container only
@@ -745,15 +746,11 @@ class Suite:
         passphrase = 'nspawn-luks-passphrase-Hq4'
         img = '/var/lib/virtkit-test/luks.qcow2'
         os.makedirs(os.path.dirname(ct.live(img)), exist_ok=True)
-        # made on the host: the container has no qemu-img (which fails now and then on a busy
-        # machine: "Unable to get accurate CPU usage", so try again)
-        for attempt in range(5):
-            r = host(['qemu-img', 'create', '--object', f'secret,id=s0,data={passphrase}', '-f',
-                      'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,'
-                      'encrypt.iter-time=10', ct.live(img), '16M'], timeout=60, check_rc=False)
-            if r.rc == 0 or 'accurate CPU usage' not in r.err:
-                break
-            time.sleep(0.5)
+        # made on the host (the container has no qemu-img), as storaged runs it
+        r = host(['qemu-img', 'create', '--object', f'secret,id=s0,data={passphrase}', '-f',
+                  'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,'
+                  'encrypt.iter-time=10', ct.live(img), '16M'], timeout=60, check_rc=False,
+                 env=qemu_img_env())
         check(r.rc == 0, 'qemu-img create failed:', r)
         self.vlcall('Secret', 'DefineSecret', {'xml': (
             f"<secret ephemeral='no' private='yes'><uuid>{uuid}</uuid>"
