@@ -13,11 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkharness import check, check_eq, run_tests, wait_until  # noqa: E402
-from vkhost import kvm_usable  # noqa: E402
+from vkhost import kvm_usable, qemu_img_env  # noqa: E402
 
 UUID = '8f3c1a44-9b8e-4d2e-a1c3-5e6f7a8b9c0d'
 PASS = 'embedded-luks-passphrase-42'
@@ -38,13 +37,10 @@ def setup(h):
     S['root'] = h.path('root')
     S['uri'] = f'qemu:///embed?root={S["root"]}'
     S['img'] = h.path('disk.qcow2')
-    for _ in range(5):  # qemu-img's LUKS timing can fail on a busy machine
-        r = subprocess.run(['qemu-img', 'create', '-q', '--object', f'secret,id=s0,data={PASS}',
-                            '-f', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,'
-                            'encrypt.iter-time=10', S['img'], '64M'], capture_output=True)
-        if r.returncode == 0:
-            break
-        time.sleep(0.3)
+    r = subprocess.run(['qemu-img', 'create', '-q', '--object', f'secret,id=s0,data={PASS}',
+                        '-f', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,'
+                        'encrypt.iter-time=10', S['img'], '64M'], capture_output=True,
+                       env=qemu_img_env())
     check(r.returncode == 0, 'qemu-img:', r.stderr)
     kind = 'kvm' if kvm_usable() else 'qemu'
     S['xml'] = h.path('dom.xml')

@@ -13,6 +13,7 @@ char *storage_test_tmpdir(void);
 void storage_test_rm_rf(const char *dir);
 int storage_test_setup(void **state);
 int storage_test_teardown(void **state);
+char **storage_test_env(void);
 void storage_test_run(const char *const *argv);
 char *storage_test_image(const char *name, const char *format, const char *backing,
                          const char *backing_format);

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "storage-argv.h"
 #include "storage-golden.h"
+#include "storage-test-util.h"
 #include "vk-golden.h"
 
 /*
@@ -55,17 +56,11 @@ static char *golden_path(const char *prefix, const char *name, const char *suffi
 
 /* ---- real qemu-img runs ------------------------------------------------------------------ */
 
-/*
- * Run @argv as storaged runs qemu-img: with the build tree's virtkit-thread-cputime.so
- * preloaded (tools/virtkit-thread-cputime.c: without it qemu-img 7.2 fails to time LUKS key
- * derivation now and then). Returns stdout, or stdout and stderr when it failed.
- */
+/* Run @argv in storage_test_env(): stdout, or stdout and stderr when it failed. */
 static char *run(char **argv, int *ret_status) {
         g_autofree char *out = NULL, *errout = NULL;
         g_autoptr(GError) gerr = NULL;
-        g_auto(GStrv) env =
-                g_environ_setenv(g_get_environ(), "LD_PRELOAD",
-                                 VK_BUILD_ROOT "/tools/virtkit-thread-cputime.so", true);
+        g_auto(GStrv) env = storage_test_env();
 
         assert_true(g_spawn_sync(NULL, argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, &errout,
                                  ret_status, &gerr));
