@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "tests", "integration"))
 from vkhost import netns_nft_problem  # noqa: E402
 
+import systems  # noqa: E402  (bench/systems.py)
+
 # Named for this run (pid), so two runs or a crashed one do not collide.
 TAG = f"{os.getpid() % 100000}"
 PORT, PEER = "vkbport", "vkbpeer"     # the probe's veth: PORT goes on the bridge
@@ -147,13 +149,12 @@ class Stack:
     """One side of the rows: the daemons in their namespace, the drvbench program, its target
     (virtkit: the root's run dir; libvirt: the URI), the pool's directory."""
 
-    def __init__(self, h, side, ns, work):
-        self.h = h
+    def __init__(self, side, ns, work):
         self.side = side            # bench/run's Libvirt or Virtkit on @ns
         self.name = side.name
         self.ns = ns
         self.lv = side.name == "libvirt"
-        self.prog = os.path.join(h.BUILD, "bench", "drvbench-" + ("lv" if self.lv else "vk"))
+        self.prog = os.path.join(systems.BUILD, "bench", "drvbench-" + ("lv" if self.lv else "vk"))
         self.target = side.uri if self.lv else os.path.join(side.root, "run")
         self.pool_dir = os.path.join(work, f"pool-{side.name}")
 
@@ -167,18 +168,17 @@ class Stack:
 
     def drv(self, *a, timeout=600):
         """A drvbench mode, in the stack's namespace; its JSON lines by "what"."""
-        return self.h.client_json(self.ns.argv(self.prog, self.target, *map(str, a)),
+        return systems.client_json(self.ns.argv(self.prog, self.target, *map(str, a)),
                                   timeout=timeout)
 
     def cli(self, *words, check=True):
-        return self.h.run(self.side.cli(*words), check=check)
+        return systems.run(self.side.cli(*words), check=check)
 
 
 class Rows:
     """The rows, for a bench/run Bench (@b) or the smoke run (@b None: virtkit only)."""
 
-    def __init__(self, h, b, stacks, work, quick=False, smoke=False):
-        self.h = h
+    def __init__(self, b, stacks, work, quick=False, smoke=False):
         self.b = b
         self.stacks = stacks
         self.work = work
@@ -199,7 +199,7 @@ class Rows:
         """Records fn()'s value for @s (a failure is logged and noted; fatal in smoke)."""
         if self.smoke:
             v = fn()
-            self.h.log(f"smoke: {figure} [{s.name}]: {v:.2f} {unit}" if v is not None else
+            systems.log(f"smoke: {figure} [{s.name}]: {v:.2f} {unit}" if v is not None else
                        f"smoke: {figure} [{s.name}]: ok")
             return
         self.b.measure(figure, unit, s.side, fn)
@@ -215,7 +215,7 @@ class Rows:
 
     # ---- issue 15: networks
     def net_start(self, reps=7):
-        self.h.log("network start → DHCP OFFER, destroy")
+        systems.log("network start → DHCP OFFER, destroy")
         if not self.smoke:  # untimed: whatever a stack does on its first network start
             for s in self.stacks:
                 s.drv("netstart", self.files["net"], "benchnet", BRIDGE, PORT, PEER)
@@ -232,13 +232,13 @@ class Rows:
                 self.measure("network start: define → first DHCP OFFER", "ms", s, f)
 
     def vm_nic(self, reps=7):
-        self.h.log("VM start with one type='network' NIC, and without")
-        virt = self.b.virt if self.b else ("kvm" if self.h.kvm_usable() else "qemu")
+        systems.log("VM start with one type='network' NIC, and without")
+        virt = self.b.virt if self.b else ("kvm" if systems.kvm_usable() else "qemu")
         for s in self.stacks:
             s.drv("netup", self.files["vmnet"], "vmnet")
             for name, nic in (("nic-", NIC_XML), ("bare-", "")):
                 xml = write(os.path.join(s.side.w, f"domain-{name}xml"),
-                            DOMAIN_XML.format(virt=virt, qemu=self.h.QEMU, nic=nic))
+                            DOMAIN_XML.format(virt=virt, qemu=systems.QEMU, nic=nic))
                 s.side.client("define", name, 1, xml)
                 if not self.smoke:  # untimed: the instance's first QEMU probe, first tap
                     s.side.client("startdestroy", f"{name}0000", 1)
@@ -267,7 +267,7 @@ class Rows:
                 s.drv("netdown", "vmnet")
 
     def net_list(self, n, reps=5):
-        self.h.log(f"{n} networks defined → list")
+        systems.log(f"{n} networks defined → list")
         k = 5 if self.smoke else (50 if self.quick else 100)
         defines = self.reps(3)
         for rep in range(defines):
@@ -303,7 +303,7 @@ class Rows:
 
     # ---- issue 16: storage
     def pools_up(self, n):
-        self.h.log(f"dir pools of {n} volumes")
+        systems.log(f"dir pools of {n} volumes")
         for s in self.stacks:
             fill_pool(s.pool_dir, n)
             xml = write(os.path.join(s.side.w, "pool.xml"),
@@ -324,7 +324,7 @@ class Rows:
             for s in self.sides(rep):
                 self.measure(f"pool refresh, {n} volumes", "ms", s,
                              lambda s=s: s.drv("refresh", POOL, k_refresh)["refresh"]["median"])
-        self.h.log("create a 10 GiB sparse qcow2 volume, delete it")
+        systems.log("create a 10 GiB sparse qcow2 volume, delete it")
         for rep in range(self.reps(reps + 2)):
             for s in self.sides(rep):
                 def f(s=s):
@@ -333,7 +333,7 @@ class Rows:
                     return o["volcreate"]["value"]
                 self.row("create a 10 GiB sparse qcow2 volume", "ms")
                 self.measure("create a 10 GiB sparse qcow2 volume", "ms", s, f)
-        self.h.log(f"list {n} volumes")
+        systems.log(f"list {n} volumes")
         for rep in range(self.reps(reps)):
             for how, fig in self.list_figures(f"list {n} volumes", 2):
                 for s in self.sides(rep):
@@ -354,26 +354,26 @@ class Rows:
             self.pools_down()
 
 
-def bench_rows(b, h):
+def bench_rows(b):
     """The full run's rows: both stacks, each in its namespace; everything stopped and
     removed at the end, whatever happened."""
     why = problem()
     if why:
-        h.log(f"network and storage rows skipped: {why}")
+        systems.log(f"network and storage rows skipped: {why}")
         return
     nss, stacks = [], []
     try:
-        for cls in (h.Libvirt, h.Virtkit):
-            tag = "lv" if cls is h.Libvirt else "vk"
+        for cls in (systems.Libvirt, systems.Virtkit):
+            tag = "lv" if cls is systems.Libvirt else "vk"
             ns = NetNS(f"vkb-{tag}-{TAG}")
             nss.append(ns)
             side = cls(b.work, b.reaper, b.bus, b.logf, b.virt, tag=f"{cls.name}-drv",
                        netns=ns.name)
-            stacks.append(Stack(h, side, ns, b.work))
-        h.log("network and storage rows: starting both stacks in their namespaces")
+            stacks.append(Stack(side, ns, b.work))
+        systems.log("network and storage rows: starting both stacks in their namespaces")
         for s in stacks:
             s.start()
-        Rows(h, b, stacks, b.work, quick=b.a.quick).run(b.a.networks, b.a.volumes)
+        Rows(b, stacks, b.work, quick=b.a.quick).run(b.a.networks, b.a.volumes)
     finally:
         for s in stacks:
             s.stop()
@@ -382,7 +382,7 @@ def bench_rows(b, h):
             ns.delete()
 
 
-def smoke_rows(h, work, reaper, bus, logf, virt):
+def smoke_rows(work, reaper, bus, logf, virt):
     """bench/run --smoke: every new row once for virtkit, small counts; raises on failure.
     Returns a note when the host cannot run them (said, not failed)."""
     why = problem()
@@ -391,10 +391,10 @@ def smoke_rows(h, work, reaper, bus, logf, virt):
     ns = NetNS(f"vkb-smoke-{TAG}")
     vk = None
     try:
-        vk = Stack(h, h.Virtkit(work, reaper, bus, logf, virt, tag="virtkit-drv",
-                                netns=ns.name), ns, work)
+        vk = Stack(systems.Virtkit(work, reaper, bus, logf, virt, tag="virtkit-drv",
+                                   netns=ns.name), ns, work)
         vk.start()
-        rows = Rows(h, None, [vk], work, smoke=True)
+        rows = Rows(None, [vk], work, smoke=True)
         rows.net_start()
         rows.vm_nic()
         rows.net_list(3)
