@@ -172,7 +172,7 @@ static int cmd_desc(VkCli *cli, const Args *a, VkError *e) {
 const Cmd vk_cli_domops_commands[] = {
         { "inject-nmi", "DOMAIN", "Send a non-maskable interrupt to a running domain", 1, 1, "",
           cmd_inject_nmi },
-        { "send-key", "DOMAIN [--codeset C] [--holdtime MS] KEYCODE... (options before the keys)",
+        { "send-key", "DOMAIN [--codeset C] [--holdtime MS] KEYCODE...",
           "Press keys together on a running domain (numbers or names; up to 16)", 2, -1,
           "codeset= holdtime=", cmd_send_key },
         { "domrename", "DOMAIN NEWNAME", "Rename a shut off persistent domain", 2, 2, "",

@@ -876,15 +876,22 @@ int main(int argc, char **argv) {
                         cmd_usage(cmd);
                         return 0;
                 }
-                /* a variadic command's trailing words are data (monitor commands), not options */
-                if (g_str_has_prefix(argv[i], "--") &&
-                    !(cmd->max_args < 0 && (int) pos->len >= cmd->min_args)) {
+                if (g_str_has_prefix(argv[i], "--")) {
                         const char *name = argv[i] + 2;
                         const char *eq = strchr(name, '=');
                         g_autofree char *key =
                                 eq ? g_strndup(name, (gsize) (eq - name)) : g_strdup(name);
+                        bool known = opt_known(cmd, key, &takes_value);
 
-                        if (!opt_known(cmd, key, &takes_value))
+                        /*
+                         * a variadic command's trailing words are data (a monitor command's),
+                         * but for its own options, which stand anywhere, as in virsh
+                         */
+                        if (!known && cmd->max_args < 0 && (int) pos->len >= cmd->min_args) {
+                                g_ptr_array_add(pos, argv[i]);
+                                continue;
+                        }
+                        if (!known)
                                 return usage_error(cli.json,
                                                    "%s: unknown option '--%s' (see 'virtkit %s "
                                                    "--help')",

@@ -146,7 +146,8 @@ def test_embed_keys_nmi(h):
                  ['--codeset', 'xt', '--holdtime', '50', '0x1e', '0x30'],
                  ['--codeset', 'usb', '4'], ['--codeset', 'os_x', 'ANSI_A'],
                  ['--codeset', 'win32', 'VK_A'], ['--codeset', 'atset2', '0x1c'],
-                 ['--codeset', 'qnum', '30'], ['--codeset', 'rfb', '30']):
+                 ['--codeset', 'qnum', '30'], ['--codeset', 'rfb', '30'],
+                 ['0x1e', '--codeset', 'xt', '0x30']):  # options stand anywhere, as in virsh
         check_eq(ok(h, u, 'send-key', 'cli1', *args).out, '', f'send-key {args}')
     for args, msg in ((['--codeset', 'foo', '1'], "unknown codeset: 'foo'"),
                       (['KEY_NOPE'], "invalid keycode: 'KEY_NOPE'"),
@@ -154,12 +155,16 @@ def test_embed_keys_nmi(h):
                       (['--codeset', 'atset1', '0x7f'],
                        'cannot translate keycode 127 of atset1 codeset to qnum keycode'),
                       ([str(k) for k in range(2, 19)], '17 keys: give 1 to 16'),
-                      (['--holdtime', 'x', '1'], "invalid value of --holdtime: 'x'")):
+                      (['--holdtime', 'x', '1'], "invalid value of --holdtime: 'x'"),
+                      (['1', '--holdtime', 'x'], "invalid value of --holdtime: 'x'")):
         r = fails(h, u, 1, 'send-key', 'cli1', *args)
         check(msg in r.err, f'send-key {args}: {msg!r}', r)
     check_eq(ok(h, u, 'inject-nmi', 'cli1').out, '', 'inject-nmi')
     r = ok(h, u, 'qemu-monitor-command', 'cli1', '{"execute":"query-status"}')
     check_eq(json.loads(r.out)['return']['status'], 'paused', 'QEMU is still there, paused')
+    r = ok(h, u, 'qemu-monitor-command', 'cli1', '{"execute":"query-status"}', '--pretty')
+    check('\n' in r.out.strip() and json.loads(r.out)['return']['status'] == 'paused',
+          'qemu-monitor-command: --pretty after the command is its option:', r)
     check_eq(vkguest.qemu_pids(h), S['qemu'], 'the same QEMU throughout')
     r = fails(h, u, 1, 'domrename', 'cli1', 'cli9')
     check('cannot rename active domain' in r.err, 'domrename of a running domain:', r)
