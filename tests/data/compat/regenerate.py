@@ -240,6 +240,11 @@ class PrivateLibvirt:
     def __init__(self, work):
         self.w = work
         self.procs = []
+        self.logf = None
+        self.mntns = None
+
+    def start(self):
+        """Start them; on failure what started is left for stop() (main() calls it)."""
         os.makedirs(self.w, exist_ok=True)
         for sub, path in LIBVIRT_DIRS:
             if sub in ("etc", "lib") and os.path.isdir(path):  # config and layout, no state
@@ -272,6 +277,7 @@ class PrivateLibvirt:
              script + " && echo ready && exec sleep 2147483647"], stdout=subprocess.PIPE))
         if self.holder.stdout.readline().strip() != b"ready":
             raise RuntimeError("cannot set up libvirt's namespaces")
+        self.mntns = os.readlink(f"/proc/{self.holder.pid}/ns/mnt")
         self.ns = ["nsenter", f"--mount=/proc/{self.holder.pid}/ns/mnt",
                    f"--net=/proc/{self.holder.pid}/ns/net", "--"]
         self.logf = open(os.path.join(self.w, "daemons.log"), "w")
@@ -317,14 +323,15 @@ class PrivateLibvirt:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-        for pid in pids() - mine:
+        for pid in pids() - mine if self.mntns else ():
             try:
                 if os.readlink(f"/proc/{pid}/ns/mnt") == self.mntns and pid != os.getpid():
                     log(f"stopping leftover {comm(pid)} ({pid})")
                     os.kill(pid, signal.SIGKILL)
-            except (OSError, AttributeError):
+            except OSError:
                 pass
-        self.logf.close()
+        if self.logf:
+            self.logf.close()
 
 
 def children(pid):
@@ -476,7 +483,7 @@ def main():
     t0 = time.monotonic()
     try:
         lv = PrivateLibvirt(os.path.join(work, "libvirt"))
-        lv.mntns = os.readlink(f"/proc/{lv.holder.pid}/ns/mnt")
+        lv.start()
         log(f"libvirtd up: {lv.virsh('version').stdout.splitlines()[-1].strip()}")
         # the default network (never started) and pool, an ISO, a kernel and initrd, a share
         lv.virsh("net-define", "/usr/share/libvirt/networks/default.xml")
