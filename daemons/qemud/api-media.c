@@ -64,8 +64,7 @@ static int api_change_media(VkCall *call, void *params, void *userdata) {
         if (p->action) {
                 action = vk_qemu_media_action_from_string(p->action);
                 if (action < 0)
-                        return vk_error_set(vk_call_error(call), VK_ERROR_INVALID_ARGUMENT,
-                                            -EINVAL,
+                        return vk_error_set(vk_call_error(call), VK_ERROR_INVALID_ARGUMENT, -EINVAL,
                                             "action '%s' is not one of eject, insert, update, "
                                             "change",
                                             p->action);

@@ -231,9 +231,9 @@ static void media_revert_config(VkQemuJob *job) {
         MediaData *md = job->data;
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        if (md->old_config && vk_domain_list_replace_config(((VkQemuDriver *) job->obj->driver)->domains, job->obj,
-                                                            g_steal_pointer(&md->old_config),
-                                                            &err) < 0)
+        if (md->old_config &&
+            vk_domain_list_replace_config(((VkQemuDriver *) job->obj->driver)->domains, job->obj,
+                                          g_steal_pointer(&md->old_config), &err) < 0)
                 vk_log_debug("Failed to put back the config of domain '%s': %s", job->obj->name,
                              err.message);
 }
@@ -251,8 +251,7 @@ static void media_restore_labels(VkDomainObj *obj, const VkDomainDisk *disk) {
         VkSecurityState *state;
         VkSecurityManager *mgr = media_security(obj, &state);
 
-        if (mgr && disk->src_path &&
-            vk_qemu_security_restore_disk(mgr, state, disk, &err) < 0)
+        if (mgr && disk->src_path && vk_qemu_security_restore_disk(mgr, state, disk, &err) < 0)
                 vk_log_debug("Failed to restore the labels of '%s' of domain '%s': %s",
                              disk->src_path, obj->name, err.message);
 }
@@ -269,10 +268,9 @@ static bool media_path_in_use(const VkDomainDef *def, size_t index, const char *
 static void media_write_status(VkDomainObj *obj) {
         g_auto(VkError) err = VK_ERROR_INIT;
 
-        if (obj->process &&
-            vk_qemu_process_write_status(obj->process, obj->live,
-                                         vk_domain_state_to_string(obj->state),
-                                         vk_domain_reason_to_string(obj->reason), &err) < 0)
+        if (obj->process && vk_qemu_process_write_status(
+                                    obj->process, obj->live, vk_domain_state_to_string(obj->state),
+                                    vk_domain_reason_to_string(obj->reason), &err) < 0)
                 vk_log_debug("Failed to write the status of domain '%s': %s", obj->name,
                              err.message);
 }
@@ -304,8 +302,7 @@ static void media_undo_done(VkQemuJob *job) {
         media_finish(job, &md->error);
 }
 
-static void media_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                           void *userdata) {
+static void media_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         VkQemuJob *job = userdata;
         g_autoptr(VkQemuJob) ref = job; /* taken when the command was sent */
         MediaData *md = job->data;
@@ -316,9 +313,9 @@ static void media_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error
         s = md->steps->pdata[md->pos];
         if (error && !md->undoing) {
                 vk_error_set(&md->error, error->name ? error->name : VK_ERROR_OPERATION_FAILED,
-                             error->error < 0 ? error->error : -EIO,
-                             "disk '%s': %s failed: %s", md->work->disks[md->index]->target_dev,
-                             s->command, vk_strempty(error->message));
+                             error->error < 0 ? error->error : -EIO, "disk '%s': %s failed: %s",
+                             md->work->disks[md->index]->target_dev, s->command,
+                             vk_strempty(error->message));
                 media_plan_undo(md);
                 media_next(md);
                 return;
@@ -372,8 +369,8 @@ static void media_on_profile(VkSecurityOp *op, int r, const VkError *error, void
         if (job->finished)
                 return;
         if (r < 0) {
-                vk_error_set(&md->error, error ? error->name : VK_ERROR_OPERATION_FAILED, r,
-                             "%s", error ? error->message : "the AppArmor profile failed");
+                vk_error_set(&md->error, error ? error->name : VK_ERROR_OPERATION_FAILED, r, "%s",
+                             error ? error->message : "the AppArmor profile failed");
                 media_plan_undo(md);
                 media_next(md);
                 return;
@@ -506,8 +503,7 @@ static void media_run(VkQemuJob *job) {
         if (md->labelled && mgr) {
                 /* AppArmor: QEMU may open the new image once the profile lists it */
                 if (vk_security_manager_load_profile(mgr, state, job->event, media_on_profile,
-                                                     vk_qemu_job_ref(job), &md->aa_op,
-                                                     &err) < 0) {
+                                                     vk_qemu_job_ref(job), &md->aa_op, &err) < 0) {
                         vk_qemu_job_unref(job);
                         vk_error_set(&md->error, err.name, err.error, "%s", err.message);
                         md->pos = 0;
@@ -547,8 +543,8 @@ int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const cha
         md->source = vk_isempty(source) ? NULL : g_strdup(source);
         md->action = action;
         md->force = flags & VK_QEMU_MEDIA_FORCE;
-        r = qemu_driver_affect_defs(obj, flags & ~VK_QEMU_MEDIA_FORCE, true, &md->live,
-                                    &md->config, reterr);
+        r = qemu_driver_affect_defs(obj, flags & ~VK_QEMU_MEDIA_FORCE, true, &md->live, &md->config,
+                                    reterr);
         /* the errors a caller expects at once; the job checks again */
         if (r >= 0 && md->live)
                 r = media_disk(md, obj->live, &i, reterr);
@@ -561,8 +557,7 @@ int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const cha
         reply = g_new0(MediaReply, 1);
         *reply = (MediaReply){ .drv = drv, .done = done, .userdata = userdata };
         r = vk_qemu_job_submit(drv->event, obj, "change-media", MEDIA_JOB_TIMEOUT_USEC, media_run,
-                               md, (GDestroyNotify) media_data_free, media_job_done, reply,
-                               reterr);
+                               md, (GDestroyNotify) media_data_free, media_job_done, reply, reterr);
         if (r < 0)
                 g_free(reply);
         return r;
