@@ -41,9 +41,14 @@ extern const Cmd vk_cli_event_commands[];
 extern const Cmd vk_cli_domops_commands[];
 /* cli-vcpu.c: vcpuinfo, vcpupin, emulatorpin, vcpucount */
 extern const Cmd vk_cli_vcpu_commands[];
+/* cli-media.c: change-media */
+extern const Cmd vk_cli_media_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);
+int vk_cli_exclusive(const Args *a, const char *x, const char *y, VkError *e); /* virsh's */
+/* --live, --config, --current (exclusive with both) as the "live" and "config" parameters */
+int vk_cli_impact(const Args *a, JsonObject *o, VkError *e);
 const char *vk_cli_member(JsonNode *n, const char *key); /* "" when absent */
 bool vk_cli_member_bool(JsonNode *n, const char *key);
 uint64_t vk_cli_member_u64(JsonNode *n, const char *key);

@@ -15,6 +15,29 @@ bool vk_cli_has_opt(const Args *a, const char *name) {
         return g_hash_table_contains(a->opts, name);
 }
 
+/* virsh's VSH_EXCLUSIVE_OPTIONS */
+int vk_cli_exclusive(const Args *a, const char *x, const char *y, VkError *e) {
+        if (vk_cli_has_opt(a, x) && vk_cli_has_opt(a, y))
+                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "Options --%s and --%s are mutually exclusive", x, y);
+        return 0;
+}
+
+/* --live, --config, --current (exclusive with both) as the "live" and "config" parameters */
+int vk_cli_impact(const Args *a, JsonObject *o, VkError *e) {
+        int r = vk_cli_exclusive(a, "current", "live", e);
+
+        if (r >= 0)
+                r = vk_cli_exclusive(a, "current", "config", e);
+        if (r < 0)
+                return r;
+        if (vk_cli_has_opt(a, "live"))
+                json_object_set_boolean_member(o, "live", true);
+        if (vk_cli_has_opt(a, "config"))
+                json_object_set_boolean_member(o, "config", true);
+        return 0;
+}
+
 const char *vk_cli_member(JsonNode *n, const char *key) {
         const char *s =
                 n ? vk_json_object_get_string_member_or_null(json_node_get_object(n), key) : NULL;

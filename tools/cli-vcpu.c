@@ -18,29 +18,6 @@ static int call(VkCli *cli, const char *method, JsonObject *o, JsonNode **ret, V
         return vk_cli_call(cli, "Qemu", method, vk_cli_object_node(o), ret, e);
 }
 
-/* virsh's VSH_EXCLUSIVE_OPTIONS */
-static int exclusive(const Args *a, const char *x, const char *y, VkError *e) {
-        if (vk_cli_has_opt(a, x) && vk_cli_has_opt(a, y))
-                return vk_error_set(e, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "Options --%s and --%s are mutually exclusive", x, y);
-        return 0;
-}
-
-/* --live, --config, --current (exclusive with both) as the "live" and "config" parameters */
-static int impact(const Args *a, JsonObject *o, VkError *e) {
-        int r = exclusive(a, "current", "live", e);
-
-        if (r >= 0)
-                r = exclusive(a, "current", "config", e);
-        if (r < 0)
-                return r;
-        if (vk_cli_has_opt(a, "live"))
-                json_object_set_boolean_member(o, "live", true);
-        if (vk_cli_has_opt(a, "config"))
-                json_object_set_boolean_member(o, "config", true);
-        return 0;
-}
-
 static bool is_error(const VkError *err, const char *name) {
         return err->name && g_str_has_suffix(err->name, name);
 }
@@ -206,9 +183,9 @@ static int cmd_vcpupin(VkCli *cli, const Args *a, VkError *e) {
         guint n;
         int r;
 
-        r = impact(a, o, e);
+        r = vk_cli_impact(a, o, e);
         if (r >= 0 && !cpulist)
-                r = exclusive(a, "live", "config", e);
+                r = vk_cli_exclusive(a, "live", "config", e);
         if (r >= 0 && vcpu_s)
                 r = parse_uint("vcpu", vcpu_s, &vcpu, e);
         if (r < 0)
@@ -267,7 +244,7 @@ static int cmd_emulatorpin(VkCli *cli, const Args *a, VkError *e) {
         g_autoptr(JsonNode) reply = NULL;
         int r;
 
-        r = impact(a, o, e);
+        r = vk_cli_impact(a, o, e);
         if (r < 0)
                 return r;
         if (cpulist)

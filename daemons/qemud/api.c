@@ -849,6 +849,7 @@ static const VkMethod *const qemu_method_tables[] = {
         vk_qemud_ifaddr_methods,
         vk_qemud_domops_methods,
         vk_qemud_vcpu_methods,
+        vk_qemud_media_methods, /* ChangeDomainMedia */
         NULL,
 };
 

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "paths.h"
 #include "qemu-domain-obj.h"
+#include "qemu-media.h"
 
 typedef struct VkQemuDriver VkQemuDriver;
 
@@ -180,6 +181,13 @@ int vk_qemu_driver_pin(VkQemuDriver *drv, const char *domain, int vcpu, const ch
                        unsigned flags, VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
 int vk_qemu_driver_get_vcpu_count(VkQemuDriver *drv, const char *domain, unsigned flags,
                                   unsigned *ret, VkError *reterr);
+
+/* qemu-driver-media.c: the medium of a CD-ROM or floppy drive (virsh change-media) */
+#define VK_QEMU_MEDIA_FORCE (1u << 2) /* libvirt's VIR_DOMAIN_DEVICE_MODIFY_FORCE */
+
+int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const char *target,
+                                const char *source, VkQemuMediaAction action, unsigned flags,
+                                VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
 
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);

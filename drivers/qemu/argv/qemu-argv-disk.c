@@ -132,6 +132,14 @@ static DiskCache argv_disk_cache(VkDiskCache c) {
         }
 }
 
+/* libvirt: a writable shareable disk without a cache mode uses cache='none' */
+static DiskCache argv_disk_cache_of(const VkDomainDisk *disk) {
+        return argv_disk_cache(disk->cache == VK_DISK_CACHE_DEFAULT && disk->shareable &&
+                                               !disk->readonly
+                                       ? VK_DISK_CACHE_NONE
+                                       : disk->cache);
+}
+
 /* The "cache" member of a node for @c, or NULL when the mode is QEMU's default. */
 static JsonObject *argv_cache_object(const DiskCache *c) {
         JsonObject *cache;
@@ -462,11 +470,7 @@ static int argv_build_disk(ArgvBuilder *b, size_t i) {
         const VkDomainController *scsi = NULL;
         g_autofree char *alias = NULL;
         g_autofree char *node = NULL;
-        /* libvirt: a writable shareable disk without a cache mode uses cache='none' */
-        DiskCache cache = argv_disk_cache(disk->cache == VK_DISK_CACHE_DEFAULT && disk->shareable &&
-                                                          !disk->readonly
-                                                  ? VK_DISK_CACHE_NONE
-                                                  : disk->cache);
+        DiskCache cache = argv_disk_cache_of(disk);
         const char *driver;
         JsonObject *o;
         int r;
@@ -534,5 +538,46 @@ int argv_build_disks(ArgvBuilder *b) {
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/*
+ * The -blockdev nodes of disk @i of @def as they are on the command line, each a JSON text
+ * blockdev-add takes as it is (the deepest layer first, the format node of the disk's own
+ * image last), and that format node's name (what the frontend's "drive" is). A disk without
+ * media has none (*@ret_nodes empty, *@ret_node NULL). @opts: only the volumes, secrets and
+ * host CD-ROM drives are read. An encrypted disk's secret object is not part of the answer:
+ * refused with NotSupported. Pure; may run anywhere.
+ */
+int vk_qemu_argv_disk_blockdevs(const VkDomainDef *def, size_t i, const VkQemuArgvOptions *opts,
+                                char ***ret_nodes, char **ret_node, VkError *reterr) {
+        g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+        const VkDomainDisk *disk;
+        g_autofree char *node = NULL;
+        DiskCache cache;
+        ArgvBuilder b;
+        int r;
+
+        assert(def);
+        assert(i < def->n_disks);
+        assert(opts);
+
+        disk = def->disks[i];
+        if (disk->encrypted)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "disk '%s': an encrypted image cannot be opened live",
+                                    vk_strempty(disk->target_dev));
+        cache = argv_disk_cache_of(disk);
+        b = (ArgvBuilder){ .def = def, .opts = opts, .args = args, .reterr = reterr };
+        r = argv_disk_backend(&b, i, &cache, &node);
+        if (r < 0)
+                return r;
+        for (guint k = 0; k + 1 < args->len; k += 2)
+                if (g_str_equal(args->pdata[k], "-blockdev"))
+                        g_ptr_array_add(nodes, g_strdup(args->pdata[k + 1]));
+        g_ptr_array_add(nodes, NULL);
+        *ret_nodes = (char **) g_ptr_array_free(g_steal_pointer(&nodes), FALSE);
+        *ret_node = g_steal_pointer(&node);
         return 0;
 }

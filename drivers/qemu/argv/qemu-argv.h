@@ -104,5 +104,7 @@ int vk_qemu_command_from_native(const char *native, VkError *reterr);
  * names of its own image, "libvirt-N-format" and "libvirt-N-storage" (its events say these). */
 char *vk_qemu_argv_disk_alias(const VkDomainDef *def, const VkDomainDisk *disk);
 size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i);
+int vk_qemu_argv_disk_blockdevs(const VkDomainDef *def, size_t i, const VkQemuArgvOptions *opts,
+                                char ***ret_nodes, char **ret_node, VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCommand, vk_qemu_command_free)
