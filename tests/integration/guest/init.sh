@@ -31,6 +31,19 @@ for arg in $(cat /proc/cmdline); do
 done
 echo "VKGUEST: booted mode=$mode"
 
+# Wait until the serial console has sent what was written to it: poweroff -f and reboot -f
+# reset at once, and what the tty still queues is lost (a guest-tcg run saw no "booted" line of
+# a guest that had rebooted). The port's transmit count stops moving when it is drained.
+drain_console() {
+        prev=
+        for i in $(seq 100); do
+                cur=$(grep '^0:' /proc/tty/driver/serial 2>/dev/null)
+                [ -n "$cur" ] && [ "$cur" = "$prev" ] && return 0
+                prev=$cur
+                sleep 0.05
+        done
+}
+
 power_button_event() {
         for d in /sys/class/input/input*; do
                 [ "$(cat "$d/name" 2>/dev/null)" = "Power Button" ] || continue
@@ -44,6 +57,7 @@ power_button_event() {
 case "$mode" in
 poweroff)
         echo "VKGUEST: powering off"
+        drain_console
         poweroff -f
         ;;
 devices)
@@ -61,10 +75,12 @@ devices)
         [ -d /sys/firmware/efi ] && echo "VKGUEST: efi"
         dmesg | grep -o 'secureboot: .*' | sed 's/^/VKGUEST: /'
         echo "VKGUEST: devices listed"
+        drain_console
         poweroff -f
         ;;
 reboot)
         echo "VKGUEST: rebooting"
+        drain_console
         reboot -f
         ;;
 wait)
@@ -83,6 +99,7 @@ wait)
                 echo "VKGUEST: waiting for the power button on $dev"
                 dd if="$dev" of=/dev/null bs=24 count=1 2>/dev/null
                 echo "VKGUEST: power button"
+                drain_console
                 poweroff -f
         fi
         ;;
