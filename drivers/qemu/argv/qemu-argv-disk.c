@@ -181,9 +181,13 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
 }
 
 /* The number in the node names of disk @i's own image: libvirt counts from the last disk up,
- * each disk taking one number for its image and one per backing layer. */
+ * each disk taking one number for its image and one per backing layer; a number fixed by a
+ * hotplug (node_index) wins. */
 size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i) {
         size_t n = 1;
+
+        if (def->disks[i]->node_index > 0) /* fixed by a hotplug */
+                return def->disks[i]->node_index;
 
         for (size_t j = i + 1; j < def->n_disks; j++)
                 n += 1 + def->disks[j]->n_backing;
@@ -457,7 +461,7 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
         }
 }
 
-static int argv_build_disk(ArgvBuilder *b, size_t i) {
+int argv_build_disk(ArgvBuilder *b, size_t i) {
         const VkDomainDisk *disk = b->def->disks[i];
         const VkDomainController *scsi = NULL;
         g_autofree char *alias = NULL;

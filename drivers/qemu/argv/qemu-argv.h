@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "error.h"
 #include "qemu-caps.h"
@@ -104,5 +105,10 @@ int vk_qemu_command_from_native(const char *native, VkError *reterr);
  * names of its own image, "libvirt-N-format" and "libvirt-N-storage" (its events say these). */
 char *vk_qemu_argv_disk_alias(const VkDomainDef *def, const VkDomainDisk *disk);
 size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i);
+/* The blockdev-add and device_add arguments that hot-plug disk @i (JsonObject *s). */
+int vk_qemu_argv_disk_hotplug(const VkDomainDef *def, size_t i, const VkQemuCaps *caps,
+                              const VkQemuConfig *cfg, const VkQemuArgvOptions *opts,
+                              GPtrArray **ret_nodes, JsonObject **ret_device, char **ret_alias,
+                              VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCommand, vk_qemu_command_free)

@@ -329,3 +329,40 @@ int vk_qemu_security_set_live_seclabels(const VkSecurityState *state, VkDomainDe
         def->n_seclabels = n;
         return 0;
 }
+
+/*
+ * Hot-plug: label @disk's image and backing images for the running domain of @state as a
+ * start labels them (vk_qemu_security_label_domain()); undone itself on failure.
+ */
+int vk_qemu_security_label_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                const VkDomainDisk *disk, VkError *reterr) {
+        g_autoptr(GArray) res = g_array_new(false, true, sizeof(VkSecurityResource));
+
+        assert(disk);
+
+        resource_add_disk(res, disk);
+        return vk_security_manager_label_resources(
+                mgr, state, (const VkSecurityResource *) res->data, res->len, reterr);
+}
+
+/*
+ * Hot-unplug (or a failed hotplug): give back what vk_qemu_security_label_disk() labelled,
+ * the disk's own image first. Keeps going past errors and returns the first.
+ */
+int vk_qemu_security_restore_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                  const VkDomainDisk *disk, VkError *reterr) {
+        g_autoptr(GArray) res = g_array_new(false, true, sizeof(VkSecurityResource));
+        int ret = 0;
+
+        assert(disk);
+
+        resource_add_disk(res, disk);
+        for (guint i = 0; i < res->len; i++) {
+                int r = vk_security_manager_restore_path(
+                        mgr, state, g_array_index(res, VkSecurityResource, i).path,
+                        ret < 0 ? NULL : reterr);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}

@@ -29,6 +29,10 @@ int vk_qemu_security_prepare(VkSecurityManager *mgr, const VkDomainDef *def,
 int vk_qemu_security_label_domain(VkSecurityManager *mgr, VkSecurityState *state,
                                   const VkDomainDef *def, const char *const *extra_paths,
                                   VkError *reterr);
+int vk_qemu_security_label_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                const VkDomainDisk *disk, VkError *reterr);
+int vk_qemu_security_restore_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                  const VkDomainDisk *disk, VkError *reterr);
 int vk_qemu_security_device_acl(const VkQemuConfig *cfg, const VkDomainDef *def,
                                 VkSecurityDeviceRule **ret_rules, size_t *ret_n, VkError *reterr);
 
