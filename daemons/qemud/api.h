@@ -39,6 +39,8 @@ extern const VkMethod vk_qemud_ifaddr_methods[];
 extern const VkMethod vk_qemud_domops_methods[];
 /* api-vcpu.c: Get/PinDomainVcpu*, Get/PinDomainEmulator*, GetDomainVcpuCount */
 extern const VkMethod vk_qemud_vcpu_methods[];
+/* api-device.c: AttachDevice, DetachDevice */
+extern const VkMethod vk_qemud_device_methods[];
 
 /* One address of one interface of a domain (from a DHCP lease). */
 typedef struct VkQemudIfAddr {
