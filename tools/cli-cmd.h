@@ -41,6 +41,8 @@ extern const Cmd vk_cli_event_commands[];
 extern const Cmd vk_cli_domops_commands[];
 /* cli-vcpu.c: vcpuinfo, vcpupin, emulatorpin, vcpucount */
 extern const Cmd vk_cli_vcpu_commands[];
+/* cli-device.c: attach-device, detach-device, attach-disk, detach-disk */
+extern const Cmd vk_cli_device_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);
