@@ -172,7 +172,8 @@ static int cmd_detach_disk(VkCli *cli, const Args *a, VkError *e) {
              d = vk_xml_next_element(d)) {
                 if (!vk_xml_node_is(d, NULL, "disk"))
                         continue;
-                for (xmlNode *c = vk_xml_first_element(d); c && !found; c = vk_xml_next_element(c)) {
+                for (xmlNode *c = vk_xml_first_element(d); c && !found;
+                     c = vk_xml_next_element(c)) {
                         g_autofree char *dev = (char *) xmlGetProp(c, (const xmlChar *) "dev");
                         g_autofree char *file = (char *) xmlGetProp(c, (const xmlChar *) "file");
 
@@ -184,8 +185,7 @@ static int cmd_detach_disk(VkCli *cli, const Args *a, VkError *e) {
         }
         if (!found)
                 return vk_error_set(e, VK_ERROR_OPERATION_FAILED, -ENOENT,
-                                    "No disk found whose source path or target is %s",
-                                    a->pos[1]);
+                                    "No disk found whose source path or target is %s", a->pos[1]);
         if (!buf || xmlNodeDump(buf, doc, found, 0, 0) < 0)
                 return vk_error_set(e, VK_ERROR_OPERATION_FAILED, -ENOMEM,
                                     "Failed to format the disk");
@@ -206,8 +206,7 @@ const Cmd vk_cli_device_commands[] = {
           "[--mode readonly|shareable] [--targetbus BUS] [--sourcetype file|block] [--live] "
           "[--config] [--current] [--persistent]",
           "Attach a disk image or block device", 3, 3,
-          "driver= subdriver= type= mode= targetbus= sourcetype= " DEVICE_FLAGS,
-          cmd_attach_disk },
+          "driver= subdriver= type= mode= targetbus= sourcetype= " DEVICE_FLAGS, cmd_attach_disk },
         { "detach-disk", "DOMAIN TARGET [--live] [--config] [--current] [--persistent]",
           "Detach a disk, by its target (vdb) or source path", 2, 2, DEVICE_FLAGS,
           cmd_detach_disk },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* api-device.c: io.virtkit.Qemu's AttachDevice, DetachDevice (virsh's attach-device, detach-device) */
+/* api-device.c: io.virtkit.Qemu's AttachDevice, DetachDevice (attach-device, detach-device) */
 #include <stddef.h>
 
 #include "api.h"
@@ -73,8 +73,7 @@ static int api_device(VkCall *call, void *params, void *userdata, bool attach) {
         int r;
 
         r = (attach ? vk_qemu_driver_attach_device : vk_qemu_driver_detach_device)(
-                drv, p->domain, p->xml, device_flags(p), device_on_done, call,
-                vk_call_error(call));
+                drv, p->domain, p->xml, device_flags(p), device_on_done, call, vk_call_error(call));
         if (r < 0)
                 return r;
         vk_call_ref(call); /* device_on_done() replies and unrefs */

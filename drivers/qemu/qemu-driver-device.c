@@ -38,23 +38,23 @@
  */
 
 #define DEVICE_JOB_TIMEOUT_USEC (60ULL * 1000 * 1000)
-#define DETACH_WAIT_USEC (5ULL * 1000 * 1000) /* libvirt's qemuDomainWaitForDeviceRemoval */
+#define DETACH_WAIT_USEC        (5ULL * 1000 * 1000) /* libvirt's qemuDomainWaitForDeviceRemoval */
 
 typedef struct DeviceOp {
         VkQemuDriver *drv;
         bool attach, live, config;
-        char *xml;                /* the caller's <disk> */
-        char *target;             /* its <target dev=> */
-        VkDomainDef *old_config;  /* to put back when the live part fails */
-        VkDomainDef *live_def;    /* attach: a copy of the live definition with the disk */
-        VkDomainDisk *disk;       /* attach: the disk of live_def */
-        bool labelled;            /* its files were labelled */
-        GPtrArray *nodes;         /* blockdev-add arguments (JsonObject *) */
-        JsonObject *device;       /* device_add arguments */
-        char *alias;              /* the frontend's id */
-        guint n_added;            /* nodes QEMU has */
-        VkError error;            /* why a rollback runs */
-        sd_event_source *timer;   /* detach: the wait for DEVICE_DELETED */
+        char *xml;               /* the caller's <disk> */
+        char *target;            /* its <target dev=> */
+        VkDomainDef *old_config; /* to put back when the live part fails */
+        VkDomainDef *live_def;   /* attach: a copy of the live definition with the disk */
+        VkDomainDisk *disk;      /* attach: the disk of live_def */
+        bool labelled;           /* its files were labelled */
+        GPtrArray *nodes;        /* blockdev-add arguments (JsonObject *) */
+        JsonObject *device;      /* device_add arguments */
+        char *alias;             /* the frontend's id */
+        guint n_added;           /* nodes QEMU has */
+        VkError error;           /* why a rollback runs */
+        sd_event_source *timer;  /* detach: the wait for DEVICE_DELETED */
 } DeviceOp;
 
 static void device_op_free(DeviceOp *op) {
@@ -179,8 +179,7 @@ static bool device_has_controller(const VkDomainDef *def, const VkDomainControll
 /* ---- config ------------------------------------------------------------------------------ */
 
 /* The persistent part: the disk into (out of) a copy of the definition, written atomically. */
-static int device_apply_config(VkQemuDriver *drv, VkDomainObj *obj, DeviceOp *op,
-                               VkError *reterr) {
+static int device_apply_config(VkQemuDriver *drv, VkDomainObj *obj, DeviceOp *op, VkError *reterr) {
         g_autoptr(VkDomainDef) def = vk_domain_def_copy(obj->def);
         g_autoptr(VkDomainDef) parsed = NULL;
         ssize_t i = device_find_disk(def, op->target);
@@ -254,20 +253,18 @@ static void device_restore_labels(VkDomainObj *obj, const VkDomainDisk *disk) {
 
 /* blockdev-del of @names (the top first), then @then with @userdata from the last reply. */
 typedef struct NodeDel {
-        VkDomainObj *obj; /* a reference */
+        VkDomainObj *obj;   /* a reference */
         VkDomainDisk *disk; /* owned, labels given back once QEMU let go; NULL: none */
         unsigned pending;
         void (*then)(void *userdata);
         void *userdata;
 } NodeDel;
 
-static void node_del_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                           void *userdata) {
+static void node_del_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         NodeDel *nd = userdata;
 
         if (error)
-                vk_log_debug("Domain '%s': blockdev-del failed: %s", nd->obj->name,
-                             error->message);
+                vk_log_debug("Domain '%s': blockdev-del failed: %s", nd->obj->name, error->message);
         if (--nd->pending > 0)
                 return;
         if (nd->disk) {
@@ -297,8 +294,7 @@ static void device_del_nodes(VkDomainObj *obj, char **names, VkDomainDisk *disk,
 
                 json_object_set_string_member(args, "node-name", names[i]);
                 nd->pending++;
-                if (vk_qmp_execute(qmp, "blockdev-del", args, node_del_reply, nd, NULL, &err) <
-                    0) {
+                if (vk_qmp_execute(qmp, "blockdev-del", args, node_del_reply, nd, NULL, &err) < 0) {
                         nd->pending--;
                         vk_log_debug("Domain '%s': blockdev-del %s not sent: %s", obj->name,
                                      names[i], err.message);
@@ -356,18 +352,16 @@ static void attach_commit(VkQemuJob *job) {
                         obj->live->disks[k]->node_index = op->live_def->disks[j]->node_index;
         }
         device_append(&obj->live->disks, &obj->live->n_disks,
-                         device_take_disk(op->live_def, (size_t) i));
+                      device_take_disk(op->live_def, (size_t) i));
         device_write_status(obj);
-        qemu_driver_emit_event(op->drv, obj,
-                               &(VkQemuDomainEvent){ .event = "device-added",
-                                                     .device = op->alias });
+        qemu_driver_emit_event(
+                op->drv, obj, &(VkQemuDomainEvent){ .event = "device-added", .device = op->alias });
         vk_qemu_job_finish(job, NULL, NULL);
 }
 
 static void attach_next(VkQemuJob *job);
 
-static void attach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                            void *userdata) {
+static void attach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
         DeviceOp *op = job->data;
 
@@ -573,8 +567,7 @@ static int detach_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void detach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error,
-                            void *userdata) {
+static void detach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error, void *userdata) {
         g_autoptr(VkQemuJob) job = userdata;
         VkQemuDriver *drv = job->obj->driver;
         DeviceOp *op = job->data;
@@ -592,8 +585,8 @@ static void detach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
                 vk_qemu_job_finish(job, "removed", NULL);
                 return;
         }
-        r = sd_event_add_time_relative(job->event, &op->timer, CLOCK_MONOTONIC, DETACH_WAIT_USEC,
-                                       0, detach_on_timer, job);
+        r = sd_event_add_time_relative(job->event, &op->timer, CLOCK_MONOTONIC, DETACH_WAIT_USEC, 0,
+                                       detach_on_timer, job);
         if (r < 0) {
                 vk_error_set_errno(&err, r, "Failed to arm the detach timer");
                 vk_qemu_job_finish(job, NULL, &err);
@@ -674,8 +667,7 @@ static void device_run(VkQemuJob *job) {
 }
 
 static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml, unsigned flags,
-                         bool attach, VkQemuDriverDoneFunc done, void *userdata,
-                         VkError *reterr) {
+                         bool attach, VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkDomainDef) parsed = NULL;
         DeviceOp *op;
         DeviceReply *reply;
@@ -686,8 +678,7 @@ static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml,
         r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
         if (r < 0)
                 return r;
-        if ((flags & VK_QEMU_AFFECT_LIVE) &&
-            !(vk_domain_obj_is_active(obj) && obj->live))
+        if ((flags & VK_QEMU_AFFECT_LIVE) && !(vk_domain_obj_is_active(obj) && obj->live))
                 return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -EINVAL,
                                     "cannot do live update a device on inactive domain");
         r = qemu_driver_affect_defs(obj, flags, true, &live, &config, reterr);
