@@ -19,6 +19,8 @@ and as a normal user:
   virtio     a virtio-blk detach on a paused guest: PCI unplug needs the guest's ACPI, so the
              call answers "request sent" (removed false) after libvirt's 5 s and the disk stays
   user       a normal user's daemon: attach and detach (scsi) live, the image stays the user's
+  cli        virtkit attach-disk/detach-disk/attach-device/detach-device: virsh's messages and
+             exit codes, --config, --persistent on a shut off and on a running domain
 """
 
 import json
@@ -291,6 +293,45 @@ def test_user(h):
     scsi_cycle(h, 'u1', tag, (u.uid, u.gid), (u.uid, u.gid))
 
 
+def vk(h, *args, rc=0):
+    r = h.run([os.path.join(h.builddir, 'tools', 'virtkit'), '-c',
+               f'qemu+unix:///system?socket={sock(h)}'] + list(args), timeout=30)
+    check_eq(r.rc, rc, f'virtkit {" ".join(args)} exit code ({r})')
+    return r
+
+
+def test_cli(h):
+    img = make_image(h, 'cli.img')
+    extra = make_image(h, 'cli-extra.qcow2', 'qcow2')
+    call(h, 'DefineDomain', {'xml': domain_xml('cli1', disk(img))})
+    r = vk(h, 'attach-disk', 'cli1', extra, 'vdb', '--subdriver', 'qcow2', '--config')
+    check_eq(r.out.strip(), 'Disk attached successfully', 'attach-disk output')
+    check(f"file='{extra}'" in live_xml(h, 'cli1', inactive=True), 'attach-disk --config')
+    r = vk(h, 'attach-disk', 'cli1', extra, 'vdb', '--config', rc=1)
+    check('target vdb already exists' in r.err, 'a duplicate target:', r.err)
+    r = vk(h, 'detach-disk', 'cli1', 'vdb', '--config')
+    check_eq(r.out.strip(), 'Disk detached successfully', 'detach-disk output')
+    check(f"file='{extra}'" not in live_xml(h, 'cli1', inactive=True), 'detach-disk --config')
+    r = vk(h, 'detach-disk', 'cli1', 'vdq', rc=1)
+    check('No disk found whose source path or target is vdq' in r.err, 'no such disk:', r.err)
+
+    xml_file = h.path('cli-disk.xml')
+    with open(xml_file, 'w') as f:
+        f.write(disk(extra, 'qcow2', 'sdb', 'scsi'))
+    call(h, 'StartDomain', {'domain': 'cli1', 'paused': True})
+    r = vk(h, 'attach-device', 'cli1', xml_file, '--persistent')
+    check_eq(r.out.strip(), 'Device attached successfully', 'attach-device output')
+    check("dev='sdb'" in live_xml(h, 'cli1'), '--persistent: live')
+    check("dev='sdb'" in live_xml(h, 'cli1', inactive=True), '--persistent: config')
+    r = vk(h, 'detach-device', 'cli1', xml_file, '--live', '--current', rc=1)
+    check('mutually exclusive' in r.err, '--live with --current:', r.err)
+    r = vk(h, 'detach-device', 'cli1', xml_file, '--persistent')
+    check_eq(r.out.strip(), 'Device detached successfully', 'detach-device output')
+    check("dev='sdb'" not in live_xml(h, 'cli1'), 'detached live')
+    check("dev='sdb'" not in live_xml(h, 'cli1', inactive=True), 'detached from the config')
+    destroy(h, 'cli1')
+
+
 def main():
     def test_no_qemu_left(h):
         left = vkharness.qemu_pids(h.tmp, QEMU)
@@ -302,7 +343,7 @@ def main():
         print('1..0 # SKIP needs root (a QEMU user, a normal user\'s daemon)')
         return 0
     return run_tests('hotplug', [test_attach_live_and_restart, test_attach_failures, test_config,
-                                 test_scsi_detach, test_virtio_detach_paused, test_user,
+                                 test_scsi_detach, test_virtio_detach_paused, test_cli, test_user,
                                  test_no_qemu_left], setup=setup)
 
 
