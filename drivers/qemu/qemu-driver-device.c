@@ -55,6 +55,7 @@ typedef struct DeviceOp {
         guint n_added;           /* nodes QEMU has */
         VkError error;           /* why a rollback runs */
         sd_event_source *timer;  /* detach: the wait for DEVICE_DELETED */
+        VkSecurityOp *aa_op;     /* attach: the AppArmor profile reloaded with the disk */
 } DeviceOp;
 
 static void device_op_free(DeviceOp *op) {
@@ -71,6 +72,7 @@ static void device_op_free(DeviceOp *op) {
         g_free(op->alias);
         vk_error_done(&op->error);
         sd_event_source_disable_unref(op->timer);
+        vk_security_op_free(op->aa_op);
         g_free(op);
 }
 
@@ -251,6 +253,31 @@ static void device_restore_labels(VkDomainObj *obj, const VkDomainDisk *disk) {
                              vk_strempty(disk->target_dev), obj->name, err.message);
 }
 
+static void device_on_profile_reloaded(VkSecurityOp *op, int r, const VkError *error,
+                                       void *userdata) {
+        VkQemuProcess *p = userdata;
+
+        if (r < 0)
+                vk_log_debug("Failed to reload the AppArmor profile of '%s': %s", p->name,
+                             error ? error->message : "");
+        p->aa_op = vk_security_op_free(p->aa_op);
+}
+
+/* After labels were given back: the AppArmor profile without them (no AppArmor: nothing).
+ * The process owns the reload; a failure is only logged. */
+static void device_reload_profile(VkDomainObj *obj) {
+        VkQemuProcess *p = obj->process;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (!p || !p->security || !p->security_state || p->exited)
+                return;
+        p->aa_op = vk_security_op_free(p->aa_op);
+        if (vk_security_manager_load_profile(p->security, p->security_state, p->event,
+                                             device_on_profile_reloaded, p, &p->aa_op, &err) < 0)
+                vk_log_debug("Failed to reload the AppArmor profile of '%s': %s", obj->name,
+                             err.message);
+}
+
 /* blockdev-del of @names (the top first), then @then with @userdata from the last reply. */
 typedef struct NodeDel {
         VkDomainObj *obj;   /* a reference */
@@ -269,6 +296,7 @@ static void node_del_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *error
                 return;
         if (nd->disk) {
                 device_restore_labels(nd->obj, nd->disk);
+                device_reload_profile(nd->obj);
                 device_write_status(nd->obj);
                 vk_domain_disk_free(nd->disk);
         }
@@ -425,6 +453,32 @@ static void attach_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *e
                 return;
         }
         attach_next(job);
+}
+
+static int attach_get_caps(VkQemuJob *job, VkError *reterr) {
+        int r = qemu_driver_get_caps(job->obj->driver, job->obj->process->binary, attach_on_caps,
+                                     vk_qemu_job_ref(job), reterr);
+        if (r < 0)
+                vk_qemu_job_unref(job);
+        return r;
+}
+
+/* The profile reloaded with the disk's rules (op->aa_op owns the reload, the job the op). */
+static void attach_on_profile(VkSecurityOp *aa, int r, const VkError *error, void *userdata) {
+        VkQemuJob *job = userdata;
+        DeviceOp *op = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        op->aa_op = vk_security_op_free(op->aa_op);
+        if (job->finished)
+                return;
+        if (r >= 0)
+                r = attach_get_caps(job, &err);
+        else
+                vk_error_set(&err, error ? error->name : VK_ERROR_OPERATION_FAILED, r, "%s",
+                             error ? error->message : "the AppArmor profile was not reloaded");
+        if (r < 0)
+                attach_fail(job, &err);
 }
 
 /* What a disk needs that a live attach does not do yet. */
@@ -649,12 +703,15 @@ static void device_run(VkQemuJob *job) {
                 r = detach_start(job, &err);
         if (r >= 0 && op->attach) {
                 r = attach_prepare(job, &err);
-                if (r >= 0) {
-                        r = qemu_driver_get_caps(drv, job->obj->process->binary, attach_on_caps,
-                                                 vk_qemu_job_ref(job), &err);
-                        if (r < 0)
-                                vk_qemu_job_unref(job);
-                }
+                if (r >= 0 && op->labelled) {
+                        VkQemuProcess *p = job->obj->process;
+
+                        /* QEMU may open the images once the profile allows them */
+                        r = vk_security_manager_load_profile(p->security, p->security_state,
+                                                             p->event, attach_on_profile, job,
+                                                             &op->aa_op, &err);
+                } else if (r >= 0)
+                        r = attach_get_caps(job, &err);
                 if (r < 0) {
                         attach_fail(job, &err);
                         return;
