@@ -234,6 +234,9 @@ static int device_check_running(VkDomainObj *obj, VkError *reterr) {
 static void device_write_status(VkDomainObj *obj) {
         g_auto(VkError) err = VK_ERROR_INIT;
 
+        if (!obj->process || obj->process->exited || !obj->live)
+                return; /* stopped meanwhile: no status file to keep */
+
         if (vk_qemu_process_write_status(obj->process, obj->live,
                                          vk_domain_state_to_string(obj->state),
                                          vk_domain_reason_to_string(obj->reason), &err) < 0)
