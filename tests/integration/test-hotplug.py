@@ -18,6 +18,7 @@ and as a normal user:
              device, its nodes and the owner are all gone when the call returns
   virtio     a virtio-blk detach on a paused guest: PCI unplug needs the guest's ACPI, so the
              call answers "request sent" (removed false) after libvirt's 5 s and the disk stays
+  q35        the spare pcie-root-port takes a virtio disk; a second is refused (no port left)
   user       a normal user's daemon: attach and detach (scsi) live, the image stays the user's
   cli        virtkit attach-disk/detach-disk/attach-device/detach-device: virsh's messages and
              exit codes, --config, --persistent on a shut off and on a running domain
@@ -309,6 +310,24 @@ def test_user(h):
     scsi_cycle(h, 'u1', tag, (u.uid, u.gid), (u.uid, u.gid))
 
 
+def test_q35_spare_root_port(h):
+    """q35: the spare pcie-root-port the address assignment leaves takes a virtio disk; a
+    second one needs a new root port, which is refused (no controller hotplug)."""
+    img = make_image(h, 'q1.img')
+    extra = make_image(h, 'q1-extra.img')
+    more = make_image(h, 'q1-more.img')
+    call(h, 'DefineDomain', {'xml': domain_xml('q1', disk(img)).replace("machine='pc'",
+                                                                        "machine='q35'")})
+    call(h, 'StartDomain', {'domain': 'q1', 'paused': True})
+    call(h, 'AttachDevice', {'domain': 'q1', 'xml': disk(extra, dev='vdb')})
+    check(any('virtio-disk1' in q for q in block_devices(h, 'q1')), 'vdb in the spare port:',
+          block_devices(h, 'q1'))
+    name, p = call_error(h, 'AttachDevice', {'domain': 'q1', 'xml': disk(more, dev='vdc')})
+    check('controllers cannot be hotplugged yet' in p['message'], 'no port left:', p)
+    check(more not in node_files(h, 'q1').values(), 'nothing opened')
+    destroy(h, 'q1')
+
+
 def vk(h, *args, rc=0):
     r = h.run([os.path.join(h.builddir, 'tools', 'virtkit'), '-c',
                f'qemu+unix:///system?socket={sock(h)}'] + list(args), timeout=30)
@@ -359,7 +378,8 @@ def main():
         print('1..0 # SKIP needs root (a QEMU user, a normal user\'s daemon)')
         return 0
     return run_tests('hotplug', [test_attach_live_and_restart, test_attach_failures, test_config,
-                                 test_scsi_detach, test_virtio_detach_paused, test_cli, test_user,
+                                 test_scsi_detach, test_virtio_detach_paused, test_q35_spare_root_port,
+                                 test_cli, test_user,
                                  test_no_qemu_left], setup=setup)
 
 
