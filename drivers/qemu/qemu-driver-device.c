@@ -396,8 +396,12 @@ static void attach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
         g_autoptr(VkQemuJob) job = userdata;
         DeviceOp *op = job->data;
 
-        if (job->finished) /* timed out: take back what QEMU has */
+        if (job->finished) { /* timed out meanwhile: take back the nodes QEMU has */
+                if (!error && op->n_added < op->nodes->len)
+                        op->n_added++;
+                attach_fail(job, &job->error);
                 return;
+        }
         if (error) {
                 attach_fail(job, error);
                 return;
