@@ -43,6 +43,8 @@ extern const Cmd vk_cli_domops_commands[];
 extern const Cmd vk_cli_vcpu_commands[];
 /* cli-media.c: change-media */
 extern const Cmd vk_cli_media_commands[];
+/* cli-device.c: attach-device, detach-device, attach-disk, detach-disk */
+extern const Cmd vk_cli_device_commands[];
 
 /* cli-util.c: what the command files share */
 bool vk_cli_has_opt(const Args *a, const char *name);

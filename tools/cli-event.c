@@ -150,6 +150,9 @@ static void event_print_text(EventWait *w, JsonNode *n) {
                 event_print(w, "balloon-change",
                             "event 'balloon-change' for domain '%s': %lluKiB\n", name,
                             (unsigned long long) value);
+        else if (strcmp(event, "device-added") == 0)
+                event_print(w, "device-added", "event 'device-added' for domain '%s': %s\n", name,
+                            device);
         else if (strcmp(event, "device-removed") == 0)
                 event_print(w, "device-removed", "event 'device-removed' for domain '%s': %s\n",
                             name, device);

@@ -703,6 +703,9 @@ static const Cmd *find_cmd(const char *name) {
         for (const Cmd *c = vk_cli_media_commands; c->name; c++)
                 if (strcmp(c->name, name) == 0)
                         return c;
+        for (const Cmd *c = vk_cli_device_commands; c->name; c++)
+                if (strcmp(c->name, name) == 0)
+                        return c;
         return NULL;
 }
 
@@ -732,6 +735,8 @@ static void usage(FILE *f) {
         for (const Cmd *c = vk_cli_vcpu_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
         for (const Cmd *c = vk_cli_media_commands; c->name; c++)
+                fprintf(f, "  %-22s %s\n", c->name, c->help);
+        for (const Cmd *c = vk_cli_device_commands; c->name; c++)
                 fprintf(f, "  %-22s %s\n", c->name, c->help);
 }
 

@@ -28,7 +28,8 @@ typedef struct EventArgs {
         { "event", VK_FIELD_STRING, offsetof(EventArgs, event), VK_FIELD_REQUIRED, NULL,         \
           "defined, undefined, started, suspended, resumed, stopped, shutdown, crashed, "        \
           "rebooted; SubscribeEvents and DomainEventFull also: balloon-change, tray-change, "    \
-          "device-removed, io-error, rtc-change, watchdog, control-error, metadata-change" },    \
+          "device-added, device-removed, io-error, rtc-change, watchdog, control-error, "        \
+          "metadata-change" },                                                                   \
         { "detail", VK_FIELD_STRING, offsetof(EventArgs, detail), VK_FIELD_REQUIRED, NULL,       \
           "booted, destroyed, crashed, shutdown, failed, ...; tray-change: opened or closed; "   \
           "io-error: none, pause or report; watchdog: its action; metadata-change: "             \
@@ -38,7 +39,7 @@ typedef struct EventArgs {
 static const VkField event_type_fields[] = {
         EVENT_LIFECYCLE_FIELDS,
         { "device", VK_FIELD_STRING, offsetof(EventArgs, device), 0, NULL,
-          "tray-change, device-removed, io-error: the device's alias" },
+          "tray-change, device-added, device-removed, io-error: the device's alias" },
         { "path", VK_FIELD_STRING, offsetof(EventArgs, path), 0, NULL,
           "io-error: the disk's source (empty when it has none)" },
         { "reason", VK_FIELD_STRING, offsetof(EventArgs, reason), 0, NULL,

@@ -842,6 +842,7 @@ static const VkMethod qemu_methods[] = {
         {},
 };
 
+/* clang-format off */
 static const VkMethod *const qemu_method_tables[] = {
         vk_admin_methods,
         qemu_methods,
@@ -850,8 +851,10 @@ static const VkMethod *const qemu_method_tables[] = {
         vk_qemud_domops_methods,
         vk_qemud_vcpu_methods,
         vk_qemud_media_methods, /* ChangeDomainMedia */
+        vk_qemud_device_methods,
         NULL,
 };
+/* clang-format on */
 
 static const VkErrorDecl qemu_errors[] = {
         { "NoSuchDomain", VK_STRV("domain"), "No domain has this name, UUID or id" },

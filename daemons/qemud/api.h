@@ -41,6 +41,8 @@ extern const VkMethod vk_qemud_domops_methods[];
 extern const VkMethod vk_qemud_vcpu_methods[];
 /* api-media.c: ChangeDomainMedia */
 extern const VkMethod vk_qemud_media_methods[];
+/* api-device.c: AttachDevice, DetachDevice */
+extern const VkMethod vk_qemud_device_methods[];
 
 /* One address of one interface of a domain (from a DHCP lease). */
 typedef struct VkQemudIfAddr {

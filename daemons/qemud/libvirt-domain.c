@@ -668,6 +668,10 @@ static const VkRawMethod domain_methods[] = {
                       "cpumap\0flags\0"),
         DOMAIN_METHOD("GetVcpus", vk_libvirt_domain_get_vcpus, VK_AUTH_READ, "u", "u",
                       "flags\0vcpus\0"),
+        DOMAIN_METHOD("AttachDevice", vk_libvirt_domain_attach_device, VK_AUTH_MANAGE, "su", "",
+                      "xml\0flags\0"),
+        DOMAIN_METHOD("DetachDevice", vk_libvirt_domain_detach_device, VK_AUTH_MANAGE, "su", "",
+                      "xml\0flags\0"),
         {},
 };
 
@@ -689,8 +693,7 @@ static const VkRawProperty domain_properties[] = {
         {},
 };
 
-/* the domain signals (libvirt-events.c sends them; DeviceAdded and DiskChange never: no
- * hotplug, no startupPolicy) */
+/* the domain signals (libvirt-events.c sends them; DiskChange never: no startupPolicy) */
 static const VkRawSignal domain_signals[] = {
         { "BalloonChange", "t", "actual\0" },
         { "ControlError", "", "" },

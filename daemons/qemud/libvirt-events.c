@@ -80,6 +80,9 @@ static int libvirt_emit_domain_signal(VkLibvirt *lv, const VkQemuDomainEvent *ev
                 return sd_bus_emit_signal(lv->bus, path, iface, "TrayChange", "si",
                                           vk_strempty(ev->device),
                                           libvirt_event_index(tray_reasons, ev->detail));
+        if (strcmp(e, "device-added") == 0)
+                return sd_bus_emit_signal(lv->bus, path, iface, "DeviceAdded", "s",
+                                          vk_strempty(ev->device));
         if (strcmp(e, "device-removed") == 0)
                 return sd_bus_emit_signal(lv->bus, path, iface, "DeviceRemoved", "s",
                                           vk_strempty(ev->device));

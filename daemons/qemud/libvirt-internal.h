@@ -155,6 +155,9 @@ int vk_libvirt_domain_get_emulator_pin_info(VkCall *call, void *params, void *us
 int vk_libvirt_domain_pin_vcpu(VkCall *call, void *params, void *userdata);
 int vk_libvirt_domain_pin_emulator(VkCall *call, void *params, void *userdata);
 int vk_libvirt_domain_get_vcpus(VkCall *call, void *params, void *userdata);
+/* libvirt-device.c */
+int vk_libvirt_domain_attach_device(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_detach_device(VkCall *call, void *params, void *userdata);
 
 /* libvirt-domain.c */
 extern const VkRawInterface vk_libvirt_domain_interface;

@@ -31,7 +31,8 @@ struct VkQemuDriver {
         GHashTable *waiters; /* CapsWaiter set (deferred deliveries) */
         VkQemuDriverCallbacks cb;
         void *userdata;
-        int lock_fd; /* flock on <socket dir>/qemu.lock: one driver per instance */
+        GPtrArray *unplugs; /* detach jobs waiting for DEVICE_DELETED (qemu-driver-device.c) */
+        int lock_fd;        /* flock on <socket dir>/qemu.lock: one driver per instance */
         bool freeing;
 };
 
@@ -67,6 +68,9 @@ int qemu_driver_fill_firmware(VkQemuDriver *drv, VkDomainDef *def, const VkQemuC
 /* qemu-driver-events.c */
 extern const VkQemuProcessCallbacks qemu_driver_process_callbacks;
 void qemu_driver_write_status(VkDomainObj *obj);
+
+/* qemu-driver-device.c: QEMU removed the device @alias (DEVICE_DELETED) */
+void qemu_driver_device_deleted(VkQemuDriver *drv, VkDomainObj *obj, const char *alias);
 
 /* qemu-driver-qmp-events.c: QEMU's events other than the lifecycle ones; true: handled */
 bool qemu_driver_qmp_event(VkQemuDriver *drv, VkDomainObj *obj, const char *name, JsonObject *data);

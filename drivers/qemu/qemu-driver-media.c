@@ -446,6 +446,9 @@ static int media_prepare_live(VkQemuJob *job, VkError *reterr) {
                                             g_strerror(errno));
                 md->block = S_ISBLK(st.st_mode);
         }
+        /* the old medium's backing layers go: the disks before it keep their node names */
+        if (old->n_backing > 0)
+                vk_qemu_argv_disk_nodes_fix(obj->live);
         md->work = vk_domain_def_copy(obj->live);
         vk_qemu_media_set_source(md->work->disks[md->index], md->source, md->block);
         md->qdev = vk_qemu_argv_disk_alias(obj->live, old);

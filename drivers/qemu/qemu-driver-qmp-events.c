@@ -92,6 +92,7 @@ static void qmp_event_device_deleted(VkQemuDriver *drv, VkDomainObj *obj, JsonOb
 
         if (!alias || !*alias)
                 return; /* a device of its own, without our id */
+        qemu_driver_device_deleted(drv, obj, alias);
         qemu_driver_emit_event(drv, obj,
                                &(VkQemuDomainEvent){ .event = "device-removed", .device = alias });
 }

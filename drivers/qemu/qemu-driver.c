@@ -325,6 +325,7 @@ VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
                 }
                 drv->domains = vk_domain_list_free(drv->domains);
         }
+        g_clear_pointer(&drv->unplugs, g_ptr_array_unref);
         qemu_driver_caps_done(drv);
         vk_security_manager_unref(drv->security);
         g_free(drv->machine_prefix);

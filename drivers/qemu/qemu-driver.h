@@ -30,6 +30,7 @@ typedef void (*VkQemuDriverDoneFunc)(VkQemuDriver *drv, const char *result, cons
  * (the others NULL or 0):
  *   "balloon-change"  value: the guest's memory now, KiB
  *   "tray-change"     device (the disk's alias), detail "opened" or "closed"
+ *   "device-added"    device (its alias): a live attach-device finished
  *   "device-removed"  device (its alias)
  *   "io-error"        device, path (the disk's source, "" when none), detail: libvirt's action
  *                     ("none", "pause", "report"), reason: "enospc" or ""
@@ -188,6 +189,14 @@ int vk_qemu_driver_get_vcpu_count(VkQemuDriver *drv, const char *domain, unsigne
 int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const char *target,
                                 const char *source, VkQemuMediaAction action, unsigned flags,
                                 VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);
+
+/* qemu-driver-device.c: disk hotplug (libvirt's attach-device, detach-device) */
+int vk_qemu_driver_attach_device(VkQemuDriver *drv, const char *domain, const char *xml,
+                                 unsigned flags, VkQemuDriverDoneFunc done, void *userdata,
+                                 VkError *reterr);
+int vk_qemu_driver_detach_device(VkQemuDriver *drv, const char *domain, const char *xml,
+                                 unsigned flags, VkQemuDriverDoneFunc done, void *userdata,
+                                 VkError *reterr);
 
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);

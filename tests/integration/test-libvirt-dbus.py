@@ -56,7 +56,8 @@ MEMBERS = {
              'Reboot', 'Reset', 'Suspend', 'Resume', 'Undefine', 'GetStats',
              'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
              'Rename', 'GetMetadata', 'SetMetadata', 'GetVcpuPinInfo', 'PinVcpu',
-             'GetEmulatorPinInfo', 'PinEmulator', 'GetVcpus', 'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
+             'GetEmulatorPinInfo', 'PinEmulator', 'GetVcpus', 'AttachDevice', 'DetachDevice',
+             'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
              'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
              'signal Reboot', 'signal TrayChange', 'signal IOError', 'signal RTCChange',
              'signal Watchdog'],
@@ -471,6 +472,45 @@ def test_vcpu_pins(h):
         check_eq(call(h, path, DOMAIN, 'GetVcpuPinInfo', 'u', 1), [[only1, only0]],
                  'the live pins')
         check_eq(call(h, path, DOMAIN, 'GetVcpus', 'u', 1), [2], 'GetVcpus(LIVE)')
+        call(h, path, DOMAIN, 'Destroy', 'u', 0)
+    finally:
+        cleanup_qemus(h)
+    call(h, path, DOMAIN, 'Undefine', 'u', 0)
+
+
+def test_device_hotplug(h):
+    """AttachDevice(su)/DetachDevice(su) of a virtio-scsi disk on a paused domain, live: the
+    DeviceAdded and DeviceRemoved signals with its alias; config on a shut off domain; flags
+    libvirt's; a normal user is refused."""
+    mon = Monitor(h)
+    img = h.path('hp1.img')
+    with open(img, 'wb') as f:
+        f.write(b'\0' * 65536)
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source file='{img}'/><target dev='sdb' bus='scsi'/></disk>")
+    xml = domain_xml('hp1').replace('<devices/>', "<features><acpi/></features><devices>"
+                                    "<controller type='scsi' model='virtio-scsi'/></devices>")
+    path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
+    call(h, path, DOMAIN, 'AttachDevice', 'su', disk, 2)
+    check("dev='sdb'" in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 2)[0], 'AttachDevice(CONFIG)')
+    call(h, path, DOMAIN, 'DetachDevice', 'su', disk, 0)
+    check("dev='sdb'" not in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 2)[0],
+          'DetachDevice(CURRENT) of a shut off domain: the config')
+    for flags, want in ((1, 'cannot do live update a device on inactive domain'),
+                        (8, 'unsupported flags (0x8)')):
+        r = call(h, path, DOMAIN, 'AttachDevice', 'su', disk, flags, ok=False)
+        check(r.rc != 0 and want in r.err, f'AttachDevice flags {flags}: {want!r}', r)
+    r = call(h, path, DOMAIN, 'AttachDevice', 'su', disk, 2, user=h.add_user(), ok=False)
+    check(r.rc != 0 and 'io.virtkit.qemu.manage' in r.err, 'AttachDevice needs manage:', r)
+    call(h, path, DOMAIN, 'Create', 'u', 1)
+    try:
+        call(h, path, DOMAIN, 'AttachDevice', 'su', disk, 1)
+        mon.wait(re.escape(f"{path}: {DOMAIN}.DeviceAdded ('scsi0-0-0-1',)"), 'DeviceAdded')
+        check("dev='sdb'" in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0], 'live XML')
+        call(h, path, DOMAIN, 'DetachDevice', 'su', disk, 1)
+        mon.wait(re.escape(f"{path}: {DOMAIN}.DeviceRemoved ('scsi0-0-0-1',)"),
+                 'DeviceRemoved')
+        check("dev='sdb'" not in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0], 'detached')
         call(h, path, DOMAIN, 'Destroy', 'u', 0)
     finally:
         cleanup_qemus(h)
@@ -960,7 +1000,8 @@ GROUPS = {
     'system': (setup_system, [test_conformance_with_libvirt_dbus_xml, test_paths_round_trip,
                               test_connect_answers, test_read_only_for_users_changes_need_polkit,
                               test_lifecycle_and_events, test_block_stats, test_set_memory,
-                              test_rename_and_metadata, test_vcpu_pins, test_bad_input]),
+                              test_rename_and_metadata, test_vcpu_pins, test_device_hotplug,
+                              test_bad_input]),
     'names': (setup_names, [test_activation_by_org_libvirt, test_name_taken_goes_on_without_it,
                             test_conf_key_turns_it_off]),
     'objects': (setup_objects, [test_objects_conformance, test_networks, test_storage,

@@ -189,13 +189,31 @@ static int argv_disk_source(ArgvBuilder *b, const VkDomainDisk *disk, const char
 }
 
 /* The number in the node names of disk @i's own image: libvirt counts from the last disk up,
- * each disk taking one number for its image and one per backing layer. */
+ * each disk taking one number for its image and one per backing layer; a number fixed by a
+ * hotplug (node_index) wins. */
 size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i) {
         size_t n = 1;
+
+        if (def->disks[i]->node_index > 0) /* fixed by a hotplug */
+                return def->disks[i]->node_index;
 
         for (size_t j = i + 1; j < def->n_disks; j++)
                 n += 1 + def->disks[j]->n_backing;
         return n;
+}
+
+/*
+ * Fix every disk's node number where its position puts it now (node_index), so that a disk
+ * coming, going or changing its backing chain renames no other disk's nodes (hotplug, media
+ * change; the status file keeps the numbers).
+ */
+void vk_qemu_argv_disk_nodes_fix(VkDomainDef *def) {
+        g_autofree unsigned *n = g_new0(unsigned, def->n_disks + 1);
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                n[i] = (unsigned) vk_qemu_argv_disk_node(def, i);
+        for (size_t i = 0; i < def->n_disks; i++)
+                def->disks[i]->node_index = n[i];
 }
 
 /* The properties every format node of a disk's chain shares, in libvirt's order. */
@@ -465,7 +483,7 @@ static int argv_disk_place(ArgvBuilder *b, const VkDomainDisk *disk, JsonObject 
         }
 }
 
-static int argv_build_disk(ArgvBuilder *b, size_t i) {
+int argv_build_disk(ArgvBuilder *b, size_t i) {
         const VkDomainDisk *disk = b->def->disks[i];
         const VkDomainController *scsi = NULL;
         g_autofree char *alias = NULL;

@@ -89,6 +89,7 @@ void argv_build_loader(ArgvBuilder *b);
 
 /* ---- qemu-argv-disk.c ---- */
 int argv_build_disks(ArgvBuilder *b);
+int argv_build_disk(ArgvBuilder *b, size_t i);
 int argv_boot_prepare(ArgvBuilder *b);
 
 /* ---- qemu-argv-platform.c ---- */

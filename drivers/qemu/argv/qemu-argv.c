@@ -880,3 +880,70 @@ int vk_qemu_command_from_native(const char *native, VkError *reterr) {
                             "it; write the domain XML instead (DomainXMLToNative still "
                             "converts domain XML to QEMU arguments)");
 }
+
+/*
+ * The QMP arguments that hot-plug disk @i of @def (a running domain's live definition with
+ * the disk in it, addresses and node numbers assigned): *@ret_nodes the blockdev-add
+ * arguments in the order QEMU needs them (the deepest image first, each storage node before
+ * its format node), *@ret_device the device_add arguments, *@ret_alias its id. The same
+ * builder as the command line's -blockdev/-device (the JSON is identical). Encryption
+ * secrets are not passed: the caller refuses encrypted disks. Pure, like
+ * vk_qemu_build_command().
+ */
+int vk_qemu_argv_disk_hotplug(const VkDomainDef *def, size_t i, const VkQemuCaps *caps,
+                              const VkQemuConfig *cfg, const VkQemuArgvOptions *opts,
+                              GPtrArray **ret_nodes, JsonObject **ret_device, char **ret_alias,
+                              VkError *reterr) {
+        g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(argv_device_free);
+        g_autoptr(GPtrArray) nodes =
+                g_ptr_array_new_with_free_func((GDestroyNotify) json_object_unref);
+        g_autofree unsigned *disk_boot = NULL;
+        ArgvDevice *d;
+        ArgvBuilder b;
+        int r;
+
+        assert(def);
+        assert(i < def->n_disks);
+        assert(caps);
+        assert(cfg);
+        assert(opts);
+
+        disk_boot = g_new0(unsigned, def->n_disks + 1);
+        disk_boot[i] = def->disks[i]->info.boot_order;
+        b = (ArgvBuilder){
+                .def = def,
+                .caps = caps,
+                .cfg = cfg,
+                .opts = opts,
+                .args = args,
+                .devices = devices,
+                .disk_boot = disk_boot,
+                .reterr = reterr,
+        };
+        r = argv_apply_custom_caps(&b);
+        if (r >= 0)
+                r = argv_build_disk(&b, i);
+        if (r < 0)
+                return r;
+        for (guint k = 0; k + 1 < args->len; k++) {
+                g_autoptr(JsonNode) node = NULL;
+                const char *opt = args->pdata[k];
+
+                if (!opt || strcmp(opt, "-blockdev") != 0)
+                        continue;
+                r = vk_json_parse(args->pdata[k + 1], -1, &node, reterr);
+                if (r < 0)
+                        return r;
+                g_ptr_array_add(nodes, json_object_ref(json_node_get_object(node)));
+        }
+        if (devices->len != 1)
+                return vk_error_set(reterr, VK_ERROR_INTERNAL, -EINVAL,
+                                    "disk '%s': no frontend device was built",
+                                    vk_strempty(def->disks[i]->target_dev));
+        d = devices->pdata[0];
+        *ret_nodes = g_steal_pointer(&nodes);
+        *ret_device = g_steal_pointer(&d->props);
+        *ret_alias = g_strdup(d->alias);
+        return 0;
+}

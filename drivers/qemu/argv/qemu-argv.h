@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "error.h"
 #include "qemu-caps.h"
@@ -103,8 +104,14 @@ int vk_qemu_command_from_native(const char *native, VkError *reterr);
 /* What QEMU calls disk @i of @def: the id= of its frontend (NULL: none), and N of the node
  * names of its own image, "libvirt-N-format" and "libvirt-N-storage" (its events say these). */
 char *vk_qemu_argv_disk_alias(const VkDomainDef *def, const VkDomainDisk *disk);
+void vk_qemu_argv_disk_nodes_fix(VkDomainDef *def);
 size_t vk_qemu_argv_disk_node(const VkDomainDef *def, size_t i);
 int vk_qemu_argv_disk_blockdevs(const VkDomainDef *def, size_t i, const VkQemuArgvOptions *opts,
                                 char ***ret_nodes, char **ret_node, VkError *reterr);
+/* The blockdev-add and device_add arguments that hot-plug disk @i (JsonObject *s). */
+int vk_qemu_argv_disk_hotplug(const VkDomainDef *def, size_t i, const VkQemuCaps *caps,
+                              const VkQemuConfig *cfg, const VkQemuArgvOptions *opts,
+                              GPtrArray **ret_nodes, JsonObject **ret_device, char **ret_alias,
+                              VkError *reterr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuCommand, vk_qemu_command_free)

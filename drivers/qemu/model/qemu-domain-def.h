@@ -106,6 +106,10 @@ typedef struct VkDomainDisk {
         VkDomainDiskBacking *backing;
         size_t n_backing;
         bool backing_end;
+        /* the N of its node names "libvirt-N-*" once fixed (a hotplug fixes every disk's, so
+         * that adding or removing one renames none); 0: counted from its position at start.
+         * Live only, kept in the status file. */
+        unsigned node_index;
         VkDeviceInfo info;
 } VkDomainDisk;
 
@@ -861,6 +865,8 @@ void vk_domain_mac_format(const uint8_t mac[6], char ret_str[18]);
 int vk_domain_mac_parse(const char *s, uint8_t ret_mac[6]);
 
 VkDomainDisk *vk_domain_disk_free(VkDomainDisk *disk);
+/* One <disk> element appended to @def's disks (hotplug parses a device on its own) */
+int vk_domain_disk_parse(VkDomainDef *def, xmlNode *node, unsigned flags, VkError *reterr);
 void vk_domain_disk_backing_clear(VkDomainDisk *disk);
 VkDomainController *vk_domain_controller_free(VkDomainController *c);
 VkDomainNet *vk_domain_net_free(VkDomainNet *net);

@@ -8,6 +8,42 @@
 #include "qemu-process-recover.h"
 #include "qemu-process-internal.h"
 
+/* The node numbers a hotplug fixed ({"vdb": 4, ...}), which the live XML does not say. */
+static void process_disk_nodes_save(VkQemuProcess *p, const VkDomainDef *live) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        bool any = false;
+
+        json_builder_begin_object(b);
+        for (size_t i = 0; i < live->n_disks; i++) {
+                if (live->disks[i]->node_index == 0)
+                        continue;
+                json_builder_set_member_name(b, live->disks[i]->target_dev);
+                json_builder_add_int_value(b, live->disks[i]->node_index);
+                any = true;
+        }
+        json_builder_end_object(b);
+        g_clear_pointer(&p->disk_nodes, json_node_unref);
+        if (any)
+                p->disk_nodes = json_builder_get_root(b);
+}
+
+/* Put the node numbers of the status file's "diskNodes" back on the disks of @live. */
+static void process_disk_nodes_load(VkQemuProcess *p, JsonObject *o, VkDomainDef *live) {
+        JsonNode *n = json_object_get_member(o, "diskNodes");
+        JsonObject *nodes;
+
+        if (!n || !JSON_NODE_HOLDS_OBJECT(n))
+                return;
+        nodes = json_node_get_object(n);
+        p->disk_nodes = json_node_copy(n);
+        for (size_t i = 0; i < live->n_disks; i++) {
+                JsonNode *v = json_object_get_member(nodes, live->disks[i]->target_dev);
+
+                if (v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_int(v) > 0)
+                        live->disks[i]->node_index = (unsigned) json_node_get_int(v);
+        }
+}
+
 /*
  * Write the status file of the running process atomically: what a restarted daemon needs to
  * find QEMU again. @live is formatted with its live data; @state and @reason are the domain's.
@@ -55,6 +91,12 @@ int vk_qemu_process_write_status(VkQemuProcess *p, const VkDomainDef *live, cons
         }
         json_builder_set_member_name(b, "xml");
         json_builder_add_string_value(b, vk_strempty(p->live_xml));
+        if (live)
+                process_disk_nodes_save(p, live);
+        if (p->disk_nodes) {
+                json_builder_set_member_name(b, "diskNodes");
+                json_builder_add_value(b, json_node_copy(p->disk_nodes));
+        }
         if (p->cgroup_via) {
                 json_builder_set_member_name(b, "cgroup");
                 json_builder_begin_object(b);
@@ -263,6 +305,7 @@ int vk_qemu_process_reconnect(sd_event *e, const char *status_path, VkSecurityMa
                                     status_path, (int) p->pid, parse_err.message);
         p->name = g_strdup(live->name);
         live->id = p->id;
+        process_disk_nodes_load(p, o, live);
         process_helpers_from_json(p, o);
         p->started = false;
         r = process_arm_timeout(p, PROCESS_RECONNECT_TIMEOUT_USEC, reterr);

@@ -50,6 +50,8 @@ static void process_unref(VkQemuProcess *p) {
         g_free(p->binary);
         g_free(p->live_xml);
         g_free(p->status_text);
+        if (p->disk_nodes)
+                json_node_unref(p->disk_nodes);
         vk_security_state_free(p->security_state);
         vk_security_manager_unref(p->security);
         vk_security_op_free(p->aa_op);

@@ -128,6 +128,7 @@ struct VkQemuProcess {
         VkError error;                   /* why the start failed, reported once QEMU is gone */
         char *live_xml;                  /* for the status file */
         char *status_text;               /* what the status file holds (written or read) */
+        JsonNode *disk_nodes;            /* the status file's "diskNodes"; NULL: none */
         VkSecurityManager *security;     /* a reference; NULL: no stack */
         VkSecurityState *security_state; /* labels applied; NULL once restored */
         VkUuid uuid;

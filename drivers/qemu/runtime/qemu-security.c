@@ -201,40 +201,6 @@ int vk_qemu_security_label_domain(VkSecurityManager *mgr, VkSecurityState *state
                 mgr, state, (const VkSecurityResource *) res->data, res->len, reterr);
 }
 
-/*
- * A medium changed live (qemu-driver-media.c): label @disk's image and its known backing
- * images as at start; undone itself on failure. vk_qemu_security_restore_disk() gives them
- * back when the medium goes.
- */
-int vk_qemu_security_label_disk(VkSecurityManager *mgr, VkSecurityState *state,
-                                const VkDomainDisk *disk, VkError *reterr) {
-        g_autoptr(GArray) res = g_array_new(false, true, sizeof(VkSecurityResource));
-
-        assert(disk);
-
-        resource_add_disk(res, disk);
-        return vk_security_manager_label_resources(
-                mgr, state, (const VkSecurityResource *) res->data, res->len, reterr);
-}
-
-/* Give @disk's image and backing images back (owner, label, AppArmor rule); the first error. */
-int vk_qemu_security_restore_disk(VkSecurityManager *mgr, VkSecurityState *state,
-                                  const VkDomainDisk *disk, VkError *reterr) {
-        int ret;
-
-        assert(disk);
-
-        ret = vk_security_manager_restore_path(mgr, state, disk->src_path, reterr);
-        for (size_t i = 0; disk->src_path && i < disk->n_backing; i++) {
-                g_auto(VkError) err = VK_ERROR_INIT;
-                int r = vk_security_manager_restore_path(mgr, state, disk->backing[i].path, &err);
-
-                if (r < 0 && ret == 0)
-                        ret = vk_error_set(reterr, err.name, r, "%s", err.message);
-        }
-        return ret;
-}
-
 static void acl_add_device(GArray *dev, const char *path, bool readonly) {
         VkSecurityResource r = { .path = path,
                                  .kind = VK_SECURITY_RESOURCE_DEVICE,
@@ -362,4 +328,43 @@ int vk_qemu_security_set_live_seclabels(const VkSecurityState *state, VkDomainDe
         def->seclabels = labels;
         def->n_seclabels = n;
         return 0;
+}
+
+/*
+ * Hot-plug, or a medium changed live (qemu-driver-device.c, qemu-driver-media.c): label
+ * @disk's image and backing images for the running domain of @state as a start labels them
+ * (vk_qemu_security_label_domain()); undone itself on failure.
+ */
+int vk_qemu_security_label_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                const VkDomainDisk *disk, VkError *reterr) {
+        g_autoptr(GArray) res = g_array_new(false, true, sizeof(VkSecurityResource));
+
+        assert(disk);
+
+        resource_add_disk(res, disk);
+        return vk_security_manager_label_resources(
+                mgr, state, (const VkSecurityResource *) res->data, res->len, reterr);
+}
+
+/*
+ * Hot-unplug, a failed hotplug or a medium gone: give back what
+ * vk_qemu_security_label_disk() labelled,
+ * the disk's own image first. Keeps going past errors and returns the first.
+ */
+int vk_qemu_security_restore_disk(VkSecurityManager *mgr, VkSecurityState *state,
+                                  const VkDomainDisk *disk, VkError *reterr) {
+        g_autoptr(GArray) res = g_array_new(false, true, sizeof(VkSecurityResource));
+        int ret = 0;
+
+        assert(disk);
+
+        resource_add_disk(res, disk);
+        for (guint i = 0; i < res->len; i++) {
+                int r = vk_security_manager_restore_path(
+                        mgr, state, g_array_index(res, VkSecurityResource, i).path,
+                        ret < 0 ? NULL : reterr);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
 }

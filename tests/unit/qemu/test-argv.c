@@ -330,6 +330,72 @@ static void test_deprecation_config(void **state) {
         assert_non_null(strstr(native2, " -compat '{\"deprecated-output\":\"hide\"}' "));
 }
 
+static char *json_text(JsonObject *o) {
+        g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+
+        json_node_set_object(n, o);
+        json_generator_set_root(gen, n);
+        return json_generator_to_data(gen, NULL);
+}
+
+/* A hotplugged disk gets the command line's own -blockdev/-device JSON, with the node number
+ * a hotplug fixed (node_index) instead of the one its position would give. */
+static void test_disk_hotplug(void **state) {
+        g_autoptr(VkDomainDef) def = parse_ok(
+                HEAD "<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                     "<source file='/img/a.img'/><target dev='vda' bus='virtio'/></disk>"
+                     "<controller type='scsi' model='virtio-scsi'/>"
+                     "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                     "<source file='/img/b.qcow2'/><backingStore/>"
+                     "<target dev='sdb' bus='scsi'/></disk></devices></domain>");
+        g_autoptr(VkQemuCommand) cmd = NULL;
+        g_autoptr(GPtrArray) nodes = NULL;
+        g_autoptr(JsonObject) device = NULL;
+        g_autofree char *alias = NULL;
+        g_autofree char *dev_text = NULL;
+        g_auto(VkError) err = VK_ERROR_INIT;
+        VkQemuArgvOptions opts = { .private_dir = PRIVATE_DIR };
+        bool seen[2] = {};
+
+        assert_int_equal(vk_qemu_build_command(def, caps, config, &opts, &cmd, &err), 0);
+        assert_int_equal(vk_qemu_argv_disk_hotplug(def, 1, caps, config, &opts, &nodes, &device,
+                                                   &alias, &err),
+                         0);
+        assert_string_equal(alias, "scsi0-0-0-1");
+        assert_int_equal(nodes->len, 2);
+        assert_string_equal(json_object_get_string_member(nodes->pdata[0], "node-name"),
+                            "libvirt-1-storage");
+        assert_string_equal(json_object_get_string_member(nodes->pdata[1], "node-name"),
+                            "libvirt-1-format");
+        /* the same JSON as on the command line */
+        for (guint k = 0; k < 2; k++) {
+                g_autofree char *text = json_text(nodes->pdata[k]);
+
+                for (size_t i = 0; cmd->argv[i]; i++)
+                        seen[k] = seen[k] || strcmp(cmd->argv[i], text) == 0;
+                assert_true(seen[k]);
+        }
+        dev_text = json_text(device);
+        assert_non_null(strstr(dev_text, "\"driver\":\"scsi-hd\""));
+        assert_non_null(strstr(dev_text, "\"drive\":\"libvirt-1-format\""));
+        assert_non_null(strstr(dev_text, "\"id\":\"scsi0-0-0-1\""));
+        g_clear_pointer(&nodes, g_ptr_array_unref);
+        g_clear_pointer(&device, json_object_unref);
+        g_clear_pointer(&alias, g_free);
+
+        /* a fixed number wins over the position (vda would be libvirt-2) */
+        def->disks[0]->node_index = 7;
+        assert_int_equal(vk_qemu_argv_disk_node(def, 0), 7);
+        assert_int_equal(vk_qemu_argv_disk_hotplug(def, 0, caps, config, &opts, &nodes, &device,
+                                                   &alias, &err),
+                         0);
+        assert_string_equal(alias, "virtio-disk0");
+        assert_string_equal(json_object_get_string_member(nodes->pdata[1], "node-name"),
+                            "libvirt-7-format");
+        assert_string_equal(json_object_get_string_member(device, "drive"), "libvirt-7-format");
+}
+
 static void test_vnc_unix_socket(void **state) {
         g_autoptr(VkDomainDef) def =
                 parse_ok(HEAD "<devices><graphics type='vnc'/></devices></domain>");
@@ -463,6 +529,7 @@ int main(void) {
         ADD(test_missing_inputs, "missing-inputs", NULL);
         ADD(test_deprecation_config, "deprecation-config", NULL);
         ADD(test_vnc_unix_socket, "vnc-unix-socket", NULL);
+        ADD(test_disk_hotplug, "disk-hotplug", NULL);
         for (guint i = 0; i < cases->len; i++) {
                 Case *c = cases->pdata[i];
                 g_autofree char *label = g_strdup_printf("%s:argv", c->name);
