@@ -52,6 +52,8 @@ static int device_call(VkCli *cli, const Args *a, const char *method, const char
 
         json_object_set_string_member(o, "domain", a->pos[0]);
         json_object_set_string_member(o, "xml", xml);
+        if (vk_cli_has_opt(a, "force"))
+                json_object_set_boolean_member(o, "force", true);
         r = device_impact(cli, a, o, e);
         if (r < 0) {
                 json_object_unref(o);
@@ -67,23 +69,29 @@ static int device_call(VkCli *cli, const Args *a, const char *method, const char
         return 0;
 }
 
-/* virsh attach-device DOMAIN FILE [--live] [--config] [--current] [--persistent] */
-static int cmd_attach_device(VkCli *cli, const Args *a, VkError *e) {
+/* @method with the device XML of the file a->pos[1] (device_call()) */
+static int device_file_call(VkCli *cli, const Args *a, const char *method, const char *done,
+                            VkError *e) {
         g_autofree char *xml = NULL;
         int r = vk_cli_read_file(a->pos[1], &xml, e);
 
         if (r < 0)
                 return r;
-        return device_call(cli, a, "AttachDevice", xml, "Device attached successfully", e);
+        return device_call(cli, a, method, xml, done, e);
+}
+
+/* virsh attach-device DOMAIN FILE [--live] [--config] [--current] [--persistent] */
+static int cmd_attach_device(VkCli *cli, const Args *a, VkError *e) {
+        return device_file_call(cli, a, "AttachDevice", "Device attached successfully", e);
 }
 
 static int cmd_detach_device(VkCli *cli, const Args *a, VkError *e) {
-        g_autofree char *xml = NULL;
-        int r = vk_cli_read_file(a->pos[1], &xml, e);
+        return device_file_call(cli, a, "DetachDevice", "Device detached successfully", e);
+}
 
-        if (r < 0)
-                return r;
-        return device_call(cli, a, "DetachDevice", xml, "Device detached successfully", e);
+/* virsh update-device DOMAIN FILE [--force] and the flags: a CD-ROM or floppy's medium */
+static int cmd_update_device(VkCli *cli, const Args *a, VkError *e) {
+        return device_file_call(cli, a, "UpdateDevice", "Device updated successfully", e);
 }
 
 static char *xml_attr(const char *value) {
@@ -201,6 +209,9 @@ const Cmd vk_cli_device_commands[] = {
         { "detach-device", "DOMAIN FILE [--live] [--config] [--current] [--persistent]",
           "Detach a device (a <disk>, found by its target) given in an XML file", 2, 2,
           DEVICE_FLAGS, cmd_detach_device },
+        { "update-device", "DOMAIN FILE [--live] [--config] [--current] [--persistent] [--force]",
+          "Change the medium of a CD-ROM or floppy drive given as its <disk> in an XML file", 2, 2,
+          "force " DEVICE_FLAGS, cmd_update_device },
         { "attach-disk",
           "DOMAIN SOURCE TARGET [--driver NAME] [--subdriver FORMAT] [--type disk|cdrom] "
           "[--mode readonly|shareable] [--targetbus BUS] [--sourcetype file|block] [--live] "

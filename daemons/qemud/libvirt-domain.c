@@ -672,6 +672,8 @@ static const VkRawMethod domain_methods[] = {
                       "xml\0flags\0"),
         DOMAIN_METHOD("DetachDevice", vk_libvirt_domain_detach_device, VK_AUTH_MANAGE, "su", "",
                       "xml\0flags\0"),
+        DOMAIN_METHOD("UpdateDevice", vk_libvirt_domain_update_device, VK_AUTH_MANAGE, "su", "",
+                      "xml\0flags\0"),
         {},
 };
 

@@ -158,6 +158,7 @@ int vk_libvirt_domain_get_vcpus(VkCall *call, void *params, void *userdata);
 /* libvirt-device.c */
 int vk_libvirt_domain_attach_device(VkCall *call, void *params, void *userdata);
 int vk_libvirt_domain_detach_device(VkCall *call, void *params, void *userdata);
+int vk_libvirt_domain_update_device(VkCall *call, void *params, void *userdata);
 
 /* libvirt-domain.c */
 extern const VkRawInterface vk_libvirt_domain_interface;

@@ -782,3 +782,50 @@ int vk_qemu_driver_detach_device(VkQemuDriver *drv, const char *domain, const ch
                                  VkError *reterr) {
         return device_submit(drv, domain, xml, flags, false, done, userdata, reterr);
 }
+
+/*
+ * Update the <disk> @xml of @domain, found by its target (libvirt's
+ * virDomainUpdateDeviceFlags): only the medium of a CD-ROM or floppy drive may change, its
+ * <source> present (inserted or replaced) or not (ejected), which vk_qemu_driver_change_media()
+ * does; another device, or a disk whose kind or bus is not the drive's, is refused naming
+ * what differs (nothing else of the XML is applied). @flags: VkQemuAffectFlags and
+ * VK_QEMU_MEDIA_FORCE.
+ */
+int vk_qemu_driver_update_device(VkQemuDriver *drv, const char *domain, const char *xml,
+                                 unsigned flags, VkQemuDriverDoneFunc done, void *userdata,
+                                 VkError *reterr) {
+        g_autoptr(VkDomainDef) parsed = NULL;
+        const VkDomainDisk *disk, *cur;
+        const VkDomainDef *def;
+        VkDomainObj *obj;
+        ssize_t i;
+        int r;
+
+        r = vk_domain_list_lookup(drv->domains, domain, &obj, reterr);
+        if (r < 0)
+                return r;
+        r = device_parse(xml, 0, &parsed, reterr);
+        if (r < 0)
+                return r;
+        disk = parsed->disks[0];
+        if (disk->device != VK_DISK_DEVICE_CDROM && disk->device != VK_DISK_DEVICE_FLOPPY)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "disk '%s': only the medium of a CD-ROM or floppy drive can "
+                                    "be updated",
+                                    vk_strempty(disk->target_dev));
+        def = vk_domain_obj_is_active(obj) && obj->live && !(flags & VK_QEMU_AFFECT_CONFIG)
+                      ? obj->live
+                      : obj->def;
+        i = def ? device_find_disk(def, disk->target_dev) : -1;
+        if (i < 0)
+                return vk_error_set(reterr, VK_ERROR_OPERATION_INVALID, -ENOENT,
+                                    "no target device %s", vk_strempty(disk->target_dev));
+        cur = def->disks[i];
+        if (cur->device != disk->device || cur->bus != disk->bus)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "disk '%s': cannot modify field '%s' of the disk",
+                                    vk_strempty(disk->target_dev),
+                                    cur->device != disk->device ? "device" : "bus");
+        return vk_qemu_driver_change_media(drv, domain, disk->target_dev, disk->src_path,
+                                           VK_QEMU_MEDIA_UPDATE, flags, done, userdata, reterr);
+}

@@ -197,6 +197,9 @@ int vk_qemu_driver_attach_device(VkQemuDriver *drv, const char *domain, const ch
 int vk_qemu_driver_detach_device(VkQemuDriver *drv, const char *domain, const char *xml,
                                  unsigned flags, VkQemuDriverDoneFunc done, void *userdata,
                                  VkError *reterr);
+int vk_qemu_driver_update_device(VkQemuDriver *drv, const char *domain, const char *xml,
+                                 unsigned flags, VkQemuDriverDoneFunc done, void *userdata,
+                                 VkError *reterr);
 
 int vk_qemu_driver_start(VkQemuDriver *drv, const char *domain, bool paused,
                          VkQemuDriverDoneFunc done, void *userdata, VkError *reterr);

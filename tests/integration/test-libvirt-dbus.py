@@ -57,6 +57,7 @@ MEMBERS = {
              'InterfaceAddresses', 'ListDomainSnapshots', 'InjectNMI', 'SendKey', 'SetMemory',
              'Rename', 'GetMetadata', 'SetMetadata', 'GetVcpuPinInfo', 'PinVcpu',
              'GetEmulatorPinInfo', 'PinEmulator', 'GetVcpus', 'AttachDevice', 'DetachDevice',
+             'UpdateDevice',
              'signal BalloonChange', 'signal ControlError', 'signal DeviceAdded',
              'signal DeviceRemoved', 'signal DiskChange', 'signal MetadataChange',
              'signal Reboot', 'signal TrayChange', 'signal IOError', 'signal RTCChange',
@@ -481,15 +482,19 @@ def test_vcpu_pins(h):
 def test_device_hotplug(h):
     """AttachDevice(su)/DetachDevice(su) of a virtio-scsi disk on a paused domain, live: the
     DeviceAdded and DeviceRemoved signals with its alias; config on a shut off domain; flags
-    libvirt's; a normal user is refused."""
+    libvirt's; a normal user is refused. UpdateDevice(su) inserts and ejects a CD-ROM's
+    medium."""
     mon = Monitor(h)
     img = h.path('hp1.img')
     with open(img, 'wb') as f:
         f.write(b'\0' * 65536)
     disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
             f"<source file='{img}'/><target dev='sdb' bus='scsi'/></disk>")
+    cdrom = ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>{}"
+             "<target dev='sdc' bus='scsi'/><readonly/></disk>")
     xml = domain_xml('hp1').replace('<devices/>', "<features><acpi/></features><devices>"
-                                    "<controller type='scsi' model='virtio-scsi'/></devices>")
+                                    "<controller type='scsi' model='virtio-scsi'/>"
+                                    + cdrom.format('') + "</devices>")
     path = call(h, ROOT, CONNECT, 'DomainDefineXML', 's', xml)[0]
     call(h, path, DOMAIN, 'AttachDevice', 'su', disk, 2)
     check("dev='sdb'" in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 2)[0], 'AttachDevice(CONFIG)')
@@ -511,6 +516,15 @@ def test_device_hotplug(h):
         mon.wait(re.escape(f"{path}: {DOMAIN}.DeviceRemoved ('scsi0-0-0-1',)"),
                  'DeviceRemoved')
         check("dev='sdb'" not in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0], 'detached')
+        call(h, path, DOMAIN, 'UpdateDevice', 'su', cdrom.format(f"<source file='{img}'/>"), 1)
+        mon.wait(re.escape(f"{path}: {DOMAIN}.TrayChange ('scsi0-0-0-2', 0)"), 'TrayChange')
+        check(f"<source file='{img}'/>" in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0],
+              'UpdateDevice inserted the medium')
+        r = call(h, path, DOMAIN, 'UpdateDevice', 'su', cdrom.format(''), 8, ok=False)
+        check(r.rc != 0 and 'unsupported flags (0x8)' in r.err, 'UpdateDevice flags 8:', r)
+        call(h, path, DOMAIN, 'UpdateDevice', 'su', cdrom.format(''), 4)  # MODIFY_FORCE
+        check(f"<source file='{img}'/>" not in call(h, path, DOMAIN, 'GetXMLDesc', 'u', 0)[0],
+              'UpdateDevice ejected it')
         call(h, path, DOMAIN, 'Destroy', 'u', 0)
     finally:
         cleanup_qemus(h)

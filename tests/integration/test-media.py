@@ -263,6 +263,39 @@ def test_cli(h):
     check("doesn't have media" in r.err, 'the message:', r)
 
 
+def cdrom_disk_xml(h, name, source=None, bus='ide'):
+    src = f"<source file='{source}'/>" if source else ''
+    return write_xml(h, name, f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                              f"{src}<target dev='hdc' bus='{bus}'/><readonly/></disk>")
+
+
+def write_xml(h, name, text):
+    path = os.path.join(h.tmp, name)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def test_update_device(h):
+    """virsh update-device with the drive's <disk>: its <source> is the medium, nothing else
+    may differ."""
+    r = vk(h, 'update-device', NAME, cdrom_disk_xml(h, 'cd-a.xml', S['a']))
+    check_eq((r.rc, r.out.strip()), (0, 'Device updated successfully'), f'insert: {r}')
+    check_eq(cdrom_file(h), S['a'], 'inserted by update-device')
+    r = vk(h, 'update-device', NAME, cdrom_disk_xml(h, 'cd-b.xml', S['b'], bus='sata'))
+    check_eq(r.rc, 1, f'a changed bus: {r}')
+    check("cannot modify field 'bus' of the disk" in r.err, 'the message:', r)
+    check_eq(cdrom_file(h), S['a'], 'the medium stays')
+    r = vk(h, 'update-device', NAME, write_xml(
+        h, 'hd.xml', "<disk type='file' device='disk'><source file='/x'/>"
+                     "<target dev='hda' bus='ide'/></disk>"))
+    check_eq(r.rc, 1, f'a hard disk: {r}')
+    check('only the medium of a CD-ROM or floppy drive can be updated' in r.err, 'message:', r)
+    r = vk(h, 'update-device', NAME, cdrom_disk_xml(h, 'cd-none.xml'), '--force')
+    check_eq((r.rc, r.out.strip()), (0, 'Device updated successfully'), f'eject: {r}')
+    check_eq(cdrom_file(h), None, 'ejected by update-device')
+
+
 def test_config(h):
     call(h, 'DestroyDomain', {'domain': NAME})
     wait_until(lambda: not qemu_of(h, 'sys'), 10, 'QEMU gone')
@@ -309,7 +342,8 @@ def test_no_leftovers(h):
 
 def main():
     return run_tests('media', [test_insert, test_update, test_missing, test_errors, test_restart,
-                               test_cli, test_config, test_user, test_no_leftovers], setup)
+                               test_cli, test_update_device,
+                               test_config, test_user, test_no_leftovers], setup)
 
 
 if __name__ == '__main__':
