@@ -554,7 +554,7 @@ static int attach_prepare(VkQemuJob *job, VkError *reterr) {
 /* ---- live detach ------------------------------------------------------------------------- */
 
 /* The node names of disk @i of @def, the top first; NULL: it has none (an empty drive). */
-static char **device_disk_nodes(const VkDomainDef *def, size_t i) {
+char **qemu_driver_disk_nodes(const VkDomainDef *def, size_t i) {
         const VkDomainDisk *disk = def->disks[i];
         size_t base = vk_qemu_argv_disk_node(def, i);
         GPtrArray *names = g_ptr_array_new();
@@ -566,6 +566,17 @@ static char **device_disk_nodes(const VkDomainDef *def, size_t i) {
                 }
         g_ptr_array_add(names, NULL);
         return (char **) g_ptr_array_free(names, false);
+}
+
+/* The disk of @def whose frontend has the id @alias, else -1. */
+ssize_t qemu_driver_disk_find_alias(const VkDomainDef *def, const char *alias) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                g_autofree char *a = vk_qemu_argv_disk_alias(def, def->disks[i]);
+
+                if (g_strcmp0(a, alias) == 0)
+                        return (ssize_t) i;
+        }
+        return -1;
 }
 
 static VkQemuJob *detach_find_job(VkQemuDriver *drv, VkDomainObj *obj, const char *alias) {
@@ -587,19 +598,14 @@ static VkQemuJob *detach_find_job(VkQemuDriver *drv, VkDomainObj *obj, const cha
 void qemu_driver_device_deleted(VkQemuDriver *drv, VkDomainObj *obj, const char *alias) {
         g_auto(GStrv) names = NULL;
         VkQemuJob *job;
-        ssize_t found = -1;
+        ssize_t found;
 
         if (!obj->live || !alias)
                 return;
-        for (size_t i = 0; i < obj->live->n_disks && found < 0; i++) {
-                g_autofree char *a = vk_qemu_argv_disk_alias(obj->live, obj->live->disks[i]);
-
-                if (g_strcmp0(a, alias) == 0)
-                        found = (ssize_t) i;
-        }
+        found = qemu_driver_disk_find_alias(obj->live, alias);
         if (found >= 0) {
                 vk_qemu_argv_disk_nodes_fix(obj->live);
-                names = device_disk_nodes(obj->live, (size_t) found);
+                names = qemu_driver_disk_nodes(obj->live, (size_t) found);
                 /* the labels go back, and the status is written, once the nodes are gone */
                 device_del_nodes(obj, names, device_take_disk(obj->live, (size_t) found), NULL,
                                  NULL);
@@ -629,7 +635,16 @@ static void detach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
                 return;
         if (error) {
                 device_put_back_config(drv, job->obj, op);
-                vk_qemu_job_finish(job, NULL, error);
+                /* QEMU >= 6.2 refuses a second device_del while the guest has not let go */
+                if (error->message && strstr(error->message, "already in the process of unplug"))
+                        vk_error_set(&err, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                     "disk '%s' is already being removed: the guest has not "
+                                     "released it yet",
+                                     op->target);
+                else
+                        vk_error_set(&err, error->name, error->error, "disk '%s': %s", op->target,
+                                     error->message);
+                vk_qemu_job_finish(job, NULL, &err);
                 return;
         }
         if (device_find_disk(job->obj->live, op->target) < 0) { /* DEVICE_DELETED came first */
