@@ -43,19 +43,21 @@
 typedef struct DeviceOp {
         VkQemuDriver *drv;
         bool attach, live, config;
-        char *xml;               /* the caller's <disk> */
-        char *target;            /* its <target dev=> */
-        VkDomainDef *old_config; /* to put back when the live part fails */
-        VkDomainDef *live_def;   /* attach: a copy of the live definition with the disk */
-        VkDomainDisk *disk;      /* attach: the disk of live_def */
-        bool labelled;           /* its files were labelled */
-        GPtrArray *nodes;        /* blockdev-add arguments (JsonObject *) */
-        JsonObject *device;      /* device_add arguments */
-        char *alias;             /* the frontend's id */
-        guint n_added;           /* nodes QEMU has */
-        VkError error;           /* why a rollback runs */
-        sd_event_source *timer;  /* detach: the wait for DEVICE_DELETED */
-        VkSecurityOp *aa_op;     /* attach: the AppArmor profile reloaded with the disk */
+        char *xml;                 /* the caller's <disk> */
+        char *target;              /* its <target dev=> */
+        VkDomainDef *old_config;   /* to put back when the live part fails */
+        VkDomainDef *live_def;     /* attach: a copy of the live definition with the disk */
+        VkDomainDisk *disk;        /* attach: the disk of live_def */
+        bool labelled;             /* its files were labelled */
+        GPtrArray *nodes;          /* blockdev-add arguments (JsonObject *) */
+        JsonObject *device;        /* device_add arguments */
+        char *alias;               /* the frontend's id */
+        guint n_added;             /* nodes QEMU has */
+        VkError error;             /* why a rollback runs */
+        sd_event_source *timer;    /* detach: the wait for DEVICE_DELETED */
+        VkSecurityOp *aa_op;       /* attach: the AppArmor profile reloaded with the disk */
+        VkQemuDriverDoneFunc done; /* the caller's */
+        void *userdata;
 } DeviceOp;
 
 static void device_op_free(DeviceOp *op) {
@@ -76,23 +78,18 @@ static void device_op_free(DeviceOp *op) {
         g_free(op);
 }
 
-typedef struct DeviceReply {
-        VkQemuDriver *drv;
-        VkQemuDriverDoneFunc done;
-        void *userdata;
-} DeviceReply;
-
+/* The job ends: the caller's callback (with the op, which the job frees, also when a daemon
+ * that exits cancels it without calling this) */
 static void device_job_done(VkQemuJob *job, const char *result, const VkError *error,
                             void *userdata) {
-        g_autofree DeviceReply *reply = userdata;
         DeviceOp *op = job->data;
 
         if (op->timer) /* a detach that ended otherwise: stop waiting */
                 op->timer = sd_event_source_disable_unref(op->timer);
         if (op->drv->unplugs)
                 (void) g_ptr_array_remove(op->drv->unplugs, job);
-        if (reply->done)
-                reply->done(reply->drv, result, error, reply->userdata);
+        if (op->done)
+                op->done(op->drv, result, error, op->userdata);
 }
 
 /*
@@ -739,7 +736,6 @@ static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml,
                          bool attach, VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkDomainDef) parsed = NULL;
         DeviceOp *op;
-        DeviceReply *reply;
         VkDomainObj *obj;
         bool live = false, config = false;
         int r;
@@ -764,14 +760,11 @@ static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml,
         op->config = config;
         op->xml = g_strdup(xml);
         op->target = g_strdup(parsed->disks[0]->target_dev);
-        reply = g_new0(DeviceReply, 1);
-        *reply = (DeviceReply){ .drv = drv, .done = done, .userdata = userdata };
-        r = vk_qemu_job_submit(drv->event, obj, attach ? "attach-device" : "detach-device",
-                               DEVICE_JOB_TIMEOUT_USEC, device_run, op,
-                               (GDestroyNotify) device_op_free, device_job_done, reply, reterr);
-        if (r < 0)
-                g_free(reply);
-        return r;
+        op->done = done;
+        op->userdata = userdata;
+        return vk_qemu_job_submit(drv->event, obj, attach ? "attach-device" : "detach-device",
+                                  DEVICE_JOB_TIMEOUT_USEC, device_run, op,
+                                  (GDestroyNotify) device_op_free, device_job_done, NULL, reterr);
 }
 
 /*

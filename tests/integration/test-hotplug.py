@@ -24,6 +24,9 @@ and as a normal user:
              of /machine/peripheral): the live XML, the status file, QEMU's nodes and the
              image's owner all end right; a second detach or attach of a pending target is
              refused naming it
+  shutdown   SIGTERM while a virtio-blk detach waits for the guest and a CD-ROM change waits
+             for a stopped QEMU: the daemon exits 0, without a sanitizer report (build-asan),
+             and a restarted one has both domains as QEMU has them
   q35        the spare pcie-root-port takes a virtio disk; a second is refused (no port left)
   user       a normal user's daemon: attach and detach (scsi) live, the image stays the user's
   cli        virtkit attach-disk/detach-disk/attach-device/detach-device: virsh's messages and
@@ -36,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vkharness  # noqa: E402
@@ -416,6 +420,57 @@ def test_virtio_pending_across_restart(h):
     destroy(h, 'r1')
 
 
+def cdrom(path, dev='sdc'):
+    return (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            f"<source file='{path}'/><target dev='{dev}' bus='scsi'/><readonly/></disk>")
+
+
+def vl_async(h, method, params):
+    """Start a call without waiting for its answer."""
+    return subprocess.Popen([h.vlcall_path, '-timeout', '30', f'unix:{sock(h)}',
+                             f'{IFACE}.{method}', json.dumps(params)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_shutdown_pending(h):
+    img, vdb = make_image(h, 'd1.img'), make_image(h, 'd1-vdb.img')
+    mimg, iso, iso2 = make_image(h, 'm1.img'), make_image(h, 'm1.iso'), make_image(h, 'm1-2.iso')
+    start(h, 'd1', disk(img), disk(vdb, dev='vdb'))
+    start(h, 'm1', disk(mimg), cdrom(iso))
+    with open(os.path.join(run_dir(h), 'm1.json')) as f:
+        qemu_m1 = json.load(f)['pid']
+    os.kill(qemu_m1, signal.SIGSTOP)  # its monitor answers nothing: the change stays in flight
+    try:
+        calls = [vl_async(h, 'DetachDevice', {'domain': 'd1', 'xml': disk(vdb, dev='vdb')}),
+                 vl_async(h, 'ChangeDomainMedia', {'domain': 'm1', 'target': 'sdc',
+                                                   'source': iso2})]
+        time.sleep(1.5)  # both sent; the detach waits (5 s) for DEVICE_DELETED
+        rc = h.stop(S['daemon-sys'], timeout=10)
+        for c in calls:
+            print('# a call cut short:', c.communicate(timeout=35))
+        log = h.log_text(S['log-sys'])
+        i = min((log.find(w) for w in ('Sanitizer', 'runtime error') if w in log), default=-1)
+        check(i < 0, 'a sanitizer report:', log[i:i + 6000])
+        check_eq(rc, 0, 'the daemon\'s exit status')
+    finally:
+        os.kill(qemu_m1, signal.SIGCONT)
+    start_daemon(h)
+    for name in ('d1', 'm1'):
+        wait_until(lambda: call(h, 'GetDomainInfo', {'domain': name})['state'] != 'shutoff', 10,
+                   f'{name} reconnected')
+    # d1: the removal is pending in QEMU; the disk stays until the guest lets go
+    check("dev='vdb'" in live_xml(h, 'd1'), 'vdb still in the live XML')
+    check(vdb in node_files(h, 'd1').values(), 'its nodes stay')
+    # m1: the live XML names the medium QEMU has
+    inserted = [b.get('inserted', {}).get('file') for b in qmp(h, 'm1', 'query-block')
+                if b.get('qdev') == 'scsi0-0-0-2']
+    xml = live_xml(h, 'm1')
+    check((inserted == [iso] and f"file='{iso}'" in xml) or
+          (inserted == [iso2] and f"file='{iso2}'" in xml), 'the medium QEMU has:', inserted, xml)
+    destroy(h, 'd1')
+    destroy(h, 'm1')
+
+
 def test_q35_spare_root_port(h):
     """q35: the spare pcie-root-port the address assignment leaves takes a virtio disk; a
     second one needs a new root port, which is refused (no controller hotplug)."""
@@ -485,7 +540,7 @@ def main():
         return 0
     return run_tests('hotplug', [test_attach_live_and_restart, test_attach_failures, test_config,
                                  test_scsi_detach, test_virtio_detach_paused,
-                                 test_virtio_pending_across_restart, test_q35_spare_root_port,
+                                 test_virtio_pending_across_restart, test_shutdown_pending, test_q35_spare_root_port,
                                  test_cli, test_user,
                                  test_no_qemu_left], setup=setup)
 
