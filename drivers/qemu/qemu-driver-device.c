@@ -390,7 +390,14 @@ static void attach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
                 return;
         }
         if (error) {
-                attach_fail(job, error);
+                g_auto(VkError) err = VK_ERROR_INIT;
+
+                /* QEMU's words name a node or an id: say which disk and step */
+                vk_error_set(&err, error->name, error->error, "disk '%s': %s failed: %s",
+                             op->target,
+                             op->n_added < op->nodes->len ? "blockdev-add" : "device_add",
+                             vk_strempty(error->message));
+                attach_fail(job, &err);
                 return;
         }
         if (op->n_added < op->nodes->len) {

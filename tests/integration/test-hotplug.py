@@ -226,6 +226,7 @@ def test_attach_failures(h):
         f.write((1 << 63).to_bytes(8, 'big'))
     name, p = call_error(h, 'AttachDevice', {'domain': 'f1', 'xml': disk(bad, 'qcow2', 'vdc')})
     check_eq(name, f'{IFACE}.QmpError', 'QEMU refusing the image')
+    check("disk 'vdc': blockdev-add failed" in p['message'], 'the error names the disk:', p)
     check_eq(node_files(h, 'f1'), before, 'no node left in QEMU')
     check_eq(owner(bad), (S['owner'].uid, S['owner'].gid), 'the owner given back')
     xml = live_xml(h, 'f1')
