@@ -425,9 +425,10 @@ int vk_daemon_main(int argc, char **argv, const VkDaemonInfo *info) {
         r = daemon_run(&d);
 
         d.idle_timer = sd_event_source_disable_unref(d.idle_timer);
-        d.service = vk_service_free(d.service);
+        /* the driver first: the calls it still holds are answered while the service is there */
         if (info->done && d.userdata)
                 info->done(d.userdata);
+        d.service = vk_service_free(d.service);
         if (d.bus) {
                 sd_bus_flush(d.bus);
                 d.bus = sd_bus_close_unref(d.bus);

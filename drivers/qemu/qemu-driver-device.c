@@ -43,19 +43,21 @@
 typedef struct DeviceOp {
         VkQemuDriver *drv;
         bool attach, live, config;
-        char *xml;               /* the caller's <disk> */
-        char *target;            /* its <target dev=> */
-        VkDomainDef *old_config; /* to put back when the live part fails */
-        VkDomainDef *live_def;   /* attach: a copy of the live definition with the disk */
-        VkDomainDisk *disk;      /* attach: the disk of live_def */
-        bool labelled;           /* its files were labelled */
-        GPtrArray *nodes;        /* blockdev-add arguments (JsonObject *) */
-        JsonObject *device;      /* device_add arguments */
-        char *alias;             /* the frontend's id */
-        guint n_added;           /* nodes QEMU has */
-        VkError error;           /* why a rollback runs */
-        sd_event_source *timer;  /* detach: the wait for DEVICE_DELETED */
-        VkSecurityOp *aa_op;     /* attach: the AppArmor profile reloaded with the disk */
+        char *xml;                 /* the caller's <disk> */
+        char *target;              /* its <target dev=> */
+        VkDomainDef *old_config;   /* to put back when the live part fails */
+        VkDomainDef *live_def;     /* attach: a copy of the live definition with the disk */
+        VkDomainDisk *disk;        /* attach: the disk of live_def */
+        bool labelled;             /* its files were labelled */
+        GPtrArray *nodes;          /* blockdev-add arguments (JsonObject *) */
+        JsonObject *device;        /* device_add arguments */
+        char *alias;               /* the frontend's id */
+        guint n_added;             /* nodes QEMU has */
+        VkError error;             /* why a rollback runs */
+        sd_event_source *timer;    /* detach: the wait for DEVICE_DELETED */
+        VkSecurityOp *aa_op;       /* attach: the AppArmor profile reloaded with the disk */
+        VkQemuDriverDoneFunc done; /* the caller's */
+        void *userdata;
 } DeviceOp;
 
 static void device_op_free(DeviceOp *op) {
@@ -76,23 +78,18 @@ static void device_op_free(DeviceOp *op) {
         g_free(op);
 }
 
-typedef struct DeviceReply {
-        VkQemuDriver *drv;
-        VkQemuDriverDoneFunc done;
-        void *userdata;
-} DeviceReply;
-
+/* The job ends: the caller's callback (with the op, which the job frees, also when a daemon
+ * that exits cancels it without calling this) */
 static void device_job_done(VkQemuJob *job, const char *result, const VkError *error,
                             void *userdata) {
-        g_autofree DeviceReply *reply = userdata;
         DeviceOp *op = job->data;
 
         if (op->timer) /* a detach that ended otherwise: stop waiting */
                 op->timer = sd_event_source_disable_unref(op->timer);
         if (op->drv->unplugs)
                 (void) g_ptr_array_remove(op->drv->unplugs, job);
-        if (reply->done)
-                reply->done(reply->drv, result, error, reply->userdata);
+        if (op->done)
+                op->done(op->drv, result, error, op->userdata);
 }
 
 /*
@@ -393,7 +390,14 @@ static void attach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
                 return;
         }
         if (error) {
-                attach_fail(job, error);
+                g_auto(VkError) err = VK_ERROR_INIT;
+
+                /* QEMU's words name a node or an id: say which disk and step */
+                vk_error_set(&err, error->name, error->error, "disk '%s': %s failed: %s",
+                             op->target,
+                             op->n_added < op->nodes->len ? "blockdev-add" : "device_add",
+                             vk_strempty(error->message));
+                attach_fail(job, &err);
                 return;
         }
         if (op->n_added < op->nodes->len) {
@@ -554,7 +558,7 @@ static int attach_prepare(VkQemuJob *job, VkError *reterr) {
 /* ---- live detach ------------------------------------------------------------------------- */
 
 /* The node names of disk @i of @def, the top first; NULL: it has none (an empty drive). */
-static char **device_disk_nodes(const VkDomainDef *def, size_t i) {
+char **qemu_driver_disk_nodes(const VkDomainDef *def, size_t i) {
         const VkDomainDisk *disk = def->disks[i];
         size_t base = vk_qemu_argv_disk_node(def, i);
         GPtrArray *names = g_ptr_array_new();
@@ -566,6 +570,17 @@ static char **device_disk_nodes(const VkDomainDef *def, size_t i) {
                 }
         g_ptr_array_add(names, NULL);
         return (char **) g_ptr_array_free(names, false);
+}
+
+/* The disk of @def whose frontend has the id @alias, else -1. */
+ssize_t qemu_driver_disk_find_alias(const VkDomainDef *def, const char *alias) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                g_autofree char *a = vk_qemu_argv_disk_alias(def, def->disks[i]);
+
+                if (g_strcmp0(a, alias) == 0)
+                        return (ssize_t) i;
+        }
+        return -1;
 }
 
 static VkQemuJob *detach_find_job(VkQemuDriver *drv, VkDomainObj *obj, const char *alias) {
@@ -587,19 +602,14 @@ static VkQemuJob *detach_find_job(VkQemuDriver *drv, VkDomainObj *obj, const cha
 void qemu_driver_device_deleted(VkQemuDriver *drv, VkDomainObj *obj, const char *alias) {
         g_auto(GStrv) names = NULL;
         VkQemuJob *job;
-        ssize_t found = -1;
+        ssize_t found;
 
         if (!obj->live || !alias)
                 return;
-        for (size_t i = 0; i < obj->live->n_disks && found < 0; i++) {
-                g_autofree char *a = vk_qemu_argv_disk_alias(obj->live, obj->live->disks[i]);
-
-                if (g_strcmp0(a, alias) == 0)
-                        found = (ssize_t) i;
-        }
+        found = qemu_driver_disk_find_alias(obj->live, alias);
         if (found >= 0) {
                 vk_qemu_argv_disk_nodes_fix(obj->live);
-                names = device_disk_nodes(obj->live, (size_t) found);
+                names = qemu_driver_disk_nodes(obj->live, (size_t) found);
                 /* the labels go back, and the status is written, once the nodes are gone */
                 device_del_nodes(obj, names, device_take_disk(obj->live, (size_t) found), NULL,
                                  NULL);
@@ -629,7 +639,16 @@ static void detach_on_reply(VkQmpClient *qmp, JsonNode *ret, const VkError *erro
                 return;
         if (error) {
                 device_put_back_config(drv, job->obj, op);
-                vk_qemu_job_finish(job, NULL, error);
+                /* QEMU >= 6.2 refuses a second device_del while the guest has not let go */
+                if (error->message && strstr(error->message, "already in the process of unplug"))
+                        vk_error_set(&err, VK_ERROR_OPERATION_INVALID, -EBUSY,
+                                     "disk '%s' is already being removed: the guest has not "
+                                     "released it yet",
+                                     op->target);
+                else
+                        vk_error_set(&err, error->name, error->error, "disk '%s': %s", op->target,
+                                     error->message);
+                vk_qemu_job_finish(job, NULL, &err);
                 return;
         }
         if (device_find_disk(job->obj->live, op->target) < 0) { /* DEVICE_DELETED came first */
@@ -724,7 +743,6 @@ static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml,
                          bool attach, VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
         g_autoptr(VkDomainDef) parsed = NULL;
         DeviceOp *op;
-        DeviceReply *reply;
         VkDomainObj *obj;
         bool live = false, config = false;
         int r;
@@ -749,14 +767,11 @@ static int device_submit(VkQemuDriver *drv, const char *domain, const char *xml,
         op->config = config;
         op->xml = g_strdup(xml);
         op->target = g_strdup(parsed->disks[0]->target_dev);
-        reply = g_new0(DeviceReply, 1);
-        *reply = (DeviceReply){ .drv = drv, .done = done, .userdata = userdata };
-        r = vk_qemu_job_submit(drv->event, obj, attach ? "attach-device" : "detach-device",
-                               DEVICE_JOB_TIMEOUT_USEC, device_run, op,
-                               (GDestroyNotify) device_op_free, device_job_done, reply, reterr);
-        if (r < 0)
-                g_free(reply);
-        return r;
+        op->done = done;
+        op->userdata = userdata;
+        return vk_qemu_job_submit(drv->event, obj, attach ? "attach-device" : "detach-device",
+                                  DEVICE_JOB_TIMEOUT_USEC, device_run, op,
+                                  (GDestroyNotify) device_op_free, device_job_done, NULL, reterr);
 }
 
 /*

@@ -179,6 +179,7 @@ static void process_on_started(VkQemuProcess *p, const VkError *error, void *use
                                                                     : drv->networkd_socket,
                                                  obj->live);
                 qemu_driver_write_status(obj);
+                qemu_driver_device_reconcile(drv, obj);
                 return;
         }
 

@@ -71,6 +71,12 @@ void qemu_driver_write_status(VkDomainObj *obj);
 
 /* qemu-driver-device.c: QEMU removed the device @alias (DEVICE_DELETED) */
 void qemu_driver_device_deleted(VkQemuDriver *drv, VkDomainObj *obj, const char *alias);
+/* qemu-driver-device.c: disk @i's node names, the top first (NULL-terminated); the disk
+ * whose frontend has the id @alias, else -1 */
+char **qemu_driver_disk_nodes(const VkDomainDef *def, size_t i);
+ssize_t qemu_driver_disk_find_alias(const VkDomainDef *def, const char *alias);
+/* qemu-driver-reconcile.c: finish the removals QEMU did while no daemon listened */
+void qemu_driver_device_reconcile(VkQemuDriver *drv, VkDomainObj *obj);
 
 /* qemu-driver-qmp-events.c: QEMU's events other than the lifecycle ones; true: handled */
 bool qemu_driver_qmp_event(VkQemuDriver *drv, VkDomainObj *obj, const char *name, JsonObject *data);

@@ -69,6 +69,9 @@ typedef struct MediaData {
         bool undoing;
         VkError error; /* why the forward steps stopped */
         VkDomainDef *old_config;
+        VkQemuDriver *drv;
+        VkQemuDriverDoneFunc done; /* the caller's */
+        void *userdata;
 } MediaData;
 
 static void media_step_free(gpointer p) {
@@ -99,18 +102,14 @@ static void media_data_free(MediaData *md) {
         g_free(md);
 }
 
-typedef struct MediaReply {
-        VkQemuDriver *drv;
-        VkQemuDriverDoneFunc done;
-        void *userdata;
-} MediaReply;
-
+/* The job ends: the caller's callback (kept in the data, which the job frees, also when a
+ * daemon that exits cancels it without calling this). */
 static void media_job_done(VkQemuJob *job, const char *result, const VkError *error,
                            void *userdata) {
-        g_autofree MediaReply *reply = userdata;
+        MediaData *md = job->data;
 
-        if (reply->done)
-                reply->done(reply->drv, result, error, reply->userdata);
+        if (md->done)
+                md->done(md->drv, result, error, md->userdata);
 }
 
 static void media_add_step(MediaData *md, MediaStepKind kind, const char *command,
@@ -530,7 +529,6 @@ int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const cha
                                 const char *source, VkQemuMediaAction action, unsigned flags,
                                 VkQemuDriverDoneFunc done, void *userdata, VkError *reterr) {
         MediaData *md;
-        MediaReply *reply;
         VkDomainObj *obj;
         size_t i;
         int r;
@@ -557,11 +555,10 @@ int vk_qemu_driver_change_media(VkQemuDriver *drv, const char *domain, const cha
                 media_data_free(md);
                 return r;
         }
-        reply = g_new0(MediaReply, 1);
-        *reply = (MediaReply){ .drv = drv, .done = done, .userdata = userdata };
-        r = vk_qemu_job_submit(drv->event, obj, "change-media", MEDIA_JOB_TIMEOUT_USEC, media_run,
-                               md, (GDestroyNotify) media_data_free, media_job_done, reply, reterr);
-        if (r < 0)
-                g_free(reply);
-        return r;
+        md->drv = drv;
+        md->done = done;
+        md->userdata = userdata;
+        return vk_qemu_job_submit(drv->event, obj, "change-media", MEDIA_JOB_TIMEOUT_USEC,
+                                  media_run, md, (GDestroyNotify) media_data_free, media_job_done,
+                                  NULL, reterr);
 }

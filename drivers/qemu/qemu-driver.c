@@ -308,19 +308,28 @@ void vk_qemu_driver_settle(VkQemuDriver *drv, uint64_t timeout_usec) {
 
 /*
  * Free the driver (NULL is fine). Running QEMUs are left alone: a restarted daemon
- * reconnects to them. Pending operations are dropped without callbacks.
+ * reconnects to them. The done callbacks of pending jobs run now, with OperationFailed "the
+ * daemon is shutting down" (a detach waiting for the guest, a media change waiting for QEMU:
+ * what QEMU finishes later, a restarted daemon finds at reconnect).
  */
 VkQemuDriver *vk_qemu_driver_free(VkQemuDriver *drv) {
+        g_auto(VkError) stop = VK_ERROR_INIT;
+
         if (!drv)
                 return NULL;
         drv->freeing = true;
+        (void) vk_error_set(&stop, VK_ERROR_OPERATION_FAILED, -ECANCELED,
+                            "the daemon is shutting down");
         if (drv->domains) {
                 g_autoptr(GPtrArray) all = vk_domain_list_get_all(drv->domains);
 
                 for (guint i = 0; i < all->len; i++) {
                         VkDomainObj *obj = all->pdata[i];
 
-                        vk_qemu_job_cancel_all(obj);
+                        vk_qemu_job_cancel_all(obj, &stop);
+                        /* what QMP callbacks still hold (jobs, domains) is let go */
+                        if (obj->process && obj->process->qmp)
+                                (void) vk_qmp_client_fail_pending(obj->process->qmp, &stop);
                         obj->process = vk_qemu_process_free(obj->process);
                 }
                 drv->domains = vk_domain_list_free(drv->domains);

@@ -18,6 +18,15 @@ and as a normal user:
              device, its nodes and the owner are all gone when the call returns
   virtio     a virtio-blk detach on a paused guest: PCI unplug needs the guest's ACPI, so the
              call answers "request sent" (removed false) after libvirt's 5 s and the disk stays
+  restart    a virtio-blk detach left pending ("request sent"), the daemon killed: QEMU removing
+             the device after the restart (the guest's eject, played through the ACPI PCI
+             hotplug port), and while the daemon was down (reconciled at reconnect with qom-list
+             of /machine/peripheral): the live XML, the status file, QEMU's nodes and the
+             image's owner all end right; a second detach or attach of a pending target is
+             refused naming it
+  shutdown   SIGTERM while a virtio-blk detach waits for the guest and a CD-ROM change waits
+             for a stopped QEMU: the daemon exits 0, without a sanitizer report (build-asan),
+             and a restarted one has both domains as QEMU has them
   q35        the spare pcie-root-port takes a virtio disk; a second is refused (no port left)
   user       a normal user's daemon: attach and detach (scsi) live, the image stays the user's
   cli        virtkit attach-disk/detach-disk/attach-device/detach-device: virsh's messages and
@@ -27,8 +36,10 @@ and as a normal user:
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vkharness  # noqa: E402
@@ -215,6 +226,7 @@ def test_attach_failures(h):
         f.write((1 << 63).to_bytes(8, 'big'))
     name, p = call_error(h, 'AttachDevice', {'domain': 'f1', 'xml': disk(bad, 'qcow2', 'vdc')})
     check_eq(name, f'{IFACE}.QmpError', 'QEMU refusing the image')
+    check("disk 'vdc': blockdev-add failed" in p['message'], 'the error names the disk:', p)
     check_eq(node_files(h, 'f1'), before, 'no node left in QEMU')
     check_eq(owner(bad), (S['owner'].uid, S['owner'].gid), 'the owner given back')
     xml = live_xml(h, 'f1')
@@ -310,6 +322,156 @@ def test_user(h):
     scsi_cycle(h, 'u1', tag, (u.uid, u.gid), (u.uid, u.gid))
 
 
+def qmp_direct(h, domain, commands, tag='sys', wait_deleted=None):
+    """Run QMP @commands on @domain's monitor socket ourselves (the daemon is down); then
+    wait for QEMU's DEVICE_DELETED of device @wait_deleted (so no daemon sees it)."""
+    with open(os.path.join(run_dir(h, tag), f'{domain}.json')) as f:
+        path = json.load(f)['monitor']
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    f = s.makefile('rw')
+    replies = []
+
+    def execute(c):
+        f.write(json.dumps(c) + '\n')
+        f.flush()
+        while True:
+            m = json.loads(f.readline())
+            if 'return' in m or 'error' in m:
+                return m
+
+    json.loads(f.readline())
+    execute({'execute': 'qmp_capabilities'})
+    for c in commands:
+        replies.append(execute(c))
+    while wait_deleted:
+        m = json.loads(f.readline())
+        if m.get('event') == 'DEVICE_DELETED' and m['data'].get('device') == wait_deleted:
+            break
+    s.close()
+    return replies
+
+
+def eject_cmd(h, domain, dev):
+    """The guest's eject of PCI disk @dev: a write of its slot to the ACPI eject port."""
+    xml = live_xml(h, domain)
+    i = xml.index(f"<target dev='{dev}'")
+    slot = int(xml[i:].split("slot='", 1)[1].split("'", 1)[0], 16)
+    return {'execute': 'human-monitor-command',
+            'arguments': {'command-line': f'o /w 0xae08 {1 << slot:#x}'}}
+
+
+def kill_daemon(h, tag='sys'):
+    S[f'daemon-{tag}'].send_signal(signal.SIGKILL)
+    S[f'daemon-{tag}'].wait(10)
+
+
+def check_removed(h, domain, dev, path, before, what):
+    wait_until(lambda: f"dev='{dev}'" not in live_xml(h, domain), 10,
+               f'{dev} out of the live XML ({what})')
+    wait_until(lambda: node_files(h, domain) == before, 10, f'the nodes of {dev} deleted ({what})')
+    wait_until(lambda: owner(path) == (S['owner'].uid, S['owner'].gid), 10,
+               f'the owner of {dev} given back ({what})')
+    with open(os.path.join(run_dir(h), f'{domain}.json')) as f:
+        st = json.load(f)
+    check(f"dev='{dev}'" not in st['xml'], f'{dev} out of the status file ({what})')
+    check(dev not in st.get('diskNodes', {}), f'{dev} out of diskNodes ({what}):', st)
+
+
+def test_virtio_pending_across_restart(h):
+    img = make_image(h, 'r1.img')
+    vdb = make_image(h, 'r1-vdb.img')
+    vdc = make_image(h, 'r1-vdc.img')
+    start(h, 'r1', disk(img))
+    before = node_files(h, 'r1')
+    for path, dev in ((vdb, 'vdb'), (vdc, 'vdc')):
+        call(h, 'AttachDevice', {'domain': 'r1', 'xml': disk(path, dev=dev)})
+    r = call(h, 'DetachDevice', {'domain': 'r1', 'xml': disk(vdb, dev='vdb')})
+    check_eq(r.get('removed'), False, 'vdb: request sent')
+    # a pending removal: a second detach, or an attach of the same target, is refused
+    name, p = call_error(h, 'DetachDevice', {'domain': 'r1', 'xml': disk(vdb, dev='vdb')})
+    check('vdb' in p['message'] and 'being removed' in p['message'], 'a second detach:', p)
+    name, p = call_error(h, 'AttachDevice', {'domain': 'r1', 'xml': disk(vdb, dev='vdb')})
+    check('vdb' in p['message'], 'an attach of a pending target names it:', p)
+
+    # 1. QEMU removes it after the restart
+    kill_daemon(h)
+    start_daemon(h)
+    wait_until(lambda: call(h, 'GetDomainInfo', {'domain': 'r1'})['state'] != 'shutoff', 10,
+               'the reconnected domain')
+    check("dev='vdb'" in live_xml(h, 'r1'), 'vdb pending: still there after the restart')
+    ej = eject_cmd(h, 'r1', 'vdb')
+    call(h, 'QemuMonitorCommand', {'domain': 'r1', 'command': json.dumps(ej)})
+    check_removed(h, 'r1', 'vdb', vdb, {**before, **{n: f for n, f in node_files(h, 'r1').items()
+                                                     if f == vdc}}, 'removed after a restart')
+
+    # 2. QEMU removes it while the daemon is down
+    r = call(h, 'DetachDevice', {'domain': 'r1', 'xml': disk(vdc, dev='vdc')})
+    check_eq(r.get('removed'), False, 'vdc: request sent')
+    ej = eject_cmd(h, 'r1', 'vdc')
+    kill_daemon(h)
+    replies = qmp_direct(h, 'r1', [ej, {'execute': 'qom-list',
+                                        'arguments': {'path': '/machine/peripheral'}}],
+                         wait_deleted='virtio-disk2')
+    check(all(x['name'] != 'virtio-disk2' for x in replies[1]['return']), 'QEMU removed vdc:',
+          replies)
+    start_daemon(h)
+    check_removed(h, 'r1', 'vdc', vdc, before, 'removed while the daemon was down')
+    destroy(h, 'r1')
+
+
+def cdrom(path, dev='sdc'):
+    return (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            f"<source file='{path}'/><target dev='{dev}' bus='scsi'/><readonly/></disk>")
+
+
+def vl_async(h, method, params):
+    """Start a call without waiting for its answer."""
+    return subprocess.Popen([h.vlcall_path, '-timeout', '30', f'unix:{sock(h)}',
+                             f'{IFACE}.{method}', json.dumps(params)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_shutdown_pending(h):
+    img, vdb = make_image(h, 'd1.img'), make_image(h, 'd1-vdb.img')
+    mimg, iso, iso2 = make_image(h, 'm1.img'), make_image(h, 'm1.iso'), make_image(h, 'm1-2.iso')
+    start(h, 'd1', disk(img), disk(vdb, dev='vdb'))
+    start(h, 'm1', disk(mimg), cdrom(iso))
+    with open(os.path.join(run_dir(h), 'm1.json')) as f:
+        qemu_m1 = json.load(f)['pid']
+    os.kill(qemu_m1, signal.SIGSTOP)  # its monitor answers nothing: the change stays in flight
+    try:
+        calls = [vl_async(h, 'DetachDevice', {'domain': 'd1', 'xml': disk(vdb, dev='vdb')}),
+                 vl_async(h, 'ChangeDomainMedia', {'domain': 'm1', 'target': 'sdc',
+                                                   'source': iso2})]
+        time.sleep(1.5)  # both sent; the detach waits (5 s) for DEVICE_DELETED
+        rc = h.stop(S['daemon-sys'], timeout=10)
+        for c in calls:
+            print('# a call cut short:', c.communicate(timeout=35))
+        log = h.log_text(S['log-sys'])
+        i = min((log.find(w) for w in ('Sanitizer', 'runtime error') if w in log), default=-1)
+        check(i < 0, 'a sanitizer report:', log[i:i + 6000])
+        check_eq(rc, 0, 'the daemon\'s exit status')
+    finally:
+        os.kill(qemu_m1, signal.SIGCONT)
+    start_daemon(h)
+    for name in ('d1', 'm1'):
+        wait_until(lambda: call(h, 'GetDomainInfo', {'domain': name})['state'] != 'shutoff', 10,
+                   f'{name} reconnected')
+    # d1: the removal is pending in QEMU; the disk stays until the guest lets go
+    check("dev='vdb'" in live_xml(h, 'd1'), 'vdb still in the live XML')
+    check(vdb in node_files(h, 'd1').values(), 'its nodes stay')
+    # m1: the live XML names the medium QEMU has
+    inserted = [b.get('inserted', {}).get('file') for b in qmp(h, 'm1', 'query-block')
+                if b.get('qdev') == 'scsi0-0-0-2']
+    xml = live_xml(h, 'm1')
+    check((inserted == [iso] and f"file='{iso}'" in xml) or
+          (inserted == [iso2] and f"file='{iso2}'" in xml), 'the medium QEMU has:', inserted, xml)
+    destroy(h, 'd1')
+    destroy(h, 'm1')
+
+
 def test_q35_spare_root_port(h):
     """q35: the spare pcie-root-port the address assignment leaves takes a virtio disk; a
     second one needs a new root port, which is refused (no controller hotplug)."""
@@ -378,7 +540,8 @@ def main():
         print('1..0 # SKIP needs root (a QEMU user, a normal user\'s daemon)')
         return 0
     return run_tests('hotplug', [test_attach_live_and_restart, test_attach_failures, test_config,
-                                 test_scsi_detach, test_virtio_detach_paused, test_q35_spare_root_port,
+                                 test_scsi_detach, test_virtio_detach_paused,
+                                 test_virtio_pending_across_restart, test_shutdown_pending, test_q35_spare_root_port,
                                  test_cli, test_user,
                                  test_no_qemu_left], setup=setup)
 

@@ -781,3 +781,50 @@ void vk_qmp_command_cancel(VkQmpCommand *cmd) {
         cmd->raw_callback = NULL;
         cmd->timer = sd_event_source_disable_unref(cmd->timer);
 }
+
+/* The first command of @q with a callback to call (not our qmp_capabilities), else NULL. */
+static VkQmpCommand *qmp_first_answerable(GQueue *q) {
+        for (GList *l = q->head; l; l = l->next) {
+                VkQmpCommand *cmd = l->data;
+
+                if (!cmd->internal && (cmd->callback || cmd->raw_callback))
+                        return cmd;
+        }
+        return NULL;
+}
+
+/*
+ * Answer every pending command now, with @error: their callbacks run (not from the loop), the
+ * connection stays and replies QEMU still sends are dropped. For an owner that goes away and
+ * whose callbacks hold references; commands they send meanwhile are answered too (bounded by
+ * the queue limit). Returns how many were answered.
+ */
+unsigned vk_qmp_client_fail_pending(VkQmpClient *qmp, const VkError *error) {
+        unsigned n = 0;
+
+        assert(qmp);
+        assert(error);
+        qmp_client_ref(qmp);
+        while (n < 4 * VK_QMP_MAX_PENDING_DEFAULT) {
+                VkQmpCommand *cmd = qmp_first_answerable(&qmp->sent);
+                VkQmpReplyFunc callback;
+                VkQmpRawReplyFunc raw_callback;
+                void *userdata;
+
+                if (!cmd)
+                        cmd = qmp_first_answerable(&qmp->queued);
+                if (!cmd)
+                        break;
+                callback = cmd->callback;
+                raw_callback = cmd->raw_callback;
+                userdata = cmd->userdata;
+                vk_qmp_command_cancel(cmd);
+                if (raw_callback)
+                        raw_callback(qmp, NULL, error, userdata);
+                else
+                        callback(qmp, NULL, error, userdata);
+                n++;
+        }
+        qmp_client_unref(qmp);
+        return n;
+}

@@ -71,5 +71,6 @@ int vk_qmp_human_monitor_command(VkQmpClient *qmp, const char *command_line,
 
 int vk_qmp_command_set_timeout(VkQmpCommand *cmd, uint64_t usec);
 void vk_qmp_command_cancel(VkQmpCommand *cmd);
+unsigned vk_qmp_client_fail_pending(VkQmpClient *qmp, const VkError *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQmpClient, vk_qmp_client_free)

@@ -187,17 +187,29 @@ int vk_qemu_job_submit(sd_event *e, VkDomainObj *obj, const char *name, uint64_t
         return 0;
 }
 
-/* Free every job of @obj without calling done callbacks (the driver is going away). */
-void vk_qemu_job_cancel_all(VkDomainObj *obj) {
+/*
+ * Free every job of @obj (the driver is going away). With @error, each done callback runs
+ * now, with @error (a job that had finished: its own outcome), so that its caller is answered
+ * and lets go of what it holds; without, no callback runs.
+ */
+void vk_qemu_job_cancel_all(VkDomainObj *obj, const VkError *error) {
         VkQemuJob *job;
 
-        while ((job = g_queue_pop_head(&obj->waiting))) {
-                job->done = NULL;
-                job->finished = true;
-                vk_qemu_job_unref(job);
-        }
-        if (obj->job) {
-                job = g_steal_pointer(&obj->job);
+        for (;;) {
+                job = g_queue_pop_head(&obj->waiting);
+                if (!job && obj->job)
+                        job = g_steal_pointer(&obj->job);
+                if (!job)
+                        break;
+                job->timer = sd_event_source_disable_unref(job->timer);
+                job->defer = sd_event_source_disable_unref(job->defer);
+                /* its caller hears of it now: the loop does not run again */
+                if (job->done && error)
+                        job->done(job, job->finished ? job->result : NULL,
+                                  job->finished
+                                          ? (vk_error_is_set(&job->error) ? &job->error : NULL)
+                                          : error,
+                                  job->userdata);
                 job->done = NULL;
                 job->finished = true;
                 vk_qemu_job_unref(job);

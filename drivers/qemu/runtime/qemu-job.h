@@ -53,6 +53,6 @@ void vk_qemu_job_fail(VkQemuJob *job, const char *name, int err, const char *fmt
         G_GNUC_PRINTF(4, 5);
 VkQemuJob *vk_qemu_job_ref(VkQemuJob *job);
 VkQemuJob *vk_qemu_job_unref(VkQemuJob *job);
-void vk_qemu_job_cancel_all(VkDomainObj *obj);
+void vk_qemu_job_cancel_all(VkDomainObj *obj, const VkError *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VkQemuJob, vk_qemu_job_unref)
