@@ -48,7 +48,8 @@ void qemu_driver_emit_event(VkQemuDriver *drv, VkDomainObj *obj, const VkQemuDom
 
         e.name = ev->name ? ev->name : obj->name; /* a rename's "undefined": the old name */
         e.uuid = obj->uuid_str;
-        vk_log_debug("Domain '%s': %s (%s)", obj->name, e.event, vk_strempty(e.detail));
+        vk_log_debug("Domain '%s': %s (%s)", obj->name, e.event,
+                     e.detail ? e.detail : vk_strempty(e.device)); /* device events: the alias */
         if (drv->cb.event && !drv->freeing)
                 drv->cb.event(drv, &e, drv->userdata);
         if (vk_qemu_domain_event_is_lifecycle(e.event))
