@@ -10,6 +10,7 @@
 #include "qemu-driver-internal.h"
 #include "qemu-job.h"
 #include "qemu-security.h"
+#include "qemu-volumes.h"
 #include "xml.h"
 
 /*
@@ -19,7 +20,9 @@
  *     refused naming it;
  *   - config: the disk goes into (out of) the persistent definition, written atomically;
  *   - live attach: the disk is put into a copy of the live definition, which assigns its
- *     address as a start does; its backing chain is read from the images; its files are
+ *     address as a start does; a <disk type='volume'> is resolved by virtkit-storaged as at
+ *     start (qemu-volumes.c: the path, type and format; the live XML keeps naming the pool and
+ *     the volume); its backing chain is read from the images; its files are
  *     labelled (qemu-security.c); then blockdev-add of each node and device_add of the
  *     frontend, with the JSON of the command line's -blockdev/-device (argv/). A failure
  *     deletes the nodes added and gives the labels back: nothing stays;
@@ -33,12 +36,13 @@
  *     qemu_driver_device_deleted());
  *   - both: the config first, put back when the live part fails.
  *
- * Not yet: <disk type='volume'> and encrypted disks live (refused, they need storaged and
- * secretd), block devices live under a cgroup device ACL (refused: the ACL is not widened).
+ * Not yet: encrypted disks live (refused, they need secretd; so is a LUKS volume), block
+ * devices (or block volumes) live under a cgroup device ACL (refused: the ACL is not widened).
  */
 
 #define DEVICE_JOB_TIMEOUT_USEC (60ULL * 1000 * 1000)
-#define DETACH_WAIT_USEC        (5ULL * 1000 * 1000) /* libvirt's qemuDomainWaitForDeviceRemoval */
+#define DETACH_WAIT_USEC        (5ULL * 1000 * 1000)  /* libvirt's qemuDomainWaitForDeviceRemoval */
+#define VOLUME_TIMEOUT_USEC     (30ULL * 1000 * 1000) /* storaged's answer, as at start */
 
 typedef struct DeviceOp {
         VkQemuDriver *drv;
@@ -48,6 +52,7 @@ typedef struct DeviceOp {
         VkDomainDef *old_config;   /* to put back when the live part fails */
         VkDomainDef *live_def;     /* attach: a copy of the live definition with the disk */
         VkDomainDisk *disk;        /* attach: the disk of live_def */
+        VkQemuVolumes *volume;     /* attach: storaged's answer for a volume disk */
         bool labelled;             /* its files were labelled */
         GPtrArray *nodes;          /* blockdev-add arguments (JsonObject *) */
         JsonObject *device;        /* device_add arguments */
@@ -65,6 +70,7 @@ static void device_op_free(DeviceOp *op) {
                 return;
         g_free(op->xml);
         g_free(op->target);
+        vk_qemu_volumes_free(op->volume); /* before live_def: it points at its disk */
         vk_domain_def_free(op->old_config);
         vk_domain_def_free(op->live_def);
         if (op->nodes)
@@ -444,6 +450,8 @@ static void attach_on_caps(VkQemuDriver *drv, VkQemuCaps *caps, const VkError *e
                 error = &err;
         if (!error) {
                 aopts.private_dir = job->obj->process->private_dir;
+                if (op->volume)
+                        aopts.volumes = vk_qemu_volumes_get(op->volume, &aopts.n_volumes);
                 i = device_find_disk(op->live_def, op->target);
                 if (vk_qemu_argv_disk_hotplug(op->live_def, (size_t) i, caps, drv->cfg, &aopts,
                                               &op->nodes, &op->device, &op->alias, &err) < 0)
@@ -484,11 +492,6 @@ static void attach_on_profile(VkSecurityOp *aa, int r, const VkError *error, voi
 
 /* What a disk needs that a live attach does not do yet. */
 static int attach_check_disk(const VkDomainObj *obj, const VkDomainDisk *disk, VkError *reterr) {
-        if (disk->type == VK_DISK_TYPE_VOLUME)
-                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
-                                    "disk '%s': a live attach of <disk type='volume'> is not "
-                                    "supported yet (use --config and start the domain)",
-                                    disk->target_dev);
         if (disk->encrypted)
                 return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
                                     "disk '%s': a live attach of an encrypted disk is not "
@@ -508,11 +511,10 @@ static int attach_check_disk(const VkDomainObj *obj, const VkDomainDisk *disk, V
         return 0;
 }
 
-/* The live definition with the disk: address, chain, node number; then its labels. */
+/* The live definition with the disk (its address), and what a live attach cannot do. */
 static int attach_prepare(VkQemuJob *job, VkError *reterr) {
         DeviceOp *op = job->data;
         VkDomainObj *obj = job->obj;
-        VkQemuProcess *p = obj->process;
         g_autoptr(VkDomainDef) parsed = NULL;
         VkDomainDisk *disk;
         int r;
@@ -539,9 +541,18 @@ static int attach_prepare(VkQemuJob *job, VkError *reterr) {
                                 op->target,
                                 vk_controller_type_to_string(op->live_def->controllers[i]->type),
                                 op->live_def->controllers[i]->index);
-        r = attach_check_disk(obj, disk, reterr);
-        if (r < 0)
-                return r;
+        op->disk = disk;
+        return attach_check_disk(obj, disk, reterr);
+}
+
+/* The disk's chain, node number and labels; then the AppArmor profile with them (QEMU may open
+ * the images once it allows them), or QEMU's capabilities at once. */
+static int attach_label(VkQemuJob *job, VkError *reterr) {
+        DeviceOp *op = job->data;
+        VkQemuProcess *p = job->obj->process;
+        VkDomainDisk *disk = op->disk;
+        int r;
+
         r = vk_qemu_disk_chains_detect(op->live_def, reterr);
         if (r < 0)
                 return r;
@@ -552,7 +563,68 @@ static int attach_prepare(VkQemuJob *job, VkError *reterr) {
                         return r;
                 op->labelled = true;
         }
+        if (!op->labelled)
+                return attach_get_caps(job, reterr);
+        return vk_security_manager_load_profile(p->security, p->security_state, p->event,
+                                                attach_on_profile, job, &op->aa_op, reterr);
+}
+
+/* What a volume turned out to be that a live attach does not do yet. */
+static int attach_check_volume(VkQemuJob *job, VkError *reterr) {
+        DeviceOp *op = job->data;
+        const VkQemuArgvVolume *v;
+        size_t n;
+
+        if (op->disk->encrypted)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "disk '%s': volume '%s' of pool '%s' is encrypted: a live "
+                                    "attach of an encrypted disk is not supported yet",
+                                    op->target, op->disk->src_volume, op->disk->src_pool);
+        v = vk_qemu_volumes_get(op->volume, &n);
+        if (n > 0 && v[0].is_block && job->obj->process->n_acl > 0)
+                return vk_error_set(reterr, VK_ERROR_NOT_SUPPORTED, -EOPNOTSUPP,
+                                    "disk '%s': a live attach of a block device is not "
+                                    "supported yet (the device ACL of the domain's cgroup "
+                                    "would have to allow '%s' (volume '%s' of pool '%s'))",
+                                    op->target, v[0].path, op->disk->src_volume,
+                                    op->disk->src_pool);
         return 0;
+}
+
+static void attach_on_volume(VkQemuVolumes *v, const VkError *error, void *userdata) {
+        g_autoptr(VkQemuJob) job = vk_qemu_job_ref(userdata);
+        DeviceOp *op = job->data;
+        g_auto(VkError) err = VK_ERROR_INIT;
+
+        if (op->drv->freeing)
+                return;
+        if (job->finished) { /* timed out meanwhile: only the config to put back */
+                attach_fail(job, &job->error);
+                return;
+        }
+        if (error)
+                vk_error_set(&err, error->name, error->error, "domain '%s': %s", job->obj->name,
+                             error->message);
+        else if (device_check_running(job->obj, &err) >= 0 && attach_check_volume(job, &err) >= 0)
+                (void) attach_label(job, &err);
+        if (vk_error_is_set(&err))
+                attach_fail(job, &err);
+}
+
+/* A volume disk: storaged says where it is (qemu-volumes.c), then attach_label(). The op owns
+ * the lookup, so the job it is given is borrowed. */
+static int attach_resolve(VkQemuJob *job, VkError *reterr) {
+        DeviceOp *op = job->data;
+        g_autofree char *socket = NULL;
+        int r;
+
+        if (op->disk->type != VK_DISK_TYPE_VOLUME)
+                return attach_label(job, reterr);
+        r = vk_paths_socket(op->drv->paths, VK_QEMU_STORAGED_INTERFACE, &socket, reterr);
+        if (r < 0)
+                return r;
+        return vk_qemu_volumes_resolve_disks(job->event, socket, &op->disk, 1, VOLUME_TIMEOUT_USEC,
+                                             attach_on_volume, job, &op->volume, reterr);
 }
 
 /* ---- live detach ------------------------------------------------------------------------- */
@@ -719,15 +791,8 @@ static void device_run(VkQemuJob *job) {
                 r = detach_start(job, &err);
         if (r >= 0 && op->attach) {
                 r = attach_prepare(job, &err);
-                if (r >= 0 && op->labelled) {
-                        VkQemuProcess *p = job->obj->process;
-
-                        /* QEMU may open the images once the profile allows them */
-                        r = vk_security_manager_load_profile(p->security, p->security_state,
-                                                             p->event, attach_on_profile, job,
-                                                             &op->aa_op, &err);
-                } else if (r >= 0)
-                        r = attach_get_caps(job, &err);
+                if (r >= 0)
+                        r = attach_resolve(job, &err);
                 if (r < 0) {
                         attach_fail(job, &err);
                         return;

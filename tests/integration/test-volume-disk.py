@@ -20,6 +20,11 @@ missing pool and an inactive pool each fail the start with an error naming both,
 QEMU behind.
 While the domain runs its volume and the backing volumes cannot be deleted or wiped
 (VolumeInUse names the domain), also after a storaged restart.
+A volume disk attached live (AttachDevice, SCSI so that the detach completes on a paused
+guest) is resolved by storaged as at start: QEMU gets its whole chain as nodes, every layer
+belongs to QEMU's user, the live XML names the pool and the volume; the detach gives every
+layer back. A missing volume or pool fails the attach naming both and leaves nothing: no
+node in QEMU, no disk in the live or persistent XML (also with --persistent).
 """
 
 import json
@@ -43,6 +48,16 @@ def domain_xml(name, pool, volume):
             "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
             f"<disk type='volume' device='disk'><source pool='{pool}' volume='{volume}'/>"
             "<target dev='vda' bus='virtio'/></disk></devices></domain>")
+
+
+def scsi_domain_xml(name, pool, volume):
+    return domain_xml(name, pool, volume).replace(
+        '<devices>', "<devices><controller type='scsi' index='0' model='virtio-scsi'/>")
+
+
+def volume_disk(pool, volume, dev):
+    return (f"<disk type='volume' device='disk'><source pool='{pool}' volume='{volume}'/>"
+            f"<target dev='{dev}' bus='scsi'/></disk>")
 
 
 def sock(h, iface):
@@ -324,6 +339,62 @@ def test_inactive_pool(h):
     storage(h, 'CreateStoragePool', {'pool': 'default'})
 
 
+def block_nodes(h, name):
+    r = qemu(h, 'QemuMonitorCommand', {'domain': name,
+                                       'command': '{"execute":"query-named-block-nodes"}'})
+    return {n['node-name']: n['file'] for n in json.loads(r['reply'])['return']}
+
+
+def test_attach_live(h):
+    """A volume disk attached live to a paused domain: storaged resolves it, QEMU opens every
+    layer, all labelled; the SCSI detach gives every layer back."""
+    vm = vol(h, 'hp-vm.raw', 'raw', 8)
+    qemu(h, 'DefineDomain', {'xml': scsi_domain_xml('hp1', 'default', 'hp-vm.raw')})
+    qemu(h, 'StartDomain', {'domain': 'hp1', 'paused': True})
+    before = block_nodes(h, 'hp1')
+    qemu(h, 'AttachDevice', {'domain': 'hp1', 'xml': volume_disk('default', 'myos', 'sdb'),
+                             'live': True})
+    files = set(block_nodes(h, 'hp1').values()) - set(before.values())
+    check_eq(files, set(S['chain']), 'QEMU opened every layer of the attached volume')
+    q = (S['qemu'].uid, S['qemu'].gid)
+    check_eq([o[:2] for o in owners(S['chain'])], [q] * 3,
+             'every layer belongs to QEMU while attached')
+    xml = qemu(h, 'GetDomainXML', {'domain': 'hp1'})['xml']
+    check("<source pool='default' volume='myos'/>" in xml and "dev='sdb'" in xml,
+          'the live XML names the pool and the volume:', xml)
+    check_eq(xml.count('<backingStore'), 3, 'the chain in the live XML')
+    r = qemu(h, 'DetachDevice', {'domain': 'hp1', 'xml': volume_disk('default', 'myos', 'sdb'),
+                                 'live': True})
+    check_eq(r.get('removed'), True, 'SCSI unplug needs no guest')
+    wait_until(lambda: block_nodes(h, 'hp1') == before, 5, 'the nodes deleted')
+    wait_until(lambda: owners(S['chain']) == S['owners'], 5, 'every layer given back')
+    check("dev='sdb'" not in qemu(h, 'GetDomainXML', {'domain': 'hp1'})['xml'],
+          'gone from the live XML')
+    check(owners([vm['path']])[0][0] == S['qemu'].uid, 'the boot volume is still labelled')
+
+
+def test_attach_live_missing(h):
+    """A missing volume or pool: the attach fails naming both; nothing is left in QEMU, the
+    live XML or (with --persistent) the config."""
+    before = block_nodes(h, 'hp1')
+    for pool, volume, word, extra in (('default', 'nothere', 'NoSuchVolume', {}),
+                                      ('nopool', 'myos', 'NoSuchPool', {'config': True})):
+        params = {'domain': 'hp1', 'xml': volume_disk(pool, volume, 'sdc'), 'live': True}
+        err, p = call_error(h, 'io.virtkit.Qemu', 'AttachDevice', dict(params, **extra))
+        msg = p.get('message', '')
+        print(f'# attach {pool}/{volume}: {err}: {msg}')
+        for w in (f"volume '{volume}'", f"pool '{pool}'", "disk 'sdc'", word):
+            check(w in msg, f'the error says {w!r}:', msg)
+        check_eq(block_nodes(h, 'hp1'), before, 'no node left in QEMU')
+        check("dev='sdc'" not in qemu(h, 'GetDomainXML', {'domain': 'hp1'})['xml'],
+              'nothing in the live XML')
+        check("dev='sdc'" not in qemu(h, 'GetDomainXML', {'domain': 'hp1',
+                                                          'inactive': True})['xml'],
+              'nothing in the config')
+    qemu(h, 'DestroyDomain', {'domain': 'hp1'})
+    wait_until(lambda: not qemu_pids(h), 10, 'QEMU gone')
+
+
 def test_cleanup(h):
     """QEMUs outlive the daemon by design: kill what this test left (never others')."""
     cleanup(h)
@@ -340,5 +411,7 @@ if __name__ == '__main__':
         test_missing_volume,
         test_missing_pool,
         test_inactive_pool,
+        test_attach_live,
+        test_attach_live_missing,
         test_cleanup,
     ], setup=setup)

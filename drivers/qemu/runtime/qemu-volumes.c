@@ -150,26 +150,28 @@ static JsonNode *volumes_call_params(const VkDomainDisk *disk) {
 }
 
 /*
- * Ask storaged at @socket_path where each volume disk of @def (the start's live copy, changed
- * as said above) is. @done runs once from the loop, after all answers or at the first
- * failure; its error names the disk, the pool and the volume (parameters "pool", "volume").
- * A failure to connect fails the call itself, and @done never runs then. Freeing *@ret cancels
- * the lookup without a callback; @def must outlive it. Must run on the loop.
+ * Ask storaged at @socket_path where each volume disk of @disks (@n of them, of a live copy,
+ * changed as said above; the other disks are skipped) is. @done runs once from the loop, after
+ * all answers or at the first failure; its error names the disk, the pool and the volume
+ * (parameters "pool", "volume"). A failure to connect fails the call itself, and @done never
+ * runs then. Freeing *@ret cancels the lookup without a callback; the disks must outlive it.
+ * Must run on the loop. A live attach resolves its one disk this way.
  */
-int vk_qemu_volumes_resolve(sd_event *e, const char *socket_path, VkDomainDef *def,
-                            uint64_t timeout_usec, VkQemuVolumesDoneFunc done, void *userdata,
-                            VkQemuVolumes **ret, VkError *reterr) {
+int vk_qemu_volumes_resolve_disks(sd_event *e, const char *socket_path, VkDomainDisk *const *disks,
+                                  size_t n, uint64_t timeout_usec, VkQemuVolumesDoneFunc done,
+                                  void *userdata, VkQemuVolumes **ret, VkError *reterr) {
         g_autoptr(VkQemuVolumes) v = g_new0(VkQemuVolumes, 1);
         int r;
 
-        assert(e && socket_path && def && done && ret);
+        assert(e && socket_path && done && ret);
+        assert(disks || n == 0);
 
         v->slots = g_ptr_array_new_with_free_func((GDestroyNotify) volume_slot_free);
         v->done = done;
         v->userdata = userdata;
         v->batch = vk_varlink_batch_new(e, VK_QEMU_STORAGED_NAME, socket_path);
-        for (size_t i = 0; i < def->n_disks; i++) {
-                VkDomainDisk *disk = def->disks[i];
+        for (size_t i = 0; i < n; i++) {
+                VkDomainDisk *disk = disks[i];
                 g_autofree char *label = NULL;
                 VolumeSlot *slot;
 
@@ -192,13 +194,27 @@ int vk_qemu_volumes_resolve(sd_event *e, const char *socket_path, VkDomainDef *d
         }
         if (v->slots->len == 0)
                 return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
-                                    "domain '%s' has no volume disk", def->name);
+                                    "no volume disk to resolve");
         r = vk_varlink_batch_start(v->batch, timeout_usec, volumes_on_reply, volumes_on_done, v,
                                    reterr);
         if (r < 0)
                 return r;
         *ret = g_steal_pointer(&v);
         return 0;
+}
+
+/* vk_qemu_volumes_resolve_disks() for every disk of @def (the start's live copy), which must
+ * outlive the lookup. */
+int vk_qemu_volumes_resolve(sd_event *e, const char *socket_path, VkDomainDef *def,
+                            uint64_t timeout_usec, VkQemuVolumesDoneFunc done, void *userdata,
+                            VkQemuVolumes **ret, VkError *reterr) {
+        assert(def);
+
+        if (vk_qemu_volumes_count_disks(def) == 0)
+                return vk_error_set(reterr, VK_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                    "domain '%s' has no volume disk", def->name);
+        return vk_qemu_volumes_resolve_disks(e, socket_path, def->disks, def->n_disks, timeout_usec,
+                                             done, userdata, ret, reterr);
 }
 
 /* The resolved volumes, ready for VkQemuArgvOptions.volumes; valid as long as @v. Only after

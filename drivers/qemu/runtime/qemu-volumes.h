@@ -23,6 +23,9 @@ typedef struct VkQemuVolumes VkQemuVolumes;
 typedef void (*VkQemuVolumesDoneFunc)(VkQemuVolumes *v, const VkError *error, void *userdata);
 
 size_t vk_qemu_volumes_count_disks(const VkDomainDef *def);
+int vk_qemu_volumes_resolve_disks(sd_event *e, const char *socket_path, VkDomainDisk *const *disks,
+                                  size_t n, uint64_t timeout_usec, VkQemuVolumesDoneFunc done,
+                                  void *userdata, VkQemuVolumes **ret, VkError *reterr);
 int vk_qemu_volumes_resolve(sd_event *e, const char *socket_path, VkDomainDef *def,
                             uint64_t timeout_usec, VkQemuVolumesDoneFunc done, void *userdata,
                             VkQemuVolumes **ret, VkError *reterr);
