@@ -96,8 +96,11 @@ wait)
         else
                 # wait until devtmpfs has the node, then block until one event arrives
                 for i in $(seq 50); do [ -c "$dev" ] && break; sleep 0.1; done
+                # open it before saying so: evdev queues events for an open reader, so a press
+                # that follows the line is never lost before dd runs (a guest-tcg run lost one)
+                exec 3<"$dev"
                 echo "VKGUEST: waiting for the power button on $dev"
-                dd if="$dev" of=/dev/null bs=24 count=1 2>/dev/null
+                dd of=/dev/null bs=24 count=1 <&3 2>/dev/null
                 echo "VKGUEST: power button"
                 drain_console
                 poweroff -f
